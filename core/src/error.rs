@@ -1,0 +1,264 @@
+//! One error type for the whole core.
+//!
+//! Every error carries a `code` that reaches JavaScript unchanged: the errno name when the
+//! OS refused something (`ENOENT`, `ENOSPC`, `EROFS`, ...) and a project code otherwise.
+//! The message keeps the legacy text (`Atomic write failed for <path>: <reason>`), because
+//! users and tests grep for it.
+
+use std::fmt;
+use std::io;
+use std::path::Path;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The machine-readable part of an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    /// The OS failed; the name is the errno name (`"ENOENT"`), also on Windows.
+    Os(&'static str),
+    /// A path argument is empty, contains NUL, or is otherwise unusable.
+    BadPath,
+    /// A backup label outside the safe character set.
+    BadLabel,
+    /// A lock identifier that is not a plain file name.
+    BadLockId,
+    /// A lock could not be taken within the caller's timeout.
+    LockTimeout,
+    /// A path would resolve outside the directory it must stay in.
+    PathEscape,
+    /// A directory we must trust is a symlink or belongs to someone else.
+    UnsafeDir,
+    /// Data that should parse does not, and could not be recovered.
+    Corrupt,
+    /// A value of the wrong type or shape was passed in.
+    InvalidArg,
+    /// A bug of ours (a caught panic): never the caller's fault.
+    Internal,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Os(name) => name,
+            Code::BadPath => "EBADPATH",
+            Code::BadLabel => "EBADLABEL",
+            Code::BadLockId => "EBADLOCKID",
+            Code::LockTimeout => "ELOCKTIMEOUT",
+            Code::PathEscape => "EPATHESCAPE",
+            Code::UnsafeDir => "EUNSAFEDIR",
+            Code::Corrupt => "ECORRUPT",
+            Code::InvalidArg => "ERR_INVALID_ARG_TYPE",
+            Code::Internal => "EINTERNAL",
+        }
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error with a code and the full, user-facing message.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Error {
+    code: Code,
+    message: String,
+    #[source]
+    source: Option<io::Error>,
+}
+
+impl Error {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Error {
+            code,
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// An OS error, with its errno name as the code and `<context>: <reason>` as message.
+    pub fn io(context: impl fmt::Display, err: io::Error) -> Self {
+        Error {
+            code: Code::Os(errno_name(&err)),
+            message: format!("{context}: {}", describe_io(&err)),
+            source: Some(err),
+        }
+    }
+
+    pub fn code(&self) -> Code {
+        self.code
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The same error under a new message prefix: `<context>: <old message>`.
+    /// Used to wrap a low-level failure in the legacy operation text.
+    pub fn context(self, context: impl fmt::Display) -> Self {
+        Error {
+            code: self.code,
+            message: format!("{context}: {}", self.message),
+            source: self.source,
+        }
+    }
+
+    /// The OS error behind this one, when there is one.
+    pub fn io_source(&self) -> Option<&io::Error> {
+        self.source.as_ref()
+    }
+}
+
+/// Reject paths that cannot be a file name on any platform we support.
+pub fn check_path(what: &str, path: &Path) -> Result<()> {
+    let text = path.as_os_str();
+    if text.is_empty() {
+        return Err(Error::new(Code::BadPath, format!("{what} must not be empty")));
+    }
+    if text.as_encoded_bytes().contains(&0) {
+        return Err(Error::new(
+            Code::BadPath,
+            format!("{what} must not contain a NUL byte"),
+        ));
+    }
+    Ok(())
+}
+
+/// A short reason in the style of Node's fs errors: `ENOSPC: no space left on device`.
+fn describe_io(err: &io::Error) -> String {
+    let name = errno_name(err);
+    let text = err.to_string();
+    // std appends " (os error N)"; Node does not, and both backends should read alike.
+    let text = match text.find(" (os error") {
+        Some(cut) => &text[..cut],
+        None => &text,
+    };
+    let mut reason = text.to_string();
+    if let Some(first) = reason.get_mut(0..1) {
+        first.make_ascii_lowercase();
+    }
+    format!("{name}: {reason}")
+}
+
+/// The errno name of an OS error, the way Node spells it.
+pub fn errno_name(err: &io::Error) -> &'static str {
+    if let Some(raw) = err.raw_os_error() {
+        if let Some(name) = os_code_name(raw) {
+            return name;
+        }
+    }
+    kind_name(err.kind())
+}
+
+#[cfg(unix)]
+fn os_code_name(raw: i32) -> Option<&'static str> {
+    Some(match raw {
+        libc::ENOENT => "ENOENT",
+        libc::EACCES => "EACCES",
+        libc::EPERM => "EPERM",
+        libc::ENOSPC => "ENOSPC",
+        libc::EROFS => "EROFS",
+        libc::EIO => "EIO",
+        libc::EEXIST => "EEXIST",
+        libc::ENOTDIR => "ENOTDIR",
+        libc::EISDIR => "EISDIR",
+        libc::ENOTEMPTY => "ENOTEMPTY",
+        libc::EXDEV => "EXDEV",
+        libc::EBUSY => "EBUSY",
+        libc::EMFILE => "EMFILE",
+        libc::ENFILE => "ENFILE",
+        libc::ENAMETOOLONG => "ENAMETOOLONG",
+        libc::ELOOP => "ELOOP",
+        libc::EDQUOT => "EDQUOT",
+        libc::EFBIG => "EFBIG",
+        libc::EINVAL => "EINVAL",
+        libc::EAGAIN => "EAGAIN",
+        libc::EINTR => "EINTR",
+        libc::ETXTBSY => "ETXTBSY",
+        libc::ESRCH => "ESRCH",
+        libc::EBADF => "EBADF",
+        libc::ENOMEM => "ENOMEM",
+        _ => return None,
+    })
+}
+
+/// Win32 error codes mapped to the errno names Node (libuv) gives them.
+#[cfg(windows)]
+fn os_code_name(raw: i32) -> Option<&'static str> {
+    Some(match raw {
+        2 | 3 => "ENOENT",            // FILE_NOT_FOUND, PATH_NOT_FOUND
+        5 => "EPERM",                 // ACCESS_DENIED (libuv: EPERM)
+        32 | 33 => "EBUSY",           // SHARING_VIOLATION, LOCK_VIOLATION
+        39 | 112 => "ENOSPC",         // HANDLE_DISK_FULL, DISK_FULL
+        19 => "EROFS",                // WRITE_PROTECT
+        80 | 183 => "EEXIST",         // FILE_EXISTS, ALREADY_EXISTS
+        145 => "ENOTEMPTY",           // DIR_NOT_EMPTY
+        17 => "EXDEV",                // NOT_SAME_DEVICE
+        206 => "ENAMETOOLONG",        // FILENAME_EXCED_RANGE
+        267 => "ENOTDIR",             // DIRECTORY
+        87 | 123 => "EINVAL",         // INVALID_PARAMETER, INVALID_NAME
+        23 | 1117 => "EIO",           // CRC, IO_DEVICE
+        4 => "EMFILE",                // TOO_MANY_OPEN_FILES
+        _ => return None,
+    })
+}
+
+#[cfg(not(any(unix, windows)))]
+fn os_code_name(_raw: i32) -> Option<&'static str> {
+    None
+}
+
+fn kind_name(kind: io::ErrorKind) -> &'static str {
+    use io::ErrorKind as K;
+    match kind {
+        K::NotFound => "ENOENT",
+        K::PermissionDenied => "EACCES",
+        K::AlreadyExists => "EEXIST",
+        K::InvalidInput => "EINVAL",
+        K::StorageFull => "ENOSPC",
+        K::ReadOnlyFilesystem => "EROFS",
+        K::NotADirectory => "ENOTDIR",
+        K::IsADirectory => "EISDIR",
+        K::DirectoryNotEmpty => "ENOTEMPTY",
+        K::WouldBlock => "EAGAIN",
+        K::Interrupted => "EINTR",
+        K::UnexpectedEof | K::InvalidData => "EIO",
+        _ => "EIO",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_errors_keep_their_errno_name() {
+        let err = Error::io("Atomic write failed for /x", io::Error::from_raw_os_error(28));
+        #[cfg(unix)]
+        assert_eq!(err.code().as_str(), "ENOSPC");
+        assert!(err.message().starts_with("Atomic write failed for /x: "));
+        assert!(!err.message().contains("os error"));
+    }
+
+    #[test]
+    fn context_keeps_the_code() {
+        let err = Error::new(Code::BadLabel, "label must match [A-Za-z0-9_-]").context("Backup");
+        assert_eq!(err.code(), Code::BadLabel);
+        assert_eq!(err.message(), "Backup: label must match [A-Za-z0-9_-]");
+    }
+
+    #[test]
+    fn paths_with_nul_or_nothing_are_refused() {
+        assert_eq!(
+            check_path("path", Path::new("")).unwrap_err().code(),
+            Code::BadPath
+        );
+        assert_eq!(
+            check_path("path", Path::new("a\0b")).unwrap_err().code(),
+            Code::BadPath
+        );
+        assert!(check_path("path", Path::new("a/b")).is_ok());
+    }
+}

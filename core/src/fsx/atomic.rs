@@ -1,0 +1,262 @@
+//! Crash-safe replacement of a file's content.
+//!
+//! The new bytes go to a temp file created exclusively, with an unpredictable name, in the
+//! target's own directory (so the rename never crosses file systems); it is fsynced, renamed
+//! over the target, and the directory is fsynced so the rename itself survives a power loss.
+//! A reader, or a process killed at any instant, sees the whole old file or the whole new one.
+//!
+//! Temp names carry a recognisable marker and the writer's pid
+//! (`.<name>.sr-tmp-<pid>-<random>`), so the next write into the directory can remove the
+//! temps of writers that died mid-way.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::error::{check_path, Error, Result};
+use crate::process;
+
+/// The marker in every temp file name this module creates.
+pub const TEMP_MARKER: &str = ".sr-tmp-";
+
+#[derive(Debug, Clone, Copy)]
+pub struct WriteOptions {
+    /// Flush the file and its directory to stable storage. Off trades durability after a
+    /// power loss (never atomicity) for speed.
+    pub fsync: bool,
+}
+
+impl Default for WriteOptions {
+    fn default() -> Self {
+        WriteOptions { fsync: true }
+    }
+}
+
+/// Replace `path`'s content with `data`, atomically. The message of any error is the legacy
+/// `Atomic write failed for <path>: <reason>`, its code the errno name.
+pub fn atomic_write(path: &Path, data: &[u8], options: WriteOptions) -> Result<()> {
+    check_path("filePath", path)
+        .map_err(|e| e.context(format!("Atomic write failed for {}", path.display())))?;
+    write_replacing(path, data, options)
+        .map_err(|e| Error::io(format!("Atomic write failed for {}", path.display()), e))
+}
+
+fn write_replacing(path: &Path, data: &[u8], options: WriteOptions) -> io::Result<()> {
+    let dir = parent_dir(path);
+    let name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?;
+    sweep_dead_temps(dir);
+
+    let existing_mode = fs::metadata(path).ok().map(|m| m.permissions());
+    let prefix = format!(".{}{TEMP_MARKER}{}-", name.to_string_lossy(), std::process::id());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).rand_bytes(12);
+    // A new file gets what `open(O_CREAT, 0666)` gives (the umask applies), as the legacy
+    // writeFileSync did; tempfile's own default of 0600 would silently hide it from others.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let mut temp = builder.tempfile_in(dir)?;
+    if let Some(mode) = existing_mode {
+        temp.as_file().set_permissions(mode)?;
+    }
+    temp.write_all(data)?;
+    if options.fsync {
+        // On macOS std's sync_all is F_FULLFSYNC, which is what durability needs there.
+        temp.as_file().sync_all()?;
+    }
+    persist_with_retry(temp, path)?;
+    if options.fsync {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
+/// The directory a path lives in (`.` for a bare file name).
+pub fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Rename the temp over the target. Windows refuses while another handle has the target
+/// open (EPERM/EACCES, often an antivirus or indexer holding it for a moment): retry with
+/// backoff for about a second, then report. The temp is removed whatever happens.
+fn persist_with_retry(mut temp: tempfile::NamedTempFile, target: &Path) -> io::Result<()> {
+    let mut delay = Duration::from_millis(5);
+    let mut waited = Duration::ZERO;
+    loop {
+        match temp.persist(target) {
+            Ok(_) => return Ok(()),
+            Err(e) if is_transient_rename_error(&e.error) && waited < Duration::from_secs(1) => {
+                temp = e.file;
+                std::thread::sleep(delay);
+                waited += delay;
+                delay = (delay * 2).min(Duration::from_millis(200));
+            }
+            Err(e) => return Err(e.error), // dropping e.file removes the temp
+        }
+    }
+}
+
+fn is_transient_rename_error(err: &io::Error) -> bool {
+    cfg!(windows) && err.kind() == io::ErrorKind::PermissionDenied
+}
+
+/// fsync a directory so a rename in it is durable. Windows has no directory handles to
+/// flush; NTFS journals the rename itself.
+pub fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+/// Remove temp files in `dir` whose writer is dead: ours (`.<name>.sr-tmp-<pid>-<rand>`)
+/// and the legacy module's (`<name>.tmp.<ms>.<pid>`). Best effort: a temp we cannot judge
+/// or remove is left alone.
+pub fn sweep_dead_temps(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let me = std::process::id();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = temp_writer_pid(&name.to_string_lossy()) else {
+            continue;
+        };
+        if pid != me && process::is_dead(pid, None) {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The pid of the process that created a temp file, if `name` is one of ours or legacy's.
+pub fn temp_writer_pid(name: &str) -> Option<u32> {
+    if let Some(at) = name.find(TEMP_MARKER) {
+        if !name.starts_with('.') {
+            return None;
+        }
+        let (pid, _random) = name[at + TEMP_MARKER.len()..].split_once('-')?;
+        return pid.parse().ok();
+    }
+    // Legacy: `<name>.tmp.<Date.now()>.<pid>`.
+    let (rest, pid) = name.rsplit_once('.')?;
+    let (rest, ms) = rest.rsplit_once('.')?;
+    if rest.ends_with(".tmp") || rest == "tmp" {
+        if ms.len() >= 12 && ms.bytes().all(|b| b.is_ascii_digit()) {
+            return pid.parse().ok();
+        }
+    }
+    None
+}
+
+/// Temp files of this process in `dir` (used by tests and by exit cleanup).
+pub fn own_temps(dir: &Path) -> Vec<PathBuf> {
+    let me = std::process::id();
+    fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| temp_writer_pid(&e.file_name().to_string_lossy()) == Some(me))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[cfg(unix)]
+    use std::fs::Permissions;
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn writes_new_and_replaces_existing_files() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("t.json");
+        atomic_write(&target, b"{\"a\":1}", WriteOptions::default()).unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"{\"a\":1}");
+        atomic_write(&target, b"{\"a\":2}", WriteOptions { fsync: false }).unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"{\"a\":2}");
+        assert_eq!(names_in(tmp.path()), vec!["t.json"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn keeps_the_mode_of_an_existing_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("secret");
+        fs::write(&target, b"old").unwrap();
+        fs::set_permissions(&target, Permissions::from_mode(0o640)).unwrap();
+        atomic_write(&target, b"new", WriteOptions::default()).unwrap();
+        let mode = fs::metadata(&target).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o640);
+    }
+
+    #[test]
+    fn a_missing_directory_fails_with_enoent_and_leaves_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("no/such/dir/t.json");
+        let err = atomic_write(&target, b"x", WriteOptions::default()).unwrap_err();
+        assert_eq!(err.code().as_str(), "ENOENT");
+        assert!(err
+            .message()
+            .starts_with(&format!("Atomic write failed for {}: ", target.display())));
+        assert!(names_in(tmp.path()).is_empty());
+    }
+
+    #[test]
+    fn bad_paths_are_refused_before_any_io() {
+        let err = atomic_write(Path::new(""), b"x", WriteOptions::default()).unwrap_err();
+        assert_eq!(err.code().as_str(), "EBADPATH");
+        let err = atomic_write(Path::new("a\0b"), b"x", WriteOptions::default()).unwrap_err();
+        assert_eq!(err.code().as_str(), "EBADPATH");
+    }
+
+    #[test]
+    fn temps_of_dead_writers_are_swept_and_live_ones_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .arg("--list")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let dead = child.id();
+        child.wait().unwrap();
+        let dead_temp = format!(".t.json{TEMP_MARKER}{dead}-abcdef");
+        let legacy_temp = format!("t.json.tmp.1757344468688.{dead}");
+        let live_temp = format!(".t.json{TEMP_MARKER}{}-abcdef", std::process::id());
+        for name in [&dead_temp, &legacy_temp, &live_temp] {
+            fs::write(tmp.path().join(name), b"partial").unwrap();
+        }
+        atomic_write(&tmp.path().join("t.json"), b"{}", WriteOptions::default()).unwrap();
+        assert_eq!(names_in(tmp.path()), vec![live_temp, "t.json".to_string()]);
+    }
+
+    #[test]
+    fn temp_names_are_parsed_strictly() {
+        assert_eq!(temp_writer_pid(".x.sr-tmp-42-abc"), Some(42));
+        assert_eq!(temp_writer_pid("x.tmp.1757344468688.42"), Some(42));
+        assert_eq!(temp_writer_pid("x.sr-tmp-42-abc"), None);
+        assert_eq!(temp_writer_pid("notes.txt"), None);
+        assert_eq!(temp_writer_pid("a.tmp.5.42"), None);
+    }
+}

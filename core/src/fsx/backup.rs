@@ -1,0 +1,210 @@
+//! Backup copies of single files, in the legacy naming `<basename>.<label>.<stamp>.bak`,
+//! their cleanup, and the search for the newest backup that is still good.
+
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use super::atomic::TEMP_MARKER;
+use super::dirs::ensure_private_dir;
+use crate::error::{check_path, Error, Result};
+use crate::names::{backup_file_name, check_label, parse_backup_name, BackupName};
+use crate::time;
+
+/// Copy `file` into `backup_dir` as `<basename>.<label>.<stamp>.bak` and return that path,
+/// or `None` when `file` does not exist. The copy is written to a temp name, fsynced and
+/// then linked into place without replacing anything, so a backup is never half-written and
+/// two backups made in the same millisecond get distinct names (`<stamp>-1`, ...).
+pub fn backup_file(file: &Path, label: &str, backup_dir: &Path) -> Result<Option<PathBuf>> {
+    check_label(label)?;
+    check_path("filePath", file)?;
+    let mut source = match File::open(file) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(format!("Backup failed for {}", file.display()), e)),
+    };
+    let basename = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    ensure_private_dir(backup_dir)?;
+    copy_into_place(&mut source, &basename, label, backup_dir)
+        .map(Some)
+        .map_err(|e| Error::io(format!("Backup failed for {}", file.display()), e))
+}
+
+fn copy_into_place(
+    source: &mut File,
+    basename: &str,
+    label: &str,
+    backup_dir: &Path,
+) -> io::Result<PathBuf> {
+    let prefix = format!(".{basename}{TEMP_MARKER}{}-", std::process::id());
+    let mut temp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .rand_bytes(12)
+        .tempfile_in(backup_dir)?;
+    io::copy(source, &mut temp)?;
+    temp.flush()?;
+    temp.as_file().sync_all()?;
+    let ms = time::now_ms();
+    for serial in 0.. {
+        let target = backup_dir.join(backup_file_name(basename, label, ms, serial));
+        match temp.persist_noclobber(&target) {
+            Ok(_) => return Ok(target),
+            Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => temp = e.file,
+            Err(e) => return Err(e.error),
+        }
+    }
+    unreachable!("an unbounded range always yields another serial")
+}
+
+/// Delete the backups in `backup_dir` older than `max_age` (by mtime) and return how many.
+/// Only regular files whose names this package's backups carry are considered: nothing
+/// else in the directory, and no directory, is ever deleted.
+pub fn cleanup_old_backups(backup_dir: &Path, max_age: Duration) -> Result<u32> {
+    let context = || format!("Backup cleanup failed in {}", backup_dir.display());
+    let entries = match fs::read_dir(backup_dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(Error::io(context(), e)),
+    };
+    let cutoff = SystemTime::now().checked_sub(max_age).unwrap_or(SystemTime::UNIX_EPOCH);
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        if parse_backup_name(&entry.file_name().to_string_lossy()).is_none() {
+            continue;
+        }
+        let Ok(meta) = entry.path().symlink_metadata() else {
+            continue;
+        };
+        let old = meta.modified().map(|m| m < cutoff).unwrap_or(false);
+        if meta.is_file() && old {
+            fs::remove_file(entry.path()).map_err(|e| Error::io(context(), e))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// The backups of files named `basename` in `backup_dir`, newest first.
+pub fn backups_of(basename: &str, backup_dir: &Path) -> Vec<(BackupName, PathBuf)> {
+    let mut found: Vec<(BackupName, PathBuf)> = fs::read_dir(backup_dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| {
+                    let name = parse_backup_name(&e.file_name().to_string_lossy())?;
+                    let is_file = e.file_type().map(|t| t.is_file()).unwrap_or(false);
+                    (is_file && name.basename == basename).then(|| (name, e.path()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    found.sort_by(|a, b| (b.0.ms, b.0.serial).cmp(&(a.0.ms, a.0.serial)));
+    found
+}
+
+/// The newest backup of `basename` whose bytes `is_good` accepts, with those bytes.
+pub fn newest_good_backup(
+    basename: &str,
+    backup_dir: &Path,
+    is_good: impl Fn(&[u8]) -> bool,
+) -> Option<(PathBuf, Vec<u8>)> {
+    backups_of(basename, backup_dir)
+        .into_iter()
+        .find_map(|(_, path)| fs::read(&path).ok().filter(|b| is_good(b)).map(|b| (path, b)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backups_get_the_legacy_name_and_the_same_bytes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("tracker.json");
+        fs::write(&file, b"{\"v\":1}").unwrap();
+        let dir = tmp.path().join("backups");
+        let path = backup_file(&file, "manual", &dir).unwrap().unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with("tracker.json.manual.") && name.ends_with("Z.bak"), "{name}");
+        assert_eq!(fs::read(&path).unwrap(), b"{\"v\":1}");
+    }
+
+    #[test]
+    fn backups_in_one_millisecond_do_not_collide() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("f");
+        fs::write(&file, b"x").unwrap();
+        let dir = tmp.path().join("b");
+        let paths: Vec<PathBuf> = (0..20)
+            .map(|_| backup_file(&file, "auto", &dir).unwrap().unwrap())
+            .collect();
+        let mut unique = paths.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), 20);
+        assert_eq!(backups_of("f", &dir).len(), 20);
+    }
+
+    #[test]
+    fn a_missing_file_has_no_backup() {
+        let tmp = tempfile::tempdir().unwrap();
+        assert_eq!(backup_file(&tmp.path().join("nope"), "auto", tmp.path()).unwrap(), None);
+    }
+
+    #[test]
+    fn bad_labels_write_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("f");
+        fs::write(&file, b"x").unwrap();
+        let dir = tmp.path().join("b");
+        for label in ["../../escape", "a/b", "..", "a\0b", ""] {
+            let err = backup_file(&file, label, &dir).unwrap_err();
+            assert_eq!(err.code().as_str(), "EBADLABEL");
+        }
+        assert!(!dir.exists());
+    }
+
+    #[test]
+    fn cleanup_deletes_only_old_backups_of_ours() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let file = dir.join("f");
+        fs::write(&file, b"x").unwrap();
+        let ours = backup_file(&file, "auto", dir).unwrap().unwrap();
+        fs::write(dir.join("notes.txt"), b"keep me").unwrap();
+        fs::create_dir(dir.join("f.auto.2025-09-08T15-14-28-688Z.bak")).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(cleanup_old_backups(dir, Duration::from_millis(10)).unwrap(), 1);
+        assert!(!ours.exists());
+        assert!(dir.join("notes.txt").exists());
+        assert!(dir.join("f").exists());
+        assert!(dir.join("f.auto.2025-09-08T15-14-28-688Z.bak").is_dir());
+    }
+
+    #[test]
+    fn cleanup_keeps_young_backups() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("f");
+        fs::write(&file, b"x").unwrap();
+        let ours = backup_file(&file, "auto", tmp.path()).unwrap().unwrap();
+        assert_eq!(cleanup_old_backups(tmp.path(), Duration::from_secs(3600)).unwrap(), 0);
+        assert!(ours.exists());
+    }
+
+    #[test]
+    fn the_newest_good_backup_wins() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        fs::write(dir.join("t.json.auto.2025-01-01T00-00-00-000Z.bak"), b"{\"old\":1}").unwrap();
+        fs::write(dir.join("t.json.auto.2025-02-01T00-00-00-000Z.bak"), b"{\"new\":1}").unwrap();
+        fs::write(dir.join("t.json.auto.2025-03-01T00-00-00-000Z.bak"), b"{broken").unwrap();
+        let parses = |b: &[u8]| serde_json::from_slice::<serde_json::Value>(b).is_ok();
+        let (path, bytes) = newest_good_backup("t.json", dir, parses).unwrap();
+        assert!(path.to_string_lossy().contains("2025-02-01"));
+        assert_eq!(bytes, b"{\"new\":1}");
+    }
+}

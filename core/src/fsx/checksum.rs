@@ -1,0 +1,71 @@
+//! Streaming SHA-256: constant memory whatever the file size (the legacy module read the
+//! whole file into memory, and failed beyond 2 GiB).
+
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+/// Big enough that syscalls cost nothing next to hashing, small enough to stay in cache.
+const CHUNK: usize = 256 * 1024;
+
+/// Lower-case hex SHA-256 of a file's content.
+pub fn sha256_file(path: &Path) -> io::Result<String> {
+    let mut file = File::open(path)?;
+    sha256_reader(&mut file)
+}
+
+pub fn sha256_reader(reader: &mut impl Read) -> io::Result<String> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+pub fn sha256_bytes(data: &[u8]) -> String {
+    hex(&Sha256::digest(data))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_digests() {
+        assert_eq!(
+            sha256_bytes(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("abc");
+        std::fs::write(&file, b"abc").unwrap();
+        assert_eq!(
+            sha256_file(&file).unwrap(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn files_larger_than_one_chunk_hash_like_their_bytes() {
+        let data: Vec<u8> = (0..(CHUNK * 3 + 17)).map(|i| (i % 251) as u8).collect();
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("big");
+        std::fs::write(&file, &data).unwrap();
+        assert_eq!(sha256_file(&file).unwrap(), sha256_bytes(&data));
+    }
+}

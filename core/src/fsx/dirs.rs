@@ -1,0 +1,108 @@
+//! The lock and backup directories: created owner-only, and refused when they are a
+//! symlink or belong to another user (a shared `/tmp` is where those attacks live).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::error::{check_path, Code, Error, Result};
+
+/// The directory named by `env_var`, else `<temp dir>/<name>` (the legacy default, so
+/// legacy processes and ours meet in the same place).
+pub fn default_dir(env_var: &str, name: &str) -> PathBuf {
+    match std::env::var_os(env_var) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => std::env::temp_dir().join(name),
+    }
+}
+
+/// Make sure `dir` exists, is a real directory, and is ours; create it (mode 0700) if missing.
+pub fn ensure_private_dir(dir: &Path) -> Result<()> {
+    check_path("directory", dir)?;
+    if fs::symlink_metadata(dir).is_err() {
+        create_private(dir)
+            .map_err(|e| Error::io(format!("Cannot create directory {}", dir.display()), e))?;
+    }
+    check_trusted(dir)
+}
+
+fn create_private(dir: &Path) -> std::io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Refuse a directory that is a symlink, not a directory, or owned by another user.
+pub fn check_trusted(dir: &Path) -> Result<()> {
+    let meta = fs::symlink_metadata(dir)
+        .map_err(|e| Error::io(format!("Cannot use directory {}", dir.display()), e))?;
+    if meta.file_type().is_symlink() {
+        return Err(Error::new(
+            Code::UnsafeDir,
+            format!("Refusing directory {}: it is a symbolic link", dir.display()),
+        ));
+    }
+    if !meta.is_dir() {
+        return Err(Error::new(
+            Code::Os("ENOTDIR"),
+            format!("Cannot use directory {}: not a directory", dir.display()),
+        ));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let me = unsafe { libc::geteuid() };
+        if meta.uid() != me {
+            return Err(Error::new(
+                Code::UnsafeDir,
+                format!(
+                    "Refusing directory {}: owned by uid {}, not by this user (uid {me})",
+                    dir.display(),
+                    meta.uid()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creates_owner_only_directories() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("a/b");
+        ensure_private_dir(&dir).unwrap();
+        assert!(dir.is_dir());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(&dir).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
+        ensure_private_dir(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn refuses_a_symlinked_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let real = tmp.path().join("real");
+        fs::create_dir(&real).unwrap();
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        assert_eq!(ensure_private_dir(&link).unwrap_err().code(), Code::UnsafeDir);
+    }
+
+    #[test]
+    fn refuses_a_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("f");
+        fs::write(&file, b"x").unwrap();
+        assert_eq!(ensure_private_dir(&file).unwrap_err().code().as_str(), "ENOTDIR");
+    }
+}

@@ -1,0 +1,17 @@
+//! Safe file operations: the Rust side of legacy `safe-file-operations.js`.
+//!
+//! - [`atomic`]: crash-safe replacement of a file's content;
+//! - [`checksum`]: streaming SHA-256 in constant memory;
+//! - [`backup`]: named backup copies, their cleanup, and finding the newest good one;
+//! - [`dirs`]: the private directories locks and backups live in;
+//! - [`json`]: reading a JSON file and recovering a damaged one from its backups.
+
+pub mod atomic;
+pub mod backup;
+pub mod checksum;
+pub mod dirs;
+pub mod json;
+
+pub use atomic::{atomic_write, WriteOptions};
+pub use backup::{backup_file, cleanup_old_backups};
+pub use checksum::sha256_file;

@@ -1,0 +1,125 @@
+//! Names that become parts of file paths: backup labels and the backup file names built
+//! from them. Anything a caller passes in is checked here before it touches a path, so no
+//! input can name a file outside the directory it belongs to.
+
+use crate::error::{Code, Error, Result};
+use crate::time;
+
+/// Longest label we accept; long enough for any real label, short enough for any file system.
+pub const MAX_LABEL_LEN: usize = 64;
+
+/// A label is 1 to 64 characters of `[A-Za-z0-9_-]`: it can never be `..`, hold a
+/// separator, a NUL, or anything a shell or a file system treats specially.
+pub fn check_label(label: &str) -> Result<()> {
+    let ok = !label.is_empty()
+        && label.len() <= MAX_LABEL_LEN
+        && label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::new(
+            Code::BadLabel,
+            format!(
+                "Invalid backup label {label:?}: use 1 to {MAX_LABEL_LEN} characters of A-Z, a-z, 0-9, _ and -"
+            ),
+        ))
+    }
+}
+
+/// `<basename>.<label>.<ISO stamp>.bak`, the legacy `backupFile` name; `serial` > 0 adds
+/// `-<serial>` to the stamp so that two backups in one millisecond do not collide.
+pub fn backup_file_name(basename: &str, label: &str, ms: i64, serial: u32) -> String {
+    let stamp = time::file_stamp(ms);
+    if serial == 0 {
+        format!("{basename}.{label}.{stamp}.bak")
+    } else {
+        format!("{basename}.{label}.{stamp}-{serial}.bak")
+    }
+}
+
+/// A backup file name taken apart: which file it backs up, when, and its serial.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupName {
+    pub basename: String,
+    pub label: Option<String>,
+    pub ms: i64,
+    pub serial: u32,
+}
+
+/// Recognise the names this package's backups carry: `backupFile`'s
+/// `<basename>.<label>.<stamp>[-n].bak` and the legacy `atomicWrite`'s
+/// `<basename>.<Date.now()>.bak` leftovers. Anything else is not ours.
+pub fn parse_backup_name(name: &str) -> Option<BackupName> {
+    let stem = name.strip_suffix(".bak")?;
+    let (rest, stamp) = stem.rsplit_once('.')?;
+    if stamp.len() == 13 && stamp.bytes().all(|b| b.is_ascii_digit()) {
+        if rest.is_empty() {
+            return None;
+        }
+        return Some(BackupName {
+            basename: rest.to_string(),
+            label: None,
+            ms: stamp.parse().ok()?,
+            serial: 0,
+        });
+    }
+    let (stamp, serial) = match stamp.get(24..) {
+        Some(tail) if !tail.is_empty() => (&stamp[..24], tail.strip_prefix('-')?.parse().ok()?),
+        _ => (stamp, 0),
+    };
+    let ms = time::parse_iso8601(stamp)?;
+    let (basename, label) = rest.rsplit_once('.')?;
+    if basename.is_empty() || check_label(label).is_err() {
+        return None;
+    }
+    Some(BackupName {
+        basename: basename.to_string(),
+        label: Some(label.to_string()),
+        ms,
+        serial,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_a_safe_character_set() {
+        for good in ["auto", "manual", "pre-restore", "phase_2", "A1"] {
+            assert!(check_label(good).is_ok(), "{good}");
+        }
+        for bad in ["", "..", "a/b", "a\\b", "a\0b", "a.b", " x", &"x".repeat(65)] {
+            assert_eq!(check_label(bad).unwrap_err().code(), Code::BadLabel, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn backup_names_round_trip() {
+        let name = backup_file_name("phase-tracker.json", "auto", 1_757_344_468_688, 0);
+        assert_eq!(name, "phase-tracker.json.auto.2025-09-08T15-14-28-688Z.bak");
+        let parsed = parse_backup_name(&name).unwrap();
+        assert_eq!(parsed.basename, "phase-tracker.json");
+        assert_eq!(parsed.label.as_deref(), Some("auto"));
+        assert_eq!(parsed.ms, 1_757_344_468_688);
+
+        let second = backup_file_name("t.json", "manual", 5, 3);
+        assert_eq!(parse_backup_name(&second).unwrap().serial, 3);
+    }
+
+    #[test]
+    fn legacy_atomic_write_leftovers_are_recognised() {
+        let parsed = parse_backup_name("tracker.json.1757344468688.bak").unwrap();
+        assert_eq!(parsed.label, None);
+        assert_eq!(parsed.ms, 1_757_344_468_688);
+    }
+
+    #[test]
+    fn foreign_files_are_not_backups() {
+        for name in ["notes.txt", "x.bak", ".bak", "a.auto.yesterday.bak", "a.b/c.2025-09-08T15-14-28-688Z.bak"] {
+            assert_eq!(parse_backup_name(name), None, "{name}");
+        }
+    }
+}
