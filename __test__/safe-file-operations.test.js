@@ -1,0 +1,312 @@
+'use strict'
+// safe-file-operations (legacy §1, locks aside): behaviour on both backends, and parity.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const path = require('node:path')
+const crypto = require('node:crypto')
+
+const { SafeFileOperations } = require('../lib/safe-file-operations')
+const { eachBackend, onBoth, captureConsole, runBin, tempDir } = require('./helpers')
+
+function ops(backend, dir) {
+  return new SafeFileOperations({ backend, backupDir: path.join(dir, 'backups'), lockDir: path.join(dir, 'locks') })
+}
+
+const listing = (dir) => (fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [])
+
+test('atomicWrite writes strings and Buffers, replaces, keeps the mode, leaves no temp', async (t) => {
+  await eachBackend(t, ({ backend, dir }) => {
+    const o = ops(backend, dir)
+    const target = path.join(dir, 'tracker.json')
+    assert.equal(o.atomicWrite(target, '{"a":1}'), true)
+    assert.equal(fs.readFileSync(target, 'utf8'), '{"a":1}')
+    fs.chmodSync(target, 0o640)
+    assert.equal(o.atomicWrite(target, Buffer.from('{"a":2}'), { fsync: false }), true)
+    assert.equal(fs.readFileSync(target, 'utf8'), '{"a":2}')
+    assert.equal(fs.statSync(target).mode & 0o777, 0o640)
+    assert.deepEqual(listing(dir), ['tracker.json'])
+  })
+})
+
+test('atomicWriteAsync resolves true and writes the bytes', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const o = ops(backend, dir)
+    const target = path.join(dir, 'a.json')
+    assert.equal(await o.atomicWriteAsync(target, 'x'.repeat(100000)), true)
+    assert.equal(fs.readFileSync(target, 'utf8').length, 100000)
+    await assert.rejects(o.atomicWriteAsync(path.join(dir, 'missing', 'a.json'), 'x'), { code: 'ENOENT' })
+    assert.deepEqual(listing(dir), ['a.json'])
+  })
+})
+
+test('atomicWrite failures carry the legacy message and the errno code, and leave nothing', () => {
+  const results = onBoth((backend, dir) => {
+    const target = path.join(dir, 'no', 'such', 'dir', 'x.json')
+    try {
+      ops(backend, dir).atomicWrite(target, '{}')
+      return 'no error'
+    } catch (err) {
+      assert.match(err.message, new RegExp(`^Atomic write failed for ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ENOENT`))
+      assert.deepEqual(listing(dir), [])
+      return err.code
+    }
+  })
+  assert.deepEqual(results, { native: 'ENOENT', js: 'ENOENT' })
+})
+
+test('bad paths and contents get a clear error with a code on both backends', () => {
+  const cases = [
+    [undefined, 'x', 'ERR_INVALID_ARG_TYPE'],
+    [42, 'x', 'ERR_INVALID_ARG_TYPE'],
+    ['', 'x', 'EBADPATH'],
+    ['a\0b', 'x', 'EBADPATH'],
+  ]
+  const results = onBoth((backend, dir) =>
+    cases.map(([p, content]) => {
+      try {
+        ops(backend, dir).atomicWrite(p, content)
+        return 'no error'
+      } catch (err) {
+        return err.code
+      }
+    }),
+  )
+  assert.deepEqual(results.native, cases.map((c) => c[2]))
+  assert.deepEqual(results.js, results.native)
+})
+
+test('a temp file left by a dead writer is removed by the next write; a live one is kept', async (t) => {
+  await eachBackend(t, ({ backend, dir }) => {
+    const { spawnSync } = require('node:child_process')
+    const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid
+    const deadTemp = `.t.json.sr-tmp-${dead}-abcdef`
+    const legacyTemp = `t.json.tmp.1757344468688.${dead}`
+    const liveTemp = `.t.json.sr-tmp-${process.pid}-abcdef`
+    for (const name of [deadTemp, legacyTemp, liveTemp]) fs.writeFileSync(path.join(dir, name), 'partial')
+    ops(backend, dir).atomicWrite(path.join(dir, 't.json'), '{}')
+    assert.deepEqual(listing(dir), [liveTemp, 't.json'].sort())
+  })
+})
+
+test('backupFile: legacy name, same bytes, unique within a millisecond, owner-only', async (t) => {
+  await eachBackend(t, ({ backend, dir }) => {
+    const o = ops(backend, dir)
+    const file = path.join(dir, 'phase-tracker.json')
+    fs.writeFileSync(file, '{"v":1}')
+    const paths = Array.from({ length: 25 }, () => o.backupFile(file, 'manual'))
+    assert.equal(new Set(paths).size, 25)
+    for (const p of paths) {
+      assert.equal(path.dirname(p), path.join(dir, 'backups'))
+      assert.match(path.basename(p), /^phase-tracker\.json\.manual\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-\d{3}Z(-\d+)?\.bak$/)
+      assert.equal(fs.readFileSync(p, 'utf8'), '{"v":1}')
+      if (process.platform !== 'win32') assert.equal(fs.statSync(p).mode & 0o777, 0o600)
+    }
+    assert.match(path.basename(o.backupFile(file)), /\.auto\./)
+    if (process.platform !== 'win32') assert.equal(fs.statSync(path.join(dir, 'backups')).mode & 0o777, 0o700)
+    assert.equal(o.backupFile(path.join(dir, 'missing.json')), null)
+  })
+})
+
+test('backupFile refuses unsafe labels and writes nothing anywhere', () => {
+  const labels = ['../../escape', 'a/b', 'a\\b', '..', 'a\0b', '', 'x'.repeat(65), 'dot.ted']
+  const results = onBoth((backend, dir) => {
+    const file = path.join(dir, 'f.json')
+    fs.writeFileSync(file, '{}')
+    const codes = labels.map((label) => {
+      try {
+        ops(backend, dir).backupFile(file, label)
+        return 'no error'
+      } catch (err) {
+        return err.code
+      }
+    })
+    assert.deepEqual(listing(dir), ['f.json'])
+    assert.deepEqual(listing(path.dirname(dir)).filter((n) => n.includes('escape')), [])
+    return codes
+  })
+  assert.deepEqual(results.native, labels.map(() => 'EBADLABEL'))
+  assert.deepEqual(results.js, results.native)
+})
+
+test('the backup directory is refused when it is a symlink', { skip: process.platform === 'win32' }, () => {
+  const results = onBoth((backend, dir) => {
+    const real = path.join(dir, 'elsewhere')
+    fs.mkdirSync(real)
+    fs.symlinkSync(real, path.join(dir, 'backups'))
+    const file = path.join(dir, 'f.json')
+    fs.writeFileSync(file, '{}')
+    try {
+      ops(backend, dir).backupFile(file, 'x')
+      return 'no error'
+    } catch (err) {
+      assert.deepEqual(listing(real), [])
+      return err.code
+    }
+  })
+  assert.deepEqual(results, { native: 'EUNSAFEDIR', js: 'EUNSAFEDIR' })
+})
+
+test('verifyChecksum: legacy shapes, identical on both backends', () => {
+  const results = onBoth((backend, dir) => {
+    const o = ops(backend, dir)
+    const file = path.join(dir, 'data.bin')
+    const bytes = crypto.randomBytes(700 * 1024)
+    fs.writeFileSync(file, bytes)
+    const digest = crypto.createHash('sha256').update(bytes).digest('hex')
+    const plain = o.verifyChecksum(file)
+    assert.deepEqual(plain, { valid: true, checksum: digest })
+    assert.deepEqual(o.verifyChecksum(file, digest), { valid: true, checksum: digest, expected: digest })
+    assert.deepEqual(o.verifyChecksum(file, 'abc'), { valid: false, checksum: digest, expected: 'abc' })
+    return [o.verifyChecksum(path.join(dir, 'missing')), o.verifyChecksum(dir).valid]
+  })
+  assert.deepEqual(results.native, [{ valid: false, error: 'File does not exist' }, false])
+  assert.deepEqual(results.js, results.native)
+})
+
+test('verifyChecksumAsync matches the sync result', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const o = ops(backend, dir)
+    const file = path.join(dir, 'd')
+    fs.writeFileSync(file, 'abc')
+    assert.deepEqual(await o.verifyChecksumAsync(file), o.verifyChecksum(file))
+    assert.deepEqual(await o.verifyChecksumAsync(path.join(dir, 'nope')), { valid: false, error: 'File does not exist' })
+  })
+})
+
+test('cleanupOldBackups deletes only our old backups: never other files or directories', () => {
+  const results = onBoth((backend, dir) => {
+    const o = ops(backend, dir)
+    const file = path.join(dir, 'f.json')
+    fs.writeFileSync(file, '{}')
+    const young = o.backupFile(file, 'auto')
+    const old = o.backupFile(file, 'manual')
+    const backups = path.join(dir, 'backups')
+    const legacyLeftover = path.join(backups, 'f.json.1757344468688.bak')
+    fs.writeFileSync(legacyLeftover, '{}')
+    fs.writeFileSync(path.join(backups, 'notes.txt'), 'keep')
+    fs.mkdirSync(path.join(backups, 'f.json.auto.2025-09-08T15-14-28-688Z.bak'))
+    const past = new Date(Date.now() - 10 * 24 * 3600 * 1000)
+    for (const p of [old, legacyLeftover, path.join(backups, 'notes.txt')]) fs.utimesSync(p, past, past)
+    const { result, lines } = captureConsole(() => o.cleanupOldBackups())
+    assert.ok(fs.existsSync(young))
+    return { removed: result, left: listing(backups).filter((n) => n !== path.basename(young)), lines }
+  })
+  assert.deepEqual(results.native, {
+    removed: 2,
+    left: ['f.json.auto.2025-09-08T15-14-28-688Z.bak', 'notes.txt'],
+    lines: ['log: Cleaned up 2 old backup files'],
+  })
+  assert.deepEqual(results.js, results.native)
+})
+
+test('safeJsonRead: missing, empty, valid, validator and repair, as legacy', () => {
+  const results = onBoth((backend, dir) => {
+    const o = ops(backend, dir)
+    const file = path.join(dir, 't.json')
+    const out = []
+    out.push(captureConsole(() => o.safeJsonRead(file, { d: 1 })))
+    out.push(captureConsole(() => o.safeJsonRead(file)))
+    fs.writeFileSync(file, '  \n')
+    out.push(captureConsole(() => o.safeJsonRead(file, 'dflt')))
+    fs.writeFileSync(file, '{"phase":2,"list":[1,2]}')
+    out.push(captureConsole(() => o.safeJsonRead(file)))
+    const invalid = () => ({ valid: false, error: 'no sessionInfo' })
+    out.push(captureConsole(() => o.safeJsonRead(file, 'dflt', invalid)))
+    const repairing = () => ({ valid: false, error: 'bad', repair: (d) => ({ ...d, repaired: true }) })
+    out.push(captureConsole(() => o.safeJsonRead(file, null, repairing)))
+    out.push(captureConsole(() => o.safeJsonRead(file, null, 'not a function')))
+    return out.map(({ result, lines }) => ({ result, lines: lines.map((l) => l.replace(dir, '<dir>')) }))
+  })
+  assert.deepEqual(results.native, [
+    { result: { d: 1 }, lines: ['warn: File <dir>/t.json does not exist, using default value'] },
+    { result: null, lines: ['warn: File <dir>/t.json does not exist, using default value'] },
+    { result: 'dflt', lines: ['warn: File <dir>/t.json is empty, using default value'] },
+    { result: { phase: 2, list: [1, 2] }, lines: [] },
+    { result: 'dflt', lines: ['warn: Validation failed for <dir>/t.json: no sessionInfo'] },
+    { result: { phase: 2, list: [1, 2], repaired: true }, lines: ['warn: Validation failed for <dir>/t.json: bad'] },
+    { result: { phase: 2, list: [1, 2] }, lines: [] },
+  ])
+  assert.deepEqual(results.js, results.native)
+})
+
+test('safeJsonRead keeps a damaged file aside and restores its newest parsable backup', () => {
+  const results = onBoth((backend, dir) => {
+    const o = ops(backend, dir)
+    const file = path.join(dir, 'phase-tracker.json')
+    fs.writeFileSync(file, '{"version":1}')
+    o.backupFile(file, 'auto')
+    fs.writeFileSync(file, '{"version":2}')
+    o.backupFile(file, 'auto')
+    // the newest backup is itself damaged: it must be skipped
+    fs.writeFileSync(path.join(dir, 'backups', 'phase-tracker.json.auto.2099-01-01T00-00-00-000Z.bak'), '{"vers')
+    fs.writeFileSync(file, '{"version":3, "trunc')
+    const { result } = captureConsole(() => o.safeJsonRead(file, 'dflt'))
+    const aside = listing(dir).filter((n) => n.startsWith('phase-tracker.json.corrupt-'))
+    assert.equal(aside.length, 1)
+    assert.equal(fs.readFileSync(path.join(dir, aside[0]), 'utf8'), '{"version":3, "trunc')
+    assert.equal(fs.readFileSync(file, 'utf8'), '{"version":2}')
+    return result
+  })
+  assert.deepEqual(results, { native: { version: 2 }, js: { version: 2 } })
+})
+
+test('safeJsonRead without any backup returns the default and still keeps the bytes', () => {
+  const results = onBoth((backend, dir) => {
+    const file = path.join(dir, 'x.json')
+    fs.writeFileSync(file, '{not json')
+    const { result } = captureConsole(() => ops(backend, dir).safeJsonRead(file, { fresh: true }))
+    const aside = listing(dir).filter((n) => n.startsWith('x.json.corrupt-'))
+    return { result, kept: fs.readFileSync(path.join(dir, aside[0]), 'utf8'), stillThere: fs.existsSync(file) }
+  })
+  assert.deepEqual(results.native, { result: { fresh: true }, kept: '{not json', stillThere: false })
+  assert.deepEqual(results.js, results.native)
+})
+
+test('CLI: backup, checksum, cleanup, help, bad input, --json', async (t) => {
+  await eachBackend(t, ({ backend, dir }) => {
+    const env = { SESSION_RESILIENCE_BACKUP_DIR: path.join(dir, 'b'), SESSION_RESILIENCE_LOCK_DIR: path.join(dir, 'l') }
+    const file = path.join(dir, 'f.json')
+    fs.writeFileSync(file, 'abc')
+    let r = runBin('safe-file-operations', ['backup', file], { backend, env })
+    assert.equal(r.status, 0, r.stderr)
+    assert.match(r.stdout, /^✅ Backup created: .*f\.json\.manual\..*\.bak\n$/)
+    r = runBin('safe-file-operations', ['checksum', file], { backend, env })
+    assert.equal(r.stdout, `✅ ${file}: ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n`)
+    r = runBin('safe-file-operations', ['checksum', path.join(dir, 'nope'), '--json'], { backend, env })
+    assert.equal(r.status, 1)
+    assert.deepEqual(JSON.parse(r.stdout), { file: path.join(dir, 'nope'), valid: false, error: 'File does not exist' })
+    r = runBin('safe-file-operations', ['backup', file, '../../x'], { backend, env })
+    assert.equal(r.status, 1)
+    assert.match(r.stderr, /EBADLABEL/)
+    r = runBin('safe-file-operations', ['backup', path.join(dir, 'missing')], { backend, env })
+    assert.equal(r.status, 1)
+    assert.equal(r.stdout, '❌ Backup failed\n')
+    r = runBin('safe-file-operations', ['cleanup', '0', '--json'], { backend, env })
+    assert.equal(r.status, 0)
+    assert.deepEqual(JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))), { ok: true, removed: 1 })
+    r = runBin('safe-file-operations', ['help'], { backend, env })
+    assert.equal(r.status, 0)
+    assert.match(r.stdout, /Usage: node safe-file-operations\.js <command>/)
+    r = runBin('safe-file-operations', ['frobnicate'], { backend, env })
+    assert.equal(r.status, 2)
+    assert.match(r.stderr, /Unknown command: frobnicate/)
+  })
+})
+
+test('backend selection: js on request, a clear error when native is forced but cannot load', () => {
+  const { spawnSync } = require('node:child_process')
+  const script = `const {SafeFileOperations}=require('./lib/safe-file-operations'); console.log(new SafeFileOperations().backend)`
+  let r = spawnSync(process.execPath, ['-e', script], { cwd: require('./helpers').ROOT, encoding: 'utf8', env: { ...process.env, SESSION_RESILIENCE_BACKEND: 'js' } })
+  assert.equal(r.stdout.trim(), 'js')
+  r = spawnSync(process.execPath, ['-e', script], { cwd: require('./helpers').ROOT, encoding: 'utf8', env: { ...process.env, SESSION_RESILIENCE_BACKEND: '' } })
+  assert.equal(r.stdout.trim(), 'native')
+  // A loader that cannot find its binary: point the napi loader at a missing file.
+  const broken = { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: path.join(tempDir(), 'missing.node') }
+  r = spawnSync(process.execPath, ['-e', script], { cwd: require('./helpers').ROOT, encoding: 'utf8', env: { ...broken, SESSION_RESILIENCE_BACKEND: 'native' } })
+  assert.notEqual(r.status, 0)
+  assert.match(r.stderr, /ENATIVEUNAVAILABLE|native backend was requested.*linux-x64|no binary loads on/)
+  r = spawnSync(process.execPath, ['-e', script], { cwd: require('./helpers').ROOT, encoding: 'utf8', env: { ...broken, SESSION_RESILIENCE_BACKEND: '' } })
+  assert.equal(r.stdout.trim(), 'js')
+  assert.equal((r.stderr.match(/using the JS backend/g) || []).length, 1)
+})

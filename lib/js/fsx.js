@@ -1,0 +1,467 @@
+'use strict'
+// The JS backend of the safe file operations: the same contract as the Rust core
+// (core/src/fsx/), with Node's fs. Read core/src/fsx/atomic.rs for the why of each step.
+
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const crypto = require('node:crypto')
+
+const { codedError, osError, withContext, checkPath } = require('./errors')
+const { checkLabel, backupFileName, parseBackupName } = require('./names')
+const { fileStamp } = require('./time')
+const { isDead } = require('./process')
+
+const TEMP_MARKER = '.sr-tmp-'
+const CHUNK = 256 * 1024
+const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000
+const BACKUP_DIR_ENV = 'SESSION_RESILIENCE_BACKUP_DIR'
+
+function defaultDir(envVar, name) {
+  return process.env[envVar] || path.join(os.tmpdir(), name)
+}
+
+function backupDirOf(options) {
+  return (options && options.backupDir) || defaultDir(BACKUP_DIR_ENV, 'agenthive-backups')
+}
+
+// ---- directories -------------------------------------------------------------------------
+
+function ensurePrivateDir(dir) {
+  checkPath('directory', dir)
+  let exists = true
+  try {
+    fs.lstatSync(dir)
+  } catch {
+    exists = false
+  }
+  if (!exists) {
+    try {
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+    } catch (err) {
+      throw osError(`Cannot create directory ${dir}`, err)
+    }
+  }
+  checkTrusted(dir)
+}
+
+function checkTrusted(dir) {
+  let st
+  try {
+    st = fs.lstatSync(dir)
+  } catch (err) {
+    throw osError(`Cannot use directory ${dir}`, err)
+  }
+  if (st.isSymbolicLink()) throw codedError('EUNSAFEDIR', `Refusing directory ${dir}: it is a symbolic link`)
+  if (!st.isDirectory()) throw codedError('ENOTDIR', `Cannot use directory ${dir}: not a directory`)
+  if (typeof process.geteuid === 'function' && st.uid !== process.geteuid()) {
+    throw codedError(
+      'EUNSAFEDIR',
+      `Refusing directory ${dir}: owned by uid ${st.uid}, not by this user (uid ${process.geteuid()})`,
+    )
+  }
+}
+
+// ---- atomic write ------------------------------------------------------------------------
+
+function tempName(base) {
+  return `.${base}${TEMP_MARKER}${process.pid}-${crypto.randomBytes(9).toString('base64url')}`
+}
+
+/** The pid of the writer of a temp file (ours or the legacy module's), else null. */
+function tempWriterPid(name) {
+  const at = name.indexOf(TEMP_MARKER)
+  if (at >= 0) {
+    if (!name.startsWith('.')) return null
+    const m = /^(\d+)-/.exec(name.slice(at + TEMP_MARKER.length))
+    return m ? Number(m[1]) : null
+  }
+  const legacy = /(?:^|\.)tmp\.(\d{12,})\.(\d+)$/.exec(name)
+  return legacy ? Number(legacy[2]) : null
+}
+
+function sweepDeadTemps(dir) {
+  let names
+  try {
+    names = fs.readdirSync(dir)
+  } catch {
+    return
+  }
+  for (const name of names) {
+    const pid = tempWriterPid(name)
+    if (pid !== null && pid !== process.pid && isDead(pid)) {
+      try {
+        fs.unlinkSync(path.join(dir, name))
+      } catch {
+        // best effort: someone else swept it, or we may not
+      }
+    }
+  }
+}
+
+function syncDir(dir) {
+  if (process.platform === 'win32') return // no directory handles to flush; NTFS journals renames
+  const fd = fs.openSync(dir, 'r')
+  try {
+    fs.fsyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+function parentDir(filePath) {
+  return path.dirname(filePath) || '.'
+}
+
+function renameWithRetry(from, to) {
+  let delay = 5
+  let waited = 0
+  for (;;) {
+    try {
+      return fs.renameSync(from, to)
+    } catch (err) {
+      const transient = process.platform === 'win32' && (err.code === 'EPERM' || err.code === 'EACCES')
+      if (!transient || waited >= 1000) throw err
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delay)
+      waited += delay
+      delay = Math.min(delay * 2, 200)
+    }
+  }
+}
+
+function writeReplacing(filePath, data, fsync) {
+  const dir = parentDir(filePath)
+  sweepDeadTemps(dir)
+  let mode = 0o666
+  try {
+    mode = fs.statSync(filePath).mode & 0o7777
+  } catch {
+    // a new file: open(O_CREAT, 0666) and the umask decide, as for writeFileSync
+  }
+  const temp = path.join(dir, tempName(path.basename(filePath)))
+  let fd = null
+  try {
+    fd = fs.openSync(temp, 'wx', 0o666)
+    if (mode !== 0o666) fs.fchmodSync(fd, mode)
+    fs.writeSync(fd, data)
+    if (fsync) fs.fsyncSync(fd)
+    fs.closeSync(fd)
+    fd = null
+    renameWithRetry(temp, filePath)
+  } catch (err) {
+    if (fd !== null) fs.closeSync(fd)
+    try {
+      fs.unlinkSync(temp)
+    } catch {
+      // never created, or already renamed
+    }
+    throw err
+  }
+  if (fsync) syncDir(dir)
+}
+
+function toBytes(content) {
+  if (typeof content === 'string') return Buffer.from(content, 'utf8')
+  if (Buffer.isBuffer(content) || content instanceof Uint8Array) return content
+  throw codedError('ERR_INVALID_ARG_TYPE', 'The "content" argument must be of type string or Buffer')
+}
+
+function atomicWrite(filePath, content, options) {
+  const context = `Atomic write failed for ${filePath}`
+  try {
+    checkPath('filePath', filePath)
+  } catch (err) {
+    throw err.code === 'EBADPATH' ? withContext(context, err) : err
+  }
+  const data = toBytes(content)
+  const fsync = !(options && options.fsync === false)
+  try {
+    writeReplacing(filePath, data, fsync)
+  } catch (err) {
+    throw osError(context, err)
+  }
+  return true
+}
+
+async function atomicWriteAsync(filePath, content, options) {
+  // The sync path in a microtask would still block the loop; fs.promises keeps it free.
+  const context = `Atomic write failed for ${filePath}`
+  try {
+    checkPath('filePath', filePath)
+  } catch (err) {
+    throw err.code === 'EBADPATH' ? withContext(context, err) : err
+  }
+  const data = toBytes(content)
+  const fsync = !(options && options.fsync === false)
+  const fsp = fs.promises
+  const dir = parentDir(filePath)
+  sweepDeadTemps(dir)
+  let mode = 0o666
+  try {
+    mode = (await fsp.stat(filePath)).mode & 0o7777
+  } catch {
+    // new file
+  }
+  const temp = path.join(dir, tempName(path.basename(filePath)))
+  let handle = null
+  try {
+    handle = await fsp.open(temp, 'wx', 0o666)
+    if (mode !== 0o666) await handle.chmod(mode)
+    await handle.writeFile(data)
+    if (fsync) await handle.sync()
+    await handle.close()
+    handle = null
+    await fsp.rename(temp, filePath)
+    if (fsync) syncDir(dir)
+  } catch (err) {
+    if (handle) await handle.close().catch(() => {})
+    await fsp.unlink(temp).catch(() => {})
+    throw osError(context, err)
+  }
+  return true
+}
+
+// ---- checksums ---------------------------------------------------------------------------
+
+function checksumResult(filePath, digest, expected) {
+  const want = expected ? String(expected) : null
+  return want === null ? { valid: true, checksum: digest } : { valid: digest === want, checksum: digest, expected: want }
+}
+
+function verifyChecksum(filePath, expectedChecksum = null) {
+  checkPath('filePath', filePath)
+  if (!fs.existsSync(filePath)) return { valid: false, error: 'File does not exist' }
+  let fd = null
+  try {
+    fd = fs.openSync(filePath, 'r')
+    const hash = crypto.createHash('sha256')
+    const buf = Buffer.allocUnsafe(CHUNK)
+    let n
+    while ((n = fs.readSync(fd, buf, 0, CHUNK, null)) > 0) hash.update(buf.subarray(0, n))
+    return checksumResult(filePath, hash.digest('hex'), expectedChecksum)
+  } catch (err) {
+    return { valid: false, error: osError(filePath, err).message }
+  } finally {
+    if (fd !== null) fs.closeSync(fd)
+  }
+}
+
+async function verifyChecksumAsync(filePath, expectedChecksum = null) {
+  checkPath('filePath', filePath)
+  if (!fs.existsSync(filePath)) return { valid: false, error: 'File does not exist' }
+  try {
+    const hash = crypto.createHash('sha256')
+    for await (const chunk of fs.createReadStream(filePath, { highWaterMark: CHUNK })) hash.update(chunk)
+    return checksumResult(filePath, hash.digest('hex'), expectedChecksum)
+  } catch (err) {
+    return { valid: false, error: osError(filePath, err).message }
+  }
+}
+
+// ---- backups -----------------------------------------------------------------------------
+
+function copyIntoPlace(filePath, basename, label, dir) {
+  const temp = path.join(dir, tempName(basename))
+  try {
+    fs.copyFileSync(filePath, temp, fs.constants.COPYFILE_EXCL)
+    const fd = fs.openSync(temp, 'r+')
+    try {
+      fs.fchmodSync(fd, 0o600) // backups may hold secrets (.env): owner-only, as the native ones
+      fs.fsyncSync(fd)
+    } finally {
+      fs.closeSync(fd)
+    }
+    const ms = Date.now()
+    for (let serial = 0; ; serial++) {
+      const target = path.join(dir, backupFileName(basename, label, ms, serial))
+      try {
+        fs.linkSync(temp, target) // never replaces: a collision moves on to the next serial
+        return target
+      } catch (err) {
+        if (err.code !== 'EEXIST') throw err
+      }
+    }
+  } finally {
+    try {
+      fs.unlinkSync(temp)
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function backupFile(filePath, label = 'auto', options) {
+  checkPath('filePath', filePath)
+  const lbl = label === undefined || label === null ? 'auto' : label
+  checkLabel(lbl)
+  if (!fs.existsSync(filePath)) return null
+  const dir = backupDirOf(options)
+  ensurePrivateDir(dir)
+  try {
+    return copyIntoPlace(filePath, path.basename(filePath), lbl, dir)
+  } catch (err) {
+    console.error(`Failed to create backup: ${osError(`Backup failed for ${filePath}`, err).message}`)
+    return null
+  }
+}
+
+function cleanupOldBackups(maxAge = SEVEN_DAYS_MS, options) {
+  const age = typeof maxAge === 'number' && Number.isFinite(maxAge) ? Math.max(0, maxAge) : SEVEN_DAYS_MS
+  const dir = backupDirOf(options)
+  const cutoff = Date.now() - age
+  let removed = 0
+  try {
+    let names
+    try {
+      names = fs.readdirSync(dir)
+    } catch (err) {
+      if (err.code === 'ENOENT') return 0
+      throw err
+    }
+    for (const name of names) {
+      if (!parseBackupName(name)) continue
+      const full = path.join(dir, name)
+      let st
+      try {
+        st = fs.lstatSync(full)
+      } catch {
+        continue
+      }
+      if (st.isFile() && st.mtimeMs < cutoff) {
+        fs.unlinkSync(full)
+        removed++
+      }
+    }
+  } catch (err) {
+    console.error(`Failed to cleanup old backups: ${osError(`Backup cleanup failed in ${dir}`, err).message}`)
+    return 0
+  }
+  if (removed > 0) console.log(`Cleaned up ${removed} old backup files`)
+  return removed
+}
+
+/** Backups of `basename` in `dir`, newest first: [{ path, ms, serial }]. */
+function backupsOf(basename, dir) {
+  let names
+  try {
+    names = fs.readdirSync(dir, { withFileTypes: true })
+  } catch {
+    return []
+  }
+  return names
+    .filter((e) => e.isFile())
+    .map((e) => ({ parsed: parseBackupName(e.name), path: path.join(dir, e.name) }))
+    .filter((b) => b.parsed && b.parsed.basename === basename)
+    .sort((a, b) => b.parsed.ms - a.parsed.ms || b.parsed.serial - a.parsed.serial)
+}
+
+function parses(text) {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Move `filePath` aside as `<name>.corrupt-<stamp>`, never over an existing file. */
+function keepAside(filePath) {
+  const stamp = fileStamp(Date.now())
+  for (let serial = 0; ; serial++) {
+    const aside = `${filePath}.corrupt-${stamp}${serial === 0 ? '' : `-${serial}`}`
+    try {
+      fs.linkSync(filePath, aside)
+    } catch (err) {
+      if (err.code === 'EEXIST') continue
+      if (fs.existsSync(aside)) continue
+      fs.copyFileSync(filePath, aside, fs.constants.COPYFILE_EXCL) // no hard links here
+    }
+    fs.unlinkSync(filePath)
+    return aside
+  }
+}
+
+function recoverFromBackup(filePath, dir) {
+  const kept = keepAside(filePath)
+  for (const candidate of backupsOf(path.basename(filePath), dir)) {
+    let text
+    try {
+      text = fs.readFileSync(candidate.path, 'utf8')
+    } catch {
+      continue
+    }
+    if (!parses(text)) continue
+    atomicWrite(filePath, text)
+    console.warn(`Restored ${filePath} from backup ${candidate.path} (damaged file kept as ${kept})`)
+    return JSON.parse(text)
+  }
+  console.warn(`No usable backup of ${filePath}; damaged file kept as ${kept}`)
+  return undefined
+}
+
+function applyValidator(filePath, data, defaultValue, validator) {
+  if (typeof validator !== 'function') return data
+  let verdict
+  try {
+    verdict = validator(data)
+  } catch (err) {
+    console.error(`Validator failed for ${filePath}: ${err && err.message}`)
+    return defaultValue
+  }
+  if (verdict && verdict.valid) return data
+  console.warn(`Validation failed for ${filePath}: ${verdict && verdict.error}`)
+  if (verdict && typeof verdict.repair === 'function') return verdict.repair(data)
+  return defaultValue
+}
+
+function safeJsonRead(filePath, defaultValue = null, validator = null, options) {
+  checkPath('filePath', filePath)
+  const fallback = defaultValue === undefined ? null : defaultValue
+  let text
+  try {
+    text = fs.readFileSync(filePath, 'utf8')
+  } catch (err) {
+    if (err.code === 'ENOENT') {
+      console.warn(`File ${filePath} does not exist, using default value`)
+    } else {
+      console.error(`Failed to read JSON from ${filePath}: ${osError(filePath, err).message}`)
+    }
+    return fallback
+  }
+  if (text.trim() === '') {
+    console.warn(`File ${filePath} is empty, using default value`)
+    return fallback
+  }
+  let data
+  try {
+    data = JSON.parse(text)
+  } catch (err) {
+    console.error(`Failed to read JSON from ${filePath}: ${err.message}`)
+    try {
+      data = recoverFromBackup(filePath, backupDirOf(options))
+    } catch (recoveryErr) {
+      console.error(`Recovery of ${filePath} failed: ${recoveryErr.message}`)
+      data = undefined
+    }
+    if (data === undefined) return fallback
+  }
+  return applyValidator(filePath, data, fallback, validator)
+}
+
+module.exports = {
+  atomicWrite,
+  atomicWriteAsync,
+  safeJsonRead,
+  backupFile,
+  verifyChecksum,
+  verifyChecksumAsync,
+  cleanupOldBackups,
+  // shared with the other JS-backend modules
+  ensurePrivateDir,
+  checkTrusted,
+  defaultDir,
+  sweepDeadTemps,
+  tempWriterPid,
+  syncDir,
+  TEMP_MARKER,
+}

@@ -1,0 +1,14 @@
+'use strict'
+// The pure-JS backend: the same exports, arguments and results as the native addon
+// (index.js), so lib/backend.js can hand either one to the drop-in modules.
+const fsx = require('./fsx')
+
+module.exports = {
+  atomicWrite: fsx.atomicWrite,
+  atomicWriteAsync: fsx.atomicWriteAsync,
+  safeJsonRead: fsx.safeJsonRead,
+  backupFile: fsx.backupFile,
+  verifyChecksum: fsx.verifyChecksum,
+  verifyChecksumAsync: fsx.verifyChecksumAsync,
+  cleanupOldBackups: fsx.cleanupOldBackups,
+}

@@ -1,0 +1,144 @@
+'use strict'
+// Drop-in for the legacy `safe-file-operations.js`: the same exports (the singleton's
+// functions and the class), arguments, defaults and results, on the native or the JS
+// backend (lib/backend.js), plus `run(argv)` / `main()` for its CLI.
+
+const path = require('node:path')
+const { resolveBackend } = require('./backend')
+const { parseArgs, printJson, main: runMain } = require('./cli')
+
+const LOCK_DIR_ENV = 'SESSION_RESILIENCE_LOCK_DIR'
+const BACKUP_DIR_ENV = 'SESSION_RESILIENCE_BACKUP_DIR'
+const DAY_MS = 24 * 3600 * 1000
+
+function defaultDir(envVar, name) {
+  return process.env[envVar] || path.join(require('node:os').tmpdir(), name)
+}
+
+class SafeFileOperations {
+  /**
+   * @param {{ lockDir?: string, backupDir?: string, backend?: 'native' | 'js' }} [options]
+   * Directories are created (owner-only) on first use, not here.
+   */
+  constructor(options = {}) {
+    const { name, binding } = resolveBackend(options.backend)
+    this.backend = name
+    this.binding = binding
+    this.lockDir = options.lockDir || defaultDir(LOCK_DIR_ENV, 'agenthive-locks')
+    this.backupDir = options.backupDir || defaultDir(BACKUP_DIR_ENV, 'agenthive-backups')
+  }
+
+  atomicWrite(filePath, content, options) {
+    return this.binding.atomicWrite(filePath, content, options)
+  }
+
+  atomicWriteAsync(filePath, content, options) {
+    return this.binding.atomicWriteAsync(filePath, content, options)
+  }
+
+  safeJsonRead(filePath, defaultValue = null, validator = null) {
+    return this.binding.safeJsonRead(filePath, defaultValue, validator, { backupDir: this.backupDir })
+  }
+
+  backupFile(filePath, label = 'auto') {
+    return this.binding.backupFile(filePath, label, { backupDir: this.backupDir })
+  }
+
+  verifyChecksum(filePath, expectedChecksum = null) {
+    return this.binding.verifyChecksum(filePath, expectedChecksum)
+  }
+
+  verifyChecksumAsync(filePath, expectedChecksum = null) {
+    return this.binding.verifyChecksumAsync(filePath, expectedChecksum)
+  }
+
+  cleanupOldBackups(maxAge = 7 * DAY_MS) {
+    return this.binding.cleanupOldBackups(maxAge, { backupDir: this.backupDir })
+  }
+}
+
+let singleton = null
+function instance() {
+  if (!singleton) singleton = new SafeFileOperations()
+  return singleton
+}
+
+// ---- CLI ---------------------------------------------------------------------------------
+
+const USAGE = `Safe File Operations Utility
+
+Usage: node safe-file-operations.js <command> [args] [--json]
+
+Commands:
+  backup <file> [label]    Create a backup of a file (label default: manual)
+  cleanup [days]           Remove backups older than <days> days (default 7)
+  locks                    List lock files and their state
+  checksum <file>          Print the SHA-256 of a file
+  help                     Show this help`
+
+const commands = {
+  backup(ops, [file, label = 'manual'], json) {
+    if (!file) return usageError('backup needs a <file>')
+    const backupPath = ops.backupFile(file, label)
+    if (json) printJson({ ok: backupPath !== null, backupPath })
+    else console.log(backupPath ? `✅ Backup created: ${backupPath}` : '❌ Backup failed')
+    return backupPath ? 0 : 1
+  },
+  cleanup(ops, [days], json) {
+    const n = days === undefined ? 7 : Number(days)
+    if (!Number.isFinite(n) || n < 0) return usageError(`cleanup needs a number of days, got "${days}"`)
+    const removed = ops.cleanupOldBackups(n * DAY_MS)
+    if (json) printJson({ ok: true, removed })
+    else console.log(`✅ Cleanup completed: ${removed} old backup file(s) removed`)
+    return 0
+  },
+  checksum(ops, [file], json) {
+    if (!file) return usageError('checksum needs a <file>')
+    const result = ops.verifyChecksum(file)
+    if (json) printJson({ file, ...result })
+    else if (result.valid) console.log(`✅ ${file}: ${result.checksum}`)
+    else console.log(`❌ ${file}: ${result.error}`)
+    return result.valid ? 0 : 1
+  },
+}
+
+function usageError(message) {
+  console.error(`❌ ${message}`)
+  console.error(USAGE)
+  return 2
+}
+
+/** The CLI: `run(['backup', 'file.json'])` returns the exit code. */
+async function run(argv) {
+  const { positional, json } = parseArgs(argv)
+  const [command, ...rest] = positional
+  if (command === undefined || command === 'help') {
+    console.log(USAGE)
+    return 0
+  }
+  const handler = Object.prototype.hasOwnProperty.call(commands, command) ? commands[command] : null
+  if (!handler) return usageError(`Unknown command: ${command}`)
+  try {
+    return await handler(instance(), rest, json)
+  } catch (err) {
+    if (json) printJson({ ok: false, error: err.message, code: err.code })
+    else console.error(`❌ ${err.message}${err.code ? ` (${err.code})` : ''}`)
+    return 1
+  }
+}
+
+module.exports = {
+  atomicWrite: (...a) => instance().atomicWrite(...a),
+  atomicWriteAsync: (...a) => instance().atomicWriteAsync(...a),
+  safeJsonRead: (...a) => instance().safeJsonRead(...a),
+  backupFile: (...a) => instance().backupFile(...a),
+  verifyChecksum: (...a) => instance().verifyChecksum(...a),
+  verifyChecksumAsync: (...a) => instance().verifyChecksumAsync(...a),
+  cleanupOldBackups: (...a) => instance().cleanupOldBackups(...a),
+  SafeFileOperations,
+  run,
+  main: (argv) => runMain(run, argv),
+  // for the other drop-in modules and the CLIs' `commands` table extension
+  _instance: instance,
+  _commands: commands,
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+'use strict'
+// `npm test`: works on a fresh clone with only Node and a Rust toolchain.
+//   1. installs the dev dependencies if they are missing;
+//   2. builds the addon (release) when it is missing or older than its sources;
+//   3. runs `cargo test` for the Rust core, then the Node suites (node:test) in __test__/.
+// Extra arguments are passed to `node --test` (e.g. a single file).
+
+const { spawnSync } = require('node:child_process')
+const fs = require('node:fs')
+const path = require('node:path')
+
+const root = path.resolve(__dirname, '..')
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
+
+function step(title, cmd, args, options = {}) {
+  console.log(`\n▶ ${title}: ${cmd} ${args.join(' ')}`)
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', shell: false, ...options })
+  if (r.error) throw r.error
+  if (r.status !== 0) {
+    console.error(`✖ ${title} failed (exit ${r.status})`)
+    process.exit(r.status || 1)
+  }
+}
+
+function newestMtime(entries) {
+  let newest = 0
+  const visit = (p) => {
+    let st
+    try {
+      st = fs.statSync(p)
+    } catch {
+      return
+    }
+    if (st.isDirectory()) for (const e of fs.readdirSync(p)) visit(path.join(p, e))
+    else newest = Math.max(newest, st.mtimeMs)
+  }
+  entries.forEach((e) => visit(path.join(root, e)))
+  return newest
+}
+
+function addonPath() {
+  const found = fs.readdirSync(root).filter((f) => f.startsWith('session-resilience.') && f.endsWith('.node'))
+  return found.length ? path.join(root, found[0]) : null
+}
+
+if (!fs.existsSync(path.join(root, 'node_modules', '@napi-rs', 'cli'))) {
+  step('install dev dependencies', npm, ['ci', '--no-audit', '--no-fund'], { shell: process.platform === 'win32' })
+}
+
+const addon = addonPath()
+const sources = newestMtime(['src', 'core/src', 'Cargo.toml', 'Cargo.lock', 'core/Cargo.toml', 'build.rs'])
+if (!addon || fs.statSync(addon).mtimeMs < sources || process.env.SESSION_RESILIENCE_REBUILD) {
+  step('build the addon', npm, ['run', 'build'], { shell: process.platform === 'win32' })
+}
+
+step('Rust core tests', 'cargo', ['test', '--workspace', '--quiet'])
+
+const files = process.argv.slice(2)
+const suites = files.length
+  ? files
+  : fs
+      .readdirSync(path.join(root, '__test__'))
+      .filter((f) => f.endsWith('.test.js'))
+      .sort()
+      .map((f) => path.join('__test__', f))
+step('Node suites', process.execPath, ['--test', '--test-concurrency=1', ...suites])
