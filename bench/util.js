@@ -1,0 +1,37 @@
+'use strict'
+// Helpers for the bench files: timing loops, peak RSS of a child, markdown tables.
+const { spawnSync } = require('node:child_process')
+
+/** Run `fn` repeatedly for about `ms` milliseconds (after a warm-up); ops per second. */
+function opsPerSec(fn, ms = 2000) {
+  const warmEnd = performance.now() + Math.min(300, ms / 5)
+  while (performance.now() < warmEnd) fn()
+  let n = 0
+  const start = performance.now()
+  let now = start
+  while (now - start < ms) {
+    fn()
+    n++
+    now = performance.now()
+  }
+  return (n * 1000) / (now - start)
+}
+
+/** Peak RSS (KiB) and wall time (s) of a command, read from GNU time's %M when present, else /proc. */
+function measureCommand(cmd, args, options = {}) {
+  const start = performance.now()
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8', ...options })
+  const wall = (performance.now() - start) / 1000
+  if (r.error) throw r.error
+  const lines = r.stderr.trim().split('\n')
+  return { wall, peakKiB: Number(lines[lines.length - 1]), status: r.status, stdout: r.stdout, stderr: r.stderr }
+}
+
+function table(headers, rows) {
+  const line = (cells) => `| ${cells.join(' | ')} |`
+  return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n')
+}
+
+const fmt = (n, digits = 0) => Number(n).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+
+module.exports = { opsPerSec, measureCommand, table, fmt }
