@@ -9,6 +9,11 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+export interface ArchiveResult {
+  files: number
+  bytes: number
+}
+
 /**
  * Replace a file's content atomically and durably; `true`, or throws
  * `Atomic write failed for <path>: <reason>` with the errno `code`.
@@ -22,6 +27,18 @@ export interface AtomicWriteOptions {
   fsync?: boolean
 }
 
+/** `root/original` when it stays inside `root`, else throws `EPATHESCAPE`. */
+export declare function backupContainedPath(root: unknown, original: string): string
+
+/** Copy a database consistently; `'sqlite'` (online backup API) or `'bytes'`. */
+export declare function backupCopyDatabase(src: unknown, dest: unknown): string
+
+/**
+ * `excludes` defaults to the legacy list (`node_modules`, `dist`, `build`, `.next`,
+ * `*.log`, `backups`, `.git`).
+ */
+export declare function backupCreateArchive(root: unknown, dest: unknown, excludes?: Array<string> | undefined | null, onProgress?: ProgressCallback | undefined | null): Promise<unknown>
+
 export interface BackupDirOptions {
   /** Where backups live; default `$SESSION_RESILIENCE_BACKUP_DIR` or `<tmpdir>/agenthive-backups`. */
   backupDir?: string
@@ -33,6 +50,32 @@ export interface BackupDirOptions {
  */
 export declare function backupFile(filePath: unknown, label?: string | undefined | null, options?: BackupDirOptions | undefined | null): string | null
 
+/** `git bundle create <dest> --all` in `root`. */
+export declare function backupGitBundle(root: unknown, dest: unknown): boolean
+
+export declare function backupHashFiles(backupsDir: unknown, parts: Array<string>, onProgress?: ProgressCallback | undefined | null): Promise<unknown>
+
+/** `PRAGMA integrity_check` of a database: `'ok'` when sound. */
+export declare function backupIntegrityCheck(db: unknown): string
+
+/** True when `root` is inside a git work tree. */
+export declare function backupIsGitRepo(root: unknown): boolean
+
+/** How far a long backup operation got: `phase` is `archive`, `hash` or `verify`. */
+export interface BackupProgress {
+  phase: string
+  files: number
+  bytes: number
+}
+
+/** Restore a database to `root/original` through SQLite's backup API. */
+export declare function backupRestoreDatabase(root: unknown, original: string, source: unknown): RestoredFile
+
+/** Restore `source` to `root/original` (atomic write, previous file kept). */
+export declare function backupRestoreFile(root: unknown, original: string, source: unknown): RestoredFile
+
+export declare function backupVerifyFiles(backupsDir: unknown, entries: Array<ManifestEntry>, onProgress?: ProgressCallback | undefined | null): Promise<unknown>
+
 export interface ChecksumResult {
   valid: boolean
   checksum?: string
@@ -42,6 +85,19 @@ export interface ChecksumResult {
 
 /** Delete this package's backups older than `maxAge` ms (default 7 days); returns how many. */
 export declare function cleanupOldBackups(maxAge?: number | undefined | null, options?: BackupDirOptions | undefined | null): number
+
+/** One file of a manifest: path relative to `backups/` with `/`, size, SHA-256 hex. */
+export interface ManifestEntry {
+  path: string
+  size: number
+  sha256: string
+}
+
+export interface RestoredFile {
+  target: string
+  /** The copy of the file that was there before (`<file>.pre-restore.<ms>`), or null. */
+  previous?: string
+}
 
 /**
  * Read and parse a JSON file; never throws for I/O or parse problems. A file that does not
@@ -53,3 +109,10 @@ export declare function safeJsonRead(filePath: unknown, defaultValue?: any, vali
 export declare function verifyChecksum(filePath: unknown, expectedChecksum?: string | undefined | null): ChecksumResult
 
 export declare function verifyChecksumAsync(filePath: unknown, expectedChecksum?: string | undefined | null): Promise<unknown>
+
+export interface VerifyFilesResult {
+  checked: number
+  bytes: number
+  missing: Array<string>
+  altered: Array<string>
+}

@@ -6,6 +6,7 @@
 #![deny(clippy::all)]
 
 mod args;
+mod backup;
 mod console;
 mod error;
 mod safe_file_ops;

@@ -3,3 +3,5 @@
 
 mod atomic_write;
 mod verify_checksum;
+mod backup_archive;
+mod backup_manifest;

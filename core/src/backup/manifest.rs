@@ -43,7 +43,8 @@ pub fn hash_parts(
         collect_files(backups_dir, Path::new(part), &mut files)
             .map_err(|e| Error::io(format!("Cannot list backup part {part}"), e))?;
     }
-    files.sort();
+    // Sorted by the `/` path's bytes, the order both backends produce.
+    files.sort_by_cached_key(|rel| slash_path(rel));
     let mut meter = Meter::new("hash", report);
     let mut entries = Vec::with_capacity(files.len());
     for rel in files {
