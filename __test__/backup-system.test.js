@@ -52,7 +52,7 @@ function workspace(dir, { gitRepo = true } = {}) {
   fs.writeFileSync(path.join(root, 'debug.log'), 'noise')
   sql(path.join(root, 'database.sqlite'), 'CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT); INSERT INTO t(v) VALUES (\'one\');')
   if (gitRepo) {
-    fs.writeFileSync(path.join(root, '.gitignore'), 'node_modules\n*.log\n')
+    fs.writeFileSync(path.join(root, '.gitignore'), 'node_modules\n*.log\n.env\n')
     git(root, 'init', '-q', '-b', 'main')
     git(root, 'add', '-A')
     git(root, 'commit', '-qm', 'first')

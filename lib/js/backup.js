@@ -48,7 +48,7 @@ function runCommand(cmd, args, cwd) {
 }
 
 /** The same, off the event loop. */
-function runCommandAsync(cmd, args, cwd) {
+function runCommandAsync(cmd, args, cwd, tolerated = () => false) {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] })
     let stderr = ''
@@ -57,7 +57,7 @@ function runCommandAsync(cmd, args, cwd) {
     })
     child.on('error', (err) => reject(err.code === 'ENOENT' ? missingCommand(cmd) : osError(`Cannot run ${cmd}`, err)))
     child.on('close', (status, signal) => {
-      if (status === 0) return resolve()
+      if (status === 0 || (status !== null && tolerated(status, stderr))) return resolve()
       const how = signal ? `signal: ${signal}` : `exit status: ${status}`
       reject(codedError('ECOMMAND', `${cmd} ${args.join(' ')} failed (${how}): ${stderr.trim()}`))
     })
@@ -310,6 +310,16 @@ function countTree(root, excludes, m) {
   }
 }
 
+/**
+ * GNU tar exits 1 when a file changed while it read it (a live database, a log): the
+ * archive is complete and usable, the file's copy is just not from one instant, as the
+ * native archive's. Any other complaint is a failure.
+ */
+function onlyChangedWhileRead(status, stderr) {
+  const lines = stderr.split('\n').filter((l) => l.trim())
+  return status === 1 && lines.every((l) => /file changed as we read it|socket ignored/.test(l))
+}
+
 async function backupCreateArchive(root, dest, excludes, onProgress) {
   checkPath('root', root)
   checkPath('dest', dest)
@@ -324,7 +334,7 @@ async function backupCreateArchive(root, dest, excludes, onProgress) {
   const temp = plainTempName(path.dirname(dest), '.archive-')
   try {
     const args = ['-czf', temp, ...patterns.map((p) => `--exclude=${p}`), '-C', root, '.']
-    await runCommandAsync('tar', args, root)
+    await runCommandAsync('tar', args, root, onlyChangedWhileRead)
     const fd = fs.openSync(temp, 'r+')
     fs.fsyncSync(fd)
     fs.closeSync(fd)
