@@ -10,3 +10,4 @@ mod console;
 mod error;
 mod safe_file_ops;
 mod tasks;
+mod validate;

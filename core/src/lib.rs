@@ -9,5 +9,6 @@ pub mod fsx;
 pub mod names;
 pub mod process;
 pub mod time;
+pub mod validate;
 
 pub use error::{Code, Error, Result};

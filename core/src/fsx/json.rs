@@ -52,6 +52,16 @@ pub fn recover_from_backup(
 
 /// Rename `file` to `<name>.corrupt-<stamp>` beside it, never over an existing file.
 pub fn keep_aside(file: &Path) -> io::Result<PathBuf> {
+    let aside = link_aside(file)?;
+    fs::remove_file(file)?;
+    Ok(aside)
+}
+
+/// Give `file`'s bytes a second name `<name>.corrupt-<stamp>` beside it (a hard link, or a
+/// copy where links are not supported), never over an existing file; `file` stays. Used
+/// before a file is replaced by a repaired version: the replacement is atomic, and the
+/// damaged bytes survive under the new name.
+pub fn link_aside(file: &Path) -> io::Result<PathBuf> {
     let name = file
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?
@@ -64,12 +74,9 @@ pub fn keep_aside(file: &Path) -> io::Result<PathBuf> {
             n => format!("{name}.corrupt-{stamp}-{n}"),
         };
         let aside = parent_dir(file).join(aside_name);
-        // Link then unlink: a rename would silently replace an existing copy.
+        // A link never replaces an existing name; a rename would.
         match fs::hard_link(file, &aside) {
-            Ok(()) => {
-                fs::remove_file(file)?;
-                return Ok(aside);
-            }
+            Ok(()) => return Ok(aside),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(_) => {
                 // File systems without hard links: copy, which never replaces either.
@@ -77,7 +84,6 @@ pub fn keep_aside(file: &Path) -> io::Result<PathBuf> {
                     continue;
                 }
                 fs::copy(file, &aside)?;
-                fs::remove_file(file)?;
                 return Ok(aside);
             }
         }
@@ -99,12 +105,24 @@ mod tests {
         let file = tmp.path().join("t.json");
         let backups = tmp.path().join("backups");
         fs::create_dir(&backups).unwrap();
-        fs::write(backups.join("t.json.auto.2025-02-01T00-00-00-000Z.bak"), "{\"v\":2}").unwrap();
+        fs::write(
+            backups.join("t.json.auto.2025-02-01T00-00-00-000Z.bak"),
+            "{\"v\":2}",
+        )
+        .unwrap();
         fs::write(&file, "{\"v\":3, trunc").unwrap();
 
         let r = recover_from_backup(&file, &backups, parses).unwrap();
-        assert_eq!(fs::read_to_string(&r.corrupt_copy).unwrap(), "{\"v\":3, trunc");
-        assert!(r.corrupt_copy.file_name().unwrap().to_string_lossy().starts_with("t.json.corrupt-"));
+        assert_eq!(
+            fs::read_to_string(&r.corrupt_copy).unwrap(),
+            "{\"v\":3, trunc"
+        );
+        assert!(r
+            .corrupt_copy
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("t.json.corrupt-"));
         assert_eq!(r.restored.unwrap().1, "{\"v\":2}");
         assert_eq!(fs::read_to_string(&file).unwrap(), "{\"v\":2}");
     }
