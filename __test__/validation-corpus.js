@@ -92,7 +92,7 @@ function corpus() {
 function bigTracker(bytes) {
   const t = realTracker()
   const week = t.phases.phase2.weeks.week1
-  const size = JSON.stringify(week).length
+  const size = JSON.stringify(week, null, 2).length + 8 * 20 // as written by the CLI (2-space indent, nested)
   const weeks = {}
   for (let i = 0; i * size < bytes; i++) weeks[`week${i + 1}`] = JSON.parse(JSON.stringify(week))
   t.phases.phase2.weeks = weeks

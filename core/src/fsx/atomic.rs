@@ -154,10 +154,9 @@ pub fn temp_writer_pid(name: &str) -> Option<u32> {
     // Legacy: `<name>.tmp.<Date.now()>.<pid>`.
     let (rest, pid) = name.rsplit_once('.')?;
     let (rest, ms) = rest.rsplit_once('.')?;
-    if rest.ends_with(".tmp") || rest == "tmp" {
-        if ms.len() >= 12 && ms.bytes().all(|b| b.is_ascii_digit()) {
-            return pid.parse().ok();
-        }
+    let legacy_temp = rest.ends_with(".tmp") || rest == "tmp";
+    if legacy_temp && ms.len() >= 12 && ms.bytes().all(|b| b.is_ascii_digit()) {
+        return pid.parse().ok();
     }
     None
 }

@@ -142,7 +142,7 @@ pub fn newest_good_backup(path: &Path, backup_dir: &Path) -> Option<(PathBuf, Va
         .map(|(name, p)| (name.ms, p))
         .collect();
     candidates.extend(backup_set_copies(path));
-    candidates.sort_by(|a, b| b.0.cmp(&a.0));
+    candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
     candidates.into_iter().find_map(|(_, candidate)| {
         let text = fs::read_to_string(&candidate).ok()?;
         let parsed = parse_tracker(&text).ok()?;
