@@ -50,7 +50,11 @@ fn write_replacing(path: &Path, data: &[u8], options: WriteOptions) -> io::Resul
     sweep_dead_temps(dir);
 
     let existing_mode = fs::metadata(path).ok().map(|m| m.permissions());
-    let prefix = format!(".{}{TEMP_MARKER}{}-", name.to_string_lossy(), std::process::id());
+    let prefix = format!(
+        ".{}{TEMP_MARKER}{}-",
+        name.to_string_lossy(),
+        std::process::id()
+    );
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix).rand_bytes(12);
     // A new file gets what `open(O_CREAT, 0666)` gives (the umask applies), as the legacy
@@ -150,12 +154,14 @@ pub fn temp_writer_pid(name: &str) -> Option<u32> {
     // Legacy: `<name>.tmp.<Date.now()>.<pid>`.
     let (rest, pid) = name.rsplit_once('.')?;
     let (rest, ms) = rest.rsplit_once('.')?;
-    if rest.ends_with(".tmp") || rest == "tmp" {
-        if ms.len() >= 12 && ms.bytes().all(|b| b.is_ascii_digit()) {
-            return pid.parse().ok();
-        }
+    let is_legacy = (rest.ends_with(".tmp") || rest == "tmp")
+        && ms.len() >= 12
+        && ms.bytes().all(|b| b.is_ascii_digit());
+    if is_legacy {
+        pid.parse().ok()
+    } else {
+        None
     }
-    None
 }
 
 /// Temp files of this process in `dir` (used by tests and by exit cleanup).
