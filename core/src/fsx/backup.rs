@@ -109,7 +109,7 @@ pub fn backups_of(basename: &str, backup_dir: &Path) -> Vec<(BackupName, PathBuf
                 .collect()
         })
         .unwrap_or_default();
-    found.sort_by_key(|b| std::cmp::Reverse((b.0.ms, b.0.serial)));
+    found.sort_by_key(|(name, _)| std::cmp::Reverse((name.ms, name.serial)));
     found
 }
 
