@@ -35,6 +35,24 @@ test('the corpus gives identical results and identical in-place repairs on both 
   }
 })
 
+test('values JSON cannot hold are judged alike on both backends, and repaired in place', () => {
+  const make = () => ({
+    sessionInfo: { sessionId: () => 'x', currentPhase: NaN, currentWeek: Infinity, lastUpdate: new Date(0) },
+    baselineStatus: Object.assign(Object.create(null), { phase1Complete: undefined, testsPassingBaseline: Symbol('s'), agentsLoaded: 10n }),
+    phases: { f: () => {}, d: { status: 's', title: 't', weeks: { w: { title: 't', status: 's', components: [undefined, , { name: 'n', status: 'planned', files: new Set() }] } } } }, // eslint-disable-line no-sparse-arrays
+  })
+  const results = onBoth((backend, dir) => {
+    const input = make()
+    const r = helpers(backend, dir).validateTrackerSchema(input)
+    assert.equal(r.data, input)
+    assert.equal(typeof input.phases.f, 'object')
+    return { errors: r.errors, warnings: r.warnings, phases: masked(input.phases), info: Object.keys(input.sessionInfo) }
+  })
+  assert.deepEqual(results.native, results.js)
+  assert.ok(results.js.errors.includes('sessionInfo.sessionId is required'))
+  assert.ok(results.js.errors.includes('sessionInfo.lastUpdate has invalid type'))
+})
+
 test('the real tracker: one legacy error, falsy values kept, repair then clean', async (t) => {
   await eachBackend(t, ({ backend, dir }) => {
     const h = helpers(backend, dir)

@@ -11,3 +11,4 @@ mod error;
 mod safe_file_ops;
 mod tasks;
 mod validate;
+mod validate_snapshot;

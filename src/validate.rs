@@ -1,22 +1,20 @@
 //! Legacy `validation-helpers.js` functions under their legacy names.
 //!
-//! In-memory validation: the caller's value is snapshotted with the engine's own
-//! `JSON.stringify` (the fastest way across the boundary: one string instead of a napi call
-//! per property), validated and repaired in Rust, and the list of repairs (path, new value)
-//! is then replayed on the caller's very object, which is returned as `data`, as legacy
-//! callers expect. The native backend therefore sees a value as its JSON form (see
-//! COMPATIBILITY.md). `repairTracker` works on the file in Rust end to end and only builds
+//! In-memory validation: the properties of the caller's value that the schema names are read
+//! into a small snapshot (`validate_snapshot.rs`), validated and repaired in Rust, and the
+//! list of repairs (path, new value) is then replayed on the caller's very object, which is
+//! returned as `data`, as legacy callers expect. `repairTracker` works on the file in Rust end to end and only builds
 //! the JS result at the end (`JSON.parse` of the repaired tracker).
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use serde_json::Value;
-use session_resilience_core::validate::{self, parse, Repair, Report, Seg};
-use session_resilience_core::{Code, Error as CoreError};
+use session_resilience_core::validate::{self, Repair, Report, Seg};
 
 use crate::args;
 use crate::error::{guarded, run, to_js};
 use crate::safe_file_ops::BackupDirOptions;
+use crate::validate_snapshot::Snapshot;
 
 fn global_fn<'env>(
     env: &'env Env,
@@ -27,28 +25,6 @@ fn global_fn<'env>(
     let holder: Unknown = env.get_global()?.get_named_property(object)?;
     let holder: Object = unsafe { holder.cast()? };
     holder.get_named_property::<Function<Unknown, Unknown>>(name)
-}
-
-/// The value as JSON, the way `JSON.stringify` sees it; values without a JSON form are null.
-fn snapshot(env: &Env, value: Unknown) -> Result<Value> {
-    match value.get_type()? {
-        ValueType::Object => {}
-        ValueType::Undefined | ValueType::Null | ValueType::Function | ValueType::Symbol => {
-            return Ok(Value::Null)
-        }
-        // Scalars are never a valid tracker/component/backup: their JSON form is enough.
-        _ => {}
-    }
-    let text = global_fn(env, "JSON", "stringify")?.call(value)?;
-    if text.get_type()? != ValueType::String {
-        return Ok(Value::Null);
-    }
-    let text = unsafe { String::from_napi_value(env.raw(), text.raw()) }?;
-    run(env, || {
-        parse::parse_tracker(&text).map(|p| p.value).map_err(|e| {
-            CoreError::new(Code::InvalidArg, format!("Cannot validate this value: {e}"))
-        })
-    })
 }
 
 fn to_js_value<'env>(env: &'env Env, value: &Value) -> Result<Unknown<'env>> {
@@ -113,9 +89,10 @@ fn result_object<'env>(
 fn validate_in_place<'env>(
     env: &'env Env,
     value: Unknown<'env>,
+    read: impl FnOnce(&Snapshot<'env>, Unknown<'env>) -> Result<Option<Value>>,
     check: impl FnOnce(&mut Value) -> Report,
 ) -> Result<Object<'env>> {
-    let mut copy = snapshot(env, value)?;
+    let mut copy = read(&Snapshot::new(env), value)?.unwrap_or(Value::Null);
     let report = run(env, || Ok(check(&mut copy)))?;
     let data = apply(env, value, &report.repairs)?;
     result_object(env, &report, data)
@@ -132,7 +109,12 @@ pub fn validate_tracker_schema<'env>(
     auto_repair: Option<bool>,
 ) -> Result<Object<'env>> {
     let repair = auto_repair.unwrap_or(true);
-    validate_in_place(env, tracker, |v| validate::validate_tracker(v, repair))
+    validate_in_place(
+        env,
+        tracker,
+        |s, v| s.tracker(v),
+        |v| validate::validate_tracker(v, repair),
+    )
 }
 
 /// `validateComponent(component, context = 'component', autoRepair = true)`.
@@ -148,9 +130,12 @@ pub fn validate_component<'env>(
 ) -> Result<Object<'env>> {
     let repair = auto_repair.unwrap_or(true);
     let context = context.unwrap_or_else(|| "component".to_string());
-    validate_in_place(env, component, |v| {
-        validate::validate_component(v, &context, repair)
-    })
+    validate_in_place(
+        env,
+        component,
+        |s, v| s.component(v),
+        |v| validate::validate_component(v, &context, repair),
+    )
 }
 
 /// `validateBackup(backup, autoRepair = true)`.
@@ -164,7 +149,12 @@ pub fn validate_backup<'env>(
     auto_repair: Option<bool>,
 ) -> Result<Object<'env>> {
     let repair = auto_repair.unwrap_or(true);
-    validate_in_place(env, backup, |v| validate::validate_backup(v, repair))
+    validate_in_place(
+        env,
+        backup,
+        |s, v| s.backup(v),
+        |v| validate::validate_backup(v, repair),
+    )
 }
 
 /// `createDefaultTracker()`: the legacy default tracker.

@@ -46,7 +46,10 @@ function defaultOf(defaults, prop, c) {
 }
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
-const isPresent = (v) => v !== undefined && v !== null
+// Present: neither undefined nor null, and a value JSON can hold (a function, symbol or
+// bigint counts as absent, as in JSON.stringify; the native backend agrees).
+const NO_JSON_FORM = new Set(['function', 'symbol', 'bigint'])
+const isPresent = (v) => v !== undefined && v !== null && !NO_JSON_FORM.has(typeof v)
 
 function typeMatches(value, expected) {
   if (Array.isArray(expected)) return expected.includes(value)

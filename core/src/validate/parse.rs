@@ -42,11 +42,23 @@ pub fn parse_tracker(text: &str) -> Result<Parsed, String> {
     if text.trim().is_empty() {
         return Err("the file is empty".to_string());
     }
-    if let Ok(value) = serde_json::from_str::<Value>(text) {
-        return Ok(Parsed {
-            value,
-            tolerant: false,
-        });
+    match serde_json::from_str::<Value>(text) {
+        Ok(value) => {
+            return Ok(Parsed {
+                value,
+                tolerant: false,
+            })
+        }
+        // serde_json stops at 128 levels; JSON.parse does not, and the file may be strict JSON.
+        Err(e) if e.to_string().starts_with("recursion limit exceeded") => {
+            if let Ok(value) = parse_guarded(text, &strict_options()) {
+                return Ok(Parsed {
+                    value,
+                    tolerant: false,
+                });
+            }
+        }
+        Err(_) => {}
     }
     parse_tolerant(text).map(|value| Parsed {
         value,
@@ -59,11 +71,25 @@ pub fn parse_tolerant(text: &str) -> Result<Value, String> {
     if text.trim().is_empty() {
         return Err("the file is empty".to_string());
     }
+    parse_guarded(text, &tolerant_options())
+}
+
+fn parse_guarded(text: &str, options: &ParseOptions) -> Result<Value, String> {
     if nesting_depth(text) > MAX_DEPTH {
         return Err(format!("nesting deeper than {MAX_DEPTH}"));
     }
-    jsonc_parser::parse_to_serde_value::<Value>(text, &tolerant_options())
-        .map_err(|e| e.to_string())
+    jsonc_parser::parse_to_serde_value::<Value>(text, options).map_err(|e| e.to_string())
+}
+
+/// Nothing beyond JSON allowed.
+fn strict_options() -> ParseOptions {
+    ParseOptions {
+        allow_comments: false,
+        allow_loose_object_property_names: false,
+        allow_trailing_commas: false,
+        allow_single_quoted_strings: false,
+        ..tolerant_options()
+    }
 }
 
 /// The deepest bracket nesting of `text`, skipping strings (either quote) and comments.
@@ -145,7 +171,10 @@ mod tests {
         let deep = "[".repeat(100_000);
         assert!(parse_tracker(&deep).is_err());
         let deep_ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
-        assert!(parse_tracker(&deep_ok).is_ok());
+        assert!(
+            !parse_tracker(&deep_ok).unwrap().tolerant,
+            "deep strict JSON is strict"
+        );
     }
 
     fn json_value() -> impl Strategy<Value = Value> {
