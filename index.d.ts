@@ -54,6 +54,13 @@ export declare function createDefaultTracker(): any
 export declare function repairTracker(trackerPath: string, options?: BackupDirOptions | undefined | null): { success: boolean, tracker: any, repaired?: boolean, errors?: string[], warnings?: string[], error?: string }
 
 /**
+ * The CLI's `repair`, all in Rust: `repairTracker`, then (when it repaired something) a
+ * `backupFile` copy of the previous file and an atomic write of the repaired tracker.
+ * `{ success, repaired, saved, errors, warnings, remainingErrors, backupPath, error? }`.
+ */
+export declare function repairTrackerFile(trackerPath: string, options?: BackupDirOptions | undefined | null): { success: boolean, repaired: boolean, saved: boolean, errors: string[], warnings: string[], remainingErrors: string[], backupPath: string | null, error?: string }
+
+/**
  * Read and parse a JSON file; never throws for I/O or parse problems. A file that does not
  * parse is moved aside and its newest parsable backup restored; otherwise `defaultValue`.
  */

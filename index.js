@@ -841,6 +841,7 @@ module.exports.backupFile = nativeBinding.backupFile
 module.exports.cleanupOldBackups = nativeBinding.cleanupOldBackups
 module.exports.createDefaultTracker = nativeBinding.createDefaultTracker
 module.exports.repairTracker = nativeBinding.repairTracker
+module.exports.repairTrackerFile = nativeBinding.repairTrackerFile
 module.exports.safeJsonRead = nativeBinding.safeJsonRead
 module.exports.validateBackup = nativeBinding.validateBackup
 module.exports.validateComponent = nativeBinding.validateComponent

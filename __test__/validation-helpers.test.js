@@ -248,3 +248,19 @@ test('tolerant parsing: the same texts parse to the same trackers on both backen
   assert.deepEqual(results.native, results.js)
   assert.equal(results.js[2].tracker.__proto__.x, 1) // eslint-disable-line no-proto
 })
+
+test('CLI repair writes byte-identical files on both backends (JS number format and key order)', () => {
+  const text = "{sessionInfo: {sessionId: 's', currentPhase: 2.0, currentWeek: 1e21, lastUpdate: 'x'}, // c\n baselineStatus: {phase1Complete: false, testsPassingBaseline: '9/9', agentsLoaded: 12345678901234567891, f: 1e-7, g: 0.000001, h: -0.0, i: 5e-324},\n phases: {b: {status: 's', title: 't'}, '10': {status: 's', title: 't'}, '2': {status: 's', title: 'é\\u0001\\n'}, '01': {status: 's', title: 't'}},}"
+  const written = onBoth((backend, dir) => {
+    const file = path.join(dir, 'phase-tracker.json')
+    fs.writeFileSync(file, text)
+    const r = runBin('validation-helpers', ['repair', file, '--json'], { backend, env: { SESSION_RESILIENCE_BACKUP_DIR: path.join(dir, 'backups') } })
+    assert.equal(r.status, 0, r.stderr)
+    const out = JSON.parse(r.stdout)
+    assert.equal(out.saved, true)
+    assert.equal(fs.readFileSync(out.backupPath, 'utf8'), text)
+    return fs.readFileSync(file, 'utf8').replace(/"lastUpdate": "[^"]*"/, '"lastUpdate": "<time>"')
+  })
+  assert.equal(written.native, written.js)
+  assert.ok(written.js.includes('"currentWeek": 1e+21'))
+})

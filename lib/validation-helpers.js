@@ -45,20 +45,18 @@ class ValidationHelpers {
   /** Legacy console lines around the repair; the file itself is not written (the CLI does). */
   repairTracker(trackerPath) {
     console.log(`🔧 Attempting to repair tracker: ${trackerPath}`)
-    const result = this.binding.repairTracker(trackerPath, { backupDir: this.backupDir })
-    if (!result.success) {
-      console.error(`❌ Failed to repair tracker: ${result.error}`)
-      return result
-    }
-    if (result.repaired) {
-      console.log('🔧 Tracker structure repaired')
-      result.warnings.forEach((w) => console.log(`  ⚠️  ${w}`))
-    }
-    if (result.errors.length > 0) {
-      console.log('❌ Validation errors found:')
-      result.errors.forEach((e) => console.log(`  - ${e}`))
-    }
-    return result
+    return logRepair(this.binding.repairTracker(trackerPath, { backupDir: this.backupDir }))
+  }
+
+  /**
+   * The CLI's `repair`: `repairTracker`, then, when something was repaired, a `backupFile`
+   * copy of the previous file and an atomic write of the repaired tracker. On the native
+   * backend no JS object of the tracker is built. Returns `{ success, repaired, saved,
+   * errors, warnings, remainingErrors, backupPath[, error] }`.
+   */
+  repairTrackerFile(trackerPath) {
+    console.log(`🔧 Attempting to repair tracker: ${trackerPath}`)
+    return logRepair(this.binding.repairTrackerFile(trackerPath, { backupDir: this.backupDir }))
   }
 
   /** Write a tracker: a backup of the previous file first, then an atomic replace. */
@@ -68,6 +66,23 @@ class ValidationHelpers {
     }
     this.files.atomicWrite(file, `${JSON.stringify(tracker, null, 2)}\n`)
   }
+}
+
+/** The legacy console lines of a repair result. */
+function logRepair(result) {
+  if (!result.success) {
+    console.error(`❌ Failed to repair tracker: ${result.error}`)
+    return result
+  }
+  if (result.repaired) {
+    console.log('🔧 Tracker structure repaired')
+    result.warnings.forEach((w) => console.log(`  ⚠️  ${w}`))
+  }
+  if (result.errors.length > 0) {
+    console.log('❌ Validation errors found:')
+    result.errors.forEach((e) => console.log(`  - ${e}`))
+  }
+  return result
 }
 
 let singleton = null
@@ -107,23 +122,18 @@ function usageError(message) {
 const commands = {
   repair(h, file, json) {
     if (!file) return usageError('Please specify tracker file path')
-    const result = json ? quietly(() => h.repairTracker(file)) : h.repairTracker(file)
+    const result = json ? quietly(() => h.repairTrackerFile(file)) : h.repairTrackerFile(file)
     if (!result.success) {
-      if (json) printJson({ file, ...result, saved: false })
+      if (json) printJson({ file, ...result })
       else console.error('❌ Repair failed:', result.error)
       return 1
     }
-    let saved = false
-    if (result.repaired) {
-      h.writeTracker(file, result.tracker, 'pre-repair')
-      saved = true
-    }
-    const left = h.validateTrackerSchema(result.tracker, false).errors
+    const left = result.remainingErrors
     if (json) {
-      printJson({ file, success: true, repaired: result.repaired, saved, valid: left.length === 0, errors: result.errors, warnings: result.warnings, remainingErrors: left })
+      printJson({ file, ...result, valid: left.length === 0 })
     } else {
       console.log('✅ Repair completed')
-      if (saved) console.log('💾 Repaired tracker saved')
+      if (result.saved) console.log('💾 Repaired tracker saved')
       if (left.length) {
         console.error(`❌ ${left.length} error(s) could not be repaired:`)
         left.forEach((e) => console.error(`  - ${e}`))

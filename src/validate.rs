@@ -200,3 +200,33 @@ pub fn repair_tracker<'env>(
     }
     Ok(out)
 }
+
+/// The CLI's `repair`, all in Rust: `repairTracker`, then (when it repaired something) a
+/// `backupFile` copy of the previous file and an atomic write of the repaired tracker.
+/// `{ success, repaired, saved, errors, warnings, remainingErrors, backupPath, error? }`.
+#[napi(
+    catch_unwind,
+    ts_return_type = "{ success: boolean, repaired: boolean, saved: boolean, errors: string[], warnings: string[], remainingErrors: string[], backupPath: string | null, error?: string }"
+)]
+pub fn repair_tracker_file<'env>(
+    env: &'env Env,
+    #[napi(ts_arg_type = "string")] tracker_path: Unknown<'env>,
+    options: Option<BackupDirOptions>,
+) -> Result<Object<'env>> {
+    let path = args::path(env, "trackerPath", tracker_path)?;
+    let dir = crate::safe_file_ops::backup_dir(options);
+    let done = run(env, || validate::repair_tracker_file(&path, &dir))?;
+    let mut out = Object::new(env)?;
+    out.set_named_property("success", done.outcome.success)?;
+    if let Some(error) = done.outcome.error {
+        out.set_named_property("error", error)?;
+    }
+    out.set_named_property("repaired", done.outcome.report.repaired)?;
+    out.set_named_property("saved", done.saved)?;
+    out.set_named_property("errors", done.outcome.report.errors)?;
+    out.set_named_property("warnings", done.outcome.report.warnings)?;
+    out.set_named_property("remainingErrors", done.remaining)?;
+    let backup = done.backup.map(|p| p.to_string_lossy().into_owned());
+    out.set_named_property("backupPath", backup)?;
+    Ok(out)
+}

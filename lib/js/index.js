@@ -3,7 +3,7 @@
 // (index.js), so lib/backend.js can hand either one to the drop-in modules.
 const fsx = require('./fsx')
 const validate = require('./validate')
-const { repairTracker } = require('./repair')
+const { repairTracker, repairTrackerFile } = require('./repair')
 
 module.exports = {
   atomicWrite: fsx.atomicWrite,
@@ -18,4 +18,5 @@ module.exports = {
   validateBackup: validate.validateBackup,
   createDefaultTracker: validate.createDefaultTracker,
   repairTracker,
+  repairTrackerFile,
 }

@@ -8,7 +8,8 @@ const fs = require('node:fs')
 const path = require('node:path')
 
 const { checkPath, osError } = require('./errors')
-const { linkAside, backupsOf, backupDirOf } = require('./fsx')
+const { linkAside, backupsOf, backupDirOf, backupFile, atomicWrite } = require('./fsx')
+const { codedError } = require('./errors')
 const { parseTracker } = require('./json5')
 const { parseStamp } = require('./time')
 const { validateTrackerWith, clock, message, isObject, createDefaultTracker, SCHEMA } = require('./validate')
@@ -120,4 +121,21 @@ function repairTracker(trackerPath, options) {
   return failed(message(M.unrecoverable, { path: trackerPath, kept }))
 }
 
-module.exports = { repairTracker, newestGoodBackup }
+/** The CLI's `repair`: repairTracker, then a backup of the previous file and an atomic write. */
+function repairTrackerFile(trackerPath, options) {
+  const r = repairTracker(trackerPath, options)
+  const done = { success: r.success, repaired: Boolean(r.repaired), saved: false, errors: r.errors || [], warnings: r.warnings || [], remainingErrors: [], backupPath: null }
+  if (!r.success) return { ...done, error: r.error }
+  done.remainingErrors = validateTrackerWith(r.tracker, false, clock()).errors
+  if (r.repaired) {
+    if (fs.existsSync(trackerPath)) {
+      done.backupPath = backupFile(trackerPath, 'pre-repair', { backupDir: backupDirOf(options) })
+      if (done.backupPath === null) throw codedError('EIO', `Backup failed for ${trackerPath}`)
+    }
+    atomicWrite(trackerPath, `${JSON.stringify(r.tracker, null, 2)}\n`)
+    done.saved = true
+  }
+  return done
+}
+
+module.exports = { repairTracker, repairTrackerFile, newestGoodBackup }

@@ -110,10 +110,39 @@ fn type_matches(value: &Value, expected: &Value) -> bool {
     }
 }
 
-fn child(base: &[Seg], key: &str) -> Vec<Seg> {
-    let mut path = base.to_vec();
-    path.push(Seg::Key(key.to_string()));
-    path
+/// Where the walk is, as a chain of borrowed steps: nothing is allocated while walking, a
+/// `Vec<Seg>` is made only when a repair is recorded.
+#[derive(Clone, Copy)]
+enum At<'a> {
+    Root,
+    Key(&'a At<'a>, &'a str),
+    Index(&'a At<'a>, usize),
+}
+
+impl At<'_> {
+    fn to_vec(self) -> Vec<Seg> {
+        let mut out = Vec::new();
+        let mut at = self;
+        loop {
+            match at {
+                At::Root => break,
+                At::Key(up, k) => {
+                    out.push(Seg::Key(k.to_string()));
+                    at = *up;
+                }
+                At::Index(up, i) => {
+                    out.push(Seg::Index(i));
+                    at = *up;
+                }
+            }
+        }
+        out.reverse();
+        out
+    }
+}
+
+fn child<'a>(base: &'a At<'a>, key: &'a str) -> At<'a> {
+    At::Key(base, key)
 }
 
 impl Walk {
@@ -139,20 +168,20 @@ impl Walk {
     fn set_prop(
         &mut self,
         obj: &mut Map<String, Value>,
-        base: &[Seg],
+        base: &At,
         prop: &str,
         value: Value,
         warning: String,
     ) {
         let slot = obj.entry(prop.to_string()).or_insert(Value::Null);
-        self.set(slot, child(base, prop), value, warning);
+        self.set(slot, child(base, prop).to_vec(), value, warning);
     }
 
     /// Required properties and types of `obj` against the table entry at `table`.
     fn properties(
         &mut self,
         obj: &mut Map<String, Value>,
-        base: &[Seg],
+        base: &At,
         table: &[&str],
         defaults: &[&str],
         say: &Say,
@@ -169,9 +198,13 @@ impl Walk {
             let refs: Vec<(&str, &str)> = filled.iter().map(|(k, v)| (*k, v.as_str())).collect();
             message(key, &refs)
         };
-        let mut required_path = table.to_vec();
-        required_path.push("required");
-        for prop in schema::names(&required_path) {
+        let entry = schema::at(table);
+        for prop in entry["required"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
             if is_present(obj.get(prop)) {
                 continue;
             }
@@ -181,9 +214,7 @@ impl Walk {
                 self.set_prop(obj, base, prop, value, say_it(say.repaired, prop));
             }
         }
-        let mut types_path = table.to_vec();
-        types_path.push("types");
-        let Some(types) = schema::at(&types_path).as_object() else {
+        let Some(types) = entry.get("types").and_then(Value::as_object) else {
             return;
         };
         for (prop, expected) in types {
@@ -199,11 +230,12 @@ impl Walk {
         }
     }
 
-    fn component(&mut self, value: &mut Value, path: Vec<Seg>, context: &str) {
+    fn component(&mut self, value: &mut Value, path: &At, context: &str) {
         let Value::Object(obj) = value else {
             self.error(message("componentNotObject", &[("ctx", context)]));
             if self.repair {
                 let default = schema::template("defaultComponent", &self.clock);
+                let path = path.to_vec();
                 self.set(
                     value,
                     path,
@@ -216,7 +248,7 @@ impl Walk {
         let ctx = [("ctx", context)];
         self.properties(
             obj,
-            &path,
+            path,
             &["component"],
             &["component", "defaults"],
             &COMPONENT,
@@ -224,7 +256,7 @@ impl Walk {
         );
     }
 
-    fn components(&mut self, week: &mut Map<String, Value>, base: &[Seg], context: &str) {
+    fn components(&mut self, week: &mut Map<String, Value>, base: &At, context: &str) {
         let path = child(base, "components");
         let Some(components) = week.get_mut("components") else {
             return;
@@ -239,9 +271,9 @@ impl Walk {
             }
             let values: Vec<Value> = std::mem::take(map).into_iter().map(|(_, v)| v).collect();
             *components = Value::Array(values);
-            self.report
-                .repairs
-                .push(Repair::ToArray { path: path.clone() });
+            self.report.repairs.push(Repair::ToArray {
+                path: path.to_vec(),
+            });
             self.report.repaired = true;
             self.report
                 .warnings
@@ -251,13 +283,12 @@ impl Walk {
             return;
         };
         for (i, item) in items.iter_mut().enumerate() {
-            let mut item_path = path.clone();
-            item_path.push(Seg::Index(i));
-            self.component(item, item_path, &format!("{context}.components[{i}]"));
+            let item_path = At::Index(&path, i);
+            self.component(item, &item_path, &format!("{context}.components[{i}]"));
         }
     }
 
-    fn weeks(&mut self, weeks: &mut Map<String, Value>, base: &[Seg], phase: &str) {
+    fn weeks(&mut self, weeks: &mut Map<String, Value>, base: &At, phase: &str) {
         for (week, value) in weeks.iter_mut() {
             let path = child(base, week);
             let Value::Object(obj) = value else {
@@ -265,7 +296,7 @@ impl Walk {
                 if self.repair {
                     let default = schema::template("defaultWeek", &self.clock);
                     let warning = message("weekRepaired", &[("phase", phase), ("week", week)]);
-                    self.set(value, path, default, warning);
+                    self.set(value, path.to_vec(), default, warning);
                 }
                 continue;
             };
@@ -277,7 +308,7 @@ impl Walk {
         }
     }
 
-    fn phases(&mut self, phases: &mut Map<String, Value>, base: &[Seg]) {
+    fn phases(&mut self, phases: &mut Map<String, Value>, base: &At) {
         for (phase, value) in phases.iter_mut() {
             let path = child(base, phase);
             let Value::Object(obj) = value else {
@@ -286,7 +317,7 @@ impl Walk {
                     let default = schema::template("defaultPhase", &self.clock);
                     self.set(
                         value,
-                        path,
+                        path.to_vec(),
                         default,
                         message("phaseRepaired", &[("phase", phase)]),
                     );
@@ -331,14 +362,14 @@ impl Walk {
             if self.repair {
                 let value = schema::default_of(&["tracker", "defaults"], prop, &self.clock);
                 let warning = message("repairedMissingProperty", &[("prop", prop)]);
-                self.set_prop(root, &[], prop, value, warning);
+                self.set_prop(root, &At::Root, prop, value, warning);
             }
         }
         for section in schema::names(&["tracker", "sections"]) {
             match root.get_mut(section) {
                 None | Some(Value::Null) => {}
                 Some(Value::Object(obj)) => {
-                    let path = [Seg::Key(section.to_string())];
+                    let path = At::Key(&At::Root, section);
                     let ctx = [("ctx", section)];
                     self.properties(
                         obj,
@@ -355,7 +386,7 @@ impl Walk {
         }
         match root.get_mut("phases") {
             None | Some(Value::Null) => {}
-            Some(Value::Object(phases)) => self.phases(phases, &[Seg::Key("phases".into())]),
+            Some(Value::Object(phases)) => self.phases(phases, &At::Key(&At::Root, "phases")),
             Some(_) => self.error(message("phasesNotObject", &[])),
         }
         if self.repair && self.report.repaired {
@@ -382,7 +413,7 @@ pub fn validate_tracker(tracker: &mut Value, repair: bool) -> Report {
 /// `validateComponent`: check (and with `repair`, fix) one component in place.
 pub fn validate_component(component: &mut Value, context: &str, repair: bool) -> Report {
     let mut walk = Walk::new(repair, Clock::now());
-    walk.component(component, Vec::new(), context);
+    walk.component(component, &At::Root, context);
     walk.report
 }
 
@@ -390,9 +421,14 @@ pub fn validate_component(component: &mut Value, context: &str, repair: bool) ->
 pub fn validate_backup(backup: &mut Value, repair: bool) -> Report {
     let mut walk = Walk::new(repair, Clock::now());
     match backup {
-        Value::Object(obj) => {
-            walk.properties(obj, &[], &["backup"], &["backup", "defaults"], &BACKUP, &[])
-        }
+        Value::Object(obj) => walk.properties(
+            obj,
+            &At::Root,
+            &["backup"],
+            &["backup", "defaults"],
+            &BACKUP,
+            &[],
+        ),
         _ => walk.error(message("backupNotObject", &[])),
     }
     walk.report

@@ -17,10 +17,12 @@ use serde_json::Value;
 
 use super::check::{validate_tracker, Report};
 use super::parse::parse_tracker;
+use super::print::to_js_pretty;
 use super::schema::{default_tracker, message};
 use crate::error::{check_path, Error, Result};
-use crate::fsx::backup::backups_of;
+use crate::fsx::backup::{backup_file, backups_of};
 use crate::fsx::json::link_aside;
+use crate::fsx::{atomic_write, WriteOptions};
 use crate::time;
 
 /// Where the tracker sits in a project, and the name of its copy in a backup set.
@@ -109,6 +111,43 @@ pub fn repair_tracker(path: &Path, backup_dir: &Path) -> Result<RepairOutcome> {
             Ok(RepairOutcome::failed(error, Some(kept)))
         }
     }
+}
+
+/// What the CLI's `repair` did to the file.
+#[derive(Debug)]
+pub struct FileRepair {
+    pub outcome: RepairOutcome,
+    /// The repaired tracker was written back.
+    pub saved: bool,
+    /// The backup of the previous file made before writing.
+    pub backup: Option<PathBuf>,
+    /// Errors a validation of the repaired tracker still finds (repairs that cannot be made).
+    pub remaining: Vec<String>,
+}
+
+/// `repairTracker`, then, when it repaired something, a `backupFile` copy (label
+/// `pre-repair`) of the previous file and an atomic write of the repaired tracker, printed
+/// as `JSON.stringify(tracker, null, 2)` does. No JS value is involved at any step.
+pub fn repair_tracker_file(path: &Path, backup_dir: &Path) -> Result<FileRepair> {
+    let mut outcome = repair_tracker(path, backup_dir)?;
+    let mut done = FileRepair {
+        saved: false,
+        backup: None,
+        remaining: Vec::new(),
+        outcome: RepairOutcome::failed(String::new(), None),
+    };
+    if outcome.success {
+        // Without repair, validation only reads: no copy of the tracker is needed.
+        done.remaining = validate_tracker(&mut outcome.tracker, false).errors;
+        if outcome.report.repaired {
+            done.backup = backup_file(path, "pre-repair", backup_dir)?;
+            let text = to_js_pretty(&outcome.tracker) + "\n";
+            atomic_write(path, text.as_bytes(), WriteOptions::default())?;
+            done.saved = true;
+        }
+    }
+    done.outcome = outcome;
+    Ok(done)
 }
 
 /// Validate with repair; a file that needed its syntax fixed or a backup counts as repaired.
@@ -283,5 +322,20 @@ mod tests {
             vec!["Tracker is null or not an object".to_string()]
         );
         let _ = json!(null);
+    }
+
+    #[test]
+    fn the_file_repair_backs_up_then_writes_javascript_style_json() {
+        let (tmp, file) = project();
+        let backups = tmp.path().join("b");
+        let text = "{sessionInfo: {}, baselineStatus: {phase1Complete: false}, phases: {'2': {status: 's', title: 't'}, a: {status: 's', title: 't', n: 2.0}},}";
+        fs::write(&file, text).unwrap();
+        let done = repair_tracker_file(&file, &backups).unwrap();
+        assert!(done.saved && done.remaining.is_empty());
+        assert_eq!(fs::read_to_string(done.backup.unwrap()).unwrap(), text);
+        let written = fs::read_to_string(&file).unwrap();
+        assert!(written.ends_with("}\n") && written.contains("\"n\": 2\n"));
+        let again = repair_tracker_file(&file, &backups).unwrap();
+        assert!(!again.saved && again.backup.is_none());
     }
 }

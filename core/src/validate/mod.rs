@@ -12,9 +12,10 @@
 pub mod check;
 pub mod file;
 pub mod parse;
+pub mod print;
 pub mod schema;
 
 pub use check::{
     apply_repairs, validate_backup, validate_component, validate_tracker, Repair, Report, Seg,
 };
-pub use file::{repair_tracker, RepairOutcome};
+pub use file::{repair_tracker, repair_tracker_file, FileRepair, RepairOutcome};
