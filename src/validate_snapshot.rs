@@ -21,7 +21,64 @@ use session_resilience_core::validate::schema;
 /// A read-only walker over JS values, for one validation.
 pub struct Snapshot<'env> {
     env: &'env Env,
+    /// The JS strings of the property names read, made once per validation: reusing a key
+    /// handle spares V8 decoding and hashing the name again at every object.
+    keys: std::cell::RefCell<Vec<(&'static str, sys::napi_value)>>,
 }
+
+/// The property names each kind of object is read for, from the table, computed once.
+struct Names {
+    tracker: Vec<&'static str>,
+    section_fields: Vec<(&'static str, Vec<&'static str>)>,
+    phase: Vec<&'static str>,
+    week: Vec<&'static str>,
+    component: Vec<&'static str>,
+    backup: Vec<&'static str>,
+}
+
+fn fields(path: &[&str]) -> Vec<&'static str> {
+    let mut names = schema::names(&[path, &["required"]].concat());
+    if let Some(types) = schema::at(&[path, &["types"]].concat()).as_object() {
+        names.extend(types.keys().map(String::as_str));
+    }
+    let mut seen = Vec::new();
+    names.retain(|n| {
+        if seen.contains(n) {
+            false
+        } else {
+            seen.push(*n);
+            true
+        }
+    });
+    names
+}
+
+static NAMES: std::sync::LazyLock<Names> = std::sync::LazyLock::new(|| {
+    let sections = schema::names(&["tracker", "sections"]);
+    let mut tracker = schema::names(&["tracker", "required"]);
+    tracker.extend(
+        sections
+            .iter()
+            .copied()
+            .filter(|s| !tracker.contains(s))
+            .collect::<Vec<_>>(),
+    );
+    let mut phase = schema::names(&["phase", "required"]);
+    phase.push("weeks");
+    let mut week = schema::names(&["week", "required"]);
+    week.push("components");
+    Names {
+        section_fields: sections
+            .iter()
+            .map(|s| (*s, fields(&["tracker", s])))
+            .collect(),
+        tracker,
+        phase,
+        week,
+        component: fields(&["component"]),
+        backup: fields(&["backup"]),
+    }
+});
 
 fn is_plain_object(v: &Unknown) -> Result<bool> {
     Ok(v.get_type()? == ValueType::Object && !v.is_array()?)
@@ -29,7 +86,19 @@ fn is_plain_object(v: &Unknown) -> Result<bool> {
 
 impl<'env> Snapshot<'env> {
     pub fn new(env: &'env Env) -> Self {
-        Snapshot { env }
+        Snapshot {
+            env,
+            keys: Default::default(),
+        }
+    }
+
+    fn key(&self, name: &'static str) -> Result<sys::napi_value> {
+        if let Some((_, key)) = self.keys.borrow().iter().find(|(n, _)| *n == name) {
+            return Ok(*key);
+        }
+        let key = unsafe { <&str as ToNapiValue>::to_napi_value(self.env.raw(), name) }?;
+        self.keys.borrow_mut().push((name, key));
+        Ok(key)
     }
 
     /// A value's kind (and scalar value); `None` when it is absent.
@@ -54,8 +123,17 @@ impl<'env> Snapshot<'env> {
         }))
     }
 
-    fn get(&self, obj: &Object, key: &str) -> Result<Unknown<'env>> {
-        obj.get_named_property(key)
+    fn get(&self, obj: &Object, name: &'static str) -> Result<Unknown<'env>> {
+        let key = self.key(name)?;
+        let mut value = ptr::null_mut();
+        let status = unsafe { sys::napi_get_property(self.env.raw(), obj.raw(), key, &mut value) };
+        if status != sys::Status::napi_ok {
+            return Err(Error::new(
+                Status::from(status),
+                format!("Cannot read property {name}"),
+            ));
+        }
+        Ok(unsafe { Unknown::from_raw_unchecked(self.env.raw(), value) })
     }
 
     /// Own enumerable string keys, in `Object.keys` order.
@@ -85,14 +163,11 @@ impl<'env> Snapshot<'env> {
     fn props(
         &self,
         obj: &Object,
-        names: impl IntoIterator<Item = &'static str>,
+        names: &[&'static str],
         read: impl Fn(&Self, &str, Unknown<'env>) -> Result<Option<Value>>,
     ) -> Result<Value> {
         let mut out = Map::new();
-        for name in names {
-            if out.contains_key(name) {
-                continue;
-            }
+        for &name in names {
             if let Some(v) = read(self, name, self.get(obj, name)?)? {
                 out.insert(name.to_string(), v);
             }
@@ -112,35 +187,26 @@ impl<'env> Snapshot<'env> {
         let obj: Object = unsafe { v.cast()? };
         let mut out = Map::new();
         for key in self.keys(&obj)? {
-            let item = self.get(&obj, &key)?;
+            let item: Unknown = obj.get_named_property(&key)?;
             out.insert(key, each(self, item)?.unwrap_or(Value::Null));
         }
         Ok(Some(Value::Object(out)))
     }
 
-    fn section_names(path: &[&str]) -> Vec<&'static str> {
-        let mut names = schema::names(&[path, &["required"]].concat());
-        if let Some(types) = schema::at(&[path, &["types"]].concat()).as_object() {
-            names.extend(types.keys().map(String::as_str));
-        }
-        names
-    }
-
-    fn flat(&self, v: Unknown<'env>, table: &[&str]) -> Result<Option<Value>> {
+    fn flat(&self, v: Unknown<'env>, names: &[&'static str]) -> Result<Option<Value>> {
         if !is_plain_object(&v)? {
             return self.leaf(v);
         }
         let obj: Object = unsafe { v.cast()? };
-        self.props(&obj, Self::section_names(table), |s, _, item| s.leaf(item))
-            .map(Some)
+        self.props(&obj, names, |s, _, item| s.leaf(item)).map(Some)
     }
 
     pub fn component(&self, v: Unknown<'env>) -> Result<Option<Value>> {
-        self.flat(v, &["component"])
+        self.flat(v, &NAMES.component)
     }
 
     pub fn backup(&self, v: Unknown<'env>) -> Result<Option<Value>> {
-        self.flat(v, &["backup"])
+        self.flat(v, &NAMES.backup)
     }
 
     fn components(&self, v: Unknown<'env>) -> Result<Option<Value>> {
@@ -163,9 +229,7 @@ impl<'env> Snapshot<'env> {
             return self.leaf(v);
         }
         let obj: Object = unsafe { v.cast()? };
-        let mut names = schema::names(&["week", "required"]);
-        names.push("components");
-        self.props(&obj, names, |s, name, item| match name {
+        self.props(&obj, &NAMES.week, |s, name, item| match name {
             "components" => s.components(item),
             _ => s.leaf(item),
         })
@@ -177,9 +241,7 @@ impl<'env> Snapshot<'env> {
             return self.leaf(v);
         }
         let obj: Object = unsafe { v.cast()? };
-        let mut names = schema::names(&["phase", "required"]);
-        names.push("weeks");
-        self.props(&obj, names, |s, name, item| match name {
+        self.props(&obj, &NAMES.phase, |s, name, item| match name {
             "weeks" => s.entries(item, |s, week| s.week(week)),
             _ => s.leaf(item),
         })
@@ -191,16 +253,18 @@ impl<'env> Snapshot<'env> {
             return self.leaf(v);
         }
         let obj: Object = unsafe { v.cast()? };
-        let mut names = schema::names(&["tracker", "required"]);
-        names.extend(schema::names(&["tracker", "sections"]));
-        self.props(&obj, names, |s, name, item| {
+        self.props(&obj, &NAMES.tracker, |s, name, item| {
             if name == "phases" {
                 return s.entries(item, |s, phase| s.phase(phase));
             }
-            if schema::names(&["tracker", "sections"]).contains(&name) {
-                return s.flat(item, &["tracker", name]);
+            match NAMES
+                .section_fields
+                .iter()
+                .find(|(section, _)| *section == name)
+            {
+                Some((_, fields)) => s.flat(item, fields),
+                None => s.leaf(item),
             }
-            s.leaf(item)
         })
         .map(Some)
     }
