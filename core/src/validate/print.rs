@@ -117,7 +117,7 @@ pub fn js_f64(x: f64) -> String {
     } else if -6 < n && n <= 0 {
         format!("0.{}{digits}", "0".repeat((-n) as usize))
     } else {
-        let sign = if n - 1 >= 0 { "+" } else { "-" };
+        let sign = if n >= 1 { "+" } else { "-" };
         let e = (n - 1).abs();
         match k {
             1 => format!("{digits}e{sign}{e}"),
