@@ -10,5 +10,7 @@ mod console;
 mod error;
 mod safe_file_ops;
 mod tasks;
+#[cfg(feature = "test-panic")]
+mod test_panic;
 mod validate;
 mod validate_snapshot;
