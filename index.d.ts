@@ -72,6 +72,13 @@ export declare function validateBackup(backup: any, autoRepair?: boolean | undef
 /** `validateComponent(component, context = 'component', autoRepair = true)`. */
 export declare function validateComponent(component: any, context?: string | undefined | null, autoRepair?: boolean | undefined | null): { valid: boolean, errors: string[], warnings: string[], repaired: boolean, data: any }
 
+/**
+ * The CLI's `validate`, all in Rust: read, strict parse, validate without repair.
+ * `{ valid, errors, warnings }`; an unreadable or unparseable file throws (`ENOENT`,
+ * `ECORRUPT`, ...).
+ */
+export declare function validateTrackerFile(trackerPath: string): { valid: boolean, errors: string[], warnings: string[] }
+
 /** `validateTrackerSchema(tracker, autoRepair = true)`: `{ valid, errors, warnings, repaired, data }`. */
 export declare function validateTrackerSchema(tracker: any, autoRepair?: boolean | undefined | null): { valid: boolean, errors: string[], warnings: string[], repaired: boolean, data: any }
 

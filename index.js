@@ -845,6 +845,7 @@ module.exports.repairTrackerFile = nativeBinding.repairTrackerFile
 module.exports.safeJsonRead = nativeBinding.safeJsonRead
 module.exports.validateBackup = nativeBinding.validateBackup
 module.exports.validateComponent = nativeBinding.validateComponent
+module.exports.validateTrackerFile = nativeBinding.validateTrackerFile
 module.exports.validateTrackerSchema = nativeBinding.validateTrackerSchema
 module.exports.verifyChecksum = nativeBinding.verifyChecksum
 module.exports.verifyChecksumAsync = nativeBinding.verifyChecksumAsync

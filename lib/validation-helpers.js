@@ -59,6 +59,14 @@ class ValidationHelpers {
     return logRepair(this.binding.repairTrackerFile(trackerPath, { backupDir: this.backupDir }))
   }
 
+  /**
+   * The CLI's `validate`: read, strict parse and validate (no repair) a tracker file; on the
+   * native backend without building its JS object. Throws when unreadable or unparseable.
+   */
+  validateTrackerFile(trackerPath) {
+    return this.binding.validateTrackerFile(trackerPath)
+  }
+
   /** Write a tracker: a backup of the previous file first, then an atomic replace. */
   writeTracker(file, tracker, label) {
     if (fs.existsSync(file) && this.files.backupFile(file, label) === null) {
@@ -144,15 +152,14 @@ const commands = {
 
   validate(h, file, json) {
     if (!file) return usageError('Please specify file path')
-    let tracker
+    let result
     try {
-      tracker = JSON.parse(fs.readFileSync(file, 'utf8'))
+      result = h.validateTrackerFile(file)
     } catch (err) {
       if (json) printJson({ file, valid: false, error: err.message, code: err.code })
       else console.error(`❌ Failed to validate ${file}: ${err.message}`)
       return 1
     }
-    const result = h.validateTrackerSchema(tracker, false)
     if (json) {
       printJson({ file, valid: result.valid, errors: result.errors, warnings: result.warnings })
       return result.valid ? 0 : 1

@@ -230,3 +230,23 @@ pub fn repair_tracker_file<'env>(
     out.set_named_property("backupPath", backup)?;
     Ok(out)
 }
+
+/// The CLI's `validate`, all in Rust: read, strict parse, validate without repair.
+/// `{ valid, errors, warnings }`; an unreadable or unparseable file throws (`ENOENT`,
+/// `ECORRUPT`, ...).
+#[napi(
+    catch_unwind,
+    ts_return_type = "{ valid: boolean, errors: string[], warnings: string[] }"
+)]
+pub fn validate_tracker_file<'env>(
+    env: &'env Env,
+    #[napi(ts_arg_type = "string")] tracker_path: Unknown<'env>,
+) -> Result<Object<'env>> {
+    let path = args::path(env, "trackerPath", tracker_path)?;
+    let report = run(env, || validate::validate_tracker_file(&path))?;
+    let mut out = Object::new(env)?;
+    out.set_named_property("valid", report.valid())?;
+    out.set_named_property("errors", report.errors)?;
+    out.set_named_property("warnings", report.warnings)?;
+    Ok(out)
+}

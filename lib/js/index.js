@@ -3,7 +3,7 @@
 // (index.js), so lib/backend.js can hand either one to the drop-in modules.
 const fsx = require('./fsx')
 const validate = require('./validate')
-const { repairTracker, repairTrackerFile } = require('./repair')
+const { repairTracker, repairTrackerFile, validateTrackerFile } = require('./repair')
 
 module.exports = {
   atomicWrite: fsx.atomicWrite,
@@ -19,4 +19,5 @@ module.exports = {
   createDefaultTracker: validate.createDefaultTracker,
   repairTracker,
   repairTrackerFile,
+  validateTrackerFile,
 }

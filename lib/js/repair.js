@@ -10,7 +10,7 @@ const path = require('node:path')
 const { checkPath, osError } = require('./errors')
 const { linkAside, backupsOf, backupDirOf, backupFile, atomicWrite } = require('./fsx')
 const { codedError } = require('./errors')
-const { parseTracker } = require('./json5')
+const { parseTracker, parseTolerant } = require('./json5')
 const { parseStamp } = require('./time')
 const { validateTrackerWith, clock, message, isObject, createDefaultTracker, SCHEMA } = require('./validate')
 
@@ -138,4 +138,29 @@ function repairTrackerFile(trackerPath, options) {
   return done
 }
 
-module.exports = { repairTracker, repairTrackerFile, newestGoodBackup }
+/** The CLI's `validate`: read, strict JSON.parse, validate without repair; throws when unreadable. */
+function validateTrackerFile(trackerPath) {
+  checkPath('trackerPath', trackerPath)
+  let text
+  try {
+    text = fs.readFileSync(trackerPath, 'utf8')
+  } catch (err) {
+    throw osError(trackerPath, err)
+  }
+  let tracker
+  try {
+    tracker = JSON.parse(text)
+  } catch (err) {
+    let tolerant = true
+    try {
+      parseTolerant(text)
+    } catch {
+      tolerant = false
+    }
+    throw codedError('ECORRUPT', tolerant ? `${trackerPath} is not strict JSON` : `Cannot parse ${trackerPath}: ${err.message}`)
+  }
+  const r = validateTrackerWith(tracker, false, clock())
+  return { valid: r.valid, errors: r.errors, warnings: r.warnings }
+}
+
+module.exports = { repairTracker, repairTrackerFile, validateTrackerFile, newestGoodBackup }

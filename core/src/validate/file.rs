@@ -19,7 +19,7 @@ use super::check::{validate_tracker, Report};
 use super::parse::parse_tracker;
 use super::print::to_js_pretty;
 use super::schema::{default_tracker, message};
-use crate::error::{check_path, Error, Result};
+use crate::error::{check_path, Code, Error, Result};
 use crate::fsx::backup::{backup_file, backups_of};
 use crate::fsx::json::link_aside;
 use crate::fsx::{atomic_write, WriteOptions};
@@ -111,6 +111,31 @@ pub fn repair_tracker(path: &Path, backup_dir: &Path) -> Result<RepairOutcome> {
             Ok(RepairOutcome::failed(error, Some(kept)))
         }
     }
+}
+
+/// The CLI's `validate`: read and strictly parse the file (legacy used `JSON.parse`: a file
+/// only the tolerant parser reads is not valid), then validate without repairing.
+pub fn validate_tracker_file(path: &Path) -> Result<Report> {
+    check_path("trackerPath", path)?;
+    let shown = path.display().to_string();
+    let bytes = fs::read(path).map_err(|e| Error::io(&shown, e))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let mut value = match parse_tracker(&text) {
+        Ok(parsed) if !parsed.tolerant => parsed.value,
+        Ok(_) => {
+            return Err(Error::new(
+                Code::Corrupt,
+                format!("{shown} is not strict JSON"),
+            ))
+        }
+        Err(e) => {
+            return Err(Error::new(
+                Code::Corrupt,
+                format!("Cannot parse {shown}: {e}"),
+            ))
+        }
+    };
+    Ok(validate_tracker(&mut value, false))
 }
 
 /// What the CLI's `repair` did to the file.

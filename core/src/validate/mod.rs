@@ -18,4 +18,6 @@ pub mod schema;
 pub use check::{
     apply_repairs, validate_backup, validate_component, validate_tracker, Repair, Report, Seg,
 };
-pub use file::{repair_tracker, repair_tracker_file, FileRepair, RepairOutcome};
+pub use file::{
+    repair_tracker, repair_tracker_file, validate_tracker_file, FileRepair, RepairOutcome,
+};
