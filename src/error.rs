@@ -26,14 +26,19 @@ pub fn js_error(env: &Env, code: &str, message: &str) -> napi::Error {
 
 /// Run core work, turning a panic into an ordinary error so that it can never unwind into
 /// Node (which would abort the process).
-pub fn guarded<T>(work: impl FnOnce() -> session_resilience_core::Result<T>) -> session_resilience_core::Result<T> {
+pub fn guarded<T>(
+    work: impl FnOnce() -> session_resilience_core::Result<T>,
+) -> session_resilience_core::Result<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)).unwrap_or_else(|payload| {
         let what = payload
             .downcast_ref::<&str>()
             .map(|s| s.to_string())
             .or_else(|| payload.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".to_string());
-        Err(CoreError::new(Code::Internal, format!("Internal error in session-resilience: {what}")))
+        Err(CoreError::new(
+            Code::Internal,
+            format!("Internal error in session-resilience: {what}"),
+        ))
     })
 }
 

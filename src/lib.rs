@@ -8,5 +8,6 @@
 mod args;
 mod console;
 mod error;
+mod lock;
 mod safe_file_ops;
 mod tasks;

@@ -30,7 +30,11 @@ pub struct BackupDirOptions {
 }
 
 fn backup_dir(options: Option<BackupDirOptions>) -> std::path::PathBuf {
-    args::dir_or_default(options.and_then(|o| o.backup_dir), BACKUP_DIR_ENV, BACKUP_DIR_NAME)
+    args::dir_or_default(
+        options.and_then(|o| o.backup_dir),
+        BACKUP_DIR_ENV,
+        BACKUP_DIR_NAME,
+    )
 }
 
 pub fn write_options(options: Option<AtomicWriteOptions>) -> WriteOptions {
@@ -53,7 +57,9 @@ pub fn atomic_write(
         Either::A(text) => text.as_bytes(),
         Either::B(buffer) => buffer,
     };
-    run(env, || fsx::atomic_write(&path, bytes, write_options(options)))?;
+    run(env, || {
+        fsx::atomic_write(&path, bytes, write_options(options))
+    })?;
     Ok(true)
 }
 
@@ -106,7 +112,11 @@ pub fn checksum_result(path: &Path, expected: Option<String>) -> ChecksumResult 
             expected,
             error: None,
         },
-        Err(e) => failed(session_resilience_core::Error::io(path.display(), e).message().to_string()),
+        Err(e) => failed(
+            session_resilience_core::Error::io(path.display(), e)
+                .message()
+                .to_string(),
+        ),
     }
 }
 
@@ -123,8 +133,15 @@ pub fn verify_checksum(
 
 /// Delete this package's backups older than `maxAge` ms (default 7 days); returns how many.
 #[napi(catch_unwind)]
-pub fn cleanup_old_backups(env: &Env, max_age: Option<f64>, options: Option<BackupDirOptions>) -> u32 {
-    let max_age = max_age.filter(|a| a.is_finite()).unwrap_or(SEVEN_DAYS_MS).max(0.0);
+pub fn cleanup_old_backups(
+    env: &Env,
+    max_age: Option<f64>,
+    options: Option<BackupDirOptions>,
+) -> u32 {
+    let max_age = max_age
+        .filter(|a| a.is_finite())
+        .unwrap_or(SEVEN_DAYS_MS)
+        .max(0.0);
     let dir = backup_dir(options);
     match guarded(|| fsx::cleanup_old_backups(&dir, Duration::from_millis(max_age as u64))) {
         Ok(n) => {
@@ -134,7 +151,10 @@ pub fn cleanup_old_backups(env: &Env, max_age: Option<f64>, options: Option<Back
             n
         }
         Err(e) => {
-            console::error(env, &format!("Failed to cleanup old backups: {}", e.message()));
+            console::error(
+                env,
+                &format!("Failed to cleanup old backups: {}", e.message()),
+            );
             0
         }
     }
@@ -147,7 +167,9 @@ pub fn safe_json_read<'env>(
     env: &'env Env,
     file_path: Unknown<'env>,
     #[napi(ts_arg_type = "any")] default_value: Option<Unknown<'env>>,
-    #[napi(ts_arg_type = "((data: any) => { valid: boolean, error?: string, repair?: (data: any) => any }) | null")]
+    #[napi(
+        ts_arg_type = "((data: any) => { valid: boolean, error?: string, repair?: (data: any) => any }) | null"
+    )]
     validator: Option<Unknown<'env>>,
     options: Option<BackupDirOptions>,
 ) -> Result<Unknown<'env>> {
@@ -160,12 +182,18 @@ pub fn safe_json_read<'env>(
     let bytes = match std::fs::read(&path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            console::warn(env, &format!("File {shown} does not exist, using default value"));
+            console::warn(
+                env,
+                &format!("File {shown} does not exist, using default value"),
+            );
             return Ok(default);
         }
         Err(e) => {
             let err = session_resilience_core::Error::io(&shown, e);
-            console::error(env, &format!("Failed to read JSON from {shown}: {}", err.message()));
+            console::error(
+                env,
+                &format!("Failed to read JSON from {shown}: {}", err.message()),
+            );
             return Ok(default);
         }
     };
@@ -197,7 +225,11 @@ fn json_parse<'env>(env: &'env Env, text: &str) -> std::result::Result<Unknown<'
     parse.call(text).map_err(|e| e.reason.clone())
 }
 
-fn recover<'env>(env: &'env Env, path: &Path, backup_dir: std::path::PathBuf) -> Option<Unknown<'env>> {
+fn recover<'env>(
+    env: &'env Env,
+    path: &Path,
+    backup_dir: std::path::PathBuf,
+) -> Option<Unknown<'env>> {
     let parses = |text: &str| serde_json::from_str::<serde::de::IgnoredAny>(text).is_ok();
     match guarded(|| recover_from_backup(path, &backup_dir, parses)) {
         Ok(recovery) => {
@@ -206,18 +238,31 @@ fn recover<'env>(env: &'env Env, path: &Path, backup_dir: std::path::PathBuf) ->
                 Some((from, text)) => {
                     console::warn(
                         env,
-                        &format!("Restored {} from backup {} (damaged file kept as {kept})", path.display(), from.display()),
+                        &format!(
+                            "Restored {} from backup {} (damaged file kept as {kept})",
+                            path.display(),
+                            from.display()
+                        ),
                     );
                     json_parse(env, &text).ok()
                 }
                 None => {
-                    console::warn(env, &format!("No usable backup of {}; damaged file kept as {kept}", path.display()));
+                    console::warn(
+                        env,
+                        &format!(
+                            "No usable backup of {}; damaged file kept as {kept}",
+                            path.display()
+                        ),
+                    );
                     None
                 }
             }
         }
         Err(e) => {
-            console::error(env, &format!("Recovery of {} failed: {}", path.display(), e.message()));
+            console::error(
+                env,
+                &format!("Recovery of {} failed: {}", path.display(), e.message()),
+            );
             None
         }
     }
@@ -232,7 +277,8 @@ fn apply_validator<'env>(
     default: Unknown<'env>,
     validator: Option<Unknown<'env>>,
 ) -> Result<Unknown<'env>> {
-    let Some(validator) = validator.filter(|v| matches!(v.get_type(), Ok(ValueType::Function))) else {
+    let Some(validator) = validator.filter(|v| matches!(v.get_type(), Ok(ValueType::Function)))
+    else {
         return Ok(data);
     };
     let validator: Function<Unknown, Unknown> = unsafe { validator.cast()? };
@@ -244,7 +290,9 @@ fn apply_validator<'env>(
         }
     };
     let verdict = verdict.coerce_to_object()?;
-    let valid = verdict.get_named_property::<Unknown>("valid")?.coerce_to_bool()?;
+    let valid = verdict
+        .get_named_property::<Unknown>("valid")?
+        .coerce_to_bool()?;
     if valid {
         return Ok(data);
     }

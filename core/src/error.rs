@@ -115,7 +115,10 @@ impl Error {
 pub fn check_path(what: &str, path: &Path) -> Result<()> {
     let text = path.as_os_str();
     if text.is_empty() {
-        return Err(Error::new(Code::BadPath, format!("{what} must not be empty")));
+        return Err(Error::new(
+            Code::BadPath,
+            format!("{what} must not be empty"),
+        ));
     }
     if text.as_encoded_bytes().contains(&0) {
         return Err(Error::new(
@@ -188,19 +191,19 @@ fn os_code_name(raw: i32) -> Option<&'static str> {
 #[cfg(windows)]
 fn os_code_name(raw: i32) -> Option<&'static str> {
     Some(match raw {
-        2 | 3 => "ENOENT",            // FILE_NOT_FOUND, PATH_NOT_FOUND
-        5 => "EPERM",                 // ACCESS_DENIED (libuv: EPERM)
-        32 | 33 => "EBUSY",           // SHARING_VIOLATION, LOCK_VIOLATION
-        39 | 112 => "ENOSPC",         // HANDLE_DISK_FULL, DISK_FULL
-        19 => "EROFS",                // WRITE_PROTECT
-        80 | 183 => "EEXIST",         // FILE_EXISTS, ALREADY_EXISTS
-        145 => "ENOTEMPTY",           // DIR_NOT_EMPTY
-        17 => "EXDEV",                // NOT_SAME_DEVICE
-        206 => "ENAMETOOLONG",        // FILENAME_EXCED_RANGE
-        267 => "ENOTDIR",             // DIRECTORY
-        87 | 123 => "EINVAL",         // INVALID_PARAMETER, INVALID_NAME
-        23 | 1117 => "EIO",           // CRC, IO_DEVICE
-        4 => "EMFILE",                // TOO_MANY_OPEN_FILES
+        2 | 3 => "ENOENT",     // FILE_NOT_FOUND, PATH_NOT_FOUND
+        5 => "EPERM",          // ACCESS_DENIED (libuv: EPERM)
+        32 | 33 => "EBUSY",    // SHARING_VIOLATION, LOCK_VIOLATION
+        39 | 112 => "ENOSPC",  // HANDLE_DISK_FULL, DISK_FULL
+        19 => "EROFS",         // WRITE_PROTECT
+        80 | 183 => "EEXIST",  // FILE_EXISTS, ALREADY_EXISTS
+        145 => "ENOTEMPTY",    // DIR_NOT_EMPTY
+        17 => "EXDEV",         // NOT_SAME_DEVICE
+        206 => "ENAMETOOLONG", // FILENAME_EXCED_RANGE
+        267 => "ENOTDIR",      // DIRECTORY
+        87 | 123 => "EINVAL",  // INVALID_PARAMETER, INVALID_NAME
+        23 | 1117 => "EIO",    // CRC, IO_DEVICE
+        4 => "EMFILE",         // TOO_MANY_OPEN_FILES
         _ => return None,
     })
 }
@@ -235,7 +238,10 @@ mod tests {
 
     #[test]
     fn os_errors_keep_their_errno_name() {
-        let err = Error::io("Atomic write failed for /x", io::Error::from_raw_os_error(28));
+        let err = Error::io(
+            "Atomic write failed for /x",
+            io::Error::from_raw_os_error(28),
+        );
         #[cfg(unix)]
         assert_eq!(err.code().as_str(), "ENOSPC");
         assert!(err.message().starts_with("Atomic write failed for /x: "));

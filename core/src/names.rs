@@ -91,8 +91,21 @@ mod tests {
         for good in ["auto", "manual", "pre-restore", "phase_2", "A1"] {
             assert!(check_label(good).is_ok(), "{good}");
         }
-        for bad in ["", "..", "a/b", "a\\b", "a\0b", "a.b", " x", &"x".repeat(65)] {
-            assert_eq!(check_label(bad).unwrap_err().code(), Code::BadLabel, "{bad:?}");
+        for bad in [
+            "",
+            "..",
+            "a/b",
+            "a\\b",
+            "a\0b",
+            "a.b",
+            " x",
+            &"x".repeat(65),
+        ] {
+            assert_eq!(
+                check_label(bad).unwrap_err().code(),
+                Code::BadLabel,
+                "{bad:?}"
+            );
         }
     }
 
@@ -118,7 +131,13 @@ mod tests {
 
     #[test]
     fn foreign_files_are_not_backups() {
-        for name in ["notes.txt", "x.bak", ".bak", "a.auto.yesterday.bak", "a.b/c.2025-09-08T15-14-28-688Z.bak"] {
+        for name in [
+            "notes.txt",
+            "x.bak",
+            ".bak",
+            "a.auto.yesterday.bak",
+            "a.b/c.2025-09-08T15-14-28-688Z.bak",
+        ] {
             assert_eq!(parse_backup_name(name), None, "{name}");
         }
     }

@@ -33,7 +33,12 @@ pub fn liveness(pid: u32) -> Liveness {
     );
     match system.process(sys_pid) {
         None => Liveness::Dead,
-        Some(p) if matches!(p.status(), sysinfo::ProcessStatus::Zombie | sysinfo::ProcessStatus::Dead) => {
+        Some(p)
+            if matches!(
+                p.status(),
+                sysinfo::ProcessStatus::Zombie | sysinfo::ProcessStatus::Dead
+            ) =>
+        {
             Liveness::Dead
         }
         Some(p) => Liveness::Alive {
@@ -69,7 +74,10 @@ mod tests {
 
     #[test]
     fn this_process_is_alive() {
-        assert!(matches!(liveness(std::process::id()), Liveness::Alive { .. }));
+        assert!(matches!(
+            liveness(std::process::id()),
+            Liveness::Alive { .. }
+        ));
         assert!(own_start_time_s().is_some());
         assert!(!is_dead(std::process::id(), None));
     }

@@ -125,7 +125,10 @@ mod tests {
             assert_eq!(parse_iso8601(&iso8601(ms)), Some(ms));
             assert_eq!(parse_iso8601(&file_stamp(ms)), Some(ms));
         }
-        assert_eq!(parse_iso8601("2025-09-08T15:14:28Z"), Some(1_757_344_468_000));
+        assert_eq!(
+            parse_iso8601("2025-09-08T15:14:28Z"),
+            Some(1_757_344_468_000)
+        );
         assert_eq!(parse_iso8601("not a date"), None);
         assert_eq!(parse_iso8601("2025-13-08T15:14:28.688Z"), None);
     }

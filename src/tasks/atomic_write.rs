@@ -21,7 +21,9 @@ impl Task for AtomicWriteTask {
     type JsValue = bool;
 
     fn compute(&mut self) -> Result<Self::Output> {
-        Ok(guarded(|| fsx::atomic_write(&self.path, &self.data, self.options)))
+        Ok(guarded(|| {
+            fsx::atomic_write(&self.path, &self.data, self.options)
+        }))
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> Result<bool> {

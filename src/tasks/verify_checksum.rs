@@ -19,8 +19,10 @@ impl Task for VerifyChecksumTask {
 
     fn compute(&mut self) -> Result<ChecksumResult> {
         let (path, expected) = (&self.path, self.expected.take());
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| checksum_result(path, expected)))
-            .map_err(|_| Error::from_reason("Internal error in session-resilience: checksum panicked"))
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            checksum_result(path, expected)
+        }))
+        .map_err(|_| Error::from_reason("Internal error in session-resilience: checksum panicked"))
     }
 
     fn resolve(&mut self, _env: Env, output: ChecksumResult) -> Result<ChecksumResult> {

@@ -50,7 +50,11 @@ fn write_replacing(path: &Path, data: &[u8], options: WriteOptions) -> io::Resul
     sweep_dead_temps(dir);
 
     let existing_mode = fs::metadata(path).ok().map(|m| m.permissions());
-    let prefix = format!(".{}{TEMP_MARKER}{}-", name.to_string_lossy(), std::process::id());
+    let prefix = format!(
+        ".{}{TEMP_MARKER}{}-",
+        name.to_string_lossy(),
+        std::process::id()
+    );
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix).rand_bytes(12);
     // A new file gets what `open(O_CREAT, 0666)` gives (the umask applies), as the legacy

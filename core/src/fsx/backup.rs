@@ -22,7 +22,12 @@ pub fn backup_file(file: &Path, label: &str, backup_dir: &Path) -> Result<Option
     let mut source = match File::open(file) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io(format!("Backup failed for {}", file.display()), e)),
+        Err(e) => {
+            return Err(Error::io(
+                format!("Backup failed for {}", file.display()),
+                e,
+            ))
+        }
     };
     let basename = file
         .file_name()
@@ -70,7 +75,9 @@ pub fn cleanup_old_backups(backup_dir: &Path, max_age: Duration) -> Result<u32> 
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
         Err(e) => return Err(Error::io(context(), e)),
     };
-    let cutoff = SystemTime::now().checked_sub(max_age).unwrap_or(SystemTime::UNIX_EPOCH);
+    let cutoff = SystemTime::now()
+        .checked_sub(max_age)
+        .unwrap_or(SystemTime::UNIX_EPOCH);
     let mut removed = 0;
     for entry in entries.flatten() {
         if parse_backup_name(&entry.file_name().to_string_lossy()).is_none() {
@@ -114,7 +121,12 @@ pub fn newest_good_backup(
 ) -> Option<(PathBuf, Vec<u8>)> {
     backups_of(basename, backup_dir)
         .into_iter()
-        .find_map(|(_, path)| fs::read(&path).ok().filter(|b| is_good(b)).map(|b| (path, b)))
+        .find_map(|(_, path)| {
+            fs::read(&path)
+                .ok()
+                .filter(|b| is_good(b))
+                .map(|b| (path, b))
+        })
 }
 
 #[cfg(test)]
@@ -129,7 +141,10 @@ mod tests {
         let dir = tmp.path().join("backups");
         let path = backup_file(&file, "manual", &dir).unwrap().unwrap();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        assert!(name.starts_with("tracker.json.manual.") && name.ends_with("Z.bak"), "{name}");
+        assert!(
+            name.starts_with("tracker.json.manual.") && name.ends_with("Z.bak"),
+            "{name}"
+        );
         assert_eq!(fs::read(&path).unwrap(), b"{\"v\":1}");
     }
 
@@ -152,7 +167,10 @@ mod tests {
     #[test]
     fn a_missing_file_has_no_backup() {
         let tmp = tempfile::tempdir().unwrap();
-        assert_eq!(backup_file(&tmp.path().join("nope"), "auto", tmp.path()).unwrap(), None);
+        assert_eq!(
+            backup_file(&tmp.path().join("nope"), "auto", tmp.path()).unwrap(),
+            None
+        );
     }
 
     #[test]
@@ -178,7 +196,10 @@ mod tests {
         fs::write(dir.join("notes.txt"), b"keep me").unwrap();
         fs::create_dir(dir.join("f.auto.2025-09-08T15-14-28-688Z.bak")).unwrap();
         std::thread::sleep(Duration::from_millis(20));
-        assert_eq!(cleanup_old_backups(dir, Duration::from_millis(10)).unwrap(), 1);
+        assert_eq!(
+            cleanup_old_backups(dir, Duration::from_millis(10)).unwrap(),
+            1
+        );
         assert!(!ours.exists());
         assert!(dir.join("notes.txt").exists());
         assert!(dir.join("f").exists());
@@ -191,7 +212,10 @@ mod tests {
         let file = tmp.path().join("f");
         fs::write(&file, b"x").unwrap();
         let ours = backup_file(&file, "auto", tmp.path()).unwrap().unwrap();
-        assert_eq!(cleanup_old_backups(tmp.path(), Duration::from_secs(3600)).unwrap(), 0);
+        assert_eq!(
+            cleanup_old_backups(tmp.path(), Duration::from_secs(3600)).unwrap(),
+            0
+        );
         assert!(ours.exists());
     }
 
@@ -199,9 +223,21 @@ mod tests {
     fn the_newest_good_backup_wins() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path();
-        fs::write(dir.join("t.json.auto.2025-01-01T00-00-00-000Z.bak"), b"{\"old\":1}").unwrap();
-        fs::write(dir.join("t.json.auto.2025-02-01T00-00-00-000Z.bak"), b"{\"new\":1}").unwrap();
-        fs::write(dir.join("t.json.auto.2025-03-01T00-00-00-000Z.bak"), b"{broken").unwrap();
+        fs::write(
+            dir.join("t.json.auto.2025-01-01T00-00-00-000Z.bak"),
+            b"{\"old\":1}",
+        )
+        .unwrap();
+        fs::write(
+            dir.join("t.json.auto.2025-02-01T00-00-00-000Z.bak"),
+            b"{\"new\":1}",
+        )
+        .unwrap();
+        fs::write(
+            dir.join("t.json.auto.2025-03-01T00-00-00-000Z.bak"),
+            b"{broken",
+        )
+        .unwrap();
         let parses = |b: &[u8]| serde_json::from_slice::<serde_json::Value>(b).is_ok();
         let (path, bytes) = newest_good_backup("t.json", dir, parses).unwrap();
         assert!(path.to_string_lossy().contains("2025-02-01"));

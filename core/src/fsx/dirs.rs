@@ -40,7 +40,10 @@ pub fn check_trusted(dir: &Path) -> Result<()> {
     if meta.file_type().is_symlink() {
         return Err(Error::new(
             Code::UnsafeDir,
-            format!("Refusing directory {}: it is a symbolic link", dir.display()),
+            format!(
+                "Refusing directory {}: it is a symbolic link",
+                dir.display()
+            ),
         ));
     }
     if !meta.is_dir() {
@@ -95,7 +98,10 @@ mod tests {
         fs::create_dir(&real).unwrap();
         let link = tmp.path().join("link");
         std::os::unix::fs::symlink(&real, &link).unwrap();
-        assert_eq!(ensure_private_dir(&link).unwrap_err().code(), Code::UnsafeDir);
+        assert_eq!(
+            ensure_private_dir(&link).unwrap_err().code(),
+            Code::UnsafeDir
+        );
     }
 
     #[test]
@@ -103,6 +109,9 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let file = tmp.path().join("f");
         fs::write(&file, b"x").unwrap();
-        assert_eq!(ensure_private_dir(&file).unwrap_err().code().as_str(), "ENOTDIR");
+        assert_eq!(
+            ensure_private_dir(&file).unwrap_err().code().as_str(),
+            "ENOTDIR"
+        );
     }
 }

@@ -99,12 +99,24 @@ mod tests {
         let file = tmp.path().join("t.json");
         let backups = tmp.path().join("backups");
         fs::create_dir(&backups).unwrap();
-        fs::write(backups.join("t.json.auto.2025-02-01T00-00-00-000Z.bak"), "{\"v\":2}").unwrap();
+        fs::write(
+            backups.join("t.json.auto.2025-02-01T00-00-00-000Z.bak"),
+            "{\"v\":2}",
+        )
+        .unwrap();
         fs::write(&file, "{\"v\":3, trunc").unwrap();
 
         let r = recover_from_backup(&file, &backups, parses).unwrap();
-        assert_eq!(fs::read_to_string(&r.corrupt_copy).unwrap(), "{\"v\":3, trunc");
-        assert!(r.corrupt_copy.file_name().unwrap().to_string_lossy().starts_with("t.json.corrupt-"));
+        assert_eq!(
+            fs::read_to_string(&r.corrupt_copy).unwrap(),
+            "{\"v\":3, trunc"
+        );
+        assert!(r
+            .corrupt_copy
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("t.json.corrupt-"));
         assert_eq!(r.restored.unwrap().1, "{\"v\":2}");
         assert_eq!(fs::read_to_string(&file).unwrap(), "{\"v\":2}");
     }
