@@ -75,7 +75,10 @@ export interface LockOptions {
   timeout?: number
   /** Age (ms) after which a holder on another host counts as dead (default 30000). */
   staleMs?: number
-  /** Longest sleep (ms) between two looks at a held lock (default 1). */
+  /**
+   * Longest sleep (ms) between two looks at a held lock without an OS lock to sleep on
+   * (a JS or legacy holder); default 1 (the JS backend: 2).
+   */
   pollMs?: number
 }
 

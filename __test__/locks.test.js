@@ -377,3 +377,24 @@ test('CLI locks: lock directory, ACTIVE / STALE lines, No active locks, --json',
     }
   })
 })
+
+test('the lock directory is created owner-only; a symlinked one is refused', () => {
+  const results = onBoth((backend, dir) => {
+    const lockDir = path.join(dir, 'a', 'locks')
+    ops(backend, lockDir).acquireLock('x')
+    const mode = fs.statSync(lockDir).mode & 0o777
+    ops(backend, lockDir).releaseLock('x')
+    const real = path.join(dir, 'real')
+    fs.mkdirSync(real)
+    fs.symlinkSync(real, path.join(dir, 'link'))
+    let code = 'no error'
+    try {
+      ops(backend, path.join(dir, 'link')).acquireLock('x', 10)
+    } catch (err) {
+      code = err.code
+    }
+    return { mode, code, inReal: listing(real) }
+  })
+  assert.deepEqual(results.native, { mode: 0o700, code: 'EUNSAFEDIR', inReal: [] })
+  assert.deepEqual(results.js, results.native)
+})

@@ -30,7 +30,8 @@ pub struct LockOptions {
     pub timeout: Option<f64>,
     /// Age (ms) after which a holder on another host counts as dead (default 30000).
     pub stale_ms: Option<f64>,
-    /// Longest sleep (ms) between two looks at a held lock (default 1).
+    /// Longest sleep (ms) between two looks at a held lock without an OS lock to sleep on
+    /// (a JS or legacy holder); default 1 (the JS backend: 2).
     pub poll_ms: Option<f64>,
 }
 

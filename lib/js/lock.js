@@ -62,13 +62,19 @@ function lockDirOf(options) {
   return (options && options.lockDir) || process.env[LOCK_DIR_ENV] || path.join(os.tmpdir(), 'agenthive-locks')
 }
 
+// Without an OS lock to sleep on, JS waiters poll, and each look costs tens of µs of CPU
+// (Atomics.wait + stat). So by default the longest sleep grows with the time already
+// waited: 2 ms for the first 100 ms (a quick handoff of short holds), up to 8 ms after
+// 400 ms (a long hold: a few ms of handoff matter less than the CPU). `pollMs` fixes it.
+const ADAPTIVE = 0
+
 function optionsOf(timeout, options = {}) {
-  const pollMax = Math.max(0.1, typeof options.pollMs === 'number' && options.pollMs > 0 ? options.pollMs : 1)
+  const pollMax = typeof options.pollMs === 'number' && options.pollMs > 0 ? Math.max(0.1, options.pollMs) : ADAPTIVE
   return {
     dir: lockDirOf(options),
     timeout: ms(timeout === undefined || timeout === null ? options.timeout : timeout, DEFAULT_TIMEOUT_MS),
     staleMs: ms(options.staleMs, DEFAULT_STALE_MS),
-    pollMin: Math.min(0.1, pollMax),
+    pollMin: pollMax === ADAPTIVE ? 0.1 : Math.min(0.1, pollMax),
     pollMax,
   }
 }
@@ -309,8 +315,10 @@ function* waitTurn(o, id, lockPath, deadline, broken) {
   const record = parseRecord(seen.bytes)
   let nextJudgement = 0
   let sleep = o.pollMin
+  const started = performance.now()
   for (;;) {
     const now = performance.now()
+    if (changed(lockPath, seen)) return true
     if (now >= nextJudgement) {
       if (holderOf(record, seen, o.staleMs) === DEAD) {
         const outcome = breakDead(o.dir, id, lockPath, seen, o.staleMs)
@@ -322,10 +330,10 @@ function* waitTurn(o, id, lockPath, deadline, broken) {
       }
       nextJudgement = now + JUDGE_EVERY_MS
     }
-    if (changed(lockPath, seen)) return true
     if (now >= deadline) return false
     yield Math.min(sleep, deadline - now)
-    sleep = Math.min(sleep * 2, o.pollMax)
+    const cap = o.pollMax === ADAPTIVE ? Math.min(8, Math.max(2, (now - started) / 50)) : o.pollMax
+    sleep = Math.min(sleep * 2, cap)
   }
 }
 

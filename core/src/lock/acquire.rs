@@ -7,8 +7,10 @@
 //! `link`ing it would hide even that instant, at twice the file system operations per
 //! lock; measured here it made acquire+release 1.6x slower than `lockfile`'s.)
 //!
-//! While someone else holds the lock we sleep in short, growing steps (never spin) and look
-//! cheaply: has the file gone or changed, has a native holder's OS lock been dropped. The
+//! While a live native holder holds the lock we sleep on its OS lock (a helper thread
+//! blocks on it and wakes us the moment the holder releases or dies). Other holders have no
+//! OS lock: we sleep in short, growing steps (never spin) and look cheaply whether the file
+//! has gone or changed. The
 //! holder's liveness is judged at once and then every few tens of ms; a dead holder's lock
 //! is taken over at once (see [`super::takeover`]), not after the caller's timeout.
 
@@ -29,6 +31,10 @@ use crate::fsx::dirs::ensure_private_dir;
 
 /// How often the liveness of a holder without an OS lock is judged again while waiting.
 const JUDGE_EVERY: Duration = Duration::from_millis(25);
+
+/// While sleeping on a native holder's OS lock, how often to look whether the file changed
+/// anyway (a legacy process may remove it without touching the OS lock).
+const OS_LOCK_RECHECK: Duration = Duration::from_millis(100);
 
 /// A lock we now hold.
 #[derive(Debug)]
@@ -147,35 +153,54 @@ fn wait_turn(
     let os_locked = record
         .as_ref()
         .is_some_and(|r| r.is_native() && r.is_local());
+    // A live native holder keeps an OS lock: sleep on it instead of polling.
+    let mut release_signal = None;
     let mut next_judgement = Instant::now();
     let mut sleep = options.poll_min;
     loop {
-        let now = Instant::now();
-        let os_lock_dropped = os_locked && super::oslock::try_lock(&file).unwrap_or(false);
-        if os_lock_dropped {
-            let _ = super::oslock::unlock(&file);
+        // Gone or replaced (released, or taken over by someone else): try again at once.
+        if changed(path, &seen) {
+            return Ok(true);
         }
-        if now >= next_judgement || os_lock_dropped {
-            if holder(record.as_ref(), &file, options.stale_ms) == Holder::Dead {
-                match break_dead(dir, identifier, path, &seen, options.stale_ms)? {
+        let now = Instant::now();
+        if now >= next_judgement {
+            match holder(record.as_ref(), &file, options.stale_ms) {
+                Holder::Dead => match break_dead(dir, identifier, path, &seen, options.stale_ms)? {
                     Takeover::Broken => {
                         broken.extend(record);
                         return Ok(true);
                     }
                     Takeover::Changed => return Ok(true),
                     Takeover::Busy => {}
+                },
+                Holder::Alive if os_locked && release_signal.is_none() => {
+                    release_signal = super::oslock::wait_for_release(&file).ok();
                 }
+                _ => {}
             }
             next_judgement = now + JUDGE_EVERY;
-        }
-        if changed(path, &seen) {
-            return Ok(true);
         }
         if now >= deadline {
             return Ok(false);
         }
-        std::thread::sleep(sleep.min(deadline - now));
-        sleep = (sleep * 2).min(options.poll_max);
+        let pause = sleep.min(deadline - now);
+        match &release_signal {
+            Some(signal) => match signal.recv_timeout(OS_LOCK_RECHECK.min(deadline - now)) {
+                // Let go: judge at once (released: the file is gone; died: take over).
+                Ok(()) => {
+                    release_signal = None;
+                    next_judgement = Instant::now();
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    next_judgement = Instant::now() + OS_LOCK_RECHECK
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => release_signal = None,
+            },
+            None => {
+                std::thread::sleep(pause);
+                sleep = (sleep * 2).min(options.poll_max);
+            }
+        }
     }
 }
 

@@ -14,6 +14,29 @@ pub fn try_lock(file: &File) -> io::Result<bool> {
     imp::try_lock(file)
 }
 
+/// Wait for the OS lock, however long it takes (see [`wait_for_release`] for a bounded wait).
+pub fn lock_blocking(file: &File) -> io::Result<()> {
+    imp::lock_blocking(file)
+}
+
+/// Learn, without polling, when the current holder of `file`'s OS lock lets go (releases
+/// or dies): a helper thread blocks on the OS lock of a duplicate handle, takes it, drops
+/// it at once and reports on the returned channel. If the caller stops waiting first, the
+/// thread stays blocked until the holder lets go, then exits (no lock is kept).
+pub fn wait_for_release(file: &File) -> io::Result<std::sync::mpsc::Receiver<()>> {
+    let handle = file.try_clone()?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("sr-lock-wait".into())
+        .spawn(move || {
+            if lock_blocking(&handle).is_ok() {
+                let _ = unlock(&handle);
+            }
+            let _ = tx.send(());
+        })?;
+    Ok(rx)
+}
+
 /// Drop an OS lock taken with [`try_lock`] (closing the file drops it too).
 pub fn unlock(file: &File) -> io::Result<()> {
     imp::unlock(file)
@@ -30,6 +53,10 @@ mod imp {
             Err(TryLockError::WouldBlock) => Ok(false),
             Err(TryLockError::Error(e)) => Err(e),
         }
+    }
+
+    pub fn lock_blocking(file: &File) -> io::Result<()> {
+        file.lock()
     }
 
     pub fn unlock(file: &File) -> io::Result<()> {
@@ -77,6 +104,26 @@ mod imp {
         }
     }
 
+    pub fn lock_blocking(file: &File) -> io::Result<()> {
+        let mut o = overlapped();
+        // SAFETY: as in try_lock; without FAIL_IMMEDIATELY the call waits for the range.
+        let ok = unsafe {
+            LockFileEx(
+                file.as_raw_handle() as HANDLE,
+                LOCKFILE_EXCLUSIVE_LOCK,
+                0,
+                1,
+                0,
+                &mut o,
+            )
+        };
+        if ok != 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+
     pub fn unlock(file: &File) -> io::Result<()> {
         let mut o = overlapped();
         // SAFETY: as above.
@@ -107,7 +154,14 @@ mod tests {
             b"{}",
             "the record stays readable"
         );
+        let released = wait_for_release(&waiter).unwrap();
+        assert!(released
+            .recv_timeout(std::time::Duration::from_millis(50))
+            .is_err());
         drop(holder);
+        released
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .unwrap();
         assert!(try_lock(&waiter).unwrap());
         unlock(&waiter).unwrap();
     }
