@@ -129,6 +129,12 @@ function renameWithRetry(from, to) {
   }
 }
 
+/** writeSync may write less than asked (a disk filling up): loop until all is written. */
+function writeAll(fd, data) {
+  let offset = 0
+  while (offset < data.length) offset += fs.writeSync(fd, data, offset, data.length - offset)
+}
+
 function writeReplacing(filePath, data, fsync) {
   const dir = parentDir(filePath)
   sweepDeadTemps(dir)
@@ -143,7 +149,7 @@ function writeReplacing(filePath, data, fsync) {
   try {
     fd = fs.openSync(temp, 'wx', 0o666)
     if (mode !== 0o666) fs.fchmodSync(fd, mode)
-    fs.writeSync(fd, data)
+    writeAll(fd, data)
     if (fsync) fs.fsyncSync(fd)
     fs.closeSync(fd)
     fd = null

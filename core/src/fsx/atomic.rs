@@ -154,12 +154,14 @@ pub fn temp_writer_pid(name: &str) -> Option<u32> {
     // Legacy: `<name>.tmp.<Date.now()>.<pid>`.
     let (rest, pid) = name.rsplit_once('.')?;
     let (rest, ms) = rest.rsplit_once('.')?;
-    if rest.ends_with(".tmp") || rest == "tmp" {
-        if ms.len() >= 12 && ms.bytes().all(|b| b.is_ascii_digit()) {
-            return pid.parse().ok();
-        }
+    let is_legacy = (rest.ends_with(".tmp") || rest == "tmp")
+        && ms.len() >= 12
+        && ms.bytes().all(|b| b.is_ascii_digit());
+    if is_legacy {
+        pid.parse().ok()
+    } else {
+        None
     }
-    None
 }
 
 /// Temp files of this process in `dir` (used by tests and by exit cleanup).

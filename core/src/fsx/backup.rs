@@ -109,7 +109,7 @@ pub fn backups_of(basename: &str, backup_dir: &Path) -> Vec<(BackupName, PathBuf
                 .collect()
         })
         .unwrap_or_default();
-    found.sort_by(|a, b| (b.0.ms, b.0.serial).cmp(&(a.0.ms, a.0.serial)));
+    found.sort_by_key(|(name, _)| std::cmp::Reverse((name.ms, name.serial)));
     found
 }
 
