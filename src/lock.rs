@@ -78,16 +78,13 @@ thread_local! {
 /// Make sure this environment's locks are released when it ends; returns its owner tag.
 pub fn register_cleanup(env: &Env) -> usize {
     let owner = env.raw() as usize;
-    if !HOOKED.with(Cell::get) {
-        if env
+    let hooked = HOOKED.with(Cell::get)
+        || env
             .add_env_cleanup_hook(owner, |owner| {
                 registry::release_all(Some(owner));
             })
-            .is_ok()
-        {
-            HOOKED.with(|h| h.set(true));
-        }
-    }
+            .is_ok();
+    HOOKED.with(|h| h.set(hooked));
     registry::release_at_process_exit();
     owner
 }
