@@ -63,9 +63,11 @@ function lockDirOf(options) {
 }
 
 // Without an OS lock to sleep on, JS waiters poll, and each look costs tens of µs of CPU
-// (Atomics.wait + stat). So by default the longest sleep grows with the time already
-// waited: 2 ms for the first 100 ms (a quick handoff of short holds), up to 8 ms after
-// 400 ms (a long hold: a few ms of handoff matter less than the CPU). `pollMs` fixes it.
+// (Atomics.wait alone costs 30-60 µs per wake-up here). So by default the longest sleep
+// grows with the time already waited: 2 ms for the first 100 ms (a quick handoff of short
+// holds), then waited/50, up to 20 ms after 1 s (in a long wait a few ms of handoff
+// matter less than the CPU). Liveness is judged every 25 ms, every waited/10 (up to
+// 100 ms) later on. `pollMs` fixes the sleep instead.
 const ADAPTIVE = 0
 
 function optionsOf(timeout, options = {}) {
@@ -328,11 +330,11 @@ function* waitTurn(o, id, lockPath, deadline, broken) {
         }
         if (outcome === 'changed') return true
       }
-      nextJudgement = now + JUDGE_EVERY_MS
+      nextJudgement = now + Math.min(100, Math.max(JUDGE_EVERY_MS, (now - started) / 10))
     }
     if (now >= deadline) return false
     yield Math.min(sleep, deadline - now)
-    const cap = o.pollMax === ADAPTIVE ? Math.min(8, Math.max(2, (now - started) / 50)) : o.pollMax
+    const cap = o.pollMax === ADAPTIVE ? Math.min(20, Math.max(2, (now - started) / 50)) : o.pollMax
     sleep = Math.min(sleep * 2, cap)
   }
 }
