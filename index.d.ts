@@ -13,9 +13,9 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
  * Take the lock, waiting up to `timeout` ms (default 5000); returns the lock file path or
  * throws `Lock timeout for <id> after <ms>ms` (`ELOCKTIMEOUT`).
  */
-export declare function acquireLock(identifier: unknown, timeout?: number | undefined | null, options?: LockOptions | undefined | null): string
+export declare function acquireLock(identifier: string, timeout?: number | undefined | null, options?: LockOptions | undefined | null): string
 
-export declare function acquireLockAsync(identifier: unknown, options?: LockOptions | undefined | null): Promise<string>
+export declare function acquireLockAsync(identifier: string, options?: LockOptions | undefined | null): Promise<string>
 
 /**
  * Replace a file's content atomically and durably; `true`, or throws
@@ -55,13 +55,13 @@ export declare function cleanupOldBackups(maxAge?: number | undefined | null, op
  * `{ locked: false }`, `{ locked: true, pid, timestamp, age, stale, hostname, alive }` or
  * `{ locked: true, corrupted: true, error }`.
  */
-export declare function getLockInfo(identifier: unknown, options?: LockDirOptions | undefined | null): LockInfo
+export declare function getLockInfo(identifier: string, options?: LockDirOptions | undefined | null): { locked: boolean, pid?: number, timestamp?: string, age?: number, stale?: boolean, hostname?: string | null, alive?: boolean | null, corrupted?: boolean, error?: string }
 
 /** The lock file paths this process holds. */
 export declare function heldLocks(): Array<string>
 
 /** Every lock in the directory: `[{ identifier, ...getLockInfo }]`, sorted by identifier. */
-export declare function listLocks(options?: LockDirOptions | undefined | null): Array<LockInfo & { identifier: string }>
+export declare function listLocks(options?: LockDirOptions | undefined | null): Array<{ locked: boolean, pid?: number, timestamp?: string, age?: number, stale?: boolean, hostname?: string | null, alive?: boolean | null, corrupted?: boolean, error?: string } & { identifier: string }>
 
 export interface LockDirOptions {
   lockDir?: string
@@ -89,7 +89,7 @@ export declare function releaseAllLocks(): number
  * Release our lock: `true` when removed or absent; `false` (with the legacy message) when
  * it belongs to another process or cannot be read.
  */
-export declare function releaseLock(identifier: unknown, options?: LockDirOptions | undefined | null): boolean
+export declare function releaseLock(identifier: string, options?: LockDirOptions | undefined | null): boolean
 
 /**
  * Read and parse a JSON file; never throws for I/O or parse problems. A file that does not

@@ -107,7 +107,7 @@ pub fn report_broken(env: &Env, identifier: &str, acquired: &lock::Acquired) {
 #[napi(catch_unwind)]
 pub fn acquire_lock(
     env: &Env,
-    identifier: Unknown,
+    #[napi(ts_arg_type = "string")] identifier: Unknown,
     timeout: Option<f64>,
     options: Option<LockOptions>,
 ) -> Result<String> {
@@ -133,7 +133,7 @@ pub struct LockDirOptions {
 #[napi(catch_unwind)]
 pub fn release_lock(
     env: &Env,
-    identifier: Unknown,
+    #[napi(ts_arg_type = "string")] identifier: Unknown,
     options: Option<LockDirOptions>,
 ) -> Result<bool> {
     let id = self::identifier(env, identifier)?;
@@ -196,10 +196,13 @@ fn state_object(env: &Env, state: &LockState) -> Result<Object<'static>> {
 
 /// `{ locked: false }`, `{ locked: true, pid, timestamp, age, stale, hostname, alive }` or
 /// `{ locked: true, corrupted: true, error }`.
-#[napi(catch_unwind, ts_return_type = "LockInfo")]
+#[napi(
+    catch_unwind,
+    ts_return_type = "{ locked: boolean, pid?: number, timestamp?: string, age?: number, stale?: boolean, hostname?: string | null, alive?: boolean | null, corrupted?: boolean, error?: string }"
+)]
 pub fn get_lock_info(
     env: &Env,
-    identifier: Unknown,
+    #[napi(ts_arg_type = "string")] identifier: Unknown,
     options: Option<LockDirOptions>,
 ) -> Result<Object<'static>> {
     let id = self::identifier(env, identifier)?;
@@ -212,7 +215,7 @@ pub fn get_lock_info(
 /// Every lock in the directory: `[{ identifier, ...getLockInfo }]`, sorted by identifier.
 #[napi(
     catch_unwind,
-    ts_return_type = "Array<LockInfo & { identifier: string }>"
+    ts_return_type = "Array<{ locked: boolean, pid?: number, timestamp?: string, age?: number, stale?: boolean, hostname?: string | null, alive?: boolean | null, corrupted?: boolean, error?: string } & { identifier: string }>"
 )]
 pub fn list_locks(env: &Env, options: Option<LockDirOptions>) -> Result<Vec<Object<'static>>> {
     let stale = stale_ms(&options);

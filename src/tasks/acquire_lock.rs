@@ -39,7 +39,7 @@ impl Task for AcquireLockTask {
 #[napi(catch_unwind, ts_return_type = "Promise<string>")]
 pub fn acquire_lock_async(
     env: &Env,
-    identifier: Unknown,
+    #[napi(ts_arg_type = "string")] identifier: Unknown,
     options: Option<LockOptions>,
 ) -> Result<AsyncTask<AcquireLockTask>> {
     let id = self::identifier(env, identifier)?;
