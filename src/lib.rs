@@ -14,3 +14,5 @@ mod error;
 mod lock;
 mod safe_file_ops;
 mod tasks;
+#[cfg(feature = "test-panic")]
+mod test_panic;
