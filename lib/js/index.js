@@ -4,6 +4,7 @@
 const fsx = require('./fsx')
 const validate = require('./validate')
 const { repairTracker, repairTrackerFile, validateTrackerFile } = require('./repair')
+const lock = require('./lock')
 
 module.exports = {
   atomicWrite: fsx.atomicWrite,
@@ -20,4 +21,11 @@ module.exports = {
   repairTracker,
   repairTrackerFile,
   validateTrackerFile,
+  acquireLock: lock.acquireLock,
+  acquireLockAsync: lock.acquireLockAsync,
+  releaseLock: lock.releaseLock,
+  getLockInfo: lock.getLockInfo,
+  listLocks: lock.listLocks,
+  releaseAllLocks: lock.releaseAllLocks,
+  heldLocks: lock.heldLocks,
 }
