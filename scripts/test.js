@@ -10,7 +10,7 @@ const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
 
-const root = path.resolve(__dirname, '..')
+const { root, addonIsStale } = require('./addon')
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 
 function step(title, cmd, args, options = {}) {
@@ -23,34 +23,11 @@ function step(title, cmd, args, options = {}) {
   }
 }
 
-function newestMtime(entries) {
-  let newest = 0
-  const visit = (p) => {
-    let st
-    try {
-      st = fs.statSync(p)
-    } catch {
-      return
-    }
-    if (st.isDirectory()) for (const e of fs.readdirSync(p)) visit(path.join(p, e))
-    else newest = Math.max(newest, st.mtimeMs)
-  }
-  entries.forEach((e) => visit(path.join(root, e)))
-  return newest
-}
-
-function addonPath() {
-  const found = fs.readdirSync(root).filter((f) => f.startsWith('session-resilience.') && f.endsWith('.node'))
-  return found.length ? path.join(root, found[0]) : null
-}
-
 if (!fs.existsSync(path.join(root, 'node_modules', '@napi-rs', 'cli'))) {
   step('install dev dependencies', npm, ['ci', '--no-audit', '--no-fund'], { shell: process.platform === 'win32' })
 }
 
-const addon = addonPath()
-const sources = newestMtime(['src', 'core/src', 'Cargo.toml', 'Cargo.lock', 'core/Cargo.toml', 'build.rs'])
-if (!addon || fs.statSync(addon).mtimeMs < sources || process.env.SESSION_RESILIENCE_REBUILD) {
+if (addonIsStale() || process.env.SESSION_RESILIENCE_REBUILD) {
   step('build the addon', npm, ['run', 'build'], { shell: process.platform === 'win32' })
 }
 
