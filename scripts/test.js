@@ -5,6 +5,8 @@
 //   2. builds the addon (release) when it is missing or older than its sources;
 //   3. runs `cargo test` for the Rust core, then the Node suites (node:test) in __test__/.
 // Extra arguments are passed to `node --test` (e.g. a single file).
+// `--suites-only` skips 1-3 and runs only the Node suites against the binary already there
+// (the CI test jobs, which test the release binary built by another job, with no Rust).
 
 const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
@@ -23,17 +25,20 @@ function step(title, cmd, args, options = {}) {
   }
 }
 
-if (!fs.existsSync(path.join(root, 'node_modules', '@napi-rs', 'cli'))) {
+const args = process.argv.slice(2)
+const suitesOnly = args.includes('--suites-only')
+
+if (!suitesOnly && !fs.existsSync(path.join(root, 'node_modules', '@napi-rs', 'cli'))) {
   step('install dev dependencies', npm, ['ci', '--no-audit', '--no-fund'], { shell: process.platform === 'win32' })
 }
 
-if (addonIsStale() || process.env.SESSION_RESILIENCE_REBUILD) {
+if (!suitesOnly && (addonIsStale() || process.env.SESSION_RESILIENCE_REBUILD)) {
   step('build the addon', npm, ['run', 'build'], { shell: process.platform === 'win32' })
 }
 
-step('Rust core tests', 'cargo', ['test', '--workspace', '--quiet'])
+if (!suitesOnly) step('Rust core tests', 'cargo', ['test', '--workspace', '--quiet'])
 
-const files = process.argv.slice(2)
+const files = args.filter((a) => a !== '--suites-only')
 const suites = files.length
   ? files
   : fs
@@ -41,4 +46,7 @@ const suites = files.length
       .filter((f) => f.endsWith('.test.js'))
       .sort()
       .map((f) => path.join('__test__', f))
-step('Node suites', process.execPath, ['--test', '--test-concurrency=1', ...suites])
+// One file at a time (suites share the default lock and backup directories); Node 18 has no
+// --test-concurrency flag.
+const serial = Number(process.versions.node.split('.')[0]) >= 20 ? ['--test-concurrency=1'] : []
+step('Node suites', process.execPath, ['--test', ...serial, ...suites])
