@@ -29,6 +29,16 @@ const OPERATIONS = {
     const file = path.join(scratch, 'tracker.json')
     assert.equal(sfo.atomicWrite(file, JSON.stringify({ sessionInfo: { id: 1 } })), true)
     assert.deepEqual(sfo.safeJsonRead(file), { sessionInfo: { id: 1 } })
+    assert.ok(fs.existsSync(sfo.acquireLock('consumer-check', 1000)))
+    assert.equal(sfo.releaseLock('consumer-check'), true)
+  },
+  './process-cleanup': (mod) => {
+    const cleanup = new mod.ProcessCleanup({ install: false })
+    const temp = cleanup.trackTempFile(path.join(scratch, 'partial.tmp'))
+    fs.writeFileSync(temp, 'x')
+    cleanup.removeTempFiles()
+    assert.equal(fs.existsSync(temp), false)
+    assert.equal(typeof cleanup.releaseLocks(), 'number')
   },
 }
 
