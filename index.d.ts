@@ -9,6 +9,14 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * Take the lock, waiting up to `timeout` ms (default 5000); returns the lock file path or
+ * throws `Lock timeout for <id> after <ms>ms` (`ELOCKTIMEOUT`).
+ */
+export declare function acquireLock(identifier: string, timeout?: number | undefined | null, options?: LockOptions | undefined | null): string
+
+export declare function acquireLockAsync(identifier: string, options?: LockOptions | undefined | null): Promise<string>
+
 export interface ArchiveResult {
   files: number
   bytes: number
@@ -86,12 +94,69 @@ export interface ChecksumResult {
 /** Delete this package's backups older than `maxAge` ms (default 7 days); returns how many. */
 export declare function cleanupOldBackups(maxAge?: number | undefined | null, options?: BackupDirOptions | undefined | null): number
 
+/** `createDefaultTracker()`: the legacy default tracker. */
+export declare function createDefaultTracker(): any
+
+/**
+ * `{ locked: false }`, `{ locked: true, pid, timestamp, age, stale, hostname, alive }` or
+ * `{ locked: true, corrupted: true, error }`.
+ */
+export declare function getLockInfo(identifier: string, options?: LockDirOptions | undefined | null): { locked: boolean, pid?: number, timestamp?: string, age?: number, stale?: boolean, hostname?: string | null, alive?: boolean | null, corrupted?: boolean, error?: string }
+
+/** The lock file paths this process holds. */
+export declare function heldLocks(): Array<string>
+
+/** Every lock in the directory: `[{ identifier, ...getLockInfo }]`, sorted by identifier. */
+export declare function listLocks(options?: LockDirOptions | undefined | null): Array<{ locked: boolean, pid?: number, timestamp?: string, age?: number, stale?: boolean, hostname?: string | null, alive?: boolean | null, corrupted?: boolean, error?: string } & { identifier: string }>
+
+export interface LockDirOptions {
+  lockDir?: string
+  staleMs?: number
+}
+
+export interface LockOptions {
+  /** Where lock files live; default `$SESSION_RESILIENCE_LOCK_DIR` or `<tmpdir>/agenthive-locks`. */
+  lockDir?: string
+  /** ms to wait before `ELOCKTIMEOUT` (default 5000; `acquireLock` takes it as 2nd argument). */
+  timeout?: number
+  /** Age (ms) after which a holder on another host counts as dead (default 30000). */
+  staleMs?: number
+  /**
+   * Longest sleep (ms) between two looks at a held lock without an OS lock to sleep on
+   * (a JS or legacy holder); default 1 (the JS backend: 2).
+   */
+  pollMs?: number
+}
+
 /** One file of a manifest: path relative to `backups/` with `/`, size, SHA-256 hex. */
 export interface ManifestEntry {
   path: string
   size: number
   sha256: string
 }
+
+/** Release every lock this process holds (any directory); returns how many were removed. */
+export declare function releaseAllLocks(): number
+
+/**
+ * Release our lock: `true` when removed or absent; `false` (with the legacy message) when
+ * it belongs to another process or cannot be read.
+ */
+export declare function releaseLock(identifier: string, options?: LockDirOptions | undefined | null): boolean
+
+/**
+ * `repairTracker(trackerPath)`: `{ success: true, tracker, repaired, errors, warnings }` or
+ * `{ success: false, error, tracker: <default tracker> }`. Writes nothing but a
+ * `<name>.corrupt-<stamp>` link when the file is damaged.
+ */
+export declare function repairTracker(trackerPath: string, options?: BackupDirOptions | undefined | null): { success: boolean, tracker: any, repaired?: boolean, errors?: string[], warnings?: string[], error?: string }
+
+/**
+ * The CLI's `repair`, all in Rust: `repairTracker`, then (when it repaired something) a
+ * `backupFile` copy of the previous file and an atomic write of the repaired tracker.
+ * `{ success, repaired, saved, errors, warnings, remainingErrors, backupPath, error? }`.
+ */
+export declare function repairTrackerFile(trackerPath: string, options?: BackupDirOptions | undefined | null): { success: boolean, repaired: boolean, saved: boolean, errors: string[], warnings: string[], remainingErrors: string[], backupPath: string | null, error?: string }
 
 export interface RestoredFile {
   target: string
@@ -104,6 +169,22 @@ export interface RestoredFile {
  * parse is moved aside and its newest parsable backup restored; otherwise `defaultValue`.
  */
 export declare function safeJsonRead(filePath: unknown, defaultValue?: any, validator?: ((data: any) => { valid: boolean, error?: string, repair?: (data: any) => any }) | null, options?: BackupDirOptions | undefined | null): any
+
+/** `validateBackup(backup, autoRepair = true)`. */
+export declare function validateBackup(backup: any, autoRepair?: boolean | undefined | null): { valid: boolean, errors: string[], warnings: string[], repaired: boolean, data: any }
+
+/** `validateComponent(component, context = 'component', autoRepair = true)`. */
+export declare function validateComponent(component: any, context?: string | undefined | null, autoRepair?: boolean | undefined | null): { valid: boolean, errors: string[], warnings: string[], repaired: boolean, data: any }
+
+/**
+ * The CLI's `validate`, all in Rust: read, strict parse, validate without repair.
+ * `{ valid, errors, warnings }`; an unreadable or unparseable file throws (`ENOENT`,
+ * `ECORRUPT`, ...).
+ */
+export declare function validateTrackerFile(trackerPath: string): { valid: boolean, errors: string[], warnings: string[] }
+
+/** `validateTrackerSchema(tracker, autoRepair = true)`: `{ valid, errors, warnings, repaired, data }`. */
+export declare function validateTrackerSchema(tracker: any, autoRepair?: boolean | undefined | null): { valid: boolean, errors: string[], warnings: string[], repaired: boolean, data: any }
 
 /** Streaming SHA-256 of a file: `{ valid, checksum[, expected] }` or `{ valid: false, error }`. */
 export declare function verifyChecksum(filePath: unknown, expectedChecksum?: string | undefined | null): ChecksumResult

@@ -835,6 +835,8 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.acquireLock = nativeBinding.acquireLock
+module.exports.acquireLockAsync = nativeBinding.acquireLockAsync
 module.exports.atomicWrite = nativeBinding.atomicWrite
 module.exports.atomicWriteAsync = nativeBinding.atomicWriteAsync
 module.exports.backupContainedPath = nativeBinding.backupContainedPath
@@ -849,6 +851,18 @@ module.exports.backupRestoreDatabase = nativeBinding.backupRestoreDatabase
 module.exports.backupRestoreFile = nativeBinding.backupRestoreFile
 module.exports.backupVerifyFiles = nativeBinding.backupVerifyFiles
 module.exports.cleanupOldBackups = nativeBinding.cleanupOldBackups
+module.exports.createDefaultTracker = nativeBinding.createDefaultTracker
+module.exports.getLockInfo = nativeBinding.getLockInfo
+module.exports.heldLocks = nativeBinding.heldLocks
+module.exports.listLocks = nativeBinding.listLocks
+module.exports.releaseAllLocks = nativeBinding.releaseAllLocks
+module.exports.releaseLock = nativeBinding.releaseLock
+module.exports.repairTracker = nativeBinding.repairTracker
+module.exports.repairTrackerFile = nativeBinding.repairTrackerFile
 module.exports.safeJsonRead = nativeBinding.safeJsonRead
+module.exports.validateBackup = nativeBinding.validateBackup
+module.exports.validateComponent = nativeBinding.validateComponent
+module.exports.validateTrackerFile = nativeBinding.validateTrackerFile
+module.exports.validateTrackerSchema = nativeBinding.validateTrackerSchema
 module.exports.verifyChecksum = nativeBinding.verifyChecksum
 module.exports.verifyChecksumAsync = nativeBinding.verifyChecksumAsync

@@ -571,6 +571,23 @@ class BackupSystem {
     )
   }
 
+  recordedPoints() {
+    const tracker = this.loadTracker()
+    const points = tracker && tracker.backupStrategy && tracker.backupStrategy.restorePoints
+    return Array.isArray(points) ? points : null
+  }
+
+  putBackRestorePoints(points) {
+    if (!points || !fs.existsSync(this.trackerPath)) return
+    this.tracker = updateTracker(
+      this.trackerPath,
+      (tracker) => {
+        tracker.backupStrategy = { ...(tracker.backupStrategy || {}), restorePoints: points }
+      },
+      { backend: this.backend, lockDir: this.options.lockDir },
+    )
+  }
+
   /** What a restore would do, without doing it: `{ code, database, config, warnings, errors }`. */
   simulateRestore(point, options = {}) {
     const result = { code: false, database: false, config: false, warnings: [], errors: [] }
@@ -647,6 +664,10 @@ class BackupSystem {
         this.warn(`⚠️  Pre-restore backup failed (continuing, force): ${err.message}`)
       }
     }
+    // Restore points describe the backups that exist now (the pre-restore one included):
+    // the code reset or the config restore may bring back an older tracker, so the current
+    // list is put back once the parts are restored.
+    const currentPoints = this.recordedPoints()
     const result = { code: false, database: false, config: false }
     const warnings = []
     const attempt = (part, fn) => {
@@ -670,6 +691,7 @@ class BackupSystem {
       attempted.push(part)
       attempt(part, fn)
     }
+    this.putBackRestorePoints(currentPoints)
     for (const w of warnings) if (!w.includes('restore failed')) this.warn(`⚠️  ${w}`)
     if (attempted.length > 0 && !attempted.some((p) => result[p])) throw codedError('ERESTORE', 'All restore operations failed')
     this.log(`✅ Restore of ${point.id} complete`)

@@ -86,57 +86,7 @@ function updateTracker(trackerPath, change, options = {}) {
     ops.atomicWrite(trackerPath, `${JSON.stringify(tracker, null, 2)}\n`)
     return tracker
   }
-  const id = trackerLockId(trackerPath)
-  const timeout = options.timeout || LOCK_TIMEOUT_MS
-  if (typeof ops.withLock === 'function') return ops.withLock(id, apply, { timeout })
-  return withInterimLock(ops.lockDir, id, timeout, apply)
-}
-
-// ---- interim lock, until SafeFileOperations.withLock is on main -------------------------
-// The same file (`<lockDir>/<id>.lock`, legacy JSON record) taken with an exclusive create,
-// so it is mutually exclusive (legacy's check-then-write was not); a holder whose pid is
-// gone is taken over.
-
-function sleepMs(ms) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
-}
-
-function holderIsDead(lockPath) {
-  try {
-    const { pid } = JSON.parse(fs.readFileSync(lockPath, 'utf8'))
-    process.kill(pid, 0)
-    return false
-  } catch (err) {
-    return err.code === 'ESRCH'
-  }
-}
-
-function withInterimLock(lockDir, id, timeout, fn) {
-  fs.mkdirSync(lockDir, { recursive: true, mode: 0o700 })
-  const lockPath = path.join(lockDir, `${id}.lock`)
-  const record = JSON.stringify({ pid: process.pid, timestamp: new Date().toISOString(), identifier: id }, null, 2)
-  const deadline = Date.now() + timeout
-  let delay = 5
-  for (;;) {
-    try {
-      fs.writeFileSync(lockPath, record, { flag: 'wx' })
-      break
-    } catch (err) {
-      if (err.code !== 'EEXIST') throw err
-    }
-    if (holderIsDead(lockPath)) {
-      fs.rmSync(lockPath, { force: true })
-      continue
-    }
-    if (Date.now() > deadline) throw codedError('ELOCKTIMEOUT', `Lock timeout for ${id} after ${timeout}ms`)
-    sleepMs(delay)
-    delay = Math.min(delay * 2, 100)
-  }
-  try {
-    return fn()
-  } finally {
-    fs.rmSync(lockPath, { force: true })
-  }
+  return ops.withLock(trackerLockId(trackerPath), apply, { timeout: options.timeout || LOCK_TIMEOUT_MS })
 }
 
 module.exports = { updateTracker, readTracker, trackerLockId }

@@ -21,7 +21,8 @@ pub struct BackupProgress {
 }
 
 /// The JS progress callback, called from the worker thread without blocking it.
-pub type ProgressCallback = ThreadsafeFunction<BackupProgress, (), BackupProgress, Status, false, true>;
+pub type ProgressCallback =
+    ThreadsafeFunction<BackupProgress, (), BackupProgress, Status, false, true>;
 
 /// A core progress reporter that forwards to the JS callback, when there is one.
 pub fn reporter(callback: &Option<ProgressCallback>) -> impl FnMut(Progress) + '_ {
@@ -75,7 +76,9 @@ pub fn backup_git_bundle(env: &Env, root: Unknown, dest: Unknown) -> Result<bool
 #[napi(catch_unwind)]
 pub fn backup_copy_database(env: &Env, src: Unknown, dest: Unknown) -> Result<String> {
     let (src, dest) = two_paths(env, ("src", src), ("dest", dest))?;
-    run(env, || backup::sqlite::copy_database(&src, &dest).map(|k| k.as_str().to_string()))
+    run(env, || {
+        backup::sqlite::copy_database(&src, &dest).map(|k| k.as_str().to_string())
+    })
 }
 
 /// `PRAGMA integrity_check` of a database: `'ok'` when sound.
@@ -96,14 +99,28 @@ pub fn backup_contained_path(env: &Env, root: Unknown, original: String) -> Resu
 
 /// Restore `source` to `root/original` (atomic write, previous file kept).
 #[napi(catch_unwind)]
-pub fn backup_restore_file(env: &Env, root: Unknown, original: String, source: Unknown) -> Result<RestoredFile> {
+pub fn backup_restore_file(
+    env: &Env,
+    root: Unknown,
+    original: String,
+    source: Unknown,
+) -> Result<RestoredFile> {
     let (root, source) = two_paths(env, ("root", root), ("source", source))?;
-    run(env, || backup::restore::restore_file(&root, &original, &source).map(restored))
+    run(env, || {
+        backup::restore::restore_file(&root, &original, &source).map(restored)
+    })
 }
 
 /// Restore a database to `root/original` through SQLite's backup API.
 #[napi(catch_unwind)]
-pub fn backup_restore_database(env: &Env, root: Unknown, original: String, source: Unknown) -> Result<RestoredFile> {
+pub fn backup_restore_database(
+    env: &Env,
+    root: Unknown,
+    original: String,
+    source: Unknown,
+) -> Result<RestoredFile> {
     let (root, source) = two_paths(env, ("root", root), ("source", source))?;
-    run(env, || backup::restore::restore_database(&root, &original, &source).map(restored))
+    run(env, || {
+        backup::restore::restore_database(&root, &original, &source).map(restored)
+    })
 }

@@ -7,8 +7,10 @@
 pub mod backup;
 pub mod error;
 pub mod fsx;
+pub mod lock;
 pub mod names;
 pub mod process;
 pub mod time;
+pub mod validate;
 
 pub use error::{Code, Error, Result};

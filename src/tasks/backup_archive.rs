@@ -30,7 +30,9 @@ impl Task for CreateArchiveTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         let mut report = reporter(&self.progress);
-        Ok(guarded(|| archive::create_archive(&self.root, &self.dest, &self.excludes, &mut report)))
+        Ok(guarded(|| {
+            archive::create_archive(&self.root, &self.dest, &self.excludes, &mut report)
+        }))
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> Result<ArchiveResult> {
@@ -55,8 +57,12 @@ pub fn backup_create_archive(
 ) -> Result<AsyncTask<CreateArchiveTask>> {
     let root = args::path(env, "root", root)?;
     let dest = args::path(env, "dest", dest)?;
-    let excludes =
-        excludes.unwrap_or_else(|| archive::DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect());
+    let excludes = excludes.unwrap_or_else(|| {
+        archive::DEFAULT_EXCLUDES
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    });
     Ok(AsyncTask::new(CreateArchiveTask {
         root,
         dest,

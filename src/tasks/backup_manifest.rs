@@ -40,7 +40,9 @@ impl Task for HashFilesTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         let mut report = reporter(&self.progress);
-        Ok(guarded(|| manifest::hash_parts(&self.dir, &self.parts, &mut report)))
+        Ok(guarded(|| {
+            manifest::hash_parts(&self.dir, &self.parts, &mut report)
+        }))
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
@@ -83,7 +85,9 @@ impl Task for VerifyFilesTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         let mut report = reporter(&self.progress);
-        Ok(guarded(|| manifest::verify(&self.dir, &self.entries, &mut report)))
+        Ok(guarded(|| {
+            manifest::verify(&self.dir, &self.entries, &mut report)
+        }))
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {

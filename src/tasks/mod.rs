@@ -1,7 +1,8 @@
 //! The async exports: one file per task, each running the core off the event loop on the
 //! libuv thread pool.
 
+mod acquire_lock;
 mod atomic_write;
-mod verify_checksum;
 mod backup_archive;
 mod backup_manifest;
+mod verify_checksum;
