@@ -3,6 +3,7 @@
 // `npm start`: create the example workspace on first run (examples/workspace/, from
 // examples/agenthive/, with its git repository and SQLite database), then show its status
 // with `session-manager status`. Extra arguments go to session-manager (`npm start -- --json`).
+// SESSION_RESILIENCE_EXAMPLE_DIR puts the workspace elsewhere (the tests use a temp dir).
 
 const fs = require('node:fs')
 const path = require('node:path')
@@ -16,7 +17,7 @@ if (!hasAddon && !process.env.SESSION_RESILIENCE_BACKEND) {
   process.env.SESSION_RESILIENCE_BACKEND = 'js'
 }
 
-const result = createWorkspace(DEFAULT_DEST)
+const result = createWorkspace(process.env.SESSION_RESILIENCE_EXAMPLE_DIR || DEFAULT_DEST)
 if (result.created) {
   console.error(`📦 Created the example workspace: ${path.relative(process.cwd(), result.root) || '.'}`)
   if (!result.git.ok) console.error(`   ⚠️  no git repository (${result.git.reason}); backups will skip the code part`)

@@ -97,8 +97,9 @@ async function runNpmTest(root, { timeoutMs = 60000 } = {}) {
   if (!npmTestScript(root)) return null
   const cli = npmCliPath()
   if (!cli) return null
-  // The child's npm must not think it runs inside ours (npm test of this package).
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)))
+  // The child's npm must not think it runs inside ours (npm_*), and a `node --test` in it
+  // must report as TAP, not to a parent test runner (NODE_TEST_CONTEXT).
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'NODE_TEST_CONTEXT'))
   return run(process.execPath, [cli, 'test', '--silent'], { cwd: root, timeoutMs, env })
 }
 

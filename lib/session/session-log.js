@@ -1,9 +1,9 @@
 'use strict'
 // The resilient wrapper's log. Legacy: `/tmp/agenthive-session.log` for every project and
 // user, lines ended by a literal "\n" (one endless line). Here: one file per workspace,
-// `<root>/backups/session.log` when the backups folder exists, else
-// `<os tmp>/session-resilience-<root name>-<hash of root>.log`; real newlines; owner-only;
-// rotated to `<file>.old` past 1 MiB.
+// `<root>/backups/session.log` (the backups folder is made owner-only if missing), or
+// `<os tmp>/session-resilience-<root name>-<hash of root>.log` when that folder cannot be
+// made (a read-only checkout); real newlines; owner-only; rotated to `<file>.old` past 1 MiB.
 
 const crypto = require('node:crypto')
 const fs = require('node:fs')
@@ -15,9 +15,20 @@ const ROTATE_BYTES = 1024 * 1024
 function logFileFor(root) {
   const backups = path.join(root, 'backups')
   try {
-    if (fs.lstatSync(backups).isDirectory()) return path.join(backups, 'session.log')
+    fs.mkdirSync(backups, { mode: 0o700 })
+    // as BackupSystem does: git never picks up what lands here
+    fs.writeFileSync(path.join(backups, '.gitignore'), '*\n', { mode: 0o600, flag: 'wx' })
   } catch {
-    // no backups folder yet
+    // exists already, or cannot be made: checked below
+  }
+  try {
+    const st = fs.lstatSync(backups)
+    if (st.isDirectory()) {
+      fs.accessSync(backups, fs.constants.W_OK)
+      return path.join(backups, 'session.log')
+    }
+  } catch {
+    // not writable: the temp dir
   }
   const hash = crypto.createHash('sha256').update(path.resolve(root)).digest('hex').slice(0, 8)
   const name = path.basename(path.resolve(root)).replace(/[^A-Za-z0-9_-]/g, '_') || 'root'
