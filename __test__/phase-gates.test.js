@@ -5,7 +5,7 @@ const { test } = require('node:test')
 const assert = require('node:assert')
 const fs = require('node:fs')
 const path = require('node:path')
-const { ROOT, tempDir, eachBackend, runBin, isRoot } = require('./helpers')
+const { ROOT, tempDir, eachBackend, runBin, isRoot, captureConsole } = require('./helpers')
 const gates = require('../lib/session/gates')
 const { securityValidation } = require('../lib/session/security')
 const { SessionLog, logFileFor } = require('../lib/session/session-log')
@@ -60,6 +60,21 @@ test('week and phase gates: recorded sign-offs count, the rest is computed', () 
     securityValidation: true,
     backupVerification: false,
   })
+})
+
+test('status: the legacy lines, then each week as a bar on a TTY and as counts elsewhere', () => {
+  const { statusOf, printStatus } = require('../lib/session/status-view')
+  const t = tracker()
+  t.phases.phase2.weeks.week1.components[0].status = 'completed'
+  const status = statusOf(t, { lockIdentifier: 'session-manager', lock: { locked: true, pid: 42, age: 61000, stale: false } })
+  const print = (tty) => captureConsole(() => printStatus(status, { tty })).lines.join('\n')
+  const tty = print(true)
+  assert.match(tty, /  week1 \[███████░░░░░░░░░░░░░\] 1\/3  Smart Memory System \(Full Stack\)/)
+  assert.match(tty, /  week2 \[░{20}\] 0\/3  Multi-Agent Collaboration/)
+  assert.match(tty, /🔒 Session lock \(session-manager\): LOCKED by PID 42, 61s old/)
+  assert.match(print(false), /  week1 1\/3 completed  Smart Memory System/)
+  t.backupStrategy.restorePoints = []
+  assert.strictEqual(statusOf(t, { lockIdentifier: 'x', lock: { locked: false } }).lastBackup, null)
 })
 
 test('lookups name what exists', () => {

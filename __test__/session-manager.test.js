@@ -144,6 +144,18 @@ test('the legacy checklist on the example workspace: status, test, component, va
     assert.strictEqual(validated.qualityGates.noRegression, true)
     assert.strictEqual(validated.qualityGates.testsWritten, false, 'gates not evaluated here were dropped')
 
+    // validate week: 5 gates, recorded in the week (legacy kept only the status)
+    const week = JSON.parse(ws.cli('phase-gate-validator', ['week', '2', '1', '--json']).stdout)
+    assert.deepStrictEqual(week.gates, {
+      allComponentsComplete: false,
+      weekTestsSuite: true,
+      performanceBenchmark: false,
+      userAcceptanceTesting: false,
+      documentationUpdate: true,
+    })
+    assert.strictEqual(week1(ws.tracker()).qualityGates.weekTestsSuite, true)
+    assert.strictEqual(week1(ws.tracker()).status, 'in_progress')
+
     // checkpoint: validates the in-progress component, full backup, checkpoint file
     const cp = ok(ws.cli('session-manager', ['checkpoint', 'e2e']), 'checkpoint')
     assert.match(cp.stdout, /🔍 Validating current component: MemorySearch/)
@@ -169,6 +181,9 @@ test('the legacy checklist on the example workspace: status, test, component, va
     const list = ok(ws.cli('backup-system', ['list']), 'backup-system list').stdout
     assert.match(list, /📦 AVAILABLE BACKUPS/)
     assert.ok(list.includes(point.id), list)
+    // the resilient checkpoint verifies the restore point it made (legacy never found it)
+    const rcp = ok(ws.cli('resilient-wrapper', ['checkpoint', 'verified']), 'resilient-wrapper checkpoint')
+    assert.match(rcp.stdout, /✅ Resilient checkpoint operation completed/)
     const resilient = ok(ws.cli('resilient-wrapper', ['status']), 'resilient-wrapper status').stdout
     assert.match(resilient, /🔒 Lock Status: AVAILABLE/)
     assert.match(resilient, /📊 CURRENT STATUS/)
@@ -227,6 +242,21 @@ test('bad input: unknown command and option print the help (exit 2), non-numeric
       assert.strictEqual(r.status, 2, `${name} ${args.join(' ')}: ${r.stderr}`)
       assert.match(r.stderr, /Usage: /)
     }
+    // a dependency of the tracker not completed yet is reported before completing
+    const complete = ws.cli('resilient-wrapper', ['complete', 'MemorySearch'])
+    assert.strictEqual(complete.status, 1, complete.stderr)
+    assert.match(complete.stderr, /Dependency not satisfied: SmartMemoryIndex/)
+    assert.doesNotMatch(complete.stderr, /AI Provider Service|Database/)
+    fs.writeFileSync(ws.trackerPath, pristine) // undo the gate results it recorded
+
+    // a red test suite is a failure (legacy turned it into "unknown" and passed on the tracker check)
+    const testFile = path.join(ws.root, 'packages', 'system-api', 'tests', 'memory', 'SmartMemoryIndex.test.js')
+    fs.appendFileSync(testFile, "\ntest('broken on purpose', () => assert.strictEqual(1, 2))\n")
+    const red = ws.cli('session-manager', ['test'])
+    assert.strictEqual(red.status, 1)
+    assert.match(red.stdout, /❌ NPM tests failed \(exit 1\)/)
+    assert.doesNotMatch(red.stdout, /Basic system check/)
+
     const help = ok(ws.cli('phase-gate-validator', ['help']), 'help')
     assert.match(help.stdout, /component <name>/)
     const badName = ws.cli('phase-gate-validator', ['checkpoint', '../escape'])
