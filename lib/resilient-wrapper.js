@@ -326,15 +326,9 @@ class ResilientSessionManager extends SessionManager {
 
 // ---- CLI ---------------------------------------------------------------------------------
 
-const base = SessionManager.commands
+// session-manager's commands (they call the overridden methods), plus status, cleanup, logs
 const commands = {
-  ...base,
-  start: {
-    async run({ instance }) {
-      const baseline = await instance.startSession()
-      return { code: 0, data: { baseline } }
-    },
-  },
+  ...SessionManager.commands,
   status: {
     run({ instance }) {
       return { code: 0, data: instance.showStatus() }
