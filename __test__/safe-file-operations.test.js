@@ -310,3 +310,17 @@ test('backend selection: js on request, a clear error when native is forced but 
   assert.equal(r.stdout.trim(), 'js')
   assert.equal((r.stderr.match(/using the JS backend/g) || []).length, 1)
 })
+
+test('verifyChecksum streams files over 2 GiB (legacy could not read them)', () => {
+  const dir = tempDir()
+  const file = path.join(dir, 'sparse.bin')
+  const size = 2 * 1024 ** 3 + 4096
+  fs.writeFileSync(file, 'head')
+  fs.truncateSync(file, size) // sparse: costs no disk, reads as zeros
+  const { spawnSync } = require('node:child_process')
+  const expected = spawnSync('sha256sum', [file], { encoding: 'utf8' }).stdout.split(' ')[0]
+  const results = onBoth((backend) => ops(backend, dir).verifyChecksum(file))
+  assert.match(expected, /^[0-9a-f]{64}$/)
+  assert.deepEqual(results.native, { valid: true, checksum: expected })
+  assert.deepEqual(results.js, results.native)
+})

@@ -10,3 +10,5 @@ mod console;
 mod error;
 mod safe_file_ops;
 mod tasks;
+#[cfg(feature = "test-panic")]
+mod test_panic;

@@ -303,6 +303,7 @@ function backupFile(filePath, label = 'auto', options) {
   if (!fs.existsSync(filePath)) return null
   const dir = backupDirOf(options)
   ensurePrivateDir(dir)
+  sweepDeadTemps(dir)
   try {
     return copyIntoPlace(filePath, path.basename(filePath), lbl, dir)
   } catch (err) {

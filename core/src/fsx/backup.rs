@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use super::atomic::TEMP_MARKER;
+use super::atomic::{sweep_dead_temps, TEMP_MARKER};
 use super::dirs::ensure_private_dir;
 use crate::error::{check_path, Error, Result};
 use crate::names::{backup_file_name, check_label, parse_backup_name, BackupName};
@@ -34,6 +34,7 @@ pub fn backup_file(file: &Path, label: &str, backup_dir: &Path) -> Result<Option
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     ensure_private_dir(backup_dir)?;
+    sweep_dead_temps(backup_dir);
     copy_into_place(&mut source, &basename, label, backup_dir)
         .map(Some)
         .map_err(|e| Error::io(format!("Backup failed for {}", file.display()), e))

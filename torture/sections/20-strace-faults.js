@@ -1,0 +1,226 @@
+'use strict'
+// Syscall fault injection with strace: every openat, write, fsync, rename, link and unlink
+// that an operation makes is failed in turn with ENOSPC, EIO, EACCES and EROFS
+// (`-e inject=SYSCALL:error=ERRNO:when=N`). Each time the outcome is classified:
+//   failed cleanly   the error's code is the errno, the target is unchanged, nothing is left
+//   unaffected       the fault hit a best-effort step (a sweep); the operation succeeded
+//   committed        the fault hit the directory fsync after the rename: the new content is
+//                    in place and the error is still reported (durability unconfirmed)
+//   (unaffected also counts a temp left by a failed unlink, which the next call sweeps)
+//   VIOLATION        anything else
+// and the next call, without faults, must succeed.
+const fs = require('node:fs')
+const path = require('node:path')
+const { spawn } = require('node:child_process')
+const { BACKENDS, tempDir, table, listing, ROOT } = require('../lib')
+
+const SYSCALLS = ['openat', 'write', 'fsync', 'rename', 'renameat', 'renameat2', 'link', 'linkat', 'unlink', 'unlinkat']
+const ERRNOS = ['ENOSPC', 'EIO', 'EACCES', 'EROFS']
+const lib = (name) => JSON.stringify(path.join(ROOT, 'lib', name))
+
+/** The operations under test. `code` runs between the markers, in a child under strace. */
+const OPERATIONS = [
+  {
+    name: 'atomicWrite',
+    prepare(dir) {
+      const target = path.join(dir, 'tracker.json')
+      fs.writeFileSync(target, '{"old":true}')
+      return { target, watch: dir }
+    },
+    code: (c) => `ops.atomicWrite(${JSON.stringify(c.target)}, '{"new":true}')`,
+    state: (c) => ({ content: fs.readFileSync(c.target, 'utf8'), files: listing(c.watch) }),
+    isOld: (s) => s.content === '{"old":true}' && s.files.join() === 'tracker.json',
+    isNew: (s) => s.content === '{"new":true}' && s.files.join() === 'tracker.json',
+    again: (ops, c) => ops.atomicWrite(c.target, '{"again":true}') === true,
+  },
+  {
+    name: 'atomicWriteAsync',
+    env: { UV_THREADPOOL_SIZE: '1' },
+    prepare(dir) {
+      const target = path.join(dir, 'tracker.json')
+      fs.writeFileSync(target, '{"old":true}')
+      return { target, watch: dir }
+    },
+    code: (c) => `await ops.atomicWriteAsync(${JSON.stringify(c.target)}, '{"new":true}')`,
+    state: (c) => ({ content: fs.readFileSync(c.target, 'utf8'), files: listing(c.watch) }),
+    isOld: (s) => s.content === '{"old":true}' && s.files.join() === 'tracker.json',
+    isNew: (s) => s.content === '{"new":true}' && s.files.join() === 'tracker.json',
+    again: (ops, c) => ops.atomicWrite(c.target, '{"again":true}') === true,
+  },
+  {
+    name: 'backupFile',
+    prepare(dir) {
+      const source = path.join(dir, 'tracker.json')
+      fs.writeFileSync(source, '{"v":1}')
+      const backupDir = path.join(dir, 'backups')
+      fs.mkdirSync(backupDir, { mode: 0o700 })
+      return { source, backupDir, watch: backupDir }
+    },
+    options: (c) => ({ backupDir: c.backupDir }),
+    code: (c) => `ops.backupFile(${JSON.stringify(c.source)}, 'torture')`,
+    state: (c) => ({
+      source: fs.readFileSync(c.source, 'utf8'),
+      files: listing(c.backupDir),
+      complete: listing(c.backupDir).every((f) => fs.readFileSync(path.join(c.backupDir, f), 'utf8') === '{"v":1}'),
+    }),
+    isOld: (s) => s.source === '{"v":1}' && s.files.length === 0,
+    isNew: (s) => s.source === '{"v":1}' && s.files.length === 1 && /\.torture\..*\.bak$/.test(s.files[0]) && s.complete,
+    // backupFile reports an OS failure the legacy way: null and a logged message.
+    failedValue: (value) => value === null,
+    again: (ops, c) => typeof ops.backupFile(c.source, 'again') === 'string',
+  },
+]
+
+// The child loads everything, prints "ready", and waits for "go" on stdin: strace attaches
+// in between, so each thread's syscall count starts at the operation, not at Node's start-up.
+// The result leaves through symlink(2), a syscall no injection touches.
+function childScript(op, ctx, backend, resultLink) {
+  const options = op.options ? JSON.stringify(op.options(ctx)) : '{}'
+  return `
+const fs = require('fs')
+const { SafeFileOperations } = require(${lib('safe-file-operations')})
+const ops = new SafeFileOperations({ backend: ${JSON.stringify(backend)}, ...${options} })
+console.error = () => {}
+process.stdout.write('ready\\n')
+process.stdin.once('data', async () => {
+  process.stdin.pause()
+  try { fs.statSync('/__sr_marker_begin__') } catch {}
+  let out
+  try { out = { ok: true, value: ${op.code(ctx)} } } catch (err) { out = { ok: false, code: err.code, message: err.message } }
+  try { fs.statSync('/__sr_marker_end__') } catch {}
+  fs.symlinkSync(JSON.stringify(out).slice(0, 4000), ${JSON.stringify(resultLink)})
+  process.exit(0)
+})`
+}
+
+/** Run the child, attach strace with `straceArgs` once it is ready, and return its result. */
+function underStrace(op, ctx, backend, straceArgs) {
+  const resultLink = path.join(ctx.scratch, `result-${Date.now()}-${Math.random()}`)
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['-e', childScript(op, ctx, backend, resultLink)], {
+      env: { ...process.env, ...op.env },
+      stdio: ['pipe', 'pipe', 'ignore'],
+    })
+    let tracer = null
+    child.stdout.once('data', () => {
+      tracer = spawn('strace', ['-f', '-p', String(child.pid), ...straceArgs], { stdio: ['ignore', 'ignore', 'pipe'] })
+      let said = ''
+      let started = false
+      tracer.stderr.on('data', (d) => {
+        said += d
+        // strace names each thread it attached to; once the main one is in, give the rest a moment
+        if (!started && said.includes('attached')) {
+          started = true
+          setTimeout(() => child.stdin.write('go\n'), 150)
+        }
+      })
+    })
+    child.on('exit', (code, signal) => {
+      const finish = () => {
+        let out
+        try {
+          out = JSON.parse(fs.readlinkSync(resultLink))
+        } catch {
+          out = { crashed: true, code, signal }
+        }
+        resolve(out)
+      }
+      if (tracer && tracer.exitCode === null) tracer.on('exit', finish)
+      else finish()
+    })
+  })
+}
+
+/** Trace once and list the (syscall, N-th call of its thread since attach) between the markers. */
+async function positions(op, backend) {
+  const dir = tempDir('strace-probe')
+  const ctx = { ...op.prepare(dir), scratch: tempDir('strace-scratch') }
+  const log = path.join(ctx.scratch, 'trace.log')
+  await underStrace(op, ctx, backend, ['-o', log, '-e', `trace=${SYSCALLS.join(',')},statx,newfstatat`])
+  const counts = new Map()
+  const found = []
+  let inside = false
+  for (const line of fs.readFileSync(log, 'utf8').split('\n')) {
+    const m = /^(\d+)\s+(\w+)\(/.exec(line)
+    if (!m) continue
+    const [, tid, name] = m
+    if (line.includes('__sr_marker_begin__')) inside = true
+    if (line.includes('__sr_marker_end__')) inside = false
+    if (!SYSCALLS.includes(name)) continue
+    const key = `${tid}:${name}`
+    counts.set(key, (counts.get(key) || 0) + 1)
+    // libuv's wake-up writes to its eventfd are the event loop's, not the operation's
+    const eventfdWrite = name === 'write' && line.includes('"\\1\\0\\0\\0\\0\\0\\0\\0", 8')
+    if (inside && !eventfdWrite) found.push({ syscall: name, when: counts.get(key), line: line.slice(0, 140) })
+  }
+  fs.rmSync(dir, { recursive: true, force: true })
+  fs.rmSync(ctx.scratch, { recursive: true, force: true })
+  return found
+}
+
+async function injectOnce(op, backend, pos, errno) {
+  const dir = tempDir('strace')
+  const ctx = { ...op.prepare(dir), scratch: tempDir('strace-scratch') }
+  const out = await underStrace(op, ctx, backend, [
+    '-o', '/dev/null', '-e', `trace=${pos.syscall}`, '-e', `inject=${pos.syscall}:error=${errno}:when=${pos.when}`,
+  ])
+  const state = op.state(ctx)
+  const failedAsExpected = out.ok === false ? out.code === errno : Boolean(op.failedValue && out.ok && op.failedValue(out.value))
+  let outcome
+  if (out.crashed) outcome = 'VIOLATION'
+  else if (failedAsExpected && op.isOld(state)) outcome = 'failed cleanly'
+  else if (out.ok && !failedAsExpected && op.isNew(state)) outcome = 'unaffected'
+  else if (failedAsExpected && op.isNew(state)) outcome = 'committed'
+  else if (out.ok && !failedAsExpected && op.isNew({ ...state, files: state.files.filter((f) => !f.includes('.sr-tmp-')) })) {
+    outcome = 'temp left, swept by the next call'
+  } else outcome = 'VIOLATION'
+  const { SafeFileOperations } = require('../../lib/safe-file-operations')
+  const opts = op.options ? op.options(ctx) : {}
+  let nextOk = false
+  try {
+    nextOk = op.again(new SafeFileOperations({ backend, ...opts }), ctx) && listing(ctx.watch).every((f) => !f.includes('.sr-tmp-'))
+  } catch {
+    nextOk = false
+  }
+  fs.rmSync(dir, { recursive: true, force: true })
+  fs.rmSync(ctx.scratch, { recursive: true, force: true })
+  return { outcome, nextOk, out, state }
+}
+
+module.exports = {
+  title: 'Syscall fault injection (strace)',
+  async run() {
+    const rows = []
+    const violations = []
+    let injections = 0
+    for (const op of OPERATIONS) {
+      for (const backend of BACKENDS) {
+        const found = await positions(op, backend)
+        const tally = { 'failed cleanly': 0, unaffected: 0, committed: 0, 'temp left, swept by the next call': 0, VIOLATION: 0 }
+        let nextFailed = 0
+        const committedAt = new Set()
+        for (const pos of found) {
+          for (const errno of ERRNOS) {
+            const r = await injectOnce(op, backend, pos, errno)
+            injections++
+            tally[r.outcome]++
+            if (r.outcome === 'committed') committedAt.add(pos.syscall)
+            if (!r.nextOk) nextFailed++
+            if (r.outcome === 'VIOLATION' || !r.nextOk) {
+              violations.push(`${op.name}/${backend}: ${errno} at ${pos.syscall} #${pos.when} (\`${pos.line}\`): ${JSON.stringify(r.out)} state ${JSON.stringify(r.state).slice(0, 200)}`)
+            }
+          }
+        }
+        const sites = [...new Set(found.map((p) => p.syscall))].map((s) => `${s} x${found.filter((p) => p.syscall === s).length}`)
+        rows.push([op.name, backend, sites.join(', '), found.length * ERRNOS.length, tally['failed cleanly'], tally.unaffected + tally['temp left, swept by the next call'], `${tally.committed}${committedAt.size ? ` (${[...committedAt].join(', ')})` : ''}`, tally.VIOLATION, nextFailed])
+      }
+    }
+    const text =
+      `${injections} injections. Each operation is traced once to find its syscalls; then each of them is failed in turn with ` +
+      `${ERRNOS.join(', ')}. "committed" is the directory fsync after the rename failing: the new content is in place and the ` +
+      'error is still reported, so the caller knows durability is unconfirmed.\n\n' +
+      table(['operation', 'backend', 'syscalls in the operation', 'injections', 'failed cleanly', 'unaffected', 'committed', 'violations', 'next call failed'], rows) +
+      (violations.length ? `\n\nViolations:\n\n${violations.map((v) => `- ${v}`).join('\n')}` : '')
+    return { ok: violations.length === 0, text }
+  },
+}
