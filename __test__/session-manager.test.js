@@ -96,6 +96,9 @@ test('the legacy checklist on the example workspace: status, test, component, va
       assert.ok(status.includes(line), `status lacks "${line}":\n${status}`)
     }
     assert.deepStrictEqual(ws.bytes(), pristine, 'status wrote the tracker')
+    // from a folder inside the workspace, the root is its nearest ancestor holding the tracker
+    const nested = ok(ws.cli('session-manager', ['status'], { cwd: path.join(ws.root, 'packages', 'web', 'src') }), 'status from a subfolder')
+    assert.strictEqual(nested.stdout, status)
     const json = JSON.parse(ok(ws.cli('session-manager', ['status', '--json']), 'status --json').stdout)
     statuses[backend] = json
     assert.strictEqual(json.ok, true)
@@ -184,6 +187,8 @@ test('the legacy checklist on the example workspace: status, test, component, va
     // the resilient checkpoint verifies the restore point it made (legacy never found it)
     const rcp = ok(ws.cli('resilient-wrapper', ['checkpoint', 'verified']), 'resilient-wrapper checkpoint')
     assert.match(rcp.stdout, /✅ Resilient checkpoint operation completed/)
+    const logs = ok(ws.cli('resilient-wrapper', ['logs']), 'resilient-wrapper logs').stdout
+    assert.match(logs, /\n\[[^\]]+\] \[INFO\] Checkpoint verified created and verified successfully\n/)
     const resilient = ok(ws.cli('resilient-wrapper', ['status']), 'resilient-wrapper status').stdout
     assert.match(resilient, /🔒 Lock Status: AVAILABLE/)
     assert.match(resilient, /📊 CURRENT STATUS/)
