@@ -10,6 +10,14 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
+ * Take the lock, waiting up to `timeout` ms (default 5000); returns the lock file path or
+ * throws `Lock timeout for <id> after <ms>ms` (`ELOCKTIMEOUT`).
+ */
+export declare function acquireLock(identifier: string, timeout?: number | undefined | null, options?: LockOptions | undefined | null): string
+
+export declare function acquireLockAsync(identifier: string, options?: LockOptions | undefined | null): Promise<string>
+
+/**
  * Replace a file's content atomically and durably; `true`, or throws
  * `Atomic write failed for <path>: <reason>` with the errno `code`.
  */
@@ -42,6 +50,46 @@ export interface ChecksumResult {
 
 /** Delete this package's backups older than `maxAge` ms (default 7 days); returns how many. */
 export declare function cleanupOldBackups(maxAge?: number | undefined | null, options?: BackupDirOptions | undefined | null): number
+
+/**
+ * `{ locked: false }`, `{ locked: true, pid, timestamp, age, stale, hostname, alive }` or
+ * `{ locked: true, corrupted: true, error }`.
+ */
+export declare function getLockInfo(identifier: string, options?: LockDirOptions | undefined | null): { locked: boolean, pid?: number, timestamp?: string, age?: number, stale?: boolean, hostname?: string | null, alive?: boolean | null, corrupted?: boolean, error?: string }
+
+/** The lock file paths this process holds. */
+export declare function heldLocks(): Array<string>
+
+/** Every lock in the directory: `[{ identifier, ...getLockInfo }]`, sorted by identifier. */
+export declare function listLocks(options?: LockDirOptions | undefined | null): Array<{ locked: boolean, pid?: number, timestamp?: string, age?: number, stale?: boolean, hostname?: string | null, alive?: boolean | null, corrupted?: boolean, error?: string } & { identifier: string }>
+
+export interface LockDirOptions {
+  lockDir?: string
+  staleMs?: number
+}
+
+export interface LockOptions {
+  /** Where lock files live; default `$SESSION_RESILIENCE_LOCK_DIR` or `<tmpdir>/agenthive-locks`. */
+  lockDir?: string
+  /** ms to wait before `ELOCKTIMEOUT` (default 5000; `acquireLock` takes it as 2nd argument). */
+  timeout?: number
+  /** Age (ms) after which a holder on another host counts as dead (default 30000). */
+  staleMs?: number
+  /**
+   * Longest sleep (ms) between two looks at a held lock without an OS lock to sleep on
+   * (a JS or legacy holder); default 1 (the JS backend: 2).
+   */
+  pollMs?: number
+}
+
+/** Release every lock this process holds (any directory); returns how many were removed. */
+export declare function releaseAllLocks(): number
+
+/**
+ * Release our lock: `true` when removed or absent; `false` (with the legacy message) when
+ * it belongs to another process or cannot be read.
+ */
+export declare function releaseLock(identifier: string, options?: LockDirOptions | undefined | null): boolean
 
 /**
  * Read and parse a JSON file; never throws for I/O or parse problems. A file that does not

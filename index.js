@@ -835,10 +835,17 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.acquireLock = nativeBinding.acquireLock
+module.exports.acquireLockAsync = nativeBinding.acquireLockAsync
 module.exports.atomicWrite = nativeBinding.atomicWrite
 module.exports.atomicWriteAsync = nativeBinding.atomicWriteAsync
 module.exports.backupFile = nativeBinding.backupFile
 module.exports.cleanupOldBackups = nativeBinding.cleanupOldBackups
+module.exports.getLockInfo = nativeBinding.getLockInfo
+module.exports.heldLocks = nativeBinding.heldLocks
+module.exports.listLocks = nativeBinding.listLocks
+module.exports.releaseAllLocks = nativeBinding.releaseAllLocks
+module.exports.releaseLock = nativeBinding.releaseLock
 module.exports.safeJsonRead = nativeBinding.safeJsonRead
 module.exports.verifyChecksum = nativeBinding.verifyChecksum
 module.exports.verifyChecksumAsync = nativeBinding.verifyChecksumAsync

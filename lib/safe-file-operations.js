@@ -55,6 +55,64 @@ class SafeFileOperations {
   cleanupOldBackups(maxAge = 7 * DAY_MS) {
     return this.binding.cleanupOldBackups(maxAge, { backupDir: this.backupDir })
   }
+
+  // ---- locks (see core/src/lock/ for the protocol) ----
+
+  lockOptions(options) {
+    return { ...options, lockDir: (options && options.lockDir) || this.lockDir }
+  }
+
+  /** Legacy: the lock file path, or throws `Lock timeout for <id> after <ms>ms` (ELOCKTIMEOUT). */
+  acquireLock(identifier, timeout = 5000, options = {}) {
+    return this.binding.acquireLock(identifier, timeout, this.lockOptions(options))
+  }
+
+  /** Resolves to the lock file path; waits off the event loop. Options: timeout, staleMs, pollMs. */
+  acquireLockAsync(identifier, options = {}) {
+    return this.binding.acquireLockAsync(identifier, this.lockOptions(options))
+  }
+
+  releaseLock(identifier) {
+    return this.binding.releaseLock(identifier, { lockDir: this.lockDir })
+  }
+
+  getLockInfo(identifier, options = {}) {
+    return this.binding.getLockInfo(identifier, this.lockOptions(options))
+  }
+
+  listLocks(options = {}) {
+    return this.binding.listLocks(this.lockOptions(options))
+  }
+
+  /**
+   * Run `fn()` holding the lock, and release it however `fn` ends. A `fn` that returns a
+   * promise keeps the lock until the promise settles.
+   */
+  withLock(identifier, fn, options = {}) {
+    this.acquireLock(identifier, options.timeout === undefined ? 5000 : options.timeout, options)
+    let result
+    try {
+      result = fn()
+    } catch (err) {
+      this.releaseLock(identifier)
+      throw err
+    }
+    if (result && typeof result.then === 'function') {
+      return Promise.resolve(result).finally(() => this.releaseLock(identifier))
+    }
+    this.releaseLock(identifier)
+    return result
+  }
+
+  /** `withLock` whose wait does not block the event loop. */
+  async withLockAsync(identifier, fn, options = {}) {
+    await this.acquireLockAsync(identifier, options)
+    try {
+      return await fn()
+    } finally {
+      this.releaseLock(identifier)
+    }
+  }
 }
 
 let singleton = null
@@ -72,7 +130,8 @@ Usage: node safe-file-operations.js <command> [args] [--json]
 Commands:
   backup <file> [label]    Create a backup of a file (label default: manual)
   cleanup [days]           Remove backups older than <days> days (default 7)
-  locks                    List lock files and their state
+  locks                    List lock files: ACTIVE, or STALE (holder dead, or unknowable
+                           and older than 30 s); --json for the full records
   checksum <file>          Print the SHA-256 of a file
   help                     Show this help`
 
@@ -90,6 +149,20 @@ const commands = {
     const removed = ops.cleanupOldBackups(n * DAY_MS)
     if (json) printJson({ ok: true, removed })
     else console.log(`✅ Cleanup completed: ${removed} old backup file(s) removed`)
+    return 0
+  },
+  locks(ops, _args, json) {
+    const locks = ops.listLocks()
+    if (json) {
+      printJson({ lockDir: ops.lockDir, locks })
+      return 0
+    }
+    console.log(`Lock directory: ${ops.lockDir}`)
+    if (locks.length === 0) console.log('No active locks')
+    for (const l of locks) {
+      if (l.corrupted) console.log(`  ${l.identifier}: CORRUPTED (${l.error})`)
+      else console.log(`  ${l.identifier}: ${l.stale ? 'STALE' : 'ACTIVE'} (PID: ${l.pid}, Age: ${l.age}ms)`)
+    }
     return 0
   },
   checksum(ops, [file], json) {
@@ -135,6 +208,13 @@ module.exports = {
   verifyChecksum: (...a) => instance().verifyChecksum(...a),
   verifyChecksumAsync: (...a) => instance().verifyChecksumAsync(...a),
   cleanupOldBackups: (...a) => instance().cleanupOldBackups(...a),
+  acquireLock: (...a) => instance().acquireLock(...a),
+  acquireLockAsync: (...a) => instance().acquireLockAsync(...a),
+  releaseLock: (...a) => instance().releaseLock(...a),
+  getLockInfo: (...a) => instance().getLockInfo(...a),
+  withLock: (...a) => instance().withLock(...a),
+  withLockAsync: (...a) => instance().withLockAsync(...a),
+  listLocks: (...a) => instance().listLocks(...a),
   SafeFileOperations,
   run,
   main: (argv) => runMain(run, argv),

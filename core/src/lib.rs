@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod fsx;
+pub mod lock;
 pub mod names;
 pub mod process;
 pub mod time;

@@ -2,6 +2,7 @@
 // The pure-JS backend: the same exports, arguments and results as the native addon
 // (index.js), so lib/backend.js can hand either one to the drop-in modules.
 const fsx = require('./fsx')
+const lock = require('./lock')
 
 module.exports = {
   atomicWrite: fsx.atomicWrite,
@@ -11,4 +12,11 @@ module.exports = {
   verifyChecksum: fsx.verifyChecksum,
   verifyChecksumAsync: fsx.verifyChecksumAsync,
   cleanupOldBackups: fsx.cleanupOldBackups,
+  acquireLock: lock.acquireLock,
+  acquireLockAsync: lock.acquireLockAsync,
+  releaseLock: lock.releaseLock,
+  getLockInfo: lock.getLockInfo,
+  listLocks: lock.listLocks,
+  releaseAllLocks: lock.releaseAllLocks,
+  heldLocks: lock.heldLocks,
 }

@@ -1,5 +1,6 @@
 //! The async exports: one file per task, each running the core off the event loop on the
 //! libuv thread pool.
 
+mod acquire_lock;
 mod atomic_write;
 mod verify_checksum;

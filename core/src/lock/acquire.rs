@@ -1,0 +1,274 @@
+//! Taking a lock: atomic creation, a sleeping wait, and takeover of a dead holder's lock.
+//!
+//! Creation is an exclusive create of `<id>.lock` (atomic: exactly one creator wins), then
+//! the OS lock, then the whole record in one write. A reader that comes in between sees an
+//! empty file, which every reader of ours treats as "being written" (held, for a grace
+//! period), the same as a legacy writer's half-written file. (Writing a temp file and
+//! `link`ing it would hide even that instant, at twice the file system operations per
+//! lock; measured here it made acquire+release 1.6x slower than `lockfile`'s.)
+//!
+//! While a live native holder holds the lock we sleep on its OS lock (a helper thread
+//! blocks on it and wakes us the moment the holder releases or dies). Other holders have no
+//! OS lock: we sleep in short, growing steps (never spin) and look cheaply whether the file
+//! has gone or changed. The
+//! holder's liveness is judged at once and then every few tens of ms; a dead holder's lock
+//! is taken over at once (see [`super::takeover`]), not after the caller's timeout.
+
+use std::collections::HashSet;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+use super::liveness::{judge, Holder};
+use super::record::{new_token, Record};
+use super::registry::{self, Held};
+use super::takeover::{self, break_dead, mtime_age_ms, read_seen, Seen, Takeover};
+use super::{check_identifier, lock_path, LockOptions, GARBLED_GRACE_MS};
+use crate::error::{Code, Error, Result};
+use crate::fsx::dirs::ensure_private_dir;
+
+/// How often the liveness of a holder without an OS lock is judged again while waiting.
+const JUDGE_EVERY: Duration = Duration::from_millis(25);
+
+/// While sleeping on a native holder's OS lock, how often to look whether the file changed
+/// anyway (a legacy process may remove it without touching the OS lock).
+const OS_LOCK_RECHECK: Duration = Duration::from_millis(100);
+
+/// A lock we now hold.
+#[derive(Debug)]
+pub struct Acquired {
+    pub path: PathBuf,
+    /// Records of dead holders whose locks we removed on the way (for the legacy message).
+    pub broken: Vec<Record>,
+}
+
+/// Take `identifier` in `dir`, waiting up to `options.timeout`. `owner` tags the registry
+/// entry (the binding passes its Node environment).
+pub fn acquire(
+    dir: &Path,
+    identifier: &str,
+    options: &LockOptions,
+    owner: usize,
+) -> Result<Acquired> {
+    check_identifier(identifier)?;
+    ensure_dir_once(dir)?;
+    let path = lock_path(dir, identifier);
+    let fail = |e: io::Error| Error::io(format!("Failed to acquire lock for {identifier}"), e);
+    let deadline = Instant::now() + options.timeout;
+    let token = new_token();
+    let mut broken = Vec::new();
+    loop {
+        if let Some(file) = publish(dir, &path, identifier, &token).map_err(fail)? {
+            registry::insert(
+                path.clone(),
+                Held {
+                    file,
+                    token,
+                    identifier: identifier.to_string(),
+                    owner,
+                },
+            );
+            return Ok(Acquired { path, broken });
+        }
+        if !wait_turn(dir, identifier, &path, options, deadline, &mut broken)? {
+            return Err(Error::new(
+                Code::LockTimeout,
+                format!(
+                    "Lock timeout for {identifier} after {}ms",
+                    options.timeout.as_millis()
+                ),
+            ));
+        }
+    }
+}
+
+/// Check (and create) a lock directory once per process: the check costs more than a lock.
+fn ensure_dir_once(dir: &Path) -> Result<()> {
+    static CHECKED: LazyLock<Mutex<HashSet<PathBuf>>> = LazyLock::new(Default::default);
+    let mut checked = CHECKED.lock().unwrap_or_else(|p| p.into_inner());
+    if !checked.contains(dir) {
+        ensure_private_dir(dir)?;
+        checked.insert(dir.to_path_buf());
+    }
+    Ok(())
+}
+
+/// Create the lock file exclusively, OS-lock it, write our record: `Some(file)` when we
+/// hold the lock now, `None` when it exists.
+fn publish(dir: &Path, path: &Path, identifier: &str, token: &str) -> io::Result<Option<File>> {
+    let open = || {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(path)
+    };
+    let mut file = match open() {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(None),
+        // The directory was removed since we checked it: make it again, once.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            ensure_private_dir(dir).map_err(|e| io::Error::other(e.message().to_string()))?;
+            match open() {
+                Ok(file) => file,
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(e) => return Err(e),
+    };
+    let written = super::oslock::try_lock(&file)
+        .and_then(|_| file.write_all(&Record::ours(identifier, token).to_bytes()));
+    if let Err(e) = written {
+        drop(file);
+        let _ = fs::remove_file(path);
+        return Err(e);
+    }
+    Ok(Some(file))
+}
+
+/// Wait until the lock at `path` is worth trying again: it is gone or changed, or its dead
+/// holder's lock was removed. `false` when the deadline passed first.
+fn wait_turn(
+    dir: &Path,
+    identifier: &str,
+    path: &Path,
+    options: &LockOptions,
+    deadline: Instant,
+    broken: &mut Vec<Record>,
+) -> Result<bool> {
+    let (file, seen) = match read_seen(path) {
+        Ok(found) => found,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(true),
+        Err(e) => {
+            return Err(Error::io(
+                format!("Failed to acquire lock for {identifier}"),
+                e,
+            ))
+        }
+    };
+    let record = Record::parse(&seen.bytes);
+    let os_locked = record
+        .as_ref()
+        .is_some_and(|r| r.is_native() && r.is_local());
+    // A live native holder keeps an OS lock: sleep on it instead of polling.
+    let mut release_signal = None;
+    let mut next_judgement = Instant::now();
+    let mut sleep = options.poll_min;
+    loop {
+        // Gone or replaced (released, or taken over by someone else): try again at once.
+        if changed(path, &seen) {
+            return Ok(true);
+        }
+        let now = Instant::now();
+        if now >= next_judgement {
+            match holder(record.as_ref(), &file, options.stale_ms) {
+                Holder::Dead => match break_dead(dir, identifier, path, &seen, options.stale_ms)? {
+                    Takeover::Broken => {
+                        broken.extend(record);
+                        return Ok(true);
+                    }
+                    Takeover::Changed => return Ok(true),
+                    Takeover::Busy => {}
+                },
+                Holder::Alive if os_locked && release_signal.is_none() => {
+                    release_signal = super::oslock::wait_for_release(&file).ok();
+                }
+                _ => {}
+            }
+            next_judgement = now + JUDGE_EVERY;
+        }
+        if now >= deadline {
+            return Ok(false);
+        }
+        let pause = sleep.min(deadline - now);
+        match &release_signal {
+            Some(signal) => match signal.recv_timeout(OS_LOCK_RECHECK.min(deadline - now)) {
+                // Let go: judge at once (released: the file is gone; died: take over).
+                Ok(()) => {
+                    release_signal = None;
+                    next_judgement = Instant::now();
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                    next_judgement = Instant::now() + OS_LOCK_RECHECK
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => release_signal = None,
+            },
+            None => {
+                std::thread::sleep(pause);
+                sleep = (sleep * 2).min(options.poll_max);
+            }
+        }
+    }
+}
+
+fn holder(record: Option<&Record>, file: &File, stale_ms: u64) -> Holder {
+    match record {
+        Some(record) => judge(record, Some(file), stale_ms),
+        // Empty or half-written: a legacy writer may be mid-write. Held for a grace period.
+        None => match file.metadata() {
+            Ok(meta) if mtime_age_ms(&meta) > GARBLED_GRACE_MS => Holder::Dead,
+            _ => Holder::Alive,
+        },
+    }
+}
+
+/// Is the lock file gone, or another file than the one we saw?
+fn changed(path: &Path, seen: &Seen) -> bool {
+    match fs::metadata(path) {
+        Ok(meta) => {
+            takeover::identity(&meta) != seen.identity || meta.len() != seen.bytes.len() as u64
+        }
+        Err(_) => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn quick(ms: u64) -> LockOptions {
+        LockOptions {
+            timeout: Duration::from_millis(ms),
+            ..LockOptions::default()
+        }
+    }
+
+    #[test]
+    fn acquire_writes_a_full_record_and_nothing_else() {
+        let tmp = tempfile::tempdir().unwrap();
+        let got = acquire(tmp.path(), "x", &quick(100), 0).unwrap();
+        let record = Record::parse(&fs::read(&got.path).unwrap()).unwrap();
+        assert_eq!(record.pid, std::process::id());
+        assert_eq!(record.identifier, "x");
+        let names: Vec<_> = fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("x.lock")]);
+        assert!(super::super::release(tmp.path(), "x").is_ok());
+    }
+
+    #[test]
+    fn a_held_lock_times_out_with_the_legacy_message() {
+        let tmp = tempfile::tempdir().unwrap();
+        acquire(tmp.path(), "y", &quick(100), 0).unwrap();
+        let err = acquire(tmp.path(), "y", &quick(50), 0).unwrap_err();
+        assert_eq!(err.code(), Code::LockTimeout);
+        assert_eq!(err.message(), "Lock timeout for y after 50ms");
+        assert_eq!(registry::release_all(Some(0)), 1);
+    }
+
+    #[test]
+    fn a_dead_native_holder_is_taken_over_at_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        // A native record whose OS lock nobody holds: its holder is gone.
+        let path = lock_path(tmp.path(), "z");
+        fs::write(&path, Record::ours("z", "gone").to_bytes()).unwrap();
+        let got = acquire(tmp.path(), "z", &quick(2_000), 7).unwrap();
+        assert_eq!(got.broken.len(), 1);
+        assert_eq!(registry::release_all(Some(7)), 1);
+    }
+}

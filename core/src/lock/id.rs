@@ -1,0 +1,76 @@
+//! Lock identifiers become file names (`<lockDir>/<identifier>.lock`), so they are checked
+//! before they touch a path: no separator, no `..`, no NUL or control character, no
+//! character Windows refuses in a name, bounded length. The JS backend applies the same
+//! rules (`lib/js/lock.js`).
+
+use crate::error::{Code, Error, Result};
+
+/// Longest identifier, in bytes: room for `.lock` and our temp suffixes on any file system.
+pub const MAX_IDENTIFIER_LEN: usize = 128;
+
+pub fn check_identifier(identifier: &str) -> Result<()> {
+    match problem(identifier) {
+        None => Ok(()),
+        Some(why) => Err(Error::new(
+            Code::BadLockId,
+            format!("Invalid lock identifier {identifier:?}: {why}"),
+        )),
+    }
+}
+
+fn problem(id: &str) -> Option<&'static str> {
+    if id.is_empty() {
+        return Some("it must not be empty");
+    }
+    if id.len() > MAX_IDENTIFIER_LEN {
+        return Some("it is longer than 128 bytes");
+    }
+    if id.contains('\0') {
+        return Some("it must not contain a NUL byte");
+    }
+    if id.contains('/') || id.contains('\\') {
+        return Some("it must not contain a path separator");
+    }
+    if id.contains("..") || id == "." {
+        return Some("it must not contain '..' or be '.'");
+    }
+    if id.starts_with('.') {
+        return Some("it must not start with '.' (hidden names are reserved for lock internals)");
+    }
+    if id.chars().any(|c| c.is_control() || "<>:\"|?*".contains(c)) {
+        return Some("it must not contain control characters or any of <>:\"|?*");
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_names_pass() {
+        for good in [
+            "session-manager",
+            "backup-system",
+            "tracker-3fa2",
+            "a.b",
+            "x y",
+        ] {
+            assert!(check_identifier(good).is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn anything_that_could_leave_the_directory_is_refused() {
+        let long = "x".repeat(129);
+        for bad in [
+            "", ".", "..", "../x", "a/b", "a\\b", "a\0b", "..x", ".hidden", "a:b", "a\nb", &long,
+        ] {
+            assert_eq!(
+                check_identifier(bad).unwrap_err().code(),
+                Code::BadLockId,
+                "{bad:?}"
+            );
+        }
+    }
+}

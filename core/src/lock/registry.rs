@@ -1,0 +1,110 @@
+//! The locks this process holds, so that they can all be released together: at the end of
+//! a Node environment (napi cleanup hook), at `exit()` (an `atexit` handler) and by
+//! `safeExit`. Each entry keeps the open lock file, whose OS lock is the proof that we are
+//! alive; closing it (dropping the entry) drops the OS lock.
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::sync::{LazyLock, Mutex, MutexGuard};
+
+use super::record::Record;
+
+pub struct Held {
+    pub file: File,
+    pub token: String,
+    pub identifier: String,
+    /// Who took it (the binding passes its Node environment), for per-environment cleanup.
+    pub owner: usize,
+}
+
+static HELD: LazyLock<Mutex<HashMap<PathBuf, Held>>> = LazyLock::new(Default::default);
+
+fn held() -> MutexGuard<'static, HashMap<PathBuf, Held>> {
+    // A panic while holding the map leaves it consistent (plain inserts and removes).
+    HELD.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+pub fn insert(path: PathBuf, entry: Held) {
+    held().insert(path, entry);
+}
+
+pub fn take(path: &Path) -> Option<Held> {
+    held().remove(path)
+}
+
+pub fn holds(path: &Path) -> bool {
+    held().contains_key(path)
+}
+
+/// `(identifier, lock path)` of every lock held, sorted by path.
+pub fn list() -> Vec<(String, PathBuf)> {
+    let mut all: Vec<_> = held()
+        .iter()
+        .map(|(p, h)| (h.identifier.clone(), p.clone()))
+        .collect();
+    all.sort_by(|a, b| a.1.cmp(&b.1));
+    all
+}
+
+/// Release every lock taken by `owner` (all of them for `None`); returns how many.
+pub fn release_all(owner: Option<usize>) -> usize {
+    let mut map = held();
+    release_matching(&mut map, owner)
+}
+
+/// For `atexit`: never block on the map (another thread may be inside it while the process
+/// exits); the OS drops our OS locks anyway, and waiters treat that as a dead holder.
+pub fn release_all_at_exit() -> usize {
+    match HELD.try_lock() {
+        Ok(mut map) => release_matching(&mut map, None),
+        Err(std::sync::TryLockError::Poisoned(p)) => release_matching(&mut p.into_inner(), None),
+        Err(std::sync::TryLockError::WouldBlock) => 0,
+    }
+}
+
+/// Register (once) an `atexit` handler that releases every lock still held, for exits that
+/// skip every other cleanup (Node's `process.exit()`). Unix only; elsewhere the OS drops our
+/// OS locks at exit and waiters take over at once.
+pub fn release_at_process_exit() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        #[cfg(unix)]
+        {
+            extern "C" fn release_at_exit() {
+                release_all_at_exit();
+            }
+            // SAFETY: registers a plain extern "C" function; failing only means no hook.
+            unsafe {
+                libc::atexit(release_at_exit);
+            }
+        }
+    });
+}
+
+fn release_matching(map: &mut HashMap<PathBuf, Held>, owner: Option<usize>) -> usize {
+    let paths: Vec<PathBuf> = map
+        .iter()
+        .filter(|(_, h)| owner.is_none_or(|o| h.owner == o))
+        .map(|(p, _)| p.clone())
+        .collect();
+    let mut released = 0;
+    for path in paths {
+        if let Some(entry) = map.remove(&path) {
+            if remove_if_ours(&path, &entry.token) {
+                released += 1;
+            }
+        }
+    }
+    released
+}
+
+/// Remove the lock file if it still carries our token (it could have been taken over if
+/// we were wrongly judged dead: then it is someone else's and stays).
+pub fn remove_if_ours(path: &Path, token: &str) -> bool {
+    let ours = fs::read(path)
+        .ok()
+        .and_then(|bytes| Record::parse(&bytes))
+        .is_some_and(|r| r.token.as_deref() == Some(token));
+    ours && fs::remove_file(path).is_ok()
+}

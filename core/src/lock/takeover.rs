@@ -1,0 +1,215 @@
+//! Removing a dead holder's lock file, serialized between breakers.
+//!
+//! Two waiters that both judged the same lock dead must not both remove "it": the second
+//! removal could hit the fresh lock the first one created (and both would hold). So a
+//! breaker first takes the takeover marker `.<id>.lock.takeover.<gen>` (exclusive create),
+//! then re-reads the lock file and removes it only if it is still the very file it judged
+//! (same inode, same bytes). Everyone who removes a lock file that is not theirs does so
+//! under the marker, so between that check and the unlink nobody else can change it.
+//!
+//! A breaker that dies while holding the marker must not block takeovers forever: a marker
+//! whose writer is dead is skipped, and the next generation (`...takeover.<gen+1>`) is used.
+//! A dead marker is never removed, so a generation can never be owned twice at once. Only
+//! a live owner removes its own marker when done. Both backends follow this protocol.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use super::liveness::{judge, Holder};
+use super::record::{new_token, Record};
+use super::GARBLED_GRACE_MS;
+use crate::error::{Error, Result};
+use crate::time;
+
+/// More dead markers than this for one identifier means something is very wrong.
+const MAX_GENERATIONS: u32 = 64;
+
+/// What a reader saw: which file (inode) and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    pub identity: (u64, u64),
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Takeover {
+    /// The dead lock file is gone: try to create ours.
+    Broken,
+    /// The lock file is not the one we judged any more: look again.
+    Changed,
+    /// Another breaker is at work: wait a little.
+    Busy,
+}
+
+/// Open `path` and read it, with the identity of the file read.
+pub fn read_seen(path: &Path) -> io::Result<(File, Seen)> {
+    let mut file = File::open(path)?;
+    let meta = file.metadata()?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.read_to_end(&mut bytes)?;
+    Ok((
+        file,
+        Seen {
+            identity: identity(&meta),
+            bytes,
+        },
+    ))
+}
+
+/// `(device, inode)`; on Windows (no stable inode in std) size and mtime stand in, and the
+/// bytes comparison does the rest.
+pub fn identity(meta: &fs::Metadata) -> (u64, u64) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        (meta.dev(), meta.ino())
+    }
+    #[cfg(not(unix))]
+    {
+        let mtime = meta.modified().map(time::to_ms).unwrap_or(0);
+        (meta.len(), mtime as u64)
+    }
+}
+
+/// ms since a file was last modified (for empty or half-written files, which have no record).
+pub fn mtime_age_ms(meta: &fs::Metadata) -> u64 {
+    let modified = meta.modified().map(time::to_ms).unwrap_or(0);
+    (time::now_ms() - modified).max(0) as u64
+}
+
+/// Remove the lock file at `path` if it is still exactly `seen` (judged dead by the caller).
+pub fn break_dead(
+    dir: &Path,
+    identifier: &str,
+    path: &Path,
+    seen: &Seen,
+    stale_ms: u64,
+) -> Result<Takeover> {
+    let context = || format!("Failed to acquire lock for {identifier}");
+    let Some(_marker) =
+        take_marker(dir, identifier, stale_ms).map_err(|e| Error::io(context(), e))?
+    else {
+        return Ok(Takeover::Busy);
+    };
+    let now = match read_seen(path) {
+        Ok((_, now)) => now,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Takeover::Changed),
+        Err(e) => return Err(Error::io(context(), e)),
+    };
+    if now != *seen {
+        return Ok(Takeover::Changed);
+    }
+    match fs::remove_file(path) {
+        Ok(()) => Ok(Takeover::Broken),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Takeover::Changed),
+        Err(e) => Err(Error::io(context(), e)),
+    }
+}
+
+/// The marker, removed when dropped.
+struct Marker(PathBuf);
+
+impl Drop for Marker {
+    fn drop(&mut self) {
+        let _ = fs::remove_file(&self.0);
+    }
+}
+
+pub fn marker_path(dir: &Path, identifier: &str, generation: u32) -> PathBuf {
+    dir.join(format!(".{identifier}.lock.takeover.{generation}"))
+}
+
+fn take_marker(dir: &Path, identifier: &str, stale_ms: u64) -> io::Result<Option<Marker>> {
+    for generation in 0..MAX_GENERATIONS {
+        let path = marker_path(dir, identifier, generation);
+        match OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(mut file) => {
+                let marker = Marker(path);
+                let mut record = Record::ours(identifier, &new_token());
+                record.backend = None; // no OS lock on a marker: judge it by its pid
+                file.write_all(&record.to_bytes())?;
+                return Ok(Some(marker));
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                if !marker_is_dead(&path, stale_ms)? {
+                    return Ok(None);
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other(format!(
+        "{MAX_GENERATIONS} dead takeover markers for {identifier} in {}",
+        dir.display()
+    )))
+}
+
+fn marker_is_dead(path: &Path, stale_ms: u64) -> io::Result<bool> {
+    let (file, seen) = match read_seen(path) {
+        Ok(found) => found,
+        // Its owner just finished: the lock file changed, the caller looks again.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    Ok(match Record::parse(&seen.bytes) {
+        Some(record) => judge(&record, None, stale_ms) == Holder::Dead,
+        None => mtime_age_ms(&file.metadata()?) > GARBLED_GRACE_MS,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_changed_file_is_not_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.lock");
+        fs::write(&path, b"old").unwrap();
+        let (_, seen) = read_seen(&path).unwrap();
+        fs::write(&path, b"new").unwrap();
+        assert_eq!(
+            break_dead(tmp.path(), "x", &path, &seen, 30_000).unwrap(),
+            Takeover::Changed
+        );
+        assert!(path.exists());
+        let (_, seen) = read_seen(&path).unwrap();
+        assert_eq!(
+            break_dead(tmp.path(), "x", &path, &seen, 30_000).unwrap(),
+            Takeover::Broken
+        );
+        assert!(!path.exists());
+        assert!(
+            !marker_path(tmp.path(), "x", 0).exists(),
+            "the marker is removed after use"
+        );
+    }
+
+    #[test]
+    fn a_live_marker_makes_others_wait_and_a_dead_one_is_skipped() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.lock");
+        fs::write(&path, b"dead").unwrap();
+        let (_, seen) = read_seen(&path).unwrap();
+        let live = Record::ours("x", "t");
+        fs::write(marker_path(tmp.path(), "x", 0), live.to_bytes()).unwrap();
+        assert_eq!(
+            break_dead(tmp.path(), "x", &path, &seen, 30_000).unwrap(),
+            Takeover::Busy
+        );
+        let mut dead = live.clone();
+        dead.backend = None;
+        dead.start_time = dead.start_time.map(|s| s - 1000);
+        fs::write(marker_path(tmp.path(), "x", 0), dead.to_bytes()).unwrap();
+        assert_eq!(
+            break_dead(tmp.path(), "x", &path, &seen, 30_000).unwrap(),
+            Takeover::Broken
+        );
+        assert!(
+            marker_path(tmp.path(), "x", 0).exists(),
+            "a dead marker is never removed"
+        );
+        assert!(!marker_path(tmp.path(), "x", 1).exists());
+    }
+}

@@ -1,0 +1,53 @@
+//! `acquireLockAsync(identifier, options)`: `acquireLock` on the libuv thread pool, so the
+//! wait sleeps off the event loop; resolves to the lock file path.
+
+use std::path::PathBuf;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use session_resilience_core::lock::{self, Acquired};
+
+use crate::error::{guarded, to_js};
+use crate::lock::{
+    core_options, identifier, lock_dir, register_cleanup, report_broken, LockOptions,
+};
+
+pub struct AcquireLockTask {
+    dir: PathBuf,
+    identifier: String,
+    options: lock::LockOptions,
+    owner: usize,
+}
+
+impl Task for AcquireLockTask {
+    type Output = session_resilience_core::Result<Acquired>;
+    type JsValue = String;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        Ok(guarded(|| {
+            lock::acquire(&self.dir, &self.identifier, &self.options, self.owner)
+        }))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<String> {
+        let acquired = output.map_err(|e| to_js(&env, e))?;
+        report_broken(&env, &self.identifier, &acquired);
+        Ok(acquired.path.to_string_lossy().into_owned())
+    }
+}
+
+#[napi(catch_unwind, ts_return_type = "Promise<string>")]
+pub fn acquire_lock_async(
+    env: &Env,
+    #[napi(ts_arg_type = "string")] identifier: Unknown,
+    options: Option<LockOptions>,
+) -> Result<AsyncTask<AcquireLockTask>> {
+    let id = self::identifier(env, identifier)?;
+    let options = options.unwrap_or_default();
+    Ok(AsyncTask::new(AcquireLockTask {
+        options: core_options(None, &options),
+        dir: lock_dir(options.lock_dir),
+        identifier: id,
+        owner: register_cleanup(env),
+    }))
+}
