@@ -373,6 +373,13 @@ function parses(text) {
 
 /** Move `filePath` aside as `<name>.corrupt-<stamp>`, never over an existing file. */
 function keepAside(filePath) {
+  const aside = linkAside(filePath)
+  fs.unlinkSync(filePath)
+  return aside
+}
+
+/** A second name `<name>.corrupt-<stamp>` for `filePath`'s bytes; the file itself stays. */
+function linkAside(filePath) {
   const stamp = fileStamp(Date.now())
   for (let serial = 0; ; serial++) {
     const aside = `${filePath}.corrupt-${stamp}${serial === 0 ? '' : `-${serial}`}`
@@ -383,7 +390,6 @@ function keepAside(filePath) {
       if (fs.existsSync(aside)) continue
       fs.copyFileSync(filePath, aside, fs.constants.COPYFILE_EXCL) // no hard links here
     }
-    fs.unlinkSync(filePath)
     return aside
   }
 }
@@ -464,6 +470,9 @@ module.exports = {
   verifyChecksumAsync,
   cleanupOldBackups,
   // shared with the other JS-backend modules
+  linkAside,
+  backupsOf,
+  backupDirOf,
   ensurePrivateDir,
   checkTrusted,
   defaultDir,
