@@ -311,7 +311,14 @@ test('SIGINT to `resilient-wrapper start` holding the session lock releases it a
     )
     const locks = new SafeFileOperations({ backend, lockDir: ws.env.SESSION_RESILIENCE_LOCK_DIR })
     const session = start('resilient-wrapper', ['start'], { backend, cwd: ws.root, env: ws.env })
-    const meshPid = Number(await until('the baseline test to start', () => fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8')))
+    let ended = null
+    session.done.then((r) => (ended = r))
+    const meshPid = Number(
+      await until('the baseline test to start', () => {
+        if (ended) throw new Error(`resilient-wrapper start ended first (exit ${ended.code}): ${ended.stderr}`)
+        return fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8')
+      }),
+    )
     const held = locks.getLockInfo('session-manager')
     assert.strictEqual(held.locked, true)
     assert.strictEqual(held.pid, session.pid)
