@@ -5,13 +5,11 @@
 // with `session-manager status`. Extra arguments go to session-manager (`npm start -- --json`).
 // SESSION_RESILIENCE_EXAMPLE_DIR puts the workspace elsewhere (the tests use a temp dir).
 
-const fs = require('node:fs')
 const path = require('node:path')
 const { createWorkspace, DEFAULT_DEST } = require('./example-workspace')
+const { addonPath } = require('./addon')
 
-const repo = path.resolve(__dirname, '..')
-const hasAddon = fs.readdirSync(repo).some((f) => /^session-resilience\..*\.node$/.test(f))
-if (!hasAddon && !process.env.SESSION_RESILIENCE_BACKEND) {
+if (!addonPath() && !process.env.SESSION_RESILIENCE_BACKEND) {
   // A fresh clone: the addon is built by `npm test` (or `npm run build`).
   console.error('ℹ️  Native addon not built yet (`npm test` or `npm run build` builds it): using the JS backend.')
   process.env.SESSION_RESILIENCE_BACKEND = 'js'
