@@ -367,6 +367,10 @@ test('the workspace SQLite file is a database sqlite3 accepts', { skip: !require
 })
 
 test('the example workspace of npm start is ignored by our git (its nested .git is never committed)', { skip: !fs.existsSync(path.join(ROOT, '.git')) && 'not a git checkout' }, () => {
-  const r = require('node:child_process').spawnSync('git', ['-C', ROOT, 'check-ignore', '-q', 'examples/workspace/.git/HEAD', 'examples/workspace/packages/system-api/database.sqlite'])
-  assert.strictEqual(r.status, 0)
+  const paths = ['examples/workspace/.git/HEAD', 'examples/workspace/packages/system-api/database.sqlite', 'examples/workspace/backups/session.log']
+  const r = require('node:child_process').spawnSync('git', ['-C', ROOT, 'check-ignore', ...paths], { encoding: 'utf8' })
+  assert.strictEqual(r.status, 0, r.stderr)
+  assert.deepStrictEqual(r.stdout.trim().split('\n'), paths, 'every path is ignored')
+  const template = require('node:child_process').spawnSync('git', ['-C', ROOT, 'check-ignore', 'examples/agenthive/package.json'], { encoding: 'utf8' })
+  assert.strictEqual(template.status, 1, 'the template itself is committed')
 })
