@@ -220,6 +220,10 @@ test('a missing tracker names its path and the command that creates one; a damag
     assert.match(repaired.stdout, /Phase: 2 \(Intelligent Memory & Collaboration\)/)
     assert.ok(corrupt().length >= 1)
     assert.ok(corrupt().every((f) => fs.readFileSync(path.join(dir_, f)).equals(comma)))
+    assert.strictEqual(ws.tracker().sessionInfo.totalSessions, 1, 'the repaired tracker was saved')
+    const kept = corrupt().length
+    ok(ws.cli('session-manager', ['status']), 'status again')
+    assert.strictEqual(corrupt().length, kept, 'a read of the repaired tracker kept yet another copy')
 
     // a crash mid-write left half a tracker and there is no backup: refused, not replaced
     for (const f of corrupt()) fs.rmSync(path.join(dir_, f))

@@ -22,11 +22,24 @@ function missingTracker(trackerPath) {
   )
 }
 
-/** The tracker object; a damaged file is repaired on read with its bytes kept aside. */
+/**
+ * The tracker object. A file that does not parse is repaired once, under the tracker lock:
+ * its bytes kept aside, the repaired tracker saved (so the next read does not keep yet
+ * another copy), or ECORRUPT when it cannot be repaired (the file is left as it is).
+ */
 function loadTracker(trackerPath) {
-  const tracker = store.readTracker(trackerPath)
-  if (tracker === null) throw missingTracker(trackerPath)
-  return tracker
+  let text
+  try {
+    text = fs.readFileSync(trackerPath, 'utf8')
+  } catch (err) {
+    if (err.code === 'ENOENT') throw missingTracker(trackerPath)
+    throw err
+  }
+  try {
+    return JSON.parse(text)
+  } catch {
+    return store.updateTracker(trackerPath, () => undefined)
+  }
 }
 
 /**
