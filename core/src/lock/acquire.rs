@@ -260,11 +260,12 @@ mod tests {
     #[test]
     fn a_held_lock_times_out_with_the_legacy_message() {
         let tmp = tempfile::tempdir().unwrap();
-        acquire(tmp.path(), "y", &quick(100), 0).unwrap();
-        let err = acquire(tmp.path(), "y", &quick(50), 0).unwrap_err();
+        // An owner tag of its own: tests run in parallel and share the process's registry.
+        acquire(tmp.path(), "y", &quick(100), 3).unwrap();
+        let err = acquire(tmp.path(), "y", &quick(50), 3).unwrap_err();
         assert_eq!(err.code(), Code::LockTimeout);
         assert_eq!(err.message(), "Lock timeout for y after 50ms");
-        assert_eq!(registry::release_all(Some(0)), 1);
+        assert_eq!(registry::release_all(Some(3)), 1);
     }
 
     #[test]
