@@ -64,7 +64,10 @@ for (const [signal, code] of [
   ['SIGINT', 130],
   ['SIGTERM', 130],
 ]) {
-  test(`${signal} to a process holding locks: handlers run, its locks (only) are released, exit ${code}`, async (t) => {
+  // Windows has no POSIX signals: libuv's child.kill(SIGINT|SIGTERM) is TerminateProcess, which
+  // runs no handler at all, and Ctrl+C reaches only processes attached to the sender's console.
+  const skip = process.platform === 'win32' && `win32: child.kill('${signal}') is TerminateProcess (no handler can run); a killed native holder's lock is covered by the SIGKILL takeover test`
+  test(`${signal} to a process holding locks: handlers run, its locks (only) are released, exit ${code}`, { skip }, async (t) => {
     await eachBackend(t, async ({ backend, dir }) => {
       prepare(dir)
       const child = spawnNode(`${HOLDER}; console.log('ready'); setInterval(() => {}, 1000)`, { backend, args: [dir] })

@@ -213,6 +213,24 @@ function takeMarker(dir, id, staleMs) {
   throw new Error(`${MAX_GENERATIONS} dead takeover markers for ${id} in ${dir}`)
 }
 
+// Remove a lock file so that its name is free at once (core/src/lock/unlink.rs): on Windows
+// a file another handle has open (a native waiter keeps one) is only "delete pending" and
+// keeps its name, so it is renamed to a hidden unique name first, then deleted.
+let removedSeq = 0
+function removeLockFile(lockPath) {
+  if (process.platform !== 'win32') return fs.unlinkSync(lockPath)
+  const aside = path.join(path.dirname(lockPath), `.${path.basename(lockPath)}.removed-${process.pid}-${removedSeq++}`)
+  try {
+    fs.renameSync(lockPath, aside)
+  } catch (err) {
+    if (err.code === 'ENOENT') throw err
+    return fs.unlinkSync(lockPath) // opened somewhere without delete sharing
+  }
+  try {
+    fs.unlinkSync(aside)
+  } catch {}
+}
+
 /** Remove the lock file if it is still exactly `seen`: 'broken', 'changed' or 'busy'. */
 function breakDead(dir, id, lockPath, seen, staleMs) {
   const marker = takeMarker(dir, id, staleMs)
@@ -227,7 +245,7 @@ function breakDead(dir, id, lockPath, seen, staleMs) {
     }
     if (!sameSeen(now, seen)) return 'changed'
     try {
-      fs.unlinkSync(lockPath)
+      removeLockFile(lockPath)
     } catch (err) {
       if (err.code === 'ENOENT') return 'changed'
       throw err
@@ -257,7 +275,7 @@ function removeIfOurs(lockPath, token) {
   try {
     const r = parseRecord(fs.readFileSync(lockPath))
     if (!r || r.token !== token) return false
-    fs.unlinkSync(lockPath)
+    removeLockFile(lockPath)
     return true
   } catch {
     return false
@@ -427,7 +445,7 @@ function releaseLock(identifier, options) {
     return false
   }
   try {
-    fs.unlinkSync(lockPath)
+    removeLockFile(lockPath)
   } catch (err) {
     if (err.code !== 'ENOENT') {
       console.error(`Failed to release lock for ${identifier}: ${osError(lockPath, err).message}`)

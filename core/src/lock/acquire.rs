@@ -123,7 +123,7 @@ fn publish(dir: &Path, path: &Path, identifier: &str, token: &str) -> io::Result
         .and_then(|_| file.write_all(&Record::ours(identifier, token).to_bytes()));
     if let Err(e) = written {
         drop(file);
-        let _ = fs::remove_file(path);
+        let _ = super::unlink::remove_lock_file(path);
         return Err(e);
     }
     Ok(Some(file))
@@ -153,6 +153,10 @@ fn wait_turn(
     let os_locked = record
         .as_ref()
         .is_some_and(|r| r.is_native() && r.is_local());
+    // Keep the file open only to sleep on a native holder's OS lock. On Windows an open
+    // handle keeps a deleted file's name taken, so holding one while a legacy or JS holder
+    // releases would shut everyone out until we stop waiting.
+    let file = os_locked.then_some(file);
     // A live native holder keeps an OS lock: sleep on it instead of polling.
     let mut release_signal = None;
     let mut next_judgement = Instant::now();
@@ -164,7 +168,7 @@ fn wait_turn(
         }
         let now = Instant::now();
         if now >= next_judgement {
-            match holder(record.as_ref(), &file, options.stale_ms) {
+            match holder(record.as_ref(), file.as_ref(), path, options.stale_ms) {
                 Holder::Dead => match break_dead(dir, identifier, path, &seen, options.stale_ms)? {
                     Takeover::Broken => {
                         broken.extend(record);
@@ -173,8 +177,10 @@ fn wait_turn(
                     Takeover::Changed => return Ok(true),
                     Takeover::Busy => {}
                 },
-                Holder::Alive if os_locked && release_signal.is_none() => {
-                    release_signal = super::oslock::wait_for_release(&file).ok();
+                Holder::Alive if release_signal.is_none() => {
+                    release_signal = file
+                        .as_ref()
+                        .and_then(|f| super::oslock::wait_for_release(f).ok());
                 }
                 _ => {}
             }
@@ -204,11 +210,11 @@ fn wait_turn(
     }
 }
 
-fn holder(record: Option<&Record>, file: &File, stale_ms: u64) -> Holder {
+fn holder(record: Option<&Record>, file: Option<&File>, path: &Path, stale_ms: u64) -> Holder {
     match record {
-        Some(record) => judge(record, Some(file), stale_ms),
+        Some(record) => judge(record, file, stale_ms),
         // Empty or half-written: a legacy writer may be mid-write. Held for a grace period.
-        None => match file.metadata() {
+        None => match fs::metadata(path) {
             Ok(meta) if mtime_age_ms(&meta) > GARBLED_GRACE_MS => Holder::Dead,
             _ => Holder::Alive,
         },
@@ -254,11 +260,12 @@ mod tests {
     #[test]
     fn a_held_lock_times_out_with_the_legacy_message() {
         let tmp = tempfile::tempdir().unwrap();
-        acquire(tmp.path(), "y", &quick(100), 0).unwrap();
-        let err = acquire(tmp.path(), "y", &quick(50), 0).unwrap_err();
+        // An owner tag of its own: tests run in parallel and share the process's registry.
+        acquire(tmp.path(), "y", &quick(100), 3).unwrap();
+        let err = acquire(tmp.path(), "y", &quick(50), 3).unwrap_err();
         assert_eq!(err.code(), Code::LockTimeout);
         assert_eq!(err.message(), "Lock timeout for y after 50ms");
-        assert_eq!(registry::release_all(Some(0)), 1);
+        assert_eq!(registry::release_all(Some(3)), 1);
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! - [`takeover`]: removing a dead holder's lock, serialized between breakers;
 //! - [`release`]: removing our own lock, and only ours;
 //! - [`registry`]: the locks this process holds, released together at exit;
+//! - [`unlink`]: removing a lock file so that its name is free at once (Windows too);
 //! - [`info`]: what `getLockInfo` and `listLocks` report.
 
 pub mod acquire;
@@ -22,6 +23,7 @@ pub mod record;
 pub mod registry;
 pub mod release;
 pub mod takeover;
+pub mod unlink;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -64,22 +64,30 @@ pub fn release_all_at_exit() -> usize {
 }
 
 /// Register (once) an `atexit` handler that releases every lock still held, for exits that
-/// skip every other cleanup (Node's `process.exit()`). Unix only; elsewhere the OS drops our
-/// OS locks at exit and waiters take over at once.
+/// skip every other cleanup (Node's `process.exit()` calls the C runtime's `exit()`). On
+/// Windows the handler of a DLL runs when the DLL is detached at process exit; without it
+/// the OS would drop our OS locks but leave the lock files behind.
 pub fn release_at_process_exit() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        #[cfg(unix)]
-        {
-            extern "C" fn release_at_exit() {
-                release_all_at_exit();
-            }
-            // SAFETY: registers a plain extern "C" function; failing only means no hook.
-            unsafe {
-                libc::atexit(release_at_exit);
-            }
+        extern "C" fn release_at_exit() {
+            release_all_at_exit();
+        }
+        // SAFETY: registers a plain extern "C" function; failing only means no hook.
+        unsafe {
+            c_runtime_atexit(release_at_exit);
         }
     });
+}
+
+#[cfg(unix)]
+use libc::atexit as c_runtime_atexit;
+
+#[cfg(windows)]
+extern "C" {
+    // The C runtime's (msvcrt / ucrt) atexit, which the libc crate does not bind on Windows.
+    #[link_name = "atexit"]
+    fn c_runtime_atexit(callback: extern "C" fn()) -> std::ffi::c_int;
 }
 
 fn release_matching(map: &mut HashMap<PathBuf, Held>, owner: Option<usize>) -> usize {
@@ -106,5 +114,5 @@ pub fn remove_if_ours(path: &Path, token: &str) -> bool {
         .ok()
         .and_then(|bytes| Record::parse(&bytes))
         .is_some_and(|r| r.token.as_deref() == Some(token));
-    ours && fs::remove_file(path).is_ok()
+    ours && super::unlink::remove_lock_file(path).is_ok()
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use super::record::Record;
 use super::takeover::identity;
+use super::unlink::remove_lock_file;
 use super::{check_identifier, lock_path, registry};
 use crate::error::Result;
 
@@ -33,7 +34,7 @@ pub fn release(dir: &Path, identifier: &str) -> Result<Released> {
             (Ok(mine), Ok(now)) => identity(&mine) == identity(&now),
             _ => false,
         };
-        if ours && fs::remove_file(&path).is_ok() {
+        if ours && remove_lock_file(&path).is_ok() {
             return Ok(Released::Released);
         }
     }
@@ -54,7 +55,7 @@ pub fn release(dir: &Path, identifier: &str) -> Result<Released> {
     if !record.is_own() {
         return Ok(Released::NotOwner { pid: record.pid });
     }
-    match fs::remove_file(&path) {
+    match remove_lock_file(&path) {
         Ok(()) => {}
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => {

@@ -100,7 +100,7 @@ pub fn break_dead(
     if now != *seen {
         return Ok(Takeover::Changed);
     }
-    match fs::remove_file(path) {
+    match super::unlink::remove_lock_file(path) {
         Ok(()) => Ok(Takeover::Broken),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Takeover::Changed),
         Err(e) => Err(Error::io(context(), e)),
