@@ -32,7 +32,7 @@ function platformName() {
 function nativeUnavailable(cause) {
   const err = new Error(
     `session-resilience: the native backend was requested (${ENV}=native) but no binary loads on ` +
-      `${platformName()}: ${cause.message}. Install the matching @session-resilience/${platformName()}-* ` +
+      `${platformName()}: ${cause.message}. Install the matching session-resilience-${platformName()}-* ` +
       `package, or set ${ENV}=js.`,
   )
   err.code = 'ENATIVEUNAVAILABLE'

@@ -5,12 +5,14 @@
 //   2. builds the addon (release) when it is missing or older than its sources;
 //   3. runs `cargo test` for the Rust core, then the Node suites (node:test) in __test__/.
 // Extra arguments are passed to `node --test` (e.g. a single file).
+// `--suites-only` skips 1-3 and runs only the Node suites against the binary already there
+// (the CI test jobs, which test the release binary built by another job, with no Rust).
 
 const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
 
-const root = path.resolve(__dirname, '..')
+const { root, addonIsStale } = require('./addon')
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 
 function step(title, cmd, args, options = {}) {
@@ -23,40 +25,20 @@ function step(title, cmd, args, options = {}) {
   }
 }
 
-function newestMtime(entries) {
-  let newest = 0
-  const visit = (p) => {
-    let st
-    try {
-      st = fs.statSync(p)
-    } catch {
-      return
-    }
-    if (st.isDirectory()) for (const e of fs.readdirSync(p)) visit(path.join(p, e))
-    else newest = Math.max(newest, st.mtimeMs)
-  }
-  entries.forEach((e) => visit(path.join(root, e)))
-  return newest
-}
+const args = process.argv.slice(2)
+const suitesOnly = args.includes('--suites-only')
 
-function addonPath() {
-  const found = fs.readdirSync(root).filter((f) => f.startsWith('session-resilience.') && f.endsWith('.node'))
-  return found.length ? path.join(root, found[0]) : null
-}
-
-if (!fs.existsSync(path.join(root, 'node_modules', '@napi-rs', 'cli'))) {
+if (!suitesOnly && !fs.existsSync(path.join(root, 'node_modules', '@napi-rs', 'cli'))) {
   step('install dev dependencies', npm, ['ci', '--no-audit', '--no-fund'], { shell: process.platform === 'win32' })
 }
 
-const addon = addonPath()
-const sources = newestMtime(['src', 'core/src', 'Cargo.toml', 'Cargo.lock', 'core/Cargo.toml', 'build.rs'])
-if (!addon || fs.statSync(addon).mtimeMs < sources || process.env.SESSION_RESILIENCE_REBUILD) {
+if (!suitesOnly && (addonIsStale() || process.env.SESSION_RESILIENCE_REBUILD)) {
   step('build the addon', npm, ['run', 'build'], { shell: process.platform === 'win32' })
 }
 
-step('Rust core tests', 'cargo', ['test', '--workspace', '--quiet'])
+if (!suitesOnly) step('Rust core tests', 'cargo', ['test', '--workspace', '--quiet'])
 
-const files = process.argv.slice(2)
+const files = args.filter((a) => a !== '--suites-only')
 const suites = files.length
   ? files
   : fs
@@ -64,4 +46,7 @@ const suites = files.length
       .filter((f) => f.endsWith('.test.js'))
       .sort()
       .map((f) => path.join('__test__', f))
-step('Node suites', process.execPath, ['--test', '--test-concurrency=1', ...suites])
+// One file at a time (suites share the default lock and backup directories); Node 18 has no
+// --test-concurrency flag.
+const serial = Number(process.versions.node.split('.')[0]) >= 20 ? ['--test-concurrency=1'] : []
+step('Node suites', process.execPath, ['--test', ...serial, ...suites])

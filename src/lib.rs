@@ -16,3 +16,5 @@ mod safe_file_ops;
 mod tasks;
 #[cfg(feature = "test-panic")]
 mod test_panic;
+mod validate;
+mod validate_snapshot;

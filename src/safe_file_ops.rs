@@ -29,7 +29,7 @@ pub struct BackupDirOptions {
     pub backup_dir: Option<String>,
 }
 
-fn backup_dir(options: Option<BackupDirOptions>) -> std::path::PathBuf {
+pub fn backup_dir(options: Option<BackupDirOptions>) -> std::path::PathBuf {
     args::dir_or_default(
         options.and_then(|o| o.backup_dir),
         BACKUP_DIR_ENV,

@@ -10,5 +10,6 @@ pub mod lock;
 pub mod names;
 pub mod process;
 pub mod time;
+pub mod validate;
 
 pub use error::{Code, Error, Result};

@@ -113,6 +113,15 @@ function parentDir(filePath) {
   return path.dirname(filePath) || '.'
 }
 
+// Windows refuses to rename over a file another handle has open (EPERM/EACCES), often an
+// antivirus or indexer holding it for a moment: retry with backoff for about a second, then
+// report. Same policy as the core's persist_with_retry.
+const RENAME_RETRY_BUDGET_MS = 1000
+
+function isTransientRenameError(err) {
+  return process.platform === 'win32' && (err.code === 'EPERM' || err.code === 'EACCES')
+}
+
 function renameWithRetry(from, to) {
   let delay = 5
   let waited = 0
@@ -120,9 +129,23 @@ function renameWithRetry(from, to) {
     try {
       return fs.renameSync(from, to)
     } catch (err) {
-      const transient = process.platform === 'win32' && (err.code === 'EPERM' || err.code === 'EACCES')
-      if (!transient || waited >= 1000) throw err
+      if (!isTransientRenameError(err) || waited >= RENAME_RETRY_BUDGET_MS) throw err
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, delay)
+      waited += delay
+      delay = Math.min(delay * 2, 200)
+    }
+  }
+}
+
+async function renameWithRetryAsync(from, to) {
+  let delay = 5
+  let waited = 0
+  for (;;) {
+    try {
+      return await fs.promises.rename(from, to)
+    } catch (err) {
+      if (!isTransientRenameError(err) || waited >= RENAME_RETRY_BUDGET_MS) throw err
+      await new Promise((resolve) => setTimeout(resolve, delay))
       waited += delay
       delay = Math.min(delay * 2, 200)
     }
@@ -217,7 +240,7 @@ async function atomicWriteAsync(filePath, content, options) {
     if (fsync) await handle.sync()
     await handle.close()
     handle = null
-    await fsp.rename(temp, filePath)
+    await renameWithRetryAsync(temp, filePath)
     if (fsync) syncDir(dir)
   } catch (err) {
     if (handle) await handle.close().catch(() => {})
@@ -373,6 +396,13 @@ function parses(text) {
 
 /** Move `filePath` aside as `<name>.corrupt-<stamp>`, never over an existing file. */
 function keepAside(filePath) {
+  const aside = linkAside(filePath)
+  fs.unlinkSync(filePath)
+  return aside
+}
+
+/** A second name `<name>.corrupt-<stamp>` for `filePath`'s bytes; the file itself stays. */
+function linkAside(filePath) {
   const stamp = fileStamp(Date.now())
   for (let serial = 0; ; serial++) {
     const aside = `${filePath}.corrupt-${stamp}${serial === 0 ? '' : `-${serial}`}`
@@ -383,7 +413,6 @@ function keepAside(filePath) {
       if (fs.existsSync(aside)) continue
       fs.copyFileSync(filePath, aside, fs.constants.COPYFILE_EXCL) // no hard links here
     }
-    fs.unlinkSync(filePath)
     return aside
   }
 }
@@ -464,6 +493,9 @@ module.exports = {
   verifyChecksumAsync,
   cleanupOldBackups,
   // shared with the other JS-backend modules
+  linkAside,
+  backupsOf,
+  backupDirOf,
   ensurePrivateDir,
   checkTrusted,
   defaultDir,

@@ -9,7 +9,7 @@
 //! (`.<name>.sr-tmp-<pid>-<random>`), so the next write into the directory can remove the
 //! temps of writers that died mid-way.
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -114,7 +114,7 @@ fn is_transient_rename_error(err: &io::Error) -> bool {
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     {
-        File::open(dir)?.sync_all()
+        fs::File::open(dir)?.sync_all()
     }
     #[cfg(not(unix))]
     {
@@ -264,5 +264,69 @@ mod tests {
         assert_eq!(temp_writer_pid("x.sr-tmp-42-abc"), None);
         assert_eq!(temp_writer_pid("notes.txt"), None);
         assert_eq!(temp_writer_pid("a.tmp.5.42"), None);
+    }
+
+    /// Open `path` the way an editor, indexer or antivirus does on Windows: others may read
+    /// it, but not delete or replace it while this handle lives.
+    #[cfg(windows)]
+    fn hold_open(path: &Path) -> fs::File {
+        use std::os::windows::fs::OpenOptionsExt;
+        const FILE_SHARE_READ: u32 = 1;
+        fs::OpenOptions::new()
+            .read(true)
+            .share_mode(FILE_SHARE_READ)
+            .open(path)
+            .unwrap()
+    }
+
+    /// The case the retry exists for: a plain rename over the held target is refused
+    /// (Access denied, EPERM), and the atomic write still lands once the holder lets go.
+    #[cfg(windows)]
+    #[test]
+    fn replacing_a_target_held_open_for_a_moment_succeeds_after_retrying() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("t.json");
+        fs::write(&target, b"old").unwrap();
+        let holder = hold_open(&target);
+
+        let probe = tmp.path().join("probe");
+        fs::write(&probe, b"probe").unwrap();
+        let refused = fs::rename(&probe, &target).unwrap_err();
+        assert_eq!(refused.kind(), io::ErrorKind::PermissionDenied);
+        fs::remove_file(&probe).unwrap();
+
+        // Released well inside the retry budget (about a second).
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(60));
+            drop(holder);
+        });
+        atomic_write(&target, b"new", WriteOptions::default()).unwrap();
+        releaser.join().unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"new");
+        assert_eq!(names_in(tmp.path()), vec!["t.json"]);
+    }
+
+    /// A holder that never lets go: after the retries the write is reported as EPERM with
+    /// the legacy message, the target keeps its old content and no temp is left behind.
+    #[cfg(windows)]
+    #[test]
+    fn replacing_a_target_held_open_throughout_reports_eperm_and_keeps_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("t.json");
+        fs::write(&target, b"old").unwrap();
+        let holder = hold_open(&target);
+        let err = atomic_write(&target, b"new", WriteOptions::default()).unwrap_err();
+        drop(holder);
+        assert_eq!(err.code().as_str(), "EPERM");
+        assert!(
+            err.message().starts_with(&format!(
+                "Atomic write failed for {}: EPERM: ",
+                target.display()
+            )),
+            "{}",
+            err.message()
+        );
+        assert_eq!(fs::read(&target).unwrap(), b"old");
+        assert_eq!(names_in(tmp.path()), vec!["t.json"]);
     }
 }

@@ -52,6 +52,16 @@ pub fn recover_from_backup(
 
 /// Rename `file` to `<name>.corrupt-<stamp>` beside it, never over an existing file.
 pub fn keep_aside(file: &Path) -> io::Result<PathBuf> {
+    let aside = link_aside(file)?;
+    fs::remove_file(file)?;
+    Ok(aside)
+}
+
+/// Give `file`'s bytes a second name `<name>.corrupt-<stamp>` beside it (a hard link, or a
+/// copy where links are not supported), never over an existing file; `file` stays. Used
+/// before a file is replaced by a repaired version: the replacement is atomic, and the
+/// damaged bytes survive under the new name.
+pub fn link_aside(file: &Path) -> io::Result<PathBuf> {
     let name = file
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "path has no file name"))?
@@ -64,12 +74,9 @@ pub fn keep_aside(file: &Path) -> io::Result<PathBuf> {
             n => format!("{name}.corrupt-{stamp}-{n}"),
         };
         let aside = parent_dir(file).join(aside_name);
-        // Link then unlink: a rename would silently replace an existing copy.
+        // A link never replaces an existing name; a rename would.
         match fs::hard_link(file, &aside) {
-            Ok(()) => {
-                fs::remove_file(file)?;
-                return Ok(aside);
-            }
+            Ok(()) => return Ok(aside),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
             Err(_) => {
                 // File systems without hard links: copy, which never replaces either.
@@ -77,7 +84,6 @@ pub fn keep_aside(file: &Path) -> io::Result<PathBuf> {
                     continue;
                 }
                 fs::copy(file, &aside)?;
-                fs::remove_file(file)?;
                 return Ok(aside);
             }
         }

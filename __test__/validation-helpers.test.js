@@ -1,0 +1,275 @@
+'use strict'
+// validation-helpers (legacy §2): the schema, in-place repair, repairTracker and the CLI, on
+// both backends, with parity over a generated corpus.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const path = require('node:path')
+
+const { ValidationHelpers } = require('../lib/validation-helpers')
+const { eachBackend, onBoth, captureConsole, runBin, tempDir } = require('./helpers')
+const { corpus, realTracker, masked, REAL_TRACKER } = require('./validation-corpus')
+
+const helpers = (backend, dir) => new ValidationHelpers({ backend, backupDir: path.join(dir, 'backups') })
+const quiet = (fn) => captureConsole(fn).result
+
+test('the corpus gives identical results and identical in-place repairs on both backends', () => {
+  for (const [name, tracker] of Object.entries(corpus())) {
+    for (const autoRepair of [true, false]) {
+      const results = onBoth((backend, dir) => {
+        const input = structuredClone(tracker)
+        const r = helpers(backend, dir).validateTrackerSchema(input, autoRepair)
+        assert.equal(r.valid, r.errors.length === 0, `${name}: valid iff no errors`)
+        if (input !== null && typeof input === 'object' && !Array.isArray(input)) {
+          assert.equal(r.data, input, `${name}: data is the caller's object`)
+        }
+        if (!autoRepair) {
+          assert.equal(r.repaired, false, name)
+          assert.deepEqual(r.warnings.filter((w) => /Auto-repaired|Converted|Created/.test(w)), [], name)
+          assert.deepEqual(input, structuredClone(tracker), `${name}: validate-only never mutates`)
+        }
+        return masked({ result: r, input })
+      })
+      assert.deepEqual(results.native, results.js, `${name} (autoRepair ${autoRepair})`)
+    }
+  }
+})
+
+test('values JSON cannot hold are judged alike on both backends, and repaired in place', () => {
+  const make = () => ({
+    sessionInfo: { sessionId: () => 'x', currentPhase: NaN, currentWeek: Infinity, lastUpdate: new Date(0) },
+    baselineStatus: Object.assign(Object.create(null), { phase1Complete: undefined, testsPassingBaseline: Symbol('s'), agentsLoaded: 10n }),
+    phases: { f: () => {}, d: { status: 's', title: 't', weeks: { w: { title: 't', status: 's', components: [undefined, , { name: 'n', status: 'planned', files: new Set() }] } } } }, // eslint-disable-line no-sparse-arrays
+  })
+  const results = onBoth((backend, dir) => {
+    const input = make()
+    const r = helpers(backend, dir).validateTrackerSchema(input)
+    assert.equal(r.data, input)
+    assert.equal(typeof input.phases.f, 'object')
+    return { errors: r.errors, warnings: r.warnings, phases: masked(input.phases), info: Object.keys(input.sessionInfo) }
+  })
+  assert.deepEqual(results.native, results.js)
+  assert.ok(results.js.errors.includes('sessionInfo.sessionId is required'))
+  assert.ok(results.js.errors.includes('sessionInfo.lastUpdate has invalid type'))
+})
+
+test('the real tracker: one legacy error, falsy values kept, repair then clean', async (t) => {
+  await eachBackend(t, ({ backend, dir }) => {
+    const h = helpers(backend, dir)
+    const tracker = realTracker()
+    const r = h.validateTrackerSchema(tracker, false)
+    assert.deepEqual(r.errors, ['Phase phase1 missing property: title'])
+    assert.equal(r.valid, false)
+    const fixed = h.validateTrackerSchema(tracker)
+    assert.deepEqual(fixed.warnings, ['Auto-repaired phase phase1.title'])
+    assert.equal(tracker.phases.phase1.title, 'Default Phase')
+    assert.notEqual(tracker.sessionInfo.lastUpdate, '2025-09-14T16:12:06.892Z')
+    assert.equal(h.validateTrackerSchema(tracker, false).valid, true)
+
+    const falsy = { sessionInfo: { sessionId: 's', currentPhase: 0, currentWeek: 0, lastUpdate: 'x' }, baselineStatus: { phase1Complete: false, testsPassingBaseline: '0/0', agentsLoaded: 0 }, phases: {} }
+    const kept = h.validateTrackerSchema(falsy)
+    assert.equal(kept.valid, true)
+    assert.equal(falsy.baselineStatus.phase1Complete, false)
+    assert.equal(falsy.baselineStatus.agentsLoaded, 0)
+    const missing = { sessionInfo: {}, baselineStatus: {}, phases: {} }
+    h.validateTrackerSchema(missing)
+    assert.equal(missing.baselineStatus.agentsLoaded, 0)
+    assert.equal(missing.baselineStatus.testsPassingBaseline, '0/0')
+  })
+})
+
+test('components: object-to-array conversion is kept, legacy messages and contexts', async (t) => {
+  await eachBackend(t, ({ backend, dir }) => {
+    const h = helpers(backend, dir)
+    const tracker = realTracker()
+    tracker.phases.phase2.weeks.week1.components = { a: { name: 'A', status: 'planned' }, b: { name: 'B' } }
+    const r = h.validateTrackerSchema(tracker)
+    assert.ok(Array.isArray(tracker.phases.phase2.weeks.week1.components))
+    assert.ok(r.warnings.includes('Converted phase2.week1 components from object to array'))
+    assert.ok(r.errors.includes('phase2.week1 components must be an array'))
+    assert.ok(r.errors.includes('phase2.week1.components[1] missing required property: status'))
+    assert.equal(tracker.phases.phase2.weeks.week1.components[1].status, 'planned')
+
+    const c = h.validateComponent({ name: 'X', status: 'done', files: 'f' })
+    assert.deepEqual(c.errors, ['component.status has invalid type', 'component.files has invalid type'])
+    assert.equal(c.valid, false)
+    assert.deepEqual(c.data, { name: 'X', status: 'planned', files: [] })
+    const d = h.validateComponent(null, 'phase2.week1.components[0]')
+    assert.deepEqual(d.warnings, ['Created default component for phase2.week1.components[0]'])
+    assert.equal(d.data.name, 'DefaultComponent')
+
+    const b = { id: 'b1', timestamp: 't', phase: 0, week: '1' }
+    const rb = h.validateBackup(b, false)
+    assert.deepEqual(rb, { valid: false, errors: ['Backup.week has invalid type'], warnings: [], repaired: false, data: b })
+    assert.equal(b.week, '1')
+    assert.equal(h.validateBackup(b).data.week, 1)
+    assert.deepEqual(h.validateBackup('x').errors, ['Backup is not a valid object'])
+    const def = h.createDefaultTracker()
+    assert.match(def.sessionInfo.sessionId, /^agenthive-\d+$/)
+    assert.equal(def.phases.phase2.weeks.week1.title, 'Default Week')
+  })
+})
+
+const DAMAGING = `{
+  // edited by hand
+  "sessionInfo": {"sessionId": "agenthive-phase2", "currentPhase": 2, "currentWeek": 1, "lastUpdate": "2025-09-14T16:12:06.892Z"},
+  "baselineStatus": {"phase1Complete": false, "testsPassingBaseline": "9/9", "agentsLoaded": 0, "aiIntegration": "http://localhost:1234/v1"},
+  "phases": {
+    "phase2": {"status": "in_progress", "title": 'it\\'s done', note: "it's done", "glob": "packages/**/*.test.js", "weeks": {}},
+  },
+}
+`
+
+test('repairTracker keeps every value of a damaging tracker and its original bytes', async (t) => {
+  const results = {}
+  await eachBackend(t, ({ backend, dir }) => {
+    const file = path.join(dir, 'phase-tracker.json')
+    fs.writeFileSync(file, DAMAGING)
+    const r = quiet(() => helpers(backend, dir).repairTracker(file))
+    assert.equal(r.success, true)
+    assert.equal(r.repaired, true)
+    const p = r.tracker.phases.phase2
+    assert.equal(r.tracker.baselineStatus.aiIntegration, 'http://localhost:1234/v1')
+    assert.equal(r.tracker.baselineStatus.phase1Complete, false)
+    assert.equal(r.tracker.baselineStatus.agentsLoaded, 0)
+    assert.equal(p.title, "it's done")
+    assert.equal(p.note, "it's done")
+    assert.equal(p.glob, 'packages/**/*.test.js')
+    assert.equal(fs.readFileSync(file, 'utf8'), DAMAGING, 'repairTracker writes nothing')
+    const kept = fs.readdirSync(dir).filter((n) => n.startsWith('phase-tracker.json.corrupt-'))
+    assert.equal(kept.length, 1)
+    assert.equal(fs.readFileSync(path.join(dir, kept[0]), 'utf8'), DAMAGING)
+    results[backend] = masked({ ...r, warnings: r.warnings.map((w) => w.replace(dir, '<dir>')) })
+  })
+  assert.deepEqual(results.native, results.js)
+})
+
+test('a truncated tracker comes back from the newest parsable backup; else a failure that loses nothing', async (t) => {
+  await eachBackend(t, ({ backend, dir }) => {
+    const root = path.join(dir, 'project')
+    const file = path.join(root, 'packages', 'system-api', 'phase-tracker.json')
+    fs.mkdirSync(path.dirname(file), { recursive: true })
+    const h = helpers(backend, dir)
+    fs.writeFileSync(file, JSON.stringify({ ...realTracker(), marker: 'backup' }))
+    assert.ok(h.files.backupFile(file, 'auto'))
+    const truncated = fs.readFileSync(REAL_TRACKER, 'utf8').slice(0, 3000)
+    fs.writeFileSync(file, truncated)
+    const r = quiet(() => h.repairTracker(file))
+    assert.equal(r.success, true)
+    assert.equal(r.tracker.marker, 'backup')
+    assert.match(r.warnings[0], /^Recovered .* from backup .*phase-tracker\.json\.auto\./)
+
+    // The tracker copy of a newer backup set wins over the older backupFile copy.
+    const set = path.join(root, 'backups', 'config', 'phase2-start-2099-01-01T00-00-00-000Z')
+    fs.mkdirSync(set, { recursive: true })
+    fs.writeFileSync(path.join(set, 'packages_system-api_phase-tracker.json'), JSON.stringify({ ...realTracker(), marker: 'set' }))
+    assert.equal(quiet(() => h.repairTracker(file)).tracker.marker, 'set')
+
+    // No backup at all: failure, the default tracker in the legacy shape, the bytes kept.
+    const lonely = path.join(dir, 'lonely.json')
+    fs.writeFileSync(lonely, '{"sessionInfo": {')
+    const f = quiet(() => h.repairTracker(lonely))
+    assert.equal(f.success, false)
+    assert.match(f.error, /^Could not parse .*lonely\.json and no backup of it parses/)
+    assert.equal(f.tracker.phases.phase2.title, 'Default Phase')
+    assert.equal(fs.readFileSync(lonely, 'utf8'), '{"sessionInfo": {')
+    const cli = runBin('validation-helpers', ['repair', lonely], { backend, env: { SESSION_RESILIENCE_BACKUP_DIR: path.join(dir, 'backups') } })
+    assert.equal(cli.status, 1)
+    assert.match(cli.stderr, /Repair failed/)
+    assert.equal(fs.readFileSync(lonely, 'utf8'), '{"sessionInfo": {')
+  })
+})
+
+test('CLI: validate, repair, create-default, help, --json and exit codes', async (t) => {
+  await eachBackend(t, ({ backend, dir }) => {
+    const env = { SESSION_RESILIENCE_BACKUP_DIR: path.join(dir, 'backups') }
+    const file = path.join(dir, 'phase-tracker.json')
+    fs.copyFileSync(REAL_TRACKER, file)
+    let r = runBin('validation-helpers', ['validate', file], { backend, env })
+    assert.equal(r.status, 1)
+    assert.match(r.stdout, new RegExp(`📊 Validation Results for .*phase-tracker.json:\\n  Valid: ❌\\n  Errors: 1\\n  Warnings: 0`))
+    assert.match(r.stdout, /  - Phase phase1 missing property: title/)
+
+    fs.writeFileSync(file, DAMAGING)
+    r = runBin('validation-helpers', ['repair', file], { backend, env })
+    assert.equal(r.status, 0, r.stderr)
+    assert.match(r.stdout, /✅ Repair completed\n💾 Repaired tracker saved/)
+    const saved = JSON.parse(fs.readFileSync(file, 'utf8'))
+    assert.equal(saved.phases.phase2.glob, 'packages/**/*.test.js')
+    assert.equal(saved.baselineStatus.aiIntegration, 'http://localhost:1234/v1')
+    const backups = fs.readdirSync(env.SESSION_RESILIENCE_BACKUP_DIR)
+    assert.equal(backups.length, 1)
+    assert.equal(fs.readFileSync(path.join(env.SESSION_RESILIENCE_BACKUP_DIR, backups[0]), 'utf8'), DAMAGING)
+
+    r = runBin('validation-helpers', ['validate', file, '--json'], { backend, env })
+    assert.equal(r.status, 0)
+    assert.deepEqual(JSON.parse(r.stdout), { file, valid: true, errors: [], warnings: [] })
+
+    const fresh = path.join(dir, 'new.json')
+    r = runBin('validation-helpers', ['create-default', fresh], { backend, env })
+    assert.equal(r.status, 0)
+    assert.equal(r.stdout.trim(), `✅ Created default tracker: ${fresh}`)
+    assert.equal(JSON.parse(fs.readFileSync(fresh, 'utf8')).baselineStatus.agentsLoaded, 88)
+
+    r = runBin('validation-helpers', ['repair', file, '--json'], { backend, env })
+    assert.equal(r.status, 0)
+    assert.equal(JSON.parse(r.stdout).repaired, false)
+
+    assert.match(runBin('validation-helpers', ['help'], { backend }).stdout, /Validation Helpers CLI/)
+    assert.equal(runBin('validation-helpers', ['bogus'], { backend }).status, 2)
+    assert.equal(runBin('validation-helpers', ['validate'], { backend }).status, 2)
+    assert.equal(runBin('validation-helpers', ['validate', path.join(dir, 'none.json')], { backend }).status, 1)
+    const loose = path.join(dir, 'loose.json')
+    fs.writeFileSync(loose, "{a: 1, // c\n}")
+    r = runBin('validation-helpers', ['validate', loose, '--json'], { backend })
+    assert.equal(r.status, 1)
+    assert.deepEqual(JSON.parse(r.stdout), { file: loose, valid: false, error: `${loose} is not strict JSON`, code: 'ECORRUPT' })
+    fs.writeFileSync(loose, '{"a": ')
+    r = runBin('validation-helpers', ['validate', loose], { backend })
+    assert.equal(r.status, 1)
+    assert.match(r.stderr, new RegExp(`❌ Failed to validate .*loose.json: Cannot parse .*loose.json: `))
+  })
+})
+
+test('tolerant parsing: the same texts parse to the same trackers on both backends', () => {
+  const texts = [
+    "{sessionInfo: {sessionId: 'a\"b', currentPhase: 2, currentWeek: 1, lastUpdate: 'x'}, baselineStatus: {}, phases: {},}",
+    '{"a": "/* not a comment */", "b": "// nor this", /* but this */ "c": [1, 2, 3,], }',
+    "{'__proto__': {'x': 1}, dollar$key: 1, dash-key: 2, 'ünï': 'çödé'}",
+    '{"n": [0, -0, 1.5, 1e21, 12345678901234567890, 5e-324]} // tail',
+    '{"a": 1,, }',
+    "{'a': 0x10}",
+    '{"a": NaN}',
+    '{"s": "\\u00e9\\n\\t\\\\"}',
+    '\uFEFF{"bom": true}',
+    '{"unterminated": "abc',
+    '[1, 2] ',
+    '{"dup": 1, "dup": 2, "x": 3}',
+  ]
+  const results = onBoth((backend, dir) =>
+    texts.map((text, i) => {
+      const file = path.join(dir, `t${i}.json`)
+      fs.writeFileSync(file, text)
+      const r = quiet(() => helpers(backend, dir).repairTracker(file))
+      return masked(r.success ? { tracker: r.tracker, warnings: r.warnings.length } : { failed: true })
+    }),
+  )
+  assert.deepEqual(results.native, results.js)
+  assert.equal(results.js[2].tracker.__proto__.x, 1) // eslint-disable-line no-proto
+})
+
+test('CLI repair writes byte-identical files on both backends (JS number format and key order)', () => {
+  const text = "{sessionInfo: {sessionId: 's', currentPhase: 2.0, currentWeek: 1e21, lastUpdate: 'x'}, // c\n baselineStatus: {phase1Complete: false, testsPassingBaseline: '9/9', agentsLoaded: 12345678901234567891, f: 1e-7, g: 0.000001, h: -0.0, i: 5e-324},\n phases: {b: {status: 's', title: 't'}, '10': {status: 's', title: 't'}, '2': {status: 's', title: 'é\\u0001\\n'}, '01': {status: 's', title: 't'}},}"
+  const written = onBoth((backend, dir) => {
+    const file = path.join(dir, 'phase-tracker.json')
+    fs.writeFileSync(file, text)
+    const r = runBin('validation-helpers', ['repair', file, '--json'], { backend, env: { SESSION_RESILIENCE_BACKUP_DIR: path.join(dir, 'backups') } })
+    assert.equal(r.status, 0, r.stderr)
+    const out = JSON.parse(r.stdout)
+    assert.equal(out.saved, true)
+    assert.equal(fs.readFileSync(out.backupPath, 'utf8'), text)
+    return fs.readFileSync(file, 'utf8').replace(/"lastUpdate": "[^"]*"/, '"lastUpdate": "<time>"')
+  })
+  assert.equal(written.native, written.js)
+  assert.ok(written.js.includes('"currentWeek": 1e+21'))
+})

@@ -1,0 +1,230 @@
+'use strict'
+// Drop-in for the legacy `validation-helpers.js`: the same exports (the singleton's
+// functions and the class), arguments, defaults, messages and result shapes, on the native
+// or the JS backend (lib/backend.js), plus `run(argv)` / `main()` for its CLI. The fixed
+// defects are listed in COMPATIBILITY.md.
+
+const fs = require('node:fs')
+const { resolveBackend } = require('./backend')
+const { parseArgs, printJson, main: runMain } = require('./cli')
+const { SafeFileOperations } = require('./safe-file-operations')
+
+const repairFlag = (autoRepair) => (autoRepair === undefined ? true : Boolean(autoRepair))
+
+class ValidationHelpers {
+  /**
+   * @param {{ backend?: 'native' | 'js', backupDir?: string }} [options]
+   * `backupDir`: where `repairTracker` looks for `backupFile` copies of a damaged tracker and
+   * where the CLI backs a tracker up before writing it.
+   */
+  constructor(options = {}) {
+    const { name, binding } = resolveBackend(options.backend)
+    this.backend = name
+    this.binding = binding
+    this.files = new SafeFileOperations({ backend: name, backupDir: options.backupDir })
+    this.backupDir = this.files.backupDir
+  }
+
+  validateTrackerSchema(tracker, autoRepair = true) {
+    return this.binding.validateTrackerSchema(tracker, repairFlag(autoRepair))
+  }
+
+  validateComponent(component, context = 'component', autoRepair = true) {
+    const ctx = context === undefined ? 'component' : String(context)
+    return this.binding.validateComponent(component, ctx, repairFlag(autoRepair))
+  }
+
+  validateBackup(backup, autoRepair = true) {
+    return this.binding.validateBackup(backup, repairFlag(autoRepair))
+  }
+
+  createDefaultTracker() {
+    return this.binding.createDefaultTracker()
+  }
+
+  /** Legacy console lines around the repair; the file itself is not written (the CLI does). */
+  repairTracker(trackerPath) {
+    console.log(`🔧 Attempting to repair tracker: ${trackerPath}`)
+    return logRepair(this.binding.repairTracker(trackerPath, { backupDir: this.backupDir }))
+  }
+
+  /**
+   * The CLI's `repair`: `repairTracker`, then, when something was repaired, a `backupFile`
+   * copy of the previous file and an atomic write of the repaired tracker. On the native
+   * backend no JS object of the tracker is built. Returns `{ success, repaired, saved,
+   * errors, warnings, remainingErrors, backupPath[, error] }`.
+   */
+  repairTrackerFile(trackerPath) {
+    console.log(`🔧 Attempting to repair tracker: ${trackerPath}`)
+    return logRepair(this.binding.repairTrackerFile(trackerPath, { backupDir: this.backupDir }))
+  }
+
+  /**
+   * The CLI's `validate`: read, strict parse and validate (no repair) a tracker file; on the
+   * native backend without building its JS object. Throws when unreadable or unparseable.
+   */
+  validateTrackerFile(trackerPath) {
+    return this.binding.validateTrackerFile(trackerPath)
+  }
+
+  /** Write a tracker: a backup of the previous file first, then an atomic replace. */
+  writeTracker(file, tracker, label) {
+    if (fs.existsSync(file) && this.files.backupFile(file, label) === null) {
+      throw Object.assign(new Error(`Could not back up ${file} before writing it`), { code: 'EBACKUP' })
+    }
+    this.files.atomicWrite(file, `${JSON.stringify(tracker, null, 2)}\n`)
+  }
+}
+
+/** The legacy console lines of a repair result. */
+function logRepair(result) {
+  if (!result.success) {
+    console.error(`❌ Failed to repair tracker: ${result.error}`)
+    return result
+  }
+  if (result.repaired) {
+    console.log('🔧 Tracker structure repaired')
+    result.warnings.forEach((w) => console.log(`  ⚠️  ${w}`))
+  }
+  if (result.errors.length > 0) {
+    console.log('❌ Validation errors found:')
+    result.errors.forEach((e) => console.log(`  - ${e}`))
+  }
+  return result
+}
+
+let singleton = null
+function instance() {
+  if (!singleton) singleton = new ValidationHelpers()
+  return singleton
+}
+
+// ---- CLI ---------------------------------------------------------------------------------
+
+const USAGE = `
+🔧 Validation Helpers CLI
+
+Usage:
+  node validation-helpers.js repair <tracker-file>        Repair corrupted tracker
+  node validation-helpers.js validate <tracker-file>      Validate tracker structure
+  node validation-helpers.js create-default <file>        Create default tracker
+  node validation-helpers.js help                         Show this help
+
+Options:
+  --json    print the result as one JSON document
+
+Exit codes: 0 ok, 1 invalid or not repairable, 2 usage error.
+
+Examples:
+  node validation-helpers.js repair phase-tracker.json
+  node validation-helpers.js validate phase-tracker.json
+  node validation-helpers.js create-default new-tracker.json
+`
+
+function usageError(message) {
+  console.error(`❌ ${message}`)
+  console.error(USAGE)
+  return 2
+}
+
+const commands = {
+  repair(h, file, json) {
+    if (!file) return usageError('Please specify tracker file path')
+    const result = json ? quietly(() => h.repairTrackerFile(file)) : h.repairTrackerFile(file)
+    if (!result.success) {
+      if (json) printJson({ file, ...result })
+      else console.error('❌ Repair failed:', result.error)
+      return 1
+    }
+    const left = result.remainingErrors
+    if (json) {
+      printJson({ file, ...result, valid: left.length === 0 })
+    } else {
+      console.log('✅ Repair completed')
+      if (result.saved) console.log('💾 Repaired tracker saved')
+      if (left.length) {
+        console.error(`❌ ${left.length} error(s) could not be repaired:`)
+        left.forEach((e) => console.error(`  - ${e}`))
+      }
+    }
+    return left.length === 0 ? 0 : 1
+  },
+
+  validate(h, file, json) {
+    if (!file) return usageError('Please specify file path')
+    let result
+    try {
+      result = h.validateTrackerFile(file)
+    } catch (err) {
+      if (json) printJson({ file, valid: false, error: err.message, code: err.code })
+      else console.error(`❌ Failed to validate ${file}: ${err.message}`)
+      return 1
+    }
+    if (json) {
+      printJson({ file, valid: result.valid, errors: result.errors, warnings: result.warnings })
+      return result.valid ? 0 : 1
+    }
+    console.log(`📊 Validation Results for ${file}:`)
+    console.log(`  Valid: ${result.valid ? '✅' : '❌'}`)
+    console.log(`  Errors: ${result.errors.length}`)
+    console.log(`  Warnings: ${result.warnings.length}`)
+    if (result.errors.length > 0) {
+      console.log('\n❌ Errors:')
+      result.errors.forEach((e) => console.log(`  - ${e}`))
+    }
+    if (result.warnings.length > 0) {
+      console.log('\n⚠️  Warnings:')
+      result.warnings.forEach((w) => console.log(`  - ${w}`))
+    }
+    return result.valid ? 0 : 1
+  },
+
+  'create-default'(h, file, json) {
+    if (!file) return usageError('Please specify output file path')
+    h.writeTracker(file, h.createDefaultTracker(), 'pre-default')
+    if (json) printJson({ file, created: true })
+    else console.log(`✅ Created default tracker: ${file}`)
+    return 0
+  },
+}
+
+/** Run `fn` with console.log silenced (for --json, whose stdout is one JSON document). */
+function quietly(fn) {
+  const saved = console.log
+  console.log = () => {}
+  try {
+    return fn()
+  } finally {
+    console.log = saved
+  }
+}
+
+/** The CLI: `run(['validate', 'phase-tracker.json'])` returns the exit code. */
+async function run(argv) {
+  const { positional, json } = parseArgs(argv)
+  const [command, file] = positional
+  if (command === undefined || command === 'help') {
+    console.log(USAGE)
+    return 0
+  }
+  const handler = Object.prototype.hasOwnProperty.call(commands, command) ? commands[command] : null
+  if (!handler) return usageError(`Unknown command: ${command}`)
+  try {
+    return handler(instance(), file, json)
+  } catch (err) {
+    if (json) printJson({ ok: false, error: err.message, code: err.code })
+    else console.error(`❌ ${err.message}${err.code ? ` (${err.code})` : ''}`)
+    return 1
+  }
+}
+
+module.exports = {
+  validateTrackerSchema: (tracker, autoRepair) => instance().validateTrackerSchema(tracker, autoRepair),
+  validateComponent: (component, context, autoRepair) => instance().validateComponent(component, context, autoRepair),
+  validateBackup: (backup, autoRepair) => instance().validateBackup(backup, autoRepair),
+  repairTracker: (trackerPath) => instance().repairTracker(trackerPath),
+  createDefaultTracker: () => instance().createDefaultTracker(),
+  ValidationHelpers,
+  run,
+  main: (argv) => runMain(run, argv),
+}
