@@ -41,6 +41,10 @@ function identifierProblem(id) {
   if (id.startsWith('.')) return "it must not start with '.' (hidden names are reserved for lock internals)"
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f-\u009f<>:"|?*]/.test(id)) return 'it must not contain control characters or any of <>:"|?*'
+  // core/src/lock/id.rs: the native binding sees an unpaired surrogate as U+FFFD
+  if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]|\ufffd/.test(id)) {
+    return 'it must be well-formed Unicode (no unpaired surrogate or U+FFFD)'
+  }
   return null
 }
 

@@ -11,7 +11,7 @@
 // and the next call, without faults, must succeed.
 const fs = require('node:fs')
 const path = require('node:path')
-const { spawn } = require('node:child_process')
+const { spawn, spawnSync } = require('node:child_process')
 const { BACKENDS, tempDir, table, listing, ROOT } = require('../lib')
 
 const SYSCALLS = ['openat', 'write', 'fsync', 'rename', 'renameat', 'renameat2', 'link', 'linkat', 'unlink', 'unlinkat']
@@ -69,6 +69,32 @@ const OPERATIONS = [
     failedValue: (value) => value === null,
     again: (ops, c) => typeof ops.backupFile(c.source, 'again') === 'string',
   },
+  ...['free', 'dead holder'].map((variant) => ({
+    name: `acquireLock (${variant})`,
+    prepare(dir) {
+      const lockDir = path.join(dir, 'locks')
+      fs.mkdirSync(lockDir, { mode: 0o700 })
+      let dead = null
+      if (variant === 'dead holder') {
+        // a legacy-format record of a process that has exited: taken over at once
+        dead = JSON.stringify({ pid: spawnSync('true').pid, timestamp: new Date().toISOString(), identifier: 'job' }, null, 2)
+        fs.writeFileSync(path.join(lockDir, 'job.lock'), dead)
+      }
+      return { lockDir, dead, watch: lockDir }
+    },
+    options: (c) => ({ lockDir: c.lockDir }),
+    // the child releases every lock at exit: the value is the record it held
+    code: () => `fs.readFileSync(ops.acquireLock('job', 2000), 'utf8')`,
+    state: (c) => ({
+      files: listing(c.lockDir),
+      lock: fs.existsSync(path.join(c.lockDir, 'job.lock')) ? fs.readFileSync(path.join(c.lockDir, 'job.lock'), 'utf8') : null,
+    }),
+    // unchanged, or (a failure after the takeover) the dead holder's lock gone and no other file
+    isOld: (s, c) => s.files.length === 0 || (s.files.join() === 'job.lock' && s.lock === c.dead),
+    isNew: (s) => s.files.length === 0,
+    heldValue: (value) => typeof value === 'string' && JSON.parse(value).identifier === 'job',
+    again: (ops) => typeof ops.acquireLock('job', 2000) === 'string' && ops.releaseLock('job') === true,
+  })),
 ]
 
 // The child loads everything, prints "ready", and waits for "go" on stdin: strace attaches
@@ -168,10 +194,11 @@ async function injectOnce(op, backend, pos, errno) {
   const failedAsExpected = out.ok === false ? out.code === errno : Boolean(op.failedValue && out.ok && op.failedValue(out.value))
   let outcome
   if (out.crashed) outcome = 'VIOLATION'
-  else if (failedAsExpected && op.isOld(state)) outcome = 'failed cleanly'
-  else if (out.ok && !failedAsExpected && op.isNew(state)) outcome = 'unaffected'
-  else if (failedAsExpected && op.isNew(state)) outcome = 'committed'
-  else if (out.ok && !failedAsExpected && op.isNew({ ...state, files: state.files.filter((f) => !f.includes('.sr-tmp-')) })) {
+  else if (out.ok && op.heldValue && !op.heldValue(out.value)) outcome = 'VIOLATION'
+  else if (failedAsExpected && op.isOld(state, ctx)) outcome = 'failed cleanly'
+  else if (out.ok && !failedAsExpected && op.isNew(state, ctx)) outcome = 'unaffected'
+  else if (failedAsExpected && op.isNew(state, ctx)) outcome = 'committed'
+  else if (out.ok && !failedAsExpected && op.isNew({ ...state, files: state.files.filter((f) => !f.includes('.sr-tmp-')) }, ctx)) {
     outcome = 'temp left, swept by the next call'
   } else outcome = 'VIOLATION'
   const { SafeFileOperations } = require('../../lib/safe-file-operations')
@@ -193,7 +220,8 @@ module.exports = {
     const rows = []
     const violations = []
     let injections = 0
-    for (const op of OPERATIONS) {
+    const only = process.env.TORTURE_STRACE_OPS // e.g. "acquireLock": a subset while developing
+    for (const op of OPERATIONS.filter((o) => !only || only.split(',').some((n) => o.name.includes(n)))) {
       for (const backend of BACKENDS) {
         const found = await positions(op, backend)
         const tally = { 'failed cleanly': 0, unaffected: 0, committed: 0, 'temp left, swept by the next call': 0, VIOLATION: 0 }
