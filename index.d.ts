@@ -17,6 +17,11 @@ export declare function acquireLock(identifier: string, timeout?: number | undef
 
 export declare function acquireLockAsync(identifier: string, options?: LockOptions | undefined | null): Promise<string>
 
+export interface ArchiveResult {
+  files: number
+  bytes: number
+}
+
 /**
  * Replace a file's content atomically and durably; `true`, or throws
  * `Atomic write failed for <path>: <reason>` with the errno `code`.
@@ -30,6 +35,18 @@ export interface AtomicWriteOptions {
   fsync?: boolean
 }
 
+/** `root/original` when it stays inside `root`, else throws `EPATHESCAPE`. */
+export declare function backupContainedPath(root: unknown, original: string): string
+
+/** Copy a database consistently; `'sqlite'` (online backup API) or `'bytes'`. */
+export declare function backupCopyDatabase(src: unknown, dest: unknown): string
+
+/**
+ * `excludes` defaults to the legacy list (`node_modules`, `dist`, `build`, `.next`,
+ * `*.log`, `backups`, `.git`).
+ */
+export declare function backupCreateArchive(root: unknown, dest: unknown, excludes?: Array<string> | undefined | null, onProgress?: ProgressCallback | undefined | null): Promise<unknown>
+
 export interface BackupDirOptions {
   /** Where backups live; default `$SESSION_RESILIENCE_BACKUP_DIR` or `<tmpdir>/agenthive-backups`. */
   backupDir?: string
@@ -40,6 +57,32 @@ export interface BackupDirOptions {
  * `null` when the file does not exist or could not be copied (logged, as legacy).
  */
 export declare function backupFile(filePath: unknown, label?: string | undefined | null, options?: BackupDirOptions | undefined | null): string | null
+
+/** `git bundle create <dest> --all` in `root`. */
+export declare function backupGitBundle(root: unknown, dest: unknown): boolean
+
+export declare function backupHashFiles(backupsDir: unknown, parts: Array<string>, onProgress?: ProgressCallback | undefined | null): Promise<unknown>
+
+/** `PRAGMA integrity_check` of a database: `'ok'` when sound. */
+export declare function backupIntegrityCheck(db: unknown): string
+
+/** True when `root` is inside a git work tree. */
+export declare function backupIsGitRepo(root: unknown): boolean
+
+/** How far a long backup operation got: `phase` is `archive`, `hash` or `verify`. */
+export interface BackupProgress {
+  phase: string
+  files: number
+  bytes: number
+}
+
+/** Restore a database to `root/original` through SQLite's backup API. */
+export declare function backupRestoreDatabase(root: unknown, original: string, source: unknown): RestoredFile
+
+/** Restore `source` to `root/original` (atomic write, previous file kept). */
+export declare function backupRestoreFile(root: unknown, original: string, source: unknown): RestoredFile
+
+export declare function backupVerifyFiles(backupsDir: unknown, entries: Array<ManifestEntry>, onProgress?: ProgressCallback | undefined | null): Promise<unknown>
 
 export interface ChecksumResult {
   valid: boolean
@@ -85,6 +128,13 @@ export interface LockOptions {
   pollMs?: number
 }
 
+/** One file of a manifest: path relative to `backups/` with `/`, size, SHA-256 hex. */
+export interface ManifestEntry {
+  path: string
+  size: number
+  sha256: string
+}
+
 /** Release every lock this process holds (any directory); returns how many were removed. */
 export declare function releaseAllLocks(): number
 
@@ -107,6 +157,12 @@ export declare function repairTracker(trackerPath: string, options?: BackupDirOp
  * `{ success, repaired, saved, errors, warnings, remainingErrors, backupPath, error? }`.
  */
 export declare function repairTrackerFile(trackerPath: string, options?: BackupDirOptions | undefined | null): { success: boolean, repaired: boolean, saved: boolean, errors: string[], warnings: string[], remainingErrors: string[], backupPath: string | null, error?: string }
+
+export interface RestoredFile {
+  target: string
+  /** The copy of the file that was there before (`<file>.pre-restore.<ms>`), or null. */
+  previous?: string
+}
 
 /**
  * Read and parse a JSON file; never throws for I/O or parse problems. A file that does not
@@ -134,3 +190,10 @@ export declare function validateTrackerSchema(tracker: any, autoRepair?: boolean
 export declare function verifyChecksum(filePath: unknown, expectedChecksum?: string | undefined | null): ChecksumResult
 
 export declare function verifyChecksumAsync(filePath: unknown, expectedChecksum?: string | undefined | null): Promise<unknown>
+
+export interface VerifyFilesResult {
+  checked: number
+  bytes: number
+  missing: Array<string>
+  altered: Array<string>
+}

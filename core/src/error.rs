@@ -32,6 +32,10 @@ pub enum Code {
     Corrupt,
     /// A value of the wrong type or shape was passed in.
     InvalidArg,
+    /// An external command we need (git, tar, sqlite3) is not installed.
+    NoCommand,
+    /// An external command ran and failed.
+    CommandFailed,
     /// A bug of ours (a caught panic): never the caller's fault.
     Internal,
 }
@@ -48,6 +52,8 @@ impl Code {
             Code::UnsafeDir => "EUNSAFEDIR",
             Code::Corrupt => "ECORRUPT",
             Code::InvalidArg => "ERR_INVALID_ARG_TYPE",
+            Code::NoCommand => "ENOCOMMAND",
+            Code::CommandFailed => "ECOMMAND",
             Code::Internal => "EINTERNAL",
         }
     }

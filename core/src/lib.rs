@@ -4,6 +4,7 @@
 //! `cargo test` alone. The napi binding in the parent crate is a thin layer over these
 //! functions, and the pure-JS backend in `lib/js/` implements the same contract.
 
+pub mod backup;
 pub mod error;
 pub mod fsx;
 pub mod lock;

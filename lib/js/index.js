@@ -5,6 +5,7 @@ const fsx = require('./fsx')
 const validate = require('./validate')
 const { repairTracker, repairTrackerFile, validateTrackerFile } = require('./repair')
 const lock = require('./lock')
+const backup = require('./backup')
 
 module.exports = {
   atomicWrite: fsx.atomicWrite,
@@ -28,4 +29,5 @@ module.exports = {
   listLocks: lock.listLocks,
   releaseAllLocks: lock.releaseAllLocks,
   heldLocks: lock.heldLocks,
+  ...backup,
 }

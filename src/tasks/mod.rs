@@ -3,4 +3,6 @@
 
 mod acquire_lock;
 mod atomic_write;
+mod backup_archive;
+mod backup_manifest;
 mod verify_checksum;

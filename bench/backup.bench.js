@@ -1,0 +1,123 @@
+'use strict'
+// createFullBackup and verifyBackup on a generated workspace (about 5,000 files / 200 MB,
+// a 50 MB SQLite database, a few hundred commits), against the legacy method run the way
+// the legacy module ran it (`git bundle`, `cp`, `tar -czf` through a shell). Each run is a
+// child process, so its peak RSS is its own. The workspace is generated once under /tmp
+// (SR_BENCH_WORKSPACE to choose the place) and reused.
+const fs = require('node:fs')
+const path = require('node:path')
+const crypto = require('node:crypto')
+const { execFileSync } = require('node:child_process')
+const { measureCommand, table, fmt } = require('./util')
+
+const ROOT = path.resolve(__dirname, '..')
+const WS = process.env.SR_BENCH_WORKSPACE || '/tmp/sr-bench-backup-workspace'
+const FILES = 5000
+const TOTAL_BYTES = 200 * 1024 * 1024
+const DB_BYTES = 50 * 1024 * 1024
+const COMMITS = 300
+
+function git(...args) {
+  return execFileSync('git', ['-c', 'user.name=b', '-c', 'user.email=b@b', ...args], { cwd: WS, stdio: ['ignore', 'pipe', 'ignore'] })
+}
+
+/** Half random, half repetitive text: gzip has real work to do, as on a real project. */
+function content(size, seed) {
+  const random = crypto.randomBytes(Math.floor(size / 2))
+  const text = Buffer.alloc(size - random.length, `line ${seed} of generated source code;\n`)
+  return Buffer.concat([random, text])
+}
+
+function generate() {
+  if (fs.existsSync(path.join(WS, '.complete'))) return
+  fs.rmSync(WS, { recursive: true, force: true })
+  fs.mkdirSync(path.join(WS, 'packages/system-api'), { recursive: true })
+  fs.writeFileSync(
+    path.join(WS, 'packages/system-api/phase-tracker.json'),
+    JSON.stringify({ sessionInfo: { sessionId: 'bench', currentPhase: 2, currentWeek: 1, lastUpdate: new Date().toISOString() }, baselineStatus: {}, phases: {}, backupStrategy: { restorePoints: [] } }, null, 2),
+  )
+  fs.writeFileSync(path.join(WS, 'package.json'), '{"name":"bench"}\n')
+  fs.writeFileSync(path.join(WS, '.gitignore'), 'assets/\n*.sqlite\nbackups/\n')
+  const per = Math.floor((TOTAL_BYTES - DB_BYTES) / FILES)
+  for (let i = 0; i < FILES; i++) {
+    // 1 in 5 files is source (committed), the rest assets (untracked, as build inputs are)
+    const dir = i % 5 === 0 ? `src/m${i % 50}` : `assets/a${i % 100}`
+    fs.mkdirSync(path.join(WS, dir), { recursive: true })
+    fs.writeFileSync(path.join(WS, dir, `f${i}.dat`), content(i % 5 === 0 ? 4096 : per, i))
+  }
+  git('init', '-q', '-b', 'main')
+  git('add', '-A')
+  git('commit', '-qm', 'initial')
+  for (let c = 0; c < COMMITS; c++) {
+    fs.writeFileSync(path.join(WS, 'src/m0/changing.txt'), `commit ${c}\n${crypto.randomBytes(512).toString('hex')}\n`)
+    git('add', 'src/m0/changing.txt')
+    git('commit', '-qm', `change ${c}`)
+  }
+  const rows = Math.ceil(DB_BYTES / 1100)
+  execFileSync('sqlite3', [path.join(WS, 'database.sqlite')], {
+    input: `CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB);\nWITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < ${rows}) INSERT INTO t(v) SELECT randomblob(1000) FROM n;\n`,
+  })
+  fs.writeFileSync(path.join(WS, '.complete'), '')
+}
+
+function clearBackups() {
+  fs.rmSync(path.join(WS, 'backups'), { recursive: true, force: true })
+}
+
+const nodeScript = (body) => ['-e', `const B = require(${JSON.stringify(path.join(ROOT, 'lib/backup-system'))}); ${body}`]
+
+function createRun(backend) {
+  clearBackups()
+  const r = measureCommand(process.execPath, nodeScript(`new B({ root: ${JSON.stringify(WS)}, backend: '${backend}', quiet: true }).createFullBackup('bench').then((id) => console.log(id))`))
+  if (r.status !== 0) throw new Error(`create (${backend}) failed: ${r.stderr}`)
+  return { ...r, id: r.stdout.trim() }
+}
+
+function legacyRun() {
+  clearBackups()
+  const id = `legacy-${Date.now()}`
+  const b = path.join(WS, 'backups')
+  for (const d of ['code', 'database', 'config', 'full']) fs.mkdirSync(path.join(b, d, d === 'full' ? '' : id), { recursive: true })
+  // the legacy module's own shell strings, in its order
+  const script = [
+    `cd ${WS} && git bundle create ${b}/code/${id}/repo.bundle --all`,
+    `cp ${WS}/database.sqlite ${b}/database/${id}/database.sqlite`,
+    `sqlite3 ${WS}/database.sqlite .dump > ${b}/database/${id}/database.sqlite.sql`,
+    `cp ${WS}/package.json ${b}/config/${id}/package.json`,
+    `cd ${WS} && tar -czf ${b}/full/${id}.tar.gz --exclude=node_modules --exclude=dist --exclude=build --exclude=.next --exclude='*.log' --exclude=backups --exclude=.git .`,
+  ].join(' && ')
+  const r = measureCommand('bash', ['-c', script])
+  if (r.status !== 0) throw new Error(`legacy failed: ${r.stderr}`)
+  return r
+}
+
+function verifyRun(backend, id) {
+  const r = measureCommand(process.execPath, nodeScript(`new B({ root: ${JSON.stringify(WS)}, backend: '${backend}', quiet: true }).verifyBackup(${JSON.stringify(id)}).then((v) => { if (!v.valid) process.exit(3); console.log(v.bytes) })`))
+  if (r.status !== 0) throw new Error(`verify (${backend}) failed: ${r.stderr}`)
+  return { ...r, bytes: Number(r.stdout.trim()) }
+}
+
+function main() {
+  const started = Date.now()
+  generate()
+  console.error(`workspace ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${WS}`)
+  const rows = []
+  const verifyRows = []
+  const legacy = legacyRun()
+  rows.push(['legacy (git bundle, cp, sqlite3 .dump, tar -czf via shell)', fmt(legacy.wall, 2), fmt(legacy.peakKiB / 1024, 1)])
+  for (const backend of ['native', 'js']) {
+    const c = createRun(backend)
+    rows.push([`createFullBackup (${backend})`, fmt(c.wall, 2), fmt(c.peakKiB / 1024, 1)])
+    const v = verifyRun(backend, c.id)
+    verifyRows.push([`verifyBackup (${backend})`, fmt(v.bytes / 1048576, 0), fmt(v.wall, 2), fmt(v.bytes / 1048576 / v.wall, 0), fmt(v.peakKiB / 1024, 1)])
+  }
+  clearBackups()
+  console.log('## backup-system\n')
+  console.log(`Workspace: ${FILES} files, ~${TOTAL_BYTES / 1048576} MB, a ${DB_BYTES / 1048576} MB SQLite database, ${COMMITS + 1} commits (generated once in ${WS}). Wall time and peak RSS of one child process each (GNU time); the legacy row is the shell pipeline the legacy module ran (bundle, copy, sqlite3 .dump, tar; no state, no manifest), its RSS the largest of its commands.\n`)
+  console.log(table(['operation', 'wall (s)', 'peak RSS (MiB)'], rows))
+  console.log('')
+  console.log(table(['operation', 'MiB hashed', 'wall (s)', 'MiB/s (incl. process start)', 'peak RSS (MiB)'], verifyRows))
+}
+
+if (require.main === module) main()
+module.exports = { generate }

@@ -1,0 +1,209 @@
+//! Database copies through SQLite's online backup API (bundled SQLite, no system library).
+//!
+//! Legacy copied a live database byte by byte: a write during the copy gave a torn file.
+//! The backup API copies all pages in one step under a read transaction, so the copy is
+//! the database as of one instant, whatever other processes write meanwhile (they wait for
+//! the busy timeout in rollback mode, and go on writing in WAL mode). A file that is not
+//! SQLite is copied as bytes, as legacy did.
+
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::backup::Backup;
+use rusqlite::{Connection, OpenFlags};
+
+use crate::error::{Code, Error, Result};
+
+/// How long to wait for a writer's lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How a database file was copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyKind {
+    Sqlite,
+    Bytes,
+}
+
+impl CopyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CopyKind::Sqlite => "sqlite",
+            CopyKind::Bytes => "bytes",
+        }
+    }
+}
+
+/// True when the file starts with SQLite's magic header.
+pub fn is_sqlite(path: &Path) -> bool {
+    use std::io::Read;
+    let mut header = [0u8; 16];
+    fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .map(|()| &header == b"SQLite format 3\0")
+        .unwrap_or(false)
+}
+
+fn sql_error(context: &str, err: rusqlite::Error) -> Error {
+    let code = match &err {
+        rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::DatabaseBusy => {
+            Code::Os("EBUSY")
+        }
+        rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::DatabaseCorrupt => {
+            Code::Corrupt
+        }
+        _ => Code::Os("EIO"),
+    };
+    Error::new(code, format!("{context}: {err}"))
+}
+
+/// Copy the database `src` to `dest` (replaced atomically): a consistent snapshot for
+/// SQLite files, the bytes otherwise.
+pub fn copy_database(src: &Path, dest: &Path) -> Result<CopyKind> {
+    let context = format!("Database backup of {} failed", src.display());
+    let dir = crate::fsx::atomic::parent_dir(dest);
+    let temp = tempfile::Builder::new()
+        .prefix(".db-copy-")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(&context, e))?;
+    let kind = if is_sqlite(src) {
+        let source = Connection::open_with_flags(src, OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(|e| sql_error(&context, e))?;
+        source
+            .busy_timeout(BUSY_TIMEOUT)
+            .map_err(|e| sql_error(&context, e))?;
+        copy_pages(&source, temp.path()).map_err(|e| sql_error(&context, e))?;
+        CopyKind::Sqlite
+    } else {
+        fs::copy(src, temp.path()).map_err(|e| Error::io(&context, e))?;
+        CopyKind::Bytes
+    };
+    temp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io(&context, e))?;
+    temp.persist(dest)
+        .map_err(|e| Error::io(&context, e.error))?;
+    Ok(kind)
+}
+
+/// All pages of `source` into a fresh database at `dest`, in one step (one read transaction:
+/// a step-by-step copy would restart at every concurrent write and might never finish).
+fn copy_pages(source: &Connection, dest: &Path) -> rusqlite::Result<()> {
+    let mut target = Connection::open(dest)?;
+    {
+        let backup = Backup::new(source, &mut target)?;
+        run_in_one_step(&backup)?;
+    }
+    // A copy is one self-contained file: no WAL beside it.
+    target.pragma_update(None, "journal_mode", "DELETE")?;
+    target.close().map_err(|(_, e)| e)
+}
+
+/// Copy every page in one step (`-1`), retrying while a writer holds the database locked.
+fn run_in_one_step(backup: &Backup<'_, '_>) -> rusqlite::Result<()> {
+    use rusqlite::backup::StepResult;
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match backup.step(-1)? {
+            StepResult::Done => return Ok(()),
+            StepResult::More | StepResult::Busy | StepResult::Locked
+                if std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            _ => {
+                return Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                    Some("the database stayed locked by a writer".into()),
+                ))
+            }
+        }
+    }
+}
+
+/// Write the pages of the backup `source` into the database at `target`, through SQLite, so
+/// that a process holding `target` open sees the old or the new content, never a mix.
+pub fn restore_database(source: &Path, target: &Path) -> Result<()> {
+    let context = format!("Database restore of {} failed", target.display());
+    let from = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| sql_error(&context, e))?;
+    let mut to = Connection::open(target).map_err(|e| sql_error(&context, e))?;
+    to.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| sql_error(&context, e))?;
+    {
+        let backup = Backup::new(&from, &mut to).map_err(|e| sql_error(&context, e))?;
+        run_in_one_step(&backup).map_err(|e| sql_error(&context, e))?;
+    }
+    to.close().map_err(|(_, e)| sql_error(&context, e))
+}
+
+/// `PRAGMA integrity_check`: `"ok"` for a sound database.
+pub fn integrity_check(path: &Path) -> Result<String> {
+    let context = format!("Integrity check of {} failed", path.display());
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| sql_error(&context, e))?;
+    conn.query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .map_err(|e| sql_error(&context, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_a_database_being_written_to_consistently() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("live.sqlite");
+        let conn = Connection::open(&db).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL; CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB);",
+        )
+        .unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let (db, stop) = (db.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let conn = Connection::open(&db).unwrap();
+                conn.busy_timeout(Duration::from_secs(10)).unwrap();
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    conn.execute("INSERT INTO t(v) VALUES (zeroblob(4096))", [])
+                        .unwrap();
+                    n += 1;
+                }
+                n
+            })
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        for i in 0..5 {
+            let dest = tmp.path().join(format!("copy{i}.sqlite"));
+            assert_eq!(copy_database(&db, &dest).unwrap(), CopyKind::Sqlite);
+            assert_eq!(integrity_check(&dest).unwrap(), "ok");
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(writer.join().unwrap() > 0);
+    }
+
+    #[test]
+    fn other_files_are_copied_as_bytes_and_restore_goes_through_sqlite() {
+        let tmp = tempfile::tempdir().unwrap();
+        let text = tmp.path().join("db.sqlite");
+        fs::write(&text, "not a database").unwrap();
+        let dest = tmp.path().join("copy");
+        assert_eq!(copy_database(&text, &dest).unwrap(), CopyKind::Bytes);
+        assert_eq!(fs::read(&dest).unwrap(), b"not a database");
+
+        let db = tmp.path().join("a.sqlite");
+        let conn = Connection::open(&db).unwrap();
+        conn.execute_batch("CREATE TABLE t(v); INSERT INTO t VALUES (1);")
+            .unwrap();
+        let saved = tmp.path().join("saved.sqlite");
+        copy_database(&db, &saved).unwrap();
+        conn.execute("INSERT INTO t VALUES (2)", []).unwrap();
+        restore_database(&saved, &db).unwrap();
+        let n: i64 = conn
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+}

@@ -1,0 +1,439 @@
+'use strict'
+// The JS backend of the backup primitives: the same names, arguments, results and errors
+// as the native ones (src/backup.rs, src/tasks/backup_*.rs; read core/src/backup/ for the
+// why of each step), using Node's own APIs and the `git`, `tar` and `sqlite3` commands.
+// Commands always run with argument lists (execFile/spawn, never a shell), and a missing
+// command is a clear `ENOCOMMAND` error.
+
+const fs = require('node:fs')
+const path = require('node:path')
+const crypto = require('node:crypto')
+const { spawn, spawnSync } = require('node:child_process')
+
+const { codedError, osError, checkPath } = require('./errors')
+const { atomicWrite } = require('./fsx')
+
+const DEFAULT_EXCLUDES = ['node_modules', 'dist', 'build', '.next', '*.log', 'backups', '.git']
+const REPORT_FILES = 200
+const REPORT_BYTES = 32 * 1024 * 1024
+const CHUNK = 256 * 1024
+const BUSY_TIMEOUT_MS = 30000
+const COMMAND_TIMEOUT_MS = 30 * 60 * 1000 // a stuck command fails instead of hanging the caller
+const NEEDED_FOR = { git: 'the code backup', tar: 'the archive', sqlite3: 'database copies on the js backend' }
+
+// ---- commands ----------------------------------------------------------------------------
+
+function missingCommand(cmd) {
+  return codedError('ENOCOMMAND', `The ${cmd} command is not installed or not on PATH (needed for ${NEEDED_FOR[cmd]})`)
+}
+
+/** Run `cmd args` in `cwd`; stdout, or a coded error (ENOCOMMAND / ECOMMAND). */
+function runCommand(cmd, args, cwd) {
+  const r = spawnSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: COMMAND_TIMEOUT_MS,
+    env: { ...process.env, GIT_TERMINAL_PROMPT: '0' },
+  })
+  if (r.error) {
+    if (r.error.code === 'ENOENT') throw missingCommand(cmd)
+    throw osError(`Cannot run ${cmd}`, r.error)
+  }
+  if (r.status !== 0) {
+    const how = r.signal ? `signal: ${r.signal}` : `exit status: ${r.status}`
+    throw codedError('ECOMMAND', `${cmd} ${args.join(' ')} failed (${how}): ${String(r.stderr).trim()}`)
+  }
+  return r.stdout
+}
+
+/** The same, off the event loop. */
+function runCommandAsync(cmd, args, cwd, tolerated = () => false) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.on('data', (d) => {
+      if (stderr.length < 65536) stderr += d
+    })
+    child.on('error', (err) => reject(err.code === 'ENOENT' ? missingCommand(cmd) : osError(`Cannot run ${cmd}`, err)))
+    child.on('close', (status, signal) => {
+      if (status === 0 || (status !== null && tolerated(status, stderr))) return resolve()
+      const how = signal ? `signal: ${signal}` : `exit status: ${status}`
+      reject(codedError('ECOMMAND', `${cmd} ${args.join(' ')} failed (${how}): ${stderr.trim()}`))
+    })
+  })
+}
+
+// ---- progress ----------------------------------------------------------------------------
+
+function meter(phase, onProgress) {
+  const state = { files: 0, bytes: 0, lastFiles: 0, lastBytes: 0 }
+  const emit = () => {
+    state.lastFiles = state.files
+    state.lastBytes = state.bytes
+    if (typeof onProgress === 'function') onProgress({ phase, files: state.files, bytes: state.bytes })
+  }
+  return {
+    add(bytes) {
+      state.files += 1
+      state.bytes += bytes
+      if (state.files - state.lastFiles >= REPORT_FILES || state.bytes - state.lastBytes >= REPORT_BYTES) emit()
+    },
+    finish() {
+      emit()
+      return { files: state.files, bytes: state.bytes }
+    },
+  }
+}
+
+// ---- git ---------------------------------------------------------------------------------
+
+function backupIsGitRepo(root) {
+  checkPath('root', root)
+  const r = spawnSync('git', ['rev-parse', '--is-inside-work-tree'], { cwd: root, encoding: 'utf8' })
+  if (r.error && r.error.code === 'ENOENT' && fs.existsSync(root)) throw missingCommand('git')
+  return r.status === 0 && String(r.stdout).trim() === 'true'
+}
+
+function backupGitBundle(root, dest) {
+  checkPath('root', root)
+  checkPath('dest', dest)
+  runCommand('git', ['bundle', 'create', dest, '--all'], root)
+  return true
+}
+
+// ---- SQLite ------------------------------------------------------------------------------
+
+function isSqlite(file) {
+  let fd = null
+  try {
+    fd = fs.openSync(file, 'r')
+    const header = Buffer.alloc(16)
+    return fs.readSync(fd, header, 0, 16, 0) === 16 && header.toString('latin1') === 'SQLite format 3\0'
+  } catch {
+    return false
+  } finally {
+    if (fd !== null) fs.closeSync(fd)
+  }
+}
+
+/** A name in `dir` that sqlite3's dot-command parser takes as one plain argument. */
+function plainTempName(dir, prefix) {
+  return path.join(dir, `${prefix}${crypto.randomBytes(8).toString('hex')}`)
+}
+
+function removeQuietly(file) {
+  try {
+    fs.rmSync(file, { force: true })
+  } catch {
+    // best effort: a temp we could not remove is named as ours
+  }
+}
+
+function backupCopyDatabase(src, dest) {
+  checkPath('src', src)
+  checkPath('dest', dest)
+  const context = `Database backup of ${src} failed`
+  const dir = path.dirname(dest)
+  const temp = plainTempName(dir, '.db-copy-')
+  try {
+    let kind = 'bytes'
+    if (isSqlite(src)) {
+      // VACUUM INTO copies the database as of one read transaction (the shell's `.backup`
+      // steps 100 pages at a time and restarts at every concurrent write: under a steady
+      // writer it never ends). The temp name needs no quoting (cwd = its dir).
+      runCommand('sqlite3', ['-readonly', '-cmd', `.timeout ${BUSY_TIMEOUT_MS}`, src, `VACUUM INTO '${path.basename(temp)}';`], dir)
+      runCommand('sqlite3', [temp, 'PRAGMA journal_mode=DELETE;'], dir)
+      kind = 'sqlite'
+    } else {
+      fs.copyFileSync(src, temp)
+    }
+    const fd = fs.openSync(temp, 'r+')
+    fs.fsyncSync(fd)
+    fs.closeSync(fd)
+    fs.renameSync(temp, dest)
+    return kind
+  } catch (err) {
+    removeQuietly(temp)
+    if (err.code === 'ENOCOMMAND' || err.code === 'ECOMMAND') throw codedError(err.code, `${context}: ${err.message}`)
+    throw osError(context, err)
+  }
+}
+
+function backupIntegrityCheck(db) {
+  checkPath('db', db)
+  try {
+    return runCommand('sqlite3', ['-readonly', db, 'PRAGMA integrity_check;'], path.dirname(db)).trim()
+  } catch (err) {
+    throw codedError(err.code, `Integrity check of ${db} failed: ${err.message}`)
+  }
+}
+
+// ---- containment and restore -------------------------------------------------------------
+
+function escape(text, why) {
+  return codedError('EPATHESCAPE', `Refusing path ${text}: ${why}`)
+}
+
+function checkRelative(text) {
+  checkPath('path', text)
+  if (path.isAbsolute(text) || text.startsWith('/') || text.startsWith('\\')) {
+    throw escape(text, 'absolute paths are not restored')
+  }
+  const parts = process.platform === 'win32' ? text.split(/[\\/]/) : text.split('/')
+  if (parts.includes('..')) throw escape(text, "it leads out with '..'")
+}
+
+function backupContainedPath(root, original) {
+  checkPath('root', root)
+  checkRelative(original)
+  let realRoot
+  try {
+    realRoot = fs.realpathSync.native(root)
+  } catch (err) {
+    throw osError(`Cannot use root ${root}`, err)
+  }
+  const target = path.join(realRoot, original).replace(/[\\/]+$/, '')
+  let probe = target
+  for (;;) {
+    let real = null
+    try {
+      real = fs.realpathSync.native(probe)
+    } catch (err) {
+      if (err.code !== 'ENOENT') throw osError(`Cannot resolve ${original}`, err)
+    }
+    if (real !== null) {
+      if (real !== realRoot && !real.startsWith(realRoot.endsWith(path.sep) ? realRoot : realRoot + path.sep)) {
+        throw escape(original, `it resolves to ${real} outside ${realRoot}`)
+      }
+      break
+    }
+    let dangling = false
+    try {
+      fs.lstatSync(probe)
+      dangling = true
+    } catch {
+      // nothing there: look at the parent
+    }
+    if (dangling) throw escape(original, 'it goes through a dangling symbolic link')
+    const parent = path.dirname(probe)
+    if (parent === probe) break
+    probe = parent
+  }
+  return target
+}
+
+function keepPrevious(target, copy) {
+  try {
+    fs.lstatSync(target)
+  } catch {
+    return null
+  }
+  const previous = `${target}.pre-restore.${Date.now()}`
+  copy(target, previous)
+  return previous
+}
+
+function backupRestoreFile(root, original, source) {
+  checkPath('root', root)
+  checkPath('source', source)
+  const target = backupContainedPath(root, original)
+  let data
+  try {
+    data = fs.readFileSync(source)
+  } catch (err) {
+    throw osError(`Cannot read backup ${source}`, err)
+  }
+  try {
+    fs.mkdirSync(path.dirname(target), { recursive: true })
+  } catch (err) {
+    throw osError(`Cannot create ${path.dirname(target)}`, err)
+  }
+  const previous = keepPrevious(target, (from, to) => {
+    try {
+      fs.copyFileSync(from, to)
+    } catch (err) {
+      throw osError(`Cannot keep ${from}`, err)
+    }
+  })
+  atomicWrite(target, data)
+  return { target, previous }
+}
+
+function backupRestoreDatabase(root, original, source) {
+  checkPath('root', root)
+  checkPath('source', source)
+  const target = backupContainedPath(root, original)
+  const sqliteBoth = isSqlite(source) && (!fs.existsSync(target) || isSqlite(target))
+  if (!sqliteBoth) return backupRestoreFile(root, original, source)
+  const dir = path.dirname(target)
+  fs.mkdirSync(dir, { recursive: true })
+  const previous = keepPrevious(target, (from, to) => backupCopyDatabase(from, to))
+  // `.restore` reads the backup through SQLite; a plain temp name avoids any quoting.
+  const staged = plainTempName(dir, '.db-restore-')
+  try {
+    fs.copyFileSync(source, staged)
+    runCommand('sqlite3', ['-cmd', `.timeout ${BUSY_TIMEOUT_MS}`, target, `.restore ${path.basename(staged)}`], dir)
+  } catch (err) {
+    throw codedError(err.code || 'EIO', `Database restore of ${target} failed: ${err.message}`)
+  } finally {
+    removeQuietly(staged)
+  }
+  return { target, previous }
+}
+
+// ---- archive -----------------------------------------------------------------------------
+
+function isExcluded(name, patterns) {
+  return patterns.some((p) => (p.startsWith('*') ? name.endsWith(p.slice(1)) : name === p))
+}
+
+/** Count what the archive holds, with the same rules as GNU tar's --exclude on names. */
+function countTree(root, excludes, m) {
+  const pending = ['']
+  while (pending.length) {
+    const rel = pending.pop()
+    const full = path.join(root, rel)
+    const names = fs.readdirSync(full).sort()
+    for (const name of names) {
+      if (isExcluded(name, excludes)) continue
+      let st
+      try {
+        st = fs.lstatSync(path.join(full, name))
+      } catch {
+        continue
+      }
+      if (st.isDirectory()) pending.push(path.join(rel, name))
+      else if (st.isFile()) m.add(st.size)
+      else if (st.isSymbolicLink()) m.add(0)
+    }
+  }
+}
+
+/**
+ * GNU tar exits 1 when a file changed while it read it (a live database, a log): the
+ * archive is complete and usable, the file's copy is just not from one instant, as the
+ * native archive's. Any other complaint is a failure.
+ */
+function onlyChangedWhileRead(status, stderr) {
+  const lines = stderr.split('\n').filter((l) => l.trim())
+  return status === 1 && lines.every((l) => /file changed as we read it|socket ignored/.test(l))
+}
+
+async function backupCreateArchive(root, dest, excludes, onProgress) {
+  checkPath('root', root)
+  checkPath('dest', dest)
+  const patterns = Array.isArray(excludes) ? excludes : DEFAULT_EXCLUDES
+  const context = `Archive of ${root} failed`
+  const m = meter('archive', onProgress)
+  try {
+    countTree(root, patterns, m)
+  } catch (err) {
+    throw osError(context, err)
+  }
+  const temp = plainTempName(path.dirname(dest), '.archive-')
+  try {
+    const args = ['-czf', temp, ...patterns.map((p) => `--exclude=${p}`), '-C', root, '.']
+    await runCommandAsync('tar', args, root, onlyChangedWhileRead)
+    const fd = fs.openSync(temp, 'r+')
+    fs.fsyncSync(fd)
+    fs.closeSync(fd)
+    fs.renameSync(temp, dest)
+  } catch (err) {
+    removeQuietly(temp)
+    if (err.code === 'ENOCOMMAND' || err.code === 'ECOMMAND') throw codedError(err.code, `${context}: ${err.message}`)
+    throw osError(context, err)
+  }
+  return m.finish()
+}
+
+// ---- manifest ----------------------------------------------------------------------------
+
+async function sha256File(file) {
+  const hash = crypto.createHash('sha256')
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: CHUNK })) hash.update(chunk)
+  return hash.digest('hex')
+}
+
+function collectFiles(base, rel, out) {
+  let st
+  try {
+    st = fs.lstatSync(path.join(base, rel))
+  } catch (err) {
+    if (err.code === 'ENOENT') return
+    throw err
+  }
+  if (st.isDirectory()) {
+    for (const name of fs.readdirSync(path.join(base, rel))) collectFiles(base, `${rel}/${name}`, out)
+  } else if (st.isFile()) out.push(rel)
+}
+
+const byBytes = (a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))
+
+async function backupHashFiles(backupsDir, parts, onProgress) {
+  checkPath('backupsDir', backupsDir)
+  const files = []
+  for (const part of parts) {
+    checkRelative(part)
+    try {
+      collectFiles(backupsDir, part.split(/[\\/]+/).filter(Boolean).join('/'), files)
+    } catch (err) {
+      throw osError(`Cannot list backup part ${part}`, err)
+    }
+  }
+  files.sort(byBytes)
+  const m = meter('hash', onProgress)
+  const entries = []
+  for (const rel of files) {
+    const full = path.join(backupsDir, rel)
+    try {
+      const size = fs.statSync(full).size
+      const sha256 = await sha256File(full)
+      m.add(size)
+      entries.push({ path: rel, size, sha256 })
+    } catch (err) {
+      throw osError(`Cannot hash ${full}`, err)
+    }
+  }
+  m.finish()
+  return entries
+}
+
+async function backupVerifyFiles(backupsDir, entries, onProgress) {
+  checkPath('backupsDir', backupsDir)
+  const result = { checked: 0, bytes: 0, missing: [], altered: [] }
+  const m = meter('verify', onProgress)
+  for (const entry of entries) {
+    checkRelative(entry.path)
+    const full = path.join(backupsDir, entry.path)
+    let st = null
+    try {
+      st = fs.statSync(full)
+    } catch {
+      result.missing.push(entry.path)
+    }
+    if (st && !st.isFile()) result.altered.push(entry.path)
+    else if (st) {
+      const same = st.size === entry.size && (await sha256File(full).catch(() => null)) === entry.sha256
+      if (!same) result.altered.push(entry.path)
+      result.bytes += st.size
+      m.add(st.size)
+    }
+    result.checked += 1
+  }
+  m.finish()
+  return result
+}
+
+module.exports = {
+  backupIsGitRepo,
+  backupGitBundle,
+  backupCopyDatabase,
+  backupIntegrityCheck,
+  backupContainedPath,
+  backupRestoreFile,
+  backupRestoreDatabase,
+  backupCreateArchive,
+  backupHashFiles,
+  backupVerifyFiles,
+}

@@ -1,0 +1,92 @@
+'use strict'
+// The one helper for every write of the phase tracker: read-modify-write under the lock
+// `tracker-<short hash of its path>`, saved with atomicWrite, so two processes updating it
+// at once (two backups, a backup and a session) both keep their change. Legacy wrote it
+// with a plain writeFileSync and no lock, and the later writer erased the other's update.
+//
+// A damaged tracker is read through the validation module's tolerant `repairTracker` when
+// it is available (its bytes kept aside first); without it a damaged tracker is refused
+// (ECORRUPT) rather than overwritten.
+
+const fs = require('node:fs')
+const path = require('node:path')
+const crypto = require('node:crypto')
+
+const { SafeFileOperations } = require('./safe-file-operations')
+const { codedError } = require('./js/errors')
+
+const LOCK_TIMEOUT_MS = 30000
+
+/** The lock identifier of a tracker: one per file, whatever the spelling of its path. */
+function trackerLockId(trackerPath) {
+  let resolved = path.resolve(trackerPath)
+  try {
+    resolved = fs.realpathSync.native(resolved)
+  } catch {
+    // not created yet: the plain absolute path
+  }
+  return `tracker-${crypto.createHash('sha256').update(resolved).digest('hex').slice(0, 12)}`
+}
+
+function keepDamaged(trackerPath, text) {
+  const aside = `${trackerPath}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`
+  fs.writeFileSync(aside, text, { flag: 'wx' })
+  return aside
+}
+
+function repairFunction() {
+  try {
+    const helpers = require('./validation-helpers')
+    return typeof helpers.repairTracker === 'function' ? helpers.repairTracker : null
+  } catch {
+    return null
+  }
+}
+
+/** The tracker's content (null when the file does not exist). */
+function readTracker(trackerPath) {
+  let text
+  try {
+    text = fs.readFileSync(trackerPath, 'utf8')
+  } catch (err) {
+    if (err.code === 'ENOENT') return null
+    throw err
+  }
+  try {
+    return JSON.parse(text)
+  } catch (parseErr) {
+    const repair = repairFunction()
+    const aside = keepDamaged(trackerPath, text)
+    if (repair) {
+      const repaired = repair(trackerPath)
+      if (repaired && repaired.success) return repaired.tracker
+    }
+    throw codedError('ECORRUPT', `Tracker ${trackerPath} does not parse (${parseErr.message}); its bytes are kept in ${aside}`)
+  }
+}
+
+/**
+ * Apply `change(tracker)` to the tracker file under its lock and save it atomically.
+ * `change` mutates the object it gets (or returns a replacement); `updateTracker` returns
+ * the saved tracker. A missing tracker starts from `options.create()` when given, else
+ * the update is refused with ENOENT.
+ */
+function updateTracker(trackerPath, change, options = {}) {
+  const ops = options.ops || new SafeFileOperations({ backend: options.backend, lockDir: options.lockDir })
+  const apply = () => {
+    let tracker = readTracker(trackerPath)
+    if (tracker === null) {
+      if (typeof options.create !== 'function') {
+        throw codedError('ENOENT', `Tracker ${trackerPath} does not exist`)
+      }
+      tracker = options.create()
+    }
+    const replaced = change(tracker)
+    if (replaced !== undefined) tracker = replaced
+    ops.atomicWrite(trackerPath, `${JSON.stringify(tracker, null, 2)}\n`)
+    return tracker
+  }
+  return ops.withLock(trackerLockId(trackerPath), apply, { timeout: options.timeout || LOCK_TIMEOUT_MS })
+}
+
+module.exports = { updateTracker, readTracker, trackerLockId }

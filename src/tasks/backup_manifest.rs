@@ -1,0 +1,125 @@
+//! `backupHashFiles(backupsDir, parts, onProgress)` and
+//! `backupVerifyFiles(backupsDir, entries, onProgress)`: building and re-checking a set's
+//! manifest entries (streaming SHA-256) on the thread pool.
+
+use std::path::PathBuf;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use session_resilience_core::backup::manifest::{self, Entry, Verification};
+
+use crate::args;
+use crate::backup::{reporter, ProgressCallback};
+use crate::error::{guarded, to_js};
+
+/// One file of a manifest: path relative to `backups/` with `/`, size, SHA-256 hex.
+#[napi(object)]
+pub struct ManifestEntry {
+    pub path: String,
+    pub size: f64,
+    pub sha256: String,
+}
+
+#[napi(object)]
+pub struct VerifyFilesResult {
+    pub checked: f64,
+    pub bytes: f64,
+    pub missing: Vec<String>,
+    pub altered: Vec<String>,
+}
+
+pub struct HashFilesTask {
+    dir: PathBuf,
+    parts: Vec<String>,
+    progress: Option<ProgressCallback>,
+}
+
+impl Task for HashFilesTask {
+    type Output = session_resilience_core::Result<Vec<Entry>>;
+    type JsValue = Vec<ManifestEntry>;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let mut report = reporter(&self.progress);
+        Ok(guarded(|| {
+            manifest::hash_parts(&self.dir, &self.parts, &mut report)
+        }))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        let entries = output.map_err(|e| to_js(&env, e))?;
+        Ok(entries
+            .into_iter()
+            .map(|e| ManifestEntry {
+                path: e.path,
+                size: e.size as f64,
+                sha256: e.sha256,
+            })
+            .collect())
+    }
+}
+
+#[napi(catch_unwind)]
+pub fn backup_hash_files(
+    env: &Env,
+    backups_dir: Unknown,
+    parts: Vec<String>,
+    on_progress: Option<ProgressCallback>,
+) -> Result<AsyncTask<HashFilesTask>> {
+    let dir = args::path(env, "backupsDir", backups_dir)?;
+    Ok(AsyncTask::new(HashFilesTask {
+        dir,
+        parts,
+        progress: on_progress,
+    }))
+}
+
+pub struct VerifyFilesTask {
+    dir: PathBuf,
+    entries: Vec<Entry>,
+    progress: Option<ProgressCallback>,
+}
+
+impl Task for VerifyFilesTask {
+    type Output = session_resilience_core::Result<Verification>;
+    type JsValue = VerifyFilesResult;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let mut report = reporter(&self.progress);
+        Ok(guarded(|| {
+            manifest::verify(&self.dir, &self.entries, &mut report)
+        }))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<Self::JsValue> {
+        let v = output.map_err(|e| to_js(&env, e))?;
+        Ok(VerifyFilesResult {
+            checked: v.checked as f64,
+            bytes: v.bytes as f64,
+            missing: v.missing,
+            altered: v.altered,
+        })
+    }
+}
+
+#[napi(catch_unwind)]
+pub fn backup_verify_files(
+    env: &Env,
+    backups_dir: Unknown,
+    entries: Vec<ManifestEntry>,
+    on_progress: Option<ProgressCallback>,
+) -> Result<AsyncTask<VerifyFilesTask>> {
+    let dir = args::path(env, "backupsDir", backups_dir)?;
+    let entries = entries
+        .into_iter()
+        .map(|e| Entry {
+            path: e.path,
+            size: e.size as u64,
+            sha256: e.sha256,
+        })
+        .collect();
+    Ok(AsyncTask::new(VerifyFilesTask {
+        dir,
+        entries,
+        progress: on_progress,
+    }))
+}
