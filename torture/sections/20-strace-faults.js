@@ -93,6 +93,9 @@ const OPERATIONS = [
     isOld: (s, c) => s.files.length === 0 || (s.files.join() === 'job.lock' && s.lock === c.dead),
     isNew: (s) => s.files.length === 0,
     heldValue: (value) => typeof value === 'string' && JSON.parse(value).identifier === 'job',
+    // the removal of the takeover marker is best-effort once the lock is ours: a failed unlink
+    // leaves it, and later takeovers skip a dead marker (the next generation)
+    markerLeft: (f) => f.startsWith('.job.lock.takeover.'),
     again: (ops) => typeof ops.acquireLock('job', 2000) === 'string' && ops.releaseLock('job') === true,
   })),
 ]
@@ -200,6 +203,8 @@ async function injectOnce(op, backend, pos, errno) {
   else if (failedAsExpected && op.isNew(state, ctx)) outcome = 'committed'
   else if (out.ok && !failedAsExpected && op.isNew({ ...state, files: state.files.filter((f) => !f.includes('.sr-tmp-')) }, ctx)) {
     outcome = 'temp left, swept by the next call'
+  } else if (out.ok && !failedAsExpected && op.markerLeft && op.isNew({ ...state, files: state.files.filter((f) => !op.markerLeft(f)) }, ctx)) {
+    outcome = 'marker left'
   } else outcome = 'VIOLATION'
   const { SafeFileOperations } = require('../../lib/safe-file-operations')
   const opts = op.options ? op.options(ctx) : {}
@@ -224,7 +229,7 @@ module.exports = {
     for (const op of OPERATIONS.filter((o) => !only || only.split(',').some((n) => o.name.includes(n)))) {
       for (const backend of BACKENDS) {
         const found = await positions(op, backend)
-        const tally = { 'failed cleanly': 0, unaffected: 0, committed: 0, 'temp left, swept by the next call': 0, VIOLATION: 0 }
+        const tally = { 'failed cleanly': 0, unaffected: 0, committed: 0, 'temp left, swept by the next call': 0, 'marker left': 0, VIOLATION: 0 }
         let nextFailed = 0
         const committedAt = new Set()
         for (const pos of found) {
@@ -240,14 +245,16 @@ module.exports = {
           }
         }
         const sites = [...new Set(found.map((p) => p.syscall))].map((s) => `${s} x${found.filter((p) => p.syscall === s).length}`)
-        rows.push([op.name, backend, sites.join(', '), found.length * ERRNOS.length, tally['failed cleanly'], tally.unaffected + tally['temp left, swept by the next call'], `${tally.committed}${committedAt.size ? ` (${[...committedAt].join(', ')})` : ''}`, tally.VIOLATION, nextFailed])
+        rows.push([op.name, backend, sites.join(', '), found.length * ERRNOS.length, tally['failed cleanly'], tally.unaffected + tally['temp left, swept by the next call'], tally['marker left'], `${tally.committed}${committedAt.size ? ` (${[...committedAt].join(', ')})` : ''}`, tally.VIOLATION, nextFailed])
       }
     }
     const text =
       `${injections} injections. Each operation is traced once to find its syscalls; then each of them is failed in turn with ` +
       `${ERRNOS.join(', ')}. "committed" is the directory fsync after the rename failing: the new content is in place and the ` +
-      'error is still reported, so the caller knows durability is unconfirmed.\n\n' +
-      table(['operation', 'backend', 'syscalls in the operation', 'injections', 'failed cleanly', 'unaffected', 'committed', 'violations', 'next call failed'], rows) +
+      'error is still reported, so the caller knows durability is unconfirmed. "takeover marker left": the lock was taken over ' +
+      'and is held, but the unlink of the takeover marker failed; the marker is left, and the next takeover judges it dead and ' +
+      'uses the next generation (up to 64) instead of removing it (removing it could race with a breaker re-creating it).\n\n' +
+      table(['operation', 'backend', 'syscalls in the operation', 'injections', 'failed cleanly', 'unaffected', 'lock taken, takeover marker left', 'committed', 'violations', 'next call failed'], rows) +
       (violations.length ? `\n\nViolations:\n\n${violations.map((v) => `- ${v}`).join('\n')}` : '')
     return { ok: violations.length === 0, text }
   },
