@@ -13,7 +13,10 @@ fuzz_target!(|data: &[u8]| {
     let tolerant = parse_tolerant(text);
     let tracker = parse_tracker(text);
     if tolerant.is_ok() {
-        assert!(tracker.is_ok(), "tolerant accepted what parse_tracker refused");
+        assert!(
+            tracker.is_ok(),
+            "tolerant accepted what parse_tracker refused"
+        );
     }
     if let (Ok(strict), Ok(parsed)) = (serde_json::from_str::<serde_json::Value>(text), &tracker) {
         assert!(!parsed.tolerant);
