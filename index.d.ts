@@ -20,6 +20,10 @@ export declare function acquireLockAsync(identifier: string, options?: LockOptio
 export interface ArchiveResult {
   files: number
   bytes: number
+  /** Size of the `.tar.gz` written. */
+  size: number
+  /** SHA-256 (hex) of the `.tar.gz`, taken while writing it: the manifest entry. */
+  sha256: string
 }
 
 /**

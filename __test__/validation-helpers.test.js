@@ -273,3 +273,25 @@ test('CLI repair writes byte-identical files on both backends (JS number format 
   assert.equal(written.native, written.js)
   assert.ok(written.js.includes('"currentWeek": 1e+21'))
 })
+
+test('file level: the corpus as strict-JSON files gives identical results on both backends (native scans, never builds the tracker)', () => {
+  const results = onBoth((backend, dir) => {
+    const h = helpers(backend, dir)
+    return Object.entries(corpus()).map(([name, tracker], i) => {
+      const file = path.join(dir, `c${i}.json`)
+      const text = `${JSON.stringify(tracker, null, 2)}\n`
+      fs.writeFileSync(file, text)
+      const checked = h.validateTrackerFile(file)
+      const repaired = quiet(() => h.repairTracker(file))
+      assert.equal(fs.readFileSync(file, 'utf8'), text, `${name}: repairTracker writes nothing`)
+      const cli = quiet(() => h.repairTrackerFile(file))
+      assert.equal(cli.saved, cli.repaired, `${name}: written when repaired, only then`)
+      let written = fs.readFileSync(file, 'utf8')
+      assert.equal(cli.saved ? written !== text : written === text, true, name)
+      written = written.replace(/\d{4}-\d\d-\d\d(T[\d:.]+Z)?|agenthive-\d+/g, '<time>')
+      const result = JSON.stringify({ name, checked, repaired, cli: { ...cli, backupPath: cli.backupPath !== null }, written })
+      return masked(JSON.parse(result.split(dir).join('<dir>').replace(/corrupt-[\dTZ-]+/g, 'corrupt-<time>')))
+    })
+  })
+  for (let i = 0; i < results.js.length; i++) assert.deepEqual(results.native[i], results.js[i], results.js[i].name)
+})

@@ -122,6 +122,11 @@ function drainProgress() {
   return new Promise((resolve) => setImmediate(resolve))
 }
 
+/** Manifest order: by the bytes of the `/` path, as `backupHashFiles` sorts. */
+function byPathBytes(a, b) {
+  return Buffer.compare(Buffer.from(a.path), Buffer.from(b.path))
+}
+
 function progressLine(ev) {
   return `${ev.phase}: ${ev.files} files, ${(ev.bytes / 1048576).toFixed(1)} MiB`
 }
@@ -299,21 +304,36 @@ class BackupSystem {
     const parts = this.partsOf(id)
     const onProgress = this.progress(options.onProgress)
     this.log(`📦 Creating full backup: ${id}`)
-    const code = await this.backupCode(id)
-    if (code.skipped) this.warn(`⚠️  Code backup skipped: ${code.skipped}`)
-    else this.log('✅ Code backed up (git bundle)')
-    this.backupDatabases(id)
-    this.log('✅ Databases backed up')
-    this.backupConfig(id)
-    this.log('✅ Configuration backed up')
-    this.backupState(id)
-    this.log('✅ System state recorded')
-    await this.binding.backupCreateArchive(this.rootDir, parts.archive, this.excludes, onProgress)
+    // The archive is written on the thread pool (tar, gzip) while the other parts are made
+    // here, mostly by git and sqlite3 in their own processes: both cores work, where legacy
+    // ran one step after the other. The other parts only write under backups/, which the
+    // archive excludes: the archive holds the same files as when it was made last.
+    const archiving = this.binding.backupCreateArchive(this.rootDir, parts.archive, this.excludes, onProgress)
+    archiving.catch(() => {}) // awaited below, on every path: never an unhandled rejection
+    let code
+    try {
+      code = await this.backupCode(id)
+      if (code.skipped) this.warn(`⚠️  Code backup skipped: ${code.skipped}`)
+      else this.log('✅ Code backed up (git bundle)')
+      this.backupDatabases(id)
+      this.log('✅ Databases backed up')
+      this.backupConfig(id)
+      this.log('✅ Configuration backed up')
+      this.backupState(id)
+      this.log('✅ System state recorded')
+    } catch (err) {
+      await archiving.catch(() => {}) // nothing left running behind a failed backup
+      throw err
+    }
+    const archive = await archiving
     await drainProgress()
     this.log('✅ Full archive created')
-    const rels = ['code', 'database', 'config', 'state'].map((k) => `${k}/${id}`).concat(`full/${id}.tar.gz`)
-    const files = await this.binding.backupHashFiles(this.backupsDir, rels, onProgress)
+    // The archive's size and digest were taken while it was written: only the other parts
+    // are read back and hashed.
+    const rels = ['code', 'database', 'config', 'state'].map((k) => `${k}/${id}`)
+    const hashed = await this.binding.backupHashFiles(this.backupsDir, rels, onProgress)
     await drainProgress()
+    const files = [...hashed, { path: `full/${id}.tar.gz`, size: archive.size, sha256: archive.sha256 }].sort(byPathBytes)
     writeJson(this.binding, parts.manifest, { version: 1, id, createdAt: new Date().toISOString(), files })
     const point = {
       id,

@@ -4,15 +4,15 @@
 // at once (two backups, a backup and a session) both keep their change. Legacy wrote it
 // with a plain writeFileSync and no lock, and the later writer erased the other's update.
 //
-// A damaged tracker is read through the validation module's tolerant `repairTracker` when
-// it is available (its bytes kept aside first); without it a damaged tracker is refused
-// (ECORRUPT) rather than overwritten.
+// A damaged tracker is read through the validation module's tolerant `repairTracker` (its
+// bytes kept aside first); one it cannot repair is refused (ECORRUPT) rather than overwritten.
 
 const fs = require('node:fs')
 const path = require('node:path')
 const crypto = require('node:crypto')
 
 const { SafeFileOperations } = require('./safe-file-operations')
+const { repairTracker } = require('./validation-helpers')
 const { codedError } = require('./js/errors')
 
 const LOCK_TIMEOUT_MS = 30000
@@ -28,22 +28,11 @@ function trackerLockId(trackerPath) {
   return `tracker-${crypto.createHash('sha256').update(resolved).digest('hex').slice(0, 12)}`
 }
 
-function keepDamaged(trackerPath, text) {
-  const aside = `${trackerPath}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`
-  fs.writeFileSync(aside, text, { flag: 'wx' })
-  return aside
-}
-
-function repairFunction() {
-  try {
-    const helpers = require('./validation-helpers')
-    return typeof helpers.repairTracker === 'function' ? helpers.repairTracker : null
-  } catch {
-    return null
-  }
-}
-
-/** The tracker's content (null when the file does not exist). */
+/**
+ * The tracker's content (null when the file does not exist). A damaged tracker goes through
+ * the tolerant `repairTracker`, which keeps the damaged bytes aside as `<name>.corrupt-<stamp>`
+ * before anything else; one that cannot be repaired is refused (ECORRUPT), never overwritten.
+ */
 function readTracker(trackerPath) {
   let text
   try {
@@ -55,13 +44,9 @@ function readTracker(trackerPath) {
   try {
     return JSON.parse(text)
   } catch (parseErr) {
-    const repair = repairFunction()
-    const aside = keepDamaged(trackerPath, text)
-    if (repair) {
-      const repaired = repair(trackerPath)
-      if (repaired && repaired.success) return repaired.tracker
-    }
-    throw codedError('ECORRUPT', `Tracker ${trackerPath} does not parse (${parseErr.message}); its bytes are kept in ${aside}`)
+    const repaired = repairTracker(trackerPath)
+    if (repaired && repaired.success) return repaired.tracker
+    throw codedError('ECORRUPT', `Tracker ${trackerPath} does not parse (${parseErr.message}) and could not be repaired; its bytes are kept beside it as .corrupt-<stamp>`)
   }
 }
 

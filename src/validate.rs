@@ -3,8 +3,11 @@
 //! In-memory validation: the properties of the caller's value that the schema names are read
 //! into a small snapshot (`validate_snapshot.rs`), validated and repaired in Rust, and the
 //! list of repairs (path, new value) is then replayed on the caller's very object, which is
-//! returned as `data`, as legacy callers expect. `repairTracker` works on the file in Rust end to end and only builds
-//! the JS result at the end (`JSON.parse` of the repaired tracker).
+//! returned as `data`, as legacy callers expect. `repairTracker` works on the file in Rust: a
+//! strict-JSON tracker is only scanned for what validation reads (`core::validate::scan`),
+//! then the engine's `JSON.parse` builds the JS object from the file's text and the repairs
+//! are replayed on it; any other file goes the full way (tolerant parse, backups) and its
+//! repaired tracker is handed to `JSON.parse` as one string.
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -177,26 +180,46 @@ pub fn repair_tracker<'env>(
     options: Option<BackupDirOptions>,
 ) -> Result<Object<'env>> {
     let path = args::path(env, "trackerPath", tracker_path)?;
+    if let Some(scanned) = guarded(|| validate::scan_tracker(&path)).map_err(|e| to_js(env, e))? {
+        // The file's own text, parsed by the engine, with the repairs found on its snapshot
+        // replayed on it: no `Value` of the whole tracker is built in Rust.
+        let parsed = json_parse(env, &scanned.text)?;
+        let tracker = apply(env, parsed, &scanned.report.repairs)?;
+        return repair_result(env, true, None, tracker, Some(scanned.report));
+    }
     let dir = crate::safe_file_ops::backup_dir(options);
     let outcome = guarded(|| validate::repair_tracker(&path, &dir)).map_err(|e| to_js(env, e))?;
-    // One string across the boundary, parsed by the engine: far cheaper than a napi call
-    // per property of a large tracker.
     let text =
         serde_json::to_string(&outcome.tracker).map_err(|e| Error::from_reason(e.to_string()))?;
-    let tracker = global_fn(env, "JSON", "parse")?.call(env.create_string(&text)?.to_unknown())?;
+    let tracker = json_parse(env, &text)?;
+    let report = outcome.error.is_none().then_some(outcome.report);
+    repair_result(env, outcome.success, outcome.error, tracker, report)
+}
+
+/// `JSON.parse(text)`: one string across the boundary, parsed by the engine, far cheaper
+/// than a napi call per property of a large tracker.
+fn json_parse<'env>(env: &'env Env, text: &str) -> Result<Unknown<'env>> {
+    global_fn(env, "JSON", "parse")?.call(env.create_string(text)?.to_unknown())
+}
+
+/// `{ success: true, tracker, repaired, errors, warnings }` or `{ success: false, error, tracker }`.
+fn repair_result<'env>(
+    env: &'env Env,
+    success: bool,
+    error: Option<String>,
+    tracker: Unknown<'env>,
+    report: Option<Report>,
+) -> Result<Object<'env>> {
     let mut out = Object::new(env)?;
-    out.set_named_property("success", outcome.success)?;
-    match outcome.error {
-        Some(error) => {
-            out.set_named_property("error", error)?;
-            out.set_named_property("tracker", tracker)?;
-        }
-        None => {
-            out.set_named_property("tracker", tracker)?;
-            out.set_named_property("repaired", outcome.report.repaired)?;
-            out.set_named_property("errors", outcome.report.errors)?;
-            out.set_named_property("warnings", outcome.report.warnings)?;
-        }
+    out.set_named_property("success", success)?;
+    if let Some(error) = error {
+        out.set_named_property("error", error)?;
+    }
+    out.set_named_property("tracker", tracker)?;
+    if let Some(report) = report {
+        out.set_named_property("repaired", report.repaired)?;
+        out.set_named_property("errors", report.errors)?;
+        out.set_named_property("warnings", report.warnings)?;
     }
     Ok(out)
 }
@@ -217,14 +240,14 @@ pub fn repair_tracker_file<'env>(
     let dir = crate::safe_file_ops::backup_dir(options);
     let done = run(env, || validate::repair_tracker_file(&path, &dir))?;
     let mut out = Object::new(env)?;
-    out.set_named_property("success", done.outcome.success)?;
-    if let Some(error) = done.outcome.error {
+    out.set_named_property("success", done.success)?;
+    if let Some(error) = done.error {
         out.set_named_property("error", error)?;
     }
-    out.set_named_property("repaired", done.outcome.report.repaired)?;
+    out.set_named_property("repaired", done.report.repaired)?;
     out.set_named_property("saved", done.saved)?;
-    out.set_named_property("errors", done.outcome.report.errors)?;
-    out.set_named_property("warnings", done.outcome.report.warnings)?;
+    out.set_named_property("errors", done.report.errors)?;
+    out.set_named_property("warnings", done.report.warnings)?;
     out.set_named_property("remainingErrors", done.remaining)?;
     let backup = done.backup.map(|p| p.to_string_lossy().into_owned());
     out.set_named_property("backupPath", backup)?;

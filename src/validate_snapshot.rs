@@ -26,60 +26,6 @@ pub struct Snapshot<'env> {
     keys: std::cell::RefCell<Vec<(&'static str, sys::napi_value)>>,
 }
 
-/// The property names each kind of object is read for, from the table, computed once.
-struct Names {
-    tracker: Vec<&'static str>,
-    section_fields: Vec<(&'static str, Vec<&'static str>)>,
-    phase: Vec<&'static str>,
-    week: Vec<&'static str>,
-    component: Vec<&'static str>,
-    backup: Vec<&'static str>,
-}
-
-fn fields(path: &[&str]) -> Vec<&'static str> {
-    let mut names = schema::names(&[path, &["required"]].concat());
-    if let Some(types) = schema::at(&[path, &["types"]].concat()).as_object() {
-        names.extend(types.keys().map(String::as_str));
-    }
-    let mut seen = Vec::new();
-    names.retain(|n| {
-        if seen.contains(n) {
-            false
-        } else {
-            seen.push(*n);
-            true
-        }
-    });
-    names
-}
-
-static NAMES: std::sync::LazyLock<Names> = std::sync::LazyLock::new(|| {
-    let sections = schema::names(&["tracker", "sections"]);
-    let mut tracker = schema::names(&["tracker", "required"]);
-    tracker.extend(
-        sections
-            .iter()
-            .copied()
-            .filter(|s| !tracker.contains(s))
-            .collect::<Vec<_>>(),
-    );
-    let mut phase = schema::names(&["phase", "required"]);
-    phase.push("weeks");
-    let mut week = schema::names(&["week", "required"]);
-    week.push("components");
-    Names {
-        section_fields: sections
-            .iter()
-            .map(|s| (*s, fields(&["tracker", s])))
-            .collect(),
-        tracker,
-        phase,
-        week,
-        component: fields(&["component"]),
-        backup: fields(&["backup"]),
-    }
-});
-
 fn is_plain_object(v: &Unknown) -> Result<bool> {
     Ok(v.get_type()? == ValueType::Object && !v.is_array()?)
 }
@@ -202,11 +148,11 @@ impl<'env> Snapshot<'env> {
     }
 
     pub fn component(&self, v: Unknown<'env>) -> Result<Option<Value>> {
-        self.flat(v, &NAMES.component)
+        self.flat(v, &schema::fields().component)
     }
 
     pub fn backup(&self, v: Unknown<'env>) -> Result<Option<Value>> {
-        self.flat(v, &NAMES.backup)
+        self.flat(v, &schema::fields().backup)
     }
 
     fn components(&self, v: Unknown<'env>) -> Result<Option<Value>> {
@@ -229,7 +175,7 @@ impl<'env> Snapshot<'env> {
             return self.leaf(v);
         }
         let obj: Object = unsafe { v.cast()? };
-        self.props(&obj, &NAMES.week, |s, name, item| match name {
+        self.props(&obj, &schema::fields().week, |s, name, item| match name {
             "components" => s.components(item),
             _ => s.leaf(item),
         })
@@ -241,7 +187,7 @@ impl<'env> Snapshot<'env> {
             return self.leaf(v);
         }
         let obj: Object = unsafe { v.cast()? };
-        self.props(&obj, &NAMES.phase, |s, name, item| match name {
+        self.props(&obj, &schema::fields().phase, |s, name, item| match name {
             "weeks" => s.entries(item, |s, week| s.week(week)),
             _ => s.leaf(item),
         })
@@ -253,12 +199,12 @@ impl<'env> Snapshot<'env> {
             return self.leaf(v);
         }
         let obj: Object = unsafe { v.cast()? };
-        self.props(&obj, &NAMES.tracker, |s, name, item| {
+        self.props(&obj, &schema::fields().tracker, |s, name, item| {
             if name == "phases" {
                 return s.entries(item, |s, phase| s.phase(phase));
             }
-            match NAMES
-                .section_fields
+            match schema::fields()
+                .sections
                 .iter()
                 .find(|(section, _)| *section == name)
             {

@@ -332,9 +332,13 @@ async function backupCreateArchive(root, dest, excludes, onProgress) {
     throw osError(context, err)
   }
   const temp = plainTempName(path.dirname(dest), '.archive-')
+  let archive
   try {
     const args = ['-czf', temp, ...patterns.map((p) => `--exclude=${p}`), '-C', root, '.']
     await runCommandAsync('tar', args, root, onlyChangedWhileRead)
+    // tar wrote the file: its size and digest (the manifest entry) are read back here,
+    // where the native backend hashes while writing
+    archive = { size: fs.statSync(temp).size, sha256: await sha256File(temp) }
     const fd = fs.openSync(temp, 'r+')
     fs.fsyncSync(fd)
     fs.closeSync(fd)
@@ -344,7 +348,7 @@ async function backupCreateArchive(root, dest, excludes, onProgress) {
     if (err.code === 'ENOCOMMAND' || err.code === 'ECOMMAND') throw codedError(err.code, `${context}: ${err.message}`)
     throw osError(context, err)
   }
-  return m.finish()
+  return { ...m.finish(), ...archive }
 }
 
 // ---- manifest ----------------------------------------------------------------------------

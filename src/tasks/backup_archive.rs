@@ -1,5 +1,6 @@
 //! `backupCreateArchive(root, dest, excludes, onProgress)`: the streaming tar.gz on the
-//! thread pool, progress to the optional JS callback.
+//! thread pool (plus its compressor thread), progress to the optional JS callback; the
+//! result carries the archive's size and SHA-256 for the manifest.
 
 use std::path::PathBuf;
 
@@ -15,6 +16,10 @@ use crate::error::{guarded, to_js};
 pub struct ArchiveResult {
     pub files: f64,
     pub bytes: f64,
+    /// Size of the `.tar.gz` written.
+    pub size: f64,
+    /// SHA-256 (hex) of the `.tar.gz`, taken while writing it: the manifest entry.
+    pub sha256: String,
 }
 
 pub struct CreateArchiveTask {
@@ -40,6 +45,8 @@ impl Task for CreateArchiveTask {
             .map(|s| ArchiveResult {
                 files: s.files as f64,
                 bytes: s.bytes as f64,
+                size: s.size as f64,
+                sha256: s.sha256,
             })
             .map_err(|e| to_js(&env, e))
     }

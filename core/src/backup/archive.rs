@@ -1,7 +1,12 @@
 //! The `full/<id>.tar.gz` archive of a project, written in Rust: files are streamed one at
 //! a time through the tar writer and the gzip encoder into a temp file beside the target,
-//! so memory stays bounded whatever the project size; the finished archive is fsynced and
-//! renamed into place (a crash never leaves a truncated archive under the final name).
+//! so memory stays bounded whatever the project size; the finished archive is fsynced once
+//! and renamed into place (a crash never leaves a truncated archive under the final name).
+//!
+//! Two threads, as legacy `tar -czf` ran two processes (tar, gzip): this one walks the tree
+//! and writes the tar stream into a bounded channel of buffers; a compressor thread gzips
+//! them (zlib-rs, level 6 as gzip's default) and hashes the compressed bytes as they are
+//! written, so the manifest gets the archive's SHA-256 without reading it back.
 //!
 //! Exclusions follow legacy `tar --exclude=<pattern>`: a pattern matches any path component
 //! by name (`node_modules`, `.git`, `backups`), or by suffix when it starts with `*` (`*.log`).
@@ -9,12 +14,14 @@
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
 use super::{Meter, Progress};
 use crate::error::{Error, Result};
+use crate::fsx::checksum::Sha256Writer;
 
 /// The legacy exclusions.
 pub const DEFAULT_EXCLUDES: &[&str] = &[
@@ -27,11 +34,22 @@ pub const DEFAULT_EXCLUDES: &[&str] = &[
     ".git",
 ];
 
-/// What went into an archive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The tar stream goes to the compressor in buffers of this size...
+const CHUNK: usize = 256 * 1024;
+/// ...at most this many queued: the pipeline holds about 1 MiB whatever the project size.
+const QUEUED: usize = 4;
+
+/// What went into an archive, and the archive written.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArchiveStats {
+    /// Files (and symlinks) archived.
     pub files: u64,
+    /// Their bytes before compression.
     pub bytes: u64,
+    /// Size of the `.tar.gz`.
+    pub size: u64,
+    /// SHA-256 (hex) of the `.tar.gz`, computed while it was written.
+    pub sha256: String,
 }
 
 /// True when a path component `name` is excluded by one of `patterns`.
@@ -56,21 +74,61 @@ pub fn create_archive(
         .suffix(".partial")
         .tempfile_in(dir)
         .map_err(|e| Error::io(context(), e))?;
-    let mut meter = Meter::new("archive", report);
     let file = temp
         .as_file()
         .try_clone()
         .map_err(|e| Error::io(context(), e))?;
-    let encoder = GzEncoder::new(
-        BufWriter::with_capacity(1 << 20, file),
-        Compression::default(),
-    );
-    let mut builder = tar::Builder::new(encoder);
+    let (walked, compressed) = std::thread::scope(|scope| {
+        let (chunks, queue) = mpsc::sync_channel(QUEUED);
+        let (recycle, recycled) = mpsc::channel();
+        let compressor = scope.spawn(move || compress(queue, recycle, file));
+        let mut sink = ChunkSender {
+            buf: Vec::with_capacity(CHUNK),
+            chunks,
+            recycled,
+        };
+        let walked = write_tar(root, excludes, &mut sink, report);
+        // the end of the stream, or of a failed walk: the compressor's loop ends either way
+        drop(sink);
+        let compressed = compressor
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (walked, compressed)
+    });
+    let (done, (size, sha256)) = match (walked, compressed) {
+        // a compressor failure (ENOSPC...) is the cause of the walk's broken channel
+        (_, Err(e)) => return Err(Error::io(context(), e)),
+        (Err(e), Ok(_)) => return Err(e),
+        (Ok(done), Ok(archive)) => (done, archive),
+    };
+    // The one fsync: a backup must survive a crash right after it is reported done.
+    temp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io(context(), e))?;
+    temp.persist(dest)
+        .map_err(|e| Error::io(context(), e.error))?;
+    Ok(ArchiveStats {
+        files: done.files,
+        bytes: done.bytes,
+        size,
+        sha256,
+    })
+}
+
+/// The tar stream of `root` into `sink`, depth-first over directories, each listed in name
+/// order, so that two archives of the same tree list their entries alike.
+fn write_tar(
+    root: &Path,
+    excludes: &[String],
+    sink: &mut ChunkSender,
+    report: &mut dyn FnMut(Progress),
+) -> Result<Progress> {
+    let context = || format!("Archive of {} failed", root.display());
+    let mut meter = Meter::new("archive", report);
+    let mut builder = tar::Builder::new(sink);
     builder.follow_symlinks(false);
     builder.mode(tar::HeaderMode::Complete);
     let mut pending = vec![PathBuf::new()];
-    // Depth-first over directories, each listed in name order, so that two archives of the
-    // same tree list their entries alike.
     while let Some(rel) = pending.pop() {
         let full = root.join(&rel);
         let mut names: Vec<_> = fs::read_dir(&full)
@@ -109,22 +167,69 @@ pub fn create_archive(
             // sockets, fifos and devices are not project content: skipped, as GNU tar warns
         }
     }
-    let encoder = builder.into_inner().map_err(|e| Error::io(context(), e))?;
-    let mut buffered = encoder.finish().map_err(|e| Error::io(context(), e))?;
-    buffered.flush().map_err(|e| Error::io(context(), e))?;
-    drop(buffered);
-    temp.as_file()
-        .sync_all()
-        .map_err(|e| Error::io(context(), e))?;
-    temp.persist(dest)
-        .map_err(|e| Error::io(context(), e.error))?;
-    let done = meter.finish();
-    Ok(ArchiveStats {
-        files: done.files,
-        bytes: done.bytes,
-    })
+    let sink = builder.into_inner().map_err(|e| Error::io(context(), e))?;
+    sink.flush().map_err(|e| Error::io(context(), e))?;
+    Ok(meter.finish())
 }
 
+/// The writing end of the pipeline: fills a buffer and queues it when full (blocking while
+/// the compressor is `QUEUED` buffers behind), reusing the buffers the compressor hands back.
+struct ChunkSender {
+    buf: Vec<u8>,
+    chunks: SyncSender<Vec<u8>>,
+    recycled: Receiver<Vec<u8>>,
+}
+
+impl ChunkSender {
+    fn send(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let next = self
+            .recycled
+            .try_recv()
+            .unwrap_or_else(|_| Vec::with_capacity(CHUNK));
+        let full = std::mem::replace(&mut self.buf, next);
+        self.chunks
+            .send(full)
+            .map_err(|_| io::Error::new(io::ErrorKind::BrokenPipe, "the compressor stopped"))
+    }
+}
+
+impl Write for ChunkSender {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let n = (CHUNK - self.buf.len()).min(data.len());
+        self.buf.extend_from_slice(&data[..n]);
+        if self.buf.len() == CHUNK {
+            self.send()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.send()
+    }
+}
+
+/// The compressor thread: gzip every queued buffer into `file`, hashing the compressed bytes;
+/// the archive's size and SHA-256 once the queue is closed.
+fn compress(
+    queue: Receiver<Vec<u8>>,
+    recycle: Sender<Vec<u8>>,
+    file: File,
+) -> io::Result<(u64, String)> {
+    let hashed = Sha256Writer::new(BufWriter::with_capacity(1 << 20, file));
+    // level 6, gzip's default (what legacy `tar -z` used)
+    let mut gzip = GzEncoder::new(hashed, Compression::default());
+    for mut chunk in queue {
+        gzip.write_all(&chunk)?;
+        chunk.clear();
+        let _ = recycle.send(chunk); // the walk may be over: the buffer is then just freed
+    }
+    let (mut buffered, size, sha256) = gzip.finish()?.finish();
+    buffered.flush()?;
+    Ok((size, sha256))
+}
 /// Open an archive for reading (tests, and a future restore from the archive).
 pub fn open_archive(path: &Path) -> io::Result<tar::Archive<flate2::read::GzDecoder<File>>> {
     Ok(tar::Archive::new(flate2::read::GzDecoder::new(File::open(
@@ -161,13 +266,10 @@ mod tests {
         let dest = tmp.path().join("out.tar.gz");
         let mut events = Vec::new();
         let stats = create_archive(&root, &dest, &excludes(), &mut |p| events.push(p)).unwrap();
-        assert_eq!(
-            stats,
-            ArchiveStats {
-                files: 2,
-                bytes: 300_002
-            }
-        );
+        assert_eq!((stats.files, stats.bytes), (2, 300_002));
+        // size and digest were taken while writing: they are those of the file on disk
+        assert_eq!(stats.size, fs::metadata(&dest).unwrap().len());
+        assert_eq!(stats.sha256, crate::fsx::sha256_file(&dest).unwrap());
         assert_eq!(events.last().unwrap().files, 2);
         let mut names: Vec<String> = open_archive(&dest)
             .unwrap()
@@ -189,6 +291,33 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(leftovers.len(), 2, "no temp file left: {leftovers:?}");
+    }
+
+    #[test]
+    fn contents_spanning_many_pipeline_buffers_come_back_byte_for_byte() {
+        use std::io::Read;
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("proj");
+        fs::create_dir_all(&root).unwrap();
+        // not compressible, several CHUNKs long, with an odd size
+        let mut state = 0x2545_f491_u32;
+        let data: Vec<u8> = (0..CHUNK * 5 + 123)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                state as u8
+            })
+            .collect();
+        fs::write(root.join("big.bin"), &data).unwrap();
+        let dest = tmp.path().join("out.tar.gz");
+        create_archive(&root, &dest, &excludes(), &mut |_| {}).unwrap();
+        let mut archive = open_archive(&dest).unwrap();
+        let mut entry = archive.entries().unwrap().next().unwrap().unwrap();
+        assert_eq!(entry.path().unwrap().to_str(), Some("big.bin"));
+        let mut back = Vec::new();
+        entry.read_to_end(&mut back).unwrap();
+        assert!(back == data, "content differs");
     }
 
     #[test]

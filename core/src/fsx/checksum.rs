@@ -3,7 +3,7 @@
 
 use sha2::{Digest, Sha256};
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::path::Path;
 
 /// Big enough that syscalls cost nothing next to hashing, small enough to stay in cache.
@@ -33,6 +33,42 @@ pub fn sha256_bytes(data: &[u8]) -> String {
     hex(&Sha256::digest(data))
 }
 
+/// A writer that hashes and counts what its inner writer accepted, so a file's digest is
+/// known when it is written, without reading it back.
+pub struct Sha256Writer<W: Write> {
+    inner: W,
+    hasher: Sha256,
+    len: u64,
+}
+
+impl<W: Write> Sha256Writer<W> {
+    pub fn new(inner: W) -> Self {
+        Sha256Writer {
+            inner,
+            hasher: Sha256::new(),
+            len: 0,
+        }
+    }
+
+    /// The inner writer, the byte count and the lower-case hex SHA-256 of what was written.
+    pub fn finish(self) -> (W, u64, String) {
+        (self.inner, self.len, hex(&self.hasher.finalize()))
+    }
+}
+
+impl<W: Write> Write for Sha256Writer<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.len += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     bytes.iter().fold(String::with_capacity(64), |mut s, b| {
@@ -58,6 +94,19 @@ mod tests {
             sha256_file(&file).unwrap(),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    #[test]
+    fn the_writer_hashes_what_it_wrote() {
+        let data: Vec<u8> = (0..(CHUNK + 5)).map(|i| (i % 7) as u8).collect();
+        let mut w = Sha256Writer::new(Vec::new());
+        for part in data.chunks(1000) {
+            w.write_all(part).unwrap();
+        }
+        let (written, len, digest) = w.finish();
+        assert_eq!(written, data);
+        assert_eq!(len, data.len() as u64);
+        assert_eq!(digest, sha256_bytes(&data));
     }
 
     #[test]

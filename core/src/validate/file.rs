@@ -15,9 +15,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use super::check::{validate_tracker, Report};
+use super::check::{apply_repairs, validate_tracker, Report};
 use super::parse::parse_tracker;
 use super::print::to_js_pretty;
+use super::scan::snapshot;
 use super::schema::{default_tracker, message};
 use crate::error::{check_path, Code, Error, Result};
 use crate::fsx::backup::{backup_file, backups_of};
@@ -119,6 +120,13 @@ pub fn validate_tracker_file(path: &Path) -> Result<Report> {
     check_path("trackerPath", path)?;
     let shown = path.display().to_string();
     let bytes = fs::read(path).map_err(|e| Error::io(&shown, e))?;
+    if let Some(mut snap) = std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(|t| snapshot(t).ok())
+    {
+        return Ok(validate_tracker(&mut snap, false));
+    }
+    // Not strict JSON (or not UTF-8): the full parsers say what it is.
     let text = String::from_utf8_lossy(&bytes);
     let mut value = match parse_tracker(&text) {
         Ok(parsed) if !parsed.tolerant => parsed.value,
@@ -138,10 +146,47 @@ pub fn validate_tracker_file(path: &Path) -> Result<Report> {
     Ok(validate_tracker(&mut value, false))
 }
 
+/// A strict-JSON tracker file holding an object, read for validation only (see
+/// [`super::scan`]): `repairTracker`'s answer without the tracker's full value.
+#[derive(Debug)]
+pub struct Scanned {
+    /// The file's text, as read.
+    pub text: String,
+    /// The validation snapshot, repaired.
+    pub snapshot: Value,
+    /// The report of validating (and repairing) the snapshot; its repairs, replayed on the
+    /// parsed text, give the tracker [`repair_tracker`] returns.
+    pub report: Report,
+}
+
+/// [`repair_tracker`]'s fast path: `None` when the file is missing, unreadable, not UTF-8,
+/// not strict JSON or not an object, all cases [`repair_tracker`] itself handles.
+pub fn scan_tracker(path: &Path) -> Result<Option<Scanned>> {
+    check_path("trackerPath", path)?;
+    let Ok(bytes) = fs::read(path) else {
+        return Ok(None);
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        return Ok(None);
+    };
+    let Some(mut snapshot) = snapshot(&text).ok().filter(Value::is_object) else {
+        return Ok(None);
+    };
+    let report = validate_tracker(&mut snapshot, true);
+    Ok(Some(Scanned {
+        text,
+        snapshot,
+        report,
+    }))
+}
+
 /// What the CLI's `repair` did to the file.
 #[derive(Debug)]
 pub struct FileRepair {
-    pub outcome: RepairOutcome,
+    pub success: bool,
+    /// The failure message when `success` is false.
+    pub error: Option<String>,
+    pub report: Report,
     /// The repaired tracker was written back.
     pub saved: bool,
     /// The backup of the previous file made before writing.
@@ -152,26 +197,67 @@ pub struct FileRepair {
 
 /// `repairTracker`, then, when it repaired something, a `backupFile` copy (label
 /// `pre-repair`) of the previous file and an atomic write of the repaired tracker, printed
-/// as `JSON.stringify(tracker, null, 2)` does. No JS value is involved at any step.
+/// as `JSON.stringify(tracker, null, 2)` does. No JS value is involved at any step, and a
+/// strict-JSON file that needs no repair is only scanned, never built as a `Value`.
 pub fn repair_tracker_file(path: &Path, backup_dir: &Path) -> Result<FileRepair> {
+    if let Some(scanned) = scan_tracker(path)? {
+        let Scanned {
+            text,
+            mut snapshot,
+            report,
+        } = scanned;
+        // The snapshot, repaired, is a snapshot of the repaired tracker.
+        let remaining = validate_tracker(&mut snapshot, false).errors;
+        let tracker = match report.repaired {
+            true => {
+                let mut tracker: Value = serde_json::from_str(&text)
+                    .map_err(|e| Error::new(Code::Internal, e.to_string()))?;
+                apply_repairs(&mut tracker, &report.repairs);
+                Some(tracker)
+            }
+            false => None,
+        };
+        return save(path, backup_dir, report, remaining, tracker.as_ref());
+    }
     let mut outcome = repair_tracker(path, backup_dir)?;
+    if !outcome.success {
+        return Ok(FileRepair {
+            success: false,
+            error: outcome.error,
+            report: outcome.report,
+            saved: false,
+            backup: None,
+            remaining: Vec::new(),
+        });
+    }
+    // Without repair, validation only reads: no copy of the tracker is needed.
+    let remaining = validate_tracker(&mut outcome.tracker, false).errors;
+    let repaired = outcome.report.repaired.then_some(&outcome.tracker);
+    save(path, backup_dir, outcome.report, remaining, repaired)
+}
+
+/// Back up then write `repaired` when there is one.
+fn save(
+    path: &Path,
+    backup_dir: &Path,
+    report: Report,
+    remaining: Vec<String>,
+    repaired: Option<&Value>,
+) -> Result<FileRepair> {
     let mut done = FileRepair {
+        success: true,
+        error: None,
+        report,
         saved: false,
         backup: None,
-        remaining: Vec::new(),
-        outcome: RepairOutcome::failed(String::new(), None),
+        remaining,
     };
-    if outcome.success {
-        // Without repair, validation only reads: no copy of the tracker is needed.
-        done.remaining = validate_tracker(&mut outcome.tracker, false).errors;
-        if outcome.report.repaired {
-            done.backup = backup_file(path, "pre-repair", backup_dir)?;
-            let text = to_js_pretty(&outcome.tracker) + "\n";
-            atomic_write(path, text.as_bytes(), WriteOptions::default())?;
-            done.saved = true;
-        }
+    if let Some(tracker) = repaired {
+        done.backup = backup_file(path, "pre-repair", backup_dir)?;
+        let text = to_js_pretty(tracker) + "\n";
+        atomic_write(path, text.as_bytes(), WriteOptions::default())?;
+        done.saved = true;
     }
-    done.outcome = outcome;
     Ok(done)
 }
 

@@ -41,6 +41,70 @@ pub fn message(key: &str, values: &[(&str, &str)]) -> String {
     text
 }
 
+/// The property names validation reads in each kind of object, from the table: what a
+/// snapshot of a tracker must keep (the napi binding's `validate_snapshot.rs` and the file
+/// scan of [`super::scan`] both use this list, so neither can miss a property the validator
+/// checks).
+pub struct Fields {
+    /// The tracker's required properties and sections.
+    pub tracker: Vec<&'static str>,
+    /// Each section with the properties checked in it.
+    pub sections: Vec<(&'static str, Vec<&'static str>)>,
+    /// A phase's required properties, and `weeks`.
+    pub phase: Vec<&'static str>,
+    /// A week's required properties, and `components`.
+    pub week: Vec<&'static str>,
+    pub component: Vec<&'static str>,
+    pub backup: Vec<&'static str>,
+}
+
+/// The required and typed properties of a table entry, each once.
+fn checked(path: &[&str]) -> Vec<&'static str> {
+    let mut all = names(&[path, &["required"]].concat());
+    if let Some(types) = at(&[path, &["types"]].concat()).as_object() {
+        all.extend(types.keys().map(String::as_str));
+    }
+    let mut seen = Vec::new();
+    all.retain(|n| {
+        let fresh = !seen.contains(n);
+        seen.push(*n);
+        fresh
+    });
+    all
+}
+
+static FIELDS: LazyLock<Fields> = LazyLock::new(|| {
+    let sections = names(&["tracker", "sections"]);
+    let mut tracker = names(&["tracker", "required"]);
+    tracker.extend(
+        sections
+            .iter()
+            .copied()
+            .filter(|s| !tracker.contains(s))
+            .collect::<Vec<_>>(),
+    );
+    let mut phase = names(&["phase", "required"]);
+    phase.push("weeks");
+    let mut week = names(&["week", "required"]);
+    week.push("components");
+    Fields {
+        sections: sections
+            .iter()
+            .map(|s| (*s, checked(&["tracker", s])))
+            .collect(),
+        tracker,
+        phase,
+        week,
+        component: checked(&["component"]),
+        backup: checked(&["backup"]),
+    }
+});
+
+/// The property names validation reads (see [`Fields`]).
+pub fn fields() -> &'static Fields {
+    &FIELDS
+}
+
 /// The time every default made during one validation shares.
 #[derive(Debug, Clone)]
 pub struct Clock {

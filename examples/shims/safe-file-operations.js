@@ -1,0 +1,2 @@
+module.exports = require('session-resilience/safe-file-operations')
+if (require.main === module) module.exports.main()

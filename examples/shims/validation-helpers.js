@@ -1,0 +1,2 @@
+module.exports = require('session-resilience/validation-helpers')
+if (require.main === module) module.exports.main()
