@@ -41,6 +41,10 @@ function identifierProblem(id) {
   if (id.startsWith('.')) return "it must not start with '.' (hidden names are reserved for lock internals)"
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f-\u009f<>:"|?*]/.test(id)) return 'it must not contain control characters or any of <>:"|?*'
+  // core/src/lock/id.rs: the native binding sees an unpaired surrogate as U+FFFD
+  if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]|\ufffd/.test(id)) {
+    return 'it must be well-formed Unicode (no unpaired surrogate or U+FFFD)'
+  }
   return null
 }
 
@@ -205,8 +209,14 @@ function takeMarker(dir, id, staleMs) {
     }
     try {
       fs.writeSync(fd, recordText(ourRecord(id, newToken(), null)))
-    } finally {
+    } catch (err) {
+      // an empty marker would stall other breakers for the grace period: leave nothing
       fs.closeSync(fd)
+      fd = null
+      removeQuietly(file)
+      throw err
+    } finally {
+      if (fd !== null) fs.closeSync(fd)
     }
     return file
   }
@@ -304,23 +314,43 @@ function ensureDirOnce(dir) {
   }
 }
 
+function removeQuietly(file) {
+  try {
+    fs.unlinkSync(file)
+  } catch {}
+}
+
+/** Exclusive create of `file` holding `text`: false when it exists. A failed write removes it. */
+function createWith(file, text) {
+  let fd
+  try {
+    fd = fs.openSync(file, 'wx')
+  } catch (err) {
+    if (err.code === 'EEXIST') return false
+    throw err
+  }
+  try {
+    fs.writeSync(fd, text)
+  } catch (err) {
+    // an empty lock file would pass for a legacy writer mid-write: leave nothing behind
+    fs.closeSync(fd)
+    removeQuietly(file)
+    throw err
+  }
+  fs.closeSync(fd)
+  return true
+}
+
 /** Exclusive create of the lock file with our record: true when we hold the lock now. */
 function publish(dir, lockPath, identifier, token) {
   const text = recordText(ourRecord(identifier, token))
   try {
-    fs.writeFileSync(lockPath, text, { flag: 'wx' })
+    return createWith(lockPath, text)
   } catch (err) {
-    if (err.code === 'EEXIST') return false
     if (err.code !== 'ENOENT') throw err
     ensurePrivateDir(dir) // the directory was removed since we checked it
-    try {
-      fs.writeFileSync(lockPath, text, { flag: 'wx' })
-    } catch (e) {
-      if (e.code === 'EEXIST') return false
-      throw e
-    }
+    return createWith(lockPath, text)
   }
-  return true
 }
 
 /** Generator: yields ms to sleep; returns true to try again, false at the deadline. */

@@ -11,11 +11,12 @@
 // and the next call, without faults, must succeed.
 const fs = require('node:fs')
 const path = require('node:path')
-const { spawn } = require('node:child_process')
+const { spawn, spawnSync } = require('node:child_process')
 const { BACKENDS, tempDir, table, listing, ROOT } = require('../lib')
 
 const SYSCALLS = ['openat', 'write', 'fsync', 'rename', 'renameat', 'renameat2', 'link', 'linkat', 'unlink', 'unlinkat']
 const ERRNOS = ['ENOSPC', 'EIO', 'EACCES', 'EROFS']
+const HANG_MS = 60000
 const lib = (name) => JSON.stringify(path.join(ROOT, 'lib', name))
 
 /** The operations under test. `code` runs between the markers, in a child under strace. */
@@ -69,7 +70,118 @@ const OPERATIONS = [
     failedValue: (value) => value === null,
     again: (ops, c) => typeof ops.backupFile(c.source, 'again') === 'string',
   },
+  ...['free', 'dead holder'].map((variant) => ({
+    name: `acquireLock (${variant})`,
+    prepare(dir) {
+      const lockDir = path.join(dir, 'locks')
+      fs.mkdirSync(lockDir, { mode: 0o700 })
+      let dead = null
+      if (variant === 'dead holder') {
+        // a legacy-format record of a process that has exited: taken over at once
+        dead = JSON.stringify({ pid: spawnSync('true').pid, timestamp: new Date().toISOString(), identifier: 'job' }, null, 2)
+        fs.writeFileSync(path.join(lockDir, 'job.lock'), dead)
+      }
+      return { lockDir, dead, watch: lockDir }
+    },
+    options: (c) => ({ lockDir: c.lockDir }),
+    // the child releases every lock at exit: the value is the record it held
+    code: () => `fs.readFileSync(ops.acquireLock('job', 2000), 'utf8')`,
+    state: (c) => ({
+      files: listing(c.lockDir),
+      lock: fs.existsSync(path.join(c.lockDir, 'job.lock')) ? fs.readFileSync(path.join(c.lockDir, 'job.lock'), 'utf8') : null,
+    }),
+    // unchanged, or (a failure after the takeover) the dead holder's lock gone and no other file
+    isOld: (s, c) => s.files.length === 0 || (s.files.join() === 'job.lock' && s.lock === c.dead),
+    isNew: (s) => s.files.length === 0,
+    heldValue: (value) => typeof value === 'string' && JSON.parse(value).identifier === 'job',
+    // the removal of the takeover marker is best-effort once the lock is ours: a failed unlink
+    // leaves it, and later takeovers skip a dead marker (the next generation)
+    markerLeft: (f) => f.startsWith('.job.lock.takeover.'),
+    again: (ops) => typeof ops.acquireLock('job', 2000) === 'string' && ops.releaseLock('job') === true,
+  })),
+  {
+    // restoreFromBackup of a small set (database and config; the code part runs git, whose
+    // syscalls are not ours), without the pre-restore backup, after the files changed
+    name: 'restoreFromBackup',
+    errnos: (process.env.TORTURE_RESTORE_ERRNOS || 'ENOSPC,EIO').split(','),
+    // a restore makes many calls (hashing the set, the lock, each file): an even sample of them
+    sample: Number(process.env.TORTURE_RESTORE_POSITIONS || 16),
+    prepare(dir) {
+      const { root, id } = restoreTemplate()
+      const copy = path.join(dir, 'project')
+      fs.cpSync(root, copy, { recursive: true, verbatimSymlinks: true })
+      for (const [rel, text] of RESTORE_CHANGES) fs.writeFileSync(path.join(copy, rel), text)
+      return { root: copy, id, lockDir: path.join(dir, 'locks'), watch: copy }
+    },
+    setup: (c, backend) => restoreSetup(c, backend),
+    code: (c) => `await bs.restoreFromBackup(${JSON.stringify(c.id)}, { restoreCode: false, skipCurrentBackup: true })`,
+    state: (c) => ({
+      files: Object.fromEntries(RESTORE_CHANGES.map(([rel]) => [rel, fs.readFileSync(path.join(c.root, rel), 'utf8')])),
+      temps: restoreTemps(c.root),
+      tracker: (() => {
+        try {
+          return JSON.parse(fs.readFileSync(path.join(c.root, RESTORE_TRACKER), 'utf8')).backupStrategy.restorePoints.length
+        } catch {
+          return -1
+        }
+      })(),
+    }),
+    // every file whole (changed = before the restore, else the backed-up content), no temp,
+    // the tracker parses with its restore point
+    isOld: (s) => s.tracker >= 1 && s.temps.length === 0 && RESTORE_CHANGES.every(([rel, text]) => s.files[rel] === text),
+    isNew: (s) => s.tracker >= 1 && s.temps.length === 0 && RESTORE_CHANGES.every(([rel]) => s.files[rel] === restoreTemplate().original[rel]),
+    isPartial: (s) => s.tracker >= 1 && s.temps.length === 0 && RESTORE_CHANGES.every(([rel, text]) => s.files[rel] === text || s.files[rel] === restoreTemplate().original[rel]),
+    again: (ops, c) => {
+      const script = `${restoreSetup(c, ops.backend)}; bs.restoreFromBackup(${JSON.stringify(c.id)}, { restoreCode: false, skipCurrentBackup: true }).catch(() => process.exit(1))`
+      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
+      return r.status === 0 && RESTORE_CHANGES.every(([rel]) => fs.readFileSync(path.join(c.root, rel), 'utf8') === restoreTemplate().original[rel])
+    },
+  },
 ]
+
+// ---- the restore's small set, made once and copied for each injection --------------------
+
+const RESTORE_TRACKER = 'packages/system-api/phase-tracker.json'
+const RESTORE_CHANGES = [
+  ['package.json', '{"name":"changed"}\n'],
+  ['.env', 'TOKEN=changed\n'],
+]
+const restoreSetup = (c, backend) =>
+  `const BackupSystem = require(${lib('backup-system')}); const bs = new BackupSystem({ backend: ${JSON.stringify(backend)}, root: ${JSON.stringify(c.root)}, lockDir: ${JSON.stringify(c.lockDir)}, quiet: true })`
+let template = null
+function restoreTemplate() {
+  if (template) return template
+  const dir = tempDir('restore-template')
+  const root = path.join(dir, 'project')
+  fs.mkdirSync(path.join(root, 'packages/system-api'), { recursive: true })
+  const tracker = { sessionInfo: { sessionId: 's', currentPhase: 2, currentWeek: 1, lastUpdate: '2025-01-01T00:00:00.000Z' }, baselineStatus: { phase1Complete: true, testsPassingBaseline: '9/9', agentsLoaded: 1 }, phases: {}, backupStrategy: { restorePoints: [] } }
+  fs.writeFileSync(path.join(root, RESTORE_TRACKER), JSON.stringify(tracker, null, 2))
+  fs.writeFileSync(path.join(root, 'package.json'), '{"name":"demo"}\n')
+  fs.writeFileSync(path.join(root, '.env'), 'TOKEN=original\n')
+  spawnSync('sqlite3', [path.join(root, 'database.sqlite'), "CREATE TABLE t(v TEXT); INSERT INTO t VALUES ('one');"])
+  const script = `const BackupSystem = require(${lib('backup-system')})
+    new BackupSystem({ root: ${JSON.stringify(root)}, lockDir: ${JSON.stringify(path.join(dir, 'locks'))}, quiet: true })
+      .createFullBackup('set').then((id) => process.stdout.write(id))`
+  const made = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' })
+  if (made.status !== 0) throw new Error(`cannot make the restore set: ${made.stderr}`)
+  const original = Object.fromEntries(RESTORE_CHANGES.map(([rel]) => [rel, fs.readFileSync(path.join(root, rel), 'utf8')]))
+  template = { root, id: made.stdout.trim(), original }
+  return template
+}
+
+/** Temp files of ours anywhere under the project (the `.pre-restore.<ms>` copies are kept on purpose). */
+function restoreTemps(root) {
+  const found = []
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name)
+      if (e.isDirectory()) walk(p)
+      else if (/\.sr-tmp-|\.tmp\.\d/.test(e.name)) found.push(path.relative(root, p))
+    }
+  }
+  walk(root)
+  return found
+}
 
 // The child loads everything, prints "ready", and waits for "go" on stdin: strace attaches
 // in between, so each thread's syscall count starts at the operation, not at Node's start-up.
@@ -80,6 +192,7 @@ function childScript(op, ctx, backend, resultLink) {
 const fs = require('fs')
 const { SafeFileOperations } = require(${lib('safe-file-operations')})
 const ops = new SafeFileOperations({ backend: ${JSON.stringify(backend)}, ...${options} })
+${op.setup ? op.setup(ctx, backend) : ''}
 console.error = () => {}
 process.stdout.write('ready\\n')
 process.stdin.once('data', async () => {
@@ -115,13 +228,20 @@ function underStrace(op, ctx, backend, straceArgs) {
         }
       })
     })
+    // a child that hangs under a fault is killed and counted (a deadlock is a violation)
+    const watchdog = setTimeout(() => {
+      hung = true
+      child.kill('SIGKILL')
+    }, HANG_MS)
+    let hung = false
     child.on('exit', (code, signal) => {
+      clearTimeout(watchdog)
       const finish = () => {
         let out
         try {
           out = JSON.parse(fs.readlinkSync(resultLink))
         } catch {
-          out = { crashed: true, code, signal }
+          out = { crashed: true, hung, code, signal }
         }
         resolve(out)
       }
@@ -168,11 +288,15 @@ async function injectOnce(op, backend, pos, errno) {
   const failedAsExpected = out.ok === false ? out.code === errno : Boolean(op.failedValue && out.ok && op.failedValue(out.value))
   let outcome
   if (out.crashed) outcome = 'VIOLATION'
-  else if (failedAsExpected && op.isOld(state)) outcome = 'failed cleanly'
-  else if (out.ok && !failedAsExpected && op.isNew(state)) outcome = 'unaffected'
-  else if (failedAsExpected && op.isNew(state)) outcome = 'committed'
-  else if (out.ok && !failedAsExpected && op.isNew({ ...state, files: state.files.filter((f) => !f.includes('.sr-tmp-')) })) {
+  else if (out.ok && op.heldValue && !op.heldValue(out.value)) outcome = 'VIOLATION'
+  else if (failedAsExpected && op.isOld(state, ctx)) outcome = 'failed cleanly'
+  else if (out.ok && !failedAsExpected && op.isNew(state, ctx)) outcome = 'unaffected'
+  else if (failedAsExpected && op.isNew(state, ctx)) outcome = 'committed'
+  else if (failedAsExpected && op.isPartial && op.isPartial(state, ctx)) outcome = 'failed, in part done'
+  else if (out.ok && !failedAsExpected && op.isNew({ ...state, files: state.files.filter((f) => !f.includes('.sr-tmp-')) }, ctx)) {
     outcome = 'temp left, swept by the next call'
+  } else if (out.ok && !failedAsExpected && op.markerLeft && op.isNew({ ...state, files: state.files.filter((f) => !op.markerLeft(f)) }, ctx)) {
+    outcome = 'marker left'
   } else outcome = 'VIOLATION'
   const { SafeFileOperations } = require('../../lib/safe-file-operations')
   const opts = op.options ? op.options(ctx) : {}
@@ -193,14 +317,17 @@ module.exports = {
     const rows = []
     const violations = []
     let injections = 0
-    for (const op of OPERATIONS) {
+    const only = process.env.TORTURE_STRACE_OPS // e.g. "acquireLock": a subset while developing
+    for (const op of OPERATIONS.filter((o) => !only || only.split(',').some((n) => o.name.includes(n)))) {
       for (const backend of BACKENDS) {
-        const found = await positions(op, backend)
-        const tally = { 'failed cleanly': 0, unaffected: 0, committed: 0, 'temp left, swept by the next call': 0, VIOLATION: 0 }
+        const all = await positions(op, backend)
+        const found = op.sample && all.length > op.sample ? all.filter((_, i) => i % Math.ceil(all.length / op.sample) === 0) : all
+        const sampled = found.length < all.length ? ` (an even sample of ${found.length} of ${all.length})` : ''
+        const tally = { 'failed cleanly': 0, unaffected: 0, committed: 0, 'temp left, swept by the next call': 0, 'marker left': 0, 'failed, in part done': 0, VIOLATION: 0 }
         let nextFailed = 0
         const committedAt = new Set()
         for (const pos of found) {
-          for (const errno of ERRNOS) {
+          for (const errno of op.errnos || ERRNOS) {
             const r = await injectOnce(op, backend, pos, errno)
             injections++
             tally[r.outcome]++
@@ -212,14 +339,16 @@ module.exports = {
           }
         }
         const sites = [...new Set(found.map((p) => p.syscall))].map((s) => `${s} x${found.filter((p) => p.syscall === s).length}`)
-        rows.push([op.name, backend, sites.join(', '), found.length * ERRNOS.length, tally['failed cleanly'], tally.unaffected + tally['temp left, swept by the next call'], `${tally.committed}${committedAt.size ? ` (${[...committedAt].join(', ')})` : ''}`, tally.VIOLATION, nextFailed])
+        rows.push([op.name, backend, sites.join(', ') + sampled, found.length * (op.errnos || ERRNOS).length, tally['failed cleanly'], tally.unaffected + tally['temp left, swept by the next call'], tally['marker left'], tally['failed, in part done'], `${tally.committed}${committedAt.size ? ` (${[...committedAt].join(', ')})` : ''}`, tally.VIOLATION, nextFailed])
       }
     }
     const text =
       `${injections} injections. Each operation is traced once to find its syscalls; then each of them is failed in turn with ` +
       `${ERRNOS.join(', ')}. "committed" is the directory fsync after the rename failing: the new content is in place and the ` +
-      'error is still reported, so the caller knows durability is unconfirmed.\n\n' +
-      table(['operation', 'backend', 'syscalls in the operation', 'injections', 'failed cleanly', 'unaffected', 'committed', 'violations', 'next call failed'], rows) +
+      'error is still reported, so the caller knows durability is unconfirmed. "takeover marker left": the lock was taken over ' +
+      'and is held, but the unlink of the takeover marker failed; the marker is left, and the next takeover judges it dead and ' +
+      'uses the next generation (up to 64) instead of removing it (removing it could race with a breaker re-creating it).\n\n' +
+      table(['operation', 'backend', 'syscalls in the operation', 'injections', 'failed cleanly', 'unaffected', 'lock taken, takeover marker left', 'failed after some files were restored (each whole)', 'committed', 'violations', 'next call failed'], rows) +
       (violations.length ? `\n\nViolations:\n\n${violations.map((v) => `- ${v}`).join('\n')}` : '')
     return { ok: violations.length === 0, text }
   },

@@ -40,6 +40,12 @@ fn problem(id: &str) -> Option<&'static str> {
     if id.chars().any(|c| c.is_control() || "<>:\"|?*".contains(c)) {
         return Some("it must not contain control characters or any of <>:\"|?*");
     }
+    // A JS string with an unpaired surrogate reaches us with U+FFFD in its place: two
+    // different identifiers would share one lock file. Refuse it (the JS backend refuses
+    // the unpaired surrogate itself).
+    if id.contains('\u{FFFD}') {
+        return Some("it must be well-formed Unicode (no unpaired surrogate or U+FFFD)");
+    }
     None
 }
 
@@ -72,5 +78,14 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_replacement_character_is_refused() {
+        // what an unpaired surrogate of a JS string becomes on its way in (torture: hostile input)
+        assert_eq!(
+            check_identifier("\u{FFFD}bad").unwrap_err().code(),
+            Code::BadLockId
+        );
     }
 }
