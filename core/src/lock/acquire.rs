@@ -119,8 +119,13 @@ fn publish(dir: &Path, path: &Path, identifier: &str, token: &str) -> io::Result
         }
         Err(e) => return Err(e),
     };
-    let written = super::oslock::try_lock(&file)
-        .and_then(|_| file.write_all(&Record::ours(identifier, token).to_bytes()));
+    // Blocking, not try: a waiter probing the new (still empty) file may hold its OS lock for
+    // an instant. A try that lost that race would leave us holding the lock file without the
+    // OS lock, and the next probe would judge us dead and take the lock over: a double grant
+    // (found by the torture suite's lock stress). Probes and wake-up threads only ever hold
+    // the OS lock for an instant, so this wait is bounded.
+    let written = super::oslock::lock_blocking(&file)
+        .and_then(|()| file.write_all(&Record::ours(identifier, token).to_bytes()));
     if let Err(e) = written {
         drop(file);
         let _ = super::unlink::remove_lock_file(path);
