@@ -20,7 +20,8 @@ const { findRoot, trackerPathOf } = require('./root')
 const { updateTracker, readTracker } = require('./tracker-store')
 const { checkLabel } = require('./js/names')
 const { codedError } = require('./js/errors')
-const { parseArgs, printJson, main: runMain } = require('./cli')
+const cli = require('./cli')
+const { parseArgs, printJson, main: runMain } = cli
 
 const DEFAULT_DATABASES = ['database.sqlite', 'packages/user-api/database.sqlite', 'packages/system-api/database.sqlite']
 const DEFAULT_CONFIG_FILES = [
@@ -774,11 +775,7 @@ function endProgress(json) {
   if (!json && process.stderr.isTTY) process.stderr.write('\r\x1b[K')
 }
 
-function usageError(message) {
-  console.error(`❌ ${message}`)
-  console.error(USAGE)
-  return 2
-}
+const usageError = (message) => cli.usageError(USAGE, message)
 
 const commands = {
   async create(bs, [label = 'manual'], json) {

@@ -42,4 +42,34 @@ function main(run, argv = process.argv.slice(2)) {
     )
 }
 
-module.exports = { parseArgs, printJson, main }
+/** Print `message` and the usage text on stderr; the exit code of a usage error. */
+function usageError(usage, message) {
+  console.error(`❌ ${message}`)
+  console.error(usage)
+  return 2
+}
+
+/**
+ * Run a command-table CLI: no command or `help` prints the usage (0), an unknown command is a
+ * usage error (2), a handler that throws prints the error (or `{ ok: false }` with --json) and
+ * gives 1. Handlers get `(target(), args(rest), json)` and return the exit code.
+ */
+async function dispatch(argv, { usage, commands, target, args = (rest) => rest }) {
+  const { positional, json } = parseArgs(argv)
+  const [command, ...rest] = positional
+  if (command === undefined || command === 'help') {
+    console.log(usage)
+    return 0
+  }
+  const handler = Object.prototype.hasOwnProperty.call(commands, command) ? commands[command] : null
+  if (!handler) return usageError(usage, `Unknown command: ${command}`)
+  try {
+    return await handler(target(), args(rest), json)
+  } catch (err) {
+    if (json) printJson({ ok: false, error: err.message, code: err.code })
+    else console.error(`❌ ${err.message}${err.code ? ` (${err.code})` : ''}`)
+    return 1
+  }
+}
+
+module.exports = { parseArgs, printJson, main, usageError, dispatch }

@@ -5,7 +5,8 @@
 
 const path = require('node:path')
 const { resolveBackend } = require('./backend')
-const { parseArgs, printJson, main: runMain } = require('./cli')
+const cli = require('./cli')
+const { printJson, main: runMain } = cli
 
 const LOCK_DIR_ENV = 'SESSION_RESILIENCE_LOCK_DIR'
 const BACKUP_DIR_ENV = 'SESSION_RESILIENCE_BACKUP_DIR'
@@ -175,29 +176,11 @@ const commands = {
   },
 }
 
-function usageError(message) {
-  console.error(`❌ ${message}`)
-  console.error(USAGE)
-  return 2
-}
+const usageError = (message) => cli.usageError(USAGE, message)
 
 /** The CLI: `run(['backup', 'file.json'])` returns the exit code. */
-async function run(argv) {
-  const { positional, json } = parseArgs(argv)
-  const [command, ...rest] = positional
-  if (command === undefined || command === 'help') {
-    console.log(USAGE)
-    return 0
-  }
-  const handler = Object.prototype.hasOwnProperty.call(commands, command) ? commands[command] : null
-  if (!handler) return usageError(`Unknown command: ${command}`)
-  try {
-    return await handler(instance(), rest, json)
-  } catch (err) {
-    if (json) printJson({ ok: false, error: err.message, code: err.code })
-    else console.error(`❌ ${err.message}${err.code ? ` (${err.code})` : ''}`)
-    return 1
-  }
+function run(argv) {
+  return cli.dispatch(argv, { usage: USAGE, commands, target: instance })
 }
 
 module.exports = {

@@ -6,7 +6,8 @@
 
 const fs = require('node:fs')
 const { resolveBackend } = require('./backend')
-const { parseArgs, printJson, main: runMain } = require('./cli')
+const cli = require('./cli')
+const { printJson, main: runMain } = cli
 const { SafeFileOperations } = require('./safe-file-operations')
 
 const repairFlag = (autoRepair) => (autoRepair === undefined ? true : Boolean(autoRepair))
@@ -121,11 +122,7 @@ Examples:
   node validation-helpers.js create-default new-tracker.json
 `
 
-function usageError(message) {
-  console.error(`❌ ${message}`)
-  console.error(USAGE)
-  return 2
-}
+const usageError = (message) => cli.usageError(USAGE, message)
 
 const commands = {
   repair(h, file, json) {
@@ -200,22 +197,8 @@ function quietly(fn) {
 }
 
 /** The CLI: `run(['validate', 'phase-tracker.json'])` returns the exit code. */
-async function run(argv) {
-  const { positional, json } = parseArgs(argv)
-  const [command, file] = positional
-  if (command === undefined || command === 'help') {
-    console.log(USAGE)
-    return 0
-  }
-  const handler = Object.prototype.hasOwnProperty.call(commands, command) ? commands[command] : null
-  if (!handler) return usageError(`Unknown command: ${command}`)
-  try {
-    return handler(instance(), file, json)
-  } catch (err) {
-    if (json) printJson({ ok: false, error: err.message, code: err.code })
-    else console.error(`❌ ${err.message}${err.code ? ` (${err.code})` : ''}`)
-    return 1
-  }
+function run(argv) {
+  return cli.dispatch(argv, { usage: USAGE, commands, target: instance, args: ([file]) => file })
 }
 
 module.exports = {

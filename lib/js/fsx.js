@@ -195,15 +195,19 @@ function toBytes(content) {
   throw codedError('ERR_INVALID_ARG_TYPE', 'The "content" argument must be of type string or Buffer')
 }
 
-function atomicWrite(filePath, content, options) {
+/** The checked arguments of an atomic write; a bad path is reported under the legacy message. */
+function writeRequest(filePath, content, options) {
   const context = `Atomic write failed for ${filePath}`
   try {
     checkPath('filePath', filePath)
   } catch (err) {
     throw err.code === 'EBADPATH' ? withContext(context, err) : err
   }
-  const data = toBytes(content)
-  const fsync = !(options && options.fsync === false)
+  return { context, data: toBytes(content), fsync: !(options && options.fsync === false) }
+}
+
+function atomicWrite(filePath, content, options) {
+  const { context, data, fsync } = writeRequest(filePath, content, options)
   try {
     writeReplacing(filePath, data, fsync)
   } catch (err) {
@@ -214,14 +218,7 @@ function atomicWrite(filePath, content, options) {
 
 async function atomicWriteAsync(filePath, content, options) {
   // The sync path in a microtask would still block the loop; fs.promises keeps it free.
-  const context = `Atomic write failed for ${filePath}`
-  try {
-    checkPath('filePath', filePath)
-  } catch (err) {
-    throw err.code === 'EBADPATH' ? withContext(context, err) : err
-  }
-  const data = toBytes(content)
-  const fsync = !(options && options.fsync === false)
+  const { context, data, fsync } = writeRequest(filePath, content, options)
   const fsp = fs.promises
   const dir = parentDir(filePath)
   sweepDeadTemps(dir)
