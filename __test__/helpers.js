@@ -68,10 +68,25 @@ function spawnNode(script, { backend, env = {}, args = [] } = {}) {
   })
 }
 
+/** Resolve with the first stdout line of `child` matching `re`; reject if it exits first. */
+function waitForLine(child, re) {
+  return new Promise((resolve, reject) => {
+    let out = ''
+    let err = ''
+    child.stderr.on('data', (d) => (err += d))
+    child.stdout.on('data', (d) => {
+      out += d
+      const m = out.split('\n').find((l) => re.test(l))
+      if (m) resolve(m)
+    })
+    child.on('exit', (code) => reject(new Error(`child exited (${code}) before "${re}": ${out} ${err}`)))
+  })
+}
+
 function hasCommand(cmd) {
   return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0
 }
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
 
-module.exports = { ROOT, BACKENDS, tempDir, eachBackend, onBoth, captureConsole, runBin, spawnNode, hasCommand, isRoot }
+module.exports = { waitForLine, ROOT, BACKENDS, tempDir, eachBackend, onBoth, captureConsole, runBin, spawnNode, hasCommand, isRoot }

@@ -10,25 +10,10 @@ const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 
 const { SafeFileOperations } = require('../lib/safe-file-operations')
-const { BACKENDS, eachBackend, onBoth, captureConsole, runBin, spawnNode, tempDir } = require('./helpers')
+const { BACKENDS, eachBackend, onBoth, captureConsole, runBin, spawnNode, tempDir, waitForLine } = require('./helpers')
 
 const ops = (backend, lockDir) => new SafeFileOperations({ backend, lockDir })
 const listing = (dir) => (fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [])
-
-/** Resolve with the first stdout line of `child` that matches `re`. */
-function waitForLine(child, re) {
-  return new Promise((resolve, reject) => {
-    let out = ''
-    let err = ''
-    child.stderr.on('data', (d) => (err += d))
-    child.stdout.on('data', (d) => {
-      out += d
-      const m = out.split('\n').find((l) => re.test(l))
-      if (m) resolve(m)
-    })
-    child.on('exit', (code) => reject(new Error(`child exited (${code}) before "${re}": ${out} ${err}`)))
-  })
-}
 
 const exited = (child) =>
   child.exitCode !== null || child.signalCode !== null

@@ -6,20 +6,9 @@ const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 
-const { eachBackend, spawnNode } = require('./helpers')
+const { eachBackend, spawnNode, waitForLine } = require('./helpers')
 
-function started(child) {
-  return new Promise((resolve, reject) => {
-    let out = ''
-    let err = ''
-    child.stderr.on('data', (d) => (err += d))
-    child.stdout.on('data', (d) => {
-      out += d
-      if (out.includes('ready\n')) resolve()
-    })
-    child.on('exit', (code) => reject(new Error(`exited ${code} early: ${out} ${err}`)))
-  })
-}
+const started = (child) => waitForLine(child, /^ready$/)
 
 const ended = (child) => new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
 

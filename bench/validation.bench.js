@@ -18,15 +18,7 @@ process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }))
 const backupDir = path.join(dir, 'backups')
 const backends = { native: new ValidationHelpers({ backend: 'native', backupDir }), js: new ValidationHelpers({ backend: 'js', backupDir }) }
 const inputs = { 'real tracker (8 KB)': realTracker(), 'generated tracker': bigTracker(5 * 1024 * 1024) }
-const quiet = (fn) => {
-  const saved = console.log
-  console.log = () => {}
-  try {
-    return fn()
-  } finally {
-    console.log = saved
-  }
-}
+const { quietly: quiet } = require('../lib/cli')
 
 const rows = []
 for (const [label, tracker] of Object.entries(inputs)) {

@@ -72,4 +72,15 @@ async function dispatch(argv, { usage, commands, target, args = (rest) => rest }
   }
 }
 
-module.exports = { parseArgs, printJson, main, usageError, dispatch }
+/** Run `fn` with console.log silenced (for --json, whose stdout is one JSON document). */
+function quietly(fn) {
+  const saved = console.log
+  console.log = () => {}
+  try {
+    return fn()
+  } finally {
+    console.log = saved
+  }
+}
+
+module.exports = { parseArgs, printJson, main, usageError, dispatch, quietly }

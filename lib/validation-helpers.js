@@ -7,7 +7,7 @@
 const fs = require('node:fs')
 const { resolveBackend } = require('./backend')
 const cli = require('./cli')
-const { printJson, main: runMain } = cli
+const { printJson, main: runMain, quietly } = cli
 const { SafeFileOperations } = require('./safe-file-operations')
 
 const repairFlag = (autoRepair) => (autoRepair === undefined ? true : Boolean(autoRepair))
@@ -183,17 +183,6 @@ const commands = {
     else console.log(`✅ Created default tracker: ${file}`)
     return 0
   },
-}
-
-/** Run `fn` with console.log silenced (for --json, whose stdout is one JSON document). */
-function quietly(fn) {
-  const saved = console.log
-  console.log = () => {}
-  try {
-    return fn()
-  } finally {
-    console.log = saved
-  }
 }
 
 /** The CLI: `run(['validate', 'phase-tracker.json'])` returns the exit code. */
