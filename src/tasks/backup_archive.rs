@@ -46,6 +46,7 @@ pub struct CreateArchiveTask {
     progress: Option<ProgressCallback>,
 }
 
+#[napi]
 impl Task for CreateArchiveTask {
     type Output = session_resilience_core::Result<ArchiveStats>;
     type JsValue = ArchiveResult;
@@ -81,9 +82,10 @@ impl Task for CreateArchiveTask {
 #[napi(catch_unwind)]
 pub fn backup_create_archive(
     env: &Env,
-    root: Unknown,
-    dest: Unknown,
+    #[napi(ts_arg_type = "string")] root: Unknown,
+    #[napi(ts_arg_type = "string")] dest: Unknown,
     excludes: Option<Vec<String>>,
+    #[napi(ts_arg_type = "((progress: BackupProgress) => void) | undefined | null")]
     on_progress: Option<ProgressCallback>,
     substitutes: Option<Vec<ArchiveSubstitute>>,
 ) -> Result<AsyncTask<CreateArchiveTask>> {
@@ -122,6 +124,7 @@ pub struct CheckArchiveTask {
     progress: Option<ProgressCallback>,
 }
 
+#[napi]
 impl Task for CheckArchiveTask {
     type Output = session_resilience_core::Result<ArchiveCheck>;
     type JsValue = ArchiveCheckResult;
@@ -148,7 +151,8 @@ impl Task for CheckArchiveTask {
 #[napi(catch_unwind)]
 pub fn backup_check_archive(
     env: &Env,
-    path: Unknown,
+    #[napi(ts_arg_type = "string")] path: Unknown,
+    #[napi(ts_arg_type = "((progress: BackupProgress) => void) | undefined | null")]
     on_progress: Option<ProgressCallback>,
 ) -> Result<AsyncTask<CheckArchiveTask>> {
     let path = args::path(env, "path", path)?;
