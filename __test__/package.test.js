@@ -1,12 +1,14 @@
 'use strict'
 // The package as its users and maintainers see it: one list of error codes (the core, lib/,
-// the TypeScript ErrorCode union, the README table), and the same exports with the same
-// parameters on both backends.
+// the TypeScript ErrorCode union, the README table), the same exports with the same
+// parameters on both backends, npm found for `session-manager test` however Node was
+// installed, and the package metadata (LICENSE, engines, exports).
 const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
-const { ROOT } = require('./helpers')
+const { spawnSync } = require('node:child_process')
+const { ROOT, tempDir } = require('./helpers')
 
 const read = (rel) => fs.readFileSync(path.join(ROOT, rel), 'utf8')
 const sorted = (set) => [...set].sort()
@@ -166,4 +168,64 @@ test('declaredParams counts what a signature declares', { timeout: 5000 }, () =>
   assert.equal(declaredParams(() => {}), 0)
   assert.equal(declaredParams(function f(a, b = [1, 2], { c, d } = {}, ...rest) { return [a, b, c, d, rest] }), 4)
   assert.equal(declaredParams((a, b = ')', c = Math.max(1, 2)) => [a, b, c]), 3)
+})
+
+// ---- npm for `session-manager test` ---------------------------------------------------------
+
+/** A Node binary alone in `<dir>/bin` (a hard link, else a copy): no npm beside it. */
+function loneNode(dir) {
+  const bin = path.join(dir, 'bin')
+  fs.mkdirSync(bin, { recursive: true })
+  const node = path.join(bin, path.basename(process.execPath))
+  try {
+    fs.linkSync(process.execPath, node)
+  } catch {
+    fs.copyFileSync(process.execPath, node)
+    fs.chmodSync(node, 0o755)
+  }
+  return node
+}
+
+function npmCliFrom(node, PATH) {
+  const env = { PATH }
+  if (process.env.SYSTEMROOT) env.SYSTEMROOT = process.env.SYSTEMROOT
+  const r = spawnSync(node, ['-e', `process.stdout.write(String(require(${JSON.stringify(path.join(ROOT, 'lib/session/runner.js'))}).npmCliPath()))`], {
+    env,
+    encoding: 'utf8',
+    timeout: 20000,
+  })
+  assert.equal(r.status, 0, r.stderr)
+  return r.stdout
+}
+
+test('npm is found on PATH when it is not beside the Node binary', { timeout: 60000 }, (t) => {
+  const ours = require('../lib/session/runner').npmCliPath()
+  if (!ours) return t.skip('no npm on this machine')
+  const dir = tempDir('sr-lone-node-')
+  const node = loneNode(dir)
+  // npm's bin folder, as a version manager would put it on PATH: a link named npm to npm-cli.js
+  const npmBin = path.join(dir, 'npm-bin')
+  fs.mkdirSync(npmBin)
+  fs.symlinkSync(ours, path.join(npmBin, 'npm'))
+  const found = npmCliFrom(node, [path.join(dir, 'empty'), npmBin].join(path.delimiter))
+  assert.equal(found, ours)
+  assert.equal(npmCliFrom(node, path.join(dir, 'empty')), 'null', 'no npm anywhere: null (runNpmTest then answers null, "no npm")')
+})
+
+// ---- metadata ---------------------------------------------------------------------------------
+
+test('LICENSE holds the license package.json names, and engines names the supported Node versions', { timeout: 5000 }, () => {
+  const pkg = JSON.parse(read('package.json'))
+  assert.equal(pkg.license, 'MIT')
+  const license = read('LICENSE')
+  assert.match(license, /^MIT License\n/)
+  assert.match(license, /Permission is hereby granted, free of charge/)
+  assert.equal(pkg.engines.node, '>=20')
+  const major = Number(process.versions.node.split('.')[0])
+  assert.ok(major >= 20, `this Node (${process.version}) is one the package supports`)
+  for (const [subpath, target] of Object.entries(pkg.exports)) {
+    if (typeof target === 'string') continue
+    assert.ok(fs.existsSync(path.join(ROOT, target.types)), `${subpath}: ${target.types} exists`)
+    assert.ok(fs.existsSync(path.join(ROOT, target.default)), `${subpath}: ${target.default} exists`)
+  }
 })
