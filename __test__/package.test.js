@@ -23,12 +23,24 @@ function filesUnder(dir, ext) {
 
 // ---- one list of error codes ----------------------------------------------------------------
 
-/** The codes the Rust side can produce: `Code::as_str` and the errno names in core/src/error.rs, plus any `Code::Os("X")`. */
+/**
+ * The codes the Rust side can produce: `Code::as_str` and the errno names in
+ * core/src/error.rs, plus every `Code::Os("X")` or `Code::Os(NAME)` (`const NAME: &str = "X"`).
+ */
 function coreCodes() {
   const codes = new Set()
   for (const m of read('core/src/error.rs').matchAll(/=>\s*"([A-Z][A-Z0-9_]+)"/g)) codes.add(m[1])
-  for (const file of [...filesUnder('core/src', '.rs'), ...filesUnder('src', '.rs')]) {
-    for (const m of read(file).matchAll(/Code::Os\("([A-Z0-9]+)"\)/g)) codes.add(m[1])
+  const sources = [...filesUnder('core/src', '.rs'), ...filesUnder('src', '.rs')].map(read)
+  const consts = new Map()
+  for (const text of sources) {
+    for (const m of text.matchAll(/const (\w+): &str = "([A-Z0-9_]+)"/g)) consts.set(m[1], m[2])
+  }
+  for (const text of sources) {
+    for (const m of text.matchAll(/Code::Os\(("?)([A-Z][A-Z0-9_]*)\1\)/g)) {
+      const code = m[1] ? m[2] : consts.get(m[2])
+      assert.ok(code, `Code::Os(${m[2]}): a code or a const &str the scan can read`)
+      codes.add(code)
+    }
   }
   return codes
 }

@@ -40,7 +40,8 @@ export type ErrorCode =
   | 'EPREREQ'
   | 'ERESTORE'
   | 'EUSAGE'
-  // errno names (core/src/error.rs `errno_name`)
+  // errno names (core/src/error.rs `errno_name`; ECANCELED: core/src/backup/cancel.rs)
+  | 'ECANCELED'
   | 'EACCES'
   | 'EAGAIN'
   | 'EBADF'
