@@ -75,12 +75,18 @@ class Create {
     return { dir }
   }
 
+  /** `backups/database/<id>/` (or `at.database`): the databases' consistent copies. */
+  backupDatabases(id, at = this.partsOf(id)) {
+    this.copyDatabases(id, at)
+    return at.database
+  }
+
   /**
    * The databases' consistent copies; returns them as archive substitutes (each copy goes
    * into the archive under its project path). Copies are named like config files (`/` -> `_`):
    * the default list has three `database.sqlite`, which one name would have overwritten.
    */
-  backupDatabases(id, at = this.partsOf(id)) {
+  copyDatabases(id, at) {
     const dir = at.database
     const finalDir = this.partsOf(id).database
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
@@ -183,7 +189,7 @@ class Create {
       }
     }
     // The database copies come first: the archive holds them in place of the live files.
-    const substitutes = await step('database', () => this.backupDatabases(id, at))
+    const substitutes = await step('database', () => this.copyDatabases(id, at))
     this.log('✅ Databases backed up')
     // The archive is written on the thread pool (tar, gzip) while the other parts are made
     // here, mostly by git in its own process: both cores work, where legacy ran one step
