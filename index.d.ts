@@ -120,7 +120,7 @@ export declare function heldLocks(): Array<string>
 
 /**
  * What `recoverJsonFile` did: where the damaged bytes are now, and the backup restored
- * over the file with its text (both `null` when no backup parses).
+ * over the file with its text (both absent when no backup parses).
  */
 export interface JsonRecovery {
   keptAs: string
