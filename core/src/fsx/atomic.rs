@@ -240,13 +240,7 @@ mod tests {
     #[test]
     fn temps_of_dead_writers_are_swept_and_live_ones_kept() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .arg("--list")
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let dead = child.id();
-        child.wait().unwrap();
+        let dead = crate::testutil::dead_pid();
         let dead_temp = format!(".t.json{TEMP_MARKER}{dead}-abcdef");
         let legacy_temp = format!("t.json.tmp.1757344468688.{dead}");
         let live_temp = format!(".t.json{TEMP_MARKER}{}-abcdef", std::process::id());
@@ -255,6 +249,28 @@ mod tests {
         }
         atomic_write(&tmp.path().join("t.json"), b"{}", WriteOptions::default()).unwrap();
         assert_eq!(names_in(tmp.path()), vec![live_temp, "t.json".to_string()]);
+    }
+
+    /// The sweep must ask whether a writer is alive: a temp named with another process's pid
+    /// (ours or legacy's format) is kept while that process lives, and swept once it is dead.
+    #[test]
+    fn temps_of_another_live_writer_are_kept_until_it_dies() {
+        let tmp = tempfile::tempdir().unwrap();
+        let writer = crate::testutil::LiveChild::spawn();
+        let pid = writer.pid();
+        let ours = format!(".t.json{TEMP_MARKER}{pid}-abcdef");
+        let legacy = format!("t.json.tmp.1757344468688.{pid}");
+        for name in [&ours, &legacy] {
+            fs::write(tmp.path().join(name), b"partial").unwrap();
+        }
+        let target = tmp.path().join("t.json");
+        atomic_write(&target, b"{}", WriteOptions::default()).unwrap();
+        let mut kept = vec![ours.clone(), legacy.clone(), "t.json".to_string()];
+        kept.sort();
+        assert_eq!(names_in(tmp.path()), kept, "a live writer's temps are kept");
+        writer.kill();
+        atomic_write(&target, b"{}", WriteOptions::default()).unwrap();
+        assert_eq!(names_in(tmp.path()), vec!["t.json"], "a dead writer's are swept");
     }
 
     #[test]
