@@ -270,7 +270,11 @@ mod tests {
         assert_eq!(names_in(tmp.path()), kept, "a live writer's temps are kept");
         writer.kill();
         atomic_write(&target, b"{}", WriteOptions::default()).unwrap();
-        assert_eq!(names_in(tmp.path()), vec!["t.json"], "a dead writer's are swept");
+        assert_eq!(
+            names_in(tmp.path()),
+            vec!["t.json"],
+            "a dead writer's are swept"
+        );
     }
 
     #[test]
