@@ -4,7 +4,7 @@
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
-const { spawnSync, execFileSync } = require('node:child_process')
+const { execFileSync } = require('node:child_process')
 
 const BackupSystem = require('../lib/backup-system')
 const { findRoot } = require('../lib/root')
