@@ -277,6 +277,63 @@ mod tests {
         );
     }
 
+    /// Run by [`fsync_calls`] in a process of its own: one atomic write, as the environment says.
+    #[test]
+    #[ignore = "helper process for other tests"]
+    fn helper_atomic_write_once() {
+        let Some(target) = std::env::var_os("SR_CORE_TEST_TARGET") else {
+            return;
+        };
+        let fsync = std::env::var("SR_CORE_TEST_FSYNC").as_deref() == Ok("1");
+        atomic_write(Path::new(&target), b"{}", WriteOptions { fsync }).unwrap();
+    }
+
+    /// The fsync/fdatasync calls of one atomic write, counted by strace in a process of its
+    /// own; `None` where strace is not installed.
+    fn fsync_calls(fsync: bool) -> Option<usize> {
+        let tmp = tempfile::tempdir().unwrap();
+        let log = tmp.path().join("trace");
+        let status = std::process::Command::new("strace")
+            .args(["-f", "-qq", "-e", "trace=fsync,fdatasync", "-o"])
+            .arg(&log)
+            .arg(std::env::current_exe().unwrap())
+            .args([
+                "--ignored",
+                "--exact",
+                "fsx::atomic::tests::helper_atomic_write_once",
+            ])
+            .env("SR_CORE_TEST_TARGET", tmp.path().join("t.json"))
+            .env("SR_CORE_TEST_FSYNC", if fsync { "1" } else { "0" })
+            .stdout(std::process::Stdio::null())
+            .status();
+        match status {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
+            other => assert!(other.unwrap().success()),
+        }
+        assert_eq!(fs::read(tmp.path().join("t.json")).unwrap(), b"{}");
+        let trace = fs::read_to_string(&log).unwrap();
+        // With -f a call may be split in two lines; its first one names it.
+        let calls = trace
+            .lines()
+            .filter(|l| {
+                !l.contains("resumed>") && (l.contains("fsync(") || l.contains("fdatasync("))
+            })
+            .count();
+        Some(calls)
+    }
+
+    /// Durability: the temp file is flushed before the rename and the directory after it;
+    /// `fsync: false` flushes nothing. (Only a syscall trace can see a missing flush.)
+    #[test]
+    fn the_file_and_its_directory_are_fsynced_unless_asked_not_to() {
+        let Some(with) = fsync_calls(true) else {
+            eprintln!("strace is not installed: durability not checked here");
+            return;
+        };
+        assert_eq!(with, 2, "one flush of the file, one of its directory");
+        assert_eq!(fsync_calls(false), Some(0));
+    }
+
     #[test]
     fn temp_names_are_parsed_strictly() {
         assert_eq!(temp_writer_pid(".x.sr-tmp-42-abc"), Some(42));
