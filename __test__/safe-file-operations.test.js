@@ -104,6 +104,40 @@ test('the temps of another live writer are kept until it dies, then swept', asyn
   })
 })
 
+test('js backend: the temp file and its directory are flushed, and nothing with fsync: false (counted in-process)', { skip: process.platform === 'win32' && 'Windows has no directory flush' }, async () => {
+  // The native backend's flushes are counted by its core test (strace) and faults.test.js.
+  const dir = tempDir()
+  const o = ops('js', dir)
+  const target = path.join(dir, 't.json')
+  const flushed = []
+  const probe = await fs.promises.open(target, 'w')
+  const FileHandle = Object.getPrototypeOf(probe)
+  await probe.close()
+  const { fsyncSync } = fs
+  const { sync } = FileHandle
+  fs.fsyncSync = (fd) => {
+    flushed.push(fs.fstatSync(fd).isDirectory() ? 'directory' : 'file')
+    return fsyncSync(fd)
+  }
+  FileHandle.sync = function () {
+    flushed.push('file')
+    return sync.call(this)
+  }
+  try {
+    o.atomicWrite(target, '{"a":1}')
+    assert.deepEqual(flushed.splice(0), ['file', 'directory'], 'atomicWrite')
+    await o.atomicWriteAsync(target, '{"a":2}')
+    assert.deepEqual(flushed.splice(0), ['file', 'directory'], 'atomicWriteAsync')
+    o.atomicWrite(target, '{"a":3}', { fsync: false })
+    await o.atomicWriteAsync(target, '{"a":4}', { fsync: false })
+    assert.deepEqual(flushed, [], 'fsync: false')
+    assert.equal(fs.readFileSync(target, 'utf8'), '{"a":4}')
+  } finally {
+    fs.fsyncSync = fsyncSync
+    FileHandle.sync = sync
+  }
+})
+
 test('backupFile: legacy name, same bytes, unique within a millisecond, owner-only', async (t) => {
   await eachBackend(t, ({ backend, dir }) => {
     const o = ops(backend, dir)

@@ -14,6 +14,10 @@ const { ROOT, BACKENDS, tempDir, table, killAfterReady, requireLib } = require('
 const REPAIR_KILLS = Number(process.env.TORTURE_REPAIR_KILLS || 100)
 const BACKUP_KILLS = Number(process.env.TORTURE_BACKUP_KILLS || 40)
 const TRACKER = 'packages/system-api/phase-tracker.json'
+// Kill windows, as fractions of one unkilled run: a backup loops (a kill past one backup still
+// lands), a repair does not (its window stays inside the shortest run).
+const BACKUP_WINDOW = 1.5
+const REPAIR_WINDOW = 0.8
 const FIXTURE = '/work/shared/fixtures/agenthive/packages/system-api/phase-tracker.json'
 
 const TEMP = /\.sr-tmp-|\.tmp\.\d|\.partial$/
@@ -92,7 +96,7 @@ async function tortureRepair(backend) {
     if (whole.code !== 0) throw new Error(`an unkilled repair failed (exit ${whole.code}): ${whole.stderr.slice(0, 300)}`)
     spans.push(whole.afterReadyMs)
   }
-  s.span = Math.max(5, Math.min(...spans) * 0.8)
+  s.span = Math.max(5, Math.min(...spans) * REPAIR_WINDOW)
   // A run that ends before its kill is not a kill: it is run again, up to 3 times as many runs in all.
   while (s.kills < REPAIR_KILLS && s.attempts < 3 * REPAIR_KILLS) {
     s.attempts++
@@ -158,7 +162,7 @@ async function tortureBackup(backend) {
   // How long one backup takes here, so the kills spread over the whole of it.
   const t0 = Date.now()
   await bs().createFullBackup('warmup')
-  const span = Math.max(200, (Date.now() - t0) * 1.5)
+  const span = Math.max(200, (Date.now() - t0) * BACKUP_WINDOW)
   s.span = span
   for (let i = 0; i < BACKUP_KILLS; i++) {
     const r = await killAfterReady(BACKUP_LOOP, [root, lockDir], { SESSION_RESILIENCE_BACKEND: backend }, Math.random() * span)
@@ -222,12 +226,12 @@ module.exports = {
     const text =
       `**validation-helpers repair**: the CLI (\`bin/validation-helpers.js repair <file>\`) repairs a damaged copy of the real tracker ` +
       `(a comment, a trailing comma, \`baselineStatus\` missing; ${EXTRA_COMPONENTS} more components in its current week, ${(repairBytes / 1e6).toFixed(1)} MB, so that a repair outlasts a kill's latency) ` +
-      "and is SIGKILLed at a random moment of the repair after its first output line (the window is 0.8 x the shortest of three unkilled repairs here); " +
+      `and is SIGKILLed at a random moment of the repair after its first output line (the window is ${REPAIR_WINDOW} x the shortest of three unkilled repairs here); ` +
       `${REPAIR_KILLS} kills per backend must land (a run that ends before its kill is run again, and counted in "runs"). After each kill the file is compared with the damaged original or must be strict ` +
       'JSON that validates; then a whole repair runs and the folder must hold the tracker alone (and the `.corrupt-<stamp>` copies of the damaged bytes that every repair of a damaged file keeps on purpose).\n\n' +
       table(['backend', 'SIGKILLs landed', 'runs', 'kill window', 'old file intact', 'repaired and valid', 'anything else', 'temps after the next repair'], repairRows) +
       `\n\n**createFullBackup**: a small project (git repository, the real tracker, a SQLite database, 20 source files) is backed ` +
-      `up in a loop by a child that is SIGKILLed at a random moment of a backup (the window is 1.5 x one backup's time here); ` +
+      `up in a loop by a child that is SIGKILLed at a random moment of a backup (the window is ${BACKUP_WINDOW} x one backup's time here); ` +
       `${BACKUP_KILLS} kills per backend must land. After each kill: the tracker parses and validates as before (the real tracker has one schema error of its own, a phase without a title), every restore point it lists verifies against its ` +
       'manifest (each file re-hashed), and every fourth time a whole backup runs and no temp file may remain in the project.\n\n' +
       table(['backend', 'SIGKILLs', 'kill window', 'tracker invalid', 'listed restore points that verify (summed over checks)', 'sets on disk not listed, at the end (interrupted or beyond the 10 kept)', 'next backup failed', 'temps after the next backup'], backupRows) +

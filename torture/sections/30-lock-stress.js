@@ -28,6 +28,8 @@ const SLOTS = (process.env.TORTURE_LOCK_SLOTS || 'native,js,legacy,native,js,nat
 const OUR_TIMEOUT_MS = 60000
 // The legacy default timeout; a legacy waiter that gives up is the legacy behaviour.
 const LEGACY_TIMEOUT_MS = 5000
+// How often the simulated legacy waiter looks again (legacy's own 50 ms would starve it).
+const LEGACY_POLL_MS = 1
 const ID = 'stress'
 
 // Shared by both child scripts: the log, clocks, and the counter (a fixed-width number
@@ -96,7 +98,7 @@ for (let i = Number(from); i < Number(to); i++) {
       checked = before
       fs.writeFileSync(lockPath, JSON.stringify({ pid: process.pid, timestamp: new Date().toISOString(), identifier: ${JSON.stringify(ID)} }, null, 2))
     } else if (Date.now() > deadline) break
-    else Atomics.wait(nap, 0, 0, 1)
+    else Atomics.wait(nap, 0, 0, ${LEGACY_POLL_MS})
   }
   if (checked === null) { say('T ' + slot + ' ' + i); continue }
   say('S ' + slot + ' ' + i + ' legacy ' + process.pid + ' ' + now() + ' ' + checked)
@@ -345,11 +347,11 @@ module.exports = {
         [
           ['legacy writers whose write raced (another holder was granted between their look and their write)', legacyRacers(grants)],
           ['releases that found the lock file not theirs (robbed by a legacy write)', events.R],
-          ['legacy waiters that gave up after the legacy 5 s timeout', events.T],
+          [`legacy waiters that gave up after the legacy ${LEGACY_TIMEOUT_MS / 1000} s timeout`, events.T],
           ['left in the lock directory at the end', leftover.length ? leftover.join(', ') : 'nothing'],
         ],
       ) +
-      '\n\nThe simulated legacy process polls every 1 ms ' +
+      `\n\nThe simulated legacy process polls every ${LEGACY_POLL_MS} ms ` +
       "(legacy's 50 ms would starve among fast waiters) and leaves out legacy's timeout-time stale breaking." +
       (cls.ours.length ? `\n\nDouble grants between our holders (first 10):\n\n${examples(cls.ours, 10)}` : '') +
       Object.keys(LEGACY_CODES)
