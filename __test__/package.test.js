@@ -182,6 +182,55 @@ test('declaredParams counts what a signature declares', { timeout: 5000 }, () =>
   assert.equal(declaredParams((a, b = ')', c = Math.max(1, 2)) => [a, b, c]), 3)
 })
 
+// ---- the subpath declarations keep up with the modules ---------------------------------------
+
+// Methods on the prototypes that are implementation, not API: not declared on purpose.
+const INTERNAL_METHODS = {
+  'backup-system': [
+    'log', 'warn', 'loadTracker', 'ensureBackupsDir', 'partsOf', 'newBackupId', 'progress', 'recordRestorePoint',
+    'relativeOriginal', 'infoFiles', 'containAll', 'gitInfo', 'isTracker', 'restoreTracker', 'recordedPoints',
+    'putBackRestorePoints', 'uncommittedChanges',
+  ],
+  'phase-gate-validator': ['report', 'notFound'],
+  'safe-file-operations': ['lockOptions'],
+}
+
+/** Own and inherited method names of a class, up to (not including) Object. */
+function methodsOf(cls) {
+  const names = new Set()
+  for (let proto = cls.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
+    for (const name of Object.getOwnPropertyNames(proto)) if (name !== 'constructor') names.add(name)
+  }
+  return names
+}
+
+test('every export, static member and public method of each subpath is declared in its .d.ts', { timeout: 30000 }, () => {
+  const pkg = JSON.parse(read('package.json'))
+  const missing = []
+  for (const [subpath, target] of Object.entries(pkg.exports)) {
+    if (typeof target === 'string' || !target.types.startsWith('./lib/')) continue
+    const name = subpath.slice(2)
+    const mod = require(path.join(ROOT, target.default))
+    // a subclass's .d.ts inherits what its base declares: read the whole chain's declarations
+    let declared = read(target.types)
+    for (let base = Object.getPrototypeOf(mod); typeof base === 'function' && base.name; base = Object.getPrototypeOf(base)) {
+      const baseSubpath = Object.entries(pkg.exports).find(([, t]) => typeof t !== 'string' && require(path.join(ROOT, t.default)) === base)
+      if (baseSubpath) declared += read(baseSubpath[1].types)
+    }
+    const isDeclared = (member) => new RegExp(`\\b${member}\\b`).test(declared)
+    const members = typeof mod === 'function' ? Object.getOwnPropertyNames(mod).filter((k) => !['length', 'name', 'prototype'].includes(k)) : Object.keys(mod)
+    for (const member of members) if (!isDeclared(member)) missing.push(`${subpath}: ${member}`)
+    const classes = typeof mod === 'function' ? [mod] : Object.values(mod).filter((v) => typeof v === 'function' && /^class\b/.test(String(v)))
+    for (const cls of classes) {
+      for (const method of methodsOf(cls)) {
+        if ((INTERNAL_METHODS[name] || []).includes(method) || method.startsWith('_')) continue
+        if (!new RegExp(`\\b${method}(<[^(]*>)?\\(`).test(declared)) missing.push(`${subpath}: ${cls.name}#${method}`)
+      }
+    }
+  }
+  assert.deepEqual(missing, [], `declare these in lib/<subpath>.d.ts (or list an implementation-only method in INTERNAL_METHODS)`)
+})
+
 // ---- npm for `session-manager test` ---------------------------------------------------------
 
 /** A Node binary alone in `<dir>/bin` (a hard link, else a copy): no npm beside it. */

@@ -136,13 +136,17 @@ export async function backupSystem(): Promise<void> {
   const restored = await bs.restoreFromBackup(id, { force: true, restoreDatabase: false })
   const code: boolean = restored.code
   const removed: number = await bs.cleanup(30)
+  const code_ = await bs.backupCode(id)
+  const codeDir: string | undefined = 'dir' in code_ ? code_.dir : undefined
+  const point = bs.findPoint(id)
+  const simulated = point ? bs.simulateRestore(point, { restoreConfig: false }).errors : []
   const exitCode: number = await BackupSystem.run(['list'])
   const databases: readonly string[] = BackupSystem.DEFAULT_DATABASES
   // @ts-expect-error restore options are booleans
   await bs.restoreFromBackup(id, { dryRun: 'yes' })
   // @ts-expect-error createFullBackup resolves to the set's id, not an object
   const notAnObject: { id: string } = await bs.createFullBackup()
-  void [points, altered, dryWarnings, code, removed, exitCode, databases, notAnObject]
+  void [points, altered, dryWarnings, code, codeDir, simulated, removed, exitCode, databases, notAnObject]
 }
 
 export async function sessionCommands(): Promise<void> {

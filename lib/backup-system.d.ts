@@ -106,6 +106,23 @@ declare class BackupSystem {
   restoreFromBackup(backupId: string, options?: BackupSystem.RestoreOptions): Promise<BackupSystem.RestoreResult | BackupSystem.DryRunResult>
   /** Remove restore points older than `retentionDays` (default 30) and their files; how many. */
   cleanup(retentionDays?: number): Promise<number>
+  /** What a restore would do, without doing it (printed too). */
+  simulateRestore(point: T.RestorePoint, options?: BackupSystem.RestoreOptions): BackupSystem.DryRunResult
+  /** The restore point with this id, or null; `ERR_INVALID_ARG_TYPE` for a non-string. */
+  findPoint(backupId: string): BackupSystem.ListedRestorePoint | null
+
+  // The steps of createFullBackup and restoreFromBackup, legacy names (each throws on failure).
+  /** `backups/code/<id>/` (git bundle and git-info.json), or why it was skipped. */
+  backupCode(id: string): Promise<{ dir: string } | { skipped: string }>
+  /** `backups/database/<id>/`: consistent copies, `.sql` dumps, db-info.json. */
+  backupDatabases(id: string): string
+  /** `backups/config/<id>/`: the config files and config-info.json. */
+  backupConfig(id: string): string
+  /** `backups/state/<id>/`: system-info.json (no secret-looking values). */
+  backupState(id: string): string
+  restoreCode(point: T.RestorePoint): boolean
+  restoreDatabases(point: T.RestorePoint): boolean
+  restoreConfig(point: T.RestorePoint, warnings: string[]): boolean
 
   /** The CLI: resolves to the exit code. */
   static run: T.RunCli

@@ -51,6 +51,11 @@ declare class ResilientSessionManager extends SessionManager {
   completeComponent(componentName: string): Promise<boolean>
   /** `ECHECKPOINT` when the checkpoint's backup cannot be found afterwards. */
   createCheckpoint(name: string): Promise<string>
+  /** Legacy: `setupProcessHandlers()` and `initializeLogging()`, run by the constructor. */
+  initializeResilientMode(): void
+  /** Release the session lock on any exit, Ctrl+C and SIGTERM included. */
+  setupProcessHandlers(): void
+  initializeLogging(): void
   releaseSessionLock(message?: string): boolean
   /** Node's version; `EPREREQ` when too old. */
   validateSystemPrerequisites(): void

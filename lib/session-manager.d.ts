@@ -45,6 +45,8 @@ declare class SessionManager {
   static main: T.MainCli
   /** The flags of the `restore` command. */
   static readonly RESTORE_FLAGS: readonly string[]
+  /** The CLI's command table (resilient-wrapper extends it). */
+  static readonly commands: Readonly<Record<string, { flags?: readonly string[]; run(context: { instance: SessionManager; args: string[]; flags: ReadonlySet<string>; json: boolean }): unknown }>>
 }
 
 export = SessionManager
