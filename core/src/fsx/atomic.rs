@@ -230,6 +230,28 @@ mod tests {
     }
 
     #[test]
+    fn a_bare_file_name_lives_in_the_current_directory() {
+        assert_eq!(parent_dir(Path::new("t.json")), Path::new("."));
+        assert_eq!(parent_dir(Path::new("a/t.json")), Path::new("a"));
+        assert_eq!(parent_dir(Path::new("/t.json")), Path::new("/"));
+    }
+
+    /// A rename that fails for good (the target is a directory) is reported at once with its
+    /// errno, the directory is untouched and no temp is left (on Linux nothing is retried).
+    #[cfg(unix)]
+    #[test]
+    fn replacing_a_directory_fails_and_leaves_no_temp() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("t.json");
+        fs::create_dir(&target).unwrap();
+        fs::write(target.join("inside"), b"kept").unwrap();
+        let err = atomic_write(&target, b"{}", WriteOptions::default()).unwrap_err();
+        assert_eq!(err.code().as_str(), "EISDIR");
+        assert_eq!(fs::read(target.join("inside")).unwrap(), b"kept");
+        assert_eq!(names_in(tmp.path()), vec!["t.json"]);
+    }
+
+    #[test]
     fn bad_paths_are_refused_before_any_io() {
         let err = atomic_write(Path::new(""), b"x", WriteOptions::default()).unwrap_err();
         assert_eq!(err.code().as_str(), "EBADPATH");
@@ -335,9 +357,34 @@ mod tests {
     }
 
     #[test]
+    fn own_temps_are_this_process_s_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let me = std::process::id();
+        let mine = format!(".t.json{TEMP_MARKER}{me}-abcdef");
+        let legacy_mine = format!("t.json.tmp.1757344468688.{me}");
+        for name in [
+            mine.as_str(),
+            legacy_mine.as_str(),
+            ".t.json.sr-tmp-1-abcdef",
+            "t.json",
+        ] {
+            fs::write(tmp.path().join(name), b"x").unwrap();
+        }
+        let mut own: Vec<String> = own_temps(tmp.path())
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        own.sort();
+        assert_eq!(own, vec![mine, legacy_mine]);
+        assert!(own_temps(&tmp.path().join("missing")).is_empty());
+    }
+
+    #[test]
     fn temp_names_are_parsed_strictly() {
         assert_eq!(temp_writer_pid(".x.sr-tmp-42-abc"), Some(42));
         assert_eq!(temp_writer_pid("x.tmp.1757344468688.42"), Some(42));
+        assert_eq!(temp_writer_pid("tmp.1757344468688.42"), Some(42));
+        assert_eq!(temp_writer_pid("notes.1757344468688.42"), None);
         assert_eq!(temp_writer_pid("x.sr-tmp-42-abc"), None);
         assert_eq!(temp_writer_pid("notes.txt"), None);
         assert_eq!(temp_writer_pid("a.tmp.5.42"), None);
