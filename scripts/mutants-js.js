@@ -9,18 +9,34 @@
 // parser (acorn, no dependencies of its own): it parses each file, makes the classic mutants
 // (comparison, equality, logical and arithmetic operators swapped, `!` removed, a boolean
 // literal flipped), and for each one writes the mutated file, runs the test files that cover
-// that module (the TESTS table below) and restores the file. A mutant is caught when the tests
+// that module (the TESTS table below) and restores the file. Like cargo-mutants it works in a
+// copy of the tree (node_modules linked, target/ and .git left out): the source tree is never
+// modified, and other runs can use it meanwhile. A mutant is caught when the tests
 // fail, a timeout when they run past 3 x their unmutated time (killed, counted as caught),
 // missed when they pass.
 //
 //   node scripts/mutants-js.js [lib/js files...]     (default: every file of lib/js)
 
 const fs = require('node:fs')
+const os = require('node:os')
 const path = require('node:path')
 const { spawn } = require('node:child_process')
 const acorn = require('acorn')
 
-const ROOT = path.resolve(__dirname, '..')
+const SOURCE = path.resolve(__dirname, '..')
+let ROOT = SOURCE // the copy, once made
+
+/** Copy the tree to a scratch folder (without target/ and .git; node_modules linked). */
+function copyTree() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sr-mutants-js-'))
+  const skip = new Set(['target', '.git', 'node_modules'])
+  for (const name of fs.readdirSync(SOURCE)) {
+    if (skip.has(name)) continue
+    fs.cpSync(path.join(SOURCE, name), path.join(dir, name), { recursive: true, verbatimSymlinks: true })
+  }
+  fs.symlinkSync(path.join(SOURCE, 'node_modules'), path.join(dir, 'node_modules'))
+  return dir
+}
 
 /** The test files that exercise each module of lib/js (first match wins). */
 const TESTS = [
@@ -101,8 +117,10 @@ function listFiles() {
 }
 
 async function main() {
-  const files = process.argv.slice(2).map((f) => path.relative(ROOT, path.resolve(f)))
+  const files = process.argv.slice(2).map((f) => path.relative(SOURCE, path.resolve(f)))
   const chosen = files.length ? files : listFiles()
+  ROOT = copyTree()
+  process.on('exit', () => fs.rmSync(ROOT, { recursive: true, force: true }))
   const started = new Date()
   const outcomes = {}
   const baselines = new Map()
