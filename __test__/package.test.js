@@ -189,8 +189,10 @@ const INTERNAL_METHODS = {
   'backup-system': [
     'log', 'warn', 'loadTracker', 'ensureBackupsDir', 'partsOf', 'newBackupId', 'progress', 'recordRestorePoint',
     'relativeOriginal', 'infoFiles', 'containAll', 'gitInfo', 'isTracker', 'restoreTracker', 'recordedPoints',
-    'putBackRestorePoints', 'uncommittedChanges',
+    'putBackRestorePoints', 'uncommittedChanges', 'requireProject', 'noProjectMessage', 'sweepStaging', 'buildSet',
+    'copyDatabases', 'structuralDamage',
   ],
+  'process-cleanup': ['cancelBackups'],
   'phase-gate-validator': ['report', 'notFound'],
   'safe-file-operations': ['lockOptions'],
 }
