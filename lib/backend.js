@@ -10,7 +10,7 @@
 
 const { codedError } = require('./js/errors')
 
-const ENV = 'SESSION_RESILIENCE_BACKEND'
+const ENV = require('./js/defaults.json').env.backend
 const NAMES = ['native', 'js']
 
 let native // the loaded addon, or the Error that stopped it loading
