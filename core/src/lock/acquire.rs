@@ -285,6 +285,37 @@ mod tests {
         assert_eq!(registry::release_all(Some(3)), 1);
     }
 
+    /// The timeout is a deadline ahead of the call: a holder that lets go well inside it is
+    /// waited for.
+    #[test]
+    fn a_waiter_gets_the_lock_when_its_holder_releases_within_the_timeout() {
+        let tmp = tempfile::tempdir().unwrap();
+        acquire(tmp.path(), "w", &quick(100), 13).unwrap();
+        let releaser = std::thread::spawn(|| {
+            std::thread::sleep(Duration::from_millis(150));
+            registry::release_all(Some(13))
+        });
+        let got = acquire(tmp.path(), "w", &quick(5_000), 14);
+        assert_eq!(releaser.join().unwrap(), 1);
+        assert!(got.is_ok(), "{got:?}");
+        assert_eq!(registry::release_all(Some(14)), 1);
+    }
+
+    /// The lock directory is checked on first use: a symlink is refused before anything is
+    /// created through it.
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_lock_directory_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let real = tmp.path().join("real");
+        fs::create_dir(&real).unwrap();
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let err = acquire(&link, "s", &quick(100), 15).unwrap_err();
+        assert_eq!(err.code(), Code::UnsafeDir);
+        assert_eq!(fs::read_dir(&real).unwrap().count(), 0);
+    }
+
     #[test]
     fn a_dead_native_holder_is_taken_over_at_once() {
         let tmp = tempfile::tempdir().unwrap();
