@@ -12,7 +12,8 @@
 // from mutants/reasons.json, which says why each surviving mutant survives. Files that no
 // stored run covered are listed as not run.
 //
-//   npm run mutants -- rust [cargo-mutants options, e.g. -f 'core/src/lock/*.rs']
+//   npm run mutants -- rust [cargo-mutants options, e.g. -f 'core/src/lock/*.rs', or --iterate
+//                               to retest only what the last run did not catch]
 //   npm run mutants -- js [lib/js files]
 //   npm run mutants -- report          (only rewrite MUTANTS.md)
 //   npm run mutants                    (everything: hours here)
@@ -93,11 +94,17 @@ function render() {
         .map((f) => ({ file: f, ...JSON.parse(fs.readFileSync(path.join(RESULTS, f), 'utf8')) }))
     : []
   const reasons = fs.existsSync(REASONS) ? JSON.parse(fs.readFileSync(REASONS, 'utf8')) : {}
-  // The newest run decides each mutant (and each file: a later run of a file replaces it).
+  // The newest run decides each mutant: a later run (e.g. `--iterate`, which retests only
+  // the mutants not caught before) updates the outcomes of the mutants it tested.
   const byFile = new Map()
   for (const run of stored) {
-    for (const f of run.files) byFile.set(f, { run, outcomes: {} })
-    for (const [name, status] of Object.entries(run.outcomes)) byFile.get(name.split(':')[0]).outcomes[name] = status
+    for (const [name, status] of Object.entries(run.outcomes)) {
+      const file = name.split(':')[0]
+      if (!byFile.has(file)) byFile.set(file, { run, outcomes: {} })
+      const entry = byFile.get(file)
+      entry.run = run
+      entry.outcomes[name] = status
+    }
   }
   const lines = [
     '# Mutation testing',
