@@ -233,12 +233,8 @@ mod tests {
         for generation in 0..MAX_GENERATIONS {
             fs::write(marker_path(tmp.path(), "x", generation), dead.to_bytes()).unwrap();
         }
-        let err = break_dead(tmp.path(), "x", &path, &seen, 30_000).unwrap_err();
-        assert!(
-            err.message().contains("64 dead takeover markers"),
-            "{}",
-            err.message()
-        );
+        // An error (not an endless search for a free generation), and the lock file stays.
+        assert!(break_dead(tmp.path(), "x", &path, &seen, 30_000).is_err());
         assert!(path.exists());
     }
 
