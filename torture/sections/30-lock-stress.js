@@ -232,11 +232,22 @@ function classify(pairs, withLegacy) {
 const describe = (g) =>
   `${g.key} (${g.kind}${g.intact ? '' : ', record destroyed'}${g.killed ? ', killed' : ''}) ${g.kind === 'legacy' ? 'looked' : 'began'} ${g.began}, held [${g.start}, ${g.end}]`
 
-/** Takeovers of a holder that had not SIGKILLed itself by then: must be none. */
+/**
+ * Takeovers of a holder that had not SIGKILLed itself by then: must be none. The broken
+ * record is that of the last holder with the named pid granted before the takeover (pids are
+ * reused within a run here: the system's pid space wraps in minutes when the machine is busy).
+ */
 function wrongTakeovers(grants, breaks) {
-  const deaths = new Map()
-  for (const g of grants.values()) if (g.killed) deaths.set(g.pid, g.end)
-  return breaks.filter((b) => !(deaths.has(b.pid) && deaths.get(b.pid) < b.at))
+  const byPid = new Map()
+  for (const g of grants.values()) {
+    if (!byPid.has(g.pid)) byPid.set(g.pid, [])
+    byPid.get(g.pid).push(g)
+  }
+  return breaks.filter((b) => {
+    const before = (byPid.get(b.pid) || []).filter((g) => g.start < b.at)
+    const last = before.reduce((a, g) => (a === null || g.start > a.start ? g : a), null)
+    return !(last && last.killed && last.end < b.at)
+  })
 }
 
 /** Replay the log in append order: the most holders matching `which` ever inside at once. */
