@@ -98,6 +98,30 @@ test('a held lock times out with the legacy message and code; the first attempt 
   })
 })
 
+test('an identifier may be 128 bytes long, not 129 (bytes, not characters), and "." is refused as such; both backends alike', () => {
+  const results = onBoth((backend, dir) => {
+    const o = ops(backend, dir)
+    const outcome = (id) => {
+      try {
+        o.acquireLock(id, 100)
+        o.releaseLock(id)
+        return 'ok'
+      } catch (err) {
+        return err.code
+      }
+    }
+    let dot
+    try {
+      o.acquireLock('.', 100)
+    } catch (err) {
+      dot = err.message
+    }
+    return [outcome('x'.repeat(128)), outcome('x'.repeat(129)), outcome('é'.repeat(64)), outcome(`${'é'.repeat(64)}x`), dot]
+  })
+  assert.deepEqual(results.native, ['ok', 'EBADLOCKID', 'ok', 'EBADLOCKID', `Invalid lock identifier ".": it must not contain '..' or be '.'`])
+  assert.deepEqual(results.js, results.native)
+})
+
 test('bad identifiers create, read and delete nothing outside the lock directory', () => {
   const bad = ['../victim', '..', '../../etc/x', 'a/b', 'a\\b', 'a\0b', '', 'x'.repeat(129), '.hidden', 'a:b', '\n']
   const results = onBoth((backend, dir) => {

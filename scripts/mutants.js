@@ -12,9 +12,12 @@
 // from mutants/reasons.json, which says why each surviving mutant survives. Files that no
 // stored run covered are listed as not run.
 //
-//   npm run mutants -- rust [cargo-mutants options, e.g. -f 'core/src/lock/*.rs']
+//   npm run mutants -- rust [cargo-mutants options, e.g. -f 'core/src/lock/*.rs', or --iterate
+//                               to retest only what the last run did not catch]
 //   npm run mutants -- js [lib/js files]
 //   npm run mutants -- report          (only rewrite MUTANTS.md)
+//   npm run mutants -- save-stopped <started ISO> <command>
+//                                      (store what a cargo-mutants run stopped by hand got to)
 //   npm run mutants                    (everything: hours here)
 
 const fs = require('node:fs')
@@ -35,34 +38,51 @@ function save(kind, stored) {
   return file
 }
 
-/** Run cargo-mutants with `args`; store its outcome lists. */
-function runRust(args) {
-  const out = path.join(ROOT, 'target', 'mutants')
-  const cargoArgs = ['mutants', '-p', 'session-resilience-core', '--no-shuffle', '-o', out, ...args]
-  const started = new Date()
-  console.error(`▶ cargo ${cargoArgs.join(' ')}`)
-  const r = spawnSync('cargo', cargoArgs, { cwd: ROOT, stdio: 'inherit' })
-  if (r.error) throw r.error
-  const dir = path.join(out, 'mutants.out')
-  const list = (name) => {
-    const p = path.join(dir, `${name}.txt`)
-    return fs.existsSync(p) ? fs.readFileSync(p, 'utf8').split('\n').filter(Boolean) : []
-  }
-  // cargo-mutants exits 2 when mutants were missed, 3 on timeouts: outcomes, not failures.
-  if (![0, 2, 3].includes(r.status)) throw new Error(`cargo mutants failed (exit ${r.status})`)
+const OUT = path.join(ROOT, 'target', 'mutants')
+
+/** The outcome of each mutant listed in cargo-mutants' output folder. */
+function rustOutcomes() {
+  const dir = path.join(OUT, 'mutants.out')
   const outcomes = {}
-  for (const [status, name] of [['caught', 'caught'], ['missed', 'missed'], ['timeout', 'timeout'], ['unviable', 'unviable']]) {
-    for (const line of list(name)) outcomes[line] = status
+  for (const status of ['caught', 'missed', 'timeout', 'unviable']) {
+    const p = path.join(dir, `${status}.txt`)
+    if (!fs.existsSync(p)) continue
+    for (const line of fs.readFileSync(p, 'utf8').split('\n').filter(Boolean)) outcomes[line] = status
   }
-  const files = [...new Set(Object.keys(outcomes).map((n) => n.split(':')[0]))].sort()
+  return outcomes
+}
+
+function saveRust(started, command, outcomes) {
   return save('rust', {
     kind: 'rust',
     started: started.toISOString(),
     seconds: Math.round((Date.now() - started.getTime()) / 1000),
-    command: `npm run mutants -- rust ${args.join(' ')}`.trim(),
-    files,
+    command,
+    files: [...new Set(Object.keys(outcomes).map((n) => n.split(':')[0]))].sort(),
     outcomes,
   })
+}
+
+/** Run cargo-mutants with `args`; store its outcome lists. */
+function runRust(args) {
+  const cargoArgs = ['mutants', '-p', 'session-resilience-core', '--no-shuffle', '-o', OUT, ...args]
+  const started = new Date()
+  console.error(`▶ cargo ${cargoArgs.join(' ')}`)
+  const r = spawnSync('cargo', cargoArgs, { cwd: ROOT, stdio: 'inherit' })
+  if (r.error) throw r.error
+  // cargo-mutants exits 2 when mutants were missed, 3 on timeouts: outcomes, not failures.
+  if (![0, 2, 3].includes(r.status)) throw new Error(`cargo mutants failed (exit ${r.status})`)
+  return saveRust(started, `npm run mutants -- rust ${args.join(' ')}`.trim(), rustOutcomes())
+}
+
+/**
+ * A run stopped before its end (a whole run does not fit in one sitting here): store what
+ * its output folder holds, saying so. `started` is when it began, `command` what ran.
+ */
+function saveStopped(startedIso, command) {
+  const outcomes = rustOutcomes()
+  const n = Object.keys(outcomes).length
+  return saveRust(new Date(startedIso), `${command} (stopped by hand after ${n} mutants)`, outcomes)
 }
 
 function runJs(files) {
@@ -93,11 +113,17 @@ function render() {
         .map((f) => ({ file: f, ...JSON.parse(fs.readFileSync(path.join(RESULTS, f), 'utf8')) }))
     : []
   const reasons = fs.existsSync(REASONS) ? JSON.parse(fs.readFileSync(REASONS, 'utf8')) : {}
-  // The newest run decides each mutant (and each file: a later run of a file replaces it).
+  // The newest run decides each mutant: a later run (e.g. `--iterate`, which retests only
+  // the mutants not caught before) updates the outcomes of the mutants it tested.
   const byFile = new Map()
   for (const run of stored) {
-    for (const f of run.files) byFile.set(f, { run, outcomes: {} })
-    for (const [name, status] of Object.entries(run.outcomes)) byFile.get(name.split(':')[0]).outcomes[name] = status
+    for (const [name, status] of Object.entries(run.outcomes)) {
+      const file = name.split(':')[0]
+      if (!byFile.has(file)) byFile.set(file, { run, outcomes: {} })
+      const entry = byFile.get(file)
+      entry.run = run
+      entry.outcomes[name] = status
+    }
   }
   const lines = [
     '# Mutation testing',
@@ -164,7 +190,8 @@ function main() {
   const [what = 'all', ...rest] = process.argv.slice(2)
   if (what === 'rust' || what === 'all') runRust(what === 'rust' ? rest : [])
   if (what === 'js' || what === 'all') runJs(what === 'js' ? rest : [])
-  if (!['rust', 'js', 'all', 'report'].includes(what)) throw new Error(`usage: npm run mutants -- [rust|js|report] ...`)
+  if (what === 'save-stopped') saveStopped(rest[0], rest[1])
+  if (!['rust', 'js', 'all', 'report', 'save-stopped'].includes(what)) throw new Error('usage: npm run mutants -- [rust|js|report|save-stopped] ...')
   render()
   console.error(`written ${path.relative(ROOT, REPORT)}`)
 }

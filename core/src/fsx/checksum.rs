@@ -109,6 +109,38 @@ mod tests {
         assert_eq!(digest, sha256_bytes(&data));
     }
 
+    /// Reads `parts` in turn: an interrupted read, then the bytes, then end of file.
+    struct Flaky(Vec<io::Result<Vec<u8>>>);
+
+    impl Read for Flaky {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if self.0.is_empty() {
+                return Ok(0);
+            }
+            let part = self.0.remove(0)?;
+            buf[..part.len()].copy_from_slice(&part);
+            Ok(part.len())
+        }
+    }
+
+    #[test]
+    fn an_interrupted_read_is_retried_and_any_other_error_reported() {
+        let interrupted = io::Error::from(io::ErrorKind::Interrupted);
+        let mut reader = Flaky(vec![Err(interrupted), Ok(b"abc".to_vec())]);
+        assert_eq!(sha256_reader(&mut reader).unwrap(), sha256_bytes(b"abc"));
+        let mut broken = Flaky(vec![Ok(b"a".to_vec()), Err(io::Error::other("disk"))]);
+        assert_eq!(sha256_reader(&mut broken).unwrap_err().to_string(), "disk");
+    }
+
+    #[test]
+    fn flushing_the_writer_flushes_its_inner_writer() {
+        let mut w = Sha256Writer::new(io::BufWriter::new(Vec::new()));
+        w.write_all(b"abc").unwrap();
+        w.flush().unwrap();
+        let (inner, len, _) = w.finish();
+        assert_eq!((inner.get_ref().as_slice(), len), (&b"abc"[..], 3));
+    }
+
     #[test]
     fn files_larger_than_one_chunk_hash_like_their_bytes() {
         let data: Vec<u8> = (0..(CHUNK * 3 + 17)).map(|i| (i % 251) as u8).collect();

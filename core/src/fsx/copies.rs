@@ -154,6 +154,31 @@ mod tests {
     }
 
     #[test]
+    fn backups_of_lists_only_files_of_that_name() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let file = dir.join("t.json");
+        fs::write(&file, b"1").unwrap();
+        let backups = dir.join("backups");
+        let first = backup_file(&file, "manual", &backups).unwrap().unwrap();
+        let other = dir.join("u.json");
+        fs::write(&other, b"2").unwrap();
+        backup_file(&other, "manual", &backups).unwrap();
+        // A directory whose name looks like a backup of t.json.
+        let name = first
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .replace(".bak", "");
+        fs::create_dir(backups.join(format!("{name}-9.bak"))).unwrap();
+        let found: Vec<PathBuf> = backups_of("t.json", &backups)
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect();
+        assert_eq!(found, vec![first]);
+    }
+
+    #[test]
     fn cleanup_of_a_missing_folder_removes_nothing_and_of_a_file_fails() {
         let tmp = tempfile::tempdir().unwrap();
         let none = cleanup_old_backups(&tmp.path().join("missing"), Duration::ZERO).unwrap();

@@ -105,6 +105,24 @@ mod tests {
     }
 
     #[test]
+    fn the_default_directory_is_the_variable_s_else_one_in_the_temp_dir() {
+        // A variable of this test's own: tests run in parallel in one process.
+        const VAR: &str = "SR_CORE_TEST_DEFAULT_DIR";
+        let fallback = std::env::temp_dir().join("agenthive-x");
+        std::env::remove_var(VAR);
+        assert_eq!(default_dir(VAR, "agenthive-x"), fallback);
+        std::env::set_var(VAR, "");
+        assert_eq!(
+            default_dir(VAR, "agenthive-x"),
+            fallback,
+            "empty counts as unset"
+        );
+        std::env::set_var(VAR, "/some/where");
+        assert_eq!(default_dir(VAR, "agenthive-x"), Path::new("/some/where"));
+        std::env::remove_var(VAR);
+    }
+
+    #[test]
     fn refuses_a_file() {
         let tmp = tempfile::tempdir().unwrap();
         let file = tmp.path().join("f");

@@ -95,6 +95,24 @@ pub fn link_aside(file: &Path) -> io::Result<PathBuf> {
 mod tests {
     use super::*;
 
+    /// A file that cannot be linked because it is not there is an error, not a reason to try
+    /// the next serial forever; two asides of one file get two names.
+    #[test]
+    fn link_aside_names_every_aside_anew_and_reports_a_missing_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let err = link_aside(&tmp.path().join("missing")).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        let file = tmp.path().join("t.json");
+        fs::write(&file, b"{").unwrap();
+        let a = link_aside(&file).unwrap();
+        let b = link_aside(&file).unwrap();
+        assert_ne!(a, b);
+        for aside in [&a, &b] {
+            assert_eq!(fs::read(aside).unwrap(), b"{");
+        }
+        assert_eq!(fs::read(&file).unwrap(), b"{", "the file itself stays");
+    }
+
     fn parses(text: &str) -> bool {
         serde_json::from_str::<serde_json::Value>(text).is_ok()
     }

@@ -286,6 +286,106 @@ mod tests {
         assert_eq!(registry::release_all(Some(3)), 1);
     }
 
+    /// The timeout is a deadline ahead of the call: a holder that lets go well inside it is
+    /// waited for.
+    #[test]
+    fn a_waiter_gets_the_lock_when_its_holder_releases_within_the_timeout() {
+        let tmp = tempfile::tempdir().unwrap();
+        acquire(tmp.path(), "w", &quick(100), 13).unwrap();
+        let releaser = std::thread::spawn(|| {
+            std::thread::sleep(Duration::from_millis(150));
+            registry::release_all(Some(13))
+        });
+        let got = acquire(tmp.path(), "w", &quick(5_000), 14);
+        assert_eq!(releaser.join().unwrap(), 1);
+        assert!(got.is_ok(), "{got:?}");
+        assert_eq!(registry::release_all(Some(14)), 1);
+    }
+
+    /// The lock directory is checked on first use: a symlink is refused before anything is
+    /// created through it.
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_lock_directory_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let real = tmp.path().join("real");
+        fs::create_dir(&real).unwrap();
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let err = acquire(&link, "s", &quick(100), 15).unwrap_err();
+        assert_eq!(err.code(), Code::UnsafeDir);
+        assert_eq!(fs::read_dir(&real).unwrap().count(), 0);
+    }
+
+    /// A holder without an OS lock (js backend, legacy) that releases: the waiter sees the
+    /// file go and takes the lock, though the holder's process lives on.
+    #[test]
+    fn a_waiter_sees_a_live_js_holder_release() {
+        let tmp = tempfile::tempdir().unwrap();
+        let holder = crate::testutil::LiveChild::spawn();
+        let mut record = Record::ours("j", "theirs");
+        record.pid = holder.pid();
+        record.backend = Some("js".into());
+        record.start_time = match crate::process::liveness(holder.pid()) {
+            crate::process::Liveness::Alive { start_time_s } => start_time_s,
+            crate::process::Liveness::Dead => panic!("the holder died"),
+        };
+        let path = lock_path(tmp.path(), "j");
+        fs::write(&path, record.to_bytes()).unwrap();
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(150));
+            fs::remove_file(path).unwrap();
+        });
+        let got = acquire(tmp.path(), "j", &quick(5_000), 19);
+        releaser.join().unwrap();
+        assert!(
+            got.is_ok_and(|a| a.broken.is_empty()),
+            "released, not taken over"
+        );
+        assert_eq!(registry::release_all(Some(19)), 1);
+    }
+
+    /// A lock file that cannot be read is reported with its errno, not waited on until the
+    /// timeout.
+    #[test]
+    fn an_unreadable_lock_file_is_an_error_not_a_wait() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::create_dir(lock_path(tmp.path(), "r")).unwrap();
+        let err = acquire(tmp.path(), "r", &quick(2_000), 18).unwrap_err();
+        assert_eq!(err.code().as_str(), "EISDIR");
+    }
+
+    /// A lock directory removed after its first use (its check is cached) is made again.
+    #[test]
+    fn a_lock_directory_removed_since_its_first_use_is_made_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("locks");
+        acquire(&dir, "d", &quick(100), 16).unwrap();
+        assert_eq!(registry::release_all(Some(16)), 1);
+        fs::remove_dir_all(&dir).unwrap();
+        let got = acquire(&dir, "d", &quick(100), 16).unwrap();
+        assert!(got.path.exists());
+        assert_eq!(registry::release_all(Some(16)), 1);
+    }
+
+    /// An empty lock file is a legacy writer mid-write: held for the grace period (measured
+    /// from its mtime), then taken over.
+    #[test]
+    fn an_empty_lock_file_is_held_for_the_grace_period_then_taken_over() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = lock_path(tmp.path(), "e");
+        fs::create_dir_all(tmp.path()).unwrap();
+        let file = File::create(&path).unwrap();
+        let err = acquire(tmp.path(), "e", &quick(200), 17).unwrap_err();
+        assert_eq!(err.code(), Code::LockTimeout, "a fresh empty file is held");
+        let old = std::time::SystemTime::now() - Duration::from_millis(GARBLED_GRACE_MS * 3);
+        file.set_modified(old).unwrap();
+        drop(file);
+        let got = acquire(tmp.path(), "e", &quick(2_000), 17).unwrap();
+        assert_eq!(got.broken.len(), 0, "an empty file has no record to report");
+        assert_eq!(registry::release_all(Some(17)), 1);
+    }
+
     #[test]
     fn a_dead_native_holder_is_taken_over_at_once() {
         let tmp = tempfile::tempdir().unwrap();

@@ -116,6 +116,65 @@ mod tests {
     }
 
     #[test]
+    fn start_times_within_two_seconds_are_the_same_process() {
+        let mut r = Record::ours("x", "t");
+        r.backend = Some("js".into());
+        let start = r.start_time.unwrap();
+        for (delta, expected) in [(2, Holder::Alive), (3, Holder::Dead)] {
+            r.start_time = Some(start + delta);
+            assert_eq!(judge(&r, None, 30_000), expected, "+{delta} s");
+            r.start_time = Some(start - delta);
+            assert_eq!(judge(&r, None, 30_000), expected, "-{delta} s");
+        }
+        // A legacy record (no start time) written within the slack of our start is ours.
+        let started_ms = start as i64 * 1000;
+        assert_eq!(
+            judge(
+                &legacy(r.pid, time::iso8601(started_ms - 1_500)),
+                None,
+                30_000
+            ),
+            Holder::Alive
+        );
+        assert_eq!(
+            judge(
+                &legacy(r.pid, time::iso8601(started_ms - 3_500)),
+                None,
+                30_000
+            ),
+            Holder::Dead
+        );
+        assert_eq!(
+            judge(
+                &legacy(crate::testutil::dead_pid(), time::now_iso()),
+                None,
+                30_000
+            ),
+            Holder::Dead
+        );
+    }
+
+    /// A native record is judged by its OS lock when the file is at hand: held is alive,
+    /// free is dead, whatever its pid says.
+    #[test]
+    fn a_native_holder_is_judged_by_its_os_lock() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.lock");
+        let record = Record::ours("x", "t");
+        std::fs::write(&path, record.to_bytes()).unwrap();
+        let waiter = File::open(&path).unwrap();
+        assert_eq!(judge(&record, Some(&waiter), 30_000), Holder::Dead);
+        let holder = File::open(&path).unwrap();
+        assert!(oslock::try_lock(&holder).unwrap());
+        assert_eq!(judge(&record, Some(&waiter), 30_000), Holder::Alive);
+        drop(holder);
+        assert_eq!(judge(&record, Some(&waiter), 30_000), Holder::Dead);
+        assert_eq!(Holder::Alive.as_alive(), Some(true));
+        assert_eq!(Holder::Dead.as_alive(), Some(false));
+        assert_eq!(Holder::Unknown.as_alive(), None);
+    }
+
+    #[test]
     fn another_host_is_only_judged_by_age() {
         let mut r = legacy(1, time::now_iso());
         r.hostname = Some("elsewhere.invalid".into());

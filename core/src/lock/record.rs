@@ -124,6 +124,45 @@ mod tests {
     }
 
     #[test]
+    fn own_local_and_native_records_are_told_apart() {
+        let mine = Record::ours("x", "t");
+        assert!(mine.is_own() && mine.is_local() && mine.is_native());
+        let mut other_pid = mine.clone();
+        other_pid.pid = mine.pid + 1;
+        assert!(!other_pid.is_own());
+        let mut restarted = mine.clone();
+        restarted.start_time = mine.start_time.map(|s| s + 3);
+        assert!(
+            !restarted.is_own(),
+            "same pid, another start: not this process"
+        );
+        let mut slack = mine.clone();
+        slack.start_time = mine.start_time.map(|s| s + 2);
+        assert!(slack.is_own(), "two seconds of clock slack");
+        let mut elsewhere = mine.clone();
+        elsewhere.hostname = Some("elsewhere.invalid".into());
+        assert!(!elsewhere.is_local() && !elsewhere.is_own());
+        let mut legacy = mine.clone();
+        legacy.hostname = None;
+        legacy.backend = None;
+        assert!(legacy.is_local() && !legacy.is_native());
+        legacy.backend = Some("js".into());
+        assert!(!legacy.is_native());
+    }
+
+    #[test]
+    fn age_is_measured_from_the_timestamp_and_never_negative() {
+        let mut r = Record::ours("x", "t");
+        let now = time::now_ms();
+        r.timestamp = time::iso8601(now - 5_000);
+        assert_eq!(r.age_ms(now), 5_000);
+        r.timestamp = time::iso8601(now + 5_000);
+        assert_eq!(r.age_ms(now), 0);
+        r.timestamp = "not a time".into();
+        assert_eq!(r.age_ms(now), 0);
+    }
+
+    #[test]
     fn tokens_differ() {
         assert_ne!(new_token(), new_token());
     }

@@ -116,3 +116,84 @@ pub fn remove_if_ours(path: &Path, token: &str) -> bool {
         .is_some_and(|r| r.token.as_deref() == Some(token));
     ours && super::unlink::remove_lock_file(path).is_ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lock::{acquire, lock_path, LockOptions};
+
+    #[test]
+    fn the_registry_knows_what_this_process_holds_per_owner() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let b = acquire(dir, "b", &LockOptions::default(), 31).unwrap().path;
+        let a = acquire(dir, "a", &LockOptions::default(), 31).unwrap().path;
+        let c = acquire(dir, "c", &LockOptions::default(), 32).unwrap().path;
+        assert!(holds(&a) && holds(&b) && holds(&c));
+        assert!(!holds(&lock_path(dir, "d")));
+        let mine: Vec<(String, PathBuf)> = list()
+            .into_iter()
+            .filter(|(_, p)| p.starts_with(dir))
+            .collect();
+        assert_eq!(
+            mine,
+            vec![
+                ("a".into(), a.clone()),
+                ("b".into(), b.clone()),
+                ("c".into(), c.clone())
+            ]
+        );
+        assert_eq!(release_all(Some(31)), 2, "owner 31's two locks");
+        assert!(!a.exists() && !b.exists() && c.exists());
+        assert!(holds(&c) && !holds(&a));
+        let entry = take(&c).unwrap();
+        assert_eq!(entry.identifier, "c");
+        assert!(!holds(&c));
+        assert!(remove_if_ours(&c, &entry.token));
+        assert!(!c.exists());
+    }
+
+    #[test]
+    fn only_a_file_with_our_token_is_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.lock");
+        fs::write(&path, Record::ours("x", "theirs").to_bytes()).unwrap();
+        assert!(!remove_if_ours(&path, "mine"));
+        assert!(path.exists());
+        fs::write(&path, b"{").unwrap();
+        assert!(!remove_if_ours(&path, "mine"));
+        assert!(!remove_if_ours(&tmp.path().join("missing.lock"), "mine"));
+    }
+
+    /// Run by [`every_lock_is_released_at_exit`] in a process of its own: take two locks,
+    /// then release everything as the exit hook does.
+    #[test]
+    #[ignore = "helper process for other tests"]
+    fn helper_release_at_exit() {
+        let Some(dir) = std::env::var_os("SR_CORE_TEST_DIR") else {
+            return;
+        };
+        let dir = PathBuf::from(dir);
+        acquire(&dir, "one", &LockOptions::default(), 1).unwrap();
+        acquire(&dir, "two", &LockOptions::default(), 2).unwrap();
+        assert_eq!(release_all_at_exit(), 2);
+        assert!(list().is_empty());
+    }
+
+    #[test]
+    fn every_lock_is_released_at_exit() {
+        let tmp = tempfile::tempdir().unwrap();
+        let status = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--ignored",
+                "--exact",
+                "lock::registry::tests::helper_release_at_exit",
+            ])
+            .env("SR_CORE_TEST_DIR", tmp.path())
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
+    }
+}

@@ -67,3 +67,92 @@ pub fn release(dir: &Path, identifier: &str) -> Result<Released> {
     drop(held);
     Ok(Released::Released)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lock::{acquire, LockOptions};
+    use crate::testutil::LiveChild;
+
+    fn record_of(pid: u32) -> Vec<u8> {
+        let mut r = Record::ours("x", "theirs");
+        r.pid = pid;
+        r.backend = Some("js".into());
+        r.start_time = None;
+        r.to_bytes()
+    }
+
+    #[test]
+    fn our_lock_is_released_and_only_ours() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        assert_eq!(release(dir, "x").unwrap(), Released::NoLock);
+        let got = acquire(dir, "x", &LockOptions::default(), 21).unwrap();
+        assert_eq!(release(dir, "x").unwrap(), Released::Released);
+        assert!(!got.path.exists());
+        assert_eq!(release(dir, "x").unwrap(), Released::NoLock);
+        assert_eq!(
+            release(dir, "../x").unwrap_err().code(),
+            crate::Code::BadLockId
+        );
+    }
+
+    #[test]
+    fn another_process_s_lock_is_not_removed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let other = LiveChild::spawn();
+        let path = lock_path(tmp.path(), "x");
+        fs::write(&path, record_of(other.pid())).unwrap();
+        assert_eq!(
+            release(tmp.path(), "x").unwrap(),
+            Released::NotOwner { pid: other.pid() }
+        );
+        assert!(path.exists());
+    }
+
+    /// Our lock taken over meanwhile (the file replaced by another holder's): releasing it
+    /// must not remove the new holder's file.
+    #[test]
+    fn a_lock_replaced_since_we_took_it_is_left_to_its_new_holder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let other = LiveChild::spawn();
+        let got = acquire(tmp.path(), "x", &LockOptions::default(), 22).unwrap();
+        fs::remove_file(&got.path).unwrap();
+        fs::write(&got.path, record_of(other.pid())).unwrap();
+        assert_eq!(
+            release(tmp.path(), "x").unwrap(),
+            Released::NotOwner { pid: other.pid() }
+        );
+        assert!(got.path.exists());
+    }
+
+    /// A record of this process that the registry does not know (written by the legacy API
+    /// of this process, say) is still ours to release.
+    #[test]
+    fn a_record_of_this_process_outside_the_registry_is_released() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = lock_path(tmp.path(), "x");
+        fs::write(&path, Record::ours("x", "elsewhere").to_bytes()).unwrap();
+        assert_eq!(release(tmp.path(), "x").unwrap(), Released::Released);
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn garbage_and_unreadable_lock_files_are_reported_and_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = lock_path(tmp.path(), "x");
+        fs::write(&path, b"{\"pid\": 1").unwrap();
+        assert_eq!(
+            release(tmp.path(), "x").unwrap(),
+            Released::Unreadable("lock file is not a valid lock record".into())
+        );
+        assert!(path.exists());
+        fs::remove_file(&path).unwrap();
+        fs::create_dir(&path).unwrap();
+        match release(tmp.path(), "x").unwrap() {
+            Released::Unreadable(why) => assert!(why.contains("EISDIR"), "{why}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(path.is_dir());
+    }
+}

@@ -187,6 +187,58 @@ mod tests {
     }
 
     #[test]
+    fn a_lock_file_gone_meanwhile_is_a_change() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.lock");
+        fs::write(&path, b"dead").unwrap();
+        let (_, seen) = read_seen(&path).unwrap();
+        fs::remove_file(&path).unwrap();
+        assert_eq!(
+            break_dead(tmp.path(), "x", &path, &seen, 30_000).unwrap(),
+            Takeover::Changed
+        );
+        assert!(!marker_path(tmp.path(), "x", 0).exists());
+    }
+
+    /// An empty marker is a breaker mid-write: others wait for the grace period, then skip it.
+    #[test]
+    fn an_empty_marker_is_waited_for_then_skipped() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.lock");
+        fs::write(&path, b"dead").unwrap();
+        let (_, seen) = read_seen(&path).unwrap();
+        let marker = File::create(marker_path(tmp.path(), "x", 0)).unwrap();
+        assert_eq!(
+            break_dead(tmp.path(), "x", &path, &seen, 30_000).unwrap(),
+            Takeover::Busy
+        );
+        let old =
+            std::time::SystemTime::now() - std::time::Duration::from_millis(3 * GARBLED_GRACE_MS);
+        marker.set_modified(old).unwrap();
+        assert_eq!(
+            break_dead(tmp.path(), "x", &path, &seen, 30_000).unwrap(),
+            Takeover::Broken
+        );
+    }
+
+    #[test]
+    fn too_many_dead_markers_are_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.lock");
+        fs::write(&path, b"dead").unwrap();
+        let (_, seen) = read_seen(&path).unwrap();
+        let mut dead = Record::ours("x", "t");
+        dead.backend = None;
+        dead.pid = crate::testutil::dead_pid();
+        for generation in 0..MAX_GENERATIONS {
+            fs::write(marker_path(tmp.path(), "x", generation), dead.to_bytes()).unwrap();
+        }
+        // An error (not an endless search for a free generation), and the lock file stays.
+        assert!(break_dead(tmp.path(), "x", &path, &seen, 30_000).is_err());
+        assert!(path.exists());
+    }
+
+    #[test]
     fn a_live_marker_makes_others_wait_and_a_dead_one_is_skipped() {
         let tmp = tempfile::tempdir().unwrap();
         let path = tmp.path().join("x.lock");
