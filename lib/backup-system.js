@@ -828,7 +828,7 @@ const commands = {
 }
 
 /** The CLI: `run(['create', 'nightly'])` resolves to the exit code. */
-async function run(argv) {
+async function run(argv, context = {}) {
   const { positional, json, flags } = parseArgs(argv)
   const [command, ...rest] = positional
   if (command === undefined || command === 'help') {
@@ -837,7 +837,7 @@ async function run(argv) {
   }
   if (!Object.prototype.hasOwnProperty.call(commands, command)) return usageError(`Unknown command: ${command}`)
   try {
-    const bs = new BackupSystem({ quiet: json })
+    const bs = new BackupSystem({ quiet: json, root: context.root })
     return await commands[command](bs, rest, json, flags)
   } catch (err) {
     endProgress(json)
@@ -848,7 +848,7 @@ async function run(argv) {
 }
 
 BackupSystem.run = run
-BackupSystem.main = (argv) => runMain(run, argv)
+BackupSystem.main = (arg) => runMain(run, arg)
 BackupSystem.BackupSystem = BackupSystem
 BackupSystem.DEFAULT_CONFIG_FILES = DEFAULT_CONFIG_FILES
 BackupSystem.DEFAULT_DATABASES = DEFAULT_DATABASES

@@ -27,10 +27,16 @@ function printJson(value) {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
 }
 
-/** Run a CLI's `run(argv)` as the main program and set the exit code. */
-function main(run, argv = process.argv.slice(2)) {
+/**
+ * Run a CLI's `run(argv, context)` as the main program and set the exit code. `arg` is the
+ * argv (default `process.argv.slice(2)`) or `{ argv, root }`: a shim may name its project
+ * (`main({ root: __dirname })`); without it the root is found from the shim's location
+ * (lib/root.js).
+ */
+function main(run, arg) {
+  const { argv = process.argv.slice(2), root } = Array.isArray(arg) ? { argv: arg } : arg || {}
   return Promise.resolve()
-    .then(() => run(argv))
+    .then(() => run(argv, { root }))
     .then(
       (code) => {
         process.exitCode = typeof code === 'number' ? code : 0

@@ -103,8 +103,12 @@ class PhaseGateValidator {
     return false
   }
 
-  /** Component gates; true when >= 80 % pass. An unknown component prints what exists and returns false. */
-  async validateComponent(componentName) {
+  /**
+   * Component gates; true when >= 80 % pass. The results and the status are saved to that
+   * component only; `{ save: false }` only reports (a checkpoint's look at the component in
+   * progress). An unknown component prints what exists and returns false.
+   */
+  async validateComponent(componentName, options = {}) {
     console.log(`🔍 Validating Component: ${componentName}`)
     let component
     try {
@@ -115,7 +119,7 @@ class PhaseGateValidator {
     }
     const results = gates.componentGates(this.root, component, await this.runRegressionTests())
     const v = this.report('component', `Component ${componentName}`, results)
-    await this.updateTracker((tracker) => {
+    if (options.save !== false) await this.updateTracker((tracker) => {
       const fresh = findComponent(tracker, componentName).component
       fresh.qualityGates = { ...(fresh.qualityGates || {}), ...results }
       fresh.status = v.ok ? 'completed' : 'in_progress'
@@ -285,11 +289,11 @@ const commands = {
   },
 }
 
-function run(argv) {
-  return runCommand(argv, { usage: USAGE, commands, defaultCommand: 'status', create: ({ root }) => new PhaseGateValidator({ root }) })
+function run(argv, context = {}) {
+  return runCommand(argv, { usage: USAGE, commands, defaultCommand: 'status', create: ({ root }) => new PhaseGateValidator({ root }) }, context)
 }
 
 PhaseGateValidator.run = run
-PhaseGateValidator.main = (argv) => runMain(run, argv)
+PhaseGateValidator.main = (arg) => runMain(run, arg)
 PhaseGateValidator.SESSION_LOCK = SESSION_LOCK
 module.exports = PhaseGateValidator

@@ -382,16 +382,16 @@ Commands:
 
 Environment: VERBOSE=true echoes log lines.`
 
-function run(argv) {
+function run(argv, context = {}) {
   return runCommand(argv, {
     usage: USAGE,
     commands,
     defaultCommand: 'help',
     create: ({ root, quiet }) => new ResilientSessionManager({ root, quiet }),
-  })
+  }, context)
 }
 
 ResilientSessionManager.run = run
-ResilientSessionManager.main = (argv) => runMain(run, argv)
+ResilientSessionManager.main = (arg) => runMain(run, arg)
 ResilientSessionManager.commands = commands
 module.exports = ResilientSessionManager

@@ -5,6 +5,8 @@
 
 const path = require('node:path')
 const { resolveBackend } = require('./backend')
+const { ensurePrivateDir } = require('./js/fsx')
+const { checkArgs, checkArgsAsync } = require('./args')
 const cli = require('./cli')
 const { printJson, main: runMain } = cli
 
@@ -14,6 +16,27 @@ const DAY_MS = 24 * 3600 * 1000
 
 function defaultDir(envVar, name) {
   return process.env[envVar] || path.join(require('node:os').tmpdir(), name)
+}
+
+// What each method accepts (lib/args.js), checked before any backend is called.
+const SPEC = {
+  atomicWrite: [['filePath', 'path'], ['content', 'content'], ['options', 'optOptions']],
+  safeJsonRead: [['filePath', 'path'], ['defaultValue', 'any'], ['validator', 'optFunction']],
+  backupFile: [['filePath', 'path'], ['label', 'optString']],
+  verifyChecksum: [['filePath', 'path'], ['expectedChecksum', 'optString']],
+  createBackupPath: [['filePath', 'path']],
+  cleanupOldBackups: [['maxAge', 'optNumber']],
+  acquireLock: [['identifier', 'string'], ['timeout', 'optNumber'], ['options', 'optOptions']],
+  lockQuery: [['identifier', 'string'], ['options', 'optOptions']],
+  listLocks: [['options', 'optOptions']],
+  withLock: [['identifier', 'string'], ['fn', 'function'], ['options', 'optOptions']],
+}
+// The legacy message prefixes, naming the file.
+const CONTEXT = {
+  atomicWrite: (p) => `Atomic write failed for ${p}`,
+  safeJsonRead: (p) => `Failed to read ${p}`,
+  backupFile: (p) => `Backup failed for ${p}`,
+  verifyChecksum: (p) => `Checksum failed for ${p}`,
 }
 
 class SafeFileOperations {
@@ -29,31 +52,61 @@ class SafeFileOperations {
     this.backupDir = options.backupDir || defaultDir(BACKUP_DIR_ENV, 'agenthive-backups')
   }
 
+  /**
+   * Legacy: create the lock and backup folders. Both are made owner-only (0700); a folder
+   * that cannot be made is a warning, as legacy had it (the operation that needs it fails
+   * with its own error later).
+   */
+  ensureLockDirectories() {
+    for (const dir of [this.lockDir, this.backupDir]) {
+      try {
+        ensurePrivateDir(dir)
+      } catch (err) {
+        console.warn(`⚠️  Could not create directory ${dir}: ${err.message}`)
+      }
+    }
+  }
+
+  /**
+   * Legacy: the path a backup of `filePath` would get, `<backupDir>/<name>.<ms>.bak` (a name
+   * `cleanupOldBackups` recognises). Only a path: nothing is created; `backupFile` makes
+   * backups (exclusively, with a label).
+   */
+  createBackupPath(filePath) {
+    checkArgs(SPEC.createBackupPath, [filePath])
+    return path.join(this.backupDir, `${path.basename(String(filePath))}.${Date.now()}.bak`)
+  }
+
   atomicWrite(filePath, content, options) {
+    checkArgs(SPEC.atomicWrite, [filePath, content, options], CONTEXT.atomicWrite)
     return this.binding.atomicWrite(filePath, content, options)
   }
 
   atomicWriteAsync(filePath, content, options) {
-    return this.binding.atomicWriteAsync(filePath, content, options)
+    return checkArgsAsync(SPEC.atomicWrite, [filePath, content, options], CONTEXT.atomicWrite) || this.binding.atomicWriteAsync(filePath, content, options)
   }
 
   safeJsonRead(filePath, defaultValue = null, validator = null) {
+    checkArgs(SPEC.safeJsonRead, [filePath, defaultValue, validator], CONTEXT.safeJsonRead)
     return this.binding.safeJsonRead(filePath, defaultValue, validator, { backupDir: this.backupDir })
   }
 
   backupFile(filePath, label = 'auto') {
+    checkArgs(SPEC.backupFile, [filePath, label], CONTEXT.backupFile)
     return this.binding.backupFile(filePath, label, { backupDir: this.backupDir })
   }
 
   verifyChecksum(filePath, expectedChecksum = null) {
+    checkArgs(SPEC.verifyChecksum, [filePath, expectedChecksum], CONTEXT.verifyChecksum)
     return this.binding.verifyChecksum(filePath, expectedChecksum)
   }
 
   verifyChecksumAsync(filePath, expectedChecksum = null) {
-    return this.binding.verifyChecksumAsync(filePath, expectedChecksum)
+    return checkArgsAsync(SPEC.verifyChecksum, [filePath, expectedChecksum], CONTEXT.verifyChecksum) || this.binding.verifyChecksumAsync(filePath, expectedChecksum)
   }
 
   cleanupOldBackups(maxAge = 7 * DAY_MS) {
+    checkArgs(SPEC.cleanupOldBackups, [maxAge])
     return this.binding.cleanupOldBackups(maxAge, { backupDir: this.backupDir })
   }
 
@@ -65,23 +118,27 @@ class SafeFileOperations {
 
   /** Legacy: the lock file path, or throws `Lock timeout for <id> after <ms>ms` (ELOCKTIMEOUT). */
   acquireLock(identifier, timeout = 5000, options = {}) {
+    checkArgs(SPEC.acquireLock, [identifier, timeout, options])
     return this.binding.acquireLock(identifier, timeout, this.lockOptions(options))
   }
 
   /** Resolves to the lock file path; waits off the event loop. Options: timeout, staleMs, pollMs. */
   acquireLockAsync(identifier, options = {}) {
-    return this.binding.acquireLockAsync(identifier, this.lockOptions(options))
+    return checkArgsAsync(SPEC.lockQuery, [identifier, options]) || this.binding.acquireLockAsync(identifier, this.lockOptions(options))
   }
 
   releaseLock(identifier) {
+    checkArgs(SPEC.lockQuery, [identifier])
     return this.binding.releaseLock(identifier, { lockDir: this.lockDir })
   }
 
   getLockInfo(identifier, options = {}) {
+    checkArgs(SPEC.lockQuery, [identifier, options])
     return this.binding.getLockInfo(identifier, this.lockOptions(options))
   }
 
   listLocks(options = {}) {
+    checkArgs(SPEC.listLocks, [options])
     return this.binding.listLocks(this.lockOptions(options))
   }
 
@@ -90,6 +147,7 @@ class SafeFileOperations {
    * promise keeps the lock until the promise settles.
    */
   withLock(identifier, fn, options = {}) {
+    checkArgs(SPEC.withLock, [identifier, fn, options])
     this.acquireLock(identifier, options.timeout === undefined ? 5000 : options.timeout, options)
     let result
     try {
@@ -107,6 +165,7 @@ class SafeFileOperations {
 
   /** `withLock` whose wait does not block the event loop. */
   async withLockAsync(identifier, fn, options = {}) {
+    checkArgs(SPEC.withLock, [identifier, fn, options])
     await this.acquireLockAsync(identifier, options)
     try {
       return await fn()
@@ -200,7 +259,7 @@ module.exports = {
   listLocks: (...a) => instance().listLocks(...a),
   SafeFileOperations,
   run,
-  main: (argv) => runMain(run, argv),
+  main: (arg) => runMain(run, arg),
   // for the other drop-in modules and the CLIs' `commands` table extension
   _instance: instance,
   _commands: commands,

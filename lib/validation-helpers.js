@@ -9,6 +9,7 @@ const { resolveBackend } = require('./backend')
 const cli = require('./cli')
 const { printJson, main: runMain, quietly } = cli
 const { SafeFileOperations } = require('./safe-file-operations')
+const structure = require('./validation-structure')
 
 const repairFlag = (autoRepair) => (autoRepair === undefined ? true : Boolean(autoRepair))
 
@@ -24,6 +25,7 @@ class ValidationHelpers {
     this.binding = binding
     this.files = new SafeFileOperations({ backend: name, backupDir: options.backupDir })
     this.backupDir = this.files.backupDir
+    this.schemas = this.loadSchemas()
   }
 
   validateTrackerSchema(tracker, autoRepair = true) {
@@ -75,6 +77,11 @@ class ValidationHelpers {
     }
     this.files.atomicWrite(file, `${JSON.stringify(tracker, null, 2)}\n`)
   }
+}
+
+// The legacy class's smaller public methods (loadSchemas, validatePhasesStructure, ...).
+for (const [name, fn] of Object.entries(structure.methods)) {
+  Object.defineProperty(ValidationHelpers.prototype, name, { value: fn, writable: true, configurable: true })
 }
 
 /** The legacy console lines of a repair result. */
@@ -198,5 +205,5 @@ module.exports = {
   createDefaultTracker: () => instance().createDefaultTracker(),
   ValidationHelpers,
   run,
-  main: (argv) => runMain(run, argv),
+  main: (arg) => runMain(run, arg),
 }

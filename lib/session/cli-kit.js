@@ -54,7 +54,7 @@ function logToStderr() {
  * `{ instance, args, flags, json }` and `run` returns `{ code, data }` (or a number).
  * `create({ root, quiet })` builds the class instance (lazily: `help` needs none).
  */
-async function runCommand(argv, { usage, commands, defaultCommand, create }) {
+async function runCommand(argv, { usage, commands, defaultCommand, create }, context = {}) {
   let parsed
   try {
     parsed = parseCommandLine(argv)
@@ -76,7 +76,7 @@ async function runCommand(argv, { usage, commands, defaultCommand, create }) {
   const restoreLog = json ? logToStderr() : () => {}
   let outcome
   try {
-    const instance = create({ root, quiet: json })
+    const instance = create({ root: root || context.root, quiet: json })
     const result = await command.run({ instance, args, flags, json })
     outcome = typeof result === 'number' ? { code: result } : result
   } catch (err) {

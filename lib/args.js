@@ -1,0 +1,60 @@
+'use strict'
+// The argument checks every exported function makes before calling a backend, so a bad call
+// throws the same `code` and message on both (the addon's own conversion errors had no code
+// of ours and no path; the JS backend coerced some values). A message names the file when
+// the path is known, in the legacy form (`Atomic write failed for <path>: ...`).
+
+const { codedError, checkPath } = require('./js/errors')
+
+const isPlainObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v)
+const absent = (v) => v === undefined || v === null
+
+/** What each kind of argument accepts, and how the message says it. */
+const KINDS = {
+  any: { ok: () => true, what: '' },
+  string: { ok: (v) => typeof v === 'string', what: 'of type string' },
+  content: { ok: (v) => typeof v === 'string' || v instanceof Uint8Array, what: 'of type string or Uint8Array' },
+  optString: { ok: (v) => absent(v) || typeof v === 'string', what: 'of type string (or null)' },
+  optNumber: { ok: (v) => absent(v) || typeof v === 'number', what: 'of type number (or null)' },
+  optOptions: { ok: (v) => absent(v) || isPlainObject(v), what: 'an options object (or null)' },
+  function: { ok: (v) => typeof v === 'function', what: 'of type function' },
+  optFunction: { ok: (v) => absent(v) || typeof v === 'function', what: 'of type function (or null)' },
+}
+
+function describe(v) {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  if (v instanceof Uint8Array) return 'a Uint8Array'
+  return typeof v === 'object' ? 'an object' : `${typeof v}${['number', 'boolean'].includes(typeof v) ? ` ${String(v)}` : ''}`
+}
+
+/**
+ * Check `args` against `spec` (`[[name, kind], ...]`, kind `path` for a file path). `context`
+ * is `(path) => 'Atomic write failed for <path>'`, used once the path is known to be a string.
+ */
+function checkArgs(spec, args, context) {
+  let prefix = ''
+  spec.forEach(([name, kind], i) => {
+    const value = args[i]
+    if (kind === 'path') {
+      checkPath(name, value)
+      if (context) prefix = `${context(value)}: `
+      return
+    }
+    if (!KINDS[kind].ok(value)) {
+      throw codedError('ERR_INVALID_ARG_TYPE', `${prefix}The "${name}" argument must be ${KINDS[kind].what}, got ${describe(value)}`)
+    }
+  })
+}
+
+/** `checkArgs` for a method that returns a promise: the error is a rejection. */
+function checkArgsAsync(spec, args, context) {
+  try {
+    checkArgs(spec, args, context)
+    return null
+  } catch (err) {
+    return Promise.reject(err)
+  }
+}
+
+module.exports = { checkArgs, checkArgsAsync, KINDS }
