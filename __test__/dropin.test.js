@@ -315,3 +315,71 @@ test('complete X and checkpoint change only what they name (the in-progress comp
     })
   }
 })
+
+test('the legacy BackupSystem part methods: legacy return values, the same layout, sound on both backends', { timeout: 300000 }, async (t) => {
+  const { createWorkspace } = require('../scripts/example-workspace')
+  const BackupSystem = require('../lib/backup-system')
+  for (const backend of BACKENDS) {
+    await t.test(backend, async () => {
+      const dir = tempDir(`sr-bs-parts-${backend}-`)
+      const root = path.join(dir, 'agenthive')
+      createWorkspace(root)
+      const bs = new BackupSystem({ root, backend, lockDir: path.join(dir, 'locks') })
+      bs.ensureDirectories()
+      assert.ok(fs.statSync(path.join(root, 'backups', 'code')).isDirectory() && fs.statSync(path.join(root, 'checkpoints')).isDirectory())
+      assert.strictEqual(await bs.checkUncommittedChanges(), false)
+      const id = 'parts-2026-01-01T00-00-00-000Z'
+      const lines = []
+      const saved = console.log
+      console.log = (...a) => lines.push(a.join(' '))
+      let git, db, config, state, archive
+      try {
+        git = await bs.createGitBackup(id)
+        db = await bs.createDatabaseBackup(id)
+        config = await bs.createConfigBackup(id)
+        state = await bs.createStateBackup(id)
+        archive = await bs.createFullArchive(id)
+      } finally {
+        console.log = saved
+      }
+      assert.strictEqual(git, path.join(root, 'backups', 'code', id))
+      assert.ok(fs.existsSync(path.join(git, 'repo.bundle')) && fs.existsSync(path.join(git, 'git-info.json')))
+      assert.ok(fs.existsSync(path.join(db, 'db-info.json')) && fs.existsSync(path.join(config, 'config-info.json')))
+      assert.ok(fs.existsSync(path.join(state, 'system-info.json')))
+      assert.strictEqual(archive, path.join(root, 'backups', 'full', `${id}.tar.gz`))
+      assert.deepStrictEqual(
+        lines.map((l) => l.replace(root, '<root>').replace(/\(\d+\.\d\dMB\)/, '(<n>MB)').replace(/: \d+ /, ': <n> ')),
+        [
+          `  ✅ Git backup: <root>/backups/code/${id}`,
+          '  ✅ Database backup: <n> databases backed up',
+          '  ✅ Config backup: <n> files backed up',
+          `  ✅ System state backup: <root>/backups/state/${id}`,
+          `  ✅ Full archive: <root>/backups/full/${id}.tar.gz (<n>MB)`,
+        ],
+      )
+      await assert.rejects(bs.createGitBackup('../../escape'), { code: 'EBADLABEL' })
+      assert.ok(!fs.existsSync(path.join(dir, 'escape')))
+
+      bs.updateBackupTracker(id, { git, database: db, config, state, archive })
+      const point = (await captured(() => bs.listBackups())).find((p) => p.id === id)
+      assert.ok(point, 'recorded')
+      assert.strictEqual(point.archive, archive)
+      bs.tracker.sessionInfo.totalSessions = 41
+      bs.saveTracker()
+      const onDisk = JSON.parse(fs.readFileSync(bs.trackerPath, 'utf8'))
+      assert.strictEqual(onDisk.sessionInfo.totalSessions, 41)
+      assert.ok(onDisk.backupStrategy.restorePoints.some((p) => p.id === id))
+
+      // restoreGit: a dirty tree is refused unless forced; then HEAD is the recorded commit
+      const readme = path.join(root, 'README.md')
+      fs.appendFileSync(readme, '\nlocal change\n')
+      assert.strictEqual(await bs.checkUncommittedChanges(), true)
+      await assert.rejects(bs.restoreGit(point), { code: 'EDIRTY' })
+      assert.match(fs.readFileSync(readme, 'utf8'), /local change/, 'nothing reset')
+      await captured(() => bs.restoreGit(id, { force: true }))
+      assert.doesNotMatch(fs.readFileSync(readme, 'utf8'), /local change/)
+      await captured(() => bs.restoreDatabase(point))
+      await assert.rejects(bs.restoreDatabase('no-such-id'), { code: 'ENOENT' })
+    })
+  }
+})

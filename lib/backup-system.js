@@ -21,6 +21,10 @@ const { updateTracker, readTracker } = require('./tracker-store')
 const { checkLabel } = require('./js/names')
 const { codedError } = require('./js/errors')
 const cli = require('./cli')
+const { addMethods } = require('./mixin')
+const legacyParts = require('./backup-legacy')
+
+const { SAFE_ID } = legacyParts
 const { parseArgs, printJson, main: runMain } = cli
 
 const DEFAULT_DATABASES = ['database.sqlite', 'packages/user-api/database.sqlite', 'packages/system-api/database.sqlite']
@@ -38,7 +42,6 @@ const DEFAULT_EXCLUDES = ['node_modules', 'dist', 'build', '.next', '*.log', 'ba
 const KINDS = ['code', 'database', 'config', 'state', 'full']
 const MAX_RESTORE_POINTS = 10
 const DAY_MS = 24 * 3600 * 1000
-const SAFE_ID = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/
 const SECRET_NAME = /secret|token|passw|pwd|key|credential|auth|private|cookie|session|signature|salt/i
 const SHOWN_ENV = ['NODE_ENV', 'USER', 'LOGNAME', 'HOME', 'SHELL', 'LANG', 'TERM', 'PATH', 'PWD', 'npm_lifecycle_event']
 
@@ -747,6 +750,9 @@ class BackupSystem {
     return removed.length
   }
 }
+
+// The legacy part-by-part methods (createGitBackup, restoreGit, saveTracker, ...).
+addMethods(BackupSystem, legacyParts.methods)
 
 // ---- CLI ---------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@
 const fs = require('node:fs')
 const { resolveBackend } = require('./backend')
 const cli = require('./cli')
+const { addMethods } = require('./mixin')
 const { printJson, main: runMain, quietly } = cli
 const { SafeFileOperations } = require('./safe-file-operations')
 const structure = require('./validation-structure')
@@ -80,9 +81,7 @@ class ValidationHelpers {
 }
 
 // The legacy class's smaller public methods (loadSchemas, validatePhasesStructure, ...).
-for (const [name, fn] of Object.entries(structure.methods)) {
-  Object.defineProperty(ValidationHelpers.prototype, name, { value: fn, writable: true, configurable: true })
-}
+addMethods(ValidationHelpers, structure.methods)
 
 /** The legacy console lines of a repair result. */
 function logRepair(result) {
