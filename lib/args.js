@@ -1,7 +1,8 @@
 'use strict'
 // The argument checks every exported function makes before calling a backend, so a bad call
 // throws the same `code` and message on both (the addon's own conversion errors had no code
-// of ours and no path; the JS backend coerced some values). A message names the file when
+// of ours and no path; the JS backend coerced some values). The async methods throw these
+// synchronously too, as both backends always did for a bad argument. A message names the file when
 // the path is known, in the legacy form (`Atomic write failed for <path>: ...`).
 
 const { codedError, checkPath } = require('./js/errors')
@@ -11,14 +12,12 @@ const absent = (v) => v === undefined || v === null
 
 /** What each kind of argument accepts, and how the message says it. */
 const KINDS = {
-  any: { ok: () => true, what: '' },
   string: { ok: (v) => typeof v === 'string', what: 'of type string' },
   content: { ok: (v) => typeof v === 'string' || v instanceof Uint8Array, what: 'of type string or Uint8Array' },
   optString: { ok: (v) => absent(v) || typeof v === 'string', what: 'of type string (or null)' },
   optNumber: { ok: (v) => absent(v) || typeof v === 'number', what: 'of type number (or null)' },
   optOptions: { ok: (v) => absent(v) || isPlainObject(v), what: 'an options object (or null)' },
   function: { ok: (v) => typeof v === 'function', what: 'of type function' },
-  optFunction: { ok: (v) => absent(v) || typeof v === 'function', what: 'of type function (or null)' },
 }
 
 function describe(v) {
@@ -47,14 +46,4 @@ function checkArgs(spec, args, context) {
   })
 }
 
-/** `checkArgs` for a method that returns a promise: the error is a rejection. */
-function checkArgsAsync(spec, args, context) {
-  try {
-    checkArgs(spec, args, context)
-    return null
-  } catch (err) {
-    return Promise.reject(err)
-  }
-}
-
-module.exports = { checkArgs, checkArgsAsync, KINDS }
+module.exports = { checkArgs, KINDS }

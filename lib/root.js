@@ -1,7 +1,8 @@
 'use strict'
 // Where the project is: one rule for every class and CLI (legacy hard-coded an absolute path,
 // which made its scripts work from any folder of that one machine).
-//   1. the `root` (or legacy-style `rootDir`) option, which `--root <dir>` and `main({ root })` set;
+//   1. the `root` (or legacy-style `rootDir`) option, which `--root <dir>` and `main({ root })` set
+//      (or `useRoot(dir)` for the whole process: session-resilience/testing);
 //   2. the location of the script the user ran, or of the shim that required us: its folder's
 //      nearest ancestor holding packages/system-api/phase-tracker.json (a shim user runs
 //      `node <project>/session-manager.js` from anywhere, as with legacy);
@@ -16,6 +17,13 @@ const ROOT_ENV = 'SESSION_RESILIENCE_ROOT'
 const TRACKER_REL = path.join('packages', 'system-api', 'phase-tracker.json')
 const PACKAGE_DIR = path.resolve(__dirname, '..')
 const LIB_DIR = __dirname
+
+let processRoot = null
+
+/** Set (or clear, with null) the root of every class and CLI of this process (`main({ root })`, tests). */
+function useRoot(dir) {
+  processRoot = dir ? path.resolve(dir) : null
+}
 
 function nearestTrackerRoot(start) {
   let dir = path.resolve(start)
@@ -61,7 +69,7 @@ function locationRoot() {
 
 /** The project root for `options` (absolute). */
 function findRoot(options = {}) {
-  const given = options.root || options.rootDir
+  const given = options.root || options.rootDir || processRoot
   if (given) return path.resolve(given)
   const located = locationRoot()
   if (located) return located
@@ -92,4 +100,4 @@ function commandName(name, root) {
   return `node ${rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : found}`
 }
 
-module.exports = { findRoot, locationRoot, trackerPathOf, nearestTrackerRoot, commandName, ROOT_ENV, TRACKER_REL }
+module.exports = { findRoot, useRoot, locationRoot, trackerPathOf, nearestTrackerRoot, commandName, ROOT_ENV, TRACKER_REL }

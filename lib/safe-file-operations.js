@@ -6,7 +6,7 @@
 const path = require('node:path')
 const { resolveBackend } = require('./backend')
 const { ensurePrivateDir } = require('./js/fsx')
-const { checkArgs, checkArgsAsync } = require('./args')
+const { checkArgs } = require('./args')
 const cli = require('./cli')
 const { printJson, main: runMain } = cli
 
@@ -21,7 +21,7 @@ function defaultDir(envVar, name) {
 // What each method accepts (lib/args.js), checked before any backend is called.
 const SPEC = {
   atomicWrite: [['filePath', 'path'], ['content', 'content'], ['options', 'optOptions']],
-  safeJsonRead: [['filePath', 'path'], ['defaultValue', 'any'], ['validator', 'optFunction']],
+  safeJsonRead: [['filePath', 'path']], // a validator that is not a function is ignored, as legacy did
   backupFile: [['filePath', 'path'], ['label', 'optString']],
   verifyChecksum: [['filePath', 'path'], ['expectedChecksum', 'optString']],
   createBackupPath: [['filePath', 'path']],
@@ -83,11 +83,12 @@ class SafeFileOperations {
   }
 
   atomicWriteAsync(filePath, content, options) {
-    return checkArgsAsync(SPEC.atomicWrite, [filePath, content, options], CONTEXT.atomicWrite) || this.binding.atomicWriteAsync(filePath, content, options)
+    checkArgs(SPEC.atomicWrite, [filePath, content, options], CONTEXT.atomicWrite)
+    return this.binding.atomicWriteAsync(filePath, content, options)
   }
 
   safeJsonRead(filePath, defaultValue = null, validator = null) {
-    checkArgs(SPEC.safeJsonRead, [filePath, defaultValue, validator], CONTEXT.safeJsonRead)
+    checkArgs(SPEC.safeJsonRead, [filePath], CONTEXT.safeJsonRead)
     return this.binding.safeJsonRead(filePath, defaultValue, validator, { backupDir: this.backupDir })
   }
 
@@ -102,7 +103,8 @@ class SafeFileOperations {
   }
 
   verifyChecksumAsync(filePath, expectedChecksum = null) {
-    return checkArgsAsync(SPEC.verifyChecksum, [filePath, expectedChecksum], CONTEXT.verifyChecksum) || this.binding.verifyChecksumAsync(filePath, expectedChecksum)
+    checkArgs(SPEC.verifyChecksum, [filePath, expectedChecksum], CONTEXT.verifyChecksum)
+    return this.binding.verifyChecksumAsync(filePath, expectedChecksum)
   }
 
   cleanupOldBackups(maxAge = 7 * DAY_MS) {
@@ -124,7 +126,8 @@ class SafeFileOperations {
 
   /** Resolves to the lock file path; waits off the event loop. Options: timeout, staleMs, pollMs. */
   acquireLockAsync(identifier, options = {}) {
-    return checkArgsAsync(SPEC.lockQuery, [identifier, options]) || this.binding.acquireLockAsync(identifier, this.lockOptions(options))
+    checkArgs(SPEC.lockQuery, [identifier, options])
+    return this.binding.acquireLockAsync(identifier, this.lockOptions(options))
   }
 
   releaseLock(identifier) {
