@@ -267,30 +267,24 @@ Usage: npx session-resilience migrate [project] [--dry-run] [--undo] [--force] [
     --force           migrate although the git work tree has uncommitted changes
   help                Show this help`
 
-async function run(argv) {
-  const { positional, flags, json } = cli.parseArgs(argv)
-  const [command, project] = positional
-  if (command === undefined || command === 'help' || flags.has('help')) {
-    console.log(USAGE)
-    return 0
-  }
-  if (command !== 'migrate') return cli.usageError(USAGE, `Unknown command: ${command}`)
-  const unknown = [...flags].filter((f) => !['dry-run', 'undo', 'force', 'json'].includes(f))
-  if (unknown.length) return cli.usageError(USAGE, `Unknown option: --${unknown[0]}`)
-  try {
-    const result = migrate(project, {
-      dryRun: flags.has('dry-run'),
-      undo: flags.has('undo'),
-      force: flags.has('force'),
-      log: json ? () => {} : (line) => console.log(line),
-    })
-    if (json) cli.printJson({ ok: true, ...result })
-    return 0
-  } catch (err) {
-    if (json) cli.printJson({ ok: false, error: err.message, code: err.code })
-    else console.error(`❌ ${err.message}`)
-    return 1
-  }
+const commands = {
+  migrate: {
+    flags: ['dry-run', 'undo', 'force'],
+    run({ args: [project], flags }) {
+      const result = migrate(project, {
+        dryRun: flags.has('dry-run'),
+        undo: flags.has('undo'),
+        force: flags.has('force'),
+        log: (line) => console.log(line),
+      })
+      return { code: 0, data: result }
+    },
+  },
+}
+
+/** The CLI: `run(['migrate', dir, '--dry-run'])` resolves to the exit code. */
+function run(argv) {
+  return cli.runCommand(argv, { usage: USAGE, commands, create: () => null })
 }
 
 module.exports = { migrate, survey, shimText, MODULES, run, main: (arg) => cli.main(run, arg) }

@@ -1,10 +1,12 @@
 'use strict'
-// Methods kept in a file of their own (the legacy classes' smaller public methods), put on a
-// class's prototype as ordinary, non-enumerable methods that subclasses can override.
+// A class kept in several files: each part is a class whose methods are put on the main
+// class's prototype, non-enumerable as if written in its body (subclasses can override them).
 
-function addMethods(Class, methods) {
-  for (const [name, fn] of Object.entries(methods)) {
-    Object.defineProperty(Class.prototype, name, { value: fn, writable: true, configurable: true })
+function addMethods(Class, ...parts) {
+  for (const part of parts) {
+    const methods = Object.getOwnPropertyDescriptors(part.prototype)
+    delete methods.constructor
+    Object.defineProperties(Class.prototype, methods)
   }
 }
 

@@ -131,7 +131,7 @@ installs its handlers and exits 0, like the legacy file.`
 /** The CLI: nothing to do but what legacy did (load, exit 0); `help` explains. */
 function run(argv) {
   if (!argv.length) return 0
-  return cli.dispatch(argv, { usage: USAGE, commands: {}, target: () => null })
+  return cli.runCommand(argv, { usage: USAGE, commands: {}, create: () => null })
 }
 
 module.exports = {

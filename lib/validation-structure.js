@@ -23,17 +23,17 @@ function part(result, data) {
   return { valid: result.errors.length === 0, errors: result.errors, warnings: result.warnings, repaired: result.repaired, data }
 }
 
-const methods = {
+class ValidationStructure {
   /** The schema table (legacy shape: `{ tracker, component, backup }`, plus `phase`, `week`). */
   loadSchemas() {
     return structuredClone({ tracker: SCHEMA.tracker, phase: SCHEMA.phase, week: SCHEMA.week, component: SCHEMA.component, backup: SCHEMA.backup })
-  },
+  }
 
   /** The phases of a tracker, checked (and repaired in place) as `validateTrackerSchema` does. */
   validatePhasesStructure(phases, autoRepair = true) {
     const result = this.validateTrackerSchema({ sessionInfo: { ...VALID_INFO }, baselineStatus: { ...VALID_BASELINE }, phases }, autoRepair)
     return part(result, phases)
-  },
+  }
 
   /** The weeks of phase `phaseKey`, checked (and repaired in place). */
   validateWeeksStructure(weeks, phaseKey, autoRepair = true) {
@@ -41,7 +41,7 @@ const methods = {
     const key = String(phaseKey)
     const result = this.validateTrackerSchema({ sessionInfo: { ...VALID_INFO }, baselineStatus: { ...VALID_BASELINE }, phases: { [key]: phase } }, autoRepair)
     return part(result, phase.weeks)
-  },
+  }
 
   /**
    * The components of `context` (e.g. `phase2.week1`): an object of components is converted
@@ -53,7 +53,7 @@ const methods = {
     const key = weekKey === undefined ? 'week' : weekKey
     const result = this.validateWeeksStructure({ [key]: week }, phase, autoRepair)
     return part(result, week.components)
-  },
+  }
 
   /** Legacy enum / type check; arrays are not objects, null is not an object. */
   validatePropertyType(value, expectedType) {
@@ -61,7 +61,7 @@ const methods = {
     if (expectedType === 'array') return Array.isArray(value)
     if (expectedType === 'object') return isObject(value)
     return ['string', 'number', 'boolean'].includes(expectedType) && typeof value === expectedType
-  },
+  }
 
   /**
    * `obj` against `{ required, types }`. Present means not undefined/null (legacy treated
@@ -87,33 +87,33 @@ const methods = {
     }
     result.valid = result.errors.length === 0
     return result
-  },
+  }
 
   createDefaultPhase() {
     return expand(TEMPLATES.defaultPhase, clock())
-  },
+  }
   createDefaultWeek() {
     return expand(TEMPLATES.defaultWeek, clock())
-  },
+  }
   createDefaultComponent() {
     return expand(TEMPLATES.defaultComponent, clock())
-  },
+  }
 
   getDefaultValue(property) {
     return defaultIn(SCHEMA.tracker.defaults, property)
-  },
+  }
   getDefaultPhaseValue(property) {
     return defaultIn(SCHEMA.phase.defaults, property)
-  },
+  }
   getDefaultWeekValue(property) {
     return defaultIn(SCHEMA.week.defaults, property)
-  },
+  }
   getDefaultComponentValue(property) {
     return defaultIn(SCHEMA.component.defaults, property)
-  },
+  }
   getDefaultBackupValue(property) {
     return defaultIn(SCHEMA.backup.defaults, property)
-  },
+  }
 
   /**
    * Legacy rewrote the text with regexes (breaking URLs, apostrophes and `false`). Now:
@@ -127,7 +127,7 @@ const methods = {
     } catch {
       return content
     }
-  },
+  }
 }
 
-module.exports = { methods }
+module.exports = ValidationStructure

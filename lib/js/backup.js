@@ -171,17 +171,17 @@ function backupIntegrityCheck(db) {
 
 // ---- containment and restore -------------------------------------------------------------
 
-function escape(text, why) {
+function pathEscape(text, why) {
   return codedError('EPATHESCAPE', `Refusing path ${text}: ${why}`)
 }
 
 function checkRelative(text) {
   checkPath('path', text)
   if (path.isAbsolute(text) || text.startsWith('/') || text.startsWith('\\')) {
-    throw escape(text, 'absolute paths are not restored')
+    throw pathEscape(text, 'absolute paths are not restored')
   }
   const parts = process.platform === 'win32' ? text.split(/[\\/]/) : text.split('/')
-  if (parts.includes('..')) throw escape(text, "it leads out with '..'")
+  if (parts.includes('..')) throw pathEscape(text, "it leads out with '..'")
 }
 
 function backupContainedPath(root, original) {
@@ -204,7 +204,7 @@ function backupContainedPath(root, original) {
     }
     if (real !== null) {
       if (real !== realRoot && !real.startsWith(realRoot.endsWith(path.sep) ? realRoot : realRoot + path.sep)) {
-        throw escape(original, `it resolves to ${real} outside ${realRoot}`)
+        throw pathEscape(original, `it resolves to ${real} outside ${realRoot}`)
       }
       break
     }
@@ -215,7 +215,7 @@ function backupContainedPath(root, original) {
     } catch {
       // nothing there: look at the parent
     }
-    if (dangling) throw escape(original, 'it goes through a dangling symbolic link')
+    if (dangling) throw pathEscape(original, 'it goes through a dangling symbolic link')
     const parent = path.dirname(probe)
     if (parent === probe) break
     probe = parent

@@ -1,6 +1,6 @@
 'use strict'
 // The legacy BackupSystem's part-by-part public methods (scripts call them, subclasses
-// override them), mixed into lib/backup-system.js's class under their legacy names, with
+// override them), mixed into the class (backup-system.js) under their legacy names, with
 // their legacy return values (a part's folder, the archive's path, a boolean) and console
 // lines. Each does the sound thing (COMPATIBILITY.md): the parts are made by the same code
 // as `createFullBackup`, ids are checked before they become paths, the tracker is written
@@ -8,10 +8,9 @@
 
 const fs = require('node:fs')
 const path = require('node:path')
-const { codedError } = require('./js/errors')
-const { updateTracker } = require('./tracker-store')
-
-const SAFE_ID = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/
+const { codedError } = require('../js/errors')
+const { updateTracker } = require('../tracker-store')
+const { SAFE_ID } = require('./common')
 
 function checkId(backupId) {
   if (typeof backupId !== 'string' || !SAFE_ID.test(backupId)) {
@@ -22,12 +21,12 @@ function checkId(backupId) {
 
 const mb = (bytes) => (bytes / 1024 / 1024).toFixed(2)
 
-const methods = {
+class LegacyParts {
   /** Legacy: make backups/ (owner-only, git-ignored), its part folders and checkpoints/. */
   ensureDirectories() {
     this.ensureBackupsDir()
     fs.mkdirSync(this.checkpointsDir, { recursive: true })
-  },
+  }
 
   /**
    * Legacy: write `this.tracker`. Under the tracker lock and atomic; it replaces what others
@@ -40,19 +39,19 @@ const methods = {
       for (const key of Object.keys(tracker)) delete tracker[key]
       Object.assign(tracker, mine)
     })
-  },
+  }
 
   /** Legacy: record restore point `{ id: backupId, ...backupInfo }` (newest first, 10 kept). */
   updateBackupTracker(backupId, backupInfo = {}) {
     checkId(backupId)
     if (!fs.existsSync(this.trackerPath)) return
     this.recordRestorePoint({ timestamp: new Date().toISOString(), ...backupInfo, id: backupId })
-  },
+  }
 
   /** Legacy: `git status --porcelain` is not empty (false outside a git repository). */
   async checkUncommittedChanges() {
     return this.uncommittedChanges().length > 0
-  },
+  }
 
   /** Legacy: the git bundle and git-info.json of set `backupId`; its folder, or null when skipped. */
   async createGitBackup(backupId) {
@@ -64,7 +63,7 @@ const methods = {
     }
     this.log(`  ✅ Git backup: ${code.dir}`)
     return code.dir
-  },
+  }
 
   /** Legacy: consistent copies (and `.sql` dumps) of the project's SQLite databases; their folder. */
   async createDatabaseBackup(backupId) {
@@ -72,7 +71,7 @@ const methods = {
     const dir = this.backupDatabases(checkId(backupId))
     this.log(`  ✅ Database backup: ${this.partCount(dir, 'db-info.json')} databases backed up`)
     return dir
-  },
+  }
 
   /** Legacy: copies of the configuration files; their folder. */
   async createConfigBackup(backupId) {
@@ -80,7 +79,7 @@ const methods = {
     const dir = this.backupConfig(checkId(backupId))
     this.log(`  ✅ Config backup: ${this.partCount(dir, 'config-info.json')} files backed up`)
     return dir
-  },
+  }
 
   /** Legacy: system-info.json (no other users' processes, no secret-looking values); its folder. */
   async createStateBackup(backupId) {
@@ -88,7 +87,7 @@ const methods = {
     const dir = this.backupState(checkId(backupId))
     this.log(`  ✅ System state backup: ${dir}`)
     return dir
-  },
+  }
 
   /** Legacy: `backups/full/<id>.tar.gz` of the project (same excludes); its path. */
   async createFullArchive(backupId) {
@@ -97,7 +96,7 @@ const methods = {
     const archive = await this.binding.backupCreateArchive(this.rootDir, archivePath, this.excludes, this.progress())
     this.log(`  ✅ Full archive: ${archivePath} (${mb(archive.size)}MB)`)
     return archivePath
-  },
+  }
 
   /**
    * Legacy: reset the code to restore point `backup` (a point or its id). A dirty work tree
@@ -113,19 +112,19 @@ const methods = {
     this.restoreCode(point)
     this.putBackRestorePoints(points)
     this.log('✅ Git repository restored successfully')
-  },
+  }
 
   /** Legacy: put back the databases of restore point `backup` (a point or its id). */
   async restoreDatabase(backup) {
     this.restoreDatabases(this.pointOf(backup))
-  },
+  }
 
   // ---- helpers of the above ----
 
   /** Read-modify-write of the tracker under its lock; the tracker as written. */
   updateTrackerFile(mutate) {
     return updateTracker(this.trackerPath, mutate, { backend: this.backend, lockDir: this.options.lockDir })
-  },
+  }
 
   /** The recorded restore point for a point object or an id (ENOENT when there is none). */
   pointOf(backup) {
@@ -133,7 +132,7 @@ const methods = {
     const point = this.findPoint(checkId(id))
     if (!point) throw codedError('ENOENT', `Backup ${id} not found`)
     return point
-  },
+  }
 
   /** How many files an info file of a part lists. */
   partCount(dir, infoName) {
@@ -143,7 +142,7 @@ const methods = {
     } catch {
       return 0
     }
-  },
+  }
 }
 
-module.exports = { methods, SAFE_ID, checkId }
+module.exports = LegacyParts
