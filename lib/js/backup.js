@@ -21,6 +21,28 @@ const BUSY_TIMEOUT_MS = 30000
 const COMMAND_TIMEOUT_MS = 30 * 60 * 1000 // a stuck command fails instead of hanging the caller
 const NEEDED_FOR = { git: 'the code backup', tar: 'the archive', sqlite3: 'database copies on the js backend' }
 
+// ---- cancel ------------------------------------------------------------------------------
+// The twin of core/src/backup/cancel.rs: work snapshots the generation when requested and
+// stops once it moved on; `backupCancel()` also kills the commands running now (tar).
+
+let generation = 0
+const running = new Set()
+
+function cancelToken() {
+  const seen = generation
+  return {
+    cancelled: () => generation !== seen,
+    check(what) {
+      if (generation !== seen) throw codedError('ECANCELED', `${what}: cancelled`)
+    },
+  }
+}
+
+function backupCancel() {
+  generation += 1
+  for (const child of running) child.kill('SIGKILL')
+}
+
 // ---- commands ----------------------------------------------------------------------------
 
 function missingCommand(cmd) {
@@ -47,17 +69,29 @@ function runCommand(cmd, args, cwd) {
   return r.stdout
 }
 
-/** The same, off the event loop. */
-function runCommandAsync(cmd, args, cwd, tolerated = () => false) {
+/**
+ * The same, off the event loop: `{ stdout, stderr }` (stdout only when `keepStdout`). A
+ * command killed by `backupCancel()` fails with ECANCELED.
+ */
+function runCommandAsync(cmd, args, cwd, { tolerated = () => false, keepStdout = false } = {}) {
+  const token = cancelToken()
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] })
+    token.check(`${cmd} ${args[0]}`)
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'] })
+    running.add(child)
     let stderr = ''
+    const stdout = []
     child.stderr.on('data', (d) => {
       if (stderr.length < 65536) stderr += d
     })
+    if (keepStdout) child.stdout.on('data', (d) => stdout.push(d))
     child.on('error', (err) => reject(err.code === 'ENOENT' ? missingCommand(cmd) : osError(`Cannot run ${cmd}`, err)))
     child.on('close', (status, signal) => {
-      if (status === 0 || (status !== null && tolerated(status, stderr))) return resolve()
+      running.delete(child)
+      if (token.cancelled()) return reject(codedError('ECANCELED', `${cmd} ${args[0]}: cancelled`))
+      if (status === 0 || (status !== null && tolerated(status, stderr))) {
+        return resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr })
+      }
       const how = signal ? `signal: ${signal}` : `exit status: ${status}`
       reject(codedError('ECOMMAND', `${cmd} ${args.join(' ')} failed (${how}): ${stderr.trim()}`))
     })
@@ -141,8 +175,10 @@ function backupCopyDatabase(src, dest) {
     if (isSqlite(src)) {
       // VACUUM INTO copies the database as of one read transaction (the shell's `.backup`
       // steps 100 pages at a time and restarts at every concurrent write: under a steady
-      // writer it never ends). The temp name needs no quoting (cwd = its dir).
-      runCommand('sqlite3', ['-readonly', '-cmd', `.timeout ${BUSY_TIMEOUT_MS}`, src, `VACUUM INTO '${path.basename(temp)}';`], dir)
+      // writer it never ends). The temp name needs no quoting (cwd = its dir). Not
+      // -readonly: a hot journal left by a crashed writer must be rolled back first, which
+      // needs a connection that may write (core/src/backup/sqlite.rs says why this way).
+      runCommand('sqlite3', ['-cmd', `.timeout ${BUSY_TIMEOUT_MS}`, src, `VACUUM INTO '${path.basename(temp)}';`], dir)
       runCommand('sqlite3', [temp, 'PRAGMA journal_mode=DELETE;'], dir)
       kind = 'sqlite'
     } else {
@@ -311,19 +347,60 @@ function countTree(root, excludes, m) {
 }
 
 /**
- * GNU tar exits 1 when a file changed while it read it (a live database, a log): the
- * archive is complete and usable, the file's copy is just not from one instant, as the
- * native archive's. Any other complaint is a failure.
+ * GNU tar exits 1 when a file changed while it read it (a log being written): it wrote the
+ * member with its header's size anyway (cut, or padded with zeros when it shrank), so the
+ * archive is valid, as the native one. Any other complaint is a failure.
  */
+const CHANGED_LINE = /^tar: (.*): (?:file changed as we read it|File shrank by \d+ bytes; padding with zeros|File removed before we read it)$/
+
 function onlyChangedWhileRead(status, stderr) {
   const lines = stderr.split('\n').filter((l) => l.trim())
-  return status === 1 && lines.every((l) => /file changed as we read it|socket ignored/.test(l))
+  return status === 1 && lines.every((l) => CHANGED_LINE.test(l) || /socket ignored/.test(l))
 }
 
-async function backupCreateArchive(root, dest, excludes, onProgress) {
+/** The files tar named as changed, relative to root with `/`. */
+function changedFiles(stderr) {
+  const names = new Set()
+  for (const line of stderr.split('\n')) {
+    const m = CHANGED_LINE.exec(line)
+    if (m) names.add(m[1].replace(/^\.\//, ''))
+  }
+  return [...names].sort()
+}
+
+/** Patterns tar matches literally. */
+const literal = (rel) => rel.replace(/[\\*?[\]]/g, '\\$&')
+
+/**
+ * The tar arguments that archive each substitute (a database's consistent copy) under its
+ * project path, and leave the live file and its SQLite side files out: the copies are
+ * hard-linked (copied when links fail) under `linkDir` and renamed back by --transform.
+ */
+function substituteArgs(substitutes, linkDir) {
+  if (substitutes.length === 0) return { leaveOut: [], add: [] }
+  const leaveOut = ['--anchored', '--no-wildcards']
+  const members = []
+  for (const { path: rel, source } of substitutes) {
+    for (const side of ['', '-journal', '-wal', '-shm']) leaveOut.push(`--exclude=./${literal(rel)}${side}`)
+    const linked = path.join(linkDir, ...rel.split('/'))
+    fs.mkdirSync(path.dirname(linked), { recursive: true })
+    try {
+      fs.linkSync(source, linked)
+    } catch {
+      fs.copyFileSync(source, linked)
+    }
+    members.push(`${path.basename(linkDir)}/${rel}`)
+  }
+  leaveOut.push('--no-anchored', '--wildcards')
+  const add = ['-C', path.dirname(linkDir), `--transform=s,^${path.basename(linkDir)}/,./,`, ...members]
+  return { leaveOut, add }
+}
+
+async function backupCreateArchive(root, dest, excludes, onProgress, substitutes = []) {
   checkPath('root', root)
   checkPath('dest', dest)
   const patterns = Array.isArray(excludes) ? excludes : DEFAULT_EXCLUDES
+  const subs = Array.isArray(substitutes) ? substitutes : []
   const context = `Archive of ${root} failed`
   const m = meter('archive', onProgress)
   try {
@@ -332,23 +409,51 @@ async function backupCreateArchive(root, dest, excludes, onProgress) {
     throw osError(context, err)
   }
   const temp = plainTempName(path.dirname(dest), '.archive-')
+  const linkDir = plainTempName(path.dirname(dest), '.archive-db-')
   let archive
   try {
-    const args = ['-czf', temp, ...patterns.map((p) => `--exclude=${p}`), '-C', root, '.']
-    await runCommandAsync('tar', args, root, onlyChangedWhileRead)
+    const { leaveOut, add } = substituteArgs(subs, linkDir)
+    const args = ['-czf', temp, ...patterns.map((p) => `--exclude=${p}`), ...leaveOut, '-C', root, '.', ...add]
+    const { stderr } = await runCommandAsync('tar', args, root, { tolerated: onlyChangedWhileRead })
     // tar wrote the file: its size and digest (the manifest entry) are read back here,
     // where the native backend hashes while writing
-    archive = { size: fs.statSync(temp).size, sha256: await sha256File(temp) }
+    archive = { size: fs.statSync(temp).size, sha256: await sha256File(temp), changed: changedFiles(stderr) }
     const fd = fs.openSync(temp, 'r+')
     fs.fsyncSync(fd)
     fs.closeSync(fd)
     fs.renameSync(temp, dest)
   } catch (err) {
     removeQuietly(temp)
-    if (err.code === 'ENOCOMMAND' || err.code === 'ECOMMAND') throw codedError(err.code, `${context}: ${err.message}`)
+    if (['ENOCOMMAND', 'ECOMMAND', 'ECANCELED'].includes(err.code)) throw codedError(err.code, `${context}: ${err.message}`)
     throw osError(context, err)
+  } finally {
+    fs.rmSync(linkDir, { recursive: true, force: true })
   }
   return { ...m.finish(), ...archive }
+}
+
+/** Read a .tar.gz to its end with GNU tar (every header, every member, the gzip trailer). */
+async function backupCheckArchive(file, onProgress) {
+  checkPath('path', file)
+  try {
+    fs.accessSync(file, fs.constants.R_OK)
+  } catch (err) {
+    throw osError(`Cannot read archive ${file}`, err)
+  }
+  let listing
+  try {
+    listing = await runCommandAsync('tar', ['-tvzf', file], path.dirname(file), { keepStdout: true })
+  } catch (err) {
+    if (err.code !== 'ECOMMAND') throw err
+    throw codedError('ECORRUPT', `Archive ${file} is damaged: ${err.message}`)
+  }
+  const m = meter('verify', onProgress)
+  for (const line of listing.stdout.split('\n')) {
+    const size = Number(line.trim().split(/\s+/)[2])
+    if (line.trim()) m.add(Number.isFinite(size) ? size : 0)
+  }
+  const done = m.finish()
+  return { entries: done.files, bytes: done.bytes }
 }
 
 // ---- manifest ----------------------------------------------------------------------------
@@ -388,8 +493,10 @@ async function backupHashFiles(backupsDir, parts, onProgress) {
   files.sort(byBytes)
   const m = meter('hash', onProgress)
   const entries = []
+  const token = cancelToken()
   for (const rel of files) {
     const full = path.join(backupsDir, rel)
+    token.check(`Hashing ${full}`)
     try {
       const size = fs.statSync(full).size
       const sha256 = await sha256File(full)
@@ -438,6 +545,8 @@ module.exports = {
   backupRestoreFile,
   backupRestoreDatabase,
   backupCreateArchive,
+  backupCheckArchive,
+  backupCancel,
   backupHashFiles,
   backupVerifyFiles,
 }

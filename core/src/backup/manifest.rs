@@ -6,6 +6,7 @@ use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
+use super::cancel::Cancel;
 use super::restore::check_relative;
 use super::{Meter, Progress};
 use crate::error::{Error, Result};
@@ -35,6 +36,7 @@ pub struct Verification {
 pub fn hash_parts(
     backups_dir: &Path,
     parts: &[String],
+    cancel: &Cancel,
     report: &mut dyn FnMut(Progress),
 ) -> Result<Vec<Entry>> {
     let mut files = Vec::new();
@@ -49,6 +51,7 @@ pub fn hash_parts(
     let mut entries = Vec::with_capacity(files.len());
     for rel in files {
         let full = backups_dir.join(&rel);
+        cancel.check(format!("Hashing {}", full.display()))?;
         let size = fs::metadata(&full)
             .map_err(|e| Error::io(format!("Cannot hash {}", full.display()), e))?
             .len();
@@ -81,7 +84,8 @@ fn collect_files(base: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> io::Result<
     Ok(())
 }
 
-fn slash_path(rel: &Path) -> String {
+/// A relative path with `/` separators, on every platform.
+pub(crate) fn slash_path(rel: &Path) -> String {
     let parts: Vec<String> = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
@@ -141,7 +145,7 @@ mod tests {
             "full/x.tar.gz".into(),
             "code/x".into(),
         ];
-        let entries = hash_parts(base, &parts, &mut |_| {}).unwrap();
+        let entries = hash_parts(base, &parts, &Cancel::new(), &mut |_| {}).unwrap();
         let paths: Vec<&str> = entries.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(
             paths,
