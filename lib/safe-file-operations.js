@@ -185,17 +185,25 @@ function instance() {
 
 // ---- CLI ---------------------------------------------------------------------------------
 
-const USAGE = `Safe File Operations Utility
+const USAGE = `
+🛠️  Safe File Operations CLI
 
-Usage: node safe-file-operations.js <command> [args] [--json]
+Usage:
+  node safe-file-operations.js backup <file> [label]    Create backup
+  node safe-file-operations.js cleanup [days]          Clean old backups (default: 7)
+  node safe-file-operations.js locks                   Show active locks
+  node safe-file-operations.js checksum <file>         Show file checksum
+  node safe-file-operations.js help                    Show this help
 
-Commands:
-  backup <file> [label]    Create a backup of a file (label default: manual)
-  cleanup [days]           Remove backups older than <days> days (default 7)
-  locks                    List lock files: ACTIVE, or STALE (holder dead, or unknowable
-                           and older than 30 s); --json for the full records
-  checksum <file>          Print the SHA-256 of a file
-  help                     Show this help`
+Examples:
+  node safe-file-operations.js backup phase-tracker.json session-start
+  node safe-file-operations.js cleanup 3
+  node safe-file-operations.js locks
+
+Options: --json (one JSON document on stdout; locks: the full records).
+backup labels are 1-64 of A-Z a-z 0-9 _ -; cleanup removes only files named like our backups;
+locks are STALE when the holder is dead (or unknowable and older than 30 s).
+Exit codes: 0 ok, 1 failure, 2 usage error.`
 
 const commands = {
   backup: {
@@ -213,7 +221,7 @@ const commands = {
       if (!Number.isFinite(n) || n < 0) throw usage(`cleanup needs a number of days, got "${days}"`)
       const removed = ops.cleanupOldBackups(n * DAY_MS)
       if (json) printJson({ ok: true, removed })
-      else console.log(`✅ Cleanup completed: ${removed} old backup file(s) removed`)
+      else console.log(`🧹 Cleaned ${removed} old backups`)
       return 0
     },
   },
@@ -224,7 +232,7 @@ const commands = {
         printJson({ lockDir: ops.lockDir, locks })
         return 0
       }
-      console.log(`Lock directory: ${ops.lockDir}`)
+      console.log(`🔒 Lock Directory: ${ops.lockDir}`)
       if (locks.length === 0) console.log('No active locks')
       for (const l of locks) {
         if (l.corrupted) console.log(`  ${l.identifier}: CORRUPTED (${l.error})`)

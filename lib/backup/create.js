@@ -96,7 +96,7 @@ class Create {
     const id = this.newBackupId(label)
     const parts = this.partsOf(id)
     const onProgress = this.progress(options.onProgress)
-    this.log(`📦 Creating full backup: ${id}`)
+    this.log(`🔄 Creating full backup: ${id}`)
     // The archive is written on the thread pool (tar, gzip) while the other parts are made
     // here, mostly by git and sqlite3 in their own processes: both cores work, where legacy
     // ran one step after the other. The other parts only write under backups/, which the
@@ -106,21 +106,17 @@ class Create {
     let code
     try {
       code = await this.backupCode(id)
-      if (code.skipped) this.warn(`⚠️  Code backup skipped: ${code.skipped}`)
-      else this.log('✅ Code backed up (git bundle)')
-      this.backupDatabases(id)
-      this.log('✅ Databases backed up')
-      this.backupConfig(id)
-      this.log('✅ Configuration backed up')
-      this.backupState(id)
-      this.log('✅ System state recorded')
+      this.reportPart('git', code)
+      this.reportPart('database', this.backupDatabases(id))
+      this.reportPart('config', this.backupConfig(id))
+      this.reportPart('state', this.backupState(id))
     } catch (err) {
       await archiving.catch(() => {}) // nothing left running behind a failed backup
       throw err
     }
     const archive = await archiving
     await drainProgress()
-    this.log('✅ Full archive created')
+    this.reportPart('archive', parts.archive, archive.size)
     // The archive's size and digest were taken while it was written: only the other parts
     // are read back and hashed.
     const rels = ['code', 'database', 'config', 'state'].map((k) => `${k}/${id}`)
@@ -142,7 +138,7 @@ class Create {
       week: 0,
     }
     this.recordRestorePoint(point)
-    this.log(`✅ Full backup complete: ${id}`)
+    this.log(`✅ Full backup created: ${id}`)
     return id
   }
 

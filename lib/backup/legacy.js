@@ -57,36 +57,26 @@ class LegacyParts {
   async createGitBackup(backupId) {
     this.ensureBackupsDir()
     const code = await this.backupCode(checkId(backupId))
-    if (code.skipped) {
-      this.warn(`  ⚠️  Git backup skipped: ${code.skipped}`)
-      return null
-    }
-    this.log(`  ✅ Git backup: ${code.dir}`)
-    return code.dir
+    this.reportPart('git', code)
+    return code.skipped ? null : code.dir
   }
 
   /** Legacy: consistent copies (and `.sql` dumps) of the project's SQLite databases; their folder. */
   async createDatabaseBackup(backupId) {
     this.ensureBackupsDir()
-    const dir = this.backupDatabases(checkId(backupId))
-    this.log(`  ✅ Database backup: ${this.partCount(dir, 'db-info.json')} databases backed up`)
-    return dir
+    return this.reportPart('database', this.backupDatabases(checkId(backupId)))
   }
 
   /** Legacy: copies of the configuration files; their folder. */
   async createConfigBackup(backupId) {
     this.ensureBackupsDir()
-    const dir = this.backupConfig(checkId(backupId))
-    this.log(`  ✅ Config backup: ${this.partCount(dir, 'config-info.json')} files backed up`)
-    return dir
+    return this.reportPart('config', this.backupConfig(checkId(backupId)))
   }
 
   /** Legacy: system-info.json (no other users' processes, no secret-looking values); its folder. */
   async createStateBackup(backupId) {
     this.ensureBackupsDir()
-    const dir = this.backupState(checkId(backupId))
-    this.log(`  ✅ System state backup: ${dir}`)
-    return dir
+    return this.reportPart('state', this.backupState(checkId(backupId)))
   }
 
   /** Legacy: `backups/full/<id>.tar.gz` of the project (same excludes); its path. */
@@ -94,8 +84,7 @@ class LegacyParts {
     this.ensureBackupsDir()
     const archivePath = this.partsOf(checkId(backupId)).archive
     const archive = await this.binding.backupCreateArchive(this.rootDir, archivePath, this.excludes, this.progress())
-    this.log(`  ✅ Full archive: ${archivePath} (${mb(archive.size)}MB)`)
-    return archivePath
+    return this.reportPart('archive', archivePath, archive.size)
   }
 
   /**
@@ -132,6 +121,21 @@ class LegacyParts {
     const point = this.findPoint(checkId(id))
     if (!point) throw codedError('ENOENT', `Backup ${id} not found`)
     return point
+  }
+
+  /**
+   * The legacy line of one part of a set (`  ✅ Git backup: <dir>`, ...); returns `what`.
+   * `what` is the part's folder (the archive's path; for git, `backupCode`'s result).
+   */
+  reportPart(kind, what, size) {
+    if (kind === 'git') {
+      if (what.skipped) this.warn(`  ⚠️  Git backup skipped: ${what.skipped}`)
+      else this.log(`  ✅ Git backup: ${what.dir}`)
+    } else if (kind === 'database') this.log(`  ✅ Database backup: ${this.partCount(what, 'db-info.json')} databases backed up`)
+    else if (kind === 'config') this.log(`  ✅ Config backup: ${this.partCount(what, 'config-info.json')} files backed up`)
+    else if (kind === 'state') this.log(`  ✅ System state backup: ${what}`)
+    else this.log(`  ✅ Full archive: ${what} (${mb(size)}MB)`)
+    return what
   }
 
   /** How many files an info file of a part lists. */
