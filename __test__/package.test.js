@@ -189,7 +189,8 @@ const INTERNAL_METHODS = {
   'backup-system': [
     'log', 'warn', 'loadTracker', 'ensureBackupsDir', 'partsOf', 'newBackupId', 'progress', 'recordRestorePoint',
     'relativeOriginal', 'infoFiles', 'containAll', 'gitInfo', 'isTracker', 'restoreTracker', 'recordedPoints',
-    'putBackRestorePoints', 'uncommittedChanges',
+    'putBackRestorePoints', 'uncommittedChanges', 'restoreWithLines', 'reportPart', 'pointOf', 'partCount',
+    'updateTrackerFile',
   ],
   'phase-gate-validator': ['report', 'notFound'],
   'safe-file-operations': ['lockOptions'],
