@@ -5,14 +5,18 @@ import type { MainCli, RunCli } from './types'
 
 export type { ErrorCode, SessionResilienceError } from './types'
 
-export type ModuleName =
-  | 'safe-file-operations'
-  | 'validation-helpers'
-  | 'process-cleanup'
-  | 'backup-system'
-  | 'phase-gate-validator'
-  | 'session-manager'
-  | 'resilient-wrapper'
+/** What `load(name)` gives (the legacy originals have the same names and shapes). */
+export interface Modules {
+  'safe-file-operations': typeof import('./safe-file-operations')
+  'validation-helpers': typeof import('./validation-helpers')
+  'process-cleanup': typeof import('./process-cleanup')
+  'backup-system': typeof import('./backup-system')
+  'phase-gate-validator': typeof import('./phase-gate-validator')
+  'session-manager': typeof import('./session-manager')
+  'resilient-wrapper': typeof import('./resilient-wrapper')
+}
+
+export type ModuleName = keyof Modules
 
 export type TestBackend = 'native' | 'js' | 'legacy'
 
@@ -23,7 +27,7 @@ export interface BackendContext {
   lockDir: string
   backupDir: string
   /** That backend's module: ours configured for the copy, or the legacy original pointed at it. */
-  load(name: ModuleName): any
+  load<N extends ModuleName>(name: N): Modules[N]
 }
 
 export interface ForEachBackendOptions {
