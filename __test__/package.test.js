@@ -189,9 +189,10 @@ const INTERNAL_METHODS = {
   'backup-system': [
     'log', 'warn', 'loadTracker', 'ensureBackupsDir', 'partsOf', 'newBackupId', 'progress', 'recordRestorePoint',
     'relativeOriginal', 'infoFiles', 'containAll', 'gitInfo', 'isTracker', 'restoreTracker', 'recordedPoints',
-    'putBackRestorePoints', 'uncommittedChanges', 'restoreWithLines', 'reportPart', 'pointOf', 'partCount',
-    'updateTrackerFile',
+    'putBackRestorePoints', 'uncommittedChanges', 'requireProject', 'noProjectMessage', 'sweepStaging', 'buildSet',
+    'copyDatabases', 'structuralDamage', 'restoreWithLines', 'reportPart', 'pointOf', 'partCount', 'updateTrackerFile',
   ],
+  'process-cleanup': ['cancelBackups'],
   'phase-gate-validator': ['report', 'notFound'],
   'safe-file-operations': ['lockOptions'],
 }

@@ -32,6 +32,7 @@ export type ErrorCode =
   | 'ENATIVEUNAVAILABLE'
   | 'ENOCOMPONENT'
   | 'ENOPHASE'
+  | 'ENOROOT'
   | 'ENOTRACKER'
   | 'ENOTREADY'
   | 'ENOWEEK'

@@ -10,10 +10,11 @@ const path = require('node:path')
 
 const { resolveBackend } = require('../backend')
 const { addMethods } = require('../mixin')
-const { findRoot, trackerPathOf } = require('../root')
+const { findRoot, trackerPathOf, isProjectRoot, noRootError } = require('../root')
 const { readTracker } = require('../tracker-store')
 const { codedError } = require('../js/errors')
 const { DEFAULT_DATABASES, DEFAULT_CONFIG_FILES, DEFAULT_EXCLUDES, KINDS, stampOf } = require('./common')
+const { partsIn, sweepStaging, PREFIX } = require('./staging')
 
 class BackupSystem {
   /**
@@ -27,6 +28,9 @@ class BackupSystem {
     this.binding = binding
     this.options = options
     this.rootDir = findRoot(options)
+    // No project: the cwd was the last resort. Reading (list, verify) says so; writing
+    // (create, restore, cleanup) refuses with ENOROOT.
+    this.rootIsProject = isProjectRoot(this.rootDir, options)
     this.backupsDir = path.join(this.rootDir, 'backups')
     this.checkpointsDir = path.join(this.rootDir, 'checkpoints')
     this.trackerPath = options.trackerPath || trackerPathOf(this.rootDir)
@@ -53,6 +57,22 @@ class BackupSystem {
     }
   }
 
+  requireProject() {
+    if (!this.rootIsProject) throw noRootError(this.options)
+  }
+
+  noProjectMessage() {
+    return `No project found: ${noRootError(this.options).message.replace(/^No project found: /, '')}`
+  }
+
+  /** Remove what killed backups left (their staging folders, once their owner is dead). */
+  sweepStaging() {
+    const recorded = new Set(this.restorePoints().map((p) => p.id))
+    const swept = sweepStaging(this.backupsDir, (id) => recorded.has(id))
+    if (swept.length) this.warn(`🧹 Removed ${swept.length} unfinished backup(s) left by a stopped process: ${swept.join(', ')}`)
+    return swept
+  }
+
   /** backups/ is owner-only and ignored by git: it holds a copy of `.env`. */
   ensureBackupsDir() {
     fs.mkdirSync(this.backupsDir, { recursive: true, mode: 0o700 })
@@ -66,22 +86,15 @@ class BackupSystem {
 
   /** Where each part of set `id` is in the current backups folder (never the recorded paths). */
   partsOf(id) {
-    const b = this.backupsDir
-    return {
-      git: path.join(b, 'code', id),
-      database: path.join(b, 'database', id),
-      config: path.join(b, 'config', id),
-      state: path.join(b, 'state', id),
-      archive: path.join(b, 'full', `${id}.tar.gz`),
-      manifest: path.join(b, 'manifests', `${id}.json`),
-    }
+    return partsIn(this.backupsDir, id)
   }
 
   newBackupId(label) {
     for (;;) {
       const id = `${label}-${stampOf(Date.now())}`
       const parts = this.partsOf(id)
-      if (![parts.git, parts.database, parts.config, parts.manifest].some((p) => fs.existsSync(p))) return id
+      const staging = path.join(this.backupsDir, `${PREFIX}${id}`)
+      if (![parts.git, parts.database, parts.config, parts.manifest, staging].some((p) => fs.existsSync(p))) return id
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2)
     }
   }
@@ -94,5 +107,8 @@ class BackupSystem {
 
 // The methods of each concern (and the legacy part-by-part ones), as if written in the class body.
 addMethods(BackupSystem, require('./create'), require('./catalog'), require('./restore'), require('./legacy'))
+
+/** Stop every backup this process is making (Ctrl+C); resolves once they cleaned up. */
+BackupSystem.cancelRunning = require('./create').cancelRunning
 
 module.exports = BackupSystem

@@ -125,7 +125,8 @@ class LegacyParts {
 
   /**
    * The legacy line of one part of a set (`  ✅ Git backup: <dir>`, ...); returns `what`.
-   * `what` is the part's folder (the archive's path; for git, `backupCode`'s result).
+   * `what` is the part's folder, whose info file gives the counts (the archive's path; for
+   * git, `{ dir }` or `backupCode`'s `{ skipped }`).
    */
   reportPart(kind, what, size) {
     if (kind === 'git') {

@@ -215,6 +215,7 @@ class Restore {
    * restoreDatabase, restoreConfig, skipCurrentBackup. Returns `{ code, database, config }`.
    */
   async restoreFromBackup(backupId, options = {}) {
+    this.requireProject()
     this.log(`🔄 Restoring from backup: ${backupId}`)
     try {
       return await this.restoreWithLines(backupId, options)

@@ -10,7 +10,7 @@ const backup = require('./backup')
 module.exports = {
   atomicWrite: fsx.atomicWrite,
   atomicWriteAsync: fsx.atomicWriteAsync,
-  safeJsonRead: fsx.safeJsonRead,
+  recoverJsonFile: fsx.recoverJsonFile,
   backupFile: fsx.backupFile,
   verifyChecksum: fsx.verifyChecksum,
   verifyChecksumAsync: fsx.verifyChecksumAsync,

@@ -1,6 +1,6 @@
 'use strict'
-// Releasing a lock (core/src/lock/release.rs): only its owner removes it. Legacy results:
-// true when removed or absent; false, with its message, otherwise.
+// Releasing a lock (core/src/lock/release.rs): only its owner removes it. `{ released }`:
+// true when removed or absent; otherwise `ownerPid` (another process owns it) or `error`.
 
 const fs = require('node:fs')
 
@@ -19,28 +19,18 @@ function releaseLock(identifier, options) {
   try {
     bytes = fs.readFileSync(lockPath)
   } catch (err) {
-    if (err.code === 'ENOENT') return true
-    console.error(`Failed to release lock for ${identifier}: ${osError(lockPath, err).message}`)
-    return false
+    if (err.code === 'ENOENT') return { released: true }
+    return { released: false, error: osError(lockPath, err).message }
   }
   const r = parseRecord(bytes)
-  if (!r) {
-    console.error(`Failed to release lock for ${identifier}: lock file is not a valid lock record`)
-    return false
-  }
-  if (!isOwn(r)) {
-    console.warn(`Attempted to release lock owned by PID ${r.pid}`)
-    return false
-  }
+  if (!r) return { released: false, error: 'lock file is not a valid lock record' }
+  if (!isOwn(r)) return { released: false, ownerPid: r.pid }
   try {
     removeLockFile(lockPath)
   } catch (err) {
-    if (err.code !== 'ENOENT') {
-      console.error(`Failed to release lock for ${identifier}: ${osError(lockPath, err).message}`)
-      return false
-    }
+    if (err.code !== 'ENOENT') return { released: false, error: osError(lockPath, err).message }
   }
-  return true
+  return { released: true }
 }
 
 module.exports = { releaseLock }
