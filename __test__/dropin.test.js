@@ -383,3 +383,51 @@ test('the legacy BackupSystem part methods: legacy return values, the same layou
     })
   }
 })
+
+test('BackupSystem: a wrong argument throws the same code and message on both backends', { timeout: 120000 }, async () => {
+  const BackupSystem = require('../lib/backup-system')
+  const TABLE = [
+    ['createFullBackup', (v) => (v === undefined ? [] : [[v]])], // undefined is the default label
+    ['verifyBackup', (v) => [[v]]],
+    ['findPoint', (v) => [[v]]],
+    ['validateBackupIntegrity', (v) => [[v]]],
+    ['restoreFromBackup', (v) => [[v]]],
+    ['cleanup', (v) => (v === undefined ? [] : [[v]])],
+    ['createGitBackup', (v) => [[v]]],
+    ['createDatabaseBackup', (v) => [[v]]],
+    ['createFullArchive', (v) => [[v]]],
+    ['updateBackupTracker', (v) => [[v]]],
+    ['restoreGit', (v) => [[v]]],
+    ['restoreDatabase', (v) => [[v]]],
+  ]
+  const systems = Object.fromEntries(
+    BACKENDS.map((backend) => {
+      const dir = tempDir(`sr-bs-args-${backend}-`)
+      const root = legacy.legacyProject(path.join(dir, 'project'), { legacy: false })
+      return [backend, { root, bs: new BackupSystem({ root, backend, quiet: true, lockDir: path.join(dir, 'locks') }) }]
+    }),
+  )
+  const drift = []
+  let checked = 0
+  for (const [name, lists] of TABLE) {
+    for (const v of WRONG) {
+      for (const args of lists(v)) {
+        const got = {}
+        for (const backend of BACKENDS) {
+          const { root, bs } = systems[backend]
+          try {
+            await captured(() => bs[name](...args))
+            got[backend] = 'ok'
+          } catch (err) {
+            got[backend] = `${err.code}: ${String(err.message).split(root).join('<root>')}`
+          }
+        }
+        checked++
+        if (got.native !== got.js) drift.push(`${name}(${show(v)}): native ${got.native} | js ${got.js}`)
+        assert.ok(got.js === 'ok' || /^[A-Z_]+: /.test(got.js), `${name}(${show(v)}) throws with a code: ${got.js}`)
+      }
+    }
+  }
+  assert.ok(checked > 100)
+  assert.deepStrictEqual(drift, [])
+})

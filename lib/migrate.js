@@ -205,7 +205,9 @@ function migrate(project, options = {}) {
   if (options.dryRun) {
     log(planned.length ? '📝 Plan (dry run, nothing changed):' : '📝 Nothing to change (dry run)')
     for (const p of planned) log(`  - ${p}`)
-    log(`  - then run: ${found.map((f) => `node ${path.relative(root, f.file)} help`).join('; ')}${found.some((f) => f.name === 'session-manager') ? '; node session-manager.js status' : ''}`)
+    const manager = found.find((f) => f.name === 'session-manager')
+    const checks = [...found.map((f) => `node ${path.relative(root, f.file)} help`), ...(manager ? [`node ${path.relative(root, manager.file)} status`] : [])]
+    log(`  - then run: ${checks.join('; ')}`)
     return { project: root, found, planned, changed: [], dependency: false, checks: [] }
   }
   if (planned.length && !options.force) {

@@ -151,8 +151,8 @@ class Catalog {
 
   /** Remove restore points older than `retentionDays` and their files (only inside backups/). */
   async cleanup(retentionDays = 30) {
-    const days = Number(retentionDays)
-    if (!Number.isFinite(days) || days < 0) throw codedError('ERR_INVALID_ARG_TYPE', `retentionDays must be a number >= 0, got ${retentionDays}`)
+    const days = typeof retentionDays === 'symbol' ? Number.NaN : Number(retentionDays)
+    if (!Number.isFinite(days) || days < 0) throw codedError('ERR_INVALID_ARG_TYPE', `retentionDays must be a number >= 0, got ${String(retentionDays)}`)
     this.requireProject()
     this.log(`🧹 Cleaning backups older than ${retentionDays} days...`)
     const cutoff = Date.now() - days * DAY_MS

@@ -216,7 +216,7 @@ class Restore {
    */
   async restoreFromBackup(backupId, options = {}) {
     this.requireProject()
-    this.log(`🔄 Restoring from backup: ${backupId}`)
+    this.log(`🔄 Restoring from backup: ${String(backupId)}`)
     try {
       return await this.restoreWithLines(backupId, options)
     } catch (err) {
