@@ -18,4 +18,3 @@ mod tasks;
 #[cfg(feature = "test-panic")]
 mod test_panic;
 mod validate;
-mod validate_snapshot;
