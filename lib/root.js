@@ -86,7 +86,7 @@ function findRoot(options = {}) {
  * where nothing that writes may run (from the home folder, a backup would archive it all).
  */
 function isProjectRoot(root, options = {}) {
-  if (options.root || options.rootDir || process.env[ROOT_ENV]) return true
+  if (options.root || options.rootDir || processRoot || process.env[ROOT_ENV]) return true
   return fs.existsSync(path.join(root, TRACKER_REL))
 }
 
