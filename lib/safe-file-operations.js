@@ -3,6 +3,7 @@
 // functions and the class), arguments, defaults and results, on the native or the JS
 // backend (lib/backend.js), plus `run(argv)` / `main()` for its CLI.
 
+const path = require('node:path')
 const { resolveBackend } = require('./backend')
 const { ensurePrivateDir } = require('./js/fsx')
 const { checkArgs } = require('./args')
