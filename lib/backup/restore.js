@@ -7,7 +7,7 @@
 const fs = require('node:fs')
 const path = require('node:path')
 
-const { updateTracker } = require('../tracker-store')
+const { updateTracker, readTracker } = require('../tracker-store')
 const { codedError } = require('../js/errors')
 const { readJson } = require('./common')
 const { gitText, gitOrThrow } = require('./system-info')
@@ -227,6 +227,13 @@ class Restore {
 
   /** `restoreFromBackup` after its first line (legacy printed `❌ Restore failed` on any error). */
   async restoreWithLines(backupId, options) {
+    // The tracker read for real first: a failing read is that failure (EIO, EACCES...), not
+    // "Backup not found" (restorePoints() reads leniently, for listing).
+    try {
+      readTracker(this.trackerPath)
+    } catch (err) {
+      throw codedError(err.code || 'EIO', `Restore of ${String(backupId)} failed reading the tracker ${this.trackerPath}: ${err.message}`)
+    }
     const point = this.findPoint(backupId)
     if (!point) {
       if (!this.options.quiet) console.error(`❌ Backup ${backupId} not found`)

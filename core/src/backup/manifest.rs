@@ -106,12 +106,13 @@ pub fn verify(
     for entry in entries {
         check_relative(&entry.path)?;
         let full = backups_dir.join(&entry.path);
+        // A file that is not there is missing, one whose bytes differ is altered; a file that
+        // cannot be read is neither: that failure is the answer (EIO, EACCES...), with its path.
+        let cannot = |e| Error::io(format!("Cannot verify {}", full.display()), e);
         match fs::metadata(&full) {
             Ok(meta) if meta.is_file() => {
-                let same = meta.len() == entry.size
-                    && sha256_file(&full)
-                        .map(|h| h == entry.sha256)
-                        .unwrap_or(false);
+                let same =
+                    meta.len() == entry.size && sha256_file(&full).map_err(cannot)? == entry.sha256;
                 if !same {
                     result.altered.push(entry.path.clone());
                 }
@@ -119,7 +120,10 @@ pub fn verify(
                 meter.add(meta.len());
             }
             Ok(_) => result.altered.push(entry.path.clone()),
-            Err(_) => result.missing.push(entry.path.clone()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                result.missing.push(entry.path.clone())
+            }
+            Err(e) => return Err(cannot(e)),
         }
         result.checked += 1;
     }
