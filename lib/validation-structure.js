@@ -7,7 +7,7 @@
 // `fixCommonJsonIssues` parses with the tolerant parser instead of rewriting strings.
 
 const { SCHEMA, clock, expand, isObject } = require('./js/validate')
-const { parseTolerant } = require('./js/json5')
+const { parseTolerant } = require('./js/parse')
 
 const TEMPLATES = SCHEMA.templates
 // Stand-ins that pass the schema, so that only the part a method names is reported.
