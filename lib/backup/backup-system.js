@@ -1,7 +1,7 @@
 'use strict'
 // The class BackupSystem: its options, the backups folder and where each part of a set lives
 // there. Making, listing and restoring sets are in create.js, catalog.js and restore.js,
-// mixed into the class here. The heavy parts (archive, database copies, hashing, restore
+// mixed into the class here, with the legacy part-by-part methods of legacy.js. The heavy parts (archive, database copies, hashing, restore
 // containment) come from the backend (native addon or lib/js/backup.js); the orchestration
 // is shared, so both backends write the same layout, manifest and restore points.
 
@@ -9,6 +9,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 
 const { resolveBackend } = require('../backend')
+const { addMethods } = require('../mixin')
 const { findRoot, trackerPathOf, isProjectRoot, noRootError } = require('../root')
 const { readTracker } = require('../tracker-store')
 const { codedError } = require('../js/errors')
@@ -108,12 +109,8 @@ class BackupSystem {
   }
 }
 
-// The methods of each concern, non-enumerable as if written in the class body.
-for (const part of [require('./create'), require('./catalog'), require('./restore')]) {
-  const methods = Object.getOwnPropertyDescriptors(part.prototype)
-  delete methods.constructor
-  Object.defineProperties(BackupSystem.prototype, methods)
-}
+// The methods of each concern (and the legacy part-by-part ones), as if written in the class body.
+addMethods(BackupSystem, require('./create'), require('./catalog'), require('./restore'), require('./legacy'))
 
 /** Stop every backup this process is making (Ctrl+C); resolves once they cleaned up. */
 BackupSystem.cancelRunning = require('./create').cancelRunning

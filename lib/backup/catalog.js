@@ -40,11 +40,12 @@ class Catalog {
       return []
     }
     const points = this.restorePoints()
+    this.log('📦 AVAILABLE BACKUPS')
+    this.log('═══════════════════')
     if (points.length === 0) {
       this.log('No backups found')
       return []
     }
-    this.log('\n📦 AVAILABLE BACKUPS\n')
     points.forEach((p, i) => {
       this.log(`${i + 1}. ${p.id}`)
       this.log(`   📅 ${p.timestamp}`)
@@ -150,12 +151,16 @@ class Catalog {
 
   /** Remove restore points older than `retentionDays` and their files (only inside backups/). */
   async cleanup(retentionDays = 30) {
-    const days = Number(retentionDays)
-    if (!Number.isFinite(days) || days < 0) throw codedError('ERR_INVALID_ARG_TYPE', `retentionDays must be a number >= 0, got ${retentionDays}`)
+    const days = typeof retentionDays === 'symbol' ? Number.NaN : Number(retentionDays)
+    if (!Number.isFinite(days) || days < 0) throw codedError('ERR_INVALID_ARG_TYPE', `retentionDays must be a number >= 0, got ${String(retentionDays)}`)
     this.requireProject()
+    this.log(`🧹 Cleaning backups older than ${retentionDays} days...`)
     const cutoff = Date.now() - days * DAY_MS
     this.sweepStaging()
-    if (!fs.existsSync(this.trackerPath)) return 0
+    if (!fs.existsSync(this.trackerPath)) {
+      this.log('✅ Cleaned 0 old backups')
+      return 0
+    }
     let removed = []
     this.tracker = updateTracker(
       this.trackerPath,
@@ -172,7 +177,7 @@ class Catalog {
       if (typeof point.id !== 'string' || !SAFE_ID.test(point.id)) continue // never a path of its own
       for (const p of Object.values(this.partsOf(point.id))) fs.rmSync(p, { recursive: true, force: true })
     }
-    this.log(`🧹 Cleaned up ${removed.length} old backup(s)`)
+    this.log(`✅ Cleaned ${removed.length} old backups`)
     return removed.length
   }
 }

@@ -157,7 +157,7 @@ class Create {
       finish = resolve
     })
     running.add(job)
-    this.log(`📦 Creating full backup: ${id}`)
+    this.log(`🔄 Creating full backup: ${id}`)
     try {
       const point = await this.buildSet(id, staging, job, this.progress(options.onProgress))
       try {
@@ -168,7 +168,7 @@ class Create {
         throw partFailed(id, 'restore point', err)
       }
       staging.remove()
-      this.log(`✅ Full backup complete: ${id}`)
+      this.log(`✅ Full backup created: ${id}`)
       return id
     } catch (err) {
       staging.remove()
@@ -203,7 +203,6 @@ class Create {
     }
     // The database copies come first: the archive holds them in place of the live files.
     const substitutes = await step('database', () => this.copyDatabases(id, at))
-    this.log('✅ Databases backed up')
     // The archive is written on the thread pool (tar, gzip) while the other parts are made
     // here, mostly by git in its own process: both cores work, where legacy ran one step
     // after the other. The other parts only write under backups/, which the archive excludes.
@@ -211,20 +210,20 @@ class Create {
     archiving.catch(() => {}) // awaited below, on every path: never an unhandled rejection
     let code
     try {
+      // the legacy lines, in the legacy order (the databases were copied first), final paths
       code = await step('code', () => this.backupCode(id, at))
-      if (code.skipped) this.warn(`⚠️  Code backup skipped: ${code.skipped}`)
-      else this.log('✅ Code backed up (git bundle)')
-      await step('config', () => this.backupConfig(id, at))
-      this.log('✅ Configuration backed up')
+      this.reportPart('git', code.skipped ? code : { dir: this.partsOf(id).git })
+      this.reportPart('database', at.database)
+      this.reportPart('config', await step('config', () => this.backupConfig(id, at)))
       await step('state', () => this.backupState(id, at))
-      this.log('✅ System state recorded')
+      this.reportPart('state', this.partsOf(id).state)
     } catch (err) {
       await archiving.catch(() => {}) // nothing left running behind a failed backup
       throw err
     }
     const archive = await step('archive', () => archiving)
     await drainProgress()
-    this.log('✅ Full archive created')
+    this.reportPart('archive', this.partsOf(id).archive, archive.size)
     if (archive.changed.length > 0) this.warn(changedLine(archive.changed))
     // The archive's size and digest were taken while it was written: only the other parts
     // are read back and hashed. Paths are relative to the staging folder, which has the
