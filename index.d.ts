@@ -98,6 +98,50 @@ export interface ChecksumResult {
 /** Delete this package's backups older than `maxAge` ms (default 7 days); returns how many. */
 export declare function cleanupOldBackups(maxAge?: number | undefined | null, options?: BackupDirOptions | undefined | null): number
 
+/** Append to the regular file `base/rel` (created 0600 if missing; its folder must exist). */
+export declare function containedAppend(base: unknown, rel: string, data: string): boolean
+
+/** Copy the regular file `srcBase/srcRel` to the new file `destBase/destRel`; the bytes copied. */
+export declare function containedCopy(srcBase: unknown, srcRel: string, destBase: unknown, destRel: string): number
+
+export interface ContainedEntry {
+  name: string
+  /** `file`, `directory`, `symlink` or `other`. */
+  type: string
+  size: number
+}
+
+/** The entries of the folder `base/rel`, in name order, not followed. */
+export declare function containedList(base: unknown, rel: string): Array<ContainedEntry>
+
+/**
+ * Create the folders of `base/rel` that are missing (0700); with `private`, make the last
+ * one owner-only (refused when another user owns it). True when its mode was tightened.
+ */
+export declare function containedMkdir(base: unknown, rel: string, private?: boolean | undefined | null): boolean
+
+/** The regular file `base/rel`, at most `maxBytes` (default 1 GiB; `EFBIG` beyond). */
+export declare function containedRead(base: unknown, rel: string, maxBytes?: number | undefined | null): Buffer
+
+/**
+ * Remove `base/rel` (a file, a link itself, or a real folder tree, links inside unlinked,
+ * never followed); false when nothing was there.
+ */
+export declare function containedRemove(base: unknown, rel: string): boolean
+
+/** What is at `base/rel` (not followed), or null; a symlink on the way is `EPATHESCAPE`. */
+export declare function containedStat(base: unknown, rel: string): ContainedEntry | null
+
+/** Write `base/rel`: atomic replace in the held folder, or exclusive create. */
+export declare function containedWrite(base: unknown, rel: string, data: string | Uint8Array, options?: ContainedWriteOptions | undefined | null): boolean
+
+export interface ContainedWriteOptions {
+  /** Create the file only if nothing is at the name (`O_CREAT | O_EXCL | O_NOFOLLOW`). */
+  exclusive?: boolean
+  /** fsync before the rename (atomic replace only). */
+  fsync?: boolean
+}
+
 /** `createDefaultTracker()`: the legacy default tracker. */
 export declare function createDefaultTracker(): any
 

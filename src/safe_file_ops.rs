@@ -78,7 +78,8 @@ pub fn backup_file(
     match guarded(|| fsx::backup_file(&path, &label, &dir)) {
         Ok(found) => Ok(found.map(|p| p.to_string_lossy().into_owned())),
         // An OS failure while copying is the legacy "log and return null"; bad input throws.
-        Err(e) if matches!(e.code(), session_resilience_core::Code::Os(_)) => {
+        // A source that is not a regular file (a FIFO, a device, a link) is refused: EINVAL.
+        Err(e) if matches!(e.code(), session_resilience_core::Code::Os(c) if c != "EINVAL") => {
             console::error(env, &format!("Failed to create backup: {}", e.message()));
             Ok(None)
         }

@@ -6,6 +6,7 @@ const validate = require('./validate')
 const { repairTracker, repairTrackerFile, validateTrackerFile } = require('./repair')
 const lock = require('./lock')
 const backup = require('./backup')
+const contained = require('./contained')
 
 module.exports = {
   atomicWrite: fsx.atomicWrite,
@@ -30,4 +31,5 @@ module.exports = {
   releaseAllLocks: lock.releaseAllLocks,
   heldLocks: lock.heldLocks,
   ...backup,
+  ...contained.exported,
 }

@@ -8,6 +8,7 @@
 
 pub mod atomic;
 pub mod backup;
+pub mod beneath;
 pub mod checksum;
 pub mod dirs;
 pub mod json;

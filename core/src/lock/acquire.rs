@@ -99,11 +99,12 @@ fn ensure_dir_once(dir: &Path) -> Result<()> {
 /// hold the lock now, `None` when it exists.
 fn publish(dir: &Path, path: &Path, identifier: &str, token: &str) -> io::Result<Option<File>> {
     let open = || {
-        OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(path)
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create_new(true);
+        // owner-only, like everything in the lock folder
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options.open(path)
     };
     let mut file = match open() {
         Ok(file) => file,
@@ -148,7 +149,7 @@ fn wait_turn(
         Ok(found) => found,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(true),
         Err(e) => {
-            return Err(Error::io(
+            return Err(super::file::error(
                 format!("Failed to acquire lock for {identifier}"),
                 e,
             ))

@@ -33,6 +33,12 @@ pub fn info(dir: &Path, identifier: &str, stale_ms: u64) -> Result<LockState> {
     let (file, seen) = match read_seen(&path) {
         Ok(found) => found,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(LockState::Free),
+        Err(e)
+            if e.get_ref()
+                .is_some_and(|i| i.is::<super::file::NotALockFile>()) =>
+        {
+            return Err(super::file::error(path.display(), e))
+        }
         Err(e) => {
             return Ok(LockState::Corrupted {
                 error: Error::io(path.display(), e).message().to_string(),
