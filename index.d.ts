@@ -15,6 +15,10 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
  */
 export declare function acquireLock(identifier: string, timeout?: number | undefined | null, options?: LockOptions | undefined | null): string
 
+/**
+ * `acquireLock` off the event loop (the wait sleeps on the thread pool); resolves to the
+ * lock file path, rejects with `ELOCKTIMEOUT` after `options.timeout` ms.
+ */
 export declare function acquireLockAsync(identifier: string, options?: LockOptions | undefined | null): Promise<string>
 
 export interface ArchiveResult {
@@ -30,9 +34,10 @@ export interface ArchiveResult {
  * Replace a file's content atomically and durably; `true`, or throws
  * `Atomic write failed for <path>: <reason>` with the errno `code`.
  */
-export declare function atomicWrite(filePath: unknown, content: string | Uint8Array, options?: AtomicWriteOptions | undefined | null): boolean
+export declare function atomicWrite(filePath: string, content: string | Uint8Array, options?: AtomicWriteOptions | undefined | null): boolean
 
-export declare function atomicWriteAsync(filePath: unknown, content: string | Uint8Array, options?: AtomicWriteOptions | undefined | null): Promise<unknown>
+/** `atomicWrite` off the event loop; resolves `true`, rejects with the errno `code`. */
+export declare function atomicWriteAsync(filePath: string, content: string | Uint8Array, options?: AtomicWriteOptions | undefined | null): Promise<boolean>
 
 export interface AtomicWriteOptions {
   /** `false` skips the fsyncs: still atomic, not durable across a power loss. */
@@ -40,16 +45,16 @@ export interface AtomicWriteOptions {
 }
 
 /** `root/original` when it stays inside `root`, else throws `EPATHESCAPE`. */
-export declare function backupContainedPath(root: unknown, original: string): string
+export declare function backupContainedPath(root: string, original: string): string
 
 /** Copy a database consistently; `'sqlite'` (online backup API) or `'bytes'`. */
-export declare function backupCopyDatabase(src: unknown, dest: unknown): string
+export declare function backupCopyDatabase(src: string, dest: string): string
 
 /**
  * `excludes` defaults to the legacy list (`node_modules`, `dist`, `build`, `.next`,
  * `*.log`, `backups`, `.git`).
  */
-export declare function backupCreateArchive(root: unknown, dest: unknown, excludes?: Array<string> | undefined | null, onProgress?: ProgressCallback | undefined | null): Promise<unknown>
+export declare function backupCreateArchive(root: string, dest: string, excludes?: Array<string> | undefined | null, onProgress?: ((progress: BackupProgress) => void) | undefined | null): Promise<ArchiveResult>
 
 export interface BackupDirOptions {
   /** Where backups live; default `$SESSION_RESILIENCE_BACKUP_DIR` or `<tmpdir>/agenthive-backups`. */
@@ -60,18 +65,19 @@ export interface BackupDirOptions {
  * Copy a file to the backup directory as `<basename>.<label>.<stamp>.bak`; the path, or
  * `null` when the file does not exist or could not be copied (logged, as legacy).
  */
-export declare function backupFile(filePath: unknown, label?: string | undefined | null, options?: BackupDirOptions | undefined | null): string | null
+export declare function backupFile(filePath: string, label?: string | undefined | null, options?: BackupDirOptions | undefined | null): string | null
 
 /** `git bundle create <dest> --all` in `root`. */
-export declare function backupGitBundle(root: unknown, dest: unknown): boolean
+export declare function backupGitBundle(root: string, dest: string): boolean
 
-export declare function backupHashFiles(backupsDir: unknown, parts: Array<string>, onProgress?: ProgressCallback | undefined | null): Promise<unknown>
+/** SHA-256 and size of each file under `backupsDir/<part>`: the manifest entries. */
+export declare function backupHashFiles(backupsDir: string, parts: Array<string>, onProgress?: ((progress: BackupProgress) => void) | undefined | null): Promise<Array<ManifestEntry>>
 
 /** `PRAGMA integrity_check` of a database: `'ok'` when sound. */
-export declare function backupIntegrityCheck(db: unknown): string
+export declare function backupIntegrityCheck(db: string): string
 
 /** True when `root` is inside a git work tree. */
-export declare function backupIsGitRepo(root: unknown): boolean
+export declare function backupIsGitRepo(root: string): boolean
 
 /** How far a long backup operation got: `phase` is `archive`, `hash` or `verify`. */
 export interface BackupProgress {
@@ -81,12 +87,13 @@ export interface BackupProgress {
 }
 
 /** Restore a database to `root/original` through SQLite's backup API. */
-export declare function backupRestoreDatabase(root: unknown, original: string, source: unknown): RestoredFile
+export declare function backupRestoreDatabase(root: string, original: string, source: string): RestoredFile
 
 /** Restore `source` to `root/original` (atomic write, previous file kept). */
-export declare function backupRestoreFile(root: unknown, original: string, source: unknown): RestoredFile
+export declare function backupRestoreFile(root: string, original: string, source: string): RestoredFile
 
-export declare function backupVerifyFiles(backupsDir: unknown, entries: Array<ManifestEntry>, onProgress?: ProgressCallback | undefined | null): Promise<unknown>
+/** Re-hash every manifest entry: which files are missing and which changed. */
+export declare function backupVerifyFiles(backupsDir: string, entries: Array<ManifestEntry>, onProgress?: ((progress: BackupProgress) => void) | undefined | null): Promise<VerifyFilesResult>
 
 export interface ChecksumResult {
   valid: boolean
@@ -216,7 +223,7 @@ export interface RestoredFile {
  * Read and parse a JSON file; never throws for I/O or parse problems. A file that does not
  * parse is moved aside and its newest parsable backup restored; otherwise `defaultValue`.
  */
-export declare function safeJsonRead(filePath: unknown, defaultValue?: any, validator?: ((data: any) => { valid: boolean, error?: string, repair?: (data: any) => any }) | null, options?: BackupDirOptions | undefined | null): any
+export declare function safeJsonRead<T = any>(filePath: string, defaultValue?: T, validator?: ((data: T) => { valid: boolean, error?: string, repair?: (data: T) => T }) | null, options?: BackupDirOptions | undefined | null): T
 
 /** `validateBackup(backup, autoRepair = true)`. */
 export declare function validateBackup(backup: any, autoRepair?: boolean | undefined | null): { valid: boolean, errors: string[], warnings: string[], repaired: boolean, data: any }
@@ -235,9 +242,10 @@ export declare function validateTrackerFile(trackerPath: string): { valid: boole
 export declare function validateTrackerSchema(tracker: any, autoRepair?: boolean | undefined | null): { valid: boolean, errors: string[], warnings: string[], repaired: boolean, data: any }
 
 /** Streaming SHA-256 of a file: `{ valid, checksum[, expected] }` or `{ valid: false, error }`. */
-export declare function verifyChecksum(filePath: unknown, expectedChecksum?: string | undefined | null): ChecksumResult
+export declare function verifyChecksum(filePath: string, expectedChecksum?: string | undefined | null): ChecksumResult
 
-export declare function verifyChecksumAsync(filePath: unknown, expectedChecksum?: string | undefined | null): Promise<unknown>
+/** `verifyChecksum` off the event loop; resolves to the same result shape. */
+export declare function verifyChecksumAsync(filePath: string, expectedChecksum?: string | undefined | null): Promise<ChecksumResult>
 
 export interface VerifyFilesResult {
   checked: number

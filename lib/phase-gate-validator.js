@@ -8,7 +8,6 @@
 
 const fs = require('node:fs')
 const path = require('node:path')
-const { main: runMain } = require('./cli')
 const { SafeFileOperations, getLockInfo } = require('./safe-file-operations')
 const { codedError } = require('./js/errors')
 const { resolveRoot, trackerPathOf, loadTracker, updateTracker } = require('./session/tracker')
@@ -17,7 +16,7 @@ const gates = require('./session/gates')
 const regression = require('./session/regression')
 const { securityValidation } = require('./session/security')
 const { statusOf, printStatus, lastBackup } = require('./session/status-view')
-const { runCommand, toNumber } = require('./session/cli-kit')
+const { main: runMain, runCommand, toNumber } = require('./cli')
 
 const SESSION_LOCK = 'session-manager'
 const CHECKPOINT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
@@ -286,7 +285,7 @@ const commands = {
 }
 
 function run(argv) {
-  return runCommand(argv, { usage: USAGE, commands, defaultCommand: 'status', create: ({ root }) => new PhaseGateValidator({ root }) })
+  return runCommand(argv, { usage: USAGE, root: true, commands, defaultCommand: 'status', create: ({ root }) => new PhaseGateValidator({ root }) })
 }
 
 PhaseGateValidator.run = run

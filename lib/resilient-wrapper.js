@@ -9,7 +9,6 @@
 
 const fs = require('node:fs')
 const path = require('node:path')
-const { main: runMain } = require('./cli')
 const { codedError } = require('./js/errors')
 const SessionManager = require('./session-manager')
 const { acquireLock, releaseLock, getLockInfo, cleanupOldBackups } = require('./safe-file-operations')
@@ -18,7 +17,7 @@ const validationHelpers = require('./validation-helpers')
 const { findComponent } = require('./session/locate')
 const { SessionLog, logFileFor } = require('./session/session-log')
 const runner = require('./session/runner')
-const { runCommand } = require('./session/cli-kit')
+const { main: runMain, runCommand } = require('./cli')
 
 const LOCK_TIMEOUT_MS = 5000
 const MIN_FREE_BYTES = 64 * 1024 * 1024
@@ -385,6 +384,7 @@ Environment: VERBOSE=true echoes log lines.`
 function run(argv) {
   return runCommand(argv, {
     usage: USAGE,
+    root: true,
     commands,
     defaultCommand: 'help',
     create: ({ root, quiet }) => new ResilientSessionManager({ root, quiet }),

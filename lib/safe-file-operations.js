@@ -5,8 +5,7 @@
 
 const path = require('node:path')
 const { resolveBackend } = require('./backend')
-const cli = require('./cli')
-const { printJson, main: runMain } = cli
+const { printJson, main: runMain, runCommand, usage } = require('./cli')
 
 const LOCK_DIR_ENV = 'SESSION_RESILIENCE_LOCK_DIR'
 const BACKUP_DIR_ENV = 'SESSION_RESILIENCE_BACKUP_DIR'
@@ -137,50 +136,56 @@ Commands:
   help                     Show this help`
 
 const commands = {
-  backup(ops, [file, label = 'manual'], json) {
-    if (!file) return usageError('backup needs a <file>')
-    const backupPath = ops.backupFile(file, label)
-    if (json) printJson({ ok: backupPath !== null, backupPath })
-    else console.log(backupPath ? `✅ Backup created: ${backupPath}` : '❌ Backup failed')
-    return backupPath ? 0 : 1
+  backup: {
+    run({ instance: ops, args: [file, label = 'manual'], json }) {
+      if (!file) throw usage('backup needs a <file>')
+      const backupPath = ops.backupFile(file, label)
+      if (json) printJson({ ok: backupPath !== null, backupPath })
+      else console.log(backupPath ? `✅ Backup created: ${backupPath}` : '❌ Backup failed')
+      return backupPath ? 0 : 1
+    },
   },
-  cleanup(ops, [days], json) {
-    const n = days === undefined ? 7 : Number(days)
-    if (!Number.isFinite(n) || n < 0) return usageError(`cleanup needs a number of days, got "${days}"`)
-    const removed = ops.cleanupOldBackups(n * DAY_MS)
-    if (json) printJson({ ok: true, removed })
-    else console.log(`✅ Cleanup completed: ${removed} old backup file(s) removed`)
-    return 0
-  },
-  locks(ops, _args, json) {
-    const locks = ops.listLocks()
-    if (json) {
-      printJson({ lockDir: ops.lockDir, locks })
+  cleanup: {
+    run({ instance: ops, args: [days], json }) {
+      const n = days === undefined ? 7 : Number(days)
+      if (!Number.isFinite(n) || n < 0) throw usage(`cleanup needs a number of days, got "${days}"`)
+      const removed = ops.cleanupOldBackups(n * DAY_MS)
+      if (json) printJson({ ok: true, removed })
+      else console.log(`✅ Cleanup completed: ${removed} old backup file(s) removed`)
       return 0
-    }
-    console.log(`Lock directory: ${ops.lockDir}`)
-    if (locks.length === 0) console.log('No active locks')
-    for (const l of locks) {
-      if (l.corrupted) console.log(`  ${l.identifier}: CORRUPTED (${l.error})`)
-      else console.log(`  ${l.identifier}: ${l.stale ? 'STALE' : 'ACTIVE'} (PID: ${l.pid}, Age: ${l.age}ms)`)
-    }
-    return 0
+    },
   },
-  checksum(ops, [file], json) {
-    if (!file) return usageError('checksum needs a <file>')
-    const result = ops.verifyChecksum(file)
-    if (json) printJson({ file, ...result })
-    else if (result.valid) console.log(`✅ ${file}: ${result.checksum}`)
-    else console.log(`❌ ${file}: ${result.error}`)
-    return result.valid ? 0 : 1
+  locks: {
+    run({ instance: ops, json }) {
+      const locks = ops.listLocks()
+      if (json) {
+        printJson({ lockDir: ops.lockDir, locks })
+        return 0
+      }
+      console.log(`Lock directory: ${ops.lockDir}`)
+      if (locks.length === 0) console.log('No active locks')
+      for (const l of locks) {
+        if (l.corrupted) console.log(`  ${l.identifier}: CORRUPTED (${l.error})`)
+        else console.log(`  ${l.identifier}: ${l.stale ? 'STALE' : 'ACTIVE'} (PID: ${l.pid}, Age: ${l.age}ms)`)
+      }
+      return 0
+    },
+  },
+  checksum: {
+    run({ instance: ops, args: [file], json }) {
+      if (!file) throw usage('checksum needs a <file>')
+      const result = ops.verifyChecksum(file)
+      if (json) printJson({ file, ...result })
+      else if (result.valid) console.log(`✅ ${file}: ${result.checksum}`)
+      else console.log(`❌ ${file}: ${result.error}`)
+      return result.valid ? 0 : 1
+    },
   },
 }
 
-const usageError = (message) => cli.usageError(USAGE, message)
-
-/** The CLI: `run(['backup', 'file.json'])` returns the exit code. */
+/** The CLI: `run(['backup', 'file.json'])` resolves to the exit code. */
 function run(argv) {
-  return cli.dispatch(argv, { usage: USAGE, commands, target: instance })
+  return runCommand(argv, { usage: USAGE, commands, create: instance })
 }
 
 module.exports = {
@@ -201,7 +206,4 @@ module.exports = {
   SafeFileOperations,
   run,
   main: (argv) => runMain(run, argv),
-  // for the other drop-in modules and the CLIs' `commands` table extension
-  _instance: instance,
-  _commands: commands,
 }

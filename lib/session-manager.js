@@ -5,13 +5,13 @@
 // root. Every tracker change goes through the validator's locked read-modify-write, so
 // concurrent CLI runs keep each other's updates; an unknown component changes nothing.
 
-const { main: runMain } = require('./cli')
 const { codedError } = require('./js/errors')
 const PhaseGateValidator = require('./phase-gate-validator')
 const BackupSystem = require('./backup-system')
+const { restoreOptions } = require('./backup/cli')
 const { findComponent, currentWeek, componentsOf } = require('./session/locate')
 const regression = require('./session/regression')
-const { runCommand, toNumber } = require('./session/cli-kit')
+const { main: runMain, runCommand, toNumber } = require('./cli')
 
 const ICON = { completed: '✅', in_progress: '🔄' }
 
@@ -230,18 +230,8 @@ Options: --root <dir> (workspace root), --json (machine-readable output)
 
 // ---- CLI (shared with resilient-wrapper, which extends this table) -----------------------
 
+// the restore flags of backup-system's CLI that the session CLIs take
 const RESTORE_FLAGS = ['dry-run', 'force', 'auto-stash', 'no-code', 'no-database', 'no-config']
-
-function restoreOptions(flags) {
-  const options = {}
-  if (flags.has('dry-run')) options.dryRun = true
-  if (flags.has('force')) options.force = true
-  if (flags.has('auto-stash')) options.autoStash = true
-  if (flags.has('no-code')) options.restoreCode = false
-  if (flags.has('no-database')) options.restoreDatabase = false
-  if (flags.has('no-config')) options.restoreConfig = false
-  return options
-}
 
 const verdict = (ok, manager, extra = {}) => ({ code: ok ? 0 : 1, data: { ...(manager.validator.lastResult || {}), ...extra } })
 
@@ -337,7 +327,7 @@ Commands:
 
 function run(argv) {
   if (!argv.length) argv = ['guide']
-  return runCommand(argv, { usage: USAGE, commands, defaultCommand: 'guide', create: ({ root }) => new SessionManager({ root }) })
+  return runCommand(argv, { usage: USAGE, root: true, commands, defaultCommand: 'guide', create: ({ root }) => new SessionManager({ root }) })
 }
 
 SessionManager.run = run

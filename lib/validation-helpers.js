@@ -6,8 +6,7 @@
 
 const fs = require('node:fs')
 const { resolveBackend } = require('./backend')
-const cli = require('./cli')
-const { printJson, main: runMain, quietly } = cli
+const { printJson, main: runMain, quietly, runCommand, usage } = require('./cli')
 const { SafeFileOperations } = require('./safe-file-operations')
 
 const repairFlag = (autoRepair) => (autoRepair === undefined ? true : Boolean(autoRepair))
@@ -122,72 +121,76 @@ Examples:
   node validation-helpers.js create-default new-tracker.json
 `
 
-const usageError = (message) => cli.usageError(USAGE, message)
-
 const commands = {
-  repair(h, file, json) {
-    if (!file) return usageError('Please specify tracker file path')
-    const result = json ? quietly(() => h.repairTrackerFile(file)) : h.repairTrackerFile(file)
-    if (!result.success) {
-      if (json) printJson({ file, ...result })
-      else console.error('❌ Repair failed:', result.error)
-      return 1
-    }
-    const left = result.remainingErrors
-    if (json) {
-      printJson({ file, ...result, valid: left.length === 0 })
-    } else {
-      console.log('✅ Repair completed')
-      if (result.saved) console.log('💾 Repaired tracker saved')
-      if (left.length) {
-        console.error(`❌ ${left.length} error(s) could not be repaired:`)
-        left.forEach((e) => console.error(`  - ${e}`))
+  repair: {
+    run({ instance: h, args: [file], json }) {
+      if (!file) throw usage('Please specify tracker file path')
+      const result = json ? quietly(() => h.repairTrackerFile(file)) : h.repairTrackerFile(file)
+      if (!result.success) {
+        if (json) printJson({ file, ...result })
+        else console.error('❌ Repair failed:', result.error)
+        return 1
       }
-    }
-    return left.length === 0 ? 0 : 1
+      const left = result.remainingErrors
+      if (json) {
+        printJson({ file, ...result, valid: left.length === 0 })
+      } else {
+        console.log('✅ Repair completed')
+        if (result.saved) console.log('💾 Repaired tracker saved')
+        if (left.length) {
+          console.error(`❌ ${left.length} error(s) could not be repaired:`)
+          left.forEach((e) => console.error(`  - ${e}`))
+        }
+      }
+      return left.length === 0 ? 0 : 1
+    },
   },
 
-  validate(h, file, json) {
-    if (!file) return usageError('Please specify file path')
-    let result
-    try {
-      result = h.validateTrackerFile(file)
-    } catch (err) {
-      if (json) printJson({ file, valid: false, error: err.message, code: err.code })
-      else console.error(`❌ Failed to validate ${file}: ${err.message}`)
-      return 1
-    }
-    if (json) {
-      printJson({ file, valid: result.valid, errors: result.errors, warnings: result.warnings })
+  validate: {
+    run({ instance: h, args: [file], json }) {
+      if (!file) throw usage('Please specify file path')
+      let result
+      try {
+        result = h.validateTrackerFile(file)
+      } catch (err) {
+        if (json) printJson({ file, valid: false, error: err.message, code: err.code })
+        else console.error(`❌ Failed to validate ${file}: ${err.message}`)
+        return 1
+      }
+      if (json) {
+        printJson({ file, valid: result.valid, errors: result.errors, warnings: result.warnings })
+        return result.valid ? 0 : 1
+      }
+      console.log(`📊 Validation Results for ${file}:`)
+      console.log(`  Valid: ${result.valid ? '✅' : '❌'}`)
+      console.log(`  Errors: ${result.errors.length}`)
+      console.log(`  Warnings: ${result.warnings.length}`)
+      if (result.errors.length > 0) {
+        console.log('\n❌ Errors:')
+        result.errors.forEach((e) => console.log(`  - ${e}`))
+      }
+      if (result.warnings.length > 0) {
+        console.log('\n⚠️  Warnings:')
+        result.warnings.forEach((w) => console.log(`  - ${w}`))
+      }
       return result.valid ? 0 : 1
-    }
-    console.log(`📊 Validation Results for ${file}:`)
-    console.log(`  Valid: ${result.valid ? '✅' : '❌'}`)
-    console.log(`  Errors: ${result.errors.length}`)
-    console.log(`  Warnings: ${result.warnings.length}`)
-    if (result.errors.length > 0) {
-      console.log('\n❌ Errors:')
-      result.errors.forEach((e) => console.log(`  - ${e}`))
-    }
-    if (result.warnings.length > 0) {
-      console.log('\n⚠️  Warnings:')
-      result.warnings.forEach((w) => console.log(`  - ${w}`))
-    }
-    return result.valid ? 0 : 1
+    },
   },
 
-  'create-default'(h, file, json) {
-    if (!file) return usageError('Please specify output file path')
-    h.writeTracker(file, h.createDefaultTracker(), 'pre-default')
-    if (json) printJson({ file, created: true })
-    else console.log(`✅ Created default tracker: ${file}`)
-    return 0
+  'create-default': {
+    run({ instance: h, args: [file], json }) {
+      if (!file) throw usage('Please specify output file path')
+      h.writeTracker(file, h.createDefaultTracker(), 'pre-default')
+      if (json) printJson({ file, created: true })
+      else console.log(`✅ Created default tracker: ${file}`)
+      return 0
+    },
   },
 }
 
-/** The CLI: `run(['validate', 'phase-tracker.json'])` returns the exit code. */
+/** The CLI: `run(['validate', 'phase-tracker.json'])` resolves to the exit code. */
 function run(argv) {
-  return cli.dispatch(argv, { usage: USAGE, commands, target: instance, args: ([file]) => file })
+  return runCommand(argv, { usage: USAGE, commands, create: instance })
 }
 
 module.exports = {

@@ -60,21 +60,32 @@ fn two_paths(env: &Env, a: (&str, Unknown), b: (&str, Unknown)) -> Result<(PathB
 
 /// True when `root` is inside a git work tree.
 #[napi(catch_unwind)]
-pub fn backup_is_git_repo(env: &Env, root: Unknown) -> Result<bool> {
+pub fn backup_is_git_repo(
+    env: &Env,
+    #[napi(ts_arg_type = "string")] root: Unknown,
+) -> Result<bool> {
     let root = args::path(env, "root", root)?;
     run(env, || backup::git::is_work_tree(&root))
 }
 
 /// `git bundle create <dest> --all` in `root`.
 #[napi(catch_unwind)]
-pub fn backup_git_bundle(env: &Env, root: Unknown, dest: Unknown) -> Result<bool> {
+pub fn backup_git_bundle(
+    env: &Env,
+    #[napi(ts_arg_type = "string")] root: Unknown,
+    #[napi(ts_arg_type = "string")] dest: Unknown,
+) -> Result<bool> {
     let (root, dest) = two_paths(env, ("root", root), ("dest", dest))?;
     run(env, || backup::git::bundle(&root, &dest).map(|()| true))
 }
 
 /// Copy a database consistently; `'sqlite'` (online backup API) or `'bytes'`.
 #[napi(catch_unwind)]
-pub fn backup_copy_database(env: &Env, src: Unknown, dest: Unknown) -> Result<String> {
+pub fn backup_copy_database(
+    env: &Env,
+    #[napi(ts_arg_type = "string")] src: Unknown,
+    #[napi(ts_arg_type = "string")] dest: Unknown,
+) -> Result<String> {
     let (src, dest) = two_paths(env, ("src", src), ("dest", dest))?;
     run(env, || {
         backup::sqlite::copy_database(&src, &dest).map(|k| k.as_str().to_string())
@@ -83,14 +94,21 @@ pub fn backup_copy_database(env: &Env, src: Unknown, dest: Unknown) -> Result<St
 
 /// `PRAGMA integrity_check` of a database: `'ok'` when sound.
 #[napi(catch_unwind)]
-pub fn backup_integrity_check(env: &Env, db: Unknown) -> Result<String> {
+pub fn backup_integrity_check(
+    env: &Env,
+    #[napi(ts_arg_type = "string")] db: Unknown,
+) -> Result<String> {
     let db = args::path(env, "db", db)?;
     run(env, || backup::sqlite::integrity_check(&db))
 }
 
 /// `root/original` when it stays inside `root`, else throws `EPATHESCAPE`.
 #[napi(catch_unwind)]
-pub fn backup_contained_path(env: &Env, root: Unknown, original: String) -> Result<String> {
+pub fn backup_contained_path(
+    env: &Env,
+    #[napi(ts_arg_type = "string")] root: Unknown,
+    original: String,
+) -> Result<String> {
     let root = args::path(env, "root", root)?;
     run(env, || {
         backup::restore::contained_path(&root, &original).map(|p| p.to_string_lossy().into_owned())
@@ -101,9 +119,9 @@ pub fn backup_contained_path(env: &Env, root: Unknown, original: String) -> Resu
 #[napi(catch_unwind)]
 pub fn backup_restore_file(
     env: &Env,
-    root: Unknown,
+    #[napi(ts_arg_type = "string")] root: Unknown,
     original: String,
-    source: Unknown,
+    #[napi(ts_arg_type = "string")] source: Unknown,
 ) -> Result<RestoredFile> {
     let (root, source) = two_paths(env, ("root", root), ("source", source))?;
     run(env, || {
@@ -115,9 +133,9 @@ pub fn backup_restore_file(
 #[napi(catch_unwind)]
 pub fn backup_restore_database(
     env: &Env,
-    root: Unknown,
+    #[napi(ts_arg_type = "string")] root: Unknown,
     original: String,
-    source: Unknown,
+    #[napi(ts_arg_type = "string")] source: Unknown,
 ) -> Result<RestoredFile> {
     let (root, source) = two_paths(env, ("root", root), ("source", source))?;
     run(env, || {

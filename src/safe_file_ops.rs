@@ -48,7 +48,7 @@ pub fn write_options(options: Option<AtomicWriteOptions>) -> WriteOptions {
 #[napi(catch_unwind)]
 pub fn atomic_write(
     env: &Env,
-    file_path: Unknown,
+    #[napi(ts_arg_type = "string")] file_path: Unknown,
     content: Either<String, &[u8]>,
     options: Option<AtomicWriteOptions>,
 ) -> Result<bool> {
@@ -68,7 +68,7 @@ pub fn atomic_write(
 #[napi(catch_unwind)]
 pub fn backup_file(
     env: &Env,
-    file_path: Unknown,
+    #[napi(ts_arg_type = "string")] file_path: Unknown,
     label: Option<String>,
     options: Option<BackupDirOptions>,
 ) -> Result<Option<String>> {
@@ -125,7 +125,7 @@ pub fn checksum_result(path: &Path, expected: Option<String>) -> ChecksumResult 
 #[napi(catch_unwind)]
 pub fn verify_checksum(
     env: &Env,
-    file_path: Unknown,
+    #[napi(ts_arg_type = "string")] file_path: Unknown,
     expected_checksum: Option<String>,
 ) -> Result<ChecksumResult> {
     let path = args::path(env, "filePath", file_path)?;
@@ -163,13 +163,13 @@ pub fn cleanup_old_backups(
 
 /// Read and parse a JSON file; never throws for I/O or parse problems. A file that does not
 /// parse is moved aside and its newest parsable backup restored; otherwise `defaultValue`.
-#[napi(catch_unwind, ts_return_type = "any")]
+#[napi(catch_unwind, ts_generic_types = "T = any", ts_return_type = "T")]
 pub fn safe_json_read<'env>(
     env: &'env Env,
-    file_path: Unknown<'env>,
-    #[napi(ts_arg_type = "any")] default_value: Option<Unknown<'env>>,
+    #[napi(ts_arg_type = "string")] file_path: Unknown<'env>,
+    #[napi(ts_arg_type = "T")] default_value: Option<Unknown<'env>>,
     #[napi(
-        ts_arg_type = "((data: any) => { valid: boolean, error?: string, repair?: (data: any) => any }) | null"
+        ts_arg_type = "((data: T) => { valid: boolean, error?: string, repair?: (data: T) => T }) | null"
     )]
     validator: Option<Unknown<'env>>,
     options: Option<BackupDirOptions>,

@@ -19,6 +19,7 @@ pub struct AcquireLockTask {
     owner: usize,
 }
 
+#[napi]
 impl Task for AcquireLockTask {
     type Output = session_resilience_core::Result<Acquired>;
     type JsValue = String;
@@ -36,7 +37,9 @@ impl Task for AcquireLockTask {
     }
 }
 
-#[napi(catch_unwind, ts_return_type = "Promise<string>")]
+/// `acquireLock` off the event loop (the wait sleeps on the thread pool); resolves to the
+/// lock file path, rejects with `ELOCKTIMEOUT` after `options.timeout` ms.
+#[napi(catch_unwind)]
 pub fn acquire_lock_async(
     env: &Env,
     #[napi(ts_arg_type = "string")] identifier: Unknown,

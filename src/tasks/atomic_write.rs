@@ -16,6 +16,7 @@ pub struct AtomicWriteTask {
     options: WriteOptions,
 }
 
+#[napi]
 impl Task for AtomicWriteTask {
     type Output = session_resilience_core::Result<()>;
     type JsValue = bool;
@@ -31,10 +32,11 @@ impl Task for AtomicWriteTask {
     }
 }
 
+/// `atomicWrite` off the event loop; resolves `true`, rejects with the errno `code`.
 #[napi(catch_unwind)]
 pub fn atomic_write_async(
     env: &Env,
-    file_path: Unknown,
+    #[napi(ts_arg_type = "string")] file_path: Unknown,
     content: Either<String, &[u8]>,
     options: Option<AtomicWriteOptions>,
 ) -> Result<AsyncTask<AtomicWriteTask>> {

@@ -29,6 +29,7 @@ pub struct CreateArchiveTask {
     progress: Option<ProgressCallback>,
 }
 
+#[napi]
 impl Task for CreateArchiveTask {
     type Output = session_resilience_core::Result<ArchiveStats>;
     type JsValue = ArchiveResult;
@@ -57,9 +58,10 @@ impl Task for CreateArchiveTask {
 #[napi(catch_unwind)]
 pub fn backup_create_archive(
     env: &Env,
-    root: Unknown,
-    dest: Unknown,
+    #[napi(ts_arg_type = "string")] root: Unknown,
+    #[napi(ts_arg_type = "string")] dest: Unknown,
     excludes: Option<Vec<String>>,
+    #[napi(ts_arg_type = "((progress: BackupProgress) => void) | undefined | null")]
     on_progress: Option<ProgressCallback>,
 ) -> Result<AsyncTask<CreateArchiveTask>> {
     let root = args::path(env, "root", root)?;

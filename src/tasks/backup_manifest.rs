@@ -34,6 +34,7 @@ pub struct HashFilesTask {
     progress: Option<ProgressCallback>,
 }
 
+#[napi]
 impl Task for HashFilesTask {
     type Output = session_resilience_core::Result<Vec<Entry>>;
     type JsValue = Vec<ManifestEntry>;
@@ -58,11 +59,13 @@ impl Task for HashFilesTask {
     }
 }
 
+/// SHA-256 and size of each file under `backupsDir/<part>`: the manifest entries.
 #[napi(catch_unwind)]
 pub fn backup_hash_files(
     env: &Env,
-    backups_dir: Unknown,
+    #[napi(ts_arg_type = "string")] backups_dir: Unknown,
     parts: Vec<String>,
+    #[napi(ts_arg_type = "((progress: BackupProgress) => void) | undefined | null")]
     on_progress: Option<ProgressCallback>,
 ) -> Result<AsyncTask<HashFilesTask>> {
     let dir = args::path(env, "backupsDir", backups_dir)?;
@@ -79,6 +82,7 @@ pub struct VerifyFilesTask {
     progress: Option<ProgressCallback>,
 }
 
+#[napi]
 impl Task for VerifyFilesTask {
     type Output = session_resilience_core::Result<Verification>;
     type JsValue = VerifyFilesResult;
@@ -101,11 +105,13 @@ impl Task for VerifyFilesTask {
     }
 }
 
+/// Re-hash every manifest entry: which files are missing and which changed.
 #[napi(catch_unwind)]
 pub fn backup_verify_files(
     env: &Env,
-    backups_dir: Unknown,
+    #[napi(ts_arg_type = "string")] backups_dir: Unknown,
     entries: Vec<ManifestEntry>,
+    #[napi(ts_arg_type = "((progress: BackupProgress) => void) | undefined | null")]
     on_progress: Option<ProgressCallback>,
 ) -> Result<AsyncTask<VerifyFilesTask>> {
     let dir = args::path(env, "backupsDir", backups_dir)?;

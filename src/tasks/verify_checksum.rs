@@ -13,6 +13,7 @@ pub struct VerifyChecksumTask {
     expected: Option<String>,
 }
 
+#[napi]
 impl Task for VerifyChecksumTask {
     type Output = ChecksumResult;
     type JsValue = ChecksumResult;
@@ -30,10 +31,11 @@ impl Task for VerifyChecksumTask {
     }
 }
 
+/// `verifyChecksum` off the event loop; resolves to the same result shape.
 #[napi(catch_unwind)]
 pub fn verify_checksum_async(
     env: &Env,
-    file_path: Unknown,
+    #[napi(ts_arg_type = "string")] file_path: Unknown,
     expected_checksum: Option<String>,
 ) -> Result<AsyncTask<VerifyChecksumTask>> {
     let path = args::path(env, "filePath", file_path)?;

@@ -1,7 +1,7 @@
 //! Lock identifiers become file names (`<lockDir>/<identifier>.lock`), so they are checked
 //! before they touch a path: no separator, no `..`, no NUL or control character, no
 //! character Windows refuses in a name, bounded length. The JS backend applies the same
-//! rules (`lib/js/lock.js`).
+//! rules (`lib/js/lock/id.js`).
 
 use crate::error::{Code, Error, Result};
 

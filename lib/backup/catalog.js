@@ -1,0 +1,143 @@
+'use strict'
+// The recorded sets: the restore points (their parts looked up in the current backups
+// folder, never at the recorded paths), listing, verifying a set against its manifest,
+// the legacy integrity checks, and removing old sets (only inside backups/).
+// Methods of BackupSystem, mixed in by lib/backup/backup-system.js.
+
+const fs = require('node:fs')
+const path = require('node:path')
+
+const { updateTracker } = require('../tracker-store')
+const { codedError } = require('../js/errors')
+const { DAY_MS, SAFE_ID, readJson, drainProgress } = require('./common')
+
+class Catalog {
+  /** The recorded restore points, their paths resolved in the current backups folder. */
+  restorePoints() {
+    this.tracker = this.loadTracker()
+    const points = (this.tracker && this.tracker.backupStrategy && this.tracker.backupStrategy.restorePoints) || []
+    return points
+      .filter((p) => p && typeof p.id === 'string')
+      .map((p) => {
+        if (!SAFE_ID.test(p.id)) return { ...p, unsafeId: true }
+        const parts = this.partsOf(p.id)
+        const resolved = {
+          ...p,
+          git: p.git === null ? null : parts.git,
+          database: parts.database,
+          config: parts.config,
+          state: parts.state,
+          archive: parts.archive,
+        }
+        if (fs.existsSync(parts.manifest)) resolved.manifest = parts.manifest
+        return resolved
+      })
+  }
+
+  listBackups() {
+    const points = this.restorePoints()
+    if (points.length === 0) {
+      this.log('No backups found')
+      return []
+    }
+    this.log('\n📦 AVAILABLE BACKUPS\n')
+    points.forEach((p, i) => {
+      this.log(`${i + 1}. ${p.id}`)
+      this.log(`   📅 ${p.timestamp}`)
+      this.log(`   📍 Phase ${p.phase}, Week ${p.week}`)
+      this.log(`   💾 Archive: ${p.archive && fs.existsSync(p.archive) ? '✅' : '❌'}`)
+      this.log(`   🗃️  Git: ${p.git && fs.existsSync(p.git) ? '✅' : '❌'}`)
+      this.log('')
+    })
+    return points
+  }
+
+  findPoint(backupId) {
+    if (typeof backupId !== 'string' || !backupId) {
+      throw codedError('ERR_INVALID_ARG_TYPE', 'The "backupId" argument must be a non-empty string')
+    }
+    return this.restorePoints().find((p) => p.id === backupId) || null
+  }
+
+  /**
+   * Re-hash every file of a set against its manifest:
+   * `{ id, valid, checked, bytes, missing: [paths], altered: [paths], manifest, error? }`.
+   */
+  async verifyBackup(backupId, options = {}) {
+    if (typeof backupId !== 'string' || !SAFE_ID.test(backupId)) {
+      throw codedError('EBADLABEL', `Invalid backup id ${JSON.stringify(String(backupId))}`)
+    }
+    const manifestPath = this.partsOf(backupId).manifest
+    const result = { id: backupId, valid: false, checked: 0, bytes: 0, missing: [], altered: [], manifest: manifestPath }
+    if (!fs.existsSync(manifestPath)) {
+      return { ...result, manifest: null, error: `Backup ${backupId} has no manifest (made before manifests existed)` }
+    }
+    const manifest = readJson(manifestPath)
+    if (!manifest || manifest.id !== backupId || !Array.isArray(manifest.files)) {
+      return { ...result, error: `Manifest ${manifestPath} is damaged` }
+    }
+    const entries = manifest.files.map((f) => ({ path: String(f.path), size: Number(f.size), sha256: String(f.sha256) }))
+    const found = await this.binding.backupVerifyFiles(this.backupsDir, entries, this.progress(options.onProgress))
+    await drainProgress()
+    return { ...result, ...found, valid: found.missing.length === 0 && found.altered.length === 0 }
+  }
+
+  /** Legacy checks (fields, paths, info files), plus the manifest when there is one. */
+  async validateBackupIntegrity(backup) {
+    const errors = []
+    const warnings = []
+    const point = typeof backup === 'string' ? this.findPoint(backup) : backup
+    if (!point || typeof point !== 'object') return { valid: false, errors: ['Backup is not a valid object'], warnings }
+    for (const field of ['id', 'timestamp']) if (!point[field]) errors.push(`Missing required field: ${field}`)
+    if (errors.length) return { valid: false, errors, warnings }
+    if (!SAFE_ID.test(point.id)) return { valid: false, errors: [`Invalid backup id: ${point.id}`], warnings }
+    const parts = this.partsOf(point.id)
+    if (![parts.git, parts.database, parts.config, parts.archive].some((p) => fs.existsSync(p))) {
+      errors.push('No backup files found')
+    }
+    const infos = [
+      [parts.git, 'git-info.json'],
+      [parts.database, 'db-info.json'],
+      [parts.config, 'config-info.json'],
+    ]
+    for (const [dir, info] of infos) {
+      if (fs.existsSync(dir) && !fs.existsSync(path.join(dir, info))) errors.push(`Missing ${info}`)
+    }
+    let verification = null
+    if (fs.existsSync(parts.manifest)) {
+      verification = await this.verifyBackup(point.id)
+      if (verification.error) errors.push(verification.error)
+      for (const p of verification.missing) errors.push(`Missing file: ${p}`)
+      for (const p of verification.altered) errors.push(`Altered file: ${p}`)
+    } else warnings.push('No manifest: file contents not verified (legacy backup set)')
+    return { valid: errors.length === 0, errors, warnings, verification }
+  }
+
+  /** Remove restore points older than `retentionDays` and their files (only inside backups/). */
+  async cleanup(retentionDays = 30) {
+    const days = Number(retentionDays)
+    if (!Number.isFinite(days) || days < 0) throw codedError('ERR_INVALID_ARG_TYPE', `retentionDays must be a number >= 0, got ${retentionDays}`)
+    const cutoff = Date.now() - days * DAY_MS
+    if (!fs.existsSync(this.trackerPath)) return 0
+    let removed = []
+    this.tracker = updateTracker(
+      this.trackerPath,
+      (tracker) => {
+        const strategy = tracker.backupStrategy
+        if (!strategy || !Array.isArray(strategy.restorePoints)) return
+        const old = (p) => p && Date.parse(p.timestamp) < cutoff
+        removed = strategy.restorePoints.filter(old)
+        strategy.restorePoints = strategy.restorePoints.filter((p) => !old(p))
+      },
+      { backend: this.backend, lockDir: this.options.lockDir },
+    )
+    for (const point of removed) {
+      if (typeof point.id !== 'string' || !SAFE_ID.test(point.id)) continue // never a path of its own
+      for (const p of Object.values(this.partsOf(point.id))) fs.rmSync(p, { recursive: true, force: true })
+    }
+    this.log(`🧹 Cleaned up ${removed.length} old backup(s)`)
+    return removed.length
+  }
+}
+
+module.exports = Catalog

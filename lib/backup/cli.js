@@ -1,0 +1,119 @@
+'use strict'
+// The backup-system CLI (on the kit of lib/cli.js), and the restore flags it shares with the
+// session CLIs' `restore`.
+
+const { printJson, runCommand, usage } = require('../cli')
+const BackupSystem = require('./backup-system')
+
+const USAGE = `Backup System
+
+Usage: node backup-system.js <command> [args] [--root <dir>] [--json]
+
+Commands:
+  create [label]     Create a full backup (label default: manual)
+  list               List restore points
+  verify <id>        Re-hash every file of a backup against its manifest
+  restore <id>       Restore a backup; flags: --dry-run --force --auto-stash
+                     --no-code --no-database --no-config --continue-on-error --skip-current-backup
+  cleanup [days]     Remove backups older than <days> days (default 30)
+  help               Show this help
+
+The project root is --root <dir>, else $SESSION_RESILIENCE_ROOT, else the nearest folder above
+the current one holding packages/system-api/phase-tracker.json, else the current folder.`
+
+const RESTORE_FLAGS = [
+  'dry-run',
+  'force',
+  'auto-stash',
+  'no-auto-stash',
+  'no-code',
+  'no-database',
+  'no-config',
+  'continue-on-error',
+  'skip-current-backup',
+]
+
+/** The `restoreFromBackup` options of the restore flags given (a Set of flag names). */
+function restoreOptions(flags) {
+  const options = {}
+  if (flags.has('dry-run')) options.dryRun = true
+  if (flags.has('force')) options.force = true
+  if (flags.has('auto-stash')) options.autoStash = true
+  else if (flags.has('no-auto-stash')) options.autoStash = false
+  if (flags.has('continue-on-error')) options.continueOnError = true
+  if (flags.has('skip-current-backup')) options.skipCurrentBackup = true
+  if (flags.has('no-code')) options.restoreCode = false
+  if (flags.has('no-database')) options.restoreDatabase = false
+  if (flags.has('no-config')) options.restoreConfig = false
+  return options
+}
+
+function progressLine(ev) {
+  return `${ev.phase}: ${ev.files} files, ${(ev.bytes / 1048576).toFixed(1)} MiB`
+}
+
+/** Run `fn(onProgress)` with a progress line on stderr when it is a TTY (never with --json). */
+async function withProgress(json, fn) {
+  if (json || !process.stderr.isTTY) return fn(undefined)
+  try {
+    return await fn((ev) => process.stderr.write(`\r\x1b[K${progressLine(ev)}`))
+  } finally {
+    process.stderr.write('\r\x1b[K')
+  }
+}
+
+const commands = {
+  create: {
+    async run({ instance: bs, args: [label = 'manual'], json }) {
+      const id = await withProgress(json, (onProgress) => bs.createFullBackup(label, { onProgress }))
+      if (json) printJson({ ok: true, id })
+      return 0
+    },
+  },
+  list: {
+    run({ instance: bs, json }) {
+      const points = bs.listBackups()
+      if (json) printJson(points)
+      return 0
+    },
+  },
+  verify: {
+    async run({ instance: bs, args: [id], json }) {
+      if (!id) throw usage('verify needs a backup <id>')
+      const result = await withProgress(json, (onProgress) => bs.verifyBackup(id, { onProgress }))
+      if (json) printJson(result)
+      else if (result.valid) console.log(`✅ ${id}: ${result.checked} files, ${result.bytes} bytes verified`)
+      else {
+        console.log(`❌ ${id}: ${result.error || 'verification failed'}`)
+        for (const p of result.missing) console.log(`   missing: ${p}`)
+        for (const p of result.altered) console.log(`   altered: ${p}`)
+      }
+      return result.valid ? 0 : 1
+    },
+  },
+  restore: {
+    flags: RESTORE_FLAGS,
+    async run({ instance: bs, args: [id], json, flags }) {
+      if (!id) throw usage('restore needs a backup <id>')
+      const result = await bs.restoreFromBackup(id, restoreOptions(flags))
+      if (json) printJson({ ok: true, ...result })
+      return result.errors && result.errors.length ? 1 : 0
+    },
+  },
+  cleanup: {
+    async run({ instance: bs, args: [days], json }) {
+      const n = days === undefined ? 30 : Number(days)
+      if (!Number.isFinite(n) || n < 0) throw usage(`cleanup needs a number of days, got "${days}"`)
+      const removed = await bs.cleanup(n)
+      if (json) printJson({ ok: true, removed })
+      return 0
+    },
+  },
+}
+
+/** The CLI: `run(['create', 'nightly'])` resolves to the exit code. */
+function run(argv) {
+  return runCommand(argv, { usage: USAGE, root: true, commands, create: ({ root, quiet }) => new BackupSystem({ root, quiet }) })
+}
+
+module.exports = { run, RESTORE_FLAGS, restoreOptions }

@@ -1,0 +1,160 @@
+'use strict'
+// Taking a lock (core/src/lock/acquire.rs): an exclusive create of `<id>.lock` with our
+// whole record, else a wait that watches the file, judges its holder and breaks a dead
+// holder's lock. One algorithm (a generator yielding sleep durations) serves the sync API
+// (Atomics.wait) and the async one (timers).
+
+const fs = require('node:fs')
+const { setTimeout: sleepAsync } = require('node:timers/promises')
+
+const { codedError, osError } = require('../errors')
+const { ensurePrivateDir } = require('../fsx')
+const { checkIdentifier } = require('./id')
+const { DEAD, holderOf } = require('./liveness')
+const { ADAPTIVE, optionsOf, lockPathOf } = require('./options')
+const { newToken, ourRecord, recordText, parseRecord } = require('./record')
+const { register } = require('./registry')
+const { readSeen, changed, breakDead } = require('./takeover')
+const { removeQuietly } = require('./unlink')
+
+const JUDGE_EVERY_MS = 25
+
+const checkedDirs = new Set()
+function ensureDirOnce(dir) {
+  if (!checkedDirs.has(dir)) {
+    ensurePrivateDir(dir)
+    checkedDirs.add(dir)
+  }
+}
+
+/** Exclusive create of `file` holding `text`: false when it exists. A failed write removes it. */
+function createWith(file, text) {
+  let fd
+  try {
+    fd = fs.openSync(file, 'wx')
+  } catch (err) {
+    if (err.code === 'EEXIST') return false
+    throw err
+  }
+  try {
+    fs.writeSync(fd, text)
+  } catch (err) {
+    // an empty lock file would pass for a legacy writer mid-write: leave nothing behind
+    fs.closeSync(fd)
+    removeQuietly(file)
+    throw err
+  }
+  fs.closeSync(fd)
+  return true
+}
+
+/** Exclusive create of the lock file with our record: true when we hold the lock now. */
+function publish(dir, lockPath, identifier, token) {
+  const text = recordText(ourRecord(identifier, token))
+  try {
+    return createWith(lockPath, text)
+  } catch (err) {
+    if (err.code !== 'ENOENT') throw err
+    ensurePrivateDir(dir) // the directory was removed since we checked it
+    return createWith(lockPath, text)
+  }
+}
+
+/** Generator: yields ms to sleep; returns true to try again, false at the deadline. */
+function* waitTurn(o, id, lockPath, deadline, broken) {
+  let seen
+  try {
+    seen = readSeen(lockPath)
+  } catch (err) {
+    if (err.code === 'ENOENT') return true
+    throw err
+  }
+  const record = parseRecord(seen.bytes)
+  let nextJudgement = 0
+  let sleep = o.pollMin
+  const started = performance.now()
+  for (;;) {
+    const now = performance.now()
+    if (changed(lockPath, seen)) return true
+    if (now >= nextJudgement) {
+      if (holderOf(record, seen, o.staleMs) === DEAD) {
+        const outcome = breakDead(o.dir, id, lockPath, seen, o.staleMs)
+        if (outcome === 'broken') {
+          if (record) broken.push(record)
+          return true
+        }
+        if (outcome === 'changed') return true
+      }
+      nextJudgement = now + Math.min(100, Math.max(JUDGE_EVERY_MS, (now - started) / 10))
+    }
+    if (now >= deadline) return false
+    yield Math.min(sleep, deadline - now)
+    const cap = o.pollMax === ADAPTIVE ? Math.min(20, Math.max(2, (now - started) / 50)) : o.pollMax
+    sleep = Math.min(sleep * 2, cap)
+  }
+}
+
+/** Generator: the whole acquisition; yields sleeps, returns `{ lockPath, broken }`. */
+function* acquireSteps(identifier, o) {
+  checkIdentifier(identifier)
+  const deadline = performance.now() + o.timeout
+  const lockPath = lockPathOf(o.dir, identifier)
+  const token = newToken()
+  const broken = []
+  try {
+    ensureDirOnce(o.dir)
+    for (;;) {
+      if (publish(o.dir, lockPath, identifier, token)) {
+        register(lockPath, { token, identifier })
+        return { lockPath, broken }
+      }
+      if (!(yield* waitTurn(o, identifier, lockPath, deadline, broken))) {
+        throw codedError('ELOCKTIMEOUT', `Lock timeout for ${identifier} after ${o.timeout}ms`)
+      }
+    }
+  } catch (err) {
+    if (err.code === 'ELOCKTIMEOUT' || err.code === 'EUNSAFEDIR' || /^Cannot (create|use) directory/.test(err.message)) throw err
+    throw osError(`Failed to acquire lock for ${identifier}`, err)
+  }
+}
+
+const SLEEP_CELL = new Int32Array(new SharedArrayBuffer(4))
+const sleepSync = (msec) => Atomics.wait(SLEEP_CELL, 0, 0, msec)
+
+function reportBroken(identifier, broken) {
+  for (const r of broken) console.warn(`Removing stale lock for ${identifier} (process ${r.pid} not found)`)
+}
+
+/** Take the lock, waiting up to `timeout` ms (default 5000); returns the lock file path. */
+function acquireLock(identifier, timeout, options) {
+  const steps = acquireSteps(identifier, optionsOf(timeout, options))
+  let step = steps.next()
+  while (!step.done) {
+    sleepSync(step.value)
+    step = steps.next()
+  }
+  reportBroken(identifier, step.value.broken)
+  return step.value.lockPath
+}
+
+/**
+ * `acquireLock` that waits on timers: the event loop keeps running. Bad arguments throw at
+ * once, as the native binding's do.
+ */
+function acquireLockAsync(identifier, options) {
+  checkIdentifier(identifier)
+  return acquireAsync(identifier, optionsOf(undefined, options))
+}
+
+async function acquireAsync(identifier, o) {
+  const steps = acquireSteps(identifier, o)
+  let step = steps.next()
+  while (!step.done) {
+    await sleepAsync(Math.max(1, step.value))
+    step = steps.next()
+  }
+  reportBroken(identifier, step.value.broken)
+  return step.value.lockPath
+}
+
+module.exports = { acquireLock, acquireLockAsync }
