@@ -10,7 +10,10 @@ const { spawnSync } = require('node:child_process')
 
 const { updateTracker } = require('../tracker-store')
 const { checkLabel } = require('../js/names')
-const { MAX_RESTORE_POINTS, writeJson, drainProgress } = require('./common')
+const { MAX_RESTORE_POINTS, drainProgress } = require('./common')
+
+/** A new file, never opened through a link at its name. */
+const WRITE_NEW = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW || 0)
 const { gitText, hasCommand, systemInfo } = require('./system-info')
 
 /** Manifest order: by the bytes of the `/` path, as `backupHashFiles` sorts. */
@@ -24,11 +27,12 @@ class Create {
     if (!this.binding.backupIsGitRepo(this.rootDir)) return { skipped: 'not a git repository' }
     const commit = gitText(this.rootDir, ['rev-parse', 'HEAD'])
     if (commit === null) return { skipped: 'the git repository has no commit yet' }
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+    const rel = this.relsOf(id).git
+    this.mkdirIn(rel)
     const bundlePath = path.join(dir, 'repo.bundle')
     this.binding.backupGitBundle(this.rootDir, bundlePath)
     const status = (gitText(this.rootDir, ['status', '--porcelain']) || '').trim()
-    writeJson(this.binding, path.join(dir, 'git-info.json'), {
+    this.writeJsonIn(`${rel}/git-info.json`, {
       branch: (gitText(this.rootDir, ['rev-parse', '--abbrev-ref', 'HEAD']) || '').trim(),
       commit: commit.trim(),
       hasUncommitted: status.length > 0,
@@ -40,17 +44,19 @@ class Create {
 
   backupDatabases(id) {
     const dir = this.partsOf(id).database
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+    const setRel = this.relsOf(id).database
+    this.mkdirIn(setRel)
     const canDump = hasCommand('sqlite3')
     const files = []
     for (const rel of this.databases) {
+      if (!this.projectFile(rel)) continue
       const original = path.join(this.rootDir, rel)
-      if (!fs.existsSync(original)) continue
       const backup = path.join(dir, path.basename(rel))
       const method = this.binding.backupCopyDatabase(original, backup)
       if (method === 'sqlite' && canDump) {
-        // The text dump, as legacy, taken from the consistent copy and streamed to its file.
-        const fd = fs.openSync(`${backup}.sql`, 'w', 0o600)
+        // The text dump, as legacy, taken from the consistent copy and streamed to its file
+        // (a new file: never through a link planted at its name).
+        const fd = fs.openSync(`${backup}.sql`, WRITE_NEW, 0o600)
         try {
           spawnSync('sqlite3', ['-readonly', backup, '.dump'], { stdio: ['ignore', fd, 'ignore'] })
         } finally {
@@ -59,30 +65,48 @@ class Create {
       }
       files.push({ original: rel, backup, method })
     }
-    writeJson(this.binding, path.join(dir, 'db-info.json'), { files, timestamp: new Date().toISOString() })
+    this.writeJsonIn(`${setRel}/db-info.json`, { files, timestamp: new Date().toISOString() })
     return dir
+  }
+
+  /**
+   * Is the project file `rel` one to back up? A regular file reached without a symlink: a
+   * link (to a key outside, say) or a FIFO is skipped with a warning, never read.
+   */
+  projectFile(rel) {
+    let found
+    try {
+      found = this.binding.containedStat(this.rootDir, rel)
+    } catch (err) {
+      this.warn(`⚠️  Not backed up: ${rel}: ${err.message}`)
+      return false
+    }
+    if (found === null) return false
+    if (found.type === 'file') return true
+    this.warn(`⚠️  Not backed up: ${rel} is a ${found.type}, not a regular file`)
+    return false
   }
 
   backupConfig(id) {
     const dir = this.partsOf(id).config
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+    const setRel = this.relsOf(id).config
+    this.mkdirIn(setRel)
     const files = []
     for (const rel of this.configFiles) {
-      const original = path.join(this.rootDir, rel)
-      if (!fs.existsSync(original)) continue
-      const backup = path.join(dir, rel.split(/[\\/]/).join('_'))
-      fs.copyFileSync(original, backup)
-      files.push({ original: rel, backup })
+      if (!this.projectFile(rel)) continue
+      const name = rel.split(/[\\/]/).join('_')
+      this.binding.containedCopy(this.rootDir, rel, this.rootDir, this.inBackups(`${setRel}/${name}`))
+      files.push({ original: rel, backup: path.join(dir, name) })
     }
-    writeJson(this.binding, path.join(dir, 'config-info.json'), { files, timestamp: new Date().toISOString() })
+    this.writeJsonIn(`${setRel}/config-info.json`, { files, timestamp: new Date().toISOString() })
     return dir
   }
 
   /** The state snapshot: legacy fields, without other users' processes or secret-looking values. */
   backupState(id) {
     const dir = this.partsOf(id).state
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
-    writeJson(this.binding, path.join(dir, 'system-info.json'), systemInfo())
+    this.mkdirIn(this.relsOf(id).state)
+    this.writeJsonIn(`${this.relsOf(id).state}/system-info.json`, systemInfo())
     return dir
   }
 
@@ -127,7 +151,7 @@ class Create {
     const hashed = await this.binding.backupHashFiles(this.backupsDir, rels, onProgress)
     await drainProgress()
     const files = [...hashed, { path: `full/${id}.tar.gz`, size: archive.size, sha256: archive.sha256 }].sort(byPathBytes)
-    writeJson(this.binding, parts.manifest, { version: 1, id, createdAt: new Date().toISOString(), files })
+    this.writeJsonIn(this.relsOf(id).manifest, { version: 1, id, createdAt: new Date().toISOString(), files })
     const point = {
       id,
       timestamp: new Date().toISOString(),

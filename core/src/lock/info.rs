@@ -85,9 +85,17 @@ pub fn list(dir: &Path, stale_ms: u64) -> Result<Vec<(String, LockState)>> {
     ids.sort();
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        match info(dir, &id, stale_ms)? {
-            LockState::Free => {} // released while we listed
-            state => out.push((id, state)),
+        match info(dir, &id, stale_ms) {
+            Ok(LockState::Free) => {} // released while we listed
+            Ok(state) => out.push((id, state)),
+            // a FIFO or device among the lock files: listed as corrupt, never read
+            Err(e) if e.code() == crate::Code::BadLock => out.push((
+                id,
+                LockState::Corrupted {
+                    error: e.message().to_string(),
+                },
+            )),
+            Err(e) => return Err(e),
         }
     }
     Ok(out)

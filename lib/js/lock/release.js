@@ -2,13 +2,12 @@
 // Releasing a lock (core/src/lock/release.rs): only its owner removes it. Legacy results:
 // true when removed or absent; false, with its message, otherwise.
 
-const fs = require('node:fs')
-
 const { osError } = require('../errors')
 const { checkIdentifier } = require('./id')
 const { lockDirOf, lockPathOf } = require('./options')
 const { parseRecord, isOwn } = require('./record')
 const { forget } = require('./registry')
+const { readSeen } = require('./takeover')
 const { removeLockFile } = require('./unlink')
 
 function releaseLock(identifier, options) {
@@ -17,9 +16,10 @@ function releaseLock(identifier, options) {
   forget(lockPath)
   let bytes
   try {
-    bytes = fs.readFileSync(lockPath)
+    bytes = readSeen(lockPath).bytes
   } catch (err) {
     if (err.code === 'ENOENT') return true
+    if (err.code === 'EBADLOCK') throw err
     console.error(`Failed to release lock for ${identifier}: ${osError(lockPath, err).message}`)
     return false
   }
