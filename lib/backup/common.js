@@ -6,8 +6,6 @@
 //   config/<id>/{<path with / -> _>,config-info.json}   state/<id>/system-info.json
 //   full/<id>.tar.gz   and new: manifests/<id>.json (size + SHA-256 of every file), .gitignore
 
-const fs = require('node:fs')
-
 const DEFAULT_DATABASES = ['database.sqlite', 'packages/user-api/database.sqlite', 'packages/system-api/database.sqlite']
 const DEFAULT_CONFIG_FILES = [
   '.env',
@@ -30,18 +28,6 @@ function stampOf(ms) {
   return new Date(ms).toISOString().replace(/[:.]/g, '-')
 }
 
-function readJson(file) {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'))
-  } catch {
-    return null
-  }
-}
-
-function writeJson(binding, file, value) {
-  binding.atomicWrite(file, `${JSON.stringify(value, null, 2)}\n`, { fsync: false })
-}
-
 /**
  * Let progress events queued by a native task reach their callback before going on: they
  * travel through a threadsafe function, whose queue may still hold the last ones when the
@@ -60,7 +46,5 @@ module.exports = {
   DAY_MS,
   SAFE_ID,
   stampOf,
-  readJson,
-  writeJson,
   drainProgress,
 }

@@ -100,6 +100,14 @@ function backupGitBundle(root, dest) {
   checkPath('root', root)
   checkPath('dest', dest)
   runCommand('git', ['bundle', 'create', dest, '--all'], root)
+  // git creates it with the umask's mode: owner-only like everything under backups/ (the
+  // file itself, never through a link at its name)
+  const fd = contained.openRegular(dest, fs.constants.O_RDONLY)
+  try {
+    if (process.platform !== 'win32') fs.fchmodSync(fd, 0o600)
+  } finally {
+    fs.closeSync(fd)
+  }
   return true
 }
 
@@ -150,6 +158,7 @@ function backupCopyDatabase(src, dest) {
       fs.copyFileSync(src, temp)
     }
     const fd = fs.openSync(temp, 'r+')
+    if (process.platform !== 'win32') fs.fchmodSync(fd, 0o600) // owner-only, like everything under backups/
     fs.fsyncSync(fd)
     fs.closeSync(fd)
     fs.renameSync(temp, dest)
@@ -360,6 +369,7 @@ async function backupCreateArchive(root, dest, excludes, onProgress) {
     // where the native backend hashes while writing
     archive = { size: fs.statSync(temp).size, sha256: await sha256File(temp) }
     const fd = fs.openSync(temp, 'r+')
+    if (process.platform !== 'win32') fs.fchmodSync(fd, 0o600) // owner-only, like everything under backups/
     fs.fsyncSync(fd)
     fs.closeSync(fd)
     fs.renameSync(temp, dest)
