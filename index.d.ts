@@ -21,6 +21,11 @@ export declare function acquireLock(identifier: string, timeout?: number | undef
  */
 export declare function acquireLockAsync(identifier: string, options?: LockOptions | undefined | null): Promise<string>
 
+export interface ArchiveCheckResult {
+  entries: number
+  bytes: number
+}
+
 export interface ArchiveResult {
   files: number
   bytes: number
@@ -28,6 +33,19 @@ export interface ArchiveResult {
   size: number
   /** SHA-256 (hex) of the `.tar.gz`, taken while writing it: the manifest entry. */
   sha256: string
+  /**
+   * Files (relative to root, `/`-separated) that changed while read: archived cut or
+   * zero-padded to the size they had when opened.
+   */
+  changed: Array<string>
+}
+
+/** A file archived under another file's name: a live database's consistent copy. */
+export interface ArchiveSubstitute {
+  /** Path relative to the root, `/`-separated (the name in the archive). */
+  path: string
+  /** The file whose bytes are archived. */
+  source: string
 }
 
 /**
@@ -44,6 +62,18 @@ export interface AtomicWriteOptions {
   fsync?: boolean
 }
 
+/**
+ * Stop every backup task of this process started so far (archive, hashing, archive check):
+ * they fail with `ECANCELED` at their next file or chunk. For a SIGINT handler.
+ */
+export declare function backupCancel(): void
+
+/**
+ * Read a `.tar.gz` to its end (every header, every member, the gzip trailer): `ECORRUPT`
+ * naming where it broke.
+ */
+export declare function backupCheckArchive(path: string, onProgress?: ((progress: BackupProgress) => void) | undefined | null): Promise<ArchiveCheckResult>
+
 /** `root/original` when it stays inside `root`, else throws `EPATHESCAPE`. */
 export declare function backupContainedPath(root: string, original: string): string
 
@@ -54,7 +84,7 @@ export declare function backupCopyDatabase(src: string, dest: string): string
  * `excludes` defaults to the legacy list (`node_modules`, `dist`, `build`, `.next`,
  * `*.log`, `backups`, `.git`).
  */
-export declare function backupCreateArchive(root: string, dest: string, excludes?: Array<string> | undefined | null, onProgress?: ((progress: BackupProgress) => void) | undefined | null): Promise<ArchiveResult>
+export declare function backupCreateArchive(root: string, dest: string, excludes?: Array<string> | undefined | null, onProgress?: ((progress: BackupProgress) => void) | undefined | null, substitutes?: Array<ArchiveSubstitute> | undefined | null): Promise<ArchiveResult>
 
 export interface BackupDirOptions {
   /** Where backups live; default `$SESSION_RESILIENCE_BACKUP_DIR` or `<tmpdir>/agenthive-backups`. */

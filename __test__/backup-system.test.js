@@ -5,7 +5,7 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
-const { spawn, spawnSync, execFileSync } = require('node:child_process')
+const { spawn, execFileSync } = require('node:child_process')
 
 const BackupSystem = require('../lib/backup-system')
 const { findRoot } = require('../lib/root')

@@ -33,7 +33,7 @@ function killOnce(backend, target, a, b) {
     })
     child.stdout.once('data', () => setTimeout(() => child.kill('SIGKILL'), 5 + Math.random() * 60))
     child.on('error', reject)
-    child.on('exit', (code, signal) => resolve(signal))
+    child.on('exit', (_code, signal) => resolve(signal))
   })
 }
 

@@ -7,7 +7,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 
 const { ValidationHelpers } = require('../lib/validation-helpers')
-const { eachBackend, onBoth, captureConsole, runBin, tempDir } = require('./helpers')
+const { eachBackend, onBoth, captureConsole, runBin } = require('./helpers')
 const { corpus, realTracker, masked, REAL_TRACKER } = require('./validation-corpus')
 
 const helpers = (backend, dir) => new ValidationHelpers({ backend, backupDir: path.join(dir, 'backups') })
@@ -39,7 +39,8 @@ test('values JSON cannot hold are judged alike on both backends, and repaired in
   const make = () => ({
     sessionInfo: { sessionId: () => 'x', currentPhase: NaN, currentWeek: Infinity, lastUpdate: new Date(0) },
     baselineStatus: Object.assign(Object.create(null), { phase1Complete: undefined, testsPassingBaseline: Symbol('s'), agentsLoaded: 10n }),
-    phases: { f: () => {}, d: { status: 's', title: 't', weeks: { w: { title: 't', status: 's', components: [undefined, , { name: 'n', status: 'planned', files: new Set() }] } } } }, // eslint-disable-line no-sparse-arrays
+    // biome-ignore lint/suspicious/noSparseArray: a hole is one of the values under test
+    phases: { f: () => {}, d: { status: 's', title: 't', weeks: { w: { title: 't', status: 's', components: [undefined, , { name: 'n', status: 'planned', files: new Set() }] } } } },
   })
   const results = onBoth((backend, dir) => {
     const input = make()
@@ -187,7 +188,7 @@ test('CLI: validate, repair, create-default, help, --json and exit codes', async
     fs.copyFileSync(REAL_TRACKER, file)
     let r = runBin('validation-helpers', ['validate', file], { backend, env })
     assert.equal(r.status, 1)
-    assert.match(r.stdout, new RegExp(`📊 Validation Results for .*phase-tracker.json:\\n  Valid: ❌\\n  Errors: 1\\n  Warnings: 0`))
+    assert.match(r.stdout, /📊 Validation Results for .*phase-tracker.json:\n  Valid: ❌\n  Errors: 1\n  Warnings: 0/)
     assert.match(r.stdout, /  - Phase phase1 missing property: title/)
 
     fs.writeFileSync(file, DAMAGING)
@@ -227,7 +228,7 @@ test('CLI: validate, repair, create-default, help, --json and exit codes', async
     fs.writeFileSync(loose, '{"a": ')
     r = runBin('validation-helpers', ['validate', loose], { backend })
     assert.equal(r.status, 1)
-    assert.match(r.stderr, new RegExp(`❌ Failed to validate .*loose.json: Cannot parse .*loose.json: `))
+    assert.match(r.stderr, /❌ Failed to validate .*loose.json: Cannot parse .*loose.json: /)
   })
 })
 
@@ -255,7 +256,8 @@ test('tolerant parsing: the same texts parse to the same trackers on both backen
     }),
   )
   assert.deepEqual(results.native, results.js)
-  assert.equal(results.js[2].tracker.__proto__.x, 1) // eslint-disable-line no-proto
+  // biome-ignore lint/suspicious/noProto: the test is that an own "__proto__" key stays a plain key
+  assert.equal(results.js[2].tracker.__proto__.x, 1)
 })
 
 test('CLI repair writes byte-identical files on both backends (JS number format and key order)', () => {

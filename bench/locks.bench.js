@@ -134,7 +134,11 @@ const lineMatching = (c, re) =>
   new Promise((resolve) => {
     const found = c.lines.find((l) => re.test(l))
     if (found) return resolve(found)
-    const on = (l) => re.test(l) && (c.off('line', on), resolve(l))
+    const on = (l) => {
+      if (!re.test(l)) return
+      c.off('line', on)
+      resolve(l)
+    }
     c.on('line', on)
   })
 

@@ -22,6 +22,28 @@ const BUSY_TIMEOUT_MS = 30000
 const COMMAND_TIMEOUT_MS = 30 * 60 * 1000 // a stuck command fails instead of hanging the caller
 const NEEDED_FOR = { git: 'the code backup', tar: 'the archive', sqlite3: 'database copies on the js backend' }
 
+// ---- cancel ------------------------------------------------------------------------------
+// The twin of core/src/backup/cancel.rs: work snapshots the generation when requested and
+// stops once it moved on; `backupCancel()` also kills the commands running now (tar).
+
+let generation = 0
+const running = new Set()
+
+function cancelToken() {
+  const seen = generation
+  return {
+    cancelled: () => generation !== seen,
+    check(what) {
+      if (generation !== seen) throw codedError('ECANCELED', `${what}: cancelled`)
+    },
+  }
+}
+
+function backupCancel() {
+  generation += 1
+  for (const child of running) child.kill('SIGKILL')
+}
+
 // ---- commands ----------------------------------------------------------------------------
 
 function missingCommand(cmd) {
@@ -48,17 +70,29 @@ function runCommand(cmd, args, cwd) {
   return r.stdout
 }
 
-/** The same, off the event loop. */
-function runCommandAsync(cmd, args, cwd, tolerated = () => false) {
+/**
+ * The same, off the event loop: `{ stdout, stderr }` (stdout only when `keepStdout`). A
+ * command killed by `backupCancel()` fails with ECANCELED.
+ */
+function runCommandAsync(cmd, args, cwd, { tolerated = () => false, keepStdout = false } = {}) {
+  const token = cancelToken()
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] })
+    token.check(`${cmd} ${args[0]}`)
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'] })
+    running.add(child)
     let stderr = ''
+    const stdout = []
     child.stderr.on('data', (d) => {
       if (stderr.length < 65536) stderr += d
     })
+    if (keepStdout) child.stdout.on('data', (d) => stdout.push(d))
     child.on('error', (err) => reject(err.code === 'ENOENT' ? missingCommand(cmd) : osError(`Cannot run ${cmd}`, err)))
     child.on('close', (status, signal) => {
-      if (status === 0 || (status !== null && tolerated(status, stderr))) return resolve()
+      running.delete(child)
+      if (token.cancelled()) return reject(codedError('ECANCELED', `${cmd} ${args[0]}: cancelled`))
+      if (status === 0 || (status !== null && tolerated(status, stderr))) {
+        return resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr })
+      }
       const how = signal ? `signal: ${signal}` : `exit status: ${status}`
       reject(codedError('ECOMMAND', `${cmd} ${args.join(' ')} failed (${how}): ${stderr.trim()}`))
     })
@@ -150,8 +184,10 @@ function backupCopyDatabase(src, dest) {
     if (isSqlite(src)) {
       // VACUUM INTO copies the database as of one read transaction (the shell's `.backup`
       // steps 100 pages at a time and restarts at every concurrent write: under a steady
-      // writer it never ends). The temp name needs no quoting (cwd = its dir).
-      runCommand('sqlite3', ['-readonly', '-cmd', `.timeout ${BUSY_TIMEOUT_MS}`, src, `VACUUM INTO '${path.basename(temp)}';`], dir)
+      // writer it never ends). The temp name needs no quoting (cwd = its dir). Not
+      // -readonly: a hot journal left by a crashed writer must be rolled back first, which
+      // needs a connection that may write (core/src/backup/sqlite.rs says why this way).
+      runCommand('sqlite3', ['-cmd', `.timeout ${BUSY_TIMEOUT_MS}`, src, `VACUUM INTO '${path.basename(temp)}';`], dir)
       runCommand('sqlite3', [temp, 'PRAGMA journal_mode=DELETE;'], dir)
       kind = 'sqlite'
     } else {
@@ -187,17 +223,17 @@ function backupIntegrityCheck(db) {
 
 const PREVIOUS_DIR = 'backups/pre-restore'
 
-function escape(text, why) {
+function pathEscape(text, why) {
   return codedError('EPATHESCAPE', `Refusing path ${text}: ${why}`)
 }
 
 function checkRelative(text) {
   checkPath('path', text)
   if (path.isAbsolute(text) || text.startsWith('/') || text.startsWith('\\')) {
-    throw escape(text, 'absolute paths are not restored')
+    throw pathEscape(text, 'absolute paths are not restored')
   }
   const parts = process.platform === 'win32' ? text.split(/[\\/]/) : text.split('/')
-  if (parts.includes('..')) throw escape(text, "it leads out with '..'")
+  if (parts.includes('..')) throw pathEscape(text, "it leads out with '..'")
 }
 
 /** A name as Windows and macOS compare it: case-folded, trailing dots and spaces dropped. */
@@ -209,9 +245,9 @@ function checkTarget(text) {
     .split(process.platform === 'win32' ? /[\\/]+/ : /\/+/)
     .filter((p) => p !== '' && p !== '.')
     .map(folded)
-  if (names.includes('.git')) throw escape(text, 'files in .git/ are never restored')
-  if (names[0] === 'backups') throw escape(text, 'files in backups/ are never restored')
-  if (names.length === 0) throw escape(text, 'it names the root itself')
+  if (names.includes('.git')) throw pathEscape(text, 'files in .git/ are never restored')
+  if (names[0] === 'backups') throw pathEscape(text, 'files in backups/ are never restored')
+  if (names.length === 0) throw pathEscape(text, 'it names the root itself')
 }
 
 function backupContainedPath(root, original) {
@@ -221,7 +257,7 @@ function backupContainedPath(root, original) {
   for (let i = 1; i <= parts.length; i++) {
     const found = contained.containedStat(root, parts.slice(0, i).join('/'))
     if (found === null) break
-    if (found.type === 'symlink') throw escape(original, 'it goes through a symbolic link')
+    if (found.type === 'symlink') throw pathEscape(original, 'it goes through a symbolic link')
   }
   return path.join(root, original)
 }
@@ -238,8 +274,8 @@ function targetKind(root, original) {
   backupContainedPath(root, original)
   const found = contained.containedStat(root, original)
   if (found === null) return null
-  if (found.type === 'symlink') throw escape(original, 'it is a symbolic link')
-  if (found.type !== 'file') throw escape(original, `it is a ${found.type}, not a regular file`)
+  if (found.type === 'symlink') throw pathEscape(original, 'it is a symbolic link')
+  if (found.type !== 'file') throw pathEscape(original, `it is a ${found.type}, not a regular file`)
   return found
 }
 
@@ -284,7 +320,7 @@ function backupRestoreDatabase(root, original, source) {
   const [base, rel] = sourceBase(root, source)
   const found = contained.containedStat(base, rel)
   if (found === null) throw codedError('ENOENT', `Cannot read backup ${source}: ENOENT: no such file or directory`)
-  if (found.type !== 'file') throw escape(source, `it is a ${found.type}, not a regular file`)
+  if (found.type !== 'file') throw pathEscape(source, `it is a ${found.type}, not a regular file`)
   const existing = targetKind(root, original)
   const target = path.join(root, original)
   const sqliteBoth = isSqlite(source) && (existing === null || isSqlite(target))
@@ -340,19 +376,60 @@ function countTree(root, excludes, m) {
 }
 
 /**
- * GNU tar exits 1 when a file changed while it read it (a live database, a log): the
- * archive is complete and usable, the file's copy is just not from one instant, as the
- * native archive's. Any other complaint is a failure.
+ * GNU tar exits 1 when a file changed while it read it (a log being written): it wrote the
+ * member with its header's size anyway (cut, or padded with zeros when it shrank), so the
+ * archive is valid, as the native one. Any other complaint is a failure.
  */
+const CHANGED_LINE = /^tar: (.*): (?:file changed as we read it|File shrank by \d+ bytes; padding with zeros|File removed before we read it)$/
+
 function onlyChangedWhileRead(status, stderr) {
   const lines = stderr.split('\n').filter((l) => l.trim())
-  return status === 1 && lines.every((l) => /file changed as we read it|socket ignored/.test(l))
+  return status === 1 && lines.every((l) => CHANGED_LINE.test(l) || /socket ignored/.test(l))
 }
 
-async function backupCreateArchive(root, dest, excludes, onProgress) {
+/** The files tar named as changed, relative to root with `/`. */
+function changedFiles(stderr) {
+  const names = new Set()
+  for (const line of stderr.split('\n')) {
+    const m = CHANGED_LINE.exec(line)
+    if (m) names.add(m[1].replace(/^\.\//, ''))
+  }
+  return [...names].sort()
+}
+
+/** Patterns tar matches literally. */
+const literal = (rel) => rel.replace(/[\\*?[\]]/g, '\\$&')
+
+/**
+ * The tar arguments that archive each substitute (a database's consistent copy) under its
+ * project path, and leave the live file and its SQLite side files out: the copies are
+ * hard-linked (copied when links fail) under `linkDir` and renamed back by --transform.
+ */
+function substituteArgs(substitutes, linkDir) {
+  if (substitutes.length === 0) return { leaveOut: [], add: [] }
+  const leaveOut = ['--anchored', '--no-wildcards']
+  const members = []
+  for (const { path: rel, source } of substitutes) {
+    for (const side of ['', '-journal', '-wal', '-shm']) leaveOut.push(`--exclude=./${literal(rel)}${side}`)
+    const linked = path.join(linkDir, ...rel.split('/'))
+    fs.mkdirSync(path.dirname(linked), { recursive: true })
+    try {
+      fs.linkSync(source, linked)
+    } catch {
+      fs.copyFileSync(source, linked)
+    }
+    members.push(`${path.basename(linkDir)}/${rel}`)
+  }
+  leaveOut.push('--no-anchored', '--wildcards')
+  const add = ['-C', path.dirname(linkDir), `--transform=s,^${path.basename(linkDir)}/,./,`, ...members]
+  return { leaveOut, add }
+}
+
+async function backupCreateArchive(root, dest, excludes, onProgress, substitutes = []) {
   checkPath('root', root)
   checkPath('dest', dest)
   const patterns = Array.isArray(excludes) ? excludes : DEFAULT_EXCLUDES
+  const subs = Array.isArray(substitutes) ? substitutes : []
   const context = `Archive of ${root} failed`
   const m = meter('archive', onProgress)
   try {
@@ -361,13 +438,15 @@ async function backupCreateArchive(root, dest, excludes, onProgress) {
     throw osError(context, err)
   }
   const temp = plainTempName(path.dirname(dest), '.archive-')
+  const linkDir = plainTempName(path.dirname(dest), '.archive-db-')
   let archive
   try {
-    const args = ['-czf', temp, ...patterns.map((p) => `--exclude=${p}`), '-C', root, '.']
-    await runCommandAsync('tar', args, root, onlyChangedWhileRead)
+    const { leaveOut, add } = substituteArgs(subs, linkDir)
+    const args = ['-czf', temp, ...patterns.map((p) => `--exclude=${p}`), ...leaveOut, '-C', root, '.', ...add]
+    const { stderr } = await runCommandAsync('tar', args, root, { tolerated: onlyChangedWhileRead })
     // tar wrote the file: its size and digest (the manifest entry) are read back here,
     // where the native backend hashes while writing
-    archive = { size: fs.statSync(temp).size, sha256: await sha256File(temp) }
+    archive = { size: fs.statSync(temp).size, sha256: await sha256File(temp), changed: changedFiles(stderr) }
     const fd = fs.openSync(temp, 'r+')
     if (process.platform !== 'win32') fs.fchmodSync(fd, 0o600) // owner-only, like everything under backups/
     fs.fsyncSync(fd)
@@ -375,10 +454,36 @@ async function backupCreateArchive(root, dest, excludes, onProgress) {
     fs.renameSync(temp, dest)
   } catch (err) {
     removeQuietly(temp)
-    if (err.code === 'ENOCOMMAND' || err.code === 'ECOMMAND') throw codedError(err.code, `${context}: ${err.message}`)
+    if (['ENOCOMMAND', 'ECOMMAND', 'ECANCELED'].includes(err.code)) throw codedError(err.code, `${context}: ${err.message}`)
     throw osError(context, err)
+  } finally {
+    fs.rmSync(linkDir, { recursive: true, force: true })
   }
   return { ...m.finish(), ...archive }
+}
+
+/** Read a .tar.gz to its end with GNU tar (every header, every member, the gzip trailer). */
+async function backupCheckArchive(file, onProgress) {
+  checkPath('path', file)
+  try {
+    fs.accessSync(file, fs.constants.R_OK)
+  } catch (err) {
+    throw osError(`Cannot read archive ${file}`, err)
+  }
+  let listing
+  try {
+    listing = await runCommandAsync('tar', ['-tvzf', file], path.dirname(file), { keepStdout: true })
+  } catch (err) {
+    if (err.code !== 'ECOMMAND') throw err
+    throw codedError('ECORRUPT', `Archive ${file} is damaged: ${err.message}`)
+  }
+  const m = meter('verify', onProgress)
+  for (const line of listing.stdout.split('\n')) {
+    const size = Number(line.trim().split(/\s+/)[2])
+    if (line.trim()) m.add(Number.isFinite(size) ? size : 0)
+  }
+  const done = m.finish()
+  return { entries: done.files, bytes: done.bytes }
 }
 
 // ---- manifest ----------------------------------------------------------------------------
@@ -416,7 +521,7 @@ function collectFiles(base, rel, out) {
   if (found.type === 'directory') {
     for (const e of contained.containedList(base, rel)) collectFiles(base, `${rel}/${e.name}`, out)
   } else if (found.type === 'file') out.push(rel)
-  else throw escape(path.join(base, rel), `a ${found.type} in a backup set, not a file this package wrote`)
+  else throw pathEscape(path.join(base, rel), `a ${found.type} in a backup set, not a file this package wrote`)
 }
 
 const byBytes = (a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))
@@ -435,7 +540,10 @@ async function backupHashFiles(backupsDir, parts, onProgress) {
   files.sort(byBytes)
   const m = meter('hash', onProgress)
   const entries = []
+  const token = cancelToken()
   for (const rel of files) {
+    const full = path.join(backupsDir, rel)
+    token.check(`Hashing ${full}`)
     try {
       const { size, sha256 } = await sha256Contained(backupsDir, rel)
       m.add(size)
@@ -487,6 +595,8 @@ module.exports = {
   backupRestoreFile,
   backupRestoreDatabase,
   backupCreateArchive,
+  backupCheckArchive,
+  backupCancel,
   backupHashFiles,
   backupVerifyFiles,
 }

@@ -261,7 +261,7 @@ async function atomicWriteAsync(filePath, content, options) {
 
 // ---- checksums ---------------------------------------------------------------------------
 
-function checksumResult(filePath, digest, expected) {
+function checksumResult(digest, expected) {
   const want = expected ? String(expected) : null
   return want === null ? { valid: true, checksum: digest } : { valid: digest === want, checksum: digest, expected: want }
 }
@@ -276,7 +276,7 @@ function verifyChecksum(filePath, expectedChecksum = null) {
     const buf = Buffer.allocUnsafe(CHUNK)
     let n
     while ((n = fs.readSync(fd, buf, 0, CHUNK, null)) > 0) hash.update(buf.subarray(0, n))
-    return checksumResult(filePath, hash.digest('hex'), expectedChecksum)
+    return checksumResult(hash.digest('hex'), expectedChecksum)
   } catch (err) {
     return { valid: false, error: osError(filePath, err).message }
   } finally {
@@ -290,7 +290,7 @@ async function verifyChecksumAsync(filePath, expectedChecksum = null) {
   try {
     const hash = crypto.createHash('sha256')
     for await (const chunk of fs.createReadStream(filePath, { highWaterMark: CHUNK })) hash.update(chunk)
-    return checksumResult(filePath, hash.digest('hex'), expectedChecksum)
+    return checksumResult(hash.digest('hex'), expectedChecksum)
   } catch (err) {
     return { valid: false, error: osError(filePath, err).message }
   }

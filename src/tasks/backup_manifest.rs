@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use session_resilience_core::backup::cancel::Cancel;
 use session_resilience_core::backup::manifest::{self, Entry, Verification};
 
 use crate::args;
@@ -31,6 +32,7 @@ pub struct VerifyFilesResult {
 pub struct HashFilesTask {
     dir: PathBuf,
     parts: Vec<String>,
+    cancel: Cancel,
     progress: Option<ProgressCallback>,
 }
 
@@ -42,7 +44,7 @@ impl Task for HashFilesTask {
     fn compute(&mut self) -> Result<Self::Output> {
         let mut report = reporter(&self.progress);
         Ok(guarded(|| {
-            manifest::hash_parts(&self.dir, &self.parts, &mut report)
+            manifest::hash_parts(&self.dir, &self.parts, &self.cancel, &mut report)
         }))
     }
 
@@ -72,6 +74,7 @@ pub fn backup_hash_files(
     Ok(AsyncTask::new(HashFilesTask {
         dir,
         parts,
+        cancel: Cancel::new(),
         progress: on_progress,
     }))
 }

@@ -269,7 +269,10 @@ module.exports = {
     const t0 = Date.now()
     ctx.legacyDone = path.join(dir, 'legacy-done')
     const legacySlots = SLOTS.map((kind, slot) => kind === 'legacy' && runSlot(kind, slot, ctx)).filter(Boolean)
-    const legacyEnd = Promise.all(legacySlots).then((r) => (fs.writeFileSync(ctx.legacyDone, ''), r))
+    const legacyEnd = Promise.all(legacySlots).then((r) => {
+      fs.writeFileSync(ctx.legacyDone, '')
+      return r
+    })
     const ourSlots = SLOTS.map((kind, slot) => kind !== 'legacy' && runSlot(kind, slot, ctx)).filter(Boolean)
     const slots = (await Promise.all([legacyEnd, Promise.all(ourSlots)])).flat()
     const seconds = (Date.now() - t0) / 1000

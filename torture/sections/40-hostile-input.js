@@ -66,8 +66,6 @@ function scratch() {
   return dirs
 }
 
-const sentinelTracker = (d) => path.join(d.sentinel, 'deep', 'tracker.json')
-
 // Identifiers and labels that must never become a path outside their directory.
 const NAMES = [
   ['..', '..'],

@@ -10,15 +10,26 @@
 //!
 //! Exclusions follow legacy `tar --exclude=<pattern>`: a pattern matches any path component
 //! by name (`node_modules`, `.git`, `backups`), or by suffix when it starts with `*` (`*.log`).
+//!
+//! A live project changes while it is read. Every member is written with exactly the size in
+//! its header, the size the file had when it was opened: a file that grew is cut there, one
+//! that shrank is padded with zeros (what GNU tar does), so the archive always stays a valid
+//! tar stream; such files are named in [`ArchiveStats::changed`]. Live databases are not read
+//! at all: the caller passes their consistent copies as [`ArchiveSpec::substitutes`], and
+//! their `-journal`, `-wal` and `-shm` files are left out (a torn page set plus a journal
+//! from another instant is worse than nothing).
 
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
+use super::cancel::{cancelled, Cancel};
+use super::manifest::slash_path;
 use super::{Meter, Progress};
 use crate::error::{Error, Result};
 use crate::fsx::checksum::Sha256Writer;
@@ -34,10 +45,23 @@ pub const DEFAULT_EXCLUDES: &[&str] = &[
     ".git",
 ];
 
+/// The files SQLite keeps beside a database while it is in use.
+const SQLITE_SIDE_FILES: &[&str] = &["-journal", "-wal", "-shm"];
+
 /// The tar stream goes to the compressor in buffers of this size...
 const CHUNK: usize = 256 * 1024;
 /// ...at most this many queued: the pipeline holds about 1 MiB whatever the project size.
 const QUEUED: usize = 4;
+
+/// What to archive.
+pub struct ArchiveSpec<'a> {
+    pub root: &'a Path,
+    pub excludes: &'a [String],
+    /// `(path relative to root, '/'-separated; file whose bytes are archived under it)`: the
+    /// consistent copies of live databases. Their SQLite side files are left out.
+    pub substitutes: &'a [(String, PathBuf)],
+    pub cancel: Cancel,
+}
 
 /// What went into an archive, and the archive written.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,6 +74,9 @@ pub struct ArchiveStats {
     pub size: u64,
     /// SHA-256 (hex) of the `.tar.gz`, computed while it was written.
     pub sha256: String,
+    /// Files ('/'-separated, relative to root) that changed while they were read: archived
+    /// with the size they had when opened (cut or zero-padded).
+    pub changed: Vec<String>,
 }
 
 /// True when a path component `name` is excluded by one of `patterns`.
@@ -60,14 +87,13 @@ pub fn is_excluded(name: &str, patterns: &[String]) -> bool {
     })
 }
 
-/// Write a gzip'd tar of `root` (minus `excludes`) to `dest`.
+/// Write a gzip'd tar of `spec.root` (minus `spec.excludes`) to `dest`.
 pub fn create_archive(
-    root: &Path,
+    spec: &ArchiveSpec<'_>,
     dest: &Path,
-    excludes: &[String],
     report: &mut dyn FnMut(Progress),
 ) -> Result<ArchiveStats> {
-    let context = || format!("Archive of {} failed", root.display());
+    let context = || format!("Archive of {} failed", spec.root.display());
     let dir = crate::fsx::atomic::parent_dir(dest);
     let temp = tempfile::Builder::new()
         .prefix(".archive-")
@@ -87,7 +113,7 @@ pub fn create_archive(
             chunks,
             recycled,
         };
-        let walked = write_tar(root, excludes, &mut sink, report);
+        let walked = write_tar(spec, &mut sink, report);
         // the end of the stream, or of a failed walk: the compressor's loop ends either way
         drop(sink);
         let compressed = compressor
@@ -96,11 +122,13 @@ pub fn create_archive(
         (walked, compressed)
     });
     let (done, (size, sha256)) = match (walked, compressed) {
+        (Err(e), _) if spec.cancel.is_cancelled() => return Err(e),
         // a compressor failure (ENOSPC...) is the cause of the walk's broken channel
         (_, Err(e)) => return Err(Error::io(context(), e)),
         (Err(e), Ok(_)) => return Err(e),
         (Ok(done), Ok(archive)) => (done, archive),
     };
+    spec.cancel.check(context())?;
     // The one fsync: a backup must survive a crash right after it is reported done.
     temp.as_file()
         .sync_all()
@@ -108,22 +136,43 @@ pub fn create_archive(
     temp.persist(dest)
         .map_err(|e| Error::io(context(), e.error))?;
     Ok(ArchiveStats {
-        files: done.files,
-        bytes: done.bytes,
+        files: done.0.files,
+        bytes: done.0.bytes,
         size,
         sha256,
+        changed: done.1,
     })
+}
+
+/// A relative '/'-separated path as a `PathBuf` (the walk's keys).
+fn rel_path(slashed: &str) -> PathBuf {
+    slashed.split('/').filter(|c| !c.is_empty()).collect()
+}
+
+/// The substitutes by relative path, and the SQLite side files to leave out.
+fn substitution<'a>(spec: &ArchiveSpec<'a>) -> (HashMap<PathBuf, &'a Path>, HashSet<PathBuf>) {
+    let mut by_rel = HashMap::new();
+    let mut left_out = HashSet::new();
+    for (rel, source) in spec.substitutes {
+        for side in SQLITE_SIDE_FILES {
+            left_out.insert(rel_path(&format!("{rel}{side}")));
+        }
+        by_rel.insert(rel_path(rel), source.as_path());
+    }
+    (by_rel, left_out)
 }
 
 /// The tar stream of `root` into `sink`, depth-first over directories, each listed in name
 /// order, so that two archives of the same tree list their entries alike.
 fn write_tar(
-    root: &Path,
-    excludes: &[String],
+    spec: &ArchiveSpec<'_>,
     sink: &mut ChunkSender,
     report: &mut dyn FnMut(Progress),
-) -> Result<Progress> {
+) -> Result<(Progress, Vec<String>)> {
+    let root = spec.root;
     let context = || format!("Archive of {} failed", root.display());
+    let (substitutes, left_out) = substitution(spec);
+    let mut changed = Vec::new();
     let mut meter = Meter::new("archive", report);
     let mut builder = tar::Builder::new(sink);
     builder.follow_symlinks(false);
@@ -137,31 +186,58 @@ fn write_tar(
             .collect();
         names.sort();
         for name in names.into_iter().rev() {
-            if is_excluded(&name.to_string_lossy(), excludes) {
+            if is_excluded(&name.to_string_lossy(), spec.excludes) {
                 continue;
             }
             let rel_child = rel.join(&name);
+            if left_out.contains(&rel_child) {
+                continue;
+            }
             let full_child = root.join(&rel_child);
+            let failed = |e: io::Error| {
+                if spec.cancel.is_cancelled() {
+                    cancelled(context())
+                } else {
+                    Error::io(format!("{}: {}", context(), full_child.display()), e)
+                }
+            };
+            spec.cancel.check(context())?;
             let meta = match fs::symlink_metadata(&full_child) {
                 Ok(m) => m,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue, // removed meanwhile
-                Err(e) => return Err(Error::io(context(), e)),
+                Err(e) => return Err(failed(e)),
             };
             if meta.is_dir() {
-                builder.append_dir(&rel_child, &full_child).map_err(|e| {
-                    Error::io(format!("{}: {}", context(), full_child.display()), e)
-                })?;
+                builder
+                    .append_dir(&rel_child, &full_child)
+                    .map_err(failed)?;
                 pending.push(rel_child);
-            } else if meta.is_file() || meta.file_type().is_symlink() {
-                match builder.append_path_with_name(&full_child, &rel_child) {
-                    Ok(()) => meter.add(if meta.is_file() { meta.len() } else { 0 }),
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                    Err(e) => {
-                        return Err(Error::io(
-                            format!("{}: {}", context(), full_child.display()),
+            } else if meta.is_file() {
+                let source = substitutes.get(&rel_child).copied().unwrap_or(&full_child);
+                let appended = append_file(&mut builder, &rel_child, source, &spec.cancel)
+                    .map_err(|e| match substitutes.get(&rel_child) {
+                        Some(copy) if !spec.cancel.is_cancelled() => Error::io(
+                            format!(
+                                "{}: copy {} of {}",
+                                context(),
+                                copy.display(),
+                                full_child.display()
+                            ),
                             e,
-                        ))
+                        ),
+                        _ => failed(e),
+                    })?;
+                if let Some(member) = appended {
+                    meter.add(member.size);
+                    if member.changed {
+                        changed.push(slash_path(&rel_child));
                     }
+                }
+            } else if meta.file_type().is_symlink() {
+                match builder.append_path_with_name(&full_child, &rel_child) {
+                    Ok(()) => meter.add(0),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(failed(e)),
                 }
             }
             // sockets, fifos and devices are not project content: skipped, as GNU tar warns
@@ -169,7 +245,91 @@ fn write_tar(
     }
     let sink = builder.into_inner().map_err(|e| Error::io(context(), e))?;
     sink.flush().map_err(|e| Error::io(context(), e))?;
-    Ok(meter.finish())
+    Ok((meter.finish(), changed))
+}
+
+/// One regular file archived.
+struct Member {
+    size: u64,
+    changed: bool,
+}
+
+/// Append `source` as `rel` with exactly the size it had when opened; `None` when it was
+/// removed before it could be opened.
+fn append_file<W: Write>(
+    builder: &mut tar::Builder<W>,
+    rel: &Path,
+    source: &Path,
+    cancel: &Cancel,
+) -> io::Result<Option<Member>> {
+    let file = match File::open(source) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let before = file.metadata()?;
+    let mut header = tar::Header::new_gnu();
+    header.set_metadata_in_mode(&before, tar::HeaderMode::Complete);
+    header.set_size(before.len());
+    let mut body = ExactSize {
+        file: &file,
+        left: before.len(),
+        short: false,
+        cancel,
+    };
+    builder.append_data(&mut header, rel, &mut body)?;
+    let after = file.metadata()?;
+    let changed = body.short
+        || after.len() != before.len()
+        || after.modified().ok() != before.modified().ok();
+    Ok(Some(Member {
+        size: before.len(),
+        changed,
+    }))
+}
+
+/// A file's bytes cut or zero-padded to `left` bytes, checking for cancellation at every
+/// read (the tar writer copies in small chunks: a cancel is seen within microseconds).
+struct ExactSize<'a> {
+    file: &'a File,
+    left: u64,
+    short: bool,
+    cancel: &'a Cancel,
+}
+
+impl Read for ExactSize<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.cancel.is_cancelled() {
+            // not `Interrupted`: the copy loop would retry it
+            return Err(io::Error::other("cancelled"));
+        }
+        let want = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = if self.short {
+            0
+        } else {
+            loop {
+                match self.file.read(&mut buf[..want]) {
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    other => break other?,
+                }
+            }
+        };
+        let n = if n == 0 {
+            // the file shrank: the rest of the member is zeros, as its header promised
+            self.short = true;
+            buf[..want].fill(0);
+            want
+        } else {
+            n
+        };
+        self.left -= n as u64;
+        Ok(n)
+    }
 }
 
 /// The writing end of the pipeline: fills a buffer and queues it when full (blocking while
@@ -230,6 +390,58 @@ fn compress(
     buffered.flush()?;
     Ok((size, sha256))
 }
+/// What reading an archive to its end found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchiveCheck {
+    pub entries: u64,
+    /// Bytes of the members (uncompressed).
+    pub bytes: u64,
+}
+
+/// Read the tar.gz at `path` to its end: every header, every member's full size, then the
+/// gzip trailer (CRC and length). A digest only says the bytes are the ones written; this
+/// says they are a tar.gz of what it lists. A damaged stream is `ECORRUPT`, naming the member
+/// after which it broke.
+pub fn check_archive(
+    path: &Path,
+    cancel: &Cancel,
+    report: &mut dyn FnMut(Progress),
+) -> Result<ArchiveCheck> {
+    let mut archive = open_archive(path)
+        .map_err(|e| Error::io(format!("Cannot read archive {}", path.display()), e))?;
+    let mut meter = Meter::new("verify", report);
+    let mut last = String::from("(start)");
+    let damaged = |last: &str, why: &dyn std::fmt::Display| {
+        Error::new(
+            crate::error::Code::Corrupt,
+            format!("Archive {} is damaged after {last}: {why}", path.display()),
+        )
+    };
+    let entries = archive.entries().map_err(|e| damaged(&last, &e))?;
+    for entry in entries {
+        cancel.check(format!("Check of {}", path.display()))?;
+        let mut entry = entry.map_err(|e| damaged(&last, &e))?;
+        let name = entry
+            .path()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let size = entry.size();
+        let read = io::copy(&mut entry, &mut io::sink()).map_err(|e| damaged(&name, &e))?;
+        if read != size {
+            return Err(damaged(&name, &format!("{read} of its {size} bytes")));
+        }
+        meter.add(size);
+        last = name;
+    }
+    // the rest of the gzip stream: the decoder checks the CRC and length at its end
+    io::copy(&mut archive.into_inner(), &mut io::sink()).map_err(|e| damaged(&last, &e))?;
+    let done = meter.finish();
+    Ok(ArchiveCheck {
+        entries: done.files,
+        bytes: done.bytes,
+    })
+}
+
 /// Open an archive for reading (tests, and a future restore from the archive).
 pub fn open_archive(path: &Path) -> io::Result<tar::Archive<flate2::read::GzDecoder<File>>> {
     Ok(tar::Archive::new(flate2::read::GzDecoder::new(File::open(
@@ -243,6 +455,35 @@ mod tests {
 
     fn excludes() -> Vec<String> {
         DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn archive(root: &Path, dest: &Path) -> Result<ArchiveStats> {
+        let excludes = excludes();
+        let spec = ArchiveSpec {
+            root,
+            excludes: &excludes,
+            substitutes: &[],
+            cancel: Cancel::new(),
+        };
+        create_archive(&spec, dest, &mut |_| {})
+    }
+
+    fn names_in(dest: &Path) -> Vec<String> {
+        let mut names: Vec<String> = open_archive(dest)
+            .unwrap()
+            .entries()
+            .unwrap()
+            .map(|e| {
+                e.unwrap()
+                    .path()
+                    .unwrap()
+                    .to_string_lossy()
+                    .trim_end_matches('/')
+                    .to_string()
+            })
+            .collect();
+        names.sort();
+        names
     }
 
     #[test]
@@ -265,27 +506,24 @@ mod tests {
         fs::write(root.join("pkg/dist/out.js"), "x").unwrap();
         let dest = tmp.path().join("out.tar.gz");
         let mut events = Vec::new();
-        let stats = create_archive(&root, &dest, &excludes(), &mut |p| events.push(p)).unwrap();
+        let excludes = excludes();
+        let spec = ArchiveSpec {
+            root: &root,
+            excludes: &excludes,
+            substitutes: &[],
+            cancel: Cancel::new(),
+        };
+        let stats = create_archive(&spec, &dest, &mut |p| events.push(p)).unwrap();
         assert_eq!((stats.files, stats.bytes), (2, 300_002));
         // size and digest were taken while writing: they are those of the file on disk
         assert_eq!(stats.size, fs::metadata(&dest).unwrap().len());
         assert_eq!(stats.sha256, crate::fsx::sha256_file(&dest).unwrap());
         assert_eq!(events.last().unwrap().files, 2);
-        let mut names: Vec<String> = open_archive(&dest)
-            .unwrap()
-            .entries()
-            .unwrap()
-            .map(|e| {
-                e.unwrap()
-                    .path()
-                    .unwrap()
-                    .to_string_lossy()
-                    .trim_end_matches('/')
-                    .to_string()
-            })
-            .collect();
-        names.sort();
-        assert_eq!(names, ["README", "pkg", "src", "src/deep", "src/deep/a.rs"]);
+        assert_eq!(
+            names_in(&dest),
+            ["README", "pkg", "src", "src/deep", "src/deep/a.rs"]
+        );
+        assert!(stats.changed.is_empty());
         let leftovers: Vec<_> = fs::read_dir(tmp.path())
             .unwrap()
             .map(|e| e.unwrap().file_name())
@@ -311,7 +549,7 @@ mod tests {
             .collect();
         fs::write(root.join("big.bin"), &data).unwrap();
         let dest = tmp.path().join("out.tar.gz");
-        create_archive(&root, &dest, &excludes(), &mut |_| {}).unwrap();
+        archive(&root, &dest).unwrap();
         let mut archive = open_archive(&dest).unwrap();
         let mut entry = archive.entries().unwrap().next().unwrap().unwrap();
         assert_eq!(entry.path().unwrap().to_str(), Some("big.bin"));
@@ -324,9 +562,131 @@ mod tests {
     fn an_unreadable_root_fails_with_a_code_and_leaves_no_partial_archive() {
         let tmp = tempfile::tempdir().unwrap();
         let dest = tmp.path().join("out.tar.gz");
-        let err = create_archive(&tmp.path().join("missing"), &dest, &excludes(), &mut |_| {})
-            .unwrap_err();
+        let err = archive(&tmp.path().join("missing"), &dest).unwrap_err();
         assert_eq!(err.code().as_str(), "ENOENT");
         assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn databases_go_in_as_their_copies_without_side_files() {
+        use std::io::Read;
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("proj");
+        fs::create_dir_all(root.join("pkg")).unwrap();
+        fs::write(root.join("pkg/db.sqlite"), "torn live bytes").unwrap();
+        for side in ["-journal", "-wal", "-shm"] {
+            fs::write(root.join(format!("pkg/db.sqlite{side}")), "side").unwrap();
+        }
+        fs::write(root.join("pkg/other.sqlite-wal"), "not ours: kept").unwrap();
+        let copy = tmp.path().join("copy.sqlite");
+        fs::write(&copy, "consistent copy").unwrap();
+        let dest = tmp.path().join("out.tar.gz");
+        let excludes = excludes();
+        let substitutes = [("pkg/db.sqlite".to_string(), copy)];
+        let spec = ArchiveSpec {
+            root: &root,
+            excludes: &excludes,
+            substitutes: &substitutes,
+            cancel: Cancel::new(),
+        };
+        create_archive(&spec, &dest, &mut |_| {}).unwrap();
+        assert_eq!(
+            names_in(&dest),
+            ["pkg", "pkg/db.sqlite", "pkg/other.sqlite-wal"]
+        );
+        let mut archive = open_archive(&dest).unwrap();
+        for entry in archive.entries().unwrap() {
+            let mut entry = entry.unwrap();
+            if entry.path().unwrap().ends_with("db.sqlite") {
+                let mut text = String::new();
+                entry.read_to_string(&mut text).unwrap();
+                assert_eq!(text, "consistent copy");
+            }
+        }
+        let check = check_archive(&dest, &Cancel::new(), &mut |_| {}).unwrap();
+        assert_eq!(check.entries, 3);
+    }
+
+    #[test]
+    fn a_file_that_shrinks_or_grows_while_read_keeps_its_header_size() {
+        // The same reader the archive uses, on a file changed between open and read.
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("f");
+        fs::write(&path, vec![1u8; 10_000]).unwrap();
+        let file = File::open(&path).unwrap();
+        let cancel = Cancel::new();
+        let read_all = |left| {
+            let mut body = ExactSize {
+                file: &file,
+                left,
+                short: false,
+                cancel: &cancel,
+            };
+            let mut out = Vec::new();
+            body.read_to_end(&mut out).unwrap();
+            (out, body.short)
+        };
+        fs::write(&path, vec![2u8; 4_000]).unwrap(); // truncated to 4000 under our feet
+        let (bytes, short) = read_all(10_000);
+        assert_eq!((bytes.len(), short), (10_000, true));
+        assert!(bytes[..4_000].iter().all(|&b| b == 2) && bytes[4_000..].iter().all(|&b| b == 0));
+        use std::io::Seek;
+        (&file).seek(io::SeekFrom::Start(0)).unwrap();
+        fs::write(&path, vec![3u8; 20_000]).unwrap(); // grew
+        let (bytes, short) = read_all(10_000);
+        assert_eq!((bytes.len(), short), (10_000, false));
+    }
+
+    #[test]
+    fn a_cancelled_archive_stops_and_leaves_no_partial_file() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let counter: &'static AtomicU64 = Box::leak(Box::new(AtomicU64::new(0)));
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("proj");
+        fs::create_dir_all(&root).unwrap();
+        fs::write(root.join("a"), "x").unwrap();
+        let out = tmp.path().join("out");
+        fs::create_dir_all(&out).unwrap();
+        let excludes = excludes();
+        let spec = ArchiveSpec {
+            root: &root,
+            excludes: &excludes,
+            substitutes: &[],
+            cancel: Cancel::on(counter),
+        };
+        counter.fetch_add(1, Ordering::SeqCst);
+        let err = create_archive(&spec, &out.join("a.tar.gz"), &mut |_| {}).unwrap_err();
+        assert_eq!(err.code().as_str(), "ECANCELED");
+        assert_eq!(fs::read_dir(&out).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_damaged_archive_fails_the_structural_check() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("proj");
+        fs::create_dir_all(&root).unwrap();
+        let mut state = 7u32;
+        let noise: Vec<u8> = (0..200_000)
+            .map(|_| {
+                state = state.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                (state >> 16) as u8
+            })
+            .collect();
+        fs::write(root.join("a.bin"), &noise).unwrap();
+        fs::write(root.join("b.txt"), "b").unwrap();
+        let dest = tmp.path().join("out.tar.gz");
+        archive(&root, &dest).unwrap();
+        assert_eq!(
+            check_archive(&dest, &Cancel::new(), &mut |_| {})
+                .unwrap()
+                .entries,
+            2
+        );
+        let mut bytes = fs::read(&dest).unwrap();
+        let cut = bytes.len() / 2;
+        bytes.truncate(cut);
+        fs::write(&dest, &bytes).unwrap();
+        let err = check_archive(&dest, &Cancel::new(), &mut |_| {}).unwrap_err();
+        assert_eq!(err.code().as_str(), "ECORRUPT", "{err}");
     }
 }

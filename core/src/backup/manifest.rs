@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::cancel::Cancel;
 use super::restore::check_relative;
 use super::{Meter, Progress};
 use crate::error::{Code, Error, Result};
@@ -38,6 +39,7 @@ pub struct Verification {
 pub fn hash_parts(
     backups_dir: &Path,
     parts: &[String],
+    cancel: &Cancel,
     report: &mut dyn FnMut(Progress),
 ) -> Result<Vec<Entry>> {
     let dir = Dir::open(backups_dir)?;
@@ -52,6 +54,7 @@ pub fn hash_parts(
     let mut meter = Meter::new("hash", report);
     let mut entries = Vec::with_capacity(files.len());
     for rel in files {
+        cancel.check(format!("Hashing {}", backups_dir.join(&rel).display()))?;
         let (size, sha256) = hash_one(&dir, &rel)?;
         meter.add(size);
         entries.push(Entry {
@@ -100,7 +103,8 @@ fn collect_files(dir: &Dir, rel: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     }
 }
 
-fn slash_path(rel: &Path) -> String {
+/// A relative path with `/` separators, on every platform.
+pub(crate) fn slash_path(rel: &Path) -> String {
     let parts: Vec<String> = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
@@ -161,7 +165,7 @@ mod tests {
             "full/x.tar.gz".into(),
             "code/x".into(),
         ];
-        let entries = hash_parts(base, &parts, &mut |_| {}).unwrap();
+        let entries = hash_parts(base, &parts, &Cancel::new(), &mut |_| {}).unwrap();
         let paths: Vec<&str> = entries.iter().map(|e| e.path.as_str()).collect();
         assert_eq!(
             paths,

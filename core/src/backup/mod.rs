@@ -10,6 +10,7 @@
 //! - [`restore`]: putting files back, only ever inside the project root.
 
 pub mod archive;
+pub mod cancel;
 pub mod git;
 pub mod manifest;
 pub mod restore;

@@ -5,6 +5,14 @@
 //! the database as of one instant, whatever other processes write meanwhile (they wait for
 //! the busy timeout in rollback mode, and go on writing in WAL mode). A file that is not
 //! SQLite is copied as bytes, as legacy did.
+//!
+//! The source is opened read-write (never created): after a writer crashed mid-transaction,
+//! a hot `-journal` must be rolled back before anyone may read the database, and only a
+//! connection that may write can do that; a WAL database likewise needs its `-shm` index
+//! rebuilt. This is SQLite's own recovery, the one the application runs at its next start:
+//! the committed rows stay, the uncommitted ones go. Copying the database and its journal
+//! into a private folder and recovering there was the other choice; it reads the live
+//! files without SQLite's locks, so a writer active meanwhile could tear the copy.
 
 use std::fs;
 use std::path::Path;
@@ -17,6 +25,11 @@ use crate::error::{Code, Error, Result};
 
 /// How long to wait for a writer's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Read-write without create: SQLite may recover a crashed database (see the top).
+const RECOVERING: OpenFlags = OpenFlags::SQLITE_OPEN_READ_WRITE
+    .union(OpenFlags::SQLITE_OPEN_URI)
+    .union(OpenFlags::SQLITE_OPEN_NO_MUTEX);
 
 /// How a database file was copied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,8 +80,8 @@ pub fn copy_database(src: &Path, dest: &Path) -> Result<CopyKind> {
         .tempfile_in(dir)
         .map_err(|e| Error::io(&context, e))?;
     let kind = if is_sqlite(src) {
-        let source = Connection::open_with_flags(src, OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(|e| sql_error(&context, e))?;
+        let source =
+            Connection::open_with_flags(src, RECOVERING).map_err(|e| sql_error(&context, e))?;
         source
             .busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| sql_error(&context, e))?;
@@ -205,5 +218,45 @@ mod tests {
             .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 1);
+    }
+
+    /// A database left by a writer that died mid-transaction: the database file holds some
+    /// of the transaction's pages (the cache spilled), the hot journal the originals.
+    fn crashed_mid_transaction(dir: &Path) -> std::path::PathBuf {
+        let live = dir.join("live.sqlite");
+        let conn = Connection::open(&live).unwrap();
+        conn.execute_batch(
+            "PRAGMA journal_mode=DELETE; PRAGMA cache_size=1;
+             CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB);
+             INSERT INTO t(v) VALUES (randomblob(3000)), (randomblob(3000));
+             BEGIN; INSERT INTO t(v) SELECT randomblob(3000) FROM t;
+             INSERT INTO t(v) SELECT randomblob(3000) FROM t;
+             INSERT INTO t(v) SELECT randomblob(3000) FROM t;",
+        )
+        .unwrap();
+        // what a SIGKILL leaves on disk at this instant
+        let crashed = dir.join("crashed");
+        fs::create_dir_all(&crashed).unwrap();
+        fs::copy(&live, crashed.join("db.sqlite")).unwrap();
+        fs::copy(
+            dir.join("live.sqlite-journal"),
+            crashed.join("db.sqlite-journal"),
+        )
+        .unwrap();
+        crashed.join("db.sqlite")
+    }
+
+    #[test]
+    fn a_hot_journal_is_rolled_back_and_the_copy_has_the_committed_rows_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = crashed_mid_transaction(tmp.path());
+        let copy = tmp.path().join("copy.sqlite");
+        assert_eq!(copy_database(&db, &copy).unwrap(), CopyKind::Sqlite);
+        assert_eq!(integrity_check(&copy).unwrap(), "ok");
+        let n: i64 = Connection::open(&copy)
+            .unwrap()
+            .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 2);
     }
 }

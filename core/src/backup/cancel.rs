@@ -1,0 +1,86 @@
+//! Stopping a running backup: Ctrl+C must end it within 200 ms, not when the archive is done.
+//!
+//! One process-wide generation counter: work takes a [`Cancel`] when it is *requested* (on
+//! the caller's thread, before a worker thread picks it up), and is cancelled once the counter
+//! has moved on. [`cancel_running`] moves it: every backup operation requested before that
+//! call stops at its next check (between files, and between chunks of a file), while work
+//! requested afterwards runs normally. A signal handler is the one caller: the process is
+//! on its way out, so "everything running" is the right scope, and no token has to travel
+//! through JS.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::{Code, Error};
+
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// The errno name a cancelled operation fails with.
+pub const CANCELED: &str = "ECANCELED";
+
+/// A snapshot of the generation at request time.
+#[derive(Debug, Clone, Copy)]
+pub struct Cancel {
+    counter: &'static AtomicU64,
+    seen: u64,
+}
+
+impl Cancel {
+    /// Work requested now: cancelled by any later [`cancel_running`].
+    pub fn new() -> Self {
+        Self::on(&GENERATION)
+    }
+
+    /// The same on a counter of its own (tests: cargo runs them in one process, and one
+    /// test's cancel must not stop another's archive).
+    pub(crate) fn on(counter: &'static AtomicU64) -> Self {
+        Cancel {
+            counter,
+            seen: counter.load(Ordering::SeqCst),
+        }
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.counter.load(Ordering::SeqCst) != self.seen
+    }
+
+    /// `Err(ECANCELED)` once cancelled, naming what was interrupted.
+    pub fn check(&self, what: impl std::fmt::Display) -> Result<(), Error> {
+        if self.is_cancelled() {
+            Err(cancelled(what))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Default for Cancel {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The error of an interrupted operation.
+pub fn cancelled(what: impl std::fmt::Display) -> Error {
+    Error::new(Code::Os(CANCELED), format!("{what}: cancelled"))
+}
+
+/// Cancel every backup operation of this process requested so far.
+pub fn cancel_running() {
+    GENERATION.fetch_add(1, Ordering::SeqCst);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_work_requested_before_the_call_is_cancelled() {
+        let counter: &'static AtomicU64 = Box::leak(Box::new(AtomicU64::new(0)));
+        let before = Cancel::on(counter);
+        counter.fetch_add(1, Ordering::SeqCst);
+        let after = Cancel::on(counter);
+        assert!(before.is_cancelled());
+        assert!(!after.is_cancelled());
+        assert_eq!(before.check("x").unwrap_err().code().as_str(), "ECANCELED");
+    }
+}
