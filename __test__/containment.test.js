@@ -12,7 +12,6 @@ const path = require('node:path')
 const { execFileSync, spawnSync } = require('node:child_process')
 
 const BackupSystem = require('../lib/backup-system')
-const { updateTracker } = require('../lib/tracker-store')
 const { SessionLog, logFileFor } = require('../lib/session/session-log')
 const { resolveBackend } = require('../lib/backend')
 const { eachBackend, runBin, tempDir, ROOT, isRoot } = require('./helpers')

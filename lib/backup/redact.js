@@ -19,7 +19,7 @@ const RULES = [
   [new RegExp(`([?&][\\w.-]*${SECRET_WORD}[\\w.-]*=)[^&\\s'"]+`, 'gi'), `$1${MASK}`],
   [/([?&](?:sig|signature|X-Amz-Signature|X-Amz-Credential)=)[^&\s'"]+/gi, `$1${MASK}`],
   // HTTP headers: "Authorization: Bearer x", "X-Api-Key: x", "Cookie: a=b", "Proxy-Authorization: Basic x"
-  [/((?:proxy-)?authorization:\s*)(?:(bearer|basic|token|digest|negotiate)\s+)?[^\s'"]+/gi, (m, head, scheme) => `${head}${scheme ? `${scheme} ` : ''}${MASK}`],
+  [/((?:proxy-)?authorization:\s*)(?:(bearer|basic|token|digest|negotiate)\s+)?[^\s'"]+/gi, (_m, head, scheme) => `${head}${scheme ? `${scheme} ` : ''}${MASK}`],
   [new RegExp(`(\\b(?!(?:proxy-)?authorization:)[\\w-]*${SECRET_WORD}[\\w-]*:\\s*)(?!\\*\\*\\*)[^\\s'"]+`, 'gi'), `$1${MASK}`],
   // environment-like NAME=value whose NAME holds a secret word: MYSQL_PWD=x, DB_PASS=x
   [new RegExp(`(\\b\\w*${SECRET_WORD}\\w*=)(?!\\*\\*\\*)(?:'[^']*'|"[^"]*"|\\S+)`, 'gi'), `$1${MASK}`],

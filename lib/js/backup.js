@@ -12,7 +12,6 @@ const { spawn, spawnSync } = require('node:child_process')
 
 const { codedError, osError, withContext, checkPath } = require('./errors')
 const contained = require('./contained')
-const { atomicWrite } = require('./fsx')
 
 const DEFAULT_EXCLUDES = ['node_modules', 'dist', 'build', '.next', '*.log', 'backups', '.git']
 const REPORT_FILES = 200
