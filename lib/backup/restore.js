@@ -12,6 +12,9 @@ const { codedError } = require('../js/errors')
 const { lockDirOf } = require('../js/lock/options')
 const { gitText, gitOrThrow } = require('./system-info')
 
+/** Numbers the pre-restore folders this process makes (two in one ms must not collide). */
+let keepSeq = 0
+
 class Restore {
   /** A recorded `original` as a path relative to the root (legacy sets may hold absolute ones). */
   relativeOriginal(original, point) {
@@ -66,13 +69,13 @@ class Restore {
 
   /**
    * Keep the current `file` (outside the restore of config files: the tracker) in
-   * backups/pre-restore/<ms>-<pid>/, created exclusively; its path.
+   * backups/pre-restore/<ms>-<pid>-<n>/, created exclusively; its path.
    */
   keepPrevious(file) {
     const rel = path.relative(this.rootDir, file)
     const inside = rel && !rel.startsWith('..') && !path.isAbsolute(rel)
     const name = inside ? rel.split(path.sep).join('/') : path.basename(file)
-    const keep = `pre-restore/${Date.now()}-${process.pid}/${name}`
+    const keep = `pre-restore/${Date.now()}-${process.pid}-t${keepSeq++}/${name}`
     this.binding.containedMkdir(this.rootDir, 'backups', true)
     if (inside) this.binding.containedCopy(this.rootDir, name, this.rootDir, this.inBackups(keep))
     else this.binding.containedCopy(path.dirname(file), name, this.rootDir, this.inBackups(keep))

@@ -217,10 +217,11 @@ function backupIntegrityCheck(db) {
 // ---- containment and restore -------------------------------------------------------------
 // As core/src/backup/restore.rs, with lib/js/contained.js for every path (lstat walks,
 // O_NOFOLLOW): no symlink anywhere on the way, `.git/` and `backups/` never targets, the
-// previous file kept in backups/pre-restore/<ms>-<pid>/. The race the JS backend cannot
+// previous file kept in backups/pre-restore/<ms>-<pid>-<n>/. The race the JS backend cannot
 // close is described in lib/js/contained.js.
 
 const PREVIOUS_DIR = 'backups/pre-restore'
+let previousSeq = 0
 
 function pathEscape(text, why) {
   return codedError('EPATHESCAPE', `Refusing path ${text}: ${why}`)
@@ -278,10 +279,11 @@ function targetKind(root, original) {
   return found
 }
 
-/** A new `backups/pre-restore/<ms>-<pid>` folder (0700); its path relative to the root. */
+/** A new `backups/pre-restore/<ms>-<pid>-<n>` folder (0700); its path relative to the root. */
 function previousDir(root) {
   contained.containedMkdir(root, 'backups', true)
-  const rel = `${PREVIOUS_DIR}/${Date.now()}-${process.pid}`
+  // one new folder per kept file: two restores of one file in one ms must not collide
+  const rel = `${PREVIOUS_DIR}/${Date.now()}-${process.pid}-${previousSeq++}`
   contained.containedMkdir(root, rel, false)
   return rel
 }

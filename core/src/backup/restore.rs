@@ -7,7 +7,7 @@
 //! The write itself goes through the held parent folder (temp + rename in it): there is no
 //! check followed by a path-based write that a folder swapped for a symlink could win.
 //! Sources are read the same way below the root, so a symlink in a backup set is never
-//! followed. The current file is kept in `backups/pre-restore/<ms>/<original>`, created
+//! followed. The current file is kept in `backups/pre-restore/<ms>-<pid>-<n>/<original>`, created
 //! exclusively (never beside the target in the work tree, where `git add -A` would take it).
 
 use std::ffi::OsStr;
@@ -158,11 +158,15 @@ fn target_parent<'a>(root: &Dir, original: &'a str) -> Result<(Dir, &'a OsStr, O
     Ok((parent, name, existing))
 }
 
-/// The held `backups/pre-restore/<ms>` folder (0700) and its path.
+/// A new held `backups/pre-restore/<ms>-<pid>-<n>` folder (0700) and its path.
 fn previous_dir(root: &Dir) -> Result<(Dir, PathBuf)> {
     let backups = root.sub(Path::new("backups"), true)?;
     backups.make_private()?;
-    let stamp = format!("{}-{}", time::now_ms(), std::process::id());
+    // one new folder per kept file: two restores of one file in the same millisecond must
+    // not collide (the copy is created exclusively)
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let stamp = format!("{}-{}-{seq}", time::now_ms(), std::process::id());
     let rel = Path::new("pre-restore").join(stamp);
     let dir = backups.sub(&rel, true)?;
     let path = dir.path().to_path_buf();
@@ -170,7 +174,7 @@ fn previous_dir(root: &Dir) -> Result<(Dir, PathBuf)> {
 }
 
 /// Copy the current target (read through its held parent) to a new file in
-/// `backups/pre-restore/<ms>/<original>`, created `O_CREAT | O_EXCL | O_NOFOLLOW`.
+/// `backups/pre-restore/<ms>-<pid>-<n>/<original>`, created `O_CREAT | O_EXCL | O_NOFOLLOW`.
 /// A database is copied through SQLite (consistent even while in use) into that new folder.
 fn keep_previous(root: &Dir, parent: &Dir, name: &OsStr, original: &str) -> Result<PathBuf> {
     let (keep, keep_path) = previous_dir(root)?;
@@ -185,7 +189,7 @@ fn keep_previous(root: &Dir, parent: &Dir, name: &OsStr, original: &str) -> Resu
     Ok(keep_path.join(original))
 }
 
-/// The consistent copy of the live database `target` in `backups/pre-restore/<ms>/`.
+/// The consistent copy of the live database `target` in `backups/pre-restore/<ms>-<pid>-<n>/`.
 fn keep_previous_database(root: &Dir, target: &Path, original: &str) -> Result<PathBuf> {
     let (keep, keep_path) = previous_dir(root)?;
     let rel = Path::new(original);

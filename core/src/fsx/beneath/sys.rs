@@ -230,7 +230,10 @@ mod unix {
 
     pub fn owner_mode(h: &Handle) -> io::Result<Option<(u32, u32)>> {
         let st = rfs::fstat(h)?;
-        Ok(Some((st.st_uid, st.st_mode & 0o7777)))
+        // st_mode is a u16 on macOS, a u32 on Linux
+        #[allow(clippy::useless_conversion)]
+        let mode = u32::from(st.st_mode) & 0o7777;
+        Ok(Some((st.st_uid, mode)))
     }
 
     #[cfg(target_os = "linux")]
