@@ -59,7 +59,7 @@ class ResilientSessionManager extends SessionManager {
   /** Node's version only: git is checked where it is used, not spawned at every start. */
   validateSystemPrerequisites() {
     const major = Number(process.versions.node.split('.')[0])
-    if (major < 18) throw codedError('EPREREQ', `Node.js >= 18 is required, this is ${process.version}`)
+    if (major < 20) throw codedError('EPREREQ', `Node.js >= 20 is required, this is ${process.version}`)
   }
 
   initializeLogging() {

@@ -1,19 +1,25 @@
 #!/usr/bin/env node
 'use strict'
 // The example workspace: a copy of `examples/agenthive/` (the phase tracker of a real project
-// and a few component files) with what is never committed created on first use: a git
-// repository (one commit) and a SQLite database. `npm start` makes it in
+// and a few component files) plus a SQLite database, `examples/example-database.sqlite`, and
+// a git repository (one commit) made on first use. `npm start` makes it in
 // `examples/workspace/`; the end-to-end tests make one per test in a temp directory.
+// The database was made once with the sqlite3 CLI and committed (8 KiB):
+//   sqlite3 examples/example-database.sqlite "PRAGMA page_size=4096;
+//     CREATE TABLE sessions (id INTEGER PRIMARY KEY, started TEXT NOT NULL, note TEXT);
+//     INSERT INTO sessions (started, note) VALUES
+//       ('2025-01-07', 'Phase 2 kick-off: Intelligent Memory & Collaboration'),
+//       ('2025-09-14', 'SmartMemoryIndex: index and search'); VACUUM;"
 //
 //   node scripts/example-workspace.js [dir]   create it (default examples/workspace)
 
 const fs = require('node:fs')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
-const { sqliteDatabase } = require('./sqlite-file')
 
 const REPO = path.resolve(__dirname, '..')
 const TEMPLATE = path.join(REPO, 'examples', 'agenthive')
+const DATABASE = path.join(REPO, 'examples', 'example-database.sqlite')
 const DEFAULT_DEST = path.join(REPO, 'examples', 'workspace')
 const TRACKER_REL = path.join('packages', 'system-api', 'phase-tracker.json')
 const DATABASE_REL = path.join('packages', 'system-api', 'database.sqlite')
@@ -34,15 +40,7 @@ function git(cwd, args) {
 
 function createDatabase(dest) {
   const file = path.join(dest, DATABASE_REL)
-  const bytes = sqliteDatabase(
-    'sessions',
-    'CREATE TABLE sessions (id INTEGER PRIMARY KEY, started TEXT NOT NULL, note TEXT)',
-    [
-      [null, '2025-01-07', 'Phase 2 kick-off: Intelligent Memory & Collaboration'],
-      [null, '2025-09-14', 'SmartMemoryIndex: index and search'],
-    ],
-  )
-  fs.writeFileSync(file, bytes, { flag: 'wx' })
+  fs.copyFileSync(DATABASE, file, fs.constants.COPYFILE_EXCL)
   return file
 }
 

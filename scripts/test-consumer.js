@@ -9,7 +9,8 @@
 //      PATH, npm runs --offline with an empty cache of its own, so nothing can be compiled and
 //      nothing fetched from a registry;
 //   4. in that project (scripts/consumer-check.js): requires every subpath of `exports` with
-//      the native backend forced, runs one operation of each, and runs every bin's help.
+//      the native backend forced, runs one operation of each, and runs every bin's help;
+//   5. compiles the type test (__test__/types.test-d.ts) there, against the installed types.
 // New subpaths and bins are picked up from package.json; a subpath without an operation of its
 // own in consumer-check.js is exercised through its CLI `run(['help'])`.
 
@@ -147,6 +148,12 @@ function main() {
       stdio: 'inherit',
     })
     if (r.status !== 0) throw new Error(`the consumer checks failed (exit ${r.status})`)
+
+    // A TypeScript consumer: the type test, compiled against the installed package's .d.ts
+    // files (--strict, skipLibCheck off), with this repository's dev TypeScript.
+    for (const f of ['types.test-d.ts', 'tsconfig.json']) fs.copyFileSync(path.join(root, '__test__', f), path.join(project, f))
+    run('tsc --strict over the type test in the consumer project', process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { cwd: project, env })
+    console.log('  ✔ the installed types compile under tsc --strict')
   } finally {
     fs.rmSync(work, { recursive: true, force: true })
   }

@@ -3,10 +3,12 @@
 // `npm test`: works on a fresh clone with only Node and a Rust toolchain.
 //   1. installs the dev dependencies if they are missing;
 //   2. builds the addon (release) when it is missing or older than its sources;
-//   3. runs `cargo test` for the Rust core, then the Node suites (node:test) in __test__/.
+//   3. runs `cargo test` for the Rust core, the type test (`tsc -p __test__`), then the Node
+//      suites (node:test) in __test__/.
 // Extra arguments are passed to `node --test` (e.g. a single file).
-// `--suites-only` skips 1-3 and runs only the Node suites against the binary already there
-// (the CI test jobs, which test the release binary built by another job, with no Rust).
+// `--suites-only` skips 1, 2 and cargo test: the type test and the Node suites run against the
+// binary already there (the CI test jobs, which test the release binary built by another job,
+// with no Rust; `.ci/run`, once per supported Node version).
 
 const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
@@ -46,7 +48,9 @@ const suites = files.length
       .filter((f) => f.endsWith('.test.js'))
       .sort()
       .map((f) => path.join('__test__', f))
-// One file at a time (suites share the default lock and backup directories); Node 18 has no
-// --test-concurrency flag.
-const serial = Number(process.versions.node.split('.')[0]) >= 20 ? ['--test-concurrency=1'] : []
-step('Node suites', process.execPath, ['--test', ...serial, ...suites])
+// The type test: every .d.ts compiles under --strict and serves its subpath as a TypeScript
+// user imports it (__test__/types.test-d.ts, compiled only).
+if (!files.length) step('Type test', process.execPath, [path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', '__test__'])
+// The files are listed (Node 22+ reads a folder argument as a pattern), one at a time: the
+// suites share the default lock and backup directories.
+step('Node suites', process.execPath, ['--test', '--test-concurrency=1', ...suites])

@@ -68,17 +68,36 @@ function runNodeScript(file, options = {}) {
   return run(process.execPath, [file, ...(options.args || [])], { cwd: path.dirname(file), ...options })
 }
 
-/** The npm CLI script to run with this Node, or null: npm.cmd cannot be spawned without a shell. */
-function npmCliPath() {
-  const candidates = []
-  const fromEnv = process.env.npm_execpath
-  if (fromEnv && /npm-cli\.js$/.test(fromEnv)) candidates.push(fromEnv)
-  const nodeDir = path.dirname(process.execPath)
-  candidates.push(
-    path.join(nodeDir, 'node_modules', 'npm', 'bin', 'npm-cli.js'),
-    path.join(nodeDir, '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js'),
-  )
+/** npm's CLI script in an install whose bin folder is `dir` (POSIX or Windows layout), or null. */
+function npmCliIn(dir) {
+  const candidates = [
+    path.join(dir, 'node_modules', 'npm', 'bin', 'npm-cli.js'),
+    path.join(dir, '..', 'lib', 'node_modules', 'npm', 'bin', 'npm-cli.js'),
+  ]
+  try {
+    // `npm` on PATH is usually a link to the CLI script (version managers keep npm apart)
+    const real = fs.realpathSync(path.join(dir, 'npm'))
+    if (/npm-cli\.js$/.test(real)) candidates.unshift(real)
+  } catch {
+    // no `npm` in this folder
+  }
   return candidates.find((p) => fs.existsSync(p)) || null
+}
+
+/**
+ * The npm CLI script to run with this Node, or null: the one running us, the one beside
+ * this Node, else the first on PATH. The script, not `npm` itself: npm.cmd cannot be
+ * spawned without a shell.
+ */
+function npmCliPath() {
+  const fromEnv = process.env.npm_execpath
+  if (fromEnv && /npm-cli\.js$/.test(fromEnv) && fs.existsSync(fromEnv)) return fromEnv
+  const dirs = [path.dirname(process.execPath), ...(process.env.PATH || '').split(path.delimiter).filter(Boolean)]
+  for (const dir of dirs) {
+    const cli = npmCliIn(dir)
+    if (cli) return cli
+  }
+  return null
 }
 
 /** The `scripts.test` of `<root>/package.json`, or null. */

@@ -1,0 +1,134 @@
+// Types of `session-resilience/backup-system` (lib/backup-system.js): `module.exports` is the
+// class itself, as legacy; `run` / `main` (the CLI) and the defaults are static members.
+
+import type { BackupProgress } from '../index'
+import type * as T from './types'
+
+declare namespace BackupSystem {
+  export type Progress = BackupProgress
+  export type ErrorCode = T.ErrorCode
+  export type SessionResilienceError = T.SessionResilienceError
+
+  export interface Options extends T.WorkspaceOptions {
+    /** Legacy name of `root`. */
+    rootDir?: string
+    /** Databases to back up, relative to the root (default `BackupSystem.DEFAULT_DATABASES`). */
+    databases?: string[]
+    /** Config files to back up, relative to the root (default `BackupSystem.DEFAULT_CONFIG_FILES`). */
+    configFiles?: string[]
+    /** Archive excludes (default node_modules, dist, build, .next, *.log, backups, .git). */
+    excludes?: string[]
+    trackerPath?: string
+    /** Directory of the tracker lock (default as safe-file-operations). */
+    lockDir?: string
+    onProgress?: (progress: BackupProgress) => void
+    /** No console lines. */
+    quiet?: boolean
+  }
+
+  export interface ProgressOptions {
+    onProgress?: (progress: BackupProgress) => void
+  }
+
+  /** A restore point as listed: its paths resolved in the current backups folder. */
+  export interface ListedRestorePoint extends T.RestorePoint {
+    /** The recorded id is not a safe file name: none of its paths are used. */
+    unsafeId?: boolean
+  }
+
+  export interface VerifyResult {
+    id: string
+    valid: boolean
+    checked: number
+    bytes: number
+    missing: string[]
+    altered: string[]
+    /** The manifest's path, or null for a set made before manifests existed. */
+    manifest: string | null
+    error?: string
+  }
+
+  export interface IntegrityResult {
+    valid: boolean
+    errors: string[]
+    warnings: string[]
+    verification?: VerifyResult | null
+  }
+
+  export interface RestoreOptions {
+    /** Only say what would be restored (`DryRunResult`). */
+    dryRun?: boolean
+    /** Restore code over uncommitted changes, and continue when the pre-restore backup fails. */
+    force?: boolean
+    /** Stash uncommitted changes first (default); `false` throws `EDIRTY` instead. */
+    autoStash?: boolean
+    /** A failed part is a warning; `ERESTORE` only when every part failed. */
+    continueOnError?: boolean
+    restoreCode?: boolean
+    restoreDatabase?: boolean
+    restoreConfig?: boolean
+    /** Skip the `pre-restore` backup of the current state. */
+    skipCurrentBackup?: boolean
+  }
+
+  export interface RestoreResult {
+    code: boolean
+    database: boolean
+    config: boolean
+  }
+
+  export interface DryRunResult extends RestoreResult {
+    warnings: string[]
+    errors: string[]
+  }
+}
+
+declare class BackupSystem {
+  constructor(options?: BackupSystem.Options)
+  readonly backend: T.BackendName
+  readonly rootDir: string
+  readonly backupsDir: string
+  readonly checkpointsDir: string
+  readonly trackerPath: string
+  /** The tracker as last read or written. */
+  tracker: T.Tracker | null
+
+  /** Make a full backup set and record its restore point; resolves to its id (`<label>-<time>`). */
+  createFullBackup(label?: string, options?: BackupSystem.ProgressOptions): Promise<string>
+  /** The recorded restore points (printed, unless `quiet`). */
+  listBackups(): BackupSystem.ListedRestorePoint[]
+  restorePoints(): BackupSystem.ListedRestorePoint[]
+  /** Re-hash every file of a set against its manifest. */
+  verifyBackup(backupId: string, options?: BackupSystem.ProgressOptions): Promise<BackupSystem.VerifyResult>
+  /** Legacy checks (fields, paths, info files), plus the manifest when there is one. */
+  validateBackupIntegrity(backup: string | T.RestorePoint): Promise<BackupSystem.IntegrityResult>
+  restoreFromBackup(backupId: string, options: BackupSystem.RestoreOptions & { dryRun: true }): Promise<BackupSystem.DryRunResult>
+  restoreFromBackup(backupId: string, options?: BackupSystem.RestoreOptions): Promise<BackupSystem.RestoreResult | BackupSystem.DryRunResult>
+  /** Remove restore points older than `retentionDays` (default 30) and their files; how many. */
+  cleanup(retentionDays?: number): Promise<number>
+  /** What a restore would do, without doing it (printed too). */
+  simulateRestore(point: T.RestorePoint, options?: BackupSystem.RestoreOptions): BackupSystem.DryRunResult
+  /** The restore point with this id, or null; `ERR_INVALID_ARG_TYPE` for a non-string. */
+  findPoint(backupId: string): BackupSystem.ListedRestorePoint | null
+
+  // The steps of createFullBackup and restoreFromBackup, legacy names (each throws on failure).
+  /** `backups/code/<id>/` (git bundle and git-info.json), or why it was skipped. */
+  backupCode(id: string): Promise<{ dir: string } | { skipped: string }>
+  /** `backups/database/<id>/`: consistent copies, `.sql` dumps, db-info.json. */
+  backupDatabases(id: string): string
+  /** `backups/config/<id>/`: the config files and config-info.json. */
+  backupConfig(id: string): string
+  /** `backups/state/<id>/`: system-info.json (no secret-looking values). */
+  backupState(id: string): string
+  restoreCode(point: T.RestorePoint): boolean
+  restoreDatabases(point: T.RestorePoint): boolean
+  restoreConfig(point: T.RestorePoint, warnings: string[]): boolean
+
+  /** The CLI: resolves to the exit code. */
+  static run: T.RunCli
+  static main: T.MainCli
+  static readonly DEFAULT_CONFIG_FILES: readonly string[]
+  static readonly DEFAULT_DATABASES: readonly string[]
+}
+
+export = BackupSystem
