@@ -44,7 +44,11 @@ fn entry(name: String, kind: Kind, size: u64) -> ContainedEntry {
 
 /// What is at `base/rel` (not followed), or null; a symlink on the way is `EPATHESCAPE`.
 #[napi(catch_unwind)]
-pub fn contained_stat(env: &Env, base: Unknown, rel: String) -> Result<Option<ContainedEntry>> {
+pub fn contained_stat(
+    env: &Env,
+    #[napi(ts_arg_type = "string")] base: Unknown,
+    rel: String,
+) -> Result<Option<ContainedEntry>> {
     let (base, rel) = base_rel(env, base, rel)?;
     run(env, || {
         let found = Dir::open(&base)?.stat(&rel)?;
@@ -56,11 +60,12 @@ pub fn contained_stat(env: &Env, base: Unknown, rel: String) -> Result<Option<Co
     })
 }
 
-/// The regular file `base/rel`, at most `maxBytes` (default 1 GiB; `EFBIG` beyond).
-#[napi(catch_unwind)]
+/// The regular file `base/rel`, at most `maxBytes` (default 1 GiB; `EFBIG` beyond). A
+/// Buffer, declared as the Uint8Array it is (the declarations need no Node types).
+#[napi(catch_unwind, ts_return_type = "Uint8Array")]
 pub fn contained_read(
     env: &Env,
-    base: Unknown,
+    #[napi(ts_arg_type = "string")] base: Unknown,
     rel: String,
     max_bytes: Option<f64>,
 ) -> Result<Buffer> {
@@ -73,7 +78,7 @@ pub fn contained_read(
 #[napi(catch_unwind)]
 pub fn contained_write(
     env: &Env,
-    base: Unknown,
+    #[napi(ts_arg_type = "string")] base: Unknown,
     rel: String,
     data: Either<String, &[u8]>,
     options: Option<ContainedWriteOptions>,
@@ -106,7 +111,12 @@ pub fn contained_write(
 
 /// Append to the regular file `base/rel` (created 0600 if missing; its folder must exist).
 #[napi(catch_unwind)]
-pub fn contained_append(env: &Env, base: Unknown, rel: String, data: String) -> Result<bool> {
+pub fn contained_append(
+    env: &Env,
+    #[napi(ts_arg_type = "string")] base: Unknown,
+    rel: String,
+    data: String,
+) -> Result<bool> {
     let (base, rel) = base_rel(env, base, rel)?;
     run(env, || {
         Dir::open(&base)?
@@ -120,7 +130,7 @@ pub fn contained_append(env: &Env, base: Unknown, rel: String, data: String) -> 
 #[napi(catch_unwind)]
 pub fn contained_mkdir(
     env: &Env,
-    base: Unknown,
+    #[napi(ts_arg_type = "string")] base: Unknown,
     rel: String,
     private: Option<bool>,
 ) -> Result<bool> {
@@ -137,7 +147,11 @@ pub fn contained_mkdir(
 
 /// The entries of the folder `base/rel`, in name order, not followed.
 #[napi(catch_unwind)]
-pub fn contained_list(env: &Env, base: Unknown, rel: String) -> Result<Vec<ContainedEntry>> {
+pub fn contained_list(
+    env: &Env,
+    #[napi(ts_arg_type = "string")] base: Unknown,
+    rel: String,
+) -> Result<Vec<ContainedEntry>> {
     let (base, rel) = base_rel(env, base, rel)?;
     run(env, || {
         let listed = Dir::open(&base)?.list(&rel)?;
@@ -151,7 +165,11 @@ pub fn contained_list(env: &Env, base: Unknown, rel: String) -> Result<Vec<Conta
 /// Remove `base/rel` (a file, a link itself, or a real folder tree, links inside unlinked,
 /// never followed); false when nothing was there.
 #[napi(catch_unwind)]
-pub fn contained_remove(env: &Env, base: Unknown, rel: String) -> Result<bool> {
+pub fn contained_remove(
+    env: &Env,
+    #[napi(ts_arg_type = "string")] base: Unknown,
+    rel: String,
+) -> Result<bool> {
     let (base, rel) = base_rel(env, base, rel)?;
     run(env, || Dir::open(&base)?.remove(&rel))
 }
@@ -160,9 +178,9 @@ pub fn contained_remove(env: &Env, base: Unknown, rel: String) -> Result<bool> {
 #[napi(catch_unwind)]
 pub fn contained_copy(
     env: &Env,
-    src_base: Unknown,
+    #[napi(ts_arg_type = "string")] src_base: Unknown,
     src_rel: String,
-    dest_base: Unknown,
+    #[napi(ts_arg_type = "string")] dest_base: Unknown,
     dest_rel: String,
 ) -> Result<f64> {
     let (src_base, src_rel) = base_rel(env, src_base, src_rel)?;
