@@ -190,6 +190,9 @@ const INTERNAL_METHODS = {
     'log', 'warn', 'loadTracker', 'ensureBackupsDir', 'partsOf', 'newBackupId', 'progress', 'recordRestorePoint',
     'relativeOriginal', 'infoFiles', 'containAll', 'gitInfo', 'isTracker', 'restoreTracker', 'recordedPoints',
     'putBackRestorePoints', 'uncommittedChanges',
+    // contained access under backups/ (issue 11)
+    'inBackups', 'existsIn', 'readJsonIn', 'writeJsonIn', 'mkdirIn', 'relsOf', 'projectFile', 'removeSet',
+    'checkKindFolders', 'hasSource', 'keepPrevious',
   ],
   'phase-gate-validator': ['report', 'notFound'],
   'safe-file-operations': ['lockOptions'],

@@ -154,13 +154,12 @@ const ATTACKS = {
     fs.rmSync(path.join(root, 'backups', 'manifests', `${id}.json`))
     const before = fs.readFileSync(path.join(root, '.git', 'config'))
     arm()
-    try {
-      return await bs.restoreFromBackup(id, { ...restoreOptions, restoreDatabase: false })
-    } finally {
-      if (!fs.readFileSync(path.join(root, '.git', 'config')).equals(before)) {
-        throw Object.assign(new Error('.git/config was restored'), { code: 'EFOLLOWED' })
-      }
+    const restored = await bs.restoreFromBackup(id, { ...restoreOptions, restoreDatabase: false }).catch((err) => err)
+    if (!fs.readFileSync(path.join(root, '.git', 'config')).equals(before)) {
+      throw Object.assign(new Error('.git/config was restored'), { code: 'EFOLLOWED' })
     }
+    if (restored instanceof Error) throw restored
+    return restored
   },
   async 'session-log'() {
     fs.mkdirSync(path.join(root, 'backups'), { mode: 0o700 })
