@@ -10,16 +10,16 @@
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
 /**
- * Take the lock, waiting up to `timeout` ms (default 5000); returns the lock file path or
+ * Take the lock, waiting up to `timeout` ms (default 5000): `{ lockPath, brokenPids }`, or
  * throws `Lock timeout for <id> after <ms>ms` (`ELOCKTIMEOUT`).
  */
-export declare function acquireLock(identifier: string, timeout?: number | undefined | null, options?: LockOptions | undefined | null): string
+export declare function acquireLock(identifier: string, timeout?: number | undefined | null, options?: LockOptions | undefined | null): LockTaken
 
 /**
- * `acquireLock` off the event loop (the wait sleeps on the thread pool); resolves to the
- * lock file path, rejects with `ELOCKTIMEOUT` after `options.timeout` ms.
+ * `acquireLock` off the event loop (the wait sleeps on the thread pool); resolves to
+ * `{ lockPath, brokenPids }`, rejects with `ELOCKTIMEOUT` after `options.timeout` ms.
  */
-export declare function acquireLockAsync(identifier: string, options?: LockOptions | undefined | null): Promise<string>
+export declare function acquireLockAsync(identifier: string, options?: LockOptions | undefined | null): Promise<LockTaken>
 
 export interface ArchiveCheckResult {
   entries: number
@@ -93,7 +93,8 @@ export interface BackupDirOptions {
 
 /**
  * Copy a file to the backup directory as `<basename>.<label>.<stamp>.bak`; the path, or
- * `null` when the file does not exist or could not be copied (logged, as legacy).
+ * `null` when the file does not exist. Throws the coded error of any failure (the legacy
+ * "log and return null" for an OS failure is in lib/safe-file-operations.js).
  */
 export declare function backupFile(filePath: string, label?: string | undefined | null, options?: BackupDirOptions | undefined | null): string | null
 
@@ -194,6 +195,16 @@ export declare function getLockInfo(identifier: string, options?: LockDirOptions
 /** The lock file paths this process holds. */
 export declare function heldLocks(): Array<string>
 
+/**
+ * What `recoverJsonFile` did: where the damaged bytes are now, and the backup restored
+ * over the file with its text (both absent when no backup parses).
+ */
+export interface JsonRecovery {
+  keptAs: string
+  restoredFrom?: string
+  text?: string
+}
+
 /** Every lock in the directory: `[{ identifier, ...getLockInfo }]`, sorted by identifier. */
 export declare function listLocks(options?: LockDirOptions | undefined | null): Array<{ locked: boolean, pid?: number, timestamp?: string, age?: number, stale?: boolean, hostname?: string | null, alive?: boolean | null, corrupted?: boolean, error?: string } & { identifier: string }>
 
@@ -216,6 +227,25 @@ export interface LockOptions {
   pollMs?: number
 }
 
+/**
+ * What `releaseLock` did: `released` when removed or absent; otherwise the pid of the
+ * process that owns it, or why it could not be read.
+ */
+export interface LockRelease {
+  released: boolean
+  ownerPid?: number
+  error?: string
+}
+
+/**
+ * A lock taken: its file, and the pids named in the dead holders' lock files removed on
+ * the way (lib/ prints the legacy "Removing stale lock" line for each).
+ */
+export interface LockTaken {
+  lockPath: string
+  brokenPids: Array<number>
+}
+
 /** One file of a manifest: path relative to `backups/` with `/`, size, SHA-256 hex. */
 export interface ManifestEntry {
   path: string
@@ -223,14 +253,18 @@ export interface ManifestEntry {
   sha256: string
 }
 
+/**
+ * Move a JSON file that does not parse aside as `<name>.corrupt-<stamp>` and restore,
+ * atomically, its newest backup that parses. The caller (lib/safe-file-operations.js)
+ * decides when to call it and what to print.
+ */
+export declare function recoverJsonFile(filePath: string, options?: BackupDirOptions | undefined | null): JsonRecovery
+
 /** Release every lock this process holds (any directory); returns how many were removed. */
 export declare function releaseAllLocks(): number
 
-/**
- * Release our lock: `true` when removed or absent; `false` (with the legacy message) when
- * it belongs to another process or cannot be read.
- */
-export declare function releaseLock(identifier: string, options?: LockDirOptions | undefined | null): boolean
+/** Release our lock, and only ours. */
+export declare function releaseLock(identifier: string, options?: LockDirOptions | undefined | null): LockRelease
 
 /**
  * `repairTracker(trackerPath)`: `{ success: true, tracker, repaired, errors, warnings }` or
@@ -251,12 +285,6 @@ export interface RestoredFile {
   /** The copy of the file that was there before (`<file>.pre-restore.<ms>`), or null. */
   previous?: string
 }
-
-/**
- * Read and parse a JSON file; never throws for I/O or parse problems. A file that does not
- * parse is moved aside and its newest parsable backup restored; otherwise `defaultValue`.
- */
-export declare function safeJsonRead<T = any>(filePath: string, defaultValue?: T, validator?: ((data: T) => { valid: boolean, error?: string, repair?: (data: T) => T }) | null, options?: BackupDirOptions | undefined | null): T
 
 /** `validateBackup(backup, autoRepair = true)`. */
 export declare function validateBackup(backup: any, autoRepair?: boolean | undefined | null): { valid: boolean, errors: string[], warnings: string[], repaired: boolean, data: any }

@@ -267,12 +267,18 @@ test('npm is found on PATH when it is not beside the Node binary', { timeout: 60
   if (!ours) return t.skip('no npm on this machine')
   const dir = tempDir('sr-lone-node-')
   const node = loneNode(dir)
-  // npm's bin folder, as a version manager would put it on PATH: a link named npm to npm-cli.js
+  // npm's bin folder, as a version manager puts it on PATH: on POSIX a link named npm to
+  // npm-cli.js; on Windows npm.cmd beside node_modules/npm (a junction: no privilege needed)
   const npmBin = path.join(dir, 'npm-bin')
   fs.mkdirSync(npmBin)
-  fs.symlinkSync(ours, path.join(npmBin, 'npm'))
+  let expected = ours
+  if (process.platform === 'win32') {
+    fs.mkdirSync(path.join(npmBin, 'node_modules'))
+    fs.symlinkSync(path.dirname(path.dirname(ours)), path.join(npmBin, 'node_modules', 'npm'), 'junction')
+    expected = path.join(npmBin, 'node_modules', 'npm', 'bin', 'npm-cli.js')
+  } else fs.symlinkSync(ours, path.join(npmBin, 'npm'))
   const found = npmCliFrom(node, [path.join(dir, 'empty'), npmBin].join(path.delimiter))
-  assert.equal(found, ours)
+  assert.equal(found, expected)
   assert.equal(npmCliFrom(node, path.join(dir, 'empty')), 'null', 'no npm anywhere: null (runNpmTest then answers null, "no npm")')
 })
 

@@ -231,6 +231,91 @@ test('safeJsonRead: missing, empty, valid, validator and repair, as legacy', () 
   assert.deepEqual(results.js, results.native)
 })
 
+test('safeJsonRead: a validator that throws any value or returns no verdict gives the default, logged, on both backends', () => {
+  const results = onBoth((backend, dir) => {
+    const o = ops(backend, dir)
+    const file = path.join(dir, 'v.json')
+    fs.writeFileSync(file, '{"a":1}')
+    const validators = [
+      () => undefined,
+      () => null,
+      () => 'yes',
+      () => {
+        throw null
+      },
+      () => {
+        throw undefined
+      },
+      () => {
+        throw new RangeError('too deep')
+      },
+      () => {
+        throw { message: 'plain object' }
+      },
+    ]
+    const out = validators.map((v) => captureConsole(() => o.safeJsonRead(file, 'dflt', v)))
+    assert.equal(fs.readFileSync(file, 'utf8'), '{"a":1}', 'the file is untouched')
+    return out.map(({ result, lines }) => ({ result, lines: lines.map((l) => l.replace(dir + path.sep, '<dir>/')) }))
+  })
+  const failed = (why) => ({ result: 'dflt', lines: [`error: Validator failed for <dir>/v.json: ${why}`] })
+  assert.deepEqual(results.native, [
+    failed('it returned undefined, not { valid, error }'),
+    failed('it returned null, not { valid, error }'),
+    failed('it returned yes, not { valid, error }'),
+    failed('null'),
+    failed('undefined'),
+    failed('too deep'),
+    failed('plain object'),
+  ])
+  assert.deepEqual(results.js, results.native)
+})
+
+test('the backends print nothing: they return structured outcomes, the drop-in prints the legacy lines', () => {
+  const { resolveBackend } = require('../lib/backend')
+  const results = onBoth((backend, dir) => {
+    const { binding } = resolveBackend(backend)
+    const lockDir = path.join(dir, 'locks')
+    const backupDir = path.join(dir, 'backups')
+    fs.mkdirSync(lockDir, { mode: 0o700 })
+    // a dead holder's lock (a pid that cannot exist), taken over
+    fs.writeFileSync(path.join(lockDir, 'x.lock'), JSON.stringify({ pid: 4194304 + 7, timestamp: new Date(0).toISOString(), identifier: 'x' }))
+    const file = path.join(dir, 'd.json')
+    fs.writeFileSync(file, '{broken')
+    const quiet = captureConsole(() => {
+      const taken = binding.acquireLock('x', 2000, { lockDir })
+      const released = binding.releaseLock('x', { lockDir })
+      const absent = binding.releaseLock('x', { lockDir })
+      fs.writeFileSync(path.join(lockDir, 'y.lock'), '{"pid":1,"timestamp":"2020-01-01T00:00:00.000Z","identifier":"y"}')
+      const notOurs = binding.releaseLock('y', { lockDir })
+      const recovery = binding.recoverJsonFile(file, { backupDir })
+      return {
+        taken: { ...taken, lockPath: path.relative(dir, taken.lockPath) },
+        released,
+        absent,
+        notOurs,
+        recovery: { ...recovery, keptAs: path.basename(recovery.keptAs).replace(/corrupt-.*/, 'corrupt-<stamp>') },
+      }
+    })
+    assert.deepEqual(quiet.lines, [], `${backend} printed nothing`)
+    const o = ops(backend, dir)
+    fs.writeFileSync(path.join(lockDir, 'z.lock'), JSON.stringify({ pid: 4194304 + 7, timestamp: new Date(0).toISOString(), identifier: 'z' }))
+    const loud = captureConsole(() => [o.acquireLock('z', 2000), o.releaseLock('y')])
+    assert.deepEqual(loud.result, [path.join(lockDir, 'z.lock'), false])
+    assert.deepEqual(loud.lines, ['warn: Removing stale lock for z (process 4194311 not found)', 'warn: Attempted to release lock owned by PID 1'])
+    o.releaseLock('z')
+    return quiet.result
+  })
+  const normalize = (r) => ({ ...r, notOurs: { released: r.notOurs.released, ownerPid: r.notOurs.ownerPid } })
+  assert.deepEqual(normalize(results.native), {
+    taken: { lockPath: path.join('locks', 'x.lock'), brokenPids: [4194311] },
+    released: { released: true },
+    absent: { released: true },
+    notOurs: { released: false, ownerPid: 1 },
+    recovery: { keptAs: 'd.json.corrupt-<stamp>' },
+  })
+  assert.deepEqual(normalize(results.js), normalize(results.native))
+})
+
 test('safeJsonRead keeps a damaged file aside and restores its newest parsable backup', () => {
   const results = onBoth((backend, dir) => {
     const o = ops(backend, dir)

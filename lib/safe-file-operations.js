@@ -6,6 +6,8 @@
 const path = require('node:path')
 const { resolveBackend } = require('./backend')
 const { printJson, main: runMain, runCommand, usage } = require('./cli')
+const { isOsError } = require('./js/errors')
+const { safeJsonRead } = require('./safe-json-read')
 
 const LOCK_DIR_ENV = 'SESSION_RESILIENCE_LOCK_DIR'
 const BACKUP_DIR_ENV = 'SESSION_RESILIENCE_BACKUP_DIR'
@@ -13,6 +15,12 @@ const DAY_MS = 24 * 3600 * 1000
 
 function defaultDir(envVar, name) {
   return process.env[envVar] || path.join(require('node:os').tmpdir(), name)
+}
+
+/** The legacy line for each dead holder's lock removed on the way; the lock file path. */
+function reportTaken(identifier, { lockPath, brokenPids }) {
+  for (const pid of brokenPids) console.warn(`Removing stale lock for ${identifier} (process ${pid} not found)`)
+  return lockPath
 }
 
 class SafeFileOperations {
@@ -37,11 +45,20 @@ class SafeFileOperations {
   }
 
   safeJsonRead(filePath, defaultValue = null, validator = null) {
-    return this.binding.safeJsonRead(filePath, defaultValue, validator, { backupDir: this.backupDir })
+    return safeJsonRead(this.binding, filePath, defaultValue, validator, { backupDir: this.backupDir })
   }
 
+  /** The backup's path; null when the file does not exist, or (logged) when the OS refused the copy. */
   backupFile(filePath, label = 'auto') {
-    return this.binding.backupFile(filePath, label, { backupDir: this.backupDir })
+    try {
+      return this.binding.backupFile(filePath, label, { backupDir: this.backupDir })
+    } catch (err) {
+      // a source that is not a regular file (a FIFO, a device, a link) is refused, not a
+      // failed copy: EINVAL reaches the caller
+      if (!isOsError(err) || err.code === 'EINVAL') throw err
+      console.error(`Failed to create backup: ${err.message}`)
+      return null
+    }
   }
 
   verifyChecksum(filePath, expectedChecksum = null) {
@@ -52,8 +69,17 @@ class SafeFileOperations {
     return this.binding.verifyChecksumAsync(filePath, expectedChecksum)
   }
 
+  /** How many backups were removed; 0 (logged) when the cleanup failed. */
   cleanupOldBackups(maxAge = 7 * DAY_MS) {
-    return this.binding.cleanupOldBackups(maxAge, { backupDir: this.backupDir })
+    let removed
+    try {
+      removed = this.binding.cleanupOldBackups(maxAge, { backupDir: this.backupDir })
+    } catch (err) {
+      console.error(`Failed to cleanup old backups: ${err.message}`)
+      return 0
+    }
+    if (removed > 0) console.log(`Cleaned up ${removed} old backup files`)
+    return removed
   }
 
   // ---- locks (see core/src/lock/ for the protocol) ----
@@ -64,16 +90,21 @@ class SafeFileOperations {
 
   /** Legacy: the lock file path, or throws `Lock timeout for <id> after <ms>ms` (ELOCKTIMEOUT). */
   acquireLock(identifier, timeout = 5000, options = {}) {
-    return this.binding.acquireLock(identifier, timeout, this.lockOptions(options))
+    return reportTaken(identifier, this.binding.acquireLock(identifier, timeout, this.lockOptions(options)))
   }
 
   /** Resolves to the lock file path; waits off the event loop. Options: timeout, staleMs, pollMs. */
   acquireLockAsync(identifier, options = {}) {
-    return this.binding.acquireLockAsync(identifier, this.lockOptions(options))
+    return this.binding.acquireLockAsync(identifier, this.lockOptions(options)).then((taken) => reportTaken(identifier, taken))
   }
 
+  /** Legacy: true when removed or absent; false, with its message, when not ours or unreadable. */
   releaseLock(identifier) {
-    return this.binding.releaseLock(identifier, { lockDir: this.lockDir })
+    const outcome = this.binding.releaseLock(identifier, { lockDir: this.lockDir })
+    if (outcome.ownerPid !== undefined && outcome.ownerPid !== null) {
+      console.warn(`Attempted to release lock owned by PID ${outcome.ownerPid}`)
+    } else if (!outcome.released) console.error(`Failed to release lock for ${identifier}: ${outcome.error}`)
+    return outcome.released
   }
 
   getLockInfo(identifier, options = {}) {

@@ -1,8 +1,9 @@
 //! The napi binding of session-resilience: thin glue over `session-resilience-core`.
 //!
 //! Each module converts JavaScript arguments, calls the core and maps its errors; the logic
-//! lives in the core crate. Exported names are the legacy ones (`atomicWrite`, `backupFile`,
-//! ...), so `require('session-resilience')` already is a drop-in for the legacy functions.
+//! lives in the core crate. Results are structured outcomes and nothing is printed here: the
+//! legacy flows and console lines are in lib/ (the drop-in modules), the same for both
+//! backends.
 #![deny(clippy::all)]
 // `clippy --all-targets` also checks this cdylib under cfg(test), where napi-derive registers
 // nothing and every export looks unused; the binding is tested from Node, not by cargo.
@@ -10,7 +11,6 @@
 
 mod args;
 mod backup;
-mod console;
 mod contained;
 mod error;
 mod lock;

@@ -16,7 +16,6 @@ use session_resilience_core::lock::{self, registry, LockState, Released};
 use session_resilience_core::{Code, Error as CoreError};
 
 use crate::args;
-use crate::console;
 use crate::error::{run, to_js};
 
 const DEFAULT_TIMEOUT_MS: f64 = 5_000.0;
@@ -89,20 +88,24 @@ pub fn register_cleanup(env: &Env) -> usize {
     owner
 }
 
-/// The legacy message for each dead holder's lock we removed.
-pub fn report_broken(env: &Env, identifier: &str, acquired: &lock::Acquired) {
-    for record in &acquired.broken {
-        console::warn(
-            env,
-            &format!(
-                "Removing stale lock for {identifier} (process {} not found)",
-                record.pid
-            ),
-        );
+/// A lock taken: its file, and the pids named in the dead holders' lock files removed on
+/// the way (lib/ prints the legacy "Removing stale lock" line for each).
+#[napi(object)]
+pub struct LockTaken {
+    pub lock_path: String,
+    pub broken_pids: Vec<u32>,
+}
+
+impl From<lock::Acquired> for LockTaken {
+    fn from(acquired: lock::Acquired) -> Self {
+        LockTaken {
+            lock_path: acquired.path.to_string_lossy().into_owned(),
+            broken_pids: acquired.broken.iter().map(|r| r.pid).collect(),
+        }
     }
 }
 
-/// Take the lock, waiting up to `timeout` ms (default 5000); returns the lock file path or
+/// Take the lock, waiting up to `timeout` ms (default 5000): `{ lockPath, brokenPids }`, or
 /// throws `Lock timeout for <id> after <ms>ms` (`ELOCKTIMEOUT`).
 #[napi(catch_unwind)]
 pub fn acquire_lock(
@@ -110,15 +113,13 @@ pub fn acquire_lock(
     #[napi(ts_arg_type = "string")] identifier: Unknown,
     timeout: Option<f64>,
     options: Option<LockOptions>,
-) -> Result<String> {
+) -> Result<LockTaken> {
     let id = self::identifier(env, identifier)?;
     let options = options.unwrap_or_default();
     let core = core_options(timeout, &options);
     let dir = lock_dir(options.lock_dir);
     let owner = register_cleanup(env);
-    let acquired = run(env, || lock::acquire(&dir, &id, &core, owner))?;
-    report_broken(env, &id, &acquired);
-    Ok(acquired.path.to_string_lossy().into_owned())
+    Ok(run(env, || lock::acquire(&dir, &id, &core, owner))?.into())
 }
 
 #[napi(object)]
@@ -128,29 +129,33 @@ pub struct LockDirOptions {
     pub stale_ms: Option<f64>,
 }
 
-/// Release our lock: `true` when removed or absent; `false` (with the legacy message) when
-/// it belongs to another process or cannot be read.
+/// What `releaseLock` did: `released` when removed or absent; otherwise the pid of the
+/// process that owns it, or why it could not be read.
+#[napi(object)]
+pub struct LockRelease {
+    pub released: bool,
+    pub owner_pid: Option<u32>,
+    pub error: Option<String>,
+}
+
+/// Release our lock, and only ours.
 #[napi(catch_unwind)]
 pub fn release_lock(
     env: &Env,
     #[napi(ts_arg_type = "string")] identifier: Unknown,
     options: Option<LockDirOptions>,
-) -> Result<bool> {
+) -> Result<LockRelease> {
     let id = self::identifier(env, identifier)?;
     let dir = lock_dir(options.and_then(|o| o.lock_dir));
-    Ok(match run(env, || lock::release(&dir, &id))? {
-        Released::NoLock | Released::Released => true,
-        Released::NotOwner { pid } => {
-            console::warn(
-                env,
-                &format!("Attempted to release lock owned by PID {pid}"),
-            );
-            false
-        }
-        Released::Unreadable(error) => {
-            console::error(env, &format!("Failed to release lock for {id}: {error}"));
-            false
-        }
+    let (released, owner_pid, error) = match run(env, || lock::release(&dir, &id))? {
+        Released::NoLock | Released::Released => (true, None, None),
+        Released::NotOwner { pid } => (false, Some(pid), None),
+        Released::Unreadable(error) => (false, None, Some(error)),
+    };
+    Ok(LockRelease {
+        released,
+        owner_pid,
+        error,
     })
 }
 

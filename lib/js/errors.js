@@ -2,6 +2,27 @@
 // Errors of the JS backend: plain `Error`s with a `code`, exactly like the native ones, and
 // the same messages (the reason part of an OS error is `<CODE>: <description>`).
 
+/**
+ * The project codes of the Rust core (`Code::as_str` in core/src/error.rs, checked by
+ * __test__/errors.test.js); any other code a backend throws is the errno name of an OS failure.
+ */
+const CORE_CODES = new Set([
+  'EBADPATH',
+  'EBADLABEL',
+  'EBADLOCKID',
+  'ELOCKTIMEOUT',
+  'EPATHESCAPE',
+  'EUNSAFEDIR',
+  'ECORRUPT',
+  'ERR_INVALID_ARG_TYPE',
+  'ENOCOMMAND',
+  'ECOMMAND',
+  'EINTERNAL',
+])
+
+/** Did the OS refuse something (an errno code), rather than our checks or a bug of ours? */
+const isOsError = (err) => Boolean(err) && typeof err.code === 'string' && !CORE_CODES.has(err.code)
+
 function codedError(code, message) {
   const err = new Error(message)
   err.code = code
@@ -34,4 +55,4 @@ function checkPath(name, value) {
   return value
 }
 
-module.exports = { codedError, osError, withContext, checkPath }
+module.exports = { codedError, osError, withContext, checkPath, isOsError, CORE_CODES }

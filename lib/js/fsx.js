@@ -351,8 +351,7 @@ function backupFile(filePath, label = 'auto', options) {
     if (err.code === 'EINVAL' || err.code === 'EPATHESCAPE') {
       throw codedError('EINVAL', `Backup failed for ${filePath}: refusing the source: ${err.message}`)
     }
-    console.error(`Failed to create backup: ${osError(`Backup failed for ${filePath}`, err).message}`)
-    return null
+    throw err.syscall ? osError(`Backup failed for ${filePath}`, err) : err
   }
   try {
     const dir = backupDirOf(options)
@@ -360,9 +359,7 @@ function backupFile(filePath, label = 'auto', options) {
     sweepDeadTemps(dir)
     return copyIntoPlace(source, path.basename(filePath), lbl, dir)
   } catch (err) {
-    if (!err.syscall) throw err
-    console.error(`Failed to create backup: ${osError(`Backup failed for ${filePath}`, err).message}`)
-    return null
+    throw err.syscall ? osError(`Backup failed for ${filePath}`, err) : err
   } finally {
     fs.closeSync(source)
   }
@@ -396,10 +393,8 @@ function cleanupOldBackups(maxAge = SEVEN_DAYS_MS, options) {
       }
     }
   } catch (err) {
-    console.error(`Failed to cleanup old backups: ${osError(`Backup cleanup failed in ${dir}`, err).message}`)
-    return 0
+    throw osError(`Backup cleanup failed in ${dir}`, err)
   }
-  if (removed > 0) console.log(`Cleaned up ${removed} old backup files`)
   return removed
 }
 
@@ -450,9 +445,19 @@ function linkAside(filePath) {
   }
 }
 
-function recoverFromBackup(filePath, dir) {
-  const kept = keepAside(filePath)
-  for (const candidate of backupsOf(path.basename(filePath), dir)) {
+/**
+ * Move a JSON file that does not parse aside and restore its newest backup that parses:
+ * `{ keptAs, restoredFrom, text }` (only `{ keptAs }` when none parses, as the native one).
+ */
+function recoverJsonFile(filePath, options) {
+  checkPath('filePath', filePath)
+  let keptAs
+  try {
+    keptAs = keepAside(filePath)
+  } catch (err) {
+    throw osError(`Cannot move damaged ${filePath} aside`, err)
+  }
+  for (const candidate of backupsOf(path.basename(filePath), backupDirOf(options))) {
     let text
     try {
       text = fs.readFileSync(candidate.path, 'utf8')
@@ -461,66 +466,15 @@ function recoverFromBackup(filePath, dir) {
     }
     if (!parses(text)) continue
     atomicWrite(filePath, text)
-    console.warn(`Restored ${filePath} from backup ${candidate.path} (damaged file kept as ${kept})`)
-    return JSON.parse(text)
+    return { keptAs, restoredFrom: candidate.path, text }
   }
-  console.warn(`No usable backup of ${filePath}; damaged file kept as ${kept}`)
-  return undefined
-}
-
-function applyValidator(filePath, data, defaultValue, validator) {
-  if (typeof validator !== 'function') return data
-  let verdict
-  try {
-    verdict = validator(data)
-  } catch (err) {
-    console.error(`Validator failed for ${filePath}: ${err && err.message}`)
-    return defaultValue
-  }
-  if (verdict && verdict.valid) return data
-  console.warn(`Validation failed for ${filePath}: ${verdict && verdict.error}`)
-  if (verdict && typeof verdict.repair === 'function') return verdict.repair(data)
-  return defaultValue
-}
-
-function safeJsonRead(filePath, defaultValue = null, validator = null, options) {
-  checkPath('filePath', filePath)
-  const fallback = defaultValue === undefined ? null : defaultValue
-  let text
-  try {
-    text = fs.readFileSync(filePath, 'utf8')
-  } catch (err) {
-    if (err.code === 'ENOENT') {
-      console.warn(`File ${filePath} does not exist, using default value`)
-    } else {
-      console.error(`Failed to read JSON from ${filePath}: ${osError(filePath, err).message}`)
-    }
-    return fallback
-  }
-  if (text.trim() === '') {
-    console.warn(`File ${filePath} is empty, using default value`)
-    return fallback
-  }
-  let data
-  try {
-    data = JSON.parse(text)
-  } catch (err) {
-    console.error(`Failed to read JSON from ${filePath}: ${err.message}`)
-    try {
-      data = recoverFromBackup(filePath, backupDirOf(options))
-    } catch (recoveryErr) {
-      console.error(`Recovery of ${filePath} failed: ${recoveryErr.message}`)
-      data = undefined
-    }
-    if (data === undefined) return fallback
-  }
-  return applyValidator(filePath, data, fallback, validator)
+  return { keptAs }
 }
 
 module.exports = {
   atomicWrite,
   atomicWriteAsync,
-  safeJsonRead,
+  recoverJsonFile,
   backupFile,
   verifyChecksum,
   verifyChecksumAsync,

@@ -11,7 +11,7 @@ const contained = require('./contained')
 module.exports = {
   atomicWrite: fsx.atomicWrite,
   atomicWriteAsync: fsx.atomicWriteAsync,
-  safeJsonRead: fsx.safeJsonRead,
+  recoverJsonFile: fsx.recoverJsonFile,
   backupFile: fsx.backupFile,
   verifyChecksum: fsx.verifyChecksum,
   verifyChecksumAsync: fsx.verifyChecksumAsync,

@@ -1,5 +1,5 @@
 //! `acquireLockAsync(identifier, options)`: `acquireLock` on the libuv thread pool, so the
-//! wait sleeps off the event loop; resolves to the lock file path.
+//! wait sleeps off the event loop; resolves to `{ lockPath, brokenPids }`.
 
 use std::path::PathBuf;
 
@@ -8,9 +8,7 @@ use napi_derive::napi;
 use session_resilience_core::lock::{self, Acquired};
 
 use crate::error::{guarded, to_js};
-use crate::lock::{
-    core_options, identifier, lock_dir, register_cleanup, report_broken, LockOptions,
-};
+use crate::lock::{core_options, identifier, lock_dir, register_cleanup, LockOptions, LockTaken};
 
 pub struct AcquireLockTask {
     dir: PathBuf,
@@ -22,7 +20,7 @@ pub struct AcquireLockTask {
 #[napi]
 impl Task for AcquireLockTask {
     type Output = session_resilience_core::Result<Acquired>;
-    type JsValue = String;
+    type JsValue = LockTaken;
 
     fn compute(&mut self) -> Result<Self::Output> {
         Ok(guarded(|| {
@@ -30,15 +28,13 @@ impl Task for AcquireLockTask {
         }))
     }
 
-    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<String> {
-        let acquired = output.map_err(|e| to_js(&env, e))?;
-        report_broken(&env, &self.identifier, &acquired);
-        Ok(acquired.path.to_string_lossy().into_owned())
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<LockTaken> {
+        Ok(output.map_err(|e| to_js(&env, e))?.into())
     }
 }
 
-/// `acquireLock` off the event loop (the wait sleeps on the thread pool); resolves to the
-/// lock file path, rejects with `ELOCKTIMEOUT` after `options.timeout` ms.
+/// `acquireLock` off the event loop (the wait sleeps on the thread pool); resolves to
+/// `{ lockPath, brokenPids }`, rejects with `ELOCKTIMEOUT` after `options.timeout` ms.
 #[napi(catch_unwind)]
 pub fn acquire_lock_async(
     env: &Env,

@@ -6,6 +6,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use crate::args;
+use crate::error::{guarded, to_js};
 use crate::safe_file_ops::{checksum_result, ChecksumResult};
 
 pub struct VerifyChecksumTask {
@@ -15,19 +16,16 @@ pub struct VerifyChecksumTask {
 
 #[napi]
 impl Task for VerifyChecksumTask {
-    type Output = ChecksumResult;
+    type Output = session_resilience_core::Result<ChecksumResult>;
     type JsValue = ChecksumResult;
 
-    fn compute(&mut self) -> Result<ChecksumResult> {
+    fn compute(&mut self) -> Result<Self::Output> {
         let (path, expected) = (&self.path, self.expected.take());
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            checksum_result(path, expected)
-        }))
-        .map_err(|_| Error::from_reason("Internal error in session-resilience: checksum panicked"))
+        Ok(guarded(|| Ok(checksum_result(path, expected))))
     }
 
-    fn resolve(&mut self, _env: Env, output: ChecksumResult) -> Result<ChecksumResult> {
-        Ok(output)
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<ChecksumResult> {
+        output.map_err(|e| to_js(&env, e))
     }
 }
 

@@ -121,11 +121,10 @@ function* acquireSteps(identifier, o) {
 const SLEEP_CELL = new Int32Array(new SharedArrayBuffer(4))
 const sleepSync = (msec) => Atomics.wait(SLEEP_CELL, 0, 0, msec)
 
-function reportBroken(identifier, broken) {
-  for (const r of broken) console.warn(`Removing stale lock for ${identifier} (process ${r.pid} not found)`)
-}
+/** `{ lockPath, brokenPids }`: the pids named in the dead holders' lock files removed. */
+const taken = ({ lockPath, broken }) => ({ lockPath, brokenPids: broken.map((r) => r.pid) })
 
-/** Take the lock, waiting up to `timeout` ms (default 5000); returns the lock file path. */
+/** Take the lock, waiting up to `timeout` ms (default 5000): `{ lockPath, brokenPids }`. */
 function acquireLock(identifier, timeout, options) {
   const steps = acquireSteps(identifier, optionsOf(timeout, options))
   let step = steps.next()
@@ -133,8 +132,7 @@ function acquireLock(identifier, timeout, options) {
     sleepSync(step.value)
     step = steps.next()
   }
-  reportBroken(identifier, step.value.broken)
-  return step.value.lockPath
+  return taken(step.value)
 }
 
 /**
@@ -153,8 +151,7 @@ async function acquireAsync(identifier, o) {
     await sleepAsync(Math.max(1, step.value))
     step = steps.next()
   }
-  reportBroken(identifier, step.value.broken)
-  return step.value.lockPath
+  return taken(step.value)
 }
 
 module.exports = { acquireLock, acquireLockAsync }

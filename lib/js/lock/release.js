@@ -1,6 +1,6 @@
 'use strict'
-// Releasing a lock (core/src/lock/release.rs): only its owner removes it. Legacy results:
-// true when removed or absent; false, with its message, otherwise.
+// Releasing a lock (core/src/lock/release.rs): only its owner removes it. `{ released }`:
+// true when removed or absent; otherwise `ownerPid` (another process owns it) or `error`.
 
 const { osError } = require('../errors')
 const { checkIdentifier } = require('./id')
@@ -18,29 +18,19 @@ function releaseLock(identifier, options) {
   try {
     bytes = readSeen(lockPath).bytes
   } catch (err) {
-    if (err.code === 'ENOENT') return true
+    if (err.code === 'ENOENT') return { released: true }
     if (err.code === 'EBADLOCK') throw err
-    console.error(`Failed to release lock for ${identifier}: ${osError(lockPath, err).message}`)
-    return false
+    return { released: false, error: osError(lockPath, err).message }
   }
   const r = parseRecord(bytes)
-  if (!r) {
-    console.error(`Failed to release lock for ${identifier}: lock file is not a valid lock record`)
-    return false
-  }
-  if (!isOwn(r)) {
-    console.warn(`Attempted to release lock owned by PID ${r.pid}`)
-    return false
-  }
+  if (!r) return { released: false, error: 'lock file is not a valid lock record' }
+  if (!isOwn(r)) return { released: false, ownerPid: r.pid }
   try {
     removeLockFile(lockPath)
   } catch (err) {
-    if (err.code !== 'ENOENT') {
-      console.error(`Failed to release lock for ${identifier}: ${osError(lockPath, err).message}`)
-      return false
-    }
+    if (err.code !== 'ENOENT') return { released: false, error: osError(lockPath, err).message }
   }
-  return true
+  return { released: true }
 }
 
 module.exports = { releaseLock }
