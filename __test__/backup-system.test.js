@@ -1,17 +1,16 @@
 'use strict'
 // backup-system (legacy §3): real git repositories and real SQLite databases in temp
 // directories, every behaviour on both backends, and the two backends compared.
-const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
-const { spawn, execFileSync } = require('node:child_process')
+const { execFileSync } = require('node:child_process')
 
 const BackupSystem = require('../lib/backup-system')
 const { findRoot } = require('../lib/root')
 const { updateTracker, trackerLockId } = require('../lib/tracker-store')
 const { resolveBackend } = require('../lib/backend')
-const { eachBackend, onBoth, runBin, tempDir, spawnNode, ROOT } = require('./helpers')
+const { test, eachBackend, onBoth, runBin, tempDir, spawnNode, ROOT, liveProcess, isRoot, spawnChild } = require('./helpers')
 
 const FIXTURE = '/work/shared/fixtures/agenthive'
 const TRACKER = 'packages/system-api/phase-tracker.json'
@@ -144,12 +143,12 @@ test('a folder that is not a git repository is backed up without the code part',
 })
 
 test('a database written to in a loop by another process still yields a copy that passes integrity_check', async (t) => {
-  await eachBackend(t, async ({ backend, dir }) => {
+  await eachBackend(t, async ({ backend, dir, t: st }) => {
     const root = workspace(dir)
     const db = path.join(root, 'database.sqlite')
     sql(db, 'PRAGMA journal_mode=WAL;')
     // one long-lived sqlite3 process writing transactions as fast as it is fed
-    const writer = spawn('sqlite3', ['-cmd', '.timeout 10000', db], { stdio: ['pipe', 'ignore', 'ignore'] })
+    const writer = spawnChild('sqlite3', ['-cmd', '.timeout 10000', db], { stdio: ['pipe', 'ignore', 'ignore'], t: st })
     // a small transaction every 2 ms: a steady writer, without growing the file without bound
     const batch = "BEGIN; INSERT INTO t(v) SELECT hex(randomblob(500)) FROM (SELECT 1 UNION ALL SELECT 2); COMMIT;\n"
     const timer = setInterval(() => writer.stdin.write(batch), 2)
@@ -330,13 +329,13 @@ test('round trip: create, change files, restore, same bytes; previous files kept
 })
 
 test('two concurrent backups (two processes) both appear in restorePoints; kept to 10', async (t) => {
-  await eachBackend(t, async ({ backend, dir }) => {
+  await eachBackend(t, async ({ backend, dir, t: st }) => {
     const root = workspace(dir)
     const script = `const B = require(${JSON.stringify(path.join(ROOT, 'lib/backup-system'))});
       new B({ root: process.argv[1], quiet: true, lockDir: process.argv[2] }).createFullBackup(process.argv[3]).then((id) => console.log(id))`
     const run = (label) =>
       new Promise((resolve, reject) => {
-        const child = spawnNode(script, { backend, args: [root, path.join(dir, 'locks'), label] })
+        const child = spawnNode(script, { backend, args: [root, path.join(dir, 'locks'), label], t: st })
         let out = ''
         child.stdout.on('data', (d) => (out += d))
         child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`exit ${code}`))))
@@ -356,14 +355,26 @@ test('cleanup removes old points and their files, and deletes nothing outside ba
     const bs = system(backend, root)
     const keep = await bs.createFullBackup('keep')
     const old = await bs.createFullBackup('old')
-    const victim = path.join(dir, 'victim')
-    fs.mkdirSync(victim)
+    // A hostile id: every part of a backup named '../../victim' resolves outside backups/
+    // (backups/code/../../victim is <root>/victim, backups/full/../../victim.tar.gz is
+    // <root>/victim.tar.gz, ...). Put a victim at each of those very paths.
+    const hostile = '../../victim'
+    const victims = [...new Set(Object.values(bs.partsOf(hostile)))]
+    assert.ok(victims.every((v) => !v.startsWith(path.join(root, 'backups') + path.sep)))
+    for (const v of victims) {
+      if (v.endsWith('.tar.gz') || v.endsWith('.json')) {
+        fs.writeFileSync(v, 'keep me')
+      } else {
+        fs.mkdirSync(v, { recursive: true })
+        fs.writeFileSync(path.join(v, 'file'), 'keep me')
+      }
+    }
     updateTracker(path.join(root, TRACKER), (tr) => {
       for (const p of tr.backupStrategy.restorePoints) if (p.id === old) p.timestamp = '2020-01-01T00:00:00.000Z'
-      tr.backupStrategy.restorePoints.push({ id: '../../victim', timestamp: '2020-01-01T00:00:00.000Z', archive: victim, phase: 2, week: 1 })
+      tr.backupStrategy.restorePoints.push({ id: hostile, timestamp: '2020-01-01T00:00:00.000Z', archive: victims[0], phase: 2, week: 1 })
     }, { backend, lockDir: path.join(dir, 'locks') })
     assert.equal(await bs.cleanup(30), 2)
-    assert.ok(fs.existsSync(victim))
+    for (const v of victims) assert.ok(fs.existsSync(v), `${v} is outside backups/ and kept`)
     assert.deepEqual(bs.listBackups().map((p) => p.id), [keep])
     for (const kind of ['code', 'database', 'config', 'state']) assert.equal(fs.existsSync(path.join(root, 'backups', kind, old)), false)
     assert.equal(fs.existsSync(path.join(root, 'backups/manifests', `${old}.json`)), false)
@@ -382,6 +393,8 @@ test('the state snapshot has no secret-looking environment values and only this 
       const state = JSON.parse(text)
       assert.ok(!text.includes('ghp_Zx81'))
       for (const k of ['timestamp', 'nodeVersion', 'platform', 'arch', 'cwd', 'processes']) assert.ok(k in state, k)
+      const pids = state.processes.map((p) => p.pid)
+      assert.ok(pids.includes(process.pid), 'this process is listed (the listing worked)')
       const uid = process.getuid()
       for (const p of state.processes.slice(0, 20)) {
         let status
@@ -396,6 +409,23 @@ test('the state snapshot has no secret-looking environment values and only this 
       if (saved === undefined) delete process.env.NODE_ENV
       else process.env.NODE_ENV = saved
     }
+  })
+})
+
+test('the state snapshot leaves out a process of another user (root runs one as nobody)', { skip: !isRoot && 'needs root to start a process as another user' }, async (t) => {
+  await eachBackend(t, async ({ backend, dir, t: st }) => {
+    const root = workspace(dir)
+    const other = liveProcess(st, { command: 'setpriv', args: ['--reuid=nobody', '--regid=nogroup', '--clear-groups', 'sleep', '60'] })
+    const mine = liveProcess(st, { command: 'sleep', args: ['60'] })
+    const uidOf = (pid) => Number(/^Uid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1])
+    // setpriv execs sleep in place: the pid is the same once it has switched users.
+    for (let i = 0; i < 200 && uidOf(other.pid) !== 65534; i++) await new Promise((r) => setTimeout(r, 10))
+    assert.equal(uidOf(other.pid), 65534, 'the other process runs as nobody')
+    const id = await system(backend, root).createFullBackup('users')
+    const state = readJson(path.join(root, 'backups/state', id, 'system-info.json'))
+    const pids = state.processes.map((p) => p.pid)
+    assert.ok(pids.includes(mine.pid), 'a process of this user is listed')
+    assert.ok(!pids.includes(other.pid), 'a process of another user is not')
   })
 })
 

@@ -1,12 +1,10 @@
 'use strict'
 // A writer SIGKILLed at random moments of atomicWrite: the target is always one whole
 // document, and the temp the dead writer left is swept by the next write.
-const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
-const { spawn } = require('node:child_process')
-const { eachBackend, ROOT } = require('./helpers')
+const { test, eachBackend, ROOT, spawnChild } = require('./helpers')
 
 const KILLS_PER_BACKEND = 50
 
@@ -25,11 +23,12 @@ process.stdout.write('ready\\n')
 for (let i = 0; ; i++) ops.atomicWrite(target, docs[i % 2])
 `
 
-function killOnce(backend, target, a, b) {
+function killOnce(t, backend, target, a, b) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', WRITER, target, a, b], {
+    const child = spawnChild(process.execPath, ['-e', WRITER, target, a, b], {
       env: { ...process.env, SESSION_RESILIENCE_BACKEND: backend },
       stdio: ['ignore', 'pipe', 'inherit'],
+      t,
     })
     child.stdout.once('data', () => setTimeout(() => child.kill('SIGKILL'), 5 + Math.random() * 60))
     child.on('error', reject)
@@ -38,7 +37,7 @@ function killOnce(backend, target, a, b) {
 }
 
 test(`atomicWrite survives ${KILLS_PER_BACKEND} SIGKILLs per backend`, async (t) => {
-  await eachBackend(t, async ({ backend, dir }) => {
+  await eachBackend(t, async ({ backend, dir, t: st }) => {
     const [docA, docB] = documents()
     const a = path.join(dir, 'a.src')
     const b = path.join(dir, 'b.src')
@@ -51,7 +50,7 @@ test(`atomicWrite survives ${KILLS_PER_BACKEND} SIGKILLs per backend`, async (t)
     const seen = { A: 0, B: 0 }
     let killed = 0
     for (let i = 0; i < KILLS_PER_BACKEND; i++) {
-      const signal = await killOnce(backend, target, a, b)
+      const signal = await killOnce(st, backend, target, a, b)
       if (signal === 'SIGKILL') killed++
       const text = fs.readFileSync(target, 'utf8')
       assert.ok(text === docA || text === docB, `after kill ${i} the target is neither document (${text.length} bytes)`)

@@ -2,12 +2,11 @@
 // Real faults under atomicWrite: a read-only file system (EROFS), a full disk (ENOSPC from a
 // 1 MiB tmpfs) and an fsync that fails (EIO injected by strace). Each time: the errno code is
 // reported, the target is unchanged, no temp file is left, and the next write succeeds.
-const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
-const { eachBackend, hasCommand, isRoot, ROOT } = require('./helpers')
+const { test, eachBackend, hasCommand, isRoot, ROOT, SYNC_CHILD } = require('./helpers')
 const { SafeFileOperations } = require('../lib/safe-file-operations')
 
 const linuxRoot = process.platform === 'linux' && isRoot
@@ -88,7 +87,7 @@ test('an fsync failing with EIO (strace fault injection)', { skip: noStrace }, a
     const r = spawnSync(
       'strace',
       ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=fsync', '-e', 'inject=fsync:error=EIO', process.execPath, '-e', script],
-      { encoding: 'utf8' },
+      { encoding: 'utf8', ...SYNC_CHILD },
     )
     assert.equal(r.status, 0, r.stderr)
     const out = JSON.parse(r.stdout)

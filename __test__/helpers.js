@@ -5,7 +5,43 @@ const os = require('node:os')
 const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
 
+const nodeTest = require('node:test')
+
 const ROOT = path.resolve(__dirname, '..')
+
+/** Every test has a timeout, so that a regression fails instead of hanging the suite. */
+const TEST_TIMEOUT_MS = 180_000
+
+/**
+ * Options for every synchronous child that runs our code: a hung child would block the event
+ * loop, so no test timeout could fire; it is killed after this instead.
+ */
+const SYNC_CHILD = { timeout: 120_000, killSignal: 'SIGKILL' }
+
+/** `node:test`'s `test`, with a timeout unless the test sets its own. */
+function test(name, options, fn) {
+  if (typeof options === 'function') [fn, options] = [options, {}]
+  return nodeTest(name, { timeout: TEST_TIMEOUT_MS, ...options }, fn)
+}
+
+// Every child spawned through these helpers is killed when its file's tests end, whatever
+// happened: a child left running would keep the test file's process (and the suite) waiting.
+const children = new Set()
+nodeTest.after(() => {
+  for (const child of children) child.kill('SIGKILL')
+})
+
+/**
+ * `spawn`, with the child killed when test `t` ends (`t.after`), and in any case when this
+ * file's tests end.
+ */
+function spawnChild(command, args, { t, ...options } = {}) {
+  const child = spawn(command, args, options)
+  children.add(child)
+  child.once('exit', () => children.delete(child))
+  t?.after(() => child.kill('SIGKILL'))
+  return child
+}
 const BACKENDS = ['native', 'js']
 
 let suiteRoot = null
@@ -55,13 +91,15 @@ function runBin(name, args, { backend, env = {}, cwd = ROOT, input } = {}) {
     cwd,
     input,
     encoding: 'utf8',
+    ...SYNC_CHILD,
     env: { ...process.env, ...(backend ? { SESSION_RESILIENCE_BACKEND: backend } : {}), ...env },
   })
 }
 
-/** Start a node child running `script` (a string) with the given backend. */
-function spawnNode(script, { backend, env = {}, args = [] } = {}) {
-  return spawn(process.execPath, ['-e', script, ...args], {
+/** Start a node child running `script` (a string) with the given backend; killed when `t` ends. */
+function spawnNode(script, { backend, env = {}, args = [], t } = {}) {
+  return spawnChild(process.execPath, ['-e', script, ...args], {
+    t,
     cwd: ROOT,
     env: { ...process.env, ...(backend ? { SESSION_RESILIENCE_BACKEND: backend } : {}), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -83,10 +121,22 @@ function waitForLine(child, re) {
   })
 }
 
+/** A live process that does nothing, standing for another writer or holder; killed when `t` ends. */
+function liveProcess(t, { command = process.execPath, args = ['-e', 'setInterval(() => {}, 1000)'] } = {}) {
+  return spawnChild(command, args, { stdio: 'ignore', t })
+}
+
+/** Resolve with `{ code, signal }` once `child` has exited (at once if it already has). */
+function exited(child) {
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve({ code: child.exitCode, signal: child.signalCode })
+    : new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })))
+}
+
 function hasCommand(cmd) {
   return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0
 }
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
 
-module.exports = { waitForLine, ROOT, BACKENDS, tempDir, eachBackend, onBoth, captureConsole, runBin, spawnNode, hasCommand, isRoot }
+module.exports = { test, SYNC_CHILD, spawnChild, liveProcess, exited, waitForLine, ROOT, BACKENDS, tempDir, eachBackend, onBoth, captureConsole, runBin, spawnNode, hasCommand, isRoot }

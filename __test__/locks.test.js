@@ -2,7 +2,6 @@
 // Locks (legacy §1: acquireLock, releaseLock, getLockInfo, the `locks` CLI) on both
 // backends and across them: exclusion between real processes, crash and pid-reuse
 // recovery, serialized takeover, identifier containment, exit-time release.
-const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const os = require('node:os')
@@ -10,25 +9,20 @@ const path = require('node:path')
 const { spawnSync } = require('node:child_process')
 
 const { SafeFileOperations } = require('../lib/safe-file-operations')
-const { BACKENDS, eachBackend, onBoth, captureConsole, runBin, spawnNode, tempDir, waitForLine } = require('./helpers')
+const { test, BACKENDS, eachBackend, onBoth, captureConsole, runBin, spawnNode, tempDir, waitForLine, liveProcess, exited, SYNC_CHILD } = require('./helpers')
 
 const ops = (backend, lockDir) => new SafeFileOperations({ backend, lockDir })
 const listing = (dir) => (fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [])
 
-const exited = (child) =>
-  child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve({ code: child.exitCode, signal: child.signalCode })
-    : new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })))
-
-/** A child holding `id` in `lockDir` until killed; resolves once it holds. */
-async function holder(backend, lockDir, id, extra = '') {
+/** A child holding `id` in `lockDir` until killed (at the latest when `t` ends); resolves once it holds. */
+async function holder(t, backend, lockDir, id, extra = '') {
   const child = spawnNode(
     `${extra}
      const { SafeFileOperations } = require('./lib/safe-file-operations')
      new SafeFileOperations({ lockDir: process.argv[1] }).acquireLock(process.argv[2], 5000)
      console.log('held')
      setInterval(() => {}, 1000)`,
-    { backend, args: [lockDir, id] },
+    { backend, args: [lockDir, id], t },
   )
   await waitForLine(child, /^held$/)
   return child
@@ -84,8 +78,8 @@ test('legacy shapes: lock path, pretty JSON record, getLockInfo, releaseLock res
 })
 
 test('a held lock times out with the legacy message and code; the first attempt is always made', async (t) => {
-  await eachBackend(t, async ({ backend, dir }) => {
-    const child = await holder(backend, dir, 'busy')
+  await eachBackend(t, async ({ backend, dir, t: st }) => {
+    const child = await holder(st, backend, dir, 'busy')
     try {
       assert.throws(() => ops(backend, dir).acquireLock('busy', 150), {
         code: 'ELOCKTIMEOUT',
@@ -133,7 +127,7 @@ test('bad identifiers create, read and delete nothing outside the lock directory
 })
 
 /** `procs` processes (backend per process) doing `cycles` locked increments of one counter. */
-async function contend(dir, backends, cycles) {
+async function contend(t, dir, backends, cycles) {
   const counter = path.join(dir, 'counter')
   fs.writeFileSync(counter, '0')
   const script = `
@@ -147,7 +141,7 @@ async function contend(dir, backends, cycles) {
       fs.writeFileSync(counter, String(value + 1))
       if (!o.releaseLock('counter')) process.exit(3)
     }`
-  const children = backends.map((backend) => spawnNode(script, { backend, args: [path.join(dir, 'locks'), counter, String(cycles)] }))
+  const children = backends.map((backend) => spawnNode(script, { backend, args: [path.join(dir, 'locks'), counter, String(cycles)], t }))
   const errors = children.map((c) => {
     let e = ''
     c.stderr.on('data', (d) => (e += d))
@@ -167,15 +161,15 @@ for (const [name, backends] of [
   ['js', Array(PROCS).fill('js')],
   ['mixed native and js', Array.from({ length: PROCS }, (_, i) => BACKENDS[i % 2])],
 ]) {
-  test(`mutual exclusion: ${PROCS} ${name} processes x ${CYCLES} locked increments lose nothing`, async () => {
-    assert.equal(await contend(tempDir(), backends, CYCLES), PROCS * CYCLES)
+  test(`mutual exclusion: ${PROCS} ${name} processes x ${CYCLES} locked increments lose nothing`, async (t) => {
+    assert.equal(await contend(t, tempDir(), backends, CYCLES), PROCS * CYCLES)
   })
 }
 
 test('a SIGKILLed holder: the next acquirer takes over at once, with the legacy message', async (t) => {
   for (const holderBackend of BACKENDS) {
-    await eachBackend(t, async ({ backend, dir }) => {
-      const child = await holder(holderBackend, dir, 'crash')
+    await eachBackend(t, async ({ backend, dir, t: st }) => {
+      const child = await holder(st, holderBackend, dir, 'crash')
       child.kill('SIGKILL')
       await exited(child)
       // 2 s is far below any age threshold (legacy: timeout + 30 s): only liveness can free it.
@@ -200,7 +194,7 @@ test('pid reuse: a record naming a live pid with another start time is dead; the
      const lock = new SafeFileOperations({ lockDir: process.argv[1] }).acquireLock('probe')
      setInterval(() => {}, 1000)
      console.log('up ' + JSON.parse(fs.readFileSync(lock, 'utf8')).startTime)`,
-    { backend: 'native', args: [tempDir()] },
+    { backend: 'native', args: [tempDir()], t },
   )
   const recordedStart = Number((await waitForLine(sleeper, /^up \d+$/)).split(' ')[1])
   try {
@@ -234,7 +228,7 @@ test('pid reuse: a record naming a live pid with another start time is dead; the
   }
 })
 
-test('takeover race: many waiters of both backends on one dead holder: one holder at a time', async () => {
+test('takeover race: many waiters of both backends on one dead holder: one holder at a time', async (t) => {
   const dir = tempDir()
   const lockDir = path.join(dir, 'locks')
   fs.mkdirSync(lockDir, { mode: 0o700 })
@@ -253,7 +247,7 @@ test('takeover race: many waiters of both backends on one dead holder: one holde
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20)
     fs.appendFileSync(log, 'exit ' + process.pid + '\\n')
     o.releaseLock('race')`
-  const waiters = Array.from({ length: 8 }, (_, i) => spawnNode(script, { backend: BACKENDS[i % 2], args: [lockDir, log] }))
+  const waiters = Array.from({ length: 8 }, (_, i) => spawnNode(script, { backend: BACKENDS[i % 2], args: [lockDir, log], t }))
   const ends = await Promise.all(waiters.map(exited))
   ends.forEach((end) => assert.deepEqual(end, { code: 0, signal: null }))
   const lines = fs.readFileSync(log, 'utf8').trim().split('\n')
@@ -265,18 +259,43 @@ test('takeover race: many waiters of both backends on one dead holder: one holde
   assert.deepEqual(listing(lockDir), [], 'no lock and no takeover marker left behind')
 })
 
+test('a live breaker\'s takeover marker is exclusive: others wait; once its breaker is dead it is skipped, never reused', async (t) => {
+  await eachBackend(t, async ({ backend, dir, t: st }) => {
+    const lock = path.join(dir, 'race.lock')
+    const dead = JSON.stringify({ pid: deadPid(), timestamp: new Date().toISOString(), identifier: 'race' }, null, 2)
+    fs.writeFileSync(lock, dead)
+    // Another breaker, alive, is at work on this lock: it owns generation 0 of the marker.
+    const breaker = liveProcess(st)
+    const marker = path.join(dir, '.race.lock.takeover.0')
+    const markerText = JSON.stringify({ pid: breaker.pid, timestamp: new Date().toISOString(), identifier: 'race' }, null, 2)
+    fs.writeFileSync(marker, markerText)
+    assert.throws(() => ops(backend, dir).acquireLock('race', 300), { code: 'ELOCKTIMEOUT' })
+    assert.equal(fs.readFileSync(lock, 'utf8'), dead, 'the dead lock is left to the live breaker')
+    assert.equal(fs.readFileSync(marker, 'utf8'), markerText, 'the live breaker\'s marker is not written over')
+    breaker.kill('SIGKILL')
+    await exited(breaker)
+    captureConsole(() => ops(backend, dir).acquireLock('race', 2000))
+    assert.equal(fs.readFileSync(marker, 'utf8'), markerText, 'a dead marker is skipped, not reused')
+    assert.deepEqual(listing(dir), ['.race.lock.takeover.0', 'race.lock'], 'generation 1 was used and removed')
+    ops(backend, dir).releaseLock('race')
+  })
+})
+
 test('a legacy-format holder (plain writeFileSync, no OS lock) excludes us while alive and is recovered when dead', async (t) => {
-  await eachBackend(t, async ({ backend, dir }) => {
+  await eachBackend(t, async ({ backend, dir, t: st }) => {
     const legacy = spawnNode(
       `require('node:fs').mkdirSync(process.argv[1], { recursive: true })
        require('node:fs').writeFileSync(process.argv[1] + '/legacy.lock',
          JSON.stringify({ pid: process.pid, timestamp: new Date().toISOString(), identifier: 'legacy' }, null, 2))
        console.log('held'); setInterval(() => {}, 1000)`,
-      { args: [dir] },
+      { args: [dir], t: st },
     )
-    await waitForLine(legacy, /^held$/)
-    assert.throws(() => ops(backend, dir).acquireLock('legacy', 150), { code: 'ELOCKTIMEOUT' })
-    legacy.kill('SIGKILL')
+    try {
+      await waitForLine(legacy, /^held$/)
+      assert.throws(() => ops(backend, dir).acquireLock('legacy', 150), { code: 'ELOCKTIMEOUT' })
+    } finally {
+      legacy.kill('SIGKILL')
+    }
     await exited(legacy)
     captureConsole(() => ops(backend, dir).acquireLock('legacy', 2000))
     assert.equal(ops(backend, dir).releaseLock('legacy'), true)
@@ -310,9 +329,9 @@ test('a holder on another host is never judged by pid, only by age beyond staleM
 })
 
 test('acquireLockAsync waits off the event loop and resolves when the holder releases', async (t) => {
-  await eachBackend(t, async ({ backend, dir }) => {
+  await eachBackend(t, async ({ backend, dir, t: st }) => {
     // The holder uses process-cleanup: SIGTERM makes it release (no takeover needed).
-    const child = await holder(backend, dir, 'async', "require('./lib/process-cleanup')")
+    const child = await holder(st, backend, dir, 'async', "require('./lib/process-cleanup')")
     let ticks = 0
     const timer = setInterval(() => ticks++, 5)
     const got = ops(backend, dir).acquireLockAsync('async', { timeout: 5000 })
@@ -348,7 +367,7 @@ test('every lock is released at normal exit and at process.exit(), without any e
         ['-e', `const { SafeFileOperations } = require('./lib/safe-file-operations')
                 const o = new SafeFileOperations({ lockDir: process.argv[1] })
                 o.acquireLock('a'); o.acquireLock('b'); ${ending}`, dir],
-        { cwd: path.resolve(__dirname, '..'), env: { ...process.env, SESSION_RESILIENCE_BACKEND: backend }, encoding: 'utf8' },
+        { cwd: path.resolve(__dirname, '..'), env: { ...process.env, SESSION_RESILIENCE_BACKEND: backend }, encoding: 'utf8', ...SYNC_CHILD },
       )
       assert.equal(r.stderr, '')
       assert.deepEqual(listing(dir), [], `after "${ending || 'normal exit'}"`)
@@ -357,12 +376,12 @@ test('every lock is released at normal exit and at process.exit(), without any e
 })
 
 test('CLI locks: lock directory, ACTIVE / STALE lines, No active locks, --json', async (t) => {
-  await eachBackend(t, async ({ backend, dir }) => {
+  await eachBackend(t, async ({ backend, dir, t: st }) => {
     const env = { SESSION_RESILIENCE_LOCK_DIR: dir }
     let r = runBin('safe-file-operations', ['locks'], { backend, env })
     assert.equal(r.status, 0)
     assert.equal(r.stdout, `Lock directory: ${dir}\nNo active locks\n`)
-    const child = await holder(backend, dir, 'live')
+    const child = await holder(st, backend, dir, 'live')
     fs.writeFileSync(path.join(dir, 'gone.lock'), JSON.stringify({ pid: deadPid(), timestamp: new Date().toISOString(), identifier: 'gone' }))
     try {
       r = runBin('safe-file-operations', ['locks'], { backend, env })

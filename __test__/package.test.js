@@ -189,11 +189,13 @@ const INTERNAL_METHODS = {
   'backup-system': [
     'log', 'warn', 'loadTracker', 'ensureBackupsDir', 'partsOf', 'newBackupId', 'progress', 'recordRestorePoint',
     'relativeOriginal', 'infoFiles', 'containAll', 'gitInfo', 'isTracker', 'restoreTracker', 'recordedPoints',
-    'putBackRestorePoints', 'uncommittedChanges',
+    'putBackRestorePoints', 'uncommittedChanges', 'requireProject', 'noProjectMessage', 'sweepStaging', 'buildSet',
+    'copyDatabases', 'structuralDamage',
     // contained access under backups/ (issue 11)
     'inBackups', 'existsIn', 'readJsonIn', 'writeJsonIn', 'mkdirIn', 'relsOf', 'projectFile', 'removeSet',
-    'checkKindFolders', 'hasSource', 'keepPrevious',
+    'checkKindFolders', 'hasSource', 'keepPrevious', 'relIn',
   ],
+  'process-cleanup': ['cancelBackups'],
   'phase-gate-validator': ['report', 'notFound'],
   'safe-file-operations': ['lockOptions'],
 }

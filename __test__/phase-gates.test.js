@@ -1,11 +1,10 @@
 'use strict'
 // The parts under the session CLIs: the gates and the 80 % rule, the security checks, the
 // session log, the lookups' messages, and the module graph (no circular requires).
-const { test } = require('node:test')
 const assert = require('node:assert')
 const fs = require('node:fs')
 const path = require('node:path')
-const { ROOT, tempDir, eachBackend, runBin, isRoot, captureConsole } = require('./helpers')
+const { test, ROOT, tempDir, eachBackend, runBin, isRoot, captureConsole } = require('./helpers')
 const gates = require('../lib/session/gates')
 const { securityValidation } = require('../lib/session/security')
 const { SessionLog, logFileFor } = require('../lib/session/session-log')

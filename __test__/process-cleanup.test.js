@@ -1,12 +1,11 @@
 'use strict'
 // process-cleanup (legacy §4): signals and safeExit release the locks this process holds,
 // and only those; registered temp files go; backups are never touched. Real processes.
-const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 
-const { eachBackend, spawnNode, waitForLine } = require('./helpers')
+const { test, eachBackend, spawnNode, waitForLine } = require('./helpers')
 
 const started = (child) => waitForLine(child, /^ready$/)
 
@@ -57,9 +56,9 @@ for (const [signal, code] of [
   // runs no handler at all, and Ctrl+C reaches only processes attached to the sender's console.
   const skip = process.platform === 'win32' && `win32: child.kill('${signal}') is TerminateProcess (no handler can run); a killed native holder's lock is covered by the SIGKILL takeover test`
   test(`${signal} to a process holding locks: handlers run, its locks (only) are released, exit ${code}`, { skip }, async (t) => {
-    await eachBackend(t, async ({ backend, dir }) => {
+    await eachBackend(t, async ({ backend, dir, t: st }) => {
       prepare(dir)
-      const child = spawnNode(`${HOLDER}; console.log('ready'); setInterval(() => {}, 1000)`, { backend, args: [dir] })
+      const child = spawnNode(`${HOLDER}; console.log('ready'); setInterval(() => {}, 1000)`, { backend, args: [dir], t: st })
       await started(child)
       child.kill(signal)
       assert.deepEqual(await ended(child), { code, signal: null })
@@ -69,9 +68,9 @@ for (const [signal, code] of [
 }
 
 test('safeExit(code): handlers (errors only warn), our locks and temp files, never backups, then exit(code)', async (t) => {
-  await eachBackend(t, async ({ backend, dir }) => {
+  await eachBackend(t, async ({ backend, dir, t: st }) => {
     prepare(dir)
-    const child = spawnNode(`${HOLDER}; console.log('ready'); require('./lib/process-cleanup').safeExit(3)`, { backend, args: [dir] })
+    const child = spawnNode(`${HOLDER}; console.log('ready'); require('./lib/process-cleanup').safeExit(3)`, { backend, args: [dir], t: st })
     let stderr = ''
     child.stderr.on('data', (d) => (stderr += d))
     await started(child)
@@ -82,9 +81,9 @@ test('safeExit(code): handlers (errors only warn), our locks and temp files, nev
 })
 
 test('an uncaught exception exits 1 and still releases the locks', async (t) => {
-  await eachBackend(t, async ({ backend, dir }) => {
+  await eachBackend(t, async ({ backend, dir, t: st }) => {
     prepare(dir)
-    const child = spawnNode(`${HOLDER}; console.log('ready'); setTimeout(() => { throw new Error('bug') }, 10)`, { backend, args: [dir] })
+    const child = spawnNode(`${HOLDER}; console.log('ready'); setTimeout(() => { throw new Error('bug') }, 10)`, { backend, args: [dir], t: st })
     await started(child)
     assert.deepEqual(await ended(child), { code: 1, signal: null })
     assertCleaned(dir)

@@ -1,13 +1,12 @@
 'use strict'
 // safe-file-operations (legacy §1, locks aside): behaviour on both backends, and parity.
-const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 const crypto = require('node:crypto')
 
 const { SafeFileOperations } = require('../lib/safe-file-operations')
-const { eachBackend, onBoth, captureConsole, runBin, tempDir, hasCommand } = require('./helpers')
+const { test, eachBackend, onBoth, captureConsole, runBin, tempDir, hasCommand, liveProcess, exited, ROOT, SYNC_CHILD } = require('./helpers')
 
 function ops(backend, dir) {
   return new SafeFileOperations({ backend, backupDir: path.join(dir, 'backups'), lockDir: path.join(dir, 'locks') })
@@ -88,6 +87,55 @@ test('a temp file left by a dead writer is removed by the next write; a live one
     ops(backend, dir).atomicWrite(path.join(dir, 't.json'), '{}')
     assert.deepEqual(listing(dir), [liveTemp, 't.json'].sort())
   })
+})
+
+test('the temps of another live writer are kept until it dies, then swept', async (t) => {
+  await eachBackend(t, async ({ backend, dir, t: st }) => {
+    const writer = liveProcess(st)
+    const ours = `.t.json.sr-tmp-${writer.pid}-abcdef`
+    const legacy = `t.json.tmp.1757344468688.${writer.pid}`
+    for (const name of [ours, legacy]) fs.writeFileSync(path.join(dir, name), 'partial')
+    ops(backend, dir).atomicWrite(path.join(dir, 't.json'), '{}')
+    assert.deepEqual(listing(dir), [ours, legacy, 't.json'].sort(), 'a live writer keeps its temps')
+    writer.kill('SIGKILL')
+    await exited(writer)
+    ops(backend, dir).atomicWrite(path.join(dir, 't.json'), '{}')
+    assert.deepEqual(listing(dir), ['t.json'], 'a dead writer\'s temps are swept')
+  })
+})
+
+test('js backend: the temp file and its directory are flushed, and nothing with fsync: false (counted in-process)', { skip: process.platform === 'win32' && 'Windows has no directory flush' }, async () => {
+  // The native backend's flushes are counted by its core test (strace) and faults.test.js.
+  const dir = tempDir()
+  const o = ops('js', dir)
+  const target = path.join(dir, 't.json')
+  const flushed = []
+  const probe = await fs.promises.open(target, 'w')
+  const FileHandle = Object.getPrototypeOf(probe)
+  await probe.close()
+  const { fsyncSync } = fs
+  const { sync } = FileHandle
+  fs.fsyncSync = (fd) => {
+    flushed.push(fs.fstatSync(fd).isDirectory() ? 'directory' : 'file')
+    return fsyncSync(fd)
+  }
+  FileHandle.sync = function () {
+    flushed.push('file')
+    return sync.call(this)
+  }
+  try {
+    o.atomicWrite(target, '{"a":1}')
+    assert.deepEqual(flushed.splice(0), ['file', 'directory'], 'atomicWrite')
+    await o.atomicWriteAsync(target, '{"a":2}')
+    assert.deepEqual(flushed.splice(0), ['file', 'directory'], 'atomicWriteAsync')
+    o.atomicWrite(target, '{"a":3}', { fsync: false })
+    await o.atomicWriteAsync(target, '{"a":4}', { fsync: false })
+    assert.deepEqual(flushed, [], 'fsync: false')
+    assert.equal(fs.readFileSync(target, 'utf8'), '{"a":4}')
+  } finally {
+    fs.fsyncSync = fsyncSync
+    FileHandle.sync = sync
+  }
 })
 
 test('backupFile: legacy name, same bytes, unique within a millisecond, owner-only', async (t) => {
@@ -383,16 +431,16 @@ test('CLI: backup, checksum, cleanup, help, bad input, --json', async (t) => {
 test('backend selection: js on request, a clear error when native is forced but cannot load', () => {
   const { spawnSync } = require('node:child_process')
   const script = `const {SafeFileOperations}=require('./lib/safe-file-operations'); console.log(new SafeFileOperations().backend)`
-  let r = spawnSync(process.execPath, ['-e', script], { cwd: require('./helpers').ROOT, encoding: 'utf8', env: { ...process.env, SESSION_RESILIENCE_BACKEND: 'js' } })
+  let r = spawnSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8', ...SYNC_CHILD, env: { ...process.env, SESSION_RESILIENCE_BACKEND: 'js' } })
   assert.equal(r.stdout.trim(), 'js')
-  r = spawnSync(process.execPath, ['-e', script], { cwd: require('./helpers').ROOT, encoding: 'utf8', env: { ...process.env, SESSION_RESILIENCE_BACKEND: '' } })
+  r = spawnSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8', ...SYNC_CHILD, env: { ...process.env, SESSION_RESILIENCE_BACKEND: '' } })
   assert.equal(r.stdout.trim(), 'native')
   // A loader that cannot find its binary: point the napi loader at a missing file.
   const broken = { ...process.env, NAPI_RS_NATIVE_LIBRARY_PATH: path.join(tempDir(), 'missing.node') }
-  r = spawnSync(process.execPath, ['-e', script], { cwd: require('./helpers').ROOT, encoding: 'utf8', env: { ...broken, SESSION_RESILIENCE_BACKEND: 'native' } })
+  r = spawnSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8', ...SYNC_CHILD, env: { ...broken, SESSION_RESILIENCE_BACKEND: 'native' } })
   assert.notEqual(r.status, 0)
   assert.match(r.stderr, /ENATIVEUNAVAILABLE|native backend was requested.*linux-x64|no binary loads on/)
-  r = spawnSync(process.execPath, ['-e', script], { cwd: require('./helpers').ROOT, encoding: 'utf8', env: { ...broken, SESSION_RESILIENCE_BACKEND: '' } })
+  r = spawnSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8', ...SYNC_CHILD, env: { ...broken, SESSION_RESILIENCE_BACKEND: '' } })
   assert.equal(r.stdout.trim(), 'js')
   assert.equal((r.stderr.match(/using the JS backend/g) || []).length, 1)
 })

@@ -1,12 +1,10 @@
 'use strict'
 // End to end: the real CLIs (session-manager, phase-gate-validator, resilient-wrapper and
 // the modules they stand on) on a fresh copy of the example workspace, for both backends.
-const { test } = require('node:test')
 const assert = require('node:assert')
 const fs = require('node:fs')
 const path = require('node:path')
-const { spawn } = require('node:child_process')
-const { ROOT, tempDir, eachBackend, runBin } = require('./helpers')
+const { test, ROOT, tempDir, eachBackend, runBin, spawnChild, SYNC_CHILD } = require('./helpers')
 const { createWorkspace } = require('../scripts/example-workspace')
 
 const TRACKER_REL = path.join('packages', 'system-api', 'phase-tracker.json')
@@ -49,8 +47,9 @@ function ok(r, what) {
 }
 
 /** Start a CLI without waiting: resolves `{ code, signal, stdout, stderr }` when it ends. */
-function start(name, args, { backend, cwd, env }) {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', `${name}.js`), ...args], {
+function start(name, args, { backend, cwd, env, t }) {
+  const child = spawnChild(process.execPath, [path.join(ROOT, 'bin', `${name}.js`), ...args], {
+    t,
     cwd,
     env: { ...process.env, SESSION_RESILIENCE_BACKEND: backend, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -277,7 +276,7 @@ test('bad input: unknown command and option print the help (exit 2), non-numeric
 })
 
 test('eight concurrent `component X` runs and four `status` runs keep every update', async (t) => {
-  await eachBackend(t, async ({ backend }) => {
+  await eachBackend(t, async ({ backend, t: st }) => {
     const ws = workspace(backend)
     const tracker = ws.tracker()
     const names = Array.from({ length: 8 }, (_, i) => `Stress${i}`)
@@ -285,8 +284,8 @@ test('eight concurrent `component X` runs and four `status` runs keep every upda
     fs.writeFileSync(ws.trackerPath, JSON.stringify(tracker, null, 2))
 
     const runs = [
-      ...names.map((name) => start('session-manager', ['component', name], { backend, cwd: ws.root, env: ws.env })),
-      ...Array.from({ length: 4 }, () => start('session-manager', ['status'], { backend, cwd: ws.root, env: ws.env })),
+      ...names.map((name) => start('session-manager', ['component', name], { backend, cwd: ws.root, env: ws.env, t: st })),
+      ...Array.from({ length: 4 }, () => start('session-manager', ['status'], { backend, cwd: ws.root, env: ws.env, t: st })),
     ]
     const results = await Promise.all(runs.map((c) => c.done))
     results.forEach((r, i) => assert.strictEqual(r.code, 0, `run ${i}: ${r.stderr}`))
@@ -303,7 +302,7 @@ test('eight concurrent `component X` runs and four `status` runs keep every upda
 
 test('SIGINT to `resilient-wrapper start` holding the session lock releases it and stops its test run', async (t) => {
   const { SafeFileOperations } = require('../lib/safe-file-operations')
-  await eachBackend(t, async ({ backend }) => {
+  await eachBackend(t, async ({ backend, t: st }) => {
     const ws = workspace(backend)
     // a baseline test that runs until it is stopped, so the session is caught holding its lock
     const pidFile = path.join(ws.root, 'mesh.pid')
@@ -314,7 +313,7 @@ test('SIGINT to `resilient-wrapper start` holding the session lock releases it a
       `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setTimeout(() => {}, 120000)\n`,
     )
     const locks = new SafeFileOperations({ backend, lockDir: ws.env.SESSION_RESILIENCE_LOCK_DIR })
-    const session = start('resilient-wrapper', ['start'], { backend, cwd: ws.root, env: ws.env })
+    const session = start('resilient-wrapper', ['start'], { backend, cwd: ws.root, env: ws.env, t: st })
     let ended = null
     session.done.then((r) => (ended = r))
     const meshPid = Number(
@@ -323,6 +322,11 @@ test('SIGINT to `resilient-wrapper start` holding the session lock releases it a
         return fs.existsSync(pidFile) && fs.readFileSync(pidFile, 'utf8')
       }),
     )
+    st.after(() => {
+      try {
+        process.kill(meshPid, 'SIGKILL') // the session's own child, should the session fail to stop it
+      } catch {}
+    })
     const held = locks.getLockInfo('session-manager')
     assert.strictEqual(held.locked, true)
     assert.strictEqual(held.pid, session.pid)
@@ -349,7 +353,7 @@ test('npm start creates the example workspace once (git repository, SQLite datab
   await eachBackend(t, async ({ backend, dir }) => {
     const dest = path.join(dir, 'workspace')
     const env = { ...process.env, SESSION_RESILIENCE_BACKEND: backend, SESSION_RESILIENCE_EXAMPLE_DIR: dest, SESSION_RESILIENCE_LOCK_DIR: path.join(dir, 'locks') }
-    const run = () => require('node:child_process').spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'start.js')], { cwd: ROOT, env, encoding: 'utf8' })
+    const run = () => require('node:child_process').spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'start.js')], { cwd: ROOT, env, encoding: 'utf8', ...SYNC_CHILD })
     const first = ok(run(), 'npm start')
     assert.match(first.stderr, /📦 Created the example workspace/)
     assert.match(first.stdout, /📊 CURRENT STATUS/)

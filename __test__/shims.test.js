@@ -3,12 +3,11 @@
 // `validation-helpers.js` with the two-line shims of examples/shims/. Its own scripts keep
 // requiring './safe-file-operations' and using the legacy names; the shimmed files still
 // run as CLIs. Here on a temp project whose node_modules/session-resilience is this package.
-const { test } = require('node:test')
 const assert = require('node:assert')
 const fs = require('node:fs')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
-const { ROOT, eachBackend } = require('./helpers')
+const { test, ROOT, eachBackend } = require('./helpers')
 
 const SHIMS = path.join(ROOT, 'examples', 'shims')
 const USER_SCRIPT = path.join(__dirname, 'fixtures', 'legacy-user', 'tracker-report.js')

@@ -1,10 +1,9 @@
 'use strict'
 // Regression tests for what the torture suite (torture/) found, on both backends.
-const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
-const { eachBackend } = require('./helpers')
+const { test, eachBackend } = require('./helpers')
 const { SafeFileOperations } = require('../lib/safe-file-operations')
 
 test('a lock identifier with an unpaired surrogate (lossy as UTF-8) is refused, and creates nothing', async (t) => {
@@ -24,7 +23,7 @@ test('a lock identifier with an unpaired surrogate (lossy as UTF-8) is refused, 
 })
 
 const { spawnSync } = require('node:child_process')
-const { ROOT, hasCommand } = require('./helpers')
+const { ROOT, hasCommand, SYNC_CHILD } = require('./helpers')
 
 const noStrace = (process.platform !== 'linux' || !hasCommand('strace')) && 'needs strace on Linux'
 
@@ -39,6 +38,7 @@ function acquireWithFailingWrites(backend, lockDir, failPath) {
     process.stdout.write(JSON.stringify(out))`
   const r = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-P', failPath, '-e', 'trace=write', '-e', 'inject=write:error=ENOSPC', process.execPath, '-e', script], {
     encoding: 'utf8',
+    ...SYNC_CHILD,
   })
   assert.equal(r.status, 0, r.stderr)
   return JSON.parse(r.stdout)

@@ -1,13 +1,12 @@
 'use strict'
 // validation-helpers (legacy §2): the schema, in-place repair, repairTracker and the CLI, on
 // both backends, with parity over a generated corpus.
-const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 
 const { ValidationHelpers } = require('../lib/validation-helpers')
-const { eachBackend, onBoth, captureConsole, runBin } = require('./helpers')
+const { test, eachBackend, onBoth, captureConsole, runBin } = require('./helpers')
 const { corpus, realTracker, masked, REAL_TRACKER } = require('./validation-corpus')
 
 const helpers = (backend, dir) => new ValidationHelpers({ backend, backupDir: path.join(dir, 'backups') })

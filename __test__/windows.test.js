@@ -5,13 +5,12 @@
 // Windows refuses to rename over a file opened without delete sharing (an editor, an indexer,
 // an antivirus). atomicWrite retries for about a second with backoff, then reports the error
 // with its errno code, target untouched and no temp file left, on both backends.
-const test = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
 
 const { SafeFileOperations } = require('../lib/safe-file-operations')
-const { eachBackend, spawnNode } = require('./helpers')
+const { test, eachBackend, spawnNode } = require('./helpers')
 
 const skip = process.platform !== 'win32' && 'Windows file-sharing rules'
 
@@ -32,8 +31,8 @@ const poll = setInterval(() => {
 }, 10)
 `
 
-async function holdExclusively(file, signal, delayMs) {
-  const child = spawnNode(HOLDER, { args: [file, signal, String(delayMs), String(EXLOCK)] })
+async function holdExclusively(t, file, signal, delayMs) {
+  const child = spawnNode(HOLDER, { args: [file, signal, String(delayMs), String(EXLOCK)], t })
   const exited = new Promise((resolve) => child.on('exit', resolve))
   await new Promise((resolve, reject) => {
     let out = ''
@@ -56,10 +55,10 @@ function setup(backend, dir) {
 }
 
 test('a target held open for a moment is still replaced (sync and async)', { skip }, async (t) => {
-  await eachBackend(t, async ({ backend, dir }) => {
+  await eachBackend(t, async ({ backend, dir, t: st }) => {
     for (const mode of ['sync', 'async']) {
       const { o, work, target, signal } = setup(backend, fs.mkdtempSync(path.join(dir, `${mode}-`)))
-      const holder = await holdExclusively(target, signal, 50)
+      const holder = await holdExclusively(st, target, signal, 50)
       // The case is real: a plain rename over the held file is refused.
       const probe = path.join(work, 'probe')
       fs.writeFileSync(probe, 'p')
@@ -78,9 +77,9 @@ test('a target held open for a moment is still replaced (sync and async)', { ski
 
 test('a target held open throughout: EPERM after the retries, target kept, no temp', { skip }, async (t) => {
   const codes = {}
-  await eachBackend(t, async ({ backend, dir }) => {
+  await eachBackend(t, async ({ backend, dir, t: st }) => {
     const { o, work, target, signal } = setup(backend, dir)
-    const holder = await holdExclusively(target, signal, 0)
+    const holder = await holdExclusively(st, target, signal, 0)
     let caught
     try {
       o.atomicWrite(target, 'new')

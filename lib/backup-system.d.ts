@@ -43,6 +43,9 @@ declare namespace BackupSystem {
     bytes: number
     missing: string[]
     altered: string[]
+    /** `<path>: <why>` for each part whose bytes match the manifest but which is not sound:
+     *  the archive read to its end, the SQLite copies' `PRAGMA integrity_check`. */
+    damaged: string[]
     /** The manifest's path, or null for a set made before manifests existed. */
     manifest: string | null
     error?: string
@@ -90,6 +93,8 @@ declare class BackupSystem {
   readonly backupsDir: string
   readonly checkpointsDir: string
   readonly trackerPath: string
+  /** False when no project was found (the cwd was the last resort): create, restore and cleanup throw `ENOROOT`. */
+  readonly rootIsProject: boolean
   /** The tracker as last read or written. */
   tracker: T.Tracker | null
 
@@ -98,7 +103,7 @@ declare class BackupSystem {
   /** The recorded restore points (printed, unless `quiet`). */
   listBackups(): BackupSystem.ListedRestorePoint[]
   restorePoints(): BackupSystem.ListedRestorePoint[]
-  /** Re-hash every file of a set against its manifest. */
+  /** Re-hash every file of a set against its manifest, then read its archive and check its SQLite copies. */
   verifyBackup(backupId: string, options?: BackupSystem.ProgressOptions): Promise<BackupSystem.VerifyResult>
   /** Legacy checks (fields, paths, info files), plus the manifest when there is one. */
   validateBackupIntegrity(backup: string | T.RestorePoint): Promise<BackupSystem.IntegrityResult>
@@ -123,6 +128,9 @@ declare class BackupSystem {
   restoreCode(point: T.RestorePoint): boolean
   restoreDatabases(point: T.RestorePoint): boolean
   restoreConfig(point: T.RestorePoint, warnings: string[]): boolean
+
+  /** Stop every backup this process is making (Ctrl+C): resolves once they removed their staging folders. */
+  static cancelRunning(waitMs?: number): Promise<void>
 
   /** The CLI: resolves to the exit code. */
   static run: T.RunCli

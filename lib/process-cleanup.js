@@ -78,10 +78,26 @@ class ProcessCleanup {
     this.tempFiles.clear()
   }
 
-  /** Run the handlers (warning on errors), release our locks, remove our temp files, exit. */
+  /**
+   * Stop the backups this process is making (when the backup module is loaded): their work
+   * on the thread pool ends within milliseconds and they remove their staging folders, where
+   * an exit would otherwise wait for a running archive to finish (seconds).
+   */
+  async cancelBackups() {
+    const create = require.cache[require.resolve('./backup/create')]
+    if (!create) return
+    try {
+      await create.exports.cancelRunning()
+    } catch (err) {
+      console.warn(`Failed to stop a running backup: ${err.message}`)
+    }
+  }
+
+  /** Stop running backups, run the handlers (warning on errors), release our locks, remove our temp files, exit. */
   async safeExit(code = 0) {
     if (this.exiting) return process.exit(code) // a second signal while cleaning up: go now
     this.exiting = true
+    await this.cancelBackups()
     for (const handler of this.handlers) {
       try {
         await handler()

@@ -30,9 +30,29 @@ function findRoot(options = {}) {
   return nearestTrackerRoot(cwd) || path.resolve(cwd)
 }
 
+/**
+ * Is `root`, what findRoot(options) returned, a project? It is when it was named (the option,
+ * $SESSION_RESILIENCE_ROOT) or holds the tracker; otherwise findRoot fell back to the cwd,
+ * where nothing that writes may run (from the home folder, a backup would archive it all).
+ */
+function isProjectRoot(root, options = {}) {
+  if (options.root || options.rootDir || process.env[ROOT_ENV]) return true
+  return fs.existsSync(path.join(root, TRACKER_REL))
+}
+
+/** The ENOROOT error: where the project was looked for, and how to name it. */
+function noRootError(options = {}) {
+  const cwd = path.resolve(options.cwd || process.cwd())
+  const err = new Error(
+    `No project found: no ${TRACKER_REL} in ${cwd} or any folder above it, no --root option, no $${ROOT_ENV}; run from inside the project or pass --root <dir>`,
+  )
+  err.code = 'ENOROOT'
+  return err
+}
+
 /** The tracker file of a root. */
 function trackerPathOf(root) {
   return path.join(root, TRACKER_REL)
 }
 
-module.exports = { findRoot, trackerPathOf, nearestTrackerRoot, ROOT_ENV, TRACKER_REL }
+module.exports = { findRoot, trackerPathOf, nearestTrackerRoot, isProjectRoot, noRootError, ROOT_ENV, TRACKER_REL }

@@ -33,6 +33,7 @@ export type ErrorCode =
   | 'ENATIVEUNAVAILABLE'
   | 'ENOCOMPONENT'
   | 'ENOPHASE'
+  | 'ENOROOT'
   | 'ENOTRACKER'
   | 'ENOTREADY'
   | 'ENOWEEK'

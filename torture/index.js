@@ -2,9 +2,13 @@
 'use strict'
 // `npm run torture`: the long reliability suite (not part of `npm test`). Each section in
 // torture/sections/ tries to break one guarantee for real (SIGKILLs, strace fault injection,
-// lock stress, hostile input, fuzzing) and returns what it tried and what held. The report
-// is written to RELIABILITY.md. `npm run torture -- <section>...` runs only some sections
-// (and then writes torture/last-run.md instead, so a partial run never replaces the report).
+// lock stress, hostile input, fuzzing) and returns what it tried and what held.
+//
+// `npm run torture` runs every section; `npm run torture -- <part of a file name>...` runs
+// some. Either way each section's result is stored in torture/results/<section>.json with its
+// own date, machine and command, and RELIABILITY.md is then written whole from the stored
+// results of every section: nothing in it is typed by hand, and a section run on its own says
+// so next to its figures.
 
 const fs = require('node:fs')
 const os = require('node:os')
@@ -12,47 +16,98 @@ const path = require('node:path')
 
 const ROOT = path.resolve(__dirname, '..')
 const sectionsDir = path.join(__dirname, 'sections')
-const only = process.argv.slice(2)
-const files = fs
-  .readdirSync(sectionsDir)
-  .filter((f) => f.endsWith('.js'))
-  .sort()
-  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+const resultsDir = path.join(__dirname, 'results')
+const REPORT = path.join(ROOT, 'RELIABILITY.md')
 
-async function main() {
-  const started = Date.now()
-  const parts = []
-  let failures = 0
-  for (const file of files) {
-    const section = require(path.join(sectionsDir, file))
-    const t0 = Date.now()
-    console.error(`▶ ${section.title}`)
-    let result
-    try {
-      result = await section.run()
-    } catch (err) {
-      result = { ok: false, text: `The section crashed: \`${err && err.stack}\`` }
-    }
-    const seconds = ((Date.now() - t0) / 1000).toFixed(0)
-    if (!result.ok) failures++
-    parts.push(`## ${section.title}\n\n${result.ok ? '**Held.**' : '**FAILED.**'} (${seconds} s)\n\n${result.text}\n`)
-    console.error(`  ${result.ok ? 'held' : 'FAILED'} in ${seconds} s`)
+const sectionFiles = () =>
+  fs
+    .readdirSync(sectionsDir)
+    .filter((f) => f.endsWith('.js'))
+    .sort()
+
+const resultPath = (file) => path.join(resultsDir, file.replace(/\.js$/, '.json'))
+
+/** The command that reproduces this run: the torture settings in force, then npm's line. */
+function command(only) {
+  const settings = Object.keys(process.env)
+    .filter((k) => k.startsWith('TORTURE_') && k !== 'TORTURE_KEEP')
+    .sort()
+    .map((k) => `${k}=${process.env[k]} `)
+    .join('')
+  return `${settings}npm run torture${only.length ? ` -- ${only.join(' ')}` : ''}`
+}
+
+function machine() {
+  return `${os.cpus().length} x ${os.cpus()[0].model.trim()}, ${os.type()} ${os.release()}, Node ${process.version}`
+}
+
+async function runSection(file, only) {
+  const section = require(path.join(sectionsDir, file))
+  const started = new Date()
+  console.error(`▶ ${section.title}`)
+  let result
+  try {
+    result = await section.run()
+  } catch (err) {
+    result = { ok: false, text: `The section crashed: \`${err && err.stack}\`` }
   }
-  const minutes = ((Date.now() - started) / 60000).toFixed(1)
+  const seconds = Math.round((Date.now() - started.getTime()) / 1000)
+  console.error(`  ${result.ok ? 'held' : 'FAILED'} in ${seconds} s`)
+  const stored = { title: section.title, ok: result.ok, started: started.toISOString(), seconds, command: command(only), machine: machine(), text: result.text }
+  fs.mkdirSync(resultsDir, { recursive: true })
+  fs.writeFileSync(resultPath(file), `${JSON.stringify(stored, null, 2)}\n`)
+  return stored
+}
+
+/** RELIABILITY.md, from the stored result of every section (a section never run says so). */
+function render() {
+  const results = sectionFiles().map((file) => {
+    const p = resultPath(file)
+    return { file, result: fs.existsSync(p) ? JSON.parse(fs.readFileSync(p, 'utf8')) : null }
+  })
+  const failed = results.filter((r) => r.result && !r.result.ok).map((r) => r.result.title)
+  const missing = results.filter((r) => !r.result).map((r) => r.file)
+  const summary = [
+    `${results.length - missing.length} of ${results.length} sections have a result`,
+    failed.length ? `**${failed.length} failed**: ${failed.join('; ')}` : 'every one of them held',
+  ].join('; ')
+  const parts = results.map(({ file, result }) => {
+    if (!result) return `## ${file}\n\n**Not run yet.** Run \`npm run torture -- ${file.replace(/\.js$/, '')}\`.\n`
+    return (
+      `## ${result.title}\n\n${result.ok ? '**Held.**' : '**FAILED.**'} Run ${result.started.slice(0, 16).replace('T', ' ')} UTC ` +
+      `with \`${result.command}\`, ${result.seconds} s, on ${result.machine}.\n\n${result.text}\n`
+    )
+  })
   const header = [
     '# Reliability report',
     '',
-    `Produced by \`npm run torture\` on ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} x ` +
-      `${os.cpus()[0].model.trim()}, ${os.type()} ${os.release()}, Node ${process.version}; ` +
-      `${minutes} minutes in all. Every figure below comes from that run.`,
+    'Written by `npm run torture` (torture/index.js) from the last stored result of each section ' +
+      '(torture/results/); never edited by hand. Each section below names the date, command and ' +
+      'machine of its own run, and every figure in it comes from that run.',
     '',
-    failures === 0 ? 'Every section held.' : `**${failures} section(s) failed**: see below.`,
+    `${summary}.`,
     '',
   ]
-  const out = only.length === 0 ? path.join(ROOT, 'RELIABILITY.md') : path.join(__dirname, 'last-run.md')
-  fs.writeFileSync(out, header.concat(parts).join('\n'))
-  console.error(`report written to ${path.relative(ROOT, out)}`)
+  fs.writeFileSync(REPORT, header.concat(parts).join('\n'))
+  return { failed, missing }
+}
+
+async function main() {
+  const only = process.argv.slice(2)
+  if (only.includes('--render')) {
+    render()
+    return
+  }
+  const files = sectionFiles().filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+  if (files.length === 0) throw new Error(`no section matches ${only.join(' ')}`)
+  let failures = 0
+  for (const file of files) if (!(await runSection(file, only)).ok) failures++
+  render()
+  console.error(`report written to ${path.relative(ROOT, REPORT)}`)
   process.exitCode = failures === 0 ? 0 : 1
 }
 
-main()
+main().catch((err) => {
+  console.error(err)
+  process.exitCode = 1
+})

@@ -17,7 +17,10 @@ function table(headers, rows) {
   return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n')
 }
 
-/** Spawn `node -e script ...args`, SIGKILL it `delayMs` after it prints its first line. */
+/**
+ * Spawn `node -e script ...args`, SIGKILL it `delayMs` after it prints its first line.
+ * Resolves `{ code, signal, stderr, afterReadyMs }` (ms from that line to the exit).
+ */
 function killAfterReady(script, args, env, delayMs) {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['-e', script, ...args], {
@@ -26,10 +29,18 @@ function killAfterReady(script, args, env, delayMs) {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stderr = ''
+    let ready = null
+    let timer = null
     child.stderr.on('data', (d) => (stderr += d))
-    child.stdout.once('data', () => setTimeout(() => child.kill('SIGKILL'), delayMs))
+    child.stdout.once('data', () => {
+      ready = Date.now()
+      timer = setTimeout(() => child.kill('SIGKILL'), delayMs)
+    })
     child.on('error', reject)
-    child.on('exit', (code, signal) => resolve({ code, signal, stderr }))
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stderr, afterReadyMs: ready === null ? null : Date.now() - ready })
+    })
   })
 }
 

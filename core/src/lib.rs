@@ -10,6 +10,8 @@ pub mod fsx;
 pub mod lock;
 pub mod names;
 pub mod process;
+#[cfg(test)]
+mod testutil;
 pub mod time;
 pub mod validate;
 

@@ -83,15 +83,10 @@ mod tests {
     }
 
     #[test]
-    fn an_exited_child_is_dead() {
-        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .arg("--list")
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let pid = child.id();
-        child.wait().unwrap();
-        assert!(is_dead(pid, None));
+    fn a_child_is_alive_until_it_exits() {
+        let child = crate::testutil::LiveChild::spawn();
+        assert!(!is_dead(child.pid(), None), "alive while it runs");
+        assert!(is_dead(child.kill(), None));
     }
 
     #[test]

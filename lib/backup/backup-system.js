@@ -8,10 +8,11 @@
 const path = require('node:path')
 
 const { resolveBackend } = require('../backend')
-const { findRoot, trackerPathOf } = require('../root')
+const { findRoot, trackerPathOf, isProjectRoot, noRootError } = require('../root')
 const { readTracker } = require('../tracker-store')
 const { codedError } = require('../js/errors')
 const { DEFAULT_DATABASES, DEFAULT_CONFIG_FILES, DEFAULT_EXCLUDES, KINDS, stampOf } = require('./common')
+const { partsIn, sweepStaging, PREFIX } = require('./staging')
 
 /** Info files and manifests are small; anything bigger was not written by us. */
 const MAX_INFO_BYTES = 64 * 1024 * 1024
@@ -30,6 +31,9 @@ class BackupSystem {
     this.binding = binding
     this.options = options
     this.rootDir = findRoot(options)
+    // No project: the cwd was the last resort. Reading (list, verify) says so; writing
+    // (create, restore, cleanup) refuses with ENOROOT.
+    this.rootIsProject = isProjectRoot(this.rootDir, options)
     this.backupsDir = path.join(this.rootDir, 'backups')
     this.checkpointsDir = path.join(this.rootDir, 'checkpoints')
     this.trackerPath = options.trackerPath || trackerPathOf(this.rootDir)
@@ -59,6 +63,11 @@ class BackupSystem {
   // ---- contained access: every file operation under backups/ goes through the backend's
   // contained calls from the root (no symlink followed anywhere on the way, regular files
   // only), so a symlinked backups/, kind folder, set or member is refused, never followed.
+
+  /** A path below backups/ (a part, or a staging folder's) as `/`-separated `rel`. */
+  relIn(full) {
+    return path.relative(this.backupsDir, full).split(path.sep).join('/')
+  }
 
   /** `backups/<rel>`, relative to the root: what the contained calls take. */
   inBackups(rel) {
@@ -110,6 +119,23 @@ class BackupSystem {
     }
   }
 
+  requireProject() {
+    if (!this.rootIsProject) throw noRootError(this.options)
+  }
+
+  noProjectMessage() {
+    return `No project found: ${noRootError(this.options).message.replace(/^No project found: /, '')}`
+  }
+
+  /** Remove what killed backups left (their staging folders, once their owner is dead). */
+  sweepStaging() {
+    const recorded = new Set(this.restorePoints().map((p) => p.id))
+    const swept = sweepStaging(this.backupsDir, (id) => recorded.has(id))
+    if (swept.length) this.warn(`🧹 Removed ${swept.length} unfinished backup(s) left by a stopped process: ${swept.join(', ')}`)
+    return swept
+  }
+
+
   /**
    * backups/ is owner-only (one warning when an own folder was open to others; refused when
    * another user owns it) and ignored by git: it holds a copy of `.env`.
@@ -128,17 +154,15 @@ class BackupSystem {
 
   /** Where each part of set `id` is in the current backups folder (never the recorded paths). */
   partsOf(id) {
-    const rels = this.relsOf(id)
-    const out = {}
-    for (const [part, rel] of Object.entries(rels)) out[part] = path.join(this.backupsDir, rel)
-    return out
+    return partsIn(this.backupsDir, id)
   }
 
   newBackupId(label) {
     for (;;) {
       const id = `${label}-${stampOf(Date.now())}`
       const rels = this.relsOf(id)
-      if (![rels.git, rels.database, rels.config, rels.manifest].some((p) => this.existsIn(p))) return id
+      const taken = [rels.git, rels.database, rels.config, rels.manifest, `${PREFIX}${id}`]
+      if (!taken.some((p) => this.existsIn(p))) return id
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2)
     }
   }
@@ -155,5 +179,8 @@ for (const part of [require('./create'), require('./catalog'), require('./restor
   delete methods.constructor
   Object.defineProperties(BackupSystem.prototype, methods)
 }
+
+/** Stop every backup this process is making (Ctrl+C); resolves once they cleaned up. */
+BackupSystem.cancelRunning = require('./create').cancelRunning
 
 module.exports = BackupSystem

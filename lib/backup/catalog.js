@@ -35,6 +35,10 @@ class Catalog {
   }
 
   listBackups() {
+    if (!this.rootIsProject) {
+      this.log(this.noProjectMessage())
+      return []
+    }
     const points = this.restorePoints()
     if (points.length === 0) {
       this.log('No backups found')
@@ -61,15 +65,18 @@ class Catalog {
   }
 
   /**
-   * Re-hash every file of a set against its manifest:
-   * `{ id, valid, checked, bytes, missing: [paths], altered: [paths], manifest, error? }`.
+   * Re-hash every file of a set against its manifest, then check its structure: the archive
+   * read to its end, the SQLite copies' `PRAGMA integrity_check` (a digest only says the bytes
+   * are those written, not that they are sound):
+   * `{ id, valid, checked, bytes, missing: [paths], altered: [paths], damaged: [why],
+   *   manifest, error? }`.
    */
   async verifyBackup(backupId, options = {}) {
     if (typeof backupId !== 'string' || !SAFE_ID.test(backupId)) {
       throw codedError('EBADLABEL', `Invalid backup id ${JSON.stringify(String(backupId))}`)
     }
     const manifestPath = this.partsOf(backupId).manifest
-    const result = { id: backupId, valid: false, checked: 0, bytes: 0, missing: [], altered: [], manifest: manifestPath }
+    const result = { id: backupId, valid: false, checked: 0, bytes: 0, missing: [], altered: [], damaged: [], manifest: manifestPath }
     if (!this.existsIn(this.relsOf(backupId).manifest)) {
       return { ...result, manifest: null, error: `Backup ${backupId} has no manifest (made before manifests existed)` }
     }
@@ -78,9 +85,36 @@ class Catalog {
       return { ...result, error: `Manifest ${manifestPath} is damaged` }
     }
     const entries = manifest.files.map((f) => ({ path: String(f.path), size: Number(f.size), sha256: String(f.sha256) }))
-    const found = await this.binding.backupVerifyFiles(this.backupsDir, entries, this.progress(options.onProgress))
+    const onProgress = this.progress(options.onProgress)
+    const found = await this.binding.backupVerifyFiles(this.backupsDir, entries, onProgress)
+    const unsound = new Set([...found.missing, ...found.altered])
+    const damaged = await this.structuralDamage(backupId, entries.map((e) => e.path).filter((p) => !unsound.has(p)), onProgress)
     await drainProgress()
-    return { ...result, ...found, valid: found.missing.length === 0 && found.altered.length === 0 }
+    return { ...result, ...found, damaged, valid: found.missing.length === 0 && found.altered.length === 0 && damaged.length === 0 }
+  }
+
+  /** `<path>: <why>` for each intact-looking part of the set that is not sound inside. */
+  async structuralDamage(id, paths, onProgress) {
+    const damaged = []
+    const archive = `full/${id}.tar.gz`
+    const check = async (rel, fn) => {
+      try {
+        await fn(path.join(this.backupsDir, rel))
+      } catch (err) {
+        damaged.push(`${rel}: ${err.message}`)
+      }
+    }
+    if (paths.includes(archive)) await check(archive, (file) => this.binding.backupCheckArchive(file, onProgress))
+    const info = this.readJsonIn(`${this.relsOf(id).database}/db-info.json`)
+    for (const f of (info && Array.isArray(info.files) && info.files) || []) {
+      const rel = `database/${id}/${path.basename(String(f.backup || ''))}`
+      if (f.method !== 'sqlite' || !paths.includes(rel)) continue
+      await check(rel, (file) => {
+        const answer = this.binding.backupIntegrityCheck(file)
+        if (answer !== 'ok') throw new Error(`integrity_check: ${answer.split('\n')[0]}`)
+      })
+    }
+    return damaged
   }
 
   /** Legacy checks (fields, paths, info files), plus the manifest when there is one. */
@@ -110,6 +144,7 @@ class Catalog {
       if (verification.error) errors.push(verification.error)
       for (const p of verification.missing) errors.push(`Missing file: ${p}`)
       for (const p of verification.altered) errors.push(`Altered file: ${p}`)
+      for (const p of verification.damaged) errors.push(`Damaged: ${p}`)
     } else warnings.push('No manifest: file contents not verified (legacy backup set)')
     return { valid: errors.length === 0, errors, warnings, verification }
   }
@@ -118,10 +153,13 @@ class Catalog {
   async cleanup(retentionDays = 30) {
     const days = Number(retentionDays)
     if (!Number.isFinite(days) || days < 0) throw codedError('ERR_INVALID_ARG_TYPE', `retentionDays must be a number >= 0, got ${retentionDays}`)
+    this.requireProject()
     const cutoff = Date.now() - days * DAY_MS
-    if (!fs.existsSync(this.trackerPath)) return 0
-    // A symlinked backups/ or kind folder: refused before anything changes (EUNSAFEDIR)
+    // A symlinked backups/ or kind folder: refused before anything changes (EUNSAFEDIR),
+    // also before dead staging folders are swept (their moved parts are removed by path)
     this.checkKindFolders()
+    this.sweepStaging()
+    if (!fs.existsSync(this.trackerPath)) return 0
     let removed = []
     this.tracker = updateTracker(
       this.trackerPath,

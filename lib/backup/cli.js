@@ -19,7 +19,9 @@ Commands:
   help               Show this help
 
 The project root is --root <dir>, else $SESSION_RESILIENCE_ROOT, else the nearest folder above
-the current one holding packages/system-api/phase-tracker.json, else the current folder.`
+the current one holding packages/system-api/phase-tracker.json. Where there is none, create,
+restore and cleanup refuse to run (ENOROOT). Ctrl+C stops a backup at once (exit 130) and
+leaves nothing of it behind.`
 
 const RESTORE_FLAGS = [
   'dry-run',
@@ -62,16 +64,47 @@ async function withProgress(json, fn) {
   }
 }
 
+/**
+ * Run `fn()` with Ctrl+C cancelling the backups this process is making: they stop within
+ * milliseconds and remove their staging folder; the command then exits 130. A second Ctrl+C
+ * gets Node's default (immediate exit).
+ */
+async function interruptible(fn) {
+  let interrupted = false
+  const onSigint = () => {
+    interrupted = true
+    BackupSystem.cancelRunning()
+  }
+  process.once('SIGINT', onSigint)
+  try {
+    return await fn()
+  } catch (err) {
+    if (!interrupted) throw err
+    console.error(`❌ Interrupted: ${err.message}`)
+    return 130
+  } finally {
+    process.removeListener('SIGINT', onSigint)
+  }
+}
+
 const commands = {
   create: {
     async run({ instance: bs, args: [label = 'manual'], json }) {
-      const id = await withProgress(json, (onProgress) => bs.createFullBackup(label, { onProgress }))
-      if (json) printJson({ ok: true, id })
-      return 0
+      return interruptible(async () => {
+        const id = await withProgress(json, (onProgress) => bs.createFullBackup(label, { onProgress }))
+        if (json) printJson({ ok: true, id })
+        return 0
+      })
     },
   },
   list: {
     run({ instance: bs, json }) {
+      if (!bs.rootIsProject) {
+        const message = bs.noProjectMessage()
+        if (json) printJson({ ok: false, error: message, code: 'ENOROOT' })
+        else console.log(message)
+        return 1
+      }
       const points = bs.listBackups()
       if (json) printJson(points)
       return 0
@@ -95,7 +128,8 @@ const commands = {
     flags: RESTORE_FLAGS,
     async run({ instance: bs, args: [id], json, flags }) {
       if (!id) throw usage('restore needs a backup <id>')
-      const result = await bs.restoreFromBackup(id, restoreOptions(flags))
+      const result = await interruptible(() => bs.restoreFromBackup(id, restoreOptions(flags)))
+      if (result === 130) return 130
       if (json) printJson({ ok: true, ...result })
       return result.errors && result.errors.length ? 1 : 0
     },

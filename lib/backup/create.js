@@ -1,8 +1,11 @@
 'use strict'
-// Making a backup set: the code (git bundle), the databases (consistent copies), the config
-// files, the state snapshot, and the archive of the whole root written at the same time on
-// the thread pool; then the manifest of every file and the restore point in the tracker.
-// Methods of BackupSystem, mixed in by lib/backup/backup-system.js.
+// Making a backup set: the databases (consistent copies), then the archive of the whole root
+// on the thread pool (the databases in it as those copies) while the code (git bundle), the
+// config files and the state snapshot are made here; then the manifest of every file. All of
+// it is built in a staging folder (staging.js) and moved into place only when every part
+// succeeded; the restore point in the tracker is recorded last. A failed or cancelled
+// backup leaves nothing behind; a killed one leaves its staging folder for the next create
+// or cleanup to remove. Methods of BackupSystem, mixed in by lib/backup/backup-system.js.
 
 const fs = require('node:fs')
 const path = require('node:path')
@@ -10,11 +13,45 @@ const { spawnSync } = require('node:child_process')
 
 const { updateTracker } = require('../tracker-store')
 const { checkLabel } = require('../js/names')
+const { codedError } = require('../js/errors')
 const { MAX_RESTORE_POINTS, drainProgress } = require('./common')
+const { gitText, hasCommand, systemInfo } = require('./system-info')
+const { Staging } = require('./staging')
+
+/** The backups being made in this process, for `cancelRunning()` (Ctrl+C). */
+const running = new Set()
+
+/**
+ * Stop every backup this process is making: the archive and hashing stop within
+ * milliseconds (ECANCELED), the JS steps at their next check; resolves once each has removed
+ * its staging folder (or after `waitMs`).
+ */
+function cancelRunning(waitMs = 150) {
+  const settled = []
+  for (const job of running) {
+    job.cancelled = true
+    job.binding.backupCancel()
+    settled.push(job.done)
+  }
+  if (settled.length === 0) return Promise.resolve()
+  return Promise.race([Promise.allSettled(settled), new Promise((resolve) => setTimeout(resolve, waitMs).unref())])
+}
+
+/** The text of a failed part: which part, why, the code kept. */
+function partFailed(id, part, err) {
+  if (err && err.code === 'ECANCELED') return codedError('ECANCELED', `Backup ${id} cancelled (during its ${part} part)`)
+  return codedError((err && err.code) || 'EIO', `Backup ${id} failed in its ${part} part: ${err && err.message}`)
+}
+
+/** One line about files that changed while the archive read them. */
+function changedLine(changed) {
+  const shown = changed.slice(0, 5).join(', ')
+  const more = changed.length > 5 ? ` and ${changed.length - 5} more` : ''
+  return `⚠️  ${changed.length} file(s) changed while archived (saved at the size they had when read): ${shown}${more}`
+}
 
 /** A new file, never opened through a link at its name. */
 const WRITE_NEW = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW || 0)
-const { gitText, hasCommand, systemInfo } = require('./system-info')
 
 /** Manifest order: by the bytes of the `/` path, as `backupHashFiles` sorts. */
 function byPathBytes(a, b) {
@@ -22,37 +59,50 @@ function byPathBytes(a, b) {
 }
 
 class Create {
-  async backupCode(id) {
-    const dir = this.partsOf(id).git
+  /** Each part writes into `at` (its staging place) and records the final paths of `id`. */
+  async backupCode(id, at = this.partsOf(id)) {
+    const dir = at.git
     if (!this.binding.backupIsGitRepo(this.rootDir)) return { skipped: 'not a git repository' }
     const commit = gitText(this.rootDir, ['rev-parse', 'HEAD'])
     if (commit === null) return { skipped: 'the git repository has no commit yet' }
-    const rel = this.relsOf(id).git
-    this.mkdirIn(rel)
-    const bundlePath = path.join(dir, 'repo.bundle')
-    this.binding.backupGitBundle(this.rootDir, bundlePath)
+    this.mkdirIn(this.relIn(dir))
+    this.binding.backupGitBundle(this.rootDir, path.join(dir, 'repo.bundle'))
     const status = (gitText(this.rootDir, ['status', '--porcelain']) || '').trim()
-    this.writeJsonIn(`${rel}/git-info.json`, {
+    this.writeJsonIn(this.relIn(path.join(dir, 'git-info.json')), {
       branch: (gitText(this.rootDir, ['rev-parse', '--abbrev-ref', 'HEAD']) || '').trim(),
       commit: commit.trim(),
       hasUncommitted: status.length > 0,
       status,
-      bundlePath,
+      bundlePath: path.join(this.partsOf(id).git, 'repo.bundle'),
     })
     return { dir }
   }
 
-  backupDatabases(id) {
-    const dir = this.partsOf(id).database
-    const setRel = this.relsOf(id).database
-    this.mkdirIn(setRel)
+  /** `backups/database/<id>/` (or `at.database`): the databases' consistent copies. */
+  backupDatabases(id, at = this.partsOf(id)) {
+    this.copyDatabases(id, at)
+    return at.database
+  }
+
+  /**
+   * The databases' consistent copies; returns them as archive substitutes (each copy goes
+   * into the archive under its project path). Copies are named like config files (`/` -> `_`):
+   * the default list has three `database.sqlite`, which one name would have overwritten.
+   */
+  copyDatabases(id, at) {
+    const dir = at.database
+    const finalDir = this.partsOf(id).database
+    this.mkdirIn(this.relIn(dir))
     const canDump = hasCommand('sqlite3')
     const files = []
+    const substitutes = []
     for (const rel of this.databases) {
       if (!this.projectFile(rel)) continue
       const original = path.join(this.rootDir, rel)
-      const backup = path.join(dir, path.basename(rel))
+      const name = rel.split(/[\\/]/).join('_')
+      const backup = path.join(dir, name)
       const method = this.binding.backupCopyDatabase(original, backup)
+      substitutes.push({ path: rel.split(/[\\/]/).join('/'), source: backup })
       if (method === 'sqlite' && canDump) {
         // The text dump, as legacy, taken from the consistent copy and streamed to its file
         // (a new file: never through a link planted at its name).
@@ -63,10 +113,10 @@ class Create {
           fs.closeSync(fd)
         }
       }
-      files.push({ original: rel, backup, method })
+      files.push({ original: rel, backup: path.join(finalDir, name), method })
     }
-    this.writeJsonIn(`${setRel}/db-info.json`, { files, timestamp: new Date().toISOString() })
-    return dir
+    this.writeJsonIn(this.relIn(path.join(dir, 'db-info.json')), { files, timestamp: new Date().toISOString() })
+    return substitutes
   }
 
   /**
@@ -87,26 +137,26 @@ class Create {
     return false
   }
 
-  backupConfig(id) {
-    const dir = this.partsOf(id).config
-    const setRel = this.relsOf(id).config
-    this.mkdirIn(setRel)
+  backupConfig(id, at = this.partsOf(id)) {
+    const dir = at.config
+    this.mkdirIn(this.relIn(dir))
     const files = []
     for (const rel of this.configFiles) {
       if (!this.projectFile(rel)) continue
       const name = rel.split(/[\\/]/).join('_')
-      this.binding.containedCopy(this.rootDir, rel, this.rootDir, this.inBackups(`${setRel}/${name}`))
-      files.push({ original: rel, backup: path.join(dir, name) })
+      // read without following a link, written as a new file: never through a planted link
+      this.binding.containedCopy(this.rootDir, rel, this.rootDir, this.inBackups(this.relIn(path.join(dir, name))))
+      files.push({ original: rel, backup: path.join(this.partsOf(id).config, name) })
     }
-    this.writeJsonIn(`${setRel}/config-info.json`, { files, timestamp: new Date().toISOString() })
+    this.writeJsonIn(this.relIn(path.join(dir, 'config-info.json')), { files, timestamp: new Date().toISOString() })
     return dir
   }
 
   /** The state snapshot: legacy fields, without other users' processes or secret-looking values. */
-  backupState(id) {
-    const dir = this.partsOf(id).state
-    this.mkdirIn(this.relsOf(id).state)
-    this.writeJsonIn(`${this.relsOf(id).state}/system-info.json`, systemInfo())
+  backupState(id, at = this.partsOf(id)) {
+    const dir = at.state
+    this.mkdirIn(this.relIn(dir))
+    this.writeJsonIn(this.relIn(path.join(dir, 'system-info.json')), systemInfo())
     return dir
   }
 
@@ -116,43 +166,88 @@ class Create {
    */
   async createFullBackup(label = 'auto', options = {}) {
     checkLabel(label)
+    this.requireProject()
     this.ensureBackupsDir()
+    this.sweepStaging()
     const id = this.newBackupId(label)
-    const parts = this.partsOf(id)
-    const onProgress = this.progress(options.onProgress)
+    const staging = new Staging(this.backupsDir, id)
+    const job = { binding: this.binding, cancelled: false, done: null }
+    let finish
+    job.done = new Promise((resolve) => {
+      finish = resolve
+    })
+    running.add(job)
     this.log(`📦 Creating full backup: ${id}`)
+    try {
+      const point = await this.buildSet(id, staging, job, this.progress(options.onProgress))
+      try {
+        staging.commit()
+        this.recordRestorePoint(point)
+      } catch (err) {
+        staging.remove({ movedToo: true })
+        throw partFailed(id, 'restore point', err)
+      }
+      staging.remove()
+      this.log(`✅ Full backup complete: ${id}`)
+      return id
+    } catch (err) {
+      staging.remove()
+      throw err
+    } finally {
+      running.delete(job)
+      finish()
+    }
+  }
+
+  /** Every part of set `id` in `staging`; the restore point to record once they are in place. */
+  async buildSet(id, staging, job, onProgress) {
+    const at = staging.parts
+    const step = async (part, fn) => {
+      if (job.cancelled) throw partFailed(id, part, codedError('ECANCELED', 'cancelled'))
+      try {
+        return await fn()
+      } catch (err) {
+        throw partFailed(id, part, job.cancelled ? codedError('ECANCELED', 'cancelled') : err)
+      }
+    }
+    // The database copies come first: the archive holds them in place of the live files.
+    const substitutes = await step('database', () => this.copyDatabases(id, at))
+    this.log('✅ Databases backed up')
     // The archive is written on the thread pool (tar, gzip) while the other parts are made
-    // here, mostly by git and sqlite3 in their own processes: both cores work, where legacy
-    // ran one step after the other. The other parts only write under backups/, which the
-    // archive excludes: the archive holds the same files as when it was made last.
-    const archiving = this.binding.backupCreateArchive(this.rootDir, parts.archive, this.excludes, onProgress)
+    // here, mostly by git in its own process: both cores work, where legacy ran one step
+    // after the other. The other parts only write under backups/, which the archive excludes.
+    const archiving = this.binding.backupCreateArchive(this.rootDir, at.archive, this.excludes, onProgress, substitutes)
     archiving.catch(() => {}) // awaited below, on every path: never an unhandled rejection
     let code
     try {
-      code = await this.backupCode(id)
+      code = await step('code', () => this.backupCode(id, at))
       if (code.skipped) this.warn(`⚠️  Code backup skipped: ${code.skipped}`)
       else this.log('✅ Code backed up (git bundle)')
-      this.backupDatabases(id)
-      this.log('✅ Databases backed up')
-      this.backupConfig(id)
+      await step('config', () => this.backupConfig(id, at))
       this.log('✅ Configuration backed up')
-      this.backupState(id)
+      await step('state', () => this.backupState(id, at))
       this.log('✅ System state recorded')
     } catch (err) {
       await archiving.catch(() => {}) // nothing left running behind a failed backup
       throw err
     }
-    const archive = await archiving
+    const archive = await step('archive', () => archiving)
     await drainProgress()
     this.log('✅ Full archive created')
+    if (archive.changed.length > 0) this.warn(changedLine(archive.changed))
     // The archive's size and digest were taken while it was written: only the other parts
-    // are read back and hashed.
+    // are read back and hashed. Paths are relative to the staging folder, which has the
+    // layout of backups/: they are the paths the files will have once moved into place.
     const rels = ['code', 'database', 'config', 'state'].map((k) => `${k}/${id}`)
-    const hashed = await this.binding.backupHashFiles(this.backupsDir, rels, onProgress)
+    const hashed = await step('manifest', () => this.binding.backupHashFiles(staging.dir, rels, onProgress))
     await drainProgress()
-    const files = [...hashed, { path: `full/${id}.tar.gz`, size: archive.size, sha256: archive.sha256 }].sort(byPathBytes)
-    this.writeJsonIn(this.relsOf(id).manifest, { version: 1, id, createdAt: new Date().toISOString(), files })
-    const point = {
+    const archiveEntry = { path: `full/${id}.tar.gz`, size: archive.size, sha256: archive.sha256 }
+    if (archive.changed.length > 0) Object.assign(archiveEntry, { changed: true, changedFiles: archive.changed })
+    const files = [...hashed, archiveEntry].sort(byPathBytes)
+    await step('manifest', () => this.writeJsonIn(this.relIn(at.manifest), { version: 1, id, createdAt: new Date().toISOString(), files }))
+    if (job.cancelled) throw partFailed(id, 'manifest', codedError('ECANCELED', 'cancelled'))
+    const parts = this.partsOf(id)
+    return {
       id,
       timestamp: new Date().toISOString(),
       git: code.skipped ? null : parts.git,
@@ -162,12 +257,10 @@ class Create {
       archive: parts.archive,
       manifest: parts.manifest,
       ...(code.skipped ? { codeSkipped: code.skipped } : {}),
+      ...(archive.changed.length > 0 ? { changed: archive.changed } : {}),
       phase: 0,
       week: 0,
     }
-    this.recordRestorePoint(point)
-    this.log(`✅ Full backup complete: ${id}`)
-    return id
   }
 
   recordRestorePoint(point) {
@@ -189,5 +282,7 @@ class Create {
     )
   }
 }
+
+Create.cancelRunning = cancelRunning
 
 module.exports = Create

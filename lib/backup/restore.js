@@ -232,6 +232,7 @@ class Restore {
    * restoreDatabase, restoreConfig, skipCurrentBackup. Returns `{ code, database, config }`.
    */
   async restoreFromBackup(backupId, options = {}) {
+    this.requireProject()
     const point = this.findPoint(backupId)
     if (!point) {
       const ids = this.restorePoints().map((p) => p.id)

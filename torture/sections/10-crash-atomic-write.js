@@ -8,6 +8,8 @@ const crypto = require('node:crypto')
 const { BACKENDS, tempDir, table, killAfterReady, requireLib, listing } = require('../lib')
 
 const KILLS_PER_BACKEND = Number(process.env.TORTURE_ATOMIC_KILLS || 500)
+// The kill lands this many ms at most after the writer's first line.
+const KILL_WINDOW_MS = 120
 const SIZES = [1024, 16 * 1024, 256 * 1024, 1024 * 1024, 4 * 1024 * 1024]
 
 function documents(dir) {
@@ -42,7 +44,7 @@ async function tortureBackend(backend) {
   const { SafeFileOperations } = require('../../lib/safe-file-operations')
   const ops = new SafeFileOperations({ backend })
   for (let i = 0; i < KILLS_PER_BACKEND; i++) {
-    const r = await killAfterReady(WRITER, [target, ...docs.map((d) => d.file)], { SESSION_RESILIENCE_BACKEND: backend }, Math.random() * 120)
+    const r = await killAfterReady(WRITER, [target, ...docs.map((d) => d.file)], { SESSION_RESILIENCE_BACKEND: backend }, Math.random() * KILL_WINDOW_MS)
     if (r.signal === 'SIGKILL') stats.kills++
     const bytes = fs.readFileSync(target)
     const which = known.get(crypto.createHash('sha256').update(bytes).digest('hex'))
@@ -79,7 +81,7 @@ module.exports = {
     }
     const text =
       `A child process rewrites one file in a loop with documents of ${SIZES.map((s) => `${s / 1024} KB`).join(', ')} ` +
-      `and is SIGKILLed 0-120 ms after it starts writing; ${KILLS_PER_BACKEND} kills per backend. After each kill the target ` +
+      `and is SIGKILLed 0-${KILL_WINDOW_MS} ms after it starts writing; ${KILLS_PER_BACKEND} kills per backend. After each kill the target ` +
       'is compared with every document; every tenth kill the parent writes once more and checks that no temp file is left.\n\n' +
       table(['backend', 'SIGKILLs', 'target whole and parses', 'torn or unparseable', 'documents seen as survivor', 'kills that left a temp file', 'temps left after the next write'], rows)
     return { ok, text }

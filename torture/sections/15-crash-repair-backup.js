@@ -14,6 +14,10 @@ const { ROOT, BACKENDS, tempDir, table, killAfterReady, requireLib } = require('
 const REPAIR_KILLS = Number(process.env.TORTURE_REPAIR_KILLS || 100)
 const BACKUP_KILLS = Number(process.env.TORTURE_BACKUP_KILLS || 40)
 const TRACKER = 'packages/system-api/phase-tracker.json'
+// Kill windows, as fractions of one unkilled run: a backup loops (a kill past one backup still
+// lands), a repair does not (its window stays inside the shortest run).
+const BACKUP_WINDOW = 1.5
+const REPAIR_WINDOW = 0.8
 const FIXTURE = '/work/shared/fixtures/agenthive/packages/system-api/phase-tracker.json'
 
 const TEMP = /\.sr-tmp-|\.tmp\.\d|\.partial$/
@@ -33,12 +37,20 @@ function temps(dir) {
   return found
 }
 
+// The real tracker repairs in a few ms, less than a kill's own latency: the victim is made
+// slower (the real tracker with this many more components in its current week) so that every
+// kill lands mid-repair.
+const EXTRA_COMPONENTS = Number(process.env.TORTURE_REPAIR_COMPONENTS || 4000)
+
 /** A damaged tracker (tolerant JSON: a comment, trailing commas, a missing property). */
 function damagedTracker() {
   let text
   try {
     const t = JSON.parse(fs.readFileSync(FIXTURE, 'utf8'))
     delete t.baselineStatus
+    const components = t.phases.phase2.weeks.week1.components
+    const model = components[0]
+    for (let i = 0; i < EXTRA_COMPONENTS; i++) components.push({ ...model, name: `${model.name}Copy${i}` })
     text = JSON.stringify(t, null, 2)
   } catch {
     text = JSON.stringify({ sessionInfo: { sessionId: 's', currentPhase: 2, currentWeek: 1, lastUpdate: 'x' }, phases: {} }, null, 2)
@@ -73,13 +85,25 @@ async function tortureRepair(backend) {
   const file = path.join(data, 'phase-tracker.json')
   const damaged = damagedTracker()
   const env = { SESSION_RESILIENCE_BACKEND: backend, SESSION_RESILIENCE_BACKUP_DIR: backups }
-  const s = { kills: 0, old: 0, repaired: 0, bad: [], tempsAfterNext: 0 }
-  // The CLI prints its first line before it reads the file: the kill lands 0-40 ms later.
+  const s = { kills: 0, attempts: 0, old: 0, repaired: 0, bad: [], tempsAfterNext: 0, bytes: damaged.length }
+  // The CLI prints its first line just before it reads the file. How long the rest of a repair
+  // takes here, so the kills spread over the whole of it.
   const script = `process.argv.splice(1, 0, 'x'); require(${JSON.stringify(path.join(ROOT, 'bin', 'validation-helpers.js'))})`
-  for (let i = 0; i < REPAIR_KILLS; i++) {
+  const spans = []
+  for (let i = 0; i < 3; i++) {
     fs.writeFileSync(file, damaged)
-    const r = await killAfterReady(script, ['repair', file], env, Math.random() * 40)
-    if (r.signal === 'SIGKILL') s.kills++
+    const whole = await killAfterReady(script, ['repair', file], env, 60000)
+    if (whole.code !== 0) throw new Error(`an unkilled repair failed (exit ${whole.code}): ${whole.stderr.slice(0, 300)}`)
+    spans.push(whole.afterReadyMs)
+  }
+  s.span = Math.max(5, Math.min(...spans) * REPAIR_WINDOW)
+  // A run that ends before its kill is not a kill: it is run again, up to 3 times as many runs in all.
+  while (s.kills < REPAIR_KILLS && s.attempts < 3 * REPAIR_KILLS) {
+    s.attempts++
+    fs.writeFileSync(file, damaged)
+    const r = await killAfterReady(script, ['repair', file], env, Math.random() * s.span)
+    if (r.signal !== 'SIGKILL') continue
+    const i = s.kills++
     const now = fs.readFileSync(file, 'utf8')
     if (now === damaged) s.old++
     else if (validates(backend, now)) s.repaired++
@@ -138,10 +162,11 @@ async function tortureBackup(backend) {
   // How long one backup takes here, so the kills spread over the whole of it.
   const t0 = Date.now()
   await bs().createFullBackup('warmup')
-  const span = Math.max(200, (Date.now() - t0) * 1.5)
+  const span = Math.max(200, (Date.now() - t0) * BACKUP_WINDOW)
   s.span = span
   for (let i = 0; i < BACKUP_KILLS; i++) {
     const r = await killAfterReady(BACKUP_LOOP, [root, lockDir], { SESSION_RESILIENCE_BACKEND: backend }, Math.random() * span)
+    // the child backs up in an endless loop: every kill lands, and one that did not is counted
     if (r.signal === 'SIGKILL') s.kills++
     // the real tracker has one schema error of its own (a phase without a title): the
     // tracker must parse and validate exactly as before
@@ -184,27 +209,30 @@ module.exports = {
     const backupRows = []
     const problems = []
     let ok = true
+    let repairBytes = 0
     for (const backend of BACKENDS) {
       const r = await tortureRepair(backend)
-      ok = ok && r.bad.length === 0 && r.tempsAfterNext === 0
+      ok = ok && r.kills === REPAIR_KILLS && r.bad.length === 0 && r.tempsAfterNext === 0
       problems.push(...r.bad.slice(0, 5).map((b) => `repair/${backend}: ${b}`))
-      repairRows.push([backend, r.kills, r.old, r.repaired, r.bad.length, r.tempsAfterNext])
+      repairRows.push([backend, `${r.kills} of ${REPAIR_KILLS}`, r.attempts, `0-${Math.round(r.span)} ms`, r.old, r.repaired, r.bad.length, r.tempsAfterNext])
+      repairBytes = r.bytes
     }
     for (const backend of BACKENDS) {
       const b = await tortureBackup(backend)
-      ok = ok && b.unverified.length === 0 && b.trackerBad === 0 && b.tempsAfterNext === 0 && b.nextFailed === 0
+      ok = ok && b.kills === BACKUP_KILLS && b.unverified.length === 0 && b.trackerBad === 0 && b.tempsAfterNext === 0 && b.nextFailed === 0
       problems.push(...b.unverified.slice(0, 5).map((u) => `backup/${backend}: restore point does not verify: ${u}`))
-      backupRows.push([backend, b.kills, `0-${Math.round(b.span)} ms`, b.trackerBad, `${b.verified} of ${b.points}`, b.orphanSets, b.nextFailed, b.tempsAfterNext])
+      backupRows.push([backend, `${b.kills} of ${BACKUP_KILLS}`, `0-${Math.round(b.span)} ms`, b.trackerBad, `${b.verified} of ${b.points}`, b.orphanSets, b.nextFailed, b.tempsAfterNext])
     }
     const text =
       `**validation-helpers repair**: the CLI (\`bin/validation-helpers.js repair <file>\`) repairs a damaged copy of the real tracker ` +
-      '(a comment, a trailing comma, `baselineStatus` missing) and is SIGKILLed 0-40 ms after its first output line; ' +
-      `${REPAIR_KILLS} kills per backend. After each kill the file is compared with the damaged original or must be strict ` +
+      `(a comment, a trailing comma, \`baselineStatus\` missing; ${EXTRA_COMPONENTS} more components in its current week, ${(repairBytes / 1e6).toFixed(1)} MB, so that a repair outlasts a kill's latency) ` +
+      `and is SIGKILLed at a random moment of the repair after its first output line (the window is ${REPAIR_WINDOW} x the shortest of three unkilled repairs here); ` +
+      `${REPAIR_KILLS} kills per backend must land (a run that ends before its kill is run again, and counted in "runs"). After each kill the file is compared with the damaged original or must be strict ` +
       'JSON that validates; then a whole repair runs and the folder must hold the tracker alone (and the `.corrupt-<stamp>` copies of the damaged bytes that every repair of a damaged file keeps on purpose).\n\n' +
-      table(['backend', 'SIGKILLs', 'old file intact', 'repaired and valid', 'anything else', 'temps after the next repair'], repairRows) +
+      table(['backend', 'SIGKILLs landed', 'runs', 'kill window', 'old file intact', 'repaired and valid', 'anything else', 'temps after the next repair'], repairRows) +
       `\n\n**createFullBackup**: a small project (git repository, the real tracker, a SQLite database, 20 source files) is backed ` +
-      `up in a loop by a child that is SIGKILLed at a random moment of a backup (the window is 1.5 x one backup's time here); ` +
-      `${BACKUP_KILLS} kills per backend. After each kill: the tracker parses and validates as before (the real tracker has one schema error of its own, a phase without a title), every restore point it lists verifies against its ` +
+      `up in a loop by a child that is SIGKILLed at a random moment of a backup (the window is ${BACKUP_WINDOW} x one backup's time here); ` +
+      `${BACKUP_KILLS} kills per backend must land. After each kill: the tracker parses and validates as before (the real tracker has one schema error of its own, a phase without a title), every restore point it lists verifies against its ` +
       'manifest (each file re-hashed), and every fourth time a whole backup runs and no temp file may remain in the project.\n\n' +
       table(['backend', 'SIGKILLs', 'kill window', 'tracker invalid', 'listed restore points that verify (summed over checks)', 'sets on disk not listed, at the end (interrupted or beyond the 10 kept)', 'next backup failed', 'temps after the next backup'], backupRows) +
       (problems.length ? `\n\nProblems:\n\n${problems.map((p) => `- ${p}`).join('\n')}` : '')

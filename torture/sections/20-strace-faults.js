@@ -1,12 +1,20 @@
 'use strict'
 // Syscall fault injection with strace: every openat, write, fsync, rename, link and unlink
 // that an operation makes is failed in turn with ENOSPC, EIO, EACCES and EROFS
-// (`-e inject=SYSCALL:error=ERRNO:when=N`). Each time the outcome is classified:
+// (`-e inject=SYSCALL:error=ERRNO:when=N`). The operation runs in a process of its own;
+// strace attaches to that process's threads by thread id, without -f, so a program the
+// operation starts (git, sqlite3, ps) is never traced and no fault lands in it. strace counts
+// `when=N` per thread: the probe run notes whether the call was the main thread's or a
+// worker's, and the injection traces only that kind of thread. The injection run's own trace
+// must show exactly one injected call, else the injection is counted as missed, not as an
+// outcome. Each landed injection is classified:
 //   failed cleanly   the error's code is the errno, the target is unchanged, nothing is left
-//   unaffected       the fault hit a best-effort step (a sweep); the operation succeeded
-//   committed        the fault hit the directory fsync after the rename: the new content is
-//                    in place and the error is still reported (durability unconfirmed)
-//   (unaffected also counts a temp left by a failed unlink, which the next call sweeps)
+//   unaffected       the operation succeeded with the right result anyway (the faulted call
+//                    was a best-effort step, such as a sweep); also when it left a temp that
+//                    the next call sweeps
+//   committed        the new state is whole and in place and the fault is still reported as
+//                    the error (it hit a step after the commit point, such as opening or
+//                    fsyncing the directory after the rename: durability unconfirmed)
 //   VIOLATION        anything else
 // and the next call, without faults, must succeed.
 const fs = require('node:fs')
@@ -194,7 +202,8 @@ const { SafeFileOperations } = require(${lib('safe-file-operations')})
 const ops = new SafeFileOperations({ backend: ${JSON.stringify(backend)}, ...${options} })
 ${op.setup ? op.setup(ctx, backend) : ''}
 console.error = () => {}
-process.stdout.write('ready\\n')
+// start the thread pool's threads now, so that strace finds every thread when it attaches
+Promise.all(Array.from({ length: 4 }, () => fs.promises.stat('/'))).then(() => process.stdout.write('ready\\n'))
 process.stdin.once('data', async () => {
   process.stdin.pause()
   try { fs.statSync('/__sr_marker_begin__') } catch {}
@@ -206,8 +215,17 @@ process.stdin.once('data', async () => {
 })`
 }
 
-/** Run the child, attach strace with `straceArgs` once it is ready, and return its result. */
-function underStrace(op, ctx, backend, straceArgs) {
+/** The thread ids of process `pid`: the main thread is the one whose id is `pid`. */
+function threadsOf(pid) {
+  return fs.readdirSync(`/proc/${pid}/task`).map(Number)
+}
+
+/**
+ * Run the child; once it is ready attach strace with `straceArgs` to its threads of `role`
+ * ('main', 'worker' or 'all'), each by id and without -f (nothing it starts is traced), and
+ * return its result.
+ */
+function underStrace(op, ctx, backend, straceArgs, role = 'all') {
   const resultLink = path.join(ctx.scratch, `result-${Date.now()}-${Math.random()}`)
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['-e', childScript(op, ctx, backend, resultLink)], {
@@ -216,15 +234,16 @@ function underStrace(op, ctx, backend, straceArgs) {
     })
     let tracer = null
     child.stdout.once('data', () => {
-      tracer = spawn('strace', ['-f', '-p', String(child.pid), ...straceArgs], { stdio: ['ignore', 'ignore', 'pipe'] })
+      const tids = threadsOf(child.pid).filter((t) => role === 'all' || (role === 'main') === (t === child.pid))
+      tracer = spawn('strace', [...tids.flatMap((t) => ['-p', String(t)]), ...straceArgs], { stdio: ['ignore', 'ignore', 'pipe'] })
       let said = ''
       let started = false
       tracer.stderr.on('data', (d) => {
         said += d
-        // strace names each thread it attached to; once the main one is in, give the rest a moment
-        if (!started && said.includes('attached')) {
+        // strace says "Process N attached" for each thread: go once all of them are in
+        if (!started && (said.match(/attached/g) || []).length >= tids.length) {
           started = true
-          setTimeout(() => child.stdin.write('go\n'), 150)
+          setTimeout(() => child.stdin.write('go\n'), 50)
         }
       })
     })
@@ -243,7 +262,7 @@ function underStrace(op, ctx, backend, straceArgs) {
         } catch {
           out = { crashed: true, hung, code, signal }
         }
-        resolve(out)
+        resolve({ out, pid: child.pid })
       }
       if (tracer && tracer.exitCode === null) tracer.on('exit', finish)
       else finish()
@@ -251,12 +270,15 @@ function underStrace(op, ctx, backend, straceArgs) {
   })
 }
 
-/** Trace once and list the (syscall, N-th call of its thread since attach) between the markers. */
+/**
+ * Trace once and list the calls between the markers: each as (syscall, N-th call of its
+ * thread since attach, whether that thread is the main one).
+ */
 async function positions(op, backend) {
   const dir = tempDir('strace-probe')
   const ctx = { ...op.prepare(dir), scratch: tempDir('strace-scratch') }
   const log = path.join(ctx.scratch, 'trace.log')
-  await underStrace(op, ctx, backend, ['-o', log, '-e', `trace=${SYSCALLS.join(',')},statx,newfstatat`])
+  const { pid } = await underStrace(op, ctx, backend, ['-o', log, '-e', `trace=${SYSCALLS.join(',')},statx,newfstatat`])
   const counts = new Map()
   const found = []
   let inside = false
@@ -271,7 +293,9 @@ async function positions(op, backend) {
     counts.set(key, (counts.get(key) || 0) + 1)
     // libuv's wake-up writes to its eventfd are the event loop's, not the operation's
     const eventfdWrite = name === 'write' && line.includes('"\\1\\0\\0\\0\\0\\0\\0\\0", 8')
-    if (inside && !eventfdWrite) found.push({ syscall: name, when: counts.get(key), line: line.slice(0, 140) })
+    if (inside && !eventfdWrite) {
+      found.push({ syscall: name, when: counts.get(key), role: Number(tid) === pid ? 'main' : 'worker', line: line.slice(0, 140) })
+    }
   }
   fs.rmSync(dir, { recursive: true, force: true })
   fs.rmSync(ctx.scratch, { recursive: true, force: true })
@@ -281,13 +305,20 @@ async function positions(op, backend) {
 async function injectOnce(op, backend, pos, errno) {
   const dir = tempDir('strace')
   const ctx = { ...op.prepare(dir), scratch: tempDir('strace-scratch') }
-  const out = await underStrace(op, ctx, backend, [
-    '-o', '/dev/null', '-e', `trace=${pos.syscall}`, '-e', `inject=${pos.syscall}:error=${errno}:when=${pos.when}`,
-  ])
+  const log = path.join(ctx.scratch, 'inject.log')
+  const { out } = await underStrace(
+    op,
+    ctx,
+    backend,
+    ['-o', log, '-e', `trace=${pos.syscall}`, '-e', `inject=${pos.syscall}:error=${errno}:when=${pos.when}`],
+    pos.role,
+  )
+  const injected = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('(INJECTED)'))
   const state = op.state(ctx)
   const failedAsExpected = out.ok === false ? out.code === errno : Boolean(op.failedValue && out.ok && op.failedValue(out.value))
   let outcome
-  if (out.crashed) outcome = 'VIOLATION'
+  if (injected.length !== 1) outcome = 'missed'
+  else if (out.crashed) outcome = 'VIOLATION'
   else if (out.ok && op.heldValue && !op.heldValue(out.value)) outcome = 'VIOLATION'
   else if (failedAsExpected && op.isOld(state, ctx)) outcome = 'failed cleanly'
   else if (out.ok && !failedAsExpected && op.isNew(state, ctx)) outcome = 'unaffected'
@@ -308,7 +339,7 @@ async function injectOnce(op, backend, pos, errno) {
   }
   fs.rmSync(dir, { recursive: true, force: true })
   fs.rmSync(ctx.scratch, { recursive: true, force: true })
-  return { outcome, nextOk, out, state }
+  return { outcome, nextOk, out, state, injected: injected.map((l) => l.slice(0, 160)) }
 }
 
 module.exports = {
@@ -316,6 +347,7 @@ module.exports = {
   async run() {
     const rows = []
     const violations = []
+    const missed = []
     let injections = 0
     const only = process.env.TORTURE_STRACE_OPS // e.g. "acquireLock": a subset while developing
     for (const op of OPERATIONS.filter((o) => !only || only.split(',').some((n) => o.name.includes(n)))) {
@@ -323,33 +355,46 @@ module.exports = {
         const all = await positions(op, backend)
         const found = op.sample && all.length > op.sample ? all.filter((_, i) => i % Math.ceil(all.length / op.sample) === 0) : all
         const sampled = found.length < all.length ? ` (an even sample of ${found.length} of ${all.length})` : ''
-        const tally = { 'failed cleanly': 0, unaffected: 0, committed: 0, 'temp left, swept by the next call': 0, 'marker left': 0, 'failed, in part done': 0, VIOLATION: 0 }
+        const tally = { missed: 0, 'failed cleanly': 0, unaffected: 0, committed: 0, 'temp left, swept by the next call': 0, 'marker left': 0, 'failed, in part done': 0, VIOLATION: 0 }
         let nextFailed = 0
         const committedAt = new Set()
         for (const pos of found) {
           for (const errno of op.errnos || ERRNOS) {
             const r = await injectOnce(op, backend, pos, errno)
-            injections++
             tally[r.outcome]++
+            if (r.outcome === 'missed') {
+              missed.push(`${op.name}/${backend}: ${errno} at ${pos.syscall} #${pos.when} of the ${pos.role} thread (probe: \`${pos.line}\`): ${r.injected.length} calls injected`)
+              continue
+            }
+            injections++
             if (r.outcome === 'committed') committedAt.add(pos.syscall)
             if (!r.nextOk) nextFailed++
             if (r.outcome === 'VIOLATION' || !r.nextOk) {
-              violations.push(`${op.name}/${backend}: ${errno} at ${pos.syscall} #${pos.when} (\`${pos.line}\`): ${JSON.stringify(r.out)} state ${JSON.stringify(r.state).slice(0, 200)}`)
+              violations.push(`${op.name}/${backend}: ${errno} at ${pos.syscall} #${pos.when} of the ${pos.role} thread (\`${r.injected[0]}\`): ${JSON.stringify(r.out)} state ${JSON.stringify(r.state).slice(0, 200)}`)
             }
           }
         }
         const sites = [...new Set(found.map((p) => p.syscall))].map((s) => `${s} x${found.filter((p) => p.syscall === s).length}`)
-        rows.push([op.name, backend, sites.join(', ') + sampled, found.length * (op.errnos || ERRNOS).length, tally['failed cleanly'], tally.unaffected + tally['temp left, swept by the next call'], tally['marker left'], tally['failed, in part done'], `${tally.committed}${committedAt.size ? ` (${[...committedAt].join(', ')})` : ''}`, tally.VIOLATION, nextFailed])
+        rows.push([op.name, backend, sites.join(', ') + sampled, found.length * (op.errnos || ERRNOS).length - tally.missed, tally.missed, tally['failed cleanly'], tally.unaffected + tally['temp left, swept by the next call'], tally['marker left'], tally['failed, in part done'], `${tally.committed}${committedAt.size ? ` (${[...committedAt].join(', ')})` : ''}`, tally.VIOLATION, nextFailed])
       }
     }
     const text =
-      `${injections} injections. Each operation is traced once to find its syscalls; then each of them is failed in turn with ` +
-      `${ERRNOS.join(', ')}. "committed" is the directory fsync after the rename failing: the new content is in place and the ` +
-      'error is still reported, so the caller knows durability is unconfirmed. "takeover marker left": the lock was taken over ' +
+      `${injections} injections landed. Each operation runs in a process of its own and is traced once to find its syscalls ` +
+      '(strace attached to its threads by id, without -f: no program it starts is traced); then each call is failed in turn with ' +
+      `${ERRNOS.join(', ')} (restoreFromBackup: ENOSPC and EIO), in the same kind of thread (main or worker), and the injection ` +
+      "run's trace must show exactly one injected call. Columns: \"injections\": those that landed; \"missed\": the injection " +
+      'run injected no call or more than one (the call numbering differed from the probe run), not classified; "failed cleanly": ' +
+      'the error is the injected errno and nothing changed; "unaffected": the operation succeeded with the right result anyway ' +
+      '(a best-effort step failed; a temp it left is swept by the next call); "takeover marker left": the lock was taken over ' +
       'and is held, but the unlink of the takeover marker failed; the marker is left, and the next takeover judges it dead and ' +
-      'uses the next generation (up to 64) instead of removing it (removing it could race with a breaker re-creating it).\n\n' +
-      table(['operation', 'backend', 'syscalls in the operation', 'injections', 'failed cleanly', 'unaffected', 'lock taken, takeover marker left', 'failed after some files were restored (each whole)', 'committed', 'violations', 'next call failed'], rows) +
-      (violations.length ? `\n\nViolations:\n\n${violations.map((v) => `- ${v}`).join('\n')}` : '')
+      'uses the next generation (up to 64) instead of removing it (removing it could race with a breaker re-creating it); ' +
+      '"failed after some files were restored": the error is reported and each file is whole, old or restored; "committed": ' +
+      'the new state is whole and in place and the error is still reported (the fault hit a step after the commit point, such as ' +
+      "opening or fsyncing the directory after the rename), with the faulted syscalls; \"next call failed\": the same call " +
+      'without a fault then failed.\n\n' +
+      table(['operation', 'backend', 'syscalls in the operation', 'injections', 'missed', 'failed cleanly', 'unaffected', 'lock taken, takeover marker left', 'failed after some files were restored (each whole)', 'committed', 'violations', 'next call failed'], rows) +
+      (violations.length ? `\n\nViolations:\n\n${violations.map((v) => `- ${v}`).join('\n')}` : '') +
+      (missed.length ? `\n\nMissed injections:\n\n${missed.map((v) => `- ${v}`).join('\n')}` : '')
     return { ok: violations.length === 0, text }
   },
 }

@@ -230,6 +230,28 @@ mod tests {
     }
 
     #[test]
+    fn a_bare_file_name_lives_in_the_current_directory() {
+        assert_eq!(parent_dir(Path::new("t.json")), Path::new("."));
+        assert_eq!(parent_dir(Path::new("a/t.json")), Path::new("a"));
+        assert_eq!(parent_dir(Path::new("/t.json")), Path::new("/"));
+    }
+
+    /// A rename that fails for good (the target is a directory) is reported at once with its
+    /// errno, the directory is untouched and no temp is left (on Linux nothing is retried).
+    #[cfg(unix)]
+    #[test]
+    fn replacing_a_directory_fails_and_leaves_no_temp() {
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("t.json");
+        fs::create_dir(&target).unwrap();
+        fs::write(target.join("inside"), b"kept").unwrap();
+        let err = atomic_write(&target, b"{}", WriteOptions::default()).unwrap_err();
+        assert_eq!(err.code().as_str(), "EISDIR");
+        assert_eq!(fs::read(target.join("inside")).unwrap(), b"kept");
+        assert_eq!(names_in(tmp.path()), vec!["t.json"]);
+    }
+
+    #[test]
     fn bad_paths_are_refused_before_any_io() {
         let err = atomic_write(Path::new(""), b"x", WriteOptions::default()).unwrap_err();
         assert_eq!(err.code().as_str(), "EBADPATH");
@@ -240,13 +262,7 @@ mod tests {
     #[test]
     fn temps_of_dead_writers_are_swept_and_live_ones_kept() {
         let tmp = tempfile::tempdir().unwrap();
-        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .arg("--list")
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
-        let dead = child.id();
-        child.wait().unwrap();
+        let dead = crate::testutil::dead_pid();
         let dead_temp = format!(".t.json{TEMP_MARKER}{dead}-abcdef");
         let legacy_temp = format!("t.json.tmp.1757344468688.{dead}");
         let live_temp = format!(".t.json{TEMP_MARKER}{}-abcdef", std::process::id());
@@ -257,10 +273,118 @@ mod tests {
         assert_eq!(names_in(tmp.path()), vec![live_temp, "t.json".to_string()]);
     }
 
+    /// The sweep must ask whether a writer is alive: a temp named with another process's pid
+    /// (ours or legacy's format) is kept while that process lives, and swept once it is dead.
+    #[test]
+    fn temps_of_another_live_writer_are_kept_until_it_dies() {
+        let tmp = tempfile::tempdir().unwrap();
+        let writer = crate::testutil::LiveChild::spawn();
+        let pid = writer.pid();
+        let ours = format!(".t.json{TEMP_MARKER}{pid}-abcdef");
+        let legacy = format!("t.json.tmp.1757344468688.{pid}");
+        for name in [&ours, &legacy] {
+            fs::write(tmp.path().join(name), b"partial").unwrap();
+        }
+        let target = tmp.path().join("t.json");
+        atomic_write(&target, b"{}", WriteOptions::default()).unwrap();
+        let mut kept = vec![ours.clone(), legacy.clone(), "t.json".to_string()];
+        kept.sort();
+        assert_eq!(names_in(tmp.path()), kept, "a live writer's temps are kept");
+        writer.kill();
+        atomic_write(&target, b"{}", WriteOptions::default()).unwrap();
+        assert_eq!(
+            names_in(tmp.path()),
+            vec!["t.json"],
+            "a dead writer's are swept"
+        );
+    }
+
+    /// Run by [`fsync_calls`] in a process of its own: one atomic write, as the environment says.
+    #[test]
+    #[ignore = "helper process for other tests"]
+    fn helper_atomic_write_once() {
+        let Some(target) = std::env::var_os("SR_CORE_TEST_TARGET") else {
+            return;
+        };
+        let fsync = std::env::var("SR_CORE_TEST_FSYNC").as_deref() == Ok("1");
+        atomic_write(Path::new(&target), b"{}", WriteOptions { fsync }).unwrap();
+    }
+
+    /// The fsync/fdatasync calls of one atomic write, counted by strace in a process of its
+    /// own; `None` where strace is not installed.
+    fn fsync_calls(fsync: bool) -> Option<usize> {
+        let tmp = tempfile::tempdir().unwrap();
+        let log = tmp.path().join("trace");
+        let status = std::process::Command::new("strace")
+            .args(["-f", "-qq", "-e", "trace=fsync,fdatasync", "-o"])
+            .arg(&log)
+            .arg(std::env::current_exe().unwrap())
+            .args([
+                "--ignored",
+                "--exact",
+                "fsx::atomic::tests::helper_atomic_write_once",
+            ])
+            .env("SR_CORE_TEST_TARGET", tmp.path().join("t.json"))
+            .env("SR_CORE_TEST_FSYNC", if fsync { "1" } else { "0" })
+            .stdout(std::process::Stdio::null())
+            .status();
+        match status {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
+            other => assert!(other.unwrap().success()),
+        }
+        assert_eq!(fs::read(tmp.path().join("t.json")).unwrap(), b"{}");
+        let trace = fs::read_to_string(&log).unwrap();
+        // With -f a call may be split in two lines; its first one names it.
+        let calls = trace
+            .lines()
+            .filter(|l| {
+                !l.contains("resumed>") && (l.contains("fsync(") || l.contains("fdatasync("))
+            })
+            .count();
+        Some(calls)
+    }
+
+    /// Durability: the temp file is flushed before the rename and the directory after it;
+    /// `fsync: false` flushes nothing. (Only a syscall trace can see a missing flush.)
+    #[test]
+    fn the_file_and_its_directory_are_fsynced_unless_asked_not_to() {
+        let Some(with) = fsync_calls(true) else {
+            eprintln!("strace is not installed: durability not checked here");
+            return;
+        };
+        assert_eq!(with, 2, "one flush of the file, one of its directory");
+        assert_eq!(fsync_calls(false), Some(0));
+    }
+
+    #[test]
+    fn own_temps_are_this_process_s_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let me = std::process::id();
+        let mine = format!(".t.json{TEMP_MARKER}{me}-abcdef");
+        let legacy_mine = format!("t.json.tmp.1757344468688.{me}");
+        for name in [
+            mine.as_str(),
+            legacy_mine.as_str(),
+            ".t.json.sr-tmp-1-abcdef",
+            "t.json",
+        ] {
+            fs::write(tmp.path().join(name), b"x").unwrap();
+        }
+        let mut own: Vec<String> = own_temps(tmp.path())
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        own.sort();
+        assert_eq!(own, vec![mine, legacy_mine]);
+        assert!(own_temps(&tmp.path().join("missing")).is_empty());
+    }
+
     #[test]
     fn temp_names_are_parsed_strictly() {
         assert_eq!(temp_writer_pid(".x.sr-tmp-42-abc"), Some(42));
         assert_eq!(temp_writer_pid("x.tmp.1757344468688.42"), Some(42));
+        assert_eq!(temp_writer_pid("tmp.1757344468688.42"), Some(42));
+        assert_eq!(temp_writer_pid("notes.1757344468688.42"), None);
         assert_eq!(temp_writer_pid("x.sr-tmp-42-abc"), None);
         assert_eq!(temp_writer_pid("notes.txt"), None);
         assert_eq!(temp_writer_pid("a.tmp.5.42"), None);

@@ -141,6 +141,51 @@ pub fn newest_good_backup(
 mod tests {
     use super::*;
 
+    /// Only a missing file means "nothing to back up": any other failure to open it is an
+    /// error with its errno, and nothing is created.
+    #[cfg(unix)]
+    #[test]
+    fn a_file_that_cannot_be_opened_is_an_error_not_a_missing_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let regular = tmp.path().join("regular");
+        fs::write(&regular, b"x").unwrap();
+        let backups = tmp.path().join("backups");
+        let err = backup_file(&regular.join("below"), "manual", &backups).unwrap_err();
+        assert_eq!(err.code().as_str(), "ENOTDIR");
+        assert!(!backups.exists());
+        assert_eq!(
+            backup_file(&tmp.path().join("missing"), "manual", &backups).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn cleanup_of_a_missing_folder_removes_nothing_and_of_a_file_fails() {
+        let tmp = tempfile::tempdir().unwrap();
+        let none = cleanup_old_backups(&tmp.path().join("missing"), Duration::ZERO).unwrap();
+        assert_eq!(none, 0);
+        let file = tmp.path().join("file");
+        fs::write(&file, b"x").unwrap();
+        assert!(cleanup_old_backups(&file, Duration::ZERO).is_err());
+        assert!(file.exists());
+    }
+
+    /// A backup name the file system refuses (longer than a name may be, though its temp
+    /// name fits) is reported, never retried under the next serial forever, and the temp
+    /// is removed.
+    #[cfg(unix)]
+    #[test]
+    fn a_backup_name_the_file_system_refuses_is_reported_and_leaves_no_temp() {
+        let tmp = tempfile::tempdir().unwrap();
+        let source = tmp.path().join("x".repeat(200));
+        fs::write(&source, b"x").unwrap();
+        let backups = tmp.path().join("backups");
+        let label = "l".repeat(40);
+        let err = backup_file(&source, &label, &backups).unwrap_err();
+        assert_eq!(err.code().as_str(), "ENAMETOOLONG");
+        assert_eq!(fs::read_dir(&backups).unwrap().count(), 0);
+    }
+
     #[test]
     fn backups_get_the_legacy_name_and_the_same_bytes() {
         let tmp = tempfile::tempdir().unwrap();

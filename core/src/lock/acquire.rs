@@ -120,6 +120,8 @@ fn publish(dir: &Path, path: &Path, identifier: &str, token: &str) -> io::Result
         }
         Err(e) => return Err(e),
     };
+    #[cfg(test)]
+    tests::AFTER_CREATE.with(|hook| hook.take().map(|hook| hook(path)));
     // Blocking, not try: a waiter probing the new (still empty) file may hold its OS lock for
     // an instant. A try that lost that race would leave us holding the lock file without the
     // OS lock, and the next probe would judge us dead and take the lock over: a double grant
@@ -240,6 +242,16 @@ fn changed(path: &Path, seen: &Seen) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lock::liveness::judge;
+    use std::cell::Cell;
+
+    type Hook = Box<dyn FnOnce(&Path)>;
+
+    thread_local! {
+        /// Run by [`publish`] on this thread between the exclusive create and the OS lock:
+        /// lets a test stand a prober there at exactly that instant.
+        pub(super) static AFTER_CREATE: Cell<Option<Hook>> = const { Cell::new(None) };
+    }
 
     fn quick(ms: u64) -> LockOptions {
         LockOptions {
@@ -283,5 +295,43 @@ mod tests {
         let got = acquire(tmp.path(), "z", &quick(2_000), 7).unwrap();
         assert_eq!(got.broken.len(), 1);
         assert_eq!(registry::release_all(Some(7)), 1);
+    }
+
+    /// The double grant of commit 78c894a, reproduced deterministically: a waiter's liveness
+    /// probe holds the OS lock of the new, still empty lock file at the very moment its creator
+    /// takes it. The creator must wait for the probe to let go, not carry on without its OS
+    /// lock (the next probe would then judge it dead and take its lock over).
+    #[test]
+    fn a_probe_holding_the_os_lock_at_creation_does_not_cost_the_holder_its_os_lock() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (probe_done, probe_joined) = std::sync::mpsc::channel();
+        AFTER_CREATE.with(|hook| {
+            hook.set(Some(Box::new(move |path: &Path| {
+                let probe = File::open(path).unwrap();
+                assert!(super::super::oslock::try_lock(&probe).unwrap());
+                let lets_go = std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(150));
+                    drop(probe);
+                });
+                probe_done.send(lets_go).unwrap();
+            })))
+        });
+        let got = acquire(tmp.path(), "probed", &quick(2_000), 11).unwrap();
+        probe_joined.recv().unwrap().join().unwrap();
+
+        let record = Record::parse(&fs::read(&got.path).unwrap()).unwrap();
+        let file = File::open(&got.path).unwrap();
+        assert_eq!(
+            judge(&record, Some(&file), 30_000),
+            Holder::Alive,
+            "the holder keeps its OS lock once the probe has let go"
+        );
+        let second = acquire(tmp.path(), "probed", &quick(300), 12);
+        assert_eq!(
+            second.map(|a| a.path).unwrap_err().code(),
+            Code::LockTimeout,
+            "a second acquirer waits; it never takes over a live holder's lock"
+        );
+        assert_eq!(registry::release_all(Some(11)), 1);
     }
 }

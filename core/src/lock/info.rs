@@ -100,3 +100,132 @@ pub fn list(dir: &Path, stale_ms: u64) -> Result<Vec<(String, LockState)>> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::{dead_pid, LiveChild};
+
+    /// A JS-backend record (no OS lock): judged by pid and start time.
+    fn record(pid: u32, age_ms: i64, host: Option<&str>) -> Vec<u8> {
+        let mut r = Record::ours("x", "t");
+        r.pid = pid;
+        r.timestamp = time::iso8601(time::now_ms() - age_ms);
+        r.hostname = host.map(str::to_string);
+        r.start_time = match crate::process::liveness(pid) {
+            crate::process::Liveness::Alive { start_time_s } => start_time_s,
+            crate::process::Liveness::Dead => None,
+        };
+        r.backend = Some("js".into());
+        r.to_bytes()
+    }
+
+    fn this_host() -> String {
+        Record::ours("x", "t").hostname.unwrap()
+    }
+
+    fn held(state: LockState) -> (Option<bool>, bool, i64) {
+        match state {
+            LockState::Held {
+                alive,
+                stale,
+                age_ms,
+                ..
+            } => (alive, stale, age_ms),
+            other => panic!("not held: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn free_corrupted_and_held_locks_are_told_apart() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        assert_eq!(info(dir, "x", 30_000).unwrap(), LockState::Free);
+        fs::write(dir.join("x.lock"), b" \n").unwrap();
+        assert_eq!(
+            info(dir, "x", 30_000).unwrap(),
+            LockState::Corrupted {
+                error: "lock file is empty".into()
+            }
+        );
+        fs::write(dir.join("x.lock"), b"{\"pid\": 1").unwrap();
+        assert_eq!(
+            info(dir, "x", 30_000).unwrap(),
+            LockState::Corrupted {
+                error: "lock file is not a valid lock record".into()
+            }
+        );
+        assert_eq!(
+            info(dir, "../x", 30_000).unwrap_err().code(),
+            crate::Code::BadLockId
+        );
+    }
+
+    #[test]
+    fn a_live_holder_is_alive_and_fresh_a_dead_one_stale_whatever_its_age() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        let host = this_host();
+        let live = LiveChild::spawn();
+        fs::write(dir.join("x.lock"), record(live.pid(), 5_000, Some(&host))).unwrap();
+        let (alive, stale, age) = held(info(dir, "x", 30_000).unwrap());
+        assert_eq!((alive, stale), (Some(true), false));
+        assert!((5_000..10_000).contains(&age), "age {age}");
+        // Alive is alive, however old the record (staleMs is for unknowable holders).
+        fs::write(dir.join("x.lock"), record(live.pid(), 60_000, Some(&host))).unwrap();
+        assert!(!held(info(dir, "x", 30_000).unwrap()).1);
+        fs::write(dir.join("x.lock"), record(dead_pid(), 0, Some(&host))).unwrap();
+        let (alive, stale, _) = held(info(dir, "x", 30_000).unwrap());
+        assert_eq!((alive, stale), (Some(false), true));
+    }
+
+    #[test]
+    fn a_holder_on_another_host_is_unknown_until_older_than_stale_ms() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        fs::write(
+            dir.join("x.lock"),
+            record(1, 5_000, Some("elsewhere.invalid")),
+        )
+        .unwrap();
+        assert_eq!(held(info(dir, "x", 30_000).unwrap()).0, None);
+        assert!(!held(info(dir, "x", 30_000).unwrap()).1);
+        // Past staleMs the judge says dead: stale either way.
+        assert!(held(info(dir, "x", 1_000).unwrap()).1);
+    }
+
+    #[test]
+    fn list_names_every_lock_file_sorted_and_nothing_else() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        assert!(list(&dir.join("missing"), 30_000).unwrap().is_empty());
+        let host = this_host();
+        for id in ["b", "a", "c"] {
+            fs::write(
+                dir.join(format!("{id}.lock")),
+                record(dead_pid(), 0, Some(&host)),
+            )
+            .unwrap();
+        }
+        for other in [
+            ".a.lock.takeover.0",
+            "notes.txt",
+            "x.lock.bak",
+            ".hidden.lock",
+        ] {
+            fs::write(dir.join(other), b"{}").unwrap();
+        }
+        let ids: Vec<String> = list(dir, 30_000)
+            .unwrap()
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        let file = dir.join("notadir");
+        fs::write(&file, b"").unwrap();
+        assert!(
+            list(&file, 30_000).is_err(),
+            "a file is not a lock directory"
+        );
+    }
+}

@@ -1,0 +1,172 @@
+#!/usr/bin/env node
+'use strict'
+// `npm run mutants`: mutation testing, and MUTANTS.md from its results.
+//
+//   Rust core: cargo-mutants (settings and exclusions in .cargo/mutants.toml) over
+//              session-resilience-core, running the core's own unit tests.
+//   lib/js:    scripts/mutants-js.js, a small runner of our own (see there why not Stryker).
+//
+// A whole run does not fit in one sitting on a 2-core machine, so runs are made per file set
+// and each run's outcome is stored in mutants/results/<name>.json (with its date and command);
+// MUTANTS.md is then written from every stored result (the newest outcome of each mutant) and
+// from mutants/reasons.json, which says why each surviving mutant survives. Files that no
+// stored run covered are listed as not run.
+//
+//   npm run mutants -- rust [cargo-mutants options, e.g. -f 'core/src/lock/*.rs']
+//   npm run mutants -- js [lib/js files]
+//   npm run mutants -- report          (only rewrite MUTANTS.md)
+//   npm run mutants                    (everything: hours here)
+
+const fs = require('node:fs')
+const path = require('node:path')
+const { spawnSync } = require('node:child_process')
+
+const ROOT = path.resolve(__dirname, '..')
+const RESULTS = path.join(ROOT, 'mutants', 'results')
+const REASONS = path.join(ROOT, 'mutants', 'reasons.json')
+const REPORT = path.join(ROOT, 'MUTANTS.md')
+
+const stamp = () => new Date().toISOString().replace(/[:.]/g, '-')
+
+function save(kind, stored) {
+  fs.mkdirSync(RESULTS, { recursive: true })
+  const file = path.join(RESULTS, `${kind}-${stamp()}.json`)
+  fs.writeFileSync(file, `${JSON.stringify(stored, null, 2)}\n`)
+  return file
+}
+
+/** Run cargo-mutants with `args`; store its outcome lists. */
+function runRust(args) {
+  const out = path.join(ROOT, 'target', 'mutants')
+  const cargoArgs = ['mutants', '-p', 'session-resilience-core', '--no-shuffle', '-o', out, ...args]
+  const started = new Date()
+  console.error(`▶ cargo ${cargoArgs.join(' ')}`)
+  const r = spawnSync('cargo', cargoArgs, { cwd: ROOT, stdio: 'inherit' })
+  if (r.error) throw r.error
+  const dir = path.join(out, 'mutants.out')
+  const list = (name) => {
+    const p = path.join(dir, `${name}.txt`)
+    return fs.existsSync(p) ? fs.readFileSync(p, 'utf8').split('\n').filter(Boolean) : []
+  }
+  // cargo-mutants exits 2 when mutants were missed, 3 on timeouts: outcomes, not failures.
+  if (![0, 2, 3].includes(r.status)) throw new Error(`cargo mutants failed (exit ${r.status})`)
+  const outcomes = {}
+  for (const [status, name] of [['caught', 'caught'], ['missed', 'missed'], ['timeout', 'timeout'], ['unviable', 'unviable']]) {
+    for (const line of list(name)) outcomes[line] = status
+  }
+  const files = [...new Set(Object.keys(outcomes).map((n) => n.split(':')[0]))].sort()
+  return save('rust', {
+    kind: 'rust',
+    started: started.toISOString(),
+    seconds: Math.round((Date.now() - started.getTime()) / 1000),
+    command: `npm run mutants -- rust ${args.join(' ')}`.trim(),
+    files,
+    outcomes,
+  })
+}
+
+function runJs(files) {
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'mutants-js.js'), ...files], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
+  if (r.status !== 0) throw new Error(`mutants-js failed (exit ${r.status})`)
+  return save('js', JSON.parse(r.stdout))
+}
+
+// ---- the report ----------------------------------------------------------------------------
+
+/** Every file mutation testing is meant to cover. */
+function allFiles() {
+  const walk = (dir) =>
+    fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
+      const rel = `${dir}/${e.name}`
+      if (e.isDirectory()) return walk(rel)
+      return rel.endsWith('.rs') || rel.endsWith('.js') ? [rel] : []
+    })
+  return { rust: walk('core/src').filter((f) => !f.endsWith('testutil.rs')), js: walk('lib/js') }
+}
+
+function render() {
+  const stored = fs.existsSync(RESULTS)
+    ? fs
+        .readdirSync(RESULTS)
+        .filter((f) => f.endsWith('.json'))
+        .sort()
+        .map((f) => ({ file: f, ...JSON.parse(fs.readFileSync(path.join(RESULTS, f), 'utf8')) }))
+    : []
+  const reasons = fs.existsSync(REASONS) ? JSON.parse(fs.readFileSync(REASONS, 'utf8')) : {}
+  // The newest run decides each mutant (and each file: a later run of a file replaces it).
+  const byFile = new Map()
+  for (const run of stored) {
+    for (const f of run.files) byFile.set(f, { run, outcomes: {} })
+    for (const [name, status] of Object.entries(run.outcomes)) byFile.get(name.split(':')[0]).outcomes[name] = status
+  }
+  const lines = [
+    '# Mutation testing',
+    '',
+    'Written by `npm run mutants` (scripts/mutants.js) from the stored runs in mutants/results/ and the reasons in ' +
+      'mutants/reasons.json; not edited by hand. Rust: cargo-mutants over the core, with its own unit tests ' +
+      '(exclusions in .cargo/mutants.toml, each with its reason). lib/js: scripts/mutants-js.js (why not Stryker: see there). ' +
+      'A mutant is caught when a test fails (or times out) with it; missed when every test passes; unviable when it does not build.',
+    '',
+  ]
+  const scoreRows = []
+  const survivors = []
+  const totals = { rust: { caught: 0, scored: 0 }, js: { caught: 0, scored: 0 } }
+  const files = allFiles()
+  const notRun = []
+  for (const [kind, list] of Object.entries(files)) {
+    for (const f of list) {
+      const entry = byFile.get(f)
+      if (!entry) {
+        notRun.push(f)
+        continue
+      }
+      const values = Object.values(entry.outcomes)
+      const caught = values.filter((v) => v === 'caught' || v === 'timeout').length
+      const missed = values.filter((v) => v === 'missed').length
+      const unviable = values.filter((v) => v === 'unviable').length
+      totals[kind].caught += caught
+      totals[kind].scored += caught + missed
+      const score = caught + missed ? `${((100 * caught) / (caught + missed)).toFixed(1)} %` : 'n/a'
+      scoreRows.push([f, caught + missed + unviable, caught, missed, unviable, score, entry.run.started.slice(0, 16).replace('T', ' ')])
+      for (const [name, status] of Object.entries(entry.outcomes)) {
+        if (status === 'missed') survivors.push(`- \`${name}\`: ${reasons[name] || '**no reason recorded yet: a test is still to be written**'}`)
+      }
+    }
+  }
+  const pct = (t) => (t.scored ? `${((100 * t.caught) / t.scored).toFixed(1)} %` : 'n/a')
+  lines.push(
+    `Killed (caught or timed out) among the mutants that built, over the files run: Rust core ${totals.rust.caught} of ${totals.rust.scored} (${pct(totals.rust)}), ` +
+      `lib/js ${totals.js.caught} of ${totals.js.scored} (${pct(totals.js)}).`,
+    '',
+    '## Score per file',
+    '',
+    '| file | mutants | caught | missed | unviable | killed | run (UTC) |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...scoreRows.map((r) => `| ${r.join(' | ')} |`),
+    '',
+    '## Surviving mutants',
+    '',
+    survivors.length ? survivors.join('\n') : 'None in the files run.',
+    '',
+    '## Runs',
+    '',
+    ...stored.map((run) => `- ${run.started.slice(0, 16).replace('T', ' ')} UTC, ${run.seconds} s: \`${run.command}\` (${run.files.length} files, ${Object.keys(run.outcomes).length} mutants)`),
+    '',
+    '## Not run yet',
+    '',
+    notRun.length ? `${notRun.length} files: ${notRun.map((f) => `\`${f}\``).join(', ')}.` : 'Every file has a run.',
+    '',
+  )
+  fs.writeFileSync(REPORT, lines.join('\n'))
+}
+
+function main() {
+  const [what = 'all', ...rest] = process.argv.slice(2)
+  if (what === 'rust' || what === 'all') runRust(what === 'rust' ? rest : [])
+  if (what === 'js' || what === 'all') runJs(what === 'js' ? rest : [])
+  if (!['rust', 'js', 'all', 'report'].includes(what)) throw new Error(`usage: npm run mutants -- [rust|js|report] ...`)
+  render()
+  console.error(`written ${path.relative(ROOT, REPORT)}`)
+}
+
+main()
