@@ -29,7 +29,8 @@ function kindOf(st) {
 }
 
 const linkRefused = (full) => codedError('EPATHESCAPE', `Refusing path ${full}: it goes through a symbolic link`)
-const notRegular = (full, kind) => codedError('EINVAL', `Refusing ${full}: not a regular file (a ${kind})`)
+const notRegular = (full, kind) =>
+  codedError('EINVAL', `Refusing ${full}: not a regular file (a ${kind === 'other' ? 'FIFO, socket or device' : kind})`)
 
 /** The plain names of `rel`: no root, no `..` (what the native `names()` accepts). */
 function namesOf(rel) {

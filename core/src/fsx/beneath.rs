@@ -101,13 +101,13 @@ fn resolve_error(path: &Path, e: io::Error) -> Error {
 }
 
 fn not_regular(path: &Path, kind: Kind) -> Error {
+    let what = match kind {
+        Kind::Other => "FIFO, socket or device",
+        other => other.as_str(),
+    };
     Error::new(
         Code::Os("EINVAL"),
-        format!(
-            "Refusing {}: not a regular file (a {})",
-            path.display(),
-            kind.as_str()
-        ),
+        format!("Refusing {}: not a regular file (a {what})", path.display()),
     )
 }
 
