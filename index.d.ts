@@ -183,9 +183,6 @@ export interface ContainedWriteOptions {
   fsync?: boolean
 }
 
-/** `createDefaultTracker()`: the legacy default tracker. */
-export declare function createDefaultTracker(): any
-
 /**
  * `{ locked: false }`, `{ locked: true, pid, timestamp, age, stale, hostname, alive }` or
  * `{ locked: true, corrupted: true, error }`.
@@ -266,31 +263,11 @@ export declare function releaseAllLocks(): number
 /** Release our lock, and only ours. */
 export declare function releaseLock(identifier: string, options?: LockDirOptions | undefined | null): LockRelease
 
-/**
- * `repairTracker(trackerPath)`: `{ success: true, tracker, repaired, errors, warnings }` or
- * `{ success: false, error, tracker: <default tracker> }`. Writes nothing but a
- * `<name>.corrupt-<stamp>` link when the file is damaged.
- */
-export declare function repairTracker(trackerPath: string, options?: BackupDirOptions | undefined | null): { success: boolean, tracker: any, repaired?: boolean, errors?: string[], warnings?: string[], error?: string }
-
-/**
- * The CLI's `repair`, all in Rust: `repairTracker`, then (when it repaired something) a
- * `backupFile` copy of the previous file and an atomic write of the repaired tracker.
- * `{ success, repaired, saved, errors, warnings, remainingErrors, backupPath, error? }`.
- */
-export declare function repairTrackerFile(trackerPath: string, options?: BackupDirOptions | undefined | null): { success: boolean, repaired: boolean, saved: boolean, errors: string[], warnings: string[], remainingErrors: string[], backupPath: string | null, error?: string }
-
 export interface RestoredFile {
   target: string
   /** The copy of the file that was there before (`<file>.pre-restore.<ms>`), or null. */
   previous?: string
 }
-
-/** `validateBackup(backup, autoRepair = true)`. */
-export declare function validateBackup(backup: any, autoRepair?: boolean | undefined | null): { valid: boolean, errors: string[], warnings: string[], repaired: boolean, data: any }
-
-/** `validateComponent(component, context = 'component', autoRepair = true)`. */
-export declare function validateComponent(component: any, context?: string | undefined | null, autoRepair?: boolean | undefined | null): { valid: boolean, errors: string[], warnings: string[], repaired: boolean, data: any }
 
 /**
  * The CLI's `validate`, all in Rust: read, strict parse, validate without repair.
@@ -298,9 +275,6 @@ export declare function validateComponent(component: any, context?: string | und
  * `ECORRUPT`, ...).
  */
 export declare function validateTrackerFile(trackerPath: string): { valid: boolean, errors: string[], warnings: string[] }
-
-/** `validateTrackerSchema(tracker, autoRepair = true)`: `{ valid, errors, warnings, repaired, data }`. */
-export declare function validateTrackerSchema(tracker: any, autoRepair?: boolean | undefined | null): { valid: boolean, errors: string[], warnings: string[], repaired: boolean, data: any }
 
 /** Streaming SHA-256 of a file: `{ valid, checksum[, expected] }` or `{ valid: false, error }`. */
 export declare function verifyChecksum(filePath: string, expectedChecksum?: string | undefined | null): ChecksumResult

@@ -275,7 +275,7 @@ test('CLI repair writes byte-identical files on both backends (JS number format 
   assert.ok(written.js.includes('"currentWeek": 1e+21'))
 })
 
-test('file level: the corpus as strict-JSON files gives identical results on both backends (native scans, never builds the tracker)', () => {
+test('file level: the corpus as strict-JSON files gives identical results on both backends (validateTrackerFile is native and builds no JS object)', () => {
   const results = onBoth((backend, dir) => {
     const h = helpers(backend, dir)
     return Object.entries(corpus()).map(([name, tracker], i) => {

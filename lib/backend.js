@@ -8,7 +8,9 @@
 //
 // Both expose the same functions with the same arguments and results (see lib/js/index.js).
 
-const ENV = 'SESSION_RESILIENCE_BACKEND'
+const { codedError } = require('./js/errors')
+
+const ENV = require('./js/defaults.json').env.backend
 const NAMES = ['native', 'js']
 
 let native // the loaded addon, or the Error that stopped it loading
@@ -30,14 +32,13 @@ function platformName() {
 }
 
 function nativeUnavailable(cause) {
-  const err = new Error(
+  return codedError(
+    'ENATIVEUNAVAILABLE',
     `session-resilience: the native backend was requested (${ENV}=native) but no binary loads on ` +
       `${platformName()}: ${cause.message}. Install the matching session-resilience-${platformName()}-* ` +
       `package, or set ${ENV}=js.`,
+    cause,
   )
-  err.code = 'ENATIVEUNAVAILABLE'
-  err.cause = cause
-  return err
 }
 
 /**
@@ -47,9 +48,7 @@ function nativeUnavailable(cause) {
 function resolveBackend(requested) {
   const wanted = requested || process.env[ENV] || ''
   if (wanted && !NAMES.includes(wanted)) {
-    const err = new Error(`session-resilience: unknown backend "${wanted}" (${ENV} must be native or js)`)
-    err.code = 'EBADBACKEND'
-    throw err
+    throw codedError('EBADBACKEND', `session-resilience: unknown backend "${wanted}" (${ENV} must be native or js)`)
   }
   if (wanted === 'js') return { name: 'js', binding: require('./js') }
   const loaded = loadNative()

@@ -8,6 +8,7 @@
 
 const fs = require('node:fs')
 const path = require('node:path')
+const { codedError } = require('./js/errors')
 
 const EXIT_CODES = { SIGTERM: 130, SIGINT: 130, SIGUSR1: 1, SIGUSR2: 1 }
 
@@ -34,9 +35,7 @@ class ProcessCleanup {
   /** Run `fn` (may return a promise) before `safeExit` exits; returns a function that unregisters it. */
   onExit(fn) {
     if (typeof fn !== 'function') {
-      const err = new TypeError('The "fn" argument must be of type function')
-      err.code = 'ERR_INVALID_ARG_TYPE'
-      throw err
+      throw codedError('ERR_INVALID_ARG_TYPE', 'The "fn" argument must be of type function')
     }
     this.handlers.push(fn)
     return () => {

@@ -8,7 +8,9 @@
 const fs = require('node:fs')
 const path = require('node:path')
 
-const ROOT_ENV = 'SESSION_RESILIENCE_ROOT'
+const { codedError } = require('./js/errors')
+
+const ROOT_ENV = require('./js/defaults.json').env.root
 const TRACKER_REL = path.join('packages', 'system-api', 'phase-tracker.json')
 
 function nearestTrackerRoot(start) {
@@ -43,11 +45,10 @@ function isProjectRoot(root, options = {}) {
 /** The ENOROOT error: where the project was looked for, and how to name it. */
 function noRootError(options = {}) {
   const cwd = path.resolve(options.cwd || process.cwd())
-  const err = new Error(
+  return codedError(
+    'ENOROOT',
     `No project found: no ${TRACKER_REL} in ${cwd} or any folder above it, no --root option, no $${ROOT_ENV}; run from inside the project or pass --root <dir>`,
   )
-  err.code = 'ENOROOT'
-  return err
 }
 
 /** The tracker file of a root. */

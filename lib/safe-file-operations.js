@@ -3,19 +3,15 @@
 // functions and the class), arguments, defaults and results, on the native or the JS
 // backend (lib/backend.js), plus `run(argv)` / `main()` for its CLI.
 
-const path = require('node:path')
 const { resolveBackend } = require('./backend')
 const { printJson, main: runMain, runCommand, usage } = require('./cli')
 const { isOsError } = require('./js/errors')
 const { safeJsonRead } = require('./safe-json-read')
 
-const LOCK_DIR_ENV = 'SESSION_RESILIENCE_LOCK_DIR'
-const BACKUP_DIR_ENV = 'SESSION_RESILIENCE_BACKUP_DIR'
-const DAY_MS = 24 * 3600 * 1000
+const { lockDirOf } = require('./js/lock/options')
+const { backupDirOf } = require('./js/fsx')
 
-function defaultDir(envVar, name) {
-  return process.env[envVar] || path.join(require('node:os').tmpdir(), name)
-}
+const DAY_MS = 24 * 3600 * 1000
 
 /** The legacy line for each dead holder's lock removed on the way; the lock file path. */
 function reportTaken(identifier, { lockPath, brokenPids }) {
@@ -32,8 +28,8 @@ class SafeFileOperations {
     const { name, binding } = resolveBackend(options.backend)
     this.backend = name
     this.binding = binding
-    this.lockDir = options.lockDir || defaultDir(LOCK_DIR_ENV, 'agenthive-locks')
-    this.backupDir = options.backupDir || defaultDir(BACKUP_DIR_ENV, 'agenthive-backups')
+    this.lockDir = lockDirOf(options)
+    this.backupDir = backupDirOf(options)
   }
 
   atomicWrite(filePath, content, options) {

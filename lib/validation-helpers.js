@@ -6,6 +6,9 @@
 
 const fs = require('node:fs')
 const { resolveBackend } = require('./backend')
+const { codedError } = require('./js/errors')
+const walk = require('./js/validate')
+const fileRepair = require('./js/repair')
 const { printJson, main: runMain, quietly, runCommand, usage } = require('./cli')
 const { SafeFileOperations } = require('./safe-file-operations')
 
@@ -25,38 +28,41 @@ class ValidationHelpers {
     this.backupDir = this.files.backupDir
   }
 
+  // Whatever hands back or edits a JS object of the tracker runs the JS walk on both
+  // backends: crossing into Rust for it costs more than the walk itself, and the engine's
+  // JSON.parse builds the object fastest. Only validateTrackerFile, which builds no object,
+  // is native (README, "Validation: where Rust pays").
   validateTrackerSchema(tracker, autoRepair = true) {
-    return this.binding.validateTrackerSchema(tracker, repairFlag(autoRepair))
+    return walk.validateTrackerSchema(tracker, repairFlag(autoRepair))
   }
 
   validateComponent(component, context = 'component', autoRepair = true) {
     const ctx = context === undefined ? 'component' : String(context)
-    return this.binding.validateComponent(component, ctx, repairFlag(autoRepair))
+    return walk.validateComponent(component, ctx, repairFlag(autoRepair))
   }
 
   validateBackup(backup, autoRepair = true) {
-    return this.binding.validateBackup(backup, repairFlag(autoRepair))
+    return walk.validateBackup(backup, repairFlag(autoRepair))
   }
 
   createDefaultTracker() {
-    return this.binding.createDefaultTracker()
+    return walk.createDefaultTracker()
   }
 
   /** Legacy console lines around the repair; the file itself is not written (the CLI does). */
   repairTracker(trackerPath) {
     console.log(`🔧 Attempting to repair tracker: ${trackerPath}`)
-    return logRepair(this.binding.repairTracker(trackerPath, { backupDir: this.backupDir }))
+    return logRepair(fileRepair.repairTracker(trackerPath, { backupDir: this.backupDir }))
   }
 
   /**
    * The CLI's `repair`: `repairTracker`, then, when something was repaired, a `backupFile`
-   * copy of the previous file and an atomic write of the repaired tracker. On the native
-   * backend no JS object of the tracker is built. Returns `{ success, repaired, saved,
+   * copy of the previous file and an atomic write of the repaired tracker. Returns `{ success, repaired, saved,
    * errors, warnings, remainingErrors, backupPath[, error] }`.
    */
   repairTrackerFile(trackerPath) {
     console.log(`🔧 Attempting to repair tracker: ${trackerPath}`)
-    return logRepair(this.binding.repairTrackerFile(trackerPath, { backupDir: this.backupDir }))
+    return logRepair(fileRepair.repairTrackerFile(trackerPath, { backupDir: this.backupDir }))
   }
 
   /**
@@ -70,7 +76,7 @@ class ValidationHelpers {
   /** Write a tracker: a backup of the previous file first, then an atomic replace. */
   writeTracker(file, tracker, label) {
     if (fs.existsSync(file) && this.files.backupFile(file, label) === null) {
-      throw Object.assign(new Error(`Could not back up ${file} before writing it`), { code: 'EBACKUP' })
+      throw codedError('EBACKUP', `Could not back up ${file} before writing it`)
     }
     this.files.atomicWrite(file, `${JSON.stringify(tracker, null, 2)}\n`)
   }

@@ -23,10 +23,10 @@ pub fn path(env: &Env, name: &str, value: Unknown) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// A directory option, or the default from the environment / the OS temp dir.
-pub fn dir_or_default(given: Option<String>, env_var: &str, name: &str) -> PathBuf {
+/// A directory option, or `default()` when it is absent or empty.
+pub fn dir_or_default(given: Option<String>, default: fn() -> PathBuf) -> PathBuf {
     match given {
         Some(dir) if !dir.is_empty() => PathBuf::from(dir),
-        _ => session_resilience_core::fsx::dirs::default_dir(env_var, name),
+        _ => default(),
     }
 }

@@ -19,4 +19,3 @@ mod tasks;
 #[cfg(feature = "test-panic")]
 mod test_panic;
 mod validate;
-mod validate_snapshot;

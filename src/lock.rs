@@ -35,7 +35,7 @@ pub struct LockOptions {
 }
 
 pub fn lock_dir(given: Option<String>) -> PathBuf {
-    args::dir_or_default(given, lock::LOCK_DIR_ENV, lock::LOCK_DIR_NAME)
+    args::dir_or_default(given, session_resilience_core::defaults::default_lock_dir)
 }
 
 fn ms(value: Option<f64>, default: f64) -> u64 {

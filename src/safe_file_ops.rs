@@ -10,8 +10,6 @@ use session_resilience_core::fsx::{self, json::recover_from_backup, WriteOptions
 use crate::args;
 use crate::error::run;
 
-pub const BACKUP_DIR_ENV: &str = "SESSION_RESILIENCE_BACKUP_DIR";
-pub const BACKUP_DIR_NAME: &str = "agenthive-backups";
 const SEVEN_DAYS_MS: f64 = 7.0 * 24.0 * 3600.0 * 1000.0;
 
 #[napi(object)]
@@ -31,8 +29,7 @@ pub struct BackupDirOptions {
 pub fn backup_dir(options: Option<BackupDirOptions>) -> std::path::PathBuf {
     args::dir_or_default(
         options.and_then(|o| o.backup_dir),
-        BACKUP_DIR_ENV,
-        BACKUP_DIR_NAME,
+        session_resilience_core::defaults::default_backup_dir,
     )
 }
 

@@ -113,11 +113,6 @@ impl Error {
             source: self.source,
         }
     }
-
-    /// The OS error behind this one, when there is one.
-    pub fn io_source(&self) -> Option<&io::Error> {
-        self.source.as_ref()
-    }
 }
 
 /// Reject paths that cannot be a file name on any platform we support.
@@ -147,11 +142,29 @@ fn describe_io(err: &io::Error) -> String {
         Some(cut) => &text[..cut],
         None => &text,
     };
-    let mut reason = text.to_string();
+    let mut reason = node_description(name).unwrap_or(text).to_string();
     if let Some(first) = reason.get_mut(0..1) {
         first.make_ascii_lowercase();
     }
     format!("{name}: {reason}")
+}
+
+/// Node's (libuv's) wording where it differs from the OS's `strerror`, so that the JS
+/// backend, which reports Node's fs errors, and this one say the same thing.
+fn node_description(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "EIO" => "i/o error",
+        "EEXIST" => "file already exists",
+        "EISDIR" => "illegal operation on a directory",
+        "EXDEV" => "cross-device link not permitted",
+        "EBUSY" => "resource busy or locked",
+        "ENFILE" => "file table overflow",
+        "ENAMETOOLONG" => "name too long",
+        "ELOOP" => "too many symbolic links encountered",
+        "ETXTBSY" => "text file is busy",
+        "ENOMEM" => "not enough memory",
+        _ => return None,
+    })
 }
 
 /// The errno name of an OS error, the way Node spells it.

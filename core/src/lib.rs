@@ -5,6 +5,7 @@
 //! functions, and the pure-JS backend in `lib/js/` implements the same contract.
 
 pub mod backup;
+pub mod defaults;
 pub mod error;
 pub mod fsx;
 pub mod lock;

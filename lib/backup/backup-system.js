@@ -11,7 +11,7 @@ const { resolveBackend } = require('../backend')
 const { findRoot, trackerPathOf, isProjectRoot, noRootError } = require('../root')
 const { readTracker } = require('../tracker-store')
 const { codedError } = require('../js/errors')
-const { DEFAULT_DATABASES, DEFAULT_CONFIG_FILES, DEFAULT_EXCLUDES, KINDS, stampOf } = require('./common')
+const { DEFAULT_DATABASES, DEFAULT_CONFIG_FILES, DEFAULT_EXCLUDES, KINDS, stampOf, readJson } = require('./common')
 const { partsIn, sweepStaging, PREFIX } = require('./staging')
 
 /** Info files and manifests are small; anything bigger was not written by us. */
@@ -129,8 +129,12 @@ class BackupSystem {
 
   /** Remove what killed backups left (their staging folders, once their owner is dead). */
   sweepStaging() {
-    const recorded = new Set(this.restorePoints().map((p) => p.id))
-    const swept = sweepStaging(this.backupsDir, (id) => recorded.has(id))
+    // The tracker as it is on disk, never repaired here: when it does not parse, every id
+    // counts as recorded (parts moved into place are kept; only staging folders go).
+    const tracker = readJson(this.trackerPath)
+    const points = tracker && tracker.backupStrategy && tracker.backupStrategy.restorePoints
+    const recorded = Array.isArray(points) ? new Set(points.map((p) => p && p.id)) : null
+    const swept = sweepStaging(this.backupsDir, (id) => recorded === null || recorded.has(id))
     if (swept.length) this.warn(`🧹 Removed ${swept.length} unfinished backup(s) left by a stopped process: ${swept.join(', ')}`)
     return swept
   }

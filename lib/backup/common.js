@@ -17,7 +17,7 @@ const DEFAULT_CONFIG_FILES = [
   'packages/system-api/phase-tracker.json',
   'agents-data.json',
 ]
-const DEFAULT_EXCLUDES = ['node_modules', 'dist', 'build', '.next', '*.log', 'backups', '.git']
+const DEFAULT_EXCLUDES = require('../js/defaults.json').backupExcludes
 const KINDS = ['code', 'database', 'config', 'state', 'full']
 const MAX_RESTORE_POINTS = 10
 const DAY_MS = 24 * 3600 * 1000

@@ -26,15 +26,17 @@ const running = new Set()
  * milliseconds (ECANCELED), the JS steps at their next check; resolves once each has removed
  * its staging folder (or after `waitMs`).
  */
-function cancelRunning(waitMs = 150) {
-  const settled = []
-  for (const job of running) {
+async function cancelRunning(waitMs = 150) {
+  const jobs = [...running]
+  for (const job of jobs) {
     job.cancelled = true
     job.binding.backupCancel()
-    settled.push(job.done)
   }
-  if (settled.length === 0) return Promise.resolve()
-  return Promise.race([Promise.allSettled(settled), new Promise((resolve) => setTimeout(resolve, waitMs).unref())])
+  if (jobs.length === 0) return
+  await Promise.race([Promise.allSettled(jobs.map((j) => j.done)), new Promise((resolve) => setTimeout(resolve, waitMs).unref())])
+  // One still busy (a slow machine, a step that blocks the event loop): its staging folder
+  // goes now, as the caller is about to exit; the job itself fails with ECANCELED.
+  for (const job of jobs) if (running.has(job)) job.staging.remove()
 }
 
 /** The text of a failed part: which part, why, the code kept. */
@@ -171,7 +173,7 @@ class Create {
     this.sweepStaging()
     const id = this.newBackupId(label)
     const staging = new Staging(this.backupsDir, id)
-    const job = { binding: this.binding, cancelled: false, done: null }
+    const job = { binding: this.binding, staging, cancelled: false, done: null }
     let finish
     job.done = new Promise((resolve) => {
       finish = resolve

@@ -13,7 +13,7 @@ const { spawn, spawnSync } = require('node:child_process')
 const { codedError, osError, withContext, checkPath } = require('./errors')
 const contained = require('./contained')
 
-const DEFAULT_EXCLUDES = ['node_modules', 'dist', 'build', '.next', '*.log', 'backups', '.git']
+const DEFAULT_EXCLUDES = require('./defaults.json').backupExcludes
 const REPORT_FILES = 200
 const REPORT_BYTES = 32 * 1024 * 1024
 const CHUNK = 256 * 1024

@@ -23,11 +23,18 @@ const CORE_CODES = new Set([
 /** Did the OS refuse something (an errno code), rather than our checks or a bug of ours? */
 const isOsError = (err) => Boolean(err) && typeof err.code === 'string' && !CORE_CODES.has(err.code)
 
-function codedError(code, message) {
-  const err = new Error(message)
+/**
+ * The one way lib/ builds an error: a plain `Error` with a `code`, as the native binding
+ * throws them. `cause` (optional) is kept as the standard `cause`.
+ */
+function codedError(code, message, cause) {
+  const err = cause === undefined ? new Error(message) : new Error(message, { cause })
   err.code = code
   return err
 }
+
+/** An error Node's fs (libuv) threw: it names the system call that failed. */
+const isNodeSystemError = (err) => Boolean(err) && typeof err.syscall === 'string'
 
 /** `<context>: <CODE>: <description>` for an fs error, keeping its code. */
 function osError(context, err) {
@@ -36,9 +43,7 @@ function osError(context, err) {
   }
   // Node: "ENOENT: no such file or directory, open '/x'" -> "ENOENT: no such file or directory"
   const reason = String(err.message).split(', ')[0]
-  const wrapped = codedError(err.code, `${context}: ${reason}`)
-  wrapped.cause = err
-  return wrapped
+  return codedError(err.code, `${context}: ${reason}`, err)
 }
 
 /** The same error under `<context>: <old message>`, code kept. */
@@ -55,4 +60,4 @@ function checkPath(name, value) {
   return value
 }
 
-module.exports = { codedError, osError, withContext, checkPath, isOsError, CORE_CODES }
+module.exports = { codedError, osError, withContext, checkPath, isOsError, isNodeSystemError, CORE_CODES }

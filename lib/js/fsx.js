@@ -16,14 +16,11 @@ const { isDead } = require('./process')
 const TEMP_MARKER = '.sr-tmp-'
 const CHUNK = 256 * 1024
 const SEVEN_DAYS_MS = 7 * 24 * 3600 * 1000
-const BACKUP_DIR_ENV = 'SESSION_RESILIENCE_BACKUP_DIR'
+const DEFAULTS = require('./defaults.json')
 
-function defaultDir(envVar, name) {
-  return process.env[envVar] || path.join(os.tmpdir(), name)
-}
-
+/** The `backupFile` directory: `options.backupDir`, else the environment's, else `<tmpdir>/agenthive-backups`. */
 function backupDirOf(options) {
-  return (options && options.backupDir) || defaultDir(BACKUP_DIR_ENV, 'agenthive-backups')
+  return (options && options.backupDir) || process.env[DEFAULTS.env.backupDir] || path.join(os.tmpdir(), DEFAULTS.dirNames.backupDir)
 }
 
 // ---- directories -------------------------------------------------------------------------
@@ -479,15 +476,9 @@ module.exports = {
   verifyChecksum,
   verifyChecksumAsync,
   cleanupOldBackups,
-  // shared with the other JS-backend modules
+  // shared with the other JS-backend modules and lib/safe-file-operations.js
   linkAside,
   backupsOf,
   backupDirOf,
   ensurePrivateDir,
-  checkTrusted,
-  defaultDir,
-  sweepDeadTemps,
-  tempWriterPid,
-  syncDir,
-  TEMP_MARKER,
 }

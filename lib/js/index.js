@@ -2,8 +2,7 @@
 // The pure-JS backend: the same exports, arguments and results as the native addon
 // (index.js), so lib/backend.js can hand either one to the drop-in modules.
 const fsx = require('./fsx')
-const validate = require('./validate')
-const { repairTracker, repairTrackerFile, validateTrackerFile } = require('./repair')
+const { validateTrackerFile } = require('./repair')
 const lock = require('./lock')
 const backup = require('./backup')
 const contained = require('./contained')
@@ -16,12 +15,6 @@ module.exports = {
   verifyChecksum: fsx.verifyChecksum,
   verifyChecksumAsync: fsx.verifyChecksumAsync,
   cleanupOldBackups: fsx.cleanupOldBackups,
-  validateTrackerSchema: validate.validateTrackerSchema,
-  validateComponent: validate.validateComponent,
-  validateBackup: validate.validateBackup,
-  createDefaultTracker: validate.createDefaultTracker,
-  repairTracker,
-  repairTrackerFile,
   validateTrackerFile,
   acquireLock: lock.acquireLock,
   acquireLockAsync: lock.acquireLockAsync,

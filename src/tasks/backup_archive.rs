@@ -91,12 +91,7 @@ pub fn backup_create_archive(
 ) -> Result<AsyncTask<CreateArchiveTask>> {
     let root = args::path(env, "root", root)?;
     let dest = args::path(env, "dest", dest)?;
-    let excludes = excludes.unwrap_or_else(|| {
-        archive::DEFAULT_EXCLUDES
-            .iter()
-            .map(|s| s.to_string())
-            .collect()
-    });
+    let excludes = excludes.unwrap_or_else(archive::default_excludes);
     let substitutes = substitutes
         .unwrap_or_default()
         .into_iter()

@@ -34,16 +34,10 @@ use super::{Meter, Progress};
 use crate::error::{Error, Result};
 use crate::fsx::checksum::Sha256Writer;
 
-/// The legacy exclusions.
-pub const DEFAULT_EXCLUDES: &[&str] = &[
-    "node_modules",
-    "dist",
-    "build",
-    ".next",
-    "*.log",
-    "backups",
-    ".git",
-];
+/// The legacy exclusions (`backupExcludes` of lib/js/defaults.json).
+pub fn default_excludes() -> Vec<String> {
+    crate::defaults::defaults().backup_excludes.clone()
+}
 
 /// The files SQLite keeps beside a database while it is in use.
 const SQLITE_SIDE_FILES: &[&str] = &["-journal", "-wal", "-shm"];
@@ -454,7 +448,7 @@ mod tests {
     use super::*;
 
     fn excludes() -> Vec<String> {
-        DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect()
+        default_excludes()
     }
 
     fn archive(root: &Path, dest: &Path) -> Result<ArchiveStats> {

@@ -55,12 +55,11 @@ pub fn acquire(
     check_identifier(identifier)?;
     ensure_dir_once(dir)?;
     let path = lock_path(dir, identifier);
-    let fail = |e: io::Error| Error::io(format!("Failed to acquire lock for {identifier}"), e);
     let deadline = Instant::now() + options.timeout;
     let token = new_token();
     let mut broken = Vec::new();
     loop {
-        if let Some(file) = publish(dir, &path, identifier, &token).map_err(fail)? {
+        if let Some(file) = publish(dir, &path, identifier, &token)? {
             registry::insert(
                 path.clone(),
                 Held {
@@ -96,8 +95,10 @@ fn ensure_dir_once(dir: &Path) -> Result<()> {
 }
 
 /// Create the lock file exclusively, OS-lock it, write our record: `Some(file)` when we
-/// hold the lock now, `None` when it exists.
-fn publish(dir: &Path, path: &Path, identifier: &str, token: &str) -> io::Result<Option<File>> {
+/// hold the lock now, `None` when it exists. An OS failure is `Failed to acquire lock for
+/// <id>: ...` with its errno code; a directory we refuse keeps its own code (`EUNSAFEDIR`).
+fn publish(dir: &Path, path: &Path, identifier: &str, token: &str) -> Result<Option<File>> {
+    let fail = |e: io::Error| Error::io(format!("Failed to acquire lock for {identifier}"), e);
     let open = || {
         let mut options = OpenOptions::new();
         options.read(true).write(true).create_new(true);
@@ -111,14 +112,14 @@ fn publish(dir: &Path, path: &Path, identifier: &str, token: &str) -> io::Result
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(None),
         // The directory was removed since we checked it: make it again, once.
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            ensure_private_dir(dir).map_err(|e| io::Error::other(e.message().to_string()))?;
+            ensure_private_dir(dir)?;
             match open() {
                 Ok(file) => file,
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(None),
-                Err(e) => return Err(e),
+                Err(e) => return Err(fail(e)),
             }
         }
-        Err(e) => return Err(e),
+        Err(e) => return Err(fail(e)),
     };
     #[cfg(test)]
     tests::AFTER_CREATE.with(|hook| hook.take().map(|hook| hook(path)));
@@ -132,7 +133,7 @@ fn publish(dir: &Path, path: &Path, identifier: &str, token: &str) -> io::Result
     if let Err(e) = written {
         drop(file);
         let _ = super::unlink::remove_lock_file(path);
-        return Err(e);
+        return Err(fail(e));
     }
     Ok(Some(file))
 }

@@ -35,11 +35,6 @@ pub use id::check_identifier;
 pub use info::{info, list, LockState};
 pub use release::{release, Released};
 
-/// Environment variable naming the lock directory, and the legacy directory name under the
-/// OS temp dir (shared with legacy processes).
-pub const LOCK_DIR_ENV: &str = "SESSION_RESILIENCE_LOCK_DIR";
-pub const LOCK_DIR_NAME: &str = "agenthive-locks";
-
 /// Legacy: a lock older than 30 s counts as stale. Here only for holders whose liveness
 /// cannot be known (another host).
 pub const DEFAULT_STALE_MS: u64 = 30_000;

@@ -7,7 +7,7 @@
 const fs = require('node:fs')
 const { setTimeout: sleepAsync } = require('node:timers/promises')
 
-const { codedError, osError } = require('../errors')
+const { codedError, osError, isNodeSystemError } = require('../errors')
 const { ensurePrivateDir } = require('../fsx')
 const { checkIdentifier } = require('./id')
 const { DEAD, holderOf } = require('./liveness')
@@ -101,19 +101,33 @@ function* acquireSteps(identifier, o) {
   const lockPath = lockPathOf(o.dir, identifier)
   const token = newToken()
   const broken = []
-  try {
-    ensureDirOnce(o.dir)
-    for (;;) {
-      if (publish(o.dir, lockPath, identifier, token)) {
-        register(lockPath, { token, identifier })
-        return { lockPath, broken }
-      }
-      if (!(yield* waitTurn(o, identifier, lockPath, deadline, broken))) {
-        throw codedError('ELOCKTIMEOUT', `Lock timeout for ${identifier} after ${o.timeout}ms`)
-      }
+  // The directory checks throw their own coded errors; only what the lock steps' fs calls
+  // throw gets the acquisition's context, as core/src/lock/acquire.rs does.
+  ensureDirOnce(o.dir)
+  for (;;) {
+    if (attempt(identifier, () => publish(o.dir, lockPath, identifier, token))) {
+      register(lockPath, { token, identifier })
+      return { lockPath, broken }
     }
+    const turn = waitTurn(o, identifier, lockPath, deadline, broken)
+    let step = attempt(identifier, () => turn.next())
+    while (!step.done) {
+      yield step.value
+      step = attempt(identifier, () => turn.next())
+    }
+    if (!step.value) throw codedError('ELOCKTIMEOUT', `Lock timeout for ${identifier} after ${o.timeout}ms`)
+  }
+}
+
+/**
+ * Run one lock step: a Node fs error (or one without a code) becomes `Failed to acquire lock
+ * for <id>: ...`; a coded error of ours (a refused directory: EUNSAFEDIR) passes unchanged.
+ */
+function attempt(identifier, step) {
+  try {
+    return step()
   } catch (err) {
-    if (err.code === 'ELOCKTIMEOUT' || err.code === 'EUNSAFEDIR' || /^Cannot (create|use) directory/.test(err.message)) throw err
+    if (err && typeof err.code === 'string' && !isNodeSystemError(err)) throw err
     throw osError(`Failed to acquire lock for ${identifier}`, err)
   }
 }

@@ -1,13 +1,14 @@
 'use strict'
-// What core/src/lock/mod.rs defines for every lock module: the lock directory (option,
-// environment variable, default under the OS temp dir), the default timeout and stale age,
+// What core/src/lock/mod.rs defines for every lock module: the lock directory (option, else
+// the environment variable and default name of lib/js/defaults.json), the default timeout and stale age,
 // the grace period of a half-written lock file, the wait options, the lock file path.
 
 const os = require('node:os')
 const path = require('node:path')
 
-const LOCK_DIR_ENV = 'SESSION_RESILIENCE_LOCK_DIR'
-const LOCK_DIR_NAME = 'agenthive-locks'
+const DEFAULTS = require('../defaults.json')
+
+const LOCK_DIR_ENV = DEFAULTS.env.lockDir
 const DEFAULT_TIMEOUT_MS = 5000
 const DEFAULT_STALE_MS = 30000
 const GARBLED_GRACE_MS = 1000
@@ -26,7 +27,7 @@ function ms(value, fallback) {
 }
 
 function lockDirOf(options) {
-  return (options && options.lockDir) || process.env[LOCK_DIR_ENV] || path.join(os.tmpdir(), LOCK_DIR_NAME)
+  return (options && options.lockDir) || process.env[LOCK_DIR_ENV] || path.join(os.tmpdir(), DEFAULTS.dirNames.lockDir)
 }
 
 const staleMsOf = (options) => ms(options && options.staleMs, DEFAULT_STALE_MS)
