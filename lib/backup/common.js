@@ -6,6 +6,13 @@
 //   config/<id>/{<path with / -> _>,config-info.json}   state/<id>/system-info.json
 //   full/<id>.tar.gz   and new: manifests/<id>.json (size + SHA-256 of every file), .gitignore
 
+const fs = require('node:fs')
+
+const { openRegular, readBounded } = require('../js/contained')
+
+/** Trackers and info files are small; past this a file is not one of ours. */
+const MAX_JSON_BYTES = 64 * 1024 * 1024
+
 const DEFAULT_DATABASES = ['database.sqlite', 'packages/user-api/database.sqlite', 'packages/system-api/database.sqlite']
 const DEFAULT_CONFIG_FILES = [
   '.env',
@@ -29,6 +36,26 @@ function stampOf(ms) {
 }
 
 /**
+ * The JSON of `file`, or null when it is missing, damaged, or not a regular file (read with
+ * lstat, O_NONBLOCK | O_NOFOLLOW and fstat: a FIFO or a /dev/zero link never blocks or floods).
+ */
+function readJson(file) {
+  let fd
+  try {
+    fd = openRegular(file, fs.constants.O_RDONLY)
+  } catch {
+    return null
+  }
+  try {
+    return JSON.parse(readBounded(fd, file, MAX_JSON_BYTES).toString('utf8'))
+  } catch {
+    return null
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+/**
  * Let progress events queued by a native task reach their callback before going on: they
  * travel through a threadsafe function, whose queue may still hold the last ones when the
  * task's promise settles.
@@ -46,5 +73,6 @@ module.exports = {
   DAY_MS,
   SAFE_ID,
   stampOf,
+  readJson,
   drainProgress,
 }
