@@ -336,3 +336,30 @@ test('create, restore and cleanup refuse to run where no project is found (ENORO
     await assert.rejects(bs.createFullBackup('x'), { code: 'ENOROOT' })
   })
 })
+
+const canMount = process.platform === 'linux' && typeof process.getuid === 'function' && process.getuid() === 0
+
+test('a full disk during create: ENOSPC naming the part that failed, nothing of the set left', { ...TIMEOUT, skip: !canMount && 'needs root on Linux to mount a tmpfs' }, async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const root = project(dir)
+    // 3 MiB that gzip cannot shrink, into a 1 MiB backups/ folder: the archive fills it
+    fs.writeFileSync(path.join(root, 'data/noise.bin'), require('node:crypto').randomBytes(3 << 20))
+    const backups = path.join(root, 'backups')
+    fs.mkdirSync(backups)
+    assert.equal(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', backups]).status, 0)
+    try {
+      const err = await system(backend, root)
+        .createFullBackup('full')
+        .then(() => null, (e) => e)
+      assert.ok(err, 'the backup must fail')
+      assert.equal(err.code, 'ENOSPC', err.message)
+      // the archive fills the disk while the other parts are written: whichever part hits it
+      // first is named, with the reason
+      assert.match(err.message, /failed in its (archive|state|config|code|manifest) part: .*ENOSPC/)
+      assert.deepEqual(leftovers(root), [])
+      assert.deepEqual(fs.readdirSync(path.join(backups, 'full')), [])
+    } finally {
+      spawnSync('umount', [backups])
+    }
+  })
+})

@@ -7,7 +7,7 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const crypto = require('node:crypto')
-const { execFileSync } = require('node:child_process')
+const { execFileSync, spawn } = require('node:child_process')
 const { measureCommand, table, fmt } = require('./util')
 
 const ROOT = path.resolve(__dirname, '..')
@@ -64,11 +64,15 @@ function clearBackups() {
   fs.rmSync(path.join(WS, 'backups'), { recursive: true, force: true })
 }
 
-const nodeScript = (body) => ['-e', `const B = require(${JSON.stringify(path.join(ROOT, 'lib/backup-system'))}); ${body}`]
+// SR_BENCH_BASELINE=<another checkout, built>: its createFullBackup measured beside ours,
+// alternately, in the same run (what a change costs, on the same machine and cache state).
+const BASELINE = process.env.SR_BENCH_BASELINE || null
 
-function createRun(backend) {
+const nodeScript = (body, root = ROOT) => ['-e', `const B = require(${JSON.stringify(path.join(root, 'lib/backup-system'))}); ${body}`]
+
+function createRun(backend, root = ROOT) {
   clearBackups()
-  const r = measureCommand(process.execPath, nodeScript(`new B({ root: ${JSON.stringify(WS)}, backend: '${backend}', quiet: true }).createFullBackup('bench').then((id) => console.log(id))`))
+  const r = measureCommand(process.execPath, nodeScript(`new B({ root: ${JSON.stringify(WS)}, backend: '${backend}', quiet: true }).createFullBackup('bench').then((id) => console.log(id))`, root))
   if (r.status !== 0) throw new Error(`create (${backend}) failed: ${r.stderr}`)
   return { ...r, id: r.stdout.trim() }
 }
@@ -97,7 +101,58 @@ function verifyRun(backend, id) {
   return { ...r, bytes: Number(r.stdout.trim()) }
 }
 
-function main() {
+/**
+ * Ctrl+C during `backup-system create`: SIGINT `delayMs` after the staging folder appears;
+ * ms from the signal to the exit (the issue asks for <= 200 ms), and whether it exited 130
+ * and left backups/ without a staging folder.
+ */
+function sigintRun(backend, delayMs) {
+  clearBackups()
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/backup-system.js'), 'create', 'bench'], {
+      cwd: WS,
+      env: { ...process.env, SESSION_RESILIENCE_BACKEND: backend, SESSION_RESILIENCE_ROOT: '' },
+      stdio: 'ignore',
+    })
+    let sent = null
+    const b = path.join(WS, 'backups')
+    const poll = setInterval(() => {
+      if (sent === null && fs.existsSync(b) && fs.readdirSync(b).some((n) => n.startsWith('.staging-'))) {
+        sent = 0
+        setTimeout(() => {
+          sent = performance.now()
+          child.kill('SIGINT')
+        }, delayMs)
+      }
+    }, 2)
+    child.on('error', reject)
+    child.on('exit', (code) => {
+      const ms = performance.now() - sent
+      clearInterval(poll)
+      const left = fs.existsSync(b) ? fs.readdirSync(b).filter((n) => n.startsWith('.staging-')).length : 0
+      resolve({ ms, code, left })
+    })
+  })
+}
+
+async function sigintRows() {
+  const rows = []
+  for (const backend of ['native', 'js']) {
+    const runs = []
+    for (const delay of [50, 300, 800, 1500]) runs.push(await sigintRun(backend, delay))
+    const ms = runs.map((r) => r.ms).sort((a, b) => a - b)
+    rows.push([
+      `create, SIGINT 50/300/800/1500 ms after start (${backend})`,
+      runs.map((r) => fmt(r.ms, 0)).join(' / '),
+      fmt(ms[ms.length - 1], 0),
+      runs.every((r) => r.code === 130) ? 'yes' : runs.map((r) => r.code).join(','),
+      runs.reduce((n, r) => n + r.left, 0),
+    ])
+  }
+  return rows
+}
+
+async function main() {
   const started = Date.now()
   generate()
   console.error(`workspace ready in ${((Date.now() - started) / 1000).toFixed(1)} s: ${WS}`)
@@ -106,23 +161,36 @@ function main() {
   // the legacy row would pay for a colder cache than the rows after it).
   legacyRun()
   for (const backend of ['native', 'js']) createRun(backend)
+  if (BASELINE) for (const backend of ['native', 'js']) createRun(backend, BASELINE)
   const rows = []
   const verifyRows = []
   const legacy = legacyRun()
   rows.push(['legacy (git bundle, cp, sqlite3 .dump, tar -czf via shell)', fmt(legacy.wall, 2), fmt(legacy.peakKiB / 1024, 1)])
   for (const backend of ['native', 'js']) {
+    if (BASELINE) {
+      const old = createRun(backend, BASELINE)
+      rows.push([`createFullBackup (${backend}), baseline ${path.basename(BASELINE)}`, fmt(old.wall, 2), fmt(old.peakKiB / 1024, 1)])
+    }
     const c = createRun(backend)
     rows.push([`createFullBackup (${backend})`, fmt(c.wall, 2), fmt(c.peakKiB / 1024, 1)])
     const v = verifyRun(backend, c.id)
     verifyRows.push([`verifyBackup (${backend})`, fmt(v.bytes / 1048576, 0), fmt(v.wall, 2), fmt(v.bytes / 1048576 / v.wall, 0), fmt(v.peakKiB / 1024, 1)])
   }
+  const interrupts = await sigintRows()
   clearBackups()
   console.log('## backup-system\n')
   console.log(`Workspace: ${FILES} files, ~${TOTAL_BYTES / 1048576} MB, a ${DB_BYTES / 1048576} MB SQLite database, ${COMMITS + 1} commits (generated once in ${WS}). Wall time and peak RSS of one child process each (GNU time), after one unmeasured pass of every row; the legacy row is the shell pipeline the legacy module ran (bundle, copy, sqlite3 .dump, tar; no state, no manifest), its RSS the largest of its commands.\n`)
   console.log(table(['operation', 'wall (s)', 'peak RSS (MiB)'], rows))
   console.log('')
   console.log(table(['operation', 'MiB hashed', 'wall (s)', 'MiB/s (incl. process start)', 'peak RSS (MiB)'], verifyRows))
+  console.log('\nverifyBackup re-hashes every file, then reads the archive to its end and integrity-checks the database copies.\n')
+  console.log(table(['Ctrl+C', 'ms from SIGINT to exit, each run', 'worst (ms)', 'exit 130', 'staging folders left'], interrupts))
 }
 
-if (require.main === module) main()
+if (require.main === module) {
+  main().catch((err) => {
+    console.error(err)
+    process.exitCode = 1
+  })
+}
 module.exports = { generate }

@@ -1,10 +1,9 @@
 'use strict'
 // Drop-in for the legacy `packages/system-api/phase-gate-validator.js`: `module.exports` is
 // the class `PhaseGateValidator` (with `run(argv)` / `main()` attached for the CLI). Its
-// quality gates keep their legacy names and the 80 % rule. Fixed: the workspace root is
-// discovered (lib/root.js), every tracker write is a locked read-modify-write
-// (lib/tracker-store.js), a missing phase/week/component is a clear message listing what
-// exists, checks run with argument lists and timeouts, and `securityValidation` checks.
+// quality gates keep their legacy names and the 80 % rule. The workspace root is discovered
+// (lib/root.js), every tracker write is a locked read-modify-write (lib/tracker-store.js),
+// checks run with argument lists and timeouts.
 
 const fs = require('node:fs')
 const path = require('node:path')

@@ -1,10 +1,9 @@
 'use strict'
 // Drop-in for the legacy `process-cleanup.js`: `onExit(fn)`, `safeExit(code)` and the class
 // `ProcessCleanup`, with the legacy signal handling (SIGTERM/SIGINT exit 130, SIGUSR1/SIGUSR2
-// exit 1, uncaught exceptions and unhandled rejections exit 1). Unlike legacy it releases
-// the locks this process actually holds (not three hard-coded names), removes only the
-// temporary files this process registered, and never deletes backups (legacy called
-// `cleanupOldBackups(0)`, which deleted every backup, manual ones included).
+// exit 1, uncaught exceptions and unhandled rejections exit 1). It releases the locks this
+// process holds, removes only the temporary files this process registered, and never
+// deletes backups.
 
 const fs = require('node:fs')
 const path = require('node:path')

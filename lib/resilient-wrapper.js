@@ -2,10 +2,8 @@
 // Drop-in for the legacy `resilient-wrapper.js`: `module.exports` is the class
 // `ResilientSessionManager extends SessionManager` (with `run(argv)` / `main()` attached).
 // A session holds the lock `session-manager`; Ctrl+C, SIGTERM or a crash release it
-// (lib/process-cleanup.js). Fixed: the log is per workspace (backups folder or OS temp),
-// has real newlines and rotates; no git/node/npm spawned at every start; the checkpoint
-// verification reads the tracker it just wrote (the legacy one read an undefined field, so
-// every resilient checkpoint failed); component dependencies are really checked.
+// (lib/process-cleanup.js). The session log is per workspace and rotates; a checkpoint is
+// verified by reading back the tracker just written.
 
 const fs = require('node:fs')
 const path = require('node:path')

@@ -42,7 +42,7 @@ function copyTree() {
 const TESTS = [
   [/^lib\/js\/lock\//, ['__test__/locks.test.js']],
   [/^lib\/js\/(process|time)\.js$/, ['__test__/locks.test.js']],
-  [/^lib\/js\/(validate|json5|repair)\.js$/, ['__test__/validation-helpers.test.js']],
+  [/^lib\/js\/(validate|parse|repair)\.js$/, ['__test__/validation-helpers.test.js']],
   [/^lib\/js\/backup\.js$/, ['__test__/backup-system.test.js']],
   [/^lib\/js\//, ['__test__/safe-file-operations.test.js']],
 ]

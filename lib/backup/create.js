@@ -171,8 +171,8 @@ class Create {
     this.requireProject()
     this.ensureBackupsDir()
     this.sweepStaging()
-    const id = this.newBackupId(label)
-    const staging = new Staging(this.backupsDir, id)
+    const staging = this.newStaging(label)
+    const id = staging.id
     const job = { binding: this.binding, staging, cancelled: false, done: null }
     let finish
     job.done = new Promise((resolve) => {
@@ -198,6 +198,17 @@ class Create {
     } finally {
       running.delete(job)
       finish()
+    }
+  }
+
+  /** The staging folder of a new set: its creation is the claim on the id (another process may pick the same one). */
+  newStaging(label) {
+    for (;;) {
+      try {
+        return new Staging(this.backupsDir, this.newBackupId(label))
+      } catch (err) {
+        if (err.code !== 'EEXIST') throw err
+      }
     }
   }
 

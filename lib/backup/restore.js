@@ -7,7 +7,7 @@
 const fs = require('node:fs')
 const path = require('node:path')
 
-const { updateTracker } = require('../tracker-store')
+const { updateTracker, readTracker } = require('../tracker-store')
 const { codedError } = require('../js/errors')
 const { lockDirOf } = require('../js/lock/options')
 const { gitText, gitOrThrow } = require('./system-info')
@@ -233,6 +233,13 @@ class Restore {
    */
   async restoreFromBackup(backupId, options = {}) {
     this.requireProject()
+    // The tracker read for real first: a failing read is that failure (EIO, EACCES...), not
+    // "Backup not found" (restorePoints() reads leniently, for listing).
+    try {
+      readTracker(this.trackerPath)
+    } catch (err) {
+      throw codedError(err.code || 'EIO', `Restore of ${backupId} failed reading the tracker ${this.trackerPath}: ${err.message}`)
+    }
     const point = this.findPoint(backupId)
     if (!point) {
       const ids = this.restorePoints().map((p) => p.id)

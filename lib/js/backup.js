@@ -49,7 +49,27 @@ function missingCommand(cmd) {
   return codedError('ENOCOMMAND', `The ${cmd} command is not installed or not on PATH (needed for ${NEEDED_FOR[cmd]})`)
 }
 
-/** Run `cmd args` in `cwd`; stdout, or a coded error (ENOCOMMAND / ECOMMAND). */
+// What a failing command says, as the errno it means: the OS's own words (strerror, from
+// tar, gzip, git) and SQLite's. A command that fails for one of these reasons fails with that
+// code, as the native backend does, not with ECOMMAND.
+const ERRNO_TEXT = [
+  [/No space left on device|database or disk is full/, 'ENOSPC'],
+  [/Disk quota exceeded/, 'EDQUOT'],
+  [/Read-only file system|attempt to write a readonly database/, 'EROFS'],
+  [/Permission denied/, 'EACCES'],
+  [/Input\/output error|disk I\/O error/, 'EIO'],
+  [/File too large/, 'EFBIG'],
+]
+
+/** The coded error of a command that ran and failed. */
+function commandFailed(cmd, args, how, stderr) {
+  const text = String(stderr).trim()
+  const errno = ERRNO_TEXT.find(([re]) => re.test(text))
+  if (!errno) return codedError('ECOMMAND', `${cmd} ${args.join(' ')} failed (${how}): ${text}`)
+  return codedError(errno[1], `${cmd} ${args.join(' ')} failed (${how}): ${errno[1]}: ${text}`)
+}
+
+/** Run `cmd args` in `cwd`; stdout, or a coded error (ENOCOMMAND, ECOMMAND, or the errno it reports). */
 function runCommand(cmd, args, cwd) {
   const r = spawnSync(cmd, args, {
     cwd,
@@ -63,8 +83,7 @@ function runCommand(cmd, args, cwd) {
     throw osError(`Cannot run ${cmd}`, r.error)
   }
   if (r.status !== 0) {
-    const how = r.signal ? `signal: ${r.signal}` : `exit status: ${r.status}`
-    throw codedError('ECOMMAND', `${cmd} ${args.join(' ')} failed (${how}): ${String(r.stderr).trim()}`)
+    throw commandFailed(cmd, args, r.signal ? `signal: ${r.signal}` : `exit status: ${r.status}`, r.stderr)
   }
   return r.stdout
 }
@@ -92,8 +111,7 @@ function runCommandAsync(cmd, args, cwd, { tolerated = () => false, keepStdout =
       if (status === 0 || (status !== null && tolerated(status, stderr))) {
         return resolve({ stdout: Buffer.concat(stdout).toString('utf8'), stderr })
       }
-      const how = signal ? `signal: ${signal}` : `exit status: ${status}`
-      reject(codedError('ECOMMAND', `${cmd} ${args.join(' ')} failed (${how}): ${stderr.trim()}`))
+      reject(commandFailed(cmd, args, signal ? `signal: ${signal}` : `exit status: ${status}`, stderr))
     })
   })
 }
@@ -200,7 +218,8 @@ function backupCopyDatabase(src, dest) {
     return kind
   } catch (err) {
     removeQuietly(temp)
-    if (err.code === 'ENOCOMMAND' || err.code === 'ECOMMAND') throw codedError(err.code, `${context}: ${err.message}`)
+    // a command's failure (no syscall: ours) keeps its whole text; an fs error is wrapped
+    if (!err.syscall) throw codedError(err.code || 'EIO', `${context}: ${err.message}`)
     throw osError(context, err)
   }
 }
@@ -455,7 +474,7 @@ async function backupCreateArchive(root, dest, excludes, onProgress, substitutes
     fs.renameSync(temp, dest)
   } catch (err) {
     removeQuietly(temp)
-    if (['ENOCOMMAND', 'ECOMMAND', 'ECANCELED'].includes(err.code)) throw codedError(err.code, `${context}: ${err.message}`)
+    if (!err.syscall) throw codedError(err.code || 'EIO', `${context}: ${err.message}`)
     throw osError(context, err)
   } finally {
     fs.rmSync(linkDir, { recursive: true, force: true })
@@ -565,17 +584,27 @@ async function backupVerifyFiles(backupsDir, entries, onProgress) {
   const m = meter('verify', onProgress)
   for (const entry of entries) {
     checkRelative(entry.path)
+    // missing, altered (also a symlink on the way or at the member, a FIFO, a device: never
+    // read), or a regular file whose read failed: that failure is the answer (EIO, EACCES...)
+    const full = path.join(backupsDir, entry.path)
+    const refused = (err) => err.code === 'EPATHESCAPE' || err.code === 'EINVAL'
     let found = null
     let unsafe = false
     try {
       found = contained.containedStat(backupsDir, entry.path)
-    } catch {
-      unsafe = true // a symlink on the way: never read
+    } catch (err) {
+      if (!refused(err)) throw withContext(`Cannot verify ${full}`, err)
+      unsafe = true
     }
     if (unsafe || (found && found.type !== 'file')) result.altered.push(entry.path)
     else if (found === null) result.missing.push(entry.path)
     else {
-      const got = await sha256Contained(backupsDir, entry.path).catch(() => null)
+      let got = null
+      try {
+        got = await sha256Contained(backupsDir, entry.path)
+      } catch (err) {
+        if (!refused(err)) throw err.syscall ? osError(`Cannot verify ${full}`, err) : withContext(`Cannot verify ${full}`, err)
+      }
       const same = got !== null && got.size === entry.size && found.size === entry.size && got.sha256 === entry.sha256
       if (!same) result.altered.push(entry.path)
       result.bytes += found.size

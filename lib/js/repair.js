@@ -10,7 +10,7 @@ const path = require('node:path')
 const { checkPath, osError } = require('./errors')
 const { linkAside, backupsOf, backupDirOf, backupFile, atomicWrite } = require('./fsx')
 const { codedError } = require('./errors')
-const { parseTracker, parseTolerant } = require('./json5')
+const { parseTracker, parseTolerant } = require('./parse')
 const { parseStamp } = require('./time')
 const { validateTrackerWith, clock, message, isObject, createDefaultTracker, SCHEMA } = require('./validate')
 
@@ -77,8 +77,8 @@ function backupSetCopies(file) {
   return found
 }
 
-/** `{ from, value }` of the newest backup of `file` that parses to an object, else null. */
-function newestGoodBackup(file, backupDir) {
+/** `{ from, value }` of the newest copy of the tracker (a `backupFile` copy or a backup set's) that parses to an object, else null. */
+function newestGoodTrackerCopy(file, backupDir) {
   const candidates = backupsOf(path.basename(file), backupDir)
     .map((b) => ({ ms: b.parsed.ms, path: b.path }))
     .concat(backupSetCopies(file))
@@ -114,7 +114,7 @@ function repairTracker(trackerPath, options) {
     return failed(osError(`Cannot keep a copy of ${trackerPath}`, err).message)
   }
   if (parsed) return finish(parsed.value, [message(M.fixedJsonSyntax, { path: trackerPath })])
-  const found = newestGoodBackup(trackerPath, backupDirOf(options))
+  const found = newestGoodTrackerCopy(trackerPath, backupDirOf(options))
   if (found) {
     return finish(found.value, [message(M.recoveredFromBackup, { path: trackerPath, from: found.from, kept })])
   }
@@ -163,4 +163,4 @@ function validateTrackerFile(trackerPath) {
   return { valid: r.valid, errors: r.errors, warnings: r.warnings }
 }
 
-module.exports = { repairTracker, repairTrackerFile, validateTrackerFile, newestGoodBackup }
+module.exports = { repairTracker, repairTrackerFile, validateTrackerFile }

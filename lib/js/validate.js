@@ -1,13 +1,9 @@
 'use strict'
-// The JS backend of validation-helpers: the tracker / component / backup schemas of legacy
-// `validation-helpers.js`, with its defects fixed, driven by the table in
-// validation-schema.json that the Rust core (core/src/validate/) reads too.
-//
-// Fixed against legacy: "present" means neither undefined nor null (`false` and `0` are
-// values); `autoRepair = false` never mutates and never says "Auto-repaired"; `valid` is
-// false whenever `errors` is not empty; a `components` object is really converted to an
-// array (and its components validated); defaults of 0 / false stay themselves; arrays are
-// not objects (a tracker, phase, week, component or backup that is an array is invalid).
+// The in-memory validation walk (both backends use it): the tracker / component / backup
+// schemas of `validation-helpers.js`, driven by the table in validation-schema.json that the
+// Rust core (core/src/validate/) reads too, so the two cannot drift. "Present" means neither
+// undefined nor null; `autoRepair = false` never mutates; arrays are not objects. (What
+// differs from legacy, and why, is in COMPATIBILITY.md.)
 
 const SCHEMA = require('./validation-schema.json')
 

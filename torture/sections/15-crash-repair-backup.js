@@ -5,11 +5,13 @@
 //   is strict JSON and validates; after the next (unkilled) repair no temp file is left;
 // - backup: the tracker parses and validates; every restore point it lists verifies against
 //   its manifest (`verifyBackup(id).valid`); a set the kill interrupted is absent from the
-//   restore points; after the next (unkilled) backup no temp file is left anywhere.
+//   restore points; after the next (unkilled) backup no temp file is left anywhere, and no
+//   unfinished set: no staging folder, no part of a set that has neither a restore point
+//   nor its manifest (moved into place last).
 const fs = require('node:fs')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
-const { ROOT, BACKENDS, tempDir, table, killAfterReady, requireLib } = require('../lib')
+const { ROOT, BACKENDS, tempDir, table, killAfterReady, requireLib, listing } = require('../lib')
 
 const REPAIR_KILLS = Number(process.env.TORTURE_REPAIR_KILLS || 100)
 const BACKUP_KILLS = Number(process.env.TORTURE_BACKUP_KILLS || 40)
@@ -20,7 +22,25 @@ const BACKUP_WINDOW = 1.5
 const REPAIR_WINDOW = 0.8
 const FIXTURE = '/work/shared/fixtures/agenthive/packages/system-api/phase-tracker.json'
 
-const TEMP = /\.sr-tmp-|\.tmp\.\d|\.partial$/
+const TEMP = /\.sr-tmp-|\.tmp\.\d|\.partial$|^\.archive-|^\.db-copy-|^\.db-restore-/
+
+/**
+ * Unfinished sets in `root`/backups: staging folders, and parts of a set with neither a
+ * restore point (`listed`) nor a manifest (a set with one is whole: the manifest is moved
+ * into place last; the tracker keeps only the 10 newest points).
+ */
+function unfinishedSets(root, listed) {
+  const b = path.join(root, 'backups')
+  const whole = new Set([...listed, ...listing(path.join(b, 'manifests')).map((f) => f.replace(/\.json$/, ''))])
+  const found = new Set(listing(b).filter((n) => n.startsWith('.staging-')))
+  for (const part of ['code', 'database', 'config', 'state', 'full']) {
+    for (const f of listing(path.join(b, part))) {
+      const id = f.replace(/\.tar\.gz$/, '')
+      if (!whole.has(id)) found.add(id)
+    }
+  }
+  return [...found]
+}
 
 /** Every temp-looking file under `dir` (not descending into .git). */
 function temps(dir) {
@@ -158,7 +178,7 @@ async function tortureBackup(backend) {
   const lockDir = path.join(dir, 'locks')
   const bs = () => new BackupSystem({ backend, root, lockDir, quiet: true })
   const baseline = JSON.stringify(validationErrors(backend, fs.readFileSync(path.join(root, TRACKER), 'utf8')))
-  const s = { kills: 0, points: 0, verified: 0, unverified: [], orphanSets: 0, trackerBad: 0, tempsAfterNext: 0, nextFailed: 0 }
+  const s = { kills: 0, points: 0, verified: 0, unverified: [], orphanSets: 0, trackerBad: 0, tempsAfterNext: 0, nextFailed: 0, unfinishedAfterNext: 0, nexts: 0 }
   // How long one backup takes here, so the kills spread over the whole of it.
   const t0 = Date.now()
   await bs().createFullBackup('warmup')
@@ -179,7 +199,7 @@ async function tortureBackup(backend) {
       s.points++
       const v = await system.verifyBackup(p.id)
       if (v.valid) s.verified++
-      else s.unverified.push(`${p.id}: ${v.error || `missing ${v.missing.length}, altered ${v.altered.length}`}`)
+      else s.unverified.push(`${p.id}: ${v.error || `missing ${v.missing.length}, altered ${v.altered.length}, damaged ${v.damaged.join('; ')}`}`)
     }
     // sets on disk that the tracker does not list: what the kill interrupted (or dropped
     // from the 10 kept restore points)
@@ -188,6 +208,7 @@ async function tortureBackup(backend) {
       const d = path.join(root, 'backups', part)
       if (fs.existsSync(d)) for (const f of fs.readdirSync(d)) onDisk.add(f.replace(/\.tar\.gz$|\.json$/, ''))
     }
+    for (const f of listing(path.join(root, 'backups'))) if (f.startsWith('.staging-')) onDisk.add(f)
     s.orphanSets = [...onDisk].filter((id) => !listed.has(id)).length
     if (i % 4 === 3) {
       try {
@@ -195,7 +216,10 @@ async function tortureBackup(backend) {
       } catch {
         s.nextFailed++
       }
+      s.nexts++
       if (temps(root).length) s.tempsAfterNext++
+      const listedNow = new Set(system.restorePoints().map((p) => p.id))
+      s.unfinishedAfterNext += unfinishedSets(root, listedNow).length
     }
   }
   fs.rmSync(dir, { recursive: true, force: true })
@@ -219,9 +243,26 @@ module.exports = {
     }
     for (const backend of BACKENDS) {
       const b = await tortureBackup(backend)
-      ok = ok && b.kills === BACKUP_KILLS && b.unverified.length === 0 && b.trackerBad === 0 && b.tempsAfterNext === 0 && b.nextFailed === 0
+      ok =
+        ok &&
+        b.kills === BACKUP_KILLS &&
+        b.unverified.length === 0 &&
+        b.trackerBad === 0 &&
+        b.tempsAfterNext === 0 &&
+        b.nextFailed === 0 &&
+        b.unfinishedAfterNext === 0
       problems.push(...b.unverified.slice(0, 5).map((u) => `backup/${backend}: restore point does not verify: ${u}`))
-      backupRows.push([backend, `${b.kills} of ${BACKUP_KILLS}`, `0-${Math.round(b.span)} ms`, b.trackerBad, `${b.verified} of ${b.points}`, b.orphanSets, b.nextFailed, b.tempsAfterNext])
+      backupRows.push([
+        backend,
+        `${b.kills} of ${BACKUP_KILLS}`,
+        `0-${Math.round(b.span)} ms`,
+        b.trackerBad,
+        `${b.verified} of ${b.points}`,
+        b.orphanSets,
+        `${b.unfinishedAfterNext} (over ${b.nexts} next backups)`,
+        b.nextFailed,
+        b.tempsAfterNext,
+      ])
     }
     const text =
       `**validation-helpers repair**: the CLI (\`bin/validation-helpers.js repair <file>\`) repairs a damaged copy of the real tracker ` +
@@ -233,8 +274,22 @@ module.exports = {
       `\n\n**createFullBackup**: a small project (git repository, the real tracker, a SQLite database, 20 source files) is backed ` +
       `up in a loop by a child that is SIGKILLed at a random moment of a backup (the window is ${BACKUP_WINDOW} x one backup's time here); ` +
       `${BACKUP_KILLS} kills per backend must land. After each kill: the tracker parses and validates as before (the real tracker has one schema error of its own, a phase without a title), every restore point it lists verifies against its ` +
-      'manifest (each file re-hashed), and every fourth time a whole backup runs and no temp file may remain in the project.\n\n' +
-      table(['backend', 'SIGKILLs', 'kill window', 'tracker invalid', 'listed restore points that verify (summed over checks)', 'sets on disk not listed, at the end (interrupted or beyond the 10 kept)', 'next backup failed', 'temps after the next backup'], backupRows) +
+      'manifest and reads whole (each file re-hashed, the archive read to its end, the SQLite copies checked), and every fourth time a whole backup runs, after which no temp file and no unfinished set ' +
+      '(a staging folder, or a part of a set with neither restore point nor manifest) may remain: the killed backups\' staging folders are removed by that next backup.\n\n' +
+      table(
+        [
+          'backend',
+          'SIGKILLs',
+          'kill window',
+          'tracker invalid',
+          'listed restore points that verify (summed over checks)',
+          'sets on disk not listed, at the end (a staging folder left by the last kill, or whole sets beyond the 10 kept)',
+          'unfinished sets after the next backup',
+          'next backup failed',
+          'temps after the next backup',
+        ],
+        backupRows,
+      ) +
       (problems.length ? `\n\nProblems:\n\n${problems.map((p) => `- ${p}`).join('\n')}` : '')
     return { ok, text }
   },

@@ -126,19 +126,27 @@ pub fn verify(
     for entry in entries {
         check_relative(&entry.path)?;
         let rel = Path::new(&entry.path);
-        // a symlink on the way or at the member, a FIFO, a device: altered, never read
+        // A file that is not there is missing, one whose bytes differ is altered, and so is a
+        // symlink on the way or at the member, a FIFO or a device (never read); a regular file
+        // that cannot be read is neither: that failure is the answer (EIO, EACCES...).
+        let refused = |e: &Error| matches!(e.code(), Code::PathEscape | Code::Os("EINVAL"));
         match dir.stat(rel) {
             Ok(None) => result.missing.push(entry.path.clone()),
             Ok(Some((Kind::File, len))) => {
-                let same = len == entry.size
-                    && hash_one(&dir, rel).is_ok_and(|(size, h)| size == len && h == entry.sha256);
+                let same = match hash_one(&dir, rel) {
+                    Ok((size, h)) => len == entry.size && size == len && h == entry.sha256,
+                    Err(e) if refused(&e) => false,
+                    Err(e) => return Err(e.context(format!("Cannot verify {}", entry.path))),
+                };
                 if !same {
                     result.altered.push(entry.path.clone());
                 }
                 result.bytes += len;
                 meter.add(len);
             }
-            Ok(Some(_)) | Err(_) => result.altered.push(entry.path.clone()),
+            Ok(Some(_)) => result.altered.push(entry.path.clone()),
+            Err(e) if refused(&e) => result.altered.push(entry.path.clone()),
+            Err(e) => return Err(e),
         }
         result.checked += 1;
     }

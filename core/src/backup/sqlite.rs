@@ -58,13 +58,33 @@ pub fn is_sqlite(path: &Path) -> bool {
 }
 
 fn sql_error(context: &str, err: rusqlite::Error) -> Error {
-    let code = match &err {
-        rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::DatabaseBusy => {
-            Code::Os("EBUSY")
-        }
-        rusqlite::Error::SqliteFailure(e, _) if e.code == rusqlite::ErrorCode::DatabaseCorrupt => {
-            Code::Corrupt
-        }
+    sql_error_on(None, context, err)
+}
+
+/// The OS error behind SQLite's last failure on `conn` (an I/O error, a file it could not
+/// open): the errno SQLite saw, so that the caller gets ENOSPC or EACCES, not a bare EIO.
+fn system_errno(conn: &Connection) -> Option<std::io::Error> {
+    // SAFETY: the handle is valid while `conn` is; sqlite3_system_errno only reads it.
+    let errno = unsafe { rusqlite::ffi::sqlite3_system_errno(conn.handle()) };
+    (errno != 0).then(|| std::io::Error::from_raw_os_error(errno))
+}
+
+/// A SQLite failure as an error with a code: busy, corrupt, full, else the OS errno behind it
+/// (when `conn` is given and SQLite saw one), else EIO.
+fn sql_error_on(conn: Option<&Connection>, context: &str, err: rusqlite::Error) -> Error {
+    use rusqlite::ErrorCode as E;
+    let failure = match &err {
+        rusqlite::Error::SqliteFailure(e, _) => Some(e.code),
+        _ => None,
+    };
+    let code = match failure {
+        Some(E::DatabaseBusy | E::DatabaseLocked) => Code::Os("EBUSY"),
+        Some(E::DatabaseCorrupt | E::NotADatabase) => Code::Corrupt,
+        Some(E::DiskFull) => Code::Os("ENOSPC"),
+        Some(E::SystemIoFailure | E::CannotOpen | E::ReadOnly | E::PermissionDenied) => conn
+            .and_then(system_errno)
+            .map(|e| Code::Os(crate::error::errno_name(&e)))
+            .unwrap_or(Code::Os("EIO")),
         _ => Code::Os("EIO"),
     };
     Error::new(code, format!("{context}: {err}"))
@@ -85,7 +105,7 @@ pub fn copy_database(src: &Path, dest: &Path) -> Result<CopyKind> {
         source
             .busy_timeout(BUSY_TIMEOUT)
             .map_err(|e| sql_error(&context, e))?;
-        copy_pages(&source, temp.path()).map_err(|e| sql_error(&context, e))?;
+        copy_pages(&source, temp.path()).map_err(|e| sql_error_on(Some(&source), &context, e))?;
         CopyKind::Sqlite
     } else {
         fs::copy(src, temp.path()).map_err(|e| Error::io(&context, e))?;
@@ -142,12 +162,22 @@ pub fn restore_database(source: &Path, target: &Path) -> Result<()> {
         .map_err(|e| sql_error(&context, e))?;
     let mut to = Connection::open(target).map_err(|e| sql_error(&context, e))?;
     to.busy_timeout(BUSY_TIMEOUT)
-        .map_err(|e| sql_error(&context, e))?;
-    {
-        let backup = Backup::new(&from, &mut to).map_err(|e| sql_error(&context, e))?;
-        run_in_one_step(&backup).map_err(|e| sql_error(&context, e))?;
+        .map_err(|e| sql_error_on(Some(&to), &context, e))?;
+    let copied = Backup::new(&from, &mut to).and_then(|backup| run_in_one_step(&backup));
+    if let Err(e) = copied {
+        // the OS error may be the source's (a failed read) or the target's (a failed write)
+        let err = sql_error_on(Some(&to), &context, e);
+        return Err(match err.code() {
+            Code::Os("EIO") => Error::new(
+                system_errno(&from)
+                    .map_or(Code::Os("EIO"), |e| Code::Os(crate::error::errno_name(&e))),
+                err.message(),
+            ),
+            _ => err,
+        });
     }
-    to.close().map_err(|(_, e)| sql_error(&context, e))
+    to.close()
+        .map_err(|(conn, e)| sql_error_on(Some(&conn), &context, e))
 }
 
 /// `PRAGMA integrity_check`: `"ok"` for a sound database.

@@ -8,7 +8,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use super::atomic::{atomic_write, parent_dir, WriteOptions};
-use super::backup::newest_good_backup;
+use super::copies::newest_good_copy;
 use crate::error::{Error, Result};
 use crate::time;
 
@@ -34,7 +34,7 @@ pub fn recover_from_backup(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let good = newest_good_backup(&basename, backup_dir, |bytes| {
+    let good = newest_good_copy(&basename, backup_dir, |bytes| {
         std::str::from_utf8(bytes).map(&parses).unwrap_or(false)
     });
     let restored = match good {

@@ -2,17 +2,18 @@
 //!
 //! - [`atomic`]: crash-safe replacement of a file's content;
 //! - [`checksum`]: streaming SHA-256 in constant memory;
-//! - [`backup`]: named backup copies, their cleanup, and finding the newest good one;
+//! - [`copies`]: the legacy `backupFile` copies of single files (`<name>.<label>.<stamp>.bak`),
+//!   their cleanup, and finding the newest good one; backup *sets* are [`crate::backup`];
 //! - [`dirs`]: the private directories locks and backups live in;
 //! - [`json`]: reading a JSON file and recovering a damaged one from its backups.
 
 pub mod atomic;
-pub mod backup;
 pub mod beneath;
 pub mod checksum;
+pub mod copies;
 pub mod dirs;
 pub mod json;
 
 pub use atomic::{atomic_write, WriteOptions};
-pub use backup::{backup_file, cleanup_old_backups};
 pub use checksum::sha256_file;
+pub use copies::{backup_file, cleanup_old_backups};

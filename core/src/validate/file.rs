@@ -21,7 +21,7 @@ use super::print::to_js_pretty;
 use super::scan::snapshot;
 use super::schema::{default_tracker, message};
 use crate::error::{check_path, Code, Error, Result};
-use crate::fsx::backup::{backup_file, backups_of};
+use crate::fsx::copies::{backup_file, backups_of};
 use crate::fsx::json::link_aside;
 use crate::fsx::{atomic_write, WriteOptions};
 use crate::time;
@@ -94,7 +94,7 @@ pub fn repair_tracker(path: &Path, backup_dir: &Path) -> Result<RepairOutcome> {
         let note = message("fixedJsonSyntax", &[("path", &shown)]);
         return Ok(finish(parsed.value, vec![note], Some(kept), None));
     }
-    match newest_good_backup(path, backup_dir) {
+    match newest_good_tracker_copy(path, backup_dir) {
         Some((from, value)) => {
             let from_shown = from.display().to_string();
             let note = message(
@@ -285,7 +285,7 @@ fn finish(
 
 /// The newest backup of the tracker that parses to an object, among the `backupFile`
 /// copies in `backup_dir` and the tracker copies of the project's backup sets.
-pub fn newest_good_backup(path: &Path, backup_dir: &Path) -> Option<(PathBuf, Value)> {
+pub fn newest_good_tracker_copy(path: &Path, backup_dir: &Path) -> Option<(PathBuf, Value)> {
     let basename = path.file_name()?.to_string_lossy().into_owned();
     let mut candidates: Vec<(i64, PathBuf)> = backups_of(&basename, backup_dir)
         .into_iter()

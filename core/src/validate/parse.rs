@@ -2,7 +2,7 @@
 //! tolerant parser for hand-edited files: dprint's `jsonc-parser` with comments, trailing
 //! commas, single-quoted strings and unquoted property names allowed, and nothing else
 //! (no hex, no `+1`, no `NaN`, no missing commas). It reads strings as strings, so their
-//! content is never altered, unlike the legacy regex "fixes". `lib/js/json5.js` accepts the
+//! content is never altered, unlike the legacy regex "fixes". `lib/js/parse.js` accepts the
 //! same language on the JS backend.
 //!
 //! Nesting deeper than [`MAX_DEPTH`] is refused before parsing: both parsers recurse, and a

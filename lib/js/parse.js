@@ -1,5 +1,6 @@
 'use strict'
-// A small tolerant JSON parser (a JSON5 subset) for hand-edited trackers: `//` and `/* */`
+// The tolerant tracker parser, the JS twin of core/src/validate/parse.rs (hence its name),
+// for hand-edited trackers: `//` and `/* */`
 // comments, trailing commas, single-quoted strings and unquoted property names. It reads
 // strings character by character, so their content is never altered (a URL keeps its
 // `//`, an apostrophe stays an apostrophe), unlike the legacy regex "fixes".
@@ -11,7 +12,7 @@
 
 const MAX_DEPTH = 512
 
-class Json5Error extends SyntaxError {}
+class TolerantParseError extends SyntaxError {}
 
 function isWordChar(ch) {
   return /[A-Za-z0-9_$-]/.test(ch) || (ch > '\x7f' && /[\p{Alphabetic}\p{N}]/u.test(ch))
@@ -26,7 +27,7 @@ function parseTolerant(text) {
   let i = 0
   let depth = 0
   const fail = (what) => {
-    throw new Json5Error(`${what} at position ${i}`)
+    throw new TolerantParseError(`${what} at position ${i}`)
   }
 
   function skip() {
@@ -182,4 +183,4 @@ function parseTracker(text) {
   }
 }
 
-module.exports = { parseTolerant, parseTracker, MAX_DEPTH, Json5Error }
+module.exports = { parseTolerant, parseTracker, MAX_DEPTH, TolerantParseError }

@@ -1,5 +1,6 @@
-//! Backup copies of single files, in the legacy naming `<basename>.<label>.<stamp>.bak`,
-//! their cleanup, and the search for the newest backup that is still good.
+//! The legacy `backupFile` copies of single files, named `<basename>.<label>.<stamp>.bak`,
+//! their cleanup, and the search for the newest copy that is still good. (A backup *set* of
+//! a whole project is another thing: `crate::backup`.)
 
 use std::fs::{self, File};
 use std::io::{self, Write};
@@ -121,8 +122,8 @@ pub fn backups_of(basename: &str, backup_dir: &Path) -> Vec<(BackupName, PathBuf
     found
 }
 
-/// The newest backup of `basename` whose bytes `is_good` accepts, with those bytes.
-pub fn newest_good_backup(
+/// The newest copy of `basename` whose bytes `is_good` accepts, with those bytes.
+pub fn newest_good_copy(
     basename: &str,
     backup_dir: &Path,
     is_good: impl Fn(&[u8]) -> bool,
@@ -292,7 +293,7 @@ mod tests {
         )
         .unwrap();
         let parses = |b: &[u8]| serde_json::from_slice::<serde_json::Value>(b).is_ok();
-        let (path, bytes) = newest_good_backup("t.json", dir, parses).unwrap();
+        let (path, bytes) = newest_good_copy("t.json", dir, parses).unwrap();
         assert!(path.to_string_lossy().contains("2025-02-01"));
         assert_eq!(bytes, b"{\"new\":1}");
     }
