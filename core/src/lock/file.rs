@@ -43,6 +43,15 @@ fn refuse(why: &'static str) -> io::Error {
     io::Error::other(NotALockFile(why))
 }
 
+/// `O_NOFOLLOW` on a symlink fails with ELOOP: that is a refusal, not an I/O error.
+fn open_error(e: io::Error) -> io::Error {
+    #[cfg(unix)]
+    if e.raw_os_error() == Some(libc::ELOOP) {
+        return refuse("a symbolic link");
+    }
+    e
+}
+
 /// Open the regular file at `path` for reading (and writing when `write`).
 pub fn open_regular(path: &Path, write: bool) -> io::Result<File> {
     if let Some(why) = what(fs::symlink_metadata(path)?.file_type()) {
@@ -61,13 +70,7 @@ pub fn open_regular(path: &Path, write: bool) -> io::Result<File> {
         // a reparse point is opened itself (and refused below), not followed
         options.custom_flags(windows_sys::Win32::Storage::FileSystem::FILE_FLAG_OPEN_REPARSE_POINT);
     }
-    let file = options.open(path).map_err(|e| {
-        #[cfg(unix)]
-        if e.raw_os_error() == Some(libc::ELOOP) {
-            return refuse("a symbolic link");
-        }
-        e
-    })?;
+    let file = options.open(path).map_err(open_error)?;
     let meta = file.metadata()?;
     if let Some(why) = what(meta.file_type()) {
         return Err(refuse(why));
