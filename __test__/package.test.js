@@ -192,6 +192,9 @@ const INTERNAL_METHODS = {
     'putBackRestorePoints', 'uncommittedChanges', 'requireProject', 'noProjectMessage', 'sweepStaging', 'buildSet',
     'copyDatabases', 'structuralDamage', 'newStaging', 'restoreWithLines', 'reportPart', 'pointOf', 'partCount',
     'updateTrackerFile',
+    // contained access under backups/ (issue 11)
+    'inBackups', 'existsIn', 'readJsonIn', 'writeJsonIn', 'mkdirIn', 'relsOf', 'projectFile', 'removeSet',
+    'checkKindFolders', 'hasSource', 'keepPrevious', 'relIn',
   ],
   'process-cleanup': ['cancelBackups'],
   'phase-gate-validator': ['report', 'notFound'],

@@ -25,9 +25,9 @@ class ResilientSessionManager extends SessionManager {
   constructor(options = {}) {
     super(options)
     this.lockIdentifier = 'session-manager'
-    this.logFile = options.logFile || logFileFor(this.root)
+    this.logFile = options.logFile || logFileFor(this.root, options.backend)
     this.enableVerboseLogging = process.env.VERBOSE === 'true'
-    this.sessionLog = new SessionLog(this.logFile, { verbose: this.enableVerboseLogging })
+    this.sessionLog = new SessionLog(this.logFile, { verbose: this.enableVerboseLogging, backend: options.backend })
     this.quiet = Boolean(options.quiet)
     this.holdsLock = false
     this.initializeResilientMode()

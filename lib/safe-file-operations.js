@@ -102,7 +102,9 @@ class SafeFileOperations {
     try {
       return this.binding.backupFile(filePath, label, { backupDir: this.backupDir })
     } catch (err) {
-      if (!isOsError(err)) throw err
+      // a source that is not a regular file (a FIFO, a device, a link) is refused, not a
+      // failed copy: EINVAL reaches the caller
+      if (!isOsError(err) || err.code === 'EINVAL') throw err
       console.error(`Failed to create backup: ${err.message}`)
       return null
     }

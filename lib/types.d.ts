@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'EBADPATH'
   | 'EBADLABEL'
   | 'EBADLOCKID'
+  | 'EBADLOCK'
   | 'ELOCKTIMEOUT'
   | 'EPATHESCAPE'
   | 'EUNSAFEDIR'

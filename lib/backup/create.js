@@ -14,7 +14,7 @@ const { spawnSync } = require('node:child_process')
 const { updateTracker } = require('../tracker-store')
 const { checkLabel } = require('../js/names')
 const { codedError } = require('../js/errors')
-const { MAX_RESTORE_POINTS, writeJson, drainProgress } = require('./common')
+const { MAX_RESTORE_POINTS, drainProgress } = require('./common')
 const { gitText, hasCommand, systemInfo } = require('./system-info')
 const { Staging } = require('./staging')
 
@@ -52,6 +52,9 @@ function changedLine(changed) {
   return `⚠️  ${changed.length} file(s) changed while archived (saved at the size they had when read): ${shown}${more}`
 }
 
+/** A new file, never opened through a link at its name. */
+const WRITE_NEW = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW || 0)
+
 /** Manifest order: by the bytes of the `/` path, as `backupHashFiles` sorts. */
 function byPathBytes(a, b) {
   return Buffer.compare(Buffer.from(a.path), Buffer.from(b.path))
@@ -64,10 +67,10 @@ class Create {
     if (!this.binding.backupIsGitRepo(this.rootDir)) return { skipped: 'not a git repository' }
     const commit = gitText(this.rootDir, ['rev-parse', 'HEAD'])
     if (commit === null) return { skipped: 'the git repository has no commit yet' }
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+    this.mkdirIn(this.relIn(dir))
     this.binding.backupGitBundle(this.rootDir, path.join(dir, 'repo.bundle'))
     const status = (gitText(this.rootDir, ['status', '--porcelain']) || '').trim()
-    writeJson(this.binding, path.join(dir, 'git-info.json'), {
+    this.writeJsonIn(this.relIn(path.join(dir, 'git-info.json')), {
       branch: (gitText(this.rootDir, ['rev-parse', '--abbrev-ref', 'HEAD']) || '').trim(),
       commit: commit.trim(),
       hasUncommitted: status.length > 0,
@@ -91,20 +94,21 @@ class Create {
   copyDatabases(id, at) {
     const dir = at.database
     const finalDir = this.partsOf(id).database
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+    this.mkdirIn(this.relIn(dir))
     const canDump = hasCommand('sqlite3')
     const files = []
     const substitutes = []
     for (const rel of this.databases) {
+      if (!this.projectFile(rel)) continue
       const original = path.join(this.rootDir, rel)
-      if (!fs.existsSync(original)) continue
       const name = rel.split(/[\\/]/).join('_')
       const backup = path.join(dir, name)
       const method = this.binding.backupCopyDatabase(original, backup)
       substitutes.push({ path: rel.split(/[\\/]/).join('/'), source: backup })
       if (method === 'sqlite' && canDump) {
-        // The text dump, as legacy, taken from the consistent copy and streamed to its file.
-        const fd = fs.openSync(`${backup}.sql`, 'w', 0o600)
+        // The text dump, as legacy, taken from the consistent copy and streamed to its file
+        // (a new file: never through a link planted at its name).
+        const fd = fs.openSync(`${backup}.sql`, WRITE_NEW, 0o600)
         try {
           spawnSync('sqlite3', ['-readonly', backup, '.dump'], { stdio: ['ignore', fd, 'ignore'] })
         } finally {
@@ -113,30 +117,48 @@ class Create {
       }
       files.push({ original: rel, backup: path.join(finalDir, name), method })
     }
-    writeJson(this.binding, path.join(dir, 'db-info.json'), { files, timestamp: new Date().toISOString() })
+    this.writeJsonIn(this.relIn(path.join(dir, 'db-info.json')), { files, timestamp: new Date().toISOString() })
     return substitutes
+  }
+
+  /**
+   * Is the project file `rel` one to back up? A regular file reached without a symlink: a
+   * link (to a key outside, say) or a FIFO is skipped with a warning, never read.
+   */
+  projectFile(rel) {
+    let found
+    try {
+      found = this.binding.containedStat(this.rootDir, rel)
+    } catch (err) {
+      this.warn(`⚠️  Not backed up: ${rel}: ${err.message}`)
+      return false
+    }
+    if (found === null) return false
+    if (found.type === 'file') return true
+    this.warn(`⚠️  Not backed up: ${rel} is a ${found.type}, not a regular file`)
+    return false
   }
 
   backupConfig(id, at = this.partsOf(id)) {
     const dir = at.config
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+    this.mkdirIn(this.relIn(dir))
     const files = []
     for (const rel of this.configFiles) {
-      const original = path.join(this.rootDir, rel)
-      if (!fs.existsSync(original)) continue
+      if (!this.projectFile(rel)) continue
       const name = rel.split(/[\\/]/).join('_')
-      fs.copyFileSync(original, path.join(dir, name))
+      // read without following a link, written as a new file: never through a planted link
+      this.binding.containedCopy(this.rootDir, rel, this.rootDir, this.inBackups(this.relIn(path.join(dir, name))))
       files.push({ original: rel, backup: path.join(this.partsOf(id).config, name) })
     }
-    writeJson(this.binding, path.join(dir, 'config-info.json'), { files, timestamp: new Date().toISOString() })
+    this.writeJsonIn(this.relIn(path.join(dir, 'config-info.json')), { files, timestamp: new Date().toISOString() })
     return dir
   }
 
   /** The state snapshot: legacy fields, without other users' processes or secret-looking values. */
   backupState(id, at = this.partsOf(id)) {
     const dir = at.state
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
-    writeJson(this.binding, path.join(dir, 'system-info.json'), systemInfo())
+    this.mkdirIn(this.relIn(dir))
+    this.writeJsonIn(this.relIn(path.join(dir, 'system-info.json')), systemInfo())
     return dir
   }
 
@@ -234,7 +256,7 @@ class Create {
     const archiveEntry = { path: `full/${id}.tar.gz`, size: archive.size, sha256: archive.sha256 }
     if (archive.changed.length > 0) Object.assign(archiveEntry, { changed: true, changedFiles: archive.changed })
     const files = [...hashed, archiveEntry].sort(byPathBytes)
-    await step('manifest', () => writeJson(this.binding, at.manifest, { version: 1, id, createdAt: new Date().toISOString(), files }))
+    await step('manifest', () => this.writeJsonIn(this.relIn(at.manifest), { version: 1, id, createdAt: new Date().toISOString(), files }))
     if (job.cancelled) throw partFailed(id, 'manifest', codedError('ECANCELED', 'cancelled'))
     const parts = this.partsOf(id)
     return {
