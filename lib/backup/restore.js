@@ -110,7 +110,7 @@ class Restore {
     return true
   }
 
-  restoreDatabases(point, previous) {
+  restoreDatabases(point, previous = []) {
     const files = this.containAll(this.infoFiles(this.relsOf(point.id).database, 'db-info.json', point))
     for (const f of files) {
       const done = this.binding.backupRestoreDatabase(this.rootDir, f.original, f.source)
@@ -120,7 +120,7 @@ class Restore {
     return true
   }
 
-  restoreConfig(point, warnings, previous) {
+  restoreConfig(point, warnings, previous = []) {
     const files = this.containAll(this.infoFiles(this.relsOf(point.id).config, 'config-info.json', point))
     for (const f of files) {
       if (!this.hasSource(f.source)) {
