@@ -1,5 +1,5 @@
 'use strict'
-// One containment attack, run in its own process by torture/sections/60-containment.js:
+// One containment attack, run in its own process by torture/sections/70-containment.js:
 // `node torture/containment-attack.js <backend> <attack> <scratch dir> <seed>`. It builds a
 // project with a backup set and an `outside` folder holding victims, plants the attack, runs
 // the operation, and prints one JSON line: { code, escaped, detail }. `escaped` is true when
