@@ -136,6 +136,53 @@ export interface ChecksumResult {
 /** Delete this package's backups older than `maxAge` ms (default 7 days); returns how many. */
 export declare function cleanupOldBackups(maxAge?: number | undefined | null, options?: BackupDirOptions | undefined | null): number
 
+/** Append to the regular file `base/rel` (created 0600 if missing; its folder must exist). */
+export declare function containedAppend(base: string, rel: string, data: string): boolean
+
+/** Copy the regular file `srcBase/srcRel` to the new file `destBase/destRel`; the bytes copied. */
+export declare function containedCopy(srcBase: string, srcRel: string, destBase: string, destRel: string): number
+
+export interface ContainedEntry {
+  name: string
+  /** `file`, `directory`, `symlink` or `other`. */
+  type: string
+  size: number
+}
+
+/** The entries of the folder `base/rel`, in name order, not followed. */
+export declare function containedList(base: string, rel: string): Array<ContainedEntry>
+
+/**
+ * Create the folders of `base/rel` that are missing (0700); with `private`, make the last
+ * one owner-only (refused when another user owns it). True when its mode was tightened.
+ */
+export declare function containedMkdir(base: string, rel: string, private?: boolean | undefined | null): boolean
+
+/**
+ * The regular file `base/rel`, at most `maxBytes` (default 1 GiB; `EFBIG` beyond). A
+ * Buffer, declared as the Uint8Array it is (the declarations need no Node types).
+ */
+export declare function containedRead(base: string, rel: string, maxBytes?: number | undefined | null): Uint8Array
+
+/**
+ * Remove `base/rel` (a file, a link itself, or a real folder tree, links inside unlinked,
+ * never followed); false when nothing was there.
+ */
+export declare function containedRemove(base: string, rel: string): boolean
+
+/** What is at `base/rel` (not followed), or null; a symlink on the way is `EPATHESCAPE`. */
+export declare function containedStat(base: string, rel: string): ContainedEntry | null
+
+/** Write `base/rel`: atomic replace in the held folder, or exclusive create. */
+export declare function containedWrite(base: string, rel: string, data: string | Uint8Array, options?: ContainedWriteOptions | undefined | null): boolean
+
+export interface ContainedWriteOptions {
+  /** Create the file only if nothing is at the name (`O_CREAT | O_EXCL | O_NOFOLLOW`). */
+  exclusive?: boolean
+  /** fsync before the rename (atomic replace only). */
+  fsync?: boolean
+}
+
 /**
  * `{ locked: false }`, `{ locked: true, pid, timestamp, age, stale, hostname, alive }` or
  * `{ locked: true, corrupted: true, error }`.

@@ -66,6 +66,13 @@ function system(backend, root, extra = {}) {
 const relFiles = (manifest, id) => manifest.files.map((f) => f.path.replace(id, '<id>'))
 const readJson = (p) => JSON.parse(fs.readFileSync(p, 'utf8'))
 
+/** The legacy part of a restore's result (it also lists the `previous` copies it kept). */
+function restored(result) {
+  assert.ok(Array.isArray(result.previous), 'a restore lists the copies it kept')
+  const { previous: _previous, ...parts } = result
+  return parts
+}
+
 test('module shape: the export is the class, with run/main attached', () => {
   assert.equal(typeof BackupSystem, 'function')
   assert.equal(require('session-resilience/backup-system'), BackupSystem)
@@ -131,7 +138,7 @@ test('a folder that is not a git repository is backed up without the code part',
     assert.equal(point.codeSkipped, 'not a git repository')
     assert.equal((await bs.verifyBackup(id)).valid, true)
     const result = await bs.restoreFromBackup(id, { skipCurrentBackup: true })
-    assert.deepEqual(result, { code: false, database: true, config: true })
+    assert.deepEqual(restored(result), { code: false, database: true, config: true })
   })
 })
 
@@ -242,7 +249,7 @@ test('a backup set moved to another folder lists, verifies and restores', async 
     fs.writeFileSync(path.join(moved, 'package.json'), '{"name":"changed"}')
     sql(path.join(moved, 'database.sqlite'), "INSERT INTO t(v) VALUES ('two')")
     const result = await bs.restoreFromBackup(id, { skipCurrentBackup: true, force: true })
-    assert.deepEqual(result, { code: true, database: true, config: true })
+    assert.deepEqual(restored(result), { code: true, database: true, config: true })
     assert.equal(fs.readFileSync(path.join(moved, 'package.json'), 'utf8'), '{"name":"demo"}\n')
     assert.equal(sql(path.join(moved, 'database.sqlite'), 'SELECT count(*) FROM t'), '1')
   })
@@ -265,7 +272,7 @@ test('the legacy fixture set from another machine lists, checks and restores its
     assert.equal(dry.config, true)
     assert.ok(dry.warnings.includes('config backup missing: .env'))
     const result = await bs.restoreFromBackup(id, { skipCurrentBackup: true, restoreCode: false })
-    assert.deepEqual(result, { code: false, database: true, config: true })
+    assert.deepEqual(restored(result), { code: false, database: true, config: true })
     const saved = fs.readFileSync(path.join(root, 'backups/config', id, 'packages_web_package.json'))
     assert.deepEqual(fs.readFileSync(path.join(root, 'packages/web/package.json')), saved)
     // the restored tracker keeps the restore points that exist now
@@ -302,13 +309,19 @@ test('round trip: create, change files, restore, same bytes; previous files kept
     fs.writeFileSync(path.join(root, '.env'), 'API_TOKEN=rotated\n')
     sql(path.join(root, 'database.sqlite'), "DELETE FROM t; INSERT INTO t(v) VALUES ('other')")
     const result = await bs.restoreFromBackup(id, { force: true })
-    assert.deepEqual(result, { code: true, database: true, config: true })
+    assert.deepEqual(restored(result), { code: true, database: true, config: true })
     assert.deepEqual(snapshot(), original)
     assert.equal(git(root, 'rev-parse', 'HEAD'), commit)
     assert.equal(sql(path.join(root, 'database.sqlite'), 'SELECT v FROM t'), 'one')
-    const kept = fs.readdirSync(root).filter((n) => n.startsWith('.env.pre-restore.'))
-    assert.equal(kept.length, 1)
-    assert.equal(fs.readFileSync(path.join(root, kept[0]), 'utf8'), 'API_TOKEN=rotated\n')
+    // the replaced files are kept in backups/pre-restore/, listed in the result, never
+    // beside them in the work tree (where `git add -A` would commit a copy of .env)
+    assert.deepEqual(fs.readdirSync(root).filter((n) => n.includes('pre-restore')), [])
+    const keptEnv = result.previous.filter((p) => p.endsWith(`${path.sep}.env`))
+    assert.equal(keptEnv.length, 1, JSON.stringify(result.previous))
+    assert.ok(keptEnv[0].startsWith(path.join(root, 'backups', 'pre-restore') + path.sep))
+    assert.equal(fs.readFileSync(keptEnv[0], 'utf8'), 'API_TOKEN=rotated\n')
+    if (process.platform !== 'win32') assert.equal(fs.statSync(keptEnv[0]).mode & 0o777, 0o600)
+    assert.ok(result.previous.some((p) => p.endsWith('database.sqlite')), 'the replaced database is kept too')
     const points = bs.listBackups().map((p) => p.id)
     assert.ok(points.some((p) => p.startsWith('pre-restore-')), 'the pre-restore backup is listed')
     assert.ok(points.includes(id))

@@ -404,13 +404,13 @@ test('CLI locks: lock directory, ACTIVE / STALE lines, No active locks, --json',
     const env = { SESSION_RESILIENCE_LOCK_DIR: dir }
     let r = runBin('safe-file-operations', ['locks'], { backend, env })
     assert.equal(r.status, 0)
-    assert.equal(r.stdout, `Lock directory: ${dir}\nNo active locks\n`)
+    assert.equal(r.stdout, `🔒 Lock Directory: ${dir}\nNo active locks\n`)
     const child = await holder(st, backend, dir, 'live')
     fs.writeFileSync(path.join(dir, 'gone.lock'), JSON.stringify({ pid: deadPid(), timestamp: new Date().toISOString(), identifier: 'gone' }))
     try {
       r = runBin('safe-file-operations', ['locks'], { backend, env })
       const lines = r.stdout.trim().split('\n')
-      assert.equal(lines[0], `Lock directory: ${dir}`)
+      assert.equal(lines[0], `🔒 Lock Directory: ${dir}`)
       assert.match(lines[1], /^ {2}gone: STALE \(PID: \d+, Age: \d+ms\)$/)
       assert.match(lines[2], new RegExp(`^  live: ACTIVE \\(PID: ${child.pid}, Age: \\d+ms\\)$`))
       r = runBin('safe-file-operations', ['locks', '--json'], { backend, env })

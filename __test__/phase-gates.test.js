@@ -147,12 +147,22 @@ test('the session log: real newlines, owner-only, rotated past its limit', () =>
   assert.deepStrictEqual(log.tail(1), [fs.readFileSync(file, 'utf8').trim().split('\n').pop()])
   assert.match(log.tail(1)[0], /entry 9$/)
 
-  // a root whose backups/ cannot be a folder: the OS temp dir, named after the project
+  // a root whose backups/ cannot be a folder: the user's private 0700 log folder (the cache
+  // folder, here a temp one), named after the project; never a shared temp-folder name
   const odd = path.join(tempDir(), 'my project')
   fs.mkdirSync(odd)
   fs.writeFileSync(path.join(odd, 'backups'), 'not a folder')
-  assert.match(path.basename(logFileFor(odd)), /^session-resilience-my_project-[0-9a-f]{8}\.log$/)
-  assert.strictEqual(path.dirname(logFileFor(odd)), require('node:os').tmpdir())
+  const cache = tempDir()
+  const saved = process.env.XDG_CACHE_HOME
+  process.env.XDG_CACHE_HOME = cache
+  try {
+    assert.match(path.basename(logFileFor(odd)), /^session-resilience-my_project-[0-9a-f]{8}\.log$/)
+    assert.strictEqual(path.dirname(logFileFor(odd)), path.join(cache, 'session-resilience'))
+    if (POSIX) assert.strictEqual(fs.statSync(path.join(cache, 'session-resilience')).mode & 0o777, 0o700)
+  } finally {
+    if (saved === undefined) delete process.env.XDG_CACHE_HOME
+    else process.env.XDG_CACHE_HOME = saved
+  }
 })
 
 test('validate phase: six gates, securityValidation runs its checks, the phase gates are recorded', async (t) => {

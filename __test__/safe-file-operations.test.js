@@ -421,7 +421,7 @@ test('CLI: backup, checksum, cleanup, help, bad input, --json', async (t) => {
     assert.deepEqual(JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))), { ok: true, removed: 1 })
     r = runBin('safe-file-operations', ['help'], { backend, env })
     assert.equal(r.status, 0)
-    assert.match(r.stdout, /Usage: node safe-file-operations\.js <command>/)
+    assert.match(r.stdout, /Usage:\n  node safe-file-operations\.js backup <file> \[label\]/)
     r = runBin('safe-file-operations', ['frobnicate'], { backend, env })
     assert.equal(r.status, 2)
     assert.match(r.stderr, /Unknown command: frobnicate/)

@@ -173,7 +173,7 @@ test('the legacy checklist on the example workspace: status, test, component, va
 
     // the other modules' commands of the checklist, from the same root
     const locks = ok(ws.cli('safe-file-operations', ['locks']), 'locks').stdout
-    assert.ok(locks.includes(`Lock directory: ${ws.env.SESSION_RESILIENCE_LOCK_DIR}`), locks)
+    assert.ok(locks.includes(`🔒 Lock Directory: ${ws.env.SESSION_RESILIENCE_LOCK_DIR}`), locks)
     assert.match(locks, /No active locks/)
     // the fixture's phase1 has no title: the real data fails validation, and says why
     const validate = ws.cli('validation-helpers', ['validate', TRACKER_REL])

@@ -53,7 +53,7 @@ test("a user's unchanged legacy script and the shimmed CLIs work on top of the s
     assert.strictEqual(report.lockPath, path.join(lockDir, 'tracker-report.lock'))
     assert.strictEqual(report.lockInfo.locked, true)
     assert.strictEqual(report.lockInfo.stale, false)
-    assert.match(report.locksCli, /^Lock directory: /)
+    assert.match(report.locksCli, /^🔒 Lock Directory: /)
     assert.match(report.locksCli, /  tracker-report: ACTIVE \(PID: \d+, Age: \d+ms\)/)
     assert.deepStrictEqual(report.validation, {
       valid: false,
@@ -73,12 +73,12 @@ test("a user's unchanged legacy script and the shimmed CLIs work on top of the s
     // the shimmed files as commands, as the legacy checklist runs them
     const locks = run(['safe-file-operations.js', 'locks'])
     assert.strictEqual(locks.status, 0, locks.stderr)
-    assert.strictEqual(locks.stdout, `Lock directory: ${lockDir}\nNo active locks\n`)
+    assert.strictEqual(locks.stdout, `🔒 Lock Directory: ${lockDir}\nNo active locks\n`)
     const validate = run(['validation-helpers.js', 'validate', 'packages/system-api/phase-tracker.json'])
     assert.match(validate.stdout, /^📊 Validation Results for packages\/system-api\/phase-tracker\.json:\n  Valid: ❌\n  Errors: 1\n/)
     const help = run(['safe-file-operations.js', 'help'])
     assert.strictEqual(help.status, 0)
-    assert.match(help.stdout, /Usage: node safe-file-operations\.js <command>/)
+    assert.match(help.stdout, /Usage:\n  node safe-file-operations\.js backup <file> \[label\]/)
 
     for (const k of ['lockPath', 'locksCli', 'backupPath']) delete report[k]
     for (const k of ['pid', 'timestamp', 'age']) delete report.lockInfo[k]

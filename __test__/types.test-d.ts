@@ -175,3 +175,24 @@ export async function sessionCommands(): Promise<void> {
   new ResilientSessionManager({ logFile: 1 })
   void [passed, week, checkpoint, phaseNumber, lockName, started, backupSystem, baseline, asBase, logSize, cleaned, exitCode]
 }
+
+// session-resilience/testing and the legacy methods of issue 13
+import { diff, forEachBackend } from 'session-resilience/testing'
+
+export async function testingHelper(): Promise<void> {
+  const seen = await forEachBackend(
+    async ({ backend, project, load }) => {
+      const files = load('safe-file-operations')
+      const written: boolean = files.atomicWrite(`${project}/x.json`, '{}')
+      const planned: string = new files.SafeFileOperations().createBackupPath(`${project}/x.json`)
+      const BackupSystemClass = load('backup-system')
+      const gitDir: string | null = await new BackupSystemClass({ root: project }).createGitBackup('id-1')
+      return { backend, written, planned, gitDir }
+    },
+    { project: '/work/p', legacy: '/work/p' },
+  )
+  const differences: string[] = diff(seen.native, seen.legacy)
+  // @ts-expect-error only the seven module names load
+  await forEachBackend(({ load }) => load('fs'))
+  void differences
+}

@@ -129,6 +129,26 @@ declare class BackupSystem {
   restoreDatabases(point: T.RestorePoint): boolean
   restoreConfig(point: T.RestorePoint, warnings: string[]): boolean
 
+  // The legacy part-by-part methods (lib/backup/legacy.js), with their legacy return values.
+  /** Make backups/ (owner-only, git-ignored), its part folders and checkpoints/. */
+  ensureDirectories(): void
+  /** Write `this.tracker` (under the tracker lock, atomically). */
+  saveTracker(): void
+  /** Record restore point `{ id: backupId, ...backupInfo }` (newest first, 10 kept). */
+  updateBackupTracker(backupId: string, backupInfo?: Partial<T.RestorePoint>): void
+  /** `git status --porcelain` is not empty (false outside a git repository). */
+  checkUncommittedChanges(): Promise<boolean>
+  /** The code part of set `backupId`: its folder, or null when skipped (no git repository or commit). */
+  createGitBackup(backupId: string): Promise<string | null>
+  createDatabaseBackup(backupId: string): Promise<string>
+  createConfigBackup(backupId: string): Promise<string>
+  createStateBackup(backupId: string): Promise<string>
+  /** `backups/full/<id>.tar.gz`: its path. */
+  createFullArchive(backupId: string): Promise<string>
+  /** Reset the code to a restore point (or its id); `EDIRTY` on a dirty work tree unless `force`. */
+  restoreGit(backup: string | T.RestorePoint, options?: { force?: boolean }): Promise<void>
+  /** Put back the databases of a restore point (or its id). */
+  restoreDatabase(backup: string | T.RestorePoint): Promise<void>
   /** Stop every backup this process is making (Ctrl+C): resolves once they removed their staging folders. */
   static cancelRunning(waitMs?: number): Promise<void>
 

@@ -10,7 +10,7 @@ const { main: runMain } = require('./cli')
 const { DEFAULT_CONFIG_FILES, DEFAULT_DATABASES } = require('./backup/common')
 
 BackupSystem.run = run
-BackupSystem.main = (argv) => runMain(run, argv)
+BackupSystem.main = (arg) => runMain(run, arg)
 BackupSystem.BackupSystem = BackupSystem
 BackupSystem.DEFAULT_CONFIG_FILES = DEFAULT_CONFIG_FILES
 BackupSystem.DEFAULT_DATABASES = DEFAULT_DATABASES

@@ -7,6 +7,7 @@
 // JSON document. `main(run)` is what bin/ and a user's shim call: it sets the exit code.
 
 const { codedError } = require('./js/errors')
+const { useRoot } = require('./root')
 
 const EXIT_USAGE = 2
 
@@ -54,8 +55,15 @@ function printJson(value) {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`)
 }
 
-/** Run a CLI's `run(argv)` as the main program and set the exit code. */
-function main(run, argv = process.argv.slice(2)) {
+/**
+ * Run a CLI's `run(argv)` as the main program and set the exit code. `arg` is the argv
+ * (default `process.argv.slice(2)`) or `{ argv, root }`: a shim may name its project
+ * (`main({ root: __dirname })`, the root of the whole process); without it the root is found
+ * from the shim's location (lib/root.js).
+ */
+function main(run, arg) {
+  const { argv = process.argv.slice(2), root } = Array.isArray(arg) ? { argv: arg } : arg || {}
+  if (root) useRoot(root)
   return Promise.resolve()
     .then(() => run(argv))
     .then(

@@ -61,7 +61,8 @@ declare class PhaseGateValidator {
   /** Legacy: write the whole in-memory tracker (still locked and atomic). */
   saveTracker(): Promise<T.Tracker>
   /** Component gates: true when >= 80 % pass; an unknown component prints what exists, false. */
-  validateComponent(componentName: string): Promise<boolean>
+  /** `{ save: false }`: report the gates without saving them (a checkpoint's look). */
+  validateComponent(componentName: string, options?: { save?: boolean }): Promise<boolean>
   /** Week gates; the week becomes completed at >= 80 %. */
   validateWeek(phaseNum: number, weekNum: number): Promise<boolean>
   /** Phase gates; the phase becomes completed at >= 80 %. */

@@ -101,8 +101,12 @@ class PhaseGateValidator {
     return false
   }
 
-  /** Component gates; true when >= 80 % pass. An unknown component prints what exists and returns false. */
-  async validateComponent(componentName) {
+  /**
+   * Component gates; true when >= 80 % pass. The results and the status are saved to that
+   * component only; `{ save: false }` only reports (a checkpoint's look at the component in
+   * progress). An unknown component prints what exists and returns false.
+   */
+  async validateComponent(componentName, options = {}) {
     console.log(`🔍 Validating Component: ${componentName}`)
     let component
     try {
@@ -113,7 +117,7 @@ class PhaseGateValidator {
     }
     const results = gates.componentGates(this.root, component, await this.runRegressionTests())
     const v = this.report('component', `Component ${componentName}`, results)
-    await this.updateTracker((tracker) => {
+    if (options.save !== false) await this.updateTracker((tracker) => {
       const fresh = findComponent(tracker, componentName).component
       fresh.qualityGates = { ...(fresh.qualityGates || {}), ...results }
       fresh.status = v.ok ? 'completed' : 'in_progress'
@@ -288,6 +292,6 @@ function run(argv) {
 }
 
 PhaseGateValidator.run = run
-PhaseGateValidator.main = (argv) => runMain(run, argv)
+PhaseGateValidator.main = (arg) => runMain(run, arg)
 PhaseGateValidator.SESSION_LOCK = SESSION_LOCK
 module.exports = PhaseGateValidator

@@ -1,6 +1,8 @@
 // Types of `session-resilience/process-cleanup` (lib/process-cleanup.js): exit handlers,
 // our locks released and our temp files removed on exit, signals and crashes.
 
+import type { MainCli, RunCli } from './types'
+
 export type { ErrorCode, SessionResilienceError } from './types'
 
 export interface ProcessCleanupOptions {
@@ -22,6 +24,8 @@ export declare class ProcessCleanup {
   safeExit(code?: number): Promise<never>
   /** SIGTERM/SIGINT exit 130, SIGUSR1/SIGUSR2 exit 1, uncaught errors exit 1. */
   install(): void
+  /** Legacy name of `install()`. */
+  setupSignalHandlers(): void
 }
 
 export declare function onExit(fn: () => unknown): () => void
@@ -29,3 +33,7 @@ export declare function safeExit(code?: number): Promise<never>
 export declare function trackTempFile(file: string): string
 /** The process-wide instance behind `onExit`, `safeExit` and `trackTempFile`. */
 export declare const instance: ProcessCleanup
+
+/** As a command (legacy: load and exit 0): no arguments exits 0, `help` explains. */
+export declare const run: RunCli
+export declare const main: MainCli

@@ -7,6 +7,7 @@
 
 const fs = require('node:fs')
 const path = require('node:path')
+const cli = require('./cli')
 const { codedError } = require('./js/errors')
 
 const EXIT_CODES = { SIGTERM: 130, SIGINT: 130, SIGUSR1: 1, SIGUSR2: 1 }
@@ -108,6 +109,11 @@ class ProcessCleanup {
     process.exit(code)
   }
 
+  /** Legacy name of `install()` (subclasses override it to change the handlers). */
+  setupSignalHandlers() {
+    return this.install()
+  }
+
   install() {
     if (this.installed) return
     this.installed = true
@@ -129,10 +135,25 @@ class ProcessCleanup {
 
 const singleton = new ProcessCleanup()
 
+const USAGE = `Process Cleanup
+
+Usage: node process-cleanup.js [help]
+
+A library, as legacy was: require it and call onExit(fn) / safeExit(code). Run as a command it
+installs its handlers and exits 0, like the legacy file.`
+
+/** The CLI: nothing to do but what legacy did (load, exit 0); `help` explains. */
+function run(argv) {
+  if (!argv.length) return 0
+  return cli.runCommand(argv, { usage: USAGE, commands: {}, create: () => null })
+}
+
 module.exports = {
   onExit: (fn) => singleton.onExit(fn),
   safeExit: (code) => singleton.safeExit(code),
   trackTempFile: (file) => singleton.trackTempFile(file),
   ProcessCleanup,
   instance: singleton,
+  run,
+  main: (arg) => cli.main(run, arg),
 }

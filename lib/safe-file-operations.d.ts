@@ -60,6 +60,10 @@ export declare class SafeFileOperations {
   releaseLock(identifier: string): boolean
   getLockInfo(identifier: string, options?: LockQueryOptions): LockInfo
   listLocks(options?: LockQueryOptions): Array<LockInfo & { identifier: string }>
+  /** Legacy: create the lock and backup folders (owner-only); a failure is a warning. */
+  ensureLockDirectories(): void
+  /** Legacy: the path `<backupDir>/<name>.<ms>.bak` a backup of `filePath` would get (nothing created). */
+  createBackupPath(filePath: string): string
   /** Run `fn` holding the lock; released however `fn` ends (a promise: when it settles). */
   withLock<R>(identifier: string, fn: () => R, options?: LockOptions): R
   /** `withLock` whose wait does not block the event loop. */

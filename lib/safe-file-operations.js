@@ -3,7 +3,10 @@
 // functions and the class), arguments, defaults and results, on the native or the JS
 // backend (lib/backend.js), plus `run(argv)` / `main()` for its CLI.
 
+const path = require('node:path')
 const { resolveBackend } = require('./backend')
+const { ensurePrivateDir } = require('./js/fsx')
+const { checkArgs } = require('./args')
 const { printJson, main: runMain, runCommand, usage } = require('./cli')
 const { isOsError } = require('./js/errors')
 const { safeJsonRead } = require('./safe-json-read')
@@ -12,6 +15,27 @@ const { lockDirOf } = require('./js/lock/options')
 const { backupDirOf } = require('./js/fsx')
 
 const DAY_MS = 24 * 3600 * 1000
+
+// What each method accepts (lib/args.js), checked before any backend is called.
+const SPEC = {
+  atomicWrite: [['filePath', 'path'], ['content', 'content'], ['options', 'optOptions']],
+  safeJsonRead: [['filePath', 'path']], // a validator that is not a function is ignored, as legacy did
+  backupFile: [['filePath', 'path'], ['label', 'optString']],
+  verifyChecksum: [['filePath', 'path'], ['expectedChecksum', 'optString']],
+  createBackupPath: [['filePath', 'path']],
+  cleanupOldBackups: [['maxAge', 'optNumber']],
+  acquireLock: [['identifier', 'string'], ['timeout', 'optNumber'], ['options', 'optOptions']],
+  lockQuery: [['identifier', 'string'], ['options', 'optOptions']],
+  listLocks: [['options', 'optOptions']],
+  withLock: [['identifier', 'string'], ['fn', 'function'], ['options', 'optOptions']],
+}
+// The legacy message prefixes, naming the file.
+const CONTEXT = {
+  atomicWrite: (p) => `Atomic write failed for ${p}`,
+  safeJsonRead: (p) => `Failed to read ${p}`,
+  backupFile: (p) => `Backup failed for ${p}`,
+  verifyChecksum: (p) => `Checksum failed for ${p}`,
+}
 
 /** The legacy line for each dead holder's lock removed on the way; the lock file path. */
 function reportTaken(identifier, { lockPath, brokenPids }) {
@@ -32,39 +56,73 @@ class SafeFileOperations {
     this.backupDir = backupDirOf(options)
   }
 
+  /**
+   * Legacy: create the lock and backup folders. Both are made owner-only (0700); a folder
+   * that cannot be made is a warning, as legacy had it (the operation that needs it fails
+   * with its own error later).
+   */
+  ensureLockDirectories() {
+    for (const dir of [this.lockDir, this.backupDir]) {
+      try {
+        ensurePrivateDir(dir)
+      } catch (err) {
+        console.warn(`⚠️  Could not create directory ${dir}: ${err.message}`)
+      }
+    }
+  }
+
+  /**
+   * Legacy: the path a backup of `filePath` would get, `<backupDir>/<name>.<ms>.bak` (a name
+   * `cleanupOldBackups` recognises). Only a path: nothing is created; `backupFile` makes
+   * backups (exclusively, with a label).
+   */
+  createBackupPath(filePath) {
+    checkArgs(SPEC.createBackupPath, [filePath])
+    return path.join(this.backupDir, `${path.basename(String(filePath))}.${Date.now()}.bak`)
+  }
+
   atomicWrite(filePath, content, options) {
+    checkArgs(SPEC.atomicWrite, [filePath, content, options], CONTEXT.atomicWrite)
     return this.binding.atomicWrite(filePath, content, options)
   }
 
   atomicWriteAsync(filePath, content, options) {
+    checkArgs(SPEC.atomicWrite, [filePath, content, options], CONTEXT.atomicWrite)
     return this.binding.atomicWriteAsync(filePath, content, options)
   }
 
   safeJsonRead(filePath, defaultValue = null, validator = null) {
+    checkArgs(SPEC.safeJsonRead, [filePath], CONTEXT.safeJsonRead)
     return safeJsonRead(this.binding, filePath, defaultValue, validator, { backupDir: this.backupDir })
   }
 
   /** The backup's path; null when the file does not exist, or (logged) when the OS refused the copy. */
   backupFile(filePath, label = 'auto') {
+    checkArgs(SPEC.backupFile, [filePath, label], CONTEXT.backupFile)
     try {
       return this.binding.backupFile(filePath, label, { backupDir: this.backupDir })
     } catch (err) {
-      if (!isOsError(err)) throw err
+      // a source that is not a regular file (a FIFO, a device, a link) is refused, not a
+      // failed copy: EINVAL reaches the caller
+      if (!isOsError(err) || err.code === 'EINVAL') throw err
       console.error(`Failed to create backup: ${err.message}`)
       return null
     }
   }
 
   verifyChecksum(filePath, expectedChecksum = null) {
+    checkArgs(SPEC.verifyChecksum, [filePath, expectedChecksum], CONTEXT.verifyChecksum)
     return this.binding.verifyChecksum(filePath, expectedChecksum)
   }
 
   verifyChecksumAsync(filePath, expectedChecksum = null) {
+    checkArgs(SPEC.verifyChecksum, [filePath, expectedChecksum], CONTEXT.verifyChecksum)
     return this.binding.verifyChecksumAsync(filePath, expectedChecksum)
   }
 
   /** How many backups were removed; 0 (logged) when the cleanup failed. */
   cleanupOldBackups(maxAge = 7 * DAY_MS) {
+    checkArgs(SPEC.cleanupOldBackups, [maxAge])
     let removed
     try {
       removed = this.binding.cleanupOldBackups(maxAge, { backupDir: this.backupDir })
@@ -84,16 +142,19 @@ class SafeFileOperations {
 
   /** Legacy: the lock file path, or throws `Lock timeout for <id> after <ms>ms` (ELOCKTIMEOUT). */
   acquireLock(identifier, timeout = 5000, options = {}) {
+    checkArgs(SPEC.acquireLock, [identifier, timeout, options])
     return reportTaken(identifier, this.binding.acquireLock(identifier, timeout, this.lockOptions(options)))
   }
 
   /** Resolves to the lock file path; waits off the event loop. Options: timeout, staleMs, pollMs. */
   acquireLockAsync(identifier, options = {}) {
+    checkArgs(SPEC.lockQuery, [identifier, options])
     return this.binding.acquireLockAsync(identifier, this.lockOptions(options)).then((taken) => reportTaken(identifier, taken))
   }
 
   /** Legacy: true when removed or absent; false, with its message, when not ours or unreadable. */
   releaseLock(identifier) {
+    checkArgs(SPEC.lockQuery, [identifier])
     const outcome = this.binding.releaseLock(identifier, { lockDir: this.lockDir })
     if (outcome.ownerPid !== undefined && outcome.ownerPid !== null) {
       console.warn(`Attempted to release lock owned by PID ${outcome.ownerPid}`)
@@ -102,10 +163,12 @@ class SafeFileOperations {
   }
 
   getLockInfo(identifier, options = {}) {
+    checkArgs(SPEC.lockQuery, [identifier, options])
     return this.binding.getLockInfo(identifier, this.lockOptions(options))
   }
 
   listLocks(options = {}) {
+    checkArgs(SPEC.listLocks, [options])
     return this.binding.listLocks(this.lockOptions(options))
   }
 
@@ -114,6 +177,7 @@ class SafeFileOperations {
    * promise keeps the lock until the promise settles.
    */
   withLock(identifier, fn, options = {}) {
+    checkArgs(SPEC.withLock, [identifier, fn, options])
     this.acquireLock(identifier, options.timeout === undefined ? 5000 : options.timeout, options)
     let result
     try {
@@ -131,6 +195,7 @@ class SafeFileOperations {
 
   /** `withLock` whose wait does not block the event loop. */
   async withLockAsync(identifier, fn, options = {}) {
+    checkArgs(SPEC.withLock, [identifier, fn, options])
     await this.acquireLockAsync(identifier, options)
     try {
       return await fn()
@@ -148,17 +213,25 @@ function instance() {
 
 // ---- CLI ---------------------------------------------------------------------------------
 
-const USAGE = `Safe File Operations Utility
+const USAGE = `
+🛠️  Safe File Operations CLI
 
-Usage: node safe-file-operations.js <command> [args] [--json]
+Usage:
+  node safe-file-operations.js backup <file> [label]    Create backup
+  node safe-file-operations.js cleanup [days]          Clean old backups (default: 7)
+  node safe-file-operations.js locks                   Show active locks
+  node safe-file-operations.js checksum <file>         Show file checksum
+  node safe-file-operations.js help                    Show this help
 
-Commands:
-  backup <file> [label]    Create a backup of a file (label default: manual)
-  cleanup [days]           Remove backups older than <days> days (default 7)
-  locks                    List lock files: ACTIVE, or STALE (holder dead, or unknowable
-                           and older than 30 s); --json for the full records
-  checksum <file>          Print the SHA-256 of a file
-  help                     Show this help`
+Examples:
+  node safe-file-operations.js backup phase-tracker.json session-start
+  node safe-file-operations.js cleanup 3
+  node safe-file-operations.js locks
+
+Options: --json (one JSON document on stdout; locks: the full records).
+backup labels are 1-64 of A-Z a-z 0-9 _ -; cleanup removes only files named like our backups;
+locks are STALE when the holder is dead (or unknowable and older than 30 s).
+Exit codes: 0 ok, 1 failure, 2 usage error.`
 
 const commands = {
   backup: {
@@ -176,7 +249,7 @@ const commands = {
       if (!Number.isFinite(n) || n < 0) throw usage(`cleanup needs a number of days, got "${days}"`)
       const removed = ops.cleanupOldBackups(n * DAY_MS)
       if (json) printJson({ ok: true, removed })
-      else console.log(`✅ Cleanup completed: ${removed} old backup file(s) removed`)
+      else console.log(`🧹 Cleaned ${removed} old backups`)
       return 0
     },
   },
@@ -187,7 +260,7 @@ const commands = {
         printJson({ lockDir: ops.lockDir, locks })
         return 0
       }
-      console.log(`Lock directory: ${ops.lockDir}`)
+      console.log(`🔒 Lock Directory: ${ops.lockDir}`)
       if (locks.length === 0) console.log('No active locks')
       for (const l of locks) {
         if (l.corrupted) console.log(`  ${l.identifier}: CORRUPTED (${l.error})`)
@@ -230,5 +303,5 @@ module.exports = {
   listLocks: (...a) => instance().listLocks(...a),
   SafeFileOperations,
   run,
-  main: (argv) => runMain(run, argv),
+  main: (arg) => runMain(run, arg),
 }

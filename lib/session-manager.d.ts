@@ -40,6 +40,8 @@ declare class SessionManager {
   /** True when every component of the current week is completed. */
   checkWeekCompletion(): boolean
   showGuide(): void
+  /** How the user runs our CLI `name` (default session-manager) in hints: `node session-manager.js` for a shim user. */
+  command(name?: string): string
 
   static run: T.RunCli
   static main: T.MainCli

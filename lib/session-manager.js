@@ -10,6 +10,7 @@ const PhaseGateValidator = require('./phase-gate-validator')
 const BackupSystem = require('./backup-system')
 const { restoreOptions } = require('./backup/cli')
 const { findComponent, currentWeek, componentsOf } = require('./session/locate')
+const { commandName } = require('./root')
 const regression = require('./session/regression')
 const { main: runMain, runCommand, toNumber } = require('./cli')
 
@@ -24,9 +25,14 @@ class SessionManager {
     this.backup = new BackupSystem({ ...options, root: this.root })
   }
 
+  /** How the user runs our CLI `name` (`node session-manager.js` for a shim user), for hints. */
+  command(name = 'session-manager') {
+    return commandName(name, this.root)
+  }
+
   /** Status, a `session-start` backup (unless `createBackup === false`), the commands, the baseline tests. */
   async startSession(options = {}) {
-    console.log('🚀 Starting Development Session')
+    console.log('🚀 Starting AgentHive Development Session')
     console.log('═══════════════════════════════════════')
     this.validator.getStatus()
     if (options.createBackup !== false) {
@@ -36,13 +42,14 @@ class SessionManager {
     }
     console.log('\n🛠️  Available Commands:')
     console.log('─────────────────────')
-    console.log('  session-manager status                        # Check current status')
-    console.log('  session-manager checkpoint <name>             # Create checkpoint')
-    console.log('  session-manager validate component <name>     # Validate component')
-    console.log('  session-manager validate week <phase> <week>  # Validate week')
-    console.log('  session-manager backup                        # Create backup')
-    console.log('  session-manager restore <id>                  # Restore from backup')
-    console.log('  session-manager test                          # Run baseline tests')
+    const sm = this.command()
+    console.log(`  ${sm} status                 # Check current status`)
+    console.log(`  ${sm} checkpoint <name>      # Create checkpoint`)
+    console.log(`  ${sm} validate component <name> # Validate component`)
+    console.log(`  ${sm} validate week <phase> <week> # Validate week`)
+    console.log(`  ${sm} backup                 # Create backup`)
+    console.log(`  ${sm} restore <id>           # Restore from backup`)
+    console.log(`  ${sm} test                   # Run baseline tests`)
     console.log('')
     console.log('🧪 Baseline Check:')
     console.log('──────────────────')
@@ -69,7 +76,10 @@ class SessionManager {
     return regression.basicSystemCheck(this.validator.tracker)
   }
 
-  /** Validate the in-progress component (a failure only warns), full backup (fatal), phase checkpoint. */
+  /**
+   * Look at the in-progress component's gates (reported, not saved: a checkpoint changes no
+   * component; a failure only warns), full backup (fatal), phase checkpoint.
+   */
   async createCheckpoint(name) {
     console.log(`📍 Creating checkpoint: ${name}`)
     let inProgress = null
@@ -81,7 +91,9 @@ class SessionManager {
     if (inProgress) {
       console.log(`🔍 Validating current component: ${inProgress.name}`)
       try {
-        await this.validator.validateComponent(inProgress.name)
+        const named = this.validator.lastResult // what the command itself reports (e.g. `complete X`)
+        await this.validator.validateComponent(inProgress.name, { save: false })
+        this.validator.lastResult = named
       } catch (err) {
         console.warn(`⚠️  Component validation failed: ${err.message}`)
         console.log('Continuing with checkpoint creation...')
@@ -120,7 +132,7 @@ class SessionManager {
     const { component } = findComponent(this.validator.tracker, componentName)
     console.log(`📋 Component ${componentName} marked as in-progress`)
     this.showComponentChecklist(component)
-    console.log(`\n✅ When ready, run: session-manager validate component ${componentName}`)
+    console.log(`\n✅ When ready, run: ${this.command()} validate component ${componentName}`)
     return true
   }
 
@@ -175,7 +187,7 @@ class SessionManager {
     const remaining = components.filter((c) => c.status !== 'completed')
     if (!remaining.length) {
       console.log('🎉 All components in this week are complete!')
-      console.log(`Run: session-manager validate week ${where.phaseNum} ${where.weekNum}`)
+      console.log(`Run: ${this.command()} validate week ${where.phaseNum} ${where.weekNum}`)
       return true
     }
     console.log(`📋 Remaining components: ${remaining.map((c) => c.name).join(', ')}`)
@@ -183,7 +195,7 @@ class SessionManager {
   }
 
   showGuide() {
-    console.log(GUIDE)
+    console.log(guide((name) => this.command(name)))
     let where = null
     try {
       where = currentWeek(this.validator.tracker)
@@ -196,37 +208,40 @@ class SessionManager {
     components.forEach((c, i) => console.log(`${i + 1}. ${ICON[c.status] || '⏳'} ${c.name}`))
     const next = components.find((c) => c.status !== 'completed')
     console.log('')
-    if (next) console.log(`🚀 Ready to start? Run: session-manager component ${next.name}`)
+    if (next) console.log(`🚀 Ready to start? Run: ${this.command()} component ${next.name}`)
+    console.log('Options: --root <dir> (workspace root), --json (machine-readable output)')
   }
 }
 
-const GUIDE = `📚 DEVELOPMENT GUIDE
+/** The guide, with each command as the user runs it (`cmd(name)`). */
+function guide(cmd) {
+  const [sm, bs, pgv] = ['session-manager', 'backup-system', 'phase-gate-validator'].map(cmd)
+  return `📚 AGENTHIVE DEVELOPMENT GUIDE
 ════════════════════════════
 
 🔄 Development Workflow:
-1. session-manager start              # Start session
-2. session-manager component <name>   # Start component
+1. ${sm} start              # Start session
+2. ${sm} component <name>   # Start component
 3. [Implement the component files]
-4. session-manager validate component <name>
+4. ${sm} validate component <name>
 5. [Fix any issues]
-6. session-manager complete <name>    # Mark complete
+6. ${sm} complete <name>    # Mark complete
 
 📍 Checkpoint Management:
-- session-manager checkpoint <name>   # Create checkpoint
-- backup-system list                  # List backups
-- backup-system restore <id>          # Restore backup
+- ${sm} checkpoint <name>   # Create checkpoint
+- ${bs} list                 # List backups
+- ${bs} restore <id>         # Restore backup
 
 🧪 Testing & Validation:
-- session-manager test                # Run baseline tests
-- session-manager validate week 2 1   # Validate week
-- session-manager validate phase 2    # Validate phase
+- ${sm} test               # Run baseline tests
+- ${sm} validate week 2 1  # Validate week
+- ${sm} validate phase 2   # Validate phase
 
 📊 Status & Monitoring:
-- session-manager status              # Current status
-- phase-gate-validator status         # Detailed status
-
-Options: --root <dir> (workspace root), --json (machine-readable output)
+- ${sm} status             # Current status
+- ${pgv} status        # Detailed status
 `
+}
 
 // ---- CLI (shared with resilient-wrapper, which extends this table) -----------------------
 
@@ -331,7 +346,7 @@ function run(argv) {
 }
 
 SessionManager.run = run
-SessionManager.main = (argv) => runMain(run, argv)
+SessionManager.main = (arg) => runMain(run, arg)
 SessionManager.commands = commands
 SessionManager.RESTORE_FLAGS = RESTORE_FLAGS
 module.exports = SessionManager

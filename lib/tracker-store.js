@@ -14,8 +14,11 @@ const crypto = require('node:crypto')
 const { SafeFileOperations } = require('./safe-file-operations')
 const { repairTracker } = require('./validation-helpers')
 const { codedError } = require('./js/errors')
+const { openRegular, readBounded } = require('./js/contained')
 
 const LOCK_TIMEOUT_MS = 30000
+/** A tracker is a few hundred KiB at most; past this it is not one (EFBIG). */
+const MAX_TRACKER_BYTES = 64 * 1024 * 1024
 
 /** The lock identifier of a tracker: one per file, whatever the spelling of its path. */
 function trackerLockId(trackerPath) {
@@ -35,11 +38,20 @@ function trackerLockId(trackerPath) {
  */
 function readTracker(trackerPath) {
   let text
+  let fd
   try {
-    text = fs.readFileSync(trackerPath, 'utf8')
+    // a regular file only (lstat, O_NONBLOCK | O_NOFOLLOW, fstat): a FIFO planted as the
+    // tracker would block the read forever, a link to /dev/zero never ends
+    fd = openRegular(trackerPath, fs.constants.O_RDONLY)
   } catch (err) {
     if (err.code === 'ENOENT') return null
+    if (err.code === 'EPATHESCAPE') throw codedError('EINVAL', `Refusing tracker ${trackerPath}: it is a symbolic link`)
     throw err
+  }
+  try {
+    text = readBounded(fd, trackerPath, MAX_TRACKER_BYTES).toString('utf8')
+  } finally {
+    fs.closeSync(fd)
   }
   try {
     return JSON.parse(text)

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'EBADPATH'
   | 'EBADLABEL'
   | 'EBADLOCKID'
+  | 'EBADLOCK'
   | 'ELOCKTIMEOUT'
   | 'EPATHESCAPE'
   | 'EUNSAFEDIR'
@@ -41,6 +42,10 @@ export type ErrorCode =
   | 'EPREREQ'
   | 'ERESTORE'
   | 'EUSAGE'
+  | 'ENOLEGACY'
+  | 'EVERIFY'
+  | 'ELEGACYEXIT'
+  | 'ERR_INVALID_ARG_VALUE'
   // errno names (core/src/error.rs `errno_name`; ECANCELED: core/src/backup/cancel.rs)
   | 'ECANCELED'
   | 'EACCES'
@@ -171,4 +176,4 @@ export interface LockInfo {
 export type RunCli = (argv: string[]) => Promise<number>
 
 /** The `main(argv = process.argv.slice(2))` of a CLI: sets `process.exitCode`. */
-export type MainCli = (argv?: string[]) => Promise<void>
+export type MainCli = (argv?: string[] | { argv?: string[]; root?: string }) => Promise<void>

@@ -55,6 +55,43 @@ export declare class ValidationHelpers {
   validateTrackerFile(trackerPath: string): { valid: boolean; errors: string[]; warnings: string[] }
   /** A backup of the previous file (`EBACKUP` when it cannot be made), then an atomic write. */
   writeTracker(file: string, tracker: Tracker, label?: string): void
+
+  // The legacy class's smaller methods (lib/validation-structure.js).
+  /** The schema table, also `this.schemas`. */
+  readonly schemas: ValidationSchemas
+  loadSchemas(): ValidationSchemas
+  /** The phases of a tracker, checked (and repaired in place) as `validateTrackerSchema` does. */
+  validatePhasesStructure(phases: unknown, autoRepair?: boolean): ValidationResult<unknown>
+  validateWeeksStructure(weeks: unknown, phaseKey: string, autoRepair?: boolean): ValidationResult<unknown>
+  /** `context` is `<phase>.<week>`; an object of components becomes an array when repairing. */
+  validateComponentsArray(components: unknown, context: string, autoRepair?: boolean): ValidationResult<Component[]>
+  validatePropertyType(value: unknown, expectedType: string | readonly unknown[]): boolean
+  validateObject<T extends object>(obj: T, schema: { required?: string[]; types?: Record<string, string | unknown[]> }, context: string, autoRepair?: boolean): ValidationResult<T>
+  createDefaultPhase(): Record<string, unknown>
+  createDefaultWeek(): Record<string, unknown>
+  createDefaultComponent(): Component
+  getDefaultValue(property: string): unknown
+  getDefaultPhaseValue(property: string): unknown
+  getDefaultWeekValue(property: string): unknown
+  getDefaultComponentValue(property: string): unknown
+  getDefaultBackupValue(property: string): unknown
+  /** Hand-edited JSON (comments, trailing commas, single quotes) as strict JSON; unchanged when it cannot parse. */
+  fixCommonJsonIssues(content: string): string
+}
+
+/** One table entry: required properties and their types (a string, or an enum's values). */
+export interface SchemaEntry {
+  required: string[]
+  types?: Record<string, string | unknown[]>
+  defaults?: Record<string, unknown>
+}
+
+export interface ValidationSchemas {
+  tracker: SchemaEntry & { sections: string[] }
+  phase: SchemaEntry
+  week: SchemaEntry
+  component: SchemaEntry
+  backup: SchemaEntry
 }
 
 type Helpers = ValidationHelpers

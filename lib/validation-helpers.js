@@ -10,6 +10,7 @@ const { codedError } = require('./js/errors')
 const walk = require('./js/validate')
 const fileRepair = require('./js/repair')
 const { printJson, main: runMain, quietly, runCommand, usage } = require('./cli')
+const { addMethods } = require('./mixin')
 const { SafeFileOperations } = require('./safe-file-operations')
 
 const repairFlag = (autoRepair) => (autoRepair === undefined ? true : Boolean(autoRepair))
@@ -26,6 +27,7 @@ class ValidationHelpers {
     this.binding = binding
     this.files = new SafeFileOperations({ backend: name, backupDir: options.backupDir })
     this.backupDir = this.files.backupDir
+    this.schemas = this.loadSchemas()
   }
 
   // Whatever hands back or edits a JS object of the tracker runs the JS walk on both
@@ -81,6 +83,9 @@ class ValidationHelpers {
     this.files.atomicWrite(file, `${JSON.stringify(tracker, null, 2)}\n`)
   }
 }
+
+// The legacy class's smaller public methods (loadSchemas, validatePhasesStructure, ...).
+addMethods(ValidationHelpers, require('./validation-structure'))
 
 /** The legacy console lines of a repair result. */
 function logRepair(result) {
@@ -207,5 +212,5 @@ module.exports = {
   createDefaultTracker: () => instance().createDefaultTracker(),
   ValidationHelpers,
   run,
-  main: (argv) => runMain(run, argv),
+  main: (arg) => runMain(run, arg),
 }

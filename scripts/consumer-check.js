@@ -32,6 +32,14 @@ const OPERATIONS = {
     assert.ok(fs.existsSync(sfo.acquireLock('consumer-check', 1000)))
     assert.equal(sfo.releaseLock('consumer-check'), true)
   },
+  './testing': async (mod) => {
+    const results = await mod.forEachBackend(
+      ({ project, load }) => load('safe-file-operations').atomicWrite(path.join(project, 'x.json'), '{}'),
+      { backends: ['native'] },
+    )
+    assert.deepEqual(results, { native: true })
+    assert.deepEqual(mod.diff({ at: new Date(0).toISOString() }, { at: new Date().toISOString() }), [])
+  },
   './process-cleanup': (mod) => {
     const cleanup = new mod.ProcessCleanup({ install: false })
     const temp = cleanup.trackTempFile(path.join(scratch, 'partial.tmp'))

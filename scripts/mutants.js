@@ -104,6 +104,16 @@ function allFiles() {
   return { rust: walk('core/src').filter((f) => !f.endsWith('testutil.rs')), js: walk('lib/js') }
 }
 
+/** The exclude_re patterns of .cargo/mutants.toml (single-quoted strings in its array). */
+function excludedPatterns() {
+  const p = path.join(ROOT, '.cargo', 'mutants.toml')
+  if (!fs.existsSync(p)) return []
+  const text = fs.readFileSync(p, 'utf8')
+  const block = /exclude_re\s*=\s*\[([\s\S]*?)\n\]/.exec(text)
+  if (!block) return []
+  return [...block[1].matchAll(/^\s*'([^']*)'/gm)].map((m) => new RegExp(m[1].replace(/\\\\/g, '\\')))
+}
+
 function render() {
   const stored = fs.existsSync(RESULTS)
     ? fs
@@ -115,9 +125,12 @@ function render() {
   const reasons = fs.existsSync(REASONS) ? JSON.parse(fs.readFileSync(REASONS, 'utf8')) : {}
   // The newest run decides each mutant: a later run (e.g. `--iterate`, which retests only
   // the mutants not caught before) updates the outcomes of the mutants it tested.
+  // A mutant the exclusions now leave out (a run made before the exclusion) is not counted.
+  const excluded = excludedPatterns()
   const byFile = new Map()
   for (const run of stored) {
     for (const [name, status] of Object.entries(run.outcomes)) {
+      if (excluded.some((re) => re.test(name))) continue
       const file = name.split(':')[0]
       if (!byFile.has(file)) byFile.set(file, { run, outcomes: {} })
       const entry = byFile.get(file)

@@ -11,6 +11,7 @@
 
 mod args;
 mod backup;
+mod contained;
 mod error;
 mod lock;
 mod safe_file_ops;

@@ -22,6 +22,8 @@ pub enum Code {
     BadLabel,
     /// A lock identifier that is not a plain file name.
     BadLockId,
+    /// A lock file that is not a regular file (a FIFO, a device, a symlink).
+    BadLock,
     /// A lock could not be taken within the caller's timeout.
     LockTimeout,
     /// A path would resolve outside the directory it must stay in.
@@ -47,6 +49,7 @@ impl Code {
             Code::BadPath => "EBADPATH",
             Code::BadLabel => "EBADLABEL",
             Code::BadLockId => "EBADLOCKID",
+            Code::BadLock => "EBADLOCK",
             Code::LockTimeout => "ELOCKTIMEOUT",
             Code::PathEscape => "EPATHESCAPE",
             Code::UnsafeDir => "EUNSAFEDIR",

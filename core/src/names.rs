@@ -8,23 +8,57 @@ use crate::time;
 /// Longest label we accept; long enough for any real label, short enough for any file system.
 pub const MAX_LABEL_LEN: usize = 64;
 
+/// Names Windows maps to devices whatever the folder, case or extension (`nul.lock` is the
+/// null device: every process would "hold" that lock at once).
+const DEVICE_NAMES: &[&str] = &["con", "prn", "aux", "nul", "conin$", "conout$", "clock$"];
+
+/// Why `name` cannot be one file name on every system (`None` when it can): a Windows device
+/// name, with or without an extension, or a name ending in a dot or a space (Windows drops
+/// them: `a.` and `a ` name the file `a`). Refused on every platform, so that a folder
+/// shared between systems means the same thing everywhere.
+pub fn non_portable(name: &str) -> Option<&'static str> {
+    if name.ends_with('.') || name.ends_with(' ') {
+        return Some("it must not end with a dot or a space (Windows drops them)");
+    }
+    let stem = name.split('.').next().unwrap_or(name).trim_end_matches(' ');
+    let lower = stem.to_ascii_lowercase();
+    let numbered = |prefix: &str| {
+        lower.strip_prefix(prefix).is_some_and(|n| {
+            matches!(
+                n,
+                "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "0" | "¹" | "²" | "³"
+            )
+        })
+    };
+    if DEVICE_NAMES.contains(&lower.as_str()) || numbered("com") || numbered("lpt") {
+        return Some("it is a Windows device name (CON, PRN, AUX, NUL, COM1-9, LPT1-9)");
+    }
+    None
+}
+
 /// A label is 1 to 64 characters of `[A-Za-z0-9_-]`: it can never be `..`, hold a
-/// separator, a NUL, or anything a shell or a file system treats specially.
+/// separator, a NUL, or anything a shell or a file system treats specially; nor a Windows
+/// device name.
 pub fn check_label(label: &str) -> Result<()> {
     let ok = !label.is_empty()
         && label.len() <= MAX_LABEL_LEN
         && label
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::new(
+    if !ok {
+        return Err(Error::new(
             Code::BadLabel,
             format!(
                 "Invalid backup label {label:?}: use 1 to {MAX_LABEL_LEN} characters of A-Z, a-z, 0-9, _ and -"
             ),
-        ))
+        ));
+    }
+    match non_portable(label) {
+        None => Ok(()),
+        Some(why) => Err(Error::new(
+            Code::BadLabel,
+            format!("Invalid backup label {label:?}: {why}"),
+        )),
     }
 }
 
@@ -88,7 +122,23 @@ mod tests {
 
     #[test]
     fn labels_are_a_safe_character_set() {
-        for good in ["auto", "manual", "pre-restore", "phase_2", "A1"] {
+        for bad in ["CON", "nul", "Aux", "com1", "LPT9", "prn"] {
+            assert_eq!(
+                check_label(bad).unwrap_err().code(),
+                Code::BadLabel,
+                "{bad}"
+            );
+        }
+        for good in [
+            "auto",
+            "manual",
+            "pre-restore",
+            "phase_2",
+            "A1",
+            "console",
+            "com10",
+            "lpt",
+        ] {
             assert!(check_label(good).is_ok(), "{good}");
         }
         for bad in [

@@ -1,19 +1,24 @@
 'use strict'
 // The class BackupSystem: its options, the backups folder and where each part of a set lives
 // there. Making, listing and restoring sets are in create.js, catalog.js and restore.js,
-// mixed into the class here. The heavy parts (archive, database copies, hashing, restore
+// mixed into the class here, with the legacy part-by-part methods of legacy.js. The heavy parts (archive, database copies, hashing, restore
 // containment) come from the backend (native addon or lib/js/backup.js); the orchestration
 // is shared, so both backends write the same layout, manifest and restore points.
 
-const fs = require('node:fs')
 const path = require('node:path')
 
 const { resolveBackend } = require('../backend')
+const { addMethods } = require('../mixin')
 const { findRoot, trackerPathOf, isProjectRoot, noRootError } = require('../root')
 const { readTracker } = require('../tracker-store')
 const { codedError } = require('../js/errors')
 const { DEFAULT_DATABASES, DEFAULT_CONFIG_FILES, DEFAULT_EXCLUDES, KINDS, stampOf, readJson } = require('./common')
 const { partsIn, sweepStaging, PREFIX } = require('./staging')
+
+/** Info files and manifests are small; anything bigger was not written by us. */
+const MAX_INFO_BYTES = 64 * 1024 * 1024
+/** Codes that mean "refused for containment": never swallowed as "missing". */
+const UNSAFE = new Set(['EPATHESCAPE', 'EUNSAFEDIR', 'EINVAL', 'EFBIG'])
 
 class BackupSystem {
   /**
@@ -56,6 +61,65 @@ class BackupSystem {
     }
   }
 
+  // ---- contained access: every file operation under backups/ goes through the backend's
+  // contained calls from the root (no symlink followed anywhere on the way, regular files
+  // only), so a symlinked backups/, kind folder, set or member is refused, never followed.
+
+  /** A path below backups/ (a part, or a staging folder's) as `/`-separated `rel`. */
+  relIn(full) {
+    return path.relative(this.backupsDir, full).split(path.sep).join('/')
+  }
+
+  /** `backups/<rel>`, relative to the root: what the contained calls take. */
+  inBackups(rel) {
+    return rel ? `backups/${rel}` : 'backups'
+  }
+
+  /** Is `backups/<rel>` there? A symlink at it or on the way is refused (EPATHESCAPE). */
+  existsIn(rel) {
+    const found = this.binding.containedStat(this.rootDir, this.inBackups(rel))
+    if (found !== null && found.type === 'symlink') {
+      throw codedError('EPATHESCAPE', `Refusing path ${path.join(this.backupsDir, rel)}: it is a symbolic link`)
+    }
+    return found !== null
+  }
+
+  /** The JSON of `backups/<rel>`, or null when missing or damaged; a link on the way throws. */
+  readJsonIn(rel) {
+    let bytes
+    try {
+      bytes = this.binding.containedRead(this.rootDir, this.inBackups(rel), MAX_INFO_BYTES)
+    } catch (err) {
+      if (UNSAFE.has(err.code)) throw err
+      return null
+    }
+    try {
+      return JSON.parse(bytes.toString('utf8'))
+    } catch {
+      return null
+    }
+  }
+
+  writeJsonIn(rel, value) {
+    this.binding.containedWrite(this.rootDir, this.inBackups(rel), `${JSON.stringify(value, null, 2)}\n`, { fsync: false })
+  }
+
+  mkdirIn(rel) {
+    this.binding.containedMkdir(this.rootDir, this.inBackups(rel), false)
+  }
+
+  /** Each part of set `id`, relative to backups/. */
+  relsOf(id) {
+    return {
+      git: `code/${id}`,
+      database: `database/${id}`,
+      config: `config/${id}`,
+      state: `state/${id}`,
+      archive: `full/${id}.tar.gz`,
+      manifest: `manifests/${id}.json`,
+    }
+  }
+
   requireProject() {
     if (!this.rootIsProject) throw noRootError(this.options)
   }
@@ -76,15 +140,21 @@ class BackupSystem {
     return swept
   }
 
-  /** backups/ is owner-only and ignored by git: it holds a copy of `.env`. */
+
+  /**
+   * backups/ is owner-only (one warning when an own folder was open to others; refused when
+   * another user owns it) and ignored by git: it holds a copy of `.env`.
+   */
   ensureBackupsDir() {
-    fs.mkdirSync(this.backupsDir, { recursive: true, mode: 0o700 })
-    const st = fs.lstatSync(this.backupsDir)
-    if (!st.isDirectory()) throw codedError('EUNSAFEDIR', `Refusing ${this.backupsDir}: not a directory`)
-    if (process.platform !== 'win32') fs.chmodSync(this.backupsDir, 0o700)
-    const ignore = path.join(this.backupsDir, '.gitignore')
-    if (!fs.existsSync(ignore)) fs.writeFileSync(ignore, '*\n', { mode: 0o600 })
-    for (const kind of [...KINDS, 'manifests']) fs.mkdirSync(path.join(this.backupsDir, kind), { recursive: true, mode: 0o700 })
+    if (this.binding.containedMkdir(this.rootDir, 'backups', true)) {
+      this.warn(`⚠️  ${this.backupsDir} was open to other users: made owner-only (0700)`)
+    }
+    try {
+      this.binding.containedWrite(this.rootDir, 'backups/.gitignore', '*\n', { exclusive: true, fsync: false })
+    } catch (err) {
+      if (err.code !== 'EEXIST') throw err
+    }
+    for (const kind of [...KINDS, 'manifests']) this.mkdirIn(kind)
   }
 
   /** Where each part of set `id` is in the current backups folder (never the recorded paths). */
@@ -95,9 +165,9 @@ class BackupSystem {
   newBackupId(label) {
     for (;;) {
       const id = `${label}-${stampOf(Date.now())}`
-      const parts = this.partsOf(id)
-      const staging = path.join(this.backupsDir, `${PREFIX}${id}`)
-      if (![parts.git, parts.database, parts.config, parts.manifest, staging].some((p) => fs.existsSync(p))) return id
+      const rels = this.relsOf(id)
+      const taken = [rels.git, rels.database, rels.config, rels.manifest, `${PREFIX}${id}`]
+      if (!taken.some((p) => this.existsIn(p))) return id
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2)
     }
   }
@@ -108,12 +178,8 @@ class BackupSystem {
   }
 }
 
-// The methods of each concern, non-enumerable as if written in the class body.
-for (const part of [require('./create'), require('./catalog'), require('./restore')]) {
-  const methods = Object.getOwnPropertyDescriptors(part.prototype)
-  delete methods.constructor
-  Object.defineProperties(BackupSystem.prototype, methods)
-}
+// The methods of each concern (and the legacy part-by-part ones), as if written in the class body.
+addMethods(BackupSystem, require('./create'), require('./catalog'), require('./restore'), require('./legacy'))
 
 /** Stop every backup this process is making (Ctrl+C); resolves once they cleaned up. */
 BackupSystem.cancelRunning = require('./create').cancelRunning

@@ -9,7 +9,7 @@ const path = require('node:path')
 
 const { updateTracker } = require('../tracker-store')
 const { codedError } = require('../js/errors')
-const { DAY_MS, SAFE_ID, readJson, drainProgress } = require('./common')
+const { DAY_MS, KINDS, SAFE_ID, drainProgress } = require('./common')
 
 class Catalog {
   /** The recorded restore points, their paths resolved in the current backups folder. */
@@ -29,7 +29,7 @@ class Catalog {
           state: parts.state,
           archive: parts.archive,
         }
-        if (fs.existsSync(parts.manifest)) resolved.manifest = parts.manifest
+        if (this.existsIn(this.relsOf(p.id).manifest)) resolved.manifest = parts.manifest
         return resolved
       })
   }
@@ -40,17 +40,19 @@ class Catalog {
       return []
     }
     const points = this.restorePoints()
+    this.log('📦 AVAILABLE BACKUPS')
+    this.log('═══════════════════')
     if (points.length === 0) {
       this.log('No backups found')
       return []
     }
-    this.log('\n📦 AVAILABLE BACKUPS\n')
     points.forEach((p, i) => {
+      const rels = p.unsafeId ? null : this.relsOf(p.id)
       this.log(`${i + 1}. ${p.id}`)
       this.log(`   📅 ${p.timestamp}`)
       this.log(`   📍 Phase ${p.phase}, Week ${p.week}`)
-      this.log(`   💾 Archive: ${p.archive && fs.existsSync(p.archive) ? '✅' : '❌'}`)
-      this.log(`   🗃️  Git: ${p.git && fs.existsSync(p.git) ? '✅' : '❌'}`)
+      this.log(`   💾 Archive: ${rels && this.existsIn(rels.archive) ? '✅' : '❌'}`)
+      this.log(`   🗃️  Git: ${rels && p.git && this.existsIn(rels.git) ? '✅' : '❌'}`)
       this.log('')
     })
     return points
@@ -76,10 +78,10 @@ class Catalog {
     }
     const manifestPath = this.partsOf(backupId).manifest
     const result = { id: backupId, valid: false, checked: 0, bytes: 0, missing: [], altered: [], damaged: [], manifest: manifestPath }
-    if (!fs.existsSync(manifestPath)) {
+    if (!this.existsIn(this.relsOf(backupId).manifest)) {
       return { ...result, manifest: null, error: `Backup ${backupId} has no manifest (made before manifests existed)` }
     }
-    const manifest = readJson(manifestPath)
+    const manifest = this.readJsonIn(this.relsOf(backupId).manifest)
     if (!manifest || manifest.id !== backupId || !Array.isArray(manifest.files)) {
       return { ...result, error: `Manifest ${manifestPath} is damaged` }
     }
@@ -104,7 +106,7 @@ class Catalog {
       }
     }
     if (paths.includes(archive)) await check(archive, (file) => this.binding.backupCheckArchive(file, onProgress))
-    const info = readJson(path.join(this.partsOf(id).database, 'db-info.json'))
+    const info = this.readJsonIn(`${this.relsOf(id).database}/db-info.json`)
     for (const f of (info && Array.isArray(info.files) && info.files) || []) {
       const rel = `database/${id}/${path.basename(String(f.backup || ''))}`
       if (f.method !== 'sqlite' || !paths.includes(rel)) continue
@@ -125,20 +127,20 @@ class Catalog {
     for (const field of ['id', 'timestamp']) if (!point[field]) errors.push(`Missing required field: ${field}`)
     if (errors.length) return { valid: false, errors, warnings }
     if (!SAFE_ID.test(point.id)) return { valid: false, errors: [`Invalid backup id: ${point.id}`], warnings }
-    const parts = this.partsOf(point.id)
-    if (![parts.git, parts.database, parts.config, parts.archive].some((p) => fs.existsSync(p))) {
+    const rels = this.relsOf(point.id)
+    if (![rels.git, rels.database, rels.config, rels.archive].some((p) => this.existsIn(p))) {
       errors.push('No backup files found')
     }
     const infos = [
-      [parts.git, 'git-info.json'],
-      [parts.database, 'db-info.json'],
-      [parts.config, 'config-info.json'],
+      [rels.git, 'git-info.json'],
+      [rels.database, 'db-info.json'],
+      [rels.config, 'config-info.json'],
     ]
     for (const [dir, info] of infos) {
-      if (fs.existsSync(dir) && !fs.existsSync(path.join(dir, info))) errors.push(`Missing ${info}`)
+      if (this.existsIn(dir) && !this.existsIn(`${dir}/${info}`)) errors.push(`Missing ${info}`)
     }
     let verification = null
-    if (fs.existsSync(parts.manifest)) {
+    if (this.existsIn(rels.manifest)) {
       verification = await this.verifyBackup(point.id)
       if (verification.error) errors.push(verification.error)
       for (const p of verification.missing) errors.push(`Missing file: ${p}`)
@@ -150,12 +152,19 @@ class Catalog {
 
   /** Remove restore points older than `retentionDays` and their files (only inside backups/). */
   async cleanup(retentionDays = 30) {
-    const days = Number(retentionDays)
-    if (!Number.isFinite(days) || days < 0) throw codedError('ERR_INVALID_ARG_TYPE', `retentionDays must be a number >= 0, got ${retentionDays}`)
+    const days = typeof retentionDays === 'symbol' ? Number.NaN : Number(retentionDays)
+    if (!Number.isFinite(days) || days < 0) throw codedError('ERR_INVALID_ARG_TYPE', `retentionDays must be a number >= 0, got ${String(retentionDays)}`)
     this.requireProject()
+    this.log(`🧹 Cleaning backups older than ${retentionDays} days...`)
     const cutoff = Date.now() - days * DAY_MS
+    // A symlinked backups/ or kind folder: refused before anything changes (EUNSAFEDIR),
+    // also before dead staging folders are swept (their moved parts are removed by path)
+    this.checkKindFolders()
     this.sweepStaging()
-    if (!fs.existsSync(this.trackerPath)) return 0
+    if (!fs.existsSync(this.trackerPath)) {
+      this.log('✅ Cleaned 0 old backups')
+      return 0
+    }
     let removed = []
     this.tracker = updateTracker(
       this.trackerPath,
@@ -170,10 +179,39 @@ class Catalog {
     )
     for (const point of removed) {
       if (typeof point.id !== 'string' || !SAFE_ID.test(point.id)) continue // never a path of its own
-      for (const p of Object.values(this.partsOf(point.id))) fs.rmSync(p, { recursive: true, force: true })
+      this.removeSet(point.id)
     }
-    this.log(`🧹 Cleaned up ${removed.length} old backup(s)`)
+    this.log(`✅ Cleaned ${removed.length} old backups`)
     return removed.length
+  }
+
+  /**
+   * Removing what cleanup may remove: only real folders and files named like a part of set
+   * `id`, through the contained calls (never following a link on the way). A part that is a
+   * symlink is left alone, with a warning: we never made one.
+   */
+  removeSet(id) {
+    for (const rel of Object.values(this.relsOf(id))) {
+      const found = this.binding.containedStat(this.rootDir, this.inBackups(rel))
+      if (found === null) continue
+      if (found.type === 'symlink' || found.type === 'other') {
+        this.warn(`⚠️  Not removed: ${path.join(this.backupsDir, rel)} is a ${found.type}, not a part this package made`)
+        continue
+      }
+      this.binding.containedRemove(this.rootDir, this.inBackups(rel))
+    }
+  }
+
+  /** backups/ and each kind folder, when present, must be real folders (EUNSAFEDIR). */
+  checkKindFolders() {
+    const backups = this.binding.containedStat(this.rootDir, 'backups')
+    if (backups === null) return
+    for (const kind of ['', ...KINDS, 'manifests']) {
+      const found = kind ? this.binding.containedStat(this.rootDir, this.inBackups(kind)) : backups
+      if (found !== null && found.type !== 'directory') {
+        throw codedError('EUNSAFEDIR', `Refusing ${path.join(this.backupsDir, kind)}: a ${found.type}, not a folder this package made`)
+      }
+    }
   }
 }
 

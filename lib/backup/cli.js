@@ -5,23 +5,31 @@
 const { printJson, runCommand, usage } = require('../cli')
 const BackupSystem = require('./backup-system')
 
-const USAGE = `Backup System
+const USAGE = `
+📦 AgentHive Backup System
 
-Usage: node backup-system.js <command> [args] [--root <dir>] [--json]
+Usage:
+  node backup-system.js create [label]     Create full backup
+  node backup-system.js list              List available backups
+  node backup-system.js restore <id>      Restore from backup
+  node backup-system.js cleanup [days]    Clean old backups (default: 30 days)
 
-Commands:
-  create [label]     Create a full backup (label default: manual)
-  list               List restore points
-  verify <id>        Re-hash every file of a backup against its manifest
-  restore <id>       Restore a backup; flags: --dry-run --force --auto-stash
-                     --no-code --no-database --no-config --continue-on-error --skip-current-backup
-  cleanup [days]     Remove backups older than <days> days (default 30)
-  help               Show this help
+Examples:
+  node backup-system.js create phase2-start
+  node backup-system.js restore auto-2025-01-07T19-00-00-000Z
+  node backup-system.js cleanup 7
 
-The project root is --root <dir>, else $SESSION_RESILIENCE_ROOT, else the nearest folder above
-the current one holding packages/system-api/phase-tracker.json. Where there is none, create,
-restore and cleanup refuse to run (ENOROOT). Ctrl+C stops a backup at once (exit 130) and
-leaves nothing of it behind.`
+Also:
+  node backup-system.js verify <id>       Re-hash every file of a backup against its manifest
+  node backup-system.js help              Show this help
+  restore flags: --dry-run --force --auto-stash --no-code --no-database --no-config
+                 --continue-on-error --skip-current-backup
+  options: --root <dir>, --json (one JSON document on stdout)
+
+The project root is --root <dir>, else the folder of the script that was run (a shim) and its
+ancestors, else $SESSION_RESILIENCE_ROOT, else the nearest folder above the current one holding
+packages/system-api/phase-tracker.json. Where there is none, create, restore and cleanup refuse
+to run (ENOROOT). Ctrl+C stops a backup at once (exit 130) and leaves nothing of it behind.`
 
 const RESTORE_FLAGS = [
   'dry-run',

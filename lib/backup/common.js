@@ -8,6 +8,11 @@
 
 const fs = require('node:fs')
 
+const { openRegular, readBounded } = require('../js/contained')
+
+/** Trackers and info files are small; past this a file is not one of ours. */
+const MAX_JSON_BYTES = 64 * 1024 * 1024
+
 const DEFAULT_DATABASES = ['database.sqlite', 'packages/user-api/database.sqlite', 'packages/system-api/database.sqlite']
 const DEFAULT_CONFIG_FILES = [
   '.env',
@@ -30,16 +35,24 @@ function stampOf(ms) {
   return new Date(ms).toISOString().replace(/[:.]/g, '-')
 }
 
+/**
+ * The JSON of `file`, or null when it is missing, damaged, or not a regular file (read with
+ * lstat, O_NONBLOCK | O_NOFOLLOW and fstat: a FIFO or a /dev/zero link never blocks or floods).
+ */
 function readJson(file) {
+  let fd
   try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'))
+    fd = openRegular(file, fs.constants.O_RDONLY)
   } catch {
     return null
   }
-}
-
-function writeJson(binding, file, value) {
-  binding.atomicWrite(file, `${JSON.stringify(value, null, 2)}\n`, { fsync: false })
+  try {
+    return JSON.parse(readBounded(fd, file, MAX_JSON_BYTES).toString('utf8'))
+  } catch {
+    return null
+  } finally {
+    fs.closeSync(fd)
+  }
 }
 
 /**
@@ -61,6 +74,5 @@ module.exports = {
   SAFE_ID,
   stampOf,
   readJson,
-  writeJson,
   drainProgress,
 }

@@ -14,7 +14,7 @@ const { spawn, spawnSync } = require('node:child_process')
 const { updateTracker } = require('../tracker-store')
 const { checkLabel } = require('../js/names')
 const { codedError } = require('../js/errors')
-const { MAX_RESTORE_POINTS, writeJson, drainProgress } = require('./common')
+const { MAX_RESTORE_POINTS, drainProgress } = require('./common')
 const { gitText, hasCommand, systemInfo } = require('./system-info')
 const { Staging } = require('./staging')
 
@@ -56,6 +56,9 @@ function changedLine(changed) {
   return `⚠️  ${changed.length} file(s) changed while archived (saved at the size they had when read): ${shown}${more}`
 }
 
+/** A new file, never opened through a link at its name. */
+const WRITE_NEW = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW || 0)
+
 /** Manifest order: by the bytes of the `/` path, as `backupHashFiles` sorts. */
 function byPathBytes(a, b) {
   return Buffer.compare(Buffer.from(a.path), Buffer.from(b.path))
@@ -68,10 +71,10 @@ class Create {
     if (!this.binding.backupIsGitRepo(this.rootDir)) return { skipped: 'not a git repository' }
     const commit = gitText(this.rootDir, ['rev-parse', 'HEAD'])
     if (commit === null) return { skipped: 'the git repository has no commit yet' }
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+    this.mkdirIn(this.relIn(dir))
     this.binding.backupGitBundle(this.rootDir, path.join(dir, 'repo.bundle'))
     const status = (gitText(this.rootDir, ['status', '--porcelain']) || '').trim()
-    writeJson(this.binding, path.join(dir, 'git-info.json'), {
+    this.writeJsonIn(this.relIn(path.join(dir, 'git-info.json')), {
       branch: (gitText(this.rootDir, ['rev-parse', '--abbrev-ref', 'HEAD']) || '').trim(),
       commit: commit.trim(),
       hasUncommitted: status.length > 0,
@@ -84,7 +87,7 @@ class Create {
   /** `backups/database/<id>/` (or `at.database`): the databases' consistent copies and their dumps. */
   backupDatabases(id, at = this.partsOf(id)) {
     for (const copy of this.copyDatabases(id, at).dumps) {
-      const fd = fs.openSync(`${copy}.sql`, 'w', 0o600)
+      const fd = fs.openSync(`${copy}.sql`, WRITE_NEW, 0o600)
       try {
         spawnSync('sqlite3', dumpArgs(copy), { stdio: ['ignore', fd, 'ignore'] })
       } finally {
@@ -103,14 +106,14 @@ class Create {
   copyDatabases(id, at) {
     const dir = at.database
     const finalDir = this.partsOf(id).database
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+    this.mkdirIn(this.relIn(dir))
     const canDump = hasCommand('sqlite3')
     const files = []
     const substitutes = []
     const dumps = []
     for (const rel of this.databases) {
+      if (!this.projectFile(rel)) continue
       const original = path.join(this.rootDir, rel)
-      if (!fs.existsSync(original)) continue
       const name = rel.split(/[\\/]/).join('_')
       const backup = path.join(dir, name)
       const method = this.binding.backupCopyDatabase(original, backup)
@@ -118,18 +121,18 @@ class Create {
       if (method === 'sqlite' && canDump) dumps.push(backup)
       files.push({ original: rel, backup: path.join(finalDir, name), method })
     }
-    writeJson(this.binding, path.join(dir, 'db-info.json'), { files, timestamp: new Date().toISOString() })
+    this.writeJsonIn(this.relIn(path.join(dir, 'db-info.json')), { files, timestamp: new Date().toISOString() })
     return { substitutes, dumps }
   }
 
   /**
-   * The text dumps, as legacy, taken from the consistent copies and streamed to their files,
-   * off the event loop (a large database dumps for seconds: Ctrl+C must not wait for it);
-   * a cancel kills sqlite3.
+   * The text dumps, as legacy, taken from the consistent copies and streamed to their files
+   * (new files: never through a link planted at their name), off the event loop (a large
+   * database dumps for seconds: Ctrl+C must not wait for it); a cancel kills sqlite3.
    */
   async dumpDatabases(copies, signal) {
     for (const copy of copies) {
-      const fd = fs.openSync(`${copy}.sql`, 'w', 0o600)
+      const fd = fs.openSync(`${copy}.sql`, WRITE_NEW, 0o600)
       try {
         await new Promise((resolve, reject) => {
           const child = spawn('sqlite3', dumpArgs(copy), { stdio: ['ignore', fd, 'ignore'], signal })
@@ -142,26 +145,44 @@ class Create {
     }
   }
 
+  /**
+   * Is the project file `rel` one to back up? A regular file reached without a symlink: a
+   * link (to a key outside, say) or a FIFO is skipped with a warning, never read.
+   */
+  projectFile(rel) {
+    let found
+    try {
+      found = this.binding.containedStat(this.rootDir, rel)
+    } catch (err) {
+      this.warn(`⚠️  Not backed up: ${rel}: ${err.message}`)
+      return false
+    }
+    if (found === null) return false
+    if (found.type === 'file') return true
+    this.warn(`⚠️  Not backed up: ${rel} is a ${found.type}, not a regular file`)
+    return false
+  }
+
   backupConfig(id, at = this.partsOf(id)) {
     const dir = at.config
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
+    this.mkdirIn(this.relIn(dir))
     const files = []
     for (const rel of this.configFiles) {
-      const original = path.join(this.rootDir, rel)
-      if (!fs.existsSync(original)) continue
+      if (!this.projectFile(rel)) continue
       const name = rel.split(/[\\/]/).join('_')
-      fs.copyFileSync(original, path.join(dir, name))
+      // read without following a link, written as a new file: never through a planted link
+      this.binding.containedCopy(this.rootDir, rel, this.rootDir, this.inBackups(this.relIn(path.join(dir, name))))
       files.push({ original: rel, backup: path.join(this.partsOf(id).config, name) })
     }
-    writeJson(this.binding, path.join(dir, 'config-info.json'), { files, timestamp: new Date().toISOString() })
+    this.writeJsonIn(this.relIn(path.join(dir, 'config-info.json')), { files, timestamp: new Date().toISOString() })
     return dir
   }
 
   /** The state snapshot: legacy fields, without other users' processes or secret-looking values. */
   backupState(id, at = this.partsOf(id)) {
     const dir = at.state
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 })
-    writeJson(this.binding, path.join(dir, 'system-info.json'), systemInfo())
+    this.mkdirIn(this.relIn(dir))
+    this.writeJsonIn(this.relIn(path.join(dir, 'system-info.json')), systemInfo())
     return dir
   }
 
@@ -182,7 +203,7 @@ class Create {
       finish = resolve
     })
     running.add(job)
-    this.log(`📦 Creating full backup: ${id}`)
+    this.log(`🔄 Creating full backup: ${id}`)
     try {
       const point = await this.buildSet(id, staging, job, this.progress(options.onProgress))
       try {
@@ -193,7 +214,7 @@ class Create {
         throw partFailed(id, 'restore point', err)
       }
       staging.remove()
-      this.log(`✅ Full backup complete: ${id}`)
+      this.log(`✅ Full backup created: ${id}`)
       return id
     } catch (err) {
       staging.remove()
@@ -235,22 +256,21 @@ class Create {
     archiving.catch(() => {}) // awaited below, on every path: never an unhandled rejection
     let code
     try {
+      // the legacy lines, in the legacy order (the databases were copied first), final paths
       code = await step('code', () => this.backupCode(id, at))
-      if (code.skipped) this.warn(`⚠️  Code backup skipped: ${code.skipped}`)
-      else this.log('✅ Code backed up (git bundle)')
+      this.reportPart('git', code.skipped ? code : { dir: this.partsOf(id).git })
       await step('database', () => this.dumpDatabases(dumps, job.abort.signal))
-      this.log('✅ Databases backed up')
-      await step('config', () => this.backupConfig(id, at))
-      this.log('✅ Configuration backed up')
+      this.reportPart('database', at.database)
+      this.reportPart('config', await step('config', () => this.backupConfig(id, at)))
       await step('state', () => this.backupState(id, at))
-      this.log('✅ System state recorded')
+      this.reportPart('state', this.partsOf(id).state)
     } catch (err) {
       await archiving.catch(() => {}) // nothing left running behind a failed backup
       throw err
     }
     const archive = await step('archive', () => archiving)
     await drainProgress()
-    this.log('✅ Full archive created')
+    this.reportPart('archive', this.partsOf(id).archive, archive.size)
     if (archive.changed.length > 0) this.warn(changedLine(archive.changed))
     // The archive's size and digest were taken while it was written: only the other parts
     // are read back and hashed. Paths are relative to the staging folder, which has the
@@ -261,7 +281,7 @@ class Create {
     const archiveEntry = { path: `full/${id}.tar.gz`, size: archive.size, sha256: archive.sha256 }
     if (archive.changed.length > 0) Object.assign(archiveEntry, { changed: true, changedFiles: archive.changed })
     const files = [...hashed, archiveEntry].sort(byPathBytes)
-    await step('manifest', () => writeJson(this.binding, at.manifest, { version: 1, id, createdAt: new Date().toISOString(), files }))
+    await step('manifest', () => this.writeJsonIn(this.relIn(at.manifest), { version: 1, id, createdAt: new Date().toISOString(), files }))
     if (job.cancelled) throw partFailed(id, 'manifest', codedError('ECANCELED', 'cancelled'))
     const parts = this.partsOf(id)
     return {

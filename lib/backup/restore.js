@@ -9,8 +9,11 @@ const path = require('node:path')
 
 const { updateTracker, readTracker } = require('../tracker-store')
 const { codedError } = require('../js/errors')
-const { readJson } = require('./common')
+const { lockDirOf } = require('../js/lock/options')
 const { gitText, gitOrThrow } = require('./system-info')
+
+/** Numbers the pre-restore folders this process makes (two in one ms must not collide). */
+let keepSeq = 0
 
 class Restore {
   /** A recorded `original` as a path relative to the root (legacy sets may hold absolute ones). */
@@ -29,9 +32,10 @@ class Restore {
     return original
   }
 
-  /** The files of an info JSON, each with its source in the current set and its target. */
-  infoFiles(dir, infoName, point) {
-    const info = readJson(path.join(dir, infoName))
+  /** The files of an info JSON (`backups/<setRel>/<infoName>`), each with its source in the current set. */
+  infoFiles(setRel, infoName, point) {
+    const dir = path.join(this.backupsDir, setRel)
+    const info = this.readJsonIn(`${setRel}/${infoName}`)
     if (!info || !Array.isArray(info.files)) throw codedError('ECORRUPT', `${infoName} of ${point.id} is missing or damaged`)
     return info.files.map((f) => ({
       original: this.relativeOriginal(f.original, point),
@@ -41,13 +45,45 @@ class Restore {
     }))
   }
 
-  /** Check every target of a part before writing any of them. */
+  /**
+   * Check every target of a part before writing any of them: inside the root, no symlink on
+   * the way, never in `.git/` or `backups/` (the backend refuses those), nor the lock folder.
+   */
   containAll(files) {
-    return files.map((f) => ({ ...f, target: this.binding.backupContainedPath(this.rootDir, f.original) }))
+    const locks = path.relative(this.rootDir, lockDirOf(this.options))
+    const inLocks = (original) => {
+      if (!locks || locks.startsWith('..') || path.isAbsolute(locks)) return false
+      const rel = path.normalize(String(original))
+      return rel === locks || rel.startsWith(locks + path.sep)
+    }
+    return files.map((f) => {
+      if (inLocks(f.original)) throw codedError('EPATHESCAPE', `Refusing path ${f.original}: the lock folder is never restored`)
+      return { ...f, target: this.binding.backupContainedPath(this.rootDir, f.original) }
+    })
+  }
+
+  /** Is the set's `source` file there? A link or FIFO in its place is refused, never read. */
+  hasSource(source) {
+    return this.existsIn(path.relative(this.backupsDir, source).split(path.sep).join('/'))
+  }
+
+  /**
+   * Keep the current `file` (outside the restore of config files: the tracker) in
+   * backups/pre-restore/<ms>-<pid>-<n>/, created exclusively; its path.
+   */
+  keepPrevious(file) {
+    const rel = path.relative(this.rootDir, file)
+    const inside = rel && !rel.startsWith('..') && !path.isAbsolute(rel)
+    const name = inside ? rel.split(path.sep).join('/') : path.basename(file)
+    const keep = `pre-restore/${Date.now()}-${process.pid}-t${keepSeq++}/${name}`
+    this.binding.containedMkdir(this.rootDir, 'backups', true)
+    if (inside) this.binding.containedCopy(this.rootDir, name, this.rootDir, this.inBackups(keep))
+    else this.binding.containedCopy(path.dirname(file), name, this.rootDir, this.inBackups(keep))
+    return path.join(this.backupsDir, keep)
   }
 
   gitInfo(point) {
-    const info = readJson(path.join(this.partsOf(point.id).git, 'git-info.json'))
+    const info = this.readJsonIn(`${this.relsOf(point.id).git}/git-info.json`)
     if (!info) return null
     if (!/^[0-9a-f]{7,64}$/.test(String(info.commit))) throw codedError('ECORRUPT', `git-info.json of ${point.id} has an invalid commit`)
     return info
@@ -58,7 +94,7 @@ class Restore {
     if (!info) throw codedError('ENOENT', `Backup ${point.id} has no code part`)
     const bundle = path.join(this.partsOf(point.id).git, 'repo.bundle')
     if (gitText(this.rootDir, ['cat-file', '-e', `${info.commit}^{commit}`]) === null) {
-      if (!fs.existsSync(bundle)) throw codedError('ENOENT', `Commit ${info.commit} is not in the repository and ${bundle} is missing`)
+      if (!this.existsIn(`${this.relsOf(point.id).git}/repo.bundle`)) throw codedError('ENOENT', `Commit ${info.commit} is not in the repository and ${bundle} is missing`)
       gitOrThrow(this.rootDir, ['fetch', '--quiet', bundle, '+refs/heads/*:refs/remotes/session-resilience-backup/*'])
     }
     const branch = String(info.branch || '')
@@ -74,24 +110,28 @@ class Restore {
     return true
   }
 
-  restoreDatabases(point) {
-    const files = this.containAll(this.infoFiles(this.partsOf(point.id).database, 'db-info.json', point))
+  restoreDatabases(point, previous = []) {
+    const files = this.containAll(this.infoFiles(this.relsOf(point.id).database, 'db-info.json', point))
     for (const f of files) {
-      this.binding.backupRestoreDatabase(this.rootDir, f.original, f.source)
+      const done = this.binding.backupRestoreDatabase(this.rootDir, f.original, f.source)
+      if (done.previous) previous.push(done.previous)
       this.log(`✅ Database restored: ${f.original}`)
     }
     return true
   }
 
-  restoreConfig(point, warnings) {
-    const files = this.containAll(this.infoFiles(this.partsOf(point.id).config, 'config-info.json', point))
+  restoreConfig(point, warnings, previous = []) {
+    const files = this.containAll(this.infoFiles(this.relsOf(point.id).config, 'config-info.json', point))
     for (const f of files) {
-      if (!fs.existsSync(f.source)) {
+      if (!this.hasSource(f.source)) {
         warnings.push(`Config backup missing: ${f.original}`)
         continue
       }
-      if (this.isTracker(f.target)) this.restoreTracker(f.source)
-      else this.binding.backupRestoreFile(this.rootDir, f.original, f.source)
+      if (this.isTracker(f.target)) previous.push(this.restoreTracker(f.source))
+      else {
+        const done = this.binding.backupRestoreFile(this.rootDir, f.original, f.source)
+        if (done.previous) previous.push(done.previous)
+      }
       this.log(`✅ Config restored: ${f.original}`)
     }
     return true
@@ -108,12 +148,13 @@ class Restore {
   /**
    * The tracker comes back like any config file, except its restore points: they describe
    * the backups that exist now (including the pre-restore one), so the current list is
-   * kept. Written under the tracker lock, the previous file kept as `.pre-restore.<ms>`.
+   * kept. Written under the tracker lock, the previous file kept in backups/pre-restore/;
+   * returns that copy's path.
    */
   restoreTracker(source) {
-    const saved = readJson(source)
+    const saved = this.readJsonIn(path.relative(this.backupsDir, source).split(path.sep).join('/'))
     if (!saved || typeof saved !== 'object') throw codedError('ECORRUPT', `Backup of the tracker ${source} does not parse`)
-    fs.copyFileSync(this.trackerPath, `${this.trackerPath}.pre-restore.${Date.now()}`)
+    const previous = this.keepPrevious(this.trackerPath)
     this.tracker = updateTracker(
       this.trackerPath,
       (current) => {
@@ -125,6 +166,7 @@ class Restore {
       },
       { backend: this.backend, lockDir: this.options.lockDir },
     )
+    return previous
   }
 
   recordedPoints() {
@@ -144,39 +186,64 @@ class Restore {
     )
   }
 
-  /** What a restore would do, without doing it: `{ code, database, config, warnings, errors }`. */
+  /**
+   * What a restore would do, without doing it: `{ code, database, config, warnings, errors }`
+   * (a part is true when it has something to restore), with the legacy simulation lines.
+   */
   simulateRestore(point, options = {}) {
     const result = { code: false, database: false, config: false, warnings: [], errors: [] }
-    this.log(`\n🔍 DRY RUN: restore of ${point.id}\n`)
-    const parts = this.partsOf(point.id)
+    this.log('📋 RESTORE SIMULATION')
+    this.log('═══════════════════')
+    const rels = this.relsOf(point.id)
     if (options.restoreCode !== false) {
       try {
         const info = this.gitInfo(point)
         if (!info) result.warnings.push('No code backup in this set')
         else {
-          result.code = true
-          this.log(`   Code: reset to ${info.commit} (${info.branch})`)
+          this.log('🔍 Code restore simulation:')
+          this.log(`  📍 Target commit: ${info.commit.slice(0, 8)}`)
+          this.log(`  🌿 Target branch: ${info.branch}`)
+          const here = gitText(this.rootDir, ['cat-file', '-e', `${info.commit}^{commit}`]) !== null
+          const bundled = this.existsIn(`${rels.git}/repo.bundle`)
+          if (here || bundled) {
+            this.log(here ? '  ✅ Target commit exists' : "  ✅ Target commit in the backup's git bundle")
+            result.code = true
+          } else {
+            result.errors.push(`Target commit ${info.commit} not found`)
+            this.log('  ❌ Target commit not found')
+          }
         }
       } catch (err) {
         result.errors.push(`code: ${err.message}`)
       }
     }
-    const simulate = (kind, dir, infoName) => {
+    const simulate = (kind, title, icon, setRel, infoName) => {
+      this.log(`🔍 ${title} restore simulation:`)
       try {
-        for (const f of this.containAll(this.infoFiles(dir, infoName, point))) {
-          if (!fs.existsSync(f.source)) result.warnings.push(`${kind} backup missing: ${f.original}`)
-          else this.log(`   ${kind}: ${f.original} -> ${f.target}`)
+        const files = this.containAll(this.infoFiles(setRel, infoName, point))
+        this.log(`  ${icon} ${files.length} ${kind} files to restore`)
+        let available = 0
+        for (const f of files) {
+          if (this.hasSource(f.source)) available++
+          else result.warnings.push(`${kind} backup missing: ${f.original}`)
         }
-        return true
+        this.log(`  ✅ ${available}/${files.length} backup files available`)
+        return available > 0
       } catch (err) {
         result.errors.push(`${kind}: ${err.message}`)
         return false
       }
     }
-    if (options.restoreDatabase !== false && fs.existsSync(parts.database)) result.database = simulate('database', parts.database, 'db-info.json')
-    if (options.restoreConfig !== false && fs.existsSync(parts.config)) result.config = simulate('config', parts.config, 'config-info.json')
-    for (const w of result.warnings) this.log(`   ⚠️  ${w}`)
-    for (const e of result.errors) this.log(`   ❌ ${e}`)
+    if (options.restoreDatabase !== false && this.existsIn(rels.database)) result.database = simulate('database', 'Database', '📊', rels.database, 'db-info.json')
+    if (options.restoreConfig !== false && this.existsIn(rels.config)) result.config = simulate('config', 'Config', '📁', rels.config, 'config-info.json')
+    this.log('\n📊 SIMULATION RESULTS:')
+    this.log(`  Code: ${result.code ? '✅' : '❌'}`)
+    this.log(`  Database: ${result.database ? '✅' : '❌'}`)
+    this.log(`  Config: ${result.config ? '✅' : '❌'}`)
+    if (result.warnings.length) this.log(`\n⚠️  Warnings:\n${result.warnings.map((w) => `  - ${w}`).join('\n')}`)
+    if (result.errors.length) this.log(`\n❌ Errors:\n${result.errors.map((e) => `  - ${e}`).join('\n')}`)
+    if (result.code || result.database || result.config) this.log(`\n🎯 Restore would ${result.errors.length ? 'partially' : 'fully'} succeed`)
+    else this.log('\n💥 Restore would fail completely')
     return result
   }
 
@@ -191,24 +258,40 @@ class Restore {
    */
   async restoreFromBackup(backupId, options = {}) {
     this.requireProject()
+    this.log(`🔄 Restoring from backup: ${String(backupId)}`)
+    try {
+      return await this.restoreWithLines(backupId, options)
+    } catch (err) {
+      if (!this.options.quiet) console.error(`❌ Restore failed: ${err.message}`)
+      throw err
+    }
+  }
+
+  /** `restoreFromBackup` after its first line (legacy printed `❌ Restore failed` on any error). */
+  async restoreWithLines(backupId, options) {
     // The tracker read for real first: a failing read is that failure (EIO, EACCES...), not
     // "Backup not found" (restorePoints() reads leniently, for listing).
     try {
       readTracker(this.trackerPath)
     } catch (err) {
-      throw codedError(err.code || 'EIO', `Restore of ${backupId} failed reading the tracker ${this.trackerPath}: ${err.message}`)
+      throw codedError(err.code || 'EIO', `Restore of ${String(backupId)} failed reading the tracker ${this.trackerPath}: ${err.message}`)
     }
     const point = this.findPoint(backupId)
     if (!point) {
-      const ids = this.restorePoints().map((p) => p.id)
-      this.log(`Available backups: ${ids.length ? ids.join(', ') : '(none)'}`)
+      if (!this.options.quiet) console.error(`❌ Backup ${backupId} not found`)
+      this.log('Available backups:')
+      for (const p of this.restorePoints()) this.log(`  - ${p.id} (${p.timestamp})`)
       throw codedError('ENOENT', `Backup ${backupId} not found`)
     }
     const integrity = await this.validateBackupIntegrity(point)
     if (!integrity.valid) throw codedError('ECORRUPT', `Backup integrity check failed: ${integrity.errors.join('; ')}`)
-    if (options.dryRun) return this.simulateRestore(point, options)
+    if (options.dryRun) {
+      this.log('🔍 DRY RUN - No changes will be made')
+      return this.simulateRestore(point, options)
+    }
 
-    const wantCode = options.restoreCode !== false && point.git !== null && fs.existsSync(this.partsOf(point.id).git)
+    const rels = this.relsOf(point.id)
+    const wantCode = options.restoreCode !== false && point.git !== null && this.existsIn(rels.git)
     if (wantCode && !options.force) {
       const dirty = this.uncommittedChanges()
       if (dirty) {
@@ -220,6 +303,7 @@ class Restore {
       }
     }
     if (!options.skipCurrentBackup) {
+      this.log('📦 Creating pre-restore backup...')
       try {
         const pre = await this.createFullBackup('pre-restore')
         this.log(`✅ Current state saved as ${pre}`)
@@ -232,7 +316,10 @@ class Restore {
     // the code reset or the config restore may bring back an older tracker, so the current
     // list is put back once the parts are restored.
     const currentPoints = this.recordedPoints()
-    const result = { code: false, database: false, config: false }
+    // the copies of the files a restore replaced, all in backups/pre-restore/ (never beside
+    // them in the work tree, where `git add -A` would commit a copy of `.env`)
+    const previous = []
+    const result = { code: false, database: false, config: false, previous }
     const warnings = []
     const attempt = (part, fn) => {
       try {
@@ -243,21 +330,29 @@ class Restore {
         this.warn(`⚠️  ${part} restore failed: ${err.message}`)
       }
     }
-    const parts = this.partsOf(point.id)
     const attempted = []
     const plan = [
       ['code', wantCode, () => this.restoreCode(point)],
-      ['database', options.restoreDatabase !== false && fs.existsSync(parts.database), () => this.restoreDatabases(point)],
-      ['config', options.restoreConfig !== false && fs.existsSync(parts.config), () => this.restoreConfig(point, warnings)],
+      ['database', options.restoreDatabase !== false && this.existsIn(rels.database), () => this.restoreDatabases(point, previous)],
+      ['config', options.restoreConfig !== false && this.existsIn(rels.config), () => this.restoreConfig(point, warnings, previous)],
     ]
+    const titles = { code: 'code', database: 'database', config: 'configuration' }
     for (const [part, wanted, fn] of plan) {
       if (!wanted) continue
       attempted.push(part)
+      this.log(`🔄 Restoring ${titles[part]}...`)
       attempt(part, fn)
     }
     this.putBackRestorePoints(currentPoints)
     for (const w of warnings) if (!w.includes('restore failed')) this.warn(`⚠️  ${w}`)
+    this.log('\n📊 Restore Summary:')
+    this.log(`  Code: ${result.code ? '✅' : '❌'}`)
+    this.log(`  Database: ${result.database ? '✅' : '❌'}`)
+    this.log(`  Config: ${result.config ? '✅' : '❌'}`)
     if (attempted.length > 0 && !attempted.some((p) => result[p])) throw codedError('ERESTORE', 'All restore operations failed')
+    // legacy counted the parts not asked for as failures; only those attempted count here
+    this.log(attempted.every((p) => result[p]) ? '\n✅ Restore completed successfully' : '\n⚠️  Restore completed with some failures')
+    this.log('⚠️  Please restart services and run tests')
     this.log(`✅ Restore of ${point.id} complete`)
     return result
   }

@@ -6,6 +6,7 @@
 const os = require('node:os')
 const { spawnSync } = require('node:child_process')
 const { codedError } = require('../js/errors')
+const { redactArgs } = require('./redact')
 
 const SECRET_NAME = /secret|token|passw|pwd|key|credential|auth|private|cookie|session|signature|salt/i
 const SHOWN_ENV = ['NODE_ENV', 'USER', 'LOGNAME', 'HOME', 'SHELL', 'LANG', 'TERM', 'PATH', 'PWD', 'npm_lifecycle_event']
@@ -33,12 +34,6 @@ function looksSecret(value) {
   const v = String(value)
   if (/:\/\/[^/\s:@]+:[^/\s@]+@/.test(v)) return true
   return /^[A-Za-z0-9+/_=.-]{24,}$/.test(v) && /\d/.test(v) && /[A-Za-z]/.test(v) && !v.includes('/')
-}
-
-function redactArgs(command) {
-  return command
-    .replace(/((?:--?|\b)[\w-]*(?:secret|token|passw|key|credential|auth)[\w-]*[=\s]+)(\S+)/gi, '$1***')
-    .replace(/(:\/\/[^/\s:@]+:)[^/\s@]+@/g, '$1***@')
 }
 
 /** The user's own processes (`ps -u <uid>`), arguments with credentials masked. */

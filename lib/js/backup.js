@@ -10,8 +10,8 @@ const path = require('node:path')
 const crypto = require('node:crypto')
 const { spawn, spawnSync } = require('node:child_process')
 
-const { codedError, osError, checkPath } = require('./errors')
-const { atomicWrite } = require('./fsx')
+const { codedError, osError, withContext, checkPath } = require('./errors')
+const contained = require('./contained')
 
 const DEFAULT_EXCLUDES = require('./defaults.json').backupExcludes
 const REPORT_FILES = 200
@@ -151,6 +151,14 @@ function backupGitBundle(root, dest) {
   checkPath('root', root)
   checkPath('dest', dest)
   runCommand('git', ['bundle', 'create', dest, '--all'], root)
+  // git creates it with the umask's mode: owner-only like everything under backups/ (the
+  // file itself, never through a link at its name)
+  const fd = contained.openRegular(dest, fs.constants.O_RDONLY)
+  try {
+    if (process.platform !== 'win32') fs.fchmodSync(fd, 0o600)
+  } finally {
+    fs.closeSync(fd)
+  }
   return true
 }
 
@@ -203,6 +211,7 @@ function backupCopyDatabase(src, dest) {
       fs.copyFileSync(src, temp)
     }
     const fd = fs.openSync(temp, 'r+')
+    if (process.platform !== 'win32') fs.fchmodSync(fd, 0o600) // owner-only, like everything under backups/
     fs.fsyncSync(fd)
     fs.closeSync(fd)
     fs.renameSync(temp, dest)
@@ -225,6 +234,13 @@ function backupIntegrityCheck(db) {
 }
 
 // ---- containment and restore -------------------------------------------------------------
+// As core/src/backup/restore.rs, with lib/js/contained.js for every path (lstat walks,
+// O_NOFOLLOW): no symlink anywhere on the way, `.git/` and `backups/` never targets, the
+// previous file kept in backups/pre-restore/<ms>-<pid>-<n>/. The race the JS backend cannot
+// close is described in lib/js/contained.js.
+
+const PREVIOUS_DIR = 'backups/pre-restore'
+let previousSeq = 0
 
 function pathEscape(text, why) {
   return codedError('EPATHESCAPE', `Refusing path ${text}: ${why}`)
@@ -239,95 +255,109 @@ function checkRelative(text) {
   if (parts.includes('..')) throw pathEscape(text, "it leads out with '..'")
 }
 
-function backupContainedPath(root, original) {
-  checkPath('root', root)
-  checkRelative(original)
-  let realRoot
-  try {
-    realRoot = fs.realpathSync.native(root)
-  } catch (err) {
-    throw osError(`Cannot use root ${root}`, err)
-  }
-  const target = path.join(realRoot, original).replace(/[\\/]+$/, '')
-  let probe = target
-  for (;;) {
-    let real = null
-    try {
-      real = fs.realpathSync.native(probe)
-    } catch (err) {
-      if (err.code !== 'ENOENT') throw osError(`Cannot resolve ${original}`, err)
-    }
-    if (real !== null) {
-      if (real !== realRoot && !real.startsWith(realRoot.endsWith(path.sep) ? realRoot : realRoot + path.sep)) {
-        throw pathEscape(original, `it resolves to ${real} outside ${realRoot}`)
-      }
-      break
-    }
-    let dangling = false
-    try {
-      fs.lstatSync(probe)
-      dangling = true
-    } catch {
-      // nothing there: look at the parent
-    }
-    if (dangling) throw pathEscape(original, 'it goes through a dangling symbolic link')
-    const parent = path.dirname(probe)
-    if (parent === probe) break
-    probe = parent
-  }
-  return target
+/** A name as Windows and macOS compare it: case-folded, trailing dots and spaces dropped. */
+const folded = (name) => name.replace(/[. ]+$/, '').toLowerCase()
+
+function checkTarget(text) {
+  checkRelative(text)
+  const names = text
+    .split(process.platform === 'win32' ? /[\\/]+/ : /\/+/)
+    .filter((p) => p !== '' && p !== '.')
+    .map(folded)
+  if (names.includes('.git')) throw pathEscape(text, 'files in .git/ are never restored')
+  if (names[0] === 'backups') throw pathEscape(text, 'files in backups/ are never restored')
+  if (names.length === 0) throw pathEscape(text, 'it names the root itself')
 }
 
-function keepPrevious(target, copy) {
-  try {
-    fs.lstatSync(target)
-  } catch {
-    return null
+function backupContainedPath(root, original) {
+  checkPath('root', root)
+  checkTarget(original)
+  const parts = original.split(process.platform === 'win32' ? /[\\/]+/ : /\/+/).filter((p) => p !== '' && p !== '.')
+  for (let i = 1; i <= parts.length; i++) {
+    const found = contained.containedStat(root, parts.slice(0, i).join('/'))
+    if (found === null) break
+    if (found.type === 'symlink') throw pathEscape(original, 'it goes through a symbolic link')
   }
-  const previous = `${target}.pre-restore.${Date.now()}`
-  copy(target, previous)
-  return previous
+  return path.join(root, original)
+}
+
+/** `[base, rel]` to read the backup `source` through: below the root when it is inside it. */
+function sourceBase(root, source) {
+  const rel = path.relative(root, source)
+  if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) return [root, rel]
+  return [path.dirname(source), path.basename(source)]
+}
+
+/** The target's kind: null when missing; refused when a link or not a regular file. */
+function targetKind(root, original) {
+  backupContainedPath(root, original)
+  const found = contained.containedStat(root, original)
+  if (found === null) return null
+  if (found.type === 'symlink') throw pathEscape(original, 'it is a symbolic link')
+  if (found.type !== 'file') throw pathEscape(original, `it is a ${found.type}, not a regular file`)
+  return found
+}
+
+/** A new `backups/pre-restore/<ms>-<pid>-<n>` folder (0700); its path relative to the root. */
+function previousDir(root) {
+  contained.containedMkdir(root, 'backups', true)
+  // one new folder per kept file: two restores of one file in one ms must not collide
+  const rel = `${PREVIOUS_DIR}/${Date.now()}-${process.pid}-${previousSeq++}`
+  contained.containedMkdir(root, rel, false)
+  return rel
 }
 
 function backupRestoreFile(root, original, source) {
   checkPath('root', root)
   checkPath('source', source)
-  const target = backupContainedPath(root, original)
+  checkTarget(original)
+  const [base, rel] = sourceBase(root, source)
   let data
   try {
-    data = fs.readFileSync(source)
+    data = contained.containedRead(base, rel)
   } catch (err) {
-    throw osError(`Cannot read backup ${source}`, err)
+    throw withContext(`Cannot read backup ${source}`, err)
   }
-  try {
-    fs.mkdirSync(path.dirname(target), { recursive: true })
-  } catch (err) {
-    throw osError(`Cannot create ${path.dirname(target)}`, err)
-  }
-  const previous = keepPrevious(target, (from, to) => {
+  const existing = targetKind(root, original)
+  let previous = null
+  if (existing !== null) {
+    const keep = `${previousDir(root)}/${original}`
     try {
-      fs.copyFileSync(from, to)
+      contained.containedCopy(root, original, root, keep)
     } catch (err) {
-      throw osError(`Cannot keep ${from}`, err)
+      throw withContext(`Cannot keep ${path.join(root, original)}`, err)
     }
-  })
-  atomicWrite(target, data)
-  return { target, previous }
+    previous = path.join(root, keep)
+  }
+  contained.containedWrite(root, original, data, { fsync: true })
+  return { target: path.join(root, original), previous }
 }
 
 function backupRestoreDatabase(root, original, source) {
   checkPath('root', root)
   checkPath('source', source)
-  const target = backupContainedPath(root, original)
-  const sqliteBoth = isSqlite(source) && (!fs.existsSync(target) || isSqlite(target))
+  checkTarget(original)
+  const [base, rel] = sourceBase(root, source)
+  const found = contained.containedStat(base, rel)
+  if (found === null) throw codedError('ENOENT', `Cannot read backup ${source}: ENOENT: no such file or directory`)
+  if (found.type !== 'file') throw pathEscape(source, `it is a ${found.type}, not a regular file`)
+  const existing = targetKind(root, original)
+  const target = path.join(root, original)
+  const sqliteBoth = isSqlite(source) && (existing === null || isSqlite(target))
   if (!sqliteBoth) return backupRestoreFile(root, original, source)
   const dir = path.dirname(target)
-  fs.mkdirSync(dir, { recursive: true })
-  const previous = keepPrevious(target, (from, to) => backupCopyDatabase(from, to))
+  contained.containedMkdir(root, path.dirname(original) === '.' ? '' : path.dirname(original), false)
+  let previous = null
+  if (existing !== null) {
+    const keep = `${previousDir(root)}/${original}`
+    contained.containedMkdir(root, path.dirname(keep), false)
+    backupCopyDatabase(target, path.join(root, keep))
+    previous = path.join(root, keep)
+  }
   // `.restore` reads the backup through SQLite; a plain temp name avoids any quoting.
   const staged = plainTempName(dir, '.db-restore-')
   try {
-    fs.copyFileSync(source, staged)
+    contained.containedCopy(base, rel, dir, path.basename(staged))
     runCommand('sqlite3', ['-cmd', `.timeout ${BUSY_TIMEOUT_MS}`, target, `.restore ${path.basename(staged)}`], dir)
   } catch (err) {
     throw codedError(err.code || 'EIO', `Database restore of ${target} failed: ${err.message}`)
@@ -438,6 +468,7 @@ async function backupCreateArchive(root, dest, excludes, onProgress, substitutes
     // where the native backend hashes while writing
     archive = { size: fs.statSync(temp).size, sha256: await sha256File(temp), changed: changedFiles(stderr) }
     const fd = fs.openSync(temp, 'r+')
+    if (process.platform !== 'win32') fs.fchmodSync(fd, 0o600) // owner-only, like everything under backups/
     fs.fsyncSync(fd)
     fs.closeSync(fd)
     fs.renameSync(temp, dest)
@@ -476,6 +507,8 @@ async function backupCheckArchive(file, onProgress) {
 }
 
 // ---- manifest ----------------------------------------------------------------------------
+// Read through lib/js/contained.js below `backupsDir`: a symlinked backups/, kind folder or
+// member is never followed (no hash oracle on files outside).
 
 async function sha256File(file) {
   const hash = crypto.createHash('sha256')
@@ -483,17 +516,32 @@ async function sha256File(file) {
   return hash.digest('hex')
 }
 
-function collectFiles(base, rel, out) {
-  let st
+/** SHA-256 and size of the regular file `rel` below `base`, opened O_NOFOLLOW | O_NONBLOCK. */
+async function sha256Contained(base, rel) {
+  const full = path.join(base, rel)
+  if (contained.containedStat(base, rel) === null) throw codedError('ENOENT', `Cannot hash ${full}: ENOENT: no such file or directory`)
+  const fd = contained.openRegular(full, fs.constants.O_RDONLY)
+  const hash = crypto.createHash('sha256')
+  let size = 0
   try {
-    st = fs.lstatSync(path.join(base, rel))
-  } catch (err) {
-    if (err.code === 'ENOENT') return
-    throw err
+    const stream = fs.createReadStream(null, { fd, highWaterMark: CHUNK, autoClose: false })
+    for await (const chunk of stream) {
+      hash.update(chunk)
+      size += chunk.length
+    }
+  } finally {
+    fs.closeSync(fd)
   }
-  if (st.isDirectory()) {
-    for (const name of fs.readdirSync(path.join(base, rel))) collectFiles(base, `${rel}/${name}`, out)
-  } else if (st.isFile()) out.push(rel)
+  return { size, sha256: hash.digest('hex') }
+}
+
+function collectFiles(base, rel, out) {
+  const found = contained.containedStat(base, rel)
+  if (found === null) return
+  if (found.type === 'directory') {
+    for (const e of contained.containedList(base, rel)) collectFiles(base, `${rel}/${e.name}`, out)
+  } else if (found.type === 'file') out.push(rel)
+  else throw pathEscape(path.join(base, rel), `a ${found.type} in a backup set, not a file this package wrote`)
 }
 
 const byBytes = (a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))
@@ -506,7 +554,7 @@ async function backupHashFiles(backupsDir, parts, onProgress) {
     try {
       collectFiles(backupsDir, part.split(/[\\/]+/).filter(Boolean).join('/'), files)
     } catch (err) {
-      throw osError(`Cannot list backup part ${part}`, err)
+      throw err.syscall ? osError(`Cannot list backup part ${part}`, err) : withContext(`Cannot list backup part ${part}`, err)
     }
   }
   files.sort(byBytes)
@@ -517,12 +565,12 @@ async function backupHashFiles(backupsDir, parts, onProgress) {
     const full = path.join(backupsDir, rel)
     token.check(`Hashing ${full}`)
     try {
-      const size = fs.statSync(full).size
-      const sha256 = await sha256File(full)
+      const { size, sha256 } = await sha256Contained(backupsDir, rel)
       m.add(size)
       entries.push({ path: rel, size, sha256 })
     } catch (err) {
-      throw osError(`Cannot hash ${full}`, err)
+      const full = path.join(backupsDir, rel)
+      throw err.syscall ? osError(`Cannot hash ${full}`, err) : withContext(`Cannot hash ${full}`, err)
     }
   }
   m.finish()
@@ -531,33 +579,36 @@ async function backupHashFiles(backupsDir, parts, onProgress) {
 
 async function backupVerifyFiles(backupsDir, entries, onProgress) {
   checkPath('backupsDir', backupsDir)
+  contained.containedList(backupsDir, '') // a symlinked backups/ is refused (EUNSAFEDIR)
   const result = { checked: 0, bytes: 0, missing: [], altered: [] }
   const m = meter('verify', onProgress)
   for (const entry of entries) {
     checkRelative(entry.path)
+    // missing, altered (also a symlink on the way or at the member, a FIFO, a device: never
+    // read), or a regular file whose read failed: that failure is the answer (EIO, EACCES...)
     const full = path.join(backupsDir, entry.path)
-    // missing, altered, or a read that failed: that failure is the answer (EIO, EACCES...)
-    let st = null
+    const refused = (err) => err.code === 'EPATHESCAPE' || err.code === 'EINVAL'
+    let found = null
+    let unsafe = false
     try {
-      st = fs.statSync(full)
+      found = contained.containedStat(backupsDir, entry.path)
     } catch (err) {
-      if (err.code !== 'ENOENT') throw osError(`Cannot verify ${full}`, err)
-      result.missing.push(entry.path)
+      if (!refused(err)) throw withContext(`Cannot verify ${full}`, err)
+      unsafe = true
     }
-    if (st && !st.isFile()) result.altered.push(entry.path)
-    else if (st) {
-      let digest = null
-      if (st.size === entry.size) {
-        try {
-          digest = await sha256File(full)
-        } catch (err) {
-          throw osError(`Cannot verify ${full}`, err)
-        }
+    if (unsafe || (found && found.type !== 'file')) result.altered.push(entry.path)
+    else if (found === null) result.missing.push(entry.path)
+    else {
+      let got = null
+      try {
+        got = await sha256Contained(backupsDir, entry.path)
+      } catch (err) {
+        if (!refused(err)) throw err.syscall ? osError(`Cannot verify ${full}`, err) : withContext(`Cannot verify ${full}`, err)
       }
-      const same = digest === entry.sha256
+      const same = got !== null && got.size === entry.size && found.size === entry.size && got.sha256 === entry.sha256
       if (!same) result.altered.push(entry.path)
-      result.bytes += st.size
-      m.add(st.size)
+      result.bytes += found.size
+      m.add(found.size)
     }
     result.checked += 1
   }

@@ -7,6 +7,7 @@ const os = require('node:os')
 const path = require('node:path')
 const crypto = require('node:crypto')
 
+const { openRegular } = require('./contained')
 const { codedError, osError, withContext, checkPath } = require('./errors')
 const { checkLabel, backupFileName, parseBackupName } = require('./names')
 const { fileStamp } = require('./time')
@@ -40,6 +41,7 @@ function ensurePrivateDir(dir) {
     }
   }
   checkTrusted(dir)
+  tightenOwnDir(dir)
 }
 
 function checkTrusted(dir) {
@@ -52,11 +54,21 @@ function checkTrusted(dir) {
   if (st.isSymbolicLink()) throw codedError('EUNSAFEDIR', `Refusing directory ${dir}: it is a symbolic link`)
   if (!st.isDirectory()) throw codedError('ENOTDIR', `Cannot use directory ${dir}: not a directory`)
   if (typeof process.geteuid === 'function' && st.uid !== process.geteuid()) {
+    const how = st.mode & 0o022 ? ' and writable by others' : ''
     throw codedError(
       'EUNSAFEDIR',
-      `Refusing directory ${dir}: owned by uid ${st.uid}, not by this user (uid ${process.geteuid()})`,
+      `Refusing directory ${dir}: owned by uid ${st.uid}, not by this user (uid ${process.geteuid()})${how}; remove it or choose another folder`,
     )
   }
+}
+
+/** One of ours that others may read or write (legacy made 0755 folders): 0700, one warning. */
+function tightenOwnDir(dir) {
+  if (process.platform === 'win32') return
+  const mode = fs.lstatSync(dir).mode & 0o777
+  if (mode === 0o700) return
+  fs.chmodSync(dir, 0o700)
+  console.error(`session-resilience: warning: ${dir} was mode ${mode.toString(8)}; made owner-only (0700)`)
 }
 
 // ---- atomic write ------------------------------------------------------------------------
@@ -283,17 +295,26 @@ async function verifyChecksumAsync(filePath, expectedChecksum = null) {
 
 // ---- backups -----------------------------------------------------------------------------
 
-function copyIntoPlace(filePath, basename, label, dir) {
+/** Copy the open source `fd` into a new owner-only temp file (backups may hold secrets). */
+function copyFromFd(source, temp) {
+  const fd = fs.openSync(temp, 'wx', 0o600)
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK)
+    let n
+    while ((n = fs.readSync(source, buf, 0, CHUNK, null)) > 0) {
+      for (let off = 0; off < n; ) off += fs.writeSync(fd, buf, off, n - off)
+    }
+    fs.fchmodSync(fd, 0o600)
+    fs.fsyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
+function copyIntoPlace(source, basename, label, dir) {
   const temp = path.join(dir, tempName(basename))
   try {
-    fs.copyFileSync(filePath, temp, fs.constants.COPYFILE_EXCL)
-    const fd = fs.openSync(temp, 'r+')
-    try {
-      fs.fchmodSync(fd, 0o600) // backups may hold secrets (.env): owner-only, as the native ones
-      fs.fsyncSync(fd)
-    } finally {
-      fs.closeSync(fd)
-    }
+    copyFromFd(source, temp)
     const ms = Date.now()
     for (let serial = 0; ; serial++) {
       const target = path.join(dir, backupFileName(basename, label, ms, serial))
@@ -317,14 +338,27 @@ function backupFile(filePath, label = 'auto', options) {
   checkPath('filePath', filePath)
   const lbl = label === undefined || label === null ? 'auto' : label
   checkLabel(lbl)
-  if (!fs.existsSync(filePath)) return null
-  const dir = backupDirOf(options)
-  ensurePrivateDir(dir)
-  sweepDeadTemps(dir)
+  // a regular file only (lstat, O_NOFOLLOW | O_NONBLOCK, fstat): a FIFO would block the copy,
+  // a link to /dev/zero would fill the disk
+  let source
   try {
-    return copyIntoPlace(filePath, path.basename(filePath), lbl, dir)
+    source = openRegular(filePath, fs.constants.O_RDONLY)
   } catch (err) {
-    throw osError(`Backup failed for ${filePath}`, err)
+    if (err.code === 'ENOENT') return null
+    if (err.code === 'EINVAL' || err.code === 'EPATHESCAPE') {
+      throw codedError('EINVAL', `Backup failed for ${filePath}: refusing the source: ${err.message}`)
+    }
+    throw err.syscall ? osError(`Backup failed for ${filePath}`, err) : err
+  }
+  try {
+    const dir = backupDirOf(options)
+    ensurePrivateDir(dir)
+    sweepDeadTemps(dir)
+    return copyIntoPlace(source, path.basename(filePath), lbl, dir)
+  } catch (err) {
+    throw err.syscall ? osError(`Backup failed for ${filePath}`, err) : err
+  } finally {
+    fs.closeSync(source)
   }
 }
 

@@ -5,6 +5,7 @@ const fsx = require('./fsx')
 const { validateTrackerFile } = require('./repair')
 const lock = require('./lock')
 const backup = require('./backup')
+const contained = require('./contained')
 
 module.exports = {
   atomicWrite: fsx.atomicWrite,
@@ -23,4 +24,5 @@ module.exports = {
   releaseAllLocks: lock.releaseAllLocks,
   heldLocks: lock.heldLocks,
   ...backup,
+  ...contained.exported,
 }

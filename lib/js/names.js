@@ -6,11 +6,31 @@ const { fileStamp, parseStamp } = require('./time')
 const MAX_LABEL_LEN = 64
 const LABEL = /^[A-Za-z0-9_-]+$/
 
+const DEVICE_NAMES = ['con', 'prn', 'aux', 'nul', 'conin$', 'conout$', 'clock$']
+
+/**
+ * Why `name` cannot be one file name on every system (null when it can): a Windows device
+ * name with or without an extension, or a name ending in a dot or a space (as core/src/names.rs).
+ */
+function nonPortable(name) {
+  if (/[. ]$/.test(name)) return 'it must not end with a dot or a space (Windows drops them)'
+  const stem = name.split('.')[0].replace(/ +$/, '').toLowerCase()
+  if (DEVICE_NAMES.includes(stem) || /^(com|lpt)[0-9¹²³]$/.test(stem)) {
+    return 'it is a Windows device name (CON, PRN, AUX, NUL, COM1-9, LPT1-9)'
+  }
+  return null
+}
+
 function isLabel(label) {
-  return typeof label === 'string' && label.length > 0 && label.length <= MAX_LABEL_LEN && LABEL.test(label)
+  return (
+    typeof label === 'string' && label.length > 0 && label.length <= MAX_LABEL_LEN && LABEL.test(label) && !nonPortable(label)
+  )
 }
 
 function checkLabel(label) {
+  if (typeof label === 'string' && LABEL.test(label) && label.length <= MAX_LABEL_LEN && nonPortable(label)) {
+    throw codedError('EBADLABEL', `Invalid backup label ${JSON.stringify(label)}: ${nonPortable(label)}`)
+  }
   if (!isLabel(label)) {
     throw codedError(
       'EBADLABEL',
@@ -51,4 +71,4 @@ function parseBackupName(name) {
   return { basename: rest.slice(0, labelDot), label, ms, serial }
 }
 
-module.exports = { checkLabel, isLabel, backupFileName, parseBackupName, MAX_LABEL_LEN }
+module.exports = { checkLabel, isLabel, nonPortable, backupFileName, parseBackupName, MAX_LABEL_LEN }

@@ -247,6 +247,7 @@ module.exports = {
   // for the file-level repair (lib/js/repair.js)
   validateTrackerWith,
   clock,
+  expand,
   message,
   isObject,
   SCHEMA,

@@ -69,14 +69,15 @@ function printStatus(status, { tty = Boolean(process.stdout.isTTY) } = {}) {
     console.log('\n📋 Components:')
     for (const c of status.components) console.log(`  ${ICONS[c.status] || '⏳'} ${c.name}`)
   }
+  console.log(`\n🧪 Baseline: ${status.baseline}`) // the last of the legacy lines; ours follow
   if (status.weeks.length) {
     console.log('\n📅 Weeks:')
     for (const w of status.weeks) {
       const progress = tty ? `${bar(w.completed, w.total)} ${w.completed}/${w.total}` : `${w.completed}/${w.total} completed`
       console.log(`  ${w.key} ${progress}  ${w.title || ''}`.trimEnd())
     }
+    console.log('')
   }
-  console.log(`\n🧪 Baseline: ${status.baseline}`)
   console.log(lockLine(status.lock))
   console.log(status.lastBackup ? `💾 Last backup: ${status.lastBackup.id} (${status.lastBackup.timestamp})` : '💾 Last backup: none')
 }

@@ -4,7 +4,8 @@
 // user needs when there is no tracker at all.
 
 const fs = require('node:fs')
-const { findRoot, trackerPathOf, TRACKER_REL } = require('../root')
+const path = require('node:path')
+const { findRoot, trackerPathOf, commandName, TRACKER_REL } = require('../root')
 const store = require('../tracker-store')
 const { codedError } = require('../js/errors')
 
@@ -14,10 +15,11 @@ function resolveRoot(option) {
 
 /** ENOTRACKER naming the path and the command that creates one. */
 function missingTracker(trackerPath) {
+  const command = commandName('validation-helpers', path.resolve(trackerPath, '..', '..', '..'))
   return codedError(
     'ENOTRACKER',
     `Phase tracker not found: ${trackerPath}\n` +
-      `   Create one with: npx validation-helpers create-default ${trackerPath}\n` +
+      `   Create one with: ${command.startsWith('node ') ? command : `npx ${command}`} create-default ${trackerPath}\n` +
       `   (or run from a workspace that has packages/system-api/phase-tracker.json, or pass --root <dir>)`,
   )
 }

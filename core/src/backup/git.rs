@@ -66,8 +66,20 @@ pub fn bundle(root: &Path, dest: &Path) -> Result<()> {
             dest.as_os_str(),
             "--all".as_ref(),
         ],
-    )
-    .map(|_| ())
+    )?;
+    // git creates the file with the umask's mode: a bundle holds the whole history, so it is
+    // made owner-only like everything under backups/ (the file itself, never a link there)
+    let bundle = crate::lock::file::open_regular(dest, false)
+        .map_err(|e| Error::io(format!("Cannot restrict {}", dest.display()), e))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        bundle
+            .set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::io(format!("Cannot restrict {}", dest.display()), e))?;
+    }
+    drop(bundle);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,16 +1,19 @@
 //! The manifest of a backup set: the size and SHA-256 of every file, with paths relative to
 //! the `backups/` folder (`/`-separated), so a set moved to another folder or machine still
 //! verifies. Hashing streams each file in constant memory.
+//!
+//! Everything is read through a handle on `backups/` ([`Dir`]): a symlinked `backups/`, a
+//! symlinked `<kind>` folder or a symlink in a set is never followed (no hash oracle on
+//! files outside).
 
-use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
 
 use super::cancel::Cancel;
 use super::restore::check_relative;
 use super::{Meter, Progress};
-use crate::error::{Error, Result};
-use crate::fsx::sha256_file;
+use crate::error::{Code, Error, Result};
+use crate::fsx::beneath::{Dir, Kind};
+use crate::fsx::checksum::sha256_reader;
 
 /// One file of a set.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,24 +42,20 @@ pub fn hash_parts(
     cancel: &Cancel,
     report: &mut dyn FnMut(Progress),
 ) -> Result<Vec<Entry>> {
+    let dir = Dir::open(backups_dir)?;
     let mut files = Vec::new();
     for part in parts {
         check_relative(part)?;
-        collect_files(backups_dir, Path::new(part), &mut files)
-            .map_err(|e| Error::io(format!("Cannot list backup part {part}"), e))?;
+        collect_files(&dir, Path::new(part), &mut files)
+            .map_err(|e| e.context(format!("Cannot list backup part {part}")))?;
     }
     // Sorted by the `/` path's bytes, the order both backends produce.
     files.sort_by_cached_key(|rel| slash_path(rel));
     let mut meter = Meter::new("hash", report);
     let mut entries = Vec::with_capacity(files.len());
     for rel in files {
-        let full = backups_dir.join(&rel);
-        cancel.check(format!("Hashing {}", full.display()))?;
-        let size = fs::metadata(&full)
-            .map_err(|e| Error::io(format!("Cannot hash {}", full.display()), e))?
-            .len();
-        let sha256 = sha256_file(&full)
-            .map_err(|e| Error::io(format!("Cannot hash {}", full.display()), e))?;
+        cancel.check(format!("Hashing {}", backups_dir.join(&rel).display()))?;
+        let (size, sha256) = hash_one(&dir, &rel)?;
         meter.add(size);
         entries.push(Entry {
             path: slash_path(&rel),
@@ -68,20 +67,40 @@ pub fn hash_parts(
     Ok(entries)
 }
 
-fn collect_files(base: &Path, rel: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
-    let meta = match fs::symlink_metadata(base.join(rel)) {
-        Ok(m) => m,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    if meta.is_dir() {
-        for entry in fs::read_dir(base.join(rel))? {
-            collect_files(base, &rel.join(entry?.file_name()), out)?;
+/// The size and SHA-256 of the regular file `rel` below `dir`, read through the handle.
+fn hash_one(dir: &Dir, rel: &Path) -> Result<(u64, String)> {
+    let full = dir.path().join(rel);
+    let context = || format!("Cannot hash {}", full.display());
+    let mut file = dir.open_read(rel).map_err(|e| e.context(context()))?;
+    let size = file.metadata().map_err(|e| Error::io(context(), e))?.len();
+    let sha256 = sha256_reader(&mut file).map_err(|e| Error::io(context(), e))?;
+    Ok((size, sha256))
+}
+
+/// The files of a set; a symlink, FIFO or device in it is refused (we made every member:
+/// anything else was planted).
+fn collect_files(dir: &Dir, rel: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    match dir.stat(rel)? {
+        None => Ok(()),
+        Some((Kind::Dir, _)) => {
+            for (name, _) in dir.list(rel)? {
+                collect_files(dir, &rel.join(name), out)?;
+            }
+            Ok(())
         }
-    } else if meta.is_file() {
-        out.push(rel.to_path_buf());
+        Some((Kind::File, _)) => {
+            out.push(rel.to_path_buf());
+            Ok(())
+        }
+        Some((kind, _)) => Err(Error::new(
+            Code::PathEscape,
+            format!(
+                "Refusing backup member {}: a {}, not a file this package wrote",
+                dir.path().join(rel).display(),
+                kind.as_str()
+            ),
+        )),
     }
-    Ok(())
 }
 
 /// A relative path with `/` separators, on every platform.
@@ -101,29 +120,33 @@ pub fn verify(
     entries: &[Entry],
     report: &mut dyn FnMut(Progress),
 ) -> Result<Verification> {
+    let dir = Dir::open(backups_dir)?;
     let mut result = Verification::default();
     let mut meter = Meter::new("verify", report);
     for entry in entries {
         check_relative(&entry.path)?;
-        let full = backups_dir.join(&entry.path);
-        // A file that is not there is missing, one whose bytes differ is altered; a file that
-        // cannot be read is neither: that failure is the answer (EIO, EACCES...), with its path.
-        let cannot = |e| Error::io(format!("Cannot verify {}", full.display()), e);
-        match fs::metadata(&full) {
-            Ok(meta) if meta.is_file() => {
-                let same =
-                    meta.len() == entry.size && sha256_file(&full).map_err(cannot)? == entry.sha256;
+        let rel = Path::new(&entry.path);
+        // A file that is not there is missing, one whose bytes differ is altered, and so is a
+        // symlink on the way or at the member, a FIFO or a device (never read); a regular file
+        // that cannot be read is neither: that failure is the answer (EIO, EACCES...).
+        let refused = |e: &Error| matches!(e.code(), Code::PathEscape | Code::Os("EINVAL"));
+        match dir.stat(rel) {
+            Ok(None) => result.missing.push(entry.path.clone()),
+            Ok(Some((Kind::File, len))) => {
+                let same = match hash_one(&dir, rel) {
+                    Ok((size, h)) => len == entry.size && size == len && h == entry.sha256,
+                    Err(e) if refused(&e) => false,
+                    Err(e) => return Err(e.context(format!("Cannot verify {}", entry.path))),
+                };
                 if !same {
                     result.altered.push(entry.path.clone());
                 }
-                result.bytes += meta.len();
-                meter.add(meta.len());
+                result.bytes += len;
+                meter.add(len);
             }
-            Ok(_) => result.altered.push(entry.path.clone()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                result.missing.push(entry.path.clone())
-            }
-            Err(e) => return Err(cannot(e)),
+            Ok(Some(_)) => result.altered.push(entry.path.clone()),
+            Err(e) if refused(&e) => result.altered.push(entry.path.clone()),
+            Err(e) => return Err(e),
         }
         result.checked += 1;
     }
@@ -134,6 +157,7 @@ pub fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn a_flipped_byte_and_a_removed_file_are_named() {

@@ -1,17 +1,23 @@
 //! Putting backed-up files back, only ever inside the project root.
 //!
 //! Legacy trusted the `original` paths of `config-info.json`: `../../x` or an absolute path
-//! wrote anywhere. Here a path must be relative, free of `..`, and its deepest existing
-//! ancestor must resolve (symlinks followed) inside the root; otherwise `EPATHESCAPE`.
-//! The current file is kept as `<file>.pre-restore.<ms>` before it is replaced.
+//! wrote anywhere. Here a path must be relative and free of `..`, must not lead into `.git/`
+//! (any depth: a planted `core.fsmonitor` runs a command) or `backups/`, and is resolved from
+//! a handle on the root without following any symlink ([`Dir`]); otherwise `EPATHESCAPE`.
+//! The write itself goes through the held parent folder (temp + rename in it): there is no
+//! check followed by a path-based write that a folder swapped for a symlink could win.
+//! Sources are read the same way below the root, so a symlink in a backup set is never
+//! followed. The current file is kept in `backups/pre-restore/<ms>-<pid>-<n>/<original>`, created
+//! exclusively (never beside the target in the work tree, where `git add -A` would take it).
 
-use std::fs;
+use std::ffi::OsStr;
+use std::fs::File;
 use std::io;
 use std::path::{Component, Path, PathBuf};
 
 use super::sqlite;
 use crate::error::{check_path, Code, Error, Result};
-use crate::fsx::{atomic_write, WriteOptions};
+use crate::fsx::beneath::{Dir, Kind};
 use crate::time;
 
 /// What a restore of one file did.
@@ -22,8 +28,19 @@ pub struct Restored {
     pub previous: Option<PathBuf>,
 }
 
+/// Where pre-restore copies go, below the root.
+pub const PREVIOUS_DIR: &str = "backups/pre-restore";
+
 fn escape(text: &str, why: &str) -> Error {
     Error::new(Code::PathEscape, format!("Refusing path {text}: {why}"))
+}
+
+/// A name as Windows and macOS compare it: case-folded, trailing dots and spaces dropped
+/// (`.GIT`, `.git.` and `.git ` all name `.git` there).
+fn folded(name: &OsStr) -> String {
+    name.to_string_lossy()
+        .trim_end_matches(['.', ' '])
+        .to_ascii_lowercase()
 }
 
 /// A path that stays where it is joined: relative, and without `..` components.
@@ -45,124 +62,238 @@ pub fn check_relative(text: &str) -> Result<()> {
     Ok(())
 }
 
-/// `root/original`, after checking that it resolves inside `root`.
+/// A restore target: relative, no `..`, not in `.git/` (any depth) nor `backups/`.
+pub fn check_target(text: &str) -> Result<()> {
+    check_relative(text)?;
+    let names: Vec<String> = Path::new(text)
+        .components()
+        .filter_map(|c| match c {
+            Component::Normal(n) => Some(folded(n)),
+            _ => None,
+        })
+        .collect();
+    if names.iter().any(|n| n == ".git") {
+        return Err(escape(text, "files in .git/ are never restored"));
+    }
+    if names.first().is_some_and(|n| n == "backups") {
+        return Err(escape(text, "files in backups/ are never restored"));
+    }
+    if names.is_empty() {
+        return Err(escape(text, "it names the root itself"));
+    }
+    Ok(())
+}
+
+/// `root/original` after checking that it is a restore target resolving inside `root`
+/// with no symlink on the way (what exists of it: the rest is created by the restore).
 pub fn contained_path(root: &Path, original: &str) -> Result<PathBuf> {
-    check_relative(original)?;
-    let real_root = fs::canonicalize(root)
-        .map_err(|e| Error::io(format!("Cannot use root {}", root.display()), e))?;
-    let target = real_root.join(original);
-    // The deepest part that exists decides where the path really goes (a symlinked folder
-    // or file on the way may lead out); what does not exist yet is plain names below it.
-    let mut probe = target.as_path();
-    loop {
-        match fs::canonicalize(probe) {
-            Ok(real) => {
-                if !real.starts_with(&real_root) {
-                    return Err(escape(
-                        original,
-                        &format!(
-                            "it resolves to {} outside {}",
-                            real.display(),
-                            real_root.display()
-                        ),
-                    ));
-                }
-                break;
+    check_target(original)?;
+    let dir = Dir::open(root)?;
+    let rel = Path::new(original);
+    // each existing folder on the way must be a real one; the last name may be missing
+    let mut at = PathBuf::new();
+    for c in rel.components() {
+        at.push(c);
+        match dir.stat(&at)? {
+            None => break,
+            Some((Kind::Symlink, _)) => {
+                return Err(escape(original, "it goes through a symbolic link"))
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                // A dangling symlink resolves nowhere: refuse rather than write through it.
-                if fs::symlink_metadata(probe).is_ok() {
-                    return Err(escape(original, "it goes through a dangling symbolic link"));
-                }
-                match probe.parent() {
-                    Some(parent) => probe = parent,
-                    None => break,
-                }
-            }
-            Err(e) => return Err(Error::io(format!("Cannot resolve {original}"), e)),
+            Some(_) => {}
         }
     }
-    Ok(target)
+    Ok(root.join(rel))
 }
 
-/// Keep the current `target` as `<target>.pre-restore.<ms>` (`None` when there is none).
-fn keep_previous(
-    target: &Path,
-    copy: impl Fn(&Path, &Path) -> Result<()>,
-) -> Result<Option<PathBuf>> {
-    if fs::symlink_metadata(target).is_err() {
-        return Ok(None);
+/// `source` relative to `root` when it is below it (how a backup set is found).
+fn below<'a>(root: &Path, source: &'a Path) -> Option<&'a Path> {
+    source
+        .strip_prefix(root)
+        .ok()
+        .filter(|r| !r.as_os_str().is_empty())
+}
+
+/// The held folder of the backup `source` and its name, reached without a link: below the
+/// root's handle when it is inside the root (a symlinked `backups/`, kind folder or set is
+/// refused), else its own folder.
+fn source_dir<'a>(root: &Path, source: &'a Path) -> Result<(Dir, &'a OsStr)> {
+    let name = source
+        .file_name()
+        .ok_or_else(|| escape(&source.display().to_string(), "it names no file"))?;
+    let parent = source.parent().unwrap_or(Path::new("."));
+    let dir = match below(root, parent) {
+        Some(rel) => Dir::open(root)?.sub(rel, false)?,
+        None => Dir::open(parent)?,
+    };
+    Ok((dir, name))
+}
+
+/// Open the backup `source` for reading: a regular file, never a link.
+fn open_source(root: &Path, source: &Path) -> Result<File> {
+    let context = || format!("Cannot read backup {}", source.display());
+    source_dir(root, source)
+        .and_then(|(dir, name)| dir.open_read(Path::new(name)))
+        .map_err(|e| e.context(context()))
+}
+
+/// The held parent of `root/original` (created as needed) and the target's name; refused
+/// when the target is a symlink or not a regular file.
+fn target_parent<'a>(root: &Dir, original: &'a str) -> Result<(Dir, &'a OsStr, Option<u64>)> {
+    let rel = Path::new(original);
+    let name = rel
+        .file_name()
+        .ok_or_else(|| escape(original, "it names no file"))?;
+    let parent = root.sub(rel.parent().unwrap_or(Path::new("")), true)?;
+    let existing = match parent.stat(Path::new(name))? {
+        None => None,
+        Some((Kind::File, len)) => Some(len),
+        Some((Kind::Symlink, _)) => return Err(escape(original, "it is a symbolic link")),
+        Some((kind, _)) => {
+            return Err(escape(
+                original,
+                &format!("it is a {}, not a regular file", kind.as_str()),
+            ))
+        }
+    };
+    Ok((parent, name, existing))
+}
+
+/// A new held `backups/pre-restore/<ms>-<pid>-<n>` folder (0700) and its path.
+fn previous_dir(root: &Dir) -> Result<(Dir, PathBuf)> {
+    let backups = root.sub(Path::new("backups"), true)?;
+    backups.make_private()?;
+    // one new folder per kept file: two restores of one file in the same millisecond must
+    // not collide (the copy is created exclusively)
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let stamp = format!("{}-{}-{seq}", time::now_ms(), std::process::id());
+    let rel = Path::new("pre-restore").join(stamp);
+    let dir = backups.sub(&rel, true)?;
+    let path = dir.path().to_path_buf();
+    Ok((dir, path))
+}
+
+/// Copy the current target (read through its held parent) to a new file in
+/// `backups/pre-restore/<ms>-<pid>-<n>/<original>`, created `O_CREAT | O_EXCL | O_NOFOLLOW`.
+/// A database is copied through SQLite (consistent even while in use) into that new folder.
+fn keep_previous(root: &Dir, parent: &Dir, name: &OsStr, original: &str) -> Result<PathBuf> {
+    let (keep, keep_path) = previous_dir(root)?;
+    let context = || format!("Cannot keep {}", parent.path().join(name).display());
+    let mut from = parent
+        .open_read(Path::new(name))
+        .map_err(|e| e.context(context()))?;
+    let mut to = keep.create_new(Path::new(original), true)?;
+    io::copy(&mut from, &mut to)
+        .and_then(|_| to.sync_all())
+        .map_err(|e| Error::io(context(), e))?;
+    Ok(keep_path.join(original))
+}
+
+/// The consistent copy of the live database `target` in `backups/pre-restore/<ms>-<pid>-<n>/`.
+fn keep_previous_database(root: &Dir, target: &Path, original: &str) -> Result<PathBuf> {
+    let (keep, keep_path) = previous_dir(root)?;
+    let rel = Path::new(original);
+    let folder = keep.sub(rel.parent().unwrap_or(Path::new("")), true)?;
+    let name = rel.file_name().unwrap_or(OsStr::new("database"));
+    if folder.stat(Path::new(name))?.is_some() {
+        return Err(Error::new(
+            Code::Os("EEXIST"),
+            format!(
+                "Cannot keep {original}: {} exists",
+                keep_path.join(original).display()
+            ),
+        ));
     }
-    let mut name = target.as_os_str().to_owned();
-    name.push(format!(".pre-restore.{}", time::now_ms()));
-    let previous = PathBuf::from(name);
-    copy(target, &previous)?;
-    Ok(Some(previous))
+    sqlite::copy_database(target, &folder.pinned_path(name))?;
+    Ok(keep_path.join(original))
 }
 
-/// Restore the file `source` to `root/original` with an atomic write.
+/// Restore the file `source` to `root/original` with an atomic write in the held folder.
 pub fn restore_file(root: &Path, original: &str, source: &Path) -> Result<Restored> {
-    let target = contained_path(root, original)?;
-    let data = fs::read(source)
+    check_target(original)?;
+    let mut from = open_source(root, source)?;
+    let mut data = Vec::new();
+    io::Read::read_to_end(&mut from, &mut data)
         .map_err(|e| Error::io(format!("Cannot read backup {}", source.display()), e))?;
-    if let Some(dir) = target.parent() {
-        fs::create_dir_all(dir)
-            .map_err(|e| Error::io(format!("Cannot create {}", dir.display()), e))?;
-    }
-    let previous = keep_previous(&target, |from, to| {
-        fs::copy(from, to)
-            .map(|_| ())
-            .map_err(|e| Error::io(format!("Cannot keep {}", from.display()), e))
-    })?;
-    atomic_write(&target, &data, WriteOptions::default())?;
-    Ok(Restored { target, previous })
+    let dir = Dir::open(root)?;
+    let (parent, name, existing) = target_parent(&dir, original)?;
+    let previous = match existing {
+        Some(_) => Some(keep_previous(&dir, &parent, name, original)?),
+        None => None,
+    };
+    parent.write_atomic(Path::new(name), &data, true)?;
+    Ok(Restored {
+        target: root.join(original),
+        previous,
+    })
 }
 
 /// Restore a database to `root/original`: through SQLite's backup API when both sides are
 /// SQLite (a live database stays consistent for its readers), else an atomic byte write.
+/// SQLite takes paths: both go through the held folders (`/proc/self/fd/<n>/<name>` on
+/// Linux), after the same checks as any restored file.
 pub fn restore_database(root: &Path, original: &str, source: &Path) -> Result<Restored> {
-    let target = contained_path(root, original)?;
-    let sqlite_both = sqlite::is_sqlite(source) && (!target.exists() || sqlite::is_sqlite(&target));
+    check_target(original)?;
+    let (source_dir, source_name) = source_dir(root, source)?;
+    drop(source_dir.open_read(Path::new(source_name))?); // a regular file, not a link
+    let source_pinned = source_dir.pinned_path(source_name);
+    let dir = Dir::open(root)?;
+    let (parent, name, existing) = target_parent(&dir, original)?;
+    let target = parent.pinned_path(name);
+    let sqlite_both =
+        sqlite::is_sqlite(&source_pinned) && (existing.is_none() || sqlite::is_sqlite(&target));
     if !sqlite_both {
         return restore_file(root, original, source);
     }
-    if let Some(dir) = target.parent() {
-        fs::create_dir_all(dir)
-            .map_err(|e| Error::io(format!("Cannot create {}", dir.display()), e))?;
-    }
-    let previous = keep_previous(&target, |from, to| {
-        sqlite::copy_database(from, to).map(|_| ())
-    })?;
-    sqlite::restore_database(source, &target)?;
-    Ok(Restored { target, previous })
+    let previous = match existing {
+        Some(_) => Some(keep_previous_database(&dir, &target, original)?),
+        None => None,
+    };
+    sqlite::restore_database(&source_pinned, &target)?;
+    Ok(Restored {
+        target: root.join(original),
+        previous,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
 
     #[test]
     fn paths_leading_out_are_refused() {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().join("root");
         fs::create_dir(&root).unwrap();
-        for bad in ["../../outside", "/etc/passwd", "a/../../b", "..", ""] {
+        for bad in [
+            "../../outside",
+            "/etc/passwd",
+            "a/../../b",
+            "..",
+            ".git/config",
+            "sub/.git/hooks/pre-commit",
+            ".GIT/config",
+            ".git./config",
+            "backups/state/x",
+            "Backups/x",
+        ] {
             let err = contained_path(&root, bad).unwrap_err();
-            let expected = if bad.is_empty() {
-                "EBADPATH"
-            } else {
-                "EPATHESCAPE"
-            };
-            assert_eq!(err.code().as_str(), expected, "{bad}");
+            assert_eq!(err.code().as_str(), "EPATHESCAPE", "{bad}");
         }
+        assert_eq!(
+            contained_path(&root, "").unwrap_err().code().as_str(),
+            "EBADPATH"
+        );
         assert!(contained_path(&root, "a/new/file.json")
             .unwrap()
-            .starts_with(fs::canonicalize(&root).unwrap()));
+            .starts_with(&root));
+        assert!(contained_path(&root, "src/backups/x").is_ok());
     }
 
     #[cfg(unix)]
     #[test]
-    fn symlinks_leading_out_are_refused() {
+    fn symlinks_on_the_way_are_refused_even_inside_the_root() {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().join("root");
         let outside = tmp.path().join("outside");
@@ -170,25 +301,53 @@ mod tests {
         fs::create_dir_all(&outside).unwrap();
         std::os::unix::fs::symlink(&outside, root.join("link")).unwrap();
         std::os::unix::fs::symlink(outside.join("f"), root.join("dangling")).unwrap();
-        std::os::unix::fs::symlink(root.join("inner"), root.join("ok")).unwrap();
         fs::create_dir(root.join("inner")).unwrap();
-        assert_eq!(
-            contained_path(&root, "link/x").unwrap_err().code(),
-            Code::PathEscape
-        );
-        assert_eq!(
-            contained_path(&root, "dangling").unwrap_err().code(),
-            Code::PathEscape
-        );
-        assert!(contained_path(&root, "ok/x").is_ok());
-        let src = tmp.path().join("src");
+        std::os::unix::fs::symlink(root.join("inner"), root.join("ok")).unwrap();
+        for bad in ["link/x", "dangling", "ok/x"] {
+            assert_eq!(
+                contained_path(&root, bad).unwrap_err().code(),
+                Code::PathEscape,
+                "{bad}"
+            );
+        }
+        let src = root.join("src");
         fs::write(&src, "new").unwrap();
-        assert!(restore_file(&root, "link/x", &src).is_err());
+        for bad in ["link/x", "dangling", "ok/x"] {
+            assert!(restore_file(&root, bad, &src).is_err(), "{bad}");
+        }
         assert_eq!(fs::read_dir(&outside).unwrap().count(), 0);
+        assert_eq!(fs::read_dir(root.join("inner")).unwrap().count(), 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlinked_source_is_never_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("root");
+        fs::create_dir_all(root.join("backups/config/x")).unwrap();
+        fs::write(tmp.path().join("secret"), "SECRET").unwrap();
+        let src = root.join("backups/config/x/.env");
+        std::os::unix::fs::symlink(tmp.path().join("secret"), &src).unwrap();
+        assert_eq!(
+            restore_file(&root, ".env", &src).unwrap_err().code(),
+            Code::PathEscape
+        );
+        assert!(!root.join(".env").exists());
+        // a symlinked kind folder
+        fs::remove_dir_all(root.join("backups/config")).unwrap();
+        fs::create_dir_all(tmp.path().join("elsewhere/x")).unwrap();
+        fs::write(tmp.path().join("elsewhere/x/.env"), "OUT").unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("elsewhere"), root.join("backups/config"))
+            .unwrap();
+        assert_eq!(
+            restore_file(&root, ".env", &src).unwrap_err().code(),
+            Code::PathEscape
+        );
+        assert!(!root.join(".env").exists());
     }
 
     #[test]
-    fn restore_keeps_the_previous_file() {
+    fn restore_keeps_the_previous_file_in_backups() {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path();
         fs::write(root.join(".env"), "OLD").unwrap();
@@ -196,6 +355,18 @@ mod tests {
         fs::write(&src, "NEW").unwrap();
         let done = restore_file(root, ".env", &src).unwrap();
         assert_eq!(fs::read_to_string(root.join(".env")).unwrap(), "NEW");
-        assert_eq!(fs::read_to_string(done.previous.unwrap()).unwrap(), "OLD");
+        let previous = done.previous.unwrap();
+        assert!(
+            previous.starts_with(root.join(PREVIOUS_DIR)),
+            "{}",
+            previous.display()
+        );
+        assert_eq!(fs::read_to_string(previous).unwrap(), "OLD");
+        let beside: Vec<_> = fs::read_dir(root)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("pre-restore"))
+            .collect();
+        assert!(beside.is_empty(), "{beside:?}");
     }
 }

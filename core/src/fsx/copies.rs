@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 use super::atomic::{sweep_dead_temps, TEMP_MARKER};
 use super::dirs::ensure_private_dir;
-use crate::error::{check_path, Error, Result};
+use crate::error::{check_path, Code, Error, Result};
 use crate::names::{backup_file_name, check_label, parse_backup_name, BackupName};
 use crate::time;
 
@@ -20,14 +20,21 @@ use crate::time;
 pub fn backup_file(file: &Path, label: &str, backup_dir: &Path) -> Result<Option<PathBuf>> {
     check_label(label)?;
     check_path("filePath", file)?;
-    let mut source = match File::open(file) {
+    // a regular file only: a FIFO would block the open, a link to /dev/zero never ends
+    let mut source = match crate::lock::file::open_regular(file, false) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
-            return Err(Error::io(
-                format!("Backup failed for {}", file.display()),
-                e,
-            ))
+            let context = format!("Backup failed for {}", file.display());
+            return Err(match crate::lock::file::error(&context, e) {
+                refused if refused.code() == Code::BadLock => Error::new(
+                    Code::Os("EINVAL"),
+                    refused
+                        .message()
+                        .replace("refusing the lock file", "refusing the source"),
+                ),
+                other => other,
+            });
         }
     };
     let basename = file

@@ -16,13 +16,26 @@ pub fn default_dir(env_var: &str, name: &str) -> PathBuf {
 }
 
 /// Make sure `dir` exists, is a real directory, and is ours; create it (mode 0700) if missing.
+/// One of ours that others may read or write (legacy made its lock folder 0755) is
+/// tightened to 0700, with one warning on stderr.
 pub fn ensure_private_dir(dir: &Path) -> Result<()> {
     check_path("directory", dir)?;
     if fs::symlink_metadata(dir).is_err() {
         create_private(dir)
             .map_err(|e| Error::io(format!("Cannot create directory {}", dir.display()), e))?;
     }
-    check_trusted(dir)
+    check_trusted(dir)?;
+    let held = super::beneath::Dir::open(dir)?;
+    let before = held.owner_mode()?;
+    if held.make_private()? {
+        if let Some((_, mode)) = before {
+            eprintln!(
+                "session-resilience: warning: {} was mode {mode:o}; made owner-only (0700)",
+                dir.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn create_private(dir: &Path) -> std::io::Result<()> {
@@ -58,10 +71,16 @@ pub fn check_trusted(dir: &Path) -> Result<()> {
         // SAFETY: geteuid has no preconditions and cannot fail.
         let me = unsafe { libc::geteuid() };
         if meta.uid() != me {
+            let writable = if meta.mode() & 0o022 != 0 {
+                " and writable by others"
+            } else {
+                ""
+            };
             return Err(Error::new(
                 Code::UnsafeDir,
                 format!(
-                    "Refusing directory {}: owned by uid {}, not by this user (uid {me})",
+                    "Refusing directory {}: owned by uid {}, not by this user (uid {me}){writable}; \
+                     remove it or choose another folder",
                     dir.display(),
                     meta.uid()
                 ),
@@ -88,6 +107,21 @@ mod tests {
             assert_eq!(mode & 0o777, 0o700);
         }
         ensure_private_dir(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn tightens_an_own_0755_directory() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("legacy-locks");
+        fs::create_dir(&dir).unwrap();
+        fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+        ensure_private_dir(&dir).unwrap();
+        assert_eq!(
+            fs::metadata(&dir).unwrap().permissions().mode() & 0o777,
+            0o700
+        );
     }
 
     #[cfg(unix)]

@@ -8,6 +8,7 @@
 //! - [`json`]: reading a JSON file and recovering a damaged one from its backups.
 
 pub mod atomic;
+pub mod beneath;
 pub mod checksum;
 pub mod copies;
 pub mod dirs;

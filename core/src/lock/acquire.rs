@@ -100,11 +100,12 @@ fn ensure_dir_once(dir: &Path) -> Result<()> {
 fn publish(dir: &Path, path: &Path, identifier: &str, token: &str) -> Result<Option<File>> {
     let fail = |e: io::Error| Error::io(format!("Failed to acquire lock for {identifier}"), e);
     let open = || {
-        OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(path)
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create_new(true);
+        // owner-only, like everything in the lock folder
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options.open(path)
     };
     let mut file = match open() {
         Ok(file) => file,
@@ -151,7 +152,7 @@ fn wait_turn(
         Ok(found) => found,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(true),
         Err(e) => {
-            return Err(Error::io(
+            return Err(super::file::error(
                 format!("Failed to acquire lock for {identifier}"),
                 e,
             ))

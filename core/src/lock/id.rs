@@ -46,7 +46,7 @@ fn problem(id: &str) -> Option<&'static str> {
     if id.contains('\u{FFFD}') {
         return Some("it must be well-formed Unicode (no unpaired surrogate or U+FFFD)");
     }
-    None
+    crate::names::non_portable(id)
 }
 
 #[cfg(test)]
@@ -61,6 +61,9 @@ mod tests {
             "tracker-3fa2",
             "a.b",
             "x y",
+            "console",
+            "com10",
+            "nullable",
         ] {
             assert!(check_identifier(good).is_ok(), "{good}");
         }
@@ -71,6 +74,7 @@ mod tests {
         let long = "x".repeat(129);
         for bad in [
             "", ".", "..", "../x", "a/b", "a\\b", "a\0b", "..x", ".hidden", "a:b", "a\nb", &long,
+            "CON", "nul", "NUL.txt", "aux.lock", "Com1", "LPT9.x", "prn ", "a.", "a ", "conin$",
         ] {
             assert_eq!(
                 check_identifier(bad).unwrap_err().code(),

@@ -33,6 +33,12 @@ pub fn info(dir: &Path, identifier: &str, stale_ms: u64) -> Result<LockState> {
     let (file, seen) = match read_seen(&path) {
         Ok(found) => found,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(LockState::Free),
+        Err(e)
+            if e.get_ref()
+                .is_some_and(|i| i.is::<super::file::NotALockFile>()) =>
+        {
+            return Err(super::file::error(path.display(), e))
+        }
         Err(e) => {
             return Ok(LockState::Corrupted {
                 error: Error::io(path.display(), e).message().to_string(),
@@ -79,9 +85,17 @@ pub fn list(dir: &Path, stale_ms: u64) -> Result<Vec<(String, LockState)>> {
     ids.sort();
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        match info(dir, &id, stale_ms)? {
-            LockState::Free => {} // released while we listed
-            state => out.push((id, state)),
+        match info(dir, &id, stale_ms) {
+            Ok(LockState::Free) => {} // released while we listed
+            Ok(state) => out.push((id, state)),
+            // a FIFO or device among the lock files: listed as corrupt, never read
+            Err(e) if e.code() == crate::Code::BadLock => out.push((
+                id,
+                LockState::Corrupted {
+                    error: e.message().to_string(),
+                },
+            )),
+            Err(e) => return Err(e),
         }
     }
     Ok(out)

@@ -12,9 +12,11 @@
 //! - [`release`]: removing our own lock, and only ours;
 //! - [`registry`]: the locks this process holds, released together at exit;
 //! - [`unlink`]: removing a lock file so that its name is free at once (Windows too);
-//! - [`info`]: what `getLockInfo` and `listLocks` report.
+//! - [`info`]: what `getLockInfo` and `listLocks` report;
+//! - [`file`]: reading lock files: regular files only, bounded (no FIFO, no `/dev/zero`).
 
 pub mod acquire;
+pub mod file;
 pub mod id;
 pub mod info;
 pub mod liveness;

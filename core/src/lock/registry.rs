@@ -4,7 +4,7 @@
 //! alive; closing it (dropping the entry) drops the OS lock.
 
 use std::collections::HashMap;
-use std::fs::{self, File};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, Mutex, MutexGuard};
 
@@ -110,7 +110,7 @@ fn release_matching(map: &mut HashMap<PathBuf, Held>, owner: Option<usize>) -> u
 /// Remove the lock file if it still carries our token (it could have been taken over if
 /// we were wrongly judged dead: then it is someone else's and stays).
 pub fn remove_if_ours(path: &Path, token: &str) -> bool {
-    let ours = fs::read(path)
+    let ours = super::file::read(path)
         .ok()
         .and_then(|bytes| Record::parse(&bytes))
         .is_some_and(|r| r.token.as_deref() == Some(token));

@@ -38,9 +38,15 @@ pub fn release(dir: &Path, identifier: &str) -> Result<Released> {
             return Ok(Released::Released);
         }
     }
-    let bytes = match fs::read(&path) {
+    let bytes = match super::file::read(&path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Released::NoLock),
+        Err(e)
+            if e.get_ref()
+                .is_some_and(|i| i.is::<super::file::NotALockFile>()) =>
+        {
+            return Err(super::file::error(path.display(), e))
+        }
         Err(e) => {
             return Ok(Released::Unreadable(
                 crate::Error::io(path.display(), e).message().to_string(),

@@ -13,7 +13,7 @@
 //! a live owner removes its own marker when done. Both backends follow this protocol.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use super::liveness::{judge, Holder};
@@ -43,11 +43,11 @@ pub enum Takeover {
 }
 
 /// Open `path` and read it, with the identity of the file read.
+/// Only a regular file is opened, and at most a record's worth read ([`super::file`]).
 pub fn read_seen(path: &Path) -> io::Result<(File, Seen)> {
-    let mut file = File::open(path)?;
+    let mut file = super::file::open_regular(path, false)?;
     let meta = file.metadata()?;
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.read_to_end(&mut bytes)?;
+    let bytes = super::file::read_bounded(&mut file)?;
     Ok((
         file,
         Seen {
@@ -95,7 +95,7 @@ pub fn break_dead(
     let now = match read_seen(path) {
         Ok((_, now)) => now,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Takeover::Changed),
-        Err(e) => return Err(Error::io(context(), e)),
+        Err(e) => return Err(super::file::error(context(), e)),
     };
     if now != *seen {
         return Ok(Takeover::Changed);

@@ -31,7 +31,7 @@ function ensureDirOnce(dir) {
 function createWith(file, text) {
   let fd
   try {
-    fd = fs.openSync(file, 'wx')
+    fd = fs.openSync(file, 'wx', 0o600)
   } catch (err) {
     if (err.code === 'EEXIST') return false
     throw err

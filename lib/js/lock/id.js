@@ -3,6 +3,7 @@
 // before they touch a path, by the rules of core/src/lock/id.rs.
 
 const { codedError } = require('../errors')
+const { nonPortable } = require('../names')
 
 const MAX_IDENTIFIER_LEN = 128
 
@@ -20,7 +21,7 @@ function identifierProblem(id) {
   if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]|\ufffd/.test(id)) {
     return 'it must be well-formed Unicode (no unpaired surrogate or U+FFFD)'
   }
-  return null
+  return nonPortable(id)
 }
 
 function checkIdentifier(id) {

@@ -17,6 +17,7 @@ function stateOf(lockPath, staleMs) {
     seen = readSeen(lockPath)
   } catch (err) {
     if (err.code === 'ENOENT') return { locked: false }
+    if (err.code === 'EBADLOCK') throw err
     return { locked: true, corrupted: true, error: osError(lockPath, err).message }
   }
   const r = parseRecord(seen.bytes)
@@ -59,7 +60,14 @@ function listLocks(options) {
     .sort()
   const out = []
   for (const id of ids) {
-    const state = stateOf(lockPathOf(dir, id), staleMs)
+    let state
+    try {
+      state = stateOf(lockPathOf(dir, id), staleMs)
+    } catch (err) {
+      // a FIFO or device among the lock files: listed as corrupt, never read
+      if (err.code !== 'EBADLOCK') throw err
+      state = { locked: true, corrupted: true, error: err.message }
+    }
     if (state.locked) out.push({ ...state, identifier: id })
   }
   return out

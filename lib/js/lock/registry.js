@@ -2,9 +2,9 @@
 // The locks this process holds through the JS backend (core/src/lock/registry.rs), so that
 // they can all be released together: at `exit` and by `safeExit`.
 
-const fs = require('node:fs')
 const { parseRecord } = require('./record')
 const { removeLockFile } = require('./unlink')
+const { readSeen } = require('./takeover')
 
 const held = new Map() // lock path -> { token, identifier }
 let exitHooked = false
@@ -24,7 +24,7 @@ function forget(lockPath) {
 /** Remove the lock file if it still holds our acquisition's token. */
 function removeIfOurs(lockPath, token) {
   try {
-    const r = parseRecord(fs.readFileSync(lockPath))
+    const r = parseRecord(readSeen(lockPath).bytes)
     if (!r || r.token !== token) return false
     removeLockFile(lockPath)
     return true

@@ -2,13 +2,12 @@
 // Releasing a lock (core/src/lock/release.rs): only its owner removes it. `{ released }`:
 // true when removed or absent; otherwise `ownerPid` (another process owns it) or `error`.
 
-const fs = require('node:fs')
-
 const { osError } = require('../errors')
 const { checkIdentifier } = require('./id')
 const { lockDirOf, lockPathOf } = require('./options')
 const { parseRecord, isOwn } = require('./record')
 const { forget } = require('./registry')
+const { readSeen } = require('./takeover')
 const { removeLockFile } = require('./unlink')
 
 function releaseLock(identifier, options) {
@@ -17,9 +16,10 @@ function releaseLock(identifier, options) {
   forget(lockPath)
   let bytes
   try {
-    bytes = fs.readFileSync(lockPath)
+    bytes = readSeen(lockPath).bytes
   } catch (err) {
     if (err.code === 'ENOENT') return { released: true }
+    if (err.code === 'EBADLOCK') throw err
     return { released: false, error: osError(lockPath, err).message }
   }
   const r = parseRecord(bytes)

@@ -6,6 +6,8 @@
 const fs = require('node:fs')
 const path = require('node:path')
 
+const { codedError } = require('../errors')
+const { openRegular } = require('../contained')
 const { DEAD, judge } = require('./liveness')
 const { GARBLED_GRACE_MS } = require('./options')
 const { newToken, ourRecord, recordText, parseRecord } = require('./record')
@@ -15,13 +17,32 @@ const MAX_GENERATIONS = 64
 
 const markerPath = (dir, id, gen) => path.join(dir, `.${id}.lock.takeover.${gen}`)
 
-/** Read a file with the identity (device, inode) of what was read. */
+/** A lock record is a few hundred bytes; anything longer than this is not one. */
+const MAX_RECORD_BYTES = 64 * 1024
+
+/**
+ * Open a lock file or marker (core/src/lock/file.rs): a regular file only (lstat first, so a
+ * FIFO is never opened; O_NOFOLLOW | O_NONBLOCK; fstat), else `EBADLOCK` at once.
+ */
+function openLockFile(file) {
+  try {
+    return openRegular(file, fs.constants.O_RDONLY)
+  } catch (err) {
+    if (err.code !== 'EINVAL' && err.code !== 'EPATHESCAPE') throw err.cause || err
+    const why = err.code === 'EINVAL' ? err.message.replace(/^.*: not a regular file/, 'not a regular file') : 'a symbolic link'
+    throw codedError('EBADLOCK', `${file}: refusing the lock file: ${why}`)
+  }
+}
+
+/** Read a lock file (at most a record's worth) with the identity (device, inode) of what was read. */
 function readSeen(file) {
-  const fd = fs.openSync(file, 'r')
+  const fd = openLockFile(file)
   try {
     const st = fs.fstatSync(fd)
-    const bytes = fs.readFileSync(fd)
-    return { identity: `${st.dev}:${st.ino}`, bytes, mtimeMs: st.mtimeMs }
+    const buf = Buffer.allocUnsafe(MAX_RECORD_BYTES + 1)
+    let n = 0
+    for (let got; n < buf.length && (got = fs.readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += got
+    return { identity: `${st.dev}:${st.ino}`, bytes: Buffer.from(buf.subarray(0, n)), mtimeMs: st.mtimeMs }
   } finally {
     fs.closeSync(fd)
   }
@@ -54,7 +75,7 @@ function takeMarker(dir, id, staleMs) {
     const file = markerPath(dir, id, gen)
     let fd
     try {
-      fd = fs.openSync(file, 'wx')
+      fd = fs.openSync(file, 'wx', 0o600)
     } catch (err) {
       if (err.code !== 'EEXIST') throw err
       if (!markerIsDead(file, staleMs)) return null

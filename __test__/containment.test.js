@@ -1,0 +1,541 @@
+'use strict'
+// Containment (issue 11): whoever can write inside the project (a cloned repository, a shared
+// folder, an unpacked backup set) plants symlinks, FIFOs, device links and crafted sets. Each
+// attack runs on both backends against a victim outside the project, which must come out
+// byte for byte unchanged (or still present). FIFO and /dev/zero cases run in a child under a
+// watchdog, so a regression fails instead of hanging the suite.
+const test = require('node:test')
+const assert = require('node:assert/strict')
+const crypto = require('node:crypto')
+const fs = require('node:fs')
+const path = require('node:path')
+const { execFileSync, spawnSync } = require('node:child_process')
+
+const BackupSystem = require('../lib/backup-system')
+const { SessionLog, logFileFor } = require('../lib/session/session-log')
+const { resolveBackend } = require('../lib/backend')
+const { eachBackend, runBin, tempDir, ROOT, isRoot } = require('./helpers')
+
+const POSIX = process.platform !== 'win32'
+const TRACKER = 'packages/system-api/phase-tracker.json'
+const WATCHDOG_MS = 15000
+
+function git(cwd, ...args) {
+  return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8', stdio: 'pipe' }).trim()
+}
+
+/** A project (git repo, tracker, .env, a SQLite database) and an `outside` folder with a victim. */
+function setup(dir) {
+  const root = path.join(dir, 'project')
+  const outside = path.join(dir, 'outside')
+  fs.mkdirSync(path.join(root, 'packages/system-api'), { recursive: true })
+  fs.mkdirSync(outside)
+  const tracker = { sessionInfo: { currentPhase: 2, currentWeek: 1 }, phases: {}, backupStrategy: { restorePoints: [] } }
+  fs.writeFileSync(path.join(root, TRACKER), JSON.stringify(tracker, null, 2))
+  fs.writeFileSync(path.join(root, '.env'), 'API_TOKEN=project\n')
+  fs.writeFileSync(path.join(root, 'package.json'), '{"name":"demo"}\n')
+  execFileSync('sqlite3', [path.join(root, 'database.sqlite'), "CREATE TABLE t(v TEXT); INSERT INTO t VALUES ('project');"])
+  fs.writeFileSync(path.join(root, '.gitignore'), '.env\n')
+  git(root, 'init', '-q', '-b', 'main')
+  git(root, 'add', '-A')
+  git(root, 'commit', '-qm', 'first')
+  fs.writeFileSync(path.join(outside, 'victim.txt'), 'VICTIM: must not change\n')
+  fs.writeFileSync(path.join(outside, 'secret.key'), 'OUTSIDE-SECRET\n')
+  execFileSync('sqlite3', [path.join(outside, 'victim.sqlite'), "CREATE TABLE t(v TEXT); INSERT INTO t VALUES ('outside');"])
+  return { root, outside, lockDir: path.join(dir, 'locks') }
+}
+
+function system(backend, ctx) {
+  return new BackupSystem({ backend, root: ctx.root, quiet: true, lockDir: ctx.lockDir })
+}
+
+/** Every entry below `dir` (links as links): path -> type + content hash. */
+function snapshot(dir) {
+  const out = {}
+  const walk = (rel) => {
+    const full = path.join(dir, rel)
+    const st = fs.lstatSync(full)
+    if (st.isSymbolicLink()) out[rel] = `link:${fs.readlinkSync(full)}`
+    else if (st.isDirectory()) {
+      out[rel] = 'dir'
+      for (const name of fs.readdirSync(full).sort()) walk(path.join(rel, name))
+    } else out[rel] = `file:${crypto.createHash('sha256').update(fs.readFileSync(full)).digest('hex')}`
+  }
+  walk('')
+  return out
+}
+
+/** Assert `fn` refuses with one of `codes`. */
+async function refuses(fn, codes) {
+  try {
+    await fn()
+  } catch (err) {
+    assert.ok(codes.includes(err.code), `expected one of ${codes}, got ${err.code}: ${err.message}`)
+    return err
+  }
+  assert.fail(`expected a refusal (${codes})`)
+}
+
+/** Move `backups/<rel>` outside and leave a symlink to it in its place. */
+function swapForLink(ctx, rel, name = rel.replace(/\//g, '_')) {
+  const from = path.join(ctx.root, 'backups', rel)
+  const to = path.join(ctx.outside, name)
+  fs.renameSync(from, to)
+  fs.symlinkSync(to, from)
+  return to
+}
+
+test('cleanup never deletes through a symlinked backups/<kind> folder', { skip: !POSIX }, async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const ctx = setup(dir)
+    const bs = system(backend, ctx)
+    await bs.createFullBackup('victim')
+    swapForLink(ctx, 'config')
+    const before = snapshot(ctx.outside)
+    await refuses(() => bs.cleanup(0), ['EUNSAFEDIR', 'EPATHESCAPE'])
+    assert.deepEqual(snapshot(ctx.outside), before)
+    // the CLI too
+    const r = runBin('backup-system', ['cleanup', '0', '--json'], { backend, env: { SESSION_RESILIENCE_ROOT: ctx.root, SESSION_RESILIENCE_LOCK_DIR: ctx.lockDir } })
+    assert.equal(r.status, 1, r.stdout + r.stderr)
+    assert.match(JSON.parse(r.stdout).code, /^(EUNSAFEDIR|EPATHESCAPE)$/)
+    assert.deepEqual(snapshot(ctx.outside), before)
+  })
+})
+
+test('a symlinked backups/ is refused by create, list, verify, restore and cleanup', { skip: !POSIX }, async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const ctx = setup(dir)
+    const bs = system(backend, ctx)
+    const id = await bs.createFullBackup('victim')
+    swapForLink(ctx, '', 'backups')
+    const before = snapshot(ctx.outside)
+    const codes = ['EUNSAFEDIR', 'EPATHESCAPE']
+    await refuses(() => bs.listBackups(), codes)
+    await refuses(() => bs.verifyBackup(id), codes)
+    await refuses(() => bs.restoreFromBackup(id, { skipCurrentBackup: true, force: true }), codes)
+    await refuses(() => bs.cleanup(0), codes)
+    await refuses(() => bs.createFullBackup('again'), codes)
+    for (const args of [['list'], ['verify', id], ['restore', id, '--skip-current-backup', '--force'], ['cleanup', '0']]) {
+      const r = runBin('backup-system', [...args, '--json'], { backend, env: { SESSION_RESILIENCE_ROOT: ctx.root, SESSION_RESILIENCE_LOCK_DIR: ctx.lockDir } })
+      assert.equal(r.status, 1, `${args}: ${r.stdout}${r.stderr}`)
+      assert.ok(codes.includes(JSON.parse(r.stdout).code), `${args}: ${r.stdout}`)
+    }
+    assert.deepEqual(snapshot(ctx.outside), before)
+  })
+})
+
+test('create writes through neither a dangling backups/.gitignore link nor a symlinked backups/state', { skip: !POSIX }, async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const ctx = setup(dir)
+    const bs = system(backend, ctx)
+    fs.mkdirSync(path.join(ctx.root, 'backups'), { mode: 0o700 })
+    const planted = path.join(ctx.outside, 'planted-by-gitignore')
+    fs.symlinkSync(planted, path.join(ctx.root, 'backups', '.gitignore'))
+    fs.mkdirSync(path.join(ctx.outside, 'state'))
+    fs.symlinkSync(path.join(ctx.outside, 'state'), path.join(ctx.root, 'backups', 'state'))
+    const before = snapshot(ctx.outside)
+    await refuses(() => bs.createFullBackup('x'), ['EPATHESCAPE', 'EUNSAFEDIR'])
+    assert.ok(!fs.existsSync(planted), 'nothing written through the dangling link')
+    assert.deepEqual(snapshot(ctx.outside), before)
+  })
+})
+
+test('restore never reads a source through a symlink (config .env, the database copy), even with no manifest', { skip: !POSIX }, async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const ctx = setup(dir)
+    const bs = system(backend, ctx)
+    const id = await bs.createFullBackup('set')
+    const set = path.join(ctx.root, 'backups')
+    fs.rmSync(path.join(set, 'config', id, '.env'))
+    fs.symlinkSync(path.join(ctx.outside, 'secret.key'), path.join(set, 'config', id, '.env'))
+    fs.rmSync(path.join(set, 'database', id, 'database.sqlite'))
+    fs.symlinkSync(path.join(ctx.outside, 'victim.sqlite'), path.join(set, 'database', id, 'database.sqlite'))
+    fs.rmSync(path.join(set, 'manifests', `${id}.json`)) // "deleting the manifest only warns"
+    const before = snapshot(ctx.outside)
+    await refuses(() => bs.restoreFromBackup(id, { skipCurrentBackup: true, force: true, restoreCode: false }), ['EPATHESCAPE', 'ERESTORE'])
+    const r = await bs.restoreFromBackup(id, { skipCurrentBackup: true, force: true, restoreCode: false, continueOnError: true }).catch((e) => e)
+    assert.ok(r instanceof Error || (!r.config && !r.database), 'neither part restored')
+    assert.equal(fs.readFileSync(path.join(ctx.root, '.env'), 'utf8'), 'API_TOKEN=project\n')
+    assert.equal(execFileSync('sqlite3', [path.join(ctx.root, 'database.sqlite'), 'SELECT v FROM t'], { encoding: 'utf8' }).trim(), 'project')
+    assert.deepEqual(snapshot(ctx.outside), before)
+  })
+})
+
+test('verify never follows a symlinked member: no hash oracle on files outside', { skip: !POSIX }, async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const ctx = setup(dir)
+    const bs = system(backend, ctx)
+    const id = await bs.createFullBackup('set')
+    const member = path.join(ctx.root, 'backups', 'config', id, '.env')
+    // the outside file has the very bytes the manifest expects: following the link would say "valid"
+    fs.copyFileSync(member, path.join(ctx.outside, 'same-bytes'))
+    fs.rmSync(member)
+    fs.symlinkSync(path.join(ctx.outside, 'same-bytes'), member)
+    const v = await bs.verifyBackup(id)
+    assert.equal(v.valid, false)
+    assert.deepEqual(v.altered, [`config/${id}/.env`])
+    // a symlinked set folder: the same
+    const setDir = path.join(ctx.root, 'backups', 'state', id)
+    fs.renameSync(setDir, path.join(ctx.outside, 'state-set'))
+    fs.symlinkSync(path.join(ctx.outside, 'state-set'), setDir)
+    const v2 = await bs.verifyBackup(id)
+    assert.ok(v2.altered.includes(`state/${id}/system-info.json`), JSON.stringify(v2))
+  })
+})
+
+test('pre-restore copies go to backups/pre-restore, created exclusively: a link planted at the legacy name is never written', { skip: !POSIX }, async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const ctx = setup(dir)
+    const bs = system(backend, ctx)
+    const id = await bs.createFullBackup('set')
+    fs.writeFileSync(path.join(ctx.root, '.env'), 'API_TOKEN=changed\n')
+    // links at every `.env.pre-restore.<ms>` name of the next few seconds
+    const now = Date.now()
+    for (let ms = now; ms < now + 4000; ms++) fs.symlinkSync(path.join(ctx.outside, 'victim.txt'), path.join(ctx.root, `.env.pre-restore.${ms}`))
+    const before = snapshot(ctx.outside)
+    const result = await bs.restoreFromBackup(id, { skipCurrentBackup: true, force: true, restoreCode: false })
+    assert.equal(fs.readFileSync(path.join(ctx.root, '.env'), 'utf8'), 'API_TOKEN=project\n')
+    const kept = result.previous.find((p) => p.endsWith(`${path.sep}.env`))
+    assert.ok(kept && kept.startsWith(path.join(ctx.root, 'backups', 'pre-restore')), JSON.stringify(result.previous))
+    assert.equal(fs.readFileSync(kept, 'utf8'), 'API_TOKEN=changed\n')
+    assert.equal(fs.statSync(kept).mode & 0o777, 0o600)
+    assert.deepEqual(snapshot(ctx.outside), before)
+    // nothing new beside the targets in the work tree (what `git add -A` would commit)
+    const beside = fs.readdirSync(ctx.root).filter((n) => n.includes('pre-restore') && !fs.lstatSync(path.join(ctx.root, n)).isSymbolicLink())
+    assert.deepEqual(beside, [])
+  })
+})
+
+test('restore targets never include .git/ (any depth), backups/ or the lock folder', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const ctx = setup(dir)
+    const lockDir = path.join(ctx.root, 'locks-in-project')
+    const bs = new BackupSystem({ backend, root: ctx.root, quiet: true, lockDir })
+    const id = await bs.createFullBackup('set')
+    const gitConfig = fs.readFileSync(path.join(ctx.root, '.git', 'config'))
+    const setDir = path.join(ctx.root, 'backups', 'config', id)
+    const payload = '[core]\n\tfsmonitor = "touch /tmp/pwned-by-restore"\n'
+    fs.writeFileSync(path.join(setDir, 'evil'), payload)
+    const info = JSON.parse(fs.readFileSync(path.join(setDir, 'config-info.json'), 'utf8'))
+    fs.rmSync(path.join(ctx.root, 'backups', 'manifests', `${id}.json`))
+    for (const original of ['.git/config', 'sub/.git/hooks/pre-commit', '.GIT/config', 'backups/manifests/x.json', 'locks-in-project/x.lock']) {
+      const crafted = { ...info, files: [{ original, backup: path.join(setDir, 'evil') }] }
+      fs.writeFileSync(path.join(setDir, 'config-info.json'), JSON.stringify(crafted))
+      await refuses(() => bs.restoreFromBackup(id, { skipCurrentBackup: true, force: true, restoreCode: false, restoreDatabase: false }), ['EPATHESCAPE'])
+    }
+    assert.deepEqual(fs.readFileSync(path.join(ctx.root, '.git', 'config')), gitConfig)
+    assert.ok(!fs.existsSync(path.join(ctx.root, 'sub')))
+    assert.ok(!fs.existsSync(path.join(ctx.root, 'backups', 'manifests', 'x.json')))
+    assert.ok(!fs.existsSync(path.join(lockDir, 'x.lock')))
+  })
+})
+
+test('the session log: a symlinked session.log gets nothing; the fallback is a private folder of the user', { skip: !POSIX }, async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const ctx = setup(dir)
+    fs.mkdirSync(path.join(ctx.root, 'backups'), { mode: 0o700 })
+    fs.symlinkSync(path.join(ctx.outside, 'victim.txt'), path.join(ctx.root, 'backups', 'session.log'))
+    const before = snapshot(ctx.outside)
+    const file = logFileFor(ctx.root, backend)
+    const log = new SessionLog(file, { backend })
+    log.log('a line that must not land outside')
+    assert.equal(log.tail(5), null)
+    assert.deepEqual(snapshot(ctx.outside), before)
+    // a FIFO in its place: refused at once, nothing blocks
+    fs.rmSync(path.join(ctx.root, 'backups', 'session.log'))
+    execFileSync('mkfifo', [path.join(ctx.root, 'backups', 'session.log')])
+    const started = Date.now()
+    log.log('no reader: must not block')
+    assert.ok(Date.now() - started < 2000)
+    // backups/ as a symlink: the private fallback, 0700 and ours
+    fs.rmSync(path.join(ctx.root, 'backups'), { recursive: true })
+    fs.symlinkSync(ctx.outside, path.join(ctx.root, 'backups'))
+    const cache = tempDir()
+    const saved = process.env.XDG_CACHE_HOME
+    process.env.XDG_CACHE_HOME = cache
+    try {
+      const fallback = logFileFor(ctx.root, backend)
+      assert.equal(path.dirname(fallback), path.join(cache, 'session-resilience'))
+      assert.equal(fs.statSync(path.dirname(fallback)).mode & 0o777, 0o700)
+      new SessionLog(fallback, { backend }).log('fallback line')
+      assert.match(fs.readFileSync(fallback, 'utf8'), /fallback line/)
+      assert.equal(fs.statSync(fallback).mode & 0o777, 0o600)
+    } finally {
+      if (saved === undefined) delete process.env.XDG_CACHE_HOME
+      else process.env.XDG_CACHE_HOME = saved
+    }
+    assert.deepEqual(snapshot(ctx.outside), before)
+  })
+})
+
+/** Run `script` in a child with `backend`, killed after WATCHDOG_MS: its JSON line. */
+function underWatchdog(backend, script, args) {
+  const started = Date.now()
+  const r = spawnSync(process.execPath, ['-e', script, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: WATCHDOG_MS,
+    killSignal: 'SIGKILL',
+    env: { ...process.env, SESSION_RESILIENCE_BACKEND: backend },
+  })
+  assert.notEqual(r.signal, 'SIGKILL', `hung: killed by the watchdog after ${WATCHDOG_MS} ms`)
+  assert.equal(r.status, 0, r.stderr)
+  return { result: JSON.parse(r.stdout.trim().split('\n').pop()), ms: Date.now() - started }
+}
+
+const LOCK_SCRIPT = `
+const ops = new (require('./lib/safe-file-operations').SafeFileOperations)({ lockDir: process.argv[1] })
+const out = {}
+const code = (fn) => { try { const v = fn(); return { value: v } } catch (e) { return { code: e.code } } }
+const t0 = Date.now()
+out.acquire = code(() => ops.acquireLock('victim', 2000))
+out.info = code(() => ops.getLockInfo('victim'))
+out.release = code(() => ops.releaseLock('victim'))
+out.list = code(() => ops.listLocks().map((l) => ({ identifier: l.identifier, corrupted: l.corrupted })))
+out.ms = Date.now() - t0
+console.log(JSON.stringify(out))`
+
+test('a lock file that is a FIFO or a link to /dev/zero is refused within milliseconds (EBADLOCK)', { skip: !POSIX }, async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    for (const plant of ['fifo', 'zero']) {
+      const lockDir = path.join(dir, `locks-${plant}`)
+      fs.mkdirSync(lockDir, { mode: 0o700 })
+      const lockFile = path.join(lockDir, 'victim.lock')
+      if (plant === 'fifo') execFileSync('mkfifo', [lockFile])
+      else fs.symlinkSync('/dev/zero', lockFile)
+      const { result } = underWatchdog(backend, LOCK_SCRIPT, [lockDir])
+      for (const op of ['acquire', 'info', 'release']) assert.equal(result[op].code, 'EBADLOCK', `${plant} ${op}: ${JSON.stringify(result)}`)
+      assert.deepEqual(result.list.value, [{ identifier: 'victim', corrupted: true }])
+      assert.ok(result.ms < 3000, `took ${result.ms} ms`)
+      // the CLI too
+      const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'safe-file-operations.js'), 'locks', '--json'], {
+        encoding: 'utf8',
+        timeout: WATCHDOG_MS,
+        killSignal: 'SIGKILL',
+        env: { ...process.env, SESSION_RESILIENCE_BACKEND: backend, SESSION_RESILIENCE_LOCK_DIR: lockDir },
+      })
+      assert.notEqual(r.signal, 'SIGKILL', 'the locks CLI hung')
+      assert.match(r.stdout, /victim/)
+    }
+  })
+})
+
+test('a lock record larger than 64 KiB is not a record: read at most that much', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const ops = new (require('../lib/safe-file-operations').SafeFileOperations)({ lockDir: dir, backend })
+    fs.writeFileSync(path.join(dir, 'big.lock'), `{"pid": ${process.pid}, "timestamp": "${new Date().toISOString()}", "pad": "${'x'.repeat(70 * 1024)}"}`)
+    const info = ops.getLockInfo('big')
+    assert.equal(info.corrupted, true, JSON.stringify(info).slice(0, 200))
+  })
+})
+
+const BACKUP_FILE_SCRIPT = `
+const ops = new (require('./lib/safe-file-operations').SafeFileOperations)({ backupDir: process.argv[2] })
+let out
+try { out = { value: ops.backupFile(process.argv[1], 'x') } } catch (e) { out = { code: e.code } }
+console.log(JSON.stringify(out))`
+
+test('backupFile of a FIFO or a link to /dev/zero is refused at once (EINVAL), nothing written', { skip: !POSIX }, async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const fifo = path.join(dir, 'fifo')
+    execFileSync('mkfifo', [fifo])
+    const zero = path.join(dir, 'zero')
+    fs.symlinkSync('/dev/zero', zero)
+    for (const source of [fifo, zero]) {
+      const backupDir = path.join(dir, `bak-${path.basename(source)}`)
+      const { result } = underWatchdog(backend, BACKUP_FILE_SCRIPT, [source, backupDir])
+      assert.equal(result.code, 'EINVAL', `${source}: ${JSON.stringify(result)}`)
+      const left = fs.existsSync(backupDir) ? fs.readdirSync(backupDir) : []
+      assert.deepEqual(left, [], 'no temp file, no 0-byte backup')
+    }
+  })
+})
+
+test('files under backups/ are 0600, folders 0700; a 0755 backups/ of ours is tightened with one warning', { skip: !POSIX }, async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const ctx = setup(dir)
+    fs.mkdirSync(path.join(ctx.root, 'backups'), { mode: 0o755 })
+    fs.chmodSync(path.join(ctx.root, 'backups'), 0o755)
+    const warnings = []
+    const saved = { warn: console.warn, log: console.log }
+    console.warn = (...a) => warnings.push(a.join(' '))
+    console.log = () => {}
+    try {
+      await new BackupSystem({ backend, root: ctx.root, lockDir: ctx.lockDir, quiet: false }).createFullBackup('perm')
+    } finally {
+      Object.assign(console, saved)
+    }
+    assert.equal(warnings.filter((w) => w.includes('made owner-only')).length, 1, warnings.join('\n'))
+    const bad = []
+    const walk = (p) => {
+      const st = fs.lstatSync(p)
+      const want = st.isDirectory() ? 0o700 : 0o600
+      if ((st.mode & 0o777) !== want) bad.push(`${p}: ${(st.mode & 0o777).toString(8)}`)
+      if (st.isDirectory()) for (const n of fs.readdirSync(p)) walk(path.join(p, n))
+    }
+    walk(path.join(ctx.root, 'backups'))
+    assert.deepEqual(bad, [])
+  })
+})
+
+test('lock folder: an own 0755 folder (legacy) is tightened to 0700; a foreign-owned writable one is refused', { skip: !POSIX }, async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const legacy = path.join(dir, 'agenthive-locks')
+    fs.mkdirSync(legacy)
+    fs.chmodSync(legacy, 0o755)
+    const ops = new (require('../lib/safe-file-operations').SafeFileOperations)({ lockDir: legacy, backend })
+    assert.ok(ops.acquireLock('migrating', 1000))
+    assert.equal(fs.statSync(legacy).mode & 0o777, 0o700)
+    assert.equal(fs.statSync(path.join(legacy, 'migrating.lock')).mode & 0o777, 0o600)
+    ops.releaseLock('migrating')
+    if (!isRoot) return // chown to another user needs root
+    const foreign = path.join(dir, 'foreign-locks')
+    fs.mkdirSync(foreign)
+    fs.chmodSync(foreign, 0o777)
+    fs.chownSync(foreign, 12345, 12345)
+    const ops2 = new (require('../lib/safe-file-operations').SafeFileOperations)({ lockDir: foreign, backend })
+    const err = await refuses(() => ops2.acquireLock('x', 500), ['EUNSAFEDIR'])
+    assert.match(err.message, /owned by uid 12345.*writable by others/)
+  })
+})
+
+test('Windows device names and names ending in a dot or space are refused as lock ids and labels', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const ops = new (require('../lib/safe-file-operations').SafeFileOperations)({ lockDir: dir, backend })
+    for (const id of ['NUL', 'con', 'Aux.lock', 'COM1', 'lpt9.txt', 'PRN', 'name.', 'name ', 'conin$']) {
+      await refuses(() => ops.acquireLock(id, 100), ['EBADLOCKID'])
+    }
+    assert.ok(ops.acquireLock('console', 100))
+    ops.releaseLock('console')
+    const ctx = setup(path.join(dir, 'p'))
+    const bs = system(backend, ctx)
+    for (const label of ['CON', 'nul', 'Com3', 'LPT1']) await refuses(() => bs.createFullBackup(label), ['EBADLABEL'])
+    assert.ok(!fs.existsSync(path.join(ctx.root, 'backups', 'full')) || fs.readdirSync(path.join(ctx.root, 'backups', 'full')).length === 0)
+  })
+})
+
+test('create skips a config file that is a symlink to a secret outside: it is never copied into the set', { skip: !POSIX }, async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const ctx = setup(dir)
+    fs.rmSync(path.join(ctx.root, '.env'))
+    fs.symlinkSync(path.join(ctx.outside, 'secret.key'), path.join(ctx.root, '.env'))
+    const id = await system(backend, ctx).createFullBackup('links')
+    const setDir = path.join(ctx.root, 'backups', 'config', id)
+    assert.ok(!fs.existsSync(path.join(setDir, '.env')))
+    for (const name of fs.readdirSync(setDir)) assert.ok(!fs.readFileSync(path.join(setDir, name), 'utf8').includes('OUTSIDE-SECRET'), name)
+  })
+})
+
+test('the contained calls agree on both backends: links anywhere on the way refused, the same codes', { skip: !POSIX }, () => {
+  const results = {}
+  for (const backend of ['native', 'js']) {
+    const b = resolveBackend(backend).binding
+    const dir = tempDir()
+    const outside = tempDir()
+    fs.writeFileSync(path.join(outside, 'v'), 'V')
+    fs.mkdirSync(path.join(dir, 'a'))
+    fs.symlinkSync(outside, path.join(dir, 'a', 'out'))
+    fs.symlinkSync(path.join(outside, 'v'), path.join(dir, 'a', 'f'))
+    const code = (fn) => {
+      try {
+        fn()
+        return 'ok'
+      } catch (e) {
+        return e.code
+      }
+    }
+    results[backend] = {
+      readThroughDir: code(() => b.containedRead(dir, 'a/out/v')),
+      readLink: code(() => b.containedRead(dir, 'a/f')),
+      writeThroughDir: code(() => b.containedWrite(dir, 'a/out/new', 'x')),
+      appendLink: code(() => b.containedAppend(dir, 'a/f', 'x')),
+      mkdirThroughDir: code(() => b.containedMkdir(dir, 'a/out/sub', false)),
+      removeThroughDir: code(() => b.containedRemove(dir, 'a/out/v')),
+      copyFromLink: code(() => b.containedCopy(dir, 'a/f', dir, 'copy')),
+      dotdot: code(() => b.containedRead(dir, '../x')),
+      baseLink: code(() => b.containedList(path.join(dir, 'a', 'out'), '')),
+      statLink: b.containedStat(dir, 'a/f').type,
+      removeLinkItself: code(() => b.containedRemove(dir, 'a/f')),
+    }
+    assert.equal(fs.readFileSync(path.join(outside, 'v'), 'utf8'), 'V')
+    assert.deepEqual(fs.readdirSync(outside), ['v'])
+  }
+  assert.deepEqual(results.native, results.js)
+  assert.deepEqual(results.native, {
+    readThroughDir: 'EPATHESCAPE',
+    readLink: 'EPATHESCAPE',
+    writeThroughDir: 'EPATHESCAPE',
+    appendLink: 'EPATHESCAPE',
+    mkdirThroughDir: 'EPATHESCAPE',
+    removeThroughDir: 'EPATHESCAPE',
+    copyFromLink: 'EPATHESCAPE',
+    dotdot: 'EPATHESCAPE',
+    baseLink: 'EUNSAFEDIR',
+    statLink: 'symlink',
+    removeLinkItself: 'ok',
+  })
+})
+
+// The swapper: renameat2(RENAME_EXCHANGE) of a real folder and a symlink to a folder outside,
+// in a loop, through Python's ctypes (no compiler needed); prints how many swaps it made.
+const SWAPPER = `
+import ctypes, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+a, b, secs = sys.argv[1].encode(), sys.argv[2].encode(), float(sys.argv[3])
+end, n = time.time() + secs, 0
+while time.time() < end:
+    if libc.renameat2(-100, a, -100, b, 2) == 0:
+        n += 1
+print(n)
+`
+
+function hasRenameat2() {
+  const r = spawnSync('python3', ['-c', 'import ctypes; ctypes.CDLL(None).renameat2'], { stdio: 'ignore' })
+  return r.status === 0
+}
+
+test('race: a folder swapped for a symlink in a loop while restores run writes nothing outside (native); js reported', { skip: process.platform !== 'linux' || !hasRenameat2(), timeout: 60000 }, async (t) => {
+  const RACE_SECONDS = 3
+  const escapes = {}
+  for (const backend of ['native', 'js']) {
+    const dir = tempDir(`race-${backend}-`)
+    const root = path.join(dir, 'project')
+    const outside = path.join(dir, 'outside')
+    fs.mkdirSync(path.join(root, 'cfg'), { recursive: true })
+    fs.mkdirSync(path.join(root, 'backups', 'config', 'set'), { recursive: true, mode: 0o700 })
+    fs.mkdirSync(outside)
+    fs.writeFileSync(path.join(root, 'cfg', 'app.json'), '{"v":0}\n')
+    const source = path.join(root, 'backups', 'config', 'set', 'cfg_app.json')
+    fs.writeFileSync(source, '{"v":1}\n')
+    fs.symlinkSync(outside, path.join(root, 'swap'))
+    const binding = resolveBackend(backend).binding
+    const swapper = require('node:child_process').spawn('python3', ['-c', SWAPPER, path.join(root, 'cfg'), path.join(root, 'swap'), String(RACE_SECONDS)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
+    t.after(() => swapper.kill('SIGKILL'))
+    let swaps = ''
+    swapper.stdout.on('data', (d) => (swaps += d))
+    const done = new Promise((resolve) => swapper.on('close', resolve))
+    let restores = 0
+    let refused = 0
+    let finished = false
+    done.then(() => (finished = true))
+    while (!finished) {
+      try {
+        binding.backupRestoreFile(root, 'cfg/app.json', source)
+        restores++
+      } catch (err) {
+        if (!['EPATHESCAPE', 'EUNSAFEDIR', 'ENOENT', 'ENOTDIR', 'ELOOP'].includes(err.code)) throw err
+        refused++
+      }
+      await new Promise(setImmediate) // let the swapper's exit be seen
+    }
+    await done
+    escapes[backend] = fs.readdirSync(outside)
+    t.diagnostic(`${backend}: ${restores} restores, ${refused} refused, ${swaps.trim()} swaps, files written outside: ${escapes[backend].length}`)
+    assert.ok(Number(swaps) > 100, `the swapper ran (${swaps.trim()} swaps)`)
+    assert.ok(restores > 10, `restores ran (${restores})`)
+  }
+  assert.deepEqual(escapes.native, [], 'native: nothing written outside')
+  // js: lstat + O_NOFOLLOW cannot close this race (README "Containment"); what it did is in the diagnostic above
+})

@@ -1,0 +1,137 @@
+use std::fs;
+use std::path::Path;
+
+use super::*;
+
+fn tree() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    let outside = tmp.path().join("outside");
+    fs::create_dir_all(root.join("a/b")).unwrap();
+    fs::create_dir_all(&outside).unwrap();
+    fs::write(outside.join("victim"), b"VICTIM").unwrap();
+    (tmp, root, outside)
+}
+
+#[test]
+fn plain_paths_work_below_the_handle() {
+    let (_tmp, root, _) = tree();
+    let dir = Dir::open(&root).unwrap();
+    dir.write_atomic(Path::new("a/b/f.txt"), b"one", true)
+        .unwrap();
+    dir.write_atomic(Path::new("a/b/f.txt"), b"two", false)
+        .unwrap();
+    assert_eq!(dir.read(Path::new("a/b/f.txt"), 10).unwrap(), b"two");
+    assert_eq!(
+        dir.stat(Path::new("a/b/f.txt")).unwrap(),
+        Some((Kind::File, 3))
+    );
+    assert_eq!(dir.stat(Path::new("a/none/x")).unwrap(), None);
+    dir.append(Path::new("a/log"), b"x\n").unwrap();
+    dir.append(Path::new("a/log"), b"y\n").unwrap();
+    assert_eq!(fs::read(root.join("a/log")).unwrap(), b"x\ny\n");
+    let listed: Vec<_> = dir.list(Path::new("a")).unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    dir.sub(Path::new("new/deep"), true).unwrap();
+    assert!(root.join("new/deep").is_dir());
+    assert!(dir.remove(Path::new("a")).unwrap());
+    assert!(!root.join("a").exists());
+    assert!(!dir.remove(Path::new("a")).unwrap());
+    assert!(matches!(
+        dir.read(Path::new("../x"), 10).unwrap_err().code(),
+        Code::PathEscape
+    ));
+    let big = dir.create_new(Path::new("big"), false).unwrap();
+    drop(big);
+    fs::write(root.join("big"), vec![1u8; 100]).unwrap();
+    assert_eq!(
+        dir.read(Path::new("big"), 99).unwrap_err().code().as_str(),
+        "EFBIG"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn links_anywhere_on_the_way_are_refused_and_nothing_outside_changes() {
+    use std::os::unix::fs::symlink;
+    let (_tmp, root, outside) = tree();
+    symlink(&outside, root.join("a/out")).unwrap();
+    symlink(outside.join("victim"), root.join("a/file-link")).unwrap();
+    symlink(outside.join("new"), root.join("a/dangling")).unwrap();
+    let dir = Dir::open(&root).unwrap();
+    let escape = |e: Error| assert_eq!(e.code(), Code::PathEscape, "{e}");
+    escape(dir.read(Path::new("a/out/victim"), 100).unwrap_err());
+    escape(dir.read(Path::new("a/file-link"), 100).unwrap_err());
+    escape(
+        dir.write_atomic(Path::new("a/out/victim"), b"x", false)
+            .unwrap_err(),
+    );
+    escape(dir.append(Path::new("a/file-link"), b"x").unwrap_err());
+    escape(dir.append(Path::new("a/dangling"), b"x").unwrap_err());
+    escape(dir.sub(Path::new("a/out"), false).unwrap_err());
+    escape(dir.sub(Path::new("a/out/sub"), true).unwrap_err());
+    escape(dir.remove(Path::new("a/out/victim")).unwrap_err());
+    assert!(dir.create_new(Path::new("a/dangling"), false).is_err());
+    // a link at the name is replaced itself, never written through
+    dir.write_atomic(Path::new("a/file-link"), b"mine", false)
+        .unwrap();
+    assert_eq!(fs::read(root.join("a/file-link")).unwrap(), b"mine");
+    // a link inside a removed tree is unlinked, its target stays
+    symlink(&outside, root.join("a/b/inner")).unwrap();
+    assert!(dir.remove(Path::new("a")).unwrap());
+    assert_eq!(fs::read(outside.join("victim")).unwrap(), b"VICTIM");
+    assert!(!outside.join("new").exists() && !outside.join("sub").exists());
+    // the base itself may not be a link
+    symlink(&outside, root.join("base-link")).unwrap();
+    assert_eq!(
+        Dir::open(&root.join("base-link")).unwrap_err().code(),
+        Code::UnsafeDir
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn fifos_and_devices_are_refused_without_blocking() {
+    let (_tmp, root, _) = tree();
+    let fifo = root.join("fifo");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo has no other precondition.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    let dir = Dir::open(&root).unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(
+        dir.read(Path::new("fifo"), 10).unwrap_err().code().as_str(),
+        "EINVAL"
+    );
+    assert_eq!(
+        dir.append(Path::new("fifo"), b"x")
+            .unwrap_err()
+            .code()
+            .as_str(),
+        "EINVAL"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    let zero = File::open("/dev/zero").unwrap();
+    assert_eq!(
+        read_bounded(zero, 1024, Path::new("/dev/zero"))
+            .unwrap_err()
+            .code()
+            .as_str(),
+        "EFBIG"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn make_private_tightens_a_0755_folder() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_tmp, root, _) = tree();
+    fs::set_permissions(&root, fs::Permissions::from_mode(0o755)).unwrap();
+    let dir = Dir::open(&root).unwrap();
+    assert!(dir.make_private().unwrap());
+    assert!(!dir.make_private().unwrap());
+    assert_eq!(
+        fs::metadata(&root).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+}
