@@ -1,6 +1,6 @@
 //! The native primitives of `lib/backup-system.js`: git bundle, consistent database copies
 //! and restores, and restore containment (the long archive / hash / verify operations are
-//! async tasks in `tasks/`). Names start with `backup` and match `lib/js/backup.js`.
+//! async tasks in `tasks/`). Names start with `backup` and match `lib/js/backup/`.
 
 use std::path::PathBuf;
 

@@ -2,7 +2,7 @@
 // The class BackupSystem: its options, the backups folder and where each part of a set lives
 // there. Making, listing and restoring sets are in create.js, catalog.js and restore.js,
 // mixed into the class here, with the legacy part-by-part methods of legacy.js. The heavy parts (archive, database copies, hashing, restore
-// containment) come from the backend (native addon or lib/js/backup.js); the orchestration
+// containment) come from the backend (native addon or lib/js/backup/); the orchestration
 // is shared, so both backends write the same layout, manifest and restore points.
 
 const path = require('node:path')

@@ -1,0 +1,70 @@
+'use strict'
+// Database copies and checks with the sqlite3 command, as core/src/backup/sqlite.rs (which
+// says why VACUUM INTO and not a byte copy or the shell's `.backup`).
+
+const fs = require('node:fs')
+const path = require('node:path')
+
+const { codedError, osError, checkPath } = require('../errors')
+const { runCommand } = require('./command')
+const { plainTempName, removeQuietly } = require('./common')
+
+const BUSY_TIMEOUT_MS = 30000
+
+function isSqlite(file) {
+  let fd = null
+  try {
+    fd = fs.openSync(file, 'r')
+    const header = Buffer.alloc(16)
+    return fs.readSync(fd, header, 0, 16, 0) === 16 && header.toString('latin1') === 'SQLite format 3\0'
+  } catch {
+    return false
+  } finally {
+    if (fd !== null) fs.closeSync(fd)
+  }
+}
+
+function backupCopyDatabase(src, dest) {
+  checkPath('src', src)
+  checkPath('dest', dest)
+  const context = `Database backup of ${src} failed`
+  const dir = path.dirname(dest)
+  const temp = plainTempName(dir, '.db-copy-')
+  try {
+    let kind = 'bytes'
+    if (isSqlite(src)) {
+      // VACUUM INTO copies the database as of one read transaction (the shell's `.backup`
+      // steps 100 pages at a time and restarts at every concurrent write: under a steady
+      // writer it never ends). The temp name needs no quoting (cwd = its dir). Not
+      // -readonly: a hot journal left by a crashed writer must be rolled back first, which
+      // needs a connection that may write (core/src/backup/sqlite.rs says why this way).
+      runCommand('sqlite3', ['-cmd', `.timeout ${BUSY_TIMEOUT_MS}`, src, `VACUUM INTO '${path.basename(temp)}';`], dir)
+      runCommand('sqlite3', [temp, 'PRAGMA journal_mode=DELETE;'], dir)
+      kind = 'sqlite'
+    } else {
+      fs.copyFileSync(src, temp)
+    }
+    const fd = fs.openSync(temp, 'r+')
+    if (process.platform !== 'win32') fs.fchmodSync(fd, 0o600) // owner-only, like everything under backups/
+    fs.fsyncSync(fd)
+    fs.closeSync(fd)
+    fs.renameSync(temp, dest)
+    return kind
+  } catch (err) {
+    removeQuietly(temp)
+    // a command's failure (no syscall: ours) keeps its whole text; an fs error is wrapped
+    if (!err.syscall) throw codedError(err.code || 'EIO', `${context}: ${err.message}`)
+    throw osError(context, err)
+  }
+}
+
+function backupIntegrityCheck(db) {
+  checkPath('db', db)
+  try {
+    return runCommand('sqlite3', ['-readonly', db, 'PRAGMA integrity_check;'], path.dirname(db)).trim()
+  } catch (err) {
+    throw codedError(err.code, `Integrity check of ${db} failed: ${err.message}`)
+  }
+}
+
+module.exports = { isSqlite, backupCopyDatabase, backupIntegrityCheck, BUSY_TIMEOUT_MS }
