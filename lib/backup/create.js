@@ -9,7 +9,7 @@
 
 const fs = require('node:fs')
 const path = require('node:path')
-const { spawnSync } = require('node:child_process')
+const { spawn, spawnSync } = require('node:child_process')
 
 const { updateTracker } = require('../tracker-store')
 const { checkLabel } = require('../js/names')
@@ -30,6 +30,7 @@ async function cancelRunning(waitMs = 150) {
   const jobs = [...running]
   for (const job of jobs) {
     job.cancelled = true
+    job.abort.abort()
     job.binding.backupCancel()
   }
   if (jobs.length === 0) return
@@ -44,6 +45,9 @@ function partFailed(id, part, err) {
   if (err && err.code === 'ECANCELED') return codedError('ECANCELED', `Backup ${id} cancelled (during its ${part} part)`)
   return codedError((err && err.code) || 'EIO', `Backup ${id} failed in its ${part} part: ${err && err.message}`)
 }
+
+/** sqlite3's arguments for the `.dump` of a copy. */
+const dumpArgs = (copy) => ['-readonly', copy, '.dump']
 
 /** One line about files that changed while the archive read them. */
 function changedLine(changed) {
@@ -80,16 +84,24 @@ class Create {
     return { dir }
   }
 
-  /** `backups/database/<id>/` (or `at.database`): the databases' consistent copies. */
+  /** `backups/database/<id>/` (or `at.database`): the databases' consistent copies and their dumps. */
   backupDatabases(id, at = this.partsOf(id)) {
-    this.copyDatabases(id, at)
+    for (const copy of this.copyDatabases(id, at).dumps) {
+      const fd = fs.openSync(`${copy}.sql`, WRITE_NEW, 0o600)
+      try {
+        spawnSync('sqlite3', dumpArgs(copy), { stdio: ['ignore', fd, 'ignore'] })
+      } finally {
+        fs.closeSync(fd)
+      }
+    }
     return at.database
   }
 
   /**
-   * The databases' consistent copies; returns them as archive substitutes (each copy goes
-   * into the archive under its project path). Copies are named like config files (`/` -> `_`):
-   * the default list has three `database.sqlite`, which one name would have overwritten.
+   * The databases' consistent copies: `{ substitutes, dumps }`, the copies as archive
+   * substitutes (each goes into the archive under its project path) and the SQLite copies
+   * to dump. Copies are named like config files (`/` -> `_`): the default list has three
+   * `database.sqlite`, which one name would have overwritten.
    */
   copyDatabases(id, at) {
     const dir = at.database
@@ -98,6 +110,7 @@ class Create {
     const canDump = hasCommand('sqlite3')
     const files = []
     const substitutes = []
+    const dumps = []
     for (const rel of this.databases) {
       if (!this.projectFile(rel)) continue
       const original = path.join(this.rootDir, rel)
@@ -105,20 +118,31 @@ class Create {
       const backup = path.join(dir, name)
       const method = this.binding.backupCopyDatabase(original, backup)
       substitutes.push({ path: rel.split(/[\\/]/).join('/'), source: backup })
-      if (method === 'sqlite' && canDump) {
-        // The text dump, as legacy, taken from the consistent copy and streamed to its file
-        // (a new file: never through a link planted at its name).
-        const fd = fs.openSync(`${backup}.sql`, WRITE_NEW, 0o600)
-        try {
-          spawnSync('sqlite3', ['-readonly', backup, '.dump'], { stdio: ['ignore', fd, 'ignore'] })
-        } finally {
-          fs.closeSync(fd)
-        }
-      }
+      if (method === 'sqlite' && canDump) dumps.push(backup)
       files.push({ original: rel, backup: path.join(finalDir, name), method })
     }
     this.writeJsonIn(this.relIn(path.join(dir, 'db-info.json')), { files, timestamp: new Date().toISOString() })
-    return substitutes
+    return { substitutes, dumps }
+  }
+
+  /**
+   * The text dumps, as legacy, taken from the consistent copies and streamed to their files
+   * (new files: never through a link planted at their name), off the event loop (a large
+   * database dumps for seconds: Ctrl+C must not wait for it); a cancel kills sqlite3.
+   */
+  async dumpDatabases(copies, signal) {
+    for (const copy of copies) {
+      const fd = fs.openSync(`${copy}.sql`, WRITE_NEW, 0o600)
+      try {
+        await new Promise((resolve, reject) => {
+          const child = spawn('sqlite3', dumpArgs(copy), { stdio: ['ignore', fd, 'ignore'], signal })
+          child.on('error', (err) => (err.name === 'AbortError' ? reject(codedError('ECANCELED', 'dump cancelled')) : resolve()))
+          child.on('close', resolve) // a failed dump is no failure of the backup (legacy ignored it too)
+        })
+      } finally {
+        fs.closeSync(fd)
+      }
+    }
   }
 
   /**
@@ -173,7 +197,7 @@ class Create {
     this.sweepStaging()
     const staging = this.newStaging(label)
     const id = staging.id
-    const job = { binding: this.binding, staging, cancelled: false, done: null }
+    const job = { binding: this.binding, staging, abort: new AbortController(), cancelled: false, done: null }
     let finish
     job.done = new Promise((resolve) => {
       finish = resolve
@@ -224,7 +248,7 @@ class Create {
       }
     }
     // The database copies come first: the archive holds them in place of the live files.
-    const substitutes = await step('database', () => this.copyDatabases(id, at))
+    const { substitutes, dumps } = await step('database', () => this.copyDatabases(id, at))
     // The archive is written on the thread pool (tar, gzip) while the other parts are made
     // here, mostly by git in its own process: both cores work, where legacy ran one step
     // after the other. The other parts only write under backups/, which the archive excludes.
@@ -235,6 +259,7 @@ class Create {
       // the legacy lines, in the legacy order (the databases were copied first), final paths
       code = await step('code', () => this.backupCode(id, at))
       this.reportPart('git', code.skipped ? code : { dir: this.partsOf(id).git })
+      await step('database', () => this.dumpDatabases(dumps, job.abort.signal))
       this.reportPart('database', at.database)
       this.reportPart('config', await step('config', () => this.backupConfig(id, at)))
       await step('state', () => this.backupState(id, at))

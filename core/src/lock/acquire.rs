@@ -346,14 +346,15 @@ mod tests {
         assert_eq!(registry::release_all(Some(19)), 1);
     }
 
-    /// A lock file that cannot be read is reported with its errno, not waited on until the
-    /// timeout.
+    /// A lock file that is not a regular file (here a directory) is refused at once, not
+    /// waited on until the timeout.
     #[test]
     fn an_unreadable_lock_file_is_an_error_not_a_wait() {
         let tmp = tempfile::tempdir().unwrap();
         fs::create_dir(lock_path(tmp.path(), "r")).unwrap();
         let err = acquire(tmp.path(), "r", &quick(2_000), 18).unwrap_err();
-        assert_eq!(err.code().as_str(), "EISDIR");
+        assert_eq!(err.code(), crate::error::Code::BadLock, "{err}");
+        assert!(err.message().contains("not a regular file"), "{err}");
     }
 
     /// A lock directory removed after its first use (its check is cached) is made again.

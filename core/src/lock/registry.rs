@@ -121,6 +121,7 @@ pub fn remove_if_ours(path: &Path, token: &str) -> bool {
 mod tests {
     use super::*;
     use crate::lock::{acquire, lock_path, LockOptions};
+    use std::fs;
 
     #[test]
     fn the_registry_knows_what_this_process_holds_per_owner() {

@@ -155,10 +155,9 @@ mod tests {
         assert!(path.exists());
         fs::remove_file(&path).unwrap();
         fs::create_dir(&path).unwrap();
-        match release(tmp.path(), "x").unwrap() {
-            Released::Unreadable(why) => assert!(why.contains("EISDIR"), "{why}"),
-            other => panic!("{other:?}"),
-        }
+        // not a regular file: refused (containment), and left where it is
+        let err = release(tmp.path(), "x").unwrap_err();
+        assert_eq!(err.code(), crate::error::Code::BadLock, "{err}");
         assert!(path.is_dir());
     }
 }
