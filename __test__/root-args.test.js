@@ -82,3 +82,11 @@ test('every root export: a wrong argument throws the code of the JS backend, nam
   assert.ok(checked > 100, `${checked} calls checked`)
   assert.deepStrictEqual(drift, [])
 })
+
+test('the root export keeps every name of the generated index.js, as CommonJS and as ES module named exports', { timeout: 10000 }, async () => {
+  const generated = Object.keys(require('../index.js')).sort()
+  assert.deepStrictEqual(Object.keys(root).sort(), generated)
+  const esm = await import(require.resolve('..'))
+  const named = [...declared().map(([name]) => name), '__napiBindingTarget']
+  assert.deepStrictEqual(named.filter((name) => !(name in esm)), [], 'seen by Node’s CJS -> ESM detection')
+})

@@ -42,5 +42,6 @@ exports.releaseLock = guarded.releaseLock
 exports.validateTrackerFile = guarded.validateTrackerFile
 exports.verifyChecksum = guarded.verifyChecksum
 exports.verifyChecksumAsync = guarded.verifyChecksumAsync
-// What is not a function of ours (the loader's `__napiBindingTarget`, napi-rs's Task classes), as generated.
+exports.__napiBindingTarget = guarded.__napiBindingTarget
+// napi-rs's Task classes (not API), as generated.
 for (const key of Object.keys(guarded)) if (!(key in exports)) exports[key] = guarded[key]
