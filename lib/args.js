@@ -18,6 +18,10 @@ const KINDS = {
   optNumber: { ok: (v) => absent(v) || typeof v === 'number', what: 'of type number (or null)' },
   optOptions: { ok: (v) => absent(v) || isPlainObject(v), what: 'an options object (or null)' },
   function: { ok: (v) => typeof v === 'function', what: 'of type function' },
+  optFunction: { ok: (v) => absent(v) || typeof v === 'function', what: 'of type function (or null)' },
+  optBoolean: { ok: (v) => absent(v) || typeof v === 'boolean', what: 'of type boolean (or null)' },
+  array: { ok: Array.isArray, what: 'an array' },
+  optArray: { ok: (v) => absent(v) || Array.isArray(v), what: 'an array (or null)' },
 }
 
 function describe(v) {
@@ -36,8 +40,13 @@ function checkArgs(spec, args, context) {
   spec.forEach(([name, kind], i) => {
     const value = args[i]
     if (kind === 'path') {
-      checkPath(name, value)
-      if (context) prefix = `${context(value)}: `
+      try {
+        checkPath(name, value)
+      } catch (err) {
+        err.message = `${prefix}${err.message}` // a second path is checked under the first one's name
+        throw err
+      }
+      if (context && !prefix) prefix = `${context(value)}: `
       return
     }
     if (!KINDS[kind].ok(value)) {

@@ -6,8 +6,10 @@ const { validateTrackerFile } = require('./repair')
 const lock = require('./lock')
 const backup = require('./backup')
 const contained = require('./contained')
+const { guardAll } = require('../binding-args')
 
-module.exports = {
+// Behind the argument checks the root export has too (lib/binding-args.js).
+module.exports = guardAll({
   atomicWrite: fsx.atomicWrite,
   atomicWriteAsync: fsx.atomicWriteAsync,
   recoverJsonFile: fsx.recoverJsonFile,
@@ -25,4 +27,4 @@ module.exports = {
   heldLocks: lock.heldLocks,
   ...backup,
   ...contained.exported,
-}
+})
