@@ -12,7 +12,7 @@ const { updateTracker, trackerLockId } = require('../lib/tracker-store')
 const { resolveBackend } = require('../lib/backend')
 const { test, eachBackend, onBoth, runBin, tempDir, spawnNode, ROOT, liveProcess, isRoot, spawnChild } = require('./helpers')
 
-const FIXTURE = '/work/shared/fixtures/agenthive'
+const FIXTURE = require('./legacy').PROJECT_FIXTURE
 const TRACKER = 'packages/system-api/phase-tracker.json'
 
 function sh(cwd, cmd, args, input) {

@@ -5,7 +5,15 @@
 const fs = require('node:fs')
 const path = require('node:path')
 
-const SHARED = path.resolve(__dirname, '..', '..', '..', 'shared', 'fixtures')
+/** `shared/fixtures` beside the checkout (or beside one of its parents: a git worktree). */
+function findShared() {
+  for (let dir = path.resolve(__dirname, '..'); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'shared', 'fixtures')
+    if (fs.existsSync(path.join(candidate, 'agenthive-legacy'))) return candidate
+    if (path.dirname(dir) === dir) return path.resolve(__dirname, '..', '..', 'shared', 'fixtures')
+  }
+}
+const SHARED = findShared()
 const LEGACY_DIR = process.env.SESSION_RESILIENCE_LEGACY_FIXTURES || path.join(SHARED, 'agenthive-legacy')
 const PROJECT_FIXTURE = process.env.SESSION_RESILIENCE_PROJECT_FIXTURE || path.join(SHARED, 'agenthive')
 

@@ -9,19 +9,15 @@
 //!   single quotes, unquoted keys) that never alters the inside of a string;
 //! - [`scan`]: a tracker text read for validation only: the properties the schema names,
 //!   in a small `Value`, the rest scanned and never allocated;
-//! - [`file`]: `repairTracker(path)`: read, parse, recover from backups, validate, repair.
+//! - [`file`]: `validateTrackerFile(path)`: read once, scan, validate.
 
 pub mod check;
 pub mod file;
 pub mod parse;
-pub mod print;
 pub mod scan;
 pub mod schema;
 
 pub use check::{
     apply_repairs, validate_backup, validate_component, validate_tracker, Repair, Report, Seg,
 };
-pub use file::{
-    repair_tracker, repair_tracker_file, scan_tracker, validate_tracker_file, FileRepair,
-    RepairOutcome, Scanned,
-};
+pub use file::validate_tracker_file;
