@@ -6,7 +6,6 @@
 // watchdog, so a regression fails instead of hanging the suite.
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const crypto = require('node:crypto')
 const fs = require('node:fs')
 const path = require('node:path')
 const { execFileSync, spawnSync } = require('node:child_process')
@@ -15,6 +14,7 @@ const BackupSystem = require('../lib/backup-system')
 const { SessionLog, logFileFor } = require('../lib/session/session-log')
 const { resolveBackend } = require('../lib/backend')
 const { eachBackend, runBin, tempDir, ROOT, isRoot } = require('./helpers')
+const { snapshot, SWAPPER, hasRenameat2 } = require('../torture/containment-kit')
 
 const POSIX = process.platform !== 'win32'
 const TRACKER = 'packages/system-api/phase-tracker.json'
@@ -49,21 +49,6 @@ function system(backend, ctx) {
   return new BackupSystem({ backend, root: ctx.root, quiet: true, lockDir: ctx.lockDir })
 }
 
-/** Every entry below `dir` (links as links): path -> type + content hash. */
-function snapshot(dir) {
-  const out = {}
-  const walk = (rel) => {
-    const full = path.join(dir, rel)
-    const st = fs.lstatSync(full)
-    if (st.isSymbolicLink()) out[rel] = `link:${fs.readlinkSync(full)}`
-    else if (st.isDirectory()) {
-      out[rel] = 'dir'
-      for (const name of fs.readdirSync(full).sort()) walk(path.join(rel, name))
-    } else out[rel] = `file:${crypto.createHash('sha256').update(fs.readFileSync(full)).digest('hex')}`
-  }
-  walk('')
-  return out
-}
 
 /** Assert `fn` refuses with one of `codes`. */
 async function refuses(fn, codes) {
@@ -476,23 +461,6 @@ test('the contained calls agree on both backends: links anywhere on the way refu
   })
 })
 
-// The swapper: renameat2(RENAME_EXCHANGE) of a real folder and a symlink to a folder outside,
-// in a loop, through Python's ctypes (no compiler needed); prints how many swaps it made.
-const SWAPPER = `
-import ctypes, sys, time
-libc = ctypes.CDLL(None, use_errno=True)
-a, b, secs = sys.argv[1].encode(), sys.argv[2].encode(), float(sys.argv[3])
-end, n = time.time() + secs, 0
-while time.time() < end:
-    if libc.renameat2(-100, a, -100, b, 2) == 0:
-        n += 1
-print(n)
-`
-
-function hasRenameat2() {
-  const r = spawnSync('python3', ['-c', 'import ctypes; ctypes.CDLL(None).renameat2'], { stdio: 'ignore' })
-  return r.status === 0
-}
 
 test('race: a folder swapped for a symlink in a loop while restores run writes nothing outside (native); js reported', { skip: process.platform !== 'linux' || !hasRenameat2(), timeout: 60000 }, async (t) => {
   const RACE_SECONDS = 3

@@ -7,8 +7,8 @@
 // project. A hang is the parent's watchdog's to see.
 const fs = require('node:fs')
 const path = require('node:path')
-const crypto = require('node:crypto')
 const { execFileSync } = require('node:child_process')
+const { snapshot } = require('./containment-kit')
 
 const [backend, attack, scratch, seedText] = process.argv.slice(2)
 const seed = Number(seedText) || 0
@@ -23,21 +23,6 @@ const outside = path.join(scratch, 'outside')
 const lockDir = path.join(scratch, 'locks')
 const SECRET = `OUTSIDE-SECRET-${seed}`
 
-function snapshot(dir) {
-  const out = {}
-  const walk = (rel) => {
-    const full = path.join(dir, rel)
-    const st = fs.lstatSync(full)
-    if (st.isSymbolicLink()) out[rel] = `link:${fs.readlinkSync(full)}`
-    else if (st.isDirectory()) {
-      out[rel] = 'dir'
-      for (const name of fs.readdirSync(full).sort()) walk(path.join(rel, name))
-    } else if (st.isFile()) out[rel] = crypto.createHash('sha256').update(fs.readFileSync(full)).digest('hex')
-    else out[rel] = 'other'
-  }
-  walk('')
-  return out
-}
 
 /** Does the outside secret appear in a regular file of the project? */
 function secretInProject() {

@@ -16,6 +16,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
 const { ROOT, BACKENDS, tempDir, table } = require('../lib')
+const { SWAPPER, hasRenameat2 } = require('../containment-kit')
 
 const WATCHDOG_MS = 20000
 const SEEDS = Number(process.env.SR_CONTAINMENT_SEEDS || 6)
@@ -41,16 +42,6 @@ function attackOnce(backend, attack, seed) {
   }
 }
 
-const SWAPPER = `
-import ctypes, sys, time
-libc = ctypes.CDLL(None, use_errno=True)
-a, b, secs = sys.argv[1].encode(), sys.argv[2].encode(), float(sys.argv[3])
-end, n = time.time() + secs, 0
-while time.time() < end:
-    if libc.renameat2(-100, a, -100, b, 2) == 0:
-        n += 1
-print(n)
-`
 
 /** Restores of cfg/app.json while cfg/ and a symlink to outside/ swap places. */
 async function race(backend) {
@@ -165,7 +156,7 @@ async function run() {
     table(['backend', 'attacks tried', 'refused with a code', 'harmless', 'escapes', 'hangs', 'crashes', 'slowest (s)'], rows),
   ]
   if (failures.length) parts.push('', 'Failures:', '', ...failures.map((f) => `- ${f}`))
-  const hasSwap = spawnSync('python3', ['-c', 'import ctypes; ctypes.CDLL(None).renameat2'], { stdio: 'ignore' }).status === 0
+  const hasSwap = hasRenameat2()
   if (process.platform === 'linux' && hasSwap) {
     const raceRows = []
     for (const backend of BACKENDS) {
