@@ -11,6 +11,7 @@ pub mod fsx;
 pub mod lock;
 pub mod names;
 pub mod process;
+pub mod store;
 #[cfg(test)]
 mod testutil;
 pub mod time;

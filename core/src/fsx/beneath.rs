@@ -29,7 +29,10 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::error::{check_path, Code, Error, Result};
 
+mod entries;
 mod sys;
+
+pub use entries::Meta;
 
 /// What is at a path, seen without following it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

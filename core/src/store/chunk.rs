@@ -1,0 +1,252 @@
+//! Chunks: their ids, their encoding on disk, and the `chunks/` folder that holds them.
+//!
+//! A chunk's id is the SHA-256 of its plain bytes (64 lowercase hex digits). Its file,
+//! `chunks/<first two hex digits>/<id>`, is one codec byte then the payload: `0` the plain
+//! bytes, `1` the bytes as raw DEFLATE (RFC 1951). A file is written once, through a temp
+//! file renamed into place, and never changed: same name, same bytes, whoever wrote it.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::OnceLock;
+
+use flate2::read::DeflateDecoder;
+use flate2::write::DeflateEncoder;
+use flate2::Compression;
+use sha2::{Digest, Sha256};
+
+use super::chunker::MAX;
+use crate::error::{Code, Error, Result};
+use crate::fsx::beneath::{Dir, Kind};
+
+pub const CODEC_STORED: u8 = 0;
+pub const CODEC_DEFLATE: u8 = 1;
+
+/// A chunk file is never larger than this (a stored chunk of MAX bytes plus its codec byte;
+/// DEFLATE output is only kept when smaller).
+pub const MAX_FILE: u64 = MAX as u64 + 1;
+
+/// DEFLATE level: 1, zlib-rs's fastest; see docs/store-format.md for the measurement.
+const LEVEL: u32 = 1;
+
+/// A chunk id: the SHA-256 of its plain bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ChunkId(pub [u8; 32]);
+
+impl ChunkId {
+    pub fn of(data: &[u8]) -> ChunkId {
+        ChunkId(Sha256::digest(data).into())
+    }
+
+    pub fn hex(&self) -> String {
+        let mut s = String::with_capacity(64);
+        for b in self.0 {
+            s.push_str(&format!("{b:02x}"));
+        }
+        s
+    }
+
+    /// Parse 64 lowercase hex digits; anything else is `ECORRUPT` (a crafted tree).
+    pub fn parse(text: &str) -> Result<ChunkId> {
+        let bad = || {
+            Error::new(
+                Code::Corrupt,
+                format!("Invalid chunk id {text:?} in the store"),
+            )
+        };
+        if text.len() != 64 {
+            return Err(bad());
+        }
+        let mut out = [0u8; 32];
+        for (i, pair) in text.as_bytes().chunks(2).enumerate() {
+            let digit = |c: u8| match c {
+                b'0'..=b'9' => Some(c - b'0'),
+                b'a'..=b'f' => Some(c - b'a' + 10),
+                _ => None,
+            };
+            match (digit(pair[0]), digit(pair[1])) {
+                (Some(h), Some(l)) => out[i] = h << 4 | l,
+                _ => return Err(bad()),
+            }
+        }
+        Ok(ChunkId(out))
+    }
+}
+
+/// The file content for `data`: DEFLATE when it saves space, the plain bytes otherwise.
+pub fn encode(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() / 2 + 64);
+    out.push(CODEC_DEFLATE);
+    let mut enc = DeflateEncoder::new(out, Compression::new(LEVEL));
+    // writing into a Vec cannot fail
+    let deflated = enc.write_all(data).and_then(|()| enc.finish());
+    match deflated {
+        Ok(out) if out.len() < data.len() + 1 => out,
+        _ => {
+            let mut out = Vec::with_capacity(data.len() + 1);
+            out.push(CODEC_STORED);
+            out.extend_from_slice(data);
+            out
+        }
+    }
+}
+
+/// The plain bytes of a chunk file, checked against its id (`ECORRUPT` otherwise).
+pub fn decode(id: &ChunkId, file: &[u8]) -> Result<Vec<u8>> {
+    let corrupt = |why: &str| {
+        Error::new(
+            Code::Corrupt,
+            format!("Chunk {} is damaged: {why}", id.hex()),
+        )
+    };
+    let data = match file.split_first() {
+        Some((&CODEC_STORED, rest)) => rest.to_vec(),
+        Some((&CODEC_DEFLATE, rest)) => {
+            let mut out = Vec::with_capacity(MAX);
+            // bounded: a crafted payload cannot inflate past MAX + 1 bytes
+            DeflateDecoder::new(rest)
+                .take(MAX as u64 + 1)
+                .read_to_end(&mut out)
+                .map_err(|e| corrupt(&e.to_string()))?;
+            out
+        }
+        Some((codec, _)) => return Err(corrupt(&format!("unknown codec {codec}"))),
+        None => return Err(corrupt("empty file")),
+    };
+    if data.len() > MAX || ChunkId::of(&data) != *id {
+        return Err(corrupt("its content does not match its id"));
+    }
+    Ok(data)
+}
+
+/// The `chunks/` folder of a store, its 256 fan-out folders opened once each.
+pub struct Chunks {
+    dir: Dir,
+    fans: Vec<OnceLock<Dir>>,
+}
+
+impl Chunks {
+    pub fn new(dir: Dir) -> Chunks {
+        Chunks {
+            dir,
+            fans: (0..256).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    fn fan(&self, id: &ChunkId, create: bool) -> Result<&Dir> {
+        let slot = &self.fans[id.0[0] as usize];
+        if let Some(dir) = slot.get() {
+            return Ok(dir);
+        }
+        let name = format!("{:02x}", id.0[0]);
+        let dir = self.dir.sub(Path::new(&name), create)?;
+        Ok(slot.get_or_init(|| dir))
+    }
+
+    /// True when the chunk's file is there (its content is not checked).
+    pub fn has(&self, id: &ChunkId) -> Result<bool> {
+        let fan = match self.fan(id, false) {
+            Ok(fan) => fan,
+            Err(e) if e.code() == Code::Os("ENOENT") => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        Ok(matches!(
+            fan.stat(Path::new(&id.hex()))?,
+            Some((Kind::File, _))
+        ))
+    }
+
+    /// Write an encoded chunk under its id (temp file + rename; fsynced here unless the
+    /// platform flushes the whole store at once, see [`Dir::sync_below`]).
+    pub fn put(&self, id: &ChunkId, file: &[u8]) -> Result<()> {
+        let durable = !Dir::syncs_whole_fs();
+        self.fan(id, true)?
+            .write_atomic(Path::new(&id.hex()), file, durable)
+    }
+
+    /// The encoded file of a chunk (`ENOENT` when missing).
+    pub fn get_raw(&self, id: &ChunkId) -> Result<Vec<u8>> {
+        self.fan(id, false)?.read(Path::new(&id.hex()), MAX_FILE)
+    }
+
+    /// The plain bytes of a chunk, checked against its id.
+    pub fn get(&self, id: &ChunkId) -> Result<Vec<u8>> {
+        decode(id, &self.get_raw(id)?)
+    }
+
+    /// Every chunk id present (names that are not ids are left alone).
+    pub fn list(&self) -> Result<Vec<ChunkId>> {
+        let mut out = Vec::new();
+        for (fan, kind) in self.dir.list(Path::new(""))? {
+            if kind != Kind::Dir {
+                continue;
+            }
+            for (name, kind) in self.dir.list(Path::new(&fan))? {
+                if let (Kind::File, Some(Ok(id))) = (kind, name.to_str().map(ChunkId::parse)) {
+                    out.push(id);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Remove a chunk's file (`false` when it was not there).
+    pub fn remove(&self, id: &ChunkId) -> Result<bool> {
+        match self.fan(id, false) {
+            Ok(fan) => fan.unlink_here(std::ffi::OsStr::new(&id.hex())),
+            Err(e) if e.code() == Code::Os("ENOENT") => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn dir(&self) -> &Dir {
+        &self.dir
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encode_decode_round_trip_and_codec_choice() {
+        let text = b"abc ".repeat(1000);
+        let enc = encode(&text);
+        assert_eq!(enc[0], CODEC_DEFLATE);
+        assert!(enc.len() < 200);
+        assert_eq!(decode(&ChunkId::of(&text), &enc).unwrap(), text);
+        let random: Vec<u8> = (0..5000u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
+        let id = ChunkId::of(&random);
+        let enc = encode(&random);
+        assert_eq!(decode(&id, &enc).unwrap(), random);
+        assert_eq!(
+            decode(&id, &[CODEC_STORED]).unwrap_err().code(),
+            Code::Corrupt
+        );
+    }
+
+    #[test]
+    fn a_flipped_byte_or_unknown_codec_is_corrupt() {
+        let text = b"hello world ".repeat(100);
+        let id = ChunkId::of(&text);
+        let mut enc = encode(&text);
+        assert_eq!(enc[0], CODEC_DEFLATE);
+        enc[2] ^= 0x40;
+        assert_eq!(decode(&id, &enc).unwrap_err().code(), Code::Corrupt);
+        assert_eq!(decode(&id, &[9, 1, 2]).unwrap_err().code(), Code::Corrupt);
+        assert_eq!(decode(&id, &[]).unwrap_err().code(), Code::Corrupt);
+    }
+
+    #[test]
+    fn ids_parse_only_lowercase_hex() {
+        let id = ChunkId::of(b"x");
+        assert_eq!(ChunkId::parse(&id.hex()).unwrap(), id);
+        assert!(ChunkId::parse(&id.hex().to_uppercase()).is_err());
+        assert!(ChunkId::parse("../../etc/passwd").is_err());
+        assert_eq!(
+            ChunkId::of(b"").hex(),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+    }
+}

@@ -1,0 +1,161 @@
+//! Content-defined chunking of a byte stream, in bounded memory.
+//!
+//! The cut points are those of `fastcdc::ronomon` (FastCDC with the 32-bit gear table of the
+//! `ronomon/deduplication` implementation) with the sizes below. That variant is chosen
+//! because its arithmetic fits 32-bit integers, so the JavaScript backend computes the same
+//! cut points at native speed (lib/js/store/chunker.js) and the two backends share chunks.
+//!
+//! A cut is always decided on a window of [`MAX`] bytes (or the rest of the stream at its
+//! end), never on whatever a read happened to return: the cut points depend on the content
+//! alone, whatever the buffer sizes (FastCDC's normalisation looks at how far the window
+//! reaches, so a short window could cut elsewhere).
+
+use std::io::{self, Read};
+
+use fastcdc::ronomon::FastCDC;
+
+/// Smallest chunk (except a stream's last one).
+pub const MIN: usize = 16 * 1024;
+/// The size chunks are normalised around.
+pub const AVG: usize = 64 * 1024;
+/// Largest chunk: a run without a cut point (zeros) is cut here.
+pub const MAX: usize = 256 * 1024;
+
+/// Bytes read from the source at a time.
+const READ: usize = 1024 * 1024;
+
+/// Splits a reader into chunks; holds at most `READ + MAX` bytes.
+pub struct Chunker<R> {
+    source: R,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+    eof: bool,
+}
+
+impl<R: Read> Chunker<R> {
+    pub fn new(source: R) -> Self {
+        Chunker {
+            source,
+            buf: vec![0; READ + MAX],
+            start: 0,
+            end: 0,
+            eof: false,
+        }
+    }
+
+    /// Read until a whole window is buffered or the source ends.
+    fn fill(&mut self) -> io::Result<()> {
+        if self.end - self.start >= MAX || self.eof {
+            return Ok(());
+        }
+        self.buf.copy_within(self.start..self.end, 0);
+        self.end -= self.start;
+        self.start = 0;
+        while self.end < self.buf.len() {
+            match self.source.read(&mut self.buf[self.end..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// The next chunk, `None` at the end of the stream.
+    pub fn next_chunk(&mut self) -> io::Result<Option<&[u8]>> {
+        self.fill()?;
+        let avail = (self.end - self.start).min(MAX);
+        if avail == 0 {
+            return Ok(None);
+        }
+        let len = cut(&self.buf[self.start..self.start + avail]);
+        let chunk = &self.buf[self.start..self.start + len];
+        self.start += len;
+        Ok(Some(chunk))
+    }
+}
+
+/// The length of the first chunk of `window` (at most [`MAX`] bytes, or a stream's tail).
+pub fn cut(window: &[u8]) -> usize {
+    FastCDC::new(window, MIN, AVG, MAX)
+        .next()
+        .map_or(window.len(), |c| c.length)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Deterministic pseudo-random bytes (xorshift), so the tests need no crate.
+    pub fn noise(len: usize, mut seed: u64) -> Vec<u8> {
+        (0..len)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                seed as u8
+            })
+            .collect()
+    }
+
+    fn lengths(data: &[u8], read_size: usize) -> Vec<usize> {
+        struct Trickle<'a>(&'a [u8], usize);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.len().min(out.len()).min(self.1);
+                out[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut c = Chunker::new(Trickle(data, read_size));
+        let mut out = Vec::new();
+        while let Some(chunk) = c.next_chunk().unwrap() {
+            out.push(chunk.len());
+        }
+        out
+    }
+
+    #[test]
+    fn cut_points_do_not_depend_on_read_sizes() {
+        let data = noise(3 * 1024 * 1024 + 123, 7);
+        let whole: Vec<usize> = FastCDC::new(&data, MIN, AVG, MAX)
+            .map(|c| c.length)
+            .collect();
+        assert_eq!(lengths(&data, usize::MAX), whole);
+        assert_eq!(lengths(&data, 4093), whole);
+        assert_eq!(whole.iter().sum::<usize>(), data.len());
+        assert!(whole.iter().all(|&l| l <= MAX));
+        assert!(whole[..whole.len() - 1].iter().all(|&l| l >= MIN));
+    }
+
+    #[test]
+    fn an_insert_changes_only_the_chunks_around_it() {
+        let data = noise(2 * 1024 * 1024, 3);
+        let mut edited = data[..1_000_000].to_vec();
+        edited.extend_from_slice(b"inserted bytes");
+        edited.extend_from_slice(&data[1_000_000..]);
+        let a = lengths(&data, READ);
+        let b = lengths(&edited, READ);
+        let tail = a
+            .iter()
+            .rev()
+            .zip(b.iter().rev())
+            .take_while(|(x, y)| x == y)
+            .count();
+        let head = a.iter().zip(b.iter()).take_while(|(x, y)| x == y).count();
+        assert!(head + tail + 3 >= a.len(), "{head} + {tail} of {}", a.len());
+    }
+
+    #[test]
+    fn zeros_are_cut_at_the_maximum_and_empty_input_has_no_chunk() {
+        assert_eq!(lengths(&vec![0; MAX * 2 + 5], READ), vec![MAX, MAX, 5]);
+        assert!(lengths(&[], READ).is_empty());
+        assert_eq!(lengths(b"tiny", READ), vec![4]);
+    }
+}

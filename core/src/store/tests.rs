@@ -1,0 +1,399 @@
+//! The store end to end on real folders: round trips, unchanged files left unread, subsets,
+//! damage found by verify, and the containment of every write.
+
+use std::fs;
+use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use super::chunk::ChunkId;
+use super::*;
+use crate::backup::cancel::Cancel;
+
+struct Project {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+    store: PathBuf,
+}
+
+fn project() -> Project {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("project");
+    fs::create_dir_all(root.join("src/deep/er")).unwrap();
+    fs::create_dir_all(root.join("empty/inside")).unwrap();
+    fs::create_dir_all(root.join("backups")).unwrap();
+    fs::create_dir_all(root.join(".git")).unwrap();
+    fs::write(root.join(".git/HEAD"), "ref: x\n").unwrap();
+    fs::write(root.join("src/a.txt"), "alpha\n").unwrap();
+    fs::write(root.join("src/deep/er/ünïcødé 名前.txt"), "unicode\n").unwrap();
+    fs::write(root.join("empty.txt"), "").unwrap();
+    let big: Vec<u8> = (0..700_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 7) as u8)
+        .collect();
+    fs::write(root.join("src/big.bin"), &big).unwrap();
+    fs::write(root.join("run.sh"), "#!/bin/sh\n").unwrap();
+    fs::set_permissions(root.join("run.sh"), fs::Permissions::from_mode(0o755)).unwrap();
+    fs::write(root.join("secret.txt"), "s").unwrap();
+    fs::set_permissions(root.join("secret.txt"), fs::Permissions::from_mode(0o400)).unwrap();
+    fs::write(root.join("debug.log"), "excluded").unwrap();
+    symlink("src/a.txt", root.join("link-in")).unwrap();
+    symlink("/etc/passwd", root.join("link-out")).unwrap();
+    symlink("nowhere", root.join("src/dangling")).unwrap();
+    let store = root.join("backups/store");
+    Project {
+        _tmp: tmp,
+        root,
+        store,
+    }
+}
+
+fn snap(
+    p: &Project,
+    id: &str,
+    excludes: &[String],
+    substitutes: &[(String, PathBuf)],
+) -> crate::Result<SnapshotStats> {
+    let spec = SnapshotSpec {
+        root: &p.root,
+        store: &p.store,
+        id,
+        label: "test",
+        excludes,
+        substitutes,
+        parent: None,
+        cancel: Cancel::new(),
+    };
+    create_snapshot(&spec, &mut |_| {})
+}
+
+fn take(p: &Project, id: &str) -> SnapshotStats {
+    snap(p, id, &crate::backup::archive::default_excludes(), &[]).unwrap()
+}
+
+/// Every entry below `root` (not followed), minus `backups` and `.git`: path -> (kind,
+/// mode, content or link target).
+fn listing(root: &Path) -> Vec<(String, String, u32, Vec<u8>)> {
+    let mut out = Vec::new();
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String, u32, Vec<u8>)>) {
+        let mut names: Vec<_> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        names.sort();
+        for p in names {
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            if rel == "backups" || rel == ".git" || rel.ends_with(".log") {
+                continue;
+            }
+            let meta = fs::symlink_metadata(&p).unwrap();
+            let mode = meta.mode() & 0o7777;
+            if meta.file_type().is_symlink() {
+                let target = fs::read_link(&p).unwrap();
+                out.push((
+                    rel,
+                    "link".into(),
+                    0,
+                    target.to_string_lossy().as_bytes().to_vec(),
+                ));
+            } else if meta.is_dir() {
+                out.push((rel, "dir".into(), mode, Vec::new()));
+                walk(root, &p, out);
+            } else {
+                out.push((rel, "file".into(), mode, fs::read(&p).unwrap()));
+            }
+        }
+    }
+    walk(root, root, &mut out);
+    out
+}
+
+fn restore_into(p: &Project, id: &str, only: &[String]) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let target = tmp.path().join("out");
+    fs::create_dir(&target).unwrap();
+    restore_snapshot(&p.store, id, &target, only).unwrap();
+    (tmp, target)
+}
+
+#[test]
+fn a_snapshot_restores_byte_identical_with_modes_links_and_empty_folders() {
+    let p = project();
+    let stats = take(&p, "s1");
+    assert_eq!(stats.files_reused, 0);
+    assert!(stats.record.new_chunks > 0);
+    let (_tmp, out) = restore_into(&p, "s1", &[]);
+    assert_eq!(listing(&out), listing(&p.root));
+    assert!(!out.join("backups").exists() && !out.join(".git").exists());
+    assert!(!out.join("debug.log").exists());
+    assert_eq!(
+        fs::metadata(out.join("src/a.txt")).unwrap().mtime(),
+        fs::metadata(p.root.join("src/a.txt")).unwrap().mtime()
+    );
+}
+
+#[test]
+fn store_files_are_private_and_chunks_are_named_by_their_hash() {
+    let p = project();
+    take(&p, "s1");
+    let store = Store::open(&p.store, false).unwrap();
+    let ids = store.chunks().list().unwrap();
+    assert!(!ids.is_empty());
+    for id in ids {
+        let path = p.store.join(format!("chunks/{:02x}/{}", id.0[0], id.hex()));
+        assert_eq!(fs::metadata(&path).unwrap().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(path.parent().unwrap()).unwrap().mode() & 0o777,
+            0o700
+        );
+        let data = store.chunks().get(&id).unwrap();
+        assert_eq!(ChunkId::of(&data), id);
+    }
+    let record = p.store.join("snapshots/s1.json");
+    assert_eq!(fs::metadata(record).unwrap().mode() & 0o777, 0o600);
+    assert_eq!(fs::metadata(&p.store).unwrap().mode() & 0o777, 0o700);
+}
+
+#[test]
+fn unchanged_files_are_not_read_again_and_add_no_chunk() {
+    let p = project();
+    let first = take(&p, "s1");
+    let second = take(&p, "s2");
+    assert_eq!(second.files_read, 0);
+    assert_eq!(second.files_reused, first.files_read);
+    assert_eq!(second.record.new_chunks, 0);
+    assert_eq!(second.record.new_bytes, 0);
+    assert_eq!(second.record.tree, first.record.tree);
+    assert_eq!(second.record.parent.as_deref(), Some("s1"));
+    // a file touched (same bytes, new mtime) is read again but adds nothing
+    let f = fs::File::options()
+        .write(true)
+        .open(p.root.join("src/a.txt"))
+        .unwrap();
+    f.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(5))
+        .unwrap();
+    drop(f);
+    fs::write(p.root.join("src/deep/new.txt"), "new file\n").unwrap();
+    let third = take(&p, "s3");
+    assert_eq!(third.files_read, 2);
+    assert_eq!(third.files_reused, first.files_read - 1);
+    let (_tmp, out) = restore_into(&p, "s3", &[]);
+    assert_eq!(listing(&out), listing(&p.root));
+    // the older snapshot still restores its own state
+    let (_tmp2, old) = restore_into(&p, "s1", &[]);
+    assert!(!old.join("src/deep/new.txt").exists());
+}
+
+#[test]
+fn a_replaced_file_with_the_same_size_and_mtime_is_caught_by_its_inode_or_ctime() {
+    let p = project();
+    take(&p, "s1");
+    let a = p.root.join("src/a.txt");
+    let mtime = fs::metadata(&a).unwrap().modified().unwrap();
+    fs::write(p.root.join("src/a.tmp"), "ALPHA\n").unwrap();
+    let f = fs::File::options()
+        .write(true)
+        .open(p.root.join("src/a.tmp"))
+        .unwrap();
+    f.set_modified(mtime).unwrap();
+    drop(f);
+    fs::rename(p.root.join("src/a.tmp"), &a).unwrap();
+    let second = take(&p, "s2");
+    assert_eq!(second.files_read, 1);
+    let (_tmp, out) = restore_into(&p, "s2", &[]);
+    assert_eq!(fs::read(out.join("src/a.txt")).unwrap(), b"ALPHA\n");
+}
+
+#[test]
+fn a_subset_restores_only_the_paths_named_and_a_missing_one_writes_nothing() {
+    let p = project();
+    take(&p, "s1");
+    let (_tmp, out) = restore_into(&p, "s1", &["src/deep".into(), "run.sh".into()]);
+    let got: Vec<String> = listing(&out).into_iter().map(|e| e.0).collect();
+    assert_eq!(
+        got,
+        [
+            "run.sh",
+            "src",
+            "src/deep",
+            "src/deep/er",
+            "src/deep/er/ünïcødé 名前.txt"
+        ]
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let err = restore_snapshot(
+        &p.store,
+        "s1",
+        tmp.path(),
+        &["src/a.txt".into(), "nope".into()],
+    )
+    .unwrap_err();
+    assert_eq!(err.code().as_str(), "ENOENT");
+    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn restore_replaces_what_is_there_and_never_follows_a_link_on_the_way() {
+    let p = project();
+    take(&p, "s1");
+    let tmp = tempfile::tempdir().unwrap();
+    let outside = tmp.path().join("outside");
+    fs::create_dir(&outside).unwrap();
+    let target = tmp.path().join("t");
+    fs::create_dir(&target).unwrap();
+    // src is a link to a folder outside: the restore must not write through it
+    symlink(&outside, target.join("src")).unwrap();
+    fs::write(target.join("run.sh"), "old content, will be replaced").unwrap();
+    fs::create_dir(target.join("empty.txt")).unwrap();
+    restore_snapshot(&p.store, "s1", &target, &[]).unwrap();
+    assert_eq!(fs::read_dir(&outside).unwrap().count(), 0);
+    assert_eq!(listing(&target), listing(&p.root));
+}
+
+#[test]
+fn a_crafted_tree_cannot_leave_the_target() {
+    let p = project();
+    take(&p, "s1");
+    let store = Store::open(&p.store, false).unwrap();
+    for bad in ["../escape.txt", ".git/config", "backups/x"] {
+        let line = format!(
+            "{{\"path\":\"{bad}\",\"type\":\"file\",\"mode\":420,\"size\":0,\"mtime\":[0,0],\"ctime\":[0,0],\"ino\":\"1\"}}\n"
+        );
+        let id = ChunkId::of(line.as_bytes());
+        store
+            .chunks()
+            .put(&id, &chunk::encode(line.as_bytes()))
+            .unwrap();
+        let mut record = store.record("s1").unwrap();
+        record.id = format!("crafted-{}", bad.len());
+        record.tree = vec![id.hex()];
+        snapshot::write(store.snapshots_dir(), &record).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let target = tmp.path().join("t");
+        fs::create_dir(&target).unwrap();
+        let err = restore_snapshot(&p.store, &record.id, &target, &[]).unwrap_err();
+        assert_eq!(err.code().as_str(), "EPATHESCAPE", "{bad}: {err}");
+        assert!(!tmp.path().join("escape.txt").exists());
+        assert_eq!(fs::read_dir(&target).unwrap().count(), 0);
+    }
+}
+
+#[test]
+fn a_symlinked_store_is_refused() {
+    let p = project();
+    let elsewhere = p.root.parent().unwrap().join("elsewhere");
+    fs::create_dir(&elsewhere).unwrap();
+    symlink(&elsewhere, &p.store).unwrap();
+    let err = snap(&p, "s1", &[], &[]).unwrap_err();
+    assert_eq!(err.code().as_str(), "EPATHESCAPE", "{err}");
+    assert_eq!(fs::read_dir(&elsewhere).unwrap().count(), 0);
+}
+
+#[test]
+fn verify_hashes_each_chunk_once_and_names_the_snapshots_a_bad_chunk_breaks() {
+    let p = project();
+    take(&p, "s1");
+    fs::write(p.root.join("only-in-s2.txt"), "second snapshot only\n").unwrap();
+    take(&p, "s2");
+    let report = verify_store(&p.store, None).unwrap();
+    assert!(report.ok(), "{report:?}");
+    let store = Store::open(&p.store, false).unwrap();
+    assert_eq!(report.chunks as usize, store.chunks().list().unwrap().len());
+    // damage the chunk of a.txt (shared) and of only-in-s2.txt (s2 alone)
+    let flip = |content: &[u8]| {
+        let id = ChunkId::of(content);
+        let path = p.store.join(format!("chunks/{:02x}/{}", id.0[0], id.hex()));
+        let mut bytes = fs::read(&path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        fs::write(&path, bytes).unwrap();
+        id.hex()
+    };
+    let only2 = flip(b"second snapshot only\n");
+    let report = verify_store(&p.store, None).unwrap();
+    assert_eq!(report.bad_chunks.len(), 1);
+    assert_eq!(report.bad_chunks[0].id, only2);
+    assert_eq!(report.bad_chunks[0].snapshots, ["s2"]);
+    assert_eq!(report.broken.keys().collect::<Vec<_>>(), ["s2"]);
+    // the intact snapshot still restores; the broken one fails with ECORRUPT
+    let (_tmp, out) = restore_into(&p, "s1", &[]);
+    assert!(out.join("src/a.txt").exists());
+    let tmp = tempfile::tempdir().unwrap();
+    let err = restore_snapshot(&p.store, "s2", tmp.path(), &[]).unwrap_err();
+    assert_eq!(err.code().as_str(), "ECORRUPT");
+    let shared = flip(b"alpha\n");
+    let report = verify_store(&p.store, None).unwrap();
+    let bad = report.bad_chunks.iter().find(|b| b.id == shared).unwrap();
+    assert_eq!(bad.snapshots, ["s1", "s2"]);
+    // a missing chunk is reported as missing
+    let id = ChunkId::parse(&shared).unwrap();
+    store.chunks().remove(&id).unwrap();
+    let report = verify_store(&p.store, None).unwrap();
+    let bad = report.bad_chunks.iter().find(|b| b.id == shared).unwrap();
+    assert_eq!(bad.reason, "missing");
+}
+
+#[test]
+fn a_sparse_file_round_trips_and_stays_sparse() {
+    let p = project();
+    let size = 64 * 1024 * 1024u64;
+    let f = fs::File::create(p.root.join("sparse.img")).unwrap();
+    f.set_len(size).unwrap();
+    use std::os::unix::fs::FileExt;
+    f.write_at(b"middle", size / 2).unwrap();
+    drop(f);
+    let stats = take(&p, "s1");
+    assert!(
+        stats.record.new_bytes < 2 * 1024 * 1024,
+        "{}",
+        stats.record.new_bytes
+    );
+    let (_tmp, out) = restore_into(&p, "s1", &["sparse.img".into()]);
+    let restored = out.join("sparse.img");
+    assert_eq!(fs::metadata(&restored).unwrap().len(), size);
+    assert!(fs::metadata(&restored).unwrap().blocks() * 512 < size / 4);
+    assert_eq!(
+        fs::read(&restored).unwrap(),
+        fs::read(p.root.join("sparse.img")).unwrap()
+    );
+}
+
+#[test]
+fn a_second_snapshot_with_the_same_id_is_refused_and_bad_ids_too() {
+    let p = project();
+    take(&p, "s1");
+    for (id, code) in [
+        ("s1", "EEXIST"),
+        ("../x", "EBADLABEL"),
+        (".hidden", "EBADLABEL"),
+    ] {
+        assert_eq!(snap(&p, id, &[], &[]).unwrap_err().code().as_str(), code);
+    }
+}
+
+#[test]
+fn a_substitute_is_stored_in_place_of_the_live_file_without_its_side_files() {
+    let p = project();
+    fs::write(p.root.join("db.sqlite"), "live bytes").unwrap();
+    fs::write(p.root.join("db.sqlite-wal"), "wal").unwrap();
+    let copy = p.root.join("backups/copy.sqlite");
+    fs::write(&copy, "consistent copy").unwrap();
+    let subs = vec![("db.sqlite".to_string(), copy)];
+    snap(&p, "s1", &crate::backup::archive::default_excludes(), &subs).unwrap();
+    let (_tmp, out) = restore_into(&p, "s1", &[]);
+    assert_eq!(fs::read(out.join("db.sqlite")).unwrap(), b"consistent copy");
+    assert!(!out.join("db.sqlite-wal").exists());
+}
+
+#[test]
+fn a_store_of_another_format_or_version_is_refused() {
+    let p = project();
+    take(&p, "s1");
+    let config = p.store.join("store.json");
+    let text = fs::read_to_string(&config)
+        .unwrap()
+        .replace("\"version\": 1", "\"version\": 2");
+    fs::set_permissions(&config, fs::Permissions::from_mode(0o600)).unwrap();
+    fs::write(&config, text).unwrap();
+    let err = Store::open(&p.store, false).err().unwrap();
+    assert_eq!(err.code().as_str(), "ECORRUPT");
+}

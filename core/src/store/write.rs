@@ -1,0 +1,350 @@
+//! Taking a snapshot.
+//!
+//! The tree is walked through held folder handles ([`Dir`]): nothing below the root is
+//! reached through a symlink, and FIFOs, sockets and devices are never opened. A file whose
+//! size, mtime, ctime and inode equal its entry in the parent snapshot is not read again: its
+//! chunks are reused (what git's index and restic's parent snapshot do). Others are cut into
+//! chunks ([`super::chunker`]) and hashed on this thread; chunks the store lacks go through a
+//! bounded queue to worker threads that compress and write them, so memory stays bounded
+//! (a few chunks per worker) whatever the file sizes.
+//!
+//! Order of durability: every chunk, then one flush of the store (`syncfs`), then the
+//! snapshot's record, atomically. A crash at any point leaves either no record or a complete
+//! snapshot; chunks written before a crash are only unreferenced (garbage collection's).
+
+use std::collections::{HashMap, HashSet};
+use std::ffi::OsStr;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
+
+use super::chunk::{encode, ChunkId, Chunks};
+use super::chunker::Chunker;
+use super::snapshot::{self, Record};
+use super::tree::{Entry, EntryKind};
+use super::{Store, FORMAT_VERSION};
+use crate::backup::archive::is_excluded;
+use crate::backup::cancel::Cancel;
+use crate::backup::{Meter, Progress};
+use crate::error::{Code, Error, Result};
+use crate::fsx::beneath::{Dir, Kind, Meta};
+
+/// What to snapshot.
+pub struct SnapshotSpec<'a> {
+    pub root: &'a Path,
+    /// The store folder (`<root>/backups/store`); created when missing.
+    pub store: &'a Path,
+    pub id: &'a str,
+    pub label: &'a str,
+    /// Legacy `tar --exclude` patterns (a component's name, or `*suffix`).
+    pub excludes: &'a [String],
+    /// `(path relative to root, file whose bytes are stored under it)`: consistent copies of
+    /// live databases; their `-journal`, `-wal`, `-shm` files are left out.
+    pub substitutes: &'a [(String, PathBuf)],
+    /// The snapshot whose unchanged files are reused; `None`: the newest one.
+    pub parent: Option<&'a str>,
+    pub cancel: Cancel,
+}
+
+/// What a snapshot took.
+#[derive(Debug, Clone)]
+pub struct SnapshotStats {
+    pub record: Record,
+    /// Files whose content was read, and files reused unread from the parent.
+    pub files_read: u64,
+    pub files_reused: u64,
+    /// Entries left out: names that are not UTF-8, FIFOs, sockets, devices.
+    pub skipped: Vec<String>,
+}
+
+/// The SQLite files that live beside a database.
+const SIDE_FILES: &[&str] = &["-journal", "-wal", "-shm"];
+
+type Job = (ChunkId, Vec<u8>);
+
+/// The walk's state: the parent's entries, the chunks seen, the queue to the writers.
+struct Walker<'a> {
+    spec: &'a SnapshotSpec<'a>,
+    chunks: &'a Chunks,
+    parent: HashMap<String, Entry>,
+    seen: HashSet<ChunkId>,
+    /// `None` once closed.
+    queue: Option<SyncSender<Job>>,
+    entries: Vec<Entry>,
+    skipped: Vec<String>,
+    files_read: u64,
+    files_reused: u64,
+    new_chunks: u64,
+    meter: Meter<'a>,
+}
+
+fn entry(path: String, kind: EntryKind, meta: &Meta) -> Entry {
+    Entry {
+        path,
+        kind,
+        mode: meta.mode,
+        size: 0,
+        mtime: meta.mtime,
+        ctime: meta.ctime,
+        ino: meta.ino.to_string(),
+        target: None,
+        chunks: Vec::new(),
+    }
+}
+
+fn join(rel: &str, name: &str) -> String {
+    if rel.is_empty() {
+        name.to_string()
+    } else {
+        format!("{rel}/{name}")
+    }
+}
+
+impl Walker<'_> {
+    /// Cut `source` into chunks, queue the ones the store lacks; the ids and the bytes read.
+    fn store_stream(&mut self, source: impl Read, what: &Path) -> Result<(Vec<String>, u64)> {
+        let mut chunker = Chunker::new(source);
+        let mut ids = Vec::new();
+        let mut bytes = 0u64;
+        loop {
+            let chunk = match chunker.next_chunk() {
+                Ok(Some(chunk)) => chunk,
+                Ok(None) => break,
+                Err(e) => return Err(Error::io(format!("Cannot read {}", what.display()), e)),
+            };
+            bytes += chunk.len() as u64;
+            let id = ChunkId::of(chunk);
+            if self.seen.insert(id) && !self.chunks.has(&id)? {
+                self.new_chunks += 1;
+                let sent = self.queue.as_ref().map(|q| q.send((id, chunk.to_vec())));
+                if !matches!(sent, Some(Ok(()))) {
+                    // every writer stopped: the caller reports the writers' error
+                    return Err(Error::new(Code::Os("EIO"), "The chunk writers stopped"));
+                }
+            }
+            ids.push(id.hex());
+        }
+        Ok((ids, bytes))
+    }
+
+    fn walk(&mut self, dir: &Dir, rel: &str) -> Result<()> {
+        for (name, kind) in dir.list(Path::new(""))? {
+            self.spec.cancel.check("Snapshot")?;
+            let Some(name_str) = name.to_str() else {
+                self.skipped.push(join(rel, &name.to_string_lossy()));
+                continue;
+            };
+            if is_excluded(name_str, self.spec.excludes) {
+                continue;
+            }
+            let path = join(rel, name_str);
+            if kind == Kind::File && self.is_side_file(&path) {
+                continue;
+            }
+            let Some(meta) = dir.meta(Path::new(&name))? else {
+                continue; // removed while we walked
+            };
+            match meta.kind {
+                Kind::Dir => {
+                    self.entries
+                        .push(entry(path.clone(), EntryKind::Dir, &meta));
+                    let sub = dir.sub(Path::new(&name), false)?;
+                    self.walk(&sub, &path)?;
+                }
+                Kind::Symlink => match dir.read_link(Path::new(&name))?.into_string() {
+                    Ok(target) => {
+                        let mut e = entry(path, EntryKind::Symlink, &meta);
+                        e.target = Some(target);
+                        self.entries.push(e);
+                    }
+                    Err(_) => self.skipped.push(path),
+                },
+                Kind::File => self.file(dir, &name, path, &meta)?,
+                Kind::Other => self.skipped.push(path),
+            }
+        }
+        Ok(())
+    }
+
+    fn is_side_file(&self, path: &str) -> bool {
+        self.spec.substitutes.iter().any(|(db, _)| {
+            SIDE_FILES
+                .iter()
+                .any(|side| path.strip_prefix(db.as_str()) == Some(side))
+        })
+    }
+
+    fn file(&mut self, dir: &Dir, name: &OsStr, path: String, meta: &Meta) -> Result<()> {
+        let mut e = entry(path, EntryKind::File, meta);
+        if let Some((_, copy)) = self.spec.substitutes.iter().find(|(p, _)| *p == e.path) {
+            let source = open_file(copy)?;
+            (e.chunks, e.size) = self.store_stream(source, copy)?;
+            self.files_read += 1;
+        } else if let Some(prev) = self.parent.get(&e.path).filter(|p| unchanged(p, meta)) {
+            e.chunks = prev.chunks.clone();
+            e.size = prev.size;
+            self.files_reused += 1;
+        } else {
+            let source = dir.open_read(Path::new(name))?;
+            let full = dir.path().join(name);
+            (e.chunks, e.size) = self.store_stream(source, &full)?;
+            self.files_read += 1;
+        }
+        self.meter.add(e.size);
+        self.entries.push(e);
+        Ok(())
+    }
+}
+
+/// The parent's entry still describes the file: same size, mtime, ctime and inode.
+fn unchanged(prev: &Entry, meta: &Meta) -> bool {
+    prev.kind == EntryKind::File
+        && prev.size == meta.size
+        && prev.mtime == meta.mtime
+        && prev.ctime == meta.ctime
+        && prev.ino == meta.ino.to_string()
+}
+
+/// A file of ours outside the walk (a database copy), opened without following a link.
+fn open_file(path: &Path) -> Result<std::fs::File> {
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => Dir::open(parent)?.open_read(Path::new(name)),
+        _ => Err(Error::new(
+            Code::BadPath,
+            format!("{} names no file", path.display()),
+        )),
+    }
+}
+
+/// Compress and write queued chunks until the queue closes; the bytes written.
+fn writer(chunks: &Chunks, queue: &Mutex<Receiver<Job>>, written: &AtomicU64) -> Result<()> {
+    loop {
+        // a poisoned lock means another writer panicked: stop too
+        let job = match queue.lock() {
+            Ok(rx) => rx.recv(),
+            Err(_) => return Err(Error::new(Code::Internal, "A chunk writer panicked")),
+        };
+        let Ok((id, data)) = job else {
+            return Ok(());
+        };
+        let file = encode(&data);
+        chunks.put(&id, &file)?;
+        written.fetch_add(file.len() as u64, Ordering::Relaxed);
+    }
+}
+
+/// The parent snapshot's file entries by path.
+fn parent_entries(store: &Store, parent: Option<&Record>) -> Result<HashMap<String, Entry>> {
+    let mut map = HashMap::new();
+    if let Some(record) = parent {
+        for e in store.tree(record)? {
+            let e = e?;
+            if e.kind == EntryKind::File {
+                map.insert(e.path.clone(), e);
+            }
+        }
+    }
+    Ok(map)
+}
+
+/// Take snapshot `spec.id` of `spec.root` into the store.
+pub fn create_snapshot(
+    spec: &SnapshotSpec<'_>,
+    report: &mut dyn FnMut(Progress),
+) -> Result<SnapshotStats> {
+    snapshot::check_id(spec.id)?;
+    let root = Dir::open(spec.root)?;
+    let store = Store::open(spec.store, true)?;
+    if store.ids()?.iter().any(|id| id == spec.id) {
+        return Err(Error::new(
+            Code::Os("EEXIST"),
+            format!("Snapshot {} already exists", spec.id),
+        ));
+    }
+    let parent = match spec.parent {
+        Some(id) => Some(store.record(id)?),
+        None => store.records()?.pop(),
+    };
+    let previous = parent_entries(&store, parent.as_ref())?;
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
+    let (queue, jobs) = sync_channel::<Job>(workers * 2);
+    let jobs = Arc::new(Mutex::new(jobs));
+    let written = AtomicU64::new(0);
+
+    let (walked, wrote) = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let jobs = Arc::clone(&jobs);
+                let (chunks, written) = (store.chunks(), &written);
+                scope.spawn(move || writer(chunks, &jobs, written))
+            })
+            .collect();
+        let mut walker = Walker {
+            spec,
+            chunks: store.chunks(),
+            parent: previous,
+            seen: HashSet::new(),
+            queue: Some(queue),
+            entries: Vec::new(),
+            skipped: Vec::new(),
+            files_read: 0,
+            files_reused: 0,
+            new_chunks: 0,
+            meter: Meter::new("snapshot", report),
+        };
+        let walked = walk_and_store_tree(&mut walker, &root);
+        walker.queue = None; // closes the queue: the writers finish what is queued and stop
+                             // join every writer (the first error wins), then hand back the walker
+        let mut wrote: Result<()> = Ok(());
+        for h in handles {
+            let done = h.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            if wrote.is_ok() {
+                wrote = done;
+            }
+        }
+        (walked.map(|tree| (tree, walker)), wrote)
+    });
+    wrote?;
+    let (tree, walker) = walked?;
+    spec.cancel.check("Snapshot")?;
+    store.dir().sync_below()?;
+    let count = |k: EntryKind| walker.entries.iter().filter(|e| e.kind == k).count() as u64;
+    let record = Record {
+        version: FORMAT_VERSION,
+        id: spec.id.to_string(),
+        time: crate::time::now_iso(),
+        label: spec.label.to_string(),
+        parent: parent.map(|p| p.id),
+        tree,
+        files: count(EntryKind::File),
+        dirs: count(EntryKind::Dir),
+        symlinks: count(EntryKind::Symlink),
+        bytes: walker.entries.iter().map(|e| e.size).sum(),
+        new_chunks: walker.new_chunks,
+        new_bytes: written.load(Ordering::Relaxed),
+    };
+    snapshot::write(store.snapshots_dir(), &record)?;
+    walker.meter.finish();
+    Ok(SnapshotStats {
+        record,
+        files_read: walker.files_read,
+        files_reused: walker.files_reused,
+        skipped: walker.skipped,
+    })
+}
+
+/// Walk the root, then store the sorted tree; the tree's chunk ids.
+fn walk_and_store_tree(walker: &mut Walker<'_>, root: &Dir) -> Result<Vec<String>> {
+    walker.walk(root, "")?;
+    walker
+        .entries
+        .sort_unstable_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+    let mut text = Vec::new();
+    for e in &walker.entries {
+        text.extend_from_slice(e.line().as_bytes());
+    }
+    let (ids, _) = walker.store_stream(&text[..], Path::new("tree"))?;
+    Ok(ids)
+}
