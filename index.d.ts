@@ -269,6 +269,89 @@ export interface RestoredFile {
   previous?: string
 }
 
+export interface StoreBadChunk {
+  id: string
+  /** `missing`, or the damage found. */
+  reason: string
+  /** The snapshots that reference it. */
+  snapshots: Array<string>
+}
+
+export interface StoreBrokenSnapshot {
+  id: string
+  reason: string
+}
+
+/** Take snapshot `id` of `root` into the store folder `store` (created when missing). */
+export declare function storeCreateSnapshot(root: string, store: string, id: string, options?: StoreSnapshotOptions | undefined | null, onProgress?: ((progress: BackupProgress) => void) | undefined | null): Promise<StoreSnapshotResult>
+
+/**
+ * Every readable snapshot of the store folder `store`, oldest first; `[]` when there is no
+ * store yet.
+ */
+export declare function storeListSnapshots(store: string): Array<StoreSnapshot>
+
+export interface StoreRestoreResult {
+  files: number
+  dirs: number
+  symlinks: number
+  bytes: number
+}
+
+/** Restore snapshot `id` into `target`: everything, or the entries at or below `only`. */
+export declare function storeRestoreSnapshot(store: string, id: string, target: string, only?: Array<string> | undefined | null): Promise<StoreRestoreResult>
+
+/** A snapshot's record, as `storeListSnapshots` and `storeCreateSnapshot` return it. */
+export interface StoreSnapshot {
+  id: string
+  /** ISO 8601, UTC. */
+  time: string
+  label: string
+  /** The snapshot whose unchanged files were reused, or null. */
+  parent?: string
+  files: number
+  dirs: number
+  symlinks: number
+  /** Bytes of all files (logical size). */
+  bytes: number
+  /** Chunks this snapshot added to the store, and their size on disk. */
+  newChunks: number
+  newBytes: number
+}
+
+/** How to take a snapshot. */
+export interface StoreSnapshotOptions {
+  label?: string
+  /** Legacy `tar --exclude` patterns; default the legacy list. */
+  excludes?: Array<string>
+  /** Files stored under another file's name (live databases' consistent copies). */
+  substitutes?: Array<ArchiveSubstitute>
+  /** The snapshot whose unchanged files are reused; default the newest. */
+  parent?: string
+}
+
+export interface StoreSnapshotResult {
+  snapshot: StoreSnapshot
+  /** Files whose content was read, and files reused unread from the parent. */
+  filesRead: number
+  filesReused: number
+  /** Entries left out (names not UTF-8, FIFOs, sockets, devices). */
+  skipped: Array<string>
+}
+
+/** Re-hash every chunk the snapshots (all, or `ids`) reference, once each. */
+export declare function storeVerify(store: string, ids?: Array<string> | undefined | null): Promise<StoreVerifyResult>
+
+export interface StoreVerifyResult {
+  ok: boolean
+  snapshots: number
+  /** Distinct chunks read and re-hashed, and their plain bytes. */
+  chunks: number
+  bytes: number
+  badChunks: Array<StoreBadChunk>
+  broken: Array<StoreBrokenSnapshot>
+}
+
 /**
  * The CLI's `validate`, all in Rust: read, strict parse, validate without repair.
  * `{ valid, errors, warnings }`; an unreadable or unparseable file throws (`ENOENT`,

@@ -210,6 +210,8 @@ test('CLI: validate, repair, create-default, help, --json and exit codes', async
     assert.equal(r.status, 0)
     assert.equal(r.stdout.trim(), `✅ Created default tracker: ${fresh}`)
     assert.equal(JSON.parse(fs.readFileSync(fresh, 'utf8')).baselineStatus.agentsLoaded, 88)
+    // a new tracker takes its full backups as snapshots
+    assert.equal(JSON.parse(fs.readFileSync(fresh, 'utf8')).backupStrategy.backupTypes.fullSystem.method, 'snapshot')
 
     r = runBin('validation-helpers', ['repair', file, '--json'], { backend, env })
     assert.equal(r.status, 0)

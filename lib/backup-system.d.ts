@@ -18,6 +18,12 @@ declare namespace BackupSystem {
     configFiles?: string[]
     /** Archive excludes (default node_modules, dist, build, .next, *.log, backups, .git). */
     excludes?: string[]
+    /**
+     * How the full part is made: `'snapshot'` (backups/store/, docs/store-format.md) or
+     * `'tar_gz'` (full/<id>.tar.gz). Default: the tracker's
+     * `backupStrategy.backupTypes.fullSystem.method`, else `'tar_gz'`.
+     */
+    fullMethod?: 'snapshot' | 'tar_gz'
     trackerPath?: string
     /** Directory of the tracker lock (default as safe-file-operations). */
     lockDir?: string
@@ -111,6 +117,14 @@ declare class BackupSystem {
   restoreFromBackup(backupId: string, options?: BackupSystem.RestoreOptions): Promise<BackupSystem.RestoreResult | BackupSystem.DryRunResult>
   /** Remove restore points older than `retentionDays` (default 30) and their files; how many. */
   cleanup(retentionDays?: number): Promise<number>
+  /** Restore only `paths` (files or folders, relative to the root) of snapshot set `backupId`. */
+  restorePaths(
+    backupId: string,
+    paths: string[],
+    options?: { skipCurrentBackup?: boolean },
+  ): Promise<{ files: number; dirs: number; symlinks: number; bytes: number }>
+  /** Write snapshot set `backupId` as a legacy tar.gz (default backups/full/<id>.tar.gz). */
+  exportBackup(backupId: string, file?: string, options?: BackupSystem.ProgressOptions): Promise<{ file: string; size: number; sha256: string }>
   /** What a restore would do, without doing it (printed too). */
   simulateRestore(point: T.RestorePoint, options?: BackupSystem.RestoreOptions): BackupSystem.DryRunResult
   /** The restore point with this id, or null; `ERR_INVALID_ARG_TYPE` for a non-string. */

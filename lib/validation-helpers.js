@@ -191,7 +191,11 @@ const commands = {
   'create-default': {
     run({ instance: h, args: [file], json }) {
       if (!file) throw usage('Please specify output file path')
-      h.writeTracker(file, h.createDefaultTracker(), 'pre-default')
+      // a new tracker takes checkpoints as snapshots (lib/backup/snapshot.js); trackers
+      // without the field, every existing one, keep tar.gz sets
+      const tracker = h.createDefaultTracker()
+      tracker.backupStrategy.backupTypes = { ...tracker.backupStrategy.backupTypes, fullSystem: { method: 'snapshot' } }
+      h.writeTracker(file, tracker, 'pre-default')
       if (json) printJson({ file, created: true })
       else console.log(`✅ Created default tracker: ${file}`)
       return 0

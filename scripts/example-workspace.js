@@ -54,6 +54,14 @@ function createRepository(dest) {
   return { ok: true }
 }
 
+/** The example takes its checkpoints as snapshots, as a new tracker does (docs/store-format.md). */
+function useSnapshots(trackerPath) {
+  const tracker = JSON.parse(fs.readFileSync(trackerPath, 'utf8'))
+  const types = (tracker.backupStrategy.backupTypes ||= {})
+  types.fullSystem = { ...types.fullSystem, location: '/backups/store/', method: 'snapshot' }
+  fs.writeFileSync(trackerPath, `${JSON.stringify(tracker, null, 2)}\n`)
+}
+
 /**
  * Create the workspace in `dest` unless it already holds a tracker.
  * @returns {{ root: string, created: boolean, database?: string, git?: { ok: boolean, reason?: string } }}
@@ -63,6 +71,7 @@ function createWorkspace(dest = DEFAULT_DEST, { template = TEMPLATE } = {}) {
   if (fs.existsSync(path.join(root, TRACKER_REL))) return { root, created: false }
   fs.mkdirSync(root, { recursive: true })
   fs.cpSync(template, root, { recursive: true, errorOnExist: true, force: false })
+  useSnapshots(path.join(root, TRACKER_REL))
   const database = createDatabase(root)
   return { root, created: true, database, git: createRepository(root) }
 }

@@ -15,6 +15,7 @@ mod contained;
 mod error;
 mod lock;
 mod safe_file_ops;
+mod store;
 mod tasks;
 #[cfg(feature = "test-panic")]
 mod test_panic;

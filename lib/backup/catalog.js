@@ -27,7 +27,7 @@ class Catalog {
           database: parts.database,
           config: parts.config,
           state: parts.state,
-          archive: parts.archive,
+          archive: this.isSnapshotPoint(p) ? null : parts.archive,
         }
         if (this.existsIn(this.relsOf(p.id).manifest)) resolved.manifest = parts.manifest
         return resolved
@@ -51,7 +51,7 @@ class Catalog {
       this.log(`${i + 1}. ${p.id}`)
       this.log(`   📅 ${p.timestamp}`)
       this.log(`   📍 Phase ${p.phase}, Week ${p.week}`)
-      this.log(`   💾 Archive: ${rels && this.existsIn(rels.archive) ? '✅' : '❌'}`)
+      this.log(this.fullPartLine(p, rels))
       this.log(`   🗃️  Git: ${rels && p.git && this.existsIn(rels.git) ? '✅' : '❌'}`)
       this.log('')
     })
@@ -106,6 +106,7 @@ class Catalog {
       }
     }
     if (paths.includes(archive)) await check(archive, (file) => this.binding.backupCheckArchive(file, onProgress))
+    damaged.push(...(await this.snapshotDamage(id, paths)))
     const info = this.readJsonIn(`${this.relsOf(id).database}/db-info.json`)
     for (const f of (info && Array.isArray(info.files) && info.files) || []) {
       const rel = `database/${id}/${path.basename(String(f.backup || ''))}`
@@ -191,6 +192,7 @@ class Catalog {
    * symlink is left alone, with a warning: we never made one.
    */
   removeSet(id) {
+    this.removeSnapshotRecord(id)
     for (const rel of Object.values(this.relsOf(id))) {
       const found = this.binding.containedStat(this.rootDir, this.inBackups(rel))
       if (found === null) continue

@@ -21,6 +21,10 @@ Examples:
 
 Also:
   node backup-system.js verify <id>       Re-hash every file of a backup against its manifest
+  node backup-system.js restore <id> --only <path>...
+                                          Restore only these files or folders (snapshot sets)
+  node backup-system.js export <id> [file]
+                                          Write a snapshot set as the legacy full/<id>.tar.gz
   node backup-system.js help              Show this help
   restore flags: --dry-run --force --auto-stash --no-code --no-database --no-config
                  --continue-on-error --skip-current-backup
@@ -41,6 +45,7 @@ const RESTORE_FLAGS = [
   'no-config',
   'continue-on-error',
   'skip-current-backup',
+  'only',
 ]
 
 /** The `restoreFromBackup` options of the restore flags given (a Set of flag names). */
@@ -134,12 +139,27 @@ const commands = {
   },
   restore: {
     flags: RESTORE_FLAGS,
-    async run({ instance: bs, args: [id], json, flags }) {
+    async run({ instance: bs, args: [id, ...paths], json, flags }) {
       if (!id) throw usage('restore needs a backup <id>')
+      if (flags.has('only')) {
+        if (paths.length === 0) throw usage('restore --only needs one or more paths')
+        const stats = await interruptible(() => bs.restorePaths(id, paths, restoreOptions(flags)))
+        if (stats === 130) return 130
+        if (json) printJson({ ok: true, ...stats })
+        return 0
+      }
       const result = await interruptible(() => bs.restoreFromBackup(id, restoreOptions(flags)))
       if (result === 130) return 130
       if (json) printJson({ ok: true, ...result })
       return result.errors && result.errors.length ? 1 : 0
+    },
+  },
+  export: {
+    async run({ instance: bs, args: [id, file], json }) {
+      if (!id) throw usage('export needs a backup <id>')
+      const out = await withProgress(json, (onProgress) => bs.exportBackup(id, file, { onProgress }))
+      if (json) printJson({ ok: true, ...out })
+      return 0
     },
   },
   cleanup: {

@@ -252,7 +252,8 @@ class Create {
     // The archive is written on the thread pool (tar, gzip) while the other parts are made
     // here, mostly by git in its own process: both cores work, where legacy ran one step
     // after the other. The other parts only write under backups/, which the archive excludes.
-    const archiving = this.binding.backupCreateArchive(this.rootDir, at.archive, this.excludes, onProgress, substitutes)
+    // (the archive, or a snapshot in backups/store/: lib/backup/snapshot.js)
+    const archiving = this.makeFullPart(id, at, onProgress, substitutes)
     archiving.catch(() => {}) // awaited below, on every path: never an unhandled rejection
     let code
     try {
@@ -270,7 +271,7 @@ class Create {
     }
     const archive = await step('archive', () => archiving)
     await drainProgress()
-    this.reportPart('archive', this.partsOf(id).archive, archive.size)
+    this.reportPart('archive', archive.report, archive.size)
     if (archive.changed.length > 0) this.warn(changedLine(archive.changed))
     // The archive's size and digest were taken while it was written: only the other parts
     // are read back and hashed. Paths are relative to the staging folder, which has the
@@ -278,7 +279,7 @@ class Create {
     const rels = ['code', 'database', 'config', 'state'].map((k) => `${k}/${id}`)
     const hashed = await step('manifest', () => this.binding.backupHashFiles(staging.dir, rels, onProgress))
     await drainProgress()
-    const archiveEntry = { path: `full/${id}.tar.gz`, size: archive.size, sha256: archive.sha256 }
+    const archiveEntry = archive.entry
     if (archive.changed.length > 0) Object.assign(archiveEntry, { changed: true, changedFiles: archive.changed })
     const files = [...hashed, archiveEntry].sort(byPathBytes)
     await step('manifest', () => this.writeJsonIn(this.relIn(at.manifest), { version: 1, id, createdAt: new Date().toISOString(), files }))
@@ -293,6 +294,7 @@ class Create {
       state: parts.state,
       archive: parts.archive,
       manifest: parts.manifest,
+      ...archive.point,
       ...(code.skipped ? { codeSkipped: code.skipped } : {}),
       ...(archive.changed.length > 0 ? { changed: archive.changed } : {}),
       phase: 0,

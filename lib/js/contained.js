@@ -337,4 +337,4 @@ const exported = {
   containedCopy,
 }
 
-module.exports = { ...exported, exported, openRegular, readBounded }
+module.exports = { ...exported, exported, openRegular, readBounded, lstatOrNull }

@@ -5,6 +5,7 @@ const fsx = require('./fsx')
 const { validateTrackerFile } = require('./repair')
 const lock = require('./lock')
 const backup = require('./backup')
+const store = require('./store')
 const contained = require('./contained')
 const { guardAll } = require('../binding-args')
 
@@ -26,5 +27,6 @@ module.exports = guardAll({
   releaseAllLocks: lock.releaseAllLocks,
   heldLocks: lock.heldLocks,
   ...backup,
+  ...store,
   ...contained.exported,
 })

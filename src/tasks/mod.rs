@@ -5,4 +5,5 @@ mod acquire_lock;
 mod atomic_write;
 mod backup_archive;
 mod backup_manifest;
+mod store;
 mod verify_checksum;

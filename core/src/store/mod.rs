@@ -191,5 +191,6 @@ fn check_config(path: &Path, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-#[cfg(test)]
+// real folders, modes and symlinks: Unix only
+#[cfg(all(test, unix))]
 mod tests;

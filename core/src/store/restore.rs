@@ -14,6 +14,7 @@ use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::chunk::ChunkId;
 use super::tree::{Entry, EntryKind};
 use super::Store;
 use crate::error::{Code, Error, Result};
@@ -133,15 +134,24 @@ impl Restorer<'_> {
         let full = || self.target.path().join(&e.path);
         let io_err = |err| Error::io(format!("Cannot restore {}", full().display()), err);
         let mut written = 0u64;
+        // a run of the same chunk (zeros of a sparse file, repeated blocks) is read once
+        let mut last: Option<(ChunkId, Vec<u8>, bool)> = None;
         for id in e.chunk_ids()? {
-            let data = self.store.chunks().get(&id).map_err(|err| {
-                Error::new(err.code(), format!("Cannot restore {}: {err}", e.path))
-            })?;
-            if data.iter().all(|&b| b == 0) {
+            if last.as_ref().is_none_or(|(prev, _, _)| *prev != id) {
+                let data = self.store.chunks().get(&id).map_err(|err| {
+                    Error::new(err.code(), format!("Cannot restore {}: {err}", e.path))
+                })?;
+                let zero = data.iter().all(|&b| b == 0);
+                last = Some((id, data, zero));
+            }
+            let Some((_, data, zero)) = &last else {
+                continue;
+            };
+            if *zero {
                 file.seek(SeekFrom::Current(data.len() as i64))
                     .map_err(io_err)?;
             } else {
-                file.write_all(&data).map_err(io_err)?;
+                file.write_all(data).map_err(io_err)?;
             }
             written += data.len() as u64;
         }

@@ -1,0 +1,125 @@
+'use strict'
+// backup-system with the tracker's `backupStrategy.backupTypes.fullSystem.method` set to
+// "snapshot": the full part is a snapshot in backups/store/, the other parts are real files
+// as before; list, verify (chunks re-hashed, damage named), restore --only, export as the
+// legacy archive and cleanup, on both backends; "tar_gz" (the default) unchanged.
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const path = require('node:path')
+const { execFileSync } = require('node:child_process')
+
+const BackupSystem = require('../lib/backup-system')
+const { test, eachBackend, runBin } = require('./helpers')
+
+const TRACKER = 'packages/system-api/phase-tracker.json'
+
+function project(dir, method) {
+  const root = path.join(dir, 'project')
+  fs.mkdirSync(path.join(root, 'packages/system-api'), { recursive: true })
+  fs.mkdirSync(path.join(root, 'src/sub'), { recursive: true })
+  fs.mkdirSync(path.join(root, 'empty'))
+  const backupStrategy = { frequency: 'daily', retentionDays: 30, restorePoints: [] }
+  if (method) backupStrategy.backupTypes = { fullSystem: { method } }
+  const tracker = { sessionInfo: { sessionId: 's', currentPhase: 2, currentWeek: 1, lastUpdate: '2025-01-01T00:00:00.000Z' }, baselineStatus: {}, phases: {}, backupStrategy }
+  fs.writeFileSync(path.join(root, TRACKER), JSON.stringify(tracker, null, 2))
+  fs.writeFileSync(path.join(root, 'package.json'), '{"name":"demo"}\n')
+  fs.writeFileSync(path.join(root, 'src/a.txt'), 'alpha\n')
+  fs.writeFileSync(path.join(root, 'src/sub/b.txt'), 'beta\n')
+  fs.writeFileSync(path.join(root, 'run.sh'), '#!/bin/sh\n', { mode: 0o755 })
+  fs.symlinkSync('src/a.txt', path.join(root, 'link'))
+  return root
+}
+
+const system = (backend, root) => new BackupSystem({ backend, root, quiet: true, lockDir: path.join(root, '..', 'locks') })
+const tarList = (file) =>
+  execFileSync('tar', ['-tvzf', file], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(/\s+/))
+    .map((f) => [f[0], f[2], f.slice(5).join(' ')].join(' '))
+    .sort()
+
+test('a snapshot set: restore point, list, verify, damage named, cleanup', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const root = project(dir, 'snapshot')
+    const bs = system(backend, root)
+    const id = await bs.createFullBackup('checkpoint')
+    const b = path.join(root, 'backups')
+    assert.ok(!fs.existsSync(path.join(b, 'full', `${id}.tar.gz`)), 'no archive for a snapshot set')
+    assert.ok(fs.existsSync(path.join(b, 'store/snapshots', `${id}.json`)))
+    const point = bs.restorePoints()[0]
+    assert.equal(point.method, 'snapshot')
+    assert.equal(point.snapshot.id, id)
+    assert.equal(point.archive, null)
+    // the parts a restore point names are real files
+    assert.ok(fs.statSync(path.join(b, 'config', id, 'package.json')).isFile())
+    const manifest = JSON.parse(fs.readFileSync(path.join(b, 'manifests', `${id}.json`), 'utf8'))
+    assert.ok(manifest.files.some((f) => f.path === `store/snapshots/${id}.json`))
+    const good = await bs.verifyBackup(id)
+    assert.equal(good.valid, true, JSON.stringify(good))
+    // a second snapshot of the unchanged project adds nothing but its record
+    const id2 = await bs.createFullBackup('again')
+    // (the tracker changed: it records the first set; its chunk and the tree's few are new)
+    assert.ok(bs.restorePoints()[0].snapshot.newBytes < 16 * 1024)
+    // damage the chunk holding src/a.txt: verify names it, for both snapshots
+    const sha = require('node:crypto').createHash('sha256').update('alpha\n').digest('hex')
+    const chunk = path.join(b, 'store/chunks', sha.slice(0, 2), sha)
+    fs.chmodSync(chunk, 0o600)
+    fs.writeFileSync(chunk, Buffer.from('\0garbage'))
+    for (const which of [id, id2]) {
+      const bad = await bs.verifyBackup(which)
+      assert.equal(bad.valid, false)
+      assert.ok(
+        bad.damaged.some((d) => d.includes(sha)),
+        JSON.stringify(bad.damaged),
+      )
+    }
+    // cleanup removes the records of the sets it removes
+    const removed = await bs.cleanup(0)
+    assert.equal(removed, 2)
+    assert.deepEqual(fs.readdirSync(path.join(b, 'store/snapshots')), [])
+  })
+})
+
+test('restore --only puts back the named paths of a snapshot; export writes the legacy archive', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const root = project(dir, 'snapshot')
+    const id = await system(backend, root).createFullBackup('before')
+    fs.writeFileSync(path.join(root, 'src/a.txt'), 'changed\n')
+    fs.rmSync(path.join(root, 'src/sub'), { recursive: true })
+    const r = runBin('backup-system', ['restore', id, '--only', 'src/sub', 'src/a.txt', '--skip-current-backup', '--root', root, '--json'], { backend })
+    assert.equal(r.status, 0, r.stderr)
+    assert.equal(JSON.parse(r.stdout).files, 2)
+    assert.equal(fs.readFileSync(path.join(root, 'src/a.txt'), 'utf8'), 'alpha\n')
+    assert.equal(fs.readFileSync(path.join(root, 'src/sub/b.txt'), 'utf8'), 'beta\n')
+    const missing = runBin('backup-system', ['restore', id, '--only', 'nope', '--skip-current-backup', '--root', root], { backend })
+    assert.notEqual(missing.status, 0)
+    assert.match(missing.stderr + missing.stdout, /nope is not in snapshot/)
+    // export: the legacy archive, with the listing a fresh tar.gz set of the same tree has
+    fs.writeFileSync(path.join(root, 'src/a.txt'), 'alpha\n')
+    const e = runBin('backup-system', ['export', id, '--root', root, '--json'], { backend })
+    assert.equal(e.status, 0, e.stderr)
+    const exported = JSON.parse(e.stdout).file
+    assert.equal(exported, path.join(root, 'backups/full', `${id}.tar.gz`))
+    const legacy = project(path.join(dir, 'legacy'), null)
+    const legacyId = await system(backend, legacy).createFullBackup('before')
+    const fresh = tarList(path.join(legacy, 'backups/full', `${legacyId}.tar.gz`)).filter((l) => !l.includes(TRACKER))
+    assert.deepEqual(
+      tarList(exported).filter((l) => !l.includes(TRACKER)),
+      fresh,
+    )
+    assert.ok(!fs.readdirSync(path.join(root, 'backups')).some((n) => n.startsWith('.export-')))
+    // a tar.gz set is refused by --only and export, with a clear code
+    await assert.rejects(system(backend, legacy).exportBackup(legacyId), { code: 'ENOTSNAPSHOT' })
+  })
+})
+
+test('an existing tracker without a method keeps writing tar.gz sets, no store', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const root = project(dir, null)
+    const id = await system(backend, root).createFullBackup('plain')
+    assert.ok(fs.existsSync(path.join(root, 'backups/full', `${id}.tar.gz`)))
+    assert.ok(!fs.existsSync(path.join(root, 'backups/store')))
+    assert.equal(system(backend, root).restorePoints()[0].method, undefined)
+  })
+})

@@ -1,0 +1,243 @@
+'use strict'
+// The snapshot store (docs/store-format.md) on both backends: round trips of real trees
+// (empty folders, symlinks, modes, unicode names, a 1 GB sparse file), unchanged files left
+// unread, verify naming the snapshots a bad chunk breaks, subsets, containment, and stores
+// written by one backend read, verified and restored by the other.
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const path = require('node:path')
+
+const { resolveBackend } = require('../lib/backend')
+const { test, eachBackend, tempDir, BACKENDS } = require('./helpers')
+
+const binding = (name) => resolveBackend(name).binding
+
+function makeProject(dir) {
+  const root = path.join(dir, 'project')
+  fs.mkdirSync(path.join(root, 'src/deep/er'), { recursive: true })
+  fs.mkdirSync(path.join(root, 'empty/inside'), { recursive: true })
+  fs.mkdirSync(path.join(root, 'backups'))
+  fs.mkdirSync(path.join(root, '.git'))
+  fs.writeFileSync(path.join(root, '.git/HEAD'), 'ref: x\n')
+  fs.writeFileSync(path.join(root, 'src/a.txt'), 'alpha\n')
+  fs.writeFileSync(path.join(root, 'src/deep/er/ünïcødé 名前 😀.txt'), 'unicode\n')
+  fs.writeFileSync(path.join(root, 'empty.txt'), '')
+  const big = Buffer.alloc(900_000)
+  for (let i = 0; i < big.length; i++) big[i] = (Math.imul(i, 2654435761) >>> 7) & 0xff
+  fs.writeFileSync(path.join(root, 'src/big.bin'), big)
+  fs.writeFileSync(path.join(root, 'run.sh'), '#!/bin/sh\n', { mode: 0o755 })
+  fs.chmodSync(path.join(root, 'run.sh'), 0o755)
+  fs.writeFileSync(path.join(root, 'secret.txt'), 's')
+  fs.chmodSync(path.join(root, 'secret.txt'), 0o400)
+  fs.writeFileSync(path.join(root, 'debug.log'), 'excluded')
+  fs.symlinkSync('src/a.txt', path.join(root, 'link-in'))
+  fs.symlinkSync('/etc/passwd', path.join(root, 'link-out'))
+  fs.symlinkSync('nowhere', path.join(root, 'src/dangling'))
+  return { root, store: path.join(root, 'backups/store') }
+}
+
+/** Every entry below `root` (not followed), minus backups/.git/*.log: [path, kind, mode, content]. */
+function listing(root) {
+  const out = []
+  const walk = (dir) => {
+    for (const name of fs.readdirSync(dir).sort()) {
+      const full = path.join(dir, name)
+      const rel = path.relative(root, full)
+      if (rel === 'backups' || rel === '.git' || rel.endsWith('.log')) continue
+      const st = fs.lstatSync(full)
+      if (st.isSymbolicLink()) out.push([rel, 'link', 0, fs.readlinkSync(full)])
+      else if (st.isDirectory()) {
+        out.push([rel, 'dir', st.mode & 0o7777, ''])
+        walk(full)
+      } else out.push([rel, 'file', st.mode & 0o7777, fs.readFileSync(full).toString('base64')])
+    }
+  }
+  walk(root)
+  return out
+}
+
+function chunkFiles(store) {
+  const dir = path.join(store, 'chunks')
+  return fs
+    .readdirSync(dir)
+    .flatMap((fan) => fs.readdirSync(path.join(dir, fan)))
+    .filter((n) => /^[0-9a-f]{64}$/.test(n))
+    .sort()
+}
+
+function flipChunkOf(store, content) {
+  const id = require('node:crypto').createHash('sha256').update(content).digest('hex')
+  const file = path.join(store, 'chunks', id.slice(0, 2), id)
+  const bytes = fs.readFileSync(file)
+  bytes[bytes.length - 1] ^= 1
+  fs.chmodSync(file, 0o600)
+  fs.writeFileSync(file, bytes)
+  return id
+}
+
+test('a snapshot restores byte-identical: empty folders, symlinks, modes, unicode names', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const b = binding(backend)
+    const p = makeProject(dir)
+    const first = await b.storeCreateSnapshot(p.root, p.store, 's1', { label: 'one' })
+    assert.equal(first.snapshot.id, 's1')
+    assert.equal(first.snapshot.label, 'one')
+    assert.equal(first.filesReused, 0)
+    assert.ok(first.snapshot.newChunks > 0)
+    const out = path.join(dir, 'out')
+    fs.mkdirSync(out)
+    const r = await b.storeRestoreSnapshot(p.store, 's1', out)
+    assert.equal(r.files, first.snapshot.files)
+    assert.deepEqual(listing(out), listing(p.root))
+    assert.ok(!fs.existsSync(path.join(out, 'backups')) && !fs.existsSync(path.join(out, '.git')))
+    for (const f of chunkFiles(p.store)) assert.equal(fs.statSync(path.join(p.store, 'chunks', f.slice(0, 2), f)).mode & 0o777, 0o600)
+    assert.equal(fs.statSync(p.store).mode & 0o777, 0o700)
+  })
+})
+
+test('unchanged files are not read again and a second snapshot adds no chunk', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const b = binding(backend)
+    const p = makeProject(dir)
+    const first = await b.storeCreateSnapshot(p.root, p.store, 's1')
+    const second = await b.storeCreateSnapshot(p.root, p.store, 's2')
+    assert.equal(second.filesRead, 0)
+    assert.equal(second.filesReused, first.filesRead)
+    assert.equal(second.snapshot.newChunks, 0)
+    assert.equal(second.snapshot.newBytes, 0)
+    assert.equal(second.snapshot.parent, 's1')
+    fs.writeFileSync(path.join(p.root, 'src/a.txt'), 'changed\n')
+    const third = await b.storeCreateSnapshot(p.root, p.store, 's3')
+    assert.equal(third.filesRead, 1)
+    const list = b.storeListSnapshots(p.store)
+    assert.deepEqual(
+      list.map((s) => s.id),
+      ['s1', 's2', 's3'],
+    )
+    const out = path.join(dir, 'old')
+    fs.mkdirSync(out)
+    await b.storeRestoreSnapshot(p.store, 's2', out, ['src/a.txt'])
+    assert.equal(fs.readFileSync(path.join(out, 'src/a.txt'), 'utf8'), 'alpha\n')
+  })
+})
+
+test('a 1 GB sparse file round-trips, stored in a few chunks, restored sparse', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const b = binding(backend)
+    const root = path.join(dir, 'p')
+    fs.mkdirSync(root)
+    const size = 2 ** 30
+    const fd = fs.openSync(path.join(root, 'disk.img'), 'w')
+    fs.ftruncateSync(fd, size)
+    fs.writeSync(fd, 'in the middle', size / 2)
+    fs.closeSync(fd)
+    const store = path.join(dir, 'store')
+    const s = await b.storeCreateSnapshot(root, store, 's1')
+    assert.equal(s.snapshot.bytes, size)
+    assert.ok(s.snapshot.newBytes < 1024 * 1024, `${s.snapshot.newBytes}`)
+    const out = path.join(dir, 'out')
+    fs.mkdirSync(out)
+    await b.storeRestoreSnapshot(store, 's1', out)
+    const st = fs.statSync(path.join(out, 'disk.img'))
+    assert.equal(st.size, size)
+    assert.ok(st.blocks * 512 < size / 16, `${st.blocks} blocks`)
+    const probe = Buffer.alloc(13)
+    const rfd = fs.openSync(path.join(out, 'disk.img'), 'r')
+    fs.readSync(rfd, probe, 0, 13, size / 2)
+    fs.closeSync(rfd)
+    assert.equal(probe.toString(), 'in the middle')
+  })
+})
+
+test('verify re-hashes each chunk once and names the snapshots a bad chunk breaks', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const b = binding(backend)
+    const p = makeProject(dir)
+    await b.storeCreateSnapshot(p.root, p.store, 's1')
+    fs.writeFileSync(path.join(p.root, 'only-in-s2.txt'), 'second snapshot only\n')
+    await b.storeCreateSnapshot(p.root, p.store, 's2')
+    const good = await b.storeVerify(p.store)
+    assert.equal(good.ok, true)
+    assert.equal(good.chunks, chunkFiles(p.store).length)
+    const only2 = flipChunkOf(p.store, 'second snapshot only\n')
+    const bad = await b.storeVerify(p.store)
+    assert.equal(bad.ok, false)
+    assert.deepEqual(
+      bad.badChunks.map((c) => [c.id, c.snapshots]),
+      [[only2, ['s2']]],
+    )
+    assert.deepEqual(
+      bad.broken.map((x) => x.id),
+      ['s2'],
+    )
+    const shared = flipChunkOf(p.store, 'alpha\n')
+    const worse = await b.storeVerify(p.store)
+    assert.deepEqual(worse.badChunks.find((c) => c.id === shared).snapshots, ['s1', 's2'])
+    // the intact parts still restore; a broken file fails with ECORRUPT
+    const out = path.join(dir, 'out')
+    fs.mkdirSync(out)
+    await b.storeRestoreSnapshot(p.store, 's1', out, ['run.sh'])
+    await assert.rejects(b.storeRestoreSnapshot(p.store, 's2', out, ['only-in-s2.txt']), { code: 'ECORRUPT' })
+    assert.ok(!fs.existsSync(path.join(out, 'only-in-s2.txt')))
+  })
+})
+
+test('a subset naming a path the snapshot lacks writes nothing; bad ids and links are refused', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const b = binding(backend)
+    const p = makeProject(dir)
+    await b.storeCreateSnapshot(p.root, p.store, 's1')
+    const out = path.join(dir, 'out')
+    fs.mkdirSync(out)
+    await assert.rejects(b.storeRestoreSnapshot(p.store, 's1', out, ['src/a.txt', 'nope']), { code: 'ENOENT' })
+    assert.deepEqual(fs.readdirSync(out), [])
+    await assert.rejects(b.storeRestoreSnapshot(p.store, '../s1', out), { code: 'EBADLABEL' })
+    await assert.rejects(b.storeCreateSnapshot(p.root, p.store, 's1'), { code: 'EEXIST' })
+    // a restore never writes through a symlink on the way
+    const outside = path.join(dir, 'outside')
+    fs.mkdirSync(outside)
+    fs.symlinkSync(outside, path.join(out, 'src'))
+    await assert.rejects(b.storeRestoreSnapshot(p.store, 's1', out, ['src/a.txt']), { code: 'EPATHESCAPE' })
+    assert.deepEqual(fs.readdirSync(outside), [])
+    // a symlinked store is refused, nothing written where it points
+    const q = makeProject(path.join(dir, 'q'))
+    const elsewhere = path.join(dir, 'elsewhere')
+    fs.mkdirSync(elsewhere)
+    fs.symlinkSync(elsewhere, q.store)
+    await assert.rejects(b.storeCreateSnapshot(q.root, q.store, 's1'), { code: 'EPATHESCAPE' })
+    assert.deepEqual(fs.readdirSync(elsewhere), [])
+  })
+})
+
+test('a store written by one backend is listed, verified and restored by the other, with the same chunks', async () => {
+  const dir = tempDir('sr-store-cross-')
+  const p = makeProject(dir)
+  const stores = {}
+  for (const backend of BACKENDS) {
+    stores[backend] = path.join(dir, `store-${backend}`)
+    await binding(backend).storeCreateSnapshot(p.root, stores[backend], 's1')
+  }
+  // same cut points, same ids, same tree: the two stores hold the same chunk names
+  assert.deepEqual(chunkFiles(stores.js), chunkFiles(stores.native))
+  for (const [writer, reader] of [
+    ['js', 'native'],
+    ['native', 'js'],
+  ]) {
+    const b = binding(reader)
+    assert.deepEqual(
+      b.storeListSnapshots(stores[writer]).map((s) => s.id),
+      ['s1'],
+    )
+    assert.equal((await b.storeVerify(stores[writer])).ok, true)
+    const out = path.join(dir, `${writer}-read-by-${reader}`)
+    fs.mkdirSync(out)
+    await b.storeRestoreSnapshot(stores[writer], 's1', out)
+    assert.deepEqual(listing(out), listing(p.root))
+    // and the reader adds a snapshot to the writer's store, reusing its entries
+    fs.writeFileSync(path.join(p.root, `new-${reader}.txt`), reader)
+    const next = await b.storeCreateSnapshot(p.root, stores[writer], `by-${reader}`)
+    assert.equal(next.filesRead, 1)
+    assert.equal((await binding(writer).storeVerify(stores[writer])).ok, true)
+    fs.rmSync(path.join(p.root, `new-${reader}.txt`))
+  }
+})

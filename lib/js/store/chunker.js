@@ -1,0 +1,84 @@
+'use strict'
+// The twin of core/src/store/chunker.rs: FastCDC cut points (the `fastcdc::ronomon` variant,
+// 32-bit gear hash), decided on a full window of MAX bytes or the stream's tail, so the cut
+// points depend on the content alone and equal the native backend's.
+
+const fs = require('node:fs')
+const GEAR = require('./gear')
+
+const MIN = 16 * 1024
+const AVG = 64 * 1024
+const MAX = 256 * 1024
+const READ = 1024 * 1024
+
+const BITS = Math.round(Math.log2(AVG))
+const MASK_S = 2 ** (BITS + 1) - 1
+const MASK_L = 2 ** (BITS - 1) - 1
+const NORMAL = AVG - Math.min(MIN + Math.ceil(MIN / 2), AVG)
+
+/** The length of the first chunk of `buf[start, end)` (a window of at most MAX bytes). */
+function cut(buf, start, end) {
+  const n = end - start
+  if (n <= MIN) return n
+  const normal = Math.min(NORMAL, n)
+  let hash = 0
+  let i = MIN
+  for (; i < normal; i++) {
+    hash = ((hash >>> 1) + GEAR[buf[start + i]]) >>> 0
+    if ((hash & MASK_S) === 0) return i + 1
+  }
+  for (; i < n; i++) {
+    hash = ((hash >>> 1) + GEAR[buf[start + i]]) >>> 0
+    if ((hash & MASK_L) === 0) return i + 1
+  }
+  return n
+}
+
+/**
+ * Call `onChunk(bytes)` for each chunk of what `read(buf, offset, length)` yields (it returns
+ * the bytes read, 0 at the end); `bytes` is only valid during the call. Holds READ + MAX bytes.
+ */
+function chunkStream(read, onChunk) {
+  const buf = Buffer.allocUnsafe(READ + MAX)
+  let start = 0
+  let end = 0
+  let eof = false
+  let total = 0
+  for (;;) {
+    if (end - start < MAX && !eof) {
+      buf.copy(buf, 0, start, end)
+      end -= start
+      start = 0
+      while (end < buf.length) {
+        const n = read(buf, end, buf.length - end)
+        if (n === 0) {
+          eof = true
+          break
+        }
+        end += n
+      }
+    }
+    const avail = Math.min(end - start, MAX)
+    if (avail === 0) return total
+    const len = cut(buf, start, start + avail)
+    onChunk(buf.subarray(start, start + len))
+    total += len
+    start += len
+  }
+}
+
+/** Chunks of an open file descriptor. */
+const chunkFd = (fd, onChunk) => chunkStream((buf, off, len) => fs.readSync(fd, buf, off, len, null), onChunk)
+
+/** Chunks of a Buffer in memory. */
+function chunkBuffer(data, onChunk) {
+  let pos = 0
+  return chunkStream((buf, off, len) => {
+    const n = Math.min(len, data.length - pos)
+    data.copy(buf, off, pos, pos + n)
+    pos += n
+    return n
+  }, onChunk)
+}
+
+module.exports = { MIN, AVG, MAX, cut, chunkFd, chunkBuffer }

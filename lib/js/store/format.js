@@ -1,0 +1,304 @@
+'use strict'
+// The twin of core/src/store/{mod,chunk,snapshot,tree}.rs: the on-disk format of the
+// snapshot store (docs/store-format.md, version 1) — store.json, chunk ids (SHA-256) and
+// files (a codec byte, then the bytes stored or as raw DEFLATE), records, tree lines — and
+// the store's folders, reached through lib/js/contained.js (no symlink followed, 0600/0700).
+
+const crypto = require('node:crypto')
+const fs = require('node:fs')
+const path = require('node:path')
+const zlib = require('node:zlib')
+const { execFileSync } = require('node:child_process')
+
+const { codedError } = require('../errors')
+const contained = require('../contained')
+const { MIN, AVG, MAX } = require('./chunker')
+
+const FORMAT_VERSION = 1
+const CODEC_STORED = 0
+const CODEC_DEFLATE = 1
+const MAX_FILE = MAX + 1
+const CONFIG = {
+  format: 'session-resilience-store',
+  version: FORMAT_VERSION,
+  hash: 'sha256',
+  chunker: { algorithm: 'fastcdc-ronomon', min: MIN, avg: AVG, max: MAX },
+  codecs: ['stored', 'deflate-raw'],
+}
+
+const chunkId = (data) => crypto.createHash('sha256').update(data).digest('hex')
+const ID_RE = /^[0-9a-f]{64}$/
+
+function checkChunkId(id) {
+  if (typeof id !== 'string' || !ID_RE.test(id)) throw codedError('ECORRUPT', `Invalid chunk id ${JSON.stringify(id)} in the store`)
+  return id
+}
+
+/** The file content for `data`: DEFLATE when it saves space, the plain bytes otherwise. */
+function encode(data) {
+  const deflated = zlib.deflateRawSync(data, { level: 1 })
+  if (deflated.length < data.length) return Buffer.concat([Buffer.of(CODEC_DEFLATE), deflated])
+  return Buffer.concat([Buffer.of(CODEC_STORED), data])
+}
+
+/** The plain bytes of a chunk file, checked against its id (ECORRUPT otherwise). */
+function decode(id, file) {
+  const corrupt = (why) => codedError('ECORRUPT', `Chunk ${id} is damaged: ${why}`)
+  if (file.length === 0) throw corrupt('empty file')
+  let data
+  if (file[0] === CODEC_STORED) data = file.subarray(1)
+  else if (file[0] === CODEC_DEFLATE) {
+    try {
+      data = zlib.inflateRawSync(file.subarray(1), { maxOutputLength: MAX + 1 })
+    } catch (err) {
+      throw corrupt(err.message)
+    }
+  } else throw corrupt(`unknown codec ${file[0]}`)
+  if (data.length > MAX || chunkId(data) !== id) throw corrupt('its content does not match its id')
+  return data
+}
+
+/** A snapshot id is a plain file name: 1 to 128 of [A-Za-z0-9._-], not starting with '.'. */
+function checkSnapshotId(id) {
+  if (typeof id !== 'string' || !/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/.test(id)) {
+    throw codedError('EBADLABEL', `Invalid snapshot id ${JSON.stringify(id)}: use 1 to 128 characters of A-Z, a-z, 0-9, _, - and .`)
+  }
+  return id
+}
+
+/** A path from a tree is used only when every component is a plain name. */
+function checkTreePath(p) {
+  const bad =
+    typeof p !== 'string' || p === '' || p.includes('\0') || p.includes('\\') || p.split('/').some((c) => c === '' || c === '.' || c === '..')
+  if (bad) throw codedError('EPATHESCAPE', `Refusing path ${JSON.stringify(p)} from a snapshot: only plain relative names stay inside`)
+  return p
+}
+
+/** One tree line, fields in the format's order (equal trees are equal bytes). */
+function entryLine(e) {
+  const out = { path: e.path, type: e.type, mode: e.mode, size: e.size, mtime: e.mtime, ctime: e.ctime, ino: e.ino }
+  if (e.target !== undefined && e.target !== null) out.target = e.target
+  if (e.chunks && e.chunks.length > 0) out.chunks = e.chunks
+  return `${JSON.stringify(out)}\n`
+}
+
+/** `[seconds, nanoseconds]` of a bigint nanosecond time. */
+const timePair = (ns) => [Number(ns / 1000000000n), Number(ns % 1000000000n)]
+
+/** An open store: its folder, and the chunk / snapshot folders below it. */
+class Store {
+  constructor(dir) {
+    this.dir = dir
+    this.chunksDir = path.join(dir, 'chunks')
+    this.snapshotsDir = path.join(dir, 'snapshots')
+    this.unsynced = []
+  }
+
+  /** Open `dir` (its last component must not be a link); created with `create`. */
+  static open(dir, create) {
+    const parent = path.dirname(dir)
+    const name = path.basename(dir)
+    const st = contained.containedStat(parent, name)
+    if (st === null && !create) throw codedError('ENOENT', `No snapshot store at ${dir}`)
+    if (st !== null && st.type === 'symlink') throw codedError('EPATHESCAPE', `Refusing path ${dir}: it goes through a symbolic link`)
+    if (st !== null && st.type !== 'directory') throw codedError('ENOTDIR', `${dir} is not a store folder`)
+    if (create) contained.containedMkdir(parent, name, true)
+    const store = new Store(dir)
+    let text = null
+    try {
+      text = contained.containedRead(dir, 'store.json', 64 * 1024)
+    } catch (err) {
+      if (err.code !== 'ENOENT' || !create) throw err
+    }
+    if (text === null) contained.containedWrite(dir, 'store.json', `${JSON.stringify(CONFIG, null, 2)}\n`)
+    else checkConfig(dir, text)
+    if (create) {
+      contained.containedMkdir(dir, 'chunks', true)
+      contained.containedMkdir(dir, 'snapshots', true)
+    }
+    return store
+  }
+
+  fanOf(id) {
+    return id.slice(0, 2)
+  }
+
+  has(id) {
+    const st = contained.containedStat(this.chunksDir, `${this.fanOf(id)}/${id}`)
+    return st !== null && st.type === 'file'
+  }
+
+  /** Write an encoded chunk under its id (temp + rename; made durable by `flush`). */
+  put(id, file) {
+    contained.containedWrite(this.chunksDir, `${this.fanOf(id)}/${id}`, file, { fsync: false })
+    this.unsynced.push(id)
+  }
+
+  getRaw(id) {
+    return contained.containedRead(this.chunksDir, `${this.fanOf(checkChunkId(id))}/${id}`, MAX_FILE)
+  }
+
+  get(id) {
+    return decode(id, this.getRaw(id))
+  }
+
+  /** Every chunk id present. */
+  listChunks() {
+    const out = []
+    let fans = []
+    try {
+      fans = contained.containedList(this.chunksDir, '')
+    } catch (err) {
+      if (err.code !== 'ENOENT') throw err
+    }
+    for (const fan of fans) {
+      if (fan.type !== 'directory') continue
+      for (const e of contained.containedList(this.chunksDir, fan.name)) if (e.type === 'file' && ID_RE.test(e.name)) out.push(e.name)
+    }
+    return out
+  }
+
+  removeChunk(id) {
+    return contained.containedRemove(this.chunksDir, `${this.fanOf(checkChunkId(id))}/${id}`)
+  }
+
+  /**
+   * Make every chunk written so far durable: `sync -f` (one syncfs of the store's file system)
+   * on Linux, else an fsync of each file written.
+   */
+  flush() {
+    const ids = this.unsynced
+    this.unsynced = []
+    if (ids.length === 0) return
+    if (process.platform === 'linux') {
+      try {
+        execFileSync('sync', ['-f', this.dir], { stdio: 'ignore' })
+        return
+      } catch {
+        // no coreutils `sync -f`: one fsync per file below
+      }
+    }
+    for (const id of ids) {
+      const fd = contained.openRegular(path.join(this.chunksDir, this.fanOf(id), id), fs.constants.O_RDONLY)
+      try {
+        fs.fsyncSync(fd)
+      } finally {
+        fs.closeSync(fd)
+      }
+    }
+  }
+
+  record(id) {
+    checkSnapshotId(id)
+    let text
+    try {
+      text = contained.containedRead(this.snapshotsDir, `${id}.json`, 1024 * 1024)
+    } catch (err) {
+      if (err.code === 'ENOENT') throw codedError('ENOENT', `No snapshot ${id} in the store`)
+      throw err
+    }
+    let r
+    try {
+      r = JSON.parse(text)
+    } catch (err) {
+      throw codedError('ECORRUPT', `The record of snapshot ${id} is damaged: ${err.message}`)
+    }
+    if (!r || r.version !== FORMAT_VERSION || r.id !== id || !Array.isArray(r.tree)) {
+      throw codedError('ECORRUPT', `The record of snapshot ${id} is not a version ${FORMAT_VERSION} record of that id`)
+    }
+    return r
+  }
+
+  /** Snapshot ids with a record file, sorted. */
+  ids() {
+    let list = []
+    try {
+      list = contained.containedList(this.snapshotsDir, '')
+    } catch (err) {
+      if (err.code !== 'ENOENT') throw err
+    }
+    return list
+      .filter((e) => e.type === 'file' && e.name.endsWith('.json'))
+      .map((e) => e.name.slice(0, -5))
+      .filter((id) => /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/.test(id))
+      .sort()
+  }
+
+  /** Readable records, oldest first (time, then id). */
+  records() {
+    const out = []
+    for (const id of this.ids()) {
+      try {
+        out.push(this.record(id))
+      } catch {
+        // damaged: reported by verify
+      }
+    }
+    return out.sort((a, b) => (a.time === b.time ? (a.id < b.id ? -1 : 1) : a.time < b.time ? -1 : 1))
+  }
+
+  writeRecord(r) {
+    checkSnapshotId(r.id)
+    if (contained.containedStat(this.snapshotsDir, `${r.id}.json`) !== null) throw codedError('EEXIST', `Snapshot ${r.id} already exists`)
+    contained.containedWrite(this.snapshotsDir, `${r.id}.json`, `${JSON.stringify(r, null, 2)}\n`)
+  }
+
+  removeRecord(id) {
+    return contained.containedRemove(this.snapshotsDir, `${checkSnapshotId(id)}.json`)
+  }
+
+  /** The entries of a record's tree, one chunk in memory at a time. */
+  *tree(record) {
+    let rest = ''
+    const parse = (line) => {
+      let e
+      try {
+        e = JSON.parse(line)
+      } catch (err) {
+        throw codedError('ECORRUPT', `The tree of snapshot ${record.id} is damaged: ${err.message}`)
+      }
+      checkTreePath(e.path)
+      return e
+    }
+    const decoder = new TextDecoder('utf-8', { fatal: false })
+    for (const id of record.tree) {
+      let data
+      try {
+        data = this.get(checkChunkId(id))
+      } catch (err) {
+        throw codedError(err.code || 'EIO', `The tree of snapshot ${record.id} cannot be read: ${err.message}`)
+      }
+      const lines = (rest + decoder.decode(data, { stream: true })).split('\n')
+      rest = lines.pop()
+      for (const line of lines) yield parse(line)
+    }
+    rest += decoder.decode()
+    if (rest !== '') yield parse(rest)
+  }
+}
+
+function checkConfig(dir, text) {
+  let c
+  try {
+    c = JSON.parse(text)
+  } catch (err) {
+    throw codedError('ECORRUPT', `${dir} is not a snapshot store: ${err.message}`)
+  }
+  if (!c || c.format !== CONFIG.format || c.version !== CONFIG.version || c.hash !== CONFIG.hash) {
+    throw codedError('ECORRUPT', `${dir} is a ${c && c.format} store version ${c && c.version} (${c && c.hash}); this code reads version ${FORMAT_VERSION}`)
+  }
+}
+
+module.exports = {
+  FORMAT_VERSION,
+  MAX_FILE,
+  Store,
+  chunkId,
+  checkChunkId,
+  encode,
+  decode,
+  checkSnapshotId,
+  checkTreePath,
+  entryLine,
+  timePair,
+}

@@ -1,0 +1,81 @@
+'use strict'
+// The JS backend of the snapshot store: the same names, arguments, results and errors as the
+// native exports (src/store.rs, src/tasks/store.rs), on the format of docs/store-format.md.
+// One file per module of core/src/store/: chunker (+ gear), format (mod, chunk, snapshot,
+// tree), write, restore, verify.
+
+const { cancelToken } = require('../backup/cancel')
+const { checkPath } = require('../errors')
+const { Store } = require('./format')
+const { createSnapshot } = require('./write')
+const { restoreSnapshot } = require('./restore')
+const { verifyStore } = require('./verify')
+const defaults = require('../defaults.json')
+
+const snapshotOf = (r) => ({
+  id: r.id,
+  time: r.time,
+  label: r.label,
+  parent: r.parent ?? null,
+  files: r.files,
+  dirs: r.dirs,
+  symlinks: r.symlinks,
+  bytes: r.bytes,
+  newChunks: r.newChunks,
+  newBytes: r.newBytes,
+})
+
+function storeListSnapshots(store) {
+  checkPath('store', store)
+  let s
+  try {
+    s = Store.open(store, false)
+  } catch (err) {
+    if (err.code === 'ENOENT') return []
+    throw err
+  }
+  return s.records().map(snapshotOf)
+}
+
+async function storeCreateSnapshot(root, store, id, options, onProgress) {
+  checkPath('root', root)
+  checkPath('store', store)
+  const cancel = cancelToken()
+  await null
+  const o = options || {}
+  const spec = {
+    label: o.label || '',
+    excludes: Array.isArray(o.excludes) ? o.excludes : defaults.backupExcludes,
+    substitutes: Array.isArray(o.substitutes) ? o.substitutes : [],
+    parent: o.parent || null,
+  }
+  const r = createSnapshot(root, store, id, spec, cancel, typeof onProgress === 'function' ? onProgress : null)
+  return { snapshot: snapshotOf(r.record), filesRead: r.filesRead, filesReused: r.filesReused, skipped: r.skipped }
+}
+
+async function storeRestoreSnapshot(store, id, target, only) {
+  checkPath('store', store)
+  checkPath('target', target)
+  const cancel = cancelToken()
+  await null
+  return restoreSnapshot(store, id, target, Array.isArray(only) ? only : [], cancel)
+}
+
+async function storeVerify(store, ids) {
+  checkPath('store', store)
+  const cancel = cancelToken()
+  await null
+  const r = verifyStore(store, Array.isArray(ids) ? ids : null, cancel)
+  return {
+    ok: r.ok,
+    snapshots: r.snapshots,
+    chunks: r.chunks,
+    bytes: r.bytes,
+    badChunks: r.badChunks,
+    broken: Object.entries(r.broken)
+      .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+      .map(([sid, reason]) => ({ id: sid, reason })),
+  }
+}
+
+module.exports = { storeListSnapshots, storeCreateSnapshot, storeRestoreSnapshot, storeVerify }

@@ -1,0 +1,179 @@
+'use strict'
+// The twin of core/src/store/write.rs: take a snapshot. The tree is walked with lstat (no
+// link followed; FIFOs, sockets, devices never opened), files opened O_NOFOLLOW through
+// lib/js/contained.js; a file whose size, mtime, ctime and inode equal its entry in the
+// parent snapshot is not read again. Chunks the store lacks are compressed and written
+// (temp + rename), made durable in one go, and the record is written last.
+
+const fs = require('node:fs')
+const path = require('node:path')
+
+const { codedError } = require('../errors')
+const contained = require('../contained')
+const { chunkFd, chunkBuffer } = require('./chunker')
+const { Store, FORMAT_VERSION, chunkId, encode, checkSnapshotId, entryLine, timePair } = require('./format')
+
+const SIDE_FILES = ['-journal', '-wal', '-shm']
+
+const isExcluded = (name, patterns) => patterns.some((p) => (p.startsWith('*') ? name.endsWith(p.slice(1)) : name === p))
+
+/** Entries of a tree as a Map path -> entry (files only). */
+function parentFiles(store, record) {
+  const map = new Map()
+  if (record) for (const e of store.tree(record)) if (e.type === 'file') map.set(e.path, e)
+  return map
+}
+
+class Walker {
+  constructor(store, spec, parent, cancel, meter) {
+    Object.assign(this, { store, spec, parent, cancel, meter })
+    this.seen = new Set()
+    this.entries = []
+    this.skipped = []
+    this.filesRead = 0
+    this.filesReused = 0
+    this.newChunks = 0
+    this.newBytes = 0
+  }
+
+  /** Store one chunk (if new); its id. */
+  chunk(data) {
+    const id = chunkId(data)
+    if (!this.seen.has(id)) {
+      this.seen.add(id)
+      if (!this.store.has(id)) {
+        const file = encode(data)
+        this.store.put(id, file)
+        this.newChunks += 1
+        this.newBytes += file.length
+      }
+    }
+    return id
+  }
+
+  storeFd(fd) {
+    const ids = []
+    const size = chunkFd(fd, (data) => ids.push(this.chunk(data)))
+    return { ids, size }
+  }
+
+  entry(rel, type, st) {
+    return {
+      path: rel,
+      type,
+      mode: Number(st.mode & 0o7777n),
+      size: 0,
+      mtime: timePair(st.mtimeNs),
+      ctime: timePair(st.ctimeNs),
+      ino: String(process.platform === 'win32' ? 0n : st.ino),
+    }
+  }
+
+  walk(dirFull, rel) {
+    const names = fs.readdirSync(dirFull).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
+    for (const name of names) {
+      this.cancel.check('Snapshot')
+      if (isExcluded(name, this.spec.excludes)) continue
+      const p = rel === '' ? name : `${rel}/${name}`
+      const full = path.join(dirFull, name)
+      let st
+      try {
+        st = fs.lstatSync(full, { bigint: true })
+      } catch (err) {
+        if (err.code === 'ENOENT') continue
+        throw err
+      }
+      if (st.isFile() && this.isSideFile(p)) continue
+      if (st.isDirectory()) {
+        this.entries.push(this.entry(p, 'dir', st))
+        this.walk(full, p)
+      } else if (st.isSymbolicLink()) {
+        const e = this.entry(p, 'symlink', st)
+        e.target = fs.readlinkSync(full)
+        this.entries.push(e)
+      } else if (st.isFile()) this.file(full, p, st)
+      else this.skipped.push(p)
+    }
+  }
+
+  isSideFile(p) {
+    return this.spec.substitutes.some((s) => SIDE_FILES.some((side) => p === s.path + side))
+  }
+
+  file(full, p, st) {
+    const e = this.entry(p, 'file', st)
+    const sub = this.spec.substitutes.find((s) => s.path === p)
+    const prev = this.parent.get(p)
+    if (!sub && prev && unchanged(prev, e, st)) {
+      e.chunks = prev.chunks || []
+      e.size = prev.size
+      this.filesReused += 1
+    } else {
+      const source = sub ? sub.source : full
+      const fd = contained.openRegular(source, fs.constants.O_RDONLY)
+      try {
+        const { ids, size } = this.storeFd(fd)
+        e.chunks = ids
+        e.size = size
+      } finally {
+        fs.closeSync(fd)
+      }
+      this.filesRead += 1
+    }
+    this.meter(e.size)
+    this.entries.push(e)
+  }
+}
+
+const same = (a, b) => a[0] === b[0] && a[1] === b[1]
+
+function unchanged(prev, e, st) {
+  return prev.size === Number(st.size) && same(prev.mtime, e.mtime) && same(prev.ctime, e.ctime) && prev.ino === e.ino
+}
+
+/**
+ * Take snapshot `id` of `root` into the store folder `storeDir`. `spec`: label, excludes,
+ * substitutes ([{ path, source }]), parent (default: the newest snapshot).
+ */
+function createSnapshot(root, storeDir, id, spec, cancel, onProgress) {
+  checkSnapshotId(id)
+  contained.containedList(root, '') // the root: a real folder, not a link
+  const store = Store.open(storeDir, true)
+  if (store.ids().includes(id)) throw codedError('EEXIST', `Snapshot ${id} already exists`)
+  const parent = spec.parent ? store.record(spec.parent) : store.records().pop() || null
+  let files = 0
+  let bytes = 0
+  const meter = (n) => {
+    files += 1
+    bytes += n
+    if (onProgress && files % 200 === 0) onProgress({ phase: 'snapshot', files, bytes })
+  }
+  const w = new Walker(store, spec, parentFiles(store, parent), cancel, meter)
+  w.walk(root, '')
+  w.entries.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)))
+  const text = Buffer.from(w.entries.map(entryLine).join(''))
+  const tree = []
+  chunkBuffer(text, (data) => tree.push(w.chunk(data)))
+  cancel.check('Snapshot')
+  store.flush()
+  const count = (t) => w.entries.filter((e) => e.type === t).length
+  const record = {
+    version: FORMAT_VERSION,
+    id,
+    time: new Date().toISOString(),
+    label: spec.label || '',
+    parent: parent ? parent.id : null,
+    tree,
+    files: count('file'),
+    dirs: count('dir'),
+    symlinks: count('symlink'),
+    bytes: w.entries.reduce((n, e) => n + e.size, 0),
+    newChunks: w.newChunks,
+    newBytes: w.newBytes,
+  }
+  store.writeRecord(record)
+  if (onProgress) onProgress({ phase: 'snapshot', files, bytes })
+  return { record, filesRead: w.filesRead, filesReused: w.filesReused, skipped: w.skipped }
+}
+
+module.exports = { createSnapshot, isExcluded }

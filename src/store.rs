@@ -1,0 +1,59 @@
+//! The snapshot store's exports (`store*`): napi objects and the synchronous listing; the
+//! long operations (snapshot, restore, verify) are async tasks in `tasks/store.rs`. The
+//! format and the logic are in `session_resilience_core::store` (docs/store-format.md).
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use session_resilience_core::store::{Record, Store};
+
+use crate::args;
+use crate::error::run;
+
+/// A snapshot's record, as `storeListSnapshots` and `storeCreateSnapshot` return it.
+#[napi(object)]
+pub struct StoreSnapshot {
+    pub id: String,
+    /// ISO 8601, UTC.
+    pub time: String,
+    pub label: String,
+    /// The snapshot whose unchanged files were reused, or null.
+    pub parent: Option<String>,
+    pub files: f64,
+    pub dirs: f64,
+    pub symlinks: f64,
+    /// Bytes of all files (logical size).
+    pub bytes: f64,
+    /// Chunks this snapshot added to the store, and their size on disk.
+    pub new_chunks: f64,
+    pub new_bytes: f64,
+}
+
+pub fn snapshot_of(r: Record) -> StoreSnapshot {
+    StoreSnapshot {
+        id: r.id,
+        time: r.time,
+        label: r.label,
+        parent: r.parent,
+        files: r.files as f64,
+        dirs: r.dirs as f64,
+        symlinks: r.symlinks as f64,
+        bytes: r.bytes as f64,
+        new_chunks: r.new_chunks as f64,
+        new_bytes: r.new_bytes as f64,
+    }
+}
+
+/// Every readable snapshot of the store folder `store`, oldest first; `[]` when there is no
+/// store yet.
+#[napi(catch_unwind)]
+pub fn store_list_snapshots(
+    env: &Env,
+    #[napi(ts_arg_type = "string")] store: Unknown,
+) -> Result<Vec<StoreSnapshot>> {
+    let store = args::path(env, "store", store)?;
+    run(env, || match Store::open(&store, false) {
+        Ok(s) => Ok(s.records()?.into_iter().map(snapshot_of).collect()),
+        Err(e) if e.code().as_str() == "ENOENT" => Ok(Vec::new()),
+        Err(e) => Err(e),
+    })
+}

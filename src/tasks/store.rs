@@ -1,0 +1,258 @@
+//! `storeCreateSnapshot`, `storeRestoreSnapshot`, `storeVerify`: the snapshot store's long
+//! operations on the thread pool; they stop at `backupCancel()` like the backup tasks.
+
+use std::path::PathBuf;
+
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use session_resilience_core::backup::cancel::Cancel;
+use session_resilience_core::store::{
+    self, RestoreStats, SnapshotSpec, SnapshotStats, VerifyReport,
+};
+
+use crate::args;
+use crate::backup::{reporter, ProgressCallback};
+use crate::error::{guarded, to_js};
+use crate::store::{snapshot_of, StoreSnapshot};
+use crate::tasks::backup_archive::ArchiveSubstitute;
+
+/// How to take a snapshot.
+#[napi(object)]
+pub struct StoreSnapshotOptions {
+    pub label: Option<String>,
+    /// Legacy `tar --exclude` patterns; default the legacy list.
+    pub excludes: Option<Vec<String>>,
+    /// Files stored under another file's name (live databases' consistent copies).
+    pub substitutes: Option<Vec<ArchiveSubstitute>>,
+    /// The snapshot whose unchanged files are reused; default the newest.
+    pub parent: Option<String>,
+}
+
+#[napi(object)]
+pub struct StoreSnapshotResult {
+    pub snapshot: StoreSnapshot,
+    /// Files whose content was read, and files reused unread from the parent.
+    pub files_read: f64,
+    pub files_reused: f64,
+    /// Entries left out (names not UTF-8, FIFOs, sockets, devices).
+    pub skipped: Vec<String>,
+}
+
+pub struct CreateSnapshotTask {
+    root: PathBuf,
+    store: PathBuf,
+    id: String,
+    label: String,
+    excludes: Vec<String>,
+    substitutes: Vec<(String, PathBuf)>,
+    parent: Option<String>,
+    cancel: Cancel,
+    progress: Option<ProgressCallback>,
+}
+
+#[napi]
+impl Task for CreateSnapshotTask {
+    type Output = session_resilience_core::Result<SnapshotStats>;
+    type JsValue = StoreSnapshotResult;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        let mut report = reporter(&self.progress);
+        let spec = SnapshotSpec {
+            root: &self.root,
+            store: &self.store,
+            id: &self.id,
+            label: &self.label,
+            excludes: &self.excludes,
+            substitutes: &self.substitutes,
+            parent: self.parent.as_deref(),
+            cancel: self.cancel,
+        };
+        Ok(guarded(|| store::create_snapshot(&spec, &mut report)))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<StoreSnapshotResult> {
+        output
+            .map(|s| StoreSnapshotResult {
+                snapshot: snapshot_of(s.record),
+                files_read: s.files_read as f64,
+                files_reused: s.files_reused as f64,
+                skipped: s.skipped,
+            })
+            .map_err(|e| to_js(&env, e))
+    }
+}
+
+/// Take snapshot `id` of `root` into the store folder `store` (created when missing).
+#[napi(catch_unwind)]
+pub fn store_create_snapshot(
+    env: &Env,
+    #[napi(ts_arg_type = "string")] root: Unknown,
+    #[napi(ts_arg_type = "string")] store: Unknown,
+    id: String,
+    options: Option<StoreSnapshotOptions>,
+    #[napi(ts_arg_type = "((progress: BackupProgress) => void) | undefined | null")]
+    on_progress: Option<ProgressCallback>,
+) -> Result<AsyncTask<CreateSnapshotTask>> {
+    let root = args::path(env, "root", root)?;
+    let store = args::path(env, "store", store)?;
+    let o = options.unwrap_or(StoreSnapshotOptions {
+        label: None,
+        excludes: None,
+        substitutes: None,
+        parent: None,
+    });
+    Ok(AsyncTask::new(CreateSnapshotTask {
+        root,
+        store,
+        id,
+        label: o.label.unwrap_or_default(),
+        excludes: o
+            .excludes
+            .unwrap_or_else(session_resilience_core::backup::archive::default_excludes),
+        substitutes: o
+            .substitutes
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| (s.path, PathBuf::from(s.source)))
+            .collect(),
+        parent: o.parent,
+        cancel: Cancel::new(),
+        progress: on_progress,
+    }))
+}
+
+#[napi(object)]
+pub struct StoreRestoreResult {
+    pub files: f64,
+    pub dirs: f64,
+    pub symlinks: f64,
+    pub bytes: f64,
+}
+
+pub struct RestoreSnapshotTask {
+    store: PathBuf,
+    id: String,
+    target: PathBuf,
+    only: Vec<String>,
+}
+
+#[napi]
+impl Task for RestoreSnapshotTask {
+    type Output = session_resilience_core::Result<RestoreStats>;
+    type JsValue = StoreRestoreResult;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        Ok(guarded(|| {
+            store::restore_snapshot(&self.store, &self.id, &self.target, &self.only)
+        }))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<StoreRestoreResult> {
+        output
+            .map(|s| StoreRestoreResult {
+                files: s.files as f64,
+                dirs: s.dirs as f64,
+                symlinks: s.symlinks as f64,
+                bytes: s.bytes as f64,
+            })
+            .map_err(|e| to_js(&env, e))
+    }
+}
+
+/// Restore snapshot `id` into `target`: everything, or the entries at or below `only`.
+#[napi(catch_unwind)]
+pub fn store_restore_snapshot(
+    env: &Env,
+    #[napi(ts_arg_type = "string")] store: Unknown,
+    id: String,
+    #[napi(ts_arg_type = "string")] target: Unknown,
+    only: Option<Vec<String>>,
+) -> Result<AsyncTask<RestoreSnapshotTask>> {
+    let store = args::path(env, "store", store)?;
+    let target = args::path(env, "target", target)?;
+    Ok(AsyncTask::new(RestoreSnapshotTask {
+        store,
+        id,
+        target,
+        only: only.unwrap_or_default(),
+    }))
+}
+
+#[napi(object)]
+pub struct StoreBadChunk {
+    pub id: String,
+    /// `missing`, or the damage found.
+    pub reason: String,
+    /// The snapshots that reference it.
+    pub snapshots: Vec<String>,
+}
+
+#[napi(object)]
+pub struct StoreBrokenSnapshot {
+    pub id: String,
+    pub reason: String,
+}
+
+#[napi(object)]
+pub struct StoreVerifyResult {
+    pub ok: bool,
+    pub snapshots: f64,
+    /// Distinct chunks read and re-hashed, and their plain bytes.
+    pub chunks: f64,
+    pub bytes: f64,
+    pub bad_chunks: Vec<StoreBadChunk>,
+    pub broken: Vec<StoreBrokenSnapshot>,
+}
+
+pub struct VerifyStoreTask {
+    store: PathBuf,
+    only: Option<Vec<String>>,
+}
+
+#[napi]
+impl Task for VerifyStoreTask {
+    type Output = session_resilience_core::Result<VerifyReport>;
+    type JsValue = StoreVerifyResult;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        Ok(guarded(|| {
+            store::verify_store(&self.store, self.only.as_deref())
+        }))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<StoreVerifyResult> {
+        output
+            .map(|r| StoreVerifyResult {
+                ok: r.ok(),
+                snapshots: r.snapshots as f64,
+                chunks: r.chunks as f64,
+                bytes: r.bytes as f64,
+                bad_chunks: r
+                    .bad_chunks
+                    .into_iter()
+                    .map(|b| StoreBadChunk {
+                        id: b.id,
+                        reason: b.reason,
+                        snapshots: b.snapshots,
+                    })
+                    .collect(),
+                broken: r
+                    .broken
+                    .into_iter()
+                    .map(|(id, reason)| StoreBrokenSnapshot { id, reason })
+                    .collect(),
+            })
+            .map_err(|e| to_js(&env, e))
+    }
+}
+
+/// Re-hash every chunk the snapshots (all, or `ids`) reference, once each.
+#[napi(catch_unwind)]
+pub fn store_verify(
+    env: &Env,
+    #[napi(ts_arg_type = "string")] store: Unknown,
+    ids: Option<Vec<String>>,
+) -> Result<AsyncTask<VerifyStoreTask>> {
+    let store = args::path(env, "store", store)?;
+    Ok(AsyncTask::new(VerifyStoreTask { store, only: ids }))
+}
