@@ -4,6 +4,8 @@
 mod acquire_lock;
 mod atomic_write;
 mod backup_archive;
+mod backup_copy_database;
+mod backup_git_bundle;
 mod backup_manifest;
 mod store;
 mod verify_checksum;
