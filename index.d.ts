@@ -292,10 +292,27 @@ export interface StoreBrokenSnapshot {
 export declare function storeCreateSnapshot(root: string, store: string, id: string, options?: StoreSnapshotOptions | undefined | null, onProgress?: ((progress: BackupProgress) => void) | undefined | null): Promise<StoreSnapshotResult>
 
 /**
+ * Remove the chunks no snapshot references (hold the store's lock: a snapshot being taken
+ * reuses chunks it has not recorded yet).
+ */
+export declare function storeGc(store: string): Promise<StoreGcResult>
+
+export interface StoreGcResult {
+  snapshots: number
+  /** Chunks present, and those removed with their bytes on disk. */
+  chunks: number
+  removed: number
+  removedBytes: number
+}
+
+/**
  * Every readable snapshot of the store folder `store`, oldest first; `[]` when there is no
  * store yet.
  */
 export declare function storeListSnapshots(store: string): Array<StoreSnapshot>
+
+/** Remove snapshot `id`'s record (its chunks go at the next `storeGc`); false when absent. */
+export declare function storeRemoveSnapshot(store: string, id: string): boolean
 
 export interface StoreRestoreResult {
   files: number

@@ -195,6 +195,9 @@ const INTERNAL_METHODS = {
     // contained access under backups/ (issue 11)
     'inBackups', 'existsIn', 'readJsonIn', 'writeJsonIn', 'mkdirIn', 'relsOf', 'projectFile', 'removeSet',
     'checkKindFolders', 'hasSource', 'keepPrevious', 'relIn',
+    // the snapshot method (lib/backup/snapshot.js, issue 14)
+    'storeDir', 'fullMethod', 'snapshotRel', 'makeFullPart', 'withStoreLock', 'collectStoreGarbage', 'isSnapshotPoint',
+    'fullPartLine', 'snapshotDamage', 'removeSnapshotRecord', 'snapshotPoint',
   ],
   'process-cleanup': ['cancelBackups'],
   'phase-gate-validator': ['report', 'notFound'],

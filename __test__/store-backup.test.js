@@ -78,6 +78,9 @@ test('a snapshot set: restore point, list, verify, damage named, cleanup', async
     const removed = await bs.cleanup(0)
     assert.equal(removed, 2)
     assert.deepEqual(fs.readdirSync(path.join(b, 'store/snapshots')), [])
+    // ...and garbage collection removed every chunk, since no snapshot is left
+    const chunks = fs.readdirSync(path.join(b, 'store/chunks')).flatMap((f) => fs.readdirSync(path.join(b, 'store/chunks', f)))
+    assert.deepEqual(chunks, [])
   })
 })
 

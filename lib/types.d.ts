@@ -30,6 +30,7 @@ export type ErrorCode =
   | 'EBADBACKEND'
   | 'ECHECKPOINT'
   | 'EDIRTY'
+  | 'ENOTSNAPSHOT'
   | 'ENATIVEUNAVAILABLE'
   | 'ENOCOMPONENT'
   | 'ENOPHASE'

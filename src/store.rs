@@ -57,3 +57,14 @@ pub fn store_list_snapshots(
         Err(e) => Err(e),
     })
 }
+
+/// Remove snapshot `id`'s record (its chunks go at the next `storeGc`); false when absent.
+#[napi(catch_unwind)]
+pub fn store_remove_snapshot(
+    env: &Env,
+    #[napi(ts_arg_type = "string")] store: Unknown,
+    id: String,
+) -> Result<bool> {
+    let store = args::path(env, "store", store)?;
+    run(env, || Store::open(&store, false)?.remove_snapshot(&id))
+}

@@ -182,6 +182,7 @@ class Catalog {
       if (typeof point.id !== 'string' || !SAFE_ID.test(point.id)) continue // never a path of its own
       this.removeSet(point.id)
     }
+    if (removed.length > 0) await this.collectStoreGarbage()
     this.log(`✅ Cleaned ${removed.length} old backups`)
     return removed.length
   }

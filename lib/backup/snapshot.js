@@ -13,9 +13,12 @@ const fs = require('node:fs')
 const path = require('node:path')
 
 const { codedError } = require('../js/errors')
+const { SafeFileOperations } = require('../safe-file-operations')
 const { SAFE_ID, stampOf } = require('./common')
 
 const METHODS = new Set(['snapshot', 'tar_gz'])
+/** A snapshot or a collection of a large store takes seconds; wait that long for the other. */
+const STORE_LOCK_MS = 10 * 60 * 1000
 
 class Snapshots {
   /** backups/store: the snapshot store. */
@@ -53,13 +56,32 @@ class Snapshots {
     }
     const label = id.slice(0, -(stampOf(0).length + 1)) // ids are <label>-<stamp>
     const options = { label, excludes: this.excludes, substitutes }
-    const made = await this.binding.storeCreateSnapshot(this.rootDir, this.storeDir, id, options, onProgress)
+    const made = await this.withStoreLock(() => this.binding.storeCreateSnapshot(this.rootDir, this.storeDir, id, options, onProgress))
     const rel = this.snapshotRel(id)
     const record = this.binding.containedRead(this.rootDir, this.inBackups(rel), 1024 * 1024)
     const entry = { path: rel, size: record.length, sha256: crypto.createHash('sha256').update(record).digest('hex') }
     const s = made.snapshot
     const point = { archive: null, method: 'snapshot', snapshot: { id, files: s.files, bytes: s.bytes, newBytes: s.newBytes } }
     return { entry, point, changed: [], size: s.newBytes, report: path.join(this.backupsDir, rel) }
+  }
+
+  /**
+   * `fn()` under the store's lock (`store-<hash of its path>` in the lock folder): a snapshot
+   * being taken reuses chunks its record does not name yet, so garbage collection and
+   * snapshots never run at the same time (a dead holder's lock is taken over as any other).
+   */
+  async withStoreLock(fn) {
+    const ops = new SafeFileOperations({ backend: this.backend, lockDir: this.options.lockDir })
+    const id = `store-${crypto.createHash('sha256').update(path.resolve(this.storeDir)).digest('hex').slice(0, 16)}`
+    return ops.withLockAsync(id, fn, { timeout: STORE_LOCK_MS })
+  }
+
+  /** For `cleanup`: remove the chunks no snapshot references any more (when there is a store). */
+  async collectStoreGarbage() {
+    if (!this.existsIn('store/store.json')) return null
+    const stats = await this.withStoreLock(() => this.binding.storeGc(this.storeDir))
+    if (stats.removed > 0) this.log(`🧹 Removed ${stats.removed} unreferenced chunks (${stats.removedBytes} bytes) from ${this.storeDir}`)
+    return stats
   }
 
   /** Is restore point `p` a snapshot? */
@@ -82,11 +104,9 @@ class Snapshots {
     return damaged
   }
 
-  /** For `cleanup`: the record of snapshot `id` (its chunks go at the next garbage collection). */
+  /** For `cleanup`: the record of snapshot `id` (its chunks go at the garbage collection after). */
   removeSnapshotRecord(id) {
-    const rel = this.snapshotRel(id)
-    const found = this.binding.containedStat(this.rootDir, this.inBackups(rel))
-    if (found !== null && found.type === 'file') this.binding.containedRemove(this.rootDir, this.inBackups(rel))
+    if (this.existsIn('store/store.json')) this.binding.storeRemoveSnapshot(this.storeDir, id)
   }
 
   /** The snapshot point `backupId`, or a clear error. */

@@ -256,3 +256,48 @@ pub fn store_verify(
     let store = args::path(env, "store", store)?;
     Ok(AsyncTask::new(VerifyStoreTask { store, only: ids }))
 }
+
+#[napi(object)]
+pub struct StoreGcResult {
+    pub snapshots: f64,
+    /// Chunks present, and those removed with their bytes on disk.
+    pub chunks: f64,
+    pub removed: f64,
+    pub removed_bytes: f64,
+}
+
+pub struct GcTask {
+    store: PathBuf,
+}
+
+#[napi]
+impl Task for GcTask {
+    type Output = session_resilience_core::Result<store::GcStats>;
+    type JsValue = StoreGcResult;
+
+    fn compute(&mut self) -> Result<Self::Output> {
+        Ok(guarded(|| store::collect_garbage(&self.store)))
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<StoreGcResult> {
+        output
+            .map(|s| StoreGcResult {
+                snapshots: s.snapshots as f64,
+                chunks: s.chunks as f64,
+                removed: s.removed as f64,
+                removed_bytes: s.removed_bytes as f64,
+            })
+            .map_err(|e| to_js(&env, e))
+    }
+}
+
+/// Remove the chunks no snapshot references (hold the store's lock: a snapshot being taken
+/// reuses chunks it has not recorded yet).
+#[napi(catch_unwind)]
+pub fn store_gc(
+    env: &Env,
+    #[napi(ts_arg_type = "string")] store: Unknown,
+) -> Result<AsyncTask<GcTask>> {
+    let store = args::path(env, "store", store)?;
+    Ok(AsyncTask::new(GcTask { store }))
+}

@@ -189,6 +189,15 @@ impl Chunks {
         Ok(out)
     }
 
+    /// The size of a chunk's file (0 when it is not there).
+    pub fn size(&self, id: &ChunkId) -> Result<u64> {
+        match self.fan(id, false) {
+            Ok(fan) => Ok(fan.stat(Path::new(&id.hex()))?.map_or(0, |(_, size)| size)),
+            Err(e) if e.code() == Code::Os("ENOENT") => Ok(0),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Remove a chunk's file (`false` when it was not there).
     pub fn remove(&self, id: &ChunkId) -> Result<bool> {
         match self.fan(id, false) {

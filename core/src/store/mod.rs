@@ -14,13 +14,15 @@
 //! - [`snapshot`]: the records;
 //! - [`write`]: taking a snapshot, reusing unchanged files of the previous one unread;
 //! - [`restore`]: putting a snapshot (or some of its paths) back, contained;
-//! - [`verify`]: re-hashing every chunk once and naming the snapshots a bad one breaks.
+//! - [`verify`]: re-hashing every chunk once and naming the snapshots a bad one breaks;
+//! - [`gc`]: removing the chunks no snapshot references.
 //!
 //! Every file and folder is created through [`Dir`] (no symlink followed anywhere, files
 //! 0600, folders 0700).
 
 pub mod chunk;
 pub mod chunker;
+pub mod gc;
 pub mod restore;
 pub mod snapshot;
 pub mod tree;
@@ -35,6 +37,7 @@ use crate::error::{Code, Error, Result};
 use crate::fsx::beneath::Dir;
 use chunk::Chunks;
 
+pub use gc::{collect_garbage, GcStats};
 pub use restore::{restore_snapshot, RestoreStats};
 pub use snapshot::Record;
 pub use verify::{verify_store, VerifyReport};
@@ -158,6 +161,11 @@ impl Store {
             record.tree_ids()?,
             &record.id,
         ))
+    }
+
+    /// Remove snapshot `id`'s record (its chunks stay until [`collect_garbage`]).
+    pub fn remove_snapshot(&self, id: &str) -> Result<bool> {
+        snapshot::remove(&self.snapshots, id)
     }
 
     pub(crate) fn snapshots_dir(&self) -> &Dir {

@@ -397,3 +397,36 @@ fn a_store_of_another_format_or_version_is_refused() {
     let err = Store::open(&p.store, false).err().unwrap();
     assert_eq!(err.code().as_str(), "ECORRUPT");
 }
+
+#[test]
+fn gc_removes_only_the_chunks_no_record_references_and_stops_on_a_damaged_record() {
+    let p = project();
+    take(&p, "s1");
+    fs::write(p.root.join("only-in-s2.txt"), "second snapshot only\n").unwrap();
+    take(&p, "s2");
+    let store = Store::open(&p.store, false).unwrap();
+    let before = store.chunks().list().unwrap().len() as u64;
+    let none = collect_garbage(&p.store).unwrap();
+    assert_eq!((none.chunks, none.removed), (before, 0));
+    snapshot::remove(store.snapshots_dir(), "s2").unwrap();
+    let gone = collect_garbage(&p.store).unwrap();
+    // the file only s2 had, and the chunks of s2's tree
+    assert!(gone.removed >= 2, "{gone:?}");
+    assert!(!store
+        .chunks()
+        .has(&ChunkId::of(b"second snapshot only\n"))
+        .unwrap());
+    assert!(verify_store(&p.store, None).unwrap().ok());
+    let (_tmp, out) = restore_into(&p, "s1", &[]);
+    assert!(out.join("src/a.txt").exists());
+    // a damaged record: nothing is removed
+    fs::write(p.store.join("snapshots/s9.json"), "{ not json").unwrap();
+    take(&p, "s3");
+    snapshot::remove(store.snapshots_dir(), "s3").unwrap();
+    let left = store.chunks().list().unwrap().len();
+    assert_eq!(
+        collect_garbage(&p.store).unwrap_err().code().as_str(),
+        "ECORRUPT"
+    );
+    assert_eq!(store.chunks().list().unwrap().len(), left);
+}

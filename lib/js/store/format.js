@@ -158,6 +158,11 @@ class Store {
     return out
   }
 
+  chunkSize(id) {
+    const st = contained.containedStat(this.chunksDir, `${this.fanOf(checkChunkId(id))}/${id}`)
+    return st === null ? 0 : st.size
+  }
+
   removeChunk(id) {
     return contained.containedRemove(this.chunksDir, `${this.fanOf(checkChunkId(id))}/${id}`)
   }

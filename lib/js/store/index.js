@@ -2,7 +2,7 @@
 // The JS backend of the snapshot store: the same names, arguments, results and errors as the
 // native exports (src/store.rs, src/tasks/store.rs), on the format of docs/store-format.md.
 // One file per module of core/src/store/: chunker (+ gear), format (mod, chunk, snapshot,
-// tree), write, restore, verify.
+// tree), write, restore, verify, gc.
 
 const { cancelToken } = require('../backup/cancel')
 const { checkPath } = require('../errors')
@@ -10,6 +10,7 @@ const { Store } = require('./format')
 const { createSnapshot } = require('./write')
 const { restoreSnapshot } = require('./restore')
 const { verifyStore } = require('./verify')
+const { collectGarbage } = require('./gc')
 const defaults = require('../defaults.json')
 
 const snapshotOf = (r) => ({
@@ -78,4 +79,16 @@ async function storeVerify(store, ids) {
   }
 }
 
-module.exports = { storeListSnapshots, storeCreateSnapshot, storeRestoreSnapshot, storeVerify }
+async function storeGc(store) {
+  checkPath('store', store)
+  await null
+  return collectGarbage(store)
+}
+
+/** Remove snapshot `id`'s record (its chunks go at the next `storeGc`); false when absent. */
+function storeRemoveSnapshot(store, id) {
+  checkPath('store', store)
+  return Store.open(store, false).removeRecord(id)
+}
+
+module.exports = { storeListSnapshots, storeCreateSnapshot, storeRestoreSnapshot, storeVerify, storeGc, storeRemoveSnapshot }

@@ -1,0 +1,127 @@
+'use strict'
+// The snapshot store (docs/store-format.md) on the backup bench workspace (bench/backup.bench.js
+// generates it: 5,000 files, ~200 MB, a 50 MB SQLite database), side by side with restic in
+// the same run when `restic` is installed (skipped with a note otherwise), both with `.git`
+// and `backups` excluded: a first snapshot, the unchanged project again, then 1 % of the files
+// and 1 % of the database rows changed. Then verify every snapshot and restore the whole
+// project, against `tar xzf` of the same tree. Each operation is a child process (wall time,
+// peak RSS by GNU time); sizes are what each added on disk (`du`).
+const fs = require('node:fs')
+const os = require('node:os')
+const path = require('node:path')
+const crypto = require('node:crypto')
+const { execFileSync, spawnSync } = require('node:child_process')
+const { measureCommand, table, fmt } = require('./util')
+const { generate } = require('./backup.bench')
+
+const ROOT = path.resolve(__dirname, '..')
+const WS = process.env.SR_BENCH_WORKSPACE || '/tmp/sr-bench-backup-workspace'
+const SCRATCH = fs.mkdtempSync(path.join(os.tmpdir(), 'sr-bench-snapshot-'))
+const STORE = path.join(SCRATCH, 'store')
+const RESTIC = path.join(SCRATCH, 'restic')
+const hasRestic = spawnSync('restic', ['version']).status === 0
+
+const du = (dir) => Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0])
+
+function ours(backend, body) {
+  const script = `const b = require(${JSON.stringify(path.join(ROOT, 'lib/backend'))}).resolveBackend('${backend}').binding; (async () => { ${body} })().then((r) => console.log(JSON.stringify(r)))`
+  const r = measureCommand(process.execPath, ['-e', script])
+  if (r.status !== 0) throw new Error(`${backend}: ${r.stderr}`)
+  return { ...r, out: JSON.parse(r.stdout) }
+}
+
+const snap = (backend, id) => ours(backend, `return b.storeCreateSnapshot(${JSON.stringify(WS)}, ${JSON.stringify(STORE)}, '${id}')`)
+
+function restic(...args) {
+  const r = measureCommand('restic', ['-q', '-r', RESTIC, ...args], { env: { ...process.env, RESTIC_PASSWORD: 'bench' } })
+  if (r.status !== 0) throw new Error(`restic ${args.join(' ')}: ${r.stderr}`)
+  return r
+}
+const resticBackup = () => restic('backup', '--exclude', '.git', '--exclude', 'backups', WS)
+
+/** 1 % of the files (every 100th asset gets 4 KB rewritten) and 1 % of the database rows. */
+function changeOnePercent(round) {
+  let n = 0
+  const walk = (dir) => {
+    for (const name of fs.readdirSync(dir).sort()) {
+      const full = path.join(dir, name)
+      if (fs.statSync(full).isDirectory()) walk(full)
+      else if (name.endsWith('.dat') && n++ % 100 === 0) {
+        const fd = fs.openSync(full, 'r+')
+        fs.writeSync(fd, crypto.randomBytes(4096), 0, 4096, 0)
+        fs.closeSync(fd)
+      }
+    }
+  }
+  walk(path.join(WS, 'assets'))
+  walk(path.join(WS, 'src'))
+  execFileSync('sqlite3', [path.join(WS, 'database.sqlite'), `UPDATE t SET v = randomblob(1000) WHERE id % 100 = ${round % 100};`])
+}
+
+function main() {
+  generate()
+  const rows = []
+  const row = (what, ourRun, ourBytes, theirs, theirBytes) =>
+    rows.push([
+      what,
+      fmt(ourRun.wall, 2),
+      fmt(ourBytes / 1048576, 2),
+      fmt(ourRun.peakKiB / 1024, 0),
+      theirs ? fmt(theirs.wall, 2) : 'n/a',
+      theirs ? fmt(theirBytes / 1048576, 2) : 'n/a',
+    ])
+  if (hasRestic) restic('init')
+  const steps = [
+    ['first snapshot', 's1', () => {}],
+    ['unchanged project again', 's2', () => {}],
+    ['1 % of files and 1 % of database rows changed', 's3', () => changeOnePercent(1)],
+  ]
+  for (const [what, id, change] of steps) {
+    change()
+    const before = fs.existsSync(STORE) ? du(STORE) : 0
+    const r = snap('native', id)
+    const added = du(STORE) - before
+    let theirs = null
+    let theirBytes = 0
+    if (hasRestic) {
+      const b = du(RESTIC)
+      theirs = resticBackup()
+      theirBytes = du(RESTIC) - b
+    }
+    row(`${what} (native)`, r, added, theirs, theirBytes)
+  }
+  const v = ours('native', `return b.storeVerify(${JSON.stringify(STORE)})`)
+  const verifyLine = `verify all 3 (native): ${fmt(v.wall, 2)} s, ${v.out.chunks} distinct chunks, ${fmt(v.out.bytes / 1048576, 0)} MiB hashed once each, ${fmt(v.out.bytes / 1048576 / v.wall, 0)} MiB/s incl. process start, peak ${fmt(v.peakKiB / 1024, 0)} MiB; ok: ${v.out.ok}`
+  const out = path.join(SCRATCH, 'restored')
+  fs.mkdirSync(out)
+  const r = ours('native', `return b.storeRestoreSnapshot(${JSON.stringify(STORE)}, 's3', ${JSON.stringify(out)})`)
+  const tgz = path.join(SCRATCH, 'tree.tar.gz')
+  execFileSync('tar', ['-czf', tgz, '--exclude=.git', '--exclude=backups', '-C', WS, '.'])
+  const x = path.join(SCRATCH, 'untar')
+  fs.mkdirSync(x)
+  const t = measureCommand('tar', ['-xzf', tgz, '-C', x])
+  // the JS backend, same store: first snapshot into its own store, then an unchanged one
+  const jsStore = path.join(SCRATCH, 'store-js')
+  const j1 = ours('js', `return b.storeCreateSnapshot(${JSON.stringify(WS)}, ${JSON.stringify(jsStore)}, 'j1')`)
+  const j2 = ours('js', `return b.storeCreateSnapshot(${JSON.stringify(WS)}, ${JSON.stringify(jsStore)}, 'j2')`)
+  fs.rmSync(SCRATCH, { recursive: true, force: true })
+  console.log('## snapshot store\n')
+  console.log(
+    `Workspace of bench/backup.bench.js (${WS}); \`.git\` and \`backups\` excluded on both sides. Our rows: \`storeCreateSnapshot\` of the native addon in a child process; restic ${hasRestic ? execFileSync('restic', ['version'], { encoding: 'utf8' }).trim() : '(not installed: its columns are n/a)'} in the same run, same changes. "Added" is what the store / repository grew by on disk (du).\n`,
+  )
+  console.log(table(['snapshot', 'ours (s)', 'ours added (MiB)', 'ours peak RSS (MiB)', 'restic (s)', 'restic added (MiB)'], rows))
+  console.log('')
+  console.log(`- ${verifyLine}`)
+  console.log(`- restore the whole project (native): ${fmt(r.wall, 2)} s, ${r.out.files} files, peak ${fmt(r.peakKiB / 1024, 0)} MiB; \`tar xzf\` of the same tree: ${fmt(t.wall, 2)} s`)
+  console.log(`- JS backend: first snapshot ${fmt(j1.wall, 2)} s (peak ${fmt(j1.peakKiB / 1024, 0)} MiB), unchanged again ${fmt(j2.wall, 2)} s, ${j2.out.filesRead} files read`)
+}
+
+if (require.main === module) {
+  try {
+    main()
+  } catch (err) {
+    fs.rmSync(SCRATCH, { recursive: true, force: true })
+    console.error(err)
+    process.exitCode = 1
+  }
+}
