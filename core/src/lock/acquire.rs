@@ -261,6 +261,33 @@ mod tests {
         }
     }
 
+    /// The cheap look of a waiter: gone, another file, or the same file rewritten to
+    /// another length all count as changed (each alone).
+    #[test]
+    fn a_lock_file_gone_replaced_or_rewritten_has_changed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.lock");
+        fs::write(&path, b"first record").unwrap();
+        let (_open, seen) = read_seen(&path).unwrap();
+        assert!(!changed(&path, &seen));
+        // the same file (same inode), one byte longer
+        OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"+")
+            .unwrap();
+        assert!(changed(&path, &seen));
+        // another file of exactly the seen length renamed over it
+        let other = tmp.path().join("other");
+        fs::write(&other, b"other record").unwrap();
+        fs::rename(&other, &path).unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().len(), seen.bytes.len() as u64);
+        assert!(changed(&path, &seen));
+        fs::remove_file(&path).unwrap();
+        assert!(changed(&path, &seen));
+    }
+
     #[test]
     fn acquire_writes_a_full_record_and_nothing_else() {
         let tmp = tempfile::tempdir().unwrap();
