@@ -90,10 +90,7 @@ mod tests {
         // 64 two-byte characters are 128 bytes; one more byte is too many
         assert!(check_identifier(&"é".repeat(64)).is_ok());
         let over = format!("{}x", "é".repeat(64));
-        assert_eq!(
-            check_identifier(&over).unwrap_err().code(),
-            Code::BadLockId
-        );
+        assert_eq!(check_identifier(&over).unwrap_err().code(), Code::BadLockId);
     }
 
     #[test]
