@@ -255,10 +255,8 @@ mod tests {
             paths,
             ["config/x/a.json", "config/x/b.json", "full/x.tar.gz"]
         );
-        assert_eq!(
-            verify(base, &entries, &mut |_| {}).unwrap().altered.len(),
-            0
-        );
+        let v = verify(base, &entries, &mut |_| {}).unwrap();
+        assert_eq!((v.altered.len(), v.checked, v.bytes), (0, 3, 1004));
 
         let mut bytes = fs::read(base.join("full/x.tar.gz")).unwrap();
         bytes[500] ^= 1;
