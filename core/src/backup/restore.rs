@@ -385,8 +385,9 @@ mod tests {
         );
     }
 
-    /// A database restored over a database keeps the previous one, as a readable database with
-    /// its own rows, in backups/pre-restore/.
+    /// A database restored over a database goes in place, and keeps the previous one, as a
+    /// readable database with its own rows, in backups/pre-restore/.
+    #[cfg(unix)]
     #[test]
     fn a_database_restored_over_one_keeps_the_previous_database() {
         use rusqlite::Connection;
@@ -406,8 +407,22 @@ mod tests {
         fs::create_dir(root.join("data")).unwrap();
         make(&root.join("data/app.db"), "old");
         make(&root.join("saved.db"), "new");
+        // a reader with the database open: restored in place (SQLite's backup API into the
+        // same file), it reads the new rows; a file renamed over it would leave it the old
+        let reader = Connection::open(root.join("data/app.db")).unwrap();
+        let inode = |p: &Path| std::os::unix::fs::MetadataExt::ino(&fs::metadata(p).unwrap());
+        let before = inode(&root.join("data/app.db"));
         let done = restore_database(root, "data/app.db", &root.join("saved.db")).unwrap();
         assert_eq!(value_in(&root.join("data/app.db")), "new");
+        assert_eq!(
+            inode(&root.join("data/app.db")),
+            before,
+            "restored in place"
+        );
+        let seen: String = reader
+            .query_row("SELECT v FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(seen, "new");
         let previous = done.previous.unwrap();
         assert!(
             previous.starts_with(root.join(PREVIOUS_DIR)),
