@@ -126,9 +126,12 @@ function render() {
   // The newest run decides each mutant: a later run (e.g. `--iterate`, which retests only
   // the mutants not caught before) updates the outcomes of the mutants it tested.
   // A mutant the exclusions now leave out (a run made before the exclusion) is not counted.
+  // A run over whole files (not `--iterate` or `--re`, which retest some mutants only)
+  // replaces what older runs said of those files: mutants of code since changed go with it.
   const excluded = excludedPatterns()
   const byFile = new Map()
   for (const run of stored) {
+    if (!/--iterate|--re\b/.test(run.command)) for (const f of run.files) byFile.delete(f)
     for (const [name, status] of Object.entries(run.outcomes)) {
       if (excluded.some((re) => re.test(name))) continue
       const file = name.split(':')[0]
