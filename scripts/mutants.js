@@ -111,7 +111,8 @@ function excludedPatterns() {
   const text = fs.readFileSync(p, 'utf8')
   const block = /exclude_re\s*=\s*\[([\s\S]*?)\n\]/.exec(text)
   if (!block) return []
-  return [...block[1].matchAll(/^\s*'([^']*)'/gm)].map((m) => new RegExp(m[1].replace(/\\\\/g, '\\')))
+  const rust = [...block[1].matchAll(/^\s*'([^']*)'/gm)].map((m) => new RegExp(m[1].replace(/\\\\/g, '\\')))
+  return [...rust, ...require('../mutants/js-exclude').map(([re]) => re)]
 }
 
 function render() {
@@ -146,7 +147,8 @@ function render() {
     '',
     'Written by `npm run mutants` (scripts/mutants.js) from the stored runs in mutants/results/ and the reasons in ' +
       'mutants/reasons.json; not edited by hand. Rust: cargo-mutants over the core, with its own unit tests ' +
-      '(exclusions in .cargo/mutants.toml, each with its reason). lib/js: scripts/mutants-js.js (why not Stryker: see there). ' +
+      '(exclusions in .cargo/mutants.toml, each with its reason). lib/js: scripts/mutants-js.js (why not Stryker: see there; ' +
+      'exclusions in mutants/js-exclude.js, each with its reason). ' +
       'A mutant is caught when a test fails (or times out) with it; missed when every test passes; unviable when it does not build.',
     '',
   ]
