@@ -15,7 +15,7 @@ const { updateTracker } = require('../tracker-store')
 const { checkLabel } = require('../js/names')
 const { codedError } = require('../js/errors')
 const { MAX_RESTORE_POINTS, drainProgress } = require('./common')
-const { gitText, hasCommand, systemInfo } = require('./system-info')
+const { gitTextAsync, hasCommand, systemInfo } = require('./system-info')
 const { Staging } = require('./staging')
 
 /** The backups being made in this process, for `cancelRunning()` (Ctrl+C). */
@@ -65,17 +65,22 @@ function byPathBytes(a, b) {
 }
 
 class Create {
-  /** Each part writes into `at` (its staging place) and records the final paths of `id`. */
-  async backupCode(id, at = this.partsOf(id)) {
+  /**
+   * Each part writes into `at` (its staging place) and records the final paths of `id`.
+   * git runs off the event loop (the bundle and `status` of a large repository take seconds)
+   * and is killed by a cancel (`signal`, `backupCancel()`).
+   */
+  async backupCode(id, at = this.partsOf(id), signal = undefined) {
     const dir = at.git
     if (!this.binding.backupIsGitRepo(this.rootDir)) return { skipped: 'not a git repository' }
-    const commit = gitText(this.rootDir, ['rev-parse', 'HEAD'])
+    const git = (args) => gitTextAsync(this.rootDir, args, signal)
+    const commit = await git(['rev-parse', 'HEAD'])
     if (commit === null) return { skipped: 'the git repository has no commit yet' }
     this.mkdirIn(this.relIn(dir))
-    this.binding.backupGitBundle(this.rootDir, path.join(dir, 'repo.bundle'))
-    const status = (gitText(this.rootDir, ['status', '--porcelain']) || '').trim()
+    await this.binding.backupGitBundle(this.rootDir, path.join(dir, 'repo.bundle'))
+    const status = ((await git(['status', '--porcelain'])) || '').trim()
     this.writeJsonIn(this.relIn(path.join(dir, 'git-info.json')), {
-      branch: (gitText(this.rootDir, ['rev-parse', '--abbrev-ref', 'HEAD']) || '').trim(),
+      branch: ((await git(['rev-parse', '--abbrev-ref', 'HEAD'])) || '').trim(),
       commit: commit.trim(),
       hasUncommitted: status.length > 0,
       status,
@@ -85,8 +90,8 @@ class Create {
   }
 
   /** `backups/database/<id>/` (or `at.database`): the databases' consistent copies and their dumps. */
-  backupDatabases(id, at = this.partsOf(id)) {
-    for (const copy of this.copyDatabases(id, at).dumps) {
+  async backupDatabases(id, at = this.partsOf(id)) {
+    for (const copy of (await this.copyDatabases(id, at)).dumps) {
       const fd = fs.openSync(`${copy}.sql`, WRITE_NEW, 0o600)
       try {
         spawnSync('sqlite3', dumpArgs(copy), { stdio: ['ignore', fd, 'ignore'] })
@@ -103,7 +108,7 @@ class Create {
    * to dump. Copies are named like config files (`/` -> `_`): the default list has three
    * `database.sqlite`, which one name would have overwritten.
    */
-  copyDatabases(id, at) {
+  async copyDatabases(id, at) {
     const dir = at.database
     const finalDir = this.partsOf(id).database
     this.mkdirIn(this.relIn(dir))
@@ -116,7 +121,7 @@ class Create {
       const original = path.join(this.rootDir, rel)
       const name = rel.split(/[\\/]/).join('_')
       const backup = path.join(dir, name)
-      const method = this.binding.backupCopyDatabase(original, backup)
+      const method = await this.binding.backupCopyDatabase(original, backup)
       substitutes.push({ path: rel.split(/[\\/]/).join('/'), source: backup })
       if (method === 'sqlite' && canDump) dumps.push(backup)
       files.push({ original: rel, backup: path.join(finalDir, name), method })
@@ -179,10 +184,10 @@ class Create {
   }
 
   /** The state snapshot: legacy fields, without other users' processes or secret-looking values. */
-  backupState(id, at = this.partsOf(id)) {
+  async backupState(id, at = this.partsOf(id), signal = undefined) {
     const dir = at.state
     this.mkdirIn(this.relIn(dir))
-    this.writeJsonIn(this.relIn(path.join(dir, 'system-info.json')), systemInfo())
+    this.writeJsonIn(this.relIn(path.join(dir, 'system-info.json')), await systemInfo(signal))
     return dir
   }
 
@@ -257,12 +262,12 @@ class Create {
     let code
     try {
       // the legacy lines, in the legacy order (the databases were copied first), final paths
-      code = await step('code', () => this.backupCode(id, at))
+      code = await step('code', () => this.backupCode(id, at, job.abort.signal))
       this.reportPart('git', code.skipped ? code : { dir: this.partsOf(id).git })
       await step('database', () => this.dumpDatabases(dumps, job.abort.signal))
       this.reportPart('database', at.database)
       this.reportPart('config', await step('config', () => this.backupConfig(id, at)))
-      await step('state', () => this.backupState(id, at))
+      await step('state', () => this.backupState(id, at, job.abort.signal))
       this.reportPart('state', this.partsOf(id).state)
     } catch (err) {
       await archiving.catch(() => {}) // nothing left running behind a failed backup

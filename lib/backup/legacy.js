@@ -64,7 +64,7 @@ class LegacyParts {
   /** Legacy: consistent copies (and `.sql` dumps) of the project's SQLite databases; their folder. */
   async createDatabaseBackup(backupId) {
     this.ensureBackupsDir()
-    return this.reportPart('database', this.backupDatabases(checkId(backupId)))
+    return this.reportPart('database', await this.backupDatabases(checkId(backupId)))
   }
 
   /** Legacy: copies of the configuration files; their folder. */
@@ -76,7 +76,7 @@ class LegacyParts {
   /** Legacy: system-info.json (no other users' processes, no secret-looking values); its folder. */
   async createStateBackup(backupId) {
     this.ensureBackupsDir()
-    return this.reportPart('state', this.backupState(checkId(backupId)))
+    return this.reportPart('state', await this.backupState(checkId(backupId)))
   }
 
   /** Legacy: `backups/full/<id>.tar.gz` of the project (same excludes); its path. */

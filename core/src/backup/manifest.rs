@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::cancel::Cancel;
+use super::cancel::{cancelled, Cancel, CancelRead};
 use super::restore::check_relative;
 use super::{Meter, Progress};
 use crate::error::{Code, Error, Result};
@@ -55,7 +55,7 @@ pub fn hash_parts(
     let mut entries = Vec::with_capacity(files.len());
     for rel in files {
         cancel.check(format!("Hashing {}", backups_dir.join(&rel).display()))?;
-        let (size, sha256) = hash_one(&dir, &rel)?;
+        let (size, sha256) = hash_one(&dir, &rel, cancel)?;
         meter.add(size);
         entries.push(Entry {
             path: slash_path(&rel),
@@ -67,13 +67,20 @@ pub fn hash_parts(
     Ok(entries)
 }
 
-/// The size and SHA-256 of the regular file `rel` below `dir`, read through the handle.
-fn hash_one(dir: &Dir, rel: &Path) -> Result<(u64, String)> {
+/// The size and SHA-256 of the regular file `rel` below `dir`, read through the handle; a
+/// cancel stops it within one chunk (a large file hashes for seconds).
+fn hash_one(dir: &Dir, rel: &Path, cancel: &Cancel) -> Result<(u64, String)> {
     let full = dir.path().join(rel);
     let context = || format!("Cannot hash {}", full.display());
     let mut file = dir.open_read(rel).map_err(|e| e.context(context()))?;
     let size = file.metadata().map_err(|e| Error::io(context(), e))?.len();
-    let sha256 = sha256_reader(&mut file).map_err(|e| Error::io(context(), e))?;
+    let sha256 = sha256_reader(&mut CancelRead::new(&mut file, cancel)).map_err(|e| {
+        if cancel.is_cancelled() {
+            cancelled(context())
+        } else {
+            Error::io(context(), e)
+        }
+    })?;
     Ok((size, sha256))
 }
 
@@ -114,10 +121,11 @@ pub(crate) fn slash_path(rel: &Path) -> String {
 
 /// Re-hash every file of `entries` under `backups_dir` and name each missing or altered one.
 /// A manifest path that is absolute or climbs out with `..` is refused (`EPATHESCAPE`):
-/// verifying must not read files outside the backups folder.
+/// verifying must not read files outside the backups folder. A cancel stops it (`ECANCELED`).
 pub fn verify(
     backups_dir: &Path,
     entries: &[Entry],
+    cancel: &Cancel,
     report: &mut dyn FnMut(Progress),
 ) -> Result<Verification> {
     let dir = Dir::open(backups_dir)?;
@@ -135,7 +143,7 @@ pub fn verify(
             Ok(Some((Kind::File, len))) => {
                 #[cfg(test)]
                 tests::run_hook(&dir.path().join(rel));
-                let same = match hash_one(&dir, rel) {
+                let same = match hash_one(&dir, rel, cancel) {
                     Ok((size, h)) => len == entry.size && size == len && h == entry.sha256,
                     Err(e) if refused(&e) => false,
                     Err(e) => return Err(e.context(format!("Cannot verify {}", entry.path))),
@@ -186,7 +194,7 @@ mod tests {
         fs::write(tmp.path().join("set/a"), "a").unwrap();
         let entries = hash_parts(tmp.path(), &["set".into()], &Cancel::new(), &mut |_| {}).unwrap();
         AFTER_STAT.with(|cell| cell.set(Some(Box::new(swap))));
-        let result = verify(tmp.path(), &entries, &mut |_| {});
+        let result = verify(tmp.path(), &entries, &Cancel::new(), &mut |_| {});
         AFTER_STAT.with(|cell| cell.set(None));
         result
     }
@@ -225,13 +233,19 @@ mod tests {
             size: 1,
             sha256: crate::fsx::sha256_file(&tmp.path().join("real/a")).unwrap(),
         };
-        let v = verify(tmp.path(), &[entry("set/a".into())], &mut |_| {}).unwrap();
+        let v = verify(
+            tmp.path(),
+            &[entry("set/a".into())],
+            &Cancel::new(),
+            &mut |_| {},
+        )
+        .unwrap();
         assert_eq!(
             (v.altered, v.missing, v.checked),
             (vec!["set/a".to_string()], vec![], 1)
         );
         let long = format!("real/{}", "x".repeat(300));
-        let err = verify(tmp.path(), &[entry(long)], &mut |_| {}).unwrap_err();
+        let err = verify(tmp.path(), &[entry(long)], &Cancel::new(), &mut |_| {}).unwrap_err();
         assert_eq!(err.code().as_str(), "ENAMETOOLONG", "{err}");
     }
 
@@ -255,14 +269,14 @@ mod tests {
             paths,
             ["config/x/a.json", "config/x/b.json", "full/x.tar.gz"]
         );
-        let v = verify(base, &entries, &mut |_| {}).unwrap();
+        let v = verify(base, &entries, &Cancel::new(), &mut |_| {}).unwrap();
         assert_eq!((v.altered.len(), v.checked, v.bytes), (0, 3, 1004));
 
         let mut bytes = fs::read(base.join("full/x.tar.gz")).unwrap();
         bytes[500] ^= 1;
         fs::write(base.join("full/x.tar.gz"), bytes).unwrap();
         fs::remove_file(base.join("config/x/b.json")).unwrap();
-        let v = verify(base, &entries, &mut |_| {}).unwrap();
+        let v = verify(base, &entries, &Cancel::new(), &mut |_| {}).unwrap();
         assert_eq!(v.altered, ["full/x.tar.gz"]);
         assert_eq!(v.missing, ["config/x/b.json"]);
         assert_eq!(v.checked, 3);
@@ -276,7 +290,7 @@ mod tests {
             size: 0,
             sha256: String::new(),
         };
-        let err = verify(tmp.path(), &[bad], &mut |_| {}).unwrap_err();
+        let err = verify(tmp.path(), &[bad], &Cancel::new(), &mut |_| {}).unwrap_err();
         assert_eq!(err.code().as_str(), "EPATHESCAPE");
     }
 }
