@@ -89,6 +89,8 @@ mod tests {
     /// alone, counted from the last report, not from the start), and once at the end.
     #[test]
     fn the_meter_reports_at_its_thresholds_and_at_the_end() {
+        // 32 MiB, written out: the threshold is part of what is tested
+        const REPORT_BYTES: u64 = 33_554_432;
         let mut seen = Vec::new();
         let mut report = |p: Progress| seen.push((p.files, p.bytes));
         let mut meter = Meter::new("archive", &mut report);
