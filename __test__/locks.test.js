@@ -368,6 +368,98 @@ test('a holder on another host is never judged by pid, only by age beyond staleM
   })
 })
 
+test('exactly staleMs old (to the millisecond), a holder on another host is not stale yet; both backends alike', () => {
+  const results = onBoth((backend, dir) => {
+    const o = ops(backend, dir)
+    const file = path.join(dir, 'edge.lock')
+    const at = (ageMs) => {
+      // written and judged within one millisecond, so the age is exactly ageMs
+      for (;;) {
+        const now = Date.now()
+        fs.writeFileSync(file, JSON.stringify({ pid: 1, timestamp: new Date(now - ageMs).toISOString(), identifier: 'edge', hostname: 'elsewhere.invalid' }))
+        const info = o.getLockInfo('edge', { staleMs: 30_000 })
+        if (Date.now() === now) return [info.age, info.alive, info.stale]
+      }
+    }
+    return [at(30_000), at(30_001)]
+  })
+  assert.deepEqual(results.native, [
+    [30_000, null, false],
+    [30_001, false, true],
+  ])
+  assert.deepEqual(results.js, results.native)
+})
+
+test('getLockInfo and listLocks: a live holder is never stale however old its record; an unreadable lock path is corrupted, a lock file that is not a file refused (EBADLOCK) by getLockInfo and listed as corrupted; a missing lock directory lists nothing, a file in its place fails; both backends alike', () => {
+  const results = onBoth((backend, dir) => {
+    const o = (lockDir) => ops(backend, lockDir)
+    const out = {}
+    // held by this process (alive), its record dated a minute back
+    const locks = path.join(dir, 'locks')
+    const lockPath = o(locks).acquireLock('old', 100)
+    const record = JSON.parse(fs.readFileSync(lockPath, 'utf8'))
+    fs.writeFileSync(lockPath, JSON.stringify({ ...record, timestamp: new Date(Date.now() - 60_000).toISOString() }, null, 2))
+    const old = o(locks).getLockInfo('old', { staleMs: 30_000 })
+    out.old = [old.alive, old.stale]
+    // a directory where a lock file should be
+    fs.mkdirSync(path.join(locks, 'dir.lock'))
+    try {
+      o(locks).getLockInfo('dir')
+      out.dir = 'returned'
+    } catch (err) {
+      out.dir = err.code
+    }
+    out.listed = o(locks)
+      .listLocks()
+      .map((l) => [l.identifier, l.locked, l.corrupted === true, typeof l.error])
+    // the lock directory is a file: the lock path cannot be looked up (ENOTDIR)
+    const notDir = path.join(dir, 'not-a-dir')
+    fs.writeFileSync(notDir, '')
+    const info = o(notDir).getLockInfo('x')
+    out.notDir = [info.locked, info.corrupted, info.error.includes('x.lock')]
+    try {
+      o(notDir).listLocks()
+      out.listNotDir = 'returned'
+    } catch (err) {
+      out.listNotDir = err.code
+    }
+    out.listMissing = o(path.join(dir, 'missing')).listLocks()
+    o(locks).releaseLock('old')
+    return out
+  })
+  assert.deepEqual(results.native, {
+    old: [true, false],
+    dir: 'EBADLOCK',
+    listed: [
+      ['dir', true, true, 'string'],
+      ['old', true, false, 'undefined'],
+    ],
+    notDir: [true, true, true],
+    listNotDir: 'ENOTDIR',
+    listMissing: [],
+  })
+  assert.deepEqual(results.js, results.native)
+})
+
+test('an OS error while taking a lock says which lock (Failed to acquire lock for <id>) with its errno; both backends alike', () => {
+  const results = onBoth((backend, dir) => {
+    const lockDir = path.join(dir, 'locks')
+    const o = ops(backend, lockDir)
+    o.acquireLock('job', 100) // the directory is checked once per process
+    o.releaseLock('job')
+    fs.rmSync(lockDir, { recursive: true })
+    fs.writeFileSync(lockDir, 'a file now')
+    try {
+      o.acquireLock('job', 100)
+      return 'acquired'
+    } catch (err) {
+      return [err.code, err.message.startsWith('Failed to acquire lock for job: ')]
+    }
+  })
+  assert.deepEqual(results.native, ['ENOTDIR', true])
+  assert.deepEqual(results.js, results.native)
+})
+
 test('acquireLockAsync waits off the event loop and resolves when the holder releases', async (t) => {
   await eachBackend(t, async ({ backend, dir, t: st }) => {
     // The holder uses process-cleanup: SIGTERM makes it release (no takeover needed).
