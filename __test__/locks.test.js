@@ -441,6 +441,42 @@ test('getLockInfo and listLocks: a live holder is never stale however old its re
   assert.deepEqual(results.js, results.native)
 })
 
+test('start times within 2 s are the same process, 3 s off a reused pid; a record without one is judged by its timestamp against our start; both backends alike', () => {
+  const results = onBoth((backend, dir) => {
+    const o = ops(backend, dir)
+    const lockPath = path.join(dir, 'slack.lock')
+    // our own start time (s), as the js backend records it
+    const js = ops('js', path.join(dir, 'probe'))
+    const ours = JSON.parse(fs.readFileSync(js.acquireLock('probe', 100), 'utf8'))
+    js.releaseLock('probe')
+    const aliveWith = (fields) => {
+      fs.writeFileSync(lockPath, JSON.stringify({ pid: process.pid, timestamp: new Date().toISOString(), identifier: 'slack', ...fields }))
+      return o.getLockInfo('slack').alive
+    }
+    const start = ours.startTime
+    const out = [2, -2, 3, -3].map((d) => aliveWith({ startTime: start + d, backend: 'js', hostname: os.hostname() }))
+    // no start time (a legacy record): written up to 2 s before our start is ours, 3.5 s before is not
+    for (const before of [1_500, 3_500]) out.push(aliveWith({ timestamp: new Date(start * 1000 - before).toISOString() }))
+    return out
+  })
+  assert.deepEqual(results.native, [true, true, false, false, true, false])
+  assert.deepEqual(results.js, results.native)
+})
+
+test('an empty lock file is held until it is strictly older than the grace period (to the millisecond)', () => {
+  const { holderOf, ALIVE, DEAD } = require('../lib/js/lock/liveness')
+  const { GARBLED_GRACE_MS } = require('../lib/js/lock/options')
+  const judged = (age) => {
+    for (;;) {
+      const now = Date.now()
+      const verdict = holderOf(null, { mtimeMs: now - age }, 30_000)
+      if (Date.now() === now) return verdict
+    }
+  }
+  assert.deepEqual([judged(GARBLED_GRACE_MS), judged(GARBLED_GRACE_MS + 1)], [ALIVE, DEAD])
+  assert.equal(GARBLED_GRACE_MS, 1000)
+})
+
 test('an OS error while taking a lock says which lock (Failed to acquire lock for <id>) with its errno; both backends alike', () => {
   const results = onBoth((backend, dir) => {
     const lockDir = path.join(dir, 'locks')
