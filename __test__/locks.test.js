@@ -477,6 +477,17 @@ test('an empty lock file is held until it is strictly older than the grace perio
   assert.equal(GARBLED_GRACE_MS, 1000)
 })
 
+test('a staleMs that is not a finite number falls back to the default 30 s, a negative one counts as 0; both backends alike', () => {
+  const results = onBoth((backend, dir) => {
+    fs.writeFileSync(path.join(dir, 'far.lock'), JSON.stringify({ pid: 1, timestamp: new Date(Date.now() - 40_000).toISOString(), identifier: 'far', hostname: 'elsewhere.invalid' }))
+    const o = ops(backend, dir)
+    const young = (staleMs) => o.getLockInfo('far', { staleMs }).stale
+    return [young(Number.NaN), young(Number.POSITIVE_INFINITY), young(-5), young(60_000)]
+  })
+  assert.deepEqual(results.native, [true, true, true, false])
+  assert.deepEqual(results.js, results.native)
+})
+
 test('an OS error while taking a lock says which lock (Failed to acquire lock for <id>) with its errno; both backends alike', () => {
   const results = onBoth((backend, dir) => {
     const lockDir = path.join(dir, 'locks')

@@ -12,6 +12,6 @@ module.exports = [
   // not assert timings; the bench measures them.
   // Equivalent in outcome: a pollMs that is not a positive number then fixes the sleep between
   // looks (0.1 ms, or the string's number) instead of the adaptive one: timing only.
-  [/^lib\/js\/lock\/options\.js:25:39: replace && with \|\|$/, 'timing only (pollMs)'],
+  [/^lib\/js\/lock\/options\.js:36:\d+: /, 'timing only (pollMs)'],
   [/^lib\/js\/lock\/acquire\.js:(79:13: replace >= with >|88:\d+: replace|90:13: replace >= with >|91:36: replace - with \+)/, 'timing only (waitTurn)'],
 ]
