@@ -488,6 +488,16 @@ test('a staleMs that is not a finite number falls back to the default 30 s, a ne
   assert.deepEqual(results.js, results.native)
 })
 
+test('acquireLockAsync takes its timeout from its options; both backends alike', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const o = ops(backend, dir)
+    o.acquireLock('busy', 100)
+    // held by this process: another acquisition waits, then gives up after the given 150 ms
+    await assert.rejects(o.acquireLockAsync('busy', { timeout: 150 }), { code: 'ELOCKTIMEOUT', message: 'Lock timeout for busy after 150ms' })
+    o.releaseLock('busy')
+  })
+})
+
 test('an OS error while taking a lock says which lock (Failed to acquire lock for <id>) with its errno; both backends alike', () => {
   const results = onBoth((backend, dir) => {
     const lockDir = path.join(dir, 'locks')
