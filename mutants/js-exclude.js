@@ -15,7 +15,7 @@ module.exports = [
   // (line 41: the shortest sleep follows the same option)
   [/^lib\/js\/lock\/options\.js:(36|41):\d+: /, 'timing only (pollMs)'],
   // Equivalent: a token only has to differ from every other acquisition's; the pid and the
-  // counter beside the clock already make it unique, whichever way the clock part is summed.
+  // counter beside the clock already make it unique, however its clock part is computed.
   [/^lib\/js\/lock\/record\.js:15:\d+: replace /, 'token clock part'],
   [/^lib\/js\/lock\/acquire\.js:(79:13: replace >= with >|88:\d+: replace|90:13: replace >= with >|91:36: replace - with \+)/, 'timing only (waitTurn)'],
 ]
