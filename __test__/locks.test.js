@@ -498,6 +498,36 @@ test('acquireLockAsync takes its timeout from its options; both backends alike',
   })
 })
 
+test('what counts as a lock record: a JSON object with an integer pid (0 to 2^32-1) and a string timestamp, optional string hostname and token, optional non-negative integer startTime; both backends alike', () => {
+  const ts = new Date().toISOString()
+  const cases = [
+    { pid: 1, timestamp: ts },
+    { pid: 0xffffffff, timestamp: ts, hostname: 'h', token: 't', startTime: 0 },
+    null,
+    [1],
+    'text',
+    { pid: '1', timestamp: ts },
+    { pid: -1, timestamp: ts },
+    { pid: 0x100000000, timestamp: ts },
+    { pid: 1.5, timestamp: ts },
+    { pid: 1, timestamp: 5 },
+    { pid: 1, timestamp: ts, hostname: 5 },
+    { pid: 1, timestamp: ts, token: 5 },
+    { pid: 1, timestamp: ts, startTime: -1 },
+    { pid: 1, timestamp: ts, startTime: 1.5 },
+    { pid: 1, timestamp: ts, startTime: 'x' },
+  ]
+  const results = onBoth((backend, dir) =>
+    cases.map((c) => {
+      fs.writeFileSync(path.join(dir, 'r.lock'), JSON.stringify(c))
+      const info = ops(backend, dir).getLockInfo('r')
+      return info.corrupted ? 'corrupted' : 'record'
+    }),
+  )
+  assert.deepEqual(results.native, ['record', 'record', ...cases.slice(2).map(() => 'corrupted')])
+  assert.deepEqual(results.js, results.native)
+})
+
 test('an OS error while taking a lock says which lock (Failed to acquire lock for <id>) with its errno; both backends alike', () => {
   const results = onBoth((backend, dir) => {
     const lockDir = path.join(dir, 'locks')
