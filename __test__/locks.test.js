@@ -503,6 +503,7 @@ test('what counts as a lock record: a JSON object with an integer pid (0 to 2^32
   const cases = [
     { pid: 1, timestamp: ts },
     { pid: 0xffffffff, timestamp: ts, hostname: 'h', token: 't', startTime: 0 },
+    { pid: 0, timestamp: ts },
     null,
     [1],
     'text',
@@ -524,7 +525,7 @@ test('what counts as a lock record: a JSON object with an integer pid (0 to 2^32
       return info.corrupted ? 'corrupted' : 'record'
     }),
   )
-  assert.deepEqual(results.native, ['record', 'record', ...cases.slice(2).map(() => 'corrupted')])
+  assert.deepEqual(results.native, ['record', 'record', 'record', ...cases.slice(3).map(() => 'corrupted')])
   assert.deepEqual(results.js, results.native)
 })
 
