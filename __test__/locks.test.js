@@ -504,6 +504,7 @@ test('what counts as a lock record: a JSON object with an integer pid (0 to 2^32
     { pid: 1, timestamp: ts },
     { pid: 0xffffffff, timestamp: ts, hostname: 'h', token: 't', startTime: 0 },
     { pid: 0, timestamp: ts },
+    'padded',
     null,
     [1],
     'text',
@@ -518,15 +519,55 @@ test('what counts as a lock record: a JSON object with an integer pid (0 to 2^32
     { pid: 1, timestamp: ts, startTime: 1.5 },
     { pid: 1, timestamp: ts, startTime: 'x' },
   ]
+  // a record padded with spaces to 64 KiB, the most a lock file is read
+  const padded = (text) => text + ' '.repeat(64 * 1024 - text.length)
   const results = onBoth((backend, dir) =>
     cases.map((c) => {
-      fs.writeFileSync(path.join(dir, 'r.lock'), JSON.stringify(c))
+      fs.writeFileSync(path.join(dir, 'r.lock'), c === 'padded' ? padded(JSON.stringify(cases[0])) : JSON.stringify(c))
       const info = ops(backend, dir).getLockInfo('r')
       return info.corrupted ? 'corrupted' : 'record'
     }),
   )
-  assert.deepEqual(results.native, ['record', 'record', 'record', ...cases.slice(3).map(() => 'corrupted')])
+  assert.deepEqual(results.native, ['record', 'record', 'record', 'record', ...cases.slice(4).map(() => 'corrupted')])
   assert.deepEqual(results.js, results.native)
+})
+
+test('a lock file that is a symlink or a folder is refused with its reason; both backends alike', () => {
+  const results = onBoth((backend, dir) => {
+    fs.mkdirSync(path.join(dir, 'folder.lock'))
+    fs.writeFileSync(path.join(dir, 'target'), '{}')
+    fs.symlinkSync(path.join(dir, 'target'), path.join(dir, 'link.lock'))
+    return ['folder', 'link'].map((id) => {
+      try {
+        ops(backend, dir).getLockInfo(id)
+        return 'returned'
+      } catch (err) {
+        return [err.code, err.message.replace(dir, '<dir>')]
+      }
+    })
+  })
+  assert.deepEqual(results.native, [
+    ['EBADLOCK', '<dir>/folder.lock: refusing the lock file: not a regular file (a directory)'],
+    ['EBADLOCK', '<dir>/link.lock: refusing the lock file: not a regular file (a symbolic link)'],
+  ])
+  assert.deepEqual(results.js, results.native)
+})
+
+test('a waiter sees a lock file as changed once it is gone, replaced, or rewritten to another length (js backend internals)', () => {
+  const { readSeen, changed } = require('../lib/js/lock/takeover')
+  const dir = tempDir('sr-changed-')
+  const file = path.join(dir, 'x.lock')
+  fs.writeFileSync(file, 'first record')
+  const seen = readSeen(file)
+  assert.equal(changed(file, seen), false)
+  fs.appendFileSync(file, '+') // same file, one byte longer
+  assert.equal(changed(file, seen), true)
+  fs.writeFileSync(path.join(dir, 'other'), 'other record') // same length, another file
+  fs.renameSync(path.join(dir, 'other'), file)
+  assert.equal(fs.statSync(file).size, seen.bytes.length)
+  assert.equal(changed(file, seen), true)
+  fs.rmSync(file)
+  assert.equal(changed(file, seen), true)
 })
 
 test('an OS error while taking a lock says which lock (Failed to acquire lock for <id>) with its errno; both backends alike', () => {
