@@ -24,6 +24,7 @@ const ERRNO_TEXT = [
   [/Permission denied/, 'EACCES'],
   [/Input\/output error|disk I\/O error/, 'EIO'],
   [/File too large/, 'EFBIG'],
+  [/database disk image is malformed|file is not a database/, 'ECORRUPT'],
 ]
 
 /** The coded error of a command that ran and failed. */
