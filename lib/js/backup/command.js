@@ -24,6 +24,7 @@ const ERRNO_TEXT = [
   [/Permission denied/, 'EACCES'],
   [/Input\/output error|disk I\/O error/, 'EIO'],
   [/File too large/, 'EFBIG'],
+  [/Is a directory/, 'EISDIR'],
   [/database disk image is malformed|file is not a database/, 'ECORRUPT'],
 ]
 
