@@ -122,6 +122,22 @@ test('an identifier may be 128 bytes long, not 129 (bytes, not characters), and 
   assert.deepEqual(results.js, results.native)
 })
 
+test('a lock directory removed since its first use is made again; both backends alike', () => {
+  const results = onBoth((backend, dir) => {
+    const lockDir = path.join(dir, 'locks')
+    const o = ops(backend, lockDir)
+    o.acquireLock('again', 100)
+    o.releaseLock('again')
+    fs.rmSync(lockDir, { recursive: true })
+    const lockPath = o.acquireLock('again', 100)
+    const held = fs.existsSync(lockPath)
+    o.releaseLock('again')
+    return { held, mode: (fs.statSync(lockDir).mode & 0o777).toString(8) }
+  })
+  assert.deepEqual(results.native, { held: true, mode: '700' })
+  assert.deepEqual(results.js, results.native)
+})
+
 test('bad identifiers create, read and delete nothing outside the lock directory', () => {
   const bad = ['../victim', '..', '../../etc/x', 'a/b', 'a\\b', 'a\0b', '', 'x'.repeat(129), '.hidden', 'a:b', '\n']
   const results = onBoth((backend, dir) => {

@@ -248,4 +248,13 @@ mod tests {
         let err = bundle(tmp.path(), &tmp.path().join("x.bundle"), &Cancel::new()).unwrap_err();
         assert_eq!(err.code(), Code::CommandFailed);
     }
+
+    /// git answers "false" (and succeeds) inside a repository's .git folder: not a work tree.
+    #[test]
+    fn the_git_folder_itself_is_not_a_work_tree() {
+        let tmp = tempfile::tempdir().unwrap();
+        git(tmp.path(), &["init", "-q"]);
+        assert!(is_work_tree(tmp.path()).unwrap());
+        assert!(!is_work_tree(&tmp.path().join(".git")).unwrap());
+    }
 }

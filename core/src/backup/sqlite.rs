@@ -382,4 +382,50 @@ mod tests {
             .unwrap();
         assert_eq!(n, 2);
     }
+
+    /// SQLite's failures map to codes a caller can act on: busy or locked is EBUSY, a damaged
+    /// file ECORRUPT, a full disk ENOSPC, anything else EIO.
+    #[test]
+    fn sqlite_failures_map_to_their_codes() {
+        use rusqlite::ffi;
+        let failure = |code| rusqlite::Error::SqliteFailure(ffi::Error::new(code), None);
+        for (code, expected) in [
+            (ffi::SQLITE_BUSY, "EBUSY"),
+            (ffi::SQLITE_LOCKED, "EBUSY"),
+            (ffi::SQLITE_CORRUPT, "ECORRUPT"),
+            (ffi::SQLITE_NOTADB, "ECORRUPT"),
+            (ffi::SQLITE_FULL, "ENOSPC"),
+            (ffi::SQLITE_IOERR, "EIO"),
+            (ffi::SQLITE_CANTOPEN, "EIO"),
+            (ffi::SQLITE_MISUSE, "EIO"),
+        ] {
+            let err = sql_error(&format!("ctx {code}"), failure(code));
+            assert_eq!(err.code().as_str(), expected, "SQLite code {code}");
+            assert!(err.message().starts_with(&format!("ctx {code}: ")), "{err}");
+        }
+        assert_eq!(
+            sql_error("ctx", rusqlite::Error::InvalidQuery)
+                .code()
+                .as_str(),
+            "EIO"
+        );
+        assert_eq!(
+            (CopyKind::Sqlite.as_str(), CopyKind::Bytes.as_str()),
+            ("sqlite", "bytes")
+        );
+    }
+
+    /// A file SQLite could not open carries the errno SQLite saw (here ENOENT: a database in a
+    /// folder that does not exist), not a bare EIO.
+    #[test]
+    fn a_failure_to_open_carries_the_os_errno() {
+        let tmp = tempfile::tempdir().unwrap();
+        let conn = Connection::open_in_memory().unwrap();
+        let missing = tmp.path().join("no-such-folder/x.db");
+        let err = conn
+            .execute("ATTACH DATABASE ?1 AS x", [missing.to_str().unwrap()])
+            .unwrap_err();
+        let mapped = sql_error_on(Some(&conn), "attach", err);
+        assert_eq!(mapped.code().as_str(), "ENOENT", "{mapped}");
+    }
 }
