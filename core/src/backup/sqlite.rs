@@ -384,10 +384,11 @@ mod tests {
     }
 
     /// SQLite's failures map to codes a caller can act on: busy or locked is EBUSY, a damaged
-    /// file ECORRUPT, a full disk ENOSPC, anything else EIO.
+    /// file ECORRUPT, a full disk ENOSPC, anything else EIO (no OS failure logged).
     #[test]
     fn sqlite_failures_map_to_their_codes() {
         use rusqlite::ffi;
+        sqlite_os::start(); // this thread's earlier tests may have left an OS failure
         let failure = |code| rusqlite::Error::SqliteFailure(ffi::Error::new(code), None);
         for (code, expected) in [
             (ffi::SQLITE_BUSY, "EBUSY"),
@@ -416,16 +417,18 @@ mod tests {
     }
 
     /// A file SQLite could not open carries the errno SQLite saw (here ENOENT: a database in a
-    /// folder that does not exist), not a bare EIO.
+    /// folder that does not exist) and the file, not a bare EIO.
     #[test]
     fn a_failure_to_open_carries_the_os_errno() {
+        sqlite_os::start();
         let tmp = tempfile::tempdir().unwrap();
         let conn = Connection::open_in_memory().unwrap();
         let missing = tmp.path().join("no-such-folder/x.db");
         let err = conn
             .execute("ATTACH DATABASE ?1 AS x", [missing.to_str().unwrap()])
             .unwrap_err();
-        let mapped = sql_error_on(Some(&conn), "attach", err);
+        let mapped = sql_error("attach", err);
         assert_eq!(mapped.code().as_str(), "ENOENT", "{mapped}");
+        assert!(mapped.message().contains("no-such-folder"), "{mapped}");
     }
 }
