@@ -1,12 +1,11 @@
 // Syscall fault injection with strace: every openat, write, fsync, rename, link and unlink
-// that an operation makes on its own files and folders is failed in turn with ENOSPC, EIO,
+// that an operation makes on a file or folder is failed in turn with ENOSPC, EIO,
 // EACCES and EROFS (`-e inject=SYSCALL:error=ERRNO:when=N`). The operation runs in a process
 // of its own; strace attaches to that process's threads by thread id, without -f, so a
 // program the operation starts (git, sqlite3, ps) is never traced and no fault lands in it.
 // strace counts `when=N` per thread: the probe run notes whether the call was the main
-// thread's or a worker's, and the injection traces only that kind of thread. Calls on
-// anything but the operation's files (Node's modules, /proc, the event loop's pipes and
-// eventfds, seen with -y) are not injected. The injection run's own trace must show exactly
+// thread's or a worker's, and the injection traces only that kind of thread. Calls on the
+// event loop's pipes and eventfds (seen with -y) are not injected. The injection run's own trace must show exactly
 // one injected call, on the same file or folder as the probe's, else it is run again (up to
 // three times) and then counted as missed, not as an outcome. Each landed injection is
 // classified:
@@ -295,9 +294,7 @@ async function positions(op, backend) {
     const key = `${tid}:${name}`
     counts.set(key, (counts.get(key) || 0) + 1)
     if (!inside) continue
-    // only calls on the operation's own files and folders: not Node's (a module loaded
-    // lazily, /proc, /dev/null) nor its event loop's pipes and eventfds (a write that cannot
-    // fail with ENOSPC or EIO, and whose failure aborts Node whatever the operation does)
+    // calls on files and folders only, not on the event loop's pipes and eventfds
     if (!signature(line, dir)) {
       elsewhere++
       continue
@@ -333,13 +330,12 @@ const RANDOM_WORD = /\d|[a-z][A-Z]|[A-Z]{2}[a-z]/
 /**
  * What a traced call touches, with the run's own folder and every random or numeric part of
  * a name made generic, so that the same call of two runs compares equal; null for a call on
- * anything but files and folders below `dir` (the operation's own).
+ * the event loop's own descriptors (pipes, eventfds, sockets: their writes cannot fail with
+ * ENOSPC or EIO, and Node aborts when they fail, whatever the operation does).
  */
 function signature(line, dir) {
   const t = touchedBy(line)
-  if (!t) return null
-  const absolute = t.paths.filter((p) => p.startsWith('/'))
-  if (absolute.length === 0 || !absolute.every((p) => p === dir || p.startsWith(`${dir}/`))) return null
+  if (!t || t.paths.length === 0 || t.paths.some((p) => /^(pipe|socket|anon_inode):/.test(p))) return null
   const generic = t.paths.map((p) => (p.startsWith(dir) ? p.slice(dir.length) : p).replace(/[^./]+/g, (word) => (RANDOM_WORD.test(word) ? '#' : word)))
   return `${t.name} ${generic.join(' ')}`
 }
@@ -445,15 +441,15 @@ module.exports = {
           }
         }
         const sites = [...new Set(found.map((p) => p.syscall))].map((s) => `${s} x${found.filter((p) => p.syscall === s).length}`)
-        if (elsewhere) sites.push(`not injected: ${elsewhere} on Node's own files, pipes or eventfds`)
+        if (elsewhere) sites.push(`not injected: ${elsewhere} on the event loop's pipes and eventfds`)
         rows.push([op.name, backend, sites.join(', ') + sampled, found.length * (op.errnos || ERRNOS).length - tally.missed, tally.missed, tally['failed cleanly'], tally.unaffected + tally['temp left, swept by the next call'], tally['marker left'], tally['failed, in part done'], `${tally.committed}${committedAt.size ? ` (${[...committedAt].join(', ')})` : ''}`, tally.VIOLATION, nextFailed])
       }
     }
     const text =
       `${injections} injections landed. Each operation runs in a process of its own and is traced once to find its syscalls ` +
-      '(strace -y attached to its threads by id, without -f: no program it starts is traced); only the calls on its own files and ' +
-      "folders (below its test folder) are injected, not Node's (a module loaded lazily, /proc) nor its event loop's pipes and " +
-      'eventfds (their writes cannot fail with ENOSPC or EIO, and Node aborts when they fail). Each such call is then failed in turn with ' +
+      '(strace -y attached to its threads by id, without -f: no program it starts is traced); every call on a file or folder ' +
+      '(its own, and /proc or /dev when it reads them) is injected, not those on the event loop\'s pipes and eventfds (their ' +
+      'writes cannot fail with ENOSPC or EIO, and Node aborts when they fail, whatever the operation does). Each such call is then failed in turn with ' +
       `${ERRNOS.join(', ')} (restoreFromBackup: ENOSPC and EIO), in the same kind of thread (main or worker). Columns: ` +
       '"injections": those that landed, i.e. the injection run failed exactly one call and it was the probe\'s (the same syscall on ' +
       'the same file or folder); "missed": three runs in a row failed another call (the numbering of calls differed from the probe ' +
