@@ -409,11 +409,18 @@ pub fn check_archive(
         .map_err(|e| Error::io(format!("Cannot read archive {}", path.display()), e))?;
     let mut meter = Meter::new("verify", report);
     let mut last = String::from("(start)");
-    let damaged = |last: &str, why: &dyn std::fmt::Display| {
-        Error::new(
+    // A read the OS failed (EIO, ENOSPC...) is that failure, not damage: the archive may be
+    // whole, and verify must not call it corrupt; bad bytes (a bad header, a CRC, a short
+    // stream) are damage.
+    let damaged = |last: &str, why: &io::Error| match why.raw_os_error() {
+        Some(errno) => Error::io(
+            format!("Cannot read archive {} after {last}", path.display()),
+            io::Error::from_raw_os_error(errno),
+        ),
+        None => Error::new(
             crate::error::Code::Corrupt,
             format!("Archive {} is damaged after {last}: {why}", path.display()),
-        )
+        ),
     };
     let entries = archive.entries().map_err(|e| damaged(&last, &e))?;
     for entry in entries {
@@ -426,7 +433,11 @@ pub fn check_archive(
         let size = entry.size();
         let read = io::copy(&mut entry, &mut io::sink()).map_err(|e| damaged(&name, &e))?;
         if read != size {
-            return Err(damaged(&name, &format!("{read} of its {size} bytes")));
+            let short = io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("{read} of its {size} bytes"),
+            );
+            return Err(damaged(&name, &short));
         }
         meter.add(size);
         last = name;
