@@ -257,6 +257,9 @@ class Create {
     // The archive is written on the thread pool (tar, gzip) while the other parts are made
     // here, mostly by git in its own process: both cores work, where legacy ran one step
     // after the other. The other parts only write under backups/, which the archive excludes.
+    // (a cancel that came while the copies were made must not start it: work requested
+    // after backupCancel() runs to its end)
+    if (job.cancelled) throw partFailed(id, 'archive', codedError('ECANCELED', 'cancelled'))
     // (the archive, or a snapshot in backups/store/: lib/backup/snapshot.js)
     const archiving = this.makeFullPart(id, at, onProgress, substitutes)
     archiving.catch(() => {}) // awaited below, on every path: never an unhandled rejection
