@@ -168,7 +168,9 @@ test('the legacy checklist on the example workspace: status, test, component, va
     assert.strictEqual(checkpoint.tracker.sessionInfo.sessionId, 'agenthive-phase2-2025-01')
     const point = ws.tracker().backupStrategy.restorePoints[0]
     assert.match(point.id, /^e2e-/)
-    assert.ok(fs.existsSync(path.join(ws.root, 'backups', 'full', `${point.id}.tar.gz`)))
+    // the example workspace takes its checkpoints as snapshots (scripts/example-workspace.js)
+    assert.strictEqual(point.method, 'snapshot')
+    assert.ok(fs.existsSync(path.join(ws.root, 'backups', 'store', 'snapshots', `${point.id}.json`)))
     assert.strictEqual(statusOf(ws.tracker(), 'MemorySearch'), 'in_progress', 'MemorySearch passes 1 gate of 8')
 
     // the other modules' commands of the checklist, from the same root

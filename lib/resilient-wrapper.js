@@ -289,6 +289,11 @@ class ResilientSessionManager extends SessionManager {
     const point = points.find((p) => p && typeof p.id === 'string' && p.id.startsWith(`${name}-`))
     if (!point) return { valid: false, error: 'No backup found for checkpoint' }
     if (point.archive && fs.existsSync(point.archive)) return { valid: true, backupId: point.id }
+    // a snapshot set (lib/backup/snapshot.js): its record in <backups>/store/snapshots/
+    const backups = typeof point.database === 'string' ? path.dirname(path.dirname(point.database)) : null
+    if (point.method === 'snapshot' && backups && fs.existsSync(path.join(backups, 'store', 'snapshots', `${point.id}.json`))) {
+      return { valid: true, backupId: point.id }
+    }
     return { valid: false, error: 'Checkpoint backup files not found' }
   }
 
