@@ -193,8 +193,8 @@ const INTERNAL_METHODS = {
     'copyDatabases', 'structuralDamage', 'newStaging', 'dumpDatabases', 'restoreWithLines', 'reportPart', 'pointOf', 'partCount',
     'updateTrackerFile',
     // contained access under backups/ (issue 11)
-    'inBackups', 'existsIn', 'readJsonIn', 'writeJsonIn', 'mkdirIn', 'relsOf', 'projectFile', 'removeSet',
-    'checkKindFolders', 'hasSource', 'keepPrevious', 'relIn',
+    'inBackups', 'existsIn', 'readJsonIn', 'inBackupsDir', 'buildParts', 'relsOf', 'projectFile', 'removeSet',
+    'checkKindFolders', 'hasSource', 'keepPrevious',
   ],
   'process-cleanup': ['cancelBackups'],
   'phase-gate-validator': ['report', 'notFound'],

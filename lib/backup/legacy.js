@@ -56,7 +56,7 @@ class LegacyParts {
   /** Legacy: the git bundle and git-info.json of set `backupId`; its folder, or null when skipped. */
   async createGitBackup(backupId) {
     this.ensureBackupsDir()
-    const code = await this.backupCode(checkId(backupId))
+    const code = await this.inBackupsDir(checkId(backupId), (at) => this.backupCode(backupId, at))
     this.reportPart('git', code)
     return code.skipped ? null : code.dir
   }
@@ -64,27 +64,28 @@ class LegacyParts {
   /** Legacy: consistent copies (and `.sql` dumps) of the project's SQLite databases; their folder. */
   async createDatabaseBackup(backupId) {
     this.ensureBackupsDir()
-    return this.reportPart('database', this.backupDatabases(checkId(backupId)))
+    return this.reportPart('database', await this.inBackupsDir(checkId(backupId), (at) => this.backupDatabases(backupId, at)))
   }
 
   /** Legacy: copies of the configuration files; their folder. */
   async createConfigBackup(backupId) {
     this.ensureBackupsDir()
-    return this.reportPart('config', this.backupConfig(checkId(backupId)))
+    return this.reportPart('config', await this.inBackupsDir(checkId(backupId), (at) => this.backupConfig(backupId, at)))
   }
 
   /** Legacy: system-info.json (no other users' processes, no secret-looking values); its folder. */
   async createStateBackup(backupId) {
     this.ensureBackupsDir()
-    return this.reportPart('state', this.backupState(checkId(backupId)))
+    return this.reportPart('state', await this.inBackupsDir(checkId(backupId), (at) => this.backupState(backupId, at)))
   }
 
   /** Legacy: `backups/full/<id>.tar.gz` of the project (same excludes); its path. */
   async createFullArchive(backupId) {
     this.ensureBackupsDir()
-    const archivePath = this.partsOf(checkId(backupId)).archive
-    const archive = await this.binding.backupCreateArchive(this.rootDir, archivePath, this.excludes, this.progress())
-    return this.reportPart('archive', archivePath, archive.size)
+    const archive = await this.inBackupsDir(checkId(backupId), (at) =>
+      this.binding.backupCreateArchive(this.rootDir, at.pinned('archive'), this.excludes, this.progress()),
+    )
+    return this.reportPart('archive', this.partsOf(backupId).archive, archive.size)
   }
 
   /**
