@@ -14,36 +14,14 @@ const BackupSystem = require('../lib/backup-system')
 const { SessionLog, logFileFor } = require('../lib/session/session-log')
 const { resolveBackend } = require('../lib/backend')
 const { eachBackend, runBin, tempDir, ROOT, isRoot } = require('./helpers')
-const { snapshot, SWAPPER, hasRenameat2, raceCreates } = require('../torture/containment-kit')
+const { makeProject, snapshot, SWAPPER, hasRenameat2, raceCreates } = require('../torture/containment-kit')
 
 const POSIX = process.platform !== 'win32'
-const TRACKER = 'packages/system-api/phase-tracker.json'
 const WATCHDOG_MS = 15000
 
-function git(cwd, ...args) {
-  return execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd, encoding: 'utf8', stdio: 'pipe' }).trim()
-}
 
-/** A project (git repo, tracker, .env, a SQLite database) and an `outside` folder with a victim. */
-function setup(dir) {
-  const root = path.join(dir, 'project')
-  const outside = path.join(dir, 'outside')
-  fs.mkdirSync(path.join(root, 'packages/system-api'), { recursive: true })
-  fs.mkdirSync(outside)
-  const tracker = { sessionInfo: { currentPhase: 2, currentWeek: 1 }, phases: {}, backupStrategy: { restorePoints: [] } }
-  fs.writeFileSync(path.join(root, TRACKER), JSON.stringify(tracker, null, 2))
-  fs.writeFileSync(path.join(root, '.env'), 'API_TOKEN=project\n')
-  fs.writeFileSync(path.join(root, 'package.json'), '{"name":"demo"}\n')
-  execFileSync('sqlite3', [path.join(root, 'database.sqlite'), "CREATE TABLE t(v TEXT); INSERT INTO t VALUES ('project');"])
-  fs.writeFileSync(path.join(root, '.gitignore'), '.env\n')
-  git(root, 'init', '-q', '-b', 'main')
-  git(root, 'add', '-A')
-  git(root, 'commit', '-qm', 'first')
-  fs.writeFileSync(path.join(outside, 'victim.txt'), 'VICTIM: must not change\n')
-  fs.writeFileSync(path.join(outside, 'secret.key'), 'OUTSIDE-SECRET\n')
-  execFileSync('sqlite3', [path.join(outside, 'victim.sqlite'), "CREATE TABLE t(v TEXT); INSERT INTO t VALUES ('outside');"])
-  return { root, outside, lockDir: path.join(dir, 'locks') }
-}
+/** A project (git repo, tracker, .env, a SQLite database) and an `outside` folder with victims. */
+const setup = makeProject
 
 function system(backend, ctx) {
   return new BackupSystem({ backend, root: ctx.root, quiet: true, lockDir: ctx.lockDir })

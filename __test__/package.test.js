@@ -190,7 +190,7 @@ const INTERNAL_METHODS = {
     'log', 'warn', 'loadTracker', 'ensureBackupsDir', 'partsOf', 'newBackupId', 'progress', 'recordRestorePoint',
     'relativeOriginal', 'infoFiles', 'containAll', 'gitInfo', 'isTracker', 'restoreTracker', 'recordedPoints',
     'putBackRestorePoints', 'uncommittedChanges', 'requireProject', 'noProjectMessage', 'sweepStaging', 'buildSet',
-    'copyDatabases', 'structuralDamage', 'newStaging', 'dumpDatabases', 'restoreWithLines', 'reportPart', 'pointOf', 'partCount',
+    'copyDatabases', 'structuralDamage', 'newStaging', 'dumpDatabases', 'restoreWithLines', 'reportPart', 'pointOf',
     'updateTrackerFile',
     // contained access under backups/ (issue 11)
     'inBackups', 'existsIn', 'readJsonIn', 'inBackupsDir', 'buildParts', 'relsOf', 'projectFile', 'removeSet',

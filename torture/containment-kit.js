@@ -4,7 +4,34 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const crypto = require('node:crypto')
-const { spawn, spawnSync } = require('node:child_process')
+const { execFileSync, spawn, spawnSync } = require('node:child_process')
+
+const TRACKER = 'packages/system-api/phase-tracker.json'
+
+/**
+ * A project in `dir/project` (git repository with a commit, tracker, .env, a SQLite database)
+ * and `dir/outside` with victims (a text file, a key, a database): `{ root, outside, lockDir }`.
+ */
+function makeProject(dir) {
+  const root = path.join(dir, 'project')
+  const outside = path.join(dir, 'outside')
+  fs.mkdirSync(path.join(root, 'packages/system-api'), { recursive: true })
+  fs.mkdirSync(outside)
+  const tracker = { sessionInfo: { currentPhase: 2, currentWeek: 1 }, phases: {}, backupStrategy: { restorePoints: [] } }
+  fs.writeFileSync(path.join(root, TRACKER), JSON.stringify(tracker, null, 2))
+  fs.writeFileSync(path.join(root, '.env'), 'API_TOKEN=project\n')
+  fs.writeFileSync(path.join(root, 'package.json'), '{"name":"demo"}\n')
+  execFileSync('sqlite3', [path.join(root, 'database.sqlite'), "CREATE TABLE t(v TEXT); INSERT INTO t VALUES ('project');"])
+  fs.writeFileSync(path.join(root, '.gitignore'), '.env\n')
+  const git = (...args) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: root, stdio: 'pipe' })
+  git('init', '-q', '-b', 'main')
+  git('add', '-A')
+  git('commit', '-qm', 'first')
+  fs.writeFileSync(path.join(outside, 'victim.txt'), 'VICTIM: must not change\n')
+  fs.writeFileSync(path.join(outside, 'secret.key'), 'OUTSIDE-SECRET\n')
+  execFileSync('sqlite3', [path.join(outside, 'victim.sqlite'), "CREATE TABLE t(v TEXT); INSERT INTO t VALUES ('outside');"])
+  return { root, outside, lockDir: path.join(dir, 'locks') }
+}
 
 /** Every entry below `dir` (links as links, never followed): path -> type or content hash. */
 function snapshot(dir) {
@@ -102,4 +129,4 @@ async function raceCreates({ backend, root, outside, pattern, seconds, pause = 0
   return { ...counts, swaps: Number(swaps.trim()) || 0, escaped }
 }
 
-module.exports = { snapshot, SWAPPER, PACED_SWAPPER, hasRenameat2, raceCreates }
+module.exports = { makeProject, snapshot, SWAPPER, PACED_SWAPPER, hasRenameat2, raceCreates }

@@ -292,8 +292,8 @@ class Create {
       code = await step('code', () => this.backupCode(id, at))
       this.reportPart('git', code.skipped ? code : { dir: this.partsOf(id).git })
       await step('database', () => this.dumpDatabases(dumps, at, job.abort.signal))
-      this.reportPart('database', at.shown('database'))
-      this.reportPart('config', await step('config', () => this.backupConfig(id, at)))
+      this.reportPart('database', at.shown('database'), 0, at)
+      this.reportPart('config', await step('config', () => this.backupConfig(id, at)), 0, at)
       await step('state', () => this.backupState(id, at))
       this.reportPart('state', this.partsOf(id).state)
     } catch (err) {

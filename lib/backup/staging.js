@@ -29,6 +29,8 @@ const OWNER = 'owner.json'
 const FOREIGN_STALE_MS = 24 * 3600 * 1000
 /** An owner record is a lock record: small. */
 const MAX_OWNER_BYTES = 64 * 1024
+/** Info files are ours and small. */
+const MAX_INFO_BYTES = 64 * 1024 * 1024
 
 /** The folder and the name of each part of set `id`, relative to `backups/` or a staging folder. */
 function entriesOf(id) {
@@ -104,6 +106,16 @@ class PartDirs {
   /** Copy the project file `srcRel` (no link followed) to the new file `name` in part `key`'s folder. */
   copyIn(key, srcBase, srcRel, name) {
     return this.binding.heldCopyIn(this.dir(key), srcBase, srcRel, name)
+  }
+
+  /** How many files the info file `infoName` of part `key` lists (0 when unreadable). */
+  filesListed(key, infoName) {
+    try {
+      const info = JSON.parse(this.binding.heldRead(this.dir(key), infoName, MAX_INFO_BYTES).toString('utf8'))
+      return Array.isArray(info.files) ? info.files.length : 0
+    } catch {
+      return 0
+    }
   }
 
   close() {

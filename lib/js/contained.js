@@ -284,6 +284,53 @@ function containedAppend(base, rel, data) {
   return true
 }
 
+/** The folder `parts` below `from`, held: each opened without following a link (made 0700 when `create`). */
+function descend(from, parts, create) {
+  if (from.fd === null) return new Held(walk(from.path, parts, create), null)
+  let fd = openDirFd(from.at(), '.', from.path)
+  let at = from.path
+  try {
+    for (const name of parts) {
+      at = path.join(at, name)
+      if (create) {
+        try {
+          fs.mkdirSync(`${PROC_FD}/${fd}/${name}`, { mode: 0o700 })
+        } catch (err) {
+          if (err.code !== 'EEXIST') throw osError(`Cannot create ${at}`, err)
+        }
+      }
+      const next = openDirFd(`${PROC_FD}/${fd}`, name, at)
+      fs.closeSync(fd)
+      fd = next
+    }
+  } catch (err) {
+    fs.closeSync(fd)
+    throw err
+  }
+  return new Held(at, fd)
+}
+
+/** Hold the folder `base/rel` (each component a real folder; made 0700 when `create`). */
+function holdDir(base, rel, create) {
+  checkPath('base', base)
+  const parts = namesOf(rel)
+  if (!viaProc()) return new Held(walk(base, parts, create), null)
+  let fd
+  try {
+    fd = fs.openSync(base, DIR_OPEN)
+  } catch (err) {
+    const st = ['ELOOP', 'ENOTDIR'].includes(err.code) ? fs.lstatSync(base, { throwIfNoEntry: false }) : null
+    if (st && st.isSymbolicLink()) throw codedError('EUNSAFEDIR', `Refusing directory ${base}: it is a symbolic link`)
+    throw osError(`Cannot use directory ${base}`, err)
+  }
+  const top = new Held(base, fd)
+  try {
+    return descend(top, parts, create)
+  } finally {
+    top.close()
+  }
+}
+
 /**
  * Owner-only: refused when another user owns it; true when its mode was tightened. `st` is
  * the folder's stat, `chmod(mode)` changes it (through its descriptor where there is one).
@@ -304,7 +351,7 @@ function containedMkdir(base, rel, priv) {
   if (viaProc() && !(base instanceof Held)) {
     // held as a descriptor: the mode is read and changed on the folder itself (fstat,
     // fchmod), never on whatever its path names by then
-    const dir = require('./held').heldOpen(base, rel, true)
+    const dir = holdDir(base, rel, true)
     try {
       return priv ? ensurePrivate(dir.path, fs.fstatSync(dir.fd), (mode) => fs.fchmodSync(dir.fd, mode)) : false
     } finally {
@@ -420,4 +467,4 @@ const exported = {
   containedCopy,
 }
 
-module.exports = { ...exported, exported, openRegular, readBounded, Held, viaProc, openDirFd, namesOf, walk, PROC_FD, DIR_OPEN }
+module.exports = { ...exported, exported, openRegular, readBounded, Held, viaProc, holdDir, descend, namesOf }

@@ -13,9 +13,9 @@ const fs = require('node:fs')
 const path = require('node:path')
 
 const contained = require('./contained')
-const { codedError, osError, checkPath } = require('./errors')
+const { codedError, osError } = require('./errors')
 
-const { Held, viaProc, openDirFd, namesOf, walk, DIR_OPEN } = contained
+const { Held, holdDir, descend, namesOf } = contained
 
 /** Error messages name the folder, not its /proc alias. */
 function shown(dir, fn) {
@@ -35,50 +35,8 @@ function oneName(rel) {
   return rel
 }
 
-/** The folder `parts` below `from`, held: each opened without following a link (made 0700 when `create`). */
-function descend(from, parts, create) {
-  if (from.fd === null) return new Held(walk(from.path, parts, create), null)
-  let fd = openDirFd(from.at(), '.', from.path)
-  let at = from.path
-  try {
-    for (const name of parts) {
-      at = path.join(at, name)
-      if (create) {
-        try {
-          fs.mkdirSync(`${contained.PROC_FD}/${fd}/${name}`, { mode: 0o700 })
-        } catch (err) {
-          if (err.code !== 'EEXIST') throw osError(`Cannot create ${at}`, err)
-        }
-      }
-      const next = openDirFd(`${contained.PROC_FD}/${fd}`, name, at)
-      fs.closeSync(fd)
-      fd = next
-    }
-  } catch (err) {
-    fs.closeSync(fd)
-    throw err
-  }
-  return new Held(at, fd)
-}
-
 function heldOpen(base, rel, create) {
-  checkPath('base', base)
-  const parts = namesOf(rel)
-  if (!viaProc()) return new Held(walk(base, parts, Boolean(create)), null)
-  let fd
-  try {
-    fd = fs.openSync(base, DIR_OPEN)
-  } catch (err) {
-    const st = ['ELOOP', 'ENOTDIR'].includes(err.code) ? fs.lstatSync(base, { throwIfNoEntry: false }) : null
-    if (st && st.isSymbolicLink()) throw codedError('EUNSAFEDIR', `Refusing directory ${base}: it is a symbolic link`)
-    throw osError(`Cannot use directory ${base}`, err)
-  }
-  const top = new Held(base, fd)
-  try {
-    return descend(top, parts, Boolean(create))
-  } finally {
-    top.close()
-  }
+  return holdDir(base, rel, Boolean(create))
 }
 
 function heldSub(dir, rel, how = 'open') {
