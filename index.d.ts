@@ -84,8 +84,11 @@ export declare function backupCheckArchive(path: string, onProgress?: ((progress
 /** `root/original` when it stays inside `root`, else throws `EPATHESCAPE`. */
 export declare function backupContainedPath(root: string, original: string): string
 
-/** Copy a database consistently; `'sqlite'` (online backup API) or `'bytes'`. */
-export declare function backupCopyDatabase(src: string, dest: string): string
+/**
+ * Copy a database consistently; resolves `'sqlite'` (online backup API) or `'bytes'` (not
+ * a SQLite file), rejects with the errno `code`, or `ECANCELED` after `backupCancel()`.
+ */
+export declare function backupCopyDatabase(src: string, dest: string): Promise<string>
 
 /**
  * `excludes` defaults to the legacy list (`node_modules`, `dist`, `build`, `.next`,
@@ -105,8 +108,11 @@ export interface BackupDirOptions {
  */
 export declare function backupFile(filePath: string, label?: string | undefined | null, options?: BackupDirOptions | undefined | null): string | null
 
-/** `git bundle create <dest> --all` in `root`. */
-export declare function backupGitBundle(root: string, dest: string): boolean
+/**
+ * `git bundle create <dest> --all` in `root`; resolves `true`, rejects with `ECOMMAND`,
+ * `ENOCOMMAND`, or `ECANCELED` after `backupCancel()`.
+ */
+export declare function backupGitBundle(root: string, dest: string): Promise<boolean>
 
 /** SHA-256 and size of each file under `backupsDir/<part>`: the manifest entries. */
 export declare function backupHashFiles(backupsDir: string, parts: Array<string>, onProgress?: ((progress: BackupProgress) => void) | undefined | null): Promise<Array<ManifestEntry>>

@@ -286,6 +286,79 @@ test('Ctrl+C during create: exit 130 promptly, no staging folder, no partial par
   })
 })
 
+/** A git repository with an incompressible history and a 60 MB SQLite database: the copy and the bundle take a while. */
+function slowPartsProject(dir) {
+  const root = addBlobs(project(dir))
+  const git = (...args) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: root, stdio: 'ignore' })
+  git('init', '-q')
+  git('add', '-A')
+  git('commit', '-qm', 'blobs')
+  sql(path.join(root, 'database.sqlite'), 'CREATE TABLE t(v); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 60000) INSERT INTO t SELECT randomblob(1000) FROM n;')
+  return root
+}
+
+/** Resolves once a file whose name matches `re` exists somewhere in `root`'s staging folder. */
+async function stagingHas(root, re, deadlineMs = 20000) {
+  const b = path.join(root, 'backups')
+  const found = (dir) => {
+    let entries = []
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true })
+    } catch {
+      return false
+    }
+    return entries.some((e) => re.test(e.name) || (e.isDirectory() && found(path.join(dir, e.name))))
+  }
+  const deadline = Date.now() + deadlineMs
+  for (;;) {
+    const staging = fs.existsSync(b) ? fs.readdirSync(b).filter((n) => n.startsWith('.staging-')) : []
+    if (staging.some((n) => found(path.join(b, n)))) return
+    if (Date.now() > deadline) throw new Error(`no ${re} appeared in the staging folder`)
+    await new Promise((resolve) => setTimeout(resolve, 1))
+  }
+}
+
+/** Processes (git, sqlite3, ...) still running in `root` (their cwd), on Linux. */
+function runningIn(root) {
+  if (process.platform !== 'linux') return []
+  const found = []
+  for (const pid of fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      if (fs.readlinkSync(`/proc/${pid}/cwd`) === root) found.push(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' '))
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found
+}
+
+test('Ctrl+C while the database is copied and while git bundles: exit 130 at once, git and sqlite3 killed, nothing left', TIMEOUT, async (t) => {
+  await eachBackend(t, async ({ backend, dir, t: st }) => {
+    const root = slowPartsProject(dir)
+    // the database copy's temp (both backends name it .db-copy-*), then git's lock on the bundle
+    for (const [step, marker] of [
+      ['database copy', /^\.db-copy-/],
+      ['git bundle', /^repo\.bundle\.lock$/],
+    ]) {
+      const { child, exited } = await startCreate(st, backend, root)
+      await stagingHas(root, marker)
+      const sent = performance.now()
+      child.kill('SIGINT')
+      const { code, at } = await exited
+      assert.equal(code, 130, step)
+      // the issue asks for 200 ms; a generous bound here (2 shared cores), the exact figure in the bench
+      assert.ok(at - sent < 1000, `${step}: exited ${Math.round(at - sent)} ms after SIGINT`)
+      assert.deepEqual(leftovers(root), [], step)
+      // git (and the pack-objects it started) and sqlite3 were killed, not left to finish
+      const deadline = Date.now() + 2000
+      while (runningIn(root).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+      assert.deepEqual(runningIn(root), [], step)
+    }
+    const id = await system(backend, root).createFullBackup('after')
+    assert.equal((await system(backend, root).verifyBackup(id)).valid, true)
+  })
+})
+
 test('Ctrl+C while `resilient-wrapper start` makes its session backup: exit 130 promptly, nothing left', TIMEOUT, async (t) => {
   await eachBackend(t, async ({ backend, dir, t: st }) => {
     const root = addBlobs(createWorkspace(path.join(dir, 'ws')).root)

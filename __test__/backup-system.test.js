@@ -522,7 +522,7 @@ test('a missing command is a clear ENOCOMMAND error on the js backend', async ()
   process.env.PATH = path.join(dir, 'empty-bin')
   try {
     await assert.rejects(binding.backupCreateArchive(root, path.join(dir, 'x.tar.gz')), { code: 'ENOCOMMAND', message: /tar command is not installed/ })
-    assert.throws(() => binding.backupGitBundle(root, path.join(dir, 'x.bundle')), { code: 'ENOCOMMAND' })
+    await assert.rejects(binding.backupGitBundle(root, path.join(dir, 'x.bundle')), { code: 'ENOCOMMAND' })
   } finally {
     process.env.PATH = savedPath
   }

@@ -75,7 +75,7 @@ test('system-info.json: a running process with a password on its command line is
   })
   t.after(() => child.kill('SIGKILL'))
   await new Promise((resolve) => child.once('spawn', resolve))
-  const info = systemInfo()
+  const info = await systemInfo()
   const mine = info.processes.find((p) => p.pid === child.pid)
   assert.ok(mine, 'the child is among the recorded processes')
   assert.ok(!JSON.stringify(info).includes(secret), 'the password is not in system-info.json')

@@ -101,12 +101,27 @@ function verifyRun(backend, id) {
   return { ...r, bytes: Number(r.stdout.trim()) }
 }
 
+/** True when a file whose name matches `re` is in a staging folder under `dir` (backups/). */
+function inStaging(dir, re, staging = false) {
+  let entries = []
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true })
+  } catch {
+    return false
+  }
+  return entries.some((e) => {
+    const inside = staging || e.name.startsWith('.staging-')
+    return (inside && re.test(e.name)) || (e.isDirectory() && (inside || e.name.startsWith('.staging-')) && inStaging(path.join(dir, e.name), re, true))
+  })
+}
+
 /**
- * Ctrl+C during `backup-system create`: SIGINT `delayMs` after the staging folder appears;
- * ms from the signal to the exit (the issue asks for <= 200 ms), and whether it exited 130
- * and left backups/ without a staging folder.
+ * Ctrl+C during `backup-system create`: SIGINT `at.delayMs` after the staging folder appears,
+ * or as soon as a file matching `at.marker` appears in it (the database copy's temp, git's
+ * lock on the bundle); ms from the signal to the exit (the issue asks for <= 200 ms), and
+ * whether it exited 130 and left backups/ without a staging folder.
  */
-function sigintRun(backend, delayMs) {
+function sigintRun(backend, at) {
   clearBackups()
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(ROOT, 'bin/backup-system.js'), 'create', 'bench'], {
@@ -116,38 +131,59 @@ function sigintRun(backend, delayMs) {
     })
     let sent = null
     const b = path.join(WS, 'backups')
+    const signal = () => {
+      sent = performance.now()
+      child.kill('SIGINT')
+    }
     const poll = setInterval(() => {
-      if (sent === null && fs.existsSync(b) && fs.readdirSync(b).some((n) => n.startsWith('.staging-'))) {
+      if (sent !== null) return
+      if (at.marker && inStaging(b, at.marker)) signal()
+      else if (!at.marker && inStaging(b, /^owner\.json$/)) {
         sent = 0
-        setTimeout(() => {
-          sent = performance.now()
-          child.kill('SIGINT')
-        }, delayMs)
+        setTimeout(signal, at.delayMs)
       }
-    }, 2)
+    }, 1)
     child.on('error', reject)
     child.on('exit', (code) => {
-      const ms = performance.now() - sent
       clearInterval(poll)
+      const ms = sent ? performance.now() - sent : Number.NaN
       const left = fs.existsSync(b) ? fs.readdirSync(b).filter((n) => n.startsWith('.staging-')).length : 0
       resolve({ ms, code, left })
     })
   })
 }
 
+const SIGINT_REPEATS = Number(process.env.SR_BENCH_SIGINT_REPEATS || 3)
+const SIGINT_POINTS = [
+  { name: 'database copy running', marker: /^\.db-copy-/ },
+  { name: 'git bundle running', marker: /^repo\.bundle\.lock$/ },
+  ...[0, 50, 300, 800, 1500].map((delayMs) => ({ name: `${delayMs} ms after the staging folder`, delayMs })),
+]
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+
 async function sigintRows() {
   const rows = []
   for (const backend of ['native', 'js']) {
-    const runs = []
-    for (const delay of [50, 300, 800, 1500]) runs.push(await sigintRun(backend, delay))
-    const ms = runs.map((r) => r.ms).sort((a, b) => a - b)
-    rows.push([
-      `create, SIGINT 50/300/800/1500 ms after start (${backend})`,
-      runs.map((r) => fmt(r.ms, 0)).join(' / '),
-      fmt(ms[ms.length - 1], 0),
-      runs.every((r) => r.code === 130) ? 'yes' : runs.map((r) => r.code).join(','),
-      runs.reduce((n, r) => n + r.left, 0),
-    ])
+    const all = []
+    for (const at of SIGINT_POINTS) {
+      const runs = []
+      for (let i = 0; i < SIGINT_REPEATS; i++) runs.push(await sigintRun(backend, at))
+      all.push(...runs)
+      const ms = runs.map((r) => r.ms)
+      rows.push([
+        `create (${backend}), SIGINT ${at.marker ? `with the ${at.name}` : at.name}`,
+        fmt(median(ms), 0),
+        fmt(Math.max(...ms), 0),
+        runs.every((r) => r.code === 130) ? 'yes' : runs.map((r) => r.code).join(','),
+        runs.reduce((n, r) => n + r.left, 0),
+      ])
+    }
+    const ms = all.map((r) => r.ms)
+    rows.push([`**create (${backend}), all ${all.length} runs**`, fmt(median(ms), 0), fmt(Math.max(...ms), 0), all.every((r) => r.code === 130) ? 'yes' : 'no', all.reduce((n, r) => n + r.left, 0)])
   }
   return rows
 }
@@ -184,7 +220,10 @@ async function main() {
   console.log('')
   console.log(table(['operation', 'MiB hashed', 'wall (s)', 'MiB/s (incl. process start)', 'peak RSS (MiB)'], verifyRows))
   console.log('\nverifyBackup re-hashes every file, then reads the archive to its end and integrity-checks the database copies.\n')
-  console.log(table(['Ctrl+C', 'ms from SIGINT to exit, each run', 'worst (ms)', 'exit 130', 'staging folders left'], interrupts))
+  console.log(
+    `\nCtrl+C: \`bin/backup-system.js create\` in the workspace, SIGINT at each point ${SIGINT_REPEATS} times (SR_BENCH_SIGINT_REPEATS); ms from the signal to the process's exit, seen by its parent.\n`,
+  )
+  console.log(table(['Ctrl+C', 'median ms from SIGINT to exit', 'worst (ms)', 'exit 130', 'staging folders left'], interrupts))
 }
 
 if (require.main === module) {
@@ -193,4 +232,4 @@ if (require.main === module) {
     process.exitCode = 1
   })
 }
-module.exports = { generate }
+module.exports = { generate, sigintRows }

@@ -120,11 +120,11 @@ declare class BackupSystem {
   /** `backups/code/<id>/` (git bundle and git-info.json), or why it was skipped. */
   backupCode(id: string): Promise<{ dir: string } | { skipped: string }>
   /** `backups/database/<id>/`: consistent copies, `.sql` dumps, db-info.json. */
-  backupDatabases(id: string): string
+  backupDatabases(id: string): Promise<string>
   /** `backups/config/<id>/`: the config files and config-info.json. */
   backupConfig(id: string): string
   /** `backups/state/<id>/`: system-info.json (no secret-looking values). */
-  backupState(id: string): string
+  backupState(id: string): Promise<string>
   restoreCode(point: T.RestorePoint): boolean
   restoreDatabases(point: T.RestorePoint): boolean
   restoreConfig(point: T.RestorePoint, warnings: string[]): boolean

@@ -1,6 +1,7 @@
-//! The native primitives of `lib/backup-system.js`: git bundle, consistent database copies
-//! and restores, and restore containment (the long archive / hash / verify operations are
-//! async tasks in `tasks/`). Names start with `backup` and match `lib/js/backup/`.
+//! The native primitives of `lib/backup-system.js`: database restores, integrity checks and
+//! restore containment (the long operations, archive, hashing, verify, git bundle and the
+//! database copies, are async tasks in `tasks/`, which `backupCancel()` stops). Names start
+//! with `backup` and match `lib/js/backup/`.
 
 use std::path::PathBuf;
 
@@ -54,7 +55,7 @@ fn restored(r: Restored) -> RestoredFile {
     }
 }
 
-fn two_paths(env: &Env, a: (&str, Unknown), b: (&str, Unknown)) -> Result<(PathBuf, PathBuf)> {
+pub fn two_paths(env: &Env, a: (&str, Unknown), b: (&str, Unknown)) -> Result<(PathBuf, PathBuf)> {
     Ok((args::path(env, a.0, a.1)?, args::path(env, b.0, b.1)?))
 }
 
@@ -66,30 +67,6 @@ pub fn backup_is_git_repo(
 ) -> Result<bool> {
     let root = args::path(env, "root", root)?;
     run(env, || backup::git::is_work_tree(&root))
-}
-
-/// `git bundle create <dest> --all` in `root`.
-#[napi(catch_unwind)]
-pub fn backup_git_bundle(
-    env: &Env,
-    #[napi(ts_arg_type = "string")] root: Unknown,
-    #[napi(ts_arg_type = "string")] dest: Unknown,
-) -> Result<bool> {
-    let (root, dest) = two_paths(env, ("root", root), ("dest", dest))?;
-    run(env, || backup::git::bundle(&root, &dest).map(|()| true))
-}
-
-/// Copy a database consistently; `'sqlite'` (online backup API) or `'bytes'`.
-#[napi(catch_unwind)]
-pub fn backup_copy_database(
-    env: &Env,
-    #[napi(ts_arg_type = "string")] src: Unknown,
-    #[napi(ts_arg_type = "string")] dest: Unknown,
-) -> Result<String> {
-    let (src, dest) = two_paths(env, ("src", src), ("dest", dest))?;
-    run(env, || {
-        backup::sqlite::copy_database(&src, &dest).map(|k| k.as_str().to_string())
-    })
 }
 
 /// `PRAGMA integrity_check` of a database: `'ok'` when sound.

@@ -16,7 +16,7 @@ const { updateTracker } = require('../tracker-store')
 const { checkLabel } = require('../js/names')
 const { codedError } = require('../js/errors')
 const { MAX_RESTORE_POINTS, drainProgress } = require('./common')
-const { gitText, hasCommand, systemInfo } = require('./system-info')
+const { gitTextAsync, hasCommand, systemInfo } = require('./system-info')
 const { Staging, directParts } = require('./staging')
 
 /** The backups being made in this process, for `cancelRunning()` (Ctrl+C). */
@@ -79,15 +79,18 @@ class Create {
   /**
    * Each part writes through `at` (held folders: the staging folder's, or backups/ itself for
    * the legacy part-by-part methods, see `inBackupsDir`) and records the final paths of `id`.
+   * git runs off the event loop (the bundle and `status` of a large repository take seconds)
+   * and is killed by a cancel (`signal`, `backupCancel()`).
    */
-  async backupCode(id, at) {
+  async backupCode(id, at, signal = undefined) {
     if (!this.binding.backupIsGitRepo(this.rootDir)) return { skipped: 'not a git repository' }
-    const commit = gitText(this.rootDir, ['rev-parse', 'HEAD'])
+    const git = (args) => gitTextAsync(this.rootDir, args, signal)
+    const commit = await git(['rev-parse', 'HEAD'])
     if (commit === null) return { skipped: 'the git repository has no commit yet' }
-    this.binding.backupGitBundle(this.rootDir, at.pinned('git', 'repo.bundle'))
-    const status = (gitText(this.rootDir, ['status', '--porcelain']) || '').trim()
+    await this.binding.backupGitBundle(this.rootDir, at.pinned('git', 'repo.bundle'))
+    const status = ((await git(['status', '--porcelain'])) || '').trim()
     at.writeJson('git', 'git-info.json', {
-      branch: (gitText(this.rootDir, ['rev-parse', '--abbrev-ref', 'HEAD']) || '').trim(),
+      branch: ((await git(['rev-parse', '--abbrev-ref', 'HEAD'])) || '').trim(),
       commit: commit.trim(),
       hasUncommitted: status.length > 0,
       status,
@@ -97,10 +100,10 @@ class Create {
   }
 
   /** The database part through `at`: the databases' consistent copies and their dumps. */
-  backupDatabases(id, at) {
+  async backupDatabases(id, at) {
     const scratch = dbScratch()
     try {
-      for (const { copy, name } of this.copyDatabases(id, at, scratch).dumps) {
+      for (const { copy, name } of (await this.copyDatabases(id, at, scratch)).dumps) {
         const fd = fs.openSync(at.pinned('database', `${name}.sql`), WRITE_NEW, 0o600)
         try {
           spawnSync('sqlite3', dumpArgs(copy), { stdio: ['ignore', fd, 'ignore'] })
@@ -131,7 +134,7 @@ class Create {
    * to dump. Copies are named like config files (`/` -> `_`): the default list has three
    * `database.sqlite`, which one name would have overwritten.
    */
-  copyDatabases(id, at, scratch) {
+  async copyDatabases(id, at, scratch) {
     const finalDir = this.partsOf(id).database
     const canDump = hasCommand('sqlite3')
     const files = []
@@ -142,7 +145,7 @@ class Create {
       const original = path.join(this.rootDir, rel)
       const name = rel.split(/[\\/]/).join('_')
       const copy = path.join(scratch, name)
-      const method = this.binding.backupCopyDatabase(original, copy)
+      const method = await this.binding.backupCopyDatabase(original, copy)
       at.copyIn('database', scratch, name, name)
       substitutes.push({ path: rel.split(/[\\/]/).join('/'), source: copy })
       if (method === 'sqlite' && canDump) dumps.push({ copy, name })
@@ -204,8 +207,8 @@ class Create {
   }
 
   /** The state snapshot: legacy fields, without other users' processes or secret-looking values. */
-  backupState(_id, at) {
-    at.writeJson('state', 'system-info.json', systemInfo())
+  async backupState(_id, at, signal = undefined) {
+    at.writeJson('state', 'system-info.json', await systemInfo(signal))
     return at.shown('state')
   }
 
@@ -289,12 +292,12 @@ class Create {
     let code
     try {
       // the legacy lines, in the legacy order (the databases were copied first), final paths
-      code = await step('code', () => this.backupCode(id, at))
+      code = await step('code', () => this.backupCode(id, at, job.abort.signal))
       this.reportPart('git', code.skipped ? code : { dir: this.partsOf(id).git })
       await step('database', () => this.dumpDatabases(dumps, at, job.abort.signal))
       this.reportPart('database', at.shown('database'), 0, at)
       this.reportPart('config', await step('config', () => this.backupConfig(id, at)), 0, at)
-      await step('state', () => this.backupState(id, at))
+      await step('state', () => this.backupState(id, at, job.abort.signal))
       this.reportPart('state', this.partsOf(id).state)
     } catch (err) {
       await archiving.catch(() => {}) // nothing left running behind a failed backup

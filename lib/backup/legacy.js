@@ -63,7 +63,7 @@ class LegacyParts {
   /** Legacy: consistent copies (and `.sql` dumps) of the project's SQLite databases; their folder. */
   async createDatabaseBackup(backupId) {
     this.ensureBackupsDir()
-    return this.inBackupsDir(checkId(backupId), (at) => this.reportPart('database', this.backupDatabases(backupId, at), 0, at))
+    return this.inBackupsDir(checkId(backupId), async (at) => this.reportPart('database', await this.backupDatabases(backupId, at), 0, at))
   }
 
   /** Legacy: copies of the configuration files; their folder. */

@@ -4,7 +4,7 @@
 // environment variables) with every credential-looking value masked or left out.
 
 const os = require('node:os')
-const { spawnSync } = require('node:child_process')
+const { spawnSync, execFile } = require('node:child_process')
 const { codedError } = require('../js/errors')
 const { redactArgs } = require('./redact')
 
@@ -16,6 +16,22 @@ function gitText(cwd, args) {
   const r = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
   return r.status === 0 ? r.stdout : null
 }
+
+/**
+ * A command's stdout, off the event loop (a backup's steps: Ctrl+C must not wait for them),
+ * or null when it fails or is missing; `signal` kills it, which then rejects (ECANCELED).
+ */
+function outputOf(cmd, args, options, signal) {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...options, signal }, (err, stdout) => {
+      if (err && err.name === 'AbortError') reject(codedError('ECANCELED', `${cmd} ${args[0]}: cancelled`))
+      else resolve(err ? null : stdout)
+    })
+  })
+}
+
+/** `gitText`, off the event loop and killed by `signal`. */
+const gitTextAsync = (cwd, args, signal) => outputOf('git', args, { cwd }, signal)
 
 function gitOrThrow(cwd, args) {
   const r = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
@@ -37,11 +53,11 @@ function looksSecret(value) {
 }
 
 /** The user's own processes (`ps -u <uid>`), arguments with credentials masked. */
-function ownProcesses() {
+async function ownProcesses(signal) {
   if (process.platform === 'win32' || typeof process.getuid !== 'function') return []
-  const r = spawnSync('ps', ['-u', String(process.getuid()), '-o', 'pid=,ppid=,etime=,args='], { encoding: 'utf8' })
-  if (r.status !== 0) return []
-  return r.stdout
+  const stdout = await outputOf('ps', ['-u', String(process.getuid()), '-o', 'pid=,ppid=,etime=,args='], {}, signal)
+  if (stdout === null) return []
+  return stdout
     .split('\n')
     .filter((l) => l.trim())
     .map((line) => {
@@ -50,17 +66,20 @@ function ownProcesses() {
     })
 }
 
-function listeningPorts() {
-  const r = spawnSync('ss', ['-ltnH'], { encoding: 'utf8' })
-  if (r.error || r.status !== 0) return []
-  return r.stdout
+async function listeningPorts(signal) {
+  const stdout = await outputOf('ss', ['-ltnH'], {}, signal)
+  if (stdout === null) return []
+  return stdout
     .split('\n')
     .map((l) => l.trim().split(/\s+/)[3])
     .filter(Boolean)
 }
 
-/** The legacy `system-info.json` fields, without other users' processes or secret-looking values. */
-function systemInfo() {
+/**
+ * The legacy `system-info.json` fields, without other users' processes or secret-looking
+ * values; `signal` stops `ps` and `ss`.
+ */
+async function systemInfo(signal = undefined) {
   const environment = {}
   for (const name of SHOWN_ENV) {
     const value = process.env[name]
@@ -74,9 +93,9 @@ function systemInfo() {
     cwd: process.cwd(),
     hostname: os.hostname(),
     environment,
-    processes: ownProcesses(),
-    ports: listeningPorts(),
+    processes: await ownProcesses(signal),
+    ports: await listeningPorts(signal),
   }
 }
 
-module.exports = { gitText, gitOrThrow, hasCommand, systemInfo }
+module.exports = { gitText, gitTextAsync, gitOrThrow, hasCommand, systemInfo }

@@ -82,6 +82,7 @@ pub fn backup_hash_files(
 pub struct VerifyFilesTask {
     dir: PathBuf,
     entries: Vec<Entry>,
+    cancel: Cancel,
     progress: Option<ProgressCallback>,
 }
 
@@ -93,7 +94,7 @@ impl Task for VerifyFilesTask {
     fn compute(&mut self) -> Result<Self::Output> {
         let mut report = reporter(&self.progress);
         Ok(guarded(|| {
-            manifest::verify(&self.dir, &self.entries, &mut report)
+            manifest::verify(&self.dir, &self.entries, &self.cancel, &mut report)
         }))
     }
 
@@ -129,6 +130,7 @@ pub fn backup_verify_files(
     Ok(AsyncTask::new(VerifyFilesTask {
         dir,
         entries,
+        cancel: Cancel::new(),
         progress: on_progress,
     }))
 }

@@ -4,5 +4,7 @@
 mod acquire_lock;
 mod atomic_write;
 mod backup_archive;
+mod backup_copy_database;
+mod backup_git_bundle;
 mod backup_manifest;
 mod verify_checksum;

@@ -59,6 +59,29 @@ impl Default for Cancel {
     }
 }
 
+/// `reader` that fails at its next read once `cancel` fired: a long read (hashing a large
+/// file) stops within one chunk, not at the end of the file. The error is an I/O error whose
+/// text is [`CANCELED`]; callers ask [`Cancel::is_cancelled`] to tell it from a real one.
+pub struct CancelRead<'a, R> {
+    inner: R,
+    cancel: &'a Cancel,
+}
+
+impl<'a, R: std::io::Read> CancelRead<'a, R> {
+    pub fn new(inner: R, cancel: &'a Cancel) -> Self {
+        CancelRead { inner, cancel }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for CancelRead<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.cancel.is_cancelled() {
+            return Err(std::io::Error::other(CANCELED));
+        }
+        self.inner.read(buf)
+    }
+}
+
 /// The error of an interrupted operation.
 pub fn cancelled(what: impl std::fmt::Display) -> Error {
     Error::new(Code::Os(CANCELED), format!("{what}: cancelled"))
@@ -82,5 +105,17 @@ mod tests {
         assert!(before.is_cancelled());
         assert!(!after.is_cancelled());
         assert_eq!(before.check("x").unwrap_err().code().as_str(), "ECANCELED");
+    }
+
+    #[test]
+    fn a_cancelled_reader_stops_at_its_next_read() {
+        use std::io::Read;
+        let counter: &'static AtomicU64 = Box::leak(Box::new(AtomicU64::new(0)));
+        let cancel = Cancel::on(counter);
+        let mut reader = CancelRead::new(&b"abcdef"[..], &cancel);
+        let mut buf = [0u8; 2];
+        assert_eq!(reader.read(&mut buf).unwrap(), 2);
+        counter.fetch_add(1, Ordering::SeqCst);
+        assert_eq!(reader.read(&mut buf).unwrap_err().to_string(), CANCELED);
     }
 }

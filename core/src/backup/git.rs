@@ -2,25 +2,117 @@
 //! path with spaces or quotes is one argument, never shell text (legacy built
 //! `cd <root> && git ...` strings).
 
+use std::ffi::OsStr;
+use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
+use super::cancel::{cancelled, Cancel};
 use crate::error::{Code, Error, Result};
 
 /// Run git in `cwd` and return its stdout; a missing git is `ENOCOMMAND`, a failing one
 /// `ECOMMAND` with git's own stderr in the message.
-pub fn run(cwd: &Path, args: &[&std::ffi::OsStr]) -> Result<String> {
-    let output = spawn(cwd, args)?;
+pub fn run(cwd: &Path, args: &[&OsStr]) -> Result<String> {
+    let output = command(cwd, args).output().map_err(not_started)?;
+    stdout_of(args, output)
+}
+
+/// The same, killing git (and what it started: `bundle` runs `pack-objects`) as soon as
+/// `cancel` fires, which then fails with `ECANCELED`.
+pub fn run_cancellable(cwd: &Path, args: &[&OsStr], cancel: &Cancel) -> Result<String> {
+    cancel.check(format!("git {}", words(args)))?;
+    let mut cmd = command(cwd, args);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    #[cfg(unix)]
+    {
+        // its own process group: one kill reaches git's children too, and a Ctrl+C typed at
+        // the terminal reaches us only (we stop git ourselves)
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    let mut child = cmd.spawn().map_err(not_started)?;
+    // both pipes drained meanwhile, so that git never blocks on a full one
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let mut pause = Duration::from_millis(1);
+    let status = loop {
+        if let Some(status) = child
+            .try_wait()
+            .map_err(|e| Error::io("Cannot wait for git", e))?
+        {
+            break status;
+        }
+        if cancel.is_cancelled() {
+            kill_group(&mut child);
+            // the pipe readers end once the group is gone; they are not waited for
+            return Err(cancelled(format!("git {}", words(args))));
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(POLL);
+    };
+    let output = Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    };
+    stdout_of(args, output)
+}
+
+/// The longest wait between two looks at a running git and at the cancel flag.
+const POLL: Duration = Duration::from_millis(10);
+
+fn command(cwd: &Path, args: &[&OsStr]) -> Command {
+    let mut cmd = Command::new("git");
+    cmd.args(args)
+        .current_dir(cwd)
+        .env("GIT_TERMINAL_PROMPT", "0");
+    cmd
+}
+
+fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            // a read error only shortens git's message
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    })
+}
+
+/// SIGKILL git's process group (its own: see `run_cancellable`), and reap git.
+fn kill_group(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    {
+        if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+            // SAFETY: kill(2) on a process group we created; no memory is involved.
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
+        }
+    }
+    // elsewhere (and should the group kill have failed) git itself
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn words(args: &[&OsStr]) -> String {
+    let words: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    words.join(" ")
+}
+
+/// git's stdout, or `ECOMMAND` with its stderr when it failed.
+fn stdout_of(args: &[&OsStr], output: Output) -> Result<String> {
     if !output.status.success() {
-        let words: Vec<String> = args
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
         return Err(Error::new(
             Code::CommandFailed,
             format!(
                 "git {} failed ({}): {}",
-                words.join(" "),
+                words(args),
                 output.status,
                 String::from_utf8_lossy(&output.stderr).trim()
             ),
@@ -29,36 +121,32 @@ pub fn run(cwd: &Path, args: &[&std::ffi::OsStr]) -> Result<String> {
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
-fn spawn(cwd: &Path, args: &[&std::ffi::OsStr]) -> Result<Output> {
-    Command::new("git")
-        .args(args)
-        .current_dir(cwd)
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .output()
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                Error::new(
-                    Code::NoCommand,
-                    "The git command is not installed or not on PATH (needed for the code backup)",
-                )
-            } else {
-                Error::io("Cannot run git", e)
-            }
-        })
+fn not_started(e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        Error::new(
+            Code::NoCommand,
+            "The git command is not installed or not on PATH (needed for the code backup)",
+        )
+    } else {
+        Error::io("Cannot run git", e)
+    }
 }
 
 /// True when `dir` is inside a git work tree (a plain folder is backed up without code).
 pub fn is_work_tree(dir: &Path) -> Result<bool> {
-    let output = spawn(
+    let output = command(
         dir,
         &["rev-parse".as_ref(), "--is-inside-work-tree".as_ref()],
-    )?;
+    )
+    .output()
+    .map_err(not_started)?;
     Ok(output.status.success() && String::from_utf8_lossy(&output.stdout).trim() == "true")
 }
 
-/// `git bundle create <dest> --all`, run in `root`.
-pub fn bundle(root: &Path, dest: &Path) -> Result<()> {
-    run(
+/// `git bundle create <dest> --all`, run in `root`; `cancel` kills it (a large history
+/// bundles for seconds).
+pub fn bundle(root: &Path, dest: &Path, cancel: &Cancel) -> Result<()> {
+    run_cancellable(
         root,
         &[
             "bundle".as_ref(),
@@ -66,6 +154,7 @@ pub fn bundle(root: &Path, dest: &Path) -> Result<()> {
             dest.as_os_str(),
             "--all".as_ref(),
         ],
+        cancel,
     )?;
     // git creates the file with the umask's mode: a bundle holds the whole history, so it is
     // made owner-only like everything under backups/ (the file itself, never a link there)
@@ -114,7 +203,7 @@ mod tests {
         assert!(is_work_tree(&root).unwrap());
         let dest = tmp.path().join("out dir/repo.bundle");
         std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-        bundle(&root, &dest).unwrap();
+        bundle(&root, &dest, &Cancel::new()).unwrap();
         let verify = run(
             &root,
             &["bundle".as_ref(), "verify".as_ref(), dest.as_os_str()],
@@ -123,10 +212,40 @@ mod tests {
     }
 
     #[test]
+    fn a_cancel_kills_git_and_what_it_started_at_once() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let tmp = tempfile::tempdir().unwrap();
+        let counter: &'static AtomicU64 = Box::leak(Box::new(AtomicU64::new(0)));
+        let cancel = Cancel::on(counter);
+        // an alias run through the shell: git, sh and sleep, three processes of one group
+        let args: Vec<&OsStr> = ["-c", "alias.slow=!sleep 30", "slow"]
+            .iter()
+            .map(|a| a.as_ref())
+            .collect();
+        let bump = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        let started = std::time::Instant::now();
+        let err = run_cancellable(tmp.path(), &args, &cancel).unwrap_err();
+        bump.join().unwrap();
+        assert_eq!(err.code().as_str(), "ECANCELED");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        // already cancelled: git is not even started
+        let err = bundle(tmp.path(), &tmp.path().join("x.bundle"), &cancel).unwrap_err();
+        assert_eq!(err.code().as_str(), "ECANCELED");
+        assert!(!tmp.path().join("x.bundle").exists());
+    }
+
+    #[test]
     fn a_plain_folder_is_not_a_work_tree() {
         let tmp = tempfile::tempdir().unwrap();
         assert!(!is_work_tree(tmp.path()).unwrap());
-        let err = bundle(tmp.path(), &tmp.path().join("x.bundle")).unwrap_err();
+        let err = bundle(tmp.path(), &tmp.path().join("x.bundle"), &Cancel::new()).unwrap_err();
         assert_eq!(err.code(), Code::CommandFailed);
     }
 }

@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::cancel::Cancel;
+use super::cancel::{cancelled, Cancel, CancelRead};
 use super::restore::check_relative;
 use super::{Meter, Progress};
 use crate::error::{Code, Error, Result};
@@ -55,7 +55,7 @@ pub fn hash_parts(
     let mut entries = Vec::with_capacity(files.len());
     for rel in files {
         cancel.check(format!("Hashing {}", backups_dir.join(&rel).display()))?;
-        let (size, sha256) = hash_one(&dir, &rel)?;
+        let (size, sha256) = hash_one(&dir, &rel, cancel)?;
         meter.add(size);
         entries.push(Entry {
             path: slash_path(&rel),
@@ -67,13 +67,20 @@ pub fn hash_parts(
     Ok(entries)
 }
 
-/// The size and SHA-256 of the regular file `rel` below `dir`, read through the handle.
-fn hash_one(dir: &Dir, rel: &Path) -> Result<(u64, String)> {
+/// The size and SHA-256 of the regular file `rel` below `dir`, read through the handle; a
+/// cancel stops it within one chunk (a large file hashes for seconds).
+fn hash_one(dir: &Dir, rel: &Path, cancel: &Cancel) -> Result<(u64, String)> {
     let full = dir.path().join(rel);
     let context = || format!("Cannot hash {}", full.display());
     let mut file = dir.open_read(rel).map_err(|e| e.context(context()))?;
     let size = file.metadata().map_err(|e| Error::io(context(), e))?.len();
-    let sha256 = sha256_reader(&mut file).map_err(|e| Error::io(context(), e))?;
+    let sha256 = sha256_reader(&mut CancelRead::new(&mut file, cancel)).map_err(|e| {
+        if cancel.is_cancelled() {
+            cancelled(context())
+        } else {
+            Error::io(context(), e)
+        }
+    })?;
     Ok((size, sha256))
 }
 
@@ -114,10 +121,11 @@ pub(crate) fn slash_path(rel: &Path) -> String {
 
 /// Re-hash every file of `entries` under `backups_dir` and name each missing or altered one.
 /// A manifest path that is absolute or climbs out with `..` is refused (`EPATHESCAPE`):
-/// verifying must not read files outside the backups folder.
+/// verifying must not read files outside the backups folder. A cancel stops it (`ECANCELED`).
 pub fn verify(
     backups_dir: &Path,
     entries: &[Entry],
+    cancel: &Cancel,
     report: &mut dyn FnMut(Progress),
 ) -> Result<Verification> {
     let dir = Dir::open(backups_dir)?;
@@ -133,7 +141,7 @@ pub fn verify(
         match dir.stat(rel) {
             Ok(None) => result.missing.push(entry.path.clone()),
             Ok(Some((Kind::File, len))) => {
-                let same = match hash_one(&dir, rel) {
+                let same = match hash_one(&dir, rel, cancel) {
                     Ok((size, h)) => len == entry.size && size == len && h == entry.sha256,
                     Err(e) if refused(&e) => false,
                     Err(e) => return Err(e.context(format!("Cannot verify {}", entry.path))),
@@ -180,7 +188,10 @@ mod tests {
             ["config/x/a.json", "config/x/b.json", "full/x.tar.gz"]
         );
         assert_eq!(
-            verify(base, &entries, &mut |_| {}).unwrap().altered.len(),
+            verify(base, &entries, &Cancel::new(), &mut |_| {})
+                .unwrap()
+                .altered
+                .len(),
             0
         );
 
@@ -188,7 +199,7 @@ mod tests {
         bytes[500] ^= 1;
         fs::write(base.join("full/x.tar.gz"), bytes).unwrap();
         fs::remove_file(base.join("config/x/b.json")).unwrap();
-        let v = verify(base, &entries, &mut |_| {}).unwrap();
+        let v = verify(base, &entries, &Cancel::new(), &mut |_| {}).unwrap();
         assert_eq!(v.altered, ["full/x.tar.gz"]);
         assert_eq!(v.missing, ["config/x/b.json"]);
         assert_eq!(v.checked, 3);
@@ -202,7 +213,7 @@ mod tests {
             size: 0,
             sha256: String::new(),
         };
-        let err = verify(tmp.path(), &[bad], &mut |_| {}).unwrap_err();
+        let err = verify(tmp.path(), &[bad], &Cancel::new(), &mut |_| {}).unwrap_err();
         assert_eq!(err.code().as_str(), "EPATHESCAPE");
     }
 }

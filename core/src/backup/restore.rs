@@ -204,7 +204,12 @@ fn keep_previous_database(root: &Dir, target: &Path, original: &str) -> Result<P
             ),
         ));
     }
-    sqlite::copy_database(target, &folder.pinned_path(name))?;
+    // restore runs on the caller's thread: nothing can cancel it midway (a new token)
+    sqlite::copy_database(
+        target,
+        &folder.pinned_path(name),
+        &super::cancel::Cancel::new(),
+    )?;
     Ok(keep_path.join(original))
 }
 

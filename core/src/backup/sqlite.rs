@@ -16,15 +16,23 @@
 
 use std::fs;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::backup::Backup;
 use rusqlite::{Connection, OpenFlags};
 
+use super::cancel::{cancelled, Cancel, CancelRead};
 use crate::error::{Code, Error, Result};
 
 /// How long to wait for a writer's lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// One slice of that wait: a cancel is seen between slices.
+const BUSY_SLICE: Duration = Duration::from_millis(20);
+
+/// Pages copied per backup step: 1 MiB at the default 4 KiB page, a few milliseconds of work
+/// between two looks at the cancel flag (Ctrl+C must stop a backup within 200 ms).
+const PAGES_PER_STEP: std::ffi::c_int = 256;
 
 /// Read-write without create: SQLite may recover a crashed database (see the top).
 const RECOVERING: OpenFlags = OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -91,8 +99,9 @@ fn sql_error_on(conn: Option<&Connection>, context: &str, err: rusqlite::Error) 
 }
 
 /// Copy the database `src` to `dest` (replaced atomically): a consistent snapshot for
-/// SQLite files, the bytes otherwise.
-pub fn copy_database(src: &Path, dest: &Path) -> Result<CopyKind> {
+/// SQLite files, the bytes otherwise. `cancel` stops it between steps of the copy
+/// (`ECANCELED`, no file left at `dest` or beside it).
+pub fn copy_database(src: &Path, dest: &Path, cancel: &Cancel) -> Result<CopyKind> {
     let context = format!("Database backup of {} failed", src.display());
     let dir = crate::fsx::atomic::parent_dir(dest);
     let temp = tempfile::Builder::new()
@@ -102,13 +111,16 @@ pub fn copy_database(src: &Path, dest: &Path) -> Result<CopyKind> {
     let kind = if is_sqlite(src) {
         let source =
             Connection::open_with_flags(src, RECOVERING).map_err(|e| sql_error(&context, e))?;
-        source
-            .busy_timeout(BUSY_TIMEOUT)
-            .map_err(|e| sql_error(&context, e))?;
-        copy_pages(&source, temp.path()).map_err(|e| sql_error_on(Some(&source), &context, e))?;
+        copy_pages(&source, temp.path(), cancel, &context)?;
         CopyKind::Sqlite
     } else {
-        fs::copy(src, temp.path()).map_err(|e| Error::io(&context, e))?;
+        let mut from = fs::File::open(src).map_err(|e| Error::io(&context, e))?;
+        std::io::copy(&mut CancelRead::new(&mut from, cancel), &mut temp.as_file()).map_err(
+            |e| match cancel.is_cancelled() {
+                true => cancelled(&context),
+                false => Error::io(&context, e),
+            },
+        )?;
         CopyKind::Bytes
     };
     temp.as_file()
@@ -119,17 +131,79 @@ pub fn copy_database(src: &Path, dest: &Path) -> Result<CopyKind> {
     Ok(kind)
 }
 
-/// All pages of `source` into a fresh database at `dest`, in one step (one read transaction:
-/// a step-by-step copy would restart at every concurrent write and might never finish).
-fn copy_pages(source: &Connection, dest: &Path) -> rusqlite::Result<()> {
-    let mut target = Connection::open(dest)?;
+/// All pages of `source` into a fresh database at `dest`, [`PAGES_PER_STEP`] at a time,
+/// checking `cancel` between steps, all inside one read transaction on `source`: the copy is
+/// the database as of one instant (a writer in WAL mode goes on writing; one in rollback
+/// mode waits for its busy timeout, as for a one-step copy). Without that transaction every
+/// step would take its own, and a concurrent write would restart the copy from the first
+/// page, which under a steady writer never ends.
+fn copy_pages(source: &Connection, dest: &Path, cancel: &Cancel, context: &str) -> Result<()> {
+    let failed = |e| sql_error_on(Some(source), context, e);
+    begin_read(source, cancel, context)?;
+    let mut target = Connection::open(dest).map_err(|e| sql_error(context, e))?;
     {
-        let backup = Backup::new(source, &mut target)?;
-        run_in_one_step(&backup)?;
+        let backup = Backup::new(source, &mut target).map_err(failed)?;
+        step_until_done(&backup, cancel, context)?;
     }
+    source.execute_batch("COMMIT").map_err(failed)?;
     // A copy is one self-contained file: no WAL beside it.
-    target.pragma_update(None, "journal_mode", "DELETE")?;
-    target.close().map_err(|(_, e)| e)
+    target
+        .pragma_update(None, "journal_mode", "DELETE")
+        .map_err(|e| sql_error(context, e))?;
+    target.close().map_err(|(_, e)| sql_error(context, e))
+}
+
+/// Open the read transaction of the copy. The first read runs SQLite's recovery (a hot
+/// journal is rolled back here); a writer's lock is waited for in short slices, so that a
+/// cancel is seen while waiting, up to [`BUSY_TIMEOUT`] in all.
+fn begin_read(source: &Connection, cancel: &Cancel, context: &str) -> Result<()> {
+    let failed = |e| sql_error_on(Some(source), context, e);
+    source.busy_timeout(BUSY_SLICE).map_err(failed)?;
+    source.execute_batch("BEGIN").map_err(failed)?;
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    loop {
+        cancel.check(context)?;
+        let read = source.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+            r.get::<_, i64>(0)
+        });
+        match read {
+            Ok(_) => return Ok(()),
+            Err(e) if is_busy(&e) && Instant::now() < deadline => continue,
+            Err(e) => return Err(failed(e)),
+        }
+    }
+}
+
+fn is_busy(err: &rusqlite::Error) -> bool {
+    matches!(
+        err.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
+}
+
+/// Step the backup to its end, checking `cancel` before each step.
+fn step_until_done(backup: &Backup<'_, '_>, cancel: &Cancel, context: &str) -> Result<()> {
+    use rusqlite::backup::StepResult;
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    loop {
+        cancel.check(context)?;
+        match backup.step(PAGES_PER_STEP) {
+            Ok(StepResult::Done) => return Ok(()),
+            Ok(StepResult::More) => {}
+            Ok(StepResult::Busy | StepResult::Locked) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Ok(_) => return Err(busy_error(context)),
+            Err(e) => return Err(sql_error(context, e)),
+        }
+    }
+}
+
+fn busy_error(context: &str) -> Error {
+    Error::new(
+        Code::Os("EBUSY"),
+        format!("{context}: the database stayed locked by a writer"),
+    )
 }
 
 /// Copy every page in one step (`-1`), retrying while a writer holds the database locked.
@@ -220,11 +294,40 @@ mod tests {
         std::thread::sleep(Duration::from_millis(100));
         for i in 0..5 {
             let dest = tmp.path().join(format!("copy{i}.sqlite"));
-            assert_eq!(copy_database(&db, &dest).unwrap(), CopyKind::Sqlite);
+            assert_eq!(
+                copy_database(&db, &dest, &Cancel::new()).unwrap(),
+                CopyKind::Sqlite
+            );
             assert_eq!(integrity_check(&dest).unwrap(), "ok");
         }
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         assert!(writer.join().unwrap() > 0);
+    }
+
+    #[test]
+    fn a_cancelled_copy_fails_and_leaves_no_file() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("a.sqlite");
+        Connection::open(&db)
+            .unwrap()
+            .execute_batch("CREATE TABLE t(v); INSERT INTO t VALUES (zeroblob(100000));")
+            .unwrap();
+        let text = tmp.path().join("b.sqlite");
+        fs::write(&text, "not a database").unwrap();
+        let counter: &'static AtomicU64 = Box::leak(Box::new(AtomicU64::new(0)));
+        let cancel = Cancel::on(counter);
+        counter.fetch_add(1, Ordering::SeqCst);
+        for src in [&db, &text] {
+            let err = copy_database(src, &tmp.path().join("copy"), &cancel).unwrap_err();
+            assert_eq!(err.code().as_str(), "ECANCELED", "{err}");
+        }
+        let mut left: Vec<_> = fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["a.sqlite", "b.sqlite"]);
     }
 
     #[test]
@@ -233,7 +336,10 @@ mod tests {
         let text = tmp.path().join("db.sqlite");
         fs::write(&text, "not a database").unwrap();
         let dest = tmp.path().join("copy");
-        assert_eq!(copy_database(&text, &dest).unwrap(), CopyKind::Bytes);
+        assert_eq!(
+            copy_database(&text, &dest, &Cancel::new()).unwrap(),
+            CopyKind::Bytes
+        );
         assert_eq!(fs::read(&dest).unwrap(), b"not a database");
 
         let db = tmp.path().join("a.sqlite");
@@ -241,7 +347,7 @@ mod tests {
         conn.execute_batch("CREATE TABLE t(v); INSERT INTO t VALUES (1);")
             .unwrap();
         let saved = tmp.path().join("saved.sqlite");
-        copy_database(&db, &saved).unwrap();
+        copy_database(&db, &saved, &Cancel::new()).unwrap();
         conn.execute("INSERT INTO t VALUES (2)", []).unwrap();
         restore_database(&saved, &db).unwrap();
         let n: i64 = conn
@@ -281,7 +387,10 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let db = crashed_mid_transaction(tmp.path());
         let copy = tmp.path().join("copy.sqlite");
-        assert_eq!(copy_database(&db, &copy).unwrap(), CopyKind::Sqlite);
+        assert_eq!(
+            copy_database(&db, &copy, &Cancel::new()).unwrap(),
+            CopyKind::Sqlite
+        );
         assert_eq!(integrity_check(&copy).unwrap(), "ok");
         let n: i64 = Connection::open(&copy)
             .unwrap()

@@ -1,6 +1,8 @@
 'use strict'
 // The twin of core/src/backup/cancel.rs: work snapshots the generation when requested and
-// stops once it moved on; `backupCancel()` also kills the commands running now (tar).
+// stops once it moved on; `backupCancel()` also kills the commands running now (tar, git,
+// sqlite3), each with what it started (`git bundle` runs `pack-objects`, `tar -z` gzip): they
+// run in a process group of their own (command.js), which is killed whole.
 
 const { codedError } = require('../errors')
 
@@ -19,7 +21,16 @@ function cancelToken() {
 
 function backupCancel() {
   generation += 1
-  for (const child of running) child.kill('SIGKILL')
+  for (const child of running) killGroup(child)
+}
+
+function killGroup(child) {
+  try {
+    if (process.platform === 'win32') throw new Error('no process groups')
+    process.kill(-child.pid, 'SIGKILL')
+  } catch {
+    child.kill('SIGKILL')
+  }
 }
 
 module.exports = { cancelToken, backupCancel, running }

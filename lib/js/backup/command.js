@@ -61,7 +61,9 @@ function runCommandAsync(cmd, args, cwd, { tolerated = () => false, keepStdout =
   const token = cancelToken()
   return new Promise((resolve, reject) => {
     token.check(`${cmd} ${args[0]}`)
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'] })
+    // a process group of its own (detached), for backupCancel() to kill with its children;
+    // a Ctrl+C at the terminal then reaches us only, and we stop it
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'], detached: process.platform !== 'win32' })
     running.add(child)
     let stderr = ''
     const stdout = []

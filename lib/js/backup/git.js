@@ -6,7 +6,7 @@ const { spawnSync } = require('node:child_process')
 
 const { checkPath } = require('../errors')
 const contained = require('../contained')
-const { runCommand, missingCommand } = require('./command')
+const { runCommandAsync, missingCommand } = require('./command')
 
 function backupIsGitRepo(root) {
   checkPath('root', root)
@@ -15,10 +15,11 @@ function backupIsGitRepo(root) {
   return r.status === 0 && String(r.stdout).trim() === 'true'
 }
 
-function backupGitBundle(root, dest) {
+/** Resolves `true`; `backupCancel()` kills git (ECANCELED), as the native task does. */
+async function backupGitBundle(root, dest) {
   checkPath('root', root)
   checkPath('dest', dest)
-  runCommand('git', ['bundle', 'create', dest, '--all'], root)
+  await runCommandAsync('git', ['bundle', 'create', dest, '--all'], root)
   // git creates it with the umask's mode: owner-only like everything under backups/ (the
   // file itself, never through a link at its name)
   const fd = contained.openRegular(dest, fs.constants.O_RDONLY)

@@ -10,7 +10,7 @@ const { codedError, withContext, checkPath } = require('../errors')
 const contained = require('../contained')
 const { runCommand } = require('./command')
 const { plainTempName, removeQuietly } = require('./common')
-const { isSqlite, backupCopyDatabase, BUSY_TIMEOUT_MS } = require('./sqlite')
+const { isSqlite, copyDatabaseSync, BUSY_TIMEOUT_MS } = require('./sqlite')
 
 const PREVIOUS_DIR = 'backups/pre-restore'
 let previousSeq = 0
@@ -124,7 +124,7 @@ function backupRestoreDatabase(root, original, source) {
   if (existing !== null) {
     const keep = `${previousDir(root)}/${original}`
     contained.containedMkdir(root, path.dirname(keep), false)
-    backupCopyDatabase(target, path.join(root, keep))
+    copyDatabaseSync(target, path.join(root, keep))
     previous = path.join(root, keep)
   }
   // `.restore` reads the backup through SQLite; a plain temp name avoids any quoting.

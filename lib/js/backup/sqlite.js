@@ -6,7 +6,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 
 const { codedError, osError, checkPath } = require('../errors')
-const { runCommand } = require('./command')
+const { runCommand, runCommandAsync } = require('./command')
 const { plainTempName, removeQuietly } = require('./common')
 
 const BUSY_TIMEOUT_MS = 30000
@@ -24,39 +24,64 @@ function isSqlite(file) {
   }
 }
 
-function backupCopyDatabase(src, dest) {
+/** `fn(value)`, after `value` resolved when it is a promise: one body for sync and async runners. */
+const after = (value, fn) => (value instanceof Promise ? value.then(fn) : fn(value))
+
+/**
+ * A database's consistent copy at `dest`: `run(cmd, args, cwd)` runs the sqlite3 commands,
+ * `runCommand` (restore keeps the previous database this way, synchronously) or
+ * `runCommandAsync` (a backup: off the event loop, killed by `backupCancel()`). Resolves, or
+ * returns, `'sqlite'` or `'bytes'`.
+ */
+function copyDatabase(src, dest, run) {
   checkPath('src', src)
   checkPath('dest', dest)
   const context = `Database backup of ${src} failed`
   const dir = path.dirname(dest)
   const temp = plainTempName(dir, '.db-copy-')
-  try {
-    let kind = 'bytes'
-    if (isSqlite(src)) {
-      // VACUUM INTO copies the database as of one read transaction (the shell's `.backup`
-      // steps 100 pages at a time and restarts at every concurrent write: under a steady
-      // writer it never ends). The temp name needs no quoting (cwd = its dir). Not
-      // -readonly: a hot journal left by a crashed writer must be rolled back first, which
-      // needs a connection that may write (core/src/backup/sqlite.rs says why this way).
-      runCommand('sqlite3', ['-cmd', `.timeout ${BUSY_TIMEOUT_MS}`, src, `VACUUM INTO '${path.basename(temp)}';`], dir)
-      runCommand('sqlite3', [temp, 'PRAGMA journal_mode=DELETE;'], dir)
-      kind = 'sqlite'
-    } else {
-      fs.copyFileSync(src, temp)
-    }
-    const fd = fs.openSync(temp, 'r+')
-    if (process.platform !== 'win32') fs.fchmodSync(fd, 0o600) // owner-only, like everything under backups/
-    fs.fsyncSync(fd)
-    fs.closeSync(fd)
-    fs.renameSync(temp, dest)
-    return kind
-  } catch (err) {
+  const fail = (err) => {
     removeQuietly(temp)
     // a command's failure (no syscall: ours) keeps its whole text; an fs error is wrapped
     if (!err.syscall) throw codedError(err.code || 'EIO', `${context}: ${err.message}`)
     throw osError(context, err)
   }
+  const finish = () => {
+    const fd = fs.openSync(temp, 'r+')
+    if (process.platform !== 'win32') fs.fchmodSync(fd, 0o600) // owner-only, like everything under backups/
+    fs.fsyncSync(fd)
+    fs.closeSync(fd)
+    fs.renameSync(temp, dest)
+  }
+  try {
+    if (!isSqlite(src)) {
+      fs.copyFileSync(src, temp)
+      finish()
+      return 'bytes'
+    }
+    // VACUUM INTO copies the database as of one read transaction (the shell's `.backup`
+    // steps 100 pages at a time and restarts at every concurrent write: under a steady
+    // writer it never ends). The temp name needs no quoting (cwd = its dir). Not
+    // -readonly: a hot journal left by a crashed writer must be rolled back first, which
+    // needs a connection that may write (core/src/backup/sqlite.rs says why this way).
+    const copied = after(run('sqlite3', ['-cmd', `.timeout ${BUSY_TIMEOUT_MS}`, src, `VACUUM INTO '${path.basename(temp)}';`], dir), () =>
+      after(run('sqlite3', [temp, 'PRAGMA journal_mode=DELETE;'], dir), () => {
+        finish()
+        return 'sqlite'
+      }),
+    )
+    return copied instanceof Promise ? copied.catch(fail) : copied
+  } catch (err) {
+    fail(err)
+  }
 }
+
+/** Off the event loop; `backupCancel()` kills sqlite3 (ECANCELED), as the native task stops. */
+async function backupCopyDatabase(src, dest) {
+  return copyDatabase(src, dest, runCommandAsync)
+}
+
+/** The same, synchronously (restore keeps the database it replaces). */
+const copyDatabaseSync = (src, dest) => copyDatabase(src, dest, runCommand)
 
 function backupIntegrityCheck(db) {
   checkPath('db', db)
@@ -67,4 +92,4 @@ function backupIntegrityCheck(db) {
   }
 }
 
-module.exports = { isSqlite, backupCopyDatabase, backupIntegrityCheck, BUSY_TIMEOUT_MS }
+module.exports = { isSqlite, backupCopyDatabase, copyDatabaseSync, backupIntegrityCheck, BUSY_TIMEOUT_MS }
