@@ -37,8 +37,13 @@ async function cancelRunning(waitMs = 150) {
   if (jobs.length === 0) return
   await Promise.race([Promise.allSettled(jobs.map((j) => j.done)), new Promise((resolve) => setTimeout(resolve, waitMs).unref())])
   // One still busy (a slow machine, a step that blocks the event loop): its staging folder
-  // goes now, as the caller is about to exit; the job itself fails with ECANCELED.
-  for (const job of jobs) if (running.has(job)) job.staging.remove()
+  // goes now (and its databases' scratch folder), as the caller is about to exit; the job
+  // itself fails with ECANCELED.
+  for (const job of jobs) {
+    if (!running.has(job)) continue
+    job.staging.remove()
+    if (job.scratch) fs.rmSync(job.scratch, { recursive: true, force: true })
+  }
 }
 
 /** The text of a failed part: which part, why, the code kept. */
@@ -266,6 +271,7 @@ class Create {
   /** Every part of set `id` in `staging`; the restore point to record once they are in place. */
   async buildSet(id, staging, job, onProgress) {
     const scratch = dbScratch()
+    job.scratch = scratch
     try {
       return await this.buildParts(id, staging, job, onProgress, scratch)
     } finally {
@@ -284,6 +290,9 @@ class Create {
     }
     // The database copies come first: the archive holds them in place of the live files.
     const { substitutes, dumps } = await step('database', () => this.copyDatabases(id, at, scratch))
+    // A cancel that came while the copies were made must not start the archive: native work
+    // requested after backupCancel() runs normally (core/src/backup/cancel.rs).
+    if (job.cancelled) throw partFailed(id, 'database', codedError('ECANCELED', 'cancelled'))
     // The archive is written on the thread pool (tar, gzip) while the other parts are made
     // here, mostly by git in its own process: both cores work, where legacy ran one step
     // after the other. The other parts only write under backups/, which the archive excludes.

@@ -1,4 +1,4 @@
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 use std::fs;
 use std::path::Path;
 
@@ -224,5 +224,47 @@ fn a_held_folder_swapped_for_a_link_still_takes_every_write() {
         .map(|e| e.unwrap().file_name())
         .collect();
     outside_names.sort();
-    assert_eq!(outside_names, vec![OsString::from("victim")]);
+    assert_eq!(outside_names, vec![std::ffi::OsString::from("victim")]);
+}
+
+/// Windows: a directory symlink on the way (a reparse point) is refused, never followed, and a
+/// held folder cannot be renamed away while we use paths below it (no `FILE_SHARE_DELETE`).
+/// Creating a symlink needs a privilege (developer mode or an elevated shell) that a runner may
+/// not have, and Wine 8 only pretends to make one: the link part is skipped when no reparse
+/// point could be made; the held-folder part always runs.
+#[cfg(windows)]
+#[test]
+fn reparse_points_are_refused_and_held_folders_stay_put_on_windows() {
+    let (_tmp, root, outside) = tree();
+    let dir = Dir::open(&root).unwrap();
+    let held = dir.sub(Path::new("a"), false).unwrap();
+    assert!(
+        fs::rename(root.join("a"), root.join("a-moved")).is_err(),
+        "a held folder cannot be renamed"
+    );
+    held.write_new(Path::new("kept"), b"K", false).unwrap();
+    assert_eq!(fs::read(root.join("a/kept")).unwrap(), b"K");
+    drop(held);
+
+    let made = std::os::windows::fs::symlink_dir(&outside, root.join("link")).is_ok()
+        && fs::symlink_metadata(root.join("link")).is_ok_and(|m| m.file_type().is_symlink());
+    if !made {
+        eprintln!("no directory symlink could be made here: the reparse-point part is skipped");
+        return;
+    }
+    for result in [
+        dir.write_atomic(Path::new("link/new"), b"x", false).err(),
+        dir.read(Path::new("link/victim"), 10).err(),
+        dir.sub(Path::new("link"), false).err(),
+        dir.remove(Path::new("link/victim")).err(),
+    ] {
+        let err = result.expect("refused");
+        assert!(matches!(err.code(), Code::PathEscape), "{err:?}");
+    }
+    assert!(matches!(
+        Dir::open(&root.join("link")).unwrap_err().code(),
+        Code::UnsafeDir
+    ));
+    assert_eq!(fs::read(outside.join("victim")).unwrap(), b"VICTIM");
+    assert_eq!(fs::read_dir(&outside).unwrap().count(), 1);
 }
