@@ -67,6 +67,8 @@ function clearBackups() {
 // SR_BENCH_BASELINE=<another checkout, built>: its createFullBackup measured beside ours,
 // alternately, in the same run (what a change costs, on the same machine and cache state).
 const BASELINE = process.env.SR_BENCH_BASELINE || null
+/** SR_BENCH_CREATE_REPEATS: measured runs of each create row (the median is shown). */
+const CREATE_REPEATS = Number(process.env.SR_BENCH_CREATE_REPEATS || 1)
 
 const nodeScript = (body, root = ROOT) => ['-e', `const B = require(${JSON.stringify(path.join(root, 'lib/backup-system'))}); ${body}`]
 
@@ -160,6 +162,9 @@ const SIGINT_POINTS = [
   ...[0, 50, 300, 800, 1500].map((delayMs) => ({ name: `${delayMs} ms after the staging folder`, delayMs })),
 ]
 
+/** The run with the median wall time (its set is the one verified). */
+const medianRun = (runs) => [...runs].sort((a, b) => a.wall - b.wall)[Math.floor((runs.length - 1) / 2)]
+
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b)
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
@@ -201,25 +206,36 @@ async function main() {
   const rows = []
   const verifyRows = []
   const legacy = legacyRun()
-  rows.push(['legacy (git bundle, cp, sqlite3 .dump, tar -czf via shell)', fmt(legacy.wall, 2), fmt(legacy.peakKiB / 1024, 1)])
+  rows.push(['legacy (git bundle, cp, sqlite3 .dump, tar -czf via shell)', fmt(legacy.wall, 2), fmt(legacy.cpu, 2), fmt(legacy.peakKiB / 1024, 1)])
   for (const backend of ['native', 'js']) {
-    if (BASELINE) {
-      const old = createRun(backend, BASELINE)
-      rows.push([`createFullBackup (${backend}), baseline ${path.basename(BASELINE)}`, fmt(old.wall, 2), fmt(old.peakKiB / 1024, 1)])
+    // CREATE_REPEATS runs of each row, the baseline's and ours alternating (a busy machine
+    // drifts: side by side, both see the same drift); the median run of each is shown
+    const mine = []
+    const theirs = []
+    for (let i = 0; i < CREATE_REPEATS; i++) {
+      if (BASELINE) theirs.push(createRun(backend, BASELINE))
+      mine.push(createRun(backend))
     }
-    const c = createRun(backend)
-    rows.push([`createFullBackup (${backend})`, fmt(c.wall, 2), fmt(c.peakKiB / 1024, 1)])
-    const v = verifyRun(backend, c.id)
+    const runs = (list) => (CREATE_REPEATS > 1 ? `, median of ${CREATE_REPEATS} (wall ${list.map((r) => fmt(r.wall, 2)).join(' / ')})` : '')
+    const medianCpu = (list) => fmt(median(list.map((r) => r.cpu)), 2)
+    if (BASELINE) {
+      const old = medianRun(theirs)
+      rows.push([`createFullBackup (${backend}), baseline ${path.basename(BASELINE)}${runs(theirs)}`, fmt(old.wall, 2), medianCpu(theirs), fmt(old.peakKiB / 1024, 1)])
+    }
+    const c = medianRun(mine)
+    rows.push([`createFullBackup (${backend})${runs(mine)}`, fmt(c.wall, 2), medianCpu(mine), fmt(c.peakKiB / 1024, 1)])
+    const v = verifyRun(backend, mine[mine.length - 1].id) // the set on disk: each create clears backups/ first
     verifyRows.push([`verifyBackup (${backend})`, fmt(v.bytes / 1048576, 0), fmt(v.wall, 2), fmt(v.bytes / 1048576 / v.wall, 0), fmt(v.peakKiB / 1024, 1)])
   }
-  const interrupts = await sigintRows()
+  const interrupts = SIGINT_REPEATS > 0 ? await sigintRows() : []
   clearBackups()
   console.log('## backup-system\n')
-  console.log(`Workspace: ${FILES} files, ~${TOTAL_BYTES / 1048576} MB, a ${DB_BYTES / 1048576} MB SQLite database, ${COMMITS + 1} commits (generated once in ${WS}). Wall time and peak RSS of one child process each (GNU time), after one unmeasured pass of every row; the legacy row is the shell pipeline the legacy module ran (bundle, copy, sqlite3 .dump, tar; no state, no manifest), its RSS the largest of its commands.\n`)
-  console.log(table(['operation', 'wall (s)', 'peak RSS (MiB)'], rows))
+  console.log(`Workspace: ${FILES} files, ~${TOTAL_BYTES / 1048576} MB, a ${DB_BYTES / 1048576} MB SQLite database, ${COMMITS + 1} commits (generated once in ${WS}). Wall time, CPU time (median of the runs) and peak RSS of one child process each (GNU time), after one unmeasured pass of every row; the legacy row is the shell pipeline the legacy module ran (bundle, copy, sqlite3 .dump, tar; no state, no manifest), its RSS the largest of its commands.\n`)
+  console.log(table(['operation', 'wall (s)', 'CPU, user + system (s)', 'peak RSS (MiB)'], rows))
   console.log('')
   console.log(table(['operation', 'MiB hashed', 'wall (s)', 'MiB/s (incl. process start)', 'peak RSS (MiB)'], verifyRows))
   console.log('\nverifyBackup re-hashes every file, then reads the archive to its end and integrity-checks the database copies.\n')
+  if (interrupts.length === 0) return
   console.log(
     `\nCtrl+C: \`bin/backup-system.js create\` in the workspace, SIGINT at each point ${SIGINT_REPEATS} times (SR_BENCH_SIGINT_REPEATS); ms from the signal to the process's exit, seen by its parent.\n`,
   )

@@ -17,14 +17,19 @@ function opsPerSec(fn, ms = 2000) {
   return (n * 1000) / (now - start)
 }
 
-/** Peak RSS (KiB) and wall time (s) of a command, read from GNU time's %M when present, else /proc. */
+/**
+ * Peak RSS (KiB), wall time (s) and CPU time (s, user + system, the command and the children
+ * it waited for: less sensitive than wall time to other load on the machine) of a command,
+ * from GNU time's %M %U %S.
+ */
 function measureCommand(cmd, args, options = {}) {
   const start = performance.now()
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8', ...options })
+  const r = spawnSync('/usr/bin/time', ['-f', '%M %U %S', cmd, ...args], { encoding: 'utf8', ...options })
   const wall = (performance.now() - start) / 1000
   if (r.error) throw r.error
   const lines = r.stderr.trim().split('\n')
-  return { wall, peakKiB: Number(lines[lines.length - 1]), status: r.status, stdout: r.stdout, stderr: r.stderr }
+  const [peakKiB, user, sys] = lines[lines.length - 1].split(' ').map(Number)
+  return { wall, cpu: user + sys, peakKiB, status: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
 function table(headers, rows) {

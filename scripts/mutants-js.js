@@ -11,9 +11,9 @@
 // literal flipped), and for each one writes the mutated file, runs the test files that cover
 // that module (the TESTS table below) and restores the file. Like cargo-mutants it works in a
 // copy of the tree (node_modules linked, target/ and .git left out): the source tree is never
-// modified, and other runs can use it meanwhile. A mutant is caught when the tests
-// fail, a timeout when they run past 3 x their unmutated time (killed, counted as caught),
-// missed when they pass.
+// modified, and other runs can use it meanwhile. A mutant is caught when a test fails (the
+// run stops at the first failure), a timeout when the tests run past 3 x their unmutated time
+// (killed, counted as caught), missed when they pass.
 //
 //   node scripts/mutants-js.js [lib/js files...]     (default: every file of lib/js)
 
@@ -24,6 +24,8 @@ const { spawn } = require('node:child_process')
 const acorn = require('acorn')
 
 const SOURCE = path.resolve(__dirname, '..')
+// equivalent mutants left out, each with its reason (the Stryker-config equivalent)
+const EXCLUDED = require('../mutants/js-exclude')
 let ROOT = SOURCE // the copy, once made
 
 /** Copy the tree to a scratch folder (without target/ and .git; node_modules linked). */
@@ -43,7 +45,7 @@ const TESTS = [
   [/^lib\/js\/lock\//, ['__test__/locks.test.js']],
   [/^lib\/js\/(process|time)\.js$/, ['__test__/locks.test.js']],
   [/^lib\/js\/(validate|parse|repair)\.js$/, ['__test__/validation-helpers.test.js']],
-  [/^lib\/js\/backup\.js$/, ['__test__/backup-system.test.js']],
+  [/^lib\/js\/backup\//, ['__test__/backup-system.test.js']],
   [/^lib\/js\//, ['__test__/safe-file-operations.test.js']],
 ]
 
@@ -85,22 +87,43 @@ function mutantsOf(source) {
   return found
 }
 
-/** Run `node --test` on `tests`; 'caught' | 'missed' | 'timeout', and the time it took. */
+/** A failed test in node's TAP output (a `# TODO` test that fails is not a failure). */
+const FAILED = /^\s*not ok \d+(?!.*# TODO)/m
+
+/**
+ * Run `node --test` on `tests`; 'caught' | 'missed' | 'timeout', and the time it took. The
+ * run stops at the first failed test (its TAP line): one failure decides, and a mutant is
+ * then judged in the time its first failing test takes, not the whole files'.
+ */
 function runTests(tests, timeoutMs) {
   return new Promise((resolve) => {
     const started = Date.now()
-    // its own process group, so that a timeout kills the test files' processes too
-    const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...tests], { cwd: ROOT, stdio: 'ignore', detached: true })
-    let timedOut = false
-    const timer = setTimeout(() => {
-      timedOut = true
+    // its own process group, so that a timeout or the first failure kills the test files'
+    // processes too
+    const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=tap', ...tests], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'ignore'],
+      detached: true,
+    })
+    let status = null
+    const stop = (why) => {
+      if (status) return
+      status = why
       try {
         process.kill(-child.pid, 'SIGKILL')
       } catch {}
-    }, timeoutMs)
+    }
+    let tail = ''
+    child.stdout.on('data', (data) => {
+      const text = tail + data
+      const lines = text.split('\n')
+      tail = lines.pop()
+      if (FAILED.test(lines.join('\n'))) stop('caught')
+    })
+    const timer = setTimeout(() => stop('timeout'), timeoutMs)
     child.on('exit', (code) => {
       clearTimeout(timer)
-      resolve({ status: timedOut ? 'timeout' : code === 0 ? 'missed' : 'caught', ms: Date.now() - started })
+      resolve({ status: status || (code === 0 ? 'missed' : 'caught'), ms: Date.now() - started })
     })
   })
 }
@@ -142,7 +165,7 @@ async function main() {
     const file = path.join(ROOT, rel)
     const original = fs.readFileSync(file, 'utf8')
     restore = () => fs.writeFileSync(file, original)
-    const mutants = mutantsOf(original)
+    const mutants = mutantsOf(original).filter((m) => !EXCLUDED.some(([re]) => re.test(`${rel}:${m.line}:${m.col}: ${m.description}`)))
     console.error(`${rel}: ${mutants.length} mutants, tests ${key} (${Math.round(baselines.get(key) / 1000)} s each)`)
     try {
       for (const m of mutants) {

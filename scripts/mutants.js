@@ -111,7 +111,8 @@ function excludedPatterns() {
   const text = fs.readFileSync(p, 'utf8')
   const block = /exclude_re\s*=\s*\[([\s\S]*?)\n\]/.exec(text)
   if (!block) return []
-  return [...block[1].matchAll(/^\s*'([^']*)'/gm)].map((m) => new RegExp(m[1].replace(/\\\\/g, '\\')))
+  const rust = [...block[1].matchAll(/^\s*'([^']*)'/gm)].map((m) => new RegExp(m[1].replace(/\\\\/g, '\\')))
+  return [...rust, ...require('../mutants/js-exclude').map(([re]) => re)]
 }
 
 function render() {
@@ -126,9 +127,12 @@ function render() {
   // The newest run decides each mutant: a later run (e.g. `--iterate`, which retests only
   // the mutants not caught before) updates the outcomes of the mutants it tested.
   // A mutant the exclusions now leave out (a run made before the exclusion) is not counted.
+  // A run over whole files (not `--iterate` or `--re`, which retest some mutants only)
+  // replaces what older runs said of those files: mutants of code since changed go with it.
   const excluded = excludedPatterns()
   const byFile = new Map()
   for (const run of stored) {
+    if (!/--iterate|--re\b/.test(run.command)) for (const f of run.files) byFile.delete(f)
     for (const [name, status] of Object.entries(run.outcomes)) {
       if (excluded.some((re) => re.test(name))) continue
       const file = name.split(':')[0]
@@ -143,7 +147,8 @@ function render() {
     '',
     'Written by `npm run mutants` (scripts/mutants.js) from the stored runs in mutants/results/ and the reasons in ' +
       'mutants/reasons.json; not edited by hand. Rust: cargo-mutants over the core, with its own unit tests ' +
-      '(exclusions in .cargo/mutants.toml, each with its reason). lib/js: scripts/mutants-js.js (why not Stryker: see there). ' +
+      '(exclusions in .cargo/mutants.toml, each with its reason). lib/js: scripts/mutants-js.js (why not Stryker: see there; ' +
+      'exclusions in mutants/js-exclude.js, each with its reason). ' +
       'A mutant is caught when a test fails (or times out) with it; missed when every test passes; unviable when it does not build.',
     '',
   ]

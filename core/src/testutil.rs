@@ -49,6 +49,20 @@ pub fn dead_pid() -> u32 {
     LiveChild::spawn().kill()
 }
 
+/// `f(now_ms)`, run so that the clock reads the same millisecond before and after it (tried
+/// again until it does): a boundary of "older than N ms" can then be tested to the
+/// millisecond, e.g. a record written exactly N ms before `now_ms` and judged within it.
+pub fn within_one_ms<T>(mut f: impl FnMut(i64) -> T) -> T {
+    for _ in 0..10_000 {
+        let before = crate::time::now_ms();
+        let out = f(before);
+        if crate::time::now_ms() == before {
+            return out;
+        }
+    }
+    panic!("the clock never stayed on one millisecond for the whole call");
+}
+
 /// The body of a [`LiveChild`]: waits until its stdin closes (the parent died or killed it).
 /// Does nothing when run as an ordinary ignored test.
 #[test]

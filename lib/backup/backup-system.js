@@ -18,7 +18,8 @@ const { partsIn, sweepStaging, PREFIX } = require('./staging')
 /** Info files and manifests are small; anything bigger was not written by us. */
 const MAX_INFO_BYTES = 64 * 1024 * 1024
 /** Codes that mean "refused for containment": never swallowed as "missing". */
-const UNSAFE = new Set(['EPATHESCAPE', 'EUNSAFEDIR', 'EINVAL', 'EFBIG'])
+/** What a read of a file that is not there fails with: any other failure is reported. */
+const ABSENT = new Set(['ENOENT', 'ENOTDIR'])
 
 class BackupSystem {
   /**
@@ -79,13 +80,15 @@ class BackupSystem {
     return found !== null
   }
 
-  /** The JSON of `backups/<rel>`, or null when missing or damaged; a link on the way throws. */
+  /** The JSON of `backups/<rel>`, or null when missing or damaged; a link on the way, or a failed read, throws. */
   readJsonIn(rel) {
     let bytes
     try {
       bytes = this.binding.containedRead(this.rootDir, this.inBackups(rel), MAX_INFO_BYTES)
     } catch (err) {
-      if (UNSAFE.has(err.code)) throw err
+      // missing is null; a read that failed (EIO, EACCES...) is that failure, not a missing
+      // or damaged file (a restore must say what really failed)
+      if (!ABSENT.has(err.code)) throw err
       return null
     }
     try {

@@ -98,10 +98,13 @@ class Catalog {
   async structuralDamage(id, paths, onProgress) {
     const damaged = []
     const archive = `full/${id}.tar.gz`
+    // bad bytes (ECORRUPT) are damage; a check that could not read (EIO, ENOSPC...) is that
+    // failure, not a verdict on the set
     const check = async (rel, fn) => {
       try {
         await fn(path.join(this.backupsDir, rel))
       } catch (err) {
+        if (err.code !== 'ECORRUPT') throw err
         damaged.push(`${rel}: ${err.message}`)
       }
     }
@@ -112,7 +115,7 @@ class Catalog {
       if (f.method !== 'sqlite' || !paths.includes(rel)) continue
       await check(rel, (file) => {
         const answer = this.binding.backupIntegrityCheck(file)
-        if (answer !== 'ok') throw new Error(`integrity_check: ${answer.split('\n')[0]}`)
+        if (answer !== 'ok') throw codedError('ECORRUPT', `integrity_check: ${answer.split('\n')[0]}`)
       })
     }
     return damaged

@@ -290,12 +290,12 @@ class Create {
     }
     // The database copies come first: the archive holds them in place of the live files.
     const { substitutes, dumps } = await step('database', () => this.copyDatabases(id, at, scratch))
-    // A cancel that came while the copies were made must not start the archive: native work
-    // requested after backupCancel() runs normally (core/src/backup/cancel.rs).
-    if (job.cancelled) throw partFailed(id, 'database', codedError('ECANCELED', 'cancelled'))
     // The archive is written on the thread pool (tar, gzip) while the other parts are made
     // here, mostly by git in its own process: both cores work, where legacy ran one step
     // after the other. The other parts only write under backups/, which the archive excludes.
+    // (a cancel that came while the copies were made must not start it: work requested
+    // after backupCancel() runs to its end)
+    if (job.cancelled) throw partFailed(id, 'archive', codedError('ECANCELED', 'cancelled'))
     const archiving = this.binding.backupCreateArchive(this.rootDir, at.pinned('archive'), this.excludes, onProgress, substitutes)
     archiving.catch(() => {}) // awaited below, on every path: never an unhandled rejection
     let code

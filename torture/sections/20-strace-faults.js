@@ -1,20 +1,21 @@
-'use strict'
 // Syscall fault injection with strace: every openat, write, fsync, rename, link and unlink
-// that an operation makes is failed in turn with ENOSPC, EIO, EACCES and EROFS
-// (`-e inject=SYSCALL:error=ERRNO:when=N`). The operation runs in a process of its own;
-// strace attaches to that process's threads by thread id, without -f, so a program the
-// operation starts (git, sqlite3, ps) is never traced and no fault lands in it. strace counts
-// `when=N` per thread: the probe run notes whether the call was the main thread's or a
-// worker's, and the injection traces only that kind of thread. The injection run's own trace
-// must show exactly one injected call, else the injection is counted as missed, not as an
-// outcome. Each landed injection is classified:
+// that an operation makes on a file or folder is failed in turn with ENOSPC, EIO,
+// EACCES and EROFS (`-e inject=SYSCALL:error=ERRNO:when=N`). The operation runs in a process
+// of its own; strace attaches to that process's threads by thread id, without -f, so a
+// program the operation starts (git, sqlite3, ps) is never traced and no fault lands in it.
+// strace counts `when=N` per thread: the probe run notes whether the call was the main
+// thread's or a worker's, and the injection traces only that kind of thread. Calls on the
+// event loop's pipes and eventfds (seen with -y) are not injected. The injection run's own trace must show exactly
+// one injected call, on the same file or folder as the probe's, else it is run again (up to
+// three times) and then counted as missed, not as an outcome. Each landed injection is
+// classified:
 //   failed cleanly   the error's code is the errno, the target is unchanged, nothing is left
 //   unaffected       the operation succeeded with the right result anyway (the faulted call
 //                    was a best-effort step, such as a sweep); also when it left a temp that
 //                    the next call sweeps
-//   committed        the new state is whole and in place and the fault is still reported as
-//                    the error (it hit a step after the commit point, such as opening or
-//                    fsyncing the directory after the rename: durability unconfirmed)
+//   committed        the fault hit the open or fsync of a folder after the rename: the new
+//                    state is whole and in place and the fault is still reported as the
+//                    error (durability unconfirmed)
 //   VIOLATION        anything else
 // and the next call, without faults, must succeed.
 const fs = require('node:fs')
@@ -278,9 +279,10 @@ async function positions(op, backend) {
   const dir = tempDir('strace-probe')
   const ctx = { ...op.prepare(dir), scratch: tempDir('strace-scratch') }
   const log = path.join(ctx.scratch, 'trace.log')
-  const { pid } = await underStrace(op, ctx, backend, ['-o', log, '-e', `trace=${SYSCALLS.join(',')},statx,newfstatat`])
+  const { pid } = await underStrace(op, ctx, backend, ['-y', '-o', log, '-e', `trace=${SYSCALLS.join(',')},statx,newfstatat`])
   const counts = new Map()
   const found = []
+  let elsewhere = 0
   let inside = false
   for (const line of fs.readFileSync(log, 'utf8').split('\n')) {
     const m = /^(\d+)\s+(\w+)\(/.exec(line)
@@ -291,15 +293,51 @@ async function positions(op, backend) {
     if (!SYSCALLS.includes(name)) continue
     const key = `${tid}:${name}`
     counts.set(key, (counts.get(key) || 0) + 1)
-    // libuv's wake-up writes to its eventfd are the event loop's, not the operation's
-    const eventfdWrite = name === 'write' && line.includes('"\\1\\0\\0\\0\\0\\0\\0\\0", 8')
-    if (inside && !eventfdWrite) {
-      found.push({ syscall: name, when: counts.get(key), role: Number(tid) === pid ? 'main' : 'worker', line: line.slice(0, 140) })
+    if (!inside) continue
+    // calls on files and folders only, not on the event loop's pipes and eventfds
+    if (!signature(line, dir)) {
+      elsewhere++
+      continue
     }
+    found.push({ syscall: name, when: counts.get(key), role: Number(tid) === pid ? 'main' : 'worker', line: line.slice(0, 140), signature: signature(line, dir) })
   }
   fs.rmSync(dir, { recursive: true, force: true })
   fs.rmSync(ctx.scratch, { recursive: true, force: true })
-  return found
+  return { found, elsewhere }
+}
+
+/** The calls that name their file by descriptor only (the others by path, maybe below a dirfd). */
+const BY_FD = ['write', 'fsync']
+
+/**
+ * The files and folders a traced call (`strace -y` line) touches: the paths of its
+ * descriptors (`5</a/b>`; not AT_FDCWD's), and for path calls the names it passes.
+ */
+function touchedBy(line) {
+  // the call without its result (`= 18</a/b>` names the descriptor an openat returned)
+  const end = line.lastIndexOf(') = ')
+  const m = /^(?:\d+\s+)?(\w+)\((.*)$/.exec(end > 0 ? line.slice(0, end) : line)
+  if (!m) return null
+  const [, name, rest] = m
+  const fds = [...rest.matchAll(/\b\d+<([^>]*)>/g)].map((t) => t[1])
+  const names = BY_FD.includes(name) ? [] : [...rest.matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((t) => t[1])
+  return { name, paths: [...fds, ...names] }
+}
+
+/** A part of a name that differs between runs: it holds a digit (pids, times, ids), or mixes cases (random letters). */
+const RANDOM_WORD = /\d|[a-z][A-Z]|[A-Z]{2}[a-z]/
+
+/**
+ * What a traced call touches, with the run's own folder and every random or numeric part of
+ * a name made generic, so that the same call of two runs compares equal; null for a call on
+ * the event loop's own descriptors (pipes, eventfds, sockets: their writes cannot fail with
+ * ENOSPC or EIO, and Node aborts when they fail, whatever the operation does).
+ */
+function signature(line, dir) {
+  const t = touchedBy(line)
+  if (!t || t.paths.length === 0 || t.paths.some((p) => /^(pipe|socket|anon_inode):/.test(p))) return null
+  const generic = t.paths.map((p) => (p.startsWith(dir) ? p.slice(dir.length) : p).replace(/[^./]+/g, (word) => (RANDOM_WORD.test(word) ? '#' : word)))
+  return `${t.name} ${generic.join(' ')}`
 }
 
 async function injectOnce(op, backend, pos, errno) {
@@ -310,19 +348,24 @@ async function injectOnce(op, backend, pos, errno) {
     op,
     ctx,
     backend,
-    ['-o', log, '-e', `trace=${pos.syscall}`, '-e', `inject=${pos.syscall}:error=${errno}:when=${pos.when}`],
+    ['-y', '-o', log, '-e', `trace=${pos.syscall}`, '-e', `inject=${pos.syscall}:error=${errno}:when=${pos.when}`],
     pos.role,
   )
   const injected = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('(INJECTED)'))
   const state = op.state(ctx)
+  // the call that failed must be the probe's (same syscall on the same file or folder): when
+  // the numbering of this run differed, the fault hit another call, and says nothing
+  const landed = injected.length === 1 && signature(injected[0], dir) === pos.signature
+  // the directory sync after the commit (the open or fsync of the folder, not of a file)
+  const dirSync = landed && ['openat', 'fsync'].includes(pos.syscall) && isDirectory(injected[0])
   const failedAsExpected = out.ok === false ? out.code === errno : Boolean(op.failedValue && out.ok && op.failedValue(out.value))
   let outcome
-  if (injected.length !== 1) outcome = 'missed'
+  if (!landed) outcome = 'missed'
   else if (out.crashed) outcome = 'VIOLATION'
   else if (out.ok && op.heldValue && !op.heldValue(out.value)) outcome = 'VIOLATION'
   else if (failedAsExpected && op.isOld(state, ctx)) outcome = 'failed cleanly'
   else if (out.ok && !failedAsExpected && op.isNew(state, ctx)) outcome = 'unaffected'
-  else if (failedAsExpected && op.isNew(state, ctx)) outcome = 'committed'
+  else if (failedAsExpected && dirSync && op.isNew(state, ctx)) outcome = 'committed'
   else if (failedAsExpected && op.isPartial && op.isPartial(state, ctx)) outcome = 'failed, in part done'
   else if (out.ok && !failedAsExpected && op.isNew({ ...state, files: state.files.filter((f) => !f.includes('.sr-tmp-')) }, ctx)) {
     outcome = 'temp left, swept by the next call'
@@ -342,6 +385,29 @@ async function injectOnce(op, backend, pos, errno) {
   return { outcome, nextOk, out, state, injected: injected.map((l) => l.slice(0, 160)) }
 }
 
+/** Is what the traced call touched (its last path, resolved below its dirfd) a directory, now? */
+function isDirectory(line) {
+  const t = touchedBy(line)
+  if (!t || t.paths.length === 0) return false
+  const last = t.paths[t.paths.length - 1]
+  const full = last.startsWith('/') ? last : path.join(t.paths[0], last)
+  try {
+    return fs.statSync(full).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+/** `injectOnce`, again while the fault missed its call (the numbering of a run can differ). */
+async function inject(op, backend, pos, errno, attempts = 3) {
+  let r
+  for (let i = 0; i < attempts; i++) {
+    r = await injectOnce(op, backend, pos, errno)
+    if (r.outcome !== 'missed') break
+  }
+  return r
+}
+
 module.exports = {
   title: 'Syscall fault injection (strace)',
   async run() {
@@ -352,7 +418,7 @@ module.exports = {
     const only = process.env.TORTURE_STRACE_OPS // e.g. "acquireLock": a subset while developing
     for (const op of OPERATIONS.filter((o) => !only || only.split(',').some((n) => o.name.includes(n)))) {
       for (const backend of BACKENDS) {
-        const all = await positions(op, backend)
+        const { found: all, elsewhere } = await positions(op, backend)
         const found = op.sample && all.length > op.sample ? all.filter((_, i) => i % Math.ceil(all.length / op.sample) === 0) : all
         const sampled = found.length < all.length ? ` (an even sample of ${found.length} of ${all.length})` : ''
         const tally = { missed: 0, 'failed cleanly': 0, unaffected: 0, committed: 0, 'temp left, swept by the next call': 0, 'marker left': 0, 'failed, in part done': 0, VIOLATION: 0 }
@@ -360,10 +426,10 @@ module.exports = {
         const committedAt = new Set()
         for (const pos of found) {
           for (const errno of op.errnos || ERRNOS) {
-            const r = await injectOnce(op, backend, pos, errno)
+            const r = await inject(op, backend, pos, errno)
             tally[r.outcome]++
             if (r.outcome === 'missed') {
-              missed.push(`${op.name}/${backend}: ${errno} at ${pos.syscall} #${pos.when} of the ${pos.role} thread (probe: \`${pos.line}\`): ${r.injected.length} calls injected`)
+              missed.push(`${op.name}/${backend}: ${errno} at ${pos.syscall} #${pos.when} of the ${pos.role} thread (probe: \`${pos.line}\`): ${r.injected.length} calls injected${r.injected[0] ? `, the last attempt's: \`${r.injected[0]}\`` : ''}`)
               continue
             }
             injections++
@@ -375,24 +441,27 @@ module.exports = {
           }
         }
         const sites = [...new Set(found.map((p) => p.syscall))].map((s) => `${s} x${found.filter((p) => p.syscall === s).length}`)
+        if (elsewhere) sites.push(`not injected: ${elsewhere} on the event loop's pipes and eventfds`)
         rows.push([op.name, backend, sites.join(', ') + sampled, found.length * (op.errnos || ERRNOS).length - tally.missed, tally.missed, tally['failed cleanly'], tally.unaffected + tally['temp left, swept by the next call'], tally['marker left'], tally['failed, in part done'], `${tally.committed}${committedAt.size ? ` (${[...committedAt].join(', ')})` : ''}`, tally.VIOLATION, nextFailed])
       }
     }
     const text =
       `${injections} injections landed. Each operation runs in a process of its own and is traced once to find its syscalls ` +
-      '(strace attached to its threads by id, without -f: no program it starts is traced); then each call is failed in turn with ' +
-      `${ERRNOS.join(', ')} (restoreFromBackup: ENOSPC and EIO), in the same kind of thread (main or worker), and the injection ` +
-      "run's trace must show exactly one injected call. Columns: \"injections\": those that landed; \"missed\": the injection " +
-      'run injected no call or more than one (the call numbering differed from the probe run), not classified; "failed cleanly": ' +
-      'the error is the injected errno and nothing changed; "unaffected": the operation succeeded with the right result anyway ' +
-      '(a best-effort step failed; a temp it left is swept by the next call); "takeover marker left": the lock was taken over ' +
-      'and is held, but the unlink of the takeover marker failed; the marker is left, and the next takeover judges it dead and ' +
-      'uses the next generation (up to 64) instead of removing it (removing it could race with a breaker re-creating it); ' +
-      '"failed after some files were restored": the error is reported and each file is whole, old or restored; "committed": ' +
-      'the new state is whole and in place and the error is still reported (the fault hit a step after the commit point, such as ' +
-      "opening or fsyncing the directory after the rename), with the faulted syscalls; \"next call failed\": the same call " +
-      'without a fault then failed.\n\n' +
-      table(['operation', 'backend', 'syscalls in the operation', 'injections', 'missed', 'failed cleanly', 'unaffected', 'lock taken, takeover marker left', 'failed after some files were restored (each whole)', 'committed', 'violations', 'next call failed'], rows) +
+      '(strace -y attached to its threads by id, without -f: no program it starts is traced); every call on a file or folder ' +
+      '(its own, and /proc or /dev when it reads them) is injected, not those on the event loop\'s pipes and eventfds (their ' +
+      'writes cannot fail with ENOSPC or EIO, and Node aborts when they fail, whatever the operation does). Each such call is then failed in turn with ' +
+      `${ERRNOS.join(', ')} (restoreFromBackup: ENOSPC and EIO), in the same kind of thread (main or worker). Columns: ` +
+      '"injections": those that landed, i.e. the injection run failed exactly one call and it was the probe\'s (the same syscall on ' +
+      'the same file or folder); "missed": three runs in a row failed another call (the numbering of calls differed from the probe ' +
+      'run), not classified; "failed cleanly": the error is the injected errno and nothing changed; "unaffected": the operation ' +
+      'succeeded with the right result anyway (a best-effort step failed; a temp it left is swept by the next call); "takeover ' +
+      'marker left": the lock was taken over and is held, but the unlink of the takeover marker failed; the marker is left, and the ' +
+      'next takeover judges it dead and uses the next generation (up to 64) instead of removing it (removing it could race with a ' +
+      'breaker re-creating it); "failed after some files were restored": the error is the injected errno and each file is whole, ' +
+      'old or restored; "committed, folder sync failed": the fault hit the open or the fsync of a folder (not of a file) after the ' +
+      'rename, the new state is whole and in place, and the error is still reported (durability unconfirmed); "next call failed": ' +
+      'the same call without a fault then failed.\n\n' +
+      table(['operation', 'backend', 'syscalls in the operation', 'injections', 'missed', 'failed cleanly', 'unaffected', 'lock taken, takeover marker left', 'failed after some files were restored (each whole)', 'committed, folder sync failed', 'violations', 'next call failed'], rows) +
       (violations.length ? `\n\nViolations:\n\n${violations.map((v) => `- ${v}`).join('\n')}` : '') +
       (missed.length ? `\n\nMissed injections:\n\n${missed.map((v) => `- ${v}`).join('\n')}` : '')
     return { ok: violations.length === 0, text }

@@ -12,7 +12,8 @@
 // finds two of ours inside (S is written after the acquire returned, E before the release
 // starts). The legacy protocol is check-then-write, so a legacy writer that saw no file can
 // write over a lock one of ours created a moment later; overlaps with a legacy party are the
-// legacy defect and are reported apart, each classified (see `classify`). Also checked: no
+// legacy defect and are reported apart, each classified (see `classify`); one with both
+// records intact all along has no legacy cause and fails the check. Also checked: no
 // takeover of a holder that was not dead yet, no waiter of ours timing out, every planned
 // SIGKILL landed, and the counter lost at most one increment per legacy-involved overlap.
 const fs = require('node:fs')
@@ -51,10 +52,14 @@ function increment() {
 function intact() {
   try { return JSON.parse(fs.readFileSync(lockPath, 'utf8')).pid === process.pid ? 1 : 0 } catch { return 0 }
 }
+// The end time is taken before the record is read: a holder whose record is intact at that
+// read had it intact over its whole interval (nobody writes a holder's record but itself,
+// once, before its S line), however long a preemption between the two.
 function leave(i) {
+  const end = now()
   const whole = intact()
-  if (i === Number(killAt)) { say('K ' + slot + ' ' + i + ' ' + now() + ' ' + whole); process.kill(process.pid, 'SIGKILL') }
-  say('E ' + slot + ' ' + i + ' ' + now() + ' ' + whole)
+  if (i === Number(killAt)) { say('K ' + slot + ' ' + i + ' ' + end + ' ' + whole); process.kill(process.pid, 'SIGKILL') }
+  say('E ' + slot + ' ' + i + ' ' + end + ' ' + whole)
 }
 `
 
@@ -194,10 +199,12 @@ const LEGACY_CODES = {
   OURS_RECORD_DESTROYED:
     "both holders ours, and one's record was destroyed before it left (written over by a legacy write, or removed by a legacy release): with its file gone, the other's exclusive create succeeded",
   LEGACY_BOTH: 'two legacy writers: the legacy protocol racing itself',
-  CHECK_THEN_WRITE: 'the legacy writer saw no file before the other holder was granted and wrote after it: the check-then-write race',
+  CHECK_THEN_WRITE:
+    "our holder's record was destroyed and the legacy writer had looked before our grant: it saw no file, then wrote over the record our exclusive create had just made (the check-then-write race)",
   RECORD_DESTROYED:
-    "the legacy writer looked after the other's grant, and a record of the two was destroyed before its holder left (written over by a legacy write, or removed by a release that had read it a moment before): the after-effect of an earlier legacy race",
-  UNEXPLAINED: 'none of the above',
+    "a record of the two was destroyed otherwise before its holder left (the legacy writer looked after our grant, or our record stayed intact): written over by a legacy write, or removed by a legacy release that had read it a moment before; the after-effect of an earlier legacy race",
+  BOTH_INTACT:
+    'both records stayed intact over both intervals: one path cannot hold both, so no legacy race explains it (our grant over a live legacy holder): fails the check',
 }
 
 /**
@@ -220,9 +227,9 @@ function classify(pairs, withLegacy) {
     if (!isOurs(a) && !isOurs(b)) code = 'LEGACY_BOTH'
     else {
       const [l, g] = isOurs(a) ? [b, a] : [a, b]
-      if (l.began < g.start && l.start > g.start) code = 'CHECK_THEN_WRITE'
+      if (!g.intact && l.began < g.start) code = 'CHECK_THEN_WRITE'
       else if (!l.intact || !g.intact) code = 'RECORD_DESTROYED'
-      else code = 'UNEXPLAINED'
+      else code = 'BOTH_INTACT'
     }
     legacy.push({ code, pair: [a, b] })
   }
@@ -333,6 +340,7 @@ async function stress(SLOTS) {
   // (OURS_RECORD_DESTROYED): the append-order replay is then a figure, not a check
   const ok =
     cls.ours.length === 0 &&
+    byCode.BOTH_INTACT.length === 0 &&
     (withLegacy || oursInside === 1) &&
     wrong.length === 0 &&
     events.X.length === 0 &&
@@ -358,6 +366,7 @@ async function stress(SLOTS) {
       ['check', 'result'],
       [
         [`overlapping grant intervals, both holders ours (native or js)${withLegacy ? ', both records intact' : ''}: double grants`, cls.ours.length],
+        ...(withLegacy ? [['overlaps of a legacy writer and ours with both records intact all along (BOTH_INTACT: no legacy cause)', byCode.BOTH_INTACT.length]] : []),
         [`most of our holders inside at once, log replayed in append order${withLegacy ? ' (a figure here: see OURS_RECORD_DESTROYED)' : ''}`, oursInside],
         [`takeovers of a dead holder's lock / of a holder${withLegacy ? ' of ours' : ''} not yet dead`, `${events.B.length} / ${wrong.length}`],
         ['our waiters that timed out (deadlock)', events.X.length],

@@ -201,6 +201,8 @@ fn write_tar(
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue, // removed meanwhile
                 Err(e) => return Err(failed(e)),
             };
+            #[cfg(test)]
+            tests::run_hook(&tests::AFTER_LSTAT, &full_child);
             if meta.is_dir() {
                 builder
                     .append_dir(&rel_child, &full_child)
@@ -262,6 +264,8 @@ fn append_file<W: Write>(
         Err(e) => return Err(e),
     };
     let before = file.metadata()?;
+    #[cfg(test)]
+    tests::run_hook(&tests::AFTER_OPEN, source);
     let mut header = tar::Header::new_gnu();
     header.set_metadata_in_mode(&before, tar::HeaderMode::Complete);
     header.set_size(before.len());
@@ -405,11 +409,18 @@ pub fn check_archive(
         .map_err(|e| Error::io(format!("Cannot read archive {}", path.display()), e))?;
     let mut meter = Meter::new("verify", report);
     let mut last = String::from("(start)");
-    let damaged = |last: &str, why: &dyn std::fmt::Display| {
-        Error::new(
+    // A read the OS failed (EIO, ENOSPC...) is that failure, not damage: the archive may be
+    // whole, and verify must not call it corrupt; bad bytes (a bad header, a CRC, a short
+    // stream) are damage.
+    let damaged = |last: &str, why: &io::Error| match why.raw_os_error() {
+        Some(errno) => Error::io(
+            format!("Cannot read archive {} after {last}", path.display()),
+            io::Error::from_raw_os_error(errno),
+        ),
+        None => Error::new(
             crate::error::Code::Corrupt,
             format!("Archive {} is damaged after {last}: {why}", path.display()),
-        )
+        ),
     };
     let entries = archive.entries().map_err(|e| damaged(&last, &e))?;
     for entry in entries {
@@ -422,7 +433,11 @@ pub fn check_archive(
         let size = entry.size();
         let read = io::copy(&mut entry, &mut io::sink()).map_err(|e| damaged(&name, &e))?;
         if read != size {
-            return Err(damaged(&name, &format!("{read} of its {size} bytes")));
+            let short = io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("{read} of its {size} bytes"),
+            );
+            return Err(damaged(&name, &short));
         }
         meter.add(size);
         last = name;
@@ -446,6 +461,47 @@ pub fn open_archive(path: &Path) -> io::Result<tar::Archive<flate2::read::GzDeco
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::Cell;
+    use std::thread::LocalKey;
+
+    type Hook = Box<dyn FnMut(&Path)>;
+
+    thread_local! {
+        /// Run by the walk on this thread right after it `lstat`ed an entry (its full path):
+        /// lets a test change the tree at exactly that instant, as a live project does.
+        pub(super) static AFTER_LSTAT: Cell<Option<Hook>> = const { Cell::new(None) };
+        /// Run by [`append_file`] once the file is open and its size taken (its source path).
+        pub(super) static AFTER_OPEN: Cell<Option<Hook>> = const { Cell::new(None) };
+    }
+
+    pub(super) fn run_hook(at: &'static LocalKey<Cell<Option<Hook>>>, path: &Path) {
+        at.with(|cell| {
+            if let Some(mut hook) = cell.take() {
+                hook(path);
+                cell.set(Some(hook));
+            }
+        });
+    }
+
+    /// Archive `root` with `hook` set at `at`, acting on the entry named `name` only.
+    fn archive_with_hook(
+        root: &Path,
+        dest: &Path,
+        at: &'static LocalKey<Cell<Option<Hook>>>,
+        name: &'static str,
+        mut act: impl FnMut(&Path) + 'static,
+    ) -> Result<ArchiveStats> {
+        at.with(|cell| {
+            cell.set(Some(Box::new(move |path: &Path| {
+                if path.file_name().is_some_and(|n| n == name) {
+                    act(path)
+                }
+            })))
+        });
+        let result = archive(root, dest);
+        at.with(|cell| cell.set(None));
+        result
+    }
 
     fn excludes() -> Vec<String> {
         default_excludes()
@@ -682,5 +738,352 @@ mod tests {
         fs::write(&dest, &bytes).unwrap();
         let err = check_archive(&dest, &Cancel::new(), &mut |_| {}).unwrap_err();
         assert_eq!(err.code().as_str(), "ECORRUPT", "{err}");
+    }
+
+    /// A project of `n` files `d/f000`... plus `d/a_last` (the walk takes a folder's names in
+    /// reverse order: `a_last` comes after the `n` others, after the meter's report at 200).
+    fn project_with_late_entry(tmp: &Path, n: usize) -> PathBuf {
+        let root = tmp.join("proj");
+        fs::create_dir_all(root.join("d")).unwrap();
+        for i in 0..n {
+            fs::write(root.join(format!("d/f{i:03}")), "x").unwrap();
+        }
+        fs::write(root.join("d/a_last"), "late").unwrap();
+        root
+    }
+
+    fn archive_reporting(
+        root: &Path,
+        dest: &Path,
+        report: &mut dyn FnMut(Progress),
+    ) -> Result<ArchiveStats> {
+        let excludes = excludes();
+        let spec = ArchiveSpec {
+            root,
+            excludes: &excludes,
+            substitutes: &[],
+            cancel: Cancel::new(),
+        };
+        create_archive(&spec, dest, report)
+    }
+
+    /// An entry listed but gone before its `lstat` is skipped (a live project); one whose
+    /// `lstat` fails otherwise (its folder became a file: ENOTDIR) fails the archive.
+    #[test]
+    fn an_entry_gone_after_the_listing_is_skipped_and_an_unreadable_one_fails() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = project_with_late_entry(tmp.path(), 200);
+        let dest = tmp.path().join("out.tar.gz");
+        let late = root.join("d/a_last");
+        let stats = archive_reporting(&root, &dest, &mut |p| {
+            if p.files == 200 && late.exists() {
+                fs::remove_file(&late).unwrap();
+            }
+        })
+        .unwrap();
+        assert_eq!(stats.files, 200);
+        assert!(!names_in(&dest).contains(&"d/a_last".to_string()));
+
+        let root = project_with_late_entry(&tmp.path().join("2"), 200);
+        let dest = tmp.path().join("out2.tar.gz");
+        let d = root.join("d");
+        let err = archive_reporting(&root, &dest, &mut |p| {
+            if p.files == 200 && d.is_dir() {
+                fs::rename(&d, d.with_extension("moved")).unwrap();
+                fs::write(&d, "a file now").unwrap();
+            }
+        })
+        .unwrap_err();
+        assert_eq!(err.code().as_str(), "ENOTDIR", "{err}");
+        assert!(!dest.exists());
+    }
+
+    /// A file or symlink gone between its `lstat` and its reading is skipped; one that cannot
+    /// be opened or read for another reason (a symlink loop put in its place, a folder on its
+    /// way that became a file) fails the archive with that error.
+    #[test]
+    fn a_member_gone_before_it_is_read_is_skipped_other_failures_are_errors() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("proj");
+        fs::create_dir_all(root.join("sub")).unwrap();
+        fs::write(root.join("keep"), "k").unwrap();
+        fs::write(root.join("sub/file"), "f").unwrap();
+        std::os::unix::fs::symlink("keep", root.join("sub/link")).unwrap();
+        let remove = |p: &Path| fs::remove_file(p).unwrap();
+        for (name, expected) in [("file", "sub/link"), ("link", "sub/file")] {
+            let fresh = tmp.path().join(format!("copy-{name}"));
+            copy_tree(&root, &fresh);
+            let dest = tmp.path().join(format!("{name}.tar.gz"));
+            let stats = archive_with_hook(&fresh, &dest, &AFTER_LSTAT, name, remove).unwrap();
+            assert_eq!(stats.files, 2, "{name} skipped");
+            assert_eq!(names_in(&dest), ["keep", "sub", expected]);
+        }
+        // the file replaced by a symlink to itself: its open fails with ELOOP
+        let fresh = tmp.path().join("loop");
+        copy_tree(&root, &fresh);
+        let dest = tmp.path().join("loop.tar.gz");
+        let err = archive_with_hook(&fresh, &dest, &AFTER_LSTAT, "file", |p: &Path| {
+            fs::remove_file(p).unwrap();
+            std::os::unix::fs::symlink("file", p).unwrap();
+        })
+        .unwrap_err();
+        assert_eq!(err.code().as_str(), "ELOOP", "{err}");
+        // the symlink's folder renamed away and a file put in its place: ENOTDIR (the link is
+        // the folder's only entry, so no later entry fails instead)
+        let fresh = tmp.path().join("notdir");
+        copy_tree(&root, &fresh);
+        fs::remove_file(fresh.join("sub/file")).unwrap();
+        let dest = tmp.path().join("notdir.tar.gz");
+        let err = archive_with_hook(&fresh, &dest, &AFTER_LSTAT, "link", |p: &Path| {
+            let sub = p.parent().unwrap();
+            fs::rename(sub, sub.with_extension("moved")).unwrap();
+            fs::write(sub, "a file now").unwrap();
+        })
+        .unwrap_err();
+        assert_eq!(err.code().as_str(), "ENOTDIR", "{err}");
+        assert!(!dest.exists());
+    }
+
+    fn copy_tree(from: &Path, to: &Path) {
+        fs::create_dir_all(to).unwrap();
+        for entry in fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let ft = entry.file_type().unwrap();
+            let target = to.join(entry.file_name());
+            if ft.is_dir() {
+                copy_tree(&entry.path(), &target);
+            } else if ft.is_symlink() {
+                std::os::unix::fs::symlink(fs::read_link(entry.path()).unwrap(), target).unwrap();
+            } else {
+                fs::copy(entry.path(), target).unwrap();
+            }
+        }
+    }
+
+    /// A file whose size alone, or whose mtime alone, changed while it was read is named in
+    /// `changed` (a file that grew keeps its first size: it is not cut short).
+    #[test]
+    fn a_change_of_size_alone_or_of_mtime_alone_is_reported() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("proj");
+        fs::create_dir_all(&root).unwrap();
+        fs::write(root.join("grows"), "0123456789").unwrap();
+        fs::write(root.join("touched"), "0123456789").unwrap();
+        fs::write(root.join("still"), "0123456789").unwrap();
+        let dest = tmp.path().join("out.tar.gz");
+        // grows: ten bytes more, its mtime put back as it was
+        let grow = |p: &Path| {
+            let mtime = fs::metadata(p).unwrap().modified().unwrap();
+            let f = fs::OpenOptions::new().append(true).open(p).unwrap();
+            (&f).write_all(b"0123456789").unwrap();
+            f.set_modified(mtime).unwrap();
+        };
+        let stats = archive_with_hook(&root, &dest, &AFTER_OPEN, "grows", grow).unwrap();
+        assert_eq!(stats.changed, ["grows"]);
+        assert_eq!(stats.bytes, 30, "archived at the size it had when opened");
+        // touched: same bytes, another mtime
+        let touch = |p: &Path| {
+            let mtime = fs::metadata(p).unwrap().modified().unwrap();
+            let f = fs::OpenOptions::new().write(true).open(p).unwrap();
+            f.set_modified(mtime - std::time::Duration::from_secs(60))
+                .unwrap();
+        };
+        let stats = archive_with_hook(&root, &dest, &AFTER_OPEN, "touched", touch).unwrap();
+        assert_eq!(stats.changed, ["touched"]);
+    }
+
+    /// A database copy that cannot be read is reported as that copy (not as the live file it
+    /// stands for); while the read is cancelled, the answer is the cancellation.
+    #[test]
+    fn an_unreadable_substitute_is_named_and_a_cancelled_one_is_ecanceled() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("proj");
+        fs::create_dir_all(&root).unwrap();
+        fs::write(root.join("db.sqlite"), "live").unwrap();
+        let excludes = excludes();
+        // a folder where the copy should be: opened, then every read fails (EISDIR)
+        let copy = tmp.path().join("copy-dir");
+        fs::create_dir(&copy).unwrap();
+        let substitutes = [("db.sqlite".to_string(), copy.clone())];
+        let spec = ArchiveSpec {
+            root: &root,
+            excludes: &excludes,
+            substitutes: &substitutes,
+            cancel: Cancel::new(),
+        };
+        let dest = tmp.path().join("out.tar.gz");
+        let err = create_archive(&spec, &dest, &mut |_| {}).unwrap_err();
+        assert_eq!(err.code().as_str(), "EISDIR", "{err}");
+        let named = format!(
+            "copy {} of {}",
+            copy.display(),
+            root.join("db.sqlite").display()
+        );
+        assert!(err.message().contains(&named), "{err}");
+
+        // a long copy (sparse: 256 MiB of zeros), cancelled once it is open
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+        let counter: &'static AtomicU64 = Box::leak(Box::new(AtomicU64::new(0)));
+        let big = tmp.path().join("copy-big");
+        File::create(&big).unwrap().set_len(256 << 20).unwrap();
+        let substitutes = [("db.sqlite".to_string(), big.clone())];
+        let spec = ArchiveSpec {
+            root: &root,
+            excludes: &excludes,
+            substitutes: &substitutes,
+            cancel: Cancel::on(counter),
+        };
+        let opened = AtomicBool::new(false);
+        let err = std::thread::scope(|scope| {
+            // cancels the moment the copy is open (seen in /proc/self/fd): mid-read
+            scope.spawn(|| {
+                while !opened.load(Ordering::SeqCst) {
+                    let open = fs::read_dir("/proc/self/fd")
+                        .unwrap()
+                        .filter_map(|e| fs::read_link(e.ok()?.path()).ok())
+                        .any(|target| target == big);
+                    if open {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                        opened.store(true, Ordering::SeqCst);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            });
+            let result = create_archive(&spec, &dest, &mut |_| {});
+            opened.store(true, Ordering::SeqCst);
+            result
+        })
+        .unwrap_err();
+        assert_eq!(err.code().as_str(), "ECANCELED", "{err}");
+        assert!(!dest.exists());
+    }
+
+    /// The tar stream is cut into buffers of exactly CHUNK bytes, each queued when full (the
+    /// pipeline's bounded memory), and the rest at flush.
+    #[test]
+    fn the_stream_is_queued_in_full_chunks_then_the_rest() {
+        let (chunks, queue) = mpsc::sync_channel(QUEUED);
+        let (_recycle, recycled) = mpsc::channel();
+        let mut sink = ChunkSender {
+            buf: Vec::with_capacity(CHUNK),
+            chunks,
+            recycled,
+        };
+        assert_eq!(sink.write(&[1; 10]).unwrap(), 10);
+        assert!(
+            queue.try_recv().is_err(),
+            "nothing queued before a chunk is full"
+        );
+        // at most what fills the chunk is taken
+        assert_eq!(sink.write(&vec![2; CHUNK]).unwrap(), CHUNK - 10);
+        assert_eq!(queue.try_recv().unwrap().len(), CHUNK);
+        assert_eq!(sink.write(&[3; 5]).unwrap(), 5);
+        assert!(queue.try_recv().is_err());
+        sink.flush().unwrap();
+        assert_eq!(queue.try_recv().unwrap(), [3; 5]);
+    }
+
+    /// Where the helper below archives, and which case it runs.
+    const FSIZE_DIR_ENV: &str = "SR_CORE_TEST_FSIZE_DIR";
+    const FSIZE_CASE_ENV: &str = "SR_CORE_TEST_FSIZE_CASE";
+
+    /// A compressor that fails (the file size limit: EFBIG, as ENOSPC would) is the cause
+    /// reported, whatever the walk then failed with; a cancellation still wins over it.
+    /// Each case runs in a process of its own (this test binary, the helper below) under a
+    /// 64 KiB file size limit: the archive of 600 KiB of noise fails when written out.
+    #[test]
+    fn a_compressor_failure_is_the_error_unless_the_walk_was_cancelled() {
+        for (case, expected) in [
+            ("ok", "EFBIG"),
+            ("walk-fails", "EFBIG"),
+            ("cancelled", "ECANCELED"),
+        ] {
+            let tmp = tempfile::tempdir().unwrap();
+            let out = std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--ignored",
+                    "--exact",
+                    "backup::archive::tests::fsize_limited_archive",
+                ])
+                .env(FSIZE_DIR_ENV, tmp.path())
+                .env(FSIZE_CASE_ENV, case)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{case}: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+            let code = fs::read_to_string(tmp.path().join("code")).unwrap();
+            assert_eq!(code, expected, "{case}");
+            assert!(!tmp.path().join("out/a.tar.gz").exists(), "{case}");
+        }
+    }
+
+    /// The body of the test above, in a child with a 64 KiB file size limit; writes the error
+    /// code to `<dir>/code`. Does nothing when run as an ordinary ignored test.
+    #[test]
+    #[ignore = "helper process for a_compressor_failure_is_the_error_unless_the_walk_was_cancelled"]
+    fn fsize_limited_archive() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let (Some(dir), Some(case)) = (
+            std::env::var_os(FSIZE_DIR_ENV),
+            std::env::var_os(FSIZE_CASE_ENV),
+        ) else {
+            return;
+        };
+        let dir = PathBuf::from(dir);
+        let root = dir.join("proj");
+        fs::create_dir_all(&root).unwrap();
+        fs::create_dir_all(dir.join("out")).unwrap();
+        // incompressible, over two CHUNKs (full chunks reach the compressor before the walk ends);
+        // the walk takes `z_noise` first (names in reverse order), then `a_db`
+        let mut state = 0x9e37_79b9_u32;
+        let noise: Vec<u8> = (0..600 << 10)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                state as u8
+            })
+            .collect();
+        fs::write(root.join("z_noise"), noise).unwrap();
+        fs::write(root.join("a_db"), "live").unwrap();
+        let copy_dir = dir.join("copy-dir");
+        fs::create_dir(&copy_dir).unwrap();
+        let counter: &'static AtomicU64 = Box::leak(Box::new(AtomicU64::new(0)));
+        let substitutes = match case.to_str() {
+            // the walk fails too: the database's copy is a folder (EISDIR)
+            Some("walk-fails") => vec![("a_db".to_string(), copy_dir)],
+            _ => vec![],
+        };
+        if case == "cancelled" {
+            AFTER_LSTAT.with(|cell| {
+                cell.set(Some(Box::new(move |p: &Path| {
+                    if p.ends_with("a_db") {
+                        counter.fetch_add(1, Ordering::SeqCst);
+                    }
+                })))
+            });
+        }
+        // SIGXFSZ ignored: a write past the limit then fails with EFBIG instead of killing us
+        // SAFETY: plain libc calls on this helper process's own signal disposition and limit.
+        unsafe {
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            let limit = libc::rlimit {
+                rlim_cur: 64 << 10,
+                rlim_max: 64 << 10,
+            };
+            assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &limit), 0);
+        }
+        let excludes = excludes();
+        let spec = ArchiveSpec {
+            root: &root,
+            excludes: &excludes,
+            substitutes: &substitutes,
+            cancel: Cancel::on(counter),
+        };
+        let err = create_archive(&spec, &dir.join("out/a.tar.gz"), &mut |_| {}).unwrap_err();
+        fs::write(dir.join("code"), err.code().as_str()).unwrap();
     }
 }

@@ -118,4 +118,38 @@ mod tests {
         counter.fetch_add(1, Ordering::SeqCst);
         assert_eq!(reader.read(&mut buf).unwrap_err().to_string(), CANCELED);
     }
+
+    const HELPER_ENV: &str = "SR_CORE_TEST_CANCEL_RUNNING";
+
+    /// cancel_running moves the process-wide generation: work requested before it is
+    /// cancelled, work requested after is not. In a process of its own (this test binary, the
+    /// helper below): here it would cancel the other tests' work.
+    #[test]
+    fn cancel_running_cancels_this_process_s_earlier_work_only() {
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--ignored",
+                "--exact",
+                "backup::cancel::tests::cancel_running_in_a_child",
+            ])
+            .env(HELPER_ENV, "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{stdout}");
+        assert!(stdout.contains("1 passed"), "the helper ran: {stdout}");
+    }
+
+    #[test]
+    #[ignore = "helper process for cancel_running_cancels_this_process_s_earlier_work_only"]
+    fn cancel_running_in_a_child() {
+        if std::env::var_os(HELPER_ENV).is_none() {
+            return;
+        }
+        let before = Cancel::new();
+        assert!(!before.is_cancelled());
+        cancel_running();
+        assert!(before.is_cancelled());
+        assert!(!Cancel::new().is_cancelled());
+    }
 }

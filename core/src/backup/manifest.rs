@@ -141,6 +141,8 @@ pub fn verify(
         match dir.stat(rel) {
             Ok(None) => result.missing.push(entry.path.clone()),
             Ok(Some((Kind::File, len))) => {
+                #[cfg(test)]
+                tests::run_hook(&dir.path().join(rel));
                 let same = match hash_one(&dir, rel, cancel) {
                     Ok((size, h)) => len == entry.size && size == len && h == entry.sha256,
                     Err(e) if refused(&e) => false,
@@ -165,7 +167,87 @@ pub fn verify(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::cell::Cell;
     use std::fs;
+
+    type Hook = Box<dyn FnMut(&Path)>;
+
+    thread_local! {
+        /// Run by [`verify`] on this thread between a member's `stat` (a regular file) and its
+        /// hashing: lets a test swap the member at exactly that instant.
+        static AFTER_STAT: Cell<Option<Hook>> = const { Cell::new(None) };
+    }
+
+    pub(super) fn run_hook(path: &Path) {
+        AFTER_STAT.with(|cell| {
+            if let Some(mut hook) = cell.take() {
+                hook(path);
+                cell.set(Some(hook));
+            }
+        });
+    }
+
+    /// One file `set/a` hashed, then verified with `swap` run between its stat and its read.
+    fn verify_swapped(swap: impl FnMut(&Path) + 'static) -> Result<Verification> {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::create_dir(tmp.path().join("set")).unwrap();
+        fs::write(tmp.path().join("set/a"), "a").unwrap();
+        let entries = hash_parts(tmp.path(), &["set".into()], &Cancel::new(), &mut |_| {}).unwrap();
+        AFTER_STAT.with(|cell| cell.set(Some(Box::new(swap))));
+        let result = verify(tmp.path(), &entries, &Cancel::new(), &mut |_| {});
+        AFTER_STAT.with(|cell| cell.set(None));
+        result
+    }
+
+    /// A member made a symlink or a FIFO after its stat is altered (never read); one that
+    /// cannot be read for another reason (gone after its stat: ENOENT) is an error that names
+    /// it, not a verdict on the set.
+    #[test]
+    fn a_member_swapped_before_its_read_is_altered_other_failures_are_errors() {
+        let to_link = |p: &Path| {
+            fs::remove_file(p).unwrap();
+            std::os::unix::fs::symlink("/etc/hostname", p).unwrap();
+        };
+        assert_eq!(verify_swapped(to_link).unwrap().altered, ["set/a"]);
+        let to_dir = |p: &Path| {
+            fs::remove_file(p).unwrap();
+            fs::create_dir(p).unwrap();
+        };
+        assert_eq!(verify_swapped(to_dir).unwrap().altered, ["set/a"]);
+        let gone = |p: &Path| fs::remove_file(p).unwrap();
+        let err = verify_swapped(gone).unwrap_err();
+        assert_eq!(err.code().as_str(), "ENOENT", "{err}");
+        assert!(err.message().contains("Cannot verify set/a"), "{err}");
+    }
+
+    /// A symlink on the way to a member is altered; a path the OS cannot look up at all (a
+    /// name longer than any file system allows) is an error.
+    #[test]
+    fn a_link_on_the_way_is_altered_an_impossible_lookup_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::create_dir_all(tmp.path().join("real")).unwrap();
+        fs::write(tmp.path().join("real/a"), "a").unwrap();
+        std::os::unix::fs::symlink("real", tmp.path().join("set")).unwrap();
+        let entry = |path: String| Entry {
+            path,
+            size: 1,
+            sha256: crate::fsx::sha256_file(&tmp.path().join("real/a")).unwrap(),
+        };
+        let v = verify(
+            tmp.path(),
+            &[entry("set/a".into())],
+            &Cancel::new(),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(
+            (v.altered, v.missing, v.checked),
+            (vec!["set/a".to_string()], vec![], 1)
+        );
+        let long = format!("real/{}", "x".repeat(300));
+        let err = verify(tmp.path(), &[entry(long)], &Cancel::new(), &mut |_| {}).unwrap_err();
+        assert_eq!(err.code().as_str(), "ENAMETOOLONG", "{err}");
+    }
 
     #[test]
     fn a_flipped_byte_and_a_removed_file_are_named() {
@@ -187,13 +269,8 @@ mod tests {
             paths,
             ["config/x/a.json", "config/x/b.json", "full/x.tar.gz"]
         );
-        assert_eq!(
-            verify(base, &entries, &Cancel::new(), &mut |_| {})
-                .unwrap()
-                .altered
-                .len(),
-            0
-        );
+        let v = verify(base, &entries, &Cancel::new(), &mut |_| {}).unwrap();
+        assert_eq!((v.altered.len(), v.checked, v.bytes), (0, 3, 1004));
 
         let mut bytes = fs::read(base.join("full/x.tar.gz")).unwrap();
         bytes[500] ^= 1;

@@ -15,6 +15,7 @@ pub mod git;
 pub mod manifest;
 pub mod restore;
 pub mod sqlite;
+pub mod sqlite_os;
 
 /// How far a long operation got: reported to the caller's callback now and then.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,5 +79,45 @@ impl<'a> Meter<'a> {
         self.last_bytes = self.bytes;
         let now = self.snapshot();
         (self.report)(now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reports come every REPORT_FILES files or REPORT_BYTES bytes since the last one (each
+    /// alone, counted from the last report, not from the start), and once at the end.
+    #[test]
+    fn the_meter_reports_at_its_thresholds_and_at_the_end() {
+        // 32 MiB, written out: the threshold is part of what is tested
+        const REPORT_BYTES: u64 = 33_554_432;
+        let mut seen = Vec::new();
+        let mut report = |p: Progress| seen.push((p.files, p.bytes));
+        let mut meter = Meter::new("archive", &mut report);
+        meter.add(REPORT_BYTES - 1);
+        meter.add(0);
+        meter.add(1); // 3 files, 32 MiB: the byte threshold
+        for _ in 0..REPORT_FILES - 1 {
+            meter.add(0);
+        }
+        meter.add(REPORT_BYTES - 1); // 200 files since the last report: the file threshold
+        let last = meter.finish();
+        assert_eq!(
+            last,
+            Progress {
+                phase: "archive",
+                files: 203,
+                bytes: 2 * REPORT_BYTES - 1,
+            }
+        );
+        assert_eq!(
+            seen,
+            [
+                (3, REPORT_BYTES),
+                (203, 2 * REPORT_BYTES - 1),
+                (203, 2 * REPORT_BYTES - 1),
+            ]
+        );
     }
 }

@@ -374,4 +374,81 @@ mod tests {
             .collect();
         assert!(beside.is_empty(), "{beside:?}");
     }
+
+    /// A path starting with a backslash is absolute on Windows: refused everywhere, so a
+    /// config written there restores nowhere else.
+    #[test]
+    fn a_leading_backslash_is_refused_as_absolute() {
+        for bad in ["\\x", "\\\\server\\share\\x"] {
+            let err = check_relative(bad).unwrap_err();
+            assert_eq!(err.code(), Code::PathEscape, "{bad}");
+            assert!(err.message().contains("absolute"), "{err}");
+        }
+        assert!(
+            check_relative("a\\b").is_ok(),
+            "a backslash inside is a plain name here"
+        );
+    }
+
+    /// A "database" backup that is not SQLite (a JSON store, say) is restored as its bytes.
+    #[test]
+    fn a_database_that_is_not_sqlite_is_restored_as_bytes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        fs::write(root.join("saved.db"), "{\"plain\": true}").unwrap();
+        let done = restore_database(root, "data/app.db", &root.join("saved.db")).unwrap();
+        assert_eq!(done.previous, None);
+        assert_eq!(
+            fs::read_to_string(root.join("data/app.db")).unwrap(),
+            "{\"plain\": true}"
+        );
+    }
+
+    /// A database restored over a database goes in place, and keeps the previous one, as a
+    /// readable database with its own rows, in backups/pre-restore/.
+    #[cfg(unix)]
+    #[test]
+    fn a_database_restored_over_one_keeps_the_previous_database() {
+        use rusqlite::Connection;
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let make = |path: &Path, value: &str| {
+            let conn = Connection::open(path).unwrap();
+            conn.execute_batch("CREATE TABLE t (v TEXT)").unwrap();
+            conn.execute("INSERT INTO t VALUES (?1)", [value]).unwrap();
+        };
+        let value_in = |path: &Path| -> String {
+            Connection::open(path)
+                .unwrap()
+                .query_row("SELECT v FROM t", [], |r| r.get(0))
+                .unwrap()
+        };
+        fs::create_dir(root.join("data")).unwrap();
+        make(&root.join("data/app.db"), "old");
+        make(&root.join("saved.db"), "new");
+        // a reader with the database open: restored in place (SQLite's backup API into the
+        // same file), it reads the new rows; a file renamed over it would leave it the old
+        let reader = Connection::open(root.join("data/app.db")).unwrap();
+        let inode = |p: &Path| std::os::unix::fs::MetadataExt::ino(&fs::metadata(p).unwrap());
+        let before = inode(&root.join("data/app.db"));
+        let done = restore_database(root, "data/app.db", &root.join("saved.db")).unwrap();
+        assert_eq!(value_in(&root.join("data/app.db")), "new");
+        assert_eq!(
+            inode(&root.join("data/app.db")),
+            before,
+            "restored in place"
+        );
+        let seen: String = reader
+            .query_row("SELECT v FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(seen, "new");
+        let previous = done.previous.unwrap();
+        assert!(
+            previous.starts_with(root.join(PREVIOUS_DIR)),
+            "{}",
+            previous.display()
+        );
+        assert!(previous.ends_with("data/app.db"), "{}", previous.display());
+        assert_eq!(value_in(&previous), "old");
+    }
 }

@@ -22,6 +22,7 @@ use rusqlite::backup::Backup;
 use rusqlite::{Connection, OpenFlags};
 
 use super::cancel::{cancelled, Cancel, CancelRead};
+use super::sqlite_os;
 use crate::error::{Code, Error, Result};
 
 /// How long to wait for a writer's lock before giving up.
@@ -65,34 +66,25 @@ pub fn is_sqlite(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// A SQLite failure as an error with a code: busy, corrupt, full; a failed open, fsync or
+/// unlink as the errno SQLite logged for it, naming the call and the file (see
+/// [`sqlite_os`]); else EIO.
 fn sql_error(context: &str, err: rusqlite::Error) -> Error {
-    sql_error_on(None, context, err)
-}
-
-/// The OS error behind SQLite's last failure on `conn` (an I/O error, a file it could not
-/// open): the errno SQLite saw, so that the caller gets ENOSPC or EACCES, not a bare EIO.
-fn system_errno(conn: &Connection) -> Option<std::io::Error> {
-    // SAFETY: the handle is valid while `conn` is; sqlite3_system_errno only reads it.
-    let errno = unsafe { rusqlite::ffi::sqlite3_system_errno(conn.handle()) };
-    (errno != 0).then(|| std::io::Error::from_raw_os_error(errno))
-}
-
-/// A SQLite failure as an error with a code: busy, corrupt, full, else the OS errno behind it
-/// (when `conn` is given and SQLite saw one), else EIO.
-fn sql_error_on(conn: Option<&Connection>, context: &str, err: rusqlite::Error) -> Error {
     use rusqlite::ErrorCode as E;
-    let failure = match &err {
-        rusqlite::Error::SqliteFailure(e, _) => Some(e.code),
-        _ => None,
-    };
-    let code = match failure {
+    let code = match err.sqlite_error_code() {
         Some(E::DatabaseBusy | E::DatabaseLocked) => Code::Os("EBUSY"),
         Some(E::DatabaseCorrupt | E::NotADatabase) => Code::Corrupt,
         Some(E::DiskFull) => Code::Os("ENOSPC"),
-        Some(E::SystemIoFailure | E::CannotOpen | E::ReadOnly | E::PermissionDenied) => conn
-            .and_then(system_errno)
-            .map(|e| Code::Os(crate::error::errno_name(&e)))
-            .unwrap_or(Code::Os("EIO")),
+        Some(E::SystemIoFailure | E::CannotOpen | E::ReadOnly | E::PermissionDenied) => {
+            if let Some(os) = sqlite_os::last() {
+                let why = std::io::Error::from_raw_os_error(os.errno);
+                return Error::new(
+                    Code::Os(crate::error::errno_name(&why)),
+                    format!("{context}: {err} ({}({}): {why})", os.call, os.path),
+                );
+            }
+            Code::Os("EIO")
+        }
         _ => Code::Os("EIO"),
     };
     Error::new(code, format!("{context}: {err}"))
@@ -103,6 +95,7 @@ fn sql_error_on(conn: Option<&Connection>, context: &str, err: rusqlite::Error) 
 /// (`ECANCELED`, no file left at `dest` or beside it).
 pub fn copy_database(src: &Path, dest: &Path, cancel: &Cancel) -> Result<CopyKind> {
     let context = format!("Database backup of {} failed", src.display());
+    sqlite_os::start();
     let dir = crate::fsx::atomic::parent_dir(dest);
     let temp = tempfile::Builder::new()
         .prefix(".db-copy-")
@@ -138,7 +131,7 @@ pub fn copy_database(src: &Path, dest: &Path, cancel: &Cancel) -> Result<CopyKin
 /// step would take its own, and a concurrent write would restart the copy from the first
 /// page, which under a steady writer never ends.
 fn copy_pages(source: &Connection, dest: &Path, cancel: &Cancel, context: &str) -> Result<()> {
-    let failed = |e| sql_error_on(Some(source), context, e);
+    let failed = |e| sql_error(context, e);
     begin_read(source, cancel, context)?;
     let mut target = Connection::open(dest).map_err(|e| sql_error(context, e))?;
     {
@@ -157,7 +150,7 @@ fn copy_pages(source: &Connection, dest: &Path, cancel: &Cancel, context: &str) 
 /// journal is rolled back here); a writer's lock is waited for in short slices, so that a
 /// cancel is seen while waiting, up to [`BUSY_TIMEOUT`] in all.
 fn begin_read(source: &Connection, cancel: &Cancel, context: &str) -> Result<()> {
-    let failed = |e| sql_error_on(Some(source), context, e);
+    let failed = |e| sql_error(context, e);
     source.busy_timeout(BUSY_SLICE).map_err(failed)?;
     source.execute_batch("BEGIN").map_err(failed)?;
     let deadline = Instant::now() + BUSY_TIMEOUT;
@@ -232,31 +225,22 @@ fn run_in_one_step(backup: &Backup<'_, '_>) -> rusqlite::Result<()> {
 /// that a process holding `target` open sees the old or the new content, never a mix.
 pub fn restore_database(source: &Path, target: &Path) -> Result<()> {
     let context = format!("Database restore of {} failed", target.display());
-    let from = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|e| sql_error(&context, e))?;
-    let mut to = Connection::open(target).map_err(|e| sql_error(&context, e))?;
-    to.busy_timeout(BUSY_TIMEOUT)
-        .map_err(|e| sql_error_on(Some(&to), &context, e))?;
-    let copied = Backup::new(&from, &mut to).and_then(|backup| run_in_one_step(&backup));
-    if let Err(e) = copied {
-        // the OS error may be the source's (a failed read) or the target's (a failed write)
-        let err = sql_error_on(Some(&to), &context, e);
-        return Err(match err.code() {
-            Code::Os("EIO") => Error::new(
-                system_errno(&from)
-                    .map_or(Code::Os("EIO"), |e| Code::Os(crate::error::errno_name(&e))),
-                err.message(),
-            ),
-            _ => err,
-        });
-    }
-    to.close()
-        .map_err(|(conn, e)| sql_error_on(Some(&conn), &context, e))
+    sqlite_os::start();
+    let failed = |e| sql_error(&context, e);
+    let from =
+        Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(failed)?;
+    let mut to = Connection::open(target).map_err(failed)?;
+    to.busy_timeout(BUSY_TIMEOUT).map_err(failed)?;
+    Backup::new(&from, &mut to)
+        .and_then(|backup| run_in_one_step(&backup))
+        .map_err(failed)?;
+    to.close().map_err(|(_, e)| failed(e))
 }
 
 /// `PRAGMA integrity_check`: `"ok"` for a sound database.
 pub fn integrity_check(path: &Path) -> Result<String> {
     let context = format!("Integrity check of {} failed", path.display());
+    sqlite_os::start();
     let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
         .map_err(|e| sql_error(&context, e))?;
     conn.query_row("PRAGMA integrity_check", [], |row| row.get(0))
@@ -397,5 +381,81 @@ mod tests {
             .query_row("SELECT count(*) FROM t", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, 2);
+    }
+
+    /// SQLite's failures map to codes a caller can act on: busy or locked is EBUSY, a damaged
+    /// file ECORRUPT, a full disk ENOSPC, anything else EIO (no OS failure logged).
+    #[test]
+    fn sqlite_failures_map_to_their_codes() {
+        use rusqlite::ffi;
+        sqlite_os::start(); // this thread's earlier tests may have left an OS failure
+        let failure = |code| rusqlite::Error::SqliteFailure(ffi::Error::new(code), None);
+        for (code, expected) in [
+            (ffi::SQLITE_BUSY, "EBUSY"),
+            (ffi::SQLITE_LOCKED, "EBUSY"),
+            (ffi::SQLITE_CORRUPT, "ECORRUPT"),
+            (ffi::SQLITE_NOTADB, "ECORRUPT"),
+            (ffi::SQLITE_FULL, "ENOSPC"),
+            (ffi::SQLITE_IOERR, "EIO"),
+            (ffi::SQLITE_CANTOPEN, "EIO"),
+            (ffi::SQLITE_MISUSE, "EIO"),
+        ] {
+            let err = sql_error(&format!("ctx {code}"), failure(code));
+            assert_eq!(err.code().as_str(), expected, "SQLite code {code}");
+            assert!(err.message().starts_with(&format!("ctx {code}: ")), "{err}");
+        }
+        assert_eq!(
+            sql_error("ctx", rusqlite::Error::InvalidQuery)
+                .code()
+                .as_str(),
+            "EIO"
+        );
+        assert_eq!(
+            (CopyKind::Sqlite.as_str(), CopyKind::Bytes.as_str()),
+            ("sqlite", "bytes")
+        );
+    }
+
+    /// A file SQLite could not open carries the errno SQLite saw (here ENOENT: a database in a
+    /// folder that does not exist) and the file, not a bare EIO.
+    #[test]
+    fn a_failure_to_open_carries_the_os_errno() {
+        sqlite_os::start();
+        let tmp = tempfile::tempdir().unwrap();
+        let conn = Connection::open_in_memory().unwrap();
+        let missing = tmp.path().join("no-such-folder/x.db");
+        let err = conn
+            .execute("ATTACH DATABASE ?1 AS x", [missing.to_str().unwrap()])
+            .unwrap_err();
+        let mapped = sql_error("attach", err);
+        assert_eq!(mapped.code().as_str(), "ENOENT", "{mapped}");
+        assert!(mapped.message().contains("no-such-folder"), "{mapped}");
+    }
+
+    /// A restore into a database a writer holds locked waits for the writer (here 300 ms),
+    /// then goes through; it does not fail at the first busy step.
+    #[test]
+    fn a_restore_waits_for_a_writer_holding_the_target() {
+        let tmp = tempfile::tempdir().unwrap();
+        let source = tmp.path().join("saved.db");
+        let target = tmp.path().join("live.db");
+        for (path, value) in [(&source, "new"), (&target, "old")] {
+            let conn = Connection::open(path).unwrap();
+            conn.execute_batch("CREATE TABLE t (v TEXT)").unwrap();
+            conn.execute("INSERT INTO t VALUES (?1)", [value]).unwrap();
+        }
+        let writer = Connection::open(&target).unwrap();
+        writer.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        let holder = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            writer.execute_batch("COMMIT").unwrap();
+        });
+        restore_database(&source, &target).unwrap();
+        holder.join().unwrap();
+        let v: String = Connection::open(&target)
+            .unwrap()
+            .query_row("SELECT v FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, "new");
     }
 }

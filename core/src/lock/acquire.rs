@@ -113,6 +113,8 @@ fn publish(dir: &Path, path: &Path, identifier: &str, token: &str) -> Result<Opt
         // The directory was removed since we checked it: make it again, once.
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             ensure_private_dir(dir)?;
+            #[cfg(test)]
+            tests::AFTER_REMAKE_DIR.with(|hook| hook.take().map(|hook| hook(path)));
             match open() {
                 Ok(file) => file,
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(None),
@@ -148,6 +150,8 @@ fn wait_turn(
     deadline: Instant,
     broken: &mut Vec<Record>,
 ) -> Result<bool> {
+    #[cfg(test)]
+    tests::BEFORE_WAIT.with(|hook| hook.take().map(|hook| hook(path)));
     let (file, seen) = match read_seen(path) {
         Ok(found) => found,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(true),
@@ -252,6 +256,12 @@ mod tests {
         /// Run by [`publish`] on this thread between the exclusive create and the OS lock:
         /// lets a test stand a prober there at exactly that instant.
         pub(super) static AFTER_CREATE: Cell<Option<Hook>> = const { Cell::new(None) };
+        /// Run by [`publish`] once it made a removed lock directory again, before its second
+        /// exclusive create: another process may create the lock file right then.
+        pub(super) static AFTER_REMAKE_DIR: Cell<Option<Hook>> = const { Cell::new(None) };
+        /// Run by [`wait_turn`] before it reads the lock file that made our create fail: its
+        /// holder may release right then.
+        pub(super) static BEFORE_WAIT: Cell<Option<Hook>> = const { Cell::new(None) };
     }
 
     fn quick(ms: u64) -> LockOptions {
@@ -259,6 +269,33 @@ mod tests {
             timeout: Duration::from_millis(ms),
             ..LockOptions::default()
         }
+    }
+
+    /// The cheap look of a waiter: gone, another file, or the same file rewritten to
+    /// another length all count as changed (each alone).
+    #[test]
+    fn a_lock_file_gone_replaced_or_rewritten_has_changed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.lock");
+        fs::write(&path, b"first record").unwrap();
+        let (_open, seen) = read_seen(&path).unwrap();
+        assert!(!changed(&path, &seen));
+        // the same file (same inode), one byte longer
+        OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"+")
+            .unwrap();
+        assert!(changed(&path, &seen));
+        // another file of exactly the seen length renamed over it
+        let other = tmp.path().join("other");
+        fs::write(&other, b"other record").unwrap();
+        fs::rename(&other, &path).unwrap();
+        assert_eq!(fs::metadata(&path).unwrap().len(), seen.bytes.len() as u64);
+        assert!(changed(&path, &seen));
+        fs::remove_file(&path).unwrap();
+        assert!(changed(&path, &seen));
     }
 
     #[test]
@@ -368,6 +405,78 @@ mod tests {
         let got = acquire(&dir, "d", &quick(100), 16).unwrap();
         assert!(got.path.exists());
         assert_eq!(registry::release_all(Some(16)), 1);
+    }
+
+    /// The lock directory made again, and someone else's lock file created in it before our
+    /// second try: we wait our turn like any waiter (its holder is dead: taken over), not fail.
+    #[test]
+    fn a_lock_created_by_another_right_after_the_directory_is_made_again_is_waited_for() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("locks");
+        acquire(&dir, "r", &quick(100), 23).unwrap();
+        assert_eq!(registry::release_all(Some(23)), 1);
+        fs::remove_dir_all(&dir).unwrap();
+        AFTER_REMAKE_DIR.with(|hook| {
+            hook.set(Some(Box::new(|path: &Path| {
+                let mut dead = Record::ours("r", "other");
+                dead.pid = crate::testutil::dead_pid();
+                dead.backend = Some("js".into());
+                fs::write(path, dead.to_bytes()).unwrap();
+            })))
+        });
+        let got = acquire(&dir, "r", &quick(2_000), 23);
+        AFTER_REMAKE_DIR.with(|hook| hook.set(None));
+        assert_eq!(
+            got.unwrap().broken.len(),
+            1,
+            "the dead holder's lock taken over"
+        );
+        assert_eq!(registry::release_all(Some(23)), 1);
+    }
+
+    /// The holder releases between our failed create and our read of its lock file: we try
+    /// again at once and get it.
+    #[test]
+    fn a_lock_released_before_the_waiter_reads_it_is_taken_at_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let holder = crate::testutil::LiveChild::spawn();
+        let mut record = Record::ours("w", "held");
+        record.pid = holder.pid();
+        record.backend = Some("js".into());
+        record.start_time = match crate::process::liveness(holder.pid()) {
+            crate::process::Liveness::Alive { start_time_s } => start_time_s,
+            crate::process::Liveness::Dead => None,
+        };
+        fs::write(lock_path(tmp.path(), "w"), record.to_bytes()).unwrap();
+        BEFORE_WAIT
+            .with(|hook| hook.set(Some(Box::new(|path: &Path| fs::remove_file(path).unwrap()))));
+        let got = acquire(tmp.path(), "w", &quick(300), 29);
+        BEFORE_WAIT.with(|hook| hook.set(None));
+        assert!(
+            got.is_ok_and(|a| a.broken.is_empty()),
+            "released, not taken over"
+        );
+        assert_eq!(registry::release_all(Some(29)), 1);
+    }
+
+    /// The grace of an empty lock file ends once it is strictly older than GARBLED_GRACE_MS:
+    /// exactly that old (to the millisecond) it is still held.
+    #[test]
+    fn an_empty_lock_file_exactly_at_the_grace_period_is_still_held() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("g.lock");
+        let file = File::create(&path).unwrap();
+        let at = |ms: i64| std::time::UNIX_EPOCH + Duration::from_millis(ms as u64);
+        for (age, expected) in [
+            (GARBLED_GRACE_MS, Holder::Alive),
+            (GARBLED_GRACE_MS + 1, Holder::Dead),
+        ] {
+            let got = crate::testutil::within_one_ms(|now| {
+                file.set_modified(at(now - age as i64)).unwrap();
+                holder(None, None, &path, 30_000)
+            });
+            assert_eq!(got, expected, "{age} ms old");
+        }
     }
 
     /// An empty lock file is a legacy writer mid-write: held for the grace period (measured

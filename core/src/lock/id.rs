@@ -85,6 +85,28 @@ mod tests {
     }
 
     #[test]
+    fn the_length_limit_is_128_bytes_not_characters() {
+        assert!(check_identifier(&"x".repeat(MAX_IDENTIFIER_LEN)).is_ok());
+        // 64 two-byte characters are 128 bytes; one more byte is too many
+        assert!(check_identifier(&"é".repeat(64)).is_ok());
+        let over = format!("{}x", "é".repeat(64));
+        assert_eq!(check_identifier(&over).unwrap_err().code(), Code::BadLockId);
+    }
+
+    #[test]
+    fn dot_dot_anywhere_and_a_lone_dot_are_refused_for_that_reason() {
+        // each alone: '..' inside a name (not at its start), and '.' itself (the same rule
+        // as the JS backend's, with the same message)
+        for bad in ["a..b", "."] {
+            let message = check_identifier(bad).unwrap_err().message().to_string();
+            assert!(
+                message.ends_with("it must not contain '..' or be '.'"),
+                "{bad:?}: {message}"
+            );
+        }
+    }
+
+    #[test]
     fn a_replacement_character_is_refused() {
         // what an unpaired surrogate of a JS string becomes on its way in (torture: hostile input)
         assert_eq!(

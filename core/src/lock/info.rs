@@ -192,6 +192,40 @@ mod tests {
         assert!(!held(info(dir, "x", 30_000).unwrap()).1);
         // Past staleMs the judge says dead: stale either way.
         assert!(held(info(dir, "x", 1_000).unwrap()).1);
+        // Exactly staleMs old (to the millisecond) is not older than staleMs: not stale yet.
+        let (alive, stale, age) = crate::testutil::within_one_ms(|_| {
+            fs::write(
+                dir.join("x.lock"),
+                record(1, 30_000, Some("elsewhere.invalid")),
+            )
+            .unwrap();
+            held(info(dir, "x", 30_000).unwrap())
+        });
+        assert_eq!((alive, stale, age), (None, false, 30_000));
+    }
+
+    /// A lock file that is not a regular file (here a folder) is refused (EBADLOCK), never read
+    /// and never reported as a mere corrupt lock.
+    #[test]
+    fn a_lock_file_that_is_not_a_file_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::create_dir(tmp.path().join("x.lock")).unwrap();
+        let err = info(tmp.path(), "x", 30_000).unwrap_err();
+        assert_eq!(err.code(), crate::Code::BadLock, "{err}");
+    }
+
+    /// A lock file that cannot be read for another reason than its absence is reported
+    /// corrupted (with the OS error), never as a free lock.
+    #[test]
+    fn an_unreadable_lock_path_is_corrupted_not_free() {
+        let tmp = tempfile::tempdir().unwrap();
+        // the lock directory is a file: the lock path's lookup fails with ENOTDIR
+        let not_a_dir = tmp.path().join("locks");
+        fs::write(&not_a_dir, b"").unwrap();
+        match info(&not_a_dir, "x", 30_000).unwrap() {
+            LockState::Corrupted { error } => assert!(error.contains("x.lock"), "{error}"),
+            other => panic!("not corrupted: {other:?}"),
+        }
     }
 
     #[test]

@@ -182,4 +182,18 @@ mod tests {
         r.timestamp = time::iso8601(time::now_ms() - 60_000);
         assert_eq!(judge(&r, None, 30_000), Holder::Dead);
     }
+
+    /// "Older than staleMs" to the millisecond: exactly staleMs old is not yet dead.
+    #[test]
+    fn another_host_is_dead_only_once_strictly_older_than_stale_ms() {
+        let mut r = legacy(1, time::now_iso());
+        r.hostname = Some("elsewhere.invalid".into());
+        for (age, expected) in [(30_000, Holder::Unknown), (30_001, Holder::Dead)] {
+            let got = crate::testutil::within_one_ms(|now| {
+                r.timestamp = time::iso8601(now - age);
+                judge(&r, None, 30_000)
+            });
+            assert_eq!(got, expected, "{age} ms old");
+        }
+    }
 }

@@ -24,6 +24,8 @@ const ERRNO_TEXT = [
   [/Permission denied/, 'EACCES'],
   [/Input\/output error|disk I\/O error/, 'EIO'],
   [/File too large/, 'EFBIG'],
+  [/Is a directory/, 'EISDIR'],
+  [/database disk image is malformed|file is not a database/, 'ECORRUPT'],
 ]
 
 /** The coded error of a command that ran and failed. */

@@ -1,0 +1,213 @@
+//! The OS failure behind a SQLite error. SQLite reports a failed open, fsync or unlink as
+//! `SQLITE_CANTOPEN` / `SQLITE_IOERR_*`; the errno and the file are only in its error log
+//! (`os_unix.c:NNN: (28) open(/p/db-journal) - No space left on device`).
+//! `sqlite3_system_errno` is no substitute: it reads the thread's `errno` when the error
+//! reaches the API, after later calls may have changed it (a failed journal open followed by
+//! a probe that set ENOENT). So a log callback, installed once (SQLite allows it at any
+//! time), keeps the last OS failure logged on each thread; an operation clears it when it
+//! starts and reads it when it fails.
+//!
+//! A failed open needs more: the unix VFS retries a read-write open read-only, and logs the
+//! retry's errno (a journal that failed to be created with ENOSPC is logged as ENOENT, "no
+//! such file"). So SQLite's `open` system call is wrapped too (`xSetSystemCall`, SQLite's
+//! own hook for this): each failed open is recorded with its own errno. The first failure
+//! since [`start`] is the one kept: what came after it followed from it.
+
+use std::cell::RefCell;
+use std::sync::OnceLock;
+
+/// One failed system call, as SQLite logged it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OsFailure {
+    pub errno: i32,
+    /// The call, in SQLite's words (`open`, `full_fsync`, `unlink`...).
+    pub call: String,
+    pub path: String,
+}
+
+thread_local! {
+    static LAST: RefCell<Option<OsFailure>> = const { RefCell::new(None) };
+}
+
+/// Start recording (once per process) and forget this thread's last failure: call before
+/// the SQLite work whose failure [`last`] will explain.
+pub fn start() {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        // SAFETY: SQLITE_CONFIG_LOG may be set at any time (sqlite3_config's "anytime"
+        // options); the callback only parses text and touches a thread-local.
+        // A failure leaves the errors without their OS detail, nothing worse.
+        let _ = unsafe { rusqlite::trace::config_log(Some(record)) };
+        #[cfg(unix)]
+        open_hook::install();
+    });
+    LAST.with(|l| l.borrow_mut().take());
+}
+
+/// The last OS failure SQLite logged on this thread since [`start`].
+pub fn last() -> Option<OsFailure> {
+    LAST.with(|l| l.borrow().clone())
+}
+
+fn record(_code: std::ffi::c_int, message: &str) {
+    if let Some(failure) = parse(message) {
+        keep_first(failure);
+    }
+}
+
+fn keep_first(failure: OsFailure) {
+    LAST.with(|l| {
+        l.borrow_mut().get_or_insert(failure);
+    });
+}
+
+#[cfg(unix)]
+mod open_hook {
+    use std::ffi::{c_char, c_int, CStr};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use rusqlite::ffi;
+
+    /// The unix VFS's `open` (SQLite's `posixOpen`), whose signature this is.
+    type Open = unsafe extern "C" fn(*const c_char, c_int, c_int) -> c_int;
+
+    static ORIGINAL: AtomicUsize = AtomicUsize::new(0);
+
+    /// Put [`recording_open`] in place of the default VFS's `open`; without a unix VFS (or
+    /// its hook) nothing changes.
+    pub(super) fn install() {
+        // SAFETY: the default VFS lives as long as the process; xGetSystemCall and
+        // xSetSystemCall are its documented hooks, "open" one of their names, and the
+        // replacement has the signature SQLite calls it with (`osOpen` in os_unix.c).
+        unsafe {
+            let vfs = ffi::sqlite3_vfs_find(std::ptr::null());
+            if vfs.is_null() {
+                return;
+            }
+            let (Some(get), Some(set)) = ((*vfs).xGetSystemCall, (*vfs).xSetSystemCall) else {
+                return;
+            };
+            let Some(original) = get(vfs, c"open".as_ptr()) else {
+                return;
+            };
+            ORIGINAL.store(original as usize, Ordering::SeqCst);
+            let ours: Open = recording_open;
+            let ours = std::mem::transmute::<Open, unsafe extern "C" fn()>(ours);
+            set(vfs, c"open".as_ptr(), Some(ours));
+        }
+    }
+
+    /// `open`, recording a failure with its errno; errno is left as the call set it, for
+    /// SQLite to read.
+    unsafe extern "C" fn recording_open(path: *const c_char, flags: c_int, mode: c_int) -> c_int {
+        // SAFETY: ORIGINAL holds the VFS's own `open` (stored before this was installed).
+        let original =
+            unsafe { std::mem::transmute::<usize, Open>(ORIGINAL.load(Ordering::SeqCst)) };
+        let fd = unsafe { original(path, flags, mode) };
+        if fd < 0 {
+            let err = std::io::Error::last_os_error();
+            if let Some(errno) = err.raw_os_error() {
+                // SAFETY: SQLite passes a NUL-terminated path.
+                let path = unsafe { CStr::from_ptr(path) }
+                    .to_string_lossy()
+                    .into_owned();
+                super::keep_first(super::OsFailure {
+                    errno,
+                    call: "open".into(),
+                    path,
+                });
+                set_errno(errno);
+            }
+        }
+        fd
+    }
+
+    fn set_errno(errno: c_int) {
+        // SAFETY: the thread's own errno slot.
+        unsafe {
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            {
+                *libc::__errno_location() = errno;
+            }
+            #[cfg(any(target_os = "macos", target_os = "ios", target_os = "freebsd"))]
+            {
+                *libc::__error() = errno;
+            }
+        }
+    }
+}
+
+/// `os_unix.c:<line>: (<errno>) <call>(<path>) - <strerror>`; anything else is not an OS failure.
+fn parse(message: &str) -> Option<OsFailure> {
+    let rest = message.strip_prefix("os_unix.c:")?;
+    let rest = &rest[rest.find(": (")? + 3..];
+    let (errno, rest) = rest.split_once(") ")?;
+    let errno: i32 = errno.parse().ok()?;
+    let (call, rest) = rest.split_once('(')?;
+    let path = &rest[..rest.rfind(") - ")?];
+    (errno != 0).then(|| OsFailure {
+        errno,
+        call: call.to_string(),
+        path: path.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_sqlites_unix_error_lines() {
+        let f = parse("os_unix.c:47364: (28) open(/a b/(x)/db-journal) - No space left on device");
+        assert_eq!(
+            f,
+            Some(OsFailure {
+                errno: 28,
+                call: "open".into(),
+                path: "/a b/(x)/db-journal".into()
+            })
+        );
+        assert_eq!(
+            parse("statement aborts at 3: [INSERT] disk I/O error"),
+            None
+        );
+        assert_eq!(parse("os_unix.c:1: (0) close() - Success"), None);
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn the_first_failed_open_is_kept_not_the_read_only_retry() {
+        use std::os::unix::fs::PermissionsExt;
+        // root may write anywhere: a read-only folder proves nothing then
+        if unsafe { libc::geteuid() } == 0 {
+            // a read-write open of a folder fails with EISDIR, which SQLite does not retry
+            start();
+            let tmp = tempfile::tempdir().unwrap();
+            assert!(rusqlite::Connection::open(tmp.path()).is_err());
+            assert_eq!(last().map(|f| f.errno), Some(libc::EISDIR));
+            return;
+        }
+        start();
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("db.sqlite");
+        std::fs::write(&db, "").unwrap();
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o400)).unwrap();
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        assert!(conn.execute_batch("CREATE TABLE t(v)").is_err());
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let f = last().expect("the failed read-write open was recorded");
+        assert_eq!((f.errno, f.call.as_str()), (libc::EACCES, "open"));
+    }
+
+    #[test]
+    fn a_failed_open_is_recorded_with_its_errno_and_path() {
+        start();
+        let tmp = tempfile::tempdir().unwrap();
+        let missing = tmp.path().join("no/such/dir/db.sqlite");
+        assert!(rusqlite::Connection::open(&missing).is_err());
+        let f = last().expect("the failed open was logged");
+        assert_eq!(f.errno, libc::ENOENT);
+        assert_eq!(f.call, "open");
+        assert_eq!(f.path, missing.to_string_lossy());
+    }
+}
