@@ -190,11 +190,11 @@ const INTERNAL_METHODS = {
     'log', 'warn', 'loadTracker', 'ensureBackupsDir', 'partsOf', 'newBackupId', 'progress', 'recordRestorePoint',
     'relativeOriginal', 'infoFiles', 'containAll', 'gitInfo', 'isTracker', 'restoreTracker', 'recordedPoints',
     'putBackRestorePoints', 'uncommittedChanges', 'requireProject', 'noProjectMessage', 'sweepStaging', 'buildSet',
-    'copyDatabases', 'structuralDamage', 'newStaging', 'dumpDatabases', 'restoreWithLines', 'reportPart', 'pointOf', 'partCount',
+    'copyDatabases', 'structuralDamage', 'newStaging', 'dumpDatabases', 'restoreWithLines', 'reportPart', 'pointOf',
     'updateTrackerFile',
     // contained access under backups/ (issue 11)
-    'inBackups', 'existsIn', 'readJsonIn', 'writeJsonIn', 'mkdirIn', 'relsOf', 'projectFile', 'removeSet',
-    'checkKindFolders', 'hasSource', 'keepPrevious', 'relIn',
+    'inBackups', 'existsIn', 'readJsonIn', 'inBackupsDir', 'buildParts', 'relsOf', 'projectFile', 'removeSet',
+    'checkKindFolders', 'hasSource', 'keepPrevious',
     // the snapshot method (lib/backup/snapshot.js, issue 14)
     'storeDir', 'fullMethod', 'snapshotRel', 'makeFullPart', 'withStoreLock', 'collectStoreGarbage', 'isSnapshotPoint',
     'fullPartLine', 'snapshotDamage', 'removeSnapshotRecord', 'snapshotPoint',

@@ -50,7 +50,7 @@ class Snapshots {
    */
   async makeFullPart(id, at, onProgress, substitutes) {
     if (this.fullMethod() === 'tar_gz') {
-      const archive = await this.binding.backupCreateArchive(this.rootDir, at.archive, this.excludes, onProgress, substitutes)
+      const archive = await this.binding.backupCreateArchive(this.rootDir, at.pinned('archive'), this.excludes, onProgress, substitutes)
       const entry = { path: `full/${id}.tar.gz`, size: archive.size, sha256: archive.sha256 }
       return { entry, point: {}, changed: archive.changed, size: archive.size, report: this.partsOf(id).archive }
     }
@@ -153,7 +153,7 @@ class Snapshots {
     const point = this.snapshotPoint(backupId)
     const rel = `.export-${point.id}-${process.pid}-${Date.now()}`
     this.ensureBackupsDir()
-    this.mkdirIn(rel)
+    this.binding.containedMkdir(this.rootDir, this.inBackups(rel), true)
     const tree = path.join(this.backupsDir, rel)
     const file = dest ? path.resolve(dest) : this.partsOf(point.id).archive
     try {

@@ -7,6 +7,7 @@ const lock = require('./lock')
 const backup = require('./backup')
 const store = require('./store')
 const contained = require('./contained')
+const held = require('./held')
 const { guardAll } = require('../binding-args')
 
 // Behind the argument checks the root export has too (lib/binding-args.js).
@@ -29,4 +30,5 @@ module.exports = guardAll({
   ...backup,
   ...store,
   ...contained.exported,
+  ...held,
 })
