@@ -80,12 +80,14 @@ impl Dir {
     /// Rename the entry `from` of this folder to `to` (replacing a file or link there, never
     /// following it).
     pub fn rename_here(&self, from: &OsStr, to: &OsStr) -> Result<()> {
-        super::sys::rename_at(&self.handle, &self.path, from, to).map_err(|e| {
-            Error::io(
-                format!("Cannot rename to {}", self.path.join(to).display()),
-                e,
-            )
-        })
+        super::sys::rename_at(&self.handle, &self.path, from, &self.handle, &self.path, to).map_err(
+            |e| {
+                Error::io(
+                    format!("Cannot rename to {}", self.path.join(to).display()),
+                    e,
+                )
+            },
+        )
     }
 
     /// Remove the entry `name` of this folder if it is a file or link (`false` when absent).
