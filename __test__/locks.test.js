@@ -368,6 +368,227 @@ test('a holder on another host is never judged by pid, only by age beyond staleM
   })
 })
 
+test('exactly staleMs old (to the millisecond), a holder on another host is not stale yet; both backends alike', () => {
+  const results = onBoth((backend, dir) => {
+    const o = ops(backend, dir)
+    const file = path.join(dir, 'edge.lock')
+    const at = (ageMs) => {
+      // written and judged within one millisecond, so the age is exactly ageMs
+      for (;;) {
+        const now = Date.now()
+        fs.writeFileSync(file, JSON.stringify({ pid: 1, timestamp: new Date(now - ageMs).toISOString(), identifier: 'edge', hostname: 'elsewhere.invalid' }))
+        const info = o.getLockInfo('edge', { staleMs: 30_000 })
+        if (Date.now() === now) return [info.age, info.alive, info.stale]
+      }
+    }
+    return [at(30_000), at(30_001)]
+  })
+  assert.deepEqual(results.native, [
+    [30_000, null, false],
+    [30_001, false, true],
+  ])
+  assert.deepEqual(results.js, results.native)
+})
+
+test('getLockInfo and listLocks: a live holder is never stale however old its record; an unreadable lock path is corrupted, a lock file that is not a file refused (EBADLOCK) by getLockInfo and listed as corrupted; a missing lock directory lists nothing, a file in its place fails; both backends alike', () => {
+  const results = onBoth((backend, dir) => {
+    const o = (lockDir) => ops(backend, lockDir)
+    const out = {}
+    // held by this process (alive), its record dated a minute back
+    const locks = path.join(dir, 'locks')
+    const lockPath = o(locks).acquireLock('old', 100)
+    const record = JSON.parse(fs.readFileSync(lockPath, 'utf8'))
+    fs.writeFileSync(lockPath, JSON.stringify({ ...record, timestamp: new Date(Date.now() - 60_000).toISOString() }, null, 2))
+    const old = o(locks).getLockInfo('old', { staleMs: 30_000 })
+    out.old = [old.alive, old.stale]
+    // a directory where a lock file should be
+    fs.mkdirSync(path.join(locks, 'dir.lock'))
+    try {
+      o(locks).getLockInfo('dir')
+      out.dir = 'returned'
+    } catch (err) {
+      out.dir = err.code
+    }
+    out.listed = o(locks)
+      .listLocks()
+      .map((l) => [l.identifier, l.locked, l.corrupted === true, typeof l.error])
+    // the lock directory is a file: the lock path cannot be looked up (ENOTDIR)
+    const notDir = path.join(dir, 'not-a-dir')
+    fs.writeFileSync(notDir, '')
+    const info = o(notDir).getLockInfo('x')
+    out.notDir = [info.locked, info.corrupted, info.error.includes('x.lock')]
+    try {
+      o(notDir).listLocks()
+      out.listNotDir = 'returned'
+    } catch (err) {
+      out.listNotDir = err.code
+    }
+    out.listMissing = o(path.join(dir, 'missing')).listLocks()
+    o(locks).releaseLock('old')
+    return out
+  })
+  assert.deepEqual(results.native, {
+    old: [true, false],
+    dir: 'EBADLOCK',
+    listed: [
+      ['dir', true, true, 'string'],
+      ['old', true, false, 'undefined'],
+    ],
+    notDir: [true, true, true],
+    listNotDir: 'ENOTDIR',
+    listMissing: [],
+  })
+  assert.deepEqual(results.js, results.native)
+})
+
+test('start times within 2 s are the same process, 3 s off a reused pid; a record without one is judged by its timestamp against our start; both backends alike', () => {
+  const results = onBoth((backend, dir) => {
+    const o = ops(backend, dir)
+    const lockPath = path.join(dir, 'slack.lock')
+    // our own start time (s), as the js backend records it
+    const js = ops('js', path.join(dir, 'probe'))
+    const ours = JSON.parse(fs.readFileSync(js.acquireLock('probe', 100), 'utf8'))
+    js.releaseLock('probe')
+    const aliveWith = (fields) => {
+      fs.writeFileSync(lockPath, JSON.stringify({ pid: process.pid, timestamp: new Date().toISOString(), identifier: 'slack', ...fields }))
+      return o.getLockInfo('slack').alive
+    }
+    const start = ours.startTime
+    const out = [2, -2, 3, -3].map((d) => aliveWith({ startTime: start + d, backend: 'js', hostname: os.hostname() }))
+    // no start time (a legacy record): written up to 2 s before our start is ours, 3.5 s before is not
+    for (const before of [1_500, 3_500]) out.push(aliveWith({ timestamp: new Date(start * 1000 - before).toISOString() }))
+    return out
+  })
+  assert.deepEqual(results.native, [true, true, false, false, true, false])
+  assert.deepEqual(results.js, results.native)
+})
+
+test('an empty lock file is held until it is strictly older than the grace period (to the millisecond)', () => {
+  const { holderOf, ALIVE, DEAD } = require('../lib/js/lock/liveness')
+  const { GARBLED_GRACE_MS } = require('../lib/js/lock/options')
+  const judged = (age) => {
+    for (;;) {
+      const now = Date.now()
+      const verdict = holderOf(null, { mtimeMs: now - age }, 30_000)
+      if (Date.now() === now) return verdict
+    }
+  }
+  assert.deepEqual([judged(GARBLED_GRACE_MS), judged(GARBLED_GRACE_MS + 1)], [ALIVE, DEAD])
+  assert.equal(GARBLED_GRACE_MS, 1000)
+})
+
+test('a staleMs that is not a finite number falls back to the default 30 s, a negative one counts as 0; both backends alike', () => {
+  const results = onBoth((backend, dir) => {
+    fs.writeFileSync(path.join(dir, 'far.lock'), JSON.stringify({ pid: 1, timestamp: new Date(Date.now() - 40_000).toISOString(), identifier: 'far', hostname: 'elsewhere.invalid' }))
+    const o = ops(backend, dir)
+    const young = (staleMs) => o.getLockInfo('far', { staleMs }).stale
+    return [young(Number.NaN), young(Number.POSITIVE_INFINITY), young(-5), young(60_000)]
+  })
+  assert.deepEqual(results.native, [true, true, true, false])
+  assert.deepEqual(results.js, results.native)
+})
+
+test('acquireLockAsync takes its timeout from its options; both backends alike', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const o = ops(backend, dir)
+    o.acquireLock('busy', 100)
+    // held by this process: another acquisition waits, then gives up after the given 150 ms
+    await assert.rejects(o.acquireLockAsync('busy', { timeout: 150 }), { code: 'ELOCKTIMEOUT', message: 'Lock timeout for busy after 150ms' })
+    o.releaseLock('busy')
+  })
+})
+
+test('what counts as a lock record: a JSON object with an integer pid (0 to 2^32-1) and a string timestamp, optional string hostname and token, optional non-negative integer startTime; both backends alike', () => {
+  const ts = new Date().toISOString()
+  const cases = [
+    { pid: 1, timestamp: ts },
+    { pid: 0xffffffff, timestamp: ts, hostname: 'h', token: 't', startTime: 0 },
+    { pid: 0, timestamp: ts },
+    'padded',
+    null,
+    [1],
+    'text',
+    { pid: '1', timestamp: ts },
+    { pid: -1, timestamp: ts },
+    { pid: 0x100000000, timestamp: ts },
+    { pid: 1.5, timestamp: ts },
+    { pid: 1, timestamp: 5 },
+    { pid: 1, timestamp: ts, hostname: 5 },
+    { pid: 1, timestamp: ts, token: 5 },
+    { pid: 1, timestamp: ts, startTime: -1 },
+    { pid: 1, timestamp: ts, startTime: 1.5 },
+    { pid: 1, timestamp: ts, startTime: 'x' },
+  ]
+  // a record padded with spaces to 64 KiB, the most a lock file is read
+  const padded = (text) => text + ' '.repeat(64 * 1024 - text.length)
+  const results = onBoth((backend, dir) =>
+    cases.map((c) => {
+      fs.writeFileSync(path.join(dir, 'r.lock'), c === 'padded' ? padded(JSON.stringify(cases[0])) : JSON.stringify(c))
+      const info = ops(backend, dir).getLockInfo('r')
+      return info.corrupted ? 'corrupted' : 'record'
+    }),
+  )
+  assert.deepEqual(results.native, ['record', 'record', 'record', 'record', ...cases.slice(4).map(() => 'corrupted')])
+  assert.deepEqual(results.js, results.native)
+})
+
+test('a lock file that is a symlink or a folder is refused with its reason; both backends alike', () => {
+  const results = onBoth((backend, dir) => {
+    fs.mkdirSync(path.join(dir, 'folder.lock'))
+    fs.writeFileSync(path.join(dir, 'target'), '{}')
+    fs.symlinkSync(path.join(dir, 'target'), path.join(dir, 'link.lock'))
+    return ['folder', 'link'].map((id) => {
+      try {
+        ops(backend, dir).getLockInfo(id)
+        return 'returned'
+      } catch (err) {
+        return [err.code, err.message.replace(dir, '<dir>')]
+      }
+    })
+  })
+  assert.deepEqual(results.native, [
+    ['EBADLOCK', '<dir>/folder.lock: refusing the lock file: not a regular file (a directory)'],
+    ['EBADLOCK', '<dir>/link.lock: refusing the lock file: not a regular file (a symbolic link)'],
+  ])
+  assert.deepEqual(results.js, results.native)
+})
+
+test('a waiter sees a lock file as changed once it is gone, replaced, or rewritten to another length (js backend internals)', () => {
+  const { readSeen, changed } = require('../lib/js/lock/takeover')
+  const dir = tempDir('sr-changed-')
+  const file = path.join(dir, 'x.lock')
+  fs.writeFileSync(file, 'first record')
+  const seen = readSeen(file)
+  assert.equal(changed(file, seen), false)
+  fs.appendFileSync(file, '+') // same file, one byte longer
+  assert.equal(changed(file, seen), true)
+  fs.writeFileSync(path.join(dir, 'other'), 'other record') // same length, another file
+  fs.renameSync(path.join(dir, 'other'), file)
+  assert.equal(fs.statSync(file).size, seen.bytes.length)
+  assert.equal(changed(file, seen), true)
+  fs.rmSync(file)
+  assert.equal(changed(file, seen), true)
+})
+
+test('an OS error while taking a lock says which lock (Failed to acquire lock for <id>) with its errno; both backends alike', () => {
+  const results = onBoth((backend, dir) => {
+    const lockDir = path.join(dir, 'locks')
+    const o = ops(backend, lockDir)
+    o.acquireLock('job', 100) // the directory is checked once per process
+    o.releaseLock('job')
+    fs.rmSync(lockDir, { recursive: true })
+    fs.writeFileSync(lockDir, 'a file now')
+    try {
+      o.acquireLock('job', 100)
+      return 'acquired'
+    } catch (err) {
+      return [err.code, err.message.startsWith('Failed to acquire lock for job: ')]
+    }
+  })
+  assert.deepEqual(results.native, ['ENOTDIR', true])
+  assert.deepEqual(results.js, results.native)
+})
+
 test('acquireLockAsync waits off the event loop and resolves when the holder releases', async (t) => {
   await eachBackend(t, async ({ backend, dir, t: st }) => {
     // The holder uses process-cleanup: SIGTERM makes it release (no takeover needed).

@@ -11,4 +11,14 @@ module.exports = [
   // performance.now() equal to a deadline is chance), never who gets the lock. A test must
   // not assert timings; the bench measures them.
   [/^lib\/js\/lock\/acquire\.js:(79:13: replace >= with >|88:\d+: replace|90:13: replace >= with >|91:36: replace - with \+)/, 'timing only (waitTurn)'],
+  // Equivalent in outcome: a pollMs that is not a positive number then fixes the sleep between
+  // looks (0.1 ms, or the string's number) instead of the adaptive one, and the shortest sleep
+  // (line 41) follows the same option: timing only.
+  [/^lib\/js\/lock\/options\.js:(36|41):\d+: /, 'timing only (pollMs)'],
+  // Equivalent: a read of a regular file is never short, so the read loop never runs once
+  // the buffer is full (`<=` then reads 0 bytes more and stops).
+  [/^lib\/js\/lock\/takeover\.js:44:21: replace < with <=$/, 'read loop bound'],
+  // Equivalent: a token only has to differ from every other acquisition's; the pid and the
+  // counter beside the clock already make it unique, however its clock part is computed.
+  [/^lib\/js\/lock\/record\.js:15:\d+: replace /, 'token clock part'],
 ]

@@ -828,9 +828,11 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(err.code().as_str(), "ELOOP", "{err}");
-        // the symlink's folder renamed away and a file put in its place: ENOTDIR
+        // the symlink's folder renamed away and a file put in its place: ENOTDIR (the link is
+        // the folder's only entry, so no later entry fails instead)
         let fresh = tmp.path().join("notdir");
         copy_tree(&root, &fresh);
+        fs::remove_file(fresh.join("sub/file")).unwrap();
         let dest = tmp.path().join("notdir.tar.gz");
         let err = archive_with_hook(&fresh, &dest, &AFTER_LSTAT, "link", |p: &Path| {
             let sub = p.parent().unwrap();

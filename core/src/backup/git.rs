@@ -257,4 +257,48 @@ mod tests {
         assert!(is_work_tree(tmp.path()).unwrap());
         assert!(!is_work_tree(&tmp.path().join(".git")).unwrap());
     }
+
+    /// A failing git is ECOMMAND naming the command it ran; a git that cannot be found is
+    /// ENOCOMMAND, any other failure to start it its OS error.
+    #[test]
+    fn failures_name_the_command_and_a_missing_git_is_enocommand() {
+        let tmp = tempfile::tempdir().unwrap();
+        let err = run(tmp.path(), &["no-such-subcommand".as_ref(), "--x".as_ref()]).unwrap_err();
+        assert_eq!(err.code(), Code::CommandFailed, "{err}");
+        assert!(
+            err.message()
+                .starts_with("git no-such-subcommand --x failed"),
+            "{err}"
+        );
+        let missing = not_started(std::io::Error::from(std::io::ErrorKind::NotFound));
+        assert_eq!(missing.code(), Code::NoCommand);
+        let denied = not_started(std::io::Error::from_raw_os_error(libc::EACCES));
+        assert_eq!(denied.code().as_str(), "EACCES");
+    }
+
+    /// A cancel kills git and what it started (its whole process group): a command an alias
+    /// runs through the shell never gets to finish.
+    #[cfg(unix)]
+    #[test]
+    fn a_cancel_kills_git_and_its_children() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let tmp = tempfile::tempdir().unwrap();
+        let marker = tmp.path().join("finished");
+        let alias = format!("alias.slow=!sleep 0.6; touch '{}'", marker.display());
+        let counter: &'static AtomicU64 = Box::leak(Box::new(AtomicU64::new(0)));
+        let cancel = Cancel::on(counter);
+        let canceller = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            counter.fetch_add(1, Ordering::SeqCst);
+        });
+        let args: [&OsStr; 3] = ["-c".as_ref(), alias.as_ref(), "slow".as_ref()];
+        let err = run_cancellable(tmp.path(), &args, &cancel).unwrap_err();
+        canceller.join().unwrap();
+        assert_eq!(err.code().as_str(), "ECANCELED", "{err}");
+        std::thread::sleep(Duration::from_millis(1_000));
+        assert!(
+            !marker.exists(),
+            "the alias's shell went on after the cancel"
+        );
+    }
 }

@@ -390,6 +390,20 @@ mod tests {
         );
     }
 
+    /// A "database" backup that is not SQLite (a JSON store, say) is restored as its bytes.
+    #[test]
+    fn a_database_that_is_not_sqlite_is_restored_as_bytes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        fs::write(root.join("saved.db"), "{\"plain\": true}").unwrap();
+        let done = restore_database(root, "data/app.db", &root.join("saved.db")).unwrap();
+        assert_eq!(done.previous, None);
+        assert_eq!(
+            fs::read_to_string(root.join("data/app.db")).unwrap(),
+            "{\"plain\": true}"
+        );
+    }
+
     /// A database restored over a database goes in place, and keeps the previous one, as a
     /// readable database with its own rows, in backups/pre-restore/.
     #[cfg(unix)]

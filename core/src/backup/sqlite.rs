@@ -431,4 +431,31 @@ mod tests {
         assert_eq!(mapped.code().as_str(), "ENOENT", "{mapped}");
         assert!(mapped.message().contains("no-such-folder"), "{mapped}");
     }
+
+    /// A restore into a database a writer holds locked waits for the writer (here 300 ms),
+    /// then goes through; it does not fail at the first busy step.
+    #[test]
+    fn a_restore_waits_for_a_writer_holding_the_target() {
+        let tmp = tempfile::tempdir().unwrap();
+        let source = tmp.path().join("saved.db");
+        let target = tmp.path().join("live.db");
+        for (path, value) in [(&source, "new"), (&target, "old")] {
+            let conn = Connection::open(path).unwrap();
+            conn.execute_batch("CREATE TABLE t (v TEXT)").unwrap();
+            conn.execute("INSERT INTO t VALUES (?1)", [value]).unwrap();
+        }
+        let writer = Connection::open(&target).unwrap();
+        writer.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        let holder = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            writer.execute_batch("COMMIT").unwrap();
+        });
+        restore_database(&source, &target).unwrap();
+        holder.join().unwrap();
+        let v: String = Connection::open(&target)
+            .unwrap()
+            .query_row("SELECT v FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, "new");
+    }
 }

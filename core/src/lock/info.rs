@@ -204,6 +204,16 @@ mod tests {
         assert_eq!((alive, stale, age), (None, false, 30_000));
     }
 
+    /// A lock file that is not a regular file (here a folder) is refused (EBADLOCK), never read
+    /// and never reported as a mere corrupt lock.
+    #[test]
+    fn a_lock_file_that_is_not_a_file_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::create_dir(tmp.path().join("x.lock")).unwrap();
+        let err = info(tmp.path(), "x", 30_000).unwrap_err();
+        assert_eq!(err.code(), crate::Code::BadLock, "{err}");
+    }
+
     /// A lock file that cannot be read for another reason than its absence is reported
     /// corrupted (with the OS error), never as a free lock.
     #[test]

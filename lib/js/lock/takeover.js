@@ -29,7 +29,7 @@ function openLockFile(file) {
     return openRegular(file, fs.constants.O_RDONLY)
   } catch (err) {
     if (err.code !== 'EINVAL' && err.code !== 'EPATHESCAPE') throw err.cause || err
-    const why = err.code === 'EINVAL' ? err.message.replace(/^.*: not a regular file/, 'not a regular file') : 'a symbolic link'
+    const why = err.code === 'EINVAL' ? err.message.replace(/^.*: not a regular file/, 'not a regular file') : 'not a regular file (a symbolic link)'
     throw codedError('EBADLOCK', `${file}: refusing the lock file: ${why}`)
   }
 }
