@@ -297,8 +297,11 @@ function slowPartsProject(dir) {
   return root
 }
 
-/** Resolves once a file whose name matches `re` exists somewhere in `root`'s staging folder. */
-async function stagingHas(root, re, deadlineMs = 20000) {
+/**
+ * Resolves once a file whose name matches `re` exists somewhere in `root`'s staging folder, or
+ * in one of the folders `also` (the create's temp folder: its databases' scratch copies).
+ */
+async function stagingHas(root, re, also = [], deadlineMs = 20000) {
   const b = path.join(root, 'backups')
   const found = (dir) => {
     let entries = []
@@ -312,19 +315,20 @@ async function stagingHas(root, re, deadlineMs = 20000) {
   const deadline = Date.now() + deadlineMs
   for (;;) {
     const staging = fs.existsSync(b) ? fs.readdirSync(b).filter((n) => n.startsWith('.staging-')) : []
-    if (staging.some((n) => found(path.join(b, n)))) return
+    if (staging.some((n) => found(path.join(b, n))) || also.some(found)) return
     if (Date.now() > deadline) throw new Error(`no ${re} appeared in the staging folder`)
     await new Promise((resolve) => setTimeout(resolve, 1))
   }
 }
 
-/** Processes (git, sqlite3, ...) still running in `root` (their cwd), on Linux. */
+/** Processes (git, sqlite3, ...) still running in `root` or below (their cwd), on Linux. */
 function runningIn(root) {
   if (process.platform !== 'linux') return []
   const found = []
   for (const pid of fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     try {
-      if (fs.readlinkSync(`/proc/${pid}/cwd`) === root) found.push(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' '))
+      const cwd = fs.readlinkSync(`/proc/${pid}/cwd`)
+      if (cwd === root || cwd.startsWith(`${root}${path.sep}`)) found.push(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' '))
     } catch {
       // gone meanwhile, or not ours to read
     }
@@ -335,13 +339,17 @@ function runningIn(root) {
 test('Ctrl+C while the database is copied and while git bundles: exit 130 at once, git and sqlite3 killed, nothing left', TIMEOUT, async (t) => {
   await eachBackend(t, async ({ backend, dir, t: st }) => {
     const root = slowPartsProject(dir)
+    // the database copies are made in a scratch folder in the temp folder (lib/backup/create.js
+    // says why): a temp folder of this test's own, so that it can be watched and must end empty
+    const tmp = path.join(dir, 'tmp')
+    fs.mkdirSync(tmp)
     // the database copy's temp (both backends name it .db-copy-*), then git's lock on the bundle
     for (const [step, marker] of [
       ['database copy', /^\.db-copy-/],
       ['git bundle', /^repo\.bundle\.lock$/],
     ]) {
-      const { child, exited } = await startCreate(st, backend, root)
-      await stagingHas(root, marker)
+      const { child, exited } = await startCreate(st, backend, root, undefined, { TMPDIR: tmp })
+      await stagingHas(root, marker, [tmp])
       const sent = performance.now()
       child.kill('SIGINT')
       const { code, at } = await exited
@@ -351,8 +359,10 @@ test('Ctrl+C while the database is copied and while git bundles: exit 130 at onc
       assert.deepEqual(leftovers(root), [], step)
       // git (and the pack-objects it started) and sqlite3 were killed, not left to finish
       const deadline = Date.now() + 2000
-      while (runningIn(root).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
-      assert.deepEqual(runningIn(root), [], step)
+      const running = () => [...runningIn(root), ...runningIn(tmp)]
+      while (running().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
+      assert.deepEqual(running(), [], step)
+      assert.deepEqual(fs.readdirSync(tmp), [], `${step}: the scratch folder is gone`)
     }
     const id = await system(backend, root).createFullBackup('after')
     assert.equal((await system(backend, root).verifyBackup(id)).valid, true)

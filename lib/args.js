@@ -22,6 +22,7 @@ const KINDS = {
   optBoolean: { ok: (v) => absent(v) || typeof v === 'boolean', what: 'of type boolean (or null)' },
   array: { ok: Array.isArray, what: 'an array' },
   optArray: { ok: (v) => absent(v) || Array.isArray(v), what: 'an array (or null)' },
+  held: { ok: (v) => v !== null && typeof v === 'object' && !Array.isArray(v), what: 'a held folder (heldOpen / heldSub)' },
 }
 
 function describe(v) {

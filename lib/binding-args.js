@@ -11,6 +11,7 @@ const rel = (name) => [name, 'string']
 const id = ['identifier', 'string']
 const options = ['options', 'optOptions']
 const progress = ['onProgress', 'optFunction']
+const held = (name) => [name, 'held']
 
 /** `name -> [[parameter, kind], ...]` (lib/args.js kinds), in index.d.ts order. */
 const SPECS = {
@@ -41,7 +42,17 @@ const SPECS = {
   containedStat: [path('base'), rel('rel')],
   containedWrite: [path('base'), rel('rel'), ['data', 'content'], options],
   getLockInfo: [id, options],
+  heldClose: [held('dir')],
+  heldCopyIn: [held('dir'), path('srcBase'), rel('srcRel'), rel('destRel')],
+  heldList: [held('dir'), rel('rel')],
   heldLocks: [],
+  heldOpen: [path('base'), rel('rel'), ['create', 'optBoolean']],
+  heldPinnedPath: [held('dir'), rel('name')],
+  heldRead: [held('dir'), rel('rel'), ['maxBytes', 'optNumber']],
+  heldRemove: [held('dir'), rel('rel')],
+  heldRename: [held('dir'), rel('name'), held('dest'), rel('destName')],
+  heldSub: [held('dir'), rel('rel'), ['how', 'optString']],
+  heldWrite: [held('dir'), rel('rel'), ['data', 'content'], options],
   listLocks: [options],
   recoverJsonFile: [path('filePath'), options],
   releaseAllLocks: [],

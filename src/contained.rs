@@ -42,6 +42,14 @@ fn entry(name: String, kind: Kind, size: u64) -> ContainedEntry {
     }
 }
 
+/// A listing as entries (sizes are not looked up: 0).
+pub fn entries(listed: Vec<(std::ffi::OsString, Kind)>) -> Vec<ContainedEntry> {
+    listed
+        .into_iter()
+        .map(|(name, kind)| entry(name.to_string_lossy().into_owned(), kind, 0))
+        .collect()
+}
+
 /// What is at `base/rel` (not followed), or null; a symlink on the way is `EPATHESCAPE`.
 #[napi(catch_unwind)]
 pub fn contained_stat(
@@ -74,6 +82,26 @@ pub fn contained_read(
     run(env, || Ok(Dir::open(&base)?.read(&rel, max)?.into()))
 }
 
+/// Write `rel` below `dir`: atomic replace in its folder, or exclusive create (the options).
+pub fn write_in(
+    dir: &Dir,
+    rel: &Path,
+    data: &Either<String, &[u8]>,
+    options: Option<&ContainedWriteOptions>,
+) -> CoreResult<bool> {
+    let bytes: &[u8] = match data {
+        Either::A(text) => text.as_bytes(),
+        Either::B(buffer) => buffer,
+    };
+    let fsync = options.and_then(|o| o.fsync).unwrap_or(true);
+    if options.and_then(|o| o.exclusive).unwrap_or(false) {
+        dir.write_new(rel, bytes, fsync)?;
+    } else {
+        dir.write_atomic(rel, bytes, fsync)?;
+    }
+    Ok(true)
+}
+
 /// Write `base/rel`: atomic replace in the held folder, or exclusive create.
 #[napi(catch_unwind)]
 pub fn contained_write(
@@ -84,28 +112,8 @@ pub fn contained_write(
     options: Option<ContainedWriteOptions>,
 ) -> Result<bool> {
     let (base, rel) = base_rel(env, base, rel)?;
-    let bytes: &[u8] = match &data {
-        Either::A(text) => text.as_bytes(),
-        Either::B(buffer) => buffer,
-    };
-    let exclusive = options.as_ref().and_then(|o| o.exclusive).unwrap_or(false);
-    let fsync = options.as_ref().and_then(|o| o.fsync).unwrap_or(true);
     run(env, || {
-        let dir = Dir::open(&base)?;
-        if exclusive {
-            let mut file = dir.create_new(&rel, true)?;
-            std::io::Write::write_all(&mut file, bytes)
-                .and_then(|()| if fsync { file.sync_all() } else { Ok(()) })
-                .map_err(|e| {
-                    session_resilience_core::Error::io(
-                        format!("Cannot write {}", base.join(&rel).display()),
-                        e,
-                    )
-                })?;
-        } else {
-            dir.write_atomic(&rel, bytes, fsync)?;
-        }
-        Ok(true)
+        write_in(&Dir::open(&base)?, &rel, &data, options.as_ref())
     })
 }
 
@@ -153,13 +161,7 @@ pub fn contained_list(
     rel: String,
 ) -> Result<Vec<ContainedEntry>> {
     let (base, rel) = base_rel(env, base, rel)?;
-    run(env, || {
-        let listed = Dir::open(&base)?.list(&rel)?;
-        Ok(listed
-            .into_iter()
-            .map(|(name, kind)| entry(name.to_string_lossy().into_owned(), kind, 0))
-            .collect())
-    })
+    run(env, || Dir::open(&base)?.list(&rel).map(entries))
 }
 
 /// Remove `base/rel` (a file, a link itself, or a real folder tree, links inside unlinked,

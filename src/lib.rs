@@ -13,6 +13,7 @@ mod args;
 mod backup;
 mod contained;
 mod error;
+mod held;
 mod lock;
 mod safe_file_ops;
 mod tasks;

@@ -4,7 +4,34 @@
 const fs = require('node:fs')
 const path = require('node:path')
 const crypto = require('node:crypto')
-const { spawnSync } = require('node:child_process')
+const { execFileSync, spawn, spawnSync } = require('node:child_process')
+
+const TRACKER = 'packages/system-api/phase-tracker.json'
+
+/**
+ * A project in `dir/project` (git repository with a commit, tracker, .env, a SQLite database)
+ * and `dir/outside` with victims (a text file, a key, a database): `{ root, outside, lockDir }`.
+ */
+function makeProject(dir) {
+  const root = path.join(dir, 'project')
+  const outside = path.join(dir, 'outside')
+  fs.mkdirSync(path.join(root, 'packages/system-api'), { recursive: true })
+  fs.mkdirSync(outside)
+  const tracker = { sessionInfo: { currentPhase: 2, currentWeek: 1 }, phases: {}, backupStrategy: { restorePoints: [] } }
+  fs.writeFileSync(path.join(root, TRACKER), JSON.stringify(tracker, null, 2))
+  fs.writeFileSync(path.join(root, '.env'), 'API_TOKEN=project\n')
+  fs.writeFileSync(path.join(root, 'package.json'), '{"name":"demo"}\n')
+  execFileSync('sqlite3', [path.join(root, 'database.sqlite'), "CREATE TABLE t(v TEXT); INSERT INTO t VALUES ('project');"])
+  fs.writeFileSync(path.join(root, '.gitignore'), '.env\n')
+  const git = (...args) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: root, stdio: 'pipe' })
+  git('init', '-q', '-b', 'main')
+  git('add', '-A')
+  git('commit', '-qm', 'first')
+  fs.writeFileSync(path.join(outside, 'victim.txt'), 'VICTIM: must not change\n')
+  fs.writeFileSync(path.join(outside, 'secret.key'), 'OUTSIDE-SECRET\n')
+  execFileSync('sqlite3', [path.join(outside, 'victim.sqlite'), "CREATE TABLE t(v TEXT); INSERT INTO t VALUES ('outside');"])
+  return { root, outside, lockDir: path.join(dir, 'locks') }
+}
 
 /** Every entry below `dir` (links as links, never followed): path -> type or content hash. */
 function snapshot(dir) {
@@ -36,9 +63,70 @@ while time.time() < end:
 print(n)
 `
 
+// `python3 -c PACED_SWAPPER <pattern> <link> <seconds> <pause>`: for each existing folder matching
+// the glob <pattern>, exchange it with the symlink <link>, wait <pause> s, exchange it back, wait
+// again. Paced, the attack lands mid-operation rather than refusing every create at its first
+// check. A folder removed while swapped leaves the real one at <link>: it is moved aside (inside
+// the project) and the link made again. Prints the number of swaps.
+const PACED_SWAPPER = `
+import ctypes, glob, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+pattern, link, secs, pause = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
+target, end, n = os.readlink(link), time.time() + float(sys.argv[3]), 0
+while time.time() < end:
+    for a in glob.glob(pattern):
+        if not os.path.islink(link):
+            os.rename(link, '%s.stranded-%d' % (link, n))
+            os.symlink(target, link)
+        if libc.renameat2(-100, a.encode(), -100, link.encode(), 2) == 0:
+            n += 1
+            time.sleep(pause)
+            libc.renameat2(-100, a.encode(), -100, link.encode(), 2)
+        time.sleep(pause)
+    time.sleep(pause / 10)
+print(n)
+`
+
 /** Can the swapper run here (python3 with a libc that has renameat2)? */
 function hasRenameat2() {
   return spawnSync('python3', ['-c', 'import ctypes; ctypes.CDLL(None).renameat2'], { stdio: 'ignore' }).status === 0
 }
 
-module.exports = { snapshot, SWAPPER, hasRenameat2 }
+/**
+ * createFullBackup of the project `root` back to back for `seconds` while PACED_SWAPPER
+ * exchanges the folders matching the glob `pattern` with a symlink to `outside` every `pause`
+ * s. Counts the creates that succeeded and those refused with a code (one without a code is
+ * thrown: that is a bug, not a refusal); `escaped` lists what changed below `outside`.
+ */
+async function raceCreates({ backend, root, outside, pattern, seconds, pause = 0.003, lockDir }) {
+  const BackupSystem = require('../lib/backup-system')
+  const link = path.join(root, 'swap')
+  fs.symlinkSync(outside, link)
+  const before = snapshot(outside)
+  const swapper = spawn('python3', ['-c', PACED_SWAPPER, pattern, link, String(seconds), String(pause)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let swaps = ''
+  swapper.stdout.on('data', (d) => (swaps += d))
+  let finished = false
+  const done = new Promise((resolve) => swapper.on('close', resolve)).then(() => (finished = true))
+  const counts = { created: 0, refused: 0, codes: {} }
+  try {
+    while (!finished) {
+      try {
+        await new BackupSystem({ backend, root, quiet: true, lockDir }).createFullBackup('race')
+        counts.created++
+      } catch (err) {
+        if (!err.code) throw err
+        counts.refused++
+        counts.codes[err.code] = (counts.codes[err.code] || 0) + 1
+      }
+    }
+    await done
+  } finally {
+    swapper.kill('SIGKILL')
+  }
+  const after = snapshot(outside)
+  const escaped = Object.keys(after).filter((k) => before[k] !== after[k])
+  return { ...counts, swaps: Number(swaps.trim()) || 0, escaped }
+}
+
+module.exports = { makeProject, snapshot, SWAPPER, PACED_SWAPPER, hasRenameat2, raceCreates }

@@ -66,11 +66,6 @@ class BackupSystem {
   // contained calls from the root (no symlink followed anywhere on the way, regular files
   // only), so a symlinked backups/, kind folder, set or member is refused, never followed.
 
-  /** A path below backups/ (a part, or a staging folder's) as `/`-separated `rel`. */
-  relIn(full) {
-    return path.relative(this.backupsDir, full).split(path.sep).join('/')
-  }
-
   /** `backups/<rel>`, relative to the root: what the contained calls take. */
   inBackups(rel) {
     return rel ? `backups/${rel}` : 'backups'
@@ -103,14 +98,6 @@ class BackupSystem {
     }
   }
 
-  writeJsonIn(rel, value) {
-    this.binding.containedWrite(this.rootDir, this.inBackups(rel), `${JSON.stringify(value, null, 2)}\n`, { fsync: false })
-  }
-
-  mkdirIn(rel) {
-    this.binding.containedMkdir(this.rootDir, this.inBackups(rel), false)
-  }
-
   /** Each part of set `id`, relative to backups/. */
   relsOf(id) {
     return {
@@ -138,7 +125,7 @@ class BackupSystem {
     const tracker = readJson(this.trackerPath)
     const points = tracker && tracker.backupStrategy && tracker.backupStrategy.restorePoints
     const recorded = Array.isArray(points) ? new Set(points.map((p) => p && p.id)) : null
-    const swept = sweepStaging(this.backupsDir, (id) => recorded === null || recorded.has(id))
+    const swept = sweepStaging(this.binding, this.rootDir, (id) => recorded === null || recorded.has(id))
     if (swept.length) this.warn(`🧹 Removed ${swept.length} unfinished backup(s) left by a stopped process: ${swept.join(', ')}`)
     return swept
   }
@@ -152,12 +139,17 @@ class BackupSystem {
     if (this.binding.containedMkdir(this.rootDir, 'backups', true)) {
       this.warn(`⚠️  ${this.backupsDir} was open to other users: made owner-only (0700)`)
     }
+    const backups = this.binding.heldOpen(this.rootDir, 'backups', false)
     try {
-      this.binding.containedWrite(this.rootDir, 'backups/.gitignore', '*\n', { exclusive: true, fsync: false })
-    } catch (err) {
-      if (err.code !== 'EEXIST') throw err
+      try {
+        this.binding.heldWrite(backups, '.gitignore', '*\n', { exclusive: true, fsync: false })
+      } catch (err) {
+        if (err.code !== 'EEXIST') throw err
+      }
+      for (const kind of [...KINDS, 'manifests']) this.binding.heldClose(this.binding.heldSub(backups, kind, 'create'))
+    } finally {
+      this.binding.heldClose(backups)
     }
-    for (const kind of [...KINDS, 'manifests']) this.mkdirIn(kind)
   }
 
   /** Where each part of set `id` is in the current backups folder (never the recorded paths). */

@@ -8,6 +8,7 @@
 // or cleanup to remove. Methods of BackupSystem, mixed in by lib/backup/backup-system.js.
 
 const fs = require('node:fs')
+const os = require('node:os')
 const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
 
@@ -16,7 +17,7 @@ const { checkLabel } = require('../js/names')
 const { codedError } = require('../js/errors')
 const { MAX_RESTORE_POINTS, drainProgress } = require('./common')
 const { gitTextAsync, hasCommand, systemInfo } = require('./system-info')
-const { Staging } = require('./staging')
+const { Staging, directParts } = require('./staging')
 
 /** The backups being made in this process, for `cancelRunning()` (Ctrl+C). */
 const running = new Set()
@@ -36,8 +37,13 @@ async function cancelRunning(waitMs = 150) {
   if (jobs.length === 0) return
   await Promise.race([Promise.allSettled(jobs.map((j) => j.done)), new Promise((resolve) => setTimeout(resolve, waitMs).unref())])
   // One still busy (a slow machine, a step that blocks the event loop): its staging folder
-  // goes now, as the caller is about to exit; the job itself fails with ECANCELED.
-  for (const job of jobs) if (running.has(job)) job.staging.remove()
+  // goes now (and its databases' scratch folder), as the caller is about to exit; the job
+  // itself fails with ECANCELED.
+  for (const job of jobs) {
+    if (!running.has(job)) continue
+    job.staging.remove()
+    if (job.scratch) fs.rmSync(job.scratch, { recursive: true, force: true })
+  }
 }
 
 /** The text of a failed part: which part, why, the code kept. */
@@ -59,6 +65,16 @@ function changedLine(changed) {
 /** A new file, never opened through a link at its name. */
 const WRITE_NEW = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW || 0)
 
+/**
+ * A private scratch folder (0700, unpredictable name) for the databases' consistent copies.
+ * SQLite resolves every symlink in a path itself and reopens what it found by name (its
+ * journal too), so it never writes below `backups/`, where a folder swapped for a link
+ * would redirect it: the copy is made here and moved in through a held folder.
+ */
+function dbScratch() {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'sr-db-'))
+}
+
 /** Manifest order: by the bytes of the `/` path, as `backupHashFiles` sorts. */
 function byPathBytes(a, b) {
   return Buffer.compare(Buffer.from(a.path), Buffer.from(b.path))
@@ -66,52 +82,65 @@ function byPathBytes(a, b) {
 
 class Create {
   /**
-   * Each part writes into `at` (its staging place) and records the final paths of `id`.
+   * Each part writes through `at` (held folders: the staging folder's, or backups/ itself for
+   * the legacy part-by-part methods, see `inBackupsDir`) and records the final paths of `id`.
    * git runs off the event loop (the bundle and `status` of a large repository take seconds)
    * and is killed by a cancel (`signal`, `backupCancel()`).
    */
-  async backupCode(id, at = this.partsOf(id), signal = undefined) {
-    const dir = at.git
+  async backupCode(id, at, signal = undefined) {
     if (!this.binding.backupIsGitRepo(this.rootDir)) return { skipped: 'not a git repository' }
     const git = (args) => gitTextAsync(this.rootDir, args, signal)
     const commit = await git(['rev-parse', 'HEAD'])
     if (commit === null) return { skipped: 'the git repository has no commit yet' }
-    this.mkdirIn(this.relIn(dir))
-    await this.binding.backupGitBundle(this.rootDir, path.join(dir, 'repo.bundle'))
+    await this.binding.backupGitBundle(this.rootDir, at.pinned('git', 'repo.bundle'))
     const status = ((await git(['status', '--porcelain'])) || '').trim()
-    this.writeJsonIn(this.relIn(path.join(dir, 'git-info.json')), {
+    at.writeJson('git', 'git-info.json', {
       branch: ((await git(['rev-parse', '--abbrev-ref', 'HEAD'])) || '').trim(),
       commit: commit.trim(),
       hasUncommitted: status.length > 0,
       status,
       bundlePath: path.join(this.partsOf(id).git, 'repo.bundle'),
     })
-    return { dir }
+    return { dir: at.shown('git') }
   }
 
-  /** `backups/database/<id>/` (or `at.database`): the databases' consistent copies and their dumps. */
-  async backupDatabases(id, at = this.partsOf(id)) {
-    for (const copy of (await this.copyDatabases(id, at)).dumps) {
-      const fd = fs.openSync(`${copy}.sql`, WRITE_NEW, 0o600)
-      try {
-        spawnSync('sqlite3', dumpArgs(copy), { stdio: ['ignore', fd, 'ignore'] })
-      } finally {
-        fs.closeSync(fd)
+  /** The database part through `at`: the databases' consistent copies and their dumps. */
+  async backupDatabases(id, at) {
+    const scratch = dbScratch()
+    try {
+      for (const { copy, name } of (await this.copyDatabases(id, at, scratch)).dumps) {
+        const fd = fs.openSync(at.pinned('database', `${name}.sql`), WRITE_NEW, 0o600)
+        try {
+          spawnSync('sqlite3', dumpArgs(copy), { stdio: ['ignore', fd, 'ignore'] })
+        } finally {
+          fs.closeSync(fd)
+        }
       }
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true })
     }
-    return at.database
+    return at.shown('database')
+  }
+
+  /** Run `fn(at)` with `at` writing straight into `backups/<kind>/<id>` (the legacy part methods). */
+  async inBackupsDir(id, fn) {
+    const at = directParts(this.binding, this.rootDir, id)
+    try {
+      return await fn(at)
+    } finally {
+      at.close()
+    }
   }
 
   /**
-   * The databases' consistent copies: `{ substitutes, dumps }`, the copies as archive
+   * The databases' consistent copies, made in `scratch` (dbScratch says why) and copied into
+   * the part's held folder: `{ substitutes, dumps }`, the scratch copies as archive
    * substitutes (each goes into the archive under its project path) and the SQLite copies
    * to dump. Copies are named like config files (`/` -> `_`): the default list has three
    * `database.sqlite`, which one name would have overwritten.
    */
-  async copyDatabases(id, at) {
-    const dir = at.database
+  async copyDatabases(id, at, scratch) {
     const finalDir = this.partsOf(id).database
-    this.mkdirIn(this.relIn(dir))
     const canDump = hasCommand('sqlite3')
     const files = []
     const substitutes = []
@@ -120,13 +149,14 @@ class Create {
       if (!this.projectFile(rel)) continue
       const original = path.join(this.rootDir, rel)
       const name = rel.split(/[\\/]/).join('_')
-      const backup = path.join(dir, name)
-      const method = await this.binding.backupCopyDatabase(original, backup)
-      substitutes.push({ path: rel.split(/[\\/]/).join('/'), source: backup })
-      if (method === 'sqlite' && canDump) dumps.push(backup)
+      const copy = path.join(scratch, name)
+      const method = await this.binding.backupCopyDatabase(original, copy)
+      at.copyIn('database', scratch, name, name)
+      substitutes.push({ path: rel.split(/[\\/]/).join('/'), source: copy })
+      if (method === 'sqlite' && canDump) dumps.push({ copy, name })
       files.push({ original: rel, backup: path.join(finalDir, name), method })
     }
-    this.writeJsonIn(this.relIn(path.join(dir, 'db-info.json')), { files, timestamp: new Date().toISOString() })
+    at.writeJson('database', 'db-info.json', { files, timestamp: new Date().toISOString() })
     return { substitutes, dumps }
   }
 
@@ -135,9 +165,9 @@ class Create {
    * (new files: never through a link planted at their name), off the event loop (a large
    * database dumps for seconds: Ctrl+C must not wait for it); a cancel kills sqlite3.
    */
-  async dumpDatabases(copies, signal) {
-    for (const copy of copies) {
-      const fd = fs.openSync(`${copy}.sql`, WRITE_NEW, 0o600)
+  async dumpDatabases(copies, at, signal) {
+    for (const { copy, name } of copies) {
+      const fd = fs.openSync(at.pinned('database', `${name}.sql`), WRITE_NEW, 0o600)
       try {
         await new Promise((resolve, reject) => {
           const child = spawn('sqlite3', dumpArgs(copy), { stdio: ['ignore', fd, 'ignore'], signal })
@@ -168,27 +198,23 @@ class Create {
     return false
   }
 
-  backupConfig(id, at = this.partsOf(id)) {
-    const dir = at.config
-    this.mkdirIn(this.relIn(dir))
+  backupConfig(id, at) {
     const files = []
     for (const rel of this.configFiles) {
       if (!this.projectFile(rel)) continue
       const name = rel.split(/[\\/]/).join('_')
       // read without following a link, written as a new file: never through a planted link
-      this.binding.containedCopy(this.rootDir, rel, this.rootDir, this.inBackups(this.relIn(path.join(dir, name))))
+      at.copyIn('config', this.rootDir, rel, name)
       files.push({ original: rel, backup: path.join(this.partsOf(id).config, name) })
     }
-    this.writeJsonIn(this.relIn(path.join(dir, 'config-info.json')), { files, timestamp: new Date().toISOString() })
-    return dir
+    at.writeJson('config', 'config-info.json', { files, timestamp: new Date().toISOString() })
+    return at.shown('config')
   }
 
   /** The state snapshot: legacy fields, without other users' processes or secret-looking values. */
-  async backupState(id, at = this.partsOf(id), signal = undefined) {
-    const dir = at.state
-    this.mkdirIn(this.relIn(dir))
-    this.writeJsonIn(this.relIn(path.join(dir, 'system-info.json')), await systemInfo(signal))
-    return dir
+  async backupState(_id, at, signal = undefined) {
+    at.writeJson('state', 'system-info.json', await systemInfo(signal))
+    return at.shown('state')
   }
 
   /**
@@ -225,6 +251,7 @@ class Create {
       staging.remove()
       throw err
     } finally {
+      staging.close()
       running.delete(job)
       finish()
     }
@@ -234,7 +261,7 @@ class Create {
   newStaging(label) {
     for (;;) {
       try {
-        return new Staging(this.backupsDir, this.newBackupId(label))
+        return new Staging(this.binding, this.rootDir, this.newBackupId(label))
       } catch (err) {
         if (err.code !== 'EEXIST') throw err
       }
@@ -243,7 +270,16 @@ class Create {
 
   /** Every part of set `id` in `staging`; the restore point to record once they are in place. */
   async buildSet(id, staging, job, onProgress) {
-    const at = staging.parts
+    const scratch = dbScratch()
+    job.scratch = scratch
+    try {
+      return await this.buildParts(id, staging, job, onProgress, scratch)
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true })
+    }
+  }
+
+  async buildParts(id, at, job, onProgress, scratch) {
     const step = async (part, fn) => {
       if (job.cancelled) throw partFailed(id, part, codedError('ECANCELED', 'cancelled'))
       try {
@@ -253,23 +289,23 @@ class Create {
       }
     }
     // The database copies come first: the archive holds them in place of the live files.
-    const { substitutes, dumps } = await step('database', () => this.copyDatabases(id, at))
+    const { substitutes, dumps } = await step('database', () => this.copyDatabases(id, at, scratch))
     // The archive is written on the thread pool (tar, gzip) while the other parts are made
     // here, mostly by git in its own process: both cores work, where legacy ran one step
     // after the other. The other parts only write under backups/, which the archive excludes.
     // (a cancel that came while the copies were made must not start it: work requested
     // after backupCancel() runs to its end)
     if (job.cancelled) throw partFailed(id, 'archive', codedError('ECANCELED', 'cancelled'))
-    const archiving = this.binding.backupCreateArchive(this.rootDir, at.archive, this.excludes, onProgress, substitutes)
+    const archiving = this.binding.backupCreateArchive(this.rootDir, at.pinned('archive'), this.excludes, onProgress, substitutes)
     archiving.catch(() => {}) // awaited below, on every path: never an unhandled rejection
     let code
     try {
       // the legacy lines, in the legacy order (the databases were copied first), final paths
       code = await step('code', () => this.backupCode(id, at, job.abort.signal))
       this.reportPart('git', code.skipped ? code : { dir: this.partsOf(id).git })
-      await step('database', () => this.dumpDatabases(dumps, job.abort.signal))
-      this.reportPart('database', at.database)
-      this.reportPart('config', await step('config', () => this.backupConfig(id, at)))
+      await step('database', () => this.dumpDatabases(dumps, at, job.abort.signal))
+      this.reportPart('database', at.shown('database'), 0, at)
+      this.reportPart('config', await step('config', () => this.backupConfig(id, at)), 0, at)
       await step('state', () => this.backupState(id, at, job.abort.signal))
       this.reportPart('state', this.partsOf(id).state)
     } catch (err) {
@@ -284,12 +320,12 @@ class Create {
     // are read back and hashed. Paths are relative to the staging folder, which has the
     // layout of backups/: they are the paths the files will have once moved into place.
     const rels = ['code', 'database', 'config', 'state'].map((k) => `${k}/${id}`)
-    const hashed = await step('manifest', () => this.binding.backupHashFiles(staging.dir, rels, onProgress))
+    const hashed = await step('manifest', () => this.binding.backupHashFiles(at.pinnedTop(), rels, onProgress))
     await drainProgress()
     const archiveEntry = { path: `full/${id}.tar.gz`, size: archive.size, sha256: archive.sha256 }
     if (archive.changed.length > 0) Object.assign(archiveEntry, { changed: true, changedFiles: archive.changed })
     const files = [...hashed, archiveEntry].sort(byPathBytes)
-    await step('manifest', () => this.writeJsonIn(this.relIn(at.manifest), { version: 1, id, createdAt: new Date().toISOString(), files }))
+    await step('manifest', () => at.writeJson('manifest', null, { version: 1, id, createdAt: new Date().toISOString(), files }))
     if (job.cancelled) throw partFailed(id, 'manifest', codedError('ECANCELED', 'cancelled'))
     const parts = this.partsOf(id)
     return {

@@ -7,7 +7,6 @@
 // under its lock, and a direct `restoreGit` refuses a dirty work tree unless forced.
 
 const fs = require('node:fs')
-const path = require('node:path')
 const { codedError } = require('../js/errors')
 const { updateTracker } = require('../tracker-store')
 const { SAFE_ID } = require('./common')
@@ -56,7 +55,7 @@ class LegacyParts {
   /** Legacy: the git bundle and git-info.json of set `backupId`; its folder, or null when skipped. */
   async createGitBackup(backupId) {
     this.ensureBackupsDir()
-    const code = await this.backupCode(checkId(backupId))
+    const code = await this.inBackupsDir(checkId(backupId), (at) => this.backupCode(backupId, at))
     this.reportPart('git', code)
     return code.skipped ? null : code.dir
   }
@@ -64,27 +63,28 @@ class LegacyParts {
   /** Legacy: consistent copies (and `.sql` dumps) of the project's SQLite databases; their folder. */
   async createDatabaseBackup(backupId) {
     this.ensureBackupsDir()
-    return this.reportPart('database', await this.backupDatabases(checkId(backupId)))
+    return this.inBackupsDir(checkId(backupId), async (at) => this.reportPart('database', await this.backupDatabases(backupId, at), 0, at))
   }
 
   /** Legacy: copies of the configuration files; their folder. */
   async createConfigBackup(backupId) {
     this.ensureBackupsDir()
-    return this.reportPart('config', this.backupConfig(checkId(backupId)))
+    return this.inBackupsDir(checkId(backupId), (at) => this.reportPart('config', this.backupConfig(backupId, at), 0, at))
   }
 
   /** Legacy: system-info.json (no other users' processes, no secret-looking values); its folder. */
   async createStateBackup(backupId) {
     this.ensureBackupsDir()
-    return this.reportPart('state', await this.backupState(checkId(backupId)))
+    return this.reportPart('state', await this.inBackupsDir(checkId(backupId), (at) => this.backupState(backupId, at)))
   }
 
   /** Legacy: `backups/full/<id>.tar.gz` of the project (same excludes); its path. */
   async createFullArchive(backupId) {
     this.ensureBackupsDir()
-    const archivePath = this.partsOf(checkId(backupId)).archive
-    const archive = await this.binding.backupCreateArchive(this.rootDir, archivePath, this.excludes, this.progress())
-    return this.reportPart('archive', archivePath, archive.size)
+    const archive = await this.inBackupsDir(checkId(backupId), (at) =>
+      this.binding.backupCreateArchive(this.rootDir, at.pinned('archive'), this.excludes, this.progress()),
+    )
+    return this.reportPart('archive', this.partsOf(backupId).archive, archive.size)
   }
 
   /**
@@ -125,28 +125,18 @@ class LegacyParts {
 
   /**
    * The legacy line of one part of a set (`  ✅ Git backup: <dir>`, ...); returns `what`.
-   * `what` is the part's folder, whose info file gives the counts (the archive's path; for
-   * git, `{ dir }` or `backupCode`'s `{ skipped }`).
+   * `what` is the part's folder (the archive's path; for git, `{ dir }` or `backupCode`'s
+   * `{ skipped }`); the counts come from its info file, read through `at`'s held folder.
    */
-  reportPart(kind, what, size) {
+  reportPart(kind, what, size, at) {
     if (kind === 'git') {
       if (what.skipped) this.warn(`  ⚠️  Git backup skipped: ${what.skipped}`)
       else this.log(`  ✅ Git backup: ${what.dir}`)
-    } else if (kind === 'database') this.log(`  ✅ Database backup: ${this.partCount(what, 'db-info.json')} databases backed up`)
-    else if (kind === 'config') this.log(`  ✅ Config backup: ${this.partCount(what, 'config-info.json')} files backed up`)
+    } else if (kind === 'database') this.log(`  ✅ Database backup: ${at.filesListed('database', 'db-info.json')} databases backed up`)
+    else if (kind === 'config') this.log(`  ✅ Config backup: ${at.filesListed('config', 'config-info.json')} files backed up`)
     else if (kind === 'state') this.log(`  ✅ System state backup: ${what}`)
     else this.log(`  ✅ Full archive: ${what} (${mb(size)}MB)`)
     return what
-  }
-
-  /** How many files an info file of a part lists. */
-  partCount(dir, infoName) {
-    try {
-      const info = JSON.parse(fs.readFileSync(path.join(dir, infoName), 'utf8'))
-      return Array.isArray(info.files) ? info.files.length : 0
-    } catch {
-      return 0
-    }
   }
 }
 

@@ -7,11 +7,17 @@
 // time, host: a lock record, judged by the lock liveness code), and the next create or
 // cleanup removes it once that owner is dead, together with any part it had already moved
 // but never recorded.
+//
+// Every write, move and removal here goes through held folders (the backend's `held*`
+// calls, src/held.rs and lib/js/held.js): `backups/` is opened once without following a
+// link, the staging folder is made and opened from that handle, each part folder from the
+// staging folder's, and the commit is a `renameat` between two held folders. A folder on
+// the way swapped for a symlink after it was opened changes nothing: the handle is the
+// folder. Writers that take only paths (git, tar, the sqlite3 dump) get `pinned()` paths.
 
 const fs = require('node:fs')
 const path = require('node:path')
 
-const { codedError } = require('../js/errors')
 const { SAFE_ID } = require('./common')
 const { ourRecord, recordText, parseRecord, newToken } = require('../js/lock/record')
 const { judge, DEAD } = require('../js/lock/liveness')
@@ -21,65 +27,182 @@ const PREFIX = '.staging-'
 const OWNER = 'owner.json'
 /** Another host's staging folder is judged dead only after this long (as stale locks). */
 const FOREIGN_STALE_MS = 24 * 3600 * 1000
+/** An owner record is a lock record: small. */
+const MAX_OWNER_BYTES = 64 * 1024
+/** Info files are ours and small. */
+const MAX_INFO_BYTES = 64 * 1024 * 1024
+
+/** The folder and the name of each part of set `id`, relative to `backups/` or a staging folder. */
+function entriesOf(id) {
+  return {
+    git: ['code', id],
+    database: ['database', id],
+    config: ['config', id],
+    state: ['state', id],
+    archive: ['full', `${id}.tar.gz`],
+    manifest: ['manifests', `${id}.json`],
+  }
+}
 
 /** Where each part of set `id` lives under `base` (`backups/` or a staging folder). */
 function partsIn(base, id) {
-  return {
-    git: path.join(base, 'code', id),
-    database: path.join(base, 'database', id),
-    config: path.join(base, 'config', id),
-    state: path.join(base, 'state', id),
-    archive: path.join(base, 'full', `${id}.tar.gz`),
-    manifest: path.join(base, 'manifests', `${id}.json`),
-  }
+  const out = {}
+  for (const [key, [kind, name]] of Object.entries(entriesOf(id))) out[key] = path.join(base, kind, name)
+  return out
 }
 
 /** The order parts are moved in: the manifest last, so a set with a manifest is whole. */
 const MOVE_ORDER = ['git', 'database', 'config', 'state', 'archive', 'manifest']
 
-class Staging {
-  /** Make the staging folder of `id` under `backupsDir`, owned by this process. */
-  constructor(backupsDir, id) {
-    this.backupsDir = backupsDir
+/**
+ * Where the parts of set `id` are written: below the held folder `top` (a staging folder, or
+ * `backups/` itself for the legacy part-by-part methods), each kind folder and part folder
+ * held once opened (made 0700 when missing). `close()` when done.
+ */
+class PartDirs {
+  constructor(binding, top, id, shownAt) {
+    this.binding = binding
+    this.top = top
     this.id = id
-    this.dir = path.join(backupsDir, `${PREFIX}${id}`)
-    fs.mkdirSync(this.dir, { mode: 0o700 }) // not recursive: EEXIST if another create has it
-    const owner = { ...ourRecord(`backup-${id}`, newToken(), null), id }
-    fs.writeFileSync(path.join(this.dir, OWNER), recordText(owner), { mode: 0o600 })
-    this.parts = partsIn(this.dir, id)
-    this.final = partsIn(backupsDir, id)
-    for (const p of Object.values(this.parts)) fs.mkdirSync(path.dirname(p), { recursive: true, mode: 0o700 })
+    this.shownAt = shownAt
+    this.held = new Map()
   }
 
-  /** Move every part that was made into place, the manifest last. */
+  hold(key, open) {
+    if (!this.held.has(key)) this.held.set(key, open())
+    return this.held.get(key)
+  }
+
+  /** The held kind folder (`code`, `full`, `manifests`, ...). */
+  kindDir(kind) {
+    return this.hold(kind, () => this.binding.heldSub(this.top, kind, 'create'))
+  }
+
+  /** The held folder of part `key` (`git`, `database`, `config`, `state`): `<kind>/<id>`. */
+  dir(key) {
+    const [kind, name] = entriesOf(this.id)[key]
+    return this.hold(`${kind}/${name}`, () => this.binding.heldSub(this.kindDir(kind), name, 'create'))
+  }
+
+  /** The path where the part `key` shows (messages, and the paths the catalog records). */
+  shown(key) {
+    return partsIn(this.shownAt, this.id)[key]
+  }
+
+  /** A path for a writer that takes only paths: `name` in part `key`'s folder (a file part: the file). */
+  pinned(key, name = '') {
+    const [kind, file] = entriesOf(this.id)[key]
+    if (key === 'archive' || key === 'manifest') return this.binding.heldPinnedPath(this.kindDir(kind), file)
+    return this.binding.heldPinnedPath(this.dir(key), name)
+  }
+
+  /** Write `value` as JSON to `name` in part `key`'s folder (the manifest: its file). */
+  writeJson(key, name, value) {
+    const text = `${JSON.stringify(value, null, 2)}\n`
+    if (key === 'manifest') return this.binding.heldWrite(this.kindDir('manifests'), `${this.id}.json`, text, { fsync: false })
+    return this.binding.heldWrite(this.dir(key), name, text, { fsync: false })
+  }
+
+  /** Copy the project file `srcRel` (no link followed) to the new file `name` in part `key`'s folder. */
+  copyIn(key, srcBase, srcRel, name) {
+    return this.binding.heldCopyIn(this.dir(key), srcBase, srcRel, name)
+  }
+
+  /** How many files the info file `infoName` of part `key` lists (0 when unreadable). */
+  filesListed(key, infoName) {
+    try {
+      const info = JSON.parse(this.binding.heldRead(this.dir(key), infoName, MAX_INFO_BYTES).toString('utf8'))
+      return Array.isArray(info.files) ? info.files.length : 0
+    } catch {
+      return 0
+    }
+  }
+
+  close() {
+    for (const h of this.held.values()) this.binding.heldClose(h)
+    this.held.clear()
+  }
+}
+
+/** The held `backups/` of `rootDir` (made by ensureBackupsDir; a link there is refused). */
+function holdBackups(binding, rootDir) {
+  return binding.heldOpen(rootDir, 'backups', false)
+}
+
+/** The legacy part-by-part methods write straight into `backups/<kind>/<id>`. */
+function directParts(binding, rootDir, id) {
+  const backups = holdBackups(binding, rootDir)
+  const parts = new PartDirs(binding, backups, id, path.join(rootDir, 'backups'))
+  const close = parts.close.bind(parts)
+  parts.close = () => {
+    close()
+    binding.heldClose(backups)
+  }
+  return parts
+}
+
+class Staging extends PartDirs {
+  /** Make (the claim on `id`: EEXIST if another create has it) and hold the staging folder of `id`. */
+  constructor(binding, rootDir, id) {
+    const backups = holdBackups(binding, rootDir)
+    const backupsDir = path.join(rootDir, 'backups')
+    let top
+    try {
+      top = binding.heldSub(backups, `${PREFIX}${id}`, 'new')
+    } catch (err) {
+      binding.heldClose(backups)
+      throw err
+    }
+    super(binding, top, id, backupsDir)
+    this.backups = backups
+    this.backupsDir = backupsDir
+    this.folder = path.join(backupsDir, `${PREFIX}${id}`)
+    this.final = new PartDirs(binding, backups, id, backupsDir)
+    const owner = { ...ourRecord(`backup-${id}`, newToken(), null), id }
+    binding.heldWrite(top, OWNER, recordText(owner), { exclusive: true, fsync: false })
+  }
+
+  /** The staging folder's own pinned path (what the manifest hashing reads from). */
+  pinnedTop() {
+    return this.binding.heldPinnedPath(this.top, '')
+  }
+
+  /** Move every part that was made into place (renameat between held folders), the manifest last. */
   commit() {
     for (const key of MOVE_ORDER) {
-      const from = this.parts[key]
-      if (!fs.existsSync(from)) continue
+      const [kind, name] = entriesOf(this.id)[key]
       try {
-        fs.renameSync(from, this.final[key])
+        this.binding.heldRename(this.kindDir(kind), name, this.final.kindDir(kind), name)
       } catch (err) {
-        throw codedError(err.code || 'EIO', `Cannot move ${from} into place as ${this.final[key]}: ${err.message}`)
+        if (err.code === 'ENOENT') continue // a part this set does not have (no git, say)
+        throw err
       }
     }
   }
 
-  /** The staging folder is no longer needed (after commit), or the set is given up. */
+  /** The staging folder is no longer needed (after commit), or the set is given up. Handles stay open: close(). */
   remove({ movedToo = false } = {}) {
-    if (movedToo) removeParts(this.backupsDir, this.id)
-    fs.rmSync(this.dir, { recursive: true, force: true })
+    if (movedToo) removeParts(this.binding, this.backups, this.id)
+    this.binding.heldRemove(this.backups, `${PREFIX}${this.id}`)
+  }
+
+  close() {
+    super.close()
+    this.final.close()
+    this.binding.heldClose(this.top)
+    this.binding.heldClose(this.backups)
   }
 }
 
-function removeParts(backupsDir, id) {
-  for (const p of Object.values(partsIn(backupsDir, id))) fs.rmSync(p, { recursive: true, force: true })
+function removeParts(binding, backups, id) {
+  for (const [kind, name] of Object.values(entriesOf(id))) binding.heldRemove(backups, `${kind}/${name}`)
 }
 
-/** Is the owner of a staging folder gone? (Only a regular owner file is read: never a FIFO.) */
-function ownerIsDead(dir) {
+/** Is the owner of the staging folder `name` gone? (Only a regular owner file is read: never a FIFO.) */
+function ownerIsDead(binding, backups, name) {
   let bytes = null
   try {
-    if (fs.lstatSync(path.join(dir, OWNER)).isFile()) bytes = fs.readFileSync(path.join(dir, OWNER))
+    bytes = binding.heldRead(backups, `${name}/${OWNER}`, MAX_OWNER_BYTES)
   } catch (err) {
     if (err.code !== 'ENOENT') return false
   }
@@ -87,36 +210,39 @@ function ownerIsDead(dir) {
   if (record) return judge(record, FOREIGN_STALE_MS) === DEAD
   // no record (yet): being made right now, unless it has been like that for a while
   try {
-    return Date.now() - fs.statSync(dir).mtimeMs > GARBLED_GRACE_MS
+    return Date.now() - fs.lstatSync(binding.heldPinnedPath(backups, name)).mtimeMs > GARBLED_GRACE_MS
   } catch {
     return false
   }
 }
 
 /**
- * Remove the staging folders of dead owners under `backupsDir`, and any part of their set
- * that was moved into place but is not a recorded restore point (`isRecorded(id)`).
+ * Remove the staging folders of dead owners under `rootDir/backups`, and any part of their
+ * set that was moved into place but is not a recorded restore point (`isRecorded(id)`).
  * Returns the ids swept.
  */
-function sweepStaging(backupsDir, isRecorded) {
-  let names
+function sweepStaging(binding, rootDir, isRecorded) {
+  let backups
   try {
-    names = fs.readdirSync(backupsDir)
+    backups = holdBackups(binding, rootDir)
   } catch (err) {
     if (err.code === 'ENOENT') return []
     throw err
   }
   const swept = []
-  for (const name of names) {
-    const id = name.slice(PREFIX.length)
-    if (!name.startsWith(PREFIX) || !SAFE_ID.test(id)) continue
-    const dir = path.join(backupsDir, name)
-    if (!fs.lstatSync(dir).isDirectory() || !ownerIsDead(dir)) continue
-    if (!isRecorded(id)) removeParts(backupsDir, id)
-    fs.rmSync(dir, { recursive: true, force: true })
-    swept.push(id)
+  try {
+    for (const { name, type } of binding.heldList(backups, '')) {
+      const id = name.slice(PREFIX.length)
+      if (!name.startsWith(PREFIX) || !SAFE_ID.test(id) || type !== 'directory') continue
+      if (!ownerIsDead(binding, backups, name)) continue
+      if (!isRecorded(id)) removeParts(binding, backups, id)
+      binding.heldRemove(backups, name)
+      swept.push(id)
+    }
+  } finally {
+    binding.heldClose(backups)
   }
   return swept
 }
 
-module.exports = { Staging, sweepStaging, partsIn, PREFIX }
+module.exports = { Staging, directParts, sweepStaging, partsIn, PREFIX }

@@ -9,6 +9,9 @@
 // unlink below it (a `renameat2(RENAME_EXCHANGE)` loop by someone who can write in the
 // project) can still win. `O_NOFOLLOW` only protects the last component. The native backend
 // resolves from a held directory handle and has no such window (README "Containment").
+// Where Linux's /proc is there, lib/js/held.js holds folders as descriptors and every call
+// below one starts at `/proc/<pid>/fd/<n>`, which closes that window for the held folder; a
+// `Held` is accepted wherever these functions take a `base`.
 
 const fs = require('node:fs')
 const path = require('node:path')
@@ -53,9 +56,59 @@ function lstatOrNull(full) {
   }
 }
 
-/** The base folder: a real directory, not a symlink (EUNSAFEDIR). */
+const PROC_FD = `/proc/${process.pid}/fd`
+let procUsable = null
+/** Can folders be held as descriptors and named through /proc/<pid>/fd (Linux)? */
+function viaProc() {
+  if (procUsable === null) procUsable = process.platform === 'linux' && C.O_DIRECTORY !== undefined && fs.existsSync(PROC_FD)
+  return procUsable
+}
+const DIR_OPEN = C.O_RDONLY | (C.O_DIRECTORY || 0) | NOFOLLOW
+
+/**
+ * A folder held by lib/js/held.js: a descriptor (named `/proc/<pid>/fd/<n>`, which the kernel
+ * resolves to the folder itself whatever was renamed since) or, without /proc, its path.
+ */
+class Held {
+  constructor(shown, fd) {
+    this.path = shown
+    this.fd = fd
+  }
+
+  /** Where every call below this folder starts. */
+  at() {
+    if (this.fd === -1) throw codedError('EBADF', `The held folder ${this.path} was closed`)
+    return this.fd === null ? this.path : `${PROC_FD}/${this.fd}`
+  }
+
+  close() {
+    if (this.fd === -1) return false
+    if (this.fd !== null) fs.closeSync(this.fd)
+    this.fd = -1
+    return true
+  }
+}
+
+/** Open the folder `at/name` as a descriptor, never through a link at the name. */
+function openDirFd(at, name, shown) {
+  const full = `${at}/${name}`
+  try {
+    return fs.openSync(full, DIR_OPEN)
+  } catch (err) {
+    if (err.code === 'ELOOP' || err.code === 'ENOTDIR') {
+      const st = lstatOrNull(full)
+      if (st !== null && st.isSymbolicLink()) throw linkRefused(shown)
+    }
+    throw osError(`Cannot open ${shown}`, err)
+  }
+}
+
+/** The base folder: a real directory, not a symlink (EUNSAFEDIR); a Held is trusted as it is. */
 function openBase(base) {
+  if (base instanceof Held) return base.at()
   checkPath('base', base)
+  // a pinned path of ours (heldPinnedPath of a held folder): that link is the folder itself
+  if (viaProc() && base.startsWith(`${PROC_FD}/`) && /^\d+\/?$/.test(base.slice(PROC_FD.length + 1))) return base
   let st
   try {
     st = fs.lstatSync(base)
@@ -231,23 +284,82 @@ function containedAppend(base, rel, data) {
   return true
 }
 
-/** Owner-only: refused when another user owns it; true when its mode was tightened. */
-function ensurePrivate(full) {
+/** The folder `parts` below `from`, held: each opened without following a link (made 0700 when `create`). */
+function descend(from, parts, create) {
+  if (from.fd === null) return new Held(walk(from.path, parts, create), null)
+  let fd = openDirFd(from.at(), '.', from.path)
+  let at = from.path
+  try {
+    for (const name of parts) {
+      at = path.join(at, name)
+      if (create) {
+        try {
+          fs.mkdirSync(`${PROC_FD}/${fd}/${name}`, { mode: 0o700 })
+        } catch (err) {
+          if (err.code !== 'EEXIST') throw osError(`Cannot create ${at}`, err)
+        }
+      }
+      const next = openDirFd(`${PROC_FD}/${fd}`, name, at)
+      fs.closeSync(fd)
+      fd = next
+    }
+  } catch (err) {
+    fs.closeSync(fd)
+    throw err
+  }
+  return new Held(at, fd)
+}
+
+/** Hold the folder `base/rel` (each component a real folder; made 0700 when `create`). */
+function holdDir(base, rel, create) {
+  checkPath('base', base)
+  const parts = namesOf(rel)
+  if (!viaProc()) return new Held(walk(base, parts, create), null)
+  let fd
+  try {
+    fd = fs.openSync(base, DIR_OPEN)
+  } catch (err) {
+    const st = ['ELOOP', 'ENOTDIR'].includes(err.code) ? fs.lstatSync(base, { throwIfNoEntry: false }) : null
+    if (st && st.isSymbolicLink()) throw codedError('EUNSAFEDIR', `Refusing directory ${base}: it is a symbolic link`)
+    throw osError(`Cannot use directory ${base}`, err)
+  }
+  const top = new Held(base, fd)
+  try {
+    return descend(top, parts, create)
+  } finally {
+    top.close()
+  }
+}
+
+/**
+ * Owner-only: refused when another user owns it; true when its mode was tightened. `st` is
+ * the folder's stat, `chmod(mode)` changes it (through its descriptor where there is one).
+ */
+function ensurePrivate(full, st, chmod) {
   if (process.platform === 'win32') return false
-  const st = fs.lstatSync(full)
   const me = process.geteuid()
   if (st.uid !== me) {
     const how = st.mode & 0o022 ? ' and writable by others' : ''
     throw codedError('EUNSAFEDIR', `Refusing directory ${full}: owned by uid ${st.uid}, not by this user (uid ${me})${how}`)
   }
   if ((st.mode & 0o777) === 0o700) return false
-  fs.chmodSync(full, 0o700)
+  chmod(0o700)
   return true
 }
 
 function containedMkdir(base, rel, priv) {
+  if (viaProc() && !(base instanceof Held)) {
+    // held as a descriptor: the mode is read and changed on the folder itself (fstat,
+    // fchmod), never on whatever its path names by then
+    const dir = holdDir(base, rel, true)
+    try {
+      return priv ? ensurePrivate(dir.path, fs.fstatSync(dir.fd), (mode) => fs.fchmodSync(dir.fd, mode)) : false
+    } finally {
+      dir.close()
+    }
+  }
   const full = walk(base, namesOf(rel), true)
-  return priv ? ensurePrivate(full) : false
+  return priv ? ensurePrivate(full, fs.lstatSync(full), (mode) => fs.chmodSync(full, mode)) : false
 }
 
 function containedList(base, rel) {
@@ -270,15 +382,33 @@ function removeAt(full) {
   const st = lstatOrNull(full)
   if (st === null) return false
   try {
-    if (st.isDirectory()) {
-      for (const name of fs.readdirSync(full)) removeAt(path.join(full, name))
-      fs.rmdirSync(full)
-    } else fs.unlinkSync(full)
+    if (st.isDirectory()) emptyDir(full)
+    if (st.isDirectory()) fs.rmdirSync(full)
+    else fs.unlinkSync(full)
   } catch (err) {
     if (err.code === 'ENOENT') return false
     throw err.syscall ? osError(`Cannot remove ${full}`, err) : err
   }
   return true
+}
+
+/**
+ * Remove what is in the folder `full`. With /proc, it is opened once without following a
+ * link (a folder swapped for one since the lstat is refused) and emptied through its
+ * descriptor; without, by path (the race described at the top).
+ */
+function emptyDir(full) {
+  if (!viaProc()) {
+    for (const name of fs.readdirSync(full)) removeAt(path.join(full, name))
+    return
+  }
+  const fd = openDirFd(path.dirname(full), path.basename(full), full)
+  try {
+    const at = `${PROC_FD}/${fd}`
+    for (const name of fs.readdirSync(at)) removeAt(`${at}/${name}`)
+  } finally {
+    fs.closeSync(fd)
+  }
 }
 
 function containedRemove(base, rel) {
@@ -337,4 +467,4 @@ const exported = {
   containedCopy,
 }
 
-module.exports = { ...exported, exported, openRegular, readBounded }
+module.exports = { ...exported, exported, openRegular, readBounded, Held, viaProc, holdDir, descend, namesOf }

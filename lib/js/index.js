@@ -6,6 +6,7 @@ const { validateTrackerFile } = require('./repair')
 const lock = require('./lock')
 const backup = require('./backup')
 const contained = require('./contained')
+const held = require('./held')
 const { guardAll } = require('../binding-args')
 
 // Behind the argument checks the root export has too (lib/binding-args.js).
@@ -27,4 +28,5 @@ module.exports = guardAll({
   heldLocks: lock.heldLocks,
   ...backup,
   ...contained.exported,
+  ...held,
 })

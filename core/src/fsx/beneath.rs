@@ -80,6 +80,21 @@ fn names(rel: &Path) -> Result<Vec<&OsStr>> {
     Ok(out)
 }
 
+/// `name` when it is one plain name (no separator, not `.` or `..`): what the calls that take
+/// an entry of a held folder accept.
+fn one_name(name: &OsStr) -> Result<&OsStr> {
+    match names(Path::new(name))?.as_slice() {
+        [only] if *only == name => Ok(name),
+        _ => Err(Error::new(
+            Code::BadPath,
+            format!(
+                "{} is not one plain name inside a folder",
+                Path::new(name).display()
+            ),
+        )),
+    }
+}
+
 /// The error for a symlink (or reparse point) met on the way.
 fn link_refused(path: &Path) -> Error {
     Error::new(
@@ -187,6 +202,18 @@ impl Dir {
         })
     }
 
+    /// Create the new folder `name` (0700) here and hold it: `EEXIST` when anything, a link
+    /// included, is already at the name. Its creation is a claim (a staging folder's id).
+    pub fn sub_new(&self, name: &OsStr) -> Result<Dir> {
+        let full = self.path.join(one_name(name)?);
+        sys::mkdir_at(&self.handle, &full, name)
+            .map_err(|e| Error::io(format!("Cannot create {}", full.display()), e))?;
+        // what we made may have been swapped for a link since: the no-follow open refuses it
+        let handle =
+            sys::open_dir_at(&self.handle, &full, name).map_err(|e| resolve_error(&full, e))?;
+        Ok(Dir { path: full, handle })
+    }
+
     /// The directory holding `rel` and the last name of `rel`.
     fn parent_of<'a>(&self, rel: &'a Path, create: bool) -> Result<(Dir, &'a OsStr)> {
         let parts = names(rel)?;
@@ -259,6 +286,37 @@ impl Dir {
             .map_err(|e| Error::io(format!("Cannot create {}", full.display()), e))
     }
 
+    /// Write the new file `rel` (0600, created exclusively: never through a link at its name),
+    /// fsynced when `durable`; a failed write leaves no partial file.
+    pub fn write_new(&self, rel: &Path, data: &[u8], durable: bool) -> Result<()> {
+        let mut file = self.create_new(rel, true)?;
+        let written = file
+            .write_all(data)
+            .and_then(|()| if durable { file.sync_all() } else { Ok(()) });
+        drop(file);
+        written.map_err(|e| {
+            let _ = self.remove(rel);
+            Error::io(format!("Cannot write {}", self.path.join(rel).display()), e)
+        })
+    }
+
+    /// Move the entry `name` of this folder to `dest_name` in the held folder `dest`: one
+    /// `renameat` between the two handles, neither path looked up again (`ENOENT` when
+    /// nothing is at `name`). A staging folder's parts go into place this way.
+    pub fn rename_to(&self, name: &OsStr, dest: &Dir, dest_name: &OsStr) -> Result<()> {
+        let (from, to) = (one_name(name)?, one_name(dest_name)?);
+        sys::rename_at(&self.handle, &self.path, from, &dest.handle, &dest.path, to).map_err(|e| {
+            Error::io(
+                format!(
+                    "Cannot move {} to {}",
+                    self.path.join(from).display(),
+                    dest.path.join(to).display()
+                ),
+                e,
+            )
+        })
+    }
+
     /// Replace `rel` with `data`: a new temp file in the same held folder, fsynced when
     /// `durable`, renamed over the name (a link at the name is replaced, never followed).
     pub fn write_atomic(&self, rel: &Path, data: &[u8], durable: bool) -> Result<()> {
@@ -270,8 +328,16 @@ impl Dir {
             .write_all(data)
             .and_then(|()| if durable { file.sync_all() } else { Ok(()) });
         drop(file);
-        let placed =
-            written.and_then(|()| sys::rename_at(&dir.handle, &dir.path, &temp_name, name));
+        let placed = written.and_then(|()| {
+            sys::rename_at(
+                &dir.handle,
+                &dir.path,
+                &temp_name,
+                &dir.handle,
+                &dir.path,
+                name,
+            )
+        });
         if let Err(e) = placed {
             let _ = sys::unlink_at(&dir.handle, &dir.path.join(&temp_name), &temp_name, false);
             return Err(Error::io(context(), e));
@@ -421,11 +487,21 @@ impl Dir {
             .map_err(|e| Error::io(format!("Cannot stat {}", self.path.display()), e))
     }
 
-    /// A path to give a library that only takes paths (SQLite) for the entry `name` of this
-    /// held folder: on Linux through `/proc/self/fd/<n>`, so it still names this very folder
-    /// whatever is renamed meanwhile; elsewhere the folder's path.
+    /// A path to give a writer that only takes paths (tar, git, a child process) for the entry
+    /// `name` of this held folder: on Linux `/proc/<pid>/fd/<n>/<name>`, which the kernel
+    /// resolves to this very folder whatever is renamed meanwhile (a child process of ours
+    /// can use it too, unlike `/proc/self`). Elsewhere the folder's path: on Windows the
+    /// held chain (no `FILE_SHARE_DELETE`) keeps that path ours; on macOS it is a path
+    /// looked up again, the race the walk cannot close there. SQLite resolves the links in
+    /// a path itself (it reads the magic link's target and opens that path), so it is never
+    /// given one of these for a write.
     pub fn pinned_path(&self, name: &OsStr) -> PathBuf {
-        sys::pinned_path(&self.handle, &self.path).join(name)
+        let folder = sys::pinned_path(&self.handle, &self.path);
+        if name.is_empty() {
+            folder // no trailing `/`: the folder itself (Dir::open takes ours back)
+        } else {
+            folder.join(name)
+        }
     }
 }
 

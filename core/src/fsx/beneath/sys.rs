@@ -83,7 +83,30 @@ mod unix {
         e.into()
     }
 
+    /// Is `path` a pinned path of ours (`/proc/<our pid>/fd/<n>`, see `pinned_path`)? That
+    /// link is a folder we hold, so it is opened through rather than refused.
+    #[cfg(target_os = "linux")]
+    fn is_own_pinned(path: &Path) -> bool {
+        let prefix = format!("/proc/{}/fd/", std::process::id());
+        path.to_str()
+            .and_then(|p| p.strip_prefix(&prefix))
+            .map(|n| n.trim_end_matches('/'))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn is_own_pinned(_path: &Path) -> bool {
+        false
+    }
+
     pub fn open_base(path: &Path) -> io::Result<Handle> {
+        if is_own_pinned(path) {
+            return Ok(rfs::open(
+                path,
+                DIR_FLAGS - OFlags::NOFOLLOW,
+                Mode::empty(),
+            )?);
+        }
         match rfs::open(path, DIR_FLAGS, Mode::empty()) {
             Ok(fd) => Ok(fd),
             Err(e) if e == rustix::io::Errno::NOTDIR || e == rustix::io::Errno::LOOP => {
@@ -187,8 +210,15 @@ mod unix {
         Ok(file)
     }
 
-    pub fn rename_at(h: &Handle, _dir: &Path, from: &OsStr, to: &OsStr) -> io::Result<()> {
-        Ok(rfs::renameat(h, from, h, to)?)
+    pub fn rename_at(
+        h: &Handle,
+        _dir: &Path,
+        from: &OsStr,
+        dest: &Handle,
+        _dest_dir: &Path,
+        to: &OsStr,
+    ) -> io::Result<()> {
+        Ok(rfs::renameat(h, from, dest, to)?)
     }
 
     pub fn unlink_at(h: &Handle, _full: &Path, name: &OsStr, dir: bool) -> io::Result<()> {
@@ -239,7 +269,7 @@ mod unix {
     #[cfg(target_os = "linux")]
     pub fn pinned_path(h: &Handle, path: &Path) -> PathBuf {
         use std::os::fd::AsRawFd;
-        let proc = PathBuf::from(format!("/proc/self/fd/{}", h.as_raw_fd()));
+        let proc = PathBuf::from(format!("/proc/{}/fd/{}", std::process::id(), h.as_raw_fd()));
         if proc.exists() {
             proc
         } else {
@@ -358,8 +388,16 @@ mod windows {
         options(full, OpenOptions::new().append(true).create(true))
     }
 
-    pub fn rename_at(_h: &Handle, dir: &Path, from: &OsStr, to: &OsStr) -> io::Result<()> {
-        fs::rename(dir.join(from), dir.join(to))
+    pub fn rename_at(
+        _h: &Handle,
+        dir: &Path,
+        from: &OsStr,
+        _dest: &Handle,
+        dest_dir: &Path,
+        to: &OsStr,
+    ) -> io::Result<()> {
+        // both folders are held without FILE_SHARE_DELETE: their paths are still theirs
+        fs::rename(dir.join(from), dest_dir.join(to))
     }
 
     pub fn unlink_at(_h: &Handle, full: &Path, _name: &OsStr, dir: bool) -> io::Result<()> {

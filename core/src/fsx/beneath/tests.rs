@@ -1,3 +1,4 @@
+use std::ffi::OsStr;
 use std::fs;
 use std::path::Path;
 
@@ -134,4 +135,136 @@ fn make_private_tightens_a_0755_folder() {
         fs::metadata(&root).unwrap().permissions().mode() & 0o777,
         0o700
     );
+}
+
+#[test]
+fn sub_new_claims_a_name_once_and_write_new_never_replaces() {
+    let (_tmp, root, _) = tree();
+    let dir = Dir::open(&root).unwrap();
+    let staging = dir.sub_new(OsStr::new(".staging-x")).unwrap();
+    assert_eq!(
+        dir.sub_new(OsStr::new(".staging-x"))
+            .unwrap_err()
+            .code()
+            .as_str(),
+        "EEXIST"
+    );
+    for bad in ["a/b", "..", "", "."] {
+        assert!(dir.sub_new(OsStr::new(bad)).is_err(), "{bad} refused");
+    }
+    staging
+        .write_new(Path::new("owner.json"), b"{}", true)
+        .unwrap();
+    assert_eq!(
+        staging
+            .write_new(Path::new("owner.json"), b"again", false)
+            .unwrap_err()
+            .code()
+            .as_str(),
+        "EEXIST"
+    );
+    assert_eq!(fs::read(root.join(".staging-x/owner.json")).unwrap(), b"{}");
+}
+
+#[test]
+fn rename_to_moves_between_held_folders_and_says_enoent_for_nothing() {
+    let (_tmp, root, _) = tree();
+    let dir = Dir::open(&root).unwrap();
+    let from = dir.sub(Path::new("a/b"), false).unwrap();
+    let to = dir.sub(Path::new("c"), true).unwrap();
+    from.write_new(Path::new("part"), b"P", false).unwrap();
+    from.rename_to(OsStr::new("part"), &to, OsStr::new("moved"))
+        .unwrap();
+    assert_eq!(fs::read(root.join("c/moved")).unwrap(), b"P");
+    let missing = from
+        .rename_to(OsStr::new("part"), &to, OsStr::new("again"))
+        .unwrap_err();
+    assert_eq!(missing.code().as_str(), "ENOENT");
+    assert!(from
+        .rename_to(OsStr::new("x/y"), &to, OsStr::new("z"))
+        .is_err());
+}
+
+/// The point of holding a folder: once it is open, swapping its path for a symlink to a
+/// folder outside changes nothing for what we write, move or remove through the handle.
+#[cfg(unix)]
+#[test]
+fn a_held_folder_swapped_for_a_link_still_takes_every_write() {
+    use std::os::unix::fs::symlink;
+    let (_tmp, root, outside) = tree();
+    let dir = Dir::open(&root).unwrap();
+    let held = dir.sub(Path::new("a"), false).unwrap();
+    let moved_to = dir.sub(Path::new("a/b"), false).unwrap();
+    // the attacker's swap: a/ goes elsewhere in the project, a symlink to outside takes its name
+    fs::rename(root.join("a"), root.join("a-real")).unwrap();
+    symlink(&outside, root.join("a")).unwrap();
+    held.write_new(Path::new("new"), b"N", false).unwrap();
+    held.write_atomic(Path::new("atomic"), b"A", false).unwrap();
+    held.rename_to(OsStr::new("new"), &moved_to, OsStr::new("new"))
+        .unwrap();
+    assert!(held.remove(Path::new("atomic")).unwrap());
+    #[cfg(target_os = "linux")]
+    {
+        let pinned = held.pinned_path(OsStr::new("via-proc"));
+        assert!(pinned.starts_with(format!("/proc/{}/fd", std::process::id())));
+        fs::write(&pinned, b"P").unwrap();
+        assert_eq!(fs::read(root.join("a-real/via-proc")).unwrap(), b"P");
+        // our own pinned folder is a base again (other magic links are not: see the link tests)
+        let again = Dir::open(&held.pinned_path(OsStr::new(""))).unwrap();
+        assert_eq!(again.read(Path::new("via-proc"), 10).unwrap(), b"P");
+        let other = format!("/proc/{}/cwd", std::process::id());
+        assert!(
+            Dir::open(Path::new(&other)).is_err(),
+            "not a pinned fd of ours"
+        );
+    }
+    assert_eq!(fs::read(root.join("a-real/b/new")).unwrap(), b"N");
+    let mut outside_names: Vec<_> = fs::read_dir(&outside)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    outside_names.sort();
+    assert_eq!(outside_names, vec![std::ffi::OsString::from("victim")]);
+}
+
+/// Windows: a directory symlink on the way (a reparse point) is refused, never followed, and a
+/// held folder cannot be renamed away while we use paths below it (no `FILE_SHARE_DELETE`).
+/// Creating a symlink needs a privilege (developer mode or an elevated shell) that a runner may
+/// not have, and Wine 8 only pretends to make one: the link part is skipped when no reparse
+/// point could be made; the held-folder part always runs.
+#[cfg(windows)]
+#[test]
+fn reparse_points_are_refused_and_held_folders_stay_put_on_windows() {
+    let (_tmp, root, outside) = tree();
+    let dir = Dir::open(&root).unwrap();
+    let held = dir.sub(Path::new("a"), false).unwrap();
+    assert!(
+        fs::rename(root.join("a"), root.join("a-moved")).is_err(),
+        "a held folder cannot be renamed"
+    );
+    held.write_new(Path::new("kept"), b"K", false).unwrap();
+    assert_eq!(fs::read(root.join("a/kept")).unwrap(), b"K");
+    drop(held);
+
+    let made = std::os::windows::fs::symlink_dir(&outside, root.join("link")).is_ok()
+        && fs::symlink_metadata(root.join("link")).is_ok_and(|m| m.file_type().is_symlink());
+    if !made {
+        eprintln!("no directory symlink could be made here: the reparse-point part is skipped");
+        return;
+    }
+    for result in [
+        dir.write_atomic(Path::new("link/new"), b"x", false).err(),
+        dir.read(Path::new("link/victim"), 10).err(),
+        dir.sub(Path::new("link"), false).err(),
+        dir.remove(Path::new("link/victim")).err(),
+    ] {
+        let err = result.expect("refused");
+        assert!(matches!(err.code(), Code::PathEscape), "{err:?}");
+    }
+    assert!(matches!(
+        Dir::open(&root.join("link")).unwrap_err().code(),
+        Code::UnsafeDir
+    ));
+    assert_eq!(fs::read(outside.join("victim")).unwrap(), b"VICTIM");
+    assert_eq!(fs::read_dir(&outside).unwrap().count(), 1);
 }
