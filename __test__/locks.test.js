@@ -570,6 +570,39 @@ test('a waiter sees a lock file as changed once it is gone, replaced, or rewritt
   assert.equal(changed(file, seen), true)
 })
 
+test('releaseLock refuses a lock file that is not a file (EBADLOCK) and reports an unreadable lock path as not released; both backends alike', () => {
+  const results = onBoth((backend, dir) => {
+    fs.mkdirSync(path.join(dir, 'folder.lock'))
+    let folder
+    try {
+      ops(backend, dir).releaseLock('folder')
+      folder = 'returned'
+    } catch (err) {
+      folder = err.code
+    }
+    const notDir = path.join(dir, 'not-a-dir')
+    fs.writeFileSync(notDir, '')
+    const { result, lines } = captureConsole(() => ops(backend, notDir).releaseLock('x'))
+    return { folder, notDir: [result, lines.length === 1 && lines[0].includes('x.lock')] }
+  })
+  assert.deepEqual(results.native, { folder: 'EBADLOCK', notDir: [false, true] })
+  assert.deepEqual(results.js, results.native)
+})
+
+test('releaseAllLocks (js backend) removes only the lock files that still hold its own acquisitions, and counts them', () => {
+  const lock = require('../lib/js/lock')
+  const lockDir = tempDir('sr-all-')
+  const kept = lock.acquireLock('kept', 100, { lockDir }).lockPath
+  const mine = lock.acquireLock('mine', 100, { lockDir }).lockPath
+  const garbled = lock.acquireLock('garbled', 100, { lockDir }).lockPath
+  // taken over by another acquisition since (another token), and made garbage
+  const record = JSON.parse(fs.readFileSync(kept, 'utf8'))
+  fs.writeFileSync(kept, JSON.stringify({ ...record, token: 'someone-else' }))
+  fs.writeFileSync(garbled, '{"pid"')
+  assert.equal(lock.releaseAllLocks(), 1)
+  assert.deepEqual([fs.existsSync(kept), fs.existsSync(mine), fs.existsSync(garbled)], [true, false, true])
+})
+
 test('an OS error while taking a lock says which lock (Failed to acquire lock for <id>) with its errno; both backends alike', () => {
   const results = onBoth((backend, dir) => {
     const lockDir = path.join(dir, 'locks')

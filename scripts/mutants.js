@@ -131,8 +131,15 @@ function render() {
   // replaces what older runs said of those files: mutants of code since changed go with it.
   const excluded = excludedPatterns()
   const byFile = new Map()
+  // A partial run also supersedes older outcomes of the same mutant moved to another line
+  // (code added above it): same file, same mutation in the same function, other position.
+  const moved = (name) => name.replace(/^([^:]+):\d+:\d+: /, '$1: ')
   for (const run of stored) {
     if (!/--iterate|--re\b/.test(run.command)) for (const f of run.files) byFile.delete(f)
+    const retested = new Set(Object.keys(run.outcomes).map(moved))
+    for (const entry of byFile.values()) {
+      for (const name of Object.keys(entry.outcomes)) if (retested.has(moved(name))) delete entry.outcomes[name]
+    }
     for (const [name, status] of Object.entries(run.outcomes)) {
       if (excluded.some((re) => re.test(name))) continue
       const file = name.split(':')[0]

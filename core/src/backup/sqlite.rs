@@ -458,4 +458,30 @@ mod tests {
             .unwrap();
         assert_eq!(v, "new");
     }
+
+    /// A copy of a database a writer holds locked (an exclusive transaction, rollback mode)
+    /// waits for the writer, then copies what it committed; it does not fail at the first busy.
+    #[test]
+    fn a_copy_waits_for_a_writer_holding_the_database() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("live.db");
+        let writer = Connection::open(&db).unwrap();
+        writer.execute_batch("CREATE TABLE t (v TEXT)").unwrap();
+        writer
+            .execute_batch("BEGIN EXCLUSIVE; INSERT INTO t VALUES ('committed later')")
+            .unwrap();
+        let holder = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            writer.execute_batch("COMMIT").unwrap();
+        });
+        let copy = tmp.path().join("copy.db");
+        let kind = copy_database(&db, &copy, &Cancel::new()).unwrap();
+        holder.join().unwrap();
+        assert_eq!(kind, CopyKind::Sqlite);
+        let v: String = Connection::open(&copy)
+            .unwrap()
+            .query_row("SELECT v FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, "committed later");
+    }
 }
