@@ -13,8 +13,8 @@ const { DAY_MS, KINDS, SAFE_ID, drainProgress } = require('./common')
 
 class Catalog {
   /** The recorded restore points, their paths resolved in the current backups folder. */
-  restorePoints() {
-    this.tracker = this.loadTracker()
+  restorePoints(tracker = this.loadTracker()) {
+    this.tracker = tracker
     const points = (this.tracker && this.tracker.backupStrategy && this.tracker.backupStrategy.restorePoints) || []
     return points
       .filter((p) => p && typeof p.id === 'string')
@@ -58,11 +58,11 @@ class Catalog {
     return points
   }
 
-  findPoint(backupId) {
+  findPoint(backupId, tracker = undefined) {
     if (typeof backupId !== 'string' || !backupId) {
       throw codedError('ERR_INVALID_ARG_TYPE', 'The "backupId" argument must be a non-empty string')
     }
-    return this.restorePoints().find((p) => p.id === backupId) || null
+    return this.restorePoints(tracker).find((p) => p.id === backupId) || null
   }
 
   /**

@@ -269,14 +269,15 @@ class Restore {
 
   /** `restoreFromBackup` after its first line (legacy printed `❌ Restore failed` on any error). */
   async restoreWithLines(backupId, options) {
-    // The tracker read for real first: a failing read is that failure (EIO, EACCES...), not
-    // "Backup not found" (restorePoints() reads leniently, for listing).
+    // The tracker read for real, once: a failing read is that failure (EIO, EACCES...), not
+    // "Backup not found" (restorePoints() alone reads leniently, for listing).
+    let tracker
     try {
-      readTracker(this.trackerPath)
+      tracker = readTracker(this.trackerPath)
     } catch (err) {
       throw codedError(err.code || 'EIO', `Restore of ${String(backupId)} failed reading the tracker ${this.trackerPath}: ${err.message}`)
     }
-    const point = this.findPoint(backupId)
+    const point = this.findPoint(backupId, tracker)
     if (!point) {
       if (!this.options.quiet) console.error(`❌ Backup ${backupId} not found`)
       this.log('Available backups:')
