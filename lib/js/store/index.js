@@ -50,7 +50,7 @@ async function storeCreateSnapshot(root, store, id, options, onProgress) {
     substitutes: Array.isArray(o.substitutes) ? o.substitutes : [],
     parent: o.parent || null,
   }
-  const r = createSnapshot(root, store, id, spec, cancel, typeof onProgress === 'function' ? onProgress : null)
+  const r = await createSnapshot(root, store, id, spec, cancel, typeof onProgress === 'function' ? onProgress : null)
   return { snapshot: snapshotOf(r.record), filesRead: r.filesRead, filesReused: r.filesReused, skipped: r.skipped }
 }
 

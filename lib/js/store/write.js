@@ -34,6 +34,7 @@ class Walker {
     this.filesReused = 0
     this.newChunks = 0
     this.newBytes = 0
+    this.steps = 0
   }
 
   /** Store one chunk (if new); its id. */
@@ -69,9 +70,11 @@ class Walker {
     }
   }
 
-  walk(dirFull, rel) {
+  /** Async only to let the event loop run now and then: a SIGINT cancels within a few files. */
+  async walk(dirFull, rel) {
     const names = fs.readdirSync(dirFull).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
     for (const name of names) {
+      if (++this.steps % 20 === 0) await new Promise((resolve) => setImmediate(resolve))
       this.cancel.check('Snapshot')
       if (isExcluded(name, this.spec.excludes)) continue
       const p = rel === '' ? name : `${rel}/${name}`
@@ -86,7 +89,7 @@ class Walker {
       if (st.isFile() && this.isSideFile(p)) continue
       if (st.isDirectory()) {
         this.entries.push(this.entry(p, 'dir', st))
-        this.walk(full, p)
+        await this.walk(full, p)
       } else if (st.isSymbolicLink()) {
         const e = this.entry(p, 'symlink', st)
         e.target = fs.readlinkSync(full)
@@ -135,7 +138,7 @@ function unchanged(prev, e, st) {
  * Take snapshot `id` of `root` into the store folder `storeDir`. `spec`: label, excludes,
  * substitutes ([{ path, source }]), parent (default: the newest snapshot).
  */
-function createSnapshot(root, storeDir, id, spec, cancel, onProgress) {
+async function createSnapshot(root, storeDir, id, spec, cancel, onProgress) {
   checkSnapshotId(id)
   contained.containedList(root, '') // the root: a real folder, not a link
   const store = Store.open(storeDir, true)
@@ -149,7 +152,7 @@ function createSnapshot(root, storeDir, id, spec, cancel, onProgress) {
     if (onProgress && files % 200 === 0) onProgress({ phase: 'snapshot', files, bytes })
   }
   const w = new Walker(store, spec, parentFiles(store, parent), cancel, meter)
-  w.walk(root, '')
+  await w.walk(root, '')
   w.entries.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)))
   const text = Buffer.from(w.entries.map(entryLine).join(''))
   const tree = []
