@@ -801,6 +801,7 @@ mod tests {
     /// A file or symlink gone between its `lstat` and its reading is skipped; one that cannot
     /// be opened or read for another reason (a symlink loop put in its place, a folder on its
     /// way that became a file) fails the archive with that error.
+    #[cfg(unix)]
     #[test]
     fn a_member_gone_before_it_is_read_is_skipped_other_failures_are_errors() {
         let tmp = tempfile::tempdir().unwrap();
@@ -844,6 +845,7 @@ mod tests {
         assert!(!dest.exists());
     }
 
+    #[cfg(unix)]
     fn copy_tree(from: &Path, to: &Path) {
         fs::create_dir_all(to).unwrap();
         for entry in fs::read_dir(from).unwrap() {
@@ -984,13 +986,16 @@ mod tests {
     }
 
     /// Where the helper below archives, and which case it runs.
+    #[cfg(unix)]
     const FSIZE_DIR_ENV: &str = "SR_CORE_TEST_FSIZE_DIR";
+    #[cfg(unix)]
     const FSIZE_CASE_ENV: &str = "SR_CORE_TEST_FSIZE_CASE";
 
     /// A compressor that fails (the file size limit: EFBIG, as ENOSPC would) is the cause
     /// reported, whatever the walk then failed with; a cancellation still wins over it.
     /// Each case runs in a process of its own (this test binary, the helper below) under a
     /// 64 KiB file size limit: the archive of 600 KiB of noise fails when written out.
+    #[cfg(unix)]
     #[test]
     fn a_compressor_failure_is_the_error_unless_the_walk_was_cancelled() {
         for (case, expected) in [
@@ -1022,6 +1027,7 @@ mod tests {
 
     /// The body of the test above, in a child with a 64 KiB file size limit; writes the error
     /// code to `<dir>/code`. Does nothing when run as an ordinary ignored test.
+    #[cfg(unix)]
     #[test]
     #[ignore = "helper process for a_compressor_failure_is_the_error_unless_the_walk_was_cancelled"]
     fn fsize_limited_archive() {

@@ -272,8 +272,11 @@ mod tests {
         );
         let missing = not_started(std::io::Error::from(std::io::ErrorKind::NotFound));
         assert_eq!(missing.code(), Code::NoCommand);
-        let denied = not_started(std::io::Error::from_raw_os_error(libc::EACCES));
-        assert_eq!(denied.code().as_str(), "EACCES");
+        #[cfg(unix)]
+        {
+            let denied = not_started(std::io::Error::from_raw_os_error(libc::EACCES));
+            assert_eq!(denied.code().as_str(), "EACCES");
+        }
     }
 
     /// A cancel kills git and what it started (its whole process group): a command an alias

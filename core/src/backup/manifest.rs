@@ -188,6 +188,7 @@ mod tests {
     }
 
     /// One file `set/a` hashed, then verified with `swap` run between its stat and its read.
+    #[cfg(unix)]
     fn verify_swapped(swap: impl FnMut(&Path) + 'static) -> Result<Verification> {
         let tmp = tempfile::tempdir().unwrap();
         fs::create_dir(tmp.path().join("set")).unwrap();
@@ -202,6 +203,7 @@ mod tests {
     /// A member made a symlink or a FIFO after its stat is altered (never read); one that
     /// cannot be read for another reason (gone after its stat: ENOENT) is an error that names
     /// it, not a verdict on the set.
+    #[cfg(unix)]
     #[test]
     fn a_member_swapped_before_its_read_is_altered_other_failures_are_errors() {
         let to_link = |p: &Path| {
@@ -222,6 +224,7 @@ mod tests {
 
     /// A symlink on the way to a member is altered; a path the OS cannot look up at all (a
     /// name longer than any file system allows) is an error.
+    #[cfg(unix)]
     #[test]
     fn a_link_on_the_way_is_altered_an_impossible_lookup_is_an_error() {
         let tmp = tempfile::tempdir().unwrap();
