@@ -14,7 +14,7 @@ const BackupSystem = require('../lib/backup-system')
 const { SessionLog, logFileFor } = require('../lib/session/session-log')
 const { resolveBackend } = require('../lib/backend')
 const { eachBackend, runBin, tempDir, ROOT, isRoot } = require('./helpers')
-const { makeProject, snapshot, SWAPPER, hasRenameat2, raceCreates } = require('../torture/containment-kit')
+const { makeProject, makeRestoreRaceProject, snapshot, SWAPPER, hasRenameat2, raceCreates } = require('../torture/containment-kit')
 
 const POSIX = process.platform !== 'win32'
 const WATCHDOG_MS = 15000
@@ -445,15 +445,7 @@ test('race: a folder swapped for a symlink in a loop while restores run writes n
   const escapes = {}
   for (const backend of ['native', 'js']) {
     const dir = tempDir(`race-${backend}-`)
-    const root = path.join(dir, 'project')
-    const outside = path.join(dir, 'outside')
-    fs.mkdirSync(path.join(root, 'cfg'), { recursive: true })
-    fs.mkdirSync(path.join(root, 'backups', 'config', 'set'), { recursive: true, mode: 0o700 })
-    fs.mkdirSync(outside)
-    fs.writeFileSync(path.join(root, 'cfg', 'app.json'), '{"v":0}\n')
-    const source = path.join(root, 'backups', 'config', 'set', 'cfg_app.json')
-    fs.writeFileSync(source, '{"v":1}\n')
-    fs.symlinkSync(outside, path.join(root, 'swap'))
+    const { root, outside, source } = makeRestoreRaceProject(dir)
     const binding = resolveBackend(backend).binding
     const swapper = require('node:child_process').spawn('python3', ['-c', SWAPPER, path.join(root, 'cfg'), path.join(root, 'swap'), String(RACE_SECONDS)], {
       stdio: ['ignore', 'pipe', 'inherit'],

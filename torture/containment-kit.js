@@ -129,4 +129,21 @@ async function raceCreates({ backend, root, outside, pattern, seconds, pause = 0
   return { ...counts, swaps: Number(swaps.trim()) || 0, escaped }
 }
 
-module.exports = { makeProject, snapshot, SWAPPER, PACED_SWAPPER, hasRenameat2, raceCreates }
+/**
+ * The project of the restore race: cfg/app.json, its backed-up copy in backups/config/set, a
+ * folder outside and `swap`, a symlink to it that the swapper exchanges with cfg/.
+ */
+function makeRestoreRaceProject(dir) {
+  const root = path.join(dir, 'project')
+  const outside = path.join(dir, 'outside')
+  fs.mkdirSync(path.join(root, 'cfg'), { recursive: true })
+  fs.mkdirSync(path.join(root, 'backups', 'config', 'set'), { recursive: true, mode: 0o700 })
+  fs.mkdirSync(outside)
+  fs.writeFileSync(path.join(root, 'cfg', 'app.json'), '{"v":0}\n')
+  const source = path.join(root, 'backups', 'config', 'set', 'cfg_app.json')
+  fs.writeFileSync(source, '{"v":1}\n')
+  fs.symlinkSync(outside, path.join(root, 'swap'))
+  return { root, outside, source }
+}
+
+module.exports = { makeProject, makeRestoreRaceProject, snapshot, SWAPPER, PACED_SWAPPER, hasRenameat2, raceCreates }

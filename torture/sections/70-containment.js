@@ -17,7 +17,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
 const { ROOT, BACKENDS, tempDir, table } = require('../lib')
-const { SWAPPER, hasRenameat2, makeProject, raceCreates } = require('../containment-kit')
+const { SWAPPER, hasRenameat2, makeProject, makeRestoreRaceProject, raceCreates } = require('../containment-kit')
 
 const WATCHDOG_MS = 20000
 const SEEDS = Number(process.env.SR_CONTAINMENT_SEEDS || 6)
@@ -54,15 +54,7 @@ function attackOnce(backend, attack, seed) {
 /** Restores of cfg/app.json while cfg/ and a symlink to outside/ swap places. */
 async function race(backend) {
   const dir = tempDir(`race-${backend}`)
-  const root = path.join(dir, 'project')
-  const outside = path.join(dir, 'outside')
-  fs.mkdirSync(path.join(root, 'cfg'), { recursive: true })
-  fs.mkdirSync(path.join(root, 'backups', 'config', 'set'), { recursive: true, mode: 0o700 })
-  fs.mkdirSync(outside)
-  fs.writeFileSync(path.join(root, 'cfg', 'app.json'), '{"v":0}\n')
-  const source = path.join(root, 'backups', 'config', 'set', 'cfg_app.json')
-  fs.writeFileSync(source, '{"v":1}\n')
-  fs.symlinkSync(outside, path.join(root, 'swap'))
+  const { root, outside, source } = makeRestoreRaceProject(dir)
   process.env.SESSION_RESILIENCE_BACKEND = backend
   const { binding } = require(path.join(ROOT, 'lib', 'backend')).resolveBackend(backend)
   const swapper = spawn('python3', ['-c', SWAPPER, path.join(root, 'cfg'), path.join(root, 'swap'), String(RACE_SECONDS)], { stdio: ['ignore', 'pipe', 'ignore'] })
