@@ -344,8 +344,44 @@ export interface StoreBrokenSnapshot {
   reason: string
 }
 
+export interface StoreChange {
+  path: string
+  /** `added`, `removed` or `modified`. */
+  change: string
+  /** `file`, `dir` or `symlink` (the newer side's; the older one's for a removal). */
+  type: string
+  /** For a modification: which of `type`, `mode`, `size`, `target`, `content` differ. */
+  what: Array<string>
+}
+
 /** Take snapshot `id` of `root` into the store folder `store` (created when missing). */
 export declare function storeCreateSnapshot(root: string, store: string, id: string, options?: StoreSnapshotOptions | undefined | null, onProgress?: ((progress: BackupProgress) => void) | undefined | null): Promise<StoreSnapshotResult>
+
+/**
+ * What was added, removed and modified from snapshot `from` to snapshot `to`, or to the work
+ * tree `options.root` when `to` is null.
+ */
+export declare function storeDiff(store: string, from: string, to?: string | undefined | null, options?: StoreDiffOptions | undefined | null): Promise<StoreDiffResult>
+
+export interface StoreDiffOptions {
+  /** The work tree to compare with when there is no second snapshot. */
+  root?: string
+  /** Legacy `tar --exclude` patterns; default the legacy list. */
+  excludes?: Array<string>
+  /** Databases (relative to the root) whose `-journal`, `-wal`, `-shm` are left out. */
+  databases?: Array<string>
+}
+
+export interface StoreDiffResult {
+  changes: Array<StoreChange>
+  added: number
+  removed: number
+  modified: number
+  /** Work-tree files read because their metadata alone did not decide. */
+  hashed: number
+  /** Work-tree entries left out (names not UTF-8, FIFOs, sockets, devices). */
+  skipped: Array<string>
+}
 
 /**
  * Remove the chunks no snapshot references (hold the store's lock: a snapshot being taken
@@ -366,6 +402,28 @@ export interface StoreGcResult {
  * store yet.
  */
 export declare function storeListSnapshots(store: string): Array<StoreSnapshot>
+
+/** Every snapshot of the store, oldest first, with its logical size, new and shared bytes. */
+export declare function storeLog(store: string): Promise<Array<StoreLogEntry>>
+
+/** One snapshot's line of `storeLog`. */
+export interface StoreLogEntry {
+  id: string
+  time: string
+  label: string
+  files: number
+  /** Bytes of its files, before dedup and compression. */
+  logical: number
+  /** Distinct chunks it references; those no earlier snapshot references. */
+  chunks: number
+  newChunks: number
+  /** On-disk bytes of its new chunks, and of those shared with earlier snapshots. */
+  newBytes: number
+  sharedBytes: number
+  missingChunks: number
+  /** Why its tree could not be read in full, or null. */
+  error?: string
+}
 
 /** Remove snapshot `id`'s record (its chunks go at the next `storeGc`); false when absent. */
 export declare function storeRemoveSnapshot(store: string, id: string): boolean

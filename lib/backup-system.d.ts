@@ -125,6 +125,36 @@ declare class BackupSystem {
   ): Promise<{ files: number; dirs: number; symlinks: number; bytes: number }>
   /** Write snapshot set `backupId` as a legacy tar.gz (default backups/full/<id>.tar.gz). */
   exportBackup(backupId: string, file?: string, options?: BackupSystem.ProgressOptions): Promise<{ file: string; size: number; sha256: string }>
+  /** What was added, removed and modified from snapshot set `from` to `to`, or to the project now. */
+  diffBackups(
+    from: string,
+    to?: string | null,
+  ): Promise<{
+    from: string
+    to: string | null
+    changes: Array<{ path: string; change: 'added' | 'removed' | 'modified'; type: 'file' | 'dir' | 'symlink'; what: string[] }>
+    added: number
+    removed: number
+    modified: number
+    hashed: number
+    skipped: string[]
+  }>
+  /** Every snapshot of backups/store, oldest first, with its logical size and its new and shared bytes on disk. */
+  snapshotLog(): Promise<
+    Array<{
+      id: string
+      time: string
+      label: string
+      files: number
+      logical: number
+      chunks: number
+      newChunks: number
+      newBytes: number
+      sharedBytes: number
+      missingChunks: number
+      error: string | null
+    }>
+  >
   /** What a restore would do, without doing it (printed too). */
   simulateRestore(point: T.RestorePoint, options?: BackupSystem.RestoreOptions): BackupSystem.DryRunResult
   /** The restore point with this id, or null; `ERR_INVALID_ARG_TYPE` for a non-string. */

@@ -174,7 +174,7 @@ class BackupSystem {
 }
 
 // The methods of each concern (and the legacy part-by-part ones), as if written in the class body.
-addMethods(BackupSystem, require('./create'), require('./catalog'), require('./restore'), require('./legacy'), require('./snapshot'))
+addMethods(BackupSystem, require('./create'), require('./catalog'), require('./restore'), require('./legacy'), require('./snapshot'), require('./history'))
 
 /** Stop every backup this process is making (Ctrl+C); resolves once they cleaned up. */
 BackupSystem.cancelRunning = require('./create').cancelRunning

@@ -4,6 +4,7 @@
 
 const { printJson, runCommand, usage } = require('../cli')
 const BackupSystem = require('./backup-system')
+const { diffLines, logLines } = require('./history')
 
 const USAGE = `
 📦 AgentHive Backup System
@@ -25,6 +26,9 @@ Also:
                                           Restore only these files or folders (snapshot sets)
   node backup-system.js export <id> [file]
                                           Write a snapshot set as the legacy full/<id>.tar.gz
+  node backup-system.js diff <a> [b]      Files added (A), removed (D), modified (M) from
+                                          snapshot set a to b, or to the project now
+  node backup-system.js log               Snapshots with their logical, new and shared bytes
   node backup-system.js help              Show this help
   restore flags: --dry-run --force --auto-stash --no-code --no-database --no-config
                  --continue-on-error --skip-current-backup
@@ -159,6 +163,23 @@ const commands = {
       if (!id) throw usage('export needs a backup <id>')
       const out = await withProgress(json, (onProgress) => bs.exportBackup(id, file, { onProgress }))
       if (json) printJson({ ok: true, ...out })
+      return 0
+    },
+  },
+  diff: {
+    async run({ instance: bs, args: [from, to], json }) {
+      if (!from) throw usage('diff needs a snapshot set <a> (and optionally <b>)')
+      const result = await bs.diffBackups(from, to)
+      if (json) printJson(result)
+      else for (const line of diffLines(result.changes)) console.log(line)
+      return 0
+    },
+  },
+  log: {
+    async run({ instance: bs, json }) {
+      const entries = await bs.snapshotLog()
+      if (json) printJson(entries)
+      else for (const line of logLines(entries)) console.log(line)
       return 0
     },
   },

@@ -8,4 +8,5 @@ mod backup_copy_database;
 mod backup_git_bundle;
 mod backup_manifest;
 mod store;
+mod store_query;
 mod verify_checksum;

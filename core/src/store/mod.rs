@@ -15,14 +15,17 @@
 //! - [`write`]: taking a snapshot, reusing unchanged files of the previous one unread;
 //! - [`restore`]: putting a snapshot (or some of its paths) back, contained;
 //! - [`verify`]: re-hashing every chunk once and naming the snapshots a bad one breaks;
-//! - [`gc`]: removing the chunks no snapshot references.
+//! - [`gc`]: removing the chunks no snapshot references;
+//! - [`diff`], [`log`]: what changed between snapshots (or since one), what each one costs.
 //!
 //! Every file and folder is created through [`Dir`] (no symlink followed anywhere, files
 //! 0600, folders 0700).
 
 pub mod chunk;
 pub mod chunker;
+pub mod diff;
 pub mod gc;
+pub mod log;
 pub mod restore;
 pub mod snapshot;
 pub mod tree;
@@ -37,7 +40,9 @@ use crate::error::{Code, Error, Result};
 use crate::fsx::beneath::Dir;
 use chunk::Chunks;
 
+pub use diff::{diff, DiffReport, DiffSpec};
 pub use gc::{collect_garbage, GcStats};
+pub use log::{store_log, LogEntry};
 pub use restore::{restore_snapshot, RestoreStats};
 pub use snapshot::Record;
 pub use verify::{verify_store, VerifyReport};

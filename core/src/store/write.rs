@@ -60,7 +60,7 @@ pub struct SnapshotStats {
 }
 
 /// The SQLite files that live beside a database.
-const SIDE_FILES: &[&str] = &["-journal", "-wal", "-shm"];
+pub(super) const SIDE_FILES: &[&str] = &["-journal", "-wal", "-shm"];
 
 type Job = (ChunkId, Vec<u8>);
 
@@ -80,7 +80,7 @@ struct Walker<'a> {
     meter: Meter<'a>,
 }
 
-fn entry(path: String, kind: EntryKind, meta: &Meta) -> Entry {
+pub(super) fn entry(path: String, kind: EntryKind, meta: &Meta) -> Entry {
     Entry {
         path,
         kind,
@@ -94,7 +94,7 @@ fn entry(path: String, kind: EntryKind, meta: &Meta) -> Entry {
     }
 }
 
-fn join(rel: &str, name: &str) -> String {
+pub(super) fn join(rel: &str, name: &str) -> String {
     if rel.is_empty() {
         name.to_string()
     } else {

@@ -11,6 +11,8 @@ const { createSnapshot } = require('./write')
 const { restoreSnapshot } = require('./restore')
 const { verifyStore } = require('./verify')
 const { collectGarbage } = require('./gc')
+const { diffSnapshots } = require('./diff')
+const log = require('./log')
 const defaults = require('../defaults.json')
 
 const snapshotOf = (r) => ({
@@ -91,4 +93,21 @@ function storeRemoveSnapshot(store, id) {
   return Store.open(store, false).removeRecord(id)
 }
 
-module.exports = { storeListSnapshots, storeCreateSnapshot, storeRestoreSnapshot, storeVerify, storeGc, storeRemoveSnapshot }
+/** What changed from snapshot `from` to `to`, or to the work tree `options.root` (core/src/store/diff.rs). */
+async function storeDiff(store, from, to, options) {
+  checkPath('store', store)
+  await null
+  const o = options || {}
+  if (o.root !== undefined && o.root !== null) checkPath('root', o.root)
+  const excludes = Array.isArray(o.excludes) ? o.excludes : defaults.backupExcludes
+  return diffSnapshots(store, from, to ?? null, { root: o.root || null, excludes, databases: Array.isArray(o.databases) ? o.databases : [] })
+}
+
+/** Every snapshot with its logical, new and shared bytes (core/src/store/log.rs). */
+async function storeLog(store) {
+  checkPath('store', store)
+  await null
+  return log.storeLog(store)
+}
+
+module.exports = { storeDiff, storeLog, storeListSnapshots, storeCreateSnapshot, storeRestoreSnapshot, storeVerify, storeGc, storeRemoveSnapshot }

@@ -1,0 +1,322 @@
+'use strict'
+// `backup-system diff` and `log` (issue 14's new commands) on both backends: every kind of
+// change between two snapshots and between a snapshot and the work tree (metadata first,
+// content read only when the metadata moved at the same size), a walk that follows no link
+// and never leaves the project, the log's new and shared bytes against the chunk files on
+// disk, and the same answers from both backends on the same store.
+const assert = require('node:assert/strict')
+const crypto = require('node:crypto')
+const fs = require('node:fs')
+const path = require('node:path')
+
+const BackupSystem = require('../lib/backup-system')
+const { resolveBackend } = require('../lib/backend')
+const { test, eachBackend, runBin } = require('./helpers')
+
+const binding = (name) => resolveBackend(name).binding
+const OTHER = { native: 'js', js: 'native' }
+
+function makeTree(dir) {
+  const root = path.join(dir, 'project')
+  for (const d of ['src/sub', 'old/inner', 'becomes-file', 'backups', '.git']) fs.mkdirSync(path.join(root, d), { recursive: true })
+  const write = (rel, data, mode) => {
+    fs.writeFileSync(path.join(root, rel), data)
+    if (mode) fs.chmodSync(path.join(root, rel), mode)
+  }
+  write('src/same.txt', 'unchanged\n')
+  write('src/content.txt', 'aaaa\n')
+  write('src/size.txt', 'short\n')
+  write('src/mode.sh', '#!/bin/sh\n', 0o644)
+  write('src/removed.txt', 'bye\n')
+  write('old/inner/x.txt', 'x\n')
+  write('becomes-dir', 'file first\n')
+  write('becomes-file/y.txt', 'y\n')
+  write('.git/HEAD', 'ref: x\n')
+  write('debug.log', 'excluded\n')
+  const big = crypto.randomBytes(600_000)
+  write('src/big.bin', big)
+  fs.symlinkSync('src/same.txt', path.join(root, 'link'))
+  return { root, store: path.join(root, 'backups/store'), big }
+}
+
+/** The second state: one change of every kind. */
+function change(p) {
+  const at = (rel) => path.join(p.root, rel)
+  fs.writeFileSync(at('src/content.txt'), 'bbbb\n') // same size, other content
+  fs.writeFileSync(at('src/size.txt'), 'much longer now\n')
+  fs.chmodSync(at('src/mode.sh'), 0o755)
+  fs.rmSync(at('src/removed.txt'))
+  fs.rmSync(at('old'), { recursive: true })
+  fs.rmSync(at('becomes-dir'))
+  fs.mkdirSync(at('becomes-dir'))
+  fs.rmSync(at('becomes-file'), { recursive: true })
+  fs.writeFileSync(at('becomes-file'), 'now a file\n')
+  fs.writeFileSync(at('src/new.txt'), 'new\n')
+  fs.mkdirSync(at('empty-new'))
+  fs.rmSync(at('link'))
+  fs.symlinkSync('src/size.txt', at('link'))
+  const big = Buffer.from(p.big)
+  big[300_000] ^= 1 // one chunk of a large file
+  fs.writeFileSync(at('src/big.bin'), big)
+  fs.writeFileSync(at('debug.log'), 'still excluded, changed\n')
+  fs.writeFileSync(at('.git/HEAD'), 'ref: y\n')
+}
+
+const EXPECTED = [
+  { path: 'becomes-dir', change: 'modified', type: 'dir', what: ['type'] },
+  { path: 'becomes-file', change: 'modified', type: 'file', what: ['type'] },
+  { path: 'becomes-file/y.txt', change: 'removed', type: 'file', what: [] },
+  { path: 'empty-new', change: 'added', type: 'dir', what: [] },
+  { path: 'link', change: 'modified', type: 'symlink', what: ['target'] },
+  { path: 'old', change: 'removed', type: 'dir', what: [] },
+  { path: 'old/inner', change: 'removed', type: 'dir', what: [] },
+  { path: 'old/inner/x.txt', change: 'removed', type: 'file', what: [] },
+  { path: 'src/big.bin', change: 'modified', type: 'file', what: ['content'] },
+  { path: 'src/content.txt', change: 'modified', type: 'file', what: ['content'] },
+  { path: 'src/mode.sh', change: 'modified', type: 'file', what: ['mode'] },
+  { path: 'src/new.txt', change: 'added', type: 'file', what: [] },
+  { path: 'src/removed.txt', change: 'removed', type: 'file', what: [] },
+  { path: 'src/size.txt', change: 'modified', type: 'file', what: ['size'] },
+]
+
+/** The result without `hashed` (the work-tree side reads files; two snapshots read none). */
+const shape = (r) => ({ changes: r.changes, added: r.added, removed: r.removed, modified: r.modified, skipped: r.skipped })
+
+test('diff of two snapshots names every change once; both backends agree on the same store', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const b = binding(backend)
+    const p = makeTree(dir)
+    await b.storeCreateSnapshot(p.root, p.store, 's1')
+    change(p)
+    await b.storeCreateSnapshot(p.root, p.store, 's2')
+    const d = await b.storeDiff(p.store, 's1', 's2')
+    assert.deepEqual(d.changes, EXPECTED)
+    assert.deepEqual([d.added, d.removed, d.modified, d.hashed], [2, 5, 7, 0])
+    // the other direction: added and removed swap
+    const back = await b.storeDiff(p.store, 's2', 's1')
+    assert.deepEqual(
+      back.changes.filter((c) => c.change !== 'modified').map((c) => `${c.change} ${c.path}`),
+      d.changes.filter((c) => c.change !== 'modified').map((c) => `${c.change === 'added' ? 'removed' : 'added'} ${c.path}`),
+    )
+    assert.deepEqual((await b.storeDiff(p.store, 's2', 's2')).changes, [])
+    // the other backend reads this store and finds the same
+    assert.deepEqual(shape(await binding(OTHER[backend]).storeDiff(p.store, 's1', 's2')), shape(d))
+    // and against the work tree (nothing changed since s2): nothing, and no file read
+    const now = await b.storeDiff(p.store, 's2', null, { root: p.root })
+    assert.deepEqual([now.changes, now.hashed], [[], 0])
+    const fromS1 = await b.storeDiff(p.store, 's1', null, { root: p.root })
+    assert.deepEqual(fromS1.changes, EXPECTED)
+    assert.deepEqual(shape(await binding(OTHER[backend]).storeDiff(p.store, 's1', null, { root: p.root })), shape(fromS1))
+  })
+})
+
+test('diff against the work tree: metadata first, content read only when it moved at the same size', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const b = binding(backend)
+    const p = makeTree(dir)
+    await b.storeCreateSnapshot(p.root, p.store, 's1')
+    const at = (rel) => path.join(p.root, rel)
+    const diff = () => b.storeDiff(p.store, 's1', null, { root: p.root })
+    assert.deepEqual([(await diff()).changes, (await diff()).hashed], [[], 0])
+    // touched, same bytes: read once, not a change
+    const later = new Date(Date.now() + 5000)
+    fs.utimesSync(at('src/same.txt'), later, later)
+    let d = await diff()
+    assert.deepEqual([d.changes, d.hashed], [[], 1])
+    // rewritten with other bytes of the same size: read, a content change (the large file too)
+    fs.writeFileSync(at('src/content.txt'), 'zzzz\n')
+    const big = Buffer.from(p.big)
+    big[10] ^= 0xff
+    fs.writeFileSync(at('src/big.bin'), big)
+    d = await diff()
+    assert.deepEqual(
+      d.changes.map((c) => [c.path, c.what]),
+      [
+        ['src/big.bin', ['content']],
+        ['src/content.txt', ['content']],
+      ],
+    )
+    assert.equal(d.hashed, 3)
+    // a new size decides without reading
+    fs.writeFileSync(at('src/size.txt'), 'a different length\n')
+    d = await diff()
+    assert.equal(d.hashed, 3)
+    assert.deepEqual(d.changes.at(-1), { path: 'src/size.txt', change: 'modified', type: 'file', what: ['size'] })
+    // a database's side files are left out as a snapshot leaves them out
+    fs.writeFileSync(at('src/db.sqlite-wal'), 'wal')
+    d = await b.storeDiff(p.store, 's1', null, { root: p.root, databases: ['src/db.sqlite'] })
+    assert.ok(!d.changes.some((c) => c.path.includes('db.sqlite')))
+    d = await diff()
+    assert.ok(d.changes.some((c) => c.path === 'src/db.sqlite-wal' && c.change === 'added'))
+  })
+})
+
+test('the work-tree walk follows no link and never leaves the project', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const b = binding(backend)
+    const p = makeTree(dir)
+    const outside = path.join(dir, 'outside')
+    fs.mkdirSync(path.join(outside, 'deep'), { recursive: true })
+    fs.writeFileSync(path.join(outside, 'deep/secret.txt'), 'secret')
+    fs.symlinkSync(outside, path.join(p.root, 'src/to-outside'))
+    fs.symlinkSync('../..', path.join(p.root, 'src/sub/up'))
+    await b.storeCreateSnapshot(p.root, p.store, 's1')
+    // what is outside changes; the links stay the same
+    fs.writeFileSync(path.join(outside, 'deep/secret.txt'), 'other secret')
+    fs.writeFileSync(path.join(outside, 'deep/more.txt'), 'more')
+    let d = await b.storeDiff(p.store, 's1', null, { root: p.root })
+    assert.deepEqual(d.changes, [])
+    // a folder of the project swapped for a link to the outside: the link is what is seen
+    fs.renameSync(path.join(p.root, 'src/sub'), path.join(dir, 'sub-moved'))
+    fs.symlinkSync(outside, path.join(p.root, 'src/sub'))
+    d = await b.storeDiff(p.store, 's1', null, { root: p.root })
+    assert.deepEqual(
+      d.changes.map((c) => `${c.change} ${c.path} ${c.type}`),
+      ['modified src/sub symlink', 'removed src/sub/up symlink'],
+    )
+    // a root that is itself a link is refused
+    const linkRoot = path.join(dir, 'root-link')
+    fs.symlinkSync(p.root, linkRoot)
+    await assert.rejects(b.storeDiff(p.store, 's1', null, { root: linkRoot }), (err) => typeof err.code === 'string')
+  })
+})
+
+test('diff refuses what it cannot compare, with a code', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const b = binding(backend)
+    const p = makeTree(dir)
+    await b.storeCreateSnapshot(p.root, p.store, 's1')
+    await assert.rejects(b.storeDiff(p.store, 'nope', 's1'), { code: 'ENOENT' })
+    await assert.rejects(b.storeDiff(p.store, 's1', '../../etc'), { code: 'EBADLABEL' })
+    await assert.rejects(b.storeDiff(p.store, 's1', null), { code: 'EBADPATH' })
+    await assert.rejects(b.storeDiff(path.join(dir, 'no-store'), 's1', 's1'), { code: 'ENOENT' })
+    const checked = backend === 'native' ? require('../lib/addon') : b
+    await assert.rejects(async () => checked.storeDiff(p.store, 1, 's1'), { code: 'ERR_INVALID_ARG_TYPE' })
+  })
+})
+
+/** Every chunk file's size on disk. */
+function chunkBytes(store) {
+  let n = 0
+  const dir = path.join(store, 'chunks')
+  for (const fan of fs.readdirSync(dir)) for (const f of fs.readdirSync(path.join(dir, fan))) n += fs.statSync(path.join(dir, fan, f)).size
+  return n
+}
+
+test('log: logical, new and shared bytes per snapshot; new bytes add up to the chunks on disk', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const b = binding(backend)
+    const p = makeTree(dir)
+    assert.deepEqual(await b.storeLog(p.store), [], 'no store yet: an empty log')
+    const s1 = (await b.storeCreateSnapshot(p.root, p.store, 's1')).snapshot
+    const s2 = (await b.storeCreateSnapshot(p.root, p.store, 's2')).snapshot // unchanged
+    fs.writeFileSync(path.join(p.root, 'src/more.bin'), crypto.randomBytes(300_000))
+    const s3 = (await b.storeCreateSnapshot(p.root, p.store, 's3')).snapshot
+    const log = await b.storeLog(p.store)
+    assert.deepEqual(
+      log.map((e) => e.id),
+      ['s1', 's2', 's3'],
+    )
+    assert.deepEqual(
+      log.map((e) => e.logical),
+      [s1.bytes, s2.bytes, s3.bytes],
+    )
+    // s1 adds everything; s2 (unchanged, same tree) adds nothing and shares all of s1
+    assert.equal(log[0].newBytes, s1.newBytes)
+    assert.equal(log[0].sharedBytes, 0)
+    assert.deepEqual([log[1].newBytes, log[1].newChunks, log[1].sharedBytes, log[1].chunks], [0, 0, log[0].newBytes, log[0].chunks])
+    // s3's new bytes are the new file's chunks and its new tree chunk, what its record counted
+    assert.equal(log[2].newBytes, s3.newBytes)
+    assert.ok(log[2].newBytes > 300_000 && log[2].sharedBytes > 600_000, JSON.stringify(log[2]))
+    assert.equal(
+      log.reduce((n, e) => n + e.newBytes, 0),
+      chunkBytes(p.store),
+    )
+    assert.ok(log.every((e) => e.missingChunks === 0 && e.error === undefined))
+    assert.deepEqual(await binding(OTHER[backend]).storeLog(p.store), log)
+    // a removed snapshot's chunks go to the next one that references them
+    b.storeRemoveSnapshot(p.store, 's1')
+    const after = await b.storeLog(p.store)
+    assert.equal(after[0].newBytes, log[0].newBytes)
+    assert.equal(after[0].sharedBytes, 0)
+  })
+})
+
+test('log reports a damaged tree and missing chunks instead of failing', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const b = binding(backend)
+    const p = makeTree(dir)
+    await b.storeCreateSnapshot(p.root, p.store, 's1')
+    const record = JSON.parse(fs.readFileSync(path.join(p.store, 'snapshots/s1.json'), 'utf8'))
+    const tree = record.tree[0]
+    fs.rmSync(path.join(p.store, 'chunks', tree.slice(0, 2), tree))
+    const [line] = await b.storeLog(p.store)
+    assert.equal(line.missingChunks, 1)
+    assert.match(line.error, /tree of snapshot s1/)
+    assert.deepEqual(
+      (await binding(OTHER[backend]).storeLog(p.store)).map((e) => [e.missingChunks, e.chunks, e.newBytes]),
+      [[line.missingChunks, line.chunks, line.newBytes]],
+    )
+  })
+})
+
+const TRACKER = 'packages/system-api/phase-tracker.json'
+
+function snapshotProject(dir) {
+  const root = path.join(dir, 'cli-project')
+  fs.mkdirSync(path.join(root, 'packages/system-api'), { recursive: true })
+  fs.mkdirSync(path.join(root, 'src'))
+  const backupStrategy = { retentionDays: 30, restorePoints: [], backupTypes: { fullSystem: { method: 'snapshot' } } }
+  fs.writeFileSync(path.join(root, TRACKER), JSON.stringify({ sessionInfo: { sessionId: 's', currentPhase: 1 }, backupStrategy }, null, 2))
+  fs.writeFileSync(path.join(root, 'src/a.txt'), 'alpha\n')
+  fs.writeFileSync(path.join(root, 'src/b.txt'), 'beta\n')
+  return root
+}
+
+test('backup-system diff and log: one line per path, --json, errors with a code', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const root = snapshotProject(dir)
+    const bs = new BackupSystem({ backend, root, quiet: true, lockDir: path.join(dir, 'locks') })
+    const first = await bs.createFullBackup('one')
+    fs.writeFileSync(path.join(root, 'src/a.txt'), 'ALPHA, longer\n')
+    fs.rmSync(path.join(root, 'src/b.txt'))
+    fs.writeFileSync(path.join(root, 'src/c.txt'), 'gamma\n')
+    const second = await bs.createFullBackup('two')
+    const cli = (...args) => runBin('backup-system', [...args, '--root', root], { backend })
+    let r = cli('diff', first, second)
+    assert.equal(r.status, 0, r.stderr)
+    // the tracker changed too: the first set's restore point was recorded in it
+    assert.deepEqual(r.stdout.trim().split('\n'), [`M ${TRACKER}`, 'M src/a.txt', 'D src/b.txt', 'A src/c.txt'])
+    r = cli('diff', first, second, '--json')
+    assert.equal(r.status, 0, r.stderr)
+    const json = JSON.parse(r.stdout)
+    assert.deepEqual(Object.keys(json), ['from', 'to', 'changes', 'added', 'removed', 'modified', 'hashed', 'skipped'])
+    assert.deepEqual([json.from, json.to, json.added, json.removed, json.modified], [first, second, 1, 1, 2])
+    // against the project now: the tracker (the second restore point) and a new edit
+    fs.writeFileSync(path.join(root, 'src/c.txt'), 'GAMMA\n')
+    r = cli('diff', second)
+    assert.equal(r.status, 0, r.stderr)
+    assert.deepEqual(r.stdout.trim().split('\n'), [`M ${TRACKER}`, 'M src/c.txt'])
+    r = cli('log', '--json')
+    assert.equal(r.status, 0, r.stderr)
+    const log = JSON.parse(r.stdout)
+    assert.deepEqual(
+      log.map((e) => e.id),
+      [first, second],
+    )
+    assert.deepEqual(Object.keys(log[0]), ['id', 'time', 'label', 'files', 'logical', 'chunks', 'newChunks', 'newBytes', 'sharedBytes', 'missingChunks', 'error'])
+    r = cli('log')
+    assert.equal(r.status, 0, r.stderr)
+    const lines = r.stdout.trim().split('\n')
+    assert.match(lines[0], new RegExp(`^${first}  \\S+  \\d+ files  logical [\\d.]+ [KM]?i?B  new [\\d.]+ [KM]?i?B  shared [\\d.]+ [KM]?i?B$`))
+    assert.match(lines[2], /^2 snapshots: logical .* stored .* on disk$/)
+    // errors: a missing id (usage, exit 2), an unknown one, a tar.gz set
+    assert.equal(cli('diff').status, 2)
+    r = cli('diff', 'nope-2025-01-01T00-00-00-000Z', '--json')
+    assert.equal(r.status, 1)
+    assert.equal(JSON.parse(r.stdout).code, 'ENOENT')
+    const tarSet = await new BackupSystem({ backend, root, quiet: true, fullMethod: 'tar_gz', lockDir: path.join(dir, 'locks') }).createFullBackup('tar')
+    r = cli('diff', tarSet, '--json')
+    assert.equal(JSON.parse(r.stdout).code, 'ENOTSNAPSHOT')
+  })
+})
