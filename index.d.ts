@@ -407,6 +407,11 @@ export interface StoreSnapshotOptions {
   substitutes?: Array<ArchiveSubstitute>
   /** The snapshot whose unchanged files are reused; default the newest. */
   parent?: string
+  /**
+   * Live SQLite databases (paths relative to root, '/'-separated): copied through SQLite's
+   * backup API, and only when SQLite says they changed since the parent snapshot.
+   */
+  databases?: Array<string>
 }
 
 export interface StoreSnapshotResult {

@@ -55,7 +55,8 @@ class Snapshots {
       return { entry, point: {}, changed: archive.changed, size: archive.size, report: this.partsOf(id).archive }
     }
     const label = id.slice(0, -(stampOf(0).length + 1)) // ids are <label>-<stamp>
-    const options = { label, excludes: this.excludes, substitutes }
+    // the databases' live files: the store copies one only when SQLite says it changed
+    const options = { label, excludes: this.excludes, databases: substitutes.map((s) => s.path) }
     const made = await this.withStoreLock(() => this.binding.storeCreateSnapshot(this.rootDir, this.storeDir, id, options, onProgress))
     const rel = this.snapshotRel(id)
     const record = this.binding.containedRead(this.rootDir, this.inBackups(rel), 1024 * 1024)
