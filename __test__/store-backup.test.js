@@ -126,3 +126,52 @@ test('an existing tracker without a method keeps writing tar.gz sets, no store',
     assert.equal(system(backend, root).restorePoints()[0].method, undefined)
   })
 })
+
+test('a snapshot set bundles only the commits that are new since a base set; restore fetches both', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const root = project(dir, 'snapshot')
+    const git = (...args) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: root, encoding: 'utf8' }).trim()
+    fs.writeFileSync(path.join(root, '.gitignore'), `backups/\n${TRACKER}\n`) // the tracker: not reset with the code
+    git('init', '-q')
+    // a history worth bundling: 30 commits of 20 KB of noise each
+    for (let i = 0; i < 30; i++) {
+      fs.writeFileSync(path.join(root, `src/h${i}.bin`), require('node:crypto').randomBytes(20000))
+      git('add', '-A', '.')
+      git('commit', '-qm', `c${i}`)
+    }
+    const bs = system(backend, root)
+    const info = (id) => JSON.parse(fs.readFileSync(path.join(root, 'backups/code', id, 'git-info.json'), 'utf8'))
+    const bundleSize = (id) => fs.statSync(path.join(root, 'backups/code', id, 'repo.bundle')).size
+    const id1 = await bs.createFullBackup('one')
+    assert.equal(info(id1).bundle, 'full')
+    const same = await bs.createFullBackup('same')
+    assert.deepEqual([info(same).bundle, info(same).base], ['none', id1])
+    assert.ok(!fs.existsSync(path.join(root, 'backups/code', same, 'repo.bundle')))
+    fs.writeFileSync(path.join(root, 'src/a.txt'), 'one more commit\n')
+    git('commit', '-qam', 'new')
+    const commit = git('rev-parse', 'HEAD')
+    const id2 = await bs.createFullBackup('two')
+    assert.deepEqual([info(id2).bundle, info(id2).base], ['incremental', id1])
+    assert.ok(bundleSize(id2) < 4096 && bundleSize(id1) > 500000, `${bundleSize(id2)} bytes after one commit, ${bundleSize(id1)} for the history`)
+    assert.equal((await bs.verifyBackup(id2)).valid, true)
+    // the new commit gone from the repository: the restore fetches the base's bundle, then the increment
+    git('reset', '-q', '--hard', 'HEAD~1')
+    git('reflog', 'expire', '--expire=now', '--all')
+    git('gc', '-q', '--prune=now')
+    assert.throws(() => git('cat-file', '-e', `${commit}^{commit}`))
+    await bs.restoreFromBackup(id2, { skipCurrentBackup: true, restoreDatabase: false, restoreConfig: false })
+    assert.equal(git('rev-parse', 'HEAD'), commit)
+    // cleanup keeps a base while a kept set builds on it
+    const trackerFile = path.join(root, TRACKER)
+    const tracker = JSON.parse(fs.readFileSync(trackerFile, 'utf8'))
+    for (const p of tracker.backupStrategy.restorePoints) if (p.id !== id2) p.timestamp = '2020-01-01T00:00:00.000Z'
+    fs.writeFileSync(trackerFile, JSON.stringify(tracker, null, 2))
+    assert.equal(await system(backend, root).cleanup(1), 1)
+    assert.deepEqual(
+      system(backend, root)
+        .restorePoints()
+        .map((p) => p.id),
+      [id2, id1],
+    )
+  })
+})

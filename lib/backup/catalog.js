@@ -175,7 +175,10 @@ class Catalog {
       (tracker) => {
         const strategy = tracker.backupStrategy
         if (!strategy || !Array.isArray(strategy.restorePoints)) return
-        const old = (p) => p && Date.parse(p.timestamp) < cutoff
+        const aged = (p) => p && Date.parse(p.timestamp) < cutoff
+        // a set whose full git bundle a kept set builds on stays until that one goes too
+        const bases = this.bundleBasesOf(strategy.restorePoints.filter((p) => !aged(p)))
+        const old = (p) => aged(p) && !bases.has(p.id)
         removed = strategy.restorePoints.filter(old)
         strategy.restorePoints = strategy.restorePoints.filter((p) => !old(p))
       },

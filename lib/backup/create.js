@@ -92,14 +92,15 @@ class Create {
     const git = (args) => gitTextAsync(this.rootDir, args, signal)
     const commit = await git(['rev-parse', 'HEAD'])
     if (commit === null) return { skipped: 'the git repository has no commit yet' }
-    await this.binding.backupGitBundle(this.rootDir, at.pinned('git', 'repo.bundle'))
+    // the whole history, or (a snapshot set) only what is new since a base set: snapshot.js
+    const bundled = await this.bundleCode(id, at, signal)
     const status = ((await git(['status', '--porcelain'])) || '').trim()
     at.writeJson('git', 'git-info.json', {
       branch: ((await git(['rev-parse', '--abbrev-ref', 'HEAD'])) || '').trim(),
       commit: commit.trim(),
       hasUncommitted: status.length > 0,
       status,
-      bundlePath: path.join(this.partsOf(id).git, 'repo.bundle'),
+      ...bundled,
     })
     return { dir: at.shown('git') }
   }

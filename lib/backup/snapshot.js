@@ -15,8 +15,11 @@ const path = require('node:path')
 const { codedError } = require('../js/errors')
 const { SafeFileOperations } = require('../safe-file-operations')
 const { SAFE_ID, stampOf } = require('./common')
+const { gitTextAsync } = require('./system-info')
 
 const METHODS = new Set(['snapshot', 'tar_gz'])
+/** An increment as large as this share of its base's bundle: a new full bundle instead. */
+const REBASE_SHARE = 0.5
 /** A snapshot or a collection of a large store takes seconds; wait that long for the other. */
 const STORE_LOCK_MS = 10 * 60 * 1000
 
@@ -83,6 +86,100 @@ class Snapshots {
     const stats = await this.withStoreLock(() => this.binding.storeGc(this.storeDir))
     if (stats.removed > 0) this.log(`🧹 Removed ${stats.removed} unreferenced chunks (${stats.removedBytes} bytes) from ${this.storeDir}`)
     return stats
+  }
+
+  /**
+   * The git part's bundle, through `at`; resolves to git-info.json's fields saying what it
+   * holds: `{ bundlePath, bundle, base, refs }`. A tar_gz set bundles the whole history
+   * (`bundle: "full"`), as legacy did. A snapshot set bundles only what is new since a base:
+   * the newest set with a full bundle whose recorded ref tips are all still in the
+   * repository. Then `bundle` is `"incremental"` (`git bundle create --all ^<tip>...`: the
+   * base's tips are its prerequisites; a restore fetches the base's bundle first) or
+   * `"none"` (nothing new: the base's bundle has every commit). An increment that comes to
+   * half its base's size or more is replaced by a full bundle, the next sets' base. `refs`
+   * (every ref's commit) lets a later set take this one as its base.
+   */
+  async bundleCode(id, at, signal) {
+    const refs = await this.gitRefs(signal)
+    const file = at.pinned('git', 'repo.bundle')
+    const bundlePath = path.join(this.partsOf(id).git, 'repo.bundle')
+    const full = async () => {
+      await this.binding.backupGitBundle(this.rootDir, file)
+      return { bundlePath, bundle: 'full', base: null, refs }
+    }
+    const base = this.fullMethod() === 'snapshot' ? await this.bundleBase(signal) : null
+    if (!base) return full()
+    const tips = [...new Set(Object.values(base.refs))]
+    const basePath = path.join(this.partsOf(base.id).git, 'repo.bundle')
+    const fresh = await gitTextAsync(this.rootDir, ['rev-list', '-n', '1', '--all', ...tips.map((t) => `^${t}`)], signal)
+    if (fresh !== null && fresh.trim() === '') return { bundlePath: basePath, bundle: 'none', base: base.id, refs }
+    await this.binding.backupGitBundle(this.rootDir, file, tips)
+    if (fs.statSync(file).size >= REBASE_SHARE * base.size) {
+      fs.rmSync(file)
+      return full()
+    }
+    return { bundlePath, bundle: 'incremental', base: base.id, baseBundlePath: basePath, refs }
+  }
+
+  /** `{ refs/...: commit }` of every ref (tags peeled to their commit). */
+  async gitRefs(signal) {
+    const text = (await gitTextAsync(this.rootDir, ['for-each-ref', '--format=%(refname) %(objectname) %(*objectname)'], signal)) || ''
+    const refs = {}
+    for (const line of text.split('\n').filter(Boolean)) {
+      const [name, oid, peeled] = line.split(' ')
+      refs[name] = peeled || oid
+    }
+    return refs
+  }
+
+  /**
+   * The set a new snapshot set's bundle can build on: the newest restore point whose git
+   * part is a full bundle with its refs recorded, still on disk, and whose ref tips are all in
+   * the repository (history rewritten since: none). `{ id, refs, size }` or null.
+   */
+  async bundleBase(signal) {
+    for (const p of this.restorePoints()) {
+      const info = p && typeof p.id === 'string' && SAFE_ID.test(p.id) ? this.readJsonIn(`${this.relsOf(p.id).git}/git-info.json`) : null
+      if (!info || info.bundle !== 'full' || !info.refs || typeof info.refs !== 'object') continue
+      const rel = `${this.relsOf(p.id).git}/repo.bundle`
+      const found = this.binding.containedStat(this.rootDir, this.inBackups(rel))
+      if (found === null || found.type !== 'file') continue
+      const tips = [...new Set(Object.values(info.refs))].filter((t) => typeof t === 'string' && /^([0-9a-f]{40}|[0-9a-f]{64})$/.test(t))
+      if (tips.length === 0) continue
+      // fails when one of them is gone (history rewritten, or the base from another repository)
+      if ((await gitTextAsync(this.rootDir, ['rev-list', '--no-walk', ...tips], signal)) === null) return null
+      return { id: p.id, refs: info.refs, size: found.size }
+    }
+    return null
+  }
+
+  /**
+   * The bundles a restore of set `id` (its git-info `info`) fetches, in order: a base's full
+   * bundle, then the set's own (absent with `bundle: "none"`). With `strict`, a missing one
+   * is an ENOENT naming it; otherwise only those present are listed.
+   */
+  bundlesOf(id, info, strict) {
+    const wanted = []
+    const base = typeof info.base === 'string' && SAFE_ID.test(info.base) ? info.base : null
+    if (base) wanted.push(base)
+    if (info.bundle !== 'none') wanted.push(id)
+    const out = []
+    for (const which of wanted) {
+      const file = path.join(this.partsOf(which).git, 'repo.bundle')
+      if (this.existsIn(`${this.relsOf(which).git}/repo.bundle`)) out.push(file)
+      else if (strict) throw codedError('ENOENT', `Commit ${info.commit} is not in the repository and ${file} is missing`)
+    }
+    return out
+  }
+
+  /** For `cleanup`: the sets whose full bundle a set in `kept` builds on (kept with them). */
+  bundleBasesOf(kept) {
+    const bases = new Set()
+    for (const p of kept) {
+      const info = p && typeof p.id === 'string' && SAFE_ID.test(p.id) ? this.readJsonIn(`${this.relsOf(p.id).git}/git-info.json`) : null
+      if (info && typeof info.base === 'string') bases.add(info.base)
+    }
+    return bases
   }
 
   /** Is restore point `p` a snapshot? */
