@@ -175,3 +175,47 @@ test('a snapshot set bundles only the commits that are new since a base set; res
     )
   })
 })
+
+test('a snapshot set links its part files to store files; a second set of the same content costs no copy; the fallback keeps copies', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const root = project(dir, 'snapshot')
+    execFileSync('sqlite3', [path.join(root, 'database.sqlite'), 'CREATE TABLE t(x); INSERT INTO t VALUES (1), (2);'])
+    const bs = system(backend, root)
+    const b = path.join(root, 'backups')
+    const id1 = await bs.createFullBackup('one')
+    const id2 = await bs.createFullBackup('two')
+    const point = bs.restorePoints()[0]
+    assert.ok(point.partFiles.hardlinks >= 3 && point.partFiles.copies === 0, JSON.stringify(point.partFiles))
+    const manifest = JSON.parse(fs.readFileSync(path.join(b, 'manifests', `${id2}.json`), 'utf8'))
+    // the same content in both sets: one inode, the store's, linked three times
+    for (const rel of ['config/ID/package.json', 'database/ID/database.sqlite']) {
+      const [a, c] = [id1, id2].map((id) => fs.statSync(path.join(b, rel.replace('ID', id))))
+      const entry = manifest.files.find((f) => f.path === rel.replace('ID', id2))
+      const stored = fs.statSync(path.join(b, entry.store))
+      assert.equal(a.ino, c.ino, rel)
+      assert.equal(stored.ino, c.ino, rel)
+      assert.equal(stored.nlink, 3, rel)
+      assert.equal(stored.mode & 0o777, 0o400, rel)
+    }
+    let v = await bs.verifyBackup(id2)
+    assert.deepEqual([v.valid, v.unlinked], [true, []])
+    // a part replaced by a copy of the same bytes: still valid, no longer linked, and said so
+    const config = path.join(b, 'config', id2, 'package.json')
+    const bytes = fs.readFileSync(config)
+    fs.rmSync(config)
+    fs.writeFileSync(config, bytes, { mode: 0o600 })
+    v = await bs.verifyBackup(id2)
+    assert.deepEqual([v.valid, v.unlinked], [true, [`config/${id2}/package.json is no longer a hard link to ${manifest.files.find((f) => f.path === `config/${id2}/package.json`).store}`]])
+    // a file system without hard links (link and linkat fail with EXDEV, injected by strace): copies, said so
+    const script = `const B = require(${JSON.stringify(path.join(__dirname, '../lib/backup-system'))}); const bs = new B({ backend: '${backend}', root: ${JSON.stringify(root)}, quiet: true, lockDir: ${JSON.stringify(path.join(dir, 'locks'))} }); bs.createFullBackup('nolinks').then(() => console.log(JSON.stringify(bs.restorePoints()[0])))`
+    const out = execFileSync('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=link,linkat', '-e', 'inject=link,linkat:error=EXDEV', process.execPath, '-e', script], { encoding: 'utf8', timeout: 60000 })
+    const copied = JSON.parse(out.trim().split('\n').pop())
+    assert.ok(copied.partFiles.hardlinks === 0 && copied.partFiles.copies >= 3, JSON.stringify(copied.partFiles))
+    assert.equal(fs.statSync(path.join(b, 'config', copied.id, 'package.json')).nlink, 1)
+    assert.equal((await bs.verifyBackup(copied.id)).valid, true)
+    // cleanup of every set: garbage collection removes the store files no part links to
+    await bs.cleanup(0)
+    const left = fs.readdirSync(path.join(b, 'store/files')).flatMap((f) => fs.readdirSync(path.join(b, 'store/files', f)))
+    assert.deepEqual(left, [])
+  })
+})

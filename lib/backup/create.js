@@ -324,6 +324,8 @@ class Create {
     const rels = ['code', 'database', 'config', 'state'].map((k) => `${k}/${id}`)
     const hashed = await step('manifest', () => this.binding.backupHashFiles(at.pinnedTop(), rels, onProgress))
     await drainProgress()
+    // a snapshot set's part files: hard links to the store's copies where possible (snapshot.js)
+    const linked = archive.point.method === 'snapshot' ? await step('manifest', () => this.linkParts(at, hashed)) : null
     const archiveEntry = archive.entry
     if (archive.changed.length > 0) Object.assign(archiveEntry, { changed: true, changedFiles: archive.changed })
     const files = [...hashed, archiveEntry].sort(byPathBytes)
@@ -340,6 +342,7 @@ class Create {
       archive: parts.archive,
       manifest: parts.manifest,
       ...archive.point,
+      ...(linked ? { partFiles: linked } : {}),
       ...(code.skipped ? { codeSkipped: code.skipped } : {}),
       ...(archive.changed.length > 0 ? { changed: archive.changed } : {}),
       phase: 0,

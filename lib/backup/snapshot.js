@@ -18,6 +18,10 @@ const { SAFE_ID, stampOf } = require('./common')
 const { gitTextAsync } = require('./system-info')
 
 const METHODS = new Set(['snapshot', 'tar_gz'])
+/** The part folder of each kind, as the staging folder names its keys. */
+const PART_KEY = { code: 'git', database: 'database', config: 'config', state: 'state' }
+/** A link could not be made here: the part keeps its copy (no hard links, another device...). */
+const NO_LINK = new Set('EXDEV EPERM ENOTSUP EOPNOTSUPP EMLINK ENOSYS EACCES'.split(' ')) // caught, never thrown
 /** An increment as large as this share of its base's bundle: a new full bundle instead. */
 const REBASE_SHARE = 0.5
 /** A snapshot or a collection of a large store takes seconds; wait that long for the other. */
@@ -83,7 +87,8 @@ class Snapshots {
   /** For `cleanup`: remove the chunks no snapshot references any more (when there is a store). */
   async collectStoreGarbage() {
     if (!this.existsIn('store/store.json')) return null
-    const stats = await this.withStoreLock(() => this.binding.storeGc(this.storeDir))
+    const stats = await this.withStoreLock(async () => ({ ...(await this.binding.storeGc(this.storeDir)), removedFiles: this.removeUnlinkedFiles() }))
+    if (stats.removedFiles > 0) this.log(`🧹 Removed ${stats.removedFiles} store files no backup part links to`)
     if (stats.removed > 0) this.log(`🧹 Removed ${stats.removed} unreferenced chunks (${stats.removedBytes} bytes) from ${this.storeDir}`)
     return stats
   }
@@ -139,7 +144,7 @@ class Snapshots {
    */
   async bundleBase(signal) {
     for (const p of this.restorePoints()) {
-      const info = p && typeof p.id === 'string' && SAFE_ID.test(p.id) ? this.readJsonIn(`${this.relsOf(p.id).git}/git-info.json`) : null
+      const info = this.gitInfoOf(p)
       if (!info || info.bundle !== 'full' || !info.refs || typeof info.refs !== 'object') continue
       const rel = `${this.relsOf(p.id).git}/repo.bundle`
       const found = this.binding.containedStat(this.rootDir, this.inBackups(rel))
@@ -172,14 +177,126 @@ class Snapshots {
     return out
   }
 
+  /** The git-info.json of restore point `p`, or null (none, or not a point of ours). */
+  gitInfoOf(p) {
+    return p && typeof p.id === 'string' && SAFE_ID.test(p.id) ? this.readJsonIn(`${this.relsOf(p.id).git}/git-info.json`) : null
+  }
+
   /** For `cleanup`: the sets whose full bundle a set in `kept` builds on (kept with them). */
   bundleBasesOf(kept) {
     const bases = new Set()
     for (const p of kept) {
-      const info = p && typeof p.id === 'string' && SAFE_ID.test(p.id) ? this.readJsonIn(`${this.relsOf(p.id).git}/git-info.json`) : null
+      const info = this.gitInfoOf(p)
       if (info && typeof info.base === 'string') bases.add(info.base)
     }
     return bases
+  }
+
+  /**
+   * A snapshot set's part files (git, database, config, state: `hashed`, the manifest's
+   * entries, paths relative to the staging folder) as hard links to the store's one copy of
+   * each content, `store/files/<hh>/<sha256>` (read-only, 0400): the first set with a content
+   * gives its file to the store, the next ones with the same content (an unchanged database
+   * copy or dump, bundle, config file) link to it and cost nothing. Where the file system
+   * refuses a link, the part keeps its copy. Each linked entry gets `store` (the store file,
+   * relative to backups/) for verify; returns `{ hardlinks, copies }` for the restore point.
+   * Under the store's lock: garbage collection removes the files no part links to.
+   */
+  async linkParts(at, hashed) {
+    return this.withStoreLock(() => {
+      const store = this.binding.heldOpen(this.rootDir, this.inBackups('store'), true)
+      const files = this.binding.heldSub(store, 'files', 'create')
+      const counts = { hardlinks: 0, copies: 0 }
+      try {
+        for (const entry of hashed) {
+          const linked = this.linkPart(at, files, entry)
+          counts[linked ? 'hardlinks' : 'copies'] += 1
+          if (linked) entry.store = `store/files/${entry.sha256.slice(0, 2)}/${entry.sha256}`
+        }
+      } finally {
+        this.binding.heldClose(files)
+        this.binding.heldClose(store)
+      }
+      return counts
+    })
+  }
+
+  /** One part file as a link to its store file (made from it when new); false: kept as a copy. */
+  linkPart(at, files, entry) {
+    const [kind, , name, ...deeper] = entry.path.split('/')
+    if (!PART_KEY[kind] || !name || deeper.length > 0 || !/^[0-9a-f]{64}$/.test(entry.sha256)) return false
+    const part = at.dir(PART_KEY[kind])
+    const fan = this.binding.heldSub(files, entry.sha256.slice(0, 2), 'create')
+    try {
+      const stored = this.binding.heldPinnedPath(fan, entry.sha256)
+      const staged = this.binding.heldPinnedPath(part, name)
+      try {
+        if (fs.existsSync(stored)) {
+          // the store has this content: the part becomes a link to it (a temp link renamed
+          // over the copy, so the part is whole at every instant)
+          const temp = `.${name}.link-${process.pid}.tmp`
+          fs.linkSync(stored, this.binding.heldPinnedPath(part, temp))
+          this.binding.heldRename(part, temp, part, name)
+        } else {
+          fs.chmodSync(staged, 0o400) // our own new file in a held folder, never a link
+          fs.linkSync(staged, stored)
+        }
+        return true
+      } catch (err) {
+        if (!NO_LINK.has(err.code)) throw err
+        return false
+      }
+    } finally {
+      this.binding.heldClose(fan)
+    }
+  }
+
+  /** For `cleanup`, under the store's lock: the store files no part links to any more. */
+  removeUnlinkedFiles() {
+    if (!this.existsIn('store/files')) return 0
+    const files = this.binding.heldOpen(this.rootDir, this.inBackups('store/files'), false)
+    let removed = 0
+    try {
+      for (const { name: fanName, type } of this.binding.heldList(files, '')) {
+        if (type !== 'directory' || !/^[0-9a-f]{2}$/.test(fanName)) continue
+        const fan = this.binding.heldSub(files, fanName, 'open')
+        try {
+          for (const { name, type } of this.binding.heldList(fan, '')) {
+            if (type !== 'file' || !/^[0-9a-f]{64}$/.test(name)) continue
+            // one link left: the store's own; no part of any set is this file any more
+            if (fs.lstatSync(this.binding.heldPinnedPath(fan, name)).nlink === 1) removed += this.binding.heldRemove(fan, name) ? 1 : 0
+          }
+        } finally {
+          this.binding.heldClose(fan)
+        }
+      }
+    } finally {
+      this.binding.heldClose(files)
+    }
+    return removed
+  }
+
+  /**
+   * For `verifyBackup`: each manifest entry said to be linked to a store file that is not
+   * (the store file gone, or the part a separate file now): one line each. The content is
+   * checked against the manifest anyway; this says what the link count no longer does.
+   */
+  linkWarnings(manifest) {
+    const out = []
+    for (const f of manifest.files || []) {
+      if (typeof f.store !== 'string' || !/^store\/files\/[0-9a-f]{2}\/[0-9a-f]{64}$/.test(f.store)) continue
+      const inode = (rel) => {
+        try {
+          const st = fs.lstatSync(path.join(this.backupsDir, rel), { bigint: true })
+          return `${st.dev}:${st.ino}`
+        } catch {
+          return null
+        }
+      }
+      const [a, b] = [inode(f.path), inode(f.store)]
+      if (a !== null && a !== b) out.push(`${f.path} is no longer a hard link to ${f.store}`)
+    }
+    return out
   }
 
   /** Is restore point `p` a snapshot? */
