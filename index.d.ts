@@ -109,10 +109,11 @@ export interface BackupDirOptions {
 export declare function backupFile(filePath: string, label?: string | undefined | null, options?: BackupDirOptions | undefined | null): string | null
 
 /**
- * `git bundle create <dest> --all` in `root`; resolves `true`, rejects with `ECOMMAND`,
- * `ENOCOMMAND`, or `ECANCELED` after `backupCancel()`.
+ * `git bundle create <dest> --all` in `root`, without what the commits `exclude` (full hex
+ * ids) reach (an incremental bundle; git refuses an empty one: `ECOMMAND`); resolves
+ * `true`, rejects with `ECOMMAND`, `ENOCOMMAND`, or `ECANCELED` after `backupCancel()`.
  */
-export declare function backupGitBundle(root: string, dest: string): Promise<boolean>
+export declare function backupGitBundle(root: string, dest: string, exclude?: Array<string> | undefined | null): Promise<boolean>
 
 /** SHA-256 and size of each file under `backupsDir/<part>`: the manifest entries. */
 export declare function backupHashFiles(backupsDir: string, parts: Array<string>, onProgress?: ((progress: BackupProgress) => void) | undefined | null): Promise<Array<ManifestEntry>>
@@ -407,6 +408,11 @@ export interface StoreSnapshotOptions {
   substitutes?: Array<ArchiveSubstitute>
   /** The snapshot whose unchanged files are reused; default the newest. */
   parent?: string
+  /**
+   * Live SQLite databases (paths relative to root, '/'-separated): copied through SQLite's
+   * backup API, and only when SQLite says they changed since the parent snapshot.
+   */
+  databases?: Array<string>
 }
 
 export interface StoreSnapshotResult {

@@ -152,6 +152,8 @@ function nativeNonApi() {
   const names = new Set(['__napiBindingTarget'])
   for (const file of filesUnder('src', '.rs')) {
     for (const m of read(file).matchAll(/#\[napi\]\s*impl Task for (\w+)/g)) names.add(m[1])
+    // src/tasks/store.rs writes its `impl Task` through a macro: store_task!(Name, ...)
+    for (const m of read(file).matchAll(/store_task!\(\s*(\w+),/g)) names.add(m[1])
   }
   return names
 }
@@ -198,6 +200,8 @@ const INTERNAL_METHODS = {
     // the snapshot method (lib/backup/snapshot.js, issue 14)
     'storeDir', 'fullMethod', 'snapshotRel', 'makeFullPart', 'withStoreLock', 'collectStoreGarbage', 'isSnapshotPoint',
     'fullPartLine', 'snapshotDamage', 'removeSnapshotRecord', 'snapshotPoint',
+    'bundleCode', 'gitRefs', 'bundleBase', 'bundlesOf', 'bundleBasesOf', 'linkParts', 'linkPart', 'removeUnlinkedFiles',
+    'linkWarnings', 'gitInfoOf',
   ],
   'process-cleanup': ['cancelBackups'],
   'phase-gate-validator': ['report', 'notFound'],

@@ -272,3 +272,112 @@ test('gc removes only unreferenced chunks; killed at random moments it never bre
     assert.deepEqual(listing(out), listing(p.root))
   })
 })
+
+/** A SQLite database of `rows` rows of 1,000 random bytes (page size 4096), made by sqlite3. */
+function makeDatabase(file, rows) {
+  const sql = `PRAGMA page_size=4096; CREATE TABLE t(id INTEGER PRIMARY KEY, v BLOB);
+    WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < ${rows}) INSERT INTO t SELECT x, randomblob(1000) FROM c;`
+  sqlite(file, sql)
+}
+
+function sqlite(file, sql) {
+  const r = require('node:child_process').spawnSync('sqlite3', [file, sql], { encoding: 'utf8', timeout: 30000 })
+  assert.equal(r.status, 0, r.stderr)
+  return r.stdout.trim()
+}
+
+/** A project folder in `dir` for database `name`, and a store beside it. */
+function dbProject(dir, name) {
+  const root = path.join(dir, 'p')
+  fs.mkdirSync(root)
+  return { root, db: path.join(root, name), store: path.join(dir, 'store') }
+}
+
+/** Every entry of a snapshot's tree, as the native backend reads them back: path -> entry. */
+function treeOf(store, id) {
+  const { Store } = require('../lib/js/store/format')
+  const s = Store.open(store, false)
+  return new Map([...s.tree(s.record(id))].map((e) => [e.path, e]))
+}
+
+test('a SQLite database is cut at page-aligned points: a changed page costs one chunk', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const b = binding(backend)
+    const { root, db, store } = dbProject(dir, 'data.sqlite')
+    makeDatabase(db, 1000)
+    await b.storeCreateSnapshot(root, store, 's1')
+    const size = fs.statSync(db).size
+    assert.equal(treeOf(store, 's1').get('data.sqlite').chunks.length, Math.ceil(size / 16384))
+    // 50 bytes of one page in the middle rewritten: one 16 KiB chunk is new, plus the tree's
+    const fd = fs.openSync(db, 'r+')
+    fs.writeSync(fd, require('node:crypto').randomBytes(50), 0, 50, 150 * 4096 + 2000)
+    fs.closeSync(fd)
+    const second = await b.storeCreateSnapshot(root, store, 's2')
+    assert.equal(second.snapshot.newChunks, 2)
+    const [treeChunk] = JSON.parse(fs.readFileSync(path.join(store, 'snapshots/s2.json'))).tree
+    const treeBytes = fs.statSync(path.join(store, 'chunks', treeChunk.slice(0, 2), treeChunk)).size
+    assert.ok(second.snapshot.newBytes - treeBytes <= 16385, `${second.snapshot.newBytes} bytes new, ${treeBytes} of them the tree's`)
+    const before = treeOf(store, 's1').get('data.sqlite').chunks
+    const after = treeOf(store, 's2').get('data.sqlite').chunks
+    assert.deepEqual(
+      after.map((c, i) => (c === before[i] ? '' : i)).filter((i) => i !== ''),
+      [Math.floor((150 * 4096 + 2000) / 16384)],
+    )
+  })
+})
+
+test('a live database is copied only when SQLite says it changed; a touch alone is no change', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const b = binding(backend)
+    const { root, db, store } = dbProject(dir, 'data.sqlite')
+    fs.writeFileSync(path.join(root, 'notes.txt'), 'n')
+    makeDatabase(db, 600)
+    const options = { databases: ['data.sqlite'] }
+    const first = await b.storeCreateSnapshot(root, store, 's1', options)
+    assert.equal(first.filesRead, 2)
+    const [counter, pages] = [fs.readFileSync(db).readUInt32BE(24), fs.readFileSync(db).readUInt32BE(28)]
+    assert.deepEqual(treeOf(store, 's1').get('data.sqlite').sqlite, [counter, pages, fs.statSync(db).size])
+    const again = await b.storeCreateSnapshot(root, store, 's2', options)
+    assert.equal(again.filesRead, 0)
+    assert.equal(again.snapshot.newChunks, 0)
+    const later = new Date(Date.now() + 5000)
+    fs.utimesSync(db, later, later) // its times change, its content does not: SQLite's counter says so
+    const touched = await b.storeCreateSnapshot(root, store, 's3', options)
+    assert.equal(touched.filesRead, 0)
+    sqlite(db, 'UPDATE t SET v = randomblob(1000) WHERE id = 300;')
+    const changed = await b.storeCreateSnapshot(root, store, 's4', options)
+    assert.equal(changed.filesRead, 1)
+    // page 1 (the header's counter) and the row's page: at most two data chunks, and the tree
+    assert.ok(changed.snapshot.newChunks <= 3, `${changed.snapshot.newChunks} new chunks`)
+    const out = path.join(dir, 'out')
+    fs.mkdirSync(out)
+    await b.storeRestoreSnapshot(store, 's4', out)
+    const row = 'SELECT hex(v) FROM t WHERE id = 300;'
+    assert.equal(sqlite(path.join(out, 'data.sqlite'), row), sqlite(db, row))
+    assert.equal(sqlite(path.join(out, 'data.sqlite'), 'PRAGMA integrity_check;'), 'ok')
+  })
+})
+
+test('a WAL database with frames not yet checkpointed round-trips its committed rows', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const b = binding(backend)
+    const { root, db, store } = dbProject(dir, 'wal.sqlite')
+    // committed, then the process ends without closing: the rows stay in the -wal file only
+    const script = `import sqlite3, os
+c = sqlite3.connect(${JSON.stringify(db)}, isolation_level=None)
+c.execute("PRAGMA journal_mode=WAL"); c.execute("PRAGMA wal_autocheckpoint=0")
+c.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)")
+c.execute("BEGIN"); c.executemany("INSERT INTO t(v) VALUES (?)", [("row %d" % i,) for i in range(500)]); c.execute("COMMIT")
+os._exit(0)`
+    const r = require('node:child_process').spawnSync('python3', ['-c', script], { timeout: 30000 })
+    assert.equal(r.status, 0, String(r.stderr))
+    assert.ok(fs.statSync(`${db}-wal`).size > 0, 'the rows are in the WAL')
+    const made = await b.storeCreateSnapshot(root, store, 's1', { databases: ['wal.sqlite'] })
+    assert.equal(made.filesRead, 1)
+    assert.deepEqual([...treeOf(store, 's1').keys()], ['wal.sqlite']) // -wal, -shm left out
+    const out = path.join(dir, 'out')
+    fs.mkdirSync(out)
+    await b.storeRestoreSnapshot(store, 's1', out)
+    assert.equal(sqlite(path.join(out, 'wal.sqlite'), "SELECT count(*) || ' ' || max(v) FROM t;"), '500 row 99')
+  })
+})

@@ -16,6 +16,28 @@ use crate::error::{guarded, to_js};
 use crate::store::{snapshot_of, StoreSnapshot};
 use crate::tasks::backup_archive::ArchiveSubstitute;
 
+/// The `Task` of a store operation: `compute` runs `$run` (with `$me` the task) on the
+/// thread pool, a panic turned into an error; `resolve` maps its result with `$map` (with
+/// `$out` the result), an error keeping its code.
+macro_rules! store_task {
+    ($task:ty, $output:ty, $js:ty, |$me:ident| $run:expr, |$out:ident| $map:expr) => {
+        #[napi]
+        impl Task for $task {
+            type Output = session_resilience_core::Result<$output>;
+            type JsValue = $js;
+
+            fn compute(&mut self) -> Result<Self::Output> {
+                let $me = &*self;
+                Ok(guarded(|| $run))
+            }
+
+            fn resolve(&mut self, env: Env, output: Self::Output) -> Result<$js> {
+                output.map(|$out| $map).map_err(|e| to_js(&env, e))
+            }
+        }
+    };
+}
+
 /// How to take a snapshot.
 #[napi(object)]
 pub struct StoreSnapshotOptions {
@@ -26,6 +48,9 @@ pub struct StoreSnapshotOptions {
     pub substitutes: Option<Vec<ArchiveSubstitute>>,
     /// The snapshot whose unchanged files are reused; default the newest.
     pub parent: Option<String>,
+    /// Live SQLite databases (paths relative to root, '/'-separated): copied through SQLite's
+    /// backup API, and only when SQLite says they changed since the parent snapshot.
+    pub databases: Option<Vec<String>>,
 }
 
 #[napi(object)]
@@ -45,6 +70,7 @@ pub struct CreateSnapshotTask {
     label: String,
     excludes: Vec<String>,
     substitutes: Vec<(String, PathBuf)>,
+    databases: Vec<String>,
     parent: Option<String>,
     cancel: Cancel,
     progress: Option<ProgressCallback>,
@@ -64,6 +90,7 @@ impl Task for CreateSnapshotTask {
             label: &self.label,
             excludes: &self.excludes,
             substitutes: &self.substitutes,
+            databases: &self.databases,
             parent: self.parent.as_deref(),
             cancel: self.cancel,
         };
@@ -100,6 +127,7 @@ pub fn store_create_snapshot(
         excludes: None,
         substitutes: None,
         parent: None,
+        databases: None,
     });
     Ok(AsyncTask::new(CreateSnapshotTask {
         root,
@@ -115,6 +143,7 @@ pub fn store_create_snapshot(
             .into_iter()
             .map(|s| (s.path, PathBuf::from(s.source)))
             .collect(),
+        databases: o.databases.unwrap_or_default(),
         parent: o.parent,
         cancel: Cancel::new(),
         progress: on_progress,
@@ -136,28 +165,18 @@ pub struct RestoreSnapshotTask {
     only: Vec<String>,
 }
 
-#[napi]
-impl Task for RestoreSnapshotTask {
-    type Output = session_resilience_core::Result<RestoreStats>;
-    type JsValue = StoreRestoreResult;
-
-    fn compute(&mut self) -> Result<Self::Output> {
-        Ok(guarded(|| {
-            store::restore_snapshot(&self.store, &self.id, &self.target, &self.only)
-        }))
+store_task!(
+    RestoreSnapshotTask,
+    RestoreStats,
+    StoreRestoreResult,
+    |t| store::restore_snapshot(&t.store, &t.id, &t.target, &t.only),
+    |s| StoreRestoreResult {
+        files: s.files as f64,
+        dirs: s.dirs as f64,
+        symlinks: s.symlinks as f64,
+        bytes: s.bytes as f64,
     }
-
-    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<StoreRestoreResult> {
-        output
-            .map(|s| StoreRestoreResult {
-                files: s.files as f64,
-                dirs: s.dirs as f64,
-                symlinks: s.symlinks as f64,
-                bytes: s.bytes as f64,
-            })
-            .map_err(|e| to_js(&env, e))
-    }
-}
+);
 
 /// Restore snapshot `id` into `target`: everything, or the entries at or below `only`.
 #[napi(catch_unwind)]
@@ -209,42 +228,32 @@ pub struct VerifyStoreTask {
     only: Option<Vec<String>>,
 }
 
-#[napi]
-impl Task for VerifyStoreTask {
-    type Output = session_resilience_core::Result<VerifyReport>;
-    type JsValue = StoreVerifyResult;
-
-    fn compute(&mut self) -> Result<Self::Output> {
-        Ok(guarded(|| {
-            store::verify_store(&self.store, self.only.as_deref())
-        }))
-    }
-
-    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<StoreVerifyResult> {
-        output
-            .map(|r| StoreVerifyResult {
-                ok: r.ok(),
-                snapshots: r.snapshots as f64,
-                chunks: r.chunks as f64,
-                bytes: r.bytes as f64,
-                bad_chunks: r
-                    .bad_chunks
-                    .into_iter()
-                    .map(|b| StoreBadChunk {
-                        id: b.id,
-                        reason: b.reason,
-                        snapshots: b.snapshots,
-                    })
-                    .collect(),
-                broken: r
-                    .broken
-                    .into_iter()
-                    .map(|(id, reason)| StoreBrokenSnapshot { id, reason })
-                    .collect(),
+store_task!(
+    VerifyStoreTask,
+    VerifyReport,
+    StoreVerifyResult,
+    |t| store::verify_store(&t.store, t.only.as_deref()),
+    |r| StoreVerifyResult {
+        ok: r.ok(),
+        snapshots: r.snapshots as f64,
+        chunks: r.chunks as f64,
+        bytes: r.bytes as f64,
+        bad_chunks: r
+            .bad_chunks
+            .into_iter()
+            .map(|b| StoreBadChunk {
+                id: b.id,
+                reason: b.reason,
+                snapshots: b.snapshots,
             })
-            .map_err(|e| to_js(&env, e))
+            .collect(),
+        broken: r
+            .broken
+            .into_iter()
+            .map(|(id, reason)| StoreBrokenSnapshot { id, reason })
+            .collect(),
     }
-}
+);
 
 /// Re-hash every chunk the snapshots (all, or `ids`) reference, once each.
 #[napi(catch_unwind)]
@@ -270,26 +279,18 @@ pub struct GcTask {
     store: PathBuf,
 }
 
-#[napi]
-impl Task for GcTask {
-    type Output = session_resilience_core::Result<store::GcStats>;
-    type JsValue = StoreGcResult;
-
-    fn compute(&mut self) -> Result<Self::Output> {
-        Ok(guarded(|| store::collect_garbage(&self.store)))
+store_task!(
+    GcTask,
+    store::GcStats,
+    StoreGcResult,
+    |t| store::collect_garbage(&t.store),
+    |s| StoreGcResult {
+        snapshots: s.snapshots as f64,
+        chunks: s.chunks as f64,
+        removed: s.removed as f64,
+        removed_bytes: s.removed_bytes as f64,
     }
-
-    fn resolve(&mut self, env: Env, output: Self::Output) -> Result<StoreGcResult> {
-        output
-            .map(|s| StoreGcResult {
-                snapshots: s.snapshots as f64,
-                chunks: s.chunks as f64,
-                removed: s.removed as f64,
-                removed_bytes: s.removed_bytes as f64,
-            })
-            .map_err(|e| to_js(&env, e))
-    }
-}
+);
 
 /// Remove the chunks no snapshot references (hold the store's lock: a snapshot being taken
 /// reuses chunks it has not recorded yet).

@@ -9,6 +9,11 @@
 //! end), never on whatever a read happened to return: the cut points depend on the content
 //! alone, whatever the buffer sizes (FastCDC's normalisation looks at how far the window
 //! reaches, so a short window could cut elsewhere).
+//!
+//! A stream that starts with a SQLite database header is cut at fixed, page-aligned points
+//! instead: every [`DB_GROUP`] bytes, or every page when pages are larger. SQLite rewrites
+//! whole pages in place, so a changed page changes the one chunk that holds it, where content
+//! cut points (which move with the content) would change the chunks around it too.
 
 use std::io::{self, Read};
 
@@ -21,6 +26,10 @@ pub const AVG: usize = 64 * 1024;
 /// Largest chunk: a run without a cut point (zeros) is cut here.
 pub const MAX: usize = 256 * 1024;
 
+/// The size of a SQLite database's chunks (a page is at most 64 KiB, a power of two from 512:
+/// a multiple of this or a divisor of it, so groups of whole pages either way).
+pub const DB_GROUP: usize = 16 * 1024;
+
 /// Bytes read from the source at a time.
 const READ: usize = 1024 * 1024;
 
@@ -31,6 +40,9 @@ pub struct Chunker<R> {
     start: usize,
     end: usize,
     eof: bool,
+    /// `Some(n)`: a SQLite database, cut every `n` bytes (decided at the first read).
+    fixed: Option<usize>,
+    started: bool,
 }
 
 impl<R: Read> Chunker<R> {
@@ -41,6 +53,8 @@ impl<R: Read> Chunker<R> {
             start: 0,
             end: 0,
             eof: false,
+            fixed: None,
+            started: false,
         }
     }
 
@@ -69,15 +83,37 @@ impl<R: Read> Chunker<R> {
     /// The next chunk, `None` at the end of the stream.
     pub fn next_chunk(&mut self) -> io::Result<Option<&[u8]>> {
         self.fill()?;
+        if !self.started {
+            self.started = true;
+            self.fixed = sqlite_group(&self.buf[..self.end]);
+        }
         let avail = (self.end - self.start).min(MAX);
         if avail == 0 {
             return Ok(None);
         }
-        let len = cut(&self.buf[self.start..self.start + avail]);
+        let len = match self.fixed {
+            Some(group) => group.min(avail),
+            None => cut(&self.buf[self.start..self.start + avail]),
+        };
         let chunk = &self.buf[self.start..self.start + len];
         self.start += len;
         Ok(Some(chunk))
     }
+}
+
+/// The chunk size of a stream that begins with `head`: `Some` for a SQLite database (its
+/// 16-byte magic, then a valid page size at offset 16: a power of two from 512 to 32768, or 1
+/// for 65536), the larger of [`DB_GROUP`] and its page size; `None` for anything else.
+pub fn sqlite_group(head: &[u8]) -> Option<usize> {
+    if head.len() < 100 || &head[..16] != b"SQLite format 3\0" {
+        return None;
+    }
+    let page = match u16::from_be_bytes([head[16], head[17]]) {
+        1 => 65536,
+        n => n as usize,
+    };
+    let valid = page.is_power_of_two() && (512..=65536).contains(&page);
+    valid.then(|| page.max(DB_GROUP))
 }
 
 /// The length of the first chunk of `window` (at most [`MAX`] bytes, or a stream's tail).
@@ -150,6 +186,32 @@ mod tests {
             .count();
         let head = a.iter().zip(b.iter()).take_while(|(x, y)| x == y).count();
         assert!(head + tail + 3 >= a.len(), "{head} + {tail} of {}", a.len());
+    }
+
+    /// A SQLite header with page size field `page` followed by noise: `len` bytes.
+    fn database(page: u16, len: usize) -> Vec<u8> {
+        let mut data = noise(len, 11);
+        data[..16].copy_from_slice(b"SQLite format 3\0");
+        data[16..18].copy_from_slice(&page.to_be_bytes());
+        data
+    }
+
+    #[test]
+    fn sqlite_databases_are_cut_at_page_aligned_points() {
+        let data = database(4096, 40 * 4096 + 100);
+        let lens = lengths(&data, 777);
+        assert_eq!(lens[..10], [DB_GROUP; 10]);
+        assert_eq!(lens[10], 100);
+        assert_eq!(lengths(&database(1, 3 * 65536), READ), vec![65536; 3]);
+        assert_eq!(sqlite_group(&database(32768, 200)), Some(32768));
+        // not a valid page size, or no magic: content cut points
+        assert_eq!(sqlite_group(&database(1000, 200)), None);
+        assert_eq!(sqlite_group(&database(256, 200)), None);
+        assert_eq!(sqlite_group(&noise(200, 1)), None);
+        let whole: Vec<usize> = FastCDC::new(&data[1..], MIN, AVG, MAX)
+            .map(|c| c.length)
+            .collect();
+        assert_eq!(lengths(&data[1..], READ), whole);
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! - [`tree`]: the entries of a snapshot, one JSON line each, stored as chunks;
 //! - [`snapshot`]: the records;
 //! - [`write`]: taking a snapshot, reusing unchanged files of the previous one unread;
+//! - [`database`]: live SQLite databases, copied only when SQLite says they changed;
 //! - [`restore`]: putting a snapshot (or some of its paths) back, contained;
 //! - [`verify`]: re-hashing every chunk once and naming the snapshots a bad one breaks;
 //! - [`gc`]: removing the chunks no snapshot references.
@@ -22,6 +23,7 @@
 
 pub mod chunk;
 pub mod chunker;
+pub mod database;
 pub mod gc;
 pub mod restore;
 pub mod snapshot;

@@ -59,6 +59,7 @@ fn snap(
         label: "test",
         excludes,
         substitutes,
+        databases: &[],
         parent: None,
         cancel: Cancel::new(),
     };

@@ -42,6 +42,11 @@ pub struct Entry {
     /// A file's chunks, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub chunks: Vec<String>,
+    /// A live database's state when it was copied: `[change counter, page count, file size]`
+    /// from its header (only for the databases a snapshot was told about; see
+    /// [`super::write`]): the next snapshot copies it again only when that changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sqlite: Option<[u64; 3]>,
 }
 
 impl Entry {
@@ -180,11 +185,19 @@ mod tests {
             ino: "99".into(),
             target: None,
             chunks: vec!["ab".into()],
+            sqlite: None,
         };
         assert_eq!(
             e.line(),
             "{\"path\":\"a/b.txt\",\"type\":\"file\",\"mode\":420,\"size\":3,\"mtime\":[1,2],\"ctime\":[3,4],\"ino\":\"99\",\"chunks\":[\"ab\"]}\n"
         );
+        let db = Entry {
+            sqlite: Some([7, 3, 12288]),
+            ..e
+        };
+        assert!(db
+            .line()
+            .ends_with(",\"chunks\":[\"ab\"],\"sqlite\":[7,3,12288]}\n"));
     }
 
     #[test]

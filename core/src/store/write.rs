@@ -22,6 +22,7 @@ use std::sync::{Arc, Mutex};
 
 use super::chunk::{encode, ChunkId, Chunks};
 use super::chunker::Chunker;
+use super::database;
 use super::snapshot::{self, Record};
 use super::tree::{Entry, EntryKind};
 use super::{Store, FORMAT_VERSION};
@@ -43,6 +44,10 @@ pub struct SnapshotSpec<'a> {
     /// `(path relative to root, file whose bytes are stored under it)`: consistent copies of
     /// live databases; their `-journal`, `-wal`, `-shm` files are left out.
     pub substitutes: &'a [(String, PathBuf)],
+    /// Paths (relative to root, '/'-separated) of live SQLite databases: copied through
+    /// SQLite's backup API, and only when SQLite says they changed ([`super::database`]);
+    /// their `-journal`, `-wal`, `-shm` files are left out.
+    pub databases: &'a [String],
     /// The snapshot whose unchanged files are reused; `None`: the newest one.
     pub parent: Option<&'a str>,
     pub cancel: Cancel,
@@ -91,6 +96,7 @@ fn entry(path: String, kind: EntryKind, meta: &Meta) -> Entry {
         ino: meta.ino.to_string(),
         target: None,
         chunks: Vec::new(),
+        sqlite: None,
     }
 }
 
@@ -169,7 +175,8 @@ impl Walker<'_> {
     }
 
     fn is_side_file(&self, path: &str) -> bool {
-        self.spec.substitutes.iter().any(|(db, _)| {
+        let databases = self.spec.substitutes.iter().map(|(db, _)| db);
+        databases.chain(self.spec.databases).any(|db| {
             SIDE_FILES
                 .iter()
                 .any(|side| path.strip_prefix(db.as_str()) == Some(side))
@@ -178,13 +185,30 @@ impl Walker<'_> {
 
     fn file(&mut self, dir: &Dir, name: &OsStr, path: String, meta: &Meta) -> Result<()> {
         let mut e = entry(path, EntryKind::File, meta);
+        let db = match self.spec.databases.contains(&e.path) {
+            true => database::state(dir, name, meta)?,
+            false => None,
+        };
         if let Some((_, copy)) = self.spec.substitutes.iter().find(|(p, _)| *p == e.path) {
             let source = open_file(copy)?;
             (e.chunks, e.size) = self.store_stream(source, copy)?;
             self.files_read += 1;
+        } else if let Some(state) = db {
+            e.sqlite = Some(state.key);
+            match self.parent.get(&e.path).filter(|p| state.reusable(p, meta)) {
+                Some(prev) => {
+                    (e.chunks, e.size) = (prev.chunks.clone(), prev.size);
+                    self.files_reused += 1;
+                }
+                None => {
+                    let live = self.spec.root.join(&e.path);
+                    let (_scratch, copy) = database::copy(&live, &self.spec.cancel)?;
+                    (e.chunks, e.size) = self.store_stream(open_file(&copy)?, &live)?;
+                    self.files_read += 1;
+                }
+            }
         } else if let Some(prev) = self.parent.get(&e.path).filter(|p| unchanged(p, meta)) {
-            e.chunks = prev.chunks.clone();
-            e.size = prev.size;
+            (e.chunks, e.size) = (prev.chunks.clone(), prev.size);
             self.files_reused += 1;
         } else {
             let source = dir.open_read(Path::new(name))?;
@@ -199,7 +223,7 @@ impl Walker<'_> {
 }
 
 /// The parent's entry still describes the file: same size, mtime, ctime and inode.
-fn unchanged(prev: &Entry, meta: &Meta) -> bool {
+pub(super) fn unchanged(prev: &Entry, meta: &Meta) -> bool {
     prev.kind == EntryKind::File
         && prev.size == meta.size
         && prev.mtime == meta.mtime

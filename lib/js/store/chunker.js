@@ -1,7 +1,9 @@
 'use strict'
 // The twin of core/src/store/chunker.rs: FastCDC cut points (the `fastcdc::ronomon` variant,
 // 32-bit gear hash), decided on a full window of MAX bytes or the stream's tail, so the cut
-// points depend on the content alone and equal the native backend's.
+// points depend on the content alone and equal the native backend's. A stream that starts
+// with a SQLite database header is cut every DB_GROUP bytes (or every page, when larger):
+// page-aligned, so a changed page changes one chunk.
 
 const fs = require('node:fs')
 const GEAR = require('./gear')
@@ -10,6 +12,8 @@ const MIN = 16 * 1024
 const AVG = 64 * 1024
 const MAX = 256 * 1024
 const READ = 1024 * 1024
+const DB_GROUP = 16 * 1024
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1')
 
 const BITS = Math.round(Math.log2(AVG))
 const MASK_S = 2 ** (BITS + 1) - 1
@@ -35,6 +39,19 @@ function cut(buf, start, end) {
 }
 
 /**
+ * The chunk size of a stream whose first bytes are `head`: a SQLite database (its magic, a
+ * valid page size at offset 16: a power of two from 512 to 32768, or 1 for 65536) is cut every
+ * max(DB_GROUP, page size) bytes; null for anything else (content cut points).
+ */
+function sqliteGroup(head) {
+  if (head.length < 100 || !head.subarray(0, 16).equals(SQLITE_MAGIC)) return null
+  const field = head.readUInt16BE(16)
+  const page = field === 1 ? 65536 : field
+  const valid = page >= 512 && page <= 65536 && (page & (page - 1)) === 0
+  return valid ? Math.max(page, DB_GROUP) : null
+}
+
+/**
  * Call `onChunk(bytes)` for each chunk of what `read(buf, offset, length)` yields (it returns
  * the bytes read, 0 at the end); `bytes` is only valid during the call. Holds READ + MAX bytes.
  */
@@ -44,6 +61,7 @@ function chunkStream(read, onChunk) {
   let end = 0
   let eof = false
   let total = 0
+  let fixed
   for (;;) {
     if (end - start < MAX && !eof) {
       buf.copy(buf, 0, start, end)
@@ -58,9 +76,10 @@ function chunkStream(read, onChunk) {
         end += n
       }
     }
+    if (fixed === undefined) fixed = sqliteGroup(buf.subarray(0, end))
     const avail = Math.min(end - start, MAX)
     if (avail === 0) return total
-    const len = cut(buf, start, start + avail)
+    const len = fixed === null ? cut(buf, start, start + avail) : Math.min(fixed, avail)
     onChunk(buf.subarray(start, start + len))
     total += len
     start += len
@@ -81,4 +100,4 @@ function chunkBuffer(data, onChunk) {
   }, onChunk)
 }
 
-module.exports = { MIN, AVG, MAX, cut, chunkFd, chunkBuffer }
+module.exports = { MIN, AVG, MAX, DB_GROUP, cut, sqliteGroup, chunkFd, chunkBuffer }

@@ -79,6 +79,7 @@ function entryLine(e) {
   const out = { path: e.path, type: e.type, mode: e.mode, size: e.size, mtime: e.mtime, ctime: e.ctime, ino: e.ino }
   if (e.target !== undefined && e.target !== null) out.target = e.target
   if (e.chunks && e.chunks.length > 0) out.chunks = e.chunks
+  if (Array.isArray(e.sqlite)) out.sqlite = e.sqlite
   return `${JSON.stringify(out)}\n`
 }
 

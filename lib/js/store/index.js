@@ -48,6 +48,7 @@ async function storeCreateSnapshot(root, store, id, options, onProgress) {
     label: o.label || '',
     excludes: Array.isArray(o.excludes) ? o.excludes : defaults.backupExcludes,
     substitutes: Array.isArray(o.substitutes) ? o.substitutes : [],
+    databases: Array.isArray(o.databases) ? o.databases : [],
     parent: o.parent || null,
   }
   const r = await createSnapshot(root, store, id, spec, cancel, typeof onProgress === 'function' ? onProgress : null)

@@ -6,11 +6,13 @@
 // (temp + rename), made durable in one go, and the record is written last.
 
 const fs = require('node:fs')
+const os = require('node:os')
 const path = require('node:path')
 
 const { codedError } = require('../errors')
 const contained = require('../contained')
-const { chunkFd, chunkBuffer } = require('./chunker')
+const { chunkFd, chunkBuffer, sqliteGroup } = require('./chunker')
+const { backupCopyDatabase } = require('../backup/sqlite')
 const { Store, FORMAT_VERSION, chunkId, encode, checkSnapshotId, entryLine, timePair } = require('./format')
 
 const SIDE_FILES = ['-journal', '-wal', '-shm']
@@ -94,38 +96,84 @@ class Walker {
         const e = this.entry(p, 'symlink', st)
         e.target = fs.readlinkSync(full)
         this.entries.push(e)
-      } else if (st.isFile()) this.file(full, p, st)
+      } else if (st.isFile()) await this.file(full, p, st)
       else this.skipped.push(p)
     }
   }
 
   isSideFile(p) {
-    return this.spec.substitutes.some((s) => SIDE_FILES.some((side) => p === s.path + side))
+    const databases = [...this.spec.substitutes.map((s) => s.path), ...this.spec.databases]
+    return databases.some((db) => SIDE_FILES.some((side) => p === db + side))
   }
 
-  file(full, p, st) {
+  async file(full, p, st) {
     const e = this.entry(p, 'file', st)
     const sub = this.spec.substitutes.find((s) => s.path === p)
+    const db = !sub && this.spec.databases.includes(p) ? dbState(full, st) : null
     const prev = this.parent.get(p)
-    if (!sub && prev && unchanged(prev, e, st)) {
+    if (db) e.sqlite = db.key
+    const reusable = db ? prev && db.reusable(prev, e, st) : !sub && prev && unchanged(prev, e, st)
+    if (reusable) {
       e.chunks = prev.chunks || []
       e.size = prev.size
       this.filesReused += 1
-    } else {
-      const source = sub ? sub.source : full
-      const fd = contained.openRegular(source, fs.constants.O_RDONLY)
+    } else if (db) {
+      // SQLite opens files by name and resolves links itself: its copy is made in a private
+      // folder of the temp dir, never in the project or the store
+      const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'sr-snapshot-db-'))
       try {
-        const { ids, size } = this.storeFd(fd)
-        e.chunks = ids
-        e.size = size
+        const copy = path.join(scratch, 'copy.sqlite')
+        await backupCopyDatabase(full, copy)
+        this.read(e, copy)
       } finally {
-        fs.closeSync(fd)
+        fs.rmSync(scratch, { recursive: true, force: true })
       }
-      this.filesRead += 1
-    }
+    } else this.read(e, sub ? sub.source : full)
     this.meter(e.size)
     this.entries.push(e)
   }
+
+  /** Store the content of file `source` as entry `e`'s. */
+  read(e, source) {
+    const fd = contained.openRegular(source, fs.constants.O_RDONLY)
+    try {
+      const { ids, size } = this.storeFd(fd)
+      e.chunks = ids
+      e.size = size
+    } finally {
+      fs.closeSync(fd)
+    }
+    this.filesRead += 1
+  }
+}
+
+/**
+ * What SQLite's files say about the live database `full` (`st`: its lstat), as
+ * core/src/store/database.rs (which says why): `{ key, reusable(prev, e, st) }`, or null when
+ * it is not a SQLite database. `key` = [change counter, page count, file size].
+ */
+function dbState(full, st) {
+  const head = Buffer.alloc(100)
+  const fd = contained.openRegular(full, fs.constants.O_RDONLY)
+  let n
+  try {
+    n = fs.readSync(fd, head, 0, 100, 0)
+  } finally {
+    fs.closeSync(fd)
+  }
+  if (n < 100 || sqliteGroup(head) === null) return null
+  const wal = head[18] === 2
+  let sideBusy = false
+  try {
+    const side = fs.lstatSync(full + (wal ? '-wal' : '-journal'))
+    sideBusy = !side.isFile() || side.size > 0
+  } catch (err) {
+    if (err.code !== 'ENOENT') throw err
+  }
+  const key = [head.readUInt32BE(24), head.readUInt32BE(28), Number(st.size)]
+  const reusable = (prev, e, stNow) =>
+    !sideBusy && Array.isArray(prev.sqlite) && prev.sqlite.length === 3 && prev.sqlite.every((v, i) => v === key[i]) && (!wal || unchanged(prev, e, stNow))
+  return { key, reusable }
 }
 
 const same = (a, b) => a[0] === b[0] && a[1] === b[1]
@@ -136,7 +184,8 @@ function unchanged(prev, e, st) {
 
 /**
  * Take snapshot `id` of `root` into the store folder `storeDir`. `spec`: label, excludes,
- * substitutes ([{ path, source }]), parent (default: the newest snapshot).
+ * substitutes ([{ path, source }]), databases (live SQLite databases' paths: copied only when
+ * SQLite says they changed), parent (default: the newest snapshot).
  */
 async function createSnapshot(root, storeDir, id, spec, cancel, onProgress) {
   checkSnapshotId(id)
