@@ -26,6 +26,7 @@ Also:
                                           Restore only these files or folders (snapshot sets)
   node backup-system.js export <id> [file]
                                           Write a snapshot set as the legacy full/<id>.tar.gz
+  node backup-system.js import <id>       Move a tar.gz set into the snapshot store
   node backup-system.js diff <a> [b]      Files added (A), removed (D), modified (M) from
                                           snapshot set a to b, or to the project now
   node backup-system.js log               Snapshots with their logical, new and shared bytes
@@ -180,6 +181,14 @@ const commands = {
       const entries = await bs.snapshotLog()
       if (json) printJson(entries)
       else for (const line of logLines(entries)) console.log(line)
+      return 0
+    },
+  },
+  import: {
+    async run({ instance: bs, args: [id], json }) {
+      if (!id) throw usage('import needs a backup <id>')
+      const snapshot = await bs.importBackup(id)
+      if (json) printJson({ ok: true, ...snapshot })
       return 0
     },
   },
