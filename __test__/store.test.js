@@ -242,36 +242,7 @@ test('a store written by one backend is listed, verified and restored by the oth
   }
 })
 
-test('gc removes only unreferenced chunks; killed at random moments it never breaks a surviving snapshot', async (t) => {
-  const { spawnChild } = require('./helpers')
-  await eachBackend(t, async ({ backend, dir, t: st }) => {
-    const b = binding(backend)
-    const p = makeProject(dir)
-    await b.storeCreateSnapshot(p.root, p.store, 'keep')
-    for (let round = 0; round < 12; round++) {
-      // garbage: a snapshot of new content, then its record removed
-      for (let i = 0; i < 40; i++) fs.writeFileSync(path.join(p.root, `g${i}.bin`), require('node:crypto').randomBytes(20_000))
-      await b.storeCreateSnapshot(p.root, p.store, `g${round}`)
-      assert.equal(b.storeRemoveSnapshot(p.store, `g${round}`), true)
-      const script = `require(${JSON.stringify(path.join(__dirname, '../lib/backend'))}).resolveBackend('${backend}').binding.storeGc(${JSON.stringify(p.store)}).then(() => process.exit(0))`
-      const child = spawnChild(process.execPath, ['-e', script], { t: st, stdio: 'ignore' })
-      await new Promise((resolve) => setTimeout(resolve, 20 + ((round * 37) % 120)))
-      child.kill('SIGKILL')
-      await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', resolve)))
-      const v = await b.storeVerify(p.store)
-      assert.equal(v.ok, true, JSON.stringify(v.badChunks.slice(0, 3)))
-    }
-    const done = await b.storeGc(p.store)
-    assert.equal(done.snapshots, 1)
-    const v = await b.storeVerify(p.store)
-    assert.equal(done.chunks - done.removed, v.chunks, 'what is left is exactly what "keep" references')
-    for (let i = 0; i < 40; i++) fs.rmSync(path.join(p.root, `g${i}.bin`))
-    const out = path.join(dir, 'out')
-    fs.mkdirSync(out)
-    await b.storeRestoreSnapshot(p.store, 'keep', out)
-    assert.deepEqual(listing(out), listing(p.root))
-  })
-})
+// gc under SIGKILL (50 kills per backend) and gc racing create: __test__/store-gc-kill.test.js
 
 /** A SQLite database of `rows` rows of 1,000 random bytes (page size 4096), made by sqlite3. */
 function makeDatabase(file, rows) {
