@@ -184,7 +184,13 @@ fn wait_turn(
             match holder(record.as_ref(), file.as_ref(), path, options.stale_ms) {
                 Holder::Dead => match break_dead(dir, identifier, path, &seen, options.stale_ms)? {
                     Takeover::Broken => {
-                        broken.extend(record);
+                        match record.as_ref().and_then(|r| r.token.as_deref()) {
+                            // our own leftover: no dead holder to report ("process N not found")
+                            Some(token) if registry::was_left(path, token) => {
+                                registry::cleared(path, token)
+                            }
+                            _ => broken.extend(record),
+                        }
                         return Ok(true);
                     }
                     Takeover::Changed => return Ok(true),
@@ -225,6 +231,11 @@ fn wait_turn(
 
 fn holder(record: Option<&Record>, file: Option<&File>, path: &Path, stale_ms: u64) -> Holder {
     match record {
+        // Our own acquisition, released, whose file could not be removed: nobody holds it,
+        // though it names our (live) pid. Taken over like a dead holder's.
+        Some(Record {
+            token: Some(token), ..
+        }) if registry::was_left(path, token) => Holder::Dead,
         Some(record) => judge(record, file, stale_ms),
         // Empty or half-written: a legacy writer may be mid-write. Held for a grace period.
         None => match fs::metadata(path) {
