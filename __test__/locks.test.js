@@ -488,6 +488,49 @@ test('a staleMs that is not a finite number falls back to the default 30 s, a ne
   assert.deepEqual(results.js, results.native)
 })
 
+test('a lock option of the wrong type (a string staleMs \'5\', timeout or pollMs, a number lockDir) is ERR_INVALID_ARG_TYPE naming it, before anything is touched; both backends alike', () => {
+  const bindings = { native: require('..'), js: require('../lib/js') }
+  const results = onBoth((backend, dir) => {
+    const lockDir = path.join(dir, 'locks')
+    const b = bindings[backend]
+    const error = (fn) => {
+      try {
+        fn()
+        return 'no error'
+      } catch (err) {
+        return [err.code, err.message]
+      }
+    }
+    const out = {
+      staleInfo: error(() => b.getLockInfo('job', { lockDir, staleMs: '5' })),
+      staleList: error(() => b.listLocks({ lockDir, staleMs: '5' })),
+      staleAcquire: error(() => b.acquireLock('job', 100, { lockDir, staleMs: '5' })),
+      staleRelease: error(() => b.releaseLock('job', { lockDir, staleMs: '5' })),
+      timeout: error(() => b.acquireLock('job', undefined, { lockDir, timeout: '100' })),
+      poll: error(() => b.acquireLockAsync('job', { lockDir, pollMs: '2' })),
+      dir: error(() => b.getLockInfo('job', { lockDir: 5 })),
+      ops: error(() => ops(backend, lockDir).getLockInfo('job', { staleMs: '5' })),
+      // a number that is not finite still falls back to the default (the test above)
+      nan: b.getLockInfo('job', { lockDir, staleMs: Number.NaN }),
+    }
+    assert.ok(!fs.existsSync(lockDir), 'nothing made')
+    return out
+  })
+  const wrong = (name, got) => ['ERR_INVALID_ARG_TYPE', `The "options.${name}" property must be of type ${name === 'lockDir' ? 'string' : 'number'} (or null), got ${got}`]
+  assert.deepEqual(results.native, {
+    staleInfo: wrong('staleMs', 'string'),
+    staleList: wrong('staleMs', 'string'),
+    staleAcquire: wrong('staleMs', 'string'),
+    staleRelease: wrong('staleMs', 'string'),
+    timeout: wrong('timeout', 'string'),
+    poll: wrong('pollMs', 'string'),
+    dir: wrong('lockDir', 'number 5'),
+    ops: wrong('staleMs', 'string'),
+    nan: { locked: false },
+  })
+  assert.deepEqual(results.js, results.native)
+})
+
 test('acquireLockAsync takes its timeout from its options; both backends alike', async (t) => {
   await eachBackend(t, async ({ backend, dir }) => {
     const o = ops(backend, dir)
