@@ -14,7 +14,7 @@ const { DEAD, holderOf } = require('./liveness')
 const { ADAPTIVE, optionsOf, lockPathOf } = require('./options')
 const { newToken, ourRecord, recordText, parseRecord } = require('./record')
 const { register, wasLeft, cleared } = require('./registry')
-const { readSeen, changed, breakDead } = require('./takeover')
+const { readSeen, changed, breakDead, refusal } = require('./takeover')
 const { removeQuietly } = require('./unlink')
 
 const JUDGE_EVERY_MS = 25
@@ -130,14 +130,18 @@ function* acquireSteps(identifier, o) {
 
 /**
  * Run one lock step: a Node fs error (or one without a code) becomes `Failed to acquire lock
- * for <id>: ...`; a coded error of ours (a refused directory: EUNSAFEDIR) passes unchanged.
+ * for <id>: ...`, and so does a refused lock file (EBADLOCK, its reason kept), as in
+ * core/src/lock/acquire.rs; another coded error of ours (a refused directory: EUNSAFEDIR)
+ * passes unchanged.
  */
 function attempt(identifier, step) {
   try {
     return step()
   } catch (err) {
+    const context = `Failed to acquire lock for ${identifier}`
+    if (err && err.code === 'EBADLOCK') throw refusal(context, err.why)
     if (err && typeof err.code === 'string' && !isNodeSystemError(err)) throw err
-    throw osError(`Failed to acquire lock for ${identifier}`, err)
+    throw osError(context, err)
   }
 }
 
