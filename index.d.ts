@@ -109,10 +109,11 @@ export interface BackupDirOptions {
 export declare function backupFile(filePath: string, label?: string | undefined | null, options?: BackupDirOptions | undefined | null): string | null
 
 /**
- * `git bundle create <dest> --all` in `root`; resolves `true`, rejects with `ECOMMAND`,
- * `ENOCOMMAND`, or `ECANCELED` after `backupCancel()`.
+ * `git bundle create <dest> --all` in `root`, without what the commits `exclude` (full hex
+ * ids) reach (an incremental bundle; git refuses an empty one: `ECOMMAND`); resolves
+ * `true`, rejects with `ECOMMAND`, `ENOCOMMAND`, or `ECANCELED` after `backupCancel()`.
  */
-export declare function backupGitBundle(root: string, dest: string): Promise<boolean>
+export declare function backupGitBundle(root: string, dest: string, exclude?: Array<string> | undefined | null): Promise<boolean>
 
 /** SHA-256 and size of each file under `backupsDir/<part>`: the manifest entries. */
 export declare function backupHashFiles(backupsDir: string, parts: Array<string>, onProgress?: ((progress: BackupProgress) => void) | undefined | null): Promise<Array<ManifestEntry>>

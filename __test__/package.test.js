@@ -200,6 +200,8 @@ const INTERNAL_METHODS = {
     // the snapshot method (lib/backup/snapshot.js, issue 14)
     'storeDir', 'fullMethod', 'snapshotRel', 'makeFullPart', 'withStoreLock', 'collectStoreGarbage', 'isSnapshotPoint',
     'fullPartLine', 'snapshotDamage', 'removeSnapshotRecord', 'snapshotPoint',
+    'bundleCode', 'gitRefs', 'bundleBase', 'bundlesOf', 'bundleBasesOf', 'linkParts', 'linkPart', 'removeUnlinkedFiles',
+    'linkWarnings', 'gitInfoOf',
   ],
   'process-cleanup': ['cancelBackups'],
   'phase-gate-validator': ['report', 'notFound'],

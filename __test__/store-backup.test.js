@@ -126,3 +126,96 @@ test('an existing tracker without a method keeps writing tar.gz sets, no store',
     assert.equal(system(backend, root).restorePoints()[0].method, undefined)
   })
 })
+
+test('a snapshot set bundles only the commits that are new since a base set; restore fetches both', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const root = project(dir, 'snapshot')
+    const git = (...args) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: root, encoding: 'utf8' }).trim()
+    fs.writeFileSync(path.join(root, '.gitignore'), `backups/\n${TRACKER}\n`) // the tracker: not reset with the code
+    git('init', '-q')
+    // a history worth bundling: 30 commits of 20 KB of noise each
+    for (let i = 0; i < 30; i++) {
+      fs.writeFileSync(path.join(root, `src/h${i}.bin`), require('node:crypto').randomBytes(20000))
+      git('add', '-A', '.')
+      git('commit', '-qm', `c${i}`)
+    }
+    const bs = system(backend, root)
+    const info = (id) => JSON.parse(fs.readFileSync(path.join(root, 'backups/code', id, 'git-info.json'), 'utf8'))
+    const bundleSize = (id) => fs.statSync(path.join(root, 'backups/code', id, 'repo.bundle')).size
+    const id1 = await bs.createFullBackup('one')
+    assert.equal(info(id1).bundle, 'full')
+    const same = await bs.createFullBackup('same')
+    assert.deepEqual([info(same).bundle, info(same).base], ['none', id1])
+    assert.ok(!fs.existsSync(path.join(root, 'backups/code', same, 'repo.bundle')))
+    fs.writeFileSync(path.join(root, 'src/a.txt'), 'one more commit\n')
+    git('commit', '-qam', 'new')
+    const commit = git('rev-parse', 'HEAD')
+    const id2 = await bs.createFullBackup('two')
+    assert.deepEqual([info(id2).bundle, info(id2).base], ['incremental', id1])
+    assert.ok(bundleSize(id2) < 4096 && bundleSize(id1) > 500000, `${bundleSize(id2)} bytes after one commit, ${bundleSize(id1)} for the history`)
+    assert.equal((await bs.verifyBackup(id2)).valid, true)
+    // the new commit gone from the repository: the restore fetches the base's bundle, then the increment
+    git('reset', '-q', '--hard', 'HEAD~1')
+    git('reflog', 'expire', '--expire=now', '--all')
+    git('gc', '-q', '--prune=now')
+    assert.throws(() => git('cat-file', '-e', `${commit}^{commit}`))
+    await bs.restoreFromBackup(id2, { skipCurrentBackup: true, restoreDatabase: false, restoreConfig: false })
+    assert.equal(git('rev-parse', 'HEAD'), commit)
+    // cleanup keeps a base while a kept set builds on it
+    const trackerFile = path.join(root, TRACKER)
+    const tracker = JSON.parse(fs.readFileSync(trackerFile, 'utf8'))
+    for (const p of tracker.backupStrategy.restorePoints) if (p.id !== id2) p.timestamp = '2020-01-01T00:00:00.000Z'
+    fs.writeFileSync(trackerFile, JSON.stringify(tracker, null, 2))
+    assert.equal(await system(backend, root).cleanup(1), 1)
+    assert.deepEqual(
+      system(backend, root)
+        .restorePoints()
+        .map((p) => p.id),
+      [id2, id1],
+    )
+  })
+})
+
+test('a snapshot set links its part files to store files; a second set of the same content costs no copy; the fallback keeps copies', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const root = project(dir, 'snapshot')
+    execFileSync('sqlite3', [path.join(root, 'database.sqlite'), 'CREATE TABLE t(x); INSERT INTO t VALUES (1), (2);'])
+    const bs = system(backend, root)
+    const b = path.join(root, 'backups')
+    const id1 = await bs.createFullBackup('one')
+    const id2 = await bs.createFullBackup('two')
+    const point = bs.restorePoints()[0]
+    assert.ok(point.partFiles.hardlinks >= 3 && point.partFiles.copies === 0, JSON.stringify(point.partFiles))
+    const manifest = JSON.parse(fs.readFileSync(path.join(b, 'manifests', `${id2}.json`), 'utf8'))
+    // the same content in both sets: one inode, the store's, linked three times
+    for (const rel of ['config/ID/package.json', 'database/ID/database.sqlite']) {
+      const [a, c] = [id1, id2].map((id) => fs.statSync(path.join(b, rel.replace('ID', id))))
+      const entry = manifest.files.find((f) => f.path === rel.replace('ID', id2))
+      const stored = fs.statSync(path.join(b, entry.store))
+      assert.equal(a.ino, c.ino, rel)
+      assert.equal(stored.ino, c.ino, rel)
+      assert.equal(stored.nlink, 3, rel)
+      assert.equal(stored.mode & 0o777, 0o400, rel)
+    }
+    let v = await bs.verifyBackup(id2)
+    assert.deepEqual([v.valid, v.unlinked], [true, []])
+    // a part replaced by a copy of the same bytes: still valid, no longer linked, and said so
+    const config = path.join(b, 'config', id2, 'package.json')
+    const bytes = fs.readFileSync(config)
+    fs.rmSync(config)
+    fs.writeFileSync(config, bytes, { mode: 0o600 })
+    v = await bs.verifyBackup(id2)
+    assert.deepEqual([v.valid, v.unlinked], [true, [`config/${id2}/package.json is no longer a hard link to ${manifest.files.find((f) => f.path === `config/${id2}/package.json`).store}`]])
+    // a file system without hard links (link and linkat fail with EXDEV, injected by strace): copies, said so
+    const script = `const B = require(${JSON.stringify(path.join(__dirname, '../lib/backup-system'))}); const bs = new B({ backend: '${backend}', root: ${JSON.stringify(root)}, quiet: true, lockDir: ${JSON.stringify(path.join(dir, 'locks'))} }); bs.createFullBackup('nolinks').then(() => console.log(JSON.stringify(bs.restorePoints()[0])))`
+    const out = execFileSync('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=link,linkat', '-e', 'inject=link,linkat:error=EXDEV', process.execPath, '-e', script], { encoding: 'utf8', timeout: 60000 })
+    const copied = JSON.parse(out.trim().split('\n').pop())
+    assert.ok(copied.partFiles.hardlinks === 0 && copied.partFiles.copies >= 3, JSON.stringify(copied.partFiles))
+    assert.equal(fs.statSync(path.join(b, 'config', copied.id, 'package.json')).nlink, 1)
+    assert.equal((await bs.verifyBackup(copied.id)).valid, true)
+    // cleanup of every set: garbage collection removes the store files no part links to
+    await bs.cleanup(0)
+    const left = fs.readdirSync(path.join(b, 'store/files')).flatMap((f) => fs.readdirSync(path.join(b, 'store/files', f)))
+    assert.deepEqual(left, [])
+  })
+})

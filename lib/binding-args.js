@@ -29,7 +29,7 @@ const SPECS = {
   backupCopyDatabase: [path('src'), path('dest')],
   backupCreateArchive: [path('root'), path('dest'), ['excludes', 'optArray'], progress, ['substitutes', 'optArray']],
   backupFile: [path('filePath'), ['label', 'optString'], options],
-  backupGitBundle: [path('root'), path('dest')],
+  backupGitBundle: [path('root'), path('dest'), ['exclude', 'optArray']],
   backupHashFiles: [path('backupsDir'), ['parts', 'array'], progress],
   backupIntegrityCheck: [path('db')],
   backupIsGitRepo: [path('root')],

@@ -91,7 +91,9 @@ class Catalog {
     const unsound = new Set([...found.missing, ...found.altered])
     const damaged = await this.structuralDamage(backupId, entries.map((e) => e.path).filter((p) => !unsound.has(p)), onProgress)
     await drainProgress()
-    return { ...result, ...found, damaged, valid: found.missing.length === 0 && found.altered.length === 0 && damaged.length === 0 }
+    // a snapshot set's parts linked to store files: still linked? (snapshot.js; content checked above)
+    const unlinked = this.linkWarnings(manifest)
+    return { ...result, ...found, damaged, unlinked, valid: found.missing.length === 0 && found.altered.length === 0 && damaged.length === 0 }
   }
 
   /** `<path>: <why>` for each intact-looking part of the set that is not sound inside. */
@@ -150,6 +152,7 @@ class Catalog {
       for (const p of verification.missing) errors.push(`Missing file: ${p}`)
       for (const p of verification.altered) errors.push(`Altered file: ${p}`)
       for (const p of verification.damaged) errors.push(`Damaged: ${p}`)
+      for (const line of verification.unlinked || []) warnings.push(line)
     } else warnings.push('No manifest: file contents not verified (legacy backup set)')
     return { valid: errors.length === 0, errors, warnings, verification }
   }
@@ -175,7 +178,10 @@ class Catalog {
       (tracker) => {
         const strategy = tracker.backupStrategy
         if (!strategy || !Array.isArray(strategy.restorePoints)) return
-        const old = (p) => p && Date.parse(p.timestamp) < cutoff
+        const aged = (p) => p && Date.parse(p.timestamp) < cutoff
+        // a set whose full git bundle a kept set builds on stays until that one goes too
+        const bases = this.bundleBasesOf(strategy.restorePoints.filter((p) => !aged(p)))
+        const old = (p) => aged(p) && !bases.has(p.id)
         removed = strategy.restorePoints.filter(old)
         strategy.restorePoints = strategy.restorePoints.filter((p) => !old(p))
       },

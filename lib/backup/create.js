@@ -92,14 +92,15 @@ class Create {
     const git = (args) => gitTextAsync(this.rootDir, args, signal)
     const commit = await git(['rev-parse', 'HEAD'])
     if (commit === null) return { skipped: 'the git repository has no commit yet' }
-    await this.binding.backupGitBundle(this.rootDir, at.pinned('git', 'repo.bundle'))
+    // the whole history, or (a snapshot set) only what is new since a base set: snapshot.js
+    const bundled = await this.bundleCode(id, at, signal)
     const status = ((await git(['status', '--porcelain'])) || '').trim()
     at.writeJson('git', 'git-info.json', {
       branch: ((await git(['rev-parse', '--abbrev-ref', 'HEAD'])) || '').trim(),
       commit: commit.trim(),
       hasUncommitted: status.length > 0,
       status,
-      bundlePath: path.join(this.partsOf(id).git, 'repo.bundle'),
+      ...bundled,
     })
     return { dir: at.shown('git') }
   }
@@ -323,6 +324,8 @@ class Create {
     const rels = ['code', 'database', 'config', 'state'].map((k) => `${k}/${id}`)
     const hashed = await step('manifest', () => this.binding.backupHashFiles(at.pinnedTop(), rels, onProgress))
     await drainProgress()
+    // a snapshot set's part files: hard links to the store's copies where possible (snapshot.js)
+    const linked = archive.point.method === 'snapshot' ? await step('manifest', () => this.linkParts(at, hashed)) : null
     const archiveEntry = archive.entry
     if (archive.changed.length > 0) Object.assign(archiveEntry, { changed: true, changedFiles: archive.changed })
     const files = [...hashed, archiveEntry].sort(byPathBytes)
@@ -339,6 +342,7 @@ class Create {
       archive: parts.archive,
       manifest: parts.manifest,
       ...archive.point,
+      ...(linked ? { partFiles: linked } : {}),
       ...(code.skipped ? { codeSkipped: code.skipped } : {}),
       ...(archive.changed.length > 0 ? { changed: archive.changed } : {}),
       phase: 0,

@@ -92,10 +92,11 @@ class Restore {
   restoreCode(point) {
     const info = this.gitInfo(point)
     if (!info) throw codedError('ENOENT', `Backup ${point.id} has no code part`)
-    const bundle = path.join(this.partsOf(point.id).git, 'repo.bundle')
     if (gitText(this.rootDir, ['cat-file', '-e', `${info.commit}^{commit}`]) === null) {
-      if (!this.existsIn(`${this.relsOf(point.id).git}/repo.bundle`)) throw codedError('ENOENT', `Commit ${info.commit} is not in the repository and ${bundle} is missing`)
-      gitOrThrow(this.rootDir, ['fetch', '--quiet', bundle, '+refs/heads/*:refs/remotes/session-resilience-backup/*'])
+      // a base set's full bundle first, then this set's increment (lib/backup/snapshot.js)
+      for (const bundle of this.bundlesOf(point.id, info, true)) {
+        gitOrThrow(this.rootDir, ['fetch', '--quiet', bundle, '+refs/heads/*:refs/remotes/session-resilience-backup/*'])
+      }
     }
     const branch = String(info.branch || '')
     const current = (gitText(this.rootDir, ['rev-parse', '--abbrev-ref', 'HEAD']) || '').trim()
@@ -204,7 +205,7 @@ class Restore {
           this.log(`  📍 Target commit: ${info.commit.slice(0, 8)}`)
           this.log(`  🌿 Target branch: ${info.branch}`)
           const here = gitText(this.rootDir, ['cat-file', '-e', `${info.commit}^{commit}`]) !== null
-          const bundled = this.existsIn(`${rels.git}/repo.bundle`)
+          const bundled = this.bundlesOf(point.id, info, false).length > 0
           if (here || bundled) {
             this.log(here ? '  ✅ Target commit exists' : "  ✅ Target commit in the backup's git bundle")
             result.code = true

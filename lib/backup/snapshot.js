@@ -15,8 +15,15 @@ const path = require('node:path')
 const { codedError } = require('../js/errors')
 const { SafeFileOperations } = require('../safe-file-operations')
 const { SAFE_ID, stampOf } = require('./common')
+const { gitTextAsync } = require('./system-info')
 
 const METHODS = new Set(['snapshot', 'tar_gz'])
+/** The part folder of each kind, as the staging folder names its keys. */
+const PART_KEY = { code: 'git', database: 'database', config: 'config', state: 'state' }
+/** A link could not be made here: the part keeps its copy (no hard links, another device...). */
+const NO_LINK = new Set('EXDEV EPERM ENOTSUP EOPNOTSUPP EMLINK ENOSYS EACCES'.split(' ')) // caught, never thrown
+/** An increment as large as this share of its base's bundle: a new full bundle instead. */
+const REBASE_SHARE = 0.5
 /** A snapshot or a collection of a large store takes seconds; wait that long for the other. */
 const STORE_LOCK_MS = 10 * 60 * 1000
 
@@ -80,9 +87,216 @@ class Snapshots {
   /** For `cleanup`: remove the chunks no snapshot references any more (when there is a store). */
   async collectStoreGarbage() {
     if (!this.existsIn('store/store.json')) return null
-    const stats = await this.withStoreLock(() => this.binding.storeGc(this.storeDir))
+    const stats = await this.withStoreLock(async () => ({ ...(await this.binding.storeGc(this.storeDir)), removedFiles: this.removeUnlinkedFiles() }))
+    if (stats.removedFiles > 0) this.log(`🧹 Removed ${stats.removedFiles} store files no backup part links to`)
     if (stats.removed > 0) this.log(`🧹 Removed ${stats.removed} unreferenced chunks (${stats.removedBytes} bytes) from ${this.storeDir}`)
     return stats
+  }
+
+  /**
+   * The git part's bundle, through `at`; resolves to git-info.json's fields saying what it
+   * holds: `{ bundlePath, bundle, base, refs }`. A tar_gz set bundles the whole history
+   * (`bundle: "full"`), as legacy did. A snapshot set bundles only what is new since a base:
+   * the newest set with a full bundle whose recorded ref tips are all still in the
+   * repository. Then `bundle` is `"incremental"` (`git bundle create --all ^<tip>...`: the
+   * base's tips are its prerequisites; a restore fetches the base's bundle first) or
+   * `"none"` (nothing new: the base's bundle has every commit). An increment that comes to
+   * half its base's size or more is replaced by a full bundle, the next sets' base. `refs`
+   * (every ref's commit) lets a later set take this one as its base.
+   */
+  async bundleCode(id, at, signal) {
+    const refs = await this.gitRefs(signal)
+    const file = at.pinned('git', 'repo.bundle')
+    const bundlePath = path.join(this.partsOf(id).git, 'repo.bundle')
+    const full = async () => {
+      await this.binding.backupGitBundle(this.rootDir, file)
+      return { bundlePath, bundle: 'full', base: null, refs }
+    }
+    const base = this.fullMethod() === 'snapshot' ? await this.bundleBase(signal) : null
+    if (!base) return full()
+    const tips = [...new Set(Object.values(base.refs))]
+    const basePath = path.join(this.partsOf(base.id).git, 'repo.bundle')
+    const fresh = await gitTextAsync(this.rootDir, ['rev-list', '-n', '1', '--all', ...tips.map((t) => `^${t}`)], signal)
+    if (fresh !== null && fresh.trim() === '') return { bundlePath: basePath, bundle: 'none', base: base.id, refs }
+    await this.binding.backupGitBundle(this.rootDir, file, tips)
+    if (fs.statSync(file).size >= REBASE_SHARE * base.size) {
+      fs.rmSync(file)
+      return full()
+    }
+    return { bundlePath, bundle: 'incremental', base: base.id, baseBundlePath: basePath, refs }
+  }
+
+  /** `{ refs/...: commit }` of every ref (tags peeled to their commit). */
+  async gitRefs(signal) {
+    const text = (await gitTextAsync(this.rootDir, ['for-each-ref', '--format=%(refname) %(objectname) %(*objectname)'], signal)) || ''
+    const refs = {}
+    for (const line of text.split('\n').filter(Boolean)) {
+      const [name, oid, peeled] = line.split(' ')
+      refs[name] = peeled || oid
+    }
+    return refs
+  }
+
+  /**
+   * The set a new snapshot set's bundle can build on: the newest restore point whose git
+   * part is a full bundle with its refs recorded, still on disk, and whose ref tips are all in
+   * the repository (history rewritten since: none). `{ id, refs, size }` or null.
+   */
+  async bundleBase(signal) {
+    for (const p of this.restorePoints()) {
+      const info = this.gitInfoOf(p)
+      if (!info || info.bundle !== 'full' || !info.refs || typeof info.refs !== 'object') continue
+      const rel = `${this.relsOf(p.id).git}/repo.bundle`
+      const found = this.binding.containedStat(this.rootDir, this.inBackups(rel))
+      if (found === null || found.type !== 'file') continue
+      const tips = [...new Set(Object.values(info.refs))].filter((t) => typeof t === 'string' && /^([0-9a-f]{40}|[0-9a-f]{64})$/.test(t))
+      if (tips.length === 0) continue
+      // fails when one of them is gone (history rewritten, or the base from another repository)
+      if ((await gitTextAsync(this.rootDir, ['rev-list', '--no-walk', ...tips], signal)) === null) return null
+      return { id: p.id, refs: info.refs, size: found.size }
+    }
+    return null
+  }
+
+  /**
+   * The bundles a restore of set `id` (its git-info `info`) fetches, in order: a base's full
+   * bundle, then the set's own (absent with `bundle: "none"`). With `strict`, a missing one
+   * is an ENOENT naming it; otherwise only those present are listed.
+   */
+  bundlesOf(id, info, strict) {
+    const wanted = []
+    const base = typeof info.base === 'string' && SAFE_ID.test(info.base) ? info.base : null
+    if (base) wanted.push(base)
+    if (info.bundle !== 'none') wanted.push(id)
+    const out = []
+    for (const which of wanted) {
+      const file = path.join(this.partsOf(which).git, 'repo.bundle')
+      if (this.existsIn(`${this.relsOf(which).git}/repo.bundle`)) out.push(file)
+      else if (strict) throw codedError('ENOENT', `Commit ${info.commit} is not in the repository and ${file} is missing`)
+    }
+    return out
+  }
+
+  /** The git-info.json of restore point `p`, or null (none, or not a point of ours). */
+  gitInfoOf(p) {
+    return p && typeof p.id === 'string' && SAFE_ID.test(p.id) ? this.readJsonIn(`${this.relsOf(p.id).git}/git-info.json`) : null
+  }
+
+  /** For `cleanup`: the sets whose full bundle a set in `kept` builds on (kept with them). */
+  bundleBasesOf(kept) {
+    const bases = new Set()
+    for (const p of kept) {
+      const info = this.gitInfoOf(p)
+      if (info && typeof info.base === 'string') bases.add(info.base)
+    }
+    return bases
+  }
+
+  /**
+   * A snapshot set's part files (git, database, config, state: `hashed`, the manifest's
+   * entries, paths relative to the staging folder) as hard links to the store's one copy of
+   * each content, `store/files/<hh>/<sha256>` (read-only, 0400): the first set with a content
+   * gives its file to the store, the next ones with the same content (an unchanged database
+   * copy or dump, bundle, config file) link to it and cost nothing. Where the file system
+   * refuses a link, the part keeps its copy. Each linked entry gets `store` (the store file,
+   * relative to backups/) for verify; returns `{ hardlinks, copies }` for the restore point.
+   * Under the store's lock: garbage collection removes the files no part links to.
+   */
+  async linkParts(at, hashed) {
+    return this.withStoreLock(() => {
+      const store = this.binding.heldOpen(this.rootDir, this.inBackups('store'), true)
+      const files = this.binding.heldSub(store, 'files', 'create')
+      const counts = { hardlinks: 0, copies: 0 }
+      try {
+        for (const entry of hashed) {
+          const linked = this.linkPart(at, files, entry)
+          counts[linked ? 'hardlinks' : 'copies'] += 1
+          if (linked) entry.store = `store/files/${entry.sha256.slice(0, 2)}/${entry.sha256}`
+        }
+      } finally {
+        this.binding.heldClose(files)
+        this.binding.heldClose(store)
+      }
+      return counts
+    })
+  }
+
+  /** One part file as a link to its store file (made from it when new); false: kept as a copy. */
+  linkPart(at, files, entry) {
+    const [kind, , name, ...deeper] = entry.path.split('/')
+    if (!PART_KEY[kind] || !name || deeper.length > 0 || !/^[0-9a-f]{64}$/.test(entry.sha256)) return false
+    const part = at.dir(PART_KEY[kind])
+    const fan = this.binding.heldSub(files, entry.sha256.slice(0, 2), 'create')
+    try {
+      const stored = this.binding.heldPinnedPath(fan, entry.sha256)
+      const staged = this.binding.heldPinnedPath(part, name)
+      try {
+        if (fs.existsSync(stored)) {
+          // the store has this content: the part becomes a link to it (a temp link renamed
+          // over the copy, so the part is whole at every instant)
+          const temp = `.${name}.link-${process.pid}.tmp`
+          fs.linkSync(stored, this.binding.heldPinnedPath(part, temp))
+          this.binding.heldRename(part, temp, part, name)
+        } else {
+          fs.chmodSync(staged, 0o400) // our own new file in a held folder, never a link
+          fs.linkSync(staged, stored)
+        }
+        return true
+      } catch (err) {
+        if (!NO_LINK.has(err.code)) throw err
+        return false
+      }
+    } finally {
+      this.binding.heldClose(fan)
+    }
+  }
+
+  /** For `cleanup`, under the store's lock: the store files no part links to any more. */
+  removeUnlinkedFiles() {
+    if (!this.existsIn('store/files')) return 0
+    const files = this.binding.heldOpen(this.rootDir, this.inBackups('store/files'), false)
+    let removed = 0
+    try {
+      for (const { name: fanName, type } of this.binding.heldList(files, '')) {
+        if (type !== 'directory' || !/^[0-9a-f]{2}$/.test(fanName)) continue
+        const fan = this.binding.heldSub(files, fanName, 'open')
+        try {
+          for (const { name, type } of this.binding.heldList(fan, '')) {
+            if (type !== 'file' || !/^[0-9a-f]{64}$/.test(name)) continue
+            // one link left: the store's own; no part of any set is this file any more
+            if (fs.lstatSync(this.binding.heldPinnedPath(fan, name)).nlink === 1) removed += this.binding.heldRemove(fan, name) ? 1 : 0
+          }
+        } finally {
+          this.binding.heldClose(fan)
+        }
+      }
+    } finally {
+      this.binding.heldClose(files)
+    }
+    return removed
+  }
+
+  /**
+   * For `verifyBackup`: each manifest entry said to be linked to a store file that is not
+   * (the store file gone, or the part a separate file now): one line each. The content is
+   * checked against the manifest anyway; this says what the link count no longer does.
+   */
+  linkWarnings(manifest) {
+    const out = []
+    for (const f of manifest.files || []) {
+      if (typeof f.store !== 'string' || !/^store\/files\/[0-9a-f]{2}\/[0-9a-f]{64}$/.test(f.store)) continue
+      const inode = (rel) => {
+        try {
+          const st = fs.lstatSync(path.join(this.backupsDir, rel), { bigint: true })
+          return `${st.dev}:${st.ino}`
+        } catch {
+          return null
+        }
+      }
+      const [a, b] = [inode(f.path), inode(f.store)]
+      if (a !== null && a !== b) out.push(`${f.path} is no longer a hard link to ${f.store}`)
+    }
+    return out
   }
 
   /** Is restore point `p` a snapshot? */

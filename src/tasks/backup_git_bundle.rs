@@ -1,4 +1,4 @@
-//! `backupGitBundle(root, dest)`: `git bundle create <dest> --all` in `root`, waited for on
+//! `backupGitBundle(root, dest, exclude?)`: `git bundle create <dest> --all [^<oid>...]` in `root`, waited for on
 //! the thread pool (a large history bundles for seconds); `backupCancel()` kills git.
 
 use std::path::PathBuf;
@@ -14,6 +14,7 @@ use crate::error::{guarded, to_js};
 pub struct GitBundleTask {
     root: PathBuf,
     dest: PathBuf,
+    exclude: Vec<String>,
     cancel: Cancel,
 }
 
@@ -24,7 +25,7 @@ impl Task for GitBundleTask {
 
     fn compute(&mut self) -> Result<Self::Output> {
         Ok(guarded(|| {
-            git::bundle(&self.root, &self.dest, &self.cancel)
+            git::bundle(&self.root, &self.dest, &self.exclude, &self.cancel)
         }))
     }
 
@@ -33,18 +34,21 @@ impl Task for GitBundleTask {
     }
 }
 
-/// `git bundle create <dest> --all` in `root`; resolves `true`, rejects with `ECOMMAND`,
-/// `ENOCOMMAND`, or `ECANCELED` after `backupCancel()`.
+/// `git bundle create <dest> --all` in `root`, without what the commits `exclude` (full hex
+/// ids) reach (an incremental bundle; git refuses an empty one: `ECOMMAND`); resolves
+/// `true`, rejects with `ECOMMAND`, `ENOCOMMAND`, or `ECANCELED` after `backupCancel()`.
 #[napi(catch_unwind)]
 pub fn backup_git_bundle(
     env: &Env,
     #[napi(ts_arg_type = "string")] root: Unknown,
     #[napi(ts_arg_type = "string")] dest: Unknown,
+    exclude: Option<Vec<String>>,
 ) -> Result<AsyncTask<GitBundleTask>> {
     let (root, dest) = two_paths(env, ("root", root), ("dest", dest))?;
     Ok(AsyncTask::new(GitBundleTask {
         root,
         dest,
+        exclude: exclude.unwrap_or_default(),
         cancel: Cancel::new(),
     }))
 }

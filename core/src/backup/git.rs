@@ -143,19 +143,22 @@ pub fn is_work_tree(dir: &Path) -> Result<bool> {
     Ok(output.status.success() && String::from_utf8_lossy(&output.stdout).trim() == "true")
 }
 
-/// `git bundle create <dest> --all`, run in `root`; `cancel` kills it (a large history
-/// bundles for seconds).
-pub fn bundle(root: &Path, dest: &Path, cancel: &Cancel) -> Result<()> {
-    run_cancellable(
-        root,
-        &[
-            "bundle".as_ref(),
-            "create".as_ref(),
-            dest.as_os_str(),
-            "--all".as_ref(),
-        ],
-        cancel,
-    )?;
+/// `git bundle create <dest> --all`, run in `root`, without what the commits `exclude` (full
+/// hex object ids) already reach: an incremental bundle whose prerequisites are those
+/// commits. `cancel` kills it (a large history bundles for seconds).
+pub fn bundle(root: &Path, dest: &Path, exclude: &[String], cancel: &Cancel) -> Result<()> {
+    let nots = exclude
+        .iter()
+        .map(|oid| check_oid(oid).map(|()| format!("^{oid}")))
+        .collect::<Result<Vec<_>>>()?;
+    let mut args: Vec<&OsStr> = vec![
+        "bundle".as_ref(),
+        "create".as_ref(),
+        dest.as_os_str(),
+        "--all".as_ref(),
+    ];
+    args.extend(nots.iter().map(OsStr::new));
+    run_cancellable(root, &args, cancel)?;
     // git creates the file with the umask's mode: a bundle holds the whole history, so it is
     // made owner-only like everything under backups/ (the file itself, never a link there)
     let bundle = crate::lock::file::open_regular(dest, false)
@@ -169,6 +172,21 @@ pub fn bundle(root: &Path, dest: &Path, cancel: &Cancel) -> Result<()> {
     }
     drop(bundle);
     Ok(())
+}
+
+/// An object id as git prints it (40 or 64 lowercase hex digits): never an option or a
+/// revision expression.
+fn check_oid(oid: &str) -> Result<()> {
+    let hex = oid
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if hex && matches!(oid.len(), 40 | 64) {
+        return Ok(());
+    }
+    Err(Error::new(
+        Code::InvalidArg,
+        format!("{oid:?} is not a git object id (40 or 64 lowercase hex digits)"),
+    ))
 }
 
 #[cfg(test)]
@@ -203,7 +221,7 @@ mod tests {
         assert!(is_work_tree(&root).unwrap());
         let dest = tmp.path().join("out dir/repo.bundle");
         std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-        bundle(&root, &dest, &Cancel::new()).unwrap();
+        bundle(&root, &dest, &[], &Cancel::new()).unwrap();
         let verify = run(
             &root,
             &["bundle".as_ref(), "verify".as_ref(), dest.as_os_str()],
@@ -236,7 +254,7 @@ mod tests {
             started.elapsed()
         );
         // already cancelled: git is not even started
-        let err = bundle(tmp.path(), &tmp.path().join("x.bundle"), &cancel).unwrap_err();
+        let err = bundle(tmp.path(), &tmp.path().join("x.bundle"), &[], &cancel).unwrap_err();
         assert_eq!(err.code().as_str(), "ECANCELED");
         assert!(!tmp.path().join("x.bundle").exists());
     }
@@ -245,8 +263,30 @@ mod tests {
     fn a_plain_folder_is_not_a_work_tree() {
         let tmp = tempfile::tempdir().unwrap();
         assert!(!is_work_tree(tmp.path()).unwrap());
-        let err = bundle(tmp.path(), &tmp.path().join("x.bundle"), &Cancel::new()).unwrap_err();
+        let err = bundle(
+            tmp.path(),
+            &tmp.path().join("x.bundle"),
+            &[],
+            &Cancel::new(),
+        )
+        .unwrap_err();
         assert_eq!(err.code(), Code::CommandFailed);
+        // an exclusion that is not an object id never reaches git (no option, no expression)
+        for bad in [
+            "--output=/tmp/x",
+            "HEAD~1",
+            &"A".repeat(40),
+            &"a".repeat(39),
+        ] {
+            let err = bundle(
+                tmp.path(),
+                &tmp.path().join("x.bundle"),
+                &[bad.to_string()],
+                &Cancel::new(),
+            )
+            .unwrap_err();
+            assert_eq!(err.code(), Code::InvalidArg, "{bad}");
+        }
     }
 
     /// git answers "false" (and succeeds) inside a repository's .git folder: not a work tree.

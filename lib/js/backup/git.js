@@ -4,7 +4,7 @@
 const fs = require('node:fs')
 const { spawnSync } = require('node:child_process')
 
-const { checkPath } = require('../errors')
+const { checkPath, codedError } = require('../errors')
 const contained = require('../contained')
 const { runCommandAsync, missingCommand } = require('./command')
 
@@ -15,11 +15,20 @@ function backupIsGitRepo(root) {
   return r.status === 0 && String(r.stdout).trim() === 'true'
 }
 
-/** Resolves `true`; `backupCancel()` kills git (ECANCELED), as the native task does. */
-async function backupGitBundle(root, dest) {
+/**
+ * Resolves `true`; `backupCancel()` kills git (ECANCELED), as the native task does. `exclude`:
+ * full hex commit ids whose history is left out (an incremental bundle).
+ */
+async function backupGitBundle(root, dest, exclude) {
   checkPath('root', root)
   checkPath('dest', dest)
-  await runCommandAsync('git', ['bundle', 'create', dest, '--all'], root)
+  const nots = (exclude || []).map((oid) => {
+    if (typeof oid !== 'string' || !/^([0-9a-f]{40}|[0-9a-f]{64})$/.test(oid)) {
+      throw codedError('ERR_INVALID_ARG_TYPE', `${JSON.stringify(oid)} is not a git object id (40 or 64 lowercase hex digits)`)
+    }
+    return `^${oid}`
+  })
+  await runCommandAsync('git', ['bundle', 'create', dest, '--all', ...nots], root)
   // git creates it with the umask's mode: owner-only like everything under backups/ (the
   // file itself, never through a link at its name)
   const fd = contained.openRegular(dest, fs.constants.O_RDONLY)
