@@ -1071,16 +1071,23 @@ test('an empty takeover marker is a breaker mid-write until it is strictly older
   const dir = tempDir('sr-marker-')
   const lockPath = path.join(dir, 'x.lock')
   const marker = path.join(dir, '.x.lock.takeover.0')
-  /** breakDead with the empty marker `age` ms old, judged within the millisecond it was dated. */
+  /**
+   * breakDead with the empty marker exactly `age` ms old: its mtime set to a whole millisecond
+   * (touch parses decimals exactly; fs.utimes goes through a float and lands a few ns off), then
+   * judged within the very millisecond `age` after it.
+   */
   const outcome = (age) => {
     for (;;) {
       fs.writeFileSync(lockPath, deadRecord('x'))
       fs.writeFileSync(marker, '')
       const seen = readSeen(lockPath)
-      const now = Date.now()
-      fs.utimesSync(marker, new Date(now - age), new Date(now - age))
+      const dated = Date.now() + 5 - age // a few ms ahead: then wait for the very millisecond
+      assert.equal(spawnSync('touch', ['-m', '-d', `@${Math.floor(dated / 1000)}.${String(dated % 1000).padStart(3, '0')}`, marker]).status, 0)
+      assert.equal(fs.statSync(marker).mtimeMs, dated)
+      while (Date.now() < dated + age) {}
+      if (Date.now() !== dated + age) continue
       const got = breakDead(dir, 'x', lockPath, seen, 30_000)
-      if (Date.now() === now) return [got, listing(dir)]
+      if (Date.now() === dated + age) return [got, listing(dir)]
     }
   }
   assert.deepEqual(outcome(0), ['busy', ['.x.lock.takeover.0', 'x.lock']], 'a fresh empty marker: its breaker is writing it')
