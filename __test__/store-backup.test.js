@@ -219,3 +219,50 @@ test('a snapshot set links its part files to store files; a second set of the sa
     assert.deepEqual(left, [])
   })
 })
+
+test('a tar.gz set imported into the store restores byte-identical, modes, mtimes and links', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const root = project(dir, null)
+    fs.writeFileSync(path.join(root, 'src/sub/ünï 名.bin'), require('node:crypto').randomBytes(300000))
+    const bs = system(backend, root)
+    const id = await bs.createFullBackup('old')
+    const b = path.join(root, 'backups')
+    const archive = path.join(b, 'full', `${id}.tar.gz`)
+    const before = tarList(archive)
+    const original = path.join(dir, 'original')
+    fs.mkdirSync(original)
+    execFileSync('tar', ['-xzf', archive, '-C', original, '-p'])
+    const made = await bs.importBackup(id)
+    assert.equal(made.id, id)
+    assert.ok(!fs.existsSync(archive), 'the archive is gone once imported')
+    const point = system(backend, root).restorePoints()[0]
+    assert.deepEqual([point.method, point.archive, point.importedFrom], ['snapshot', null, `full/${id}.tar.gz`])
+    assert.equal((await bs.verifyBackup(id)).valid, true)
+    await assert.rejects(bs.importBackup(id), { code: 'EEXIST' })
+    // the snapshot restored: the archive's files, byte for byte, with their modes and mtimes
+    const out = path.join(dir, 'restored')
+    fs.mkdirSync(out)
+    await bs.binding.storeRestoreSnapshot(path.join(b, 'store'), id, out)
+    const files = (top) => {
+      const rows = []
+      const walk = (d) => {
+        for (const name of fs.readdirSync(d).sort()) {
+          const full = path.join(d, name)
+          const st = fs.lstatSync(full)
+          const rel = path.relative(top, full)
+          if (st.isSymbolicLink()) rows.push([rel, 'link', fs.readlinkSync(full)])
+          else if (st.isDirectory()) {
+            rows.push([rel, 'dir', st.mode & 0o7777])
+            walk(full)
+          } else rows.push([rel, st.mode & 0o7777, Math.floor(st.mtimeMs / 1000), fs.readFileSync(full).toString('base64')])
+        }
+      }
+      walk(top)
+      return rows
+    }
+    assert.deepEqual(files(out), files(original))
+    // and exported again, the archive lists what the old one did
+    await bs.exportBackup(id)
+    assert.deepEqual(tarList(archive), before)
+  })
+})

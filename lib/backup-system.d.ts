@@ -125,6 +125,8 @@ declare class BackupSystem {
   ): Promise<{ files: number; dirs: number; symlinks: number; bytes: number }>
   /** Write snapshot set `backupId` as a legacy tar.gz (default backups/full/<id>.tar.gz). */
   exportBackup(backupId: string, file?: string, options?: BackupSystem.ProgressOptions): Promise<{ file: string; size: number; sha256: string }>
+  /** Move tar.gz set `backupId` into the snapshot store (its archive removed once the snapshot, manifest and restore point say so). */
+  importBackup(backupId: string): Promise<{ id: string; files: number; bytes: number; newBytes: number }>
   /** What a restore would do, without doing it (printed too). */
   simulateRestore(point: T.RestorePoint, options?: BackupSystem.RestoreOptions): BackupSystem.DryRunResult
   /** The restore point with this id, or null; `ERR_INVALID_ARG_TYPE` for a non-string. */

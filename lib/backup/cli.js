@@ -25,6 +25,7 @@ Also:
                                           Restore only these files or folders (snapshot sets)
   node backup-system.js export <id> [file]
                                           Write a snapshot set as the legacy full/<id>.tar.gz
+  node backup-system.js import <id>       Move a tar.gz set into the snapshot store
   node backup-system.js help              Show this help
   restore flags: --dry-run --force --auto-stash --no-code --no-database --no-config
                  --continue-on-error --skip-current-backup
@@ -159,6 +160,14 @@ const commands = {
       if (!id) throw usage('export needs a backup <id>')
       const out = await withProgress(json, (onProgress) => bs.exportBackup(id, file, { onProgress }))
       if (json) printJson({ ok: true, ...out })
+      return 0
+    },
+  },
+  import: {
+    async run({ instance: bs, args: [id], json }) {
+      if (!id) throw usage('import needs a backup <id>')
+      const snapshot = await bs.importBackup(id)
+      if (json) printJson({ ok: true, ...snapshot })
       return 0
     },
   },

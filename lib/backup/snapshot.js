@@ -11,9 +11,11 @@
 const crypto = require('node:crypto')
 const fs = require('node:fs')
 const path = require('node:path')
+const { execFile } = require('node:child_process')
 
 const { codedError } = require('../js/errors')
 const { SafeFileOperations } = require('../safe-file-operations')
+const { updateTracker } = require('../tracker-store')
 const { SAFE_ID, stampOf } = require('./common')
 const { gitTextAsync } = require('./system-info')
 
@@ -26,6 +28,18 @@ const NO_LINK = new Set('EXDEV EPERM ENOTSUP EOPNOTSUPP EMLINK ENOSYS EACCES'.sp
 const REBASE_SHARE = 0.5
 /** A snapshot or a collection of a large store takes seconds; wait that long for the other. */
 const STORE_LOCK_MS = 10 * 60 * 1000
+
+/** Extract the archive `file` into the folder `dir` with `tar` (missing: ENOCOMMAND; failing: ECOMMAND). */
+function untar(file, dir) {
+  const args = ['-xzf', file, '-C', dir, '--no-same-owner', '-p']
+  return new Promise((resolve, reject) => {
+    execFile('tar', args, { maxBuffer: 16 * 1024 * 1024 }, (err, _out, stderr) => {
+      if (!err) resolve()
+      else if (err.code === 'ENOENT') reject(codedError('ENOCOMMAND', 'tar is not installed: it extracts the archive to import'))
+      else reject(codedError('ECOMMAND', `tar ${args.join(' ')} failed: ${String(stderr).trim()}`))
+    })
+  })
+}
 
 class Snapshots {
   /** backups/store: the snapshot store. */
@@ -356,6 +370,57 @@ class Snapshots {
     const stats = await this.binding.storeRestoreSnapshot(this.storeDir, point.id, this.rootDir, rels)
     this.log(`✅ Restored ${stats.files} files, ${stats.dirs} folders, ${stats.symlinks} symlinks (${stats.bytes} bytes)`)
     return stats
+  }
+
+  /**
+   * Import tar.gz set `backupId` into the store: its archive is extracted into a private
+   * folder inside backups/ (by `tar`, which refuses members leaving it and sets dangerous
+   * links last), taken as snapshot `backupId` (every file read: nothing to compare with),
+   * then the manifest lists the snapshot's record instead of the archive, the restore point
+   * becomes a snapshot point (`importedFrom` names the archive), and only then is the
+   * archive removed. Returns the snapshot (`{ id, files, bytes, newBytes }`).
+   */
+  async importBackup(backupId) {
+    this.requireProject()
+    if (typeof backupId !== 'string' || !SAFE_ID.test(backupId)) throw codedError('EBADLABEL', `Invalid backup id ${JSON.stringify(String(backupId))}`)
+    const point = this.findPoint(backupId)
+    if (!point) throw codedError('ENOENT', `Backup ${backupId} not found`)
+    if (this.isSnapshotPoint(point)) throw codedError('EEXIST', `Backup ${backupId} is a snapshot set already`)
+    const rels = this.relsOf(backupId)
+    const archive = this.binding.containedStat(this.rootDir, this.inBackups(rels.archive))
+    if (archive === null || archive.type !== 'file') throw codedError('ENOENT', `Backup ${backupId} has no archive ${path.join(this.backupsDir, rels.archive)}`)
+    const manifest = this.readJsonIn(rels.manifest)
+    const tree = `.import-${backupId}-${process.pid}-${Date.now()}`
+    this.ensureBackupsDir()
+    this.binding.containedMkdir(this.rootDir, this.inBackups(tree), true)
+    let made
+    try {
+      await untar(path.join(this.backupsDir, rels.archive), path.join(this.backupsDir, tree))
+      const options = { label: backupId.slice(0, -(stampOf(0).length + 1)), excludes: ['.git', 'backups'] }
+      made = await this.withStoreLock(() => this.binding.storeCreateSnapshot(path.join(this.backupsDir, tree), this.storeDir, backupId, options))
+    } finally {
+      this.binding.containedRemove(this.rootDir, this.inBackups(tree))
+    }
+    const s = made.snapshot
+    const rel = this.snapshotRel(backupId)
+    if (manifest && Array.isArray(manifest.files)) {
+      const record = this.binding.containedRead(this.rootDir, this.inBackups(rel), 1024 * 1024)
+      const entry = { path: rel, size: record.length, sha256: crypto.createHash('sha256').update(record).digest('hex') }
+      manifest.files = [...manifest.files.filter((f) => f.path !== rels.archive), entry].sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)))
+      this.binding.containedWrite(this.rootDir, this.inBackups(rels.manifest), `${JSON.stringify(manifest, null, 2)}\n`)
+    }
+    const snapshot = { id: backupId, files: s.files, bytes: s.bytes, newBytes: s.newBytes }
+    this.tracker = updateTracker(
+      this.trackerPath,
+      (tracker) => {
+        const found = ((tracker.backupStrategy && tracker.backupStrategy.restorePoints) || []).find((p) => p && p.id === backupId)
+        if (found) Object.assign(found, { archive: null, method: 'snapshot', snapshot, importedFrom: rels.archive })
+      },
+      { backend: this.backend, lockDir: this.options.lockDir },
+    )
+    this.binding.containedRemove(this.rootDir, this.inBackups(rels.archive))
+    this.log(`✅ Imported ${backupId} into ${this.storeDir}: ${s.files} files, ${s.newBytes} new bytes (the archive, ${archive.size} bytes, removed)`)
+    return snapshot
   }
 
   /**
