@@ -25,10 +25,12 @@ use super::cancel::{cancelled, Cancel, CancelRead};
 use super::sqlite_os;
 use crate::error::{Code, Error, Result};
 
-/// How long to wait for a writer's lock before giving up.
+/// How long to wait for a writer's lock before giving up. (The functions below take it as a
+/// `patience` argument, which the tests set short.)
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// One slice of that wait: a cancel is seen between slices.
+/// One slice of that wait, SQLite's busy handler on every connection here: the waiting is
+/// done by our loops, which see a cancel between slices and give up at the deadline.
 const BUSY_SLICE: Duration = Duration::from_millis(20);
 
 /// Pages copied per backup step: 1 MiB at the default 4 KiB page, a few milliseconds of work
@@ -104,7 +106,7 @@ pub fn copy_database(src: &Path, dest: &Path, cancel: &Cancel) -> Result<CopyKin
     let kind = if is_sqlite(src) {
         let source =
             Connection::open_with_flags(src, RECOVERING).map_err(|e| sql_error(&context, e))?;
-        copy_pages(&source, temp.path(), cancel, &context)?;
+        copy_pages(&source, temp.path(), cancel, &context, BUSY_TIMEOUT)?;
         CopyKind::Sqlite
     } else {
         let mut from = fs::File::open(src).map_err(|e| Error::io(&context, e))?;
@@ -150,13 +152,20 @@ pub fn while_read_locked<T>(
 /// mode waits for its busy timeout, as for a one-step copy). Without that transaction every
 /// step would take its own, and a concurrent write would restart the copy from the first
 /// page, which under a steady writer never ends.
-fn copy_pages(source: &Connection, dest: &Path, cancel: &Cancel, context: &str) -> Result<()> {
+fn copy_pages(
+    source: &Connection,
+    dest: &Path,
+    cancel: &Cancel,
+    context: &str,
+    patience: Duration,
+) -> Result<()> {
     let failed = |e| sql_error(context, e);
-    begin_read(source, cancel, context)?;
+    begin_read(source, cancel, context, patience)?;
     let mut target = Connection::open(dest).map_err(|e| sql_error(context, e))?;
+    target.busy_timeout(BUSY_SLICE).map_err(failed)?;
     {
         let backup = Backup::new(source, &mut target).map_err(failed)?;
-        step_until_done(&backup, cancel, context)?;
+        step_until_done(&backup, cancel, context, patience)?;
     }
     source.execute_batch("COMMIT").map_err(failed)?;
     // A copy is one self-contained file: no WAL beside it.
@@ -168,12 +177,17 @@ fn copy_pages(source: &Connection, dest: &Path, cancel: &Cancel, context: &str) 
 
 /// Open the read transaction of the copy. The first read runs SQLite's recovery (a hot
 /// journal is rolled back here); a writer's lock is waited for in short slices, so that a
-/// cancel is seen while waiting, up to [`BUSY_TIMEOUT`] in all.
-fn begin_read(source: &Connection, cancel: &Cancel, context: &str) -> Result<()> {
+/// cancel is seen while waiting, up to `patience` in all. Any other failure is final.
+fn begin_read(
+    source: &Connection,
+    cancel: &Cancel,
+    context: &str,
+    patience: Duration,
+) -> Result<()> {
     let failed = |e| sql_error(context, e);
     source.busy_timeout(BUSY_SLICE).map_err(failed)?;
     source.execute_batch("BEGIN").map_err(failed)?;
-    let deadline = Instant::now() + BUSY_TIMEOUT;
+    let deadline = Instant::now() + patience;
     loop {
         cancel.check(context)?;
         let read = source.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
@@ -194,10 +208,17 @@ fn is_busy(err: &rusqlite::Error) -> bool {
     )
 }
 
-/// Step the backup to its end, checking `cancel` before each step.
-fn step_until_done(backup: &Backup<'_, '_>, cancel: &Cancel, context: &str) -> Result<()> {
+/// Step the backup to its end, checking `cancel` before each step. The source is held by the
+/// read transaction; a step is busy only while another connection holds the destination
+/// (a private temp file, so only by accident), waited for up to `patience`.
+fn step_until_done(
+    backup: &Backup<'_, '_>,
+    cancel: &Cancel,
+    context: &str,
+    patience: Duration,
+) -> Result<()> {
     use rusqlite::backup::StepResult;
-    let deadline = Instant::now() + BUSY_TIMEOUT;
+    let deadline = Instant::now() + patience;
     loop {
         cancel.check(context)?;
         match backup.step(PAGES_PER_STEP) {
@@ -219,15 +240,16 @@ fn busy_error(context: &str) -> Error {
     )
 }
 
-/// Copy every page in one step (`-1`), retrying while a writer holds the database locked.
-fn run_in_one_step(backup: &Backup<'_, '_>) -> rusqlite::Result<()> {
+/// Copy every page in one step (`-1`), retrying while a writer holds the database locked,
+/// up to `patience`.
+fn run_in_one_step(backup: &Backup<'_, '_>, patience: Duration) -> rusqlite::Result<()> {
     use rusqlite::backup::StepResult;
-    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    let deadline = Instant::now() + patience;
     loop {
         match backup.step(-1)? {
             StepResult::Done => return Ok(()),
             StepResult::More | StepResult::Busy | StepResult::Locked
-                if std::time::Instant::now() < deadline =>
+                if Instant::now() < deadline =>
             {
                 std::thread::sleep(Duration::from_millis(20))
             }
@@ -244,15 +266,22 @@ fn run_in_one_step(backup: &Backup<'_, '_>) -> rusqlite::Result<()> {
 /// Write the pages of the backup `source` into the database at `target`, through SQLite, so
 /// that a process holding `target` open sees the old or the new content, never a mix.
 pub fn restore_database(source: &Path, target: &Path) -> Result<()> {
+    restore_within(source, target, BUSY_TIMEOUT)
+}
+
+/// [`restore_database`], waiting up to `patience` for a writer of `target`. The loop does the
+/// waiting; SQLite's busy handler on `target` is one slice (it was the whole 30 s, after which
+/// the loop waited another 30 s: twice what is said).
+fn restore_within(source: &Path, target: &Path, patience: Duration) -> Result<()> {
     let context = format!("Database restore of {} failed", target.display());
     sqlite_os::start();
     let failed = |e| sql_error(&context, e);
     let from =
         Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(failed)?;
     let mut to = Connection::open(target).map_err(failed)?;
-    to.busy_timeout(BUSY_TIMEOUT).map_err(failed)?;
+    to.busy_timeout(BUSY_SLICE).map_err(failed)?;
     Backup::new(&from, &mut to)
-        .and_then(|backup| run_in_one_step(&backup))
+        .and_then(|backup| run_in_one_step(&backup, patience))
         .map_err(failed)?;
     to.close().map_err(|(_, e)| failed(e))
 }
@@ -457,26 +486,11 @@ mod tests {
     #[test]
     fn a_restore_waits_for_a_writer_holding_the_target() {
         let tmp = tempfile::tempdir().unwrap();
-        let source = tmp.path().join("saved.db");
-        let target = tmp.path().join("live.db");
-        for (path, value) in [(&source, "new"), (&target, "old")] {
-            let conn = Connection::open(path).unwrap();
-            conn.execute_batch("CREATE TABLE t (v TEXT)").unwrap();
-            conn.execute("INSERT INTO t VALUES (?1)", [value]).unwrap();
-        }
-        let writer = Connection::open(&target).unwrap();
-        writer.execute_batch("BEGIN EXCLUSIVE").unwrap();
-        let holder = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(300));
-            writer.execute_batch("COMMIT").unwrap();
-        });
+        let (source, target) = saved_and_live(tmp.path());
+        let holder = commit_later(hold_exclusive(&target));
         restore_database(&source, &target).unwrap();
         holder.join().unwrap();
-        let v: String = Connection::open(&target)
-            .unwrap()
-            .query_row("SELECT v FROM t", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(v, "new");
+        assert_eq!(value_in(&target), "new");
     }
 
     /// A copy of a database a writer holds locked (an exclusive transaction, rollback mode)
@@ -490,18 +504,146 @@ mod tests {
         writer
             .execute_batch("BEGIN EXCLUSIVE; INSERT INTO t VALUES ('committed later')")
             .unwrap();
-        let holder = std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(300));
-            writer.execute_batch("COMMIT").unwrap();
-        });
+        let holder = commit_later(writer);
         let copy = tmp.path().join("copy.db");
         let kind = copy_database(&db, &copy, &Cancel::new()).unwrap();
         holder.join().unwrap();
         assert_eq!(kind, CopyKind::Sqlite);
-        let v: String = Connection::open(&copy)
+        assert_eq!(value_in(&copy), "committed later");
+    }
+
+    /// Run `f` on a thread of its own and give its result, failing the test if it has not
+    /// ended within `limit`: a wait that never ends fails here instead of hanging the suite.
+    fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || tx.send(f()));
+        rx.recv_timeout(limit)
+            .expect("still waiting: a wait that should have ended did not")
+    }
+
+    /// A database at `path` whose table `t` holds the one value `v`.
+    fn database_with(path: &Path, v: &str) {
+        let conn = Connection::open(path).unwrap();
+        conn.execute_batch("CREATE TABLE t (v TEXT)").unwrap();
+        conn.execute("INSERT INTO t VALUES (?1)", [v]).unwrap();
+    }
+
+    /// A backup `saved.db` holding "new" and the database `live.db` holding "old", in `dir`.
+    fn saved_and_live(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+        let (saved, live) = (dir.join("saved.db"), dir.join("live.db"));
+        database_with(&saved, "new");
+        database_with(&live, "old");
+        (saved, live)
+    }
+
+    /// A database `live.db` holding "copied", and the path `dest.db` for its copy, in `dir`.
+    fn live_and_dest(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+        let live = dir.join("live.db");
+        database_with(&live, "copied");
+        (live, dir.join("dest.db"))
+    }
+
+    fn value_in(path: &Path) -> String {
+        Connection::open(path)
             .unwrap()
             .query_row("SELECT v FROM t", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// Another connection holding `path` in an exclusive transaction until it is dropped.
+    fn hold_exclusive(path: &Path) -> Connection {
+        let holder = Connection::open(path).unwrap();
+        holder.execute_batch("BEGIN EXCLUSIVE").unwrap();
+        holder
+    }
+
+    /// `holder`'s transaction committed 300 ms from now, on a thread of its own.
+    fn commit_later(holder: Connection) -> std::thread::JoinHandle<()> {
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            holder.execute_batch("COMMIT").unwrap();
+        })
+    }
+
+    /// A copy whose destination another connection holds (300 ms, longer than a busy slice)
+    /// waits for it between steps, then copies; it does not fail at the first busy step.
+    #[test]
+    fn a_copy_waits_for_a_connection_holding_its_destination() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (db, dest) = live_and_dest(tmp.path());
+        let release = commit_later(hold_exclusive(&dest));
+        let source = Connection::open_with_flags(&db, RECOVERING).unwrap();
+        let patience = Duration::from_secs(20);
+        copy_pages(&source, &dest, &Cancel::new(), "copy", patience).unwrap();
+        release.join().unwrap();
+        assert_eq!(value_in(&dest), "copied");
+    }
+
+    /// ...and gives up with EBUSY once its patience is spent, the destination still held.
+    #[test]
+    fn a_copy_gives_up_on_a_destination_held_past_its_patience() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (db, dest) = live_and_dest(tmp.path());
+        let holder = hold_exclusive(&dest);
+        let err = within(Duration::from_secs(20), move || {
+            let source = Connection::open_with_flags(&db, RECOVERING).unwrap();
+            let patience = Duration::from_millis(300);
+            copy_pages(&source, &dest, &Cancel::new(), "copy", patience).unwrap_err()
+        });
+        drop(holder);
+        assert_eq!(err.code().as_str(), "EBUSY", "{err}");
+        assert!(err.message().contains("stayed locked by a writer"), "{err}");
+    }
+
+    /// A source damaged past its header (it opens; its first read fails) fails at once with
+    /// ECORRUPT: only a busy database is waited for, not every failure of the first read.
+    #[test]
+    fn a_damaged_source_fails_at_its_first_read_without_waiting() {
+        let tmp = tempfile::tempdir().unwrap();
+        let damaged = tmp.path().join("damaged.db");
+        let mut bytes = b"SQLite format 3\0".to_vec();
+        bytes.resize(4096, 0xff);
+        fs::write(&damaged, bytes).unwrap();
+        assert!(is_sqlite(&damaged));
+        let dest = tmp.path().join("copy.db");
+        let err = within(Duration::from_secs(20), move || {
+            let source = Connection::open_with_flags(&damaged, RECOVERING).unwrap();
+            // an hour: a retried failure hangs (and fails `within`) instead of passing late
+            let patience = Duration::from_secs(3600);
+            copy_pages(&source, &dest, &Cancel::new(), "copy", patience).unwrap_err()
+        });
+        assert_eq!(err.code().as_str(), "ECORRUPT", "{err}");
+    }
+
+    /// A restore into a target another connection holds past the restore's patience gives up
+    /// with EBUSY and leaves the target as it was.
+    #[test]
+    fn a_restore_gives_up_on_a_target_held_past_its_patience() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (source, target) = saved_and_live(tmp.path());
+        let holder = hold_exclusive(&target);
+        let err = {
+            let (source, target) = (source.clone(), target.clone());
+            within(Duration::from_secs(20), move || {
+                restore_within(&source, &target, Duration::from_millis(300)).unwrap_err()
+            })
+        };
+        holder.execute_batch("ROLLBACK").unwrap();
+        assert_eq!(err.code().as_str(), "EBUSY", "{err}");
+        assert_eq!(value_in(&target), "old");
+    }
+
+    /// A restore copies every page in one step: with nobody holding the target, a patience
+    /// far shorter than a step per page would take is enough for a 200-page database.
+    #[test]
+    fn a_restore_copies_all_pages_in_one_step() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (source, target) = saved_and_live(tmp.path());
+        Connection::open(&source)
+            .unwrap()
+            .execute_batch("CREATE TABLE big (b BLOB); INSERT INTO big VALUES (zeroblob(800000))")
             .unwrap();
-        assert_eq!(v, "committed later");
+        restore_within(&source, &target, Duration::from_millis(100)).unwrap();
+        assert_eq!(value_in(&target), "new");
     }
 }

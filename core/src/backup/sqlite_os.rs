@@ -174,29 +174,128 @@ mod tests {
         assert_eq!(parse("os_unix.c:1: (0) close() - Success"), None);
     }
 
-    #[test]
+    /// The folder a helper process works in as `nobody` (see [`as_non_root`]).
     #[cfg(unix)]
-    fn the_first_failed_open_is_kept_not_the_read_only_retry() {
-        use std::os::unix::fs::PermissionsExt;
-        // root may write anywhere: a read-only folder proves nothing then
-        if unsafe { libc::geteuid() } == 0 {
-            // a read-write open of a folder fails with EISDIR, which SQLite does not retry
-            start();
-            let tmp = tempfile::tempdir().unwrap();
-            assert!(rusqlite::Connection::open(tmp.path()).is_err());
-            assert_eq!(last().map(|f| f.errno), Some(libc::EISDIR));
-            return;
-        }
-        start();
+    const AS_NOBODY_ENV: &str = "SR_CORE_TEST_AS_NOBODY";
+
+    /// Run `body` (a test of file permissions) in a fresh folder, as a user the permissions
+    /// bind: this process when it is not root; else the ignored test `helper`, run in a child
+    /// of this test binary that drops to `nobody` first (root may write anywhere, so a
+    /// read-only file proves nothing as root).
+    #[cfg(unix)]
+    fn as_non_root(helper: &str, body: fn(&std::path::Path)) {
         let tmp = tempfile::tempdir().unwrap();
-        let db = tmp.path().join("db.sqlite");
+        // SAFETY: plain libc calls on our own ids and on a folder we made.
+        if unsafe { libc::geteuid() } != 0 {
+            return body(tmp.path());
+        }
+        std::os::unix::fs::chown(tmp.path(), Some(NOBODY), Some(NOBODY)).unwrap();
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--ignored", "--exact", helper])
+            .env(AS_NOBODY_ENV, tmp.path())
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{helper} as nobody: {said}");
+        assert!(
+            tmp.path().join("done").exists(),
+            "{helper} did not run: {said}"
+        );
+    }
+
+    #[cfg(unix)]
+    const NOBODY: u32 = 65534;
+
+    /// The body of a helper test: as `nobody`, `body` in the folder [`as_non_root`] named.
+    /// Does nothing when run as an ordinary ignored test.
+    #[cfg(unix)]
+    fn run_as_nobody(body: fn(&std::path::Path)) {
+        let Some(dir) = std::env::var_os(AS_NOBODY_ENV) else {
+            return;
+        };
+        // SAFETY: this helper process gives up root for good, before any file work.
+        unsafe {
+            assert_eq!(libc::setgroups(0, std::ptr::null()), 0);
+            assert_eq!(libc::setgid(NOBODY), 0);
+            assert_eq!(libc::setuid(NOBODY), 0);
+        }
+        let dir = std::path::Path::new(&dir);
+        body(dir);
+        std::fs::write(dir.join("done"), "").unwrap();
+    }
+
+    /// A read-write open refused (EACCES) and retried read-only by SQLite, which succeeds:
+    /// the refusal is what is kept (the log alone says nothing of it).
+    #[cfg(unix)]
+    fn read_only_file(dir: &std::path::Path) {
+        use std::os::unix::fs::PermissionsExt;
+        let db = dir.join("db.sqlite");
         std::fs::write(&db, "").unwrap();
         std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o400)).unwrap();
+        start();
         let conn = rusqlite::Connection::open(&db).unwrap();
         assert!(conn.execute_batch("CREATE TABLE t(v)").is_err());
-        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o600)).unwrap();
         let f = last().expect("the failed read-write open was recorded");
         assert_eq!((f.errno, f.call.as_str()), (libc::EACCES, "open"));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_first_failed_open_is_kept_not_the_read_only_retry() {
+        as_non_root(
+            "backup::sqlite_os::tests::read_only_file_as_nobody",
+            read_only_file,
+        );
+        // and as root too: a read-write open of a folder fails with EISDIR, not retried
+        start();
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(rusqlite::Connection::open(tmp.path()).is_err());
+        assert_eq!(last().map(|f| f.errno), Some(libc::EISDIR));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    #[ignore = "helper process for the_first_failed_open_is_kept_not_the_read_only_retry"]
+    fn read_only_file_as_nobody() {
+        run_as_nobody(read_only_file);
+    }
+
+    /// A journal that cannot be deleted at commit (its folder is read-only; the journal
+    /// itself was left there, empty, so it could be written): SQLite only logs that failure
+    /// (no failed open), and the log is where the errno and the call come from.
+    #[cfg(unix)]
+    fn undeletable_journal(dir: &std::path::Path) {
+        use std::os::unix::fs::PermissionsExt;
+        let db = dir.join("db.sqlite");
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch("PRAGMA journal_mode=DELETE; CREATE TABLE t(v)")
+            .unwrap();
+        std::fs::write(dir.join("db.sqlite-journal"), "").unwrap();
+        let mode = |m| std::fs::Permissions::from_mode(m);
+        std::fs::set_permissions(dir, mode(0o555)).unwrap();
+        start();
+        let failed = conn.execute("INSERT INTO t VALUES (1)", []);
+        std::fs::set_permissions(dir, mode(0o755)).unwrap();
+        assert!(failed.is_err(), "the commit could not delete its journal");
+        let f = last().expect("the failed unlink was logged");
+        assert_eq!((f.errno, f.call.as_str()), (libc::EACCES, "unlink"));
+        assert_eq!(f.path, dir.join("db.sqlite-journal").to_string_lossy());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_failure_sqlite_only_logs_is_recorded_from_its_log() {
+        as_non_root(
+            "backup::sqlite_os::tests::undeletable_journal_as_nobody",
+            undeletable_journal,
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    #[ignore = "helper process for a_failure_sqlite_only_logs_is_recorded_from_its_log"]
+    fn undeletable_journal_as_nobody() {
+        run_as_nobody(undeletable_journal);
     }
 
     #[cfg(unix)] // the open hook wraps the unix VFS only
