@@ -139,7 +139,7 @@ pub fn while_read_locked<T>(
     sqlite_os::start();
     let source =
         Connection::open_with_flags(src, RECOVERING).map_err(|e| sql_error(&context, e))?;
-    begin_read(&source, cancel, &context)?;
+    begin_read(&source, cancel, &context, BUSY_TIMEOUT)?;
     let out = read();
     // a failed COMMIT of a read transaction changes nothing: closing the connection ends it
     let _ = source.execute_batch("COMMIT");
