@@ -154,6 +154,13 @@ test('a snapshot set bundles only the commits that are new since a base set; res
     assert.deepEqual([info(id2).bundle, info(id2).base], ['incremental', id1])
     assert.ok(bundleSize(id2) < 4096 && bundleSize(id1) > 500000, `${bundleSize(id2)} bytes after one commit, ${bundleSize(id1)} for the history`)
     assert.equal((await bs.verifyBackup(id2)).valid, true)
+    // without its base's bundle the increment is no history: verify says so
+    const baseBundle = path.join(root, 'backups/code', id1, 'repo.bundle')
+    fs.renameSync(baseBundle, `${baseBundle}.away`)
+    const broken = await bs.verifyBackup(id2)
+    assert.equal(broken.valid, false)
+    assert.ok(broken.damaged.some((d) => d.includes(`set ${id1}`)), JSON.stringify(broken.damaged))
+    fs.renameSync(`${baseBundle}.away`, baseBundle)
     // the new commit gone from the repository: the restore fetches the base's bundle, then the increment
     git('reset', '-q', '--hard', 'HEAD~1')
     git('reflog', 'expire', '--expire=now', '--all')
