@@ -3,9 +3,12 @@
 // generates it: 5,000 files, ~200 MB, a 50 MB SQLite database), side by side with restic in
 // the same run when `restic` is installed (skipped with a note otherwise), both with `.git`
 // and `backups` excluded: a first snapshot, the unchanged project again, then 1 % of the files
-// and 1 % of the database rows changed. Then verify every snapshot and restore the whole
-// project, against `tar xzf` of the same tree. Each operation is a child process (wall time,
-// peak RSS by GNU time); sizes are what each added on disk (`du`).
+// and 1 % of the database pages changed; then 100 more checkpoints with 1 % changes each (ours
+// only). Then verify every snapshot (against `b3sum` and `sha256sum` of the same chunk files)
+// and restore the whole project, against `tar xzf` of the same tree. The database is given as
+// a live database (`databases`), as backup sets do: copied through SQLite only when changed.
+// Each operation is a child process (wall time, peak RSS by GNU time); sizes are what each
+// added on disk (`du`).
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
@@ -30,7 +33,11 @@ function ours(backend, body) {
   return { ...r, out: JSON.parse(r.stdout) }
 }
 
-const snap = (backend, id) => ours(backend, `return b.storeCreateSnapshot(${JSON.stringify(WS)}, ${JSON.stringify(STORE)}, '${id}')`)
+const DATABASES = JSON.stringify({ databases: ['database.sqlite'] })
+const snap = (backend, id, store = STORE) => ours(backend, `return b.storeCreateSnapshot(${JSON.stringify(WS)}, ${JSON.stringify(store)}, '${id}', ${DATABASES})`)
+/** SR_BENCH_CHECKPOINTS: how many checkpoints of 1 % changes follow the three rows (default 100). */
+const CHECKPOINTS = Number(process.env.SR_BENCH_CHECKPOINTS || 100)
+const has = (cmd) => spawnSync(cmd, ['--version']).status === 0
 
 function restic(...args) {
   const r = measureCommand('restic', ['-q', '-r', RESTIC, ...args], { env: { ...process.env, RESTIC_PASSWORD: 'bench' } })
@@ -39,7 +46,10 @@ function restic(...args) {
 }
 const resticBackup = () => restic('backup', '--exclude', '.git', '--exclude', 'backups', WS)
 
-/** 1 % of the files (every 100th asset gets 4 KB rewritten) and 1 % of the database rows. */
+/**
+ * 1 % of the files (every 100th asset gets 4 KB rewritten) and 1 % of the database pages
+ * (every 400th row of 1,000 bytes: about four rows fill a 4 KiB page).
+ */
 function changeOnePercent(round) {
   let n = 0
   const walk = (dir) => {
@@ -55,7 +65,7 @@ function changeOnePercent(round) {
   }
   walk(path.join(WS, 'assets'))
   walk(path.join(WS, 'src'))
-  execFileSync('sqlite3', [path.join(WS, 'database.sqlite'), `UPDATE t SET v = randomblob(1000) WHERE id % 100 = ${round % 100};`])
+  execFileSync('sqlite3', [path.join(WS, 'database.sqlite'), `UPDATE t SET v = randomblob(1000) WHERE id % 400 = ${round % 400};`])
 }
 
 function main() {
@@ -74,13 +84,17 @@ function main() {
   const steps = [
     ['first snapshot', 's1', () => {}],
     ['unchanged project again', 's2', () => {}],
-    ['1 % of files and 1 % of database rows changed', 's3', () => changeOnePercent(1)],
+    ['1 % of files and 1 % of database pages changed', 's3', () => changeOnePercent(1)],
   ]
+  let peakKiB = 0
+  let firstBytes = 0
   for (const [what, id, change] of steps) {
     change()
     const before = fs.existsSync(STORE) ? du(STORE) : 0
     const r = snap('native', id)
     const added = du(STORE) - before
+    if (id === 's1') firstBytes = added
+    peakKiB = Math.max(peakKiB, r.peakKiB)
     let theirs = null
     let theirBytes = 0
     if (hasRestic) {
@@ -90,11 +104,30 @@ function main() {
     }
     row(`${what} (native)`, r, added, theirs, theirBytes)
   }
+  // 100 checkpoints of 1 % changes each (ours only: restic's 100 would double the run)
+  let loopWall = 0
+  let loopMax = 0
+  for (let i = 0; i < CHECKPOINTS; i++) {
+    changeOnePercent(i + 2)
+    const r = snap('native', `c${i}`)
+    loopWall += r.wall
+    loopMax = Math.max(loopMax, r.wall)
+    peakKiB = Math.max(peakKiB, r.peakKiB)
+  }
+  const storeBytes = du(STORE)
+  const snapshots = CHECKPOINTS + 3
   const v = ours('native', `return b.storeVerify(${JSON.stringify(STORE)})`)
-  const verifyLine = `verify all 3 (native): ${fmt(v.wall, 2)} s, ${v.out.chunks} distinct chunks, ${fmt(v.out.bytes / 1048576, 0)} MiB hashed once each, ${fmt(v.out.bytes / 1048576 / v.wall, 0)} MiB/s incl. process start, peak ${fmt(v.peakKiB / 1024, 0)} MiB; ok: ${v.out.ok}`
+  peakKiB = Math.max(peakKiB, v.peakKiB)
+  const chunkBytes = du(path.join(STORE, 'chunks'))
+  const hashAll = (tool) => measureCommand('sh', ['-c', `find ${JSON.stringify(path.join(STORE, 'chunks'))} -type f -print0 | xargs -0 ${tool} > /dev/null`])
+  const tools = ['b3sum', 'sha256sum'].filter(has).map((tool) => [tool, hashAll(tool)])
+  const mib = (bytes, wall) => fmt(bytes / 1048576 / wall, 0)
+  const verifyLine = `verify all ${snapshots} (native): ${fmt(v.wall, 2)} s, ${v.out.chunks} distinct chunks hashed once each, ${fmt(v.out.bytes / 1048576, 0)} MiB plain (${mib(v.out.bytes, v.wall)} MiB/s) from ${fmt(chunkBytes / 1048576, 0)} MiB of chunk files (${mib(chunkBytes, v.wall)} MiB/s, process start included), peak ${fmt(v.peakKiB / 1024, 0)} MiB; ok: ${v.out.ok}. The same chunk files through ${tools.map(([tool, r]) => `\`${tool}\` ${fmt(r.wall, 2)} s (${mib(chunkBytes, r.wall)} MiB/s)`).join(', ') || 'no b3sum / sha256sum installed'}`
+  const checkpointLine = `${CHECKPOINTS} more checkpoints of 1 % changes each (native): ${fmt(loopWall / CHECKPOINTS, 2)} s each on average (slowest ${fmt(loopMax, 2)} s); the store of all ${snapshots} snapshots ${fmt(storeBytes / 1048576, 1)} MiB = ${fmt(storeBytes / firstBytes, 2)} x the first snapshot's ${fmt(firstBytes / 1048576, 1)} MiB`
   const out = path.join(SCRATCH, 'restored')
   fs.mkdirSync(out)
-  const r = ours('native', `return b.storeRestoreSnapshot(${JSON.stringify(STORE)}, 's3', ${JSON.stringify(out)})`)
+  const r = ours('native', `return b.storeRestoreSnapshot(${JSON.stringify(STORE)}, 'c${CHECKPOINTS - 1}', ${JSON.stringify(out)})`)
+  peakKiB = Math.max(peakKiB, r.peakKiB)
   const tgz = path.join(SCRATCH, 'tree.tar.gz')
   execFileSync('tar', ['-czf', tgz, '--exclude=.git', '--exclude=backups', '-C', WS, '.'])
   const x = path.join(SCRATCH, 'untar')
@@ -102,17 +135,19 @@ function main() {
   const t = measureCommand('tar', ['-xzf', tgz, '-C', x])
   // the JS backend, same store: first snapshot into its own store, then an unchanged one
   const jsStore = path.join(SCRATCH, 'store-js')
-  const j1 = ours('js', `return b.storeCreateSnapshot(${JSON.stringify(WS)}, ${JSON.stringify(jsStore)}, 'j1')`)
-  const j2 = ours('js', `return b.storeCreateSnapshot(${JSON.stringify(WS)}, ${JSON.stringify(jsStore)}, 'j2')`)
+  const j1 = snap('js', 'j1', jsStore)
+  const j2 = snap('js', 'j2', jsStore)
   fs.rmSync(SCRATCH, { recursive: true, force: true })
   console.log('## snapshot store\n')
   console.log(
-    `Workspace of bench/backup.bench.js (${WS}); \`.git\` and \`backups\` excluded on both sides. Our rows: \`storeCreateSnapshot\` of the native addon in a child process; restic ${hasRestic ? execFileSync('restic', ['version'], { encoding: 'utf8' }).trim() : '(not installed: its columns are n/a)'} in the same run, same changes. "Added" is what the store / repository grew by on disk (du).\n`,
+    `Workspace of bench/backup.bench.js (${WS}); \`.git\` and \`backups\` excluded on both sides. Our rows: \`storeCreateSnapshot\` of the native addon in a child process, \`database.sqlite\` given as a live database (\`databases\`); restic ${hasRestic ? execFileSync('restic', ['version'], { encoding: 'utf8' }).trim() : '(not installed: its columns are n/a)'} in the same run, same changes. "Added" is what the store / repository grew by on disk (du).\n`,
   )
   console.log(table(['snapshot', 'ours (s)', 'ours added (MiB)', 'ours peak RSS (MiB)', 'restic (s)', 'restic added (MiB)'], rows))
   console.log('')
+  console.log(`- ${checkpointLine}`)
   console.log(`- ${verifyLine}`)
-  console.log(`- restore the whole project (native): ${fmt(r.wall, 2)} s, ${r.out.files} files, peak ${fmt(r.peakKiB / 1024, 0)} MiB; \`tar xzf\` of the same tree: ${fmt(t.wall, 2)} s`)
+  console.log(`- restore the whole project (native): ${fmt(r.wall, 2)} s, ${r.out.files} files, peak ${fmt(r.peakKiB / 1024, 0)} MiB; \`tar xzf\` of the same tree: ${fmt(t.wall, 2)} s (${fmt(r.wall / t.wall, 2)} x)`)
+  console.log(`- peak RSS of every native run above: ${fmt(peakKiB / 1024, 0)} MiB`)
   console.log(`- JS backend: first snapshot ${fmt(j1.wall, 2)} s (peak ${fmt(j1.peakKiB / 1024, 0)} MiB), unchanged again ${fmt(j2.wall, 2)} s, ${j2.out.filesRead} files read`)
 }
 

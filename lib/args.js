@@ -33,12 +33,13 @@ function describe(v) {
 }
 
 /**
- * Check `args` against `spec` (`[[name, kind], ...]`, kind `path` for a file path). `context`
- * is `(path) => 'Atomic write failed for <path>'`, used once the path is known to be a string.
+ * Check `args` against `spec` (`[[name, kind, fields?], ...]`, kind `path` for a file path;
+ * `fields`, `{ property: kind }`, for the properties of an options object). `context` is
+ * `(path) => 'Atomic write failed for <path>'`, used once the path is known to be a string.
  */
 function checkArgs(spec, args, context) {
   let prefix = ''
-  spec.forEach(([name, kind], i) => {
+  spec.forEach(([name, kind, fields], i) => {
     const value = args[i]
     if (kind === 'path') {
       try {
@@ -52,6 +53,11 @@ function checkArgs(spec, args, context) {
     }
     if (!KINDS[kind].ok(value)) {
       throw codedError('ERR_INVALID_ARG_TYPE', `${prefix}The "${name}" argument must be ${KINDS[kind].what}, got ${describe(value)}`)
+    }
+    for (const [field, fieldKind] of Object.entries((isPlainObject(value) && fields) || {})) {
+      if (!KINDS[fieldKind].ok(value[field])) {
+        throw codedError('ERR_INVALID_ARG_TYPE', `${prefix}The "${name}.${field}" property must be ${KINDS[fieldKind].what}, got ${describe(value[field])}`)
+      }
     }
   })
 }

@@ -12,11 +12,15 @@ const id = ['identifier', 'string']
 const options = ['options', 'optOptions']
 const progress = ['onProgress', 'optFunction']
 const held = (name) => [name, 'held']
+// The lock options both backends read: a string `staleMs` was napi's NumberExpected natively
+// and the default on js; now the same ERR_INVALID_ARG_TYPE on both.
+// (The drop-in safe-file-operations checks its own lock options with this entry too.)
+const lockOptions = ['options', 'optOptions', { lockDir: 'optString', timeout: 'optNumber', staleMs: 'optNumber', pollMs: 'optNumber' }]
 
 /** `name -> [[parameter, kind], ...]` (lib/args.js kinds), in index.d.ts order. */
 const SPECS = {
-  acquireLock: [id, ['timeout', 'optNumber'], options],
-  acquireLockAsync: [id, options],
+  acquireLock: [id, ['timeout', 'optNumber'], lockOptions],
+  acquireLockAsync: [id, lockOptions],
   atomicWrite: [path('filePath'), ['content', 'content'], options],
   atomicWriteAsync: [path('filePath'), ['content', 'content'], options],
   backupCancel: [],
@@ -41,7 +45,7 @@ const SPECS = {
   containedRemove: [path('base'), rel('rel')],
   containedStat: [path('base'), rel('rel')],
   containedWrite: [path('base'), rel('rel'), ['data', 'content'], options],
-  getLockInfo: [id, options],
+  getLockInfo: [id, lockOptions],
   heldClose: [held('dir')],
   heldCopyIn: [held('dir'), path('srcBase'), rel('srcRel'), rel('destRel')],
   heldList: [held('dir'), rel('rel')],
@@ -53,10 +57,10 @@ const SPECS = {
   heldRename: [held('dir'), rel('name'), held('dest'), rel('destName')],
   heldSub: [held('dir'), rel('rel'), ['how', 'optString']],
   heldWrite: [held('dir'), rel('rel'), ['data', 'content'], options],
-  listLocks: [options],
+  listLocks: [lockOptions],
   recoverJsonFile: [path('filePath'), options],
   releaseAllLocks: [],
-  releaseLock: [id, options],
+  releaseLock: [id, lockOptions],
   storeCreateSnapshot: [path('root'), path('store'), ['id', 'string'], options, progress],
   storeGc: [path('store')],
   storeListSnapshots: [path('store')],
@@ -89,4 +93,4 @@ function guardAll(backend) {
   return out
 }
 
-module.exports = { SPECS, guard, guardAll }
+module.exports = { SPECS, guard, guardAll, lockOptions }

@@ -7,6 +7,7 @@ const path = require('node:path')
 const { resolveBackend } = require('./backend')
 const { ensurePrivateDir } = require('./js/fsx')
 const { checkArgs } = require('./args')
+const { lockOptions } = require('./binding-args')
 const { printJson, main: runMain, runCommand, usage } = require('./cli')
 const { isOsError } = require('./js/errors')
 const { safeJsonRead } = require('./safe-json-read')
@@ -24,10 +25,10 @@ const SPEC = {
   verifyChecksum: [['filePath', 'path'], ['expectedChecksum', 'optString']],
   createBackupPath: [['filePath', 'path']],
   cleanupOldBackups: [['maxAge', 'optNumber']],
-  acquireLock: [['identifier', 'string'], ['timeout', 'optNumber'], ['options', 'optOptions']],
-  lockQuery: [['identifier', 'string'], ['options', 'optOptions']],
-  listLocks: [['options', 'optOptions']],
-  withLock: [['identifier', 'string'], ['fn', 'function'], ['options', 'optOptions']],
+  acquireLock: [['identifier', 'string'], ['timeout', 'optNumber'], lockOptions],
+  lockQuery: [['identifier', 'string'], lockOptions],
+  listLocks: [lockOptions],
+  withLock: [['identifier', 'string'], ['fn', 'function'], lockOptions],
 }
 // The legacy message prefixes, naming the file.
 const CONTEXT = {

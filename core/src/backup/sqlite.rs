@@ -126,6 +126,26 @@ pub fn copy_database(src: &Path, dest: &Path, cancel: &Cancel) -> Result<CopyKin
     Ok(kind)
 }
 
+/// Run `read` while this process holds a read transaction on the rollback-journal database
+/// `src` (SQLite's SHARED lock: no writer can change the file until it ends; a hot journal
+/// is rolled back first, as for a copy). Then the file's own bytes are a consistent
+/// database. Not for WAL mode, where a checkpoint may write into the file meanwhile.
+pub fn while_read_locked<T>(
+    src: &Path,
+    cancel: &Cancel,
+    read: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    let context = format!("Reading database {} failed", src.display());
+    sqlite_os::start();
+    let source =
+        Connection::open_with_flags(src, RECOVERING).map_err(|e| sql_error(&context, e))?;
+    begin_read(&source, cancel, &context, BUSY_TIMEOUT)?;
+    let out = read();
+    // a failed COMMIT of a read transaction changes nothing: closing the connection ends it
+    let _ = source.execute_batch("COMMIT");
+    out
+}
+
 /// All pages of `source` into a fresh database at `dest`, [`PAGES_PER_STEP`] at a time,
 /// checking `cancel` between steps, all inside one read transaction on `source`: the copy is
 /// the database as of one instant (a writer in WAL mode goes on writing; one in rollback

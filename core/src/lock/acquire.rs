@@ -184,7 +184,13 @@ fn wait_turn(
             match holder(record.as_ref(), file.as_ref(), path, options.stale_ms) {
                 Holder::Dead => match break_dead(dir, identifier, path, &seen, options.stale_ms)? {
                     Takeover::Broken => {
-                        broken.extend(record);
+                        match record.as_ref().and_then(|r| r.token.as_deref()) {
+                            // our own leftover: no dead holder to report ("process N not found")
+                            Some(token) if registry::was_left(path, token) => {
+                                registry::cleared(path, token)
+                            }
+                            _ => broken.extend(record),
+                        }
                         return Ok(true);
                     }
                     Takeover::Changed => return Ok(true),
@@ -225,6 +231,11 @@ fn wait_turn(
 
 fn holder(record: Option<&Record>, file: Option<&File>, path: &Path, stale_ms: u64) -> Holder {
     match record {
+        // Our own acquisition, released, whose file could not be removed: nobody holds it,
+        // though it names our (live) pid. Taken over like a dead holder's.
+        Some(Record {
+            token: Some(token), ..
+        }) if registry::was_left(path, token) => Holder::Dead,
         Some(record) => judge(record, file, stale_ms),
         // Empty or half-written: a legacy writer may be mid-write. Held for a grace period.
         None => match fs::metadata(path) {
@@ -234,12 +245,12 @@ fn holder(record: Option<&Record>, file: Option<&File>, path: &Path, stale_ms: u
     }
 }
 
-/// Is the lock file gone, or another file than the one we saw?
+/// Is the lock file gone, or another file than the one we saw, or resized? Its size, not the
+/// bytes read: a file longer than a record is read in part, and is not changed for that (a
+/// waiter that thought so looked again at once, for ever, past its timeout).
 fn changed(path: &Path, seen: &Seen) -> bool {
     match fs::metadata(path) {
-        Ok(meta) => {
-            takeover::identity(&meta) != seen.identity || meta.len() != seen.bytes.len() as u64
-        }
+        Ok(meta) => takeover::identity(&meta) != seen.identity || meta.len() != seen.len,
         Err(_) => true,
     }
 }
@@ -495,6 +506,35 @@ mod tests {
         let got = acquire(tmp.path(), "e", &quick(2_000), 17).unwrap();
         assert_eq!(got.broken.len(), 0, "an empty file has no record to report");
         assert_eq!(registry::release_all(Some(17)), 1);
+    }
+
+    /// A lock file longer than a record (read in part) is garbage like an unparseable one:
+    /// held for the grace period after its mtime, then taken over; the waiter must not take
+    /// the part it read for a change of the file (it then looked again at once, for ever,
+    /// past its timeout). Run in a thread so that a regression fails instead of hanging.
+    #[test]
+    fn a_lock_file_longer_than_a_record_is_garbage_not_a_change_forever() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = lock_path(tmp.path(), "big");
+        let file = File::create(&path).unwrap();
+        let mut padded = vec![b' '; 70 * 1024];
+        padded.extend_from_slice(b"{\"pid\": 1, \"timestamp\": \"x\"}");
+        (&file).write_all(&padded).unwrap();
+        let dir = tmp.path().to_path_buf();
+        let (done, outcome) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let first = acquire(&dir, "big", &quick(100), 24).map(|_| ());
+            file.set_modified(std::time::SystemTime::now() - Duration::from_secs(3))
+                .unwrap();
+            let second = acquire(&dir, "big", &quick(2_000), 24).map(|a| a.broken.len());
+            let _ = done.send((first, second));
+        });
+        let (first, second) = outcome
+            .recv_timeout(Duration::from_secs(20))
+            .expect("acquire returns by its timeout");
+        assert_eq!(first.unwrap_err().code(), Code::LockTimeout, "fresh: held");
+        assert_eq!(second.unwrap(), 0, "old: taken over, no record to report");
+        assert_eq!(registry::release_all(Some(24)), 1);
     }
 
     #[test]

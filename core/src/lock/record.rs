@@ -53,8 +53,12 @@ impl Record {
         serde_json::to_vec_pretty(self).unwrap_or_default()
     }
 
-    /// A record, or `None` for bytes that are empty, half-written or not a lock record.
+    /// A record, or `None` for bytes that are empty, half-written, longer than a record
+    /// ([`super::file::MAX_RECORD_BYTES`]) or not a lock record.
     pub fn parse(bytes: &[u8]) -> Option<Record> {
+        if bytes.len() as u64 > super::file::MAX_RECORD_BYTES {
+            return None;
+        }
         serde_json::from_slice(bytes).ok()
     }
 
@@ -160,6 +164,18 @@ mod tests {
         assert_eq!(r.age_ms(now), 0);
         r.timestamp = "not a time".into();
         assert_eq!(r.age_ms(now), 0);
+    }
+
+    #[test]
+    fn a_record_is_at_most_64_kib() {
+        let record = br#"{"pid": 1, "timestamp": "t", "identifier": "x"}"#;
+        let padded = |size: usize| {
+            let mut bytes = vec![b' '; size - record.len()];
+            bytes.extend_from_slice(record);
+            bytes
+        };
+        assert!(Record::parse(&padded(64 * 1024)).is_some());
+        assert!(Record::parse(&padded(64 * 1024 + 1)).is_none());
     }
 
     #[test]

@@ -2,8 +2,11 @@
 //! a Node environment (napi cleanup hook), at `exit()` (an `atexit` handler) and by
 //! `safeExit`. Each entry keeps the open lock file, whose OS lock is the proof that we are
 //! alive; closing it (dropping the entry) drops the OS lock.
+//!
+//! It also keeps the tokens of the locks this process released but could not remove (a read
+//! or an unlink of the lock file failed at release): see [`leave`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, Mutex, MutexGuard};
@@ -19,6 +22,9 @@ pub struct Held {
 }
 
 static HELD: LazyLock<Mutex<HashMap<PathBuf, Held>>> = LazyLock::new(Default::default);
+
+/// Lock path -> tokens of our acquisitions released whose file stayed (see [`leave`]).
+static LEFT: LazyLock<Mutex<HashMap<PathBuf, HashSet<String>>>> = LazyLock::new(Default::default);
 
 fn held() -> MutexGuard<'static, HashMap<PathBuf, Held>> {
     // A panic while holding the map leaves it consistent (plain inserts and removes).
@@ -37,6 +43,39 @@ pub fn holds(path: &Path) -> bool {
     held().contains_key(path)
 }
 
+/// Note that our acquisition `token` of the lock at `path` was released but its file may
+/// still be there (removing it failed). That file names our pid, which is alive, so without
+/// this note our own next acquire of the lock would wait for itself until its timeout. A
+/// token names one acquisition, which has ended: a file that still carries it has no holder,
+/// and [`was_left`] lets the next acquire take it over like a dead holder's (through the
+/// takeover protocol, so a concurrent breaker is never raced). Only this backend's tokens are
+/// noted here: a lock the JS backend of this same process holds is never judged dead by it.
+pub fn leave(path: &Path, token: String) {
+    left().entry(path.to_path_buf()).or_default().insert(token);
+}
+
+/// Was `token` of the lock at `path` released by us while its file stayed ([`leave`])?
+pub fn was_left(path: &Path, token: &str) -> bool {
+    left()
+        .get(path)
+        .is_some_and(|tokens| tokens.contains(token))
+}
+
+/// The file carrying `token` is gone (taken over): forget the note.
+pub fn cleared(path: &Path, token: &str) {
+    let mut left = left();
+    if let Some(tokens) = left.get_mut(path) {
+        tokens.remove(token);
+        if tokens.is_empty() {
+            left.remove(path);
+        }
+    }
+}
+
+fn left() -> MutexGuard<'static, HashMap<PathBuf, HashSet<String>>> {
+    LEFT.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// `(identifier, lock path)` of every lock held, sorted by path.
 pub fn list() -> Vec<(String, PathBuf)> {
     let mut all: Vec<_> = held()
@@ -50,15 +89,20 @@ pub fn list() -> Vec<(String, PathBuf)> {
 /// Release every lock taken by `owner` (all of them for `None`); returns how many.
 pub fn release_all(owner: Option<usize>) -> usize {
     let mut map = held();
-    release_matching(&mut map, owner)
+    let (released, stayed) = release_matching(&mut map, owner);
+    drop(map);
+    for (path, token) in stayed {
+        leave(&path, token);
+    }
+    released
 }
 
 /// For `atexit`: never block on the map (another thread may be inside it while the process
 /// exits); the OS drops our OS locks anyway, and waiters treat that as a dead holder.
 pub fn release_all_at_exit() -> usize {
     match HELD.try_lock() {
-        Ok(mut map) => release_matching(&mut map, None),
-        Err(std::sync::TryLockError::Poisoned(p)) => release_matching(&mut p.into_inner(), None),
+        Ok(mut map) => release_matching(&mut map, None).0,
+        Err(std::sync::TryLockError::Poisoned(p)) => release_matching(&mut p.into_inner(), None).0,
         Err(std::sync::TryLockError::WouldBlock) => 0,
     }
 }
@@ -90,21 +134,30 @@ extern "C" {
     fn c_runtime_atexit(callback: extern "C" fn()) -> std::ffi::c_int;
 }
 
-fn release_matching(map: &mut HashMap<PathBuf, Held>, owner: Option<usize>) -> usize {
+/// Release the matching entries: how many files were removed, and the `(path, token)` of
+/// those whose file stayed (for [`leave`]; a file taken over by another is among them, and
+/// harmless there: it does not carry our token).
+fn release_matching(
+    map: &mut HashMap<PathBuf, Held>,
+    owner: Option<usize>,
+) -> (usize, Vec<(PathBuf, String)>) {
     let paths: Vec<PathBuf> = map
         .iter()
         .filter(|(_, h)| owner.is_none_or(|o| h.owner == o))
         .map(|(p, _)| p.clone())
         .collect();
     let mut released = 0;
+    let mut stayed = Vec::new();
     for path in paths {
         if let Some(entry) = map.remove(&path) {
             if remove_if_ours(&path, &entry.token) {
                 released += 1;
+            } else {
+                stayed.push((path, entry.token));
             }
         }
     }
-    released
+    (released, stayed)
 }
 
 /// Remove the lock file if it still carries our token (it could have been taken over if
@@ -152,6 +205,42 @@ mod tests {
         assert!(!holds(&c));
         assert!(remove_if_ours(&c, &entry.token));
         assert!(!c.exists());
+    }
+
+    #[test]
+    fn tokens_released_but_left_are_noted_per_path_until_cleared() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("n.lock");
+        leave(&path, "one".into());
+        leave(&path, "two".into());
+        assert!(was_left(&path, "one") && was_left(&path, "two"));
+        assert!(!was_left(&path, "three"));
+        assert!(!was_left(&tmp.path().join("other.lock"), "one"));
+        cleared(&path, "one");
+        assert!(!was_left(&path, "one"));
+        assert!(was_left(&path, "two"), "the path's other token stays noted");
+        cleared(&path, "two");
+        assert!(!was_left(&path, "two"));
+    }
+
+    /// `releaseAllLocks` (or an environment's cleanup) that cannot remove a lock file notes
+    /// its token like `release` does.
+    #[test]
+    fn release_all_notes_the_token_of_a_file_it_did_not_remove() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = acquire(tmp.path(), "k", &LockOptions::default(), 34)
+            .unwrap()
+            .path;
+        let token = Record::parse(&fs::read(&path).unwrap())
+            .unwrap()
+            .token
+            .unwrap();
+        // rewritten since (here: another token), so not ours to remove
+        fs::write(&path, Record::ours("k", "rewritten").to_bytes()).unwrap();
+        assert_eq!(release_all(Some(34)), 0);
+        assert!(path.exists());
+        assert!(was_left(&path, &token));
+        cleared(&path, &token);
     }
 
     #[test]

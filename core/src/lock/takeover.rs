@@ -19,16 +19,18 @@ use std::path::{Path, PathBuf};
 use super::liveness::{judge, Holder};
 use super::record::{new_token, Record};
 use super::GARBLED_GRACE_MS;
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
 use crate::time;
 
 /// More dead markers than this for one identifier means something is very wrong.
 const MAX_GENERATIONS: u32 = 64;
 
-/// What a reader saw: which file (inode) and its bytes.
+/// What a reader saw: which file (inode), its size, and its bytes (at most a record's worth
+/// and one more: a longer file is read in part).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seen {
     pub identity: (u64, u64),
+    pub len: u64,
     pub bytes: Vec<u8>,
 }
 
@@ -52,6 +54,7 @@ pub fn read_seen(path: &Path) -> io::Result<(File, Seen)> {
         file,
         Seen {
             identity: identity(&meta),
+            len: meta.len(),
             bytes,
         },
     ))
@@ -88,7 +91,11 @@ pub fn break_dead(
 ) -> Result<Takeover> {
     let context = || format!("Failed to acquire lock for {identifier}");
     let Some(_marker) =
-        take_marker(dir, identifier, stale_ms).map_err(|e| Error::io(context(), e))?
+        take_marker(dir, identifier, stale_ms).map_err(|e| match e.raw_os_error() {
+            Some(_) => Error::io(context(), e),
+            // ours, not the OS's (every generation's marker dead): its own words, as js says it
+            None => Error::new(Code::Os("EIO"), format!("{}: {e}", context())),
+        })?
     else {
         return Ok(Takeover::Busy);
     };
@@ -234,7 +241,16 @@ mod tests {
             fs::write(marker_path(tmp.path(), "x", generation), dead.to_bytes()).unwrap();
         }
         // An error (not an endless search for a free generation), and the lock file stays.
-        assert!(break_dead(tmp.path(), "x", &path, &seen, 30_000).is_err());
+        let err = break_dead(tmp.path(), "x", &path, &seen, 30_000).unwrap_err();
+        assert_eq!(err.code(), Code::Os("EIO"));
+        assert_eq!(
+            err.message(),
+            format!(
+                "Failed to acquire lock for x: 64 dead takeover markers for x in {}",
+                tmp.path().display()
+            ),
+            "said in its own words, as the js backend says it"
+        );
         assert!(path.exists());
     }
 

@@ -18,9 +18,16 @@
 //!
 //! The state is read before the copy is made: a commit in between gives a copy newer than
 //! the recorded state, so the next snapshot copies again (never the reverse).
+//!
+//! What is stored when a database changed: in rollback-journal mode, the live file's own
+//! bytes, read while a SQLite read transaction holds its SHARED lock (no writer can change
+//! the file meanwhile, and a hot journal is rolled back first), the state read again under
+//! that lock; no copy is written. In WAL mode a checkpoint may write into the file during a
+//! read, so SQLite's backup API makes a copy in a private folder, and that is stored.
 
 use std::ffi::{OsStr, OsString};
-use std::io::Read;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use super::chunker::sqlite_group;
@@ -51,16 +58,20 @@ impl DbState {
 /// The state of the database `name` in `dir` (`meta`: its metadata), `None` when the file is
 /// not a SQLite database (it is then stored as any file).
 pub fn state(dir: &Dir, name: &OsStr, meta: &Meta) -> Result<Option<DbState>> {
+    state_of(dir, name, &mut dir.open_read(Path::new(name))?, meta.size)
+}
+
+/// The same from `file`, open on it (`size` bytes), left at offset 0.
+pub fn state_of(dir: &Dir, name: &OsStr, file: &mut File, size: u64) -> Result<Option<DbState>> {
+    let what = || dir.path().join(name);
     let mut head = [0u8; 100];
-    let mut file = dir.open_read(Path::new(name))?;
     match file.read_exact(&mut head) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-        Err(e) => {
-            let what = dir.path().join(name);
-            return Err(Error::io(format!("Cannot read {}", what.display()), e));
-        }
+        Err(e) => return Err(Error::io(format!("Cannot read {}", what().display()), e)),
     }
+    file.seek(SeekFrom::Start(0))
+        .map_err(|e| Error::io(format!("Cannot read {}", what().display()), e))?;
     if sqlite_group(&head).is_none() {
         return Ok(None);
     }
@@ -80,10 +91,18 @@ pub fn state(dir: &Dir, name: &OsStr, meta: &Meta) -> Result<Option<DbState>> {
         .meta(Path::new(&side))?
         .is_some_and(|m| m.kind != Kind::File || m.size > 0);
     Ok(Some(DbState {
-        key: [be(24), be(28), meta.size],
+        key: [be(24), be(28), size],
         wal,
         side_busy,
     }))
+}
+
+impl DbState {
+    /// In rollback-journal mode: the file's own bytes, read under SQLite's read lock, are a
+    /// consistent database (no copy needed). WAL mode needs SQLite's copy.
+    pub fn readable_in_place(&self) -> bool {
+        !self.wal
+    }
 }
 
 /// A consistent copy of the live database `path`, in a private folder of the temp dir (0700;

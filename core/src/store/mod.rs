@@ -162,6 +162,17 @@ impl Store {
             &self.chunks,
             record.tree_ids()?,
             &record.id,
+            true,
+        ))
+    }
+
+    /// The same, for a tree whose chunks this process has checked already (not hashed again).
+    pub(crate) fn tree_checked_before(&self, record: &Record) -> Result<tree::TreeReader<'_>> {
+        Ok(tree::TreeReader::new(
+            &self.chunks,
+            record.tree_ids()?,
+            &record.id,
+            false,
         ))
     }
 

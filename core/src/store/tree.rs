@@ -89,15 +89,18 @@ pub struct ChunkReader<'a> {
     ids: VecDeque<ChunkId>,
     current: Vec<u8>,
     pos: usize,
+    /// Each chunk hashed against its id (false: the caller checked them all already).
+    check: bool,
 }
 
 impl<'a> ChunkReader<'a> {
-    pub fn new(chunks: &'a Chunks, ids: Vec<ChunkId>) -> Self {
+    pub fn new(chunks: &'a Chunks, ids: Vec<ChunkId>, check: bool) -> Self {
         ChunkReader {
             chunks,
             ids: ids.into(),
             current: Vec::new(),
             pos: 0,
+            check,
         }
     }
 }
@@ -108,7 +111,11 @@ impl Read for ChunkReader<'_> {
             let Some(id) = self.ids.pop_front() else {
                 return Ok(0);
             };
-            self.current = self.chunks.get(&id).map_err(io::Error::other)?;
+            let got = match self.check {
+                true => self.chunks.get(&id),
+                false => self.chunks.get_checked_before(&id),
+            };
+            self.current = got.map_err(io::Error::other)?;
             self.pos = 0;
         }
         let n = out.len().min(self.current.len() - self.pos);
@@ -125,9 +132,10 @@ pub struct TreeReader<'a> {
 }
 
 impl<'a> TreeReader<'a> {
-    pub fn new(chunks: &'a Chunks, ids: Vec<ChunkId>, snapshot: &str) -> Self {
+    /// `check`: see [`ChunkReader`].
+    pub fn new(chunks: &'a Chunks, ids: Vec<ChunkId>, snapshot: &str, check: bool) -> Self {
         TreeReader {
-            lines: BufReader::new(ChunkReader::new(chunks, ids)).lines(),
+            lines: BufReader::new(ChunkReader::new(chunks, ids, check)).lines(),
             snapshot: snapshot.to_string(),
         }
     }

@@ -2,10 +2,12 @@
 //! however many snapshots share it, and each bad chunk (missing, damaged) is reported with
 //! the snapshots it breaks. A snapshot whose record or tree cannot be read is broken too.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::chunk::ChunkId;
+use super::chunk::{ChunkId, Chunks};
+use super::snapshot::Record;
 use super::Store;
 use crate::error::Result;
 
@@ -37,6 +39,11 @@ impl VerifyReport {
 }
 
 /// Verify the store folder `store` (every snapshot, or only `only` when given).
+///
+/// Three passes: (1) each snapshot's record and tree (tree chunks hashed the first time one
+/// is read, then read unhashed), listing every distinct file chunk; (2) those chunks read and
+/// hashed once each, on every core; (3) only when some are bad, the trees walked again to
+/// name the snapshots each bad chunk breaks.
 pub fn verify_store(store: &Path, only: Option<&[String]>) -> Result<VerifyReport> {
     let store = Store::open(store, false)?;
     let ids = match only {
@@ -44,82 +51,174 @@ pub fn verify_store(store: &Path, only: Option<&[String]>) -> Result<VerifyRepor
         None => store.ids()?,
     };
     let mut report = VerifyReport::default();
-    // chunk -> None when good, Some(reason) when bad
-    let mut checked: HashMap<ChunkId, Option<String>> = HashMap::new();
-    let mut users: HashMap<ChunkId, Vec<String>> = HashMap::new();
-    let mut check = |id: ChunkId, snapshot: &str, report: &mut VerifyReport| -> bool {
-        let verdict = checked
-            .entry(id)
-            .or_insert_with(|| match store.chunks().get(&id) {
-                Ok(data) => {
-                    report.chunks += 1;
-                    report.bytes += data.len() as u64;
-                    None
-                }
-                Err(e) if e.code() == crate::Code::Os("ENOENT") => Some("missing".into()),
-                Err(e) => Some(e.to_string()),
-            });
-        if verdict.is_some() {
-            let list = users.entry(id).or_default();
-            if list.last().map(String::as_str) != Some(snapshot) {
-                list.push(snapshot.to_string());
-            }
-        }
-        verdict.is_none()
-    };
+    let mut trees = TreeChunks::default();
+    let mut files = Distinct::default();
+    let mut readable = Vec::new();
     for id in &ids {
         report.snapshots += 1;
-        let record = match store.record(id) {
-            Ok(r) => r,
-            Err(e) => {
-                report.broken.insert(id.clone(), e.to_string());
-                continue;
-            }
-        };
-        let mut first_bad: Option<String> = None;
-        let tree_ids = match record.tree_ids() {
-            Ok(ids) => ids,
-            Err(e) => {
-                report.broken.insert(id.clone(), e.to_string());
-                continue;
-            }
-        };
-        for c in &tree_ids {
-            if !check(*c, id, &mut report) && first_bad.is_none() {
-                first_bad = Some(format!("a chunk of its tree ({}) is bad", c.hex()));
+        match trees.walk(&store, id, |c| files.add(c)) {
+            Ok(record) => readable.push(record),
+            Err(why) => {
+                report.broken.insert(id.clone(), why);
             }
         }
-        if first_bad.is_none() {
-            for entry in store.tree(&record)? {
-                let entry = match entry {
-                    Ok(e) => e,
-                    Err(e) => {
-                        first_bad = Some(e.to_string());
-                        break;
-                    }
-                };
-                for c in entry.chunk_ids()? {
-                    if !check(c, id, &mut report) && first_bad.is_none() {
-                        first_bad = Some(format!("{}: chunk {} is bad", entry.path, c.hex()));
-                    }
-                }
+    }
+    // a file chunk that is also a tree chunk (the same bytes) was checked in pass 1
+    files.list.retain(|c| !trees.verdicts.contains_key(c));
+    let checked = check_all(store.chunks(), &files.list);
+    let mut bad: BTreeMap<ChunkId, (String, Vec<String>)> = BTreeMap::new();
+    let all = trees
+        .verdicts
+        .iter()
+        .chain(checked.iter().map(|(c, v)| (c, v)));
+    for (c, verdict) in all {
+        match verdict {
+            Ok(bytes) => {
+                report.chunks += 1;
+                report.bytes += *bytes;
+            }
+            Err(why) => {
+                bad.insert(*c, (why.clone(), Vec::new()));
+            }
+        }
+    }
+    for (c, users) in &trees.users {
+        if let Some((_, list)) = bad.get_mut(c) {
+            list.clone_from(users);
+        }
+    }
+    if bad.values().any(|(_, users)| users.is_empty()) {
+        attribute(&store, &readable, &mut bad, &mut report.broken)?;
+    }
+    report.bad_chunks = bad
+        .into_iter()
+        .map(|(id, (reason, snapshots))| BadChunk {
+            id: id.hex(),
+            reason,
+            snapshots,
+        })
+        .collect();
+    Ok(report)
+}
+
+/// Chunk ids in first-seen order, each once.
+#[derive(Default)]
+struct Distinct {
+    seen: HashSet<ChunkId>,
+    list: Vec<ChunkId>,
+}
+
+impl Distinct {
+    fn add(&mut self, id: ChunkId) {
+        if self.seen.insert(id) {
+            self.list.push(id);
+        }
+    }
+}
+
+/// Pass 1's state: the verdict on each tree chunk, and the snapshots that use a bad one.
+#[derive(Default)]
+struct TreeChunks {
+    verdicts: HashMap<ChunkId, std::result::Result<u64, String>>,
+    users: HashMap<ChunkId, Vec<String>>,
+}
+
+impl TreeChunks {
+    /// Snapshot `id`'s record and tree, each file chunk handed to `file_chunk`; the record,
+    /// or why the snapshot cannot be restored.
+    fn walk(
+        &mut self,
+        store: &Store,
+        id: &str,
+        mut file_chunk: impl FnMut(ChunkId),
+    ) -> std::result::Result<Record, String> {
+        let record = store.record(id).map_err(|e| e.to_string())?;
+        let tree_ids = record.tree_ids().map_err(|e| e.to_string())?;
+        let mut first_bad = None;
+        for c in &tree_ids {
+            let verdict = self
+                .verdicts
+                .entry(*c)
+                .or_insert_with(|| verdict(store.chunks(), c));
+            if verdict.is_err() {
+                self.users.entry(*c).or_default().push(id.to_string());
+                first_bad
+                    .get_or_insert_with(|| format!("a chunk of its tree ({}) is bad", c.hex()));
             }
         }
         if let Some(why) = first_bad {
-            report.broken.insert(id.clone(), why);
+            return Err(why);
+        }
+        for entry in store
+            .tree_checked_before(&record)
+            .map_err(|e| e.to_string())?
+        {
+            let entry = entry.map_err(|e| e.to_string())?;
+            entry
+                .chunk_ids()
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .for_each(&mut file_chunk);
+        }
+        Ok(record)
+    }
+}
+
+/// A chunk read and hashed: its plain size, or why it is bad.
+fn verdict(chunks: &Chunks, id: &ChunkId) -> std::result::Result<u64, String> {
+    match chunks.get(id) {
+        Ok(data) => Ok(data.len() as u64),
+        Err(e) if e.code() == crate::Code::Os("ENOENT") => Err("missing".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Every chunk of `ids` read and hashed once, on every core.
+fn check_all(chunks: &Chunks, ids: &[ChunkId]) -> Vec<(ChunkId, std::result::Result<u64, String>)> {
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(id) = ids.get(i) else { return out };
+                        out.push((*id, verdict(chunks, id)));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
+/// Pass 3: the snapshots each bad file chunk breaks (each snapshot's first bad entry named).
+fn attribute(
+    store: &Store,
+    records: &[Record],
+    bad: &mut BTreeMap<ChunkId, (String, Vec<String>)>,
+    broken: &mut BTreeMap<String, String>,
+) -> Result<()> {
+    for record in records {
+        for entry in store.tree_checked_before(record)? {
+            let entry = entry?;
+            for c in entry.chunk_ids()? {
+                let Some((_, users)) = bad.get_mut(&c) else {
+                    continue;
+                };
+                if users.last() != Some(&record.id) {
+                    users.push(record.id.clone());
+                }
+                broken
+                    .entry(record.id.clone())
+                    .or_insert_with(|| format!("{}: chunk {} is bad", entry.path, c.hex()));
+            }
         }
     }
-    let mut bad: Vec<BadChunk> = checked
-        .into_iter()
-        .filter_map(|(id, verdict)| {
-            verdict.map(|reason| BadChunk {
-                id: id.hex(),
-                reason,
-                snapshots: users.remove(&id).unwrap_or_default(),
-            })
-        })
-        .collect();
-    bad.sort_by(|a, b| a.id.cmp(&b.id));
-    report.bad_chunks = bad;
-    Ok(report)
+    Ok(())
 }

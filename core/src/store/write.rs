@@ -202,8 +202,19 @@ impl Walker<'_> {
                 }
                 None => {
                     let live = self.spec.root.join(&e.path);
-                    let (_scratch, copy) = database::copy(&live, &self.spec.cancel)?;
-                    (e.chunks, e.size) = self.store_stream(open_file(&copy)?, &live)?;
+                    let in_place = match state.readable_in_place() {
+                        true => self.database_in_place(dir, name, &live)?,
+                        false => None,
+                    };
+                    match in_place {
+                        Some((key, chunks, size)) => {
+                            (e.sqlite, e.chunks, e.size) = (Some(key), chunks, size)
+                        }
+                        None => {
+                            let (_scratch, copy) = database::copy(&live, &self.spec.cancel)?;
+                            (e.chunks, e.size) = self.store_stream(open_file(&copy)?, &live)?;
+                        }
+                    }
                     self.files_read += 1;
                 }
             }
@@ -219,6 +230,38 @@ impl Walker<'_> {
         self.meter.add(e.size);
         self.entries.push(e);
         Ok(())
+    }
+}
+
+/// A database stored from its own bytes: its state, chunk ids and size.
+type InPlace = ([u64; 3], Vec<String>, u64);
+
+impl Walker<'_> {
+    /// A rollback-journal database's own bytes, read under SQLite's read lock
+    /// ([`database`]): its state then, its chunks and size; `None` when it turned out to be
+    /// in WAL mode (then it is copied). Our file is opened before SQLite's connection and
+    /// closed after it: closing a descriptor drops this process's locks on the file.
+    fn database_in_place(
+        &mut self,
+        dir: &Dir,
+        name: &OsStr,
+        live: &Path,
+    ) -> Result<Option<InPlace>> {
+        let mut file = dir.open_read(Path::new(name))?;
+        let cancel = self.spec.cancel;
+        crate::backup::sqlite::while_read_locked(live, &cancel, || {
+            let size = file
+                .metadata()
+                .map_err(|e| Error::io(format!("Cannot read {}", live.display()), e))?
+                .len();
+            match database::state_of(dir, name, &mut file, size)? {
+                Some(now) if now.readable_in_place() => {
+                    let (chunks, bytes) = self.store_stream(&file, live)?;
+                    Ok(Some((now.key, chunks, bytes)))
+                }
+                _ => Ok(None),
+            }
+        })
     }
 }
 

@@ -13,8 +13,8 @@ const { checkIdentifier } = require('./id')
 const { DEAD, holderOf } = require('./liveness')
 const { ADAPTIVE, optionsOf, lockPathOf } = require('./options')
 const { newToken, ourRecord, recordText, parseRecord } = require('./record')
-const { register } = require('./registry')
-const { readSeen, changed, breakDead } = require('./takeover')
+const { register, wasLeft, cleared } = require('./registry')
+const { readSeen, changed, breakDead, refusal } = require('./takeover')
 const { removeQuietly } = require('./unlink')
 
 const JUDGE_EVERY_MS = 25
@@ -77,10 +77,10 @@ function* waitTurn(o, id, lockPath, deadline, broken) {
     const now = performance.now()
     if (changed(lockPath, seen)) return true
     if (now >= nextJudgement) {
-      if (holderOf(record, seen, o.staleMs) === DEAD) {
+      if (judged(lockPath, record, seen, o.staleMs) === DEAD) {
         const outcome = breakDead(o.dir, id, lockPath, seen, o.staleMs)
         if (outcome === 'broken') {
-          if (record) broken.push(record)
+          if (record && !cleared(lockPath, record.token)) broken.push(record)
           return true
         }
         if (outcome === 'changed') return true
@@ -92,6 +92,15 @@ function* waitTurn(o, id, lockPath, deadline, broken) {
     const cap = o.pollMax === ADAPTIVE ? Math.min(20, Math.max(2, (now - started) / 50)) : o.pollMax
     sleep = Math.min(sleep * 2, cap)
   }
+}
+
+/**
+ * The holder of the lock file read as `seen` (its parsed `record`, or null); dead too when
+ * the record is our own acquisition, released, whose file could not be removed
+ * (registry.js `leave`): it names our live pid, but nobody holds it.
+ */
+function judged(lockPath, record, seen, staleMs) {
+  return record !== null && wasLeft(lockPath, record.token) ? DEAD : holderOf(record, seen, staleMs)
 }
 
 /** Generator: the whole acquisition; yields sleeps, returns `{ lockPath, broken }`. */
@@ -121,14 +130,18 @@ function* acquireSteps(identifier, o) {
 
 /**
  * Run one lock step: a Node fs error (or one without a code) becomes `Failed to acquire lock
- * for <id>: ...`; a coded error of ours (a refused directory: EUNSAFEDIR) passes unchanged.
+ * for <id>: ...`, and so does a refused lock file (EBADLOCK, its reason kept), as in
+ * core/src/lock/acquire.rs; another coded error of ours (a refused directory: EUNSAFEDIR)
+ * passes unchanged.
  */
 function attempt(identifier, step) {
   try {
     return step()
   } catch (err) {
+    const context = `Failed to acquire lock for ${identifier}`
+    if (err && err.code === 'EBADLOCK') throw refusal(context, err.why)
     if (err && typeof err.code === 'string' && !isNodeSystemError(err)) throw err
-    throw osError(`Failed to acquire lock for ${identifier}`, err)
+    throw osError(context, err)
   }
 }
 

@@ -27,8 +27,12 @@ function ourRecord(identifier, token, backend = 'js') {
 
 const recordText = (r) => JSON.stringify(r, null, 2)
 
-/** A record, or null for bytes that are empty, half-written or not a lock record. */
+/** A lock record is a few hundred bytes; anything longer than this is not one. */
+const MAX_RECORD_BYTES = 64 * 1024
+
+/** A record, or null for bytes that are empty, half-written, too long or not a lock record. */
 function parseRecord(bytes) {
+  if (bytes.length > MAX_RECORD_BYTES) return null
   let r
   try {
     r = JSON.parse(bytes.toString('utf8'))
@@ -57,4 +61,4 @@ function ageMs(r, now = Date.now()) {
   return Number.isFinite(t) ? Math.max(0, now - t) : 0
 }
 
-module.exports = { START_SLACK_S, newToken, ourRecord, recordText, parseRecord, isLocal, isOwn, ageMs }
+module.exports = { START_SLACK_S, MAX_RECORD_BYTES, newToken, ourRecord, recordText, parseRecord, isLocal, isOwn, ageMs }

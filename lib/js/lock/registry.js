@@ -9,6 +9,33 @@ const { readSeen } = require('./takeover')
 const held = new Map() // lock path -> { token, identifier }
 let exitHooked = false
 
+// Lock path -> tokens of our acquisitions released whose file stayed (a failed read or
+// unlink at release). Such a file names our pid, which is alive, so without this our own
+// next acquire would wait for itself until its timeout. A token names one acquisition,
+// which has ended: a file still carrying it has no holder, and the next acquire takes it
+// over like a dead holder's (through the takeover protocol). Only this backend's tokens are
+// here: the native backend's live lock in this same process is never judged dead by it.
+const left = new Map()
+
+/** Note that our acquisition `token` of `lockPath` was released but its file may stay. */
+function leave(lockPath, token) {
+  if (!left.has(lockPath)) left.set(lockPath, new Set())
+  left.get(lockPath).add(token)
+}
+
+const wasLeft = (lockPath, token) => left.has(lockPath) && left.get(lockPath).has(token)
+
+/**
+ * The file carrying `token` is gone (taken over): forget the note. True when it was our own
+ * leftover, which then has no dead holder to report ("process N not found").
+ */
+function cleared(lockPath, token) {
+  const tokens = left.get(lockPath)
+  if (!tokens || !tokens.delete(token)) return false
+  if (tokens.size === 0) left.delete(lockPath)
+  return true
+}
+
 function register(lockPath, entry) {
   held.set(lockPath, entry)
   if (!exitHooked) {
@@ -17,8 +44,11 @@ function register(lockPath, entry) {
   }
 }
 
+/** Stop holding `lockPath`: its entry, if we held it. */
 function forget(lockPath) {
+  const entry = held.get(lockPath)
   held.delete(lockPath)
+  return entry
 }
 
 /** Remove the lock file if it still holds our acquisition's token. */
@@ -39,10 +69,11 @@ function releaseAllLocks() {
   for (const [lockPath, entry] of held) {
     held.delete(lockPath)
     if (removeIfOurs(lockPath, entry.token)) n++
+    else leave(lockPath, entry.token)
   }
   return n
 }
 
 const heldLocks = () => [...held.keys()].sort()
 
-module.exports = { register, forget, releaseAllLocks, heldLocks }
+module.exports = { register, forget, leave, wasLeft, cleared, releaseAllLocks, heldLocks }

@@ -6,14 +6,21 @@ const { osError } = require('../errors')
 const { checkIdentifier } = require('./id')
 const { lockDirOf, lockPathOf } = require('./options')
 const { parseRecord, isOwn } = require('./record')
-const { forget } = require('./registry')
+const { forget, leave } = require('./registry')
 const { readSeen } = require('./takeover')
 const { removeLockFile } = require('./unlink')
 
 function releaseLock(identifier, options) {
   checkIdentifier(identifier)
   const lockPath = lockPathOf(lockDirOf(options), identifier)
-  forget(lockPath)
+  const entry = forget(lockPath)
+  const outcome = removeOurs(lockPath)
+  // the file may still carry our token: our next acquire must not wait for us
+  if (entry && !outcome.released) leave(lockPath, entry.token)
+  return outcome
+}
+
+function removeOurs(lockPath) {
   let bytes
   try {
     bytes = readSeen(lockPath).bytes

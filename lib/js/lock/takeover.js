@@ -17,8 +17,8 @@ const MAX_GENERATIONS = 64
 
 const markerPath = (dir, id, gen) => path.join(dir, `.${id}.lock.takeover.${gen}`)
 
-/** A lock record is a few hundred bytes; anything longer than this is not one. */
-const MAX_RECORD_BYTES = 64 * 1024
+/** How much of a lock file is read: a record's worth and a byte more (a longer file is no record). */
+const { MAX_RECORD_BYTES } = require('./record')
 
 /**
  * Open a lock file or marker (core/src/lock/file.rs): a regular file only (lstat first, so a
@@ -30,7 +30,7 @@ function openLockFile(file) {
   } catch (err) {
     if (err.code !== 'EINVAL' && err.code !== 'EPATHESCAPE') throw err.cause || err
     const why = err.code === 'EINVAL' ? err.message.replace(/^.*: not a regular file/, 'not a regular file') : 'not a regular file (a symbolic link)'
-    throw codedError('EBADLOCK', `${file}: refusing the lock file: ${why}`)
+    throw refusal(file, why)
   }
 }
 
@@ -42,16 +42,19 @@ function readSeen(file) {
     const buf = Buffer.allocUnsafe(MAX_RECORD_BYTES + 1)
     let n = 0
     for (let got; n < buf.length && (got = fs.readSync(fd, buf, n, buf.length - n, null)) > 0; ) n += got
-    return { identity: `${st.dev}:${st.ino}`, bytes: Buffer.from(buf.subarray(0, n)), mtimeMs: st.mtimeMs }
+    return { identity: `${st.dev}:${st.ino}`, size: st.size, bytes: Buffer.from(buf.subarray(0, n)), mtimeMs: st.mtimeMs }
   } finally {
     fs.closeSync(fd)
   }
 }
 
-/** Is `file` no longer the file read as `seen` (gone, replaced, or grown)? */
+/**
+ * Is `file` no longer the file read as `seen` (gone, replaced, or resized)? Its size, not the
+ * bytes read: a file longer than a record is read in part, and is not changed for that.
+ */
 function changed(file, seen) {
   const st = fs.statSync(file, { throwIfNoEntry: false })
-  return !st || `${st.dev}:${st.ino}` !== seen.identity || st.size !== seen.bytes.length
+  return !st || `${st.dev}:${st.ino}` !== seen.identity || st.size !== seen.size
 }
 
 const sameSeen = (a, b) => a.identity === b.identity && a.bytes.equals(b.bytes)
@@ -122,4 +125,9 @@ function breakDead(dir, id, lockPath, seen, staleMs) {
   }
 }
 
-module.exports = { readSeen, changed, breakDead }
+/** `EBADLOCK` `<context>: refusing the lock file: <why>` (core/src/lock/file.rs `error`), `why` kept. */
+function refusal(context, why) {
+  return Object.assign(codedError('EBADLOCK', `${context}: refusing the lock file: ${why}`), { why })
+}
+
+module.exports = { readSeen, changed, breakDead, refusal }
