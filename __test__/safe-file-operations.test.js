@@ -575,3 +575,12 @@ test('verifyChecksum closes every file it opens, read or failed (no descriptor l
   })
   assert.deepEqual(results, { native: 0, js: 0 })
 })
+
+test('verifyChecksumAsync of a folder is not valid and says why, on both backends', async (t) => {
+  const { resolveBackend } = require('../lib/backend')
+  await eachBackend(t, async ({ backend, dir }) => {
+    const result = await resolveBackend(backend).binding.verifyChecksumAsync(dir)
+    assert.equal(result.valid, false)
+    assert.match(result.error, /EISDIR/)
+  })
+})
