@@ -479,3 +479,55 @@ test('race: backups/, or a staging part folder, swapped for a symlink while crea
   if (require('../lib/js/contained').viaProc()) Object.assign(expected, { 'js backups/': [], 'js a staging part folder': [] })
   for (const key of Object.keys(expected)) assert.deepEqual(outcomes[key], [], `${key}: nothing changed outside`)
 })
+
+// A create killed with SIGKILL cannot remove its databases' scratch folder from the temp dir;
+// the folder's name carries its owner (pid, start time: lib/js/scratch.js), and the next
+// cleanup (or create) removes it once that owner is dead. Only real folders of our naming
+// owned by the user go: a link of that name, a live owner's folder and what a link inside
+// points at are left alone.
+test('a SIGKILLed create leaves its database scratch folder; the next cleanup removes it, and only that', { skip: !POSIX, timeout: 120000 }, async (t) => {
+  const { ownStartTimeS } = require('../lib/js/process')
+  for (const backend of ['native', 'js']) {
+    const dir = tempDir(`scratch-${backend}-`)
+    const ctx = makeProject(dir)
+    const tmp = path.join(dir, 'tmp')
+    fs.mkdirSync(tmp)
+    const script = `const B = require(${JSON.stringify(path.join(ROOT, 'lib', 'backup-system'))});
+(async () => { for (;;) await new B({ backend: ${JSON.stringify(backend)}, root: ${JSON.stringify(ctx.root)}, quiet: true, lockDir: ${JSON.stringify(ctx.lockDir)} }).createFullBackup('kill') })()`
+    const child = require('node:child_process').spawn(process.execPath, ['-e', script], { env: { ...process.env, TMPDIR: tmp }, stdio: 'ignore' })
+    t.after(() => child.kill('SIGKILL'))
+    const mine = new RegExp(`^sr-db-${child.pid}-\\d+-`)
+    const deadline = Date.now() + 60000
+    let seen = null
+    while (seen === null && Date.now() < deadline) {
+      seen = fs.readdirSync(tmp).find((n) => mine.test(n)) || null
+      if (seen === null) await new Promise((resolve) => setTimeout(resolve, 1))
+    }
+    child.kill('SIGKILL')
+    await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.on('exit', resolve)))
+    assert.ok(seen, `${backend}: the create made a scratch folder`)
+    const left = fs.readdirSync(tmp).filter((n) => mine.test(n))
+    assert.ok(left.length >= 1, `${backend}: the killed create left its scratch folder`)
+    // what must stay: a live owner's folder (ours), a link named like a dead owner's folder,
+    // and the target of a link inside the dead folder
+    const live = `sr-db-${process.pid}-${ownStartTimeS()}-keepme`
+    fs.mkdirSync(path.join(tmp, live), { mode: 0o700 })
+    fs.symlinkSync(ctx.outside, path.join(tmp, `sr-db-${child.pid}-1-linked`))
+    fs.symlinkSync(path.join(ctx.outside, 'victim.txt'), path.join(tmp, left[0], 'planted-link'))
+    const outsideBefore = snapshot(ctx.outside)
+    const saved = process.env.TMPDIR
+    process.env.TMPDIR = tmp
+    try {
+      await new BackupSystem({ backend, root: ctx.root, quiet: true, lockDir: ctx.lockDir }).cleanup(30)
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR
+      else process.env.TMPDIR = saved
+    }
+    const after = fs.readdirSync(tmp)
+    for (const name of left) assert.ok(!after.includes(name), `${backend}: ${name} removed`)
+    assert.ok(after.includes(live), `${backend}: a live owner's folder is kept`)
+    assert.ok(fs.lstatSync(path.join(tmp, `sr-db-${child.pid}-1-linked`)).isSymbolicLink(), `${backend}: a link named like ours is left`)
+    assert.deepEqual(snapshot(ctx.outside), outsideBefore, `${backend}: nothing outside changed`)
+    t.diagnostic(`${backend}: killed create ${child.pid} left ${left.join(', ')}; the next cleanup removed it`)
+  }
+})
