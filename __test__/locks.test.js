@@ -33,6 +33,322 @@ function deadPid() {
   return spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).stdout.trim() | 0
 }
 
+// (These come first: the mutation runner, scripts/mutants-js.js, stops at the first failing
+// test, and these quick ones catch most mutants of lib/js/lock.)
+// ---- real faults and races, staged with strace ---------------------------------------------
+// A child Node process runs `body` (with `ops`, a SafeFileOperations of the backend on
+// `lockDir`) under strace: only the calls on the given paths are traced (-P: strace numbers
+// `when=N` among those), and the injections fail or delay exactly the N-th of them. No -f:
+// only that process, never a program it starts.
+
+const noStrace = (process.platform !== 'linux' || !hasCommand('strace')) && 'needs strace on Linux'
+
+function underStrace(backend, lockDir, paths, injections, body) {
+  const script = `
+    const fs = require('fs')
+    const { SafeFileOperations } = require(${JSON.stringify(path.join(ROOT, 'lib/safe-file-operations'))})
+    const ops = new SafeFileOperations({ backend: ${JSON.stringify(backend)}, lockDir: ${JSON.stringify(lockDir)} })
+    const logged = []
+    console.error = console.warn = console.log = (line) => logged.push(String(line))
+    const attempt = (fn) => { try { return fn() } catch (err) { return { code: err.code, message: err.message } } }
+    const out = (() => { ${body} })()
+    process.stdout.write(JSON.stringify({ out, logged, pid: process.pid }))`
+  const log = path.join(path.dirname(lockDir), `strace-${process.hrtime.bigint()}.log`)
+  const calls = [...new Set(injections.map((i) => i.split(':')[0]))].join(',')
+  const args = ['-qq', '-o', log, ...paths.flatMap((p) => ['-P', p]), '-e', `trace=${calls}`, ...injections.flatMap((i) => ['-e', `inject=${i}`])]
+  const r = spawnSync('strace', [...args, process.execPath, '-e', script], { encoding: 'utf8', ...SYNC_CHILD })
+  assert.equal(r.status, 0, r.stderr)
+  const injected = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('(INJECTED)'))
+  return { ...JSON.parse(r.stdout), injected }
+}
+
+const deadRecord = (id) => JSON.stringify({ pid: deadPid(), timestamp: new Date().toISOString(), identifier: id }, null, 2)
+
+// Issue 12: a failed unlink or read of our own lock file at release. The release says so
+// (false, with the errno and the path), the file stays, and this same process's next acquire
+// of the lock takes the file over at once: it names our own (live) pid, but the acquisition
+// it records has ended. Before the fix the js backend's acquire waited for itself until its
+// timeout (ELOCKTIMEOUT); the native one saw its own OS lock gone and took the file over,
+// but reported itself as a stale holder "not found" (its wait on a file system without OS
+// locks is core/src/lock/release.rs's test). Each backend's release makes its own calls on
+// the lock file: native tries the unlink, then re-reads the record and tries again (2
+// unlinks, or 1 and the re-read's open); js reads the record (the 2nd open of the lock file:
+// the 1st is the acquire's create), then unlinks once.
+const RELEASE_FAULTS = {
+  'every unlink of the release fails': { native: ['unlink:error=EIO:when=1..2'], js: ['unlink:error=EIO:when=1'] },
+  'the read of the record fails': { native: ['unlink:error=EIO:when=1', 'openat:error=EIO:when=2'], js: ['openat:error=EIO:when=2'] },
+}
+for (const [fault, perBackend] of Object.entries(RELEASE_FAULTS)) {
+  test(`${fault} at release (strace on the lock file): reported, the file stays, and the same process's next acquire takes it over at once`, { skip: noStrace }, async (t) => {
+    await eachBackend(t, ({ backend, dir }) => {
+      const lockDir = path.join(dir, 'locks')
+      const lockPath = path.join(lockDir, 'job.lock')
+      const r = underStrace(
+        backend,
+        lockDir,
+        [lockPath],
+        perBackend[backend],
+        `const lockPath = ${JSON.stringify(lockPath)}
+         const out = {}
+         ops.acquireLock('job', 1000)
+         out.released = ops.releaseLock('job')
+         out.left = fs.existsSync(lockPath) && JSON.parse(fs.readFileSync(lockPath, 'utf8'))
+         out.releaseLog = logged.splice(0)
+         out.again = attempt(() => ops.acquireLock('job', 3000) && 'held')
+         out.againLog = logged.splice(0)
+         out.record = JSON.parse(fs.readFileSync(lockPath, 'utf8'))
+         out.releasedAgain = ops.releaseLock('job')
+         return out`,
+      )
+      const expected = perBackend[backend].reduce((n, spec) => n + (spec.includes('..2') ? 2 : 1), 0)
+      assert.equal(r.injected.length, expected, `every planned fault landed, on the release's calls:\n${r.injected.join('\n')}`)
+      const { out } = r
+      assert.equal(out.released, false, 'the failed release is reported')
+      assert.deepEqual(out.releaseLog, [`Failed to release lock for job: ${lockPath}: EIO: i/o error`])
+      assert.equal(out.left.pid, r.pid, 'our record stayed')
+      assert.equal(out.again, 'held', `the next acquire took our leftover over: ${JSON.stringify(out)}`)
+      assert.deepEqual(out.againLog, [], 'no "stale lock of a process not found" line: the leftover was ours')
+      assert.equal(out.record.pid, r.pid)
+      assert.notEqual(out.record.token, out.left.token, 'a new acquisition of ours, not the leftover')
+      assert.equal(out.releasedAgain, true)
+      assert.deepEqual(fs.readdirSync(lockDir), [])
+    })
+  })
+}
+
+test('a dead holder\'s lock file that vanishes as the waiter reads it, or as the breaker re-reads it, or whose removal finds it gone: the waiter looks again and takes the lock; a failed removal is that errno; both backends alike (strace)', { skip: noStrace }, () => {
+  // the calls on the lock file: #1 our exclusive create (fails: it exists), #2 the waiter's
+  // read, #3 the breaker's re-read under the takeover marker, then the unlink
+  const CASES = {
+    'waiter read ENOENT': ['openat:error=ENOENT:when=2'],
+    're-read ENOENT': ['openat:error=ENOENT:when=3'],
+    'unlink ENOENT': ['unlink:error=ENOENT:when=1'],
+    'unlink EIO': ['unlink:error=EIO:when=1'],
+  }
+  const results = onBoth((backend, dir) =>
+    Object.fromEntries(
+      Object.entries(CASES).map(([name, injections], i) => {
+        const lockDir = path.join(dir, `locks-${i}`)
+        fs.mkdirSync(lockDir, { mode: 0o700 })
+        const lockPath = path.join(lockDir, 'job.lock')
+        const dead = deadRecord('job')
+        fs.writeFileSync(lockPath, dead)
+        const r = underStrace(backend, lockDir, [lockPath], injections, `return attempt(() => ops.acquireLock('job', 1500) && ops.releaseLock('job'))`)
+        return [name, { injected: r.injected.length, out: r.out, stale: r.logged.map((l) => l.replace(String(JSON.parse(dead).pid), '<dead>')), left: listing(lockDir) }]
+      }),
+    ),
+  )
+  const taken = { injected: 1, out: true, stale: ['Removing stale lock for job (process <dead> not found)'], left: [] }
+  assert.deepEqual(results.native, {
+    'waiter read ENOENT': taken,
+    're-read ENOENT': taken,
+    'unlink ENOENT': taken,
+    'unlink EIO': { injected: 1, out: { code: 'EIO', message: 'Failed to acquire lock for job: EIO: i/o error' }, stale: [], left: ['job.lock'] },
+  })
+  assert.deepEqual(results.js, results.native)
+})
+
+test('a takeover marker that vanishes as a waiter reads it is a breaker that has just finished: the waiter waits (busy), never takes the next generation; both backends alike (strace)', { skip: noStrace }, (t) => {
+  const breaker = liveProcess(t)
+  const results = onBoth((backend, dir) => {
+    const lockDir = path.join(dir, 'locks')
+    fs.mkdirSync(lockDir, { mode: 0o700 })
+    const lockPath = path.join(lockDir, 'job.lock')
+    const dead = deadRecord('job')
+    fs.writeFileSync(lockPath, dead)
+    // a live breaker's marker (its pid alive, no start time: judged alive)
+    const marker = path.join(lockDir, '.job.lock.takeover.0')
+    fs.writeFileSync(marker, JSON.stringify({ pid: breaker.pid, timestamp: new Date().toISOString(), identifier: 'job' }))
+    // the calls on the marker: #1 our exclusive create (fails: it exists), #2 our read of it
+    const r = underStrace(backend, lockDir, [marker], ['openat:error=ENOENT:when=2'], `return attempt(() => ops.acquireLock('job', 300))`)
+    return { injected: r.injected.length, out: r.out.code, lock: fs.readFileSync(lockPath, 'utf8') === dead, left: listing(lockDir) }
+  })
+  assert.deepEqual(results.native, { injected: 1, out: 'ELOCKTIMEOUT', lock: true, left: ['.job.lock.takeover.0', 'job.lock'] })
+  assert.deepEqual(results.js, results.native)
+})
+
+test('64 dead takeover markers: an error in its own words, the lock file left; both backends alike', () => {
+  const results = onBoth((backend, dir) => {
+    const lockDir = path.join(dir, 'locks')
+    fs.mkdirSync(lockDir, { mode: 0o700 })
+    fs.writeFileSync(path.join(lockDir, 'm.lock'), deadRecord('m'))
+    for (let gen = 0; gen < 64; gen++) fs.writeFileSync(path.join(lockDir, `.m.lock.takeover.${gen}`), deadRecord('m'))
+    try {
+      ops(backend, lockDir).acquireLock('m', 1000)
+      return 'acquired'
+    } catch (err) {
+      return [err.code, err.message.replace(lockDir, '<dir>'), listing(lockDir).length]
+    }
+  })
+  assert.deepEqual(results.native, ['EIO', 'Failed to acquire lock for m: 64 dead takeover markers for m in <dir>', 65])
+  assert.deepEqual(results.js, results.native)
+})
+
+test('a lock directory removed since its first use and replaced by a symlink is refused (EUNSAFEDIR, unchanged), not made through; both backends alike', () => {
+  const results = onBoth((backend, dir) => {
+    const lockDir = path.join(dir, 'locks')
+    const o = ops(backend, lockDir)
+    o.acquireLock('a', 100) // the directory is checked once per process
+    o.releaseLock('a')
+    fs.rmSync(lockDir, { recursive: true })
+    fs.symlinkSync(path.join(dir, 'elsewhere'), lockDir)
+    try {
+      o.acquireLock('a', 100)
+      return 'acquired'
+    } catch (err) {
+      return [err.code, err.message.replace(dir, '<dir>'), fs.existsSync(path.join(dir, 'elsewhere'))]
+    }
+  })
+  assert.deepEqual(results.native, ['EUNSAFEDIR', 'Refusing directory <dir>/locks: it is a symbolic link', false])
+  assert.deepEqual(results.js, results.native)
+})
+
+test('our own pid in a lock record: released when it has no start time (legacy) or one within 2 s of ours, not ours 3 s off (a reused pid); both backends alike', () => {
+  const results = onBoth((backend, dir) => {
+    const o = ops(backend, dir)
+    const mine = JSON.parse(fs.readFileSync(o.acquireLock('probe', 100), 'utf8'))
+    o.releaseLock('probe')
+    const out = {}
+    for (const [name, startTime] of [['legacy', undefined], ['2 s before', mine.startTime - 2], ['2 s after', mine.startTime + 2], ['3 s before', mine.startTime - 3], ['3 s after', mine.startTime + 3]]) {
+      const lockPath = path.join(dir, 'x.lock')
+      fs.writeFileSync(lockPath, JSON.stringify({ pid: process.pid, timestamp: new Date().toISOString(), identifier: 'x', startTime }))
+      const { result, lines } = captureConsole(() => o.releaseLock('x'))
+      out[name] = [result, lines.length, fs.existsSync(lockPath)]
+      fs.rmSync(lockPath, { force: true })
+    }
+    return out
+  })
+  const notOurs = [false, 1, true] // the legacy warning: "Attempted to release lock owned by PID <pid>"
+  assert.deepEqual(results.native, { legacy: [true, 0, false], '2 s before': [true, 0, false], '2 s after': [true, 0, false], '3 s before': notOurs, '3 s after': notOurs })
+  assert.deepEqual(results.js, results.native)
+})
+
+test('a lock record is read up to 64 KiB: a record of exactly 65,536 bytes is one, a byte more is not; both backends alike', () => {
+  const results = onBoth((backend, dir) => {
+    const record = JSON.stringify({ pid: deadPid(), timestamp: new Date().toISOString(), identifier: 'big' })
+    const out = []
+    for (const size of [65_536, 65_537]) {
+      // the padding in front: a record cut short anywhere is not JSON
+      fs.writeFileSync(path.join(dir, 'big.lock'), ' '.repeat(size - record.length) + record)
+      const info = ops(backend, dir).getLockInfo('big')
+      out.push([fs.statSync(path.join(dir, 'big.lock')).size, info.corrupted === true, info.alive])
+    }
+    return out
+  })
+  assert.deepEqual(results.native, [
+    [65_536, false, false],
+    [65_537, true, undefined],
+  ])
+  assert.deepEqual(results.js, results.native)
+})
+
+test('a lock file longer than a record is garbage: held for the grace period after its mtime, then taken over, never a wait past the timeout; both backends alike', () => {
+  const results = onBoth((backend, dir) => {
+    const lockPath = path.join(dir, 'big.lock')
+    fs.writeFileSync(lockPath, `${' '.repeat(70 * 1024)}{"pid": 1, "timestamp": "x"}`)
+    // in a child with a deadline: a waiter that took the part it read for a change looked
+    // again at once, for ever (a planted file hung acquireLock at 100 % CPU)
+    const script = `
+      const { SafeFileOperations } = require(${JSON.stringify(path.join(ROOT, 'lib/safe-file-operations'))})
+      const o = new SafeFileOperations({ backend: ${JSON.stringify(backend)}, lockDir: ${JSON.stringify(dir)} })
+      const out = []
+      try { o.acquireLock('big', 100); out.push('acquired') } catch (err) { out.push(err.code) }
+      require('fs').utimesSync(${JSON.stringify(lockPath)}, new Date(Date.now() - 3000), new Date(Date.now() - 3000))
+      try { o.acquireLock('big', 2000); out.push(o.releaseLock('big')) } catch (err) { out.push(err.code) }
+      process.stdout.write(JSON.stringify(out))`
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' })
+    return [r.signal, r.stdout, listing(dir)]
+  })
+  assert.deepEqual(results.native, [null, '["ELOCKTIMEOUT",true]', []])
+  assert.deepEqual(results.js, results.native)
+})
+
+test('breakDead removes the lock file only while it is exactly what the waiter read: rewritten in place (same file, other bytes) or replaced by an identical copy (other file, same bytes) it is kept (js backend internals)', () => {
+  const { readSeen, breakDead } = require('../lib/js/lock/takeover')
+  const dir = tempDir('sr-break-')
+  const lockPath = path.join(dir, 'x.lock')
+  fs.writeFileSync(lockPath, deadRecord('x'))
+  const seen = readSeen(lockPath)
+  // the same file (inode), rewritten to other bytes of the same length
+  const other = Buffer.from(seen.bytes.toString('utf8').replace(/"pid": \d/, (m) => m.replace(/\d$/, (d) => String((Number(d) + 1) % 10))))
+  fs.writeFileSync(lockPath, other)
+  assert.equal(readSeen(lockPath).identity, seen.identity)
+  assert.equal(breakDead(dir, 'x', lockPath, seen, 30_000), 'changed')
+  // another file with the very bytes seen
+  fs.writeFileSync(`${lockPath}.copy`, seen.bytes)
+  fs.renameSync(`${lockPath}.copy`, lockPath)
+  assert.notEqual(readSeen(lockPath).identity, seen.identity)
+  assert.equal(breakDead(dir, 'x', lockPath, seen, 30_000), 'changed')
+  assert.ok(fs.existsSync(lockPath))
+  assert.equal(breakDead(dir, 'x', lockPath, readSeen(lockPath), 30_000), 'broken')
+  assert.deepEqual(listing(dir), [], 'the lock file and the marker are gone')
+})
+
+test('an empty takeover marker is a breaker mid-write until it is strictly older than the grace period (to the millisecond); then it is skipped (js backend internals)', () => {
+  const { readSeen, breakDead } = require('../lib/js/lock/takeover')
+  const { GARBLED_GRACE_MS } = require('../lib/js/lock/options')
+  const dir = tempDir('sr-marker-')
+  const lockPath = path.join(dir, 'x.lock')
+  const marker = path.join(dir, '.x.lock.takeover.0')
+  /**
+   * breakDead with the empty marker exactly `age` ms old: its mtime set to a whole millisecond
+   * (touch parses decimals exactly; fs.utimes goes through a float and lands a few ns off), then
+   * judged within the very millisecond `age` after it.
+   */
+  const outcome = (age) => {
+    for (;;) {
+      fs.writeFileSync(lockPath, deadRecord('x'))
+      fs.writeFileSync(marker, '')
+      const seen = readSeen(lockPath)
+      const dated = Date.now() + 5 - age // a few ms ahead: then wait for the very millisecond
+      assert.equal(spawnSync('touch', ['-m', '-d', `@${Math.floor(dated / 1000)}.${String(dated % 1000).padStart(3, '0')}`, marker]).status, 0)
+      assert.equal(fs.statSync(marker).mtimeMs, dated)
+      while (Date.now() < dated + age) {}
+      if (Date.now() !== dated + age) continue
+      const got = breakDead(dir, 'x', lockPath, seen, 30_000)
+      if (Date.now() === dated + age) return [got, listing(dir)]
+    }
+  }
+  assert.deepEqual(outcome(0), ['busy', ['.x.lock.takeover.0', 'x.lock']], 'a fresh empty marker: its breaker is writing it')
+  assert.deepEqual(outcome(GARBLED_GRACE_MS), ['busy', ['.x.lock.takeover.0', 'x.lock']])
+  assert.deepEqual(outcome(GARBLED_GRACE_MS + 1), ['broken', ['.x.lock.takeover.0']], 'skipped for the next generation, never removed')
+})
+
+test('a takeover leaves no file descriptor open on its marker (js backend, Linux /proc)', { skip: process.platform !== 'linux' && 'reads /proc/self/fd' }, () => {
+  const lock = require('../lib/js/lock')
+  const lockDir = tempDir('sr-fd-')
+  const markersOpen = () =>
+    fs.readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return fs.readlinkSync(`/proc/self/fd/${fd}`).includes('.lock.takeover.')
+      } catch {
+        return false
+      }
+    }).length
+  fs.writeFileSync(path.join(lockDir, 'f.lock'), deadRecord('f'))
+  const before = markersOpen()
+  const taken = lock.acquireLock('f', 1000, { lockDir })
+  assert.equal(taken.brokenPids.length, 1, 'taken over')
+  assert.equal(markersOpen(), before)
+  lock.releaseLock('f', { lockDir })
+})
+
+test('the js backend hooks process exit once, however many locks it takes; releaseAllLocks counts only the files it removed (js backend internals)', () => {
+  const lock = require('../lib/js/lock')
+  const lockDir = tempDir('sr-hook-')
+  const before = process.listenerCount('exit')
+  for (const id of ['h1', 'h2', 'h3']) lock.acquireLock(id, 100, { lockDir })
+  // one listener at most: the first lock of this process adds it, later ones none
+  assert.ok(process.listenerCount('exit') - before <= 1, `${process.listenerCount('exit') - before} exit listeners added`)
+  assert.ok(process.listeners('exit').includes(lock.releaseAllLocks))
+  fs.rmSync(path.join(lockDir, 'h1.lock')) // gone meanwhile: nothing removed, not counted
+  assert.equal(lock.releaseAllLocks(), 2)
+  assert.deepEqual(listing(lockDir), [])
+  assert.deepEqual(lock.heldLocks(), [])
+})
+
+// ---- the legacy contract and the rest ----------------------------------------------------
+
 test('legacy shapes: lock path, pretty JSON record, getLockInfo, releaseLock results; both backends alike', () => {
   const results = onBoth((backend, dir) => {
     const lockDir = path.join(dir, 'locks')
@@ -815,315 +1131,3 @@ test(
     assert.deepEqual(results.js, results.native)
   },
 )
-
-// ---- real faults and races, staged with strace ---------------------------------------------
-// A child Node process runs `body` (with `ops`, a SafeFileOperations of the backend on
-// `lockDir`) under strace: only the calls on the given paths are traced (-P: strace numbers
-// `when=N` among those), and the injections fail or delay exactly the N-th of them. No -f:
-// only that process, never a program it starts.
-
-const noStrace = (process.platform !== 'linux' || !hasCommand('strace')) && 'needs strace on Linux'
-
-function underStrace(backend, lockDir, paths, injections, body) {
-  const script = `
-    const fs = require('fs')
-    const { SafeFileOperations } = require(${JSON.stringify(path.join(ROOT, 'lib/safe-file-operations'))})
-    const ops = new SafeFileOperations({ backend: ${JSON.stringify(backend)}, lockDir: ${JSON.stringify(lockDir)} })
-    const logged = []
-    console.error = console.warn = console.log = (line) => logged.push(String(line))
-    const attempt = (fn) => { try { return fn() } catch (err) { return { code: err.code, message: err.message } } }
-    const out = (() => { ${body} })()
-    process.stdout.write(JSON.stringify({ out, logged, pid: process.pid }))`
-  const log = path.join(path.dirname(lockDir), `strace-${process.hrtime.bigint()}.log`)
-  const calls = [...new Set(injections.map((i) => i.split(':')[0]))].join(',')
-  const args = ['-qq', '-o', log, ...paths.flatMap((p) => ['-P', p]), '-e', `trace=${calls}`, ...injections.flatMap((i) => ['-e', `inject=${i}`])]
-  const r = spawnSync('strace', [...args, process.execPath, '-e', script], { encoding: 'utf8', ...SYNC_CHILD })
-  assert.equal(r.status, 0, r.stderr)
-  const injected = fs.readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('(INJECTED)'))
-  return { ...JSON.parse(r.stdout), injected }
-}
-
-const deadRecord = (id) => JSON.stringify({ pid: deadPid(), timestamp: new Date().toISOString(), identifier: id }, null, 2)
-
-// Issue 12: a failed unlink or read of our own lock file at release. The release says so
-// (false, with the errno and the path), the file stays, and this same process's next acquire
-// of the lock takes the file over at once: it names our own (live) pid, but the acquisition
-// it records has ended. Before the fix the js backend's acquire waited for itself until its
-// timeout (ELOCKTIMEOUT); the native one saw its own OS lock gone and took the file over,
-// but reported itself as a stale holder "not found" (its wait on a file system without OS
-// locks is core/src/lock/release.rs's test). Each backend's release makes its own calls on
-// the lock file: native tries the unlink, then re-reads the record and tries again (2
-// unlinks, or 1 and the re-read's open); js reads the record (the 2nd open of the lock file:
-// the 1st is the acquire's create), then unlinks once.
-const RELEASE_FAULTS = {
-  'every unlink of the release fails': { native: ['unlink:error=EIO:when=1..2'], js: ['unlink:error=EIO:when=1'] },
-  'the read of the record fails': { native: ['unlink:error=EIO:when=1', 'openat:error=EIO:when=2'], js: ['openat:error=EIO:when=2'] },
-}
-for (const [fault, perBackend] of Object.entries(RELEASE_FAULTS)) {
-  test(`${fault} at release (strace on the lock file): reported, the file stays, and the same process's next acquire takes it over at once`, { skip: noStrace }, async (t) => {
-    await eachBackend(t, ({ backend, dir }) => {
-      const lockDir = path.join(dir, 'locks')
-      const lockPath = path.join(lockDir, 'job.lock')
-      const r = underStrace(
-        backend,
-        lockDir,
-        [lockPath],
-        perBackend[backend],
-        `const lockPath = ${JSON.stringify(lockPath)}
-         const out = {}
-         ops.acquireLock('job', 1000)
-         out.released = ops.releaseLock('job')
-         out.left = fs.existsSync(lockPath) && JSON.parse(fs.readFileSync(lockPath, 'utf8'))
-         out.releaseLog = logged.splice(0)
-         out.again = attempt(() => ops.acquireLock('job', 3000) && 'held')
-         out.againLog = logged.splice(0)
-         out.record = JSON.parse(fs.readFileSync(lockPath, 'utf8'))
-         out.releasedAgain = ops.releaseLock('job')
-         return out`,
-      )
-      const expected = perBackend[backend].reduce((n, spec) => n + (spec.includes('..2') ? 2 : 1), 0)
-      assert.equal(r.injected.length, expected, `every planned fault landed, on the release's calls:\n${r.injected.join('\n')}`)
-      const { out } = r
-      assert.equal(out.released, false, 'the failed release is reported')
-      assert.deepEqual(out.releaseLog, [`Failed to release lock for job: ${lockPath}: EIO: i/o error`])
-      assert.equal(out.left.pid, r.pid, 'our record stayed')
-      assert.equal(out.again, 'held', `the next acquire took our leftover over: ${JSON.stringify(out)}`)
-      assert.deepEqual(out.againLog, [], 'no "stale lock of a process not found" line: the leftover was ours')
-      assert.equal(out.record.pid, r.pid)
-      assert.notEqual(out.record.token, out.left.token, 'a new acquisition of ours, not the leftover')
-      assert.equal(out.releasedAgain, true)
-      assert.deepEqual(fs.readdirSync(lockDir), [])
-    })
-  })
-}
-
-test('a dead holder\'s lock file that vanishes as the waiter reads it, or as the breaker re-reads it, or whose removal finds it gone: the waiter looks again and takes the lock; a failed removal is that errno; both backends alike (strace)', { skip: noStrace }, () => {
-  // the calls on the lock file: #1 our exclusive create (fails: it exists), #2 the waiter's
-  // read, #3 the breaker's re-read under the takeover marker, then the unlink
-  const CASES = {
-    'waiter read ENOENT': ['openat:error=ENOENT:when=2'],
-    're-read ENOENT': ['openat:error=ENOENT:when=3'],
-    'unlink ENOENT': ['unlink:error=ENOENT:when=1'],
-    'unlink EIO': ['unlink:error=EIO:when=1'],
-  }
-  const results = onBoth((backend, dir) =>
-    Object.fromEntries(
-      Object.entries(CASES).map(([name, injections], i) => {
-        const lockDir = path.join(dir, `locks-${i}`)
-        fs.mkdirSync(lockDir, { mode: 0o700 })
-        const lockPath = path.join(lockDir, 'job.lock')
-        const dead = deadRecord('job')
-        fs.writeFileSync(lockPath, dead)
-        const r = underStrace(backend, lockDir, [lockPath], injections, `return attempt(() => ops.acquireLock('job', 1500) && ops.releaseLock('job'))`)
-        return [name, { injected: r.injected.length, out: r.out, stale: r.logged.map((l) => l.replace(String(JSON.parse(dead).pid), '<dead>')), left: listing(lockDir) }]
-      }),
-    ),
-  )
-  const taken = { injected: 1, out: true, stale: ['Removing stale lock for job (process <dead> not found)'], left: [] }
-  assert.deepEqual(results.native, {
-    'waiter read ENOENT': taken,
-    're-read ENOENT': taken,
-    'unlink ENOENT': taken,
-    'unlink EIO': { injected: 1, out: { code: 'EIO', message: 'Failed to acquire lock for job: EIO: i/o error' }, stale: [], left: ['job.lock'] },
-  })
-  assert.deepEqual(results.js, results.native)
-})
-
-test('a takeover marker that vanishes as a waiter reads it is a breaker that has just finished: the waiter waits (busy), never takes the next generation; both backends alike (strace)', { skip: noStrace }, (t) => {
-  const breaker = liveProcess(t)
-  const results = onBoth((backend, dir) => {
-    const lockDir = path.join(dir, 'locks')
-    fs.mkdirSync(lockDir, { mode: 0o700 })
-    const lockPath = path.join(lockDir, 'job.lock')
-    const dead = deadRecord('job')
-    fs.writeFileSync(lockPath, dead)
-    // a live breaker's marker (its pid alive, no start time: judged alive)
-    const marker = path.join(lockDir, '.job.lock.takeover.0')
-    fs.writeFileSync(marker, JSON.stringify({ pid: breaker.pid, timestamp: new Date().toISOString(), identifier: 'job' }))
-    // the calls on the marker: #1 our exclusive create (fails: it exists), #2 our read of it
-    const r = underStrace(backend, lockDir, [marker], ['openat:error=ENOENT:when=2'], `return attempt(() => ops.acquireLock('job', 300))`)
-    return { injected: r.injected.length, out: r.out.code, lock: fs.readFileSync(lockPath, 'utf8') === dead, left: listing(lockDir) }
-  })
-  assert.deepEqual(results.native, { injected: 1, out: 'ELOCKTIMEOUT', lock: true, left: ['.job.lock.takeover.0', 'job.lock'] })
-  assert.deepEqual(results.js, results.native)
-})
-
-test('64 dead takeover markers: an error in its own words, the lock file left; both backends alike', () => {
-  const results = onBoth((backend, dir) => {
-    const lockDir = path.join(dir, 'locks')
-    fs.mkdirSync(lockDir, { mode: 0o700 })
-    fs.writeFileSync(path.join(lockDir, 'm.lock'), deadRecord('m'))
-    for (let gen = 0; gen < 64; gen++) fs.writeFileSync(path.join(lockDir, `.m.lock.takeover.${gen}`), deadRecord('m'))
-    try {
-      ops(backend, lockDir).acquireLock('m', 1000)
-      return 'acquired'
-    } catch (err) {
-      return [err.code, err.message.replace(lockDir, '<dir>'), listing(lockDir).length]
-    }
-  })
-  assert.deepEqual(results.native, ['EIO', 'Failed to acquire lock for m: 64 dead takeover markers for m in <dir>', 65])
-  assert.deepEqual(results.js, results.native)
-})
-
-test('a lock directory removed since its first use and replaced by a symlink is refused (EUNSAFEDIR, unchanged), not made through; both backends alike', () => {
-  const results = onBoth((backend, dir) => {
-    const lockDir = path.join(dir, 'locks')
-    const o = ops(backend, lockDir)
-    o.acquireLock('a', 100) // the directory is checked once per process
-    o.releaseLock('a')
-    fs.rmSync(lockDir, { recursive: true })
-    fs.symlinkSync(path.join(dir, 'elsewhere'), lockDir)
-    try {
-      o.acquireLock('a', 100)
-      return 'acquired'
-    } catch (err) {
-      return [err.code, err.message.replace(dir, '<dir>'), fs.existsSync(path.join(dir, 'elsewhere'))]
-    }
-  })
-  assert.deepEqual(results.native, ['EUNSAFEDIR', 'Refusing directory <dir>/locks: it is a symbolic link', false])
-  assert.deepEqual(results.js, results.native)
-})
-
-test('our own pid in a lock record: released when it has no start time (legacy) or one within 2 s of ours, not ours 3 s off (a reused pid); both backends alike', () => {
-  const results = onBoth((backend, dir) => {
-    const o = ops(backend, dir)
-    const mine = JSON.parse(fs.readFileSync(o.acquireLock('probe', 100), 'utf8'))
-    o.releaseLock('probe')
-    const out = {}
-    for (const [name, startTime] of [['legacy', undefined], ['2 s before', mine.startTime - 2], ['2 s after', mine.startTime + 2], ['3 s before', mine.startTime - 3], ['3 s after', mine.startTime + 3]]) {
-      const lockPath = path.join(dir, 'x.lock')
-      fs.writeFileSync(lockPath, JSON.stringify({ pid: process.pid, timestamp: new Date().toISOString(), identifier: 'x', startTime }))
-      const { result, lines } = captureConsole(() => o.releaseLock('x'))
-      out[name] = [result, lines.length, fs.existsSync(lockPath)]
-      fs.rmSync(lockPath, { force: true })
-    }
-    return out
-  })
-  const notOurs = [false, 1, true] // the legacy warning: "Attempted to release lock owned by PID <pid>"
-  assert.deepEqual(results.native, { legacy: [true, 0, false], '2 s before': [true, 0, false], '2 s after': [true, 0, false], '3 s before': notOurs, '3 s after': notOurs })
-  assert.deepEqual(results.js, results.native)
-})
-
-test('a lock record is read up to 64 KiB: a record of exactly 65,536 bytes is one, a byte more is not; both backends alike', () => {
-  const results = onBoth((backend, dir) => {
-    const record = JSON.stringify({ pid: deadPid(), timestamp: new Date().toISOString(), identifier: 'big' })
-    const out = []
-    for (const size of [65_536, 65_537]) {
-      // the padding in front: a record cut short anywhere is not JSON
-      fs.writeFileSync(path.join(dir, 'big.lock'), ' '.repeat(size - record.length) + record)
-      const info = ops(backend, dir).getLockInfo('big')
-      out.push([fs.statSync(path.join(dir, 'big.lock')).size, info.corrupted === true, info.alive])
-    }
-    return out
-  })
-  assert.deepEqual(results.native, [
-    [65_536, false, false],
-    [65_537, true, undefined],
-  ])
-  assert.deepEqual(results.js, results.native)
-})
-
-test('a lock file longer than a record is garbage: held for the grace period after its mtime, then taken over, never a wait past the timeout; both backends alike', () => {
-  const results = onBoth((backend, dir) => {
-    const lockPath = path.join(dir, 'big.lock')
-    fs.writeFileSync(lockPath, `${' '.repeat(70 * 1024)}{"pid": 1, "timestamp": "x"}`)
-    // in a child with a deadline: a waiter that took the part it read for a change looked
-    // again at once, for ever (a planted file hung acquireLock at 100 % CPU)
-    const script = `
-      const { SafeFileOperations } = require(${JSON.stringify(path.join(ROOT, 'lib/safe-file-operations'))})
-      const o = new SafeFileOperations({ backend: ${JSON.stringify(backend)}, lockDir: ${JSON.stringify(dir)} })
-      const out = []
-      try { o.acquireLock('big', 100); out.push('acquired') } catch (err) { out.push(err.code) }
-      require('fs').utimesSync(${JSON.stringify(lockPath)}, new Date(Date.now() - 3000), new Date(Date.now() - 3000))
-      try { o.acquireLock('big', 2000); out.push(o.releaseLock('big')) } catch (err) { out.push(err.code) }
-      process.stdout.write(JSON.stringify(out))`
-    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' })
-    return [r.signal, r.stdout, listing(dir)]
-  })
-  assert.deepEqual(results.native, [null, '["ELOCKTIMEOUT",true]', []])
-  assert.deepEqual(results.js, results.native)
-})
-
-test('breakDead removes the lock file only while it is exactly what the waiter read: rewritten in place (same file, other bytes) or replaced by an identical copy (other file, same bytes) it is kept (js backend internals)', () => {
-  const { readSeen, breakDead } = require('../lib/js/lock/takeover')
-  const dir = tempDir('sr-break-')
-  const lockPath = path.join(dir, 'x.lock')
-  fs.writeFileSync(lockPath, deadRecord('x'))
-  const seen = readSeen(lockPath)
-  // the same file (inode), rewritten to other bytes of the same length
-  const other = Buffer.from(seen.bytes.toString('utf8').replace(/"pid": \d/, (m) => m.replace(/\d$/, (d) => String((Number(d) + 1) % 10))))
-  fs.writeFileSync(lockPath, other)
-  assert.equal(readSeen(lockPath).identity, seen.identity)
-  assert.equal(breakDead(dir, 'x', lockPath, seen, 30_000), 'changed')
-  // another file with the very bytes seen
-  fs.writeFileSync(`${lockPath}.copy`, seen.bytes)
-  fs.renameSync(`${lockPath}.copy`, lockPath)
-  assert.notEqual(readSeen(lockPath).identity, seen.identity)
-  assert.equal(breakDead(dir, 'x', lockPath, seen, 30_000), 'changed')
-  assert.ok(fs.existsSync(lockPath))
-  assert.equal(breakDead(dir, 'x', lockPath, readSeen(lockPath), 30_000), 'broken')
-  assert.deepEqual(listing(dir), [], 'the lock file and the marker are gone')
-})
-
-test('an empty takeover marker is a breaker mid-write until it is strictly older than the grace period (to the millisecond); then it is skipped (js backend internals)', () => {
-  const { readSeen, breakDead } = require('../lib/js/lock/takeover')
-  const { GARBLED_GRACE_MS } = require('../lib/js/lock/options')
-  const dir = tempDir('sr-marker-')
-  const lockPath = path.join(dir, 'x.lock')
-  const marker = path.join(dir, '.x.lock.takeover.0')
-  /**
-   * breakDead with the empty marker exactly `age` ms old: its mtime set to a whole millisecond
-   * (touch parses decimals exactly; fs.utimes goes through a float and lands a few ns off), then
-   * judged within the very millisecond `age` after it.
-   */
-  const outcome = (age) => {
-    for (;;) {
-      fs.writeFileSync(lockPath, deadRecord('x'))
-      fs.writeFileSync(marker, '')
-      const seen = readSeen(lockPath)
-      const dated = Date.now() + 5 - age // a few ms ahead: then wait for the very millisecond
-      assert.equal(spawnSync('touch', ['-m', '-d', `@${Math.floor(dated / 1000)}.${String(dated % 1000).padStart(3, '0')}`, marker]).status, 0)
-      assert.equal(fs.statSync(marker).mtimeMs, dated)
-      while (Date.now() < dated + age) {}
-      if (Date.now() !== dated + age) continue
-      const got = breakDead(dir, 'x', lockPath, seen, 30_000)
-      if (Date.now() === dated + age) return [got, listing(dir)]
-    }
-  }
-  assert.deepEqual(outcome(0), ['busy', ['.x.lock.takeover.0', 'x.lock']], 'a fresh empty marker: its breaker is writing it')
-  assert.deepEqual(outcome(GARBLED_GRACE_MS), ['busy', ['.x.lock.takeover.0', 'x.lock']])
-  assert.deepEqual(outcome(GARBLED_GRACE_MS + 1), ['broken', ['.x.lock.takeover.0']], 'skipped for the next generation, never removed')
-})
-
-test('a takeover leaves no file descriptor open on its marker (js backend, Linux /proc)', { skip: process.platform !== 'linux' && 'reads /proc/self/fd' }, () => {
-  const lock = require('../lib/js/lock')
-  const lockDir = tempDir('sr-fd-')
-  const markersOpen = () =>
-    fs.readdirSync('/proc/self/fd').filter((fd) => {
-      try {
-        return fs.readlinkSync(`/proc/self/fd/${fd}`).includes('.lock.takeover.')
-      } catch {
-        return false
-      }
-    }).length
-  fs.writeFileSync(path.join(lockDir, 'f.lock'), deadRecord('f'))
-  const before = markersOpen()
-  const taken = lock.acquireLock('f', 1000, { lockDir })
-  assert.equal(taken.brokenPids.length, 1, 'taken over')
-  assert.equal(markersOpen(), before)
-  lock.releaseLock('f', { lockDir })
-})
-
-test('the js backend hooks process exit once, however many locks it takes; releaseAllLocks counts only the files it removed (js backend internals)', () => {
-  const lock = require('../lib/js/lock')
-  const lockDir = tempDir('sr-hook-')
-  const before = process.listenerCount('exit')
-  for (const id of ['h1', 'h2', 'h3']) lock.acquireLock(id, 100, { lockDir })
-  // one listener at most: the first lock of this process adds it, later ones none
-  assert.ok(process.listenerCount('exit') - before <= 1, `${process.listenerCount('exit') - before} exit listeners added`)
-  assert.ok(process.listeners('exit').includes(lock.releaseAllLocks))
-  fs.rmSync(path.join(lockDir, 'h1.lock')) // gone meanwhile: nothing removed, not counted
-  assert.equal(lock.releaseAllLocks(), 2)
-  assert.deepEqual(listing(lockDir), [])
-  assert.deepEqual(lock.heldLocks(), [])
-})

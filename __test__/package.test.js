@@ -201,7 +201,7 @@ const INTERNAL_METHODS = {
     'storeDir', 'fullMethod', 'snapshotRel', 'makeFullPart', 'withStoreLock', 'collectStoreGarbage', 'isSnapshotPoint',
     'fullPartLine', 'snapshotDamage', 'removeSnapshotRecord', 'snapshotPoint',
     'bundleCode', 'gitRefs', 'bundleBase', 'bundlesOf', 'bundleBasesOf', 'linkParts', 'linkPart', 'removeUnlinkedFiles',
-    'linkWarnings', 'gitInfoOf',
+    'linkWarnings', 'gitInfoOf', 'bundleDamage',
   ],
   'process-cleanup': ['cancelBackups'],
   'phase-gate-validator': ['report', 'notFound'],

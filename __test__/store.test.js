@@ -397,11 +397,16 @@ while True:
     const child = spawnChild('python3', ['-c', writer], { t: st })
     await new Promise((resolve) => setTimeout(resolve, 300))
     const ids = []
+    let read = 0
     for (let i = 0; i < 5; i++) {
+      // a moment for the writer to commit (on a loaded machine it may not have: then the
+      // database is rightly reused unread)
+      await new Promise((resolve) => setTimeout(resolve, 100))
       const made = await b.storeCreateSnapshot(root, store, `s${i}`, { databases: ['busy.sqlite'] })
-      assert.equal(made.filesRead, 1, 'changed since the last snapshot: read again')
+      read += made.filesRead
       ids.push(`s${i}`)
     }
+    assert.ok(read >= 2, `the database was read while written to in ${read} of 5 snapshots`)
     child.kill('SIGKILL')
     for (const id of ids) {
       const out = path.join(dir, `out-${id}`)

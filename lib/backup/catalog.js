@@ -112,6 +112,7 @@ class Catalog {
     }
     if (paths.includes(archive)) await check(archive, (file) => this.binding.backupCheckArchive(file, onProgress))
     damaged.push(...(await this.snapshotDamage(id, paths)))
+    damaged.push(...this.bundleDamage(id))
     const info = this.readJsonIn(`${this.relsOf(id).database}/db-info.json`)
     for (const f of (info && Array.isArray(info.files) && info.files) || []) {
       const rel = `database/${id}/${path.basename(String(f.backup || ''))}`

@@ -196,6 +196,14 @@ class Snapshots {
     return p && typeof p.id === 'string' && SAFE_ID.test(p.id) ? this.readJsonIn(`${this.relsOf(p.id).git}/git-info.json`) : null
   }
 
+  /** For `verifyBackup`: the git part of set `id` needs a base set's bundle that is gone. */
+  bundleDamage(id) {
+    const info = this.gitInfoOf({ id })
+    if (!info || typeof info.base !== 'string' || !SAFE_ID.test(info.base)) return []
+    if (this.existsIn(`${this.relsOf(info.base).git}/repo.bundle`)) return []
+    return [`${this.relsOf(id).git}: its commits are bundled on top of set ${info.base}, whose ${this.relsOf(info.base).git}/repo.bundle is missing`]
+  }
+
   /** For `cleanup`: the sets whose full bundle a set in `kept` builds on (kept with them). */
   bundleBasesOf(kept) {
     const bases = new Set()

@@ -63,12 +63,9 @@ pub fn was_left(path: &Path, token: &str) -> bool {
 
 /// The file carrying `token` is gone (taken over): forget the note.
 pub fn cleared(path: &Path, token: &str) {
-    let mut left = left();
-    if let Some(tokens) = left.get_mut(path) {
+    // (an emptied set stays: one per lock path that ever had a failed release)
+    if let Some(tokens) = left().get_mut(path) {
         tokens.remove(token);
-        if tokens.is_empty() {
-            left.remove(path);
-        }
     }
 }
 

@@ -30,10 +30,9 @@ const wasLeft = (lockPath, token) => left.has(lockPath) && left.get(lockPath).ha
  * leftover, which then has no dead holder to report ("process N not found").
  */
 function cleared(lockPath, token) {
+  // (an emptied set stays: one per lock path that ever had a failed release)
   const tokens = left.get(lockPath)
-  if (!tokens || !tokens.delete(token)) return false
-  if (tokens.size === 0) left.delete(lockPath)
-  return true
+  return tokens !== undefined && tokens.delete(token)
 }
 
 function register(lockPath, entry) {

@@ -16,6 +16,7 @@ const { backupCopyDatabase } = require('../backup/sqlite')
 const { Store, FORMAT_VERSION, chunkId, encode, checkSnapshotId, entryLine, timePair } = require('./format')
 
 const SIDE_FILES = ['-journal', '-wal', '-shm']
+const YIELD_BYTES = 2 * 1024 * 1024
 
 const isExcluded = (name, patterns) => patterns.some((p) => (p.startsWith('*') ? name.endsWith(p.slice(1)) : name === p))
 
@@ -37,6 +38,7 @@ class Walker {
     this.newChunks = 0
     this.newBytes = 0
     this.steps = 0
+    this.unyielded = 0 // bytes read since the event loop last ran
   }
 
   /** Store one chunk (if new); its id. */
@@ -76,7 +78,12 @@ class Walker {
   async walk(dirFull, rel) {
     const names = fs.readdirSync(dirFull).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
     for (const name of names) {
-      if (++this.steps % 20 === 0) await new Promise((resolve) => setImmediate(resolve))
+      // every 20 entries or 2 MiB read (chunking is synchronous: 1 MB files at a time would
+      // keep a SIGINT waiting for seconds on a loaded machine)
+      if (++this.steps % 20 === 0 || this.unyielded >= YIELD_BYTES) {
+        this.unyielded = 0
+        await new Promise((resolve) => setImmediate(resolve))
+      }
       this.cancel.check('Snapshot')
       if (isExcluded(name, this.spec.excludes)) continue
       const p = rel === '' ? name : `${rel}/${name}`
@@ -130,6 +137,7 @@ class Walker {
       }
     } else this.read(e, sub ? sub.source : full)
     this.meter(e.size)
+    if (!reusable) this.unyielded += e.size
     this.entries.push(e)
   }
 
