@@ -14,7 +14,7 @@ const BackupSystem = require('../lib/backup-system')
 const { SessionLog, logFileFor } = require('../lib/session/session-log')
 const { resolveBackend } = require('../lib/backend')
 const { eachBackend, runBin, tempDir, ROOT, isRoot } = require('./helpers')
-const { makeProject, makeRestoreRaceProject, snapshot, SWAPPER, hasRenameat2, raceCreates } = require('../torture/containment-kit')
+const { makeProject, makeRestoreRaceProject, raceRestores, snapshot, hasRenameat2, raceCreates } = require('../torture/containment-kit')
 
 const POSIX = process.platform !== 'win32'
 const WATCHDOG_MS = 15000
@@ -440,41 +440,18 @@ test('the contained calls agree on both backends: links anywhere on the way refu
 })
 
 
-test('race: a folder swapped for a symlink in a loop while restores run writes nothing outside (native); js reported', { skip: process.platform !== 'linux' || !hasRenameat2(), timeout: 60000 }, async (t) => {
-  const RACE_SECONDS = 3
+test('race: a folder swapped for a symlink in a loop while restores of a file and a database run writes nothing outside (native); js reported', { skip: process.platform !== 'linux' || !hasRenameat2(), timeout: 90000 }, async (t) => {
   const escapes = {}
   for (const backend of ['native', 'js']) {
-    const dir = tempDir(`race-${backend}-`)
-    const { root, outside, source } = makeRestoreRaceProject(dir)
-    const binding = resolveBackend(backend).binding
-    const swapper = require('node:child_process').spawn('python3', ['-c', SWAPPER, path.join(root, 'cfg'), path.join(root, 'swap'), String(RACE_SECONDS)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
-    t.after(() => swapper.kill('SIGKILL'))
-    let swaps = ''
-    swapper.stdout.on('data', (d) => (swaps += d))
-    const done = new Promise((resolve) => swapper.on('close', resolve))
-    let restores = 0
-    let refused = 0
-    let finished = false
-    done.then(() => (finished = true))
-    while (!finished) {
-      try {
-        binding.backupRestoreFile(root, 'cfg/app.json', source)
-        restores++
-      } catch (err) {
-        if (!['EPATHESCAPE', 'EUNSAFEDIR', 'ENOENT', 'ENOTDIR', 'ELOOP'].includes(err.code)) throw err
-        refused++
-      }
-      await new Promise(setImmediate) // let the swapper's exit be seen
-    }
-    await done
-    escapes[backend] = fs.readdirSync(outside)
-    t.diagnostic(`${backend}: ${restores} restores, ${refused} refused, ${swaps.trim()} swaps, files written outside: ${escapes[backend].length}`)
-    assert.ok(Number(swaps) > 100, `the swapper ran (${swaps.trim()} swaps)`)
-    assert.ok(restores > 10, `restores ran (${restores})`)
+    const project = makeRestoreRaceProject(tempDir(`race-${backend}-`))
+    const r = await raceRestores({ binding: resolveBackend(backend).binding, ...project, seconds: 3 })
+    escapes[backend] = r.escaped
+    t.diagnostic(`${backend}: ${r.files} file and ${r.databases} database restores, ${r.refused} refused ${JSON.stringify(r.codes)}, ${r.swaps} swaps, changed outside: ${r.escaped.join(', ') || 'nothing'}`)
+    assert.ok(r.swaps > 50, `the swapper ran (${r.swaps} swaps)`)
+    assert.ok(r.files > 5 && r.databases > 5, `restores of both kinds ran (${r.files}, ${r.databases})`)
+    if (backend === 'native') assert.equal(execFileSync('sqlite3', [path.join(project.outside, 'app.db'), 'SELECT v FROM t'], { encoding: 'utf8' }).trim(), 'victim')
   }
-  assert.deepEqual(escapes.native, [], 'native: nothing written outside')
+  assert.deepEqual(escapes.native, [], 'native: nothing changed outside')
   // js: lstat + O_NOFOLLOW cannot close this race (README "Containment"); what it did is in the diagnostic above
 })
 
@@ -501,4 +478,56 @@ test('race: backups/, or a staging part folder, swapped for a symlink while crea
   // so it is held to the same; without /proc it walks by path and cannot close the race
   if (require('../lib/js/contained').viaProc()) Object.assign(expected, { 'js backups/': [], 'js a staging part folder': [] })
   for (const key of Object.keys(expected)) assert.deepEqual(outcomes[key], [], `${key}: nothing changed outside`)
+})
+
+// A create killed with SIGKILL cannot remove its databases' scratch folder from the temp dir;
+// the folder's name carries its owner (pid, start time: lib/js/scratch.js), and the next
+// cleanup (or create) removes it once that owner is dead. Only real folders of our naming
+// owned by the user go: a link of that name, a live owner's folder and what a link inside
+// points at are left alone.
+test('a SIGKILLed create leaves its database scratch folder; the next cleanup removes it, and only that', { skip: !POSIX, timeout: 120000 }, async (t) => {
+  const { ownStartTimeS } = require('../lib/js/process')
+  for (const backend of ['native', 'js']) {
+    const dir = tempDir(`scratch-${backend}-`)
+    const ctx = makeProject(dir)
+    const tmp = path.join(dir, 'tmp')
+    fs.mkdirSync(tmp)
+    const script = `const B = require(${JSON.stringify(path.join(ROOT, 'lib', 'backup-system'))});
+(async () => { for (;;) await new B({ backend: ${JSON.stringify(backend)}, root: ${JSON.stringify(ctx.root)}, quiet: true, lockDir: ${JSON.stringify(ctx.lockDir)} }).createFullBackup('kill') })()`
+    const child = require('node:child_process').spawn(process.execPath, ['-e', script], { env: { ...process.env, TMPDIR: tmp }, stdio: 'ignore' })
+    t.after(() => child.kill('SIGKILL'))
+    const mine = new RegExp(`^sr-db-${child.pid}-\\d+-`)
+    const deadline = Date.now() + 60000
+    let seen = null
+    while (seen === null && Date.now() < deadline) {
+      seen = fs.readdirSync(tmp).find((n) => mine.test(n)) || null
+      if (seen === null) await new Promise((resolve) => setTimeout(resolve, 1))
+    }
+    child.kill('SIGKILL')
+    await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.on('exit', resolve)))
+    assert.ok(seen, `${backend}: the create made a scratch folder`)
+    const left = fs.readdirSync(tmp).filter((n) => mine.test(n))
+    assert.ok(left.length >= 1, `${backend}: the killed create left its scratch folder`)
+    // what must stay: a live owner's folder (ours), a link named like a dead owner's folder,
+    // and the target of a link inside the dead folder
+    const live = `sr-db-${process.pid}-${ownStartTimeS()}-keepme`
+    fs.mkdirSync(path.join(tmp, live), { mode: 0o700 })
+    fs.symlinkSync(ctx.outside, path.join(tmp, `sr-db-${child.pid}-1-linked`))
+    fs.symlinkSync(path.join(ctx.outside, 'victim.txt'), path.join(tmp, left[0], 'planted-link'))
+    const outsideBefore = snapshot(ctx.outside)
+    const saved = process.env.TMPDIR
+    process.env.TMPDIR = tmp
+    try {
+      await new BackupSystem({ backend, root: ctx.root, quiet: true, lockDir: ctx.lockDir }).cleanup(30)
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR
+      else process.env.TMPDIR = saved
+    }
+    const after = fs.readdirSync(tmp)
+    for (const name of left) assert.ok(!after.includes(name), `${backend}: ${name} removed`)
+    assert.ok(after.includes(live), `${backend}: a live owner's folder is kept`)
+    assert.ok(fs.lstatSync(path.join(tmp, `sr-db-${child.pid}-1-linked`)).isSymbolicLink(), `${backend}: a link named like ours is left`)
+    assert.deepEqual(snapshot(ctx.outside), outsideBefore, `${backend}: nothing outside changed`)
+    t.diagnostic(`${backend}: killed create ${child.pid} left ${left.join(', ')}; the next cleanup removed it`)
+  }
 })

@@ -129,21 +129,76 @@ async function raceCreates({ backend, root, outside, pattern, seconds, pause = 0
   return { ...counts, swaps: Number(swaps.trim()) || 0, escaped }
 }
 
+/** A one-row SQLite database at `file` (the sqlite3 CLI). */
+function makeDatabase(file, value) {
+  execFileSync('sqlite3', [file, `CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('${value}');`])
+}
+
 /**
- * The project of the restore race: cfg/app.json, its backed-up copy in backups/config/set, a
- * folder outside and `swap`, a symlink to it that the swapper exchanges with cfg/.
+ * The project of the restore race: cfg/app.json and the SQLite database cfg/app.db, their
+ * backed-up copies in backups/, a folder outside holding victims of the same names (a write
+ * through the swapped folder lands on them) and `swap`, a symlink to it that the swapper
+ * exchanges with cfg/.
  */
 function makeRestoreRaceProject(dir) {
   const root = path.join(dir, 'project')
   const outside = path.join(dir, 'outside')
   fs.mkdirSync(path.join(root, 'cfg'), { recursive: true })
   fs.mkdirSync(path.join(root, 'backups', 'config', 'set'), { recursive: true, mode: 0o700 })
+  fs.mkdirSync(path.join(root, 'backups', 'database', 'set'), { recursive: true, mode: 0o700 })
   fs.mkdirSync(outside)
   fs.writeFileSync(path.join(root, 'cfg', 'app.json'), '{"v":0}\n')
+  fs.writeFileSync(path.join(outside, 'app.json'), '{"victim":true}\n')
   const source = path.join(root, 'backups', 'config', 'set', 'cfg_app.json')
   fs.writeFileSync(source, '{"v":1}\n')
+  makeDatabase(path.join(root, 'cfg', 'app.db'), 'project')
+  makeDatabase(path.join(outside, 'app.db'), 'victim')
+  const dbSource = path.join(root, 'backups', 'database', 'set', 'cfg_app.db')
+  makeDatabase(dbSource, 'restored')
   fs.symlinkSync(outside, path.join(root, 'swap'))
-  return { root, outside, source }
+  return { root, outside, source, dbSource }
 }
 
-module.exports = { makeProject, makeRestoreRaceProject, snapshot, SWAPPER, PACED_SWAPPER, hasRenameat2, raceCreates }
+/**
+ * Restores of cfg/app.json and of the database cfg/app.db, one after the other, for `seconds`
+ * while PACED_SWAPPER exchanges cfg/ and a symlink to outside/ every `pause` s. Counts restores
+ * of each kind and those refused with a code (one without a code is thrown: a bug, not a
+ * refusal); `escaped` lists what changed below outside/.
+ */
+async function raceRestores({ binding, root, outside, source, dbSource, seconds, pause = 0.002 }) {
+  const before = snapshot(outside)
+  // paced (swapped for `pause` s, back for `pause` s): unpaced, nearly every restore is refused
+  // at its first check, which proves nothing about the writes after it
+  const swapper = spawn('python3', ['-c', PACED_SWAPPER, path.join(root, 'cfg'), path.join(root, 'swap'), String(seconds), String(pause)], { stdio: ['ignore', 'pipe', 'inherit'] })
+  let swaps = ''
+  swapper.stdout.on('data', (d) => (swaps += d))
+  let finished = false
+  const done = new Promise((resolve) => swapper.on('close', resolve)).then(() => (finished = true))
+  const counts = { files: 0, databases: 0, refused: 0, codes: {} }
+  try {
+    while (!finished) {
+      for (const [kind, restore] of [
+        ['files', () => binding.backupRestoreFile(root, 'cfg/app.json', source)],
+        ['databases', () => binding.backupRestoreDatabase(root, 'cfg/app.db', dbSource)],
+      ]) {
+        try {
+          restore()
+          counts[kind]++
+        } catch (err) {
+          if (!err.code) throw err
+          counts.refused++
+          counts.codes[err.code] = (counts.codes[err.code] || 0) + 1
+        }
+      }
+      await new Promise(setImmediate) // let the swapper's exit be seen
+    }
+    await done
+  } finally {
+    swapper.kill('SIGKILL')
+  }
+  const after = snapshot(outside)
+  const escaped = Object.keys(after).filter((k) => before[k] !== after[k])
+  return { ...counts, swaps: Number(swaps.trim()) || 0, escaped }
+}
+
+module.exports = { makeProject, makeRestoreRaceProject, raceRestores, snapshot, SWAPPER, PACED_SWAPPER, hasRenameat2, raceCreates }

@@ -8,7 +8,6 @@
 // or cleanup to remove. Methods of BackupSystem, mixed in by lib/backup/backup-system.js.
 
 const fs = require('node:fs')
-const os = require('node:os')
 const path = require('node:path')
 const { spawn, spawnSync } = require('node:child_process')
 
@@ -18,6 +17,7 @@ const { codedError } = require('../js/errors')
 const { MAX_RESTORE_POINTS, drainProgress } = require('./common')
 const { gitTextAsync, hasCommand, systemInfo } = require('./system-info')
 const { Staging, directParts } = require('./staging')
+const { newScratch } = require('../js/scratch')
 
 /** The backups being made in this process, for `cancelRunning()` (Ctrl+C). */
 const running = new Set()
@@ -65,16 +65,6 @@ function changedLine(changed) {
 /** A new file, never opened through a link at its name. */
 const WRITE_NEW = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | (fs.constants.O_NOFOLLOW || 0)
 
-/**
- * A private scratch folder (0700, unpredictable name) for the databases' consistent copies.
- * SQLite resolves every symlink in a path itself and reopens what it found by name (its
- * journal too), so it never writes below `backups/`, where a folder swapped for a link
- * would redirect it: the copy is made here and moved in through a held folder.
- */
-function dbScratch() {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'sr-db-'))
-}
-
 /** Manifest order: by the bytes of the `/` path, as `backupHashFiles` sorts. */
 function byPathBytes(a, b) {
   return Buffer.compare(Buffer.from(a.path), Buffer.from(b.path))
@@ -107,7 +97,7 @@ class Create {
 
   /** The database part through `at`: the databases' consistent copies and their dumps. */
   async backupDatabases(id, at) {
-    const scratch = dbScratch()
+    const scratch = newScratch()
     try {
       for (const { copy, name } of (await this.copyDatabases(id, at, scratch)).dumps) {
         const fd = fs.openSync(at.pinned('database', `${name}.sql`), WRITE_NEW, 0o600)
@@ -134,7 +124,7 @@ class Create {
   }
 
   /**
-   * The databases' consistent copies, made in `scratch` (dbScratch says why) and copied into
+   * The databases' consistent copies, made in `scratch` (lib/js/scratch.js says why) and copied into
    * the part's held folder: `{ substitutes, dumps }`, the scratch copies as archive
    * substitutes (each goes into the archive under its project path) and the SQLite copies
    * to dump. Copies are named like config files (`/` -> `_`): the default list has three
@@ -271,7 +261,7 @@ class Create {
 
   /** Every part of set `id` in `staging`; the restore point to record once they are in place. */
   async buildSet(id, staging, job, onProgress) {
-    const scratch = dbScratch()
+    const scratch = newScratch()
     job.scratch = scratch
     try {
       return await this.buildParts(id, staging, job, onProgress, scratch)

@@ -189,28 +189,55 @@ fn keep_previous(root: &Dir, parent: &Dir, name: &OsStr, original: &str) -> Resu
     Ok(keep_path.join(original))
 }
 
-/// The consistent copy of the live database `target` in `backups/pre-restore/<ms>-<pid>-<n>/`.
-fn keep_previous_database(root: &Dir, target: &Path, original: &str) -> Result<PathBuf> {
+/// The consistent copy of the database `current` (a scratch copy of the live one) in
+/// `backups/pre-restore/<ms>-<pid>-<n>/`: SQLite makes it in `scratch`, and it goes in
+/// through the held folders.
+fn keep_previous_database(
+    root: &Dir,
+    scratch: &Dir,
+    current: &Path,
+    original: &str,
+) -> Result<PathBuf> {
     let (keep, keep_path) = previous_dir(root)?;
-    let rel = Path::new(original);
-    let folder = keep.sub(rel.parent().unwrap_or(Path::new("")), true)?;
-    let name = rel.file_name().unwrap_or(OsStr::new("database"));
-    if folder.stat(Path::new(name))?.is_some() {
-        return Err(Error::new(
-            Code::Os("EEXIST"),
-            format!(
-                "Cannot keep {original}: {} exists",
-                keep_path.join(original).display()
-            ),
-        ));
-    }
+    let kept = scratch.path().join(KEPT);
     // restore runs on the caller's thread: nothing can cancel it midway (a new token)
-    sqlite::copy_database(
-        target,
-        &folder.pinned_path(name),
-        &super::cancel::Cancel::new(),
-    )?;
+    sqlite::copy_database(current, &kept, &super::cancel::Cancel::new())?;
+    scratch.copy_to(Path::new(KEPT), &keep, Path::new(original))?;
     Ok(keep_path.join(original))
+}
+
+/// Names in a restore's scratch folder: the backup, the live database's bytes (and its
+/// journal or WAL, so that SQLite there sees what its users saw), the copy kept, the result.
+const BACKUP: &str = "backup.sqlite";
+const CURRENT: &str = "current.sqlite";
+const KEPT: &str = "kept.sqlite";
+const RESTORED: &str = "restored.sqlite";
+
+/// What SQLite keeps beside a database: a hot journal or WAL of the database being replaced
+/// would be played into the restored one by its next user, so they go with it.
+const SIDECARS: [&str; 3] = ["-journal", "-wal", "-shm"];
+
+fn sidecar(name: &OsStr, suffix: &str) -> std::ffi::OsString {
+    let mut side = name.to_os_string();
+    side.push(suffix);
+    side
+}
+
+/// Copy the live database `name` of the held `parent` (and its journal and WAL) into
+/// `scratch` as `CURRENT`, through the held folders.
+fn copy_current(parent: &Dir, name: &OsStr, scratch: &Dir) -> Result<()> {
+    parent.copy_to(Path::new(name), scratch, Path::new(CURRENT))?;
+    for suffix in ["-journal", "-wal"] {
+        let side = sidecar(name, suffix);
+        if let Some((Kind::File, _)) = parent.stat(Path::new(&side))? {
+            parent.copy_to(
+                Path::new(&side),
+                scratch,
+                Path::new(&format!("{CURRENT}{suffix}")),
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Restore the file `source` to `root/original` with an atomic write in the held folder.
@@ -233,28 +260,46 @@ pub fn restore_file(root: &Path, original: &str, source: &Path) -> Result<Restor
     })
 }
 
-/// Restore a database to `root/original`: through SQLite's backup API when both sides are
-/// SQLite (a live database stays consistent for its readers), else an atomic byte write.
-/// SQLite takes paths: both go through the held folders (`/proc/self/fd/<n>/<name>` on
-/// Linux), after the same checks as any restored file.
+/// Restore a database to `root/original`: when both sides are SQLite, the backup's pages go
+/// through SQLite's backup API into a fresh database, which replaces the target atomically
+/// (a user holding the old file open keeps reading the old content, never a mix); else an
+/// atomic byte write. SQLite works only in a private scratch folder (crate::fsx::scratch
+/// says why): the backup and the live database are copied there, and the result and the
+/// kept copy go back, through the held folders alone.
 pub fn restore_database(root: &Path, original: &str, source: &Path) -> Result<Restored> {
     check_target(original)?;
     let (source_dir, source_name) = source_dir(root, source)?;
-    drop(source_dir.open_read(Path::new(source_name))?); // a regular file, not a link
-    let source_pinned = source_dir.pinned_path(source_name);
     let dir = Dir::open(root)?;
     let (parent, name, existing) = target_parent(&dir, original)?;
-    let target = parent.pinned_path(name);
+    let scratch_guard = crate::fsx::scratch::new()?;
+    let scratch = Dir::open(scratch_guard.path())?;
+    let at = |file: &str| scratch_guard.path().join(file);
+    source_dir
+        .copy_to(Path::new(source_name), &scratch, Path::new(BACKUP))
+        .map_err(|e| e.context(format!("Cannot read backup {}", source.display())))?;
+    if existing.is_some() {
+        copy_current(&parent, name, &scratch)?;
+    }
     let sqlite_both =
-        sqlite::is_sqlite(&source_pinned) && (existing.is_none() || sqlite::is_sqlite(&target));
+        sqlite::is_sqlite(&at(BACKUP)) && (existing.is_none() || sqlite::is_sqlite(&at(CURRENT)));
     if !sqlite_both {
         return restore_file(root, original, source);
     }
     let previous = match existing {
-        Some(_) => Some(keep_previous_database(&dir, &target, original)?),
+        Some(_) => Some(keep_previous_database(
+            &dir,
+            &scratch,
+            &at(CURRENT),
+            original,
+        )?),
         None => None,
     };
-    sqlite::restore_database(&source_pinned, &target)?;
+    sqlite::restore_database(&at(BACKUP), &at(RESTORED))?;
+    let mut restored = scratch.open_read(Path::new(RESTORED))?;
+    for suffix in SIDECARS {
+        parent.remove(Path::new(&sidecar(name, suffix)))?;
+    }
+    parent.replace_from(Path::new(name), &mut restored, true)?;
     Ok(Restored {
         target: root.join(original),
         previous,
@@ -426,22 +471,18 @@ mod tests {
         fs::create_dir(root.join("data")).unwrap();
         make(&root.join("data/app.db"), "old");
         make(&root.join("saved.db"), "new");
-        // a reader with the database open: restored in place (SQLite's backup API into the
-        // same file), it reads the new rows; a file renamed over it would leave it the old
+        // a reader with the database open: the restored database replaces the file
+        // atomically, so the reader keeps the old content (never a mix); a new one reads the
+        // new rows. A stale WAL beside the old file is not played into the new one.
         let reader = Connection::open(root.join("data/app.db")).unwrap();
-        let inode = |p: &Path| std::os::unix::fs::MetadataExt::ino(&fs::metadata(p).unwrap());
-        let before = inode(&root.join("data/app.db"));
+        fs::write(root.join("data/app.db-wal"), b"stale").unwrap();
         let done = restore_database(root, "data/app.db", &root.join("saved.db")).unwrap();
         assert_eq!(value_in(&root.join("data/app.db")), "new");
-        assert_eq!(
-            inode(&root.join("data/app.db")),
-            before,
-            "restored in place"
-        );
+        assert!(!root.join("data/app.db-wal").exists());
         let seen: String = reader
             .query_row("SELECT v FROM t", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(seen, "new");
+        assert_eq!(seen, "old");
         let previous = done.previous.unwrap();
         assert!(
             previous.starts_with(root.join(PREVIOUS_DIR)),

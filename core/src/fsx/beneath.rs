@@ -322,14 +322,19 @@ impl Dir {
 
     /// Replace `rel` with `data`: a new temp file in the same held folder, fsynced when
     /// `durable`, renamed over the name (a link at the name is replaced, never followed).
-    pub fn write_atomic(&self, rel: &Path, data: &[u8], durable: bool) -> Result<()> {
+    pub fn write_atomic(&self, rel: &Path, mut data: &[u8], durable: bool) -> Result<()> {
+        self.replace_from(rel, &mut data, durable)
+    }
+
+    /// [`Dir::write_atomic`] with the bytes streamed from `from` (a database need not fit in
+    /// memory).
+    pub fn replace_from(&self, rel: &Path, from: &mut impl Read, durable: bool) -> Result<()> {
         let (dir, name) = self.parent_of(rel, true)?;
         let full = dir.path.join(name);
         let context = || format!("Atomic write failed for {}", full.display());
         let (temp_name, mut file) = dir.new_temp(name).map_err(|e| Error::io(context(), e))?;
-        let written = file
-            .write_all(data)
-            .and_then(|()| if durable { file.sync_all() } else { Ok(()) });
+        let written =
+            io::copy(from, &mut file).and_then(|_| if durable { file.sync_all() } else { Ok(()) });
         drop(file);
         let placed = written.and_then(|()| {
             sys::rename_at(

@@ -5,7 +5,8 @@
 //! - [`copies`]: the legacy `backupFile` copies of single files (`<name>.<label>.<stamp>.bak`),
 //!   their cleanup, and finding the newest good one; backup *sets* are [`crate::backup`];
 //! - [`dirs`]: the private directories locks and backups live in;
-//! - [`json`]: reading a JSON file and recovering a damaged one from its backups.
+//! - [`json`]: reading a JSON file and recovering a damaged one from its backups;
+//! - [`scratch`]: private temp folders where SQLite works on copies.
 
 pub mod atomic;
 pub mod beneath;
@@ -13,6 +14,7 @@ pub mod checksum;
 pub mod copies;
 pub mod dirs;
 pub mod json;
+pub mod scratch;
 
 pub use atomic::{atomic_write, WriteOptions};
 pub use checksum::sha256_file;

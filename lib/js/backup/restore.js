@@ -4,13 +4,13 @@
 // previous file kept in backups/pre-restore/<ms>-<pid>-<n>/. The race the JS backend cannot
 // close is described in lib/js/contained.js.
 
+const fs = require('node:fs')
 const path = require('node:path')
 
 const { codedError, withContext, checkPath } = require('../errors')
 const contained = require('../contained')
-const { runCommand } = require('./command')
-const { plainTempName, removeQuietly } = require('./common')
-const { isSqlite, copyDatabaseSync, BUSY_TIMEOUT_MS } = require('./sqlite')
+const { newScratch } = require('../scratch')
+const { isSqlite, copyDatabaseSync } = require('./sqlite')
 
 const PREVIOUS_DIR = 'backups/pre-restore'
 let previousSeq = 0
@@ -106,6 +106,29 @@ function backupRestoreFile(root, original, source) {
   return { target: path.join(root, original), previous }
 }
 
+/** Names in a restore's scratch folder, as core/src/backup/restore.rs. */
+const BACKUP = 'backup.sqlite'
+const CURRENT = 'current.sqlite'
+const KEPT = 'kept.sqlite'
+const RESTORED = 'restored.sqlite'
+/** A hot journal or WAL of the database replaced would be played into the restored one. */
+const SIDECARS = ['-journal', '-wal', '-shm']
+
+/** The live database (and its journal and WAL) copied into `scratch` as CURRENT. */
+function copyCurrent(root, original, scratch) {
+  contained.containedCopy(root, original, scratch, CURRENT)
+  for (const suffix of ['-journal', '-wal']) {
+    const side = contained.containedStat(root, original + suffix)
+    if (side !== null && side.type === 'file') contained.containedCopy(root, original + suffix, scratch, CURRENT + suffix)
+  }
+}
+
+/**
+ * As core/src/backup/restore.rs: SQLite works only in a private scratch folder (lib/js/scratch.js
+ * says why); the backup and the live database are copied there, the previous database kept
+ * and the restored one written back through the contained walk, replacing the target
+ * atomically (a user holding the old file open keeps the old content, never a mix).
+ */
 function backupRestoreDatabase(root, original, source) {
   checkPath('root', root)
   checkPath('source', source)
@@ -116,28 +139,31 @@ function backupRestoreDatabase(root, original, source) {
   if (found.type !== 'file') throw pathEscape(source, `it is a ${found.type}, not a regular file`)
   const existing = targetKind(root, original)
   const target = path.join(root, original)
-  const sqliteBoth = isSqlite(source) && (existing === null || isSqlite(target))
-  if (!sqliteBoth) return backupRestoreFile(root, original, source)
-  const dir = path.dirname(target)
-  contained.containedMkdir(root, path.dirname(original) === '.' ? '' : path.dirname(original), false)
-  let previous = null
-  if (existing !== null) {
-    const keep = `${previousDir(root)}/${original}`
-    contained.containedMkdir(root, path.dirname(keep), false)
-    copyDatabaseSync(target, path.join(root, keep))
-    previous = path.join(root, keep)
-  }
-  // `.restore` reads the backup through SQLite; a plain temp name avoids any quoting.
-  const staged = plainTempName(dir, '.db-restore-')
+  const scratch = newScratch()
+  const at = (name) => path.join(scratch, name)
   try {
-    contained.containedCopy(base, rel, dir, path.basename(staged))
-    runCommand('sqlite3', ['-cmd', `.timeout ${BUSY_TIMEOUT_MS}`, target, `.restore ${path.basename(staged)}`], dir)
-  } catch (err) {
-    throw codedError(err.code || 'EIO', `Database restore of ${target} failed: ${err.message}`)
+    contained.containedCopy(base, rel, scratch, BACKUP)
+    if (existing !== null) copyCurrent(root, original, scratch)
+    const sqliteBoth = isSqlite(at(BACKUP)) && (existing === null || isSqlite(at(CURRENT)))
+    if (!sqliteBoth) return backupRestoreFile(root, original, source)
+    let previous = null
+    if (existing !== null) {
+      const keep = `${previousDir(root)}/${original}`
+      copyDatabaseSync(at(CURRENT), at(KEPT))
+      contained.containedCopy(scratch, KEPT, root, keep)
+      previous = path.join(root, keep)
+    }
+    try {
+      copyDatabaseSync(at(BACKUP), at(RESTORED))
+    } catch (err) {
+      throw codedError(err.code || 'EIO', `Database restore of ${target} failed: ${err.message}`)
+    }
+    for (const suffix of SIDECARS) contained.containedRemove(root, original + suffix)
+    contained.containedWrite(root, original, contained.containedRead(scratch, RESTORED, Infinity), { fsync: true })
+    return { target, previous }
   } finally {
-    removeQuietly(staged)
+    fs.rmSync(scratch, { recursive: true, force: true })
   }
-  return { target, previous }
 }
 
 module.exports = {
