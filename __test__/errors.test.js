@@ -80,3 +80,33 @@ test('a directory where a file is expected: EISDIR with the same message on both
   })
   assert.deepEqual(seen.js, seen.native)
 })
+
+test('lib/js/errors.js: an OS error is told from ours by its code, a Node system error by its syscall, and a cause is kept only when given', TIMEOUT, () => {
+  const { codedError, osError, isOsError, isNodeSystemError } = require('../lib/js/errors')
+  assert.equal(isOsError(codedError('ENOENT', 'x')), true)
+  assert.equal(isOsError(codedError('EUNSAFEDIR', 'x')), false)
+  assert.equal(isOsError({ code: 17 }), false)
+  assert.equal(isOsError(null), false)
+  assert.equal(isNodeSystemError(null), false)
+  assert.equal(isNodeSystemError({ code: 'ENOENT' }), false)
+  let real
+  try {
+    fs.readFileSync(path.join(ROOT, 'no-such-file'))
+  } catch (err) {
+    real = err
+  }
+  assert.equal(isNodeSystemError(real), true)
+  const wrapped = osError('Reading', real)
+  assert.equal(wrapped.code, 'ENOENT')
+  assert.equal(wrapped.message, 'Reading: ENOENT: no such file or directory')
+  assert.equal(wrapped.cause, real)
+  // what is not an errno error keeps its message whole, its code (as text) or EIO
+  const odd = osError('ctx', { code: 'weird', message: 'm, n' })
+  assert.deepEqual([odd.code, odd.message, odd.cause], ['weird', 'ctx: m, n', undefined])
+  assert.deepEqual([osError('ctx', { code: 42, message: 'm' }).code, osError('ctx', { code: 42, message: 'm' }).message], ['42', 'ctx: m'])
+  assert.deepEqual([osError('ctx', new Error('boom')).code, osError('ctx', new Error('boom')).message], ['EIO', 'ctx: boom'])
+  assert.deepEqual([osError('ctx', null).code, osError('ctx', null).message], ['EIO', 'ctx: null'])
+  const plain = codedError('EIO', 'm')
+  assert.equal('cause' in plain, false)
+  assert.equal(codedError('EIO', 'm', real).cause, real)
+})

@@ -458,3 +458,129 @@ test('verifyChecksum streams files over 2 GiB (legacy could not read them)', { s
   assert.deepEqual(results.native, { valid: true, checksum: expected })
   assert.deepEqual(results.js, results.native)
 })
+
+test('recoverJsonFile: the first name aside has no serial; a missing file is ENOENT and nothing is made', () => {
+  const { resolveBackend } = require('../lib/backend')
+  const results = onBoth((backend, dir) => {
+    const { binding } = resolveBackend(backend)
+    const backupDir = path.join(dir, 'backups')
+    const file = path.join(dir, 'd.json')
+    fs.writeFileSync(file, '{broken')
+    const { keptAs } = binding.recoverJsonFile(file, { backupDir })
+    let missing
+    try {
+      binding.recoverJsonFile(path.join(dir, 'gone.json'), { backupDir })
+      missing = 'no error'
+    } catch (err) {
+      missing = err.code
+    }
+    return { keptAs: path.relative(dir, keptAs).replace(/\d/g, '9'), missing, listing: listing(dir).map((n) => n.replace(/\d/g, '9')) }
+  })
+  assert.deepEqual(results.native, {
+    keptAs: 'd.json.corrupt-9999-99-99T99-99-99-999Z',
+    missing: 'ENOENT',
+    listing: ['d.json.corrupt-9999-99-99T99-99-99-999Z'],
+  })
+  assert.deepEqual(results.js, results.native)
+})
+
+test('a backup directory that is a regular file is ENOTDIR, and the file is left as it was', () => {
+  const { resolveBackend } = require('../lib/backend')
+  const results = onBoth((backend, dir) => {
+    const backupDir = path.join(dir, 'backups')
+    fs.writeFileSync(backupDir, 'not a folder')
+    const file = path.join(dir, 'f.json')
+    fs.writeFileSync(file, '{}')
+    try {
+      resolveBackend(backend).binding.backupFile(file, 'x', { backupDir })
+      return 'no error'
+    } catch (err) {
+      assert.equal(fs.readFileSync(path.join(dir, 'backups'), 'utf8'), 'not a folder')
+      return err.code
+    }
+  })
+  assert.deepEqual(results, { native: 'ENOTDIR', js: 'ENOTDIR' })
+})
+
+test('without backupDir or its environment variable, backups go to <tmpdir>/agenthive-backups', () => {
+  const { resolveBackend } = require('../lib/backend')
+  const saved = { tmp: process.env.TMPDIR, env: process.env.SESSION_RESILIENCE_BACKUP_DIR }
+  const results = onBoth((backend, dir) => {
+    process.env.TMPDIR = dir
+    delete process.env.SESSION_RESILIENCE_BACKUP_DIR
+    try {
+      const file = path.join(dir, 'f.json')
+      fs.writeFileSync(file, '{}')
+      const made = resolveBackend(backend).binding.backupFile(file, 'x', {})
+      return { dir: path.relative(dir, path.dirname(made)), viaClass: path.relative(dir, new SafeFileOperations({ backend }).backupDir) }
+    } finally {
+      if (saved.tmp === undefined) delete process.env.TMPDIR
+      else process.env.TMPDIR = saved.tmp
+      if (saved.env !== undefined) process.env.SESSION_RESILIENCE_BACKUP_DIR = saved.env
+    }
+  })
+  assert.deepEqual(results, { native: { dir: 'agenthive-backups', viaClass: 'agenthive-backups' }, js: { dir: 'agenthive-backups', viaClass: 'agenthive-backups' } })
+})
+
+test('backup directory: made with its missing parents (0700); an own 0755 one is tightened with one warning; one of another user is refused', { skip: process.platform === 'win32' }, () => {
+  const { resolveBackend } = require('../lib/backend')
+  const results = onBoth((backend, dir) => {
+    const { binding } = resolveBackend(backend)
+    const file = path.join(dir, 'f.json')
+    fs.writeFileSync(file, '{}')
+    const nested = path.join(dir, 'a', 'b', 'backups')
+    binding.backupFile(file, 'x', { backupDir: nested })
+    const nestedMode = (fs.statSync(nested).mode & 0o777).toString(8)
+    const loose = path.join(dir, 'loose')
+    fs.mkdirSync(loose)
+    fs.chmodSync(loose, 0o755)
+    const { lines } = captureConsole(() => binding.backupFile(file, 'x', { backupDir: loose }))
+    const tightened = (fs.statSync(loose).mode & 0o777).toString(8)
+    // a folder of another user: one chowned to nobody as root, else the root folder
+    let foreign = '/'
+    if (process.getuid() === 0) {
+      foreign = path.join(dir, 'foreign')
+      fs.mkdirSync(foreign, { mode: 0o700 })
+      fs.chownSync(foreign, 65534, 65534)
+    }
+    let refused
+    try {
+      binding.backupFile(file, 'x', { backupDir: foreign })
+      refused = 'no error'
+    } catch (err) {
+      refused = err.code
+    }
+    if (foreign !== '/') assert.deepEqual(listing(foreign), [])
+    // the native backend writes its warning to stderr itself, past console
+    if (backend === 'js') assert.deepEqual(lines, [`error: session-resilience: warning: ${loose} was mode 755; made owner-only (0700)`])
+    return { nestedMode, tightened, refused }
+  })
+  assert.deepEqual(results.native, { nestedMode: '700', tightened: '700', refused: 'EUNSAFEDIR' })
+  assert.deepEqual(results.js, results.native)
+})
+
+test('verifyChecksum closes every file it opens, read or failed (no descriptor left open)', { skip: process.platform !== 'linux' }, () => {
+  const { resolveBackend } = require('../lib/backend')
+  const openFds = () => fs.readdirSync('/proc/self/fd').length
+  const results = onBoth((backend, dir) => {
+    const { binding } = resolveBackend(backend)
+    const file = path.join(dir, 'f.bin')
+    fs.writeFileSync(file, crypto.randomBytes(1000))
+    const before = openFds()
+    for (let i = 0; i < 50; i++) {
+      assert.equal(binding.verifyChecksum(file).valid, true)
+      assert.equal(binding.verifyChecksum(dir).valid, false) // a folder: opened, its read fails
+    }
+    return openFds() - before
+  })
+  assert.deepEqual(results, { native: 0, js: 0 })
+})
+
+test('verifyChecksumAsync of a folder is not valid and says why, on both backends', async (t) => {
+  const { resolveBackend } = require('../lib/backend')
+  await eachBackend(t, async ({ backend, dir }) => {
+    const result = await resolveBackend(backend).binding.verifyChecksumAsync(dir)
+    assert.equal(result.valid, false)
+    assert.match(result.error, /EISDIR/)
+  })
+})

@@ -46,6 +46,7 @@ const TESTS = [
   [/^lib\/js\/(process|time)\.js$/, ['__test__/locks.test.js']],
   [/^lib\/js\/(validate|parse|repair)\.js$/, ['__test__/validation-helpers.test.js']],
   [/^lib\/js\/backup\//, ['__test__/backup-system.test.js']],
+  [/^lib\/js\/errors\.js$/, ['__test__/errors.test.js', '__test__/safe-file-operations.test.js']],
   [/^lib\/js\//, ['__test__/safe-file-operations.test.js']],
 ]
 
@@ -95,6 +96,8 @@ const FAILED = /^\s*not ok \d+(?!.*# TODO)/m
  * run stops at the first failed test (its TAP line): one failure decides, and a mutant is
  * then judged in the time its first failing test takes, not the whole files'.
  */
+let running = null // the test run's process group, killed too if this runner is stopped
+
 function runTests(tests, timeoutMs) {
   return new Promise((resolve) => {
     const started = Date.now()
@@ -105,6 +108,7 @@ function runTests(tests, timeoutMs) {
       stdio: ['ignore', 'pipe', 'ignore'],
       detached: true,
     })
+    running = child.pid
     let status = null
     const stop = (why) => {
       if (status) return
@@ -122,6 +126,7 @@ function runTests(tests, timeoutMs) {
     })
     const timer = setTimeout(() => stop('timeout'), timeoutMs)
     child.on('exit', (code) => {
+      running = null
       clearTimeout(timer)
       resolve({ status: status || (code === 0 ? 'missed' : 'caught'), ms: Date.now() - started })
     })
@@ -150,6 +155,9 @@ async function main() {
   let restore = null
   const onSignal = () => {
     if (restore) restore()
+    try {
+      if (running) process.kill(-running, 'SIGKILL')
+    } catch {}
     process.exit(130)
   }
   process.on('SIGINT', onSignal)

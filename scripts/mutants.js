@@ -122,6 +122,9 @@ function render() {
         .filter((f) => f.endsWith('.json'))
         .sort()
         .map((f) => ({ file: f, ...JSON.parse(fs.readFileSync(path.join(RESULTS, f), 'utf8')) }))
+        // in the order the runs started (a run saves when it ends: a long run started before a
+        // shorter one saves after it, yet the shorter one ran the newer tests)
+        .sort((a, b) => a.started.localeCompare(b.started))
     : []
   const reasons = fs.existsSync(REASONS) ? JSON.parse(fs.readFileSync(REASONS, 'utf8')) : {}
   // The newest run decides each mutant: a later run (e.g. `--iterate`, which retests only

@@ -84,4 +84,20 @@ mod tests {
         let err = validate_tracker_file(&tmp.path().join("nope.json")).expect_err("missing");
         assert_eq!(err.code().as_str(), "ENOENT");
     }
+
+    /// A strict tracker nested deeper than serde_json's 128 levels (which the scan refuses)
+    /// is still strict JSON: validated, not called corrupt.
+    #[test]
+    fn a_deep_strict_tracker_is_validated() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let file = write(
+            tmp.path(),
+            &format!(r#"{{"project": "p", "notes": {deep}}}"#),
+        );
+        let report = validate_tracker_file(&file).expect("deep strict JSON is validated");
+        assert!(report
+            .errors
+            .contains(&"Missing required property: phases".to_string()));
+    }
 }

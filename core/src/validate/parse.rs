@@ -177,6 +177,71 @@ mod tests {
         );
     }
 
+    /// The depth counts brackets outside strings (either quote, escapes skipped) and
+    /// comments (a line comment ends at \n or \r); closing brackets bring it down, the
+    /// deepest point counts, and a stray closer or slash is nothing.
+    #[test]
+    fn nesting_depth_counts_brackets_outside_strings_and_comments() {
+        for (text, depth) in [
+            ("", 0),
+            ("1", 0),
+            ("[]", 1),
+            ("{\"a\": [[1], {}]}", 3),
+            ("[][][]", 1),
+            ("[[]][[[]]]", 3),
+            ("]]][", 1),
+            (r#"["[[[", '{{{', "\"[[", 'it\'s [[', "\\", []]"#, 2),
+            ("[ // [[[\n [] ]", 2),
+            ("[ // [[[\r [] ]", 2),
+            ("[ /* [[[ */ [] ]", 2),
+            ("[ /* [[[ **/ [] ]", 2),
+            ("[/**/[]]", 2),
+            ("[ / [] ]", 2),
+            ("\"unterminated [[[", 0),
+            ("/* unterminated [[[", 0),
+            ("[/* unterminated *", 1),
+            ("[/* * [[ / ]] */]", 1),
+            ("[[], /**/ [[]] /* x */]", 3),
+            ("[/* */* [[ */]", 3),
+            ("// [[[", 0),
+        ] {
+            assert_eq!(nesting_depth(text), depth, "{text:?}");
+        }
+    }
+
+    /// MAX_DEPTH levels parse, one more is refused before parsing, on either path; an empty
+    /// text is said to be empty.
+    #[test]
+    fn the_depth_limit_is_max_depth_and_empty_text_is_named() {
+        let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(parse_tolerant(&nested(MAX_DEPTH)).is_ok());
+        let err = parse_tolerant(&nested(MAX_DEPTH + 1)).unwrap_err();
+        assert_eq!(err, format!("nesting deeper than {MAX_DEPTH}"));
+        let err = parse_tracker(&nested(MAX_DEPTH + 1)).unwrap_err();
+        assert_eq!(err, format!("nesting deeper than {MAX_DEPTH}"));
+        for empty in ["", " \n\t"] {
+            assert_eq!(parse_tracker(empty).unwrap_err(), "the file is empty");
+            assert_eq!(parse_tolerant(empty).unwrap_err(), "the file is empty");
+        }
+    }
+
+    /// A text deeper than serde_json's 128 levels is read with the strict options first: it
+    /// is strict only when it is JSON, tolerant with a comment, a trailing comma, a
+    /// single-quoted string or a bare property name.
+    #[test]
+    fn deep_text_is_strict_only_when_it_is_json() {
+        let deep = |inner: &str| format!("{}{inner}{}", "[".repeat(200), "]".repeat(200));
+        let parsed = parse_tracker(&deep("{\"a\": 1}")).unwrap();
+        assert!(!parsed.tolerant);
+        for extra in ["// c\n1", "1,", "'a'", "{a: 1}", "/* c */ 1"] {
+            let parsed = parse_tracker(&deep(extra)).unwrap();
+            assert!(parsed.tolerant, "{extra:?}");
+        }
+        for refused in ["0x10", "+1", ".5", "NaN", "1 2", r#""\x41""#] {
+            assert!(parse_tracker(&deep(refused)).is_err(), "{refused:?}");
+        }
+    }
+
     fn json_value() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
             Just(Value::Null),
@@ -217,5 +282,20 @@ mod tests {
             let text = format!("// head\n[{} , /* mid */ ]", serde_json::to_string(&v).unwrap());
             prop_assert_eq!(parse_tracker(&text).unwrap().value, json!([v]));
         }
+    }
+
+    /// A raw control character (a tab) inside a string is not JSON (JSON.parse refuses it
+    /// too): only the tolerant parser reads it, and says so. Only serde_json's depth limit
+    /// sends a text to the strict options of the other parser.
+    #[test]
+    fn a_raw_tab_in_a_string_is_tolerant_not_strict() {
+        for text in ["{\"a\": \"x\ty\"}", "[\"a\u{1}\"]"] {
+            let parsed = parse_tracker(text).unwrap();
+            assert!(parsed.tolerant, "{text:?}");
+        }
+        assert_eq!(
+            parse_tracker("{\"a\": \"x\ty\"}").unwrap().value,
+            json!({"a": "x\ty"})
+        );
     }
 }

@@ -306,6 +306,34 @@ mod tests {
         assert!(snapshot(&deep).is_err(), "the recursion limit applies");
     }
 
+    /// What validation never reads is not kept, at any level: an unread property of the
+    /// tracker, a section, a phase, a week or a component is dropped, and an array or
+    /// object that is kept but not walked into is kept empty.
+    #[test]
+    fn the_snapshot_keeps_only_what_validation_reads() {
+        let text = r#"{
+            "extra": {"a": 1},
+            "sessionInfo": {"sessionId": "s", "currentPhase": 2.5, "currentWeek": -1, "lastUpdate": true, "notes": {"x": [1]}},
+            "phases": {"p": {
+                "title": "t", "qualityGates": {"g": {"title": "x"}}, "deps": ["a"],
+                "weeks": {"w": {
+                    "title": "w", "extra": {"components": [1]}, "log": [{"name": 1}],
+                    "components": [{"name": "c", "files": ["f"], "owner": {"name": "o"}}]
+                }}
+            }}
+        }"#;
+        assert_eq!(
+            snapshot(text).unwrap(),
+            json!({
+                "sessionInfo": {"sessionId": "s", "currentPhase": 2.5, "currentWeek": -1, "lastUpdate": true},
+                "phases": {"p": {"title": "t", "weeks": {"w": {
+                    "title": "w",
+                    "components": [{"name": "c", "files": []}]
+                }}}}
+            })
+        );
+    }
+
     fn tracker_like() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
             Just(Value::Null),
