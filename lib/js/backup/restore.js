@@ -61,23 +61,49 @@ function sourceBase(root, source) {
   return [path.dirname(source), path.basename(source)]
 }
 
-/** The target's kind: null when missing; refused when a link or not a regular file. */
-function targetKind(root, original) {
+/**
+ * The target's held parent folder (made as needed), its name and kind (null when missing;
+ * refused when a link or not a regular file). On Linux the folder is a descriptor
+ * (lib/js/held.js): every later read, write and rename of the target goes through
+ * `/proc/<pid>/fd/<n>/<name>`, so a folder on the way swapped for a symlink after this
+ * changes nothing. `parent.close()` when done.
+ */
+function targetAt(root, original) {
   backupContainedPath(root, original)
-  const found = contained.containedStat(root, original)
-  if (found === null) return null
-  if (found.type === 'symlink') throw pathEscape(original, 'it is a symbolic link')
-  if (found.type !== 'file') throw pathEscape(original, `it is a ${found.type}, not a regular file`)
-  return found
+  const parts = contained.namesOf(original)
+  const name = parts.pop()
+  const parent = contained.holdDir(root, parts.join('/'), true)
+  try {
+    const found = contained.containedStat(parent, name)
+    if (found !== null && found.type === 'symlink') throw pathEscape(original, 'it is a symbolic link')
+    if (found !== null && found.type !== 'file') throw pathEscape(original, `it is a ${found.type}, not a regular file`)
+    return { parent, name, existing: found }
+  } catch (err) {
+    parent.close()
+    throw err
+  }
 }
 
-/** A new `backups/pre-restore/<ms>-<pid>-<n>` folder (0700); its path relative to the root. */
+/** A new held `backups/pre-restore/<ms>-<pid>-<n>` folder (0700) and its path. */
 function previousDir(root) {
   contained.containedMkdir(root, 'backups', true)
   // one new folder per kept file: two restores of one file in one ms must not collide
   const rel = `${PREVIOUS_DIR}/${Date.now()}-${process.pid}-${previousSeq++}`
   contained.containedMkdir(root, rel, false)
-  return rel
+  return { keep: contained.holdDir(root, rel, false), keepPath: path.join(root, rel) }
+}
+
+/** `copy(keep)` into a new held pre-restore folder `keep`; the path of the kept `original`. */
+function keepPrevious(root, original, copy) {
+  const { keep, keepPath } = previousDir(root)
+  try {
+    copy(keep)
+  } catch (err) {
+    throw withContext(`Cannot keep ${path.join(root, original)}`, err)
+  } finally {
+    keep.close()
+  }
+  return path.join(keepPath, original)
 }
 
 function backupRestoreFile(root, original, source) {
@@ -91,19 +117,14 @@ function backupRestoreFile(root, original, source) {
   } catch (err) {
     throw withContext(`Cannot read backup ${source}`, err)
   }
-  const existing = targetKind(root, original)
-  let previous = null
-  if (existing !== null) {
-    const keep = `${previousDir(root)}/${original}`
-    try {
-      contained.containedCopy(root, original, root, keep)
-    } catch (err) {
-      throw withContext(`Cannot keep ${path.join(root, original)}`, err)
-    }
-    previous = path.join(root, keep)
+  const { parent, name, existing } = targetAt(root, original)
+  try {
+    const previous = existing === null ? null : keepPrevious(root, original, (keep) => contained.containedCopy(parent, name, keep, original))
+    contained.containedWrite(parent, name, data, { fsync: true })
+    return { target: path.join(root, original), previous }
+  } finally {
+    parent.close()
   }
-  contained.containedWrite(root, original, data, { fsync: true })
-  return { target: path.join(root, original), previous }
 }
 
 /** Names in a restore's scratch folder, as core/src/backup/restore.rs. */
@@ -114,20 +135,20 @@ const RESTORED = 'restored.sqlite'
 /** A hot journal or WAL of the database replaced would be played into the restored one. */
 const SIDECARS = ['-journal', '-wal', '-shm']
 
-/** The live database (and its journal and WAL) copied into `scratch` as CURRENT. */
-function copyCurrent(root, original, scratch) {
-  contained.containedCopy(root, original, scratch, CURRENT)
+/** The live database `name` of the held `parent` (and its journal and WAL) copied into `scratch` as CURRENT. */
+function copyCurrent(parent, name, scratch) {
+  contained.containedCopy(parent, name, scratch, CURRENT)
   for (const suffix of ['-journal', '-wal']) {
-    const side = contained.containedStat(root, original + suffix)
-    if (side !== null && side.type === 'file') contained.containedCopy(root, original + suffix, scratch, CURRENT + suffix)
+    const side = contained.containedStat(parent, name + suffix)
+    if (side !== null && side.type === 'file') contained.containedCopy(parent, name + suffix, scratch, CURRENT + suffix)
   }
 }
 
 /**
  * As core/src/backup/restore.rs: SQLite works only in a private scratch folder (lib/js/scratch.js
  * says why); the backup and the live database are copied there, the previous database kept
- * and the restored one written back through the contained walk, replacing the target
- * atomically (a user holding the old file open keeps the old content, never a mix).
+ * and the restored one written back through the held parent folder (targetAt), replacing the
+ * target atomically (a user holding the old file open keeps the old content, never a mix).
  */
 function backupRestoreDatabase(root, original, source) {
   checkPath('root', root)
@@ -137,31 +158,33 @@ function backupRestoreDatabase(root, original, source) {
   const found = contained.containedStat(base, rel)
   if (found === null) throw codedError('ENOENT', `Cannot read backup ${source}: ENOENT: no such file or directory`)
   if (found.type !== 'file') throw pathEscape(source, `it is a ${found.type}, not a regular file`)
-  const existing = targetKind(root, original)
+  const { parent, name, existing } = targetAt(root, original)
   const target = path.join(root, original)
   const scratch = newScratch()
-  const at = (name) => path.join(scratch, name)
+  const at = (file) => path.join(scratch, file)
   try {
     contained.containedCopy(base, rel, scratch, BACKUP)
-    if (existing !== null) copyCurrent(root, original, scratch)
+    if (existing !== null) copyCurrent(parent, name, scratch)
     const sqliteBoth = isSqlite(at(BACKUP)) && (existing === null || isSqlite(at(CURRENT)))
-    if (!sqliteBoth) return backupRestoreFile(root, original, source)
+    if (!sqliteBoth) {
+      parent.close()
+      return backupRestoreFile(root, original, source)
+    }
     let previous = null
     if (existing !== null) {
-      const keep = `${previousDir(root)}/${original}`
       copyDatabaseSync(at(CURRENT), at(KEPT))
-      contained.containedCopy(scratch, KEPT, root, keep)
-      previous = path.join(root, keep)
+      previous = keepPrevious(root, original, (keep) => contained.containedCopy(scratch, KEPT, keep, original))
     }
     try {
       copyDatabaseSync(at(BACKUP), at(RESTORED))
     } catch (err) {
       throw codedError(err.code || 'EIO', `Database restore of ${target} failed: ${err.message}`)
     }
-    for (const suffix of SIDECARS) contained.containedRemove(root, original + suffix)
-    contained.containedWrite(root, original, contained.containedRead(scratch, RESTORED, Infinity), { fsync: true })
+    for (const suffix of SIDECARS) contained.containedRemove(parent, name + suffix)
+    contained.containedWrite(parent, name, contained.containedRead(scratch, RESTORED, Infinity), { fsync: true })
     return { target, previous }
   } finally {
+    parent.close()
     fs.rmSync(scratch, { recursive: true, force: true })
   }
 }
