@@ -13,10 +13,9 @@ const path = require('node:path')
 const { codedError } = require('../errors')
 const contained = require('../contained')
 const { chunkFd } = require('./chunker')
-const { Store, chunkId, timePair } = require('./format')
-const { isExcluded } = require('./write')
+const { Store, chunkId } = require('./format')
+const { isExcluded, entryOf, isSideFile } = require('./write')
 
-const SIDE_FILES = ['-journal', '-wal', '-shm']
 const byPath = (a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path))
 const samePair = (a, b) => a[0] === b[0] && a[1] === b[1]
 
@@ -24,7 +23,6 @@ const samePair = (a, b) => a[0] === b[0] && a[1] === b[1]
 function walkTree(root, excludes, databases) {
   const entries = []
   const skipped = []
-  const isSide = (p) => databases.some((db) => SIDE_FILES.some((side) => p === db + side))
   const walk = (dirFull, rel) => {
     for (const name of fs.readdirSync(dirFull)) {
       if (isExcluded(name, excludes)) continue
@@ -37,21 +35,12 @@ function walkTree(root, excludes, databases) {
         if (err.code === 'ENOENT') continue // removed while we walked
         throw err
       }
-      const e = {
-        path: p,
-        type: null,
-        mode: Number(st.mode & 0o7777n),
-        size: 0,
-        mtime: timePair(st.mtimeNs),
-        ctime: timePair(st.ctimeNs),
-        ino: String(process.platform === 'win32' ? 0n : st.ino),
-      }
       if (st.isDirectory()) {
-        entries.push({ ...e, type: 'dir' })
+        entries.push(entryOf(p, 'dir', st))
         walk(full, p)
-      } else if (st.isSymbolicLink()) entries.push({ ...e, type: 'symlink', target: fs.readlinkSync(full) })
+      } else if (st.isSymbolicLink()) entries.push({ ...entryOf(p, 'symlink', st), target: fs.readlinkSync(full) })
       else if (st.isFile()) {
-        if (!isSide(p)) entries.push({ ...e, type: 'file', size: Number(st.size) })
+        if (!isSideFile(p, databases)) entries.push({ ...entryOf(p, 'file', st), size: Number(st.size) })
       } else skipped.push(p)
     }
   }

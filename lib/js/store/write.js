@@ -20,6 +20,22 @@ const YIELD_BYTES = 2 * 1024 * 1024
 
 const isExcluded = (name, patterns) => patterns.some((p) => (p.startsWith('*') ? name.endsWith(p.slice(1)) : name === p))
 
+/** A tree entry for `rel` as the snapshot records it, from its `lstat` (bigint); no chunks yet. */
+function entryOf(rel, type, st) {
+  return {
+    path: rel,
+    type,
+    mode: Number(st.mode & 0o7777n),
+    size: 0,
+    mtime: timePair(st.mtimeNs),
+    ctime: timePair(st.ctimeNs),
+    ino: String(process.platform === 'win32' ? 0n : st.ino),
+  }
+}
+
+/** Is `p` the journal, WAL or shared-memory file of one of `databases` (they go with it)? */
+const isSideFile = (p, databases) => databases.some((db) => SIDE_FILES.some((side) => p === db + side))
+
 /** Entries of a tree as a Map path -> entry (files only). */
 function parentFiles(store, record) {
   const map = new Map()
@@ -62,17 +78,7 @@ class Walker {
     return { ids, size }
   }
 
-  entry(rel, type, st) {
-    return {
-      path: rel,
-      type,
-      mode: Number(st.mode & 0o7777n),
-      size: 0,
-      mtime: timePair(st.mtimeNs),
-      ctime: timePair(st.ctimeNs),
-      ino: String(process.platform === 'win32' ? 0n : st.ino),
-    }
-  }
+
 
   /** Async only to let the event loop run now and then: a SIGINT cancels within a few files. */
   async walk(dirFull, rel) {
@@ -97,10 +103,10 @@ class Walker {
       }
       if (st.isFile() && this.isSideFile(p)) continue
       if (st.isDirectory()) {
-        this.entries.push(this.entry(p, 'dir', st))
+        this.entries.push(entryOf(p, 'dir', st))
         await this.walk(full, p)
       } else if (st.isSymbolicLink()) {
-        const e = this.entry(p, 'symlink', st)
+        const e = entryOf(p, 'symlink', st)
         e.target = fs.readlinkSync(full)
         this.entries.push(e)
       } else if (st.isFile()) await this.file(full, p, st)
@@ -109,12 +115,11 @@ class Walker {
   }
 
   isSideFile(p) {
-    const databases = [...this.spec.substitutes.map((s) => s.path), ...this.spec.databases]
-    return databases.some((db) => SIDE_FILES.some((side) => p === db + side))
+    return isSideFile(p, [...this.spec.substitutes.map((s) => s.path), ...this.spec.databases])
   }
 
   async file(full, p, st) {
-    const e = this.entry(p, 'file', st)
+    const e = entryOf(p, 'file', st)
     const sub = this.spec.substitutes.find((s) => s.path === p)
     const db = !sub && this.spec.databases.includes(p) ? dbState(full, st) : null
     const prev = this.parent.get(p)
@@ -236,4 +241,4 @@ async function createSnapshot(root, storeDir, id, spec, cancel, onProgress) {
   return { record, filesRead: w.filesRead, filesReused: w.filesReused, skipped: w.skipped }
 }
 
-module.exports = { createSnapshot, isExcluded }
+module.exports = { createSnapshot, isExcluded, entryOf, isSideFile }
