@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::chunk::{ChunkId, Chunks};
 use super::snapshot::Record;
+use super::tree::{Fetch, Role};
 use super::Store;
 use crate::error::Result;
 
@@ -121,11 +122,25 @@ impl Distinct {
 struct TreeChunks {
     verdicts: HashMap<ChunkId, std::result::Result<u64, String>>,
     users: HashMap<ChunkId, Vec<String>>,
+    /// File list chunks expanded whole (with the levels below them): their data chunks are
+    /// collected already, so a later snapshot that shares one does not read it again.
+    expanded: HashSet<(ChunkId, u32)>,
+    /// Once any snapshot's tree failed, nothing is skipped (a shared list above a bad one
+    /// must make every snapshot that uses it broken).
+    failed: bool,
+    /// Good tree chunks kept in memory (up to [`TREE_CACHE`] bytes): snapshots share most of
+    /// their tree runs, read once each then.
+    cache: HashMap<ChunkId, Vec<u8>>,
+    cached: usize,
 }
+
+/// Bytes of tree chunks [`TreeChunks`] keeps.
+const TREE_CACHE: usize = 32 * 1024 * 1024;
 
 impl TreeChunks {
     /// Snapshot `id`'s record and tree, each file chunk handed to `file_chunk`; the record,
-    /// or why the snapshot cannot be restored.
+    /// or why the snapshot cannot be restored. Tree and list chunks (format version 2) are
+    /// judged here, through the fetch [`Store::tree_with`] reads them with.
     fn walk(
         &mut self,
         store: &Store,
@@ -133,34 +148,81 @@ impl TreeChunks {
         mut file_chunk: impl FnMut(ChunkId),
     ) -> std::result::Result<Record, String> {
         let record = store.record(id).map_err(|e| e.to_string())?;
-        let tree_ids = record.tree_ids().map_err(|e| e.to_string())?;
-        let mut first_bad = None;
-        for c in &tree_ids {
-            let verdict = self
-                .verdicts
-                .entry(*c)
-                .or_insert_with(|| verdict(store.chunks(), c));
-            if verdict.is_err() {
-                self.users.entry(*c).or_default().push(id.to_string());
-                first_bad
-                    .get_or_insert_with(|| format!("a chunk of its tree ({}) is bad", c.hex()));
+        let walked = self.walk_tree(store, &record, &mut file_chunk);
+        self.failed |= walked.is_err();
+        walked.map(|()| record)
+    }
+
+    fn walk_tree(
+        &mut self,
+        store: &Store,
+        record: &Record,
+        file_chunk: &mut impl FnMut(ChunkId),
+    ) -> std::result::Result<(), String> {
+        let (verdicts, users, expanded) = (&mut self.verdicts, &mut self.users, &mut self.expanded);
+        let (cache, cached) = (&mut self.cache, &mut self.cached);
+        let skip = !self.failed;
+        let mut pending = Vec::new();
+        let fetch: Fetch<'_> = Box::new(|c: &ChunkId, role: Role| {
+            if let Role::FileList(below) = role {
+                if skip && expanded.contains(&(*c, below)) {
+                    return Ok(None);
+                }
+                pending.push((*c, below));
             }
-        }
-        if let Some(why) = first_bad {
-            return Err(why);
-        }
-        for entry in store
-            .tree_checked_before(&record)
-            .map_err(|e| e.to_string())?
-        {
+            if let Some(data) = cache.get(c) {
+                return Ok(Some(data.clone()));
+            }
+            let data = match verdicts.get(c) {
+                Some(Ok(_)) => Some(store.chunks().get_checked_before(c)?),
+                Some(Err(_)) => None,
+                None => read_and_judge(store.chunks(), c, verdicts),
+            };
+            if let (Some(data), Role::Tree) = (&data, role) {
+                if *cached + data.len() <= TREE_CACHE {
+                    *cached += data.len();
+                    cache.insert(*c, data.clone());
+                }
+            }
+            data.map(Some).ok_or_else(|| {
+                users.entry(*c).or_default().push(record.id.clone());
+                let why = format!("a chunk of its tree ({}) is bad", c.hex());
+                crate::Error::new(crate::Code::Corrupt, why)
+            })
+        });
+        for entry in store.tree_with(record, fetch).map_err(|e| e.to_string())? {
             let entry = entry.map_err(|e| e.to_string())?;
             entry
                 .chunk_ids()
                 .map_err(|e| e.to_string())?
                 .into_iter()
-                .for_each(&mut file_chunk);
+                .for_each(&mut *file_chunk);
         }
-        Ok(record)
+        // the whole tree read: every list expanded on the way was expanded whole
+        self.expanded.extend(pending);
+        Ok(())
+    }
+}
+
+/// A tree or list chunk read and hashed the first time: its verdict kept, its bytes if good.
+fn read_and_judge(
+    chunks: &Chunks,
+    id: &ChunkId,
+    verdicts: &mut HashMap<ChunkId, std::result::Result<u64, String>>,
+) -> Option<Vec<u8>> {
+    match chunks.get(id) {
+        Ok(data) => {
+            verdicts.insert(*id, Ok(data.len() as u64));
+            Some(data)
+        }
+        Err(e) => {
+            let why = match e.code() == crate::Code::Os("ENOENT") {
+                true => "missing".into(),
+                false => e.to_string(),
+            };
+            verdicts.insert(*id, Err(why));
+            None
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 // once, however many snapshots share it; report each bad chunk (missing or damaged) with the
 // snapshots it breaks, and every snapshot that cannot be restored whole.
 
+const { codedError } = require('../errors')
 const { Store, checkChunkId } = require('./format')
 
 function verifyStore(storeDir, only, cancel) {
@@ -33,11 +34,13 @@ function verifyStore(storeDir, only, cancel) {
     let firstBad = null
     try {
       const record = store.record(id)
-      for (const c of record.tree) if (!check(checkChunkId(c), id) && firstBad === null) firstBad = `a chunk of its tree (${c}) is bad`
-      if (firstBad === null) {
-        for (const e of store.tree(record)) {
-          for (const c of e.chunks || []) if (!check(checkChunkId(c), id) && firstBad === null) firstBad = `${e.path}: chunk ${c} is bad`
-        }
+      // tree and list chunks (format version 2) are judged as the tree reader fetches them
+      const fetch = (c) => {
+        if (!check(c, id)) throw codedError('ECORRUPT', `a chunk of its tree (${c}) is bad`)
+        return store.get(c)
+      }
+      for (const e of store.tree(record, fetch)) {
+        for (const c of e.chunks || []) if (!check(checkChunkId(c), id) && firstBad === null) firstBad = `${e.path}: chunk ${c} is bad`
       }
     } catch (err) {
       firstBad = firstBad || err.message
