@@ -71,4 +71,4 @@ function sweepScratch(dir = os.tmpdir()) {
   return removed
 }
 
-module.exports = { newScratch, sweepScratch, PREFIX }
+module.exports = { newScratch, sweepScratch, ownerDead, PREFIX }
