@@ -101,4 +101,4 @@ function sweepScratchInBackups(binding, root) {
   return removed
 }
 
-module.exports = { newScratch, sweepScratch, sweepScratchInBackups, PREFIX }
+module.exports = { newScratch, sweepScratch, sweepScratchInBackups, ownerDead, PREFIX }
