@@ -6,13 +6,13 @@
 // (temp + rename), made durable in one go, and the record is written last.
 
 const fs = require('node:fs')
-const os = require('node:os')
 const path = require('node:path')
 
 const { codedError } = require('../errors')
 const contained = require('../contained')
 const { chunkFd, chunkBuffer, sqliteGroup } = require('./chunker')
 const { backupCopyDatabase } = require('../backup/sqlite')
+const { newScratch } = require('../scratch')
 const { Store, FORMAT_VERSION, chunkId, encode, checkSnapshotId, entryLine, timePair } = require('./format')
 
 const SIDE_FILES = ['-journal', '-wal', '-shm']
@@ -131,8 +131,9 @@ class Walker {
       this.filesReused += 1
     } else if (db) {
       // SQLite opens files by name and resolves links itself: its copy is made in a private
-      // folder of the temp dir, never in the project or the store
-      const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'sr-snapshot-db-'))
+      // folder of the temp dir, never in the project or the store (named for its owner: one
+      // a killed process left is swept, lib/js/scratch.js)
+      const scratch = newScratch()
       try {
         const copy = path.join(scratch, 'copy.sqlite')
         await backupCopyDatabase(full, copy)
