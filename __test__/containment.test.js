@@ -323,12 +323,18 @@ test('files under backups/ are 0600, folders 0700; a 0755 backups/ of ours is ti
     const saved = { warn: console.warn, log: console.log }
     console.warn = (...a) => warnings.push(a.join(' '))
     console.log = () => {}
+    let restored
     try {
-      await new BackupSystem({ backend, root: ctx.root, lockDir: ctx.lockDir, quiet: false }).createFullBackup('perm')
+      const bs = new BackupSystem({ backend, root: ctx.root, lockDir: ctx.lockDir, quiet: false })
+      const id = await bs.createFullBackup('perm')
+      // a restore keeps the previous .env and database in backups/pre-restore/ (native on
+      // Linux: the kept database moved there by rename from its scratch folder in backups/)
+      restored = await bs.restoreFromBackup(id, { force: true, restoreCode: false })
     } finally {
       Object.assign(console, saved)
     }
     assert.equal(warnings.filter((w) => w.includes('made owner-only')).length, 1, warnings.join('\n'))
+    assert.ok(restored.previous.some((p) => p.endsWith('database.sqlite')), JSON.stringify(restored.previous))
     const bad = []
     const walk = (p) => {
       const st = fs.lstatSync(p)
@@ -657,4 +663,44 @@ test('a SIGKILLed store snapshot leaves its database scratch folder; the next cl
     t.diagnostic(`${backend}: killed snapshot ${child.pid} left ${left.join(', ')}; the next cleanup removed it`)
     writer.kill('SIGKILL')
   }
+})
+
+// A restore target on another file system than backups/ (a mount point inside the project):
+// the rename between held folders fails with EXDEV and the result is copied instead, on both
+// backends (js: TMPDIR on its own tmpfs too). Needs a private mount namespace (unshare -m, as
+// root); skipped where there is none.
+test('a database restored onto another file system (EXDEV) is copied into place, the previous one kept', { skip: process.platform !== 'linux', timeout: 60000 }, (t) => {
+  const probe = spawnSync('unshare', ['-m', 'true'], { stdio: 'ignore' })
+  if (probe.status !== 0) return t.skip('no private mount namespace here (unshare -m)')
+  const dir = tempDir('exdev-')
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const root = path.join(dir, 'p')
+  const set = path.join(root, 'backups', 'database', 'set')
+  fs.mkdirSync(set, { recursive: true })
+  fs.mkdirSync(path.join(root, 'mnt'))
+  fs.mkdirSync(path.join(dir, 'tmp'))
+  execFileSync('sqlite3', [path.join(set, 'app.db'), "CREATE TABLE t(v); INSERT INTO t VALUES ('new');"])
+  const script = `const { resolveBackend } = require(${JSON.stringify(path.join(ROOT, 'lib', 'backend'))})
+const out = {}
+for (const backend of ['native', 'js']) {
+  require('node:child_process').execFileSync('sqlite3', [${JSON.stringify(path.join(root, 'mnt'))} + '/' + backend + '.db', "CREATE TABLE t(v); INSERT INTO t VALUES ('old');"])
+  out[backend] = resolveBackend(backend).binding.backupRestoreDatabase(${JSON.stringify(root)}, 'mnt/' + backend + '.db', ${JSON.stringify(path.join(set, 'app.db'))})
+  out[backend].now = require('node:child_process').execFileSync('sqlite3', [out[backend].target, 'SELECT v FROM t'], { encoding: 'utf8' }).trim()
+  out[backend].kept = require('node:child_process').execFileSync('sqlite3', [out[backend].previous, 'SELECT v FROM t'], { encoding: 'utf8' }).trim()
+}
+console.log(JSON.stringify(out))`
+  const mounts = `mount -t tmpfs none ${JSON.stringify(path.join(root, 'mnt'))} && mount -t tmpfs none ${JSON.stringify(path.join(dir, 'tmp'))}`
+  const r = spawnSync('unshare', ['-m', 'sh', '-c', `${mounts} && exec "$0" -e "$1"`, process.execPath, script], {
+    encoding: 'utf8',
+    env: { ...process.env, TMPDIR: path.join(dir, 'tmp') },
+  })
+  if (r.status !== 0 && /mount/.test(r.stderr)) return t.skip(`cannot mount here: ${r.stderr.trim()}`)
+  assert.equal(r.status, 0, r.stderr)
+  const out = JSON.parse(r.stdout.trim().split('\n').pop())
+  for (const backend of ['native', 'js']) {
+    assert.equal(out[backend].now, 'new', `${backend}: restored across the mount`)
+    assert.equal(out[backend].kept, 'old', `${backend}: the previous database kept`)
+    assert.ok(out[backend].previous.startsWith(path.join(root, 'backups', 'pre-restore')), out[backend].previous)
+  }
+  assert.deepEqual(fs.readdirSync(path.join(root, 'backups')).filter((n) => n.startsWith('sr-db-')), [], 'no scratch folder left')
 })

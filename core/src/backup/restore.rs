@@ -273,9 +273,14 @@ impl Workspace {
 
     /// The path SQLite may read the file `name` of the held `dir` at: that very file, held;
     /// else a copy here named `as_name` (with its journal and WAL when `sidecars`: a live
-    /// database).
+    /// database). A backup (`!sidecars`) is read in place only when nothing of SQLite's
+    /// would be made or played beside it: rollback-journal mode (a WAL-mode file, as a legacy
+    /// byte copy may be, needs a `-shm`) and no `-journal` there.
     fn readable(&self, dir: &Dir, name: &OsStr, as_name: &str, sidecars: bool) -> Result<PathBuf> {
-        if self.held() {
+        let in_place = sidecars
+            || (Workspace::journal_mode(dir, name) == Some(1)
+                && dir.stat(Path::new(&sidecar(name, "-journal")))?.is_none());
+        if self.held() && in_place {
             return Ok(dir.pinned_path(name));
         }
         dir.copy_to(Path::new(name), &self.dir, Path::new(as_name))?;
@@ -291,8 +296,16 @@ impl Workspace {
 
     /// Is the file `name` of `dir` a SQLite database (read through the held folder)?
     fn is_sqlite(dir: &Dir, name: &OsStr) -> bool {
-        dir.open_read(Path::new(name))
-            .is_ok_and(|mut f| sqlite::is_sqlite_file(&mut f))
+        Workspace::journal_mode(dir, name).is_some()
+    }
+
+    /// The journal mode byte of the SQLite header of `name` (1 rollback, 2 WAL), if SQLite.
+    fn journal_mode(dir: &Dir, name: &OsStr) -> Option<u8> {
+        use std::io::Read;
+        let mut file = dir.open_read(Path::new(name)).ok()?;
+        let mut head = [0u8; 19];
+        file.read_exact(&mut head).ok()?;
+        head.starts_with(b"SQLite format 3\0").then_some(head[18])
     }
 
     /// Put the result `name` at `dest_rel` below `dest`: by rename when held (replacing
@@ -594,5 +607,48 @@ mod tests {
         );
         assert!(previous.ends_with("data/app.db"), "{}", previous.display());
         assert_eq!(value_in(&previous), "old");
+    }
+
+    /// A backup in WAL mode (a legacy byte copy of a WAL database) is not opened where it is
+    /// (SQLite would make a `-shm` beside it): restored all the same, its set folder left as
+    /// it was, and no scratch folder left in backups/.
+    #[cfg(unix)]
+    #[test]
+    fn a_wal_mode_backup_restores_and_leaves_its_set_folder_alone() {
+        use rusqlite::Connection;
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let set = root.join("backups/database/set");
+        fs::create_dir_all(&set).unwrap();
+        let saved = set.join("app.db");
+        {
+            let conn = Connection::open(&saved).unwrap();
+            conn.execute_batch(
+                "PRAGMA journal_mode=WAL; CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('new')",
+            )
+            .unwrap();
+        }
+        assert_eq!(fs::read(&saved).unwrap()[18], 2, "a WAL-mode file");
+        let names = |dir: &Path| -> Vec<String> {
+            let mut n: Vec<String> = fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            n.sort();
+            n
+        };
+        let before = names(&set);
+        restore_database(root, "app.db", &saved).unwrap();
+        let value: String = Connection::open(root.join("app.db"))
+            .unwrap()
+            .query_row("SELECT v FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(value, "new");
+        assert_eq!(names(&set), before);
+        let left: Vec<String> = names(&root.join("backups"))
+            .into_iter()
+            .filter(|n| n.starts_with(crate::fsx::scratch::PREFIX))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 }

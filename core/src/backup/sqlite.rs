@@ -60,14 +60,10 @@ impl CopyKind {
 
 /// True when the file starts with SQLite's magic header (a link at the name is not read).
 pub fn is_sqlite(path: &Path) -> bool {
-    open_nofollow(path).is_ok_and(|mut f| is_sqlite_file(&mut f))
-}
-
-/// True when the open file starts with SQLite's magic header.
-pub fn is_sqlite_file(file: &mut fs::File) -> bool {
     use std::io::Read;
     let mut header = [0u8; 16];
-    file.read_exact(&mut header)
+    open_nofollow(path)
+        .and_then(|mut f| f.read_exact(&mut header))
         .map(|()| &header == b"SQLite format 3\0")
         .unwrap_or(false)
 }
