@@ -8,7 +8,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 
 const { resolveBackend } = require('../lib/backend')
-const { test, eachBackend, tempDir, spawnChild, BACKENDS } = require('./helpers')
+const { test, eachBackend, tempDir, spawnChild, BACKENDS, flipChunk } = require('./helpers')
 
 const binding = (name) => resolveBackend(name).binding
 
@@ -67,11 +67,7 @@ function chunkFiles(store) {
 
 function flipChunkOf(store, content) {
   const id = require('node:crypto').createHash('sha256').update(content).digest('hex')
-  const file = path.join(store, 'chunks', id.slice(0, 2), id)
-  const bytes = fs.readFileSync(file)
-  bytes[bytes.length - 1] ^= 1
-  fs.chmodSync(file, 0o600)
-  fs.writeFileSync(file, bytes)
+  flipChunk(store, id)
   return id
 }
 

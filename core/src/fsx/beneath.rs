@@ -540,16 +540,24 @@ impl Dir {
 /// Read all of `file`, failing with `EFBIG` past `max` bytes (a `/dev/zero` never ends).
 pub fn read_bounded(file: File, max: u64, path: &Path) -> Result<Vec<u8>> {
     let mut data = Vec::new();
+    read_bounded_into(file, max, path, &mut data)?;
+    Ok(data)
+}
+
+/// [`read_bounded`] into `buf` (cleared first), for a caller that reads many files into one
+/// buffer (the store's verify).
+pub fn read_bounded_into(file: File, max: u64, path: &Path, buf: &mut Vec<u8>) -> Result<()> {
+    buf.clear();
     file.take(max.saturating_add(1))
-        .read_to_end(&mut data)
+        .read_to_end(buf)
         .map_err(|e| Error::io(format!("Cannot read {}", path.display()), e))?;
-    if data.len() as u64 > max {
+    if buf.len() as u64 > max {
         return Err(Error::new(
             Code::Os("EFBIG"),
             format!("Refusing {}: larger than {max} bytes", path.display()),
         ));
     }
-    Ok(data)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -66,7 +66,7 @@ pub struct SnapshotStats {
 }
 
 /// The SQLite files that live beside a database.
-pub(super) const SIDE_FILES: &[&str] = &["-journal", "-wal", "-shm"];
+const SIDE_FILES: &[&str] = &["-journal", "-wal", "-shm"];
 
 type Job = (ChunkId, Vec<u8>);
 
@@ -149,51 +149,30 @@ impl Walker<'_> {
     }
 
     fn walk(&mut self, dir: &Dir, rel: &str) -> Result<()> {
-        for (name, kind) in dir.list(Path::new(""))? {
-            self.spec.cancel.check("Snapshot")?;
-            let Some(name_str) = name.to_str() else {
-                self.skipped.push(join(rel, &name.to_string_lossy()));
-                continue;
-            };
-            if is_excluded(name_str, self.spec.excludes) {
-                continue;
-            }
-            let path = join(rel, name_str);
-            if kind == Kind::File && self.is_side_file(&path) {
-                continue;
-            }
-            let Some(meta) = dir.meta(Path::new(&name))? else {
-                continue; // removed while we walked
-            };
-            match meta.kind {
-                Kind::Dir => {
-                    self.entries
-                        .push(entry(path.clone(), EntryKind::Dir, &meta));
-                    let sub = dir.sub(Path::new(&name), false)?;
-                    self.walk(&sub, &path)?;
-                }
-                Kind::Symlink => match dir.read_link(Path::new(&name))?.into_string() {
-                    Ok(target) => {
-                        let mut e = entry(path, EntryKind::Symlink, &meta);
-                        e.target = Some(target);
-                        self.entries.push(e);
-                    }
-                    Err(_) => self.skipped.push(path),
-                },
-                Kind::File => self.file(dir, &name, path, &meta)?,
-                Kind::Other => self.skipped.push(path),
-            }
-        }
-        Ok(())
+        walk_project(self, dir, rel)
+    }
+}
+
+impl Visit for Walker<'_> {
+    fn cancelled(&self) -> Result<()> {
+        self.spec.cancel.check("Snapshot")
+    }
+
+    fn excludes(&self) -> &[String] {
+        self.spec.excludes
+    }
+
+    fn entry(&mut self, entry: Entry) {
+        self.entries.push(entry);
+    }
+
+    fn skipped(&mut self, path: String) {
+        self.skipped.push(path);
     }
 
     fn is_side_file(&self, path: &str) -> bool {
         let databases = self.spec.substitutes.iter().map(|(db, _)| db);
-        databases.chain(self.spec.databases).any(|db| {
-            SIDE_FILES
-                .iter()
-                .any(|side| path.strip_prefix(db.as_str()) == Some(side))
-        })
+        is_side_file_of(path, databases.chain(self.spec.databases))
     }
 
     fn file(&mut self, dir: &Dir, name: &OsStr, path: String, meta: &Meta) -> Result<()> {
@@ -244,6 +223,76 @@ impl Walker<'_> {
         self.entries.push(e);
         Ok(())
     }
+}
+
+/// What [`walk_project`] meets, handed to the snapshot being written ([`Walker`]) or to
+/// diff's walk of the work tree (`super::diff`): both see the project the same way.
+pub(super) trait Visit {
+    /// `Err` once the caller cancelled.
+    fn cancelled(&self) -> Result<()>;
+    /// Legacy `tar --exclude` patterns.
+    fn excludes(&self) -> &[String];
+    /// A database's `-journal`, `-wal` or `-shm` file (left out).
+    fn is_side_file(&self, path: &str) -> bool;
+    /// A folder (walked into next) or a symlink, as a snapshot records it.
+    fn entry(&mut self, entry: Entry);
+    /// A regular file.
+    fn file(&mut self, dir: &Dir, name: &OsStr, path: String, meta: &Meta) -> Result<()>;
+    /// What a snapshot cannot hold: a name or link target that is not UTF-8, a FIFO, a
+    /// socket, a device.
+    fn skipped(&mut self, path: String);
+}
+
+/// Walk the folder `dir` (at `rel` below the root) and everything below it, through held
+/// folder handles (no symlink followed), in the order the folders list their names.
+pub(super) fn walk_project(visit: &mut impl Visit, dir: &Dir, rel: &str) -> Result<()> {
+    for (name, kind) in dir.list(Path::new(""))? {
+        visit.cancelled()?;
+        let Some(name_str) = name.to_str() else {
+            visit.skipped(join(rel, &name.to_string_lossy()));
+            continue;
+        };
+        if is_excluded(name_str, visit.excludes()) {
+            continue;
+        }
+        let path = join(rel, name_str);
+        if kind == Kind::File && visit.is_side_file(&path) {
+            continue;
+        }
+        let Some(meta) = dir.meta(Path::new(&name))? else {
+            continue; // removed while we walked
+        };
+        match meta.kind {
+            Kind::Dir => {
+                visit.entry(entry(path.clone(), EntryKind::Dir, &meta));
+                let sub = dir.sub(Path::new(&name), false)?;
+                walk_project(visit, &sub, &path)?;
+            }
+            Kind::Symlink => match dir.read_link(Path::new(&name))?.into_string() {
+                Ok(target) => {
+                    let mut e = entry(path, EntryKind::Symlink, &meta);
+                    e.target = Some(target);
+                    visit.entry(e);
+                }
+                Err(_) => visit.skipped(path),
+            },
+            Kind::File => visit.file(dir, &name, path, &meta)?,
+            Kind::Other => visit.skipped(path),
+        }
+    }
+    Ok(())
+}
+
+/// True when `path` is the `-journal`, `-wal` or `-shm` file of one of `databases`.
+pub(super) fn is_side_file_of<'d>(
+    path: &str,
+    mut databases: impl Iterator<Item = &'d String>,
+) -> bool {
+    databases.any(|db| {
+        SIDE_FILES
+            .iter()
+            .any(|side| path.strip_prefix(db.as_str()) == Some(side))
+    })
 }
 
 /// A database stored from its own bytes: its state, chunk ids and size.
