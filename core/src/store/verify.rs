@@ -147,13 +147,7 @@ struct Pool<'a> {
     /// File list chunks (with the list levels below them) a walk expanded whole: their data
     /// chunks are queued already, so a later walk that shares one does not read it again.
     expanded: Mutex<HashSet<(ChunkId, u32)>>,
-    /// Good tree chunks kept in memory, and their bytes (at most [`TREE_CACHE`]): snapshots
-    /// share most of their tree runs, read once each then.
-    cache: Mutex<(HashMap<ChunkId, Vec<u8>>, usize)>,
 }
-
-/// Bytes of tree chunks [`Pool`] keeps in memory.
-const TREE_CACHE: usize = 32 * 1024 * 1024;
 
 /// What one thread did: its walks (snapshot index, walk) and the file chunks it hashed.
 type Done = (Vec<(usize, Walk)>, Vec<(ChunkId, Verdict)>);
@@ -168,7 +162,6 @@ impl<'a> Pool<'a> {
             seen: Mutex::new(HashSet::new()),
             trees: Mutex::new(HashMap::new()),
             expanded: Mutex::new(HashSet::new()),
-            cache: Mutex::new((HashMap::new(), 0)),
         }
     }
 
@@ -275,21 +268,12 @@ impl<'a> Pool<'a> {
                 }
                 expanded.push((*c, below));
             }
-            if let Some(data) = Self::lock(&self.cache).0.get(c) {
-                return Ok(Some(data.clone()));
-            }
             if self.tree_verdict(c, checker).is_err() {
                 bad_tree.push(*c);
                 let why = format!("a chunk of its tree ({}) is bad", c.hex());
                 return Err(crate::Error::new(crate::Code::Corrupt, why));
             }
-            let data = self.store.chunks().get_checked_before(c)?;
-            let mut cache = Self::lock(&self.cache);
-            if role == Role::Tree && cache.1 + data.len() <= TREE_CACHE {
-                cache.1 += data.len();
-                cache.0.insert(*c, data.clone());
-            }
-            Ok(Some(data))
+            self.store.chunks().get_checked_before(c).map(Some)
         });
         let entries = self.store.tree_with(&record, fetch);
         // the chunks listed before a damaged line are checked all the same
