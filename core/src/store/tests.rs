@@ -250,6 +250,32 @@ fn restore_replaces_what_is_there_and_never_follows_a_link_on_the_way() {
 }
 
 #[test]
+fn the_temp_a_killed_restore_left_is_removed_by_the_next_one() {
+    use crate::testutil::{dead_pid, LiveChild};
+    let p = project();
+    take(&p, "s1");
+    let tmp = tempfile::tempdir().unwrap();
+    let target = tmp.path().join("t");
+    fs::create_dir_all(target.join("src/deep/er")).unwrap();
+    let now_ms = crate::time::now_ms();
+    let killed = format!("src/.big.bin.sr-{}-{now_ms}-0.tmp", dead_pid());
+    let deeper = format!("src/deep/er/.x.sr-{}-{now_ms}-0.tmp", dead_pid());
+    let writer = LiveChild::spawn();
+    let running = format!("src/.a.txt.sr-{}-{now_ms}-0.tmp", writer.pid());
+    for rel in [&killed, &deeper, &running] {
+        fs::write(target.join(rel), b"half a file").unwrap();
+    }
+    restore_snapshot(&p.store, "s1", &target, &[]).unwrap();
+    assert!(!target.join(&killed).exists() && !target.join(&deeper).exists());
+    assert!(
+        target.join(&running).exists(),
+        "a live writer's temp is kept"
+    );
+    fs::remove_file(target.join(&running)).unwrap();
+    assert_eq!(listing(&target), listing(&p.root));
+}
+
+#[test]
 fn a_crafted_tree_cannot_leave_the_target() {
     let p = project();
     take(&p, "s1");
