@@ -87,8 +87,10 @@ export declare function backupContainedPath(root: string, original: string): str
 /**
  * Copy a database consistently; resolves `'sqlite'` (online backup API) or `'bytes'` (not
  * a SQLite file), rejects with the errno `code`, or `ECANCELED` after `backupCancel()`.
+ * With `root`, `src` must be below it and is read without following any link on the way
+ * (`EPATHESCAPE`), SQLite kept on the held folder (Linux) or refusing links (elsewhere).
  */
-export declare function backupCopyDatabase(src: string, dest: string): Promise<string>
+export declare function backupCopyDatabase(src: string, dest: string, root?: string | undefined | null): Promise<string>
 
 /**
  * `excludes` defaults to the legacy list (`node_modules`, `dist`, `build`, `.next`,

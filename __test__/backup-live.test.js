@@ -70,7 +70,7 @@ function leftovers(root) {
   for (const name of fs.existsSync(manifests) ? fs.readdirSync(manifests) : []) ids.add(name.replace(/\.json$/, ''))
   const found = []
   for (const name of fs.existsSync(b) ? fs.readdirSync(b) : []) {
-    if (name.startsWith('.staging-') || name.startsWith('.archive')) found.push(name)
+    if (name.startsWith('.staging-') || name.startsWith('.claim-') || name.startsWith('.archive')) found.push(name)
   }
   for (const kind of ['code', 'database', 'config', 'state', 'full', 'manifests']) {
     const dir = path.join(b, kind)
@@ -396,6 +396,70 @@ test('SIGKILL during create: the next create removes what the killed one left, a
     const id = await bs.createFullBackup('next')
     assert.deepEqual(leftovers(root), [])
     assert.equal((await bs.verifyBackup(id)).valid, true)
+  })
+})
+
+/** A claim folder as a create makes it (lib/backup/staging.js), owned by `pid` started at `startS`. */
+function plantClaim(root, pid, startS) {
+  const name = `.claim-${pid}-${startS}-${require('node:crypto').randomBytes(4).toString('hex')}`
+  fs.mkdirSync(path.join(root, 'backups', name), { recursive: true, mode: 0o700 })
+  fs.writeFileSync(path.join(root, 'backups', name, 'owner.json'), '{"pid":1,"timestamp":"x"}')
+  return name
+}
+
+test('a claim folder left by a killed create is removed at once by the next create; a live one is kept', TIMEOUT, async (t) => {
+  const { liveness } = require('../lib/js/process')
+  await eachBackend(t, async ({ backend, dir }) => {
+    const root = project(dir)
+    const gone = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' })
+    const deadPid = Number(gone.stdout.trim())
+    const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' })
+    try {
+      const seen = liveness(sleeper.pid)
+      assert.ok(seen.alive && seen.startTimeS != null, 'the live owner is seen with its start time')
+      fs.mkdirSync(path.join(root, 'backups'), { mode: 0o700 })
+      const dead = plantClaim(root, deadPid, seen.startTimeS)
+      const live = plantClaim(root, sleeper.pid, seen.startTimeS)
+      // the live owner's pid with another start time: the pid was reused, the owner is gone
+      const reused = plantClaim(root, sleeper.pid, seen.startTimeS - 3600)
+      const id = await system(backend, root).createFullBackup('next')
+      const names = fs.readdirSync(path.join(root, 'backups'))
+      assert.ok(!names.includes(dead), `${dead} removed`)
+      assert.ok(!names.includes(reused), `${reused} removed`)
+      assert.ok(names.includes(live), `${live} kept while its owner runs`)
+      assert.equal(fs.readFileSync(path.join(root, 'backups', live, 'owner.json'), 'utf8'), '{"pid":1,"timestamp":"x"}')
+      assert.ok(!names.some((n) => n.startsWith('.staging-')), 'the new set left no staging folder')
+      assert.ok(fs.existsSync(path.join(root, 'backups', 'manifests', `${id}.json`)))
+    } finally {
+      sleeper.kill('SIGKILL')
+    }
+  })
+})
+
+test('a staging folder is claimed whole: a taken id is EEXIST, leaves no claim folder, and the other owner\'s folder is untouched', TIMEOUT, async (t) => {
+  const { Staging } = require('../lib/backup/staging')
+  await eachBackend(t, async ({ backend, dir }) => {
+    const root = project(dir)
+    const bs = system(backend, root)
+    bs.ensureBackupsDir()
+    const first = new Staging(bs.binding, root, 'taken-1')
+    try {
+      const owner = JSON.parse(fs.readFileSync(path.join(root, 'backups/.staging-taken-1/owner.json'), 'utf8'))
+      assert.equal(owner.pid, process.pid, 'the staging folder appears with its owner record inside')
+      assert.equal(owner.id, 'taken-1')
+      assert.throws(() => new Staging(bs.binding, root, 'taken-1'), { code: 'EEXIST' })
+      const names = fs.readdirSync(path.join(root, 'backups'))
+      assert.deepEqual(names.filter((n) => n.startsWith('.claim-')), [], 'the losing claim folder is removed')
+      assert.deepEqual(JSON.parse(fs.readFileSync(path.join(root, 'backups/.staging-taken-1/owner.json'), 'utf8')), owner)
+      // a file or a symlink planted at the staging name is a taken name too, never followed
+      fs.writeFileSync(path.join(root, 'backups/.staging-file-1'), 'planted')
+      assert.throws(() => new Staging(bs.binding, root, 'file-1'), { code: 'EEXIST' })
+      assert.equal(fs.readFileSync(path.join(root, 'backups/.staging-file-1'), 'utf8'), 'planted')
+    } finally {
+      first.remove()
+      first.close()
+    }
+    assert.deepEqual(fs.readdirSync(path.join(root, 'backups')).filter((n) => n.startsWith('.staging-taken') || n.startsWith('.claim-')), [])
   })
 })
 

@@ -14,7 +14,7 @@ const BackupSystem = require('../lib/backup-system')
 const { SessionLog, logFileFor } = require('../lib/session/session-log')
 const { resolveBackend } = require('../lib/backend')
 const { eachBackend, runBin, tempDir, ROOT, isRoot } = require('./helpers')
-const { makeProject, makeRestoreRaceProject, raceRestores, snapshot, hasRenameat2, raceCreates } = require('../torture/containment-kit')
+const { makeProject, makeRestoreRaceProject, raceRestores, raceDatabaseCopies, snapshot, hasRenameat2, raceCreates } = require('../torture/containment-kit')
 
 const POSIX = process.platform !== 'win32'
 const WATCHDOG_MS = 15000
@@ -323,12 +323,18 @@ test('files under backups/ are 0600, folders 0700; a 0755 backups/ of ours is ti
     const saved = { warn: console.warn, log: console.log }
     console.warn = (...a) => warnings.push(a.join(' '))
     console.log = () => {}
+    let restored
     try {
-      await new BackupSystem({ backend, root: ctx.root, lockDir: ctx.lockDir, quiet: false }).createFullBackup('perm')
+      const bs = new BackupSystem({ backend, root: ctx.root, lockDir: ctx.lockDir, quiet: false })
+      const id = await bs.createFullBackup('perm')
+      // a restore keeps the previous .env and database in backups/pre-restore/ (native on
+      // Linux: the kept database moved there by rename from its scratch folder in backups/)
+      restored = await bs.restoreFromBackup(id, { force: true, restoreCode: false })
     } finally {
       Object.assign(console, saved)
     }
     assert.equal(warnings.filter((w) => w.includes('made owner-only')).length, 1, warnings.join('\n'))
+    assert.ok(restored.previous.some((p) => p.endsWith('database.sqlite')), JSON.stringify(restored.previous))
     const bad = []
     const walk = (p) => {
       const st = fs.lstatSync(p)
@@ -459,6 +465,49 @@ test('race: a folder swapped for a symlink in a loop while restores of a file an
 // backups/ goes through held folders (lib/backup/staging.js). The swapper is paced (a few ms
 // between swaps): unpaced, nearly every create is refused at its first check, which proves
 // nothing about the writes that follow it.
+// createFullBackup copies each live database through backupCopyDatabase(src, dest, root): the
+// folders on the way are opened below the root without following a link, and SQLite is kept on
+// the held folder (native, Linux: core/src/backup/sqlite_held.rs) or refuses links (js: sqlite3
+// -nofollow below the root's real path). A planted link is refused; the victim outside is
+// neither changed nor read (its row never reaches the copy).
+test('create never reads the live database through a link: a folder or the file itself planted as a symlink', { skip: !POSIX }, async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const { binding } = resolveBackend(backend)
+    const project = makeRestoreRaceProject(dir)
+    const { root, outside } = project
+    const dest = path.join(dir, 'copy.sqlite')
+    const before = snapshot(outside)
+    assert.equal(await binding.backupCopyDatabase(path.join(root, 'cfg', 'app.db'), dest, root), 'sqlite')
+    assert.equal(execFileSync('sqlite3', [dest, 'SELECT v FROM t'], { encoding: 'utf8' }).trim(), 'project')
+    fs.rmSync(dest)
+    // the folder: cfg/ moved away, a symlink to outside/ (which has an app.db) in its place
+    fs.renameSync(path.join(root, 'cfg'), path.join(root, 'cfg-real'))
+    fs.symlinkSync(outside, path.join(root, 'cfg'))
+    await refuses(() => binding.backupCopyDatabase(path.join(root, 'cfg', 'app.db'), dest, root), ['EPATHESCAPE'])
+    // the file itself a link to the victim
+    fs.symlinkSync(path.join(outside, 'app.db'), path.join(root, 'cfg-real', 'linked.db'))
+    await refuses(() => binding.backupCopyDatabase(path.join(root, 'cfg-real', 'linked.db'), dest, root), ['EPATHESCAPE'])
+    // a path not below the root
+    await refuses(() => binding.backupCopyDatabase(path.join(outside, 'app.db'), dest, root), ['EPATHESCAPE'])
+    assert.ok(!fs.existsSync(dest), `${backend}: no copy made`)
+    assert.deepEqual(snapshot(outside), before, `${backend}: nothing outside changed`)
+  })
+})
+
+test('race: the database folder swapped for a symlink while create copies the live database: the victim is never read (native); js reported', { skip: process.platform !== 'linux' || !hasRenameat2(), timeout: 90000 }, async (t) => {
+  for (const backend of ['native', 'js']) {
+    const project = makeRestoreRaceProject(tempDir(`copy-race-${backend}-`))
+    const r = await raceDatabaseCopies({ binding: resolveBackend(backend).binding, ...project, seconds: 3 })
+    t.diagnostic(`${backend}: ${r.copies} copies, ${r.refused} refused ${JSON.stringify(r.codes)}, ${r.swaps} swaps, copies holding the victim's row: ${r.victimRead}, changed outside: ${r.escaped.join(', ') || 'nothing'}`)
+    assert.ok(r.swaps > 20, `${backend}: the swapper ran (${r.swaps} swaps)`)
+    assert.ok(r.copies > 5, `${backend}: copies ran (${r.copies})`)
+    assert.deepEqual(r.escaped, [], `${backend}: nothing changed outside`)
+    // js: sqlite3 opens by name; -nofollow refuses a link it sees, but a swap between its look
+    // and its open is the race js cannot close (its count is in the diagnostic above)
+    if (backend === 'native') assert.equal(r.victimRead, 0, 'native: the victim was never read')
+  }
+})
+
 test('race: backups/, or a staging part folder, swapped for a symlink while createFullBackup runs writes nothing outside', { skip: process.platform !== 'linux' || !hasRenameat2(), timeout: 180000 }, async (t) => {
   const SECONDS = 4
   const outcomes = {}
@@ -480,6 +529,38 @@ test('race: backups/, or a staging part folder, swapped for a symlink while crea
   for (const key of Object.keys(expected)) assert.deepEqual(outcomes[key], [], `${key}: nothing changed outside`)
 })
 
+/**
+ * Run `script` in a child (`env` added) and SIGKILL it as soon as a scratch folder of its
+ * own (`sr-db-<pid>-...`) appears in `dir` (within 60 s): `{ child, seen, mine }`, `seen` the
+ * folder's name or null, `mine` what matches the child's folders.
+ */
+async function killOnScratch(t, script, dir, env) {
+  const child = require('node:child_process').spawn(process.execPath, ['-e', script], { env: { ...process.env, ...env }, stdio: 'ignore' })
+  t.after(() => child.kill('SIGKILL'))
+  const mine = new RegExp(`^sr-db-${child.pid}-\\d+-`)
+  const deadline = Date.now() + 60000
+  let seen = null
+  while (seen === null && Date.now() < deadline) {
+    seen = (fs.existsSync(dir) ? fs.readdirSync(dir) : []).find((n) => mine.test(n)) || null
+    if (seen === null) await new Promise((resolve) => setTimeout(resolve, 1))
+  }
+  child.kill('SIGKILL')
+  await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.on('exit', resolve)))
+  return { child, seen, mine }
+}
+
+/** `cleanup(30)` of the project `ctx` with the temp dir `tmp` (where scratch folders are swept). */
+async function cleanupWithTmp(backend, ctx, tmp) {
+  const saved = process.env.TMPDIR
+  process.env.TMPDIR = tmp
+  try {
+    await new BackupSystem({ backend, root: ctx.root, quiet: true, lockDir: ctx.lockDir }).cleanup(30)
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR
+    else process.env.TMPDIR = saved
+  }
+}
+
 // A create killed with SIGKILL cannot remove its databases' scratch folder from the temp dir;
 // the folder's name carries its owner (pid, start time: lib/js/scratch.js), and the next
 // cleanup (or create) removes it once that owner is dead. Only real folders of our naming
@@ -494,17 +575,7 @@ test('a SIGKILLed create leaves its database scratch folder; the next cleanup re
     fs.mkdirSync(tmp)
     const script = `const B = require(${JSON.stringify(path.join(ROOT, 'lib', 'backup-system'))});
 (async () => { for (;;) await new B({ backend: ${JSON.stringify(backend)}, root: ${JSON.stringify(ctx.root)}, quiet: true, lockDir: ${JSON.stringify(ctx.lockDir)} }).createFullBackup('kill') })()`
-    const child = require('node:child_process').spawn(process.execPath, ['-e', script], { env: { ...process.env, TMPDIR: tmp }, stdio: 'ignore' })
-    t.after(() => child.kill('SIGKILL'))
-    const mine = new RegExp(`^sr-db-${child.pid}-\\d+-`)
-    const deadline = Date.now() + 60000
-    let seen = null
-    while (seen === null && Date.now() < deadline) {
-      seen = fs.readdirSync(tmp).find((n) => mine.test(n)) || null
-      if (seen === null) await new Promise((resolve) => setTimeout(resolve, 1))
-    }
-    child.kill('SIGKILL')
-    await new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.on('exit', resolve)))
+    const { child, seen, mine } = await killOnScratch(t, script, tmp, { TMPDIR: tmp })
     assert.ok(seen, `${backend}: the create made a scratch folder`)
     const left = fs.readdirSync(tmp).filter((n) => mine.test(n))
     assert.ok(left.length >= 1, `${backend}: the killed create left its scratch folder`)
@@ -515,14 +586,7 @@ test('a SIGKILLed create leaves its database scratch folder; the next cleanup re
     fs.symlinkSync(ctx.outside, path.join(tmp, `sr-db-${child.pid}-1-linked`))
     fs.symlinkSync(path.join(ctx.outside, 'victim.txt'), path.join(tmp, left[0], 'planted-link'))
     const outsideBefore = snapshot(ctx.outside)
-    const saved = process.env.TMPDIR
-    process.env.TMPDIR = tmp
-    try {
-      await new BackupSystem({ backend, root: ctx.root, quiet: true, lockDir: ctx.lockDir }).cleanup(30)
-    } finally {
-      if (saved === undefined) delete process.env.TMPDIR
-      else process.env.TMPDIR = saved
-    }
+    await cleanupWithTmp(backend, ctx, tmp)
     const after = fs.readdirSync(tmp)
     for (const name of left) assert.ok(!after.includes(name), `${backend}: ${name} removed`)
     assert.ok(after.includes(live), `${backend}: a live owner's folder is kept`)
@@ -530,4 +594,113 @@ test('a SIGKILLed create leaves its database scratch folder; the next cleanup re
     assert.deepEqual(snapshot(ctx.outside), outsideBefore, `${backend}: nothing outside changed`)
     t.diagnostic(`${backend}: killed create ${child.pid} left ${left.join(', ')}; the next cleanup removed it`)
   }
+})
+
+// On Linux a native database restore works in a scratch folder inside the held backups/
+// (SQLite is given held paths there, and the results move into place by rename:
+// core/src/backup/restore.rs). Killed with SIGKILL mid-restore, it leaves that folder; the
+// next cleanup removes it once its owner is dead, and nothing else: a live owner's folder and
+// a link named like ours stay, the restored database is the old or the new one, whole.
+test('a SIGKILLed native restore leaves its scratch folder in backups/; the next cleanup removes it, and only that', { skip: process.platform !== 'linux', timeout: 120000 }, async (t) => {
+  const { ownStartTimeS } = require('../lib/js/process')
+  const dir = tempDir('restore-scratch-')
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const ctx = makeProject(dir)
+  const db = path.join(ctx.root, 'database.sqlite')
+  // big enough that a restore takes a while
+  execFileSync('sqlite3', [db, "CREATE TABLE big(v BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 3000) INSERT INTO big SELECT randomblob(4096) FROM n;"])
+  const bs = system('native', ctx)
+  const id = await bs.createFullBackup('to-restore')
+  const backups = path.join(ctx.root, 'backups')
+  const script = `const B = require(${JSON.stringify(path.join(ROOT, 'lib', 'backup-system'))});
+(async () => { for (;;) await new B({ backend: 'native', root: ${JSON.stringify(ctx.root)}, quiet: true, lockDir: ${JSON.stringify(ctx.lockDir)} }).restoreFromBackup(${JSON.stringify(id)}, { skipCurrentBackup: true, force: true, restoreCode: false, restoreConfig: false }) })()`
+  const { child, seen, mine } = await killOnScratch(t, script, backups, {})
+  assert.ok(seen, 'the restore made its scratch folder in backups/')
+  const left = fs.readdirSync(backups).filter((n) => mine.test(n))
+  assert.ok(left.length >= 1, 'the killed restore left its scratch folder')
+  const live = `sr-db-${process.pid}-${ownStartTimeS()}-keepme`
+  fs.mkdirSync(path.join(backups, live), { mode: 0o700 })
+  fs.symlinkSync(ctx.outside, path.join(backups, `sr-db-${child.pid}-1-linked`))
+  const outsideBefore = snapshot(ctx.outside)
+  await bs.cleanup(30)
+  const after = fs.readdirSync(backups)
+  for (const name of left) assert.ok(!after.includes(name), `${name} removed`)
+  assert.ok(after.includes(live), "a live owner's folder is kept")
+  assert.ok(fs.lstatSync(path.join(backups, `sr-db-${child.pid}-1-linked`)).isSymbolicLink(), 'a link named like ours is left')
+  assert.deepEqual(snapshot(ctx.outside), outsideBefore, 'nothing outside changed')
+  assert.equal(execFileSync('sqlite3', [db, 'PRAGMA integrity_check;'], { encoding: 'utf8' }).trim(), 'ok')
+  t.diagnostic(`killed restore ${child.pid} left ${left.join(', ')}; the next cleanup removed it`)
+})
+
+// A store snapshot copies a WAL-mode database that has frames through SQLite into a scratch
+// folder of the temp dir (core/src/store/database.rs, lib/js/store/write.js). Killed with
+// SIGKILL meanwhile, the snapshot leaves that folder; it carries its owner in its name like
+// every database scratch folder, so the next cleanup removes it.
+test('a SIGKILLed store snapshot leaves its database scratch folder; the next cleanup removes it', { skip: !POSIX, timeout: 120000 }, async (t) => {
+  for (const backend of ['native', 'js']) {
+    const dir = tempDir(`store-scratch-${backend}-`)
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+    const ctx = makeProject(dir)
+    const tmp = path.join(dir, 'tmp')
+    fs.mkdirSync(tmp)
+    // a writer keeps the database in WAL mode with frames not checkpointed: every snapshot copies it
+    const writer = require('node:child_process').spawn('sqlite3', [path.join(ctx.root, 'database.sqlite')], { stdio: ['pipe', 'ignore', 'ignore'] })
+    t.after(() => writer.kill('SIGKILL'))
+    writer.stdin.write("PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; CREATE TABLE big(v BLOB); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 2000) INSERT INTO big SELECT randomblob(4096) FROM n;\n")
+    const wal = path.join(ctx.root, 'database.sqlite-wal')
+    for (let i = 0; i < 500 && !(fs.existsSync(wal) && fs.statSync(wal).size > 4096 * 1000); i++) await new Promise((resolve) => setTimeout(resolve, 20))
+    assert.ok(fs.statSync(wal).size > 0, 'the writer left frames in the WAL')
+    const store = path.join(dir, 'store')
+    const script = `const { binding } = require(${JSON.stringify(path.join(ROOT, 'lib', 'backend'))}).resolveBackend(${JSON.stringify(backend)});
+(async () => { for (let i = 0; ; i++) await binding.storeCreateSnapshot(${JSON.stringify(ctx.root)}, ${JSON.stringify(store)}, 's' + i, { databases: ['database.sqlite'] }) })()`
+    const { child, seen, mine } = await killOnScratch(t, script, tmp, { TMPDIR: tmp })
+    assert.ok(seen, `${backend}: the snapshot made a scratch folder named for its owner`)
+    const left = fs.readdirSync(tmp).filter((n) => mine.test(n))
+    assert.ok(left.length >= 1, `${backend}: the killed snapshot left its scratch folder`)
+    await cleanupWithTmp(backend, ctx, tmp)
+    const after = fs.readdirSync(tmp)
+    for (const name of left) assert.ok(!after.includes(name), `${backend}: ${name} removed`)
+    t.diagnostic(`${backend}: killed snapshot ${child.pid} left ${left.join(', ')}; the next cleanup removed it`)
+    writer.kill('SIGKILL')
+  }
+})
+
+// A restore target on another file system than backups/ (a mount point inside the project):
+// the rename between held folders fails with EXDEV and the result is copied instead, on both
+// backends (js: TMPDIR on its own tmpfs too). Needs a private mount namespace (unshare -m, as
+// root); skipped where there is none.
+test('a database restored onto another file system (EXDEV) is copied into place, the previous one kept', { skip: process.platform !== 'linux', timeout: 60000 }, (t) => {
+  const probe = spawnSync('unshare', ['-m', 'true'], { stdio: 'ignore' })
+  if (probe.status !== 0) return t.skip('no private mount namespace here (unshare -m)')
+  const dir = tempDir('exdev-')
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const root = path.join(dir, 'p')
+  const set = path.join(root, 'backups', 'database', 'set')
+  fs.mkdirSync(set, { recursive: true })
+  fs.mkdirSync(path.join(root, 'mnt'))
+  fs.mkdirSync(path.join(dir, 'tmp'))
+  execFileSync('sqlite3', [path.join(set, 'app.db'), "CREATE TABLE t(v); INSERT INTO t VALUES ('new');"])
+  const script = `const { resolveBackend } = require(${JSON.stringify(path.join(ROOT, 'lib', 'backend'))})
+const out = {}
+for (const backend of ['native', 'js']) {
+  require('node:child_process').execFileSync('sqlite3', [${JSON.stringify(path.join(root, 'mnt'))} + '/' + backend + '.db', "CREATE TABLE t(v); INSERT INTO t VALUES ('old');"])
+  out[backend] = resolveBackend(backend).binding.backupRestoreDatabase(${JSON.stringify(root)}, 'mnt/' + backend + '.db', ${JSON.stringify(path.join(set, 'app.db'))})
+  out[backend].now = require('node:child_process').execFileSync('sqlite3', [out[backend].target, 'SELECT v FROM t'], { encoding: 'utf8' }).trim()
+  out[backend].kept = require('node:child_process').execFileSync('sqlite3', [out[backend].previous, 'SELECT v FROM t'], { encoding: 'utf8' }).trim()
+}
+console.log(JSON.stringify(out))`
+  const mounts = `mount -t tmpfs none ${JSON.stringify(path.join(root, 'mnt'))} && mount -t tmpfs none ${JSON.stringify(path.join(dir, 'tmp'))}`
+  const r = spawnSync('unshare', ['-m', 'sh', '-c', `${mounts} && exec "$0" -e "$1"`, process.execPath, script], {
+    encoding: 'utf8',
+    env: { ...process.env, TMPDIR: path.join(dir, 'tmp') },
+  })
+  if (r.status !== 0 && /mount/.test(r.stderr)) return t.skip(`cannot mount here: ${r.stderr.trim()}`)
+  assert.equal(r.status, 0, r.stderr)
+  const out = JSON.parse(r.stdout.trim().split('\n').pop())
+  for (const backend of ['native', 'js']) {
+    assert.equal(out[backend].now, 'new', `${backend}: restored across the mount`)
+    assert.equal(out[backend].kept, 'old', `${backend}: the previous database kept`)
+    assert.ok(out[backend].previous.startsWith(path.join(root, 'backups', 'pre-restore')), out[backend].previous)
+  }
+  assert.deepEqual(fs.readdirSync(path.join(root, 'backups')).filter((n) => n.startsWith('sr-db-')), [], 'no scratch folder left')
 })

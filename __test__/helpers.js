@@ -137,6 +137,15 @@ function hasCommand(cmd) {
   return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0
 }
 
+/** Damage the snapshot store's chunk `id`: its file's last byte flipped. */
+function flipChunk(store, id) {
+  const file = path.join(store, 'chunks', id.slice(0, 2), id)
+  const bytes = fs.readFileSync(file)
+  bytes[bytes.length - 1] ^= 1
+  fs.chmodSync(file, 0o600)
+  fs.writeFileSync(file, bytes)
+}
+
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
 
-module.exports = { test, SYNC_CHILD, spawnChild, liveProcess, exited, waitForLine, ROOT, BACKENDS, tempDir, eachBackend, onBoth, captureConsole, runBin, spawnNode, hasCommand, isRoot }
+module.exports = { flipChunk, test, SYNC_CHILD, spawnChild, liveProcess, exited, waitForLine, ROOT, BACKENDS, tempDir, eachBackend, onBoth, captureConsole, runBin, spawnNode, hasCommand, isRoot }

@@ -11,7 +11,7 @@ const path = require('node:path')
 
 const BackupSystem = require('../lib/backup-system')
 const { resolveBackend } = require('../lib/backend')
-const { test, eachBackend, runBin } = require('./helpers')
+const { test, eachBackend, runBin, flipChunk, tempDir } = require('./helpers')
 
 const binding = (name) => resolveBackend(name).binding
 const OTHER = { native: 'js', js: 'native' }
@@ -258,6 +258,69 @@ test('log reports a damaged tree and missing chunks instead of failing', async (
       [[line.missingChunks, line.chunks, line.newBytes]],
     )
   })
+})
+
+const sha256 = (text) => crypto.createHash('sha256').update(text).digest('hex')
+
+test('verify names every snapshot a bad tree or file chunk breaks: the same from both backends, with and without the JS workers', async () => {
+  const dir = tempDir('sr-verify-')
+  const root = path.join(dir, 'project')
+  const store = path.join(dir, 'store')
+  fs.mkdirSync(path.join(root, 'src'), { recursive: true })
+  const write = (rel, text) => fs.writeFileSync(path.join(root, rel), text)
+  write('src/a.txt', 'alpha\n')
+  write('src/shared-34.txt', 'not yet\n')
+  const b = binding('native')
+  await b.storeCreateSnapshot(root, store, 's1')
+  await b.storeCreateSnapshot(root, store, 's2') // unchanged: the same tree chunks as s1
+  write('src/shared-34.txt', 'in s3 and s4\n')
+  write('src/only-3.txt', 'only in s3\n')
+  await b.storeCreateSnapshot(root, store, 's3')
+  fs.rmSync(path.join(root, 'src/only-3.txt'))
+  await b.storeCreateSnapshot(root, store, 's4')
+  const treeOf = (id) => JSON.parse(fs.readFileSync(path.join(store, 'snapshots', `${id}.json`), 'utf8')).tree
+  const tree = treeOf('s1')[0]
+  assert.deepEqual(treeOf('s2'), treeOf('s1'))
+  assert.ok(!treeOf('s3').includes(tree) && !treeOf('s4').includes(tree))
+  flipChunk(store, tree)
+  flipChunk(store, sha256('in s3 and s4\n'))
+  fs.rmSync(path.join(store, 'chunks', sha256('only in s3\n').slice(0, 2), sha256('only in s3\n')))
+
+  const report = await b.storeVerify(store)
+  assert.equal(report.ok, false)
+  assert.equal(report.snapshots, 4)
+  const users = Object.fromEntries(report.badChunks.map((c) => [c.id, c.snapshots]))
+  assert.deepEqual(users, { [tree]: ['s1', 's2'], [sha256('in s3 and s4\n')]: ['s3', 's4'], [sha256('only in s3\n')]: ['s3'] })
+  assert.equal(report.badChunks.find((c) => c.id === sha256('only in s3\n')).reason, 'missing')
+  assert.match(report.badChunks.find((c) => c.id === tree).reason, /^Chunk [0-9a-f]{64} is damaged: /)
+  assert.deepEqual(
+    report.broken.map((x) => x.id),
+    ['s1', 's2', 's3', 's4'],
+  )
+  assert.match(report.broken[0].reason, /a chunk of its tree/)
+  assert.match(report.broken[3].reason, /^src\/shared-34\.txt: chunk /)
+  // the good chunks counted once each, whatever the snapshots sharing them: all the files but
+  // the two damaged and "not yet" (listed only by the tree of s1 and s2, which cannot be read)
+  const files = fs.readdirSync(path.join(store, 'chunks')).flatMap((fan) => fs.readdirSync(path.join(store, 'chunks', fan)))
+  assert.ok(files.includes(sha256('not yet\n')))
+  assert.equal(report.chunks, files.length - 3)
+
+  // the backends word a damaged chunk's reason each its own way (zlib's message or ours)
+  const worded = (r) => ({ ...r, badChunks: r.badChunks.map((c) => ({ ...c, reason: c.reason.replace(/damaged: .*/, 'damaged') })) })
+  assert.deepEqual(worded(await binding('js').storeVerify(store)), worded(report))
+  // the JS backend's worker threads (a store this small is verified without them)
+  const { verifyStore } = require('../lib/js/store/verify')
+  const { cancelToken } = require('../lib/js/backup/cancel')
+  const here = await verifyStore(store, null, cancelToken(), { inline: true })
+  const workers = await verifyStore(store, null, cancelToken(), { inline: false, checkers: 2 })
+  assert.deepEqual(workers, here)
+  assert.equal(here.chunks, report.chunks)
+  assert.deepEqual(worded({ badChunks: here.badChunks }), worded({ badChunks: report.badChunks }))
+  // a subset: only the snapshots asked for, and only their users named
+  const only = await b.storeVerify(store, ['s4'])
+  assert.deepEqual(only.badChunks.map((c) => [c.id, c.snapshots]), [[sha256('in s3 and s4\n'), ['s4']]])
+  assert.deepEqual(worded(await binding('js').storeVerify(store, ['s4'])), worded(only))
+  assert.deepEqual((await verifyStore(store, ['s4'], cancelToken(), { inline: false })).badChunks, only.badChunks)
 })
 
 const TRACKER = 'packages/system-api/phase-tracker.json'

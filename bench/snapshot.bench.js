@@ -4,7 +4,7 @@
 // the same run when `restic` is installed (skipped with a note otherwise), both with `.git`
 // and `backups` excluded: a first snapshot, the unchanged project again, then 1 % of the files
 // and 1 % of the database pages changed; then 100 more checkpoints with 1 % changes each (ours
-// only). Then verify every snapshot (against `b3sum` and `sha256sum` of the same chunk files)
+// only). Then verify every snapshot (bench/store-verify.js: against `b3sum` over the same chunk files and the same plain bytes)
 // and restore the whole project, against `tar xzf` of the same tree. The database is given as
 // a live database (`databases`), as backup sets do: copied through SQLite only when changed.
 // Each operation is a child process (wall time, peak RSS by GNU time); sizes are what each
@@ -14,10 +14,10 @@ const os = require('node:os')
 const path = require('node:path')
 const crypto = require('node:crypto')
 const { execFileSync, spawnSync } = require('node:child_process')
-const { measureCommand, table, fmt } = require('./util')
+const { measureCommand, runBackend, table, fmt } = require('./util')
+const { measureVerify } = require('./store-verify')
 const { generate } = require('./backup.bench')
 
-const ROOT = path.resolve(__dirname, '..')
 const WS = process.env.SR_BENCH_WORKSPACE || '/tmp/sr-bench-backup-workspace'
 const SCRATCH = fs.mkdtempSync(path.join(os.tmpdir(), 'sr-bench-snapshot-'))
 const STORE = path.join(SCRATCH, 'store')
@@ -26,18 +26,12 @@ const hasRestic = spawnSync('restic', ['version']).status === 0
 
 const du = (dir) => Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0])
 
-function ours(backend, body) {
-  const script = `const b = require(${JSON.stringify(path.join(ROOT, 'lib/backend'))}).resolveBackend('${backend}').binding; (async () => { ${body} })().then((r) => console.log(JSON.stringify(r)))`
-  const r = measureCommand(process.execPath, ['-e', script])
-  if (r.status !== 0) throw new Error(`${backend}: ${r.stderr}`)
-  return { ...r, out: JSON.parse(r.stdout) }
-}
+const ours = runBackend
 
 const DATABASES = JSON.stringify({ databases: ['database.sqlite'] })
 const snap = (backend, id, store = STORE) => ours(backend, `return b.storeCreateSnapshot(${JSON.stringify(WS)}, ${JSON.stringify(store)}, '${id}', ${DATABASES})`)
 /** SR_BENCH_CHECKPOINTS: how many checkpoints of 1 % changes follow the three rows (default 100). */
 const CHECKPOINTS = Number(process.env.SR_BENCH_CHECKPOINTS || 100)
-const has = (cmd) => spawnSync(cmd, ['--version']).status === 0
 
 function restic(...args) {
   const r = measureCommand('restic', ['-q', '-r', RESTIC, ...args], { env: { ...process.env, RESTIC_PASSWORD: 'bench' } })
@@ -116,13 +110,8 @@ function main() {
   }
   const storeBytes = du(STORE)
   const snapshots = CHECKPOINTS + 3
-  const v = ours('native', `return b.storeVerify(${JSON.stringify(STORE)})`)
-  peakKiB = Math.max(peakKiB, v.peakKiB)
-  const chunkBytes = du(path.join(STORE, 'chunks'))
-  const hashAll = (tool) => measureCommand('sh', ['-c', `find ${JSON.stringify(path.join(STORE, 'chunks'))} -type f -print0 | xargs -0 ${tool} > /dev/null`])
-  const tools = ['b3sum', 'sha256sum'].filter(has).map((tool) => [tool, hashAll(tool)])
-  const mib = (bytes, wall) => fmt(bytes / 1048576 / wall, 0)
-  const verifyLine = `verify all ${snapshots} (native): ${fmt(v.wall, 2)} s, ${v.out.chunks} distinct chunks hashed once each, ${fmt(v.out.bytes / 1048576, 0)} MiB plain (${mib(v.out.bytes, v.wall)} MiB/s) from ${fmt(chunkBytes / 1048576, 0)} MiB of chunk files (${mib(chunkBytes, v.wall)} MiB/s, process start included), peak ${fmt(v.peakKiB / 1024, 0)} MiB; ok: ${v.out.ok}. The same chunk files through ${tools.map(([tool, r]) => `\`${tool}\` ${fmt(r.wall, 2)} s (${mib(chunkBytes, r.wall)} MiB/s)`).join(', ') || 'no b3sum / sha256sum installed'}`
+  const verify = measureVerify(STORE)
+  peakKiB = Math.max(peakKiB, verify.nativePeakKiB)
   const checkpointLine = `${CHECKPOINTS} more checkpoints of 1 % changes each (native): ${fmt(loopWall / CHECKPOINTS, 2)} s each on average (slowest ${fmt(loopMax, 2)} s); the store of all ${snapshots} snapshots ${fmt(storeBytes / 1048576, 1)} MiB = ${fmt(storeBytes / firstBytes, 2)} x the first snapshot's ${fmt(firstBytes / 1048576, 1)} MiB`
   const out = path.join(SCRATCH, 'restored')
   fs.mkdirSync(out)
@@ -145,7 +134,7 @@ function main() {
   console.log(table(['snapshot', 'ours (s)', 'ours added (MiB)', 'ours peak RSS (MiB)', 'restic (s)', 'restic added (MiB)'], rows))
   console.log('')
   console.log(`- ${checkpointLine}`)
-  console.log(`- ${verifyLine}`)
+  for (const line of verify.lines) console.log(line)
   console.log(`- restore the whole project (native): ${fmt(r.wall, 2)} s, ${r.out.files} files, peak ${fmt(r.peakKiB / 1024, 0)} MiB; \`tar xzf\` of the same tree: ${fmt(t.wall, 2)} s (${fmt(r.wall / t.wall, 2)} x)`)
   console.log(`- peak RSS of every native run above: ${fmt(peakKiB / 1024, 0)} MiB`)
   console.log(`- JS backend: first snapshot ${fmt(j1.wall, 2)} s (peak ${fmt(j1.peakKiB / 1024, 0)} MiB), unchanged again ${fmt(j2.wall, 2)} s, ${j2.out.filesRead} files read`)

@@ -32,6 +32,18 @@ function measureCommand(cmd, args, options = {}) {
   return { wall, cpu: user + sys, peakKiB, status: r.status, stdout: r.stdout, stderr: r.stderr }
 }
 
+/**
+ * Run `body` (an async function body; `b` is the backend's binding) in a child process of
+ * Node under `measureCommand`: its measures, and `out`, what `body` returned (JSON).
+ */
+function runBackend(backend, body) {
+  const lib = JSON.stringify(require('node:path').resolve(__dirname, '../lib/backend'))
+  const script = `const b = require(${lib}).resolveBackend('${backend}').binding; (async () => { ${body} })().then((r) => console.log(JSON.stringify(r)))`
+  const r = measureCommand(process.execPath, ['-e', script])
+  if (r.status !== 0) throw new Error(`${backend}: ${r.stderr}`)
+  return { ...r, out: JSON.parse(r.stdout) }
+}
+
 function table(headers, rows) {
   const line = (cells) => `| ${cells.join(' | ')} |`
   return [line(headers), line(headers.map(() => '---')), ...rows.map(line)].join('\n')
@@ -39,4 +51,4 @@ function table(headers, rows) {
 
 const fmt = (n, digits = 0) => Number(n).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 
-module.exports = { opsPerSec, measureCommand, table, fmt }
+module.exports = { opsPerSec, measureCommand, runBackend, table, fmt }

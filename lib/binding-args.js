@@ -26,7 +26,7 @@ const SPECS = {
   backupCancel: [],
   backupCheckArchive: [path('path'), progress],
   backupContainedPath: [path('root'), path('original')],
-  backupCopyDatabase: [path('src'), path('dest')],
+  backupCopyDatabase: [path('src'), path('dest'), ['root', 'optString']],
   backupCreateArchive: [path('root'), path('dest'), ['excludes', 'optArray'], progress, ['substitutes', 'optArray']],
   backupFile: [path('filePath'), ['label', 'optString'], options],
   backupGitBundle: [path('root'), path('dest'), ['exclude', 'optArray']],

@@ -28,19 +28,21 @@ pub struct StoreSnapshot {
     pub new_bytes: f64,
 }
 
+/// A napi object from a core struct with the same field names: `same` fields moved as they
+/// are, `counts` (u64) as JS numbers (f64), then any other `field: value` given (`$src` is
+/// the struct's binding, for those values).
+macro_rules! js_object {
+    ($ty:ident from $src:ident { same: [$($same:ident),*], counts: [$($count:ident),*] $(, $field:ident: $value:expr)* $(,)? }) => {
+        $ty { $($field: $value,)* $($same: $src.$same,)* $($count: $src.$count as f64,)* }
+    };
+}
+pub(crate) use js_object;
+
 pub fn snapshot_of(r: Record) -> StoreSnapshot {
-    StoreSnapshot {
-        id: r.id,
-        time: r.time,
-        label: r.label,
-        parent: r.parent,
-        files: r.files as f64,
-        dirs: r.dirs as f64,
-        symlinks: r.symlinks as f64,
-        bytes: r.bytes as f64,
-        new_chunks: r.new_chunks as f64,
-        new_bytes: r.new_bytes as f64,
-    }
+    js_object!(StoreSnapshot from r {
+        same: [id, time, label, parent],
+        counts: [files, dirs, symlinks, bytes, new_chunks, new_bytes],
+    })
 }
 
 /// Every readable snapshot of the store folder `store`, oldest first; `[]` when there is no

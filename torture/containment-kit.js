@@ -93,32 +93,22 @@ function hasRenameat2() {
 }
 
 /**
- * createFullBackup of the project `root` back to back for `seconds` while PACED_SWAPPER
- * exchanges the folders matching the glob `pattern` with a symlink to `outside` every `pause`
- * s. Counts the creates that succeeded and those refused with a code (one without a code is
- * thrown: that is a bug, not a refusal); `escaped` lists what changed below `outside`.
+ * Run `count(counts)` again and again while PACED_SWAPPER exchanges the folders matching the
+ * glob `pattern` with the symlink `link` every `pause` s, for `seconds`: each round's
+ * outcome is tallied in `counts` by [`tally`]. Returns the counts, the swaps made and
+ * `escaped`, what changed below `outside` (content compared).
  */
-async function raceCreates({ backend, root, outside, pattern, seconds, pause = 0.003, lockDir }) {
-  const BackupSystem = require('../lib/backup-system')
-  const link = path.join(root, 'swap')
-  fs.symlinkSync(outside, link)
+async function runRace({ pattern, link, outside, seconds, pause, counts, round }) {
   const before = snapshot(outside)
   const swapper = spawn('python3', ['-c', PACED_SWAPPER, pattern, link, String(seconds), String(pause)], { stdio: ['ignore', 'pipe', 'inherit'] })
   let swaps = ''
   swapper.stdout.on('data', (d) => (swaps += d))
   let finished = false
   const done = new Promise((resolve) => swapper.on('close', resolve)).then(() => (finished = true))
-  const counts = { created: 0, refused: 0, codes: {} }
   try {
     while (!finished) {
-      try {
-        await new BackupSystem({ backend, root, quiet: true, lockDir }).createFullBackup('race')
-        counts.created++
-      } catch (err) {
-        if (!err.code) throw err
-        counts.refused++
-        counts.codes[err.code] = (counts.codes[err.code] || 0) + 1
-      }
+      await round(counts)
+      await new Promise(setImmediate) // let the swapper's exit be seen
     }
     await done
   } finally {
@@ -127,6 +117,34 @@ async function raceCreates({ backend, root, outside, pattern, seconds, pause = 0
   const after = snapshot(outside)
   const escaped = Object.keys(after).filter((k) => before[k] !== after[k])
   return { ...counts, swaps: Number(swaps.trim()) || 0, escaped }
+}
+
+/** `await fn()`, counted in `counts[kind]`, or refused with a code (counted by code); an error without a code is a bug: thrown. */
+async function tally(counts, kind, fn) {
+  try {
+    const out = await fn()
+    counts[kind]++
+    return out
+  } catch (err) {
+    if (!err.code) throw err
+    counts.refused++
+    counts.codes[err.code] = (counts.codes[err.code] || 0) + 1
+    return undefined
+  }
+}
+
+/**
+ * createFullBackup of the project `root` back to back for `seconds` while PACED_SWAPPER
+ * exchanges the folders matching the glob `pattern` with a symlink to `outside` every `pause`
+ * s: the creates that succeeded, those refused with a code, and what changed outside.
+ */
+async function raceCreates({ backend, root, outside, pattern, seconds, pause = 0.003, lockDir }) {
+  const BackupSystem = require('../lib/backup-system')
+  const link = path.join(root, 'swap')
+  fs.symlinkSync(outside, link)
+  const counts = { created: 0, refused: 0, codes: {} }
+  const round = (c) => tally(c, 'created', () => new BackupSystem({ backend, root, quiet: true, lockDir }).createFullBackup('race'))
+  return runRace({ pattern, link, outside, seconds, pause, counts, round })
 }
 
 /** A one-row SQLite database at `file` (the sqlite3 CLI). */
@@ -161,44 +179,36 @@ function makeRestoreRaceProject(dir) {
 
 /**
  * Restores of cfg/app.json and of the database cfg/app.db, one after the other, for `seconds`
- * while PACED_SWAPPER exchanges cfg/ and a symlink to outside/ every `pause` s. Counts restores
- * of each kind and those refused with a code (one without a code is thrown: a bug, not a
- * refusal); `escaped` lists what changed below outside/.
+ * while PACED_SWAPPER exchanges cfg/ and a symlink to outside/ every `pause` s (paced: unpaced,
+ * nearly every restore is refused at its first check, which proves nothing about the writes
+ * after it). Counts restores of each kind and those refused with a code; `escaped` lists what
+ * changed below outside/.
  */
 async function raceRestores({ binding, root, outside, source, dbSource, seconds, pause = 0.002 }) {
-  const before = snapshot(outside)
-  // paced (swapped for `pause` s, back for `pause` s): unpaced, nearly every restore is refused
-  // at its first check, which proves nothing about the writes after it
-  const swapper = spawn('python3', ['-c', PACED_SWAPPER, path.join(root, 'cfg'), path.join(root, 'swap'), String(seconds), String(pause)], { stdio: ['ignore', 'pipe', 'inherit'] })
-  let swaps = ''
-  swapper.stdout.on('data', (d) => (swaps += d))
-  let finished = false
-  const done = new Promise((resolve) => swapper.on('close', resolve)).then(() => (finished = true))
   const counts = { files: 0, databases: 0, refused: 0, codes: {} }
-  try {
-    while (!finished) {
-      for (const [kind, restore] of [
-        ['files', () => binding.backupRestoreFile(root, 'cfg/app.json', source)],
-        ['databases', () => binding.backupRestoreDatabase(root, 'cfg/app.db', dbSource)],
-      ]) {
-        try {
-          restore()
-          counts[kind]++
-        } catch (err) {
-          if (!err.code) throw err
-          counts.refused++
-          counts.codes[err.code] = (counts.codes[err.code] || 0) + 1
-        }
-      }
-      await new Promise(setImmediate) // let the swapper's exit be seen
-    }
-    await done
-  } finally {
-    swapper.kill('SIGKILL')
+  const round = async (c) => {
+    await tally(c, 'files', () => binding.backupRestoreFile(root, 'cfg/app.json', source))
+    await tally(c, 'databases', () => binding.backupRestoreDatabase(root, 'cfg/app.db', dbSource))
   }
-  const after = snapshot(outside)
-  const escaped = Object.keys(after).filter((k) => before[k] !== after[k])
-  return { ...counts, swaps: Number(swaps.trim()) || 0, escaped }
+  return runRace({ pattern: path.join(root, 'cfg'), link: path.join(root, 'swap'), outside, seconds, pause, counts, round })
 }
 
-module.exports = { makeProject, makeRestoreRaceProject, raceRestores, snapshot, SWAPPER, PACED_SWAPPER, hasRenameat2, raceCreates }
+/**
+ * The live database cfg/app.db copied as createFullBackup copies it (`backupCopyDatabase` with
+ * the root) back to back for `seconds` while cfg/ and a symlink to outside/ swap places: besides
+ * what changed outside, `victimRead` counts the copies holding the victim's row (outside/app.db
+ * read in place of the project's).
+ */
+async function raceDatabaseCopies({ binding, root, outside, seconds, pause = 0.002 }) {
+  const counts = { copies: 0, refused: 0, codes: {}, victimRead: 0 }
+  const dest = path.join(path.dirname(outside), 'copy.sqlite')
+  const round = async (c) => {
+    fs.rmSync(dest, { force: true })
+    if ((await tally(c, 'copies', () => binding.backupCopyDatabase(path.join(root, 'cfg', 'app.db'), dest, root))) === undefined) return
+    const rows = execFileSync('sqlite3', [dest, 'SELECT v FROM t'], { encoding: 'utf8' })
+    if (rows.includes('victim')) c.victimRead++
+  }
+  return runRace({ pattern: path.join(root, 'cfg'), link: path.join(root, 'swap'), outside, seconds, pause, counts, round })
+}
+
+module.exports = { makeProject, makeRestoreRaceProject, raceRestores, raceDatabaseCopies, snapshot, SWAPPER, PACED_SWAPPER, hasRenameat2, raceCreates }

@@ -14,7 +14,7 @@ const { readTracker } = require('../tracker-store')
 const { codedError } = require('../js/errors')
 const { DEFAULT_DATABASES, DEFAULT_CONFIG_FILES, DEFAULT_EXCLUDES, KINDS, stampOf, readJson } = require('./common')
 const { partsIn, sweepStaging, PREFIX } = require('./staging')
-const { sweepScratch } = require('../js/scratch')
+const { sweepScratch, sweepScratchInBackups } = require('../js/scratch')
 
 /** Info files and manifests are small; anything bigger was not written by us. */
 const MAX_INFO_BYTES = 64 * 1024 * 1024
@@ -129,7 +129,9 @@ class BackupSystem {
     const swept = sweepStaging(this.binding, this.rootDir, (id) => recorded === null || recorded.has(id))
     if (swept.length) this.warn(`🧹 Removed ${swept.length} unfinished backup(s) left by a stopped process: ${swept.join(', ')}`)
     // and the database scratch folders (lib/js/scratch.js) such a process left in the temp dir
+    // and in backups/ (a native restore's, on Linux)
     sweepScratch()
+    sweepScratchInBackups(this.binding, this.rootDir)
     return swept
   }
 

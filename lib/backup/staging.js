@@ -6,7 +6,10 @@
 // its staging folder; one that is killed leaves it, with an owner record (pid, process start
 // time, host: a lock record, judged by the lock liveness code), and the next create or
 // cleanup removes it once that owner is dead, together with any part it had already moved
-// but never recorded.
+// but never recorded. The staging folder appears with its owner record already inside: both
+// are made in a claim folder whose name carries the owner (`.claim-<pid>-<start s>-<random>`,
+// judged by that name, as lib/js/scratch.js judges its folders) and renamed into place, so a
+// kill at any moment leaves nothing whose owner cannot be told at once.
 //
 // Every write, move and removal here goes through held folders (the backend's `held*`
 // calls, src/held.rs and lib/js/held.js): `backups/` is opened once without following a
@@ -15,6 +18,7 @@
 // the way swapped for a symlink after it was opened changes nothing: the handle is the
 // folder. Writers that take only paths (git, tar, the sqlite3 dump) get `pinned()` paths.
 
+const crypto = require('node:crypto')
 const fs = require('node:fs')
 const path = require('node:path')
 
@@ -22,8 +26,13 @@ const { SAFE_ID } = require('./common')
 const { ourRecord, recordText, parseRecord, newToken } = require('../js/lock/record')
 const { judge, DEAD } = require('../js/lock/liveness')
 const { GARBLED_GRACE_MS } = require('../js/lock/options')
+const { ownStartTimeS } = require('../js/process')
+const { ownerDead } = require('../js/scratch')
+const { codedError } = require('../js/errors')
 
 const PREFIX = '.staging-'
+/** A staging folder being made: `.claim-<pid>-<start time s>-<random>`. */
+const CLAIM = /^\.claim-(\d+)-(\d+)-[0-9a-f]{8}$/
 const OWNER = 'owner.json'
 /** Another host's staging folder is judged dead only after this long (as stale locks). */
 const FOREIGN_STALE_MS = 24 * 3600 * 1000
@@ -148,7 +157,7 @@ class Staging extends PartDirs {
     const backupsDir = path.join(rootDir, 'backups')
     let top
     try {
-      top = binding.heldSub(backups, `${PREFIX}${id}`, 'new')
+      top = claim(binding, backups, id)
     } catch (err) {
       binding.heldClose(backups)
       throw err
@@ -158,8 +167,6 @@ class Staging extends PartDirs {
     this.backupsDir = backupsDir
     this.folder = path.join(backupsDir, `${PREFIX}${id}`)
     this.final = new PartDirs(binding, backups, id, backupsDir)
-    const owner = { ...ourRecord(`backup-${id}`, newToken(), null), id }
-    binding.heldWrite(top, OWNER, recordText(owner), { exclusive: true, fsync: false })
   }
 
   /** The staging folder's own pinned path (what the manifest hashing reads from). */
@@ -194,6 +201,50 @@ class Staging extends PartDirs {
   }
 }
 
+/**
+ * Make and hold `.staging-<id>` with our owner record inside: the record is written in a new
+ * claim folder, which is then renamed to the staging name (EEXIST when that name is taken:
+ * another create's claim on the same id). The claim folder is closed before the rename
+ * (Windows renames no folder with an open handle) and the staging folder opened after it,
+ * then checked to hold our record.
+ */
+function claim(binding, backups, id) {
+  const name = `.claim-${process.pid}-${ownStartTimeS()}-${crypto.randomBytes(4).toString('hex')}`
+  const token = newToken()
+  const dir = binding.heldSub(backups, name, 'new')
+  try {
+    binding.heldWrite(dir, OWNER, recordText({ ...ourRecord(`backup-${id}`, token, null), id }), { exclusive: true, fsync: false })
+  } catch (err) {
+    binding.heldClose(dir)
+    binding.heldRemove(backups, name)
+    throw err
+  }
+  binding.heldClose(dir)
+  const staging = `${PREFIX}${id}`
+  try {
+    binding.heldRename(backups, name, backups, staging)
+  } catch (err) {
+    binding.heldRemove(backups, name)
+    throw nameTaken(binding, backups, staging, err) ? codedError('EEXIST', `${staging} exists: another backup has this id`) : err
+  }
+  const top = binding.heldSub(backups, staging, 'open')
+  const record = parseRecord(binding.heldRead(top, OWNER, MAX_OWNER_BYTES))
+  if (record && record.token === token) return top
+  binding.heldClose(top)
+  throw codedError('EEXIST', `${staging} was taken by another backup as it was made`)
+}
+
+/** Did the rename fail because `name` exists? (A folder in use says ENOTEMPTY; Windows says EPERM.) */
+function nameTaken(binding, backups, name, err) {
+  if (err.code === 'EEXIST' || err.code === 'ENOTEMPTY' || err.code === 'ENOTDIR') return true
+  try {
+    fs.lstatSync(binding.heldPinnedPath(backups, name))
+    return true
+  } catch {
+    return false
+  }
+}
+
 function removeParts(binding, backups, id) {
   for (const [kind, name] of Object.values(entriesOf(id))) binding.heldRemove(backups, `${kind}/${name}`)
 }
@@ -218,8 +269,8 @@ function ownerIsDead(binding, backups, name) {
 
 /**
  * Remove the staging folders of dead owners under `rootDir/backups`, and any part of their
- * set that was moved into place but is not a recorded restore point (`isRecorded(id)`).
- * Returns the ids swept.
+ * set that was moved into place but is not a recorded restore point (`isRecorded(id)`), and
+ * the claim folders of dead owners. Returns the ids of the sets swept.
  */
 function sweepStaging(binding, rootDir, isRecorded) {
   let backups
@@ -232,6 +283,11 @@ function sweepStaging(binding, rootDir, isRecorded) {
   const swept = []
   try {
     for (const { name, type } of binding.heldList(backups, '')) {
+      const claimed = CLAIM.exec(name)
+      if (claimed !== null && type === 'directory') {
+        if (ownerDead(Number(claimed[1]), Number(claimed[2]))) binding.heldRemove(backups, name)
+        continue
+      }
       const id = name.slice(PREFIX.length)
       if (!name.startsWith(PREFIX) || !SAFE_ID.test(id) || type !== 'directory') continue
       if (!ownerIsDead(binding, backups, name)) continue

@@ -6,8 +6,8 @@
 // move in and out through held folders.
 //
 // The name carries the owner, `sr-db-<pid>-<start time s>-<random>`, so that a folder left by
-// a killed process is told from one in use: `sweepScratch()` (run by create and cleanup, for
-// both backends) removes those whose owner is dead.
+// a killed process is told from one in use: `sweepScratch()` and `sweepScratchInBackups()`
+// (run by create and cleanup, for both backends) remove those whose owner is dead.
 
 const fs = require('node:fs')
 const os = require('node:os')
@@ -34,6 +34,12 @@ function ownerDead(pid, startS) {
   return seen.startTimeS != null && startS !== 0 && Math.abs(seen.startTimeS - startS) > START_SLACK_S
 }
 
+/** Is `name` a scratch folder's name whose owner is dead? */
+function leftByTheDead(name) {
+  const m = NAME.exec(name)
+  return m !== null && ownerDead(Number(m[1]), Number(m[2]))
+}
+
 /**
  * Remove the scratch folders in the temp dir whose owner is dead: only real directories named
  * like ours and owned by this user (lstat: a link of that name is left alone, never followed;
@@ -50,8 +56,7 @@ function sweepScratch(dir = os.tmpdir()) {
   }
   const uid = typeof process.getuid === 'function' ? process.getuid() : null
   for (const name of names) {
-    const m = NAME.exec(name)
-    if (m === null) continue
+    if (!NAME.test(name)) continue
     const full = path.join(dir, name)
     let st
     try {
@@ -60,7 +65,7 @@ function sweepScratch(dir = os.tmpdir()) {
       continue
     }
     if (!st.isDirectory() || (uid !== null && st.uid !== uid)) continue
-    if (!ownerDead(Number(m[1]), Number(m[2]))) continue
+    if (!leftByTheDead(name)) continue
     try {
       fs.rmSync(full, { recursive: true, force: true })
       removed.push(name)
@@ -71,4 +76,29 @@ function sweepScratch(dir = os.tmpdir()) {
   return removed
 }
 
-module.exports = { newScratch, sweepScratch, PREFIX }
+/**
+ * The same in the project's `backups/` (where a native restore on Linux does its database
+ * work: core/src/backup/restore.rs), through the backend's contained calls: listed and
+ * removed below the root without following any link. Returns the names removed.
+ */
+function sweepScratchInBackups(binding, root) {
+  const removed = []
+  let entries
+  try {
+    entries = binding.containedList(root, 'backups')
+  } catch {
+    return removed
+  }
+  for (const { name, type } of entries) {
+    if (type !== 'directory' || !leftByTheDead(name)) continue
+    try {
+      binding.containedRemove(root, `backups/${name}`)
+      removed.push(name)
+    } catch {
+      // another sweeper got there first: left
+    }
+  }
+  return removed
+}
+
+module.exports = { newScratch, sweepScratch, sweepScratchInBackups, ownerDead, PREFIX }

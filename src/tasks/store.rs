@@ -13,7 +13,7 @@ use session_resilience_core::store::{
 use crate::args;
 use crate::backup::{reporter, ProgressCallback};
 use crate::error::{guarded, to_js};
-use crate::store::{snapshot_of, StoreSnapshot};
+use crate::store::{js_object, snapshot_of, StoreSnapshot};
 use crate::tasks::backup_archive::ArchiveSubstitute;
 
 /// The `Task` of a store operation: `compute` runs `$run` (with `$me` the task) on the
@@ -99,11 +99,12 @@ impl Task for CreateSnapshotTask {
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> Result<StoreSnapshotResult> {
         output
-            .map(|s| StoreSnapshotResult {
-                snapshot: snapshot_of(s.record),
-                files_read: s.files_read as f64,
-                files_reused: s.files_reused as f64,
-                skipped: s.skipped,
+            .map(|s| {
+                js_object!(StoreSnapshotResult from s {
+                    same: [skipped],
+                    counts: [files_read, files_reused],
+                    snapshot: snapshot_of(s.record),
+                })
             })
             .map_err(|e| to_js(&env, e))
     }
@@ -170,12 +171,10 @@ store_task!(
     RestoreStats,
     StoreRestoreResult,
     |t| store::restore_snapshot(&t.store, &t.id, &t.target, &t.only),
-    |s| StoreRestoreResult {
-        files: s.files as f64,
-        dirs: s.dirs as f64,
-        symlinks: s.symlinks as f64,
-        bytes: s.bytes as f64,
-    }
+    |s| js_object!(StoreRestoreResult from s {
+        same: [],
+        counts: [files, dirs, symlinks, bytes],
+    })
 );
 
 /// Restore snapshot `id` into `target`: everything, or the entries at or below `only`.
@@ -233,11 +232,10 @@ store_task!(
     VerifyReport,
     StoreVerifyResult,
     |t| store::verify_store(&t.store, t.only.as_deref()),
-    |r| StoreVerifyResult {
+    |r| js_object!(StoreVerifyResult from r {
+        same: [],
+        counts: [snapshots, chunks, bytes],
         ok: r.ok(),
-        snapshots: r.snapshots as f64,
-        chunks: r.chunks as f64,
-        bytes: r.bytes as f64,
         bad_chunks: r
             .bad_chunks
             .into_iter()
@@ -252,7 +250,7 @@ store_task!(
             .into_iter()
             .map(|(id, reason)| StoreBrokenSnapshot { id, reason })
             .collect(),
-    }
+    })
 );
 
 /// Re-hash every chunk the snapshots (all, or `ids`) reference, once each.
@@ -284,12 +282,10 @@ store_task!(
     store::GcStats,
     StoreGcResult,
     |t| store::collect_garbage(&t.store),
-    |s| StoreGcResult {
-        snapshots: s.snapshots as f64,
-        chunks: s.chunks as f64,
-        removed: s.removed as f64,
-        removed_bytes: s.removed_bytes as f64,
-    }
+    |s| js_object!(StoreGcResult from s {
+        same: [],
+        counts: [snapshots, chunks, removed, removed_bytes],
+    })
 );
 
 /// Remove the chunks no snapshot references (hold the store's lock: a snapshot being taken

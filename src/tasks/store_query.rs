@@ -10,6 +10,7 @@ use session_resilience_core::store::{self, diff::Difference, DiffReport, DiffSpe
 
 use crate::args;
 use crate::error::{guarded, to_js};
+use crate::store::js_object;
 
 #[napi(object)]
 pub struct StoreDiffOptions {
@@ -158,19 +159,10 @@ pub struct StoreLogEntry {
 }
 
 fn log_entry(e: LogEntry) -> StoreLogEntry {
-    StoreLogEntry {
-        id: e.id,
-        time: e.time,
-        label: e.label,
-        files: e.files as f64,
-        logical: e.logical as f64,
-        chunks: e.chunks as f64,
-        new_chunks: e.new_chunks as f64,
-        new_bytes: e.new_bytes as f64,
-        shared_bytes: e.shared_bytes as f64,
-        missing_chunks: e.missing_chunks as f64,
-        error: e.error,
-    }
+    js_object!(StoreLogEntry from e {
+        same: [id, time, label, error],
+        counts: [files, logical, chunks, new_chunks, new_bytes, shared_bytes, missing_chunks],
+    })
 }
 
 pub struct LogTask {

@@ -15,6 +15,7 @@ pub mod git;
 pub mod manifest;
 pub mod restore;
 pub mod sqlite;
+pub mod sqlite_held;
 pub mod sqlite_os;
 
 /// How far a long operation got: reported to the caller's callback now and then.

@@ -175,7 +175,6 @@ fn previous_dir(root: &Dir) -> Result<(Dir, PathBuf)> {
 
 /// Copy the current target (read through its held parent) to a new file in
 /// `backups/pre-restore/<ms>-<pid>-<n>/<original>`, created `O_CREAT | O_EXCL | O_NOFOLLOW`.
-/// A database is copied through SQLite (consistent even while in use) into that new folder.
 fn keep_previous(root: &Dir, parent: &Dir, name: &OsStr, original: &str) -> Result<PathBuf> {
     let (keep, keep_path) = previous_dir(root)?;
     let context = || format!("Cannot keep {}", parent.path().join(name).display());
@@ -189,25 +188,9 @@ fn keep_previous(root: &Dir, parent: &Dir, name: &OsStr, original: &str) -> Resu
     Ok(keep_path.join(original))
 }
 
-/// The consistent copy of the database `current` (a scratch copy of the live one) in
-/// `backups/pre-restore/<ms>-<pid>-<n>/`: SQLite makes it in `scratch`, and it goes in
-/// through the held folders.
-fn keep_previous_database(
-    root: &Dir,
-    scratch: &Dir,
-    current: &Path,
-    original: &str,
-) -> Result<PathBuf> {
-    let (keep, keep_path) = previous_dir(root)?;
-    let kept = scratch.path().join(KEPT);
-    // restore runs on the caller's thread: nothing can cancel it midway (a new token)
-    sqlite::copy_database(current, &kept, &super::cancel::Cancel::new())?;
-    scratch.copy_to(Path::new(KEPT), &keep, Path::new(original))?;
-    Ok(keep_path.join(original))
-}
-
-/// Names in a restore's scratch folder: the backup, the live database's bytes (and its
-/// journal or WAL, so that SQLite there sees what its users saw), the copy kept, the result.
+/// Names in a restore's scratch folder: the backup and the live database's bytes (and its
+/// journal or WAL, so that SQLite there sees what its users saw) where SQLite cannot be
+/// given held paths, the copy kept, the result.
 const BACKUP: &str = "backup.sqlite";
 const CURRENT: &str = "current.sqlite";
 const KEPT: &str = "kept.sqlite";
@@ -223,21 +206,159 @@ fn sidecar(name: &OsStr, suffix: &str) -> std::ffi::OsString {
     side
 }
 
-/// Copy the live database `name` of the held `parent` (and its journal and WAL) into
-/// `scratch` as `CURRENT`, through the held folders.
-fn copy_current(parent: &Dir, name: &OsStr, scratch: &Dir) -> Result<()> {
-    parent.copy_to(Path::new(name), scratch, Path::new(CURRENT))?;
-    for suffix in ["-journal", "-wal"] {
-        let side = sidecar(name, suffix);
-        if let Some((Kind::File, _)) = parent.stat(Path::new(&side))? {
-            parent.copy_to(
-                Path::new(&side),
-                scratch,
-                Path::new(&format!("{CURRENT}{suffix}")),
-            )?;
+/// Where SQLite does a database restore's work, and how bytes get to it and back.
+///
+/// Held (Linux): a 0700 folder `backups/sr-db-<owner>-<random>` in the held `backups/`;
+/// SQLite reads the backup and the live database where they are and writes here, all through
+/// held paths (super::sqlite_held), and the results go into place by `renameat` between held
+/// folders (one file system: no copy; a copy when a mount point is on the way, `EXDEV`).
+/// Else (macOS, Windows): a folder of the temp dir (crate::fsx::scratch says why), the
+/// backup and the live database copied in, the results copied out, through held folders.
+/// The folder is removed when this drops; one left by a killed process is swept by the next
+/// create or cleanup (lib/js/scratch.js).
+struct Workspace {
+    dir: Dir,
+    home: Home,
+}
+
+enum Home {
+    /// In `backups/` (the held folder and the name, to remove it).
+    Backups(Dir, std::ffi::OsString),
+    Temp(#[allow(dead_code)] tempfile::TempDir),
+}
+
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        if let Home::Backups(backups, name) = &self.home {
+            let _ = backups.remove(Path::new(name));
         }
     }
-    Ok(())
+}
+
+impl Workspace {
+    fn new(root: &Dir) -> Result<Workspace> {
+        if super::sqlite_held::registered() {
+            let backups = root.sub(Path::new("backups"), true)?;
+            backups.make_private()?;
+            let name = std::ffi::OsString::from(crate::fsx::scratch::name());
+            let dir = backups.sub_new(&name)?;
+            if super::sqlite_held::held_path(&dir, OsStr::new(BACKUP)).is_some() {
+                return Ok(Workspace {
+                    dir,
+                    home: Home::Backups(backups, name),
+                });
+            }
+            drop(dir);
+            let _ = backups.remove(Path::new(&name));
+        }
+        let temp = crate::fsx::scratch::new()?;
+        let dir = Dir::open(temp.path())?;
+        Ok(Workspace {
+            dir,
+            home: Home::Temp(temp),
+        })
+    }
+
+    fn held(&self) -> bool {
+        matches!(self.home, Home::Backups(..))
+    }
+
+    /// The path SQLite is given for the entry `name` of this folder.
+    fn path(&self, name: &str) -> PathBuf {
+        match self.held() {
+            true => self.dir.pinned_path(OsStr::new(name)),
+            false => self.dir.path().join(name),
+        }
+    }
+
+    /// The path SQLite may read the file `name` of the held `dir` at: that very file, held;
+    /// else a copy here named `as_name` (with its journal and WAL when `sidecars`: a live
+    /// database). A backup (`!sidecars`) is read in place only when nothing of SQLite's
+    /// would be made or played beside it: rollback-journal mode (a WAL-mode file, as a legacy
+    /// byte copy may be, needs a `-shm`) and no `-journal` there.
+    fn readable(&self, dir: &Dir, name: &OsStr, as_name: &str, sidecars: bool) -> Result<PathBuf> {
+        let in_place = sidecars
+            || (Workspace::journal_mode(dir, name) == Some(1)
+                && dir.stat(Path::new(&sidecar(name, "-journal")))?.is_none());
+        if self.held() && in_place {
+            return Ok(dir.pinned_path(name));
+        }
+        dir.copy_to(Path::new(name), &self.dir, Path::new(as_name))?;
+        for suffix in ["-journal", "-wal"].iter().filter(|_| sidecars) {
+            let side = sidecar(name, suffix);
+            if let Some((Kind::File, _)) = dir.stat(Path::new(&side))? {
+                let to = format!("{as_name}{suffix}");
+                dir.copy_to(Path::new(&side), &self.dir, Path::new(&to))?;
+            }
+        }
+        Ok(self.path(as_name))
+    }
+
+    /// Is the file `name` of `dir` a SQLite database (read through the held folder)?
+    fn is_sqlite(dir: &Dir, name: &OsStr) -> bool {
+        Workspace::journal_mode(dir, name).is_some()
+    }
+
+    /// The journal mode byte of the SQLite header of `name` (1 rollback, 2 WAL), if SQLite.
+    fn journal_mode(dir: &Dir, name: &OsStr) -> Option<u8> {
+        use std::io::Read;
+        let mut file = dir.open_read(Path::new(name)).ok()?;
+        let mut head = [0u8; 19];
+        file.read_exact(&mut head).ok()?;
+        head.starts_with(b"SQLite format 3\0").then_some(head[18])
+    }
+
+    /// Put the result `name` at `dest_rel` below `dest`: by rename when held (replacing
+    /// what is there unless `exclusive`), else (or across file systems) by a copy; the file
+    /// and the folders it left and entered are fsynced.
+    fn put(&self, name: &str, dest: &Dir, dest_rel: &Path, exclusive: bool) -> Result<()> {
+        let here = Path::new(name);
+        self.dir.open_read(here)?.sync_all().map_err(|e| {
+            Error::io(
+                format!("Cannot sync {}", self.dir.path().join(name).display()),
+                e,
+            )
+        })?;
+        let (to, to_name) = match (dest_rel.parent(), dest_rel.file_name()) {
+            (Some(parent), Some(file)) => (dest.sub(parent, true)?, file),
+            _ => return Err(escape(&dest_rel.display().to_string(), "it names no file")),
+        };
+        if self.held() {
+            #[cfg(target_os = "linux")]
+            let moved = match exclusive {
+                true => self.dir.rename_new(OsStr::new(name), &to, to_name),
+                false => self.dir.rename_to(OsStr::new(name), &to, to_name),
+            };
+            #[cfg(not(target_os = "linux"))]
+            let moved = self.dir.rename_to(OsStr::new(name), &to, to_name);
+            match moved {
+                Ok(()) => return to.sync().and_then(|()| self.dir.sync()),
+                Err(e) if e.code() == Code::Os("EXDEV") => {}
+                Err(e) => return Err(e),
+            }
+        }
+        match exclusive {
+            true => self.dir.copy_to(here, &to, Path::new(to_name)).map(|_| ()),
+            false => to.replace_from(Path::new(to_name), &mut self.dir.open_read(here)?, true),
+        }?;
+        to.sync()
+    }
+}
+
+/// Keep a consistent copy of the database SQLite reads at `current` in a new
+/// `backups/pre-restore/<ms>-<pid>-<n>/<original>`: SQLite makes it in the workspace, and it
+/// goes in through the held folders, never replacing anything there.
+fn keep_previous_database(
+    root: &Dir,
+    work: &Workspace,
+    current: &Path,
+    original: &str,
+) -> Result<PathBuf> {
+    let (keep, keep_path) = previous_dir(root)?;
+    // restore runs on the caller's thread: nothing can cancel it midway (a new token)
+    sqlite::copy_database(current, &work.path(KEPT), &super::cancel::Cancel::new())?;
+    work.put(KEPT, &keep, Path::new(original), true)?;
+    Ok(keep_path.join(original))
 }
 
 /// Restore the file `source` to `root/original` with an atomic write in the held folder.
@@ -263,43 +384,38 @@ pub fn restore_file(root: &Path, original: &str, source: &Path) -> Result<Restor
 /// Restore a database to `root/original`: when both sides are SQLite, the backup's pages go
 /// through SQLite's backup API into a fresh database, which replaces the target atomically
 /// (a user holding the old file open keeps reading the old content, never a mix); else an
-/// atomic byte write. SQLite works only in a private scratch folder (crate::fsx::scratch
-/// says why): the backup and the live database are copied there, and the result and the
-/// kept copy go back, through the held folders alone.
+/// atomic byte write. SQLite is never given a path looked up again ([`Workspace`]): on
+/// Linux it reads and writes through held folders and the results move by rename; elsewhere
+/// it works on copies in a private scratch folder.
 pub fn restore_database(root: &Path, original: &str, source: &Path) -> Result<Restored> {
     check_target(original)?;
     let (source_dir, source_name) = source_dir(root, source)?;
     let dir = Dir::open(root)?;
     let (parent, name, existing) = target_parent(&dir, original)?;
-    let scratch_guard = crate::fsx::scratch::new()?;
-    let scratch = Dir::open(scratch_guard.path())?;
-    let at = |file: &str| scratch_guard.path().join(file);
-    source_dir
-        .copy_to(Path::new(source_name), &scratch, Path::new(BACKUP))
-        .map_err(|e| e.context(format!("Cannot read backup {}", source.display())))?;
-    if existing.is_some() {
-        copy_current(&parent, name, &scratch)?;
-    }
-    let sqlite_both =
-        sqlite::is_sqlite(&at(BACKUP)) && (existing.is_none() || sqlite::is_sqlite(&at(CURRENT)));
+    let sqlite_both = Workspace::is_sqlite(&source_dir, source_name)
+        && (existing.is_none() || Workspace::is_sqlite(&parent, name));
     if !sqlite_both {
         return restore_file(root, original, source);
     }
+    let work = Workspace::new(&dir)?;
+    let backup = work
+        .readable(&source_dir, source_name, BACKUP, false)
+        .map_err(|e| e.context(format!("Cannot read backup {}", source.display())))?;
     let previous = match existing {
-        Some(_) => Some(keep_previous_database(
-            &dir,
-            &scratch,
-            &at(CURRENT),
-            original,
-        )?),
+        Some(_) => {
+            let current = work.readable(&parent, name, CURRENT, true)?;
+            Some(keep_previous_database(&dir, &work, &current, original)?)
+        }
         None => None,
     };
-    sqlite::restore_database(&at(BACKUP), &at(RESTORED))?;
-    let mut restored = scratch.open_read(Path::new(RESTORED))?;
+    // created 0600 here, empty (an empty file is an empty database to SQLite): the restored
+    // database keeps that mode wherever it goes
+    drop(work.dir.create_new(Path::new(RESTORED), false)?);
+    sqlite::restore_database(&backup, &work.path(RESTORED))?;
     for suffix in SIDECARS {
         parent.remove(Path::new(&sidecar(name, suffix)))?;
     }
-    parent.replace_from(Path::new(name), &mut restored, true)?;
+    work.put(RESTORED, &parent, Path::new(name), false)?;
     Ok(Restored {
         target: root.join(original),
         previous,
@@ -491,5 +607,48 @@ mod tests {
         );
         assert!(previous.ends_with("data/app.db"), "{}", previous.display());
         assert_eq!(value_in(&previous), "old");
+    }
+
+    /// A backup in WAL mode (a legacy byte copy of a WAL database) is not opened where it is
+    /// (SQLite would make a `-shm` beside it): restored all the same, its set folder left as
+    /// it was, and no scratch folder left in backups/.
+    #[cfg(unix)]
+    #[test]
+    fn a_wal_mode_backup_restores_and_leaves_its_set_folder_alone() {
+        use rusqlite::Connection;
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        let set = root.join("backups/database/set");
+        fs::create_dir_all(&set).unwrap();
+        let saved = set.join("app.db");
+        {
+            let conn = Connection::open(&saved).unwrap();
+            conn.execute_batch(
+                "PRAGMA journal_mode=WAL; CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('new')",
+            )
+            .unwrap();
+        }
+        assert_eq!(fs::read(&saved).unwrap()[18], 2, "a WAL-mode file");
+        let names = |dir: &Path| -> Vec<String> {
+            let mut n: Vec<String> = fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            n.sort();
+            n
+        };
+        let before = names(&set);
+        restore_database(root, "app.db", &saved).unwrap();
+        let value: String = Connection::open(root.join("app.db"))
+            .unwrap()
+            .query_row("SELECT v FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(value, "new");
+        assert_eq!(names(&set), before);
+        let left: Vec<String> = names(&root.join("backups"))
+            .into_iter()
+            .filter(|n| n.starts_with(crate::fsx::scratch::PREFIX))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 }

@@ -58,15 +58,40 @@ impl CopyKind {
     }
 }
 
-/// True when the file starts with SQLite's magic header.
+/// True when the file starts with SQLite's magic header (a link at the name is not read).
 pub fn is_sqlite(path: &Path) -> bool {
     use std::io::Read;
     let mut header = [0u8; 16];
-    fs::File::open(path)
+    open_nofollow(path)
         .and_then(|mut f| f.read_exact(&mut header))
         .map(|()| &header == b"SQLite format 3\0")
         .unwrap_or(false)
 }
+
+/// Open `path` for reading, never through a link at its last name.
+fn open_nofollow(path: &Path) -> std::io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NOFOLLOW);
+    options.open(path)
+}
+
+/// Open a connection: a held path (`/proc/<pid>/fd/<n>/<name>`) through the VFS that keeps
+/// it held (super::sqlite_held), any other path as SQLite does.
+fn open(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
+    #[cfg(target_os = "linux")]
+    if super::sqlite_held::is_held(path) && super::sqlite_held::registered() {
+        return Connection::open_with_flags_and_vfs(path, flags, super::sqlite_held::NAME);
+    }
+    Connection::open_with_flags(path, flags)
+}
+
+/// Read-write, created when missing: what `Connection::open` does.
+const CREATE: OpenFlags = OpenFlags::SQLITE_OPEN_READ_WRITE
+    .union(OpenFlags::SQLITE_OPEN_CREATE)
+    .union(OpenFlags::SQLITE_OPEN_URI)
+    .union(OpenFlags::SQLITE_OPEN_NO_MUTEX);
 
 /// A SQLite failure as an error with a code: busy, corrupt, full; a failed open, fsync or
 /// unlink as the errno SQLite logged for it, naming the call and the file (see
@@ -96,6 +121,11 @@ fn sql_error(context: &str, err: rusqlite::Error) -> Error {
 /// SQLite files, the bytes otherwise. `cancel` stops it between steps of the copy
 /// (`ECANCELED`, no file left at `dest` or beside it).
 pub fn copy_database(src: &Path, dest: &Path, cancel: &Cancel) -> Result<CopyKind> {
+    copy_with(src, dest, cancel, RECOVERING)
+}
+
+/// [`copy_database`], SQLite opening the source with `flags`.
+fn copy_with(src: &Path, dest: &Path, cancel: &Cancel, flags: OpenFlags) -> Result<CopyKind> {
     let context = format!("Database backup of {} failed", src.display());
     sqlite_os::start();
     let dir = crate::fsx::atomic::parent_dir(dest);
@@ -104,12 +134,11 @@ pub fn copy_database(src: &Path, dest: &Path, cancel: &Cancel) -> Result<CopyKin
         .tempfile_in(dir)
         .map_err(|e| Error::io(&context, e))?;
     let kind = if is_sqlite(src) {
-        let source =
-            Connection::open_with_flags(src, RECOVERING).map_err(|e| sql_error(&context, e))?;
+        let source = open(src, flags).map_err(|e| sql_error(&context, e))?;
         copy_pages(&source, temp.path(), cancel, &context, BUSY_TIMEOUT)?;
         CopyKind::Sqlite
     } else {
-        let mut from = fs::File::open(src).map_err(|e| Error::io(&context, e))?;
+        let mut from = open_nofollow(src).map_err(|e| Error::io(&context, e))?;
         std::io::copy(&mut CancelRead::new(&mut from, cancel), &mut temp.as_file()).map_err(
             |e| match cancel.is_cancelled() {
                 true => cancelled(&context),
@@ -126,6 +155,75 @@ pub fn copy_database(src: &Path, dest: &Path, cancel: &Cancel) -> Result<CopyKin
     Ok(kind)
 }
 
+/// [`copy_database`] of the live database `rel` below `root` (a project's), never read through
+/// a link: each folder on the way is opened from the root's handle without following one
+/// (a symlink there is `EPATHESCAPE`), the file must be a regular file, and SQLite is given
+/// - on Linux, the held parent's `/proc/<pid>/fd/<n>/<name>` through the VFS that keeps it
+///   held (super::sqlite_held): a parent swapped for a symlink meanwhile changes nothing, and
+///   the `-journal`, `-wal` and `-shm` SQLite opens beside it are in the same held folder;
+/// - elsewhere, the parent's path with `SQLITE_OPEN_NOFOLLOW` (SQLite refuses a path with a
+///   link anywhere in it), on Unix below the root's real path (so the links above the project,
+///   `/var` -> `/private/var` on macOS, are already resolved): a swap before SQLite looks is
+///   refused; one between its look and its open is the race left there. On Windows the
+///   held chain of folders cannot be renamed while we hold it (crate::fsx::beneath).
+pub fn copy_database_below(
+    root: &Path,
+    rel: &Path,
+    dest: &Path,
+    cancel: &Cancel,
+) -> Result<CopyKind> {
+    use crate::fsx::beneath::{Dir, Kind};
+    let shown = root.join(rel);
+    let refused = |why: &str| {
+        Error::new(
+            Code::PathEscape,
+            format!("Refusing database {}: {why}", shown.display()),
+        )
+    };
+    let name = rel.file_name().ok_or_else(|| refused("it names no file"))?;
+    let parent = Dir::open(root)?.sub(rel.parent().unwrap_or(Path::new("")), false)?;
+    match parent.stat(Path::new(name))? {
+        Some((Kind::File, _)) => {}
+        Some((Kind::Symlink, _)) => return Err(refused("it is a symbolic link")),
+        Some((kind, _)) => {
+            return Err(Error::new(
+                Code::Os("EINVAL"),
+                format!(
+                    "Refusing database {}: not a regular file (a {})",
+                    shown.display(),
+                    kind.as_str()
+                ),
+            ))
+        }
+        None => {
+            return Err(Error::new(
+                Code::Os("ENOENT"),
+                format!("Database {} does not exist", shown.display()),
+            ))
+        }
+    }
+    let src = match super::sqlite_held::held_path(&parent, name) {
+        Some(held) => held,
+        None => unheld_path(root, rel),
+    };
+    copy_with(
+        &src,
+        dest,
+        cancel,
+        RECOVERING.union(OpenFlags::SQLITE_OPEN_NOFOLLOW),
+    )
+}
+
+/// Where SQLite reads `rel` below `root` when no held path can be given: below the root's
+/// real path on Unix (SQLITE_OPEN_NOFOLLOW then refuses only a link that appeared below it).
+fn unheld_path(root: &Path, rel: &Path) -> std::path::PathBuf {
+    #[cfg(unix)]
+    if let Ok(real) = fs::canonicalize(root) {
+        return real.join(rel);
+    }
+    root.join(rel)
+}
+
 /// Run `read` while this process holds a read transaction on the rollback-journal database
 /// `src` (SQLite's SHARED lock: no writer can change the file until it ends; a hot journal
 /// is rolled back first, as for a copy). Then the file's own bytes are a consistent
@@ -137,8 +235,7 @@ pub fn while_read_locked<T>(
 ) -> Result<T> {
     let context = format!("Reading database {} failed", src.display());
     sqlite_os::start();
-    let source =
-        Connection::open_with_flags(src, RECOVERING).map_err(|e| sql_error(&context, e))?;
+    let source = open(src, RECOVERING).map_err(|e| sql_error(&context, e))?;
     begin_read(&source, cancel, &context, BUSY_TIMEOUT)?;
     let out = read();
     // a failed COMMIT of a read transaction changes nothing: closing the connection ends it
@@ -161,7 +258,7 @@ fn copy_pages(
 ) -> Result<()> {
     let failed = |e| sql_error(context, e);
     begin_read(source, cancel, context, patience)?;
-    let mut target = Connection::open(dest).map_err(|e| sql_error(context, e))?;
+    let mut target = open(dest, CREATE).map_err(|e| sql_error(context, e))?;
     target.busy_timeout(BUSY_SLICE).map_err(failed)?;
     {
         let backup = Backup::new(source, &mut target).map_err(failed)?;
@@ -276,9 +373,8 @@ fn restore_within(source: &Path, target: &Path, patience: Duration) -> Result<()
     let context = format!("Database restore of {} failed", target.display());
     sqlite_os::start();
     let failed = |e| sql_error(&context, e);
-    let from =
-        Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(failed)?;
-    let mut to = Connection::open(target).map_err(failed)?;
+    let from = open(source, OpenFlags::SQLITE_OPEN_READ_ONLY).map_err(failed)?;
+    let mut to = open(target, CREATE).map_err(failed)?;
     to.busy_timeout(BUSY_SLICE).map_err(failed)?;
     Backup::new(&from, &mut to)
         .and_then(|backup| run_in_one_step(&backup, patience))

@@ -320,6 +320,30 @@ impl Dir {
         })
     }
 
+    /// [`Dir::rename_to`] that never replaces: `EEXIST` when anything, a link included, is
+    /// at `dest_name` (`renameat2(RENAME_NOREPLACE)`; Linux only).
+    #[cfg(target_os = "linux")]
+    pub fn rename_new(&self, name: &OsStr, dest: &Dir, dest_name: &OsStr) -> Result<()> {
+        let (from, to) = (one_name(name)?, one_name(dest_name)?);
+        sys::rename_new_at(&self.handle, from, &dest.handle, to).map_err(|e| {
+            Error::io(
+                format!(
+                    "Cannot move {} to {}",
+                    self.path.join(from).display(),
+                    dest.path.join(to).display()
+                ),
+                e,
+            )
+        })
+    }
+
+    /// fsync this folder (a rename or a new entry in it then survives a power loss; a
+    /// no-op on Windows, which cannot).
+    pub fn sync(&self) -> Result<()> {
+        sys::sync(&self.handle, &self.path)
+            .map_err(|e| Error::io(format!("Cannot sync {}", self.path.display()), e))
+    }
+
     /// Replace `rel` with `data`: a new temp file in the same held folder, fsynced when
     /// `durable`, renamed over the name (a link at the name is replaced, never followed).
     pub fn write_atomic(&self, rel: &Path, mut data: &[u8], durable: bool) -> Result<()> {
@@ -516,16 +540,24 @@ impl Dir {
 /// Read all of `file`, failing with `EFBIG` past `max` bytes (a `/dev/zero` never ends).
 pub fn read_bounded(file: File, max: u64, path: &Path) -> Result<Vec<u8>> {
     let mut data = Vec::new();
+    read_bounded_into(file, max, path, &mut data)?;
+    Ok(data)
+}
+
+/// [`read_bounded`] into `buf` (cleared first), for a caller that reads many files into one
+/// buffer (the store's verify).
+pub fn read_bounded_into(file: File, max: u64, path: &Path, buf: &mut Vec<u8>) -> Result<()> {
+    buf.clear();
     file.take(max.saturating_add(1))
-        .read_to_end(&mut data)
+        .read_to_end(buf)
         .map_err(|e| Error::io(format!("Cannot read {}", path.display()), e))?;
-    if data.len() as u64 > max {
+    if buf.len() as u64 > max {
         return Err(Error::new(
             Code::Os("EFBIG"),
             format!("Refusing {}: larger than {max} bytes", path.display()),
         ));
     }
-    Ok(data)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -5,18 +5,17 @@
 //! bytes, `1` the bytes as raw DEFLATE (RFC 1951). A file is written once, through a temp
 //! file renamed into place, and never changed: same name, same bytes, whoever wrote it.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use flate2::read::DeflateDecoder;
 use flate2::write::DeflateEncoder;
-use flate2::Compression;
+use flate2::{Compression, Decompress, FlushDecompress, Status};
 use sha2::{Digest, Sha256};
 
 use super::chunker::MAX;
 use crate::error::{Code, Error, Result};
-use crate::fsx::beneath::{Dir, Kind};
+use crate::fsx::beneath::{read_bounded_into, Dir, Kind};
 
 pub const CODEC_STORED: u8 = 0;
 pub const CODEC_DEFLATE: u8 = 1;
@@ -28,6 +27,23 @@ pub const MAX_FILE: u64 = MAX as u64 + 1;
 /// DEFLATE level: 1, zlib-rs's fastest; see docs/store-format.md for the measurement.
 const LEVEL: u32 = 1;
 
+/// The value of each lowercase hex digit, 0xff for every other byte: a tree lists about a
+/// million ids per hundred snapshots, and verify parses every one of them.
+static HEX_VALUE: [u8; 256] = {
+    let mut table = [0xff; 256];
+    let mut i = 0;
+    while i < 10 {
+        table[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        table[b'a' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    table
+};
+
 /// A chunk id: the SHA-256 of its plain bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ChunkId(pub [u8; 32]);
@@ -38,9 +54,11 @@ impl ChunkId {
     }
 
     pub fn hex(&self) -> String {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut s = String::with_capacity(64);
         for b in self.0 {
-            s.push_str(&format!("{b:02x}"));
+            s.push(DIGITS[usize::from(b >> 4)] as char);
+            s.push(DIGITS[usize::from(b & 15)] as char);
         }
         s
     }
@@ -57,16 +75,16 @@ impl ChunkId {
             return Err(bad());
         }
         let mut out = [0u8; 32];
-        for (i, pair) in text.as_bytes().chunks(2).enumerate() {
-            let digit = |c: u8| match c {
-                b'0'..=b'9' => Some(c - b'0'),
-                b'a'..=b'f' => Some(c - b'a' + 10),
-                _ => None,
-            };
-            match (digit(pair[0]), digit(pair[1])) {
-                (Some(h), Some(l)) => out[i] = h << 4 | l,
-                _ => return Err(bad()),
+        for (byte, pair) in out.iter_mut().zip(text.as_bytes().chunks_exact(2)) {
+            let (high, low) = (
+                HEX_VALUE[usize::from(pair[0])],
+                HEX_VALUE[usize::from(pair[1])],
+            );
+            // 0xff marks a byte that is not a lowercase hex digit
+            if (high | low) > 15 {
+                return Err(bad());
             }
+            *byte = high << 4 | low;
         }
         Ok(ChunkId(out))
     }
@@ -98,30 +116,91 @@ pub fn decode(id: &ChunkId, file: &[u8]) -> Result<Vec<u8>> {
 /// [`decode`], the check against the id skipped when `check` is false (a chunk this process
 /// has checked already: the file never changes once in place).
 fn decode_as(id: &ChunkId, file: &[u8], check: bool) -> Result<Vec<u8>> {
-    let corrupt = |why: &str| {
-        Error::new(
-            Code::Corrupt,
-            format!("Chunk {} is damaged: {why}", id.hex()),
-        )
+    let mut inflated = Vec::new();
+    let data = match payload(id, file, &mut Decompress::new(false), &mut inflated)? {
+        Some(stored) => stored.to_vec(),
+        None => inflated,
     };
-    let data = match file.split_first() {
-        Some((&CODEC_STORED, rest)) => rest.to_vec(),
-        Some((&CODEC_DEFLATE, rest)) => {
-            let mut out = Vec::with_capacity(MAX);
-            // bounded: a crafted payload cannot inflate past MAX + 1 bytes
-            DeflateDecoder::new(rest)
-                .take(MAX as u64 + 1)
-                .read_to_end(&mut out)
-                .map_err(|e| corrupt(&e.to_string()))?;
-            out
-        }
-        Some((codec, _)) => return Err(corrupt(&format!("unknown codec {codec}"))),
-        None => return Err(corrupt("empty file")),
-    };
-    if data.len() > MAX || (check && ChunkId::of(&data) != *id) {
-        return Err(corrupt("its content does not match its id"));
-    }
+    check_plain(id, &data, check)?;
     Ok(data)
+}
+
+fn corrupt(id: &ChunkId, why: &str) -> Error {
+    Error::new(
+        Code::Corrupt,
+        format!("Chunk {} is damaged: {why}", id.hex()),
+    )
+}
+
+/// A chunk file's plain bytes: the payload itself when stored (`Some`, no copy), or inflated
+/// into `out` (`None`; `out` is cleared first and reused by callers that check many chunks).
+fn payload<'f>(
+    id: &ChunkId,
+    file: &'f [u8],
+    inflater: &mut Decompress,
+    out: &mut Vec<u8>,
+) -> Result<Option<&'f [u8]>> {
+    match file.split_first() {
+        Some((&CODEC_STORED, rest)) => Ok(Some(rest)),
+        Some((&CODEC_DEFLATE, rest)) => {
+            out.clear();
+            // bounded: a crafted payload cannot inflate past the room given, MAX + 1 bytes
+            // (one more than a chunk may hold, so that an oversized one is seen)
+            out.reserve_exact(MAX + 1);
+            inflater.reset(false);
+            let status = inflater
+                .decompress_vec(rest, out, FlushDecompress::Finish)
+                .map_err(|e| corrupt(id, &e.to_string()))?;
+            match status {
+                Status::StreamEnd => Ok(None),
+                _ if out.len() > MAX => Err(corrupt(id, "its content does not match its id")),
+                _ => Err(corrupt(id, "its compressed data ends early")),
+            }
+        }
+        Some((codec, _)) => Err(corrupt(id, &format!("unknown codec {codec}"))),
+        None => Err(corrupt(id, "empty file")),
+    }
+}
+
+/// `ECORRUPT` unless `data` can be chunk `id` (and, with `check`, hashes to it).
+fn check_plain(id: &ChunkId, data: &[u8], check: bool) -> Result<()> {
+    if data.len() > MAX || (check && ChunkId::of(data) != *id) {
+        return Err(corrupt(id, "its content does not match its id"));
+    }
+    Ok(())
+}
+
+/// Buffers reused from chunk to chunk by a reader that checks many of them (verify): the
+/// chunk's file, its inflated bytes and the inflater's state, allocated once per thread
+/// instead of once per chunk.
+pub struct Checker {
+    file: Vec<u8>,
+    plain: Vec<u8>,
+    inflater: Decompress,
+}
+
+impl Default for Checker {
+    fn default() -> Self {
+        Checker {
+            file: Vec::with_capacity(MAX_FILE as usize + 1),
+            plain: Vec::with_capacity(MAX + 1),
+            inflater: Decompress::new(false),
+        }
+    }
+}
+
+impl Checker {
+    /// Read chunk `id` from `chunks` and check it against its id: its plain size, or the
+    /// error (`ENOENT` when missing, `ECORRUPT` when damaged).
+    pub fn check(&mut self, chunks: &Chunks, id: &ChunkId) -> Result<u64> {
+        chunks.read_raw_into(id, &mut self.file)?;
+        let data = match payload(id, &self.file, &mut self.inflater, &mut self.plain)? {
+            Some(stored) => stored,
+            None => &self.plain,
+        };
+        check_plain(id, data, true)?;
+        Ok(data.len() as u64)
+    }
 }
 
 /// The `chunks/` folder of a store, its 256 fan-out folders opened once each.
@@ -171,7 +250,17 @@ impl Chunks {
 
     /// The encoded file of a chunk (`ENOENT` when missing).
     pub fn get_raw(&self, id: &ChunkId) -> Result<Vec<u8>> {
-        self.fan(id, false)?.read(Path::new(&id.hex()), MAX_FILE)
+        let mut file = Vec::new();
+        self.read_raw_into(id, &mut file)?;
+        Ok(file)
+    }
+
+    /// The encoded file of a chunk into `buf` (cleared first; its capacity is reused).
+    pub fn read_raw_into(&self, id: &ChunkId, buf: &mut Vec<u8>) -> Result<()> {
+        let fan = self.fan(id, false)?;
+        let name = Path::new(&id.hex()).to_path_buf();
+        let file = fan.open_read(&name)?;
+        read_bounded_into(file, MAX_FILE, &fan.path().join(&name), buf)
     }
 
     /// The plain bytes of a chunk, checked against its id.

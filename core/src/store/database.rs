@@ -105,17 +105,12 @@ impl DbState {
     }
 }
 
-/// A consistent copy of the live database `path`, in a private folder of the temp dir (0700;
-/// removed when the returned guard drops). SQLite opens files by name and resolves links
-/// itself, so its copy is never made inside the project or the store.
+/// A consistent copy of the live database `path`, in a private scratch folder of the temp dir
+/// (0700; removed when the returned guard drops; named for its owner, so that one left by a
+/// killed process is swept: crate::fsx::scratch). SQLite opens files by name and resolves
+/// links itself, so its copy is never made inside the project or the store.
 pub fn copy(path: &Path, cancel: &Cancel) -> Result<(tempfile::TempDir, PathBuf)> {
-    let mut builder = tempfile::Builder::new();
-    builder.prefix("sr-snapshot-db-");
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
-    let scratch = builder
-        .tempdir()
-        .map_err(|e| Error::io("Cannot make a folder for a database copy", e))?;
+    let scratch = crate::fsx::scratch::new()?;
     let copy = scratch.path().join("copy.sqlite");
     copy_database(path, &copy, cancel)?;
     Ok((scratch, copy))

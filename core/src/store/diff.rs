@@ -11,17 +11,17 @@
 //! root; FIFOs, sockets and devices are never opened (reported as skipped).
 
 use std::cmp::Ordering;
+use std::ffi::OsStr;
 use std::path::Path;
 
 use super::chunk::ChunkId;
 use super::chunker::Chunker;
 use super::tree::{Entry, EntryKind};
-use super::write::{entry, join, SIDE_FILES};
+use super::write::{entry, is_side_file_of, walk_project, Visit};
 use super::Store;
-use crate::backup::archive::is_excluded;
 use crate::backup::cancel::Cancel;
 use crate::error::{Error, Result};
-use crate::fsx::beneath::{Dir, Kind};
+use crate::fsx::beneath::{Dir, Meta};
 
 /// What to compare: snapshot `from` with snapshot `to`, or with the tree at `root`.
 pub struct DiffSpec<'a> {
@@ -100,7 +100,7 @@ pub fn diff(spec: &DiffSpec<'_>) -> Result<DiffReport> {
                 entries: Vec::new(),
                 skipped: Vec::new(),
             };
-            walk.walk(&root, "")?;
+            walk_project(&mut walk, &root, "")?;
             walk.entries
                 .sort_unstable_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
             report.skipped = walk.skipped;
@@ -240,53 +240,34 @@ struct WorkTree<'a> {
     skipped: Vec<String>,
 }
 
-impl WorkTree<'_> {
-    fn walk(&mut self, dir: &Dir, rel: &str) -> Result<()> {
-        for (name, _) in dir.list(Path::new(""))? {
-            self.spec.cancel.check("Diff")?;
-            let Some(name_str) = name.to_str() else {
-                self.skipped.push(join(rel, &name.to_string_lossy()));
-                continue;
-            };
-            if is_excluded(name_str, self.spec.excludes) {
-                continue;
-            }
-            let path = join(rel, name_str);
-            let Some(meta) = dir.meta(Path::new(&name))? else {
-                continue; // removed while we walked
-            };
-            match meta.kind {
-                Kind::Dir => {
-                    self.entries
-                        .push(entry(path.clone(), EntryKind::Dir, &meta));
-                    let sub = dir.sub(Path::new(&name), false)?;
-                    self.walk(&sub, &path)?;
-                }
-                Kind::Symlink => match dir.read_link(Path::new(&name))?.into_string() {
-                    Ok(target) => {
-                        let mut e = entry(path, EntryKind::Symlink, &meta);
-                        e.target = Some(target);
-                        self.entries.push(e);
-                    }
-                    Err(_) => self.skipped.push(path),
-                },
-                Kind::File if self.is_side_file(&path) => {}
-                Kind::File => {
-                    let mut e = entry(path, EntryKind::File, &meta);
-                    e.size = meta.size;
-                    self.entries.push(e);
-                }
-                Kind::Other => self.skipped.push(path),
-            }
+impl Visit for WorkTree<'_> {
+    fn cancelled(&self) -> Result<()> {
+        self.spec.cancel.check("Diff")
+    }
+
+    fn excludes(&self) -> &[String] {
+        self.spec.excludes
+    }
+
+    fn is_side_file(&self, path: &str) -> bool {
+        is_side_file_of(path, self.spec.databases.iter())
+    }
+
+    fn entry(&mut self, entry: Entry) {
+        self.entries.push(entry);
+    }
+
+    fn file(&mut self, _: &Dir, _: &OsStr, path: String, meta: &Meta) -> Result<()> {
+        // a side file listed as another kind is left out once its metadata says it is a file
+        if !self.is_side_file(&path) {
+            let mut e = entry(path, EntryKind::File, meta);
+            e.size = meta.size;
+            self.entries.push(e);
         }
         Ok(())
     }
 
-    fn is_side_file(&self, path: &str) -> bool {
-        self.spec.databases.iter().any(|db| {
-            SIDE_FILES
-                .iter()
-                .any(|side| path.strip_prefix(db.as_str()) == Some(side))
-        })
+    fn skipped(&mut self, path: String) {
+        self.skipped.push(path);
     }
 }

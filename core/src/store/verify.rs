@@ -2,12 +2,13 @@
 //! however many snapshots share it, and each bad chunk (missing, damaged) is reported with
 //! the snapshots it breaks. A snapshot whose record or tree cannot be read is broken too.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
-use super::chunk::{ChunkId, Chunks};
+use super::chunk::{Checker, ChunkId, Chunks};
 use super::snapshot::Record;
+use super::tree::{Fetch, Role};
 use super::Store;
 use crate::error::Result;
 
@@ -38,40 +39,42 @@ impl VerifyReport {
     }
 }
 
+/// A chunk's plain size, or why it is bad.
+type Verdict = std::result::Result<u64, String>;
+
 /// Verify the store folder `store` (every snapshot, or only `only` when given).
 ///
-/// Three passes: (1) each snapshot's record and tree (tree chunks hashed the first time one
-/// is read, then read unhashed), listing every distinct file chunk; (2) those chunks read and
-/// hashed once each, on every core; (3) only when some are bad, the trees walked again to
-/// name the snapshots each bad chunk breaks.
+/// A thread per core takes the next job: a batch of file chunks to read and hash, or, when
+/// none waits, the next snapshot to walk: its record and tree (a tree chunk hashed by the
+/// first walk that needs it, then read unhashed), the file chunks no walk has seen before
+/// queued in batches. So tree walks and hashing share every core, each chunk is hashed once,
+/// and each thread reuses its buffers from chunk to chunk. Then, only when some chunks are
+/// bad, the trees are walked again to name the snapshots each bad chunk breaks.
 pub fn verify_store(store: &Path, only: Option<&[String]>) -> Result<VerifyReport> {
     let store = Store::open(store, false)?;
     let ids = match only {
         Some(ids) => ids.to_vec(),
         None => store.ids()?,
     };
-    let mut report = VerifyReport::default();
-    let mut trees = TreeChunks::default();
-    let mut files = Distinct::default();
-    let mut readable = Vec::new();
-    for id in &ids {
-        report.snapshots += 1;
-        match trees.walk(&store, id, |c| files.add(c)) {
-            Ok(record) => readable.push(record),
-            Err(why) => {
-                report.broken.insert(id.clone(), why);
-            }
-        }
-    }
-    // a file chunk that is also a tree chunk (the same bytes) was checked in pass 1
-    files.list.retain(|c| !trees.verdicts.contains_key(c));
-    let checked = check_all(store.chunks(), &files.list);
-    let mut bad: BTreeMap<ChunkId, (String, Vec<String>)> = BTreeMap::new();
-    let all = trees
-        .verdicts
+    let pool = Pool::new(&store, &ids);
+    let (walks, files) = pool.run();
+    let mut report = VerifyReport {
+        snapshots: ids.len() as u64,
+        ..VerifyReport::default()
+    };
+    let trees = pool.trees.into_inner().unwrap_or_else(|p| p.into_inner());
+    let trees: HashMap<ChunkId, &Verdict> = trees
         .iter()
-        .chain(checked.iter().map(|(c, v)| (c, v)));
-    for (c, verdict) in all {
+        .filter_map(|(c, once)| once.get().map(|v| (*c, v)))
+        .collect();
+    // a file chunk that is also a tree chunk (the same bytes) counts once, as a tree chunk
+    let files = files.iter().filter(|(c, _)| !trees.contains_key(c));
+    let mut bad: BTreeMap<ChunkId, (String, Vec<String>)> = BTreeMap::new();
+    for (c, verdict) in trees
+        .iter()
+        .map(|(c, v)| (c, *v))
+        .chain(files.map(|(c, v)| (c, v)))
+    {
         match verdict {
             Ok(bytes) => {
                 report.chunks += 1;
@@ -82,9 +85,18 @@ pub fn verify_store(store: &Path, only: Option<&[String]>) -> Result<VerifyRepor
             }
         }
     }
-    for (c, users) in &trees.users {
-        if let Some((_, list)) = bad.get_mut(c) {
-            list.clone_from(users);
+    let mut readable = Vec::new();
+    for (id, walk) in ids.iter().zip(walks) {
+        for c in &walk.bad_tree {
+            if let Some((_, users)) = bad.get_mut(c) {
+                users.push(id.clone());
+            }
+        }
+        match walk.outcome {
+            Ok(record) => readable.push(record),
+            Err(why) => {
+                report.broken.insert(id.clone(), why);
+            }
         }
     }
     if bad.values().any(|(_, users)| users.is_empty()) {
@@ -101,103 +113,215 @@ pub fn verify_store(store: &Path, only: Option<&[String]>) -> Result<VerifyRepor
     Ok(report)
 }
 
-/// Chunk ids in first-seen order, each once.
-#[derive(Default)]
-struct Distinct {
-    seen: HashSet<ChunkId>,
-    list: Vec<ChunkId>,
+/// One snapshot walked: its record, or why it cannot be restored; and its tree chunks found
+/// bad (each bad tree chunk is reported with every snapshot whose tree holds it).
+struct Walk {
+    outcome: std::result::Result<Record, String>,
+    bad_tree: Vec<ChunkId>,
 }
 
-impl Distinct {
-    fn add(&mut self, id: ChunkId) {
-        if self.seen.insert(id) {
-            self.list.push(id);
+/// Ids queued for the hashing at a time (one lock and one wake-up per batch, not per chunk).
+const BATCH: usize = 256;
+
+/// The jobs the threads share, under one lock.
+#[derive(Default)]
+struct Jobs {
+    /// File chunks waiting to be hashed.
+    batches: VecDeque<Vec<ChunkId>>,
+    /// The next snapshot to walk (an index into the ids), and the walks under way.
+    next: usize,
+    walking: usize,
+}
+
+struct Pool<'a> {
+    store: &'a Store,
+    ids: &'a [String],
+    jobs: Mutex<Jobs>,
+    /// Signalled when a batch is queued or a walk ends.
+    changed: Condvar,
+    /// Every file chunk queued so far, so that each is queued once.
+    seen: Mutex<HashSet<ChunkId>>,
+    /// Tree and list chunks: the first walk that needs one hashes it, others wait for its
+    /// verdict.
+    trees: Mutex<HashMap<ChunkId, Arc<OnceLock<Verdict>>>>,
+    /// File list chunks (with the list levels below them) a walk expanded whole: their data
+    /// chunks are queued already, so a later walk that shares one does not read it again.
+    expanded: Mutex<HashSet<(ChunkId, u32)>>,
+    /// Good tree chunks kept in memory, and their bytes (at most [`TREE_CACHE`]): snapshots
+    /// share most of their tree runs, read once each then.
+    cache: Mutex<(HashMap<ChunkId, Vec<u8>>, usize)>,
+}
+
+/// Bytes of tree chunks [`Pool`] keeps in memory.
+const TREE_CACHE: usize = 32 * 1024 * 1024;
+
+/// What one thread did: its walks (snapshot index, walk) and the file chunks it hashed.
+type Done = (Vec<(usize, Walk)>, Vec<(ChunkId, Verdict)>);
+
+impl<'a> Pool<'a> {
+    fn new(store: &'a Store, ids: &'a [String]) -> Self {
+        Pool {
+            store,
+            ids,
+            jobs: Mutex::new(Jobs::default()),
+            changed: Condvar::new(),
+            seen: Mutex::new(HashSet::new()),
+            trees: Mutex::new(HashMap::new()),
+            expanded: Mutex::new(HashSet::new()),
+            cache: Mutex::new((HashMap::new(), 0)),
         }
     }
-}
 
-/// Pass 1's state: the verdict on each tree chunk, and the snapshots that use a bad one.
-#[derive(Default)]
-struct TreeChunks {
-    verdicts: HashMap<ChunkId, std::result::Result<u64, String>>,
-    users: HashMap<ChunkId, Vec<String>>,
-}
-
-impl TreeChunks {
-    /// Snapshot `id`'s record and tree, each file chunk handed to `file_chunk`; the record,
-    /// or why the snapshot cannot be restored.
-    fn walk(
-        &mut self,
-        store: &Store,
-        id: &str,
-        mut file_chunk: impl FnMut(ChunkId),
-    ) -> std::result::Result<Record, String> {
-        let record = store.record(id).map_err(|e| e.to_string())?;
-        let tree_ids = record.tree_ids().map_err(|e| e.to_string())?;
-        let mut first_bad = None;
-        for c in &tree_ids {
-            let verdict = self
-                .verdicts
-                .entry(*c)
-                .or_insert_with(|| verdict(store.chunks(), c));
-            if verdict.is_err() {
-                self.users.entry(*c).or_default().push(id.to_string());
-                first_bad
-                    .get_or_insert_with(|| format!("a chunk of its tree ({}) is bad", c.hex()));
-            }
-        }
-        if let Some(why) = first_bad {
-            return Err(why);
-        }
-        for entry in store
-            .tree_checked_before(&record)
-            .map_err(|e| e.to_string())?
-        {
-            let entry = entry.map_err(|e| e.to_string())?;
-            entry
-                .chunk_ids()
-                .map_err(|e| e.to_string())?
+    /// Every job done on a thread per core: the walks in snapshot order, and every file
+    /// chunk's verdict.
+    fn run(&self) -> (Vec<Walk>, Vec<(ChunkId, Verdict)>) {
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
+        let done: Vec<Done> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads).map(|_| scope.spawn(|| self.work())).collect();
+            handles
                 .into_iter()
-                .for_each(&mut file_chunk);
+                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                .collect()
+        });
+        let mut walks = Vec::new();
+        let mut files = Vec::new();
+        for (w, f) in done {
+            walks.extend(w);
+            files.extend(f);
         }
-        Ok(record)
+        walks.sort_by_key(|(i, _)| *i);
+        (walks.into_iter().map(|(_, w)| w).collect(), files)
+    }
+
+    fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+        // a lock poisoned by a panicking thread still guards sound data (each update is one
+        // push or insert); the panic itself is re-raised when the thread is joined
+        m.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// One thread: hash queued batches first (the queue stays short), else walk the next
+    /// snapshot, else wait while a walk may still queue more; done when neither is left.
+    fn work(&self) -> Done {
+        let mut checker = Checker::default();
+        let (mut walks, mut files) = (Vec::new(), Vec::new());
+        let mut jobs = Self::lock(&self.jobs);
+        loop {
+            if let Some(batch) = jobs.batches.pop_front() {
+                drop(jobs);
+                let chunks = self.store.chunks();
+                files.extend(
+                    batch
+                        .into_iter()
+                        .map(|c| (c, verdict(chunks, &c, &mut checker))),
+                );
+            } else if jobs.next < self.ids.len() {
+                let i = jobs.next;
+                jobs.next += 1;
+                jobs.walking += 1;
+                drop(jobs);
+                walks.push((i, self.walk(&self.ids[i], &mut checker)));
+                Self::lock(&self.jobs).walking -= 1;
+                self.changed.notify_all();
+            } else if jobs.walking == 0 {
+                return (walks, files);
+            } else {
+                jobs = self.changed.wait(jobs).unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            jobs = Self::lock(&self.jobs);
+        }
+    }
+
+    /// Queue the chunks of `ids` that no walk has queued before.
+    fn queue(&self, ids: &mut Vec<ChunkId>) {
+        let fresh: Vec<ChunkId> = {
+            let mut seen = Self::lock(&self.seen);
+            ids.drain(..).filter(|c| seen.insert(*c)).collect()
+        };
+        if !fresh.is_empty() {
+            Self::lock(&self.jobs).batches.push_back(fresh);
+            self.changed.notify_one();
+        }
+    }
+
+    /// The verdict on tree chunk `c`, hashed here unless another walk did or is doing it.
+    fn tree_verdict(&self, c: &ChunkId, checker: &mut Checker) -> Verdict {
+        let once = Arc::clone(Self::lock(&self.trees).entry(*c).or_default());
+        once.get_or_init(|| verdict(self.store.chunks(), c, checker))
+            .clone()
+    }
+
+    /// Snapshot `id`'s record and tree, its file chunks queued.
+    fn walk(&self, id: &str, checker: &mut Checker) -> Walk {
+        let mut bad_tree = Vec::new();
+        let outcome = self.walk_tree(id, checker, &mut bad_tree);
+        Walk { outcome, bad_tree }
+    }
+
+    fn walk_tree(
+        &self,
+        id: &str,
+        checker: &mut Checker,
+        bad_tree: &mut Vec<ChunkId>,
+    ) -> std::result::Result<Record, String> {
+        let record = self.store.record(id).map_err(|e| e.to_string())?;
+        let mut pending = Vec::with_capacity(BATCH);
+        let mut expanded = Vec::new();
+        // every tree and list chunk (format version 2) is judged as the reader fetches it
+        let fetch: Fetch<'_> = Box::new(|c: &ChunkId, role: Role| {
+            if let Role::FileList(below) = role {
+                if Self::lock(&self.expanded).contains(&(*c, below)) {
+                    return Ok(None);
+                }
+                expanded.push((*c, below));
+            }
+            if let Some(data) = Self::lock(&self.cache).0.get(c) {
+                return Ok(Some(data.clone()));
+            }
+            if self.tree_verdict(c, checker).is_err() {
+                bad_tree.push(*c);
+                let why = format!("a chunk of its tree ({}) is bad", c.hex());
+                return Err(crate::Error::new(crate::Code::Corrupt, why));
+            }
+            let data = self.store.chunks().get_checked_before(c)?;
+            let mut cache = Self::lock(&self.cache);
+            if role == Role::Tree && cache.1 + data.len() <= TREE_CACHE {
+                cache.1 += data.len();
+                cache.0.insert(*c, data.clone());
+            }
+            Ok(Some(data))
+        });
+        let entries = self.store.tree_with(&record, fetch);
+        // the chunks listed before a damaged line are checked all the same
+        let walked = entries.and_then(|entries| {
+            for entry in entries {
+                pending.extend(entry?.chunk_ids()?);
+                if pending.len() >= BATCH {
+                    self.queue(&mut pending);
+                }
+            }
+            Ok(())
+        });
+        self.queue(&mut pending);
+        if walked.is_ok() {
+            // the whole tree read: every list expanded on the way was expanded whole (its
+            // data chunks queued), so a later walk that shares one need not read it again
+            Self::lock(&self.expanded).extend(expanded);
+        }
+        walked.map(|()| record).map_err(|e| e.to_string())
     }
 }
 
-/// A chunk read and hashed: its plain size, or why it is bad.
-fn verdict(chunks: &Chunks, id: &ChunkId) -> std::result::Result<u64, String> {
-    match chunks.get(id) {
-        Ok(data) => Ok(data.len() as u64),
+/// A chunk read and hashed with `checker`'s buffers: its plain size, or why it is bad.
+fn verdict(chunks: &Chunks, id: &ChunkId, checker: &mut Checker) -> Verdict {
+    match checker.check(chunks, id) {
+        Ok(bytes) => Ok(bytes),
         Err(e) if e.code() == crate::Code::Os("ENOENT") => Err("missing".into()),
         Err(e) => Err(e.to_string()),
     }
 }
 
-/// Every chunk of `ids` read and hashed once, on every core.
-fn check_all(chunks: &Chunks, ids: &[ChunkId]) -> Vec<(ChunkId, std::result::Result<u64, String>)> {
-    let next = AtomicUsize::new(0);
-    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut out = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(id) = ids.get(i) else { return out };
-                        out.push((*id, verdict(chunks, id)));
-                    }
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    })
-}
-
-/// Pass 3: the snapshots each bad file chunk breaks (each snapshot's first bad entry named).
+/// the snapshots each bad file chunk breaks (each snapshot's first bad entry named).
 fn attribute(
     store: &Store,
     records: &[Record],

@@ -23,8 +23,9 @@ use std::sync::{Arc, Mutex};
 use super::chunk::{encode, ChunkId, Chunks};
 use super::chunker::Chunker;
 use super::database;
+use super::list;
 use super::snapshot::{self, Record};
-use super::tree::{Entry, EntryKind};
+use super::tree::{self, Entry, EntryKind};
 use super::{Store, FORMAT_VERSION};
 use crate::backup::archive::is_excluded;
 use crate::backup::cancel::Cancel;
@@ -65,7 +66,7 @@ pub struct SnapshotStats {
 }
 
 /// The SQLite files that live beside a database.
-pub(super) const SIDE_FILES: &[&str] = &["-journal", "-wal", "-shm"];
+const SIDE_FILES: &[&str] = &["-journal", "-wal", "-shm"];
 
 type Job = (ChunkId, Vec<u8>);
 
@@ -96,6 +97,7 @@ pub(super) fn entry(path: String, kind: EntryKind, meta: &Meta) -> Entry {
         ino: meta.ino.to_string(),
         target: None,
         chunks: Vec::new(),
+        depth: 0,
         sqlite: None,
     }
 }
@@ -109,6 +111,20 @@ pub(super) fn join(rel: &str, name: &str) -> String {
 }
 
 impl Walker<'_> {
+    /// Queue `data` as a chunk unless the store has it (or this snapshot queued it); its id.
+    fn store_chunk(&mut self, data: &[u8]) -> Result<ChunkId> {
+        let id = ChunkId::of(data);
+        if self.seen.insert(id) && !self.chunks.has(&id)? {
+            self.new_chunks += 1;
+            let sent = self.queue.as_ref().map(|q| q.send((id, data.to_vec())));
+            if !matches!(sent, Some(Ok(()))) {
+                // every writer stopped: the caller reports the writers' error
+                return Err(Error::new(Code::Os("EIO"), "The chunk writers stopped"));
+            }
+        }
+        Ok(id)
+    }
+
     /// Cut `source` into chunks, queue the ones the store lacks; the ids and the bytes read.
     fn store_stream(&mut self, source: impl Read, what: &Path) -> Result<(Vec<String>, u64)> {
         let mut chunker = Chunker::new(source);
@@ -121,66 +137,42 @@ impl Walker<'_> {
                 Err(e) => return Err(Error::io(format!("Cannot read {}", what.display()), e)),
             };
             bytes += chunk.len() as u64;
-            let id = ChunkId::of(chunk);
-            if self.seen.insert(id) && !self.chunks.has(&id)? {
-                self.new_chunks += 1;
-                let sent = self.queue.as_ref().map(|q| q.send((id, chunk.to_vec())));
-                if !matches!(sent, Some(Ok(()))) {
-                    // every writer stopped: the caller reports the writers' error
-                    return Err(Error::new(Code::Os("EIO"), "The chunk writers stopped"));
-                }
-            }
+            let id = self.store_chunk(chunk)?;
             ids.push(id.hex());
         }
         Ok((ids, bytes))
     }
 
+    /// Store a list of ids ([`super::list`]); its top level and depth.
+    fn store_list(&mut self, ids: Vec<ChunkId>) -> Result<(Vec<ChunkId>, u32)> {
+        list::encode(ids, &mut |bytes| self.store_chunk(bytes))
+    }
+
     fn walk(&mut self, dir: &Dir, rel: &str) -> Result<()> {
-        for (name, kind) in dir.list(Path::new(""))? {
-            self.spec.cancel.check("Snapshot")?;
-            let Some(name_str) = name.to_str() else {
-                self.skipped.push(join(rel, &name.to_string_lossy()));
-                continue;
-            };
-            if is_excluded(name_str, self.spec.excludes) {
-                continue;
-            }
-            let path = join(rel, name_str);
-            if kind == Kind::File && self.is_side_file(&path) {
-                continue;
-            }
-            let Some(meta) = dir.meta(Path::new(&name))? else {
-                continue; // removed while we walked
-            };
-            match meta.kind {
-                Kind::Dir => {
-                    self.entries
-                        .push(entry(path.clone(), EntryKind::Dir, &meta));
-                    let sub = dir.sub(Path::new(&name), false)?;
-                    self.walk(&sub, &path)?;
-                }
-                Kind::Symlink => match dir.read_link(Path::new(&name))?.into_string() {
-                    Ok(target) => {
-                        let mut e = entry(path, EntryKind::Symlink, &meta);
-                        e.target = Some(target);
-                        self.entries.push(e);
-                    }
-                    Err(_) => self.skipped.push(path),
-                },
-                Kind::File => self.file(dir, &name, path, &meta)?,
-                Kind::Other => self.skipped.push(path),
-            }
-        }
-        Ok(())
+        walk_project(self, dir, rel)
+    }
+}
+
+impl Visit for Walker<'_> {
+    fn cancelled(&self) -> Result<()> {
+        self.spec.cancel.check("Snapshot")
+    }
+
+    fn excludes(&self) -> &[String] {
+        self.spec.excludes
+    }
+
+    fn entry(&mut self, entry: Entry) {
+        self.entries.push(entry);
+    }
+
+    fn skipped(&mut self, path: String) {
+        self.skipped.push(path);
     }
 
     fn is_side_file(&self, path: &str) -> bool {
         let databases = self.spec.substitutes.iter().map(|(db, _)| db);
-        databases.chain(self.spec.databases).any(|db| {
-            SIDE_FILES
-                .iter()
-                .any(|side| path.strip_prefix(db.as_str()) == Some(side))
-        })
+        is_side_file_of(path, databases.chain(self.spec.databases))
     }
 
     fn file(&mut self, dir: &Dir, name: &OsStr, path: String, meta: &Meta) -> Result<()> {
@@ -231,6 +223,76 @@ impl Walker<'_> {
         self.entries.push(e);
         Ok(())
     }
+}
+
+/// What [`walk_project`] meets, handed to the snapshot being written ([`Walker`]) or to
+/// diff's walk of the work tree (`super::diff`): both see the project the same way.
+pub(super) trait Visit {
+    /// `Err` once the caller cancelled.
+    fn cancelled(&self) -> Result<()>;
+    /// Legacy `tar --exclude` patterns.
+    fn excludes(&self) -> &[String];
+    /// A database's `-journal`, `-wal` or `-shm` file (left out).
+    fn is_side_file(&self, path: &str) -> bool;
+    /// A folder (walked into next) or a symlink, as a snapshot records it.
+    fn entry(&mut self, entry: Entry);
+    /// A regular file.
+    fn file(&mut self, dir: &Dir, name: &OsStr, path: String, meta: &Meta) -> Result<()>;
+    /// What a snapshot cannot hold: a name or link target that is not UTF-8, a FIFO, a
+    /// socket, a device.
+    fn skipped(&mut self, path: String);
+}
+
+/// Walk the folder `dir` (at `rel` below the root) and everything below it, through held
+/// folder handles (no symlink followed), in the order the folders list their names.
+pub(super) fn walk_project(visit: &mut impl Visit, dir: &Dir, rel: &str) -> Result<()> {
+    for (name, kind) in dir.list(Path::new(""))? {
+        visit.cancelled()?;
+        let Some(name_str) = name.to_str() else {
+            visit.skipped(join(rel, &name.to_string_lossy()));
+            continue;
+        };
+        if is_excluded(name_str, visit.excludes()) {
+            continue;
+        }
+        let path = join(rel, name_str);
+        if kind == Kind::File && visit.is_side_file(&path) {
+            continue;
+        }
+        let Some(meta) = dir.meta(Path::new(&name))? else {
+            continue; // removed while we walked
+        };
+        match meta.kind {
+            Kind::Dir => {
+                visit.entry(entry(path.clone(), EntryKind::Dir, &meta));
+                let sub = dir.sub(Path::new(&name), false)?;
+                walk_project(visit, &sub, &path)?;
+            }
+            Kind::Symlink => match dir.read_link(Path::new(&name))?.into_string() {
+                Ok(target) => {
+                    let mut e = entry(path, EntryKind::Symlink, &meta);
+                    e.target = Some(target);
+                    visit.entry(e);
+                }
+                Err(_) => visit.skipped(path),
+            },
+            Kind::File => visit.file(dir, &name, path, &meta)?,
+            Kind::Other => visit.skipped(path),
+        }
+    }
+    Ok(())
+}
+
+/// True when `path` is the `-journal`, `-wal` or `-shm` file of one of `databases`.
+pub(super) fn is_side_file_of<'d>(
+    path: &str,
+    mut databases: impl Iterator<Item = &'d String>,
+) -> bool {
+    databases.any(|db| {
+        SIDE_FILES
+            .iter()
+            .any(|side| path.strip_prefix(db.as_str()) == Some(side))
+    })
 }
 
 /// A database stored from its own bytes: its state, chunk ids and size.
@@ -374,7 +436,7 @@ pub fn create_snapshot(
         (walked.map(|tree| (tree, walker)), wrote)
     });
     wrote?;
-    let (tree, walker) = walked?;
+    let ((tree, tree_depth), walker) = walked?;
     spec.cancel.check("Snapshot")?;
     store.dir().sync_below()?;
     let count = |k: EntryKind| walker.entries.iter().filter(|e| e.kind == k).count() as u64;
@@ -385,6 +447,7 @@ pub fn create_snapshot(
         label: spec.label.to_string(),
         parent: parent.map(|p| p.id),
         tree,
+        tree_depth,
         files: count(EntryKind::File),
         dirs: count(EntryKind::Dir),
         symlinks: count(EntryKind::Symlink),
@@ -402,16 +465,35 @@ pub fn create_snapshot(
     })
 }
 
-/// Walk the root, then store the sorted tree; the tree's chunk ids.
-fn walk_and_store_tree(walker: &mut Walker<'_>, root: &Dir) -> Result<Vec<String>> {
+/// Walk the root, then store the sorted tree (version 2: runs of lines, long chunk lists in
+/// list chunks); the top level of the tree's list and its depth.
+fn walk_and_store_tree(walker: &mut Walker<'_>, root: &Dir) -> Result<(Vec<String>, u32)> {
     walker.walk(root, "")?;
     walker
         .entries
         .sort_unstable_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
-    let mut text = Vec::new();
-    for e in &walker.entries {
-        text.extend_from_slice(e.line().as_bytes());
+    let mut lines = Vec::with_capacity(walker.entries.len());
+    for i in 0..walker.entries.len() {
+        let line = match walker.entries[i].chunks.len() > list::INLINE {
+            true => {
+                let ids = walker.entries[i].chunk_ids()?;
+                let (top, depth) = walker.store_list(ids)?;
+                let stored = Entry {
+                    chunks: top.iter().map(ChunkId::hex).collect(),
+                    depth,
+                    ..walker.entries[i].clone()
+                };
+                stored.line()
+            }
+            false => walker.entries[i].line(),
+        };
+        lines.push(line);
     }
-    let (ids, _) = walker.store_stream(&text[..], Path::new("tree"))?;
-    Ok(ids)
+    let runs = tree::runs(walker.entries.iter().map(|e| e.path.as_str()).zip(lines));
+    let mut ids = Vec::with_capacity(runs.len());
+    for run in runs {
+        ids.push(walker.store_chunk(&run)?);
+    }
+    let (top, depth) = walker.store_list(ids)?;
+    Ok((top.iter().map(ChunkId::hex).collect(), depth))
 }

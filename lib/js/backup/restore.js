@@ -144,10 +144,52 @@ function copyCurrent(parent, name, scratch) {
   }
 }
 
+/** fsync the folder `dir` (a Held or a path), so a rename in it survives a power loss; Windows cannot. */
+function syncDir(dir) {
+  if (process.platform === 'win32') return
+  if (dir instanceof contained.Held && dir.fd !== null) return fs.fsyncSync(dir.fd)
+  const fd = fs.openSync(dir instanceof contained.Held ? dir.at() : dir, 'r')
+  try {
+    fs.fsyncSync(fd)
+  } finally {
+    fs.closeSync(fd)
+  }
+}
+
 /**
- * As core/src/backup/restore.rs: SQLite works only in a private scratch folder (lib/js/scratch.js
- * says why); the backup and the live database are copied there, the previous database kept
- * and the restored one written back through the held parent folder (targetAt), replacing the
+ * Put the scratch file `name` at `rel` below the held folder `dest`: by a rename (one file
+ * system: no copy; `exclusive` by link + unlink, which never replaces what is at the name),
+ * else (`EXDEV`) by a copy through the held folders; the folder it entered is fsynced.
+ */
+function putFromScratch(scratch, name, dest, rel, exclusive) {
+  const parts = contained.namesOf(rel)
+  const last = parts.pop()
+  const into = parts.length ? contained.descend(dest, parts, true) : dest
+  const from = path.join(scratch, name)
+  try {
+    const to = path.join(into.at(), last)
+    try {
+      if (exclusive) {
+        fs.linkSync(from, to)
+        fs.unlinkSync(from)
+      } else fs.renameSync(from, to)
+    } catch (err) {
+      if (err.code !== 'EXDEV') throw withContext(`Cannot move ${from} to ${path.join(into.path, last)}`, err)
+      if (exclusive) contained.containedCopy(scratch, name, into, last)
+      else contained.containedWrite(into, last, contained.containedRead(scratch, name, Infinity), { fsync: true })
+    }
+    syncDir(into)
+  } finally {
+    if (into !== dest) into.close()
+  }
+}
+
+/**
+ * As core/src/backup/restore.rs: SQLite (the sqlite3 command, which resolves every link of a
+ * path itself and cannot be given a held one) works only in a private scratch folder
+ * (lib/js/scratch.js says why); the backup and the live database are copied there, the
+ * previous database kept and the restored one put back through the held parent folder
+ * (targetAt), by rename where the temp dir is on the project's file system, replacing the
  * target atomically (a user holding the old file open keeps the old content, never a mix).
  */
 function backupRestoreDatabase(root, original, source) {
@@ -173,7 +215,7 @@ function backupRestoreDatabase(root, original, source) {
     let previous = null
     if (existing !== null) {
       copyDatabaseSync(at(CURRENT), at(KEPT))
-      previous = keepPrevious(root, original, (keep) => contained.containedCopy(scratch, KEPT, keep, original))
+      previous = keepPrevious(root, original, (keep) => putFromScratch(scratch, KEPT, keep, original, true))
     }
     try {
       copyDatabaseSync(at(BACKUP), at(RESTORED))
@@ -181,7 +223,7 @@ function backupRestoreDatabase(root, original, source) {
       throw codedError(err.code || 'EIO', `Database restore of ${target} failed: ${err.message}`)
     }
     for (const suffix of SIDECARS) contained.containedRemove(parent, name + suffix)
-    contained.containedWrite(parent, name, contained.containedRead(scratch, RESTORED, Infinity), { fsync: true })
+    putFromScratch(scratch, RESTORED, parent, name, false)
     return { target, previous }
   } finally {
     parent.close()

@@ -8,19 +8,33 @@ const path = require('node:path')
 const { codedError, osError, checkPath } = require('../errors')
 const { runCommand, runCommandAsync } = require('./command')
 const { plainTempName, removeQuietly } = require('./common')
+const { containedStat } = require('../contained')
 
 const BUSY_TIMEOUT_MS = 30000
 
+const NOFOLLOW = fs.constants.O_NOFOLLOW || 0
+
+/** Does `file` start with SQLite's header (a link at its name is not read)? */
 function isSqlite(file) {
   let fd = null
   try {
-    fd = fs.openSync(file, 'r')
+    fd = fs.openSync(file, fs.constants.O_RDONLY | NOFOLLOW)
     const header = Buffer.alloc(16)
     return fs.readSync(fd, header, 0, 16, 0) === 16 && header.toString('latin1') === 'SQLite format 3\0'
   } catch {
     return false
   } finally {
     if (fd !== null) fs.closeSync(fd)
+  }
+}
+
+/** Copy the bytes of `src` (never through a link at its name) to the new file `dest`. */
+function copyNoFollow(src, dest) {
+  const fd = fs.openSync(src, fs.constants.O_RDONLY | NOFOLLOW)
+  try {
+    fs.writeFileSync(dest, fs.readFileSync(fd), { flag: 'wx', mode: 0o600 })
+  } finally {
+    fs.closeSync(fd)
   }
 }
 
@@ -31,9 +45,9 @@ const after = (value, fn) => (value instanceof Promise ? value.then(fn) : fn(val
  * A database's consistent copy at `dest`: `run(cmd, args, cwd)` runs the sqlite3 commands,
  * `runCommand` (restore keeps the previous database this way, synchronously) or
  * `runCommandAsync` (a backup: off the event loop, killed by `backupCancel()`). Resolves, or
- * returns, `'sqlite'` or `'bytes'`.
+ * returns, `'sqlite'` or `'bytes'`. `nofollow`: sqlite3 refuses a link anywhere in `src`.
  */
-function copyDatabase(src, dest, run) {
+function copyDatabase(src, dest, run, nofollow = false) {
   checkPath('src', src)
   checkPath('dest', dest)
   const context = `Database backup of ${src} failed`
@@ -54,7 +68,7 @@ function copyDatabase(src, dest, run) {
   }
   try {
     if (!isSqlite(src)) {
-      fs.copyFileSync(src, temp)
+      copyNoFollow(src, temp)
       finish()
       return 'bytes'
     }
@@ -63,7 +77,7 @@ function copyDatabase(src, dest, run) {
     // writer it never ends). The temp name needs no quoting (cwd = its dir). Not
     // -readonly: a hot journal left by a crashed writer must be rolled back first, which
     // needs a connection that may write (core/src/backup/sqlite.rs says why this way).
-    const copied = after(run('sqlite3', ['-cmd', `.timeout ${BUSY_TIMEOUT_MS}`, src, `VACUUM INTO '${path.basename(temp)}';`], dir), () =>
+    const copied = after(run('sqlite3', [...(nofollow ? ['-nofollow'] : []), '-cmd', `.timeout ${BUSY_TIMEOUT_MS}`, src, `VACUUM INTO '${path.basename(temp)}';`], dir), () =>
       after(run('sqlite3', [temp, 'PRAGMA journal_mode=DELETE;'], dir), () => {
         finish()
         return 'sqlite'
@@ -75,9 +89,25 @@ function copyDatabase(src, dest, run) {
   }
 }
 
-/** Off the event loop; `backupCancel()` kills sqlite3 (ECANCELED), as the native task stops. */
-async function backupCopyDatabase(src, dest) {
-  return copyDatabase(src, dest, runCommandAsync)
+/**
+ * Off the event loop; `backupCancel()` kills sqlite3 (ECANCELED), as the native task stops.
+ * With `root`, `src` is a live database below it: refused when a link is on the way or at
+ * its name (EPATHESCAPE), and sqlite3 is given it below the root's real path with
+ * `-nofollow` (it refuses a path with a link anywhere in it). What js cannot do: sqlite3
+ * opens by name, so a folder swapped for a link between its check and its open still
+ * wins; the native backend gives SQLite a held folder instead (core/src/backup/sqlite.rs).
+ */
+async function backupCopyDatabase(src, dest, root) {
+  if (root === undefined || root === null || root === '') return copyDatabase(src, dest, runCommandAsync)
+  checkPath('root', root)
+  checkPath('src', src)
+  const rel = path.relative(root, src)
+  if (!rel || rel.startsWith('..') || path.isAbsolute(rel)) throw codedError('EPATHESCAPE', `Refusing database ${src}: not below ${root}`)
+  const found = containedStat(root, rel)
+  if (found === null) throw codedError('ENOENT', `Database ${src} does not exist`)
+  if (found.type === 'symlink') throw codedError('EPATHESCAPE', `Refusing database ${src}: it is a symbolic link`)
+  if (found.type !== 'file') throw codedError('EINVAL', `Refusing database ${src}: not a regular file (a ${found.type})`)
+  return copyDatabase(path.join(fs.realpathSync.native(root), rel), dest, runCommandAsync, true)
 }
 
 /** The same, synchronously (restore keeps the database it replaces). */

@@ -69,7 +69,7 @@ async function storeVerify(store, ids) {
   checkPath('store', store)
   const cancel = cancelToken()
   await null
-  const r = verifyStore(store, Array.isArray(ids) ? ids : null, cancel)
+  const r = await verifyStore(store, Array.isArray(ids) ? ids : null, cancel)
   return {
     ok: r.ok,
     snapshots: r.snapshots,

@@ -221,6 +221,23 @@ mod unix {
         Ok(rfs::renameat(h, from, dest, to)?)
     }
 
+    /// `rename_at` that fails with `EEXIST` instead of replacing what is at `to`.
+    #[cfg(target_os = "linux")]
+    pub fn rename_new_at(h: &Handle, from: &OsStr, dest: &Handle, to: &OsStr) -> io::Result<()> {
+        Ok(rfs::renameat_with(
+            h,
+            from,
+            dest,
+            to,
+            rfs::RenameFlags::NOREPLACE,
+        )?)
+    }
+
+    /// fsync the folder itself, so that a rename in it survives a power loss.
+    pub fn sync(h: &Handle, _path: &Path) -> io::Result<()> {
+        Ok(rfs::fsync(h)?)
+    }
+
     pub fn unlink_at(h: &Handle, _full: &Path, name: &OsStr, dir: bool) -> io::Result<()> {
         let flags = if dir {
             AtFlags::REMOVEDIR
@@ -386,6 +403,11 @@ mod windows {
 
     pub fn open_append_at(_h: &Handle, full: &Path, _name: &OsStr) -> io::Result<File> {
         options(full, OpenOptions::new().append(true).create(true))
+    }
+
+    /// Windows cannot fsync a folder (a rename is made durable by the file system's log).
+    pub fn sync(_h: &Handle, _path: &Path) -> io::Result<()> {
+        Ok(())
     }
 
     pub fn rename_at(

@@ -1,0 +1,140 @@
+'use strict'
+// The two halves of lib/js/store/verify.js, run on its thread for a small store or in worker
+// threads (this file is also the workers' script): the walk of the snapshots' trees, which
+// lists each file chunk once, and the checker, which reads and hashes chunks. A checker reads
+// every chunk file into one buffer of its own instead of allocating one per chunk, and walks
+// each fan-out folder (chunks/<hh>) with the containment checks once, not once per chunk.
+
+const fs = require('node:fs')
+const path = require('node:path')
+const { isMainThread, parentPort, workerData } = require('node:worker_threads')
+
+const { codedError } = require('../errors')
+const contained = require('../contained')
+const { MAX_FILE, Store, checkChunkId, decode } = require('./format')
+
+class ChunkChecker {
+  constructor(chunksDir) {
+    this.chunksDir = chunksDir
+    this.fans = new Map() // "hh" -> the folder's path, or null when it is not a plain folder
+    this.buf = Buffer.allocUnsafe(MAX_FILE + 1)
+  }
+
+  /** `[plain bytes, null]` for a good chunk, `[0, why]` for a missing or damaged one. */
+  verdict(id) {
+    try {
+      return [this.check(id), null]
+    } catch (err) {
+      return [0, err.code === 'ENOENT' ? 'missing' : err.message]
+    }
+  }
+
+  /** Chunk `id` read and checked against its id: its plain size (throws when bad). */
+  check(id) {
+    const fan = id.slice(0, 2)
+    if (!this.fans.has(fan)) {
+      const st = contained.containedStat(this.chunksDir, fan)
+      this.fans.set(fan, st !== null && st.type === 'directory' ? path.join(this.chunksDir, fan) : null)
+    }
+    const dir = this.fans.get(fan)
+    // anything but a plain folder (missing, a link): the contained read says what is wrong
+    if (dir === null) return decode(id, contained.containedRead(this.chunksDir, `${fan}/${id}`, MAX_FILE)).length
+    const full = path.join(dir, id)
+    const fd = contained.openRegular(full, fs.constants.O_RDONLY)
+    let n = 0
+    try {
+      for (let got = -1; got !== 0 && n < this.buf.length; n += got) got = fs.readSync(fd, this.buf, n, this.buf.length - n, null)
+    } catch (err) {
+      throw codedError(err.code || 'EIO', `Cannot read ${full}: ${err.message}`)
+    } finally {
+      fs.closeSync(fd)
+    }
+    if (n > MAX_FILE) throw codedError('EFBIG', `Refusing ${full}: larger than ${MAX_FILE} bytes`)
+    return decode(id, this.buf.subarray(0, n)).length
+  }
+}
+
+/**
+ * Walk snapshots' records and trees: each tree chunk hashed the first time it is read (then
+ * read unhashed), each file chunk handed to `onFile` the first time any tree lists it.
+ */
+class TreeWalker {
+  constructor(store, onFile) {
+    this.store = store
+    this.onFile = onFile
+    this.checker = new ChunkChecker(store.chunksDir)
+    this.trees = new Map() // tree and list chunk id -> [bytes, why]
+    this.seen = new Set()
+    this.expanded = new Set() // "<id> <levels below>" of file list chunks expanded whole
+  }
+
+  /**
+   * Snapshot `id`: `{ id, record, broken, badTree }` (`broken`: why it cannot be restored). Tree
+   * and list chunks (format version 2) are judged as the tree reader fetches them; a file list
+   * chunk an earlier walk expanded whole is not read again (its data chunks are listed already).
+   */
+  walk(id) {
+    const walk = { id, record: null, broken: null, badTree: [] }
+    const expanded = []
+    const judge = (c, role, below) => {
+      if (role === 'list') {
+        if (this.expanded.has(`${c} ${below}`)) return null
+        expanded.push(`${c} ${below}`)
+      }
+      if (!this.trees.has(checkChunkId(c))) this.trees.set(c, this.checker.verdict(c))
+      if (this.trees.get(c)[1] !== null) {
+        walk.badTree.push(c)
+        throw codedError('ECORRUPT', `a chunk of its tree (${c}) is bad`)
+      }
+      return this.store.get(c, false)
+    }
+    try {
+      walk.record = this.store.record(id)
+      for (const e of this.store.tree(walk.record, judge)) {
+        for (const c of e.chunks || []) {
+          // only checked ids enter `seen`: one found there needs no second check
+          if (!this.seen.has(c)) {
+            this.seen.add(checkChunkId(c))
+            this.onFile(c)
+          }
+        }
+      }
+      // the whole tree read: every list expanded on the way was expanded whole
+      for (const key of expanded) this.expanded.add(key)
+    } catch (err) {
+      walk.broken = err.message
+    }
+    return walk
+  }
+}
+
+/** Ids a walker worker posts at a time. */
+const BATCH = 256
+
+// a worker of verify.js. "check": batches of ids in, their verdicts out, in the same order.
+// "walk": posts { files } batches of new file chunk ids, { walk } per snapshot, then { trees }.
+if (!isMainThread && workerData && workerData.verify) {
+  const { role, storeDir, ids } = workerData.verify
+  if (role === 'check') {
+    const checker = new ChunkChecker(path.join(storeDir, 'chunks'))
+    parentPort.on('message', (batch) => parentPort.postMessage(batch.map((id) => checker.verdict(id))))
+  } else {
+    let files = []
+    const walker = new TreeWalker(Store.open(storeDir, false), (c) => {
+      files.push(c)
+      if (files.length === BATCH) {
+        parentPort.postMessage({ files })
+        files = []
+      }
+    })
+    for (const id of ids) {
+      const { record, ...walk } = walker.walk(id)
+      if (files.length > 0) parentPort.postMessage({ files })
+      files = []
+      parentPort.postMessage({ walk: { ...walk, record: record && walk.broken === null ? record : null } })
+    }
+    parentPort.postMessage({ trees: [...walker.trees] })
+  }
+}
+
+module.exports = { BATCH, ChunkChecker, TreeWalker }
