@@ -306,4 +306,20 @@ mod tests {
             crate::Code::BadLock
         );
     }
+
+    /// A lock file swapped for a symlink while we judged it is refused (an error), not taken
+    /// for a change to look at again.
+    #[test]
+    #[cfg(unix)]
+    fn a_lock_file_turned_symlink_before_the_break_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.lock");
+        fs::write(&path, b"dead").unwrap();
+        let (_, seen) = read_seen(&path).unwrap();
+        fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("elsewhere"), &path).unwrap();
+        let e = break_dead(tmp.path(), "x", &path, &seen, 30_000).unwrap_err();
+        assert_eq!(e.code(), crate::Code::BadLock, "{e}");
+        assert!(path.symlink_metadata().is_ok(), "the symlink is left alone");
+    }
 }
