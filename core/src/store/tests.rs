@@ -556,8 +556,11 @@ fn a_changed_file_rewrites_only_the_tree_runs_around_it() {
     fs::write(p.root.join("many/d7/f3.txt"), "changed\n").unwrap();
     let s2 = take(&p, "s2");
     // the changed file's chunk, its run of the tree (its folder's line did not change: a
-    // file rewritten in place), and the run of the tree's list that names that run
-    assert_eq!(s2.record.new_chunks, 3, "{:?}", s2.record);
+    // file rewritten in place), and the run of the tree's list that names that run; that
+    // list is grouped by content (a cut after an id chosen from the id itself), and the
+    // changed run's new id (it holds the new mtime) may become a cut: then that list run is
+    // two new chunks instead of one (one time in eight: list.rs CUT_MASK)
+    assert!((3..=4).contains(&s2.record.new_chunks), "{:?}", s2.record);
     assert!(
         s2.record.new_bytes < 2048 && tree_bytes > 100_000,
         "{} bytes new of a {tree_bytes}-byte tree",
