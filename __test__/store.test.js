@@ -238,6 +238,122 @@ test('a store written by one backend is listed, verified and restored by the oth
   }
 })
 
+/** A project that takes every structure of format version 2: ~400 entries (many tree runs), a
+ * file of ~100 content-cut chunks (a list of depth 1), a database of ~1,300 pages (depth 2). */
+function makeLargeProject(dir) {
+  const p = makeProject(dir)
+  for (let d = 0; d < 20; d++) {
+    fs.mkdirSync(path.join(p.root, `many/d${d}`), { recursive: true })
+    for (let f = 0; f < 20; f++) fs.writeFileSync(path.join(p.root, `many/d${d}/f${f}.txt`), `${d} ${f}\n`)
+  }
+  fs.writeFileSync(path.join(p.root, 'large.bin'), require('node:crypto').randomBytes(7_000_000))
+  makeDatabase(path.join(p.root, 'data.sqlite'), 5000)
+  return p
+}
+
+test('format version 2 across backends: tree runs and chunk lists written alike, read, verified and restored by the other', async () => {
+  const dir = tempDir('sr-store-v2-')
+  const p = makeLargeProject(dir)
+  const stores = {}
+  for (const backend of BACKENDS) {
+    stores[backend] = path.join(dir, `store-${backend}`)
+    await binding(backend).storeCreateSnapshot(p.root, stores[backend], 's1')
+  }
+  const { Store } = require('../lib/js/store/format')
+  const s = Store.open(stores.native, false)
+  const record = s.record('s1')
+  assert.equal(record.version, 2)
+  assert.ok(record.treeDepth >= 1, 'more tree runs than a record lists inline')
+  // the two long files: more chunks than a line lists inline
+  const counts = {}
+  for (const e of s.tree(record)) if (e.path === 'large.bin' || e.path === 'data.sqlite') counts[e.path] = e.chunks.length
+  assert.ok(counts['large.bin'] > 64 && counts['data.sqlite'] > 1000, JSON.stringify(counts))
+  assert.deepEqual(chunkFiles(stores.js), chunkFiles(stores.native))
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(stores.js, 'store.json'))), JSON.parse(fs.readFileSync(path.join(stores.native, 'store.json'))))
+  for (const [writer, reader] of [
+    ['js', 'native'],
+    ['native', 'js'],
+  ]) {
+    const b = binding(reader)
+    const v = await b.storeVerify(stores[writer])
+    assert.equal(v.ok, true)
+    assert.equal(v.chunks, chunkFiles(stores[writer]).length, 'verify reached every chunk, tree runs and lists included')
+    const out = path.join(dir, `${writer}-read-by-${reader}`)
+    fs.mkdirSync(out)
+    await b.storeRestoreSnapshot(stores[writer], 's1', out)
+    assert.deepEqual(listing(out), listing(p.root))
+    assert.equal((await b.storeGc(stores[writer])).removed, 0)
+  }
+  // a damaged list chunk: both backends name the snapshot broken
+  const runs = require('../lib/js/store/list').resolve(record.tree, record.treeDepth, 1e6, (id) => s.get(id))
+  const line = Buffer.concat(runs.map((c) => s.get(c)))
+    .toString()
+    .split('\n')
+    .find((l) => l.includes('"path":"large.bin"'))
+  const stored = JSON.parse(line)
+  assert.equal(stored.depth, 1)
+  const file = path.join(stores.native, 'chunks', stored.chunks[0].slice(0, 2), stored.chunks[0])
+  const bytes = fs.readFileSync(file)
+  bytes[bytes.length - 1] ^= 1
+  fs.chmodSync(file, 0o600)
+  fs.writeFileSync(file, bytes)
+  for (const backend of BACKENDS) {
+    const v = await binding(backend).storeVerify(stores.native)
+    assert.deepEqual(v.broken.map((x) => x.id), ['s1'], backend)
+    assert.deepEqual(v.badChunks.map((x) => [x.id, x.snapshots]), [[stored.chunks[0], ['s1']]], backend)
+  }
+})
+
+/** Turn snapshot `id` of a version 2 store into a version 1 one: one tree chunk of every line, lists inline, version 1. */
+function downgradeToV1(store, id) {
+  const { Store, chunkId, encode, entryLine } = require('../lib/js/store/format')
+  const s = Store.open(store, false)
+  const record = s.record(id)
+  const text = Buffer.from([...s.tree(record)].map(entryLine).join(''))
+  const tree = chunkId(text)
+  fs.writeFileSync(path.join(store, 'chunks', tree.slice(0, 2), tree), encode(text), { mode: 0o600 })
+  const r = { ...record, version: 1, tree: [tree] }
+  delete r.treeDepth
+  const file = path.join(store, 'snapshots', `${id}.json`)
+  fs.chmodSync(file, 0o600)
+  fs.writeFileSync(file, JSON.stringify(r, null, 2))
+  const config = path.join(store, 'store.json')
+  const c = JSON.parse(fs.readFileSync(config))
+  c.version = 1
+  fs.chmodSync(config, 0o600)
+  fs.writeFileSync(config, JSON.stringify(c, null, 2))
+}
+
+test('a version 1 store is read as is by both backends, and the next snapshot turns it to version 2', async () => {
+  const dir = tempDir('sr-store-v1-')
+  const p = makeLargeProject(dir)
+  for (const [writer, reader] of [
+    ['js', 'native'],
+    ['native', 'js'],
+  ]) {
+    const store = path.join(dir, `store-${writer}`)
+    await binding(writer).storeCreateSnapshot(p.root, store, 'old')
+    downgradeToV1(store, 'old')
+    for (const backend of BACKENDS) {
+      const b = binding(backend)
+      assert.equal((await b.storeVerify(store)).ok, true, backend)
+      const out = path.join(dir, `v1-${writer}-${backend}`)
+      fs.mkdirSync(out)
+      await b.storeRestoreSnapshot(store, 'old', out)
+      assert.deepEqual(listing(out), listing(p.root))
+    }
+    // the other backend writes the next snapshot: store.json becomes version 2, 'old' stays version 1
+    fs.writeFileSync(path.join(p.root, 'added.txt'), 'added')
+    const next = await binding(reader).storeCreateSnapshot(p.root, store, 'new')
+    assert.equal(next.filesRead, 1)
+    assert.equal(JSON.parse(fs.readFileSync(path.join(store, 'store.json'))).version, 2)
+    assert.equal(JSON.parse(fs.readFileSync(path.join(store, 'snapshots/old.json'))).version, 1)
+    await binding(writer).storeGc(store)
+    for (const backend of BACKENDS) assert.equal((await binding(backend).storeVerify(store)).ok, true, backend)
+    fs.rmSync(path.join(p.root, 'added.txt'))
+  }
+})
+
 // gc under SIGKILL (50 kills per backend) and gc racing create: __test__/store-gc-kill.test.js
 
 /** A SQLite database of `rows` rows of 1,000 random bytes (page size 4096), made by sqlite3. */
@@ -267,6 +383,22 @@ function treeOf(store, id) {
   return new Map([...s.tree(s.record(id))].map((e) => [e.path, e]))
 }
 
+/** Bytes on disk of the chunks of `store` that snapshot `to` references and `from` does not, split: [data, tree and lists]. */
+function newBytesOf(store, from, to) {
+  const { Store } = require('../lib/js/store/format')
+  const s = Store.open(store, false)
+  const refs = (id) => {
+    const data = new Set()
+    const structure = new Set()
+    for (const e of s.tree(s.record(id), (c) => structure.add(c) && s.get(c))) for (const c of e.chunks || []) data.add(c)
+    return { data, structure }
+  }
+  const [a, b] = [refs(from), refs(to)]
+  const old = new Set([...a.data, ...a.structure])
+  const sum = (set) => [...set].filter((c) => !old.has(c)).reduce((n, c) => n + s.chunkSize(c), 0)
+  return [sum(b.data), sum(b.structure)]
+}
+
 test('a SQLite database is cut at page-aligned points: a changed page costs one chunk', async (t) => {
   await eachBackend(t, async ({ backend, dir }) => {
     const b = binding(backend)
@@ -274,21 +406,23 @@ test('a SQLite database is cut at page-aligned points: a changed page costs one 
     makeDatabase(db, 1000)
     await b.storeCreateSnapshot(root, store, 's1')
     const size = fs.statSync(db).size
-    assert.equal(treeOf(store, 's1').get('data.sqlite').chunks.length, Math.ceil(size / 16384))
-    // 50 bytes of one page in the middle rewritten: one 16 KiB chunk is new, plus the tree's
+    // 4 KiB chunks: more than a tree line lists inline, so they are in list chunks (format 2)
+    assert.equal(treeOf(store, 's1').get('data.sqlite').chunks.length, Math.ceil(size / 4096))
+    // 50 bytes of one page in the middle rewritten: one 4 KiB chunk is new, plus the runs of
+    // the list and the tree that name it
     const fd = fs.openSync(db, 'r+')
     fs.writeSync(fd, require('node:crypto').randomBytes(50), 0, 50, 150 * 4096 + 2000)
     fs.closeSync(fd)
     const second = await b.storeCreateSnapshot(root, store, 's2')
-    assert.equal(second.snapshot.newChunks, 2)
-    const [treeChunk] = JSON.parse(fs.readFileSync(path.join(store, 'snapshots/s2.json'))).tree
-    const treeBytes = fs.statSync(path.join(store, 'chunks', treeChunk.slice(0, 2), treeChunk)).size
-    assert.ok(second.snapshot.newBytes - treeBytes <= 16385, `${second.snapshot.newBytes} bytes new, ${treeBytes} of them the tree's`)
+    const [data, structure] = newBytesOf(store, 's1', 's2')
+    assert.ok(data <= 4097, `${data} bytes of new data chunks`)
+    assert.ok(structure <= 4096, `${structure} bytes of new tree and list chunks`)
+    assert.equal(second.snapshot.newBytes, data + structure)
     const before = treeOf(store, 's1').get('data.sqlite').chunks
     const after = treeOf(store, 's2').get('data.sqlite').chunks
     assert.deepEqual(
       after.map((c, i) => (c === before[i] ? '' : i)).filter((i) => i !== ''),
-      [Math.floor((150 * 4096 + 2000) / 16384)],
+      [150],
     )
   })
 })
@@ -314,8 +448,10 @@ test('a live database is copied only when SQLite says it changed; a touch alone 
     sqlite(db, 'UPDATE t SET v = randomblob(1000) WHERE id = 300;')
     const changed = await b.storeCreateSnapshot(root, store, 's4', options)
     assert.equal(changed.filesRead, 1)
-    // page 1 (the header's counter) and the row's page: at most two data chunks, and the tree
-    assert.ok(changed.snapshot.newChunks <= 3, `${changed.snapshot.newChunks} new chunks`)
+    // page 1 (the header's counter) and the row's page: at most two data chunks (and the runs
+    // of the tree and of the chunk list that name them)
+    const [data] = newBytesOf(store, 's3', 's4')
+    assert.ok(data <= 2 * 4097, `${data} bytes of new data chunks`)
     const out = path.join(dir, 'out')
     fs.mkdirSync(out)
     await b.storeRestoreSnapshot(store, 's4', out)

@@ -10,6 +10,10 @@
 //! alone, whatever the buffer sizes (FastCDC's normalisation looks at how far the window
 //! reaches, so a short window could cut elsewhere).
 //!
+//! A stream shorter than [`SMALL_BELOW`] (known at the first read, which fills the buffer) is
+//! cut with smaller sizes ([`SMALL`]): a small file whose first few KB changed then costs a
+//! chunk of ~8 KiB, not the whole file (measured in bench/RESULTS.md, "snapshot store").
+//!
 //! A stream that starts with a SQLite database header is cut at fixed, page-aligned points
 //! instead: every [`DB_GROUP`] bytes, or every page when pages are larger. SQLite rewrites
 //! whole pages in place, so a changed page changes the one chunk that holds it, where content
@@ -27,11 +31,38 @@ pub const AVG: usize = 64 * 1024;
 pub const MAX: usize = 256 * 1024;
 
 /// The size of a SQLite database's chunks (a page is at most 64 KiB, a power of two from 512:
-/// a multiple of this or a divisor of it, so groups of whole pages either way).
-pub const DB_GROUP: usize = 16 * 1024;
+/// a multiple of this or a divisor of it, so groups of whole pages either way). 4 KiB, the
+/// page size SQLite uses by default: a changed page costs 4 KiB, not the 16 KiB around it.
+pub const DB_GROUP: usize = 4 * 1024;
 
 /// Bytes read from the source at a time.
 const READ: usize = 1024 * 1024;
+
+/// A stream shorter than this is cut with [`SMALL`] (it is whole in the first read).
+pub const SMALL_BELOW: usize = 1024 * 1024;
+
+/// FastCDC sizes: smallest chunk (but the last), the size chunks are normalised around, the
+/// largest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sizes {
+    pub min: usize,
+    pub avg: usize,
+    pub max: usize,
+}
+
+/// The sizes of streams of at least [`SMALL_BELOW`] bytes.
+pub const LARGE: Sizes = Sizes {
+    min: MIN,
+    avg: AVG,
+    max: MAX,
+};
+
+/// The sizes of shorter streams.
+pub const SMALL: Sizes = Sizes {
+    min: 4 * 1024,
+    avg: 8 * 1024,
+    max: 64 * 1024,
+};
 
 /// Splits a reader into chunks; holds at most `READ + MAX` bytes.
 pub struct Chunker<R> {
@@ -42,6 +73,8 @@ pub struct Chunker<R> {
     eof: bool,
     /// `Some(n)`: a SQLite database, cut every `n` bytes (decided at the first read).
     fixed: Option<usize>,
+    /// The content cut sizes (decided at the first read).
+    sizes: Sizes,
     started: bool,
 }
 
@@ -54,6 +87,7 @@ impl<R: Read> Chunker<R> {
             end: 0,
             eof: false,
             fixed: None,
+            sizes: LARGE,
             started: false,
         }
     }
@@ -86,14 +120,17 @@ impl<R: Read> Chunker<R> {
         if !self.started {
             self.started = true;
             self.fixed = sqlite_group(&self.buf[..self.end]);
+            if self.eof && self.end < SMALL_BELOW {
+                self.sizes = SMALL;
+            }
         }
-        let avail = (self.end - self.start).min(MAX);
+        let avail = (self.end - self.start).min(self.sizes.max);
         if avail == 0 {
             return Ok(None);
         }
         let len = match self.fixed {
             Some(group) => group.min(avail),
-            None => cut(&self.buf[self.start..self.start + avail]),
+            None => cut_with(&self.buf[self.start..self.start + avail], self.sizes),
         };
         let chunk = &self.buf[self.start..self.start + len];
         self.start += len;
@@ -118,7 +155,12 @@ pub fn sqlite_group(head: &[u8]) -> Option<usize> {
 
 /// The length of the first chunk of `window` (at most [`MAX`] bytes, or a stream's tail).
 pub fn cut(window: &[u8]) -> usize {
-    FastCDC::new(window, MIN, AVG, MAX)
+    cut_with(window, LARGE)
+}
+
+/// The same with `sizes` (`window`: at most `sizes.max` bytes, or a stream's tail).
+pub fn cut_with(window: &[u8], sizes: Sizes) -> usize {
+    FastCDC::new(window, sizes.min, sizes.avg, sizes.max)
         .next()
         .map_or(window.len(), |c| c.length)
 }
@@ -200,23 +242,49 @@ mod tests {
     fn sqlite_databases_are_cut_at_page_aligned_points() {
         let data = database(4096, 40 * 4096 + 100);
         let lens = lengths(&data, 777);
-        assert_eq!(lens[..10], [DB_GROUP; 10]);
-        assert_eq!(lens[10], 100);
+        assert_eq!(lens[..40], [DB_GROUP; 40]);
+        assert_eq!(lens[40], 100);
         assert_eq!(lengths(&database(1, 3 * 65536), READ), vec![65536; 3]);
         assert_eq!(sqlite_group(&database(32768, 200)), Some(32768));
         // not a valid page size, or no magic: content cut points
         assert_eq!(sqlite_group(&database(1000, 200)), None);
         assert_eq!(sqlite_group(&database(256, 200)), None);
         assert_eq!(sqlite_group(&noise(200, 1)), None);
-        let whole: Vec<usize> = FastCDC::new(&data[1..], MIN, AVG, MAX)
+        // a short stream: the small sizes
+        let whole: Vec<usize> = FastCDC::new(&data[1..], SMALL.min, SMALL.avg, SMALL.max)
             .map(|c| c.length)
             .collect();
         assert_eq!(lengths(&data[1..], READ), whole);
     }
 
     #[test]
+    fn a_stream_shorter_than_small_below_is_cut_with_the_small_sizes() {
+        let short = noise(SMALL_BELOW - 1, 5);
+        let lens = lengths(&short, 1000);
+        let whole: Vec<usize> = FastCDC::new(&short, SMALL.min, SMALL.avg, SMALL.max)
+            .map(|c| c.length)
+            .collect();
+        assert_eq!(lens, whole);
+        let avg = short.len() / lens.len();
+        assert!((SMALL.min..3 * SMALL.avg).contains(&avg), "average {avg}");
+        // a byte more: the large sizes, whatever the read sizes
+        let long = noise(SMALL_BELOW, 5);
+        let whole: Vec<usize> = FastCDC::new(&long, MIN, AVG, MAX)
+            .map(|c| c.length)
+            .collect();
+        assert_eq!(lengths(&long, 1000), whole);
+    }
+
+    #[test]
     fn zeros_are_cut_at_the_maximum_and_empty_input_has_no_chunk() {
-        assert_eq!(lengths(&vec![0; MAX * 2 + 5], READ), vec![MAX, MAX, 5]);
+        assert_eq!(
+            lengths(&vec![0; SMALL_BELOW + 5], READ),
+            vec![MAX, MAX, MAX, MAX, 5]
+        );
+        assert_eq!(
+            lengths(&vec![0; SMALL.max * 2 + 5], READ),
+            vec![SMALL.max, SMALL.max, 5]
+        );
         assert!(lengths(&[], READ).is_empty());
         assert_eq!(lengths(b"tiny", READ), vec![4]);
     }

@@ -34,17 +34,17 @@ pub fn collect_garbage(store: &Path) -> Result<GcStats> {
     let ids = store.ids()?;
     for id in &ids {
         let record = store.record(id)?;
-        let tree = record.tree_ids()?;
-        live.extend(tree.iter().copied());
-        for entry in store.tree(&record)? {
-            let entry = entry.map_err(|e| {
+        store
+            .references(&record, &mut |c| {
+                live.insert(c);
+                Ok(())
+            })
+            .map_err(|e| {
                 Error::new(
                     e.code(),
                     format!("Garbage collection stopped, nothing removed: {e}"),
                 )
             })?;
-            live.extend(entry.chunk_ids()?);
-        }
     }
     let mut stats = GcStats {
         snapshots: ids.len() as u64,

@@ -74,17 +74,7 @@ pub fn store_log(store: &Path) -> Result<Vec<LogEntry>> {
             earlier.insert(id, size);
             Ok(())
         };
-        let read = record.tree_ids().and_then(|tree| {
-            for id in tree {
-                count(id, &mut line)?;
-            }
-            for entry in store.tree(&record)? {
-                for id in entry?.chunk_ids()? {
-                    count(id, &mut line)?;
-                }
-            }
-            Ok(())
-        });
+        let read = store.references(&record, &mut |id| count(id, &mut line));
         if let Err(e) = read {
             line.error = Some(e.to_string());
         }

@@ -3,14 +3,19 @@
 //! docs/store-format.md (both backends read and write it); in short:
 //!
 //! ```text
-//! store/store.json              {"format":"session-resilience-store","version":1,...}
+//! store/store.json              {"format":"session-resilience-store","version":2,...}
 //! store/chunks/ab/<sha256>      one codec byte + payload; immutable
 //! store/snapshots/<id>.json     a snapshot's record, written last
 //! ```
 //!
+//! Version 2 (this code's) cuts trees between entries and keeps long chunk lists in chunks of
+//! their own ([`tree`], [`list`]); version 1 stores are read as they are, and the first
+//! snapshot written into one turns its `store.json` to version 2.
+//!
 //! - [`chunker`]: content-defined cut points (FastCDC), the same in both backends;
 //! - [`chunk`]: ids (SHA-256), encoding (DEFLATE or stored), the `chunks/` folder;
 //! - [`tree`]: the entries of a snapshot, one JSON line each, stored as chunks;
+//! - [`list`]: long lists of chunk ids, stored as chunks;
 //! - [`snapshot`]: the records;
 //! - [`write`]: taking a snapshot, reusing unchanged files of the previous one unread;
 //! - [`database`]: live SQLite databases, copied only when SQLite says they changed;
@@ -27,6 +32,7 @@ pub mod chunker;
 pub mod database;
 pub mod diff;
 pub mod gc;
+pub mod list;
 pub mod log;
 pub mod restore;
 pub mod snapshot;
@@ -40,7 +46,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Code, Error, Result};
 use crate::fsx::beneath::Dir;
-use chunk::Chunks;
+use chunk::{ChunkId, Chunks};
 
 pub use diff::{diff, DiffReport, DiffSpec};
 pub use gc::{collect_garbage, GcStats};
@@ -50,8 +56,10 @@ pub use snapshot::Record;
 pub use verify::{verify_store, VerifyReport};
 pub use write::{create_snapshot, SnapshotSpec, SnapshotStats};
 
-/// The version of the on-disk format this code reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The version of the on-disk format this code writes (and the newest it reads).
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest version this code reads.
+pub const OLDEST_VERSION: u32 = 1;
 const FORMAT_NAME: &str = "session-resilience-store";
 const CONFIG: &str = "store.json";
 
@@ -67,8 +75,23 @@ pub struct Config {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ChunkerConfig {
     pub algorithm: String,
+    pub min: usize,
+    pub avg: usize,
+    pub max: usize,
+    /// Version 2: streams shorter than `below` are cut with these sizes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub small: Option<SmallConfig>,
+    /// Version 2: a SQLite database is cut every `max(sqliteGroup, page size)` bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sqlite_group: Option<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SmallConfig {
+    pub below: usize,
     pub min: usize,
     pub avg: usize,
     pub max: usize,
@@ -85,6 +108,13 @@ impl Config {
                 min: chunker::MIN,
                 avg: chunker::AVG,
                 max: chunker::MAX,
+                small: Some(SmallConfig {
+                    below: chunker::SMALL_BELOW,
+                    min: chunker::SMALL.min,
+                    avg: chunker::SMALL.avg,
+                    max: chunker::SMALL.max,
+                }),
+                sqlite_group: Some(chunker::DB_GROUP),
             },
             codecs: vec!["stored".into(), "deflate-raw".into()],
         }
@@ -99,8 +129,10 @@ pub struct Store {
 }
 
 impl Store {
-    /// Open the store folder `path` (its last component must not be a link; created, with
-    /// `store.json`, when `create` is set and it is missing). `ENOENT` when there is none.
+    /// Open the store folder `path` (its last component must not be a link). With `create`
+    /// (to write a snapshot): created, with `store.json`, when missing, and a version 1
+    /// store's `store.json` turned to this version (its records stay readable as they are).
+    /// `ENOENT` when there is none.
     pub fn open(path: &Path, create: bool) -> Result<Store> {
         let (parent, name) = match (path.parent(), path.file_name()) {
             (Some(parent), Some(name)) => (parent, name),
@@ -113,15 +145,18 @@ impl Store {
         };
         let dir = Dir::open(parent)?.sub(Path::new(name), create)?;
         let config = Path::new(CONFIG);
-        match dir.read(config, 64 * 1024) {
+        let version = match dir.read(config, 64 * 1024) {
             Ok(bytes) => check_config(path, &bytes)?,
-            Err(e) if create && e.code() == Code::Os("ENOENT") => {
-                let mut text = serde_json::to_vec_pretty(&Config::current())
-                    .map_err(|e| Error::new(Code::Internal, e.to_string()))?;
-                text.push(b'\n');
-                dir.write_atomic(config, &text, true)?;
-            }
+            Err(e) if create && e.code() == Code::Os("ENOENT") => 0,
             Err(e) => return Err(e),
+        };
+        if create && version < FORMAT_VERSION {
+            // before any chunk or record of the new version: a reader of the old version
+            // then refuses the store rather than misread a record
+            let mut text = serde_json::to_vec_pretty(&Config::current())
+                .map_err(|e| Error::new(Code::Internal, e.to_string()))?;
+            text.push(b'\n');
+            dir.write_atomic(config, &text, true)?;
         }
         let chunks = Chunks::new(dir.sub(Path::new("chunks"), create)?);
         let snapshots = dir.sub(Path::new("snapshots"), create)?;
@@ -161,24 +196,53 @@ impl Store {
         snapshot::ids(&self.snapshots)
     }
 
-    /// The entries of snapshot `id`'s tree, streamed.
+    /// The entries of snapshot `id`'s tree, streamed (every tree and list chunk hashed).
     pub fn tree(&self, record: &Record) -> Result<tree::TreeReader<'_>> {
-        Ok(tree::TreeReader::new(
-            &self.chunks,
-            record.tree_ids()?,
-            &record.id,
-            true,
-        ))
+        self.tree_with(record, tree::fetch_from(&self.chunks, true))
     }
 
     /// The same, for a tree whose chunks this process has checked already (not hashed again).
     pub(crate) fn tree_checked_before(&self, record: &Record) -> Result<tree::TreeReader<'_>> {
-        Ok(tree::TreeReader::new(
-            &self.chunks,
-            record.tree_ids()?,
-            &record.id,
-            false,
-        ))
+        self.tree_with(record, tree::fetch_from(&self.chunks, false))
+    }
+
+    /// The same, every tree and list chunk read through `fetch`.
+    pub fn tree_with<'a>(
+        &'a self,
+        record: &Record,
+        fetch: tree::Fetch<'a>,
+    ) -> Result<tree::TreeReader<'a>> {
+        tree::TreeReader::new(fetch, record.tree_ids()?, record.tree_depth, &record.id)
+    }
+
+    /// Every chunk snapshot `record` references, each handed to `each` (a chunk may come
+    /// more than once): the top of its tree's list (as the record names it), its tree's and
+    /// lists' chunks (read and hashed on the way) and its files' chunks. When the tree cannot
+    /// be read whole, what was reached (the chunk that failed included) is still handed over
+    /// before the error. The one enumeration garbage collection and the log rely on, so a
+    /// chunk of a new kind of structure cannot be missed by one of them.
+    pub fn references(
+        &self,
+        record: &Record,
+        each: &mut dyn FnMut(ChunkId) -> Result<()>,
+    ) -> Result<()> {
+        record.tree_ids()?.into_iter().try_for_each(&mut *each)?;
+        let structure = std::cell::RefCell::new(Vec::new());
+        let fetch: tree::Fetch<'_> = Box::new(|id, _| {
+            structure.borrow_mut().push(*id);
+            self.chunks.get(id).map(Some)
+        });
+        let walked = self.tree_with(record, fetch).and_then(|entries| {
+            for entry in entries {
+                entry?.chunk_ids()?.into_iter().try_for_each(&mut *each)?;
+            }
+            Ok(())
+        });
+        structure
+            .into_inner()
+            .into_iter()
+            .try_for_each(&mut *each)?;
+        walked
     }
 
     /// Remove snapshot `id`'s record (its chunks stay until [`collect_garbage`]).
@@ -191,7 +255,8 @@ impl Store {
     }
 }
 
-fn check_config(path: &Path, bytes: &[u8]) -> Result<()> {
+/// The version of a `store.json` this code reads (`ECORRUPT` for anything else).
+fn check_config(path: &Path, bytes: &[u8]) -> Result<u32> {
     let config: Config = serde_json::from_slice(bytes).map_err(|e| {
         Error::new(
             Code::Corrupt,
@@ -200,13 +265,13 @@ fn check_config(path: &Path, bytes: &[u8]) -> Result<()> {
     })?;
     let current = Config::current();
     if config.format != current.format
-        || config.version != current.version
+        || !(OLDEST_VERSION..=FORMAT_VERSION).contains(&config.version)
         || config.hash != current.hash
     {
         return Err(Error::new(
             Code::Corrupt,
             format!(
-                "{} is a {} store version {} ({}); this code reads version {FORMAT_VERSION}",
+                "{} is a {} store version {} ({}); this code reads versions {OLDEST_VERSION} to {FORMAT_VERSION}",
                 path.display(),
                 config.format,
                 config.version,
@@ -214,7 +279,7 @@ fn check_config(path: &Path, bytes: &[u8]) -> Result<()> {
             ),
         ));
     }
-    Ok(())
+    Ok(config.version)
 }
 
 // real folders, modes and symlinks: Unix only

@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::chunk::ChunkId;
-use super::FORMAT_VERSION;
+use super::{FORMAT_VERSION, OLDEST_VERSION};
 use crate::error::{Code, Error, Result};
 use crate::fsx::beneath::{Dir, Kind};
 
@@ -21,8 +21,11 @@ pub struct Record {
     pub label: String,
     /// The snapshot whose unchanged entries were reused, if any.
     pub parent: Option<String>,
-    /// The chunks of the tree, in order.
+    /// The chunks of the tree, in order: in version 2 the top level of a list of
+    /// `tree_depth` levels ([`super::list`]).
     pub tree: Vec<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub tree_depth: u32,
     pub files: u64,
     pub dirs: u64,
     pub symlinks: u64,
@@ -31,6 +34,10 @@ pub struct Record {
     /// Chunks this snapshot added to the store, and their bytes on disk.
     pub new_chunks: u64,
     pub new_bytes: u64,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Record {
@@ -100,11 +107,13 @@ pub fn read(dir: &Dir, id: &str) -> Result<Record> {
             format!("The record of snapshot {id} is damaged: {e}"),
         )
     })?;
-    if record.version != FORMAT_VERSION || record.id != id {
+    let known = (OLDEST_VERSION..=FORMAT_VERSION).contains(&record.version);
+    // a version 1 record has no lists: a depth there is damage, not something to follow
+    if !known || record.id != id || (record.version == 1 && record.tree_depth > 0) {
         return Err(Error::new(
             Code::Corrupt,
             format!(
-                "The record of snapshot {id} is not a version {FORMAT_VERSION} record of that id"
+                "The record of snapshot {id} is not a version {OLDEST_VERSION} to {FORMAT_VERSION} record of that id"
             ),
         ));
     }

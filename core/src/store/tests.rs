@@ -392,7 +392,7 @@ fn a_store_of_another_format_or_version_is_refused() {
     let config = p.store.join("store.json");
     let text = fs::read_to_string(&config)
         .unwrap()
-        .replace("\"version\": 1", "\"version\": 2");
+        .replace("\"version\": 2", "\"version\": 3");
     fs::set_permissions(&config, fs::Permissions::from_mode(0o600)).unwrap();
     fs::write(&config, text).unwrap();
     let err = Store::open(&p.store, false).err().unwrap();
@@ -430,4 +430,184 @@ fn gc_removes_only_the_chunks_no_record_references_and_stops_on_a_damaged_record
         "ECORRUPT"
     );
     assert_eq!(store.chunks().list().unwrap().len(), left);
+}
+
+/// Format version 2: a file of more than `list::INLINE` chunks keeps its list in list chunks,
+/// the tree is cut between entries; both restore byte-identical, verify reaches the list
+/// chunks (a damaged one names the snapshot), and garbage collection keeps them.
+#[test]
+fn long_chunk_lists_live_in_list_chunks_that_verify_and_gc_reach() {
+    let p = project();
+    // 6 MB of content-cut data: ~90 chunks, more than INLINE
+    let mut x = 0x9e37_79b9_7f4a_7c15u64;
+    let data: Vec<u8> = (0..6_000_000u32)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect();
+    fs::write(p.root.join("large.bin"), &data).unwrap();
+    take(&p, "s1");
+    let store = Store::open(&p.store, false).unwrap();
+    let record = store.record("s1").unwrap();
+    assert_eq!(record.version, 2);
+    // the stored line names list chunks (depth 1), the reader gives the data chunks
+    let raw: Vec<u8> = record
+        .tree_ids()
+        .unwrap()
+        .iter()
+        .flat_map(|id| store.chunks().get(id).unwrap())
+        .collect();
+    let line = String::from_utf8(raw)
+        .unwrap()
+        .lines()
+        .find(|l| l.contains("\"path\":\"large.bin\""))
+        .unwrap()
+        .to_string();
+    let stored: tree::Entry = serde_json::from_str(&line).unwrap();
+    assert_eq!(stored.depth, 1, "{line}");
+    let entry = store
+        .tree(&record)
+        .unwrap()
+        .map(Result::unwrap)
+        .find(|e| e.path == "large.bin")
+        .unwrap();
+    assert!(entry.chunks.len() > list::INLINE, "{}", entry.chunks.len());
+    assert_eq!(entry.depth, 0);
+    let (_tmp, out) = restore_into(&p, "s1", &[]);
+    assert_eq!(fs::read(out.join("large.bin")).unwrap(), data);
+    // gc removes nothing a snapshot needs: the list chunks stay, the snapshot still restores
+    let gc = collect_garbage(&p.store).unwrap();
+    assert_eq!(gc.removed, 0);
+    assert!(verify_store(&p.store, None).unwrap().ok());
+    // verify reaches the list chunks: damage one, the snapshot is named broken
+    let list_id = ChunkId::parse(&stored.chunks[0]).unwrap();
+    let path = p
+        .store
+        .join(format!("chunks/{:02x}/{}", list_id.0[0], list_id.hex()));
+    let mut bytes = fs::read(&path).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+    fs::write(&path, bytes).unwrap();
+    let report = verify_store(&p.store, None).unwrap();
+    let bad = report.bad_chunks.iter().find(|b| b.id == list_id.hex());
+    assert_eq!(bad.map(|b| b.snapshots.clone()), Some(vec!["s1".into()]));
+    assert!(report.broken.contains_key("s1"));
+    let tmp = tempfile::tempdir().unwrap();
+    let err = restore_snapshot(&p.store, "s1", tmp.path(), &[]).unwrap_err();
+    assert_eq!(err.code().as_str(), "ECORRUPT");
+    // a damaged list stops gc (the chunks it names are unknown): nothing removed
+    let err = collect_garbage(&p.store).unwrap_err();
+    assert_eq!(err.code().as_str(), "ECORRUPT");
+}
+
+#[test]
+fn a_changed_file_rewrites_only_the_tree_runs_around_it() {
+    let p = project();
+    for d in 0..20 {
+        fs::create_dir_all(p.root.join(format!("many/d{d}"))).unwrap();
+        for f in 0..50 {
+            fs::write(
+                p.root.join(format!("many/d{d}/f{f}.txt")),
+                format!("{d} {f}\n"),
+            )
+            .unwrap();
+        }
+    }
+    take(&p, "s1");
+    let store = Store::open(&p.store, false).unwrap();
+    let record = store.record("s1").unwrap();
+    // 1,000 entries: ~170 runs, more than a record lists inline
+    assert_eq!(record.tree_depth, 1);
+    let tree_bytes: usize = store
+        .tree(&record)
+        .unwrap()
+        .map(|e| e.unwrap().line().len())
+        .sum();
+    fs::write(p.root.join("many/d7/f3.txt"), "changed\n").unwrap();
+    let s2 = take(&p, "s2");
+    // the changed file's chunk, its run of the tree (its folder's line did not change: a
+    // file rewritten in place), and the run of the tree's list that names that run
+    assert_eq!(s2.record.new_chunks, 3, "{:?}", s2.record);
+    assert!(
+        s2.record.new_bytes < 2048 && tree_bytes > 100_000,
+        "{} bytes new of a {tree_bytes}-byte tree",
+        s2.record.new_bytes
+    );
+}
+
+/// A version 1 store (trees cut anywhere, lists inline, `version: 1`) stays readable: listed,
+/// verified and restored as it is; the next snapshot turns `store.json` to version 2 and
+/// the old record keeps working beside the new one.
+#[test]
+fn a_version_1_store_is_read_as_is_and_upgraded_by_the_next_snapshot() {
+    let p = project();
+    take(&p, "s1");
+    // make it a version 1 store: one tree chunk holding every line, a version 1 record
+    let store = Store::open(&p.store, false).unwrap();
+    let record = store.record("s1").unwrap();
+    let text: String = store
+        .tree(&record)
+        .unwrap()
+        .map(|e| e.unwrap().line())
+        .collect();
+    let id = ChunkId::of(text.as_bytes());
+    store
+        .chunks()
+        .put(&id, &chunk::encode(text.as_bytes()))
+        .unwrap();
+    let rewrite = |name: &str, from: &str, to: &str| {
+        let path = p.store.join(name);
+        let was = fs::read_to_string(&path).unwrap();
+        let now = was.replace(from, to);
+        assert_ne!(was, now, "{name}: {from}");
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+        fs::write(&path, now).unwrap();
+    };
+    rewrite("store.json", "\"version\": 2", "\"version\": 1");
+    let v1_tree = serde_json::to_string(&vec![id.hex()]).unwrap();
+    let old_tree = serde_json::to_string_pretty(&record.tree).unwrap();
+    rewrite("snapshots/s1.json", "\"version\": 2", "\"version\": 1");
+    rewrite(
+        "snapshots/s1.json",
+        &old_tree.replace('\n', "\n  "),
+        &v1_tree,
+    );
+    assert_eq!(store.record("s1").unwrap().tree, [id.hex()]);
+    assert!(verify_store(&p.store, None).unwrap().ok());
+    let (_tmp, out) = restore_into(&p, "s1", &[]);
+    assert_eq!(listing(&out), listing(&p.root));
+    // the next snapshot upgrades the store and reuses s1's entries
+    fs::write(p.root.join("new.txt"), "new\n").unwrap();
+    let s2 = take(&p, "s2");
+    assert!(s2.files_reused > 0);
+    let config = fs::read_to_string(p.store.join("store.json")).unwrap();
+    assert!(config.contains("\"version\": 2"), "{config}");
+    assert_eq!(
+        Store::open(&p.store, false)
+            .unwrap()
+            .record("s1")
+            .unwrap()
+            .version,
+        1
+    );
+    // gc keeps what both need (it may drop s1's version 2 tree chunks this test replaced)
+    collect_garbage(&p.store).unwrap();
+    assert!(verify_store(&p.store, None).unwrap().ok());
+    let (_tmp, out) = restore_into(&p, "s1", &[]);
+    assert!(!out.join("new.txt").exists() && out.join("src/a.txt").exists());
+    // a version 1 record that claims a list is damage
+    rewrite(
+        "snapshots/s1.json",
+        "\"version\": 1,",
+        "\"version\": 1, \"treeDepth\": 1,",
+    );
+    let err = Store::open(&p.store, false)
+        .unwrap()
+        .record("s1")
+        .unwrap_err();
+    assert_eq!(err.code().as_str(), "ECORRUPT");
 }

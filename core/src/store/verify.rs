@@ -8,6 +8,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
 use super::chunk::{Checker, ChunkId, Chunks};
 use super::snapshot::Record;
+use super::tree::{Fetch, Role};
 use super::Store;
 use crate::error::Result;
 
@@ -140,9 +141,19 @@ struct Pool<'a> {
     changed: Condvar,
     /// Every file chunk queued so far, so that each is queued once.
     seen: Mutex<HashSet<ChunkId>>,
-    /// Tree chunks: the first walk that needs one hashes it, others wait for its verdict.
+    /// Tree and list chunks: the first walk that needs one hashes it, others wait for its
+    /// verdict.
     trees: Mutex<HashMap<ChunkId, Arc<OnceLock<Verdict>>>>,
+    /// File list chunks (with the list levels below them) a walk expanded whole: their data
+    /// chunks are queued already, so a later walk that shares one does not read it again.
+    expanded: Mutex<HashSet<(ChunkId, u32)>>,
+    /// Good tree chunks kept in memory, and their bytes (at most [`TREE_CACHE`]): snapshots
+    /// share most of their tree runs, read once each then.
+    cache: Mutex<(HashMap<ChunkId, Vec<u8>>, usize)>,
 }
+
+/// Bytes of tree chunks [`Pool`] keeps in memory.
+const TREE_CACHE: usize = 32 * 1024 * 1024;
 
 /// What one thread did: its walks (snapshot index, walk) and the file chunks it hashed.
 type Done = (Vec<(usize, Walk)>, Vec<(ChunkId, Verdict)>);
@@ -156,6 +167,8 @@ impl<'a> Pool<'a> {
             changed: Condvar::new(),
             seen: Mutex::new(HashSet::new()),
             trees: Mutex::new(HashMap::new()),
+            expanded: Mutex::new(HashSet::new()),
+            cache: Mutex::new((HashMap::new(), 0)),
         }
     }
 
@@ -252,17 +265,33 @@ impl<'a> Pool<'a> {
         bad_tree: &mut Vec<ChunkId>,
     ) -> std::result::Result<Record, String> {
         let record = self.store.record(id).map_err(|e| e.to_string())?;
-        let tree_ids = record.tree_ids().map_err(|e| e.to_string())?;
-        for c in &tree_ids {
+        let mut pending = Vec::with_capacity(BATCH);
+        let mut expanded = Vec::new();
+        // every tree and list chunk (format version 2) is judged as the reader fetches it
+        let fetch: Fetch<'_> = Box::new(|c: &ChunkId, role: Role| {
+            if let Role::FileList(below) = role {
+                if Self::lock(&self.expanded).contains(&(*c, below)) {
+                    return Ok(None);
+                }
+                expanded.push((*c, below));
+            }
+            if let Some(data) = Self::lock(&self.cache).0.get(c) {
+                return Ok(Some(data.clone()));
+            }
             if self.tree_verdict(c, checker).is_err() {
                 bad_tree.push(*c);
+                let why = format!("a chunk of its tree ({}) is bad", c.hex());
+                return Err(crate::Error::new(crate::Code::Corrupt, why));
             }
-        }
-        if let Some(c) = bad_tree.first() {
-            return Err(format!("a chunk of its tree ({}) is bad", c.hex()));
-        }
-        let mut pending = Vec::with_capacity(BATCH);
-        let entries = self.store.tree_checked_before(&record);
+            let data = self.store.chunks().get_checked_before(c)?;
+            let mut cache = Self::lock(&self.cache);
+            if role == Role::Tree && cache.1 + data.len() <= TREE_CACHE {
+                cache.1 += data.len();
+                cache.0.insert(*c, data.clone());
+            }
+            Ok(Some(data))
+        });
+        let entries = self.store.tree_with(&record, fetch);
         // the chunks listed before a damaged line are checked all the same
         let walked = entries.and_then(|entries| {
             for entry in entries {
@@ -274,6 +303,11 @@ impl<'a> Pool<'a> {
             Ok(())
         });
         self.queue(&mut pending);
+        if walked.is_ok() {
+            // the whole tree read: every list expanded on the way was expanded whole (its
+            // data chunks queued), so a later walk that shares one need not read it again
+            Self::lock(&self.expanded).extend(expanded);
+        }
         walked.map(|()| record).map_err(|e| e.to_string())
     }
 }

@@ -23,8 +23,9 @@ use std::sync::{Arc, Mutex};
 use super::chunk::{encode, ChunkId, Chunks};
 use super::chunker::Chunker;
 use super::database;
+use super::list;
 use super::snapshot::{self, Record};
-use super::tree::{Entry, EntryKind};
+use super::tree::{self, Entry, EntryKind};
 use super::{Store, FORMAT_VERSION};
 use crate::backup::archive::is_excluded;
 use crate::backup::cancel::Cancel;
@@ -96,6 +97,7 @@ pub(super) fn entry(path: String, kind: EntryKind, meta: &Meta) -> Entry {
         ino: meta.ino.to_string(),
         target: None,
         chunks: Vec::new(),
+        depth: 0,
         sqlite: None,
     }
 }
@@ -109,6 +111,20 @@ pub(super) fn join(rel: &str, name: &str) -> String {
 }
 
 impl Walker<'_> {
+    /// Queue `data` as a chunk unless the store has it (or this snapshot queued it); its id.
+    fn store_chunk(&mut self, data: &[u8]) -> Result<ChunkId> {
+        let id = ChunkId::of(data);
+        if self.seen.insert(id) && !self.chunks.has(&id)? {
+            self.new_chunks += 1;
+            let sent = self.queue.as_ref().map(|q| q.send((id, data.to_vec())));
+            if !matches!(sent, Some(Ok(()))) {
+                // every writer stopped: the caller reports the writers' error
+                return Err(Error::new(Code::Os("EIO"), "The chunk writers stopped"));
+            }
+        }
+        Ok(id)
+    }
+
     /// Cut `source` into chunks, queue the ones the store lacks; the ids and the bytes read.
     fn store_stream(&mut self, source: impl Read, what: &Path) -> Result<(Vec<String>, u64)> {
         let mut chunker = Chunker::new(source);
@@ -121,18 +137,15 @@ impl Walker<'_> {
                 Err(e) => return Err(Error::io(format!("Cannot read {}", what.display()), e)),
             };
             bytes += chunk.len() as u64;
-            let id = ChunkId::of(chunk);
-            if self.seen.insert(id) && !self.chunks.has(&id)? {
-                self.new_chunks += 1;
-                let sent = self.queue.as_ref().map(|q| q.send((id, chunk.to_vec())));
-                if !matches!(sent, Some(Ok(()))) {
-                    // every writer stopped: the caller reports the writers' error
-                    return Err(Error::new(Code::Os("EIO"), "The chunk writers stopped"));
-                }
-            }
+            let id = self.store_chunk(chunk)?;
             ids.push(id.hex());
         }
         Ok((ids, bytes))
+    }
+
+    /// Store a list of ids ([`super::list`]); its top level and depth.
+    fn store_list(&mut self, ids: Vec<ChunkId>) -> Result<(Vec<ChunkId>, u32)> {
+        list::encode(ids, &mut |bytes| self.store_chunk(bytes))
     }
 
     fn walk(&mut self, dir: &Dir, rel: &str) -> Result<()> {
@@ -423,7 +436,7 @@ pub fn create_snapshot(
         (walked.map(|tree| (tree, walker)), wrote)
     });
     wrote?;
-    let (tree, walker) = walked?;
+    let ((tree, tree_depth), walker) = walked?;
     spec.cancel.check("Snapshot")?;
     store.dir().sync_below()?;
     let count = |k: EntryKind| walker.entries.iter().filter(|e| e.kind == k).count() as u64;
@@ -434,6 +447,7 @@ pub fn create_snapshot(
         label: spec.label.to_string(),
         parent: parent.map(|p| p.id),
         tree,
+        tree_depth,
         files: count(EntryKind::File),
         dirs: count(EntryKind::Dir),
         symlinks: count(EntryKind::Symlink),
@@ -451,16 +465,35 @@ pub fn create_snapshot(
     })
 }
 
-/// Walk the root, then store the sorted tree; the tree's chunk ids.
-fn walk_and_store_tree(walker: &mut Walker<'_>, root: &Dir) -> Result<Vec<String>> {
+/// Walk the root, then store the sorted tree (version 2: runs of lines, long chunk lists in
+/// list chunks); the top level of the tree's list and its depth.
+fn walk_and_store_tree(walker: &mut Walker<'_>, root: &Dir) -> Result<(Vec<String>, u32)> {
     walker.walk(root, "")?;
     walker
         .entries
         .sort_unstable_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
-    let mut text = Vec::new();
-    for e in &walker.entries {
-        text.extend_from_slice(e.line().as_bytes());
+    let mut lines = Vec::with_capacity(walker.entries.len());
+    for i in 0..walker.entries.len() {
+        let line = match walker.entries[i].chunks.len() > list::INLINE {
+            true => {
+                let ids = walker.entries[i].chunk_ids()?;
+                let (top, depth) = walker.store_list(ids)?;
+                let stored = Entry {
+                    chunks: top.iter().map(ChunkId::hex).collect(),
+                    depth,
+                    ..walker.entries[i].clone()
+                };
+                stored.line()
+            }
+            false => walker.entries[i].line(),
+        };
+        lines.push(line);
     }
-    let (ids, _) = walker.store_stream(&text[..], Path::new("tree"))?;
-    Ok(ids)
+    let runs = tree::runs(walker.entries.iter().map(|e| e.path.as_str()).zip(lines));
+    let mut ids = Vec::with_capacity(runs.len());
+    for run in runs {
+        ids.push(walker.store_chunk(&run)?);
+    }
+    let (top, depth) = walker.store_list(ids)?;
+    Ok((top.iter().map(ChunkId::hex).collect(), depth))
 }

@@ -1,7 +1,8 @@
 'use strict'
 // The twin of core/src/store/chunker.rs: FastCDC cut points (the `fastcdc::ronomon` variant,
 // 32-bit gear hash), decided on a full window of MAX bytes or the stream's tail, so the cut
-// points depend on the content alone and equal the native backend's. A stream that starts
+// points depend on the content alone and equal the native backend's. A stream shorter than
+// SMALL_BELOW (whole in the first read) is cut with the SMALL sizes. A stream that starts
 // with a SQLite database header is cut every DB_GROUP bytes (or every page, when larger):
 // page-aligned, so a changed page changes one chunk.
 
@@ -12,28 +13,32 @@ const MIN = 16 * 1024
 const AVG = 64 * 1024
 const MAX = 256 * 1024
 const READ = 1024 * 1024
-const DB_GROUP = 16 * 1024
+const DB_GROUP = 4 * 1024
+const SMALL_BELOW = 1024 * 1024
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1')
 
-const BITS = Math.round(Math.log2(AVG))
-const MASK_S = 2 ** (BITS + 1) - 1
-const MASK_L = 2 ** (BITS - 1) - 1
-const NORMAL = AVG - Math.min(MIN + Math.ceil(MIN / 2), AVG)
+/** FastCDC sizes and the masks and normal size ronomon derives from them. */
+function sizes(min, avg, max) {
+  const bits = Math.round(Math.log2(avg))
+  return { min, avg, max, maskS: 2 ** (bits + 1) - 1, maskL: 2 ** (bits - 1) - 1, normal: avg - Math.min(min + Math.ceil(min / 2), avg) }
+}
+const LARGE = sizes(MIN, AVG, MAX)
+const SMALL = sizes(4 * 1024, 8 * 1024, 64 * 1024)
 
-/** The length of the first chunk of `buf[start, end)` (a window of at most MAX bytes). */
-function cut(buf, start, end) {
+/** The length of the first chunk of `buf[start, end)` (a window of at most `s.max` bytes). */
+function cut(buf, start, end, s = LARGE) {
   const n = end - start
-  if (n <= MIN) return n
-  const normal = Math.min(NORMAL, n)
+  if (n <= s.min) return n
+  const normal = Math.min(s.normal, n)
   let hash = 0
-  let i = MIN
+  let i = s.min
   for (; i < normal; i++) {
     hash = ((hash >>> 1) + GEAR[buf[start + i]]) >>> 0
-    if ((hash & MASK_S) === 0) return i + 1
+    if ((hash & s.maskS) === 0) return i + 1
   }
   for (; i < n; i++) {
     hash = ((hash >>> 1) + GEAR[buf[start + i]]) >>> 0
-    if ((hash & MASK_L) === 0) return i + 1
+    if ((hash & s.maskL) === 0) return i + 1
   }
   return n
 }
@@ -62,6 +67,7 @@ function chunkStream(read, onChunk) {
   let eof = false
   let total = 0
   let fixed
+  let s = LARGE
   for (;;) {
     if (end - start < MAX && !eof) {
       buf.copy(buf, 0, start, end)
@@ -76,10 +82,13 @@ function chunkStream(read, onChunk) {
         end += n
       }
     }
-    if (fixed === undefined) fixed = sqliteGroup(buf.subarray(0, end))
-    const avail = Math.min(end - start, MAX)
+    if (fixed === undefined) {
+      fixed = sqliteGroup(buf.subarray(0, end))
+      if (eof && end < SMALL_BELOW) s = SMALL
+    }
+    const avail = Math.min(end - start, s.max)
     if (avail === 0) return total
-    const len = fixed === null ? cut(buf, start, start + avail) : Math.min(fixed, avail)
+    const len = fixed === null ? cut(buf, start, start + avail, s) : Math.min(fixed, avail)
     onChunk(buf.subarray(start, start + len))
     total += len
     start += len
@@ -100,4 +109,4 @@ function chunkBuffer(data, onChunk) {
   }, onChunk)
 }
 
-module.exports = { MIN, AVG, MAX, DB_GROUP, cut, sqliteGroup, chunkFd, chunkBuffer }
+module.exports = { MIN, AVG, MAX, DB_GROUP, SMALL_BELOW, SMALL, cut, sqliteGroup, chunkFd, chunkBuffer }

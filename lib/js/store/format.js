@@ -1,8 +1,9 @@
 'use strict'
 // The twin of core/src/store/{mod,chunk,snapshot,tree}.rs: the on-disk format of the
-// snapshot store (docs/store-format.md, version 1) — store.json, chunk ids (SHA-256) and
-// files (a codec byte, then the bytes stored or as raw DEFLATE), records, tree lines — and
-// the store's folders, reached through lib/js/contained.js (no symlink followed, 0600/0700).
+// snapshot store (docs/store-format.md, version 2; version 1 read as is) — store.json, chunk
+// ids (SHA-256) and files (a codec byte, then the bytes stored or as raw DEFLATE), records,
+// tree lines (long chunk lists in list chunks, ./list.js) — and the store's folders, reached
+// through lib/js/contained.js (no symlink followed, 0600/0700).
 
 const crypto = require('node:crypto')
 const fs = require('node:fs')
@@ -12,9 +13,13 @@ const { execFileSync } = require('node:child_process')
 
 const { codedError } = require('../errors')
 const contained = require('../contained')
-const { MIN, AVG, MAX } = require('./chunker')
+const { MIN, AVG, MAX, SMALL, SMALL_BELOW, DB_GROUP } = require('./chunker')
+const list = require('./list')
 
-const FORMAT_VERSION = 1
+const FORMAT_VERSION = 2
+const OLDEST_VERSION = 1
+/** Most tree chunks a record may name (the bound a crafted record's list is resolved under). */
+const MAX_TREE_CHUNKS = 2 ** 24
 const CODEC_STORED = 0
 const CODEC_DEFLATE = 1
 const MAX_FILE = MAX + 1
@@ -22,7 +27,14 @@ const CONFIG = {
   format: 'session-resilience-store',
   version: FORMAT_VERSION,
   hash: 'sha256',
-  chunker: { algorithm: 'fastcdc-ronomon', min: MIN, avg: AVG, max: MAX },
+  chunker: {
+    algorithm: 'fastcdc-ronomon',
+    min: MIN,
+    avg: AVG,
+    max: MAX,
+    small: { below: SMALL_BELOW, min: SMALL.min, avg: SMALL.avg, max: SMALL.max },
+    sqliteGroup: DB_GROUP,
+  },
   codecs: ['stored', 'deflate-raw'],
 }
 
@@ -82,8 +94,39 @@ function entryLine(e) {
   const out = { path: e.path, type: e.type, mode: e.mode, size: e.size, mtime: e.mtime, ctime: e.ctime, ino: e.ino }
   if (e.target !== undefined && e.target !== null) out.target = e.target
   if (e.chunks && e.chunks.length > 0) out.chunks = e.chunks
+  if (e.depth > 0) out.depth = e.depth
   if (Array.isArray(e.sqlite)) out.sqlite = e.sqlite
   return `${JSON.stringify(out)}\n`
+}
+
+const TREE_MIN_LINES = 2
+const TREE_RUN_BYTES = 64 * 1024
+
+/**
+ * The chunks of a tree (version 2, core/src/store/tree.rs `runs`): its lines in runs that end
+ * after a line whose path's SHA-256 has a first byte with its low two bits clear, once the run
+ * has TREE_MIN_LINES lines, or once it reaches TREE_RUN_BYTES; a longer run is cut every MAX
+ * bytes. `lines`: [path, line] pairs, sorted, each line ending in a newline.
+ */
+function treeRuns(lines) {
+  const out = []
+  let run = []
+  let bytes = 0
+  const close = () => {
+    const all = Buffer.concat(run)
+    for (let at = 0; at < all.length; at += MAX) out.push(all.subarray(at, at + MAX))
+    run = []
+    bytes = 0
+  }
+  for (const [p, line] of lines) {
+    const b = Buffer.from(line)
+    run.push(b)
+    bytes += b.length
+    const ends = (crypto.createHash('sha256').update(p).digest()[0] & 0x03) === 0
+    if ((run.length >= TREE_MIN_LINES && ends) || bytes >= TREE_RUN_BYTES) close()
+  }
+  close()
+  return out
 }
 
 /** `[seconds, nanoseconds]` of a bigint nanosecond time. */
@@ -98,7 +141,11 @@ class Store {
     this.unsynced = []
   }
 
-  /** Open `dir` (its last component must not be a link); created with `create`. */
+  /**
+   * Open `dir` (its last component must not be a link). With `create` (to write a snapshot):
+   * created when missing, and a version 1 store's store.json turned to this version (its
+   * records stay readable as they are).
+   */
   static open(dir, create) {
     const parent = path.dirname(dir)
     const name = path.basename(dir)
@@ -114,8 +161,9 @@ class Store {
     } catch (err) {
       if (err.code !== 'ENOENT' || !create) throw err
     }
-    if (text === null) contained.containedWrite(dir, 'store.json', `${JSON.stringify(CONFIG, null, 2)}\n`)
-    else checkConfig(dir, text)
+    const version = text === null ? 0 : checkConfig(dir, text)
+    // before any chunk or record of the new version: an old reader then refuses the store
+    if (create && version < FORMAT_VERSION) contained.containedWrite(dir, 'store.json', `${JSON.stringify(CONFIG, null, 2)}\n`)
     if (create) {
       contained.containedMkdir(dir, 'chunks', true)
       contained.containedMkdir(dir, 'snapshots', true)
@@ -212,8 +260,10 @@ class Store {
     } catch (err) {
       throw codedError('ECORRUPT', `The record of snapshot ${id} is damaged: ${err.message}`)
     }
-    if (!r || r.version !== FORMAT_VERSION || r.id !== id || !Array.isArray(r.tree)) {
-      throw codedError('ECORRUPT', `The record of snapshot ${id} is not a version ${FORMAT_VERSION} record of that id`)
+    const known = r && Number.isInteger(r.version) && r.version >= OLDEST_VERSION && r.version <= FORMAT_VERSION
+    // a version 1 record has no lists: a depth there is damage, not something to follow
+    if (!known || r.id !== id || !Array.isArray(r.tree) || (r.version === 1 && r.treeDepth > 0)) {
+      throw codedError('ECORRUPT', `The record of snapshot ${id} is not a version ${OLDEST_VERSION} to ${FORMAT_VERSION} record of that id`)
     }
     return r
   }
@@ -256,8 +306,26 @@ class Store {
     return contained.containedRemove(this.snapshotsDir, `${checkSnapshotId(id)}.json`)
   }
 
-  /** The entries of a record's tree, one chunk in memory at a time (`check`: see `decode`). */
-  *tree(record, check = true) {
+  /**
+   * The entries of a record's tree, one chunk in memory at a time, each file's list resolved to
+   * its data chunks. Every tree and list chunk is read by `fetch(id, role, below)` (default:
+   * read and hashed; role 'tree' or 'list', `below` the list levels under a 'list' chunk; null
+   * for a 'list' chunk: left out), so verify and gc see every chunk a snapshot references
+   * (core/src/store/tree.rs `Fetch`). A boolean instead of `fetch`: read and hashed, or (false)
+   * only decoded, for chunks checked before (see `decode`).
+   */
+  *tree(record, fetch = true) {
+    if (typeof fetch === 'boolean') {
+      const check = fetch
+      fetch = (id) => this.get(id, check)
+    }
+    const cannot = (err, what) => codedError(err.code || 'EIO', `The tree of snapshot ${record.id}${what}: ${err.message}`)
+    let ids
+    try {
+      ids = list.resolve(record.tree.map(checkChunkId), record.treeDepth || 0, MAX_TREE_CHUNKS, (id) => fetch(id, 'tree'))
+    } catch (err) {
+      throw cannot(err, ' cannot be read')
+    }
     let rest = ''
     const parse = (line) => {
       let e
@@ -267,15 +335,23 @@ class Store {
         throw codedError('ECORRUPT', `The tree of snapshot ${record.id} is damaged: ${err.message}`)
       }
       checkTreePath(e.path)
+      if (e.depth !== undefined && e.depth !== 0) {
+        try {
+          e.chunks = list.resolve((e.chunks || []).map(checkChunkId), e.depth, e.size, (id, below) => fetch(id, 'list', below))
+        } catch (err) {
+          throw cannot(err, `: the chunk list of ${e.path} cannot be read`)
+        }
+        delete e.depth
+      }
       return e
     }
     const decoder = new TextDecoder('utf-8', { fatal: false })
-    for (const id of record.tree) {
+    for (const id of ids) {
       let data
       try {
-        data = this.get(checkChunkId(id), check)
+        data = fetch(id, 'tree') || Buffer.alloc(0)
       } catch (err) {
-        throw codedError(err.code || 'EIO', `The tree of snapshot ${record.id} cannot be read: ${err.message}`)
+        throw cannot(err, ' cannot be read')
       }
       const lines = (rest + decoder.decode(data, { stream: true })).split('\n')
       rest = lines.pop()
@@ -283,6 +359,27 @@ class Store {
     }
     rest += decoder.decode()
     if (rest !== '') yield parse(rest)
+  }
+
+  /**
+   * Every chunk snapshot `record` references, each handed to `each` (a chunk may come more than
+   * once): the top of its tree's list, its tree's and lists' chunks (read and hashed on the way)
+   * and its files' chunks; when the tree cannot be read whole, what was reached (the failing
+   * chunk included) is still handed over before the error. The one enumeration gc and the log
+   * rely on (core/src/store/mod.rs `references`).
+   */
+  references(record, each) {
+    for (const c of record.tree) each(c)
+    const structure = []
+    const fetch = (id) => {
+      structure.push(id)
+      return this.get(id)
+    }
+    try {
+      for (const e of this.tree(record, fetch)) for (const c of e.chunks || []) each(c)
+    } finally {
+      for (const c of structure) each(c)
+    }
   }
 }
 
@@ -293,13 +390,16 @@ function checkConfig(dir, text) {
   } catch (err) {
     throw codedError('ECORRUPT', `${dir} is not a snapshot store: ${err.message}`)
   }
-  if (!c || c.format !== CONFIG.format || c.version !== CONFIG.version || c.hash !== CONFIG.hash) {
-    throw codedError('ECORRUPT', `${dir} is a ${c && c.format} store version ${c && c.version} (${c && c.hash}); this code reads version ${FORMAT_VERSION}`)
+  const known = c && Number.isInteger(c.version) && c.version >= OLDEST_VERSION && c.version <= FORMAT_VERSION
+  if (!known || c.format !== CONFIG.format || c.hash !== CONFIG.hash) {
+    throw codedError('ECORRUPT', `${dir} is a ${c && c.format} store version ${c && c.version} (${c && c.hash}); this code reads versions ${OLDEST_VERSION} to ${FORMAT_VERSION}`)
   }
+  return c.version
 }
 
 module.exports = {
   FORMAT_VERSION,
+  treeRuns,
   MAX_FILE,
   Store,
   chunkId,

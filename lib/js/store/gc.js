@@ -13,9 +13,8 @@ function collectGarbage(storeDir) {
   const ids = store.ids()
   for (const id of ids) {
     const record = store.record(id)
-    for (const c of record.tree) live.add(c)
     try {
-      for (const e of store.tree(record)) for (const c of e.chunks || []) live.add(c)
+      store.references(record, (c) => live.add(c))
     } catch (err) {
       throw codedError(err.code || 'EIO', `Garbage collection stopped, nothing removed: ${err.message}`)
     }

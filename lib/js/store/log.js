@@ -43,8 +43,7 @@ function storeLog(storeDir) {
       earlier.set(id, size)
     }
     try {
-      for (const id of record.tree) count(id)
-      for (const e of store.tree(record)) for (const id of e.chunks || []) count(id)
+      store.references(record, count)
     } catch (err) {
       line.error = err.message // absent when the tree was read in full, as in the native result
     }

@@ -63,31 +63,44 @@ class TreeWalker {
     this.store = store
     this.onFile = onFile
     this.checker = new ChunkChecker(store.chunksDir)
-    this.trees = new Map() // tree chunk id -> [bytes, why]
+    this.trees = new Map() // tree and list chunk id -> [bytes, why]
     this.seen = new Set()
+    this.expanded = new Set() // "<id> <levels below>" of file list chunks expanded whole
   }
 
-  /** Snapshot `id`: `{ id, record, broken, badTree }` (`broken`: why it cannot be restored). */
+  /**
+   * Snapshot `id`: `{ id, record, broken, badTree }` (`broken`: why it cannot be restored). Tree
+   * and list chunks (format version 2) are judged as the tree reader fetches them; a file list
+   * chunk an earlier walk expanded whole is not read again (its data chunks are listed already).
+   */
   walk(id) {
     const walk = { id, record: null, broken: null, badTree: [] }
+    const expanded = []
+    const judge = (c, role, below) => {
+      if (role === 'list') {
+        if (this.expanded.has(`${c} ${below}`)) return null
+        expanded.push(`${c} ${below}`)
+      }
+      if (!this.trees.has(checkChunkId(c))) this.trees.set(c, this.checker.verdict(c))
+      if (this.trees.get(c)[1] !== null) {
+        walk.badTree.push(c)
+        throw codedError('ECORRUPT', `a chunk of its tree (${c}) is bad`)
+      }
+      return this.store.get(c, false)
+    }
     try {
       walk.record = this.store.record(id)
-      for (const c of walk.record.tree) {
-        if (!this.trees.has(checkChunkId(c))) this.trees.set(c, this.checker.verdict(c))
-        if (this.trees.get(c)[1] !== null) walk.badTree.push(c)
-      }
-      if (walk.badTree.length > 0) walk.broken = `a chunk of its tree (${walk.badTree[0]}) is bad`
-      else {
-        for (const e of this.store.tree(walk.record, false)) {
-          for (const c of e.chunks || []) {
-            // only checked ids enter `seen`: one found there needs no second check
-            if (!this.seen.has(c)) {
-              this.seen.add(checkChunkId(c))
-              this.onFile(c)
-            }
+      for (const e of this.store.tree(walk.record, judge)) {
+        for (const c of e.chunks || []) {
+          // only checked ids enter `seen`: one found there needs no second check
+          if (!this.seen.has(c)) {
+            this.seen.add(checkChunkId(c))
+            this.onFile(c)
           }
         }
       }
+      // the whole tree read: every list expanded on the way was expanded whole
+      for (const key of expanded) this.expanded.add(key)
     } catch (err) {
       walk.broken = err.message
     }

@@ -10,10 +10,11 @@ const path = require('node:path')
 
 const { codedError } = require('../errors')
 const contained = require('../contained')
-const { chunkFd, chunkBuffer, sqliteGroup } = require('./chunker')
+const { chunkFd, sqliteGroup } = require('./chunker')
 const { backupCopyDatabase } = require('../backup/sqlite')
 const { newScratch } = require('../scratch')
-const { Store, FORMAT_VERSION, chunkId, encode, checkSnapshotId, entryLine, timePair } = require('./format')
+const { Store, FORMAT_VERSION, chunkId, encode, checkSnapshotId, entryLine, timePair, treeRuns } = require('./format')
+const list = require('./list')
 
 const SIDE_FILES = ['-journal', '-wal', '-shm']
 const YIELD_BYTES = 2 * 1024 * 1024
@@ -78,7 +79,21 @@ class Walker {
     return { ids, size }
   }
 
+  /** Store a list of ids (./list.js): `{ top, depth }`. */
+  storeList(ids) {
+    return list.encode(ids, (bytes) => this.chunk(bytes))
+  }
 
+  /** The sorted tree stored (version 2: runs of lines, long lists in list chunks): `{ top, depth }` of its chunk list. */
+  storeTree() {
+    this.entries.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)))
+    const lines = this.entries.map((e) => {
+      if (!e.chunks || e.chunks.length <= list.INLINE) return [e.path, entryLine(e)]
+      const { top, depth } = this.storeList(e.chunks)
+      return [e.path, entryLine({ ...e, chunks: top, depth })]
+    })
+    return this.storeList(treeRuns(lines).map((run) => this.chunk(run)))
+  }
 
   /** Async only to let the event loop run now and then: a SIGINT cancels within a few files. */
   async walk(dirFull, rel) {
@@ -216,10 +231,7 @@ async function createSnapshot(root, storeDir, id, spec, cancel, onProgress) {
   }
   const w = new Walker(store, spec, parentFiles(store, parent), cancel, meter)
   await w.walk(root, '')
-  w.entries.sort((a, b) => Buffer.compare(Buffer.from(a.path), Buffer.from(b.path)))
-  const text = Buffer.from(w.entries.map(entryLine).join(''))
-  const tree = []
-  chunkBuffer(text, (data) => tree.push(w.chunk(data)))
+  const tree = w.storeTree()
   cancel.check('Snapshot')
   store.flush()
   const count = (t) => w.entries.filter((e) => e.type === t).length
@@ -229,7 +241,8 @@ async function createSnapshot(root, storeDir, id, spec, cancel, onProgress) {
     time: new Date().toISOString(),
     label: spec.label || '',
     parent: parent ? parent.id : null,
-    tree,
+    tree: tree.top,
+    ...(tree.depth > 0 ? { treeDepth: tree.depth } : {}),
     files: count('file'),
     dirs: count('dir'),
     symlinks: count('symlink'),
