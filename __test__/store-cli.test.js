@@ -323,6 +323,47 @@ test('verify names every snapshot a bad tree or file chunk breaks: the same from
   assert.deepEqual((await verifyStore(store, ['s4'], cancelToken(), { inline: false })).badChunks, only.badChunks)
 })
 
+test('verify reaches every chunk once when checkpoints share tree runs, and names every snapshot a shared chunk breaks', async () => {
+  const dir = tempDir('sr-verify-runs-')
+  const root = path.join(dir, 'project')
+  const store = path.join(dir, 'store')
+  for (let i = 0; i < 400; i++) {
+    fs.mkdirSync(path.join(root, `d${i % 20}`), { recursive: true })
+    fs.writeFileSync(path.join(root, `d${i % 20}`, `f${i}.txt`), `file ${i}\n`)
+  }
+  const b = binding('native')
+  const ids = []
+  for (let s = 0; s < 5; s++) {
+    // two files change per checkpoint: most of the tree's runs are the previous snapshot's
+    fs.writeFileSync(path.join(root, `d${s}`, `f${s}.txt`), `file ${s}, checkpoint ${s}\n`)
+    fs.writeFileSync(path.join(root, `d${s + 10}`, `f${s + 10}.txt`), `file ${s + 10}, checkpoint ${s}\n`)
+    ids.push(`s${s}`)
+    await b.storeCreateSnapshot(root, store, ids[s])
+  }
+  const files = fs.readdirSync(path.join(store, 'chunks')).flatMap((fan) => fs.readdirSync(path.join(store, 'chunks', fan)))
+  for (const backend of ['native', 'js']) {
+    const report = await binding(backend).storeVerify(store)
+    assert.equal(report.ok, true, backend)
+    // every chunk file is referenced here: each one reached, and counted once
+    assert.equal(report.chunks, files.length, backend)
+  }
+  // an unchanged file's chunk: every snapshot lists it, in runs they share
+  flipChunk(store, sha256('file 399\n'))
+  for (const backend of ['native', 'js']) {
+    const report = await binding(backend).storeVerify(store)
+    assert.deepEqual(
+      report.badChunks.map((c) => [c.id, c.snapshots]),
+      [[sha256('file 399\n'), ids]],
+      backend,
+    )
+    assert.deepEqual(
+      report.broken.map((x) => [x.id, x.reason.replace(/chunk .*/, '')]),
+      ids.map((id) => [id, 'd19/f399.txt: ']),
+      backend,
+    )
+  }
+})
+
 const TRACKER = 'packages/system-api/phase-tracker.json'
 
 function snapshotProject(dir) {

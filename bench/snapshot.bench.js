@@ -12,7 +12,6 @@
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const crypto = require('node:crypto')
 const { execFileSync, spawnSync } = require('node:child_process')
 const { measureCommand, runBackend, table, fmt } = require('./util')
 const { measureVerify } = require('./store-verify')
@@ -40,28 +39,6 @@ function restic(...args) {
 }
 const resticBackup = () => restic('backup', '--exclude', '.git', '--exclude', 'backups', WS)
 
-/**
- * 1 % of the files (every 100th asset gets 4 KB rewritten) and 1 % of the database pages
- * (every 400th row of 1,000 bytes: about four rows fill a 4 KiB page).
- */
-function changeOnePercent(round) {
-  let n = 0
-  const walk = (dir) => {
-    for (const name of fs.readdirSync(dir).sort()) {
-      const full = path.join(dir, name)
-      if (fs.statSync(full).isDirectory()) walk(full)
-      else if (name.endsWith('.dat') && n++ % 100 === 0) {
-        const fd = fs.openSync(full, 'r+')
-        fs.writeSync(fd, crypto.randomBytes(4096), 0, 4096, 0)
-        fs.closeSync(fd)
-      }
-    }
-  }
-  walk(path.join(WS, 'assets'))
-  walk(path.join(WS, 'src'))
-  execFileSync('sqlite3', [path.join(WS, 'database.sqlite'), `UPDATE t SET v = randomblob(1000) WHERE id % 400 = ${round % 400};`])
-}
-
 function main() {
   generate()
   const rows = []
@@ -78,7 +55,7 @@ function main() {
   const steps = [
     ['first snapshot', 's1', () => {}],
     ['unchanged project again', 's2', () => {}],
-    ['1 % of files and 1 % of database pages changed', 's3', () => changeOnePercent(1)],
+    ['1 % of files and 1 % of database pages changed', 's3', () => changeOnePercent(WS, 1)],
   ]
   let peakKiB = 0
   let firstBytes = 0
@@ -102,7 +79,7 @@ function main() {
   let loopWall = 0
   let loopMax = 0
   for (let i = 0; i < CHECKPOINTS; i++) {
-    changeOnePercent(i + 2)
+    changeOnePercent(WS, i + 2)
     const r = snap('native', `c${i}`)
     loopWall += r.wall
     loopMax = Math.max(loopMax, r.wall)

@@ -1,6 +1,9 @@
 'use strict'
 // Helpers for the bench files: timing loops, peak RSS of a child, markdown tables.
-const { spawnSync } = require('node:child_process')
+const crypto = require('node:crypto')
+const fs = require('node:fs')
+const path = require('node:path')
+const { execFileSync, spawnSync } = require('node:child_process')
 
 /** Run `fn` repeatedly for about `ms` milliseconds (after a warm-up); ops per second. */
 function opsPerSec(fn, ms = 2000) {
@@ -51,4 +54,27 @@ function table(headers, rows) {
 
 const fmt = (n, digits = 0) => Number(n).toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
 
-module.exports = { opsPerSec, measureCommand, runBackend, table, fmt }
+/**
+ * 1 % of the files (every 100th asset gets 4 KB rewritten) and 1 % of the database pages
+ * (every 400th row of 1,000 bytes: about four rows fill a 4 KiB page) of the bench workspace `ws`
+ * (bench/snapshot.bench.js, bench/snapshot-breakdown.js).
+ */
+function changeOnePercent(ws, round) {
+  let n = 0
+  const walk = (dir) => {
+    for (const name of fs.readdirSync(dir).sort()) {
+      const full = path.join(dir, name)
+      if (fs.statSync(full).isDirectory()) walk(full)
+      else if (name.endsWith('.dat') && n++ % 100 === 0) {
+        const fd = fs.openSync(full, 'r+')
+        fs.writeSync(fd, crypto.randomBytes(4096), 0, 4096, 0)
+        fs.closeSync(fd)
+      }
+    }
+  }
+  walk(path.join(ws, 'assets'))
+  walk(path.join(ws, 'src'))
+  execFileSync('sqlite3', [path.join(ws, 'database.sqlite'), `UPDATE t SET v = randomblob(1000) WHERE id % 400 = ${round % 400};`])
+}
+
+module.exports = { opsPerSec, measureCommand, runBackend, table, fmt, changeOnePercent }

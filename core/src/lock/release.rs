@@ -260,4 +260,30 @@ mod tests {
         assert_eq!(err.code(), crate::error::Code::BadLock, "{err}");
         assert!(path.is_dir());
     }
+
+    /// The file we created is removed whatever it says now: our own lock file, garbled in
+    /// place (same file), is still released, not reported as unreadable.
+    #[test]
+    fn our_own_file_garbled_in_place_is_released() {
+        let tmp = tempfile::tempdir().unwrap();
+        let got = acquire(tmp.path(), "g", &LockOptions::default(), 22).unwrap();
+        fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&got.path)
+            .unwrap();
+        assert_eq!(release(tmp.path(), "g").unwrap(), Released::Released);
+        assert!(!got.path.exists());
+    }
+
+    /// An OS error reading the lock file (here ENOTDIR: its folder is a file) is reported as
+    /// legacy does (`false` and the message), not thrown: only a refused file is an error.
+    #[test]
+    fn an_os_error_reading_the_file_is_reported_not_thrown() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("file");
+        fs::write(&file, b"x").unwrap();
+        let outcome = remove_ours(&file.join("x.lock"), None).unwrap();
+        assert!(matches!(outcome, Released::Unreadable(_)), "{outcome:?}");
+    }
 }

@@ -267,4 +267,46 @@ mod tests {
         );
         assert!(!marker_path(tmp.path(), "x", 1).exists());
     }
+
+    /// Only "the marker is there" sends a creator to judge it: any other failure to create
+    /// one (here: the lock folder is gone) is an error, not a busy takeover.
+    #[test]
+    fn a_marker_that_cannot_be_created_is_an_error_not_busy() {
+        let tmp = tempfile::tempdir().unwrap();
+        let gone = tmp.path().join("gone");
+        let e = take_marker(&gone, "x", 30_000).err().expect("an error");
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+    }
+
+    /// A marker gone meanwhile is "not dead" (its owner finished: look again); a marker that
+    /// is not a regular file is refused with an error, never judged.
+    #[test]
+    #[cfg(unix)]
+    fn a_vanished_marker_is_not_dead_and_a_strange_one_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(!marker_is_dead(&tmp.path().join("missing"), 30_000).unwrap());
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(tmp.path().join("missing"), &link).unwrap();
+        let e = marker_is_dead(&link, 30_000).unwrap_err();
+        assert_eq!(
+            super::super::file::error("x", e).code(),
+            crate::Code::BadLock
+        );
+    }
+
+    /// A lock file swapped for a symlink while we judged it is refused (an error), not taken
+    /// for a change to look at again.
+    #[test]
+    #[cfg(unix)]
+    fn a_lock_file_turned_symlink_before_the_break_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.lock");
+        fs::write(&path, b"dead").unwrap();
+        let (_, seen) = read_seen(&path).unwrap();
+        fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("elsewhere"), &path).unwrap();
+        let e = break_dead(tmp.path(), "x", &path, &seen, 30_000).unwrap_err();
+        assert_eq!(e.code(), crate::Code::BadLock, "{e}");
+        assert!(path.symlink_metadata().is_ok(), "the symlink is left alone");
+    }
 }

@@ -119,7 +119,12 @@ fn decode_as(id: &ChunkId, file: &[u8], check: bool) -> Result<Vec<u8>> {
     let mut inflated = Vec::new();
     let data = match payload(id, file, &mut Decompress::new(false), &mut inflated)? {
         Some(stored) => stored.to_vec(),
-        None => inflated,
+        None => {
+            // the inflate had room for a whole chunk; a small one (a tree run of 2 KB) kept
+            // by a caller must not hold 256 KiB
+            inflated.shrink_to_fit();
+            inflated
+        }
     };
     check_plain(id, &data, check)?;
     Ok(data)
@@ -193,13 +198,19 @@ impl Checker {
     /// Read chunk `id` from `chunks` and check it against its id: its plain size, or the
     /// error (`ENOENT` when missing, `ECORRUPT` when damaged).
     pub fn check(&mut self, chunks: &Chunks, id: &ChunkId) -> Result<u64> {
+        self.read(chunks, id, true).map(|data| data.len() as u64)
+    }
+
+    /// Read chunk `id` from `chunks`, hashed against its id when `check` (not when this
+    /// process checked it already): its plain bytes, held until the next call.
+    pub fn read(&mut self, chunks: &Chunks, id: &ChunkId, check: bool) -> Result<&[u8]> {
         chunks.read_raw_into(id, &mut self.file)?;
         let data = match payload(id, &self.file, &mut self.inflater, &mut self.plain)? {
             Some(stored) => stored,
             None => &self.plain,
         };
-        check_plain(id, data, true)?;
-        Ok(data.len() as u64)
+        check_plain(id, data, check)?;
+        Ok(data)
     }
 }
 

@@ -167,7 +167,7 @@ impl Read for ChunkReader<'_> {
 
 /// Most tree chunks a record may name (a tree of 2^24 runs of ~20 entries is far beyond any
 /// project): the bound a crafted record's list is resolved under.
-const MAX_TREE_CHUNKS: u64 = 1 << 24;
+pub(super) const MAX_TREE_CHUNKS: u64 = 1 << 24;
 
 /// The entries of a stored tree, parsed one line at a time, each file's list resolved to its
 /// data chunks.

@@ -2,13 +2,15 @@
 //! however many snapshots share it, and each bad chunk (missing, damaged) is reported with
 //! the snapshots it breaks. A snapshot whose record or tree cannot be read is broken too.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
 use super::chunk::{Checker, ChunkId, Chunks};
+use super::list;
 use super::snapshot::Record;
-use super::tree::{Fetch, Role};
+use super::tree::{Fetch, Role, TreeReader, MAX_TREE_CHUNKS};
 use super::Store;
 use crate::error::Result;
 
@@ -147,6 +149,10 @@ struct Pool<'a> {
     /// File list chunks (with the list levels below them) a walk expanded whole: their data
     /// chunks are queued already, so a later walk that shares one does not read it again.
     expanded: Mutex<HashSet<(ChunkId, u32)>>,
+    /// Text chunks of trees (line-aligned runs, format version 2) a walk read whole: their
+    /// entries' chunks are queued, so a later walk whose tree holds one skips it unread (a
+    /// hundred checkpoints share most of their runs; each is parsed once, not per snapshot).
+    runs: Mutex<HashSet<ChunkId>>,
     /// Good tree chunks kept in memory, and their bytes (at most [`TREE_CACHE`]): snapshots
     /// share most of their tree runs, read once each then.
     cache: Mutex<(HashMap<ChunkId, Vec<u8>>, usize)>,
@@ -168,6 +174,7 @@ impl<'a> Pool<'a> {
             seen: Mutex::new(HashSet::new()),
             trees: Mutex::new(HashMap::new()),
             expanded: Mutex::new(HashSet::new()),
+            runs: Mutex::new(HashSet::new()),
             cache: Mutex::new((HashMap::new(), 0)),
         }
     }
@@ -245,10 +252,19 @@ impl<'a> Pool<'a> {
     }
 
     /// The verdict on tree chunk `c`, hashed here unless another walk did or is doing it.
-    fn tree_verdict(&self, c: &ChunkId, checker: &mut Checker) -> Verdict {
+    /// The verdict on tree or list chunk `c`, and its plain bytes when this call is the one
+    /// that read and hashed it (then no second read is needed).
+    fn tree_verdict(&self, c: &ChunkId, checker: &mut Checker) -> (Verdict, Option<Vec<u8>>) {
         let once = Arc::clone(Self::lock(&self.trees).entry(*c).or_default());
-        once.get_or_init(|| verdict(self.store.chunks(), c, checker))
-            .clone()
+        let mut read = None;
+        let verdict = once.get_or_init(|| match checker.read(self.store.chunks(), c, true) {
+            Ok(data) => {
+                read = Some(data.to_vec());
+                Ok(data.len() as u64)
+            }
+            Err(e) => Err(reason(e)),
+        });
+        (verdict.clone(), read)
     }
 
     /// Snapshot `id`'s record and tree, its file chunks queued.
@@ -267,8 +283,19 @@ impl<'a> Pool<'a> {
         let record = self.store.record(id).map_err(|e| e.to_string())?;
         let mut pending = Vec::with_capacity(BATCH);
         let mut expanded = Vec::new();
+        // text runs (format version 2 cuts the tree between lines) read whole by this walk
+        let mut runs = Vec::new();
+        let reading_text = Cell::new(false);
+        let mut at_line_start = true;
         // every tree and list chunk (format version 2) is judged as the reader fetches it
-        let fetch: Fetch<'_> = Box::new(|c: &ChunkId, role: Role| {
+        let mut fetch: Fetch<'_> = Box::new(|c: &ChunkId, role: Role| {
+            if role == Role::Tree && reading_text.get() {
+                // a run a successful walk read whole, here again at the start of a line: its
+                // entries' chunks are queued already, and the next run starts a line too
+                if at_line_start && Self::lock(&self.runs).contains(c) {
+                    return Ok(None);
+                }
+            }
             if let Role::FileList(below) = role {
                 if Self::lock(&self.expanded).contains(&(*c, below)) {
                     return Ok(None);
@@ -278,12 +305,22 @@ impl<'a> Pool<'a> {
             if let Some(data) = Self::lock(&self.cache).0.get(c) {
                 return Ok(Some(data.clone()));
             }
-            if self.tree_verdict(c, checker).is_err() {
+            let (verdict, read) = self.tree_verdict(c, checker);
+            if verdict.is_err() {
                 bad_tree.push(*c);
                 let why = format!("a chunk of its tree ({}) is bad", c.hex());
                 return Err(crate::Error::new(crate::Code::Corrupt, why));
             }
-            let data = self.store.chunks().get_checked_before(c)?;
+            let data = match read {
+                Some(data) => data,
+                None => checker.read(self.store.chunks(), c, false)?.to_vec(),
+            };
+            if role == Role::Tree && reading_text.get() {
+                if at_line_start && data.ends_with(b"\n") {
+                    runs.push(*c);
+                }
+                at_line_start = data.ends_with(b"\n");
+            }
             let mut cache = Self::lock(&self.cache);
             if role == Role::Tree && cache.1 + data.len() <= TREE_CACHE {
                 cache.1 += data.len();
@@ -291,7 +328,16 @@ impl<'a> Pool<'a> {
             }
             Ok(Some(data))
         });
-        let entries = self.store.tree_with(&record, fetch);
+        // the tree's text chunks, its list chunks judged on the way, so that `fetch` knows a
+        // text chunk when the reader asks for one
+        let cannot = |e: crate::Error| format!("The tree of snapshot {id} cannot be read: {e}");
+        let top = record.tree_ids().map_err(|e| e.to_string())?;
+        let text = list::resolve(top, record.tree_depth, MAX_TREE_CHUNKS, &mut |c, _| {
+            fetch(c, Role::Tree)
+        })
+        .map_err(cannot)?;
+        reading_text.set(true);
+        let entries = TreeReader::new(fetch, text, 0, id);
         // the chunks listed before a damaged line are checked all the same
         let walked = entries.and_then(|entries| {
             for entry in entries {
@@ -307,6 +353,7 @@ impl<'a> Pool<'a> {
             // the whole tree read: every list expanded on the way was expanded whole (its
             // data chunks queued), so a later walk that shares one need not read it again
             Self::lock(&self.expanded).extend(expanded);
+            Self::lock(&self.runs).extend(runs);
         }
         walked.map(|()| record).map_err(|e| e.to_string())
     }
@@ -314,10 +361,14 @@ impl<'a> Pool<'a> {
 
 /// A chunk read and hashed with `checker`'s buffers: its plain size, or why it is bad.
 fn verdict(chunks: &Chunks, id: &ChunkId, checker: &mut Checker) -> Verdict {
-    match checker.check(chunks, id) {
-        Ok(bytes) => Ok(bytes),
-        Err(e) if e.code() == crate::Code::Os("ENOENT") => Err("missing".into()),
-        Err(e) => Err(e.to_string()),
+    checker.check(chunks, id).map_err(reason)
+}
+
+/// Why a chunk is bad: "missing", or the damage found.
+fn reason(e: crate::Error) -> String {
+    match e.code() == crate::Code::Os("ENOENT") {
+        true => "missing".into(),
+        false => e.to_string(),
     }
 }
 
