@@ -1,12 +1,11 @@
 //! Releasing a lock: only its owner removes it (legacy: pid; ours: pid on this host), and
 //! closing our handle drops the OS lock.
 
-use std::fs;
 use std::io;
 use std::path::Path;
 
+use super::identity;
 use super::record::Record;
-use super::takeover::identity;
 use super::unlink::remove_lock_file;
 use super::{check_identifier, lock_path, registry};
 use crate::error::Result;
@@ -42,8 +41,8 @@ pub fn release(dir: &Path, identifier: &str) -> Result<Released> {
 fn remove_ours(path: &Path, held: Option<&registry::Held>) -> Result<Released> {
     if let Some(held) = held {
         // Fast path: the file at the path is still the one we created.
-        let ours = match (held.file.metadata(), fs::metadata(path)) {
-            (Ok(mine), Ok(now)) => identity(&mine) == identity(&now),
+        let ours = match (identity::of_file(&held.file), identity::of_path(path)) {
+            (Ok(mine), Ok((now, _))) => mine == now,
             _ => false,
         };
         if ours && remove(path).is_ok() {
@@ -96,6 +95,7 @@ mod tests {
     use crate::lock::{acquire, LockOptions};
     use crate::testutil::LiveChild;
     use std::cell::Cell;
+    use std::fs;
     use std::fs::File;
 
     thread_local! {

@@ -16,6 +16,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use super::identity::{self, Identity};
 use super::liveness::{judge, Holder};
 use super::record::{new_token, Record};
 use super::GARBLED_GRACE_MS;
@@ -25,11 +26,11 @@ use crate::time;
 /// More dead markers than this for one identifier means something is very wrong.
 const MAX_GENERATIONS: u32 = 64;
 
-/// What a reader saw: which file (inode), its size, and its bytes (at most a record's worth
+/// What a reader saw: which file ([`identity`]), its size, and its bytes (at most a record's worth
 /// and one more: a longer file is read in part).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seen {
-    pub identity: (u64, u64),
+    pub identity: Identity,
     pub len: u64,
     pub bytes: Vec<u8>,
 }
@@ -50,29 +51,15 @@ pub fn read_seen(path: &Path) -> io::Result<(File, Seen)> {
     let mut file = super::file::open_regular(path, false)?;
     let meta = file.metadata()?;
     let bytes = super::file::read_bounded(&mut file)?;
+    let identity = identity::of_file(&file)?;
     Ok((
         file,
         Seen {
-            identity: identity(&meta),
+            identity,
             len: meta.len(),
             bytes,
         },
     ))
-}
-
-/// `(device, inode)`; on Windows (no stable inode in std) size and mtime stand in, and the
-/// bytes comparison does the rest.
-pub fn identity(meta: &fs::Metadata) -> (u64, u64) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        (meta.dev(), meta.ino())
-    }
-    #[cfg(not(unix))]
-    {
-        let mtime = meta.modified().map(time::to_ms).unwrap_or(0);
-        (meta.len(), mtime as u64)
-    }
 }
 
 /// ms since a file was last modified (for empty or half-written files, which have no record).
