@@ -561,8 +561,10 @@ fn a_changed_file_rewrites_only_the_tree_runs_around_it() {
     // changed run's new id (it holds the new mtime) may become a cut: then that list run is
     // two new chunks instead of one (one time in eight: list.rs CUT_MASK)
     assert!((3..=4).contains(&s2.record.new_chunks), "{:?}", s2.record);
+    // a few runs of ids and lines, not the tree: a list run's length is random (the cut
+    // rule), so the bound leaves room for a long one (2,766 bytes seen with 4 chunks)
     assert!(
-        s2.record.new_bytes < 2048 && tree_bytes > 100_000,
+        s2.record.new_bytes < 8192 && tree_bytes > 100_000,
         "{} bytes new of a {tree_bytes}-byte tree",
         s2.record.new_bytes
     );
