@@ -71,6 +71,14 @@ fn links_anywhere_on_the_way_are_refused_and_nothing_outside_changes() {
     escape(dir.append(Path::new("a/dangling"), b"x").unwrap_err());
     escape(dir.sub(Path::new("a/out"), false).unwrap_err());
     escape(dir.sub(Path::new("a/out/sub"), true).unwrap_err());
+    // a link on the way to a real folder, pointing outside or staying inside (a relative
+    // link): refused either way, also when one openat2 resolves the whole path
+    fs::create_dir(outside.join("deep")).unwrap();
+    escape(dir.sub(Path::new("a/out/deep"), false).unwrap_err());
+    fs::create_dir(root.join("a/b/c")).unwrap();
+    symlink("b", root.join("a/in")).unwrap();
+    escape(dir.sub(Path::new("a/in/c"), false).unwrap_err());
+    escape(dir.read(Path::new("a/in/c/x"), 10).unwrap_err());
     escape(dir.remove(Path::new("a/out/victim")).unwrap_err());
     assert!(dir.create_new(Path::new("a/dangling"), false).is_err());
     // a link at the name is replaced itself, never written through
@@ -212,6 +220,10 @@ fn a_held_folder_swapped_for_a_link_still_takes_every_write() {
         // our own pinned folder is a base again (other magic links are not: see the link tests)
         let again = Dir::open(&held.pinned_path(OsStr::new(""))).unwrap();
         assert_eq!(again.read(Path::new("via-proc"), 10).unwrap(), b"P");
+        // ... and only the folder itself: a link inside it, named through it, is refused
+        symlink(&outside, root.join("a-real/out")).unwrap();
+        let err = Dir::open(&held.pinned_path(OsStr::new("out"))).unwrap_err();
+        assert_eq!(err.code(), Code::UnsafeDir, "{err}");
         let other = format!("/proc/{}/cwd", std::process::id());
         assert!(
             Dir::open(Path::new(&other)).is_err(),
@@ -329,4 +341,25 @@ fn the_temps_of_dead_writers_are_swept_and_nothing_else() {
     want.sort();
     assert_eq!(left, want);
     assert_eq!(fs::read(outside.join("victim")).unwrap(), b"VICTIM");
+}
+
+/// What we open is closed in the processes we start (git, tar, sqlite3 must not inherit a
+/// project file or a held folder): every file and folder handle is close-on-exec.
+#[cfg(unix)]
+#[test]
+fn every_handle_opened_here_is_close_on_exec() {
+    use rustix::io::{fcntl_getfd, FdFlags};
+    let (_tmp, root, _) = tree();
+    let dir = Dir::open(&root).unwrap();
+    fs::write(root.join("a/f"), b"x").unwrap();
+    let files = [
+        dir.open_read(Path::new("a/f")).unwrap(),
+        dir.create_new(Path::new("a/g"), false).unwrap(),
+        sys::open_append_at(&dir.handle, &root.join("log"), OsStr::new("log")).unwrap(),
+    ];
+    for file in &files {
+        assert!(fcntl_getfd(file).unwrap().contains(FdFlags::CLOEXEC));
+    }
+    let sub = dir.sub(Path::new("a/b"), false).unwrap();
+    assert!(fcntl_getfd(&sub.handle).unwrap().contains(FdFlags::CLOEXEC));
 }
