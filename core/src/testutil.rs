@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::ffi::OsStr;
 use std::io::{self, Read};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -65,6 +66,47 @@ pub fn within_one_ms<T>(mut f: impl FnMut(i64) -> T) -> T {
         }
     }
     panic!("the clock never stayed on one millisecond for the whole call");
+}
+
+/// How many calls to each of `syscalls` the helper test `helper` (an ignored test of this
+/// binary that does one thing, as `envs` say) makes, counted by strace in a process of its own;
+/// `None` where strace is not installed. Only a syscall trace sees a missing flush.
+pub fn syscalls_of(helper: &str, envs: &[(&str, &OsStr)], syscalls: &[&str]) -> Option<Vec<usize>> {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("trace");
+    let status = Command::new("strace")
+        .args([
+            "-f",
+            "-qq",
+            "-e",
+            &format!("trace={}", syscalls.join(",")),
+            "-o",
+        ])
+        .arg(&log)
+        .arg(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", helper])
+        .envs(envs.iter().copied())
+        .stdout(Stdio::null())
+        .status();
+    match status {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
+        other => assert!(other.unwrap().success(), "{helper}"),
+    }
+    let trace = std::fs::read_to_string(&log).unwrap();
+    // With -f a call may be split in two lines; its first one names it.
+    let count = |name: &str| {
+        let call = format!("{name}(");
+        trace
+            .lines()
+            .filter(|l| !l.contains("resumed>"))
+            .filter(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .is_some_and(|w| w.starts_with(&call))
+            })
+            .count()
+    };
+    Some(syscalls.iter().map(|s| count(s)).collect())
 }
 
 /// What the next removal of a lock file on this thread meets (see [`removal_faults`]).

@@ -363,3 +363,92 @@ fn every_handle_opened_here_is_close_on_exec() {
     let sub = dir.sub(Path::new("a/b"), false).unwrap();
     assert!(fcntl_getfd(&sub.handle).unwrap().contains(FdFlags::CLOEXEC));
 }
+
+/// A base that is a file, not a folder, is an OS error (ENOTDIR), not taken for a link.
+#[cfg(unix)]
+#[test]
+fn a_file_as_the_base_is_not_a_directory_not_a_link() {
+    let (_tmp, root, outside) = tree();
+    let err = Dir::open(&outside.join("victim")).unwrap_err();
+    assert_eq!(err.code(), Code::Os("ENOTDIR"), "{err}");
+    let err = Dir::open(&root.join("none")).unwrap_err();
+    assert_eq!(err.code(), Code::Os("ENOENT"), "{err}");
+}
+
+/// Run by [`flushes`] in a process of its own: one flush of the folder the environment names.
+#[test]
+#[ignore = "helper process for other tests"]
+fn helper_flush_folder() {
+    let Some(dir) = std::env::var_os("SR_CORE_TEST_DIR") else {
+        return;
+    };
+    let dir = Dir::open(Path::new(&dir)).unwrap();
+    match std::env::var("SR_CORE_TEST_FLUSH").as_deref() {
+        Ok("sync") => dir.sync().unwrap(),
+        Ok("sync_below") => dir.sync_below().unwrap(),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The fsync and syncfs calls of one flush (`how`: "sync" or "sync_below"), by strace.
+fn flushes(how: &str) -> Option<Vec<usize>> {
+    let (_tmp, root, _) = tree();
+    crate::testutil::syscalls_of(
+        "fsx::beneath::tests::helper_flush_folder",
+        &[
+            ("SR_CORE_TEST_DIR", root.as_os_str()),
+            ("SR_CORE_TEST_FLUSH", OsStr::new(how)),
+        ],
+        &["fsync", "syncfs"],
+    )
+}
+
+/// A folder's flush reaches the disk: `sync` fsyncs the folder itself, `sync_below` flushes
+/// its whole file system in one syncfs (Linux). Only a syscall trace sees a missing flush.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_folder_flush_is_one_fsync_and_a_flush_below_one_syncfs() {
+    let Some(sync) = flushes("sync") else {
+        eprintln!("strace is not installed: flushes not checked here");
+        return;
+    };
+    assert_eq!(sync, [1, 0]);
+    assert_eq!(flushes("sync_below"), Some(vec![0, 1]));
+}
+
+/// A folder of ours, open to others, is made owner-only once; another user's is refused,
+/// whatever its mode, and left as it is. (Root makes one for `nobody`; anyone else has `/`.)
+#[cfg(unix)]
+#[test]
+fn another_user_s_folder_is_refused_and_ours_made_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_tmp, root, outside) = tree();
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    fs::set_permissions(&outside, fs::Permissions::from_mode(0o755)).unwrap();
+    let ours = Dir::open(&outside).unwrap();
+    assert_eq!(ours.owner_mode().unwrap(), Some((me, 0o755)));
+    assert!(ours.ensure_private().unwrap(), "tightened");
+    assert_eq!(ours.owner_mode().unwrap(), Some((me, 0o700)));
+    assert!(!ours.ensure_private().unwrap(), "already private");
+    let theirs = if me == 0 {
+        let path = root.join("a");
+        std::os::unix::fs::chown(&path, Some(65534), Some(65534)).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o777)).unwrap();
+        path
+    } else {
+        std::path::PathBuf::from("/")
+    };
+    let mode = fs::metadata(&theirs).unwrap().permissions().mode();
+    let err = Dir::open(&theirs).unwrap().ensure_private().unwrap_err();
+    assert_eq!(err.code(), Code::UnsafeDir, "{err}");
+    assert!(
+        err.message()
+            .contains(&format!("not by this user (uid {me})")),
+        "{err}"
+    );
+    if me == 0 {
+        assert!(err.message().ends_with(" and writable by others"), "{err}");
+    }
+    assert_eq!(fs::metadata(&theirs).unwrap().permissions().mode(), mode);
+}
