@@ -8,7 +8,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 
 const { resolveBackend } = require('../lib/backend')
-const { test, eachBackend, tempDir, spawnChild, BACKENDS, flipChunk } = require('./helpers')
+const { test, eachBackend, tempDir, spawnChild, BACKENDS, flipChunk, chunkIds } = require('./helpers')
 
 const binding = (name) => resolveBackend(name).binding
 
@@ -56,15 +56,6 @@ function listing(root) {
   return out
 }
 
-function chunkFiles(store) {
-  const dir = path.join(store, 'chunks')
-  return fs
-    .readdirSync(dir)
-    .flatMap((fan) => fs.readdirSync(path.join(dir, fan)))
-    .filter((n) => /^[0-9a-f]{64}$/.test(n))
-    .sort()
-}
-
 function flipChunkOf(store, content) {
   const id = require('node:crypto').createHash('sha256').update(content).digest('hex')
   flipChunk(store, id)
@@ -86,7 +77,12 @@ test('a snapshot restores byte-identical: empty folders, symlinks, modes, unicod
     assert.equal(r.files, first.snapshot.files)
     assert.deepEqual(listing(out), listing(p.root))
     assert.ok(!fs.existsSync(path.join(out, 'backups')) && !fs.existsSync(path.join(out, '.git')))
-    for (const f of chunkFiles(p.store)) assert.equal(fs.statSync(path.join(p.store, 'chunks', f.slice(0, 2), f)).mode & 0o777, 0o600)
+    // format 3: one small pack and its index, owner-only; no loose chunk file
+    const packs = fs.readdirSync(path.join(p.store, 'packs'))
+    assert.deepEqual(packs.map((n) => path.extname(n)).sort(), ['.idx', '.pack'])
+    for (const f of packs) assert.equal(fs.statSync(path.join(p.store, 'packs', f)).mode & 0o777, 0o600)
+    assert.equal(fs.statSync(path.join(p.store, 'packs')).mode & 0o777, 0o700)
+    assert.ok(!fs.existsSync(path.join(p.store, 'chunks')))
     assert.equal(fs.statSync(p.store).mode & 0o777, 0o700)
   })
 })
@@ -154,7 +150,7 @@ test('verify re-hashes each chunk once and names the snapshots a bad chunk break
     await b.storeCreateSnapshot(p.root, p.store, 's2')
     const good = await b.storeVerify(p.store)
     assert.equal(good.ok, true)
-    assert.equal(good.chunks, chunkFiles(p.store).length)
+    assert.equal(good.chunks, chunkIds(p.store).length)
     const only2 = flipChunkOf(p.store, 'second snapshot only\n')
     const bad = await b.storeVerify(p.store)
     assert.equal(bad.ok, false)
@@ -214,7 +210,7 @@ test('a store written by one backend is listed, verified and restored by the oth
     await binding(backend).storeCreateSnapshot(p.root, stores[backend], 's1')
   }
   // same cut points, same ids, same tree: the two stores hold the same chunk names
-  assert.deepEqual(chunkFiles(stores.js), chunkFiles(stores.native))
+  assert.deepEqual(chunkIds(stores.js), chunkIds(stores.native))
   for (const [writer, reader] of [
     ['js', 'native'],
     ['native', 'js'],
@@ -251,7 +247,7 @@ function makeLargeProject(dir) {
   return p
 }
 
-test('format version 2 across backends: tree runs and chunk lists written alike, read, verified and restored by the other', async () => {
+test('format versions 2-3 across backends: tree runs, chunk lists and packs written alike, read, verified and restored by the other', async () => {
   const dir = tempDir('sr-store-v2-')
   const p = makeLargeProject(dir)
   const stores = {}
@@ -262,13 +258,13 @@ test('format version 2 across backends: tree runs and chunk lists written alike,
   const { Store } = require('../lib/js/store/format')
   const s = Store.open(stores.native, false)
   const record = s.record('s1')
-  assert.equal(record.version, 2)
+  assert.equal(record.version, 3)
   assert.ok(record.treeDepth >= 1, 'more tree runs than a record lists inline')
   // the two long files: more chunks than a line lists inline
   const counts = {}
   for (const e of s.tree(record)) if (e.path === 'large.bin' || e.path === 'data.sqlite') counts[e.path] = e.chunks.length
   assert.ok(counts['large.bin'] > 64 && counts['data.sqlite'] > 1000, JSON.stringify(counts))
-  assert.deepEqual(chunkFiles(stores.js), chunkFiles(stores.native))
+  assert.deepEqual(chunkIds(stores.js), chunkIds(stores.native))
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(stores.js, 'store.json'))), JSON.parse(fs.readFileSync(path.join(stores.native, 'store.json'))))
   for (const [writer, reader] of [
     ['js', 'native'],
@@ -277,7 +273,7 @@ test('format version 2 across backends: tree runs and chunk lists written alike,
     const b = binding(reader)
     const v = await b.storeVerify(stores[writer])
     assert.equal(v.ok, true)
-    assert.equal(v.chunks, chunkFiles(stores[writer]).length, 'verify reached every chunk, tree runs and lists included')
+    assert.equal(v.chunks, chunkIds(stores[writer]).length, 'verify reached every chunk, tree runs and lists included')
     const out = path.join(dir, `${writer}-read-by-${reader}`)
     fs.mkdirSync(out)
     await b.storeRestoreSnapshot(stores[writer], 's1', out)
@@ -292,11 +288,7 @@ test('format version 2 across backends: tree runs and chunk lists written alike,
     .find((l) => l.includes('"path":"large.bin"'))
   const stored = JSON.parse(line)
   assert.equal(stored.depth, 1)
-  const file = path.join(stores.native, 'chunks', stored.chunks[0].slice(0, 2), stored.chunks[0])
-  const bytes = fs.readFileSync(file)
-  bytes[bytes.length - 1] ^= 1
-  fs.chmodSync(file, 0o600)
-  fs.writeFileSync(file, bytes)
+  flipChunk(stores.native, stored.chunks[0])
   for (const backend of BACKENDS) {
     const v = await binding(backend).storeVerify(stores.native)
     assert.deepEqual(v.broken.map((x) => x.id), ['s1'], backend)
@@ -311,6 +303,8 @@ function downgradeToV1(store, id) {
   const record = s.record(id)
   const text = Buffer.from([...s.tree(record)].map(entryLine).join(''))
   const tree = chunkId(text)
+  // a loose chunk file, as version 1 wrote it
+  fs.mkdirSync(path.join(store, 'chunks', tree.slice(0, 2)), { recursive: true, mode: 0o700 })
   fs.writeFileSync(path.join(store, 'chunks', tree.slice(0, 2), tree), encode(text), { mode: 0o600 })
   const r = { ...record, version: 1, tree: [tree] }
   delete r.treeDepth
@@ -324,7 +318,7 @@ function downgradeToV1(store, id) {
   fs.writeFileSync(config, JSON.stringify(c, null, 2))
 }
 
-test('a version 1 store is read as is by both backends, and the next snapshot turns it to version 2', async () => {
+test('a version 1 store is read as is by both backends, and the next snapshot turns it to version 3', async () => {
   const dir = tempDir('sr-store-v1-')
   const p = makeLargeProject(dir)
   for (const [writer, reader] of [
@@ -342,11 +336,11 @@ test('a version 1 store is read as is by both backends, and the next snapshot tu
       await b.storeRestoreSnapshot(store, 'old', out)
       assert.deepEqual(listing(out), listing(p.root))
     }
-    // the other backend writes the next snapshot: store.json becomes version 2, 'old' stays version 1
+    // the other backend writes the next snapshot: store.json becomes version 3, 'old' stays version 1
     fs.writeFileSync(path.join(p.root, 'added.txt'), 'added')
     const next = await binding(reader).storeCreateSnapshot(p.root, store, 'new')
     assert.equal(next.filesRead, 1)
-    assert.equal(JSON.parse(fs.readFileSync(path.join(store, 'store.json'))).version, 2)
+    assert.equal(JSON.parse(fs.readFileSync(path.join(store, 'store.json'))).version, 3)
     assert.equal(JSON.parse(fs.readFileSync(path.join(store, 'snapshots/old.json'))).version, 1)
     await binding(writer).storeGc(store)
     for (const backend of BACKENDS) assert.equal((await binding(backend).storeVerify(store)).ok, true, backend)

@@ -213,9 +213,11 @@ impl<'a> Pool<'a> {
         let (mut walks, mut files) = (Vec::new(), Vec::new());
         let mut jobs = Self::lock(&self.jobs);
         loop {
-            if let Some(batch) = jobs.batches.pop_front() {
+            if let Some(mut batch) = jobs.batches.pop_front() {
                 drop(jobs);
                 let chunks = self.store.chunks();
+                // in pack order: each thread reads forward through the packs
+                let _ = chunks.sort_by_place(&mut batch);
                 files.extend(
                     batch
                         .into_iter()
