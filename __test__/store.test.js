@@ -87,6 +87,29 @@ test('a snapshot restores byte-identical: empty folders, symlinks, modes, unicod
   })
 })
 
+test('the temp files a killed restore left beside its targets are removed by the next restore; a live writer\'s are kept', async (t) => {
+  const { spawnSync } = require('node:child_process')
+  await eachBackend(t, async ({ backend, dir, t: st }) => {
+    const b = binding(backend)
+    const p = makeProject(dir)
+    await b.storeCreateSnapshot(p.root, p.store, 's1')
+    const out = path.join(dir, 'out')
+    fs.mkdirSync(path.join(out, 'src/deep/er'), { recursive: true })
+    const deadPid = Number(spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' }).stdout.trim())
+    const writer = spawnChild(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { t: st, stdio: 'ignore' })
+    const now = Date.now()
+    // the names both backends give their temps (core/src/fsx/beneath.rs, lib/js/temps.js)
+    const killed = [`src/.big.bin.sr-${deadPid}-${now}-0.tmp`, `src/deep/er/.x.sr-${deadPid}-${now}-3.tmp`, `.run.sh.sr-${deadPid}-${now}-0.tmp`]
+    const live = `src/.a.txt.sr-${writer.pid}-${now}-0.tmp`
+    for (const rel of [...killed, live]) fs.writeFileSync(path.join(out, rel), 'half a file')
+    await b.storeRestoreSnapshot(p.store, 's1', out)
+    for (const rel of killed) assert.ok(!fs.existsSync(path.join(out, rel)), `${rel} removed`)
+    assert.equal(fs.readFileSync(path.join(out, live), 'utf8'), 'half a file', 'a live writer\'s temp is kept')
+    fs.unlinkSync(path.join(out, live))
+    assert.deepEqual(listing(out), listing(p.root))
+  })
+})
+
 test('unchanged files are not read again and a second snapshot adds no chunk', async (t) => {
   await eachBackend(t, async ({ backend, dir }) => {
     const b = binding(backend)

@@ -20,6 +20,7 @@
 //                                      (store what a cargo-mutants run stopped by hand got to)
 //   npm run mutants                    (everything: hours here)
 
+const crypto = require('node:crypto')
 const fs = require('node:fs')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
@@ -40,6 +41,19 @@ function save(kind, stored) {
 
 const OUT = path.join(ROOT, 'target', 'mutants')
 
+/**
+ * What a mutant's position depends on: the hash of the file's code, without its inline test
+ * module (a Rust file's `#[cfg(test)] mod tests { ... }` comes last, clippy's items_after_test_module), so that a
+ * test added to a file's own tests leaves its results standing, and a change to its code does not.
+ */
+function codeHash(rel, text = fs.readFileSync(path.join(ROOT, rel), 'utf8')) {
+  const tests = rel.endsWith('.rs') ? /^#\[cfg\((all\()?test\b[^\n]*\n\s*mod \w+ \{/m.exec(text) : null
+  return crypto.createHash('sha256').update(tests ? text.slice(0, tests.index) : text).digest('hex').slice(0, 16)
+}
+
+/** The code hash of each of `files` as they are now. */
+const hashesOf = (files) => Object.fromEntries(files.filter((f) => fs.existsSync(path.join(ROOT, f))).map((f) => [f, codeHash(f)]))
+
 /** The outcome of each mutant listed in cargo-mutants' output folder. */
 function rustOutcomes() {
   const dir = path.join(OUT, 'mutants.out')
@@ -52,13 +66,16 @@ function rustOutcomes() {
   return outcomes
 }
 
-function saveRust(started, command, outcomes) {
+function saveRust(started, command, outcomes, hashes) {
+  const files = [...new Set(Object.keys(outcomes).map((n) => n.split(':')[0]))].sort()
   return save('rust', {
     kind: 'rust',
     started: started.toISOString(),
     seconds: Math.round((Date.now() - started.getTime()) / 1000),
     command,
-    files: [...new Set(Object.keys(outcomes).map((n) => n.split(':')[0]))].sort(),
+    files,
+    // null: not known (a stopped run stored afterwards: the tree may have changed meanwhile)
+    hashes: hashes ? Object.fromEntries(files.map((f) => [f, hashes[f]])) : null,
     outcomes,
   })
 }
@@ -67,12 +84,14 @@ function saveRust(started, command, outcomes) {
 function runRust(args) {
   const cargoArgs = ['mutants', '-p', 'session-resilience-core', '--no-shuffle', '-o', OUT, ...args]
   const started = new Date()
+  // cargo-mutants copies the tree when it starts: the code it mutates is the code as it is now
+  const hashes = hashesOf(allFiles().rust)
   console.error(`▶ cargo ${cargoArgs.join(' ')}`)
   const r = spawnSync('cargo', cargoArgs, { cwd: ROOT, stdio: 'inherit' })
   if (r.error) throw r.error
   // cargo-mutants exits 2 when mutants were missed, 3 on timeouts: outcomes, not failures.
   if (![0, 2, 3].includes(r.status)) throw new Error(`cargo mutants failed (exit ${r.status})`)
-  return saveRust(started, `npm run mutants -- rust ${args.join(' ')}`.trim(), rustOutcomes())
+  return saveRust(started, `npm run mutants -- rust ${args.join(' ')}`.trim(), rustOutcomes(), hashes)
 }
 
 /**
@@ -86,12 +105,25 @@ function saveStopped(startedIso, command) {
 }
 
 function runJs(files) {
+  // the runner copies the tree when it starts: the code it mutates is the code as it is now
+  const hashes = hashesOf(allFiles().js)
   const r = spawnSync(process.execPath, [path.join(__dirname, 'mutants-js.js'), ...files], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 })
   if (r.status !== 0) throw new Error(`mutants-js failed (exit ${r.status})`)
-  return save('js', JSON.parse(r.stdout))
+  const result = JSON.parse(r.stdout)
+  const { outcomes, ...run } = result
+  return save('js', { ...run, hashes: Object.fromEntries(result.files.map((f) => [f, hashes[f]])), outcomes })
 }
 
 // ---- the report ----------------------------------------------------------------------------
+
+const RULE =
+  'Which outcomes stand: runs are taken in the order they started; a mutant\'s newest outcome replaces older ones of the ' +
+  'same position (file:line:col and mutation). A run over whole files replaces all that older runs said of those files. ' +
+  'A partial run (`--re`, `--iterate`) replaces only the positions it retested, so a fix retested alone leaves the ' +
+  'other positions\' outcomes standing; but when the file\'s code changed between the two runs (each run stores a hash ' +
+  'of the code it mutated, a Rust file without its test module), the older positions describe code that is gone and ' +
+  'are dropped. The runs stored before runs recorded their hashes carry hashes reconstructed from git afterwards (each ' +
+  'file as committed together with the stored run: `hashesFrom` in the result); a file without a known hash is taken as unchanged.'
 
 /** Every file mutation testing is meant to cover. */
 function allFiles() {
@@ -101,7 +133,7 @@ function allFiles() {
       if (e.isDirectory()) return walk(rel)
       return rel.endsWith('.rs') || rel.endsWith('.js') ? [rel] : []
     })
-  return { rust: walk('core/src').filter((f) => !f.endsWith('testutil.rs')), js: walk('lib/js') }
+  return { rust: walk('core/src').filter((f) => !/(^|\/)(testutil|tests)\.rs$/.test(f)), js: walk('lib/js') }
 }
 
 /** The exclude_re patterns of .cargo/mutants.toml (single-quoted strings in its array). */
@@ -127,28 +159,32 @@ function render() {
         .sort((a, b) => a.started.localeCompare(b.started))
     : []
   const reasons = fs.existsSync(REASONS) ? JSON.parse(fs.readFileSync(REASONS, 'utf8')) : {}
-  // The newest run decides each mutant: a later run (e.g. `--iterate`, which retests only
-  // the mutants not caught before) updates the outcomes of the mutants it tested.
+  // Which outcomes stand (the rule MUTANTS.md states, RULE below): runs are taken in the
+  // order they started, and each run's outcome of a mutant replaces an older one of the same
+  // name (file:line:col: mutation). A run over whole files (not `--iterate` or `--re`, which
+  // retest some mutants only) replaces everything older runs said of those files. A partial
+  // run replaces only the positions it retested, unless the file's code changed in between
+  // (its code hash, stored with each run since these hashes exist, differs from the one the
+  // kept outcomes were made on): then the older positions describe code that is gone and are
+  // dropped. A file without a known hash is taken as unchanged.
   // A mutant the exclusions now leave out (a run made before the exclusion) is not counted.
-  // A run over whole files (not `--iterate` or `--re`, which retest some mutants only)
-  // replaces what older runs said of those files: mutants of code since changed go with it.
   const excluded = excludedPatterns()
   const byFile = new Map()
-  // A partial run also supersedes older outcomes of the same mutant moved to another line
-  // (code added above it): same file, same mutation in the same function, other position.
-  const moved = (name) => name.replace(/^([^:]+):\d+:\d+: /, '$1: ')
   for (const run of stored) {
-    if (!/--iterate|--re\b/.test(run.command)) for (const f of run.files) byFile.delete(f)
-    const retested = new Set(Object.keys(run.outcomes).map(moved))
-    for (const entry of byFile.values()) {
-      for (const name of Object.keys(entry.outcomes)) if (retested.has(moved(name))) delete entry.outcomes[name]
+    const partial = /--iterate|--re\b/.test(run.command)
+    const hashOf = (f) => run.hashes?.[f] ?? null
+    for (const f of run.files) {
+      const kept = byFile.get(f)
+      const changed = kept && kept.hash && hashOf(f) && kept.hash !== hashOf(f)
+      if (!partial || changed) byFile.delete(f)
     }
     for (const [name, status] of Object.entries(run.outcomes)) {
       if (excluded.some((re) => re.test(name))) continue
       const file = name.split(':')[0]
-      if (!byFile.has(file)) byFile.set(file, { run, outcomes: {} })
+      if (!byFile.has(file)) byFile.set(file, { run, hash: null, outcomes: {} })
       const entry = byFile.get(file)
       entry.run = run
+      entry.hash = hashOf(file) ?? entry.hash
       entry.outcomes[name] = status
     }
   }
@@ -159,7 +195,10 @@ function render() {
       'mutants/reasons.json; not edited by hand. Rust: cargo-mutants over the core, with its own unit tests ' +
       '(exclusions in .cargo/mutants.toml, each with its reason). lib/js: scripts/mutants-js.js (why not Stryker: see there; ' +
       'exclusions in mutants/js-exclude.js, each with its reason). ' +
-      'A mutant is caught when a test fails (or times out) with it; missed when every test passes; unviable when it does not build.',
+      'A mutant is caught when a test fails (or times out) with it; missed when every test passes, or (lib/js) when no test ' +
+      'executes its line at all ("no coverage", counted as missed); unviable when it does not build.',
+    '',
+    RULE,
     '',
   ]
   const scoreRows = []
@@ -176,14 +215,17 @@ function render() {
       }
       const values = Object.values(entry.outcomes)
       const caught = values.filter((v) => v === 'caught' || v === 'timeout').length
-      const missed = values.filter((v) => v === 'missed').length
+      const missed = values.filter((v) => v === 'missed' || v === 'no coverage').length
       const unviable = values.filter((v) => v === 'unviable').length
       totals[kind].caught += caught
       totals[kind].scored += caught + missed
       const score = caught + missed ? `${((100 * caught) / (caught + missed)).toFixed(1)} %` : 'n/a'
-      scoreRows.push([f, caught + missed + unviable, caught, missed, unviable, score, entry.run.started.slice(0, 16).replace('T', ' ')])
+      // whether the code is still the code these outcomes were made on
+      const code = !entry.hash ? 'not recorded' : entry.hash === codeHash(f) ? 'as run' : '**changed since**'
+      scoreRows.push([f, caught + missed + unviable, caught, missed, unviable, score, entry.run.started.slice(0, 16).replace('T', ' '), code])
       for (const [name, status] of Object.entries(entry.outcomes)) {
-        if (status === 'missed') survivors.push(`- \`${name}\`: ${reasons[name] || '**no reason recorded yet: a test is still to be written**'}`)
+        const why = status === 'no coverage' ? ' (no coverage: no test executes this line)' : ''
+        if (status === 'missed' || status === 'no coverage') survivors.push(`- \`${name}\`${why}: ${reasons[name] || '**no reason recorded yet: a test is still to be written**'}`)
       }
     }
   }
@@ -194,8 +236,10 @@ function render() {
     '',
     '## Score per file',
     '',
-    '| file | mutants | caught | missed | unviable | killed | run (UTC) |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    'The last column compares the file\'s code now (without a Rust file\'s test module) with the code the outcomes were made on.',
+    '',
+    '| file | mutants | caught | missed | unviable | killed | last run (UTC) | code |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...scoreRows.map((r) => `| ${r.join(' | ')} |`),
     '',
     '## Surviving mutants',

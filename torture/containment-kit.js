@@ -211,4 +211,37 @@ async function raceDatabaseCopies({ binding, root, outside, seconds, pause = 0.0
   return runRace({ pattern: path.join(root, 'cfg'), link: path.join(root, 'swap'), outside, seconds, pause, counts, round })
 }
 
-module.exports = { makeProject, makeRestoreRaceProject, raceRestores, raceDatabaseCopies, snapshot, SWAPPER, PACED_SWAPPER, hasRenameat2, raceCreates }
+/**
+ * Store snapshots of the project back to back for `seconds`, its database cfg/app.db (put in
+ * WAL mode: every snapshot copies it through SQLite) listed as a live database, while cfg/
+ * and a symlink to outside/ swap places. Each snapshot goes to a fresh store (no parent to
+ * reuse from) and is restored; `victimRead` counts the restores whose real cfg/app.db holds
+ * the victim's row (outside/app.db read in place of the project's).
+ */
+async function raceSnapshots({ binding, root, outside, seconds, pause = 0.002 }) {
+  execFileSync('sqlite3', [path.join(root, 'cfg', 'app.db'), 'PRAGMA journal_mode=WAL;'], { stdio: 'ignore' })
+  const work = path.join(path.dirname(outside), 'snapshots')
+  fs.mkdirSync(work, { recursive: true })
+  const counts = { snapshots: 0, refused: 0, codes: {}, victimRead: 0 }
+  let n = 0
+  const round = async (c) => {
+    const id = `s${n++}`
+    const store = path.join(work, `store-${id}`)
+    const target = path.join(work, `restored-${id}`)
+    try {
+      const made = await tally(c, 'snapshots', () => binding.storeCreateSnapshot(root, store, id, { databases: ['cfg/app.db'], excludes: ['backups', 'swap'] }))
+      if (made === undefined) return
+      fs.mkdirSync(target, { recursive: true })
+      await binding.storeRestoreSnapshot(store, id, target)
+      const db = path.join(target, 'cfg', 'app.db')
+      const real = (p) => fs.existsSync(p) && !fs.lstatSync(p).isSymbolicLink()
+      if (real(path.join(target, 'cfg')) && real(db) && execFileSync('sqlite3', [db, 'SELECT v FROM t'], { encoding: 'utf8' }).includes('victim')) c.victimRead++
+    } finally {
+      fs.rmSync(store, { recursive: true, force: true })
+      fs.rmSync(target, { recursive: true, force: true })
+    }
+  }
+  return runRace({ pattern: path.join(root, 'cfg'), link: path.join(root, 'swap'), outside, seconds, pause, counts, round })
+}
+
+module.exports = { makeProject, makeRestoreRaceProject, raceRestores, raceDatabaseCopies, raceSnapshots, snapshot, SWAPPER, PACED_SWAPPER, hasRenameat2, raceCreates }

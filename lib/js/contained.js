@@ -17,6 +17,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 
 const { codedError, osError, checkPath } = require('./errors')
+const { tempName } = require('./temps')
 
 const C = fs.constants
 const NOFOLLOW = C.O_NOFOLLOW || 0
@@ -245,7 +246,7 @@ function containedWrite(base, rel, data, options = {}) {
   const context = `Atomic write failed for ${full}`
   let temp = null
   for (let attempt = 0; temp === null; attempt++) {
-    const candidate = path.join(dir, `.${name}.sr-${process.pid}-${Date.now()}-${attempt}.tmp`)
+    const candidate = path.join(dir, tempName(name, attempt))
     try {
       const fd = fs.openSync(candidate, C.O_RDWR | C.O_CREAT | C.O_EXCL | NOFOLLOW, 0o600)
       temp = candidate

@@ -112,6 +112,7 @@ async function restoreKills(backend, problems) {
     expected,
   )
   if (!s.identical) problems.push(`${backend} restore: the next whole restore was not byte-identical`)
+  if (s.tempsAfterNext) problems.push(`${backend} restore: ${s.tempsAfterNext} file(s) the kills left were still there after the next restore: ${extra.join(', ')}`)
   fs.rmSync(dir, { recursive: true, force: true })
   return s
 }

@@ -202,12 +202,27 @@ pub fn copy_database_below(
             ))
         }
     }
-    let src = match super::sqlite_held::held_path(&parent, name) {
-        Some(held) => held,
-        None => unheld_path(root, rel),
-    };
+    copy_live_database(&source_in(&parent, name, root, rel), dest, cancel)
+}
+
+/// Where SQLite opens the entry `name` of the held folder `parent`, which is `rel` below
+/// `root`: the held path where there is one, else [`unheld_path`] (see
+/// [`copy_database_below`]). Open it with `SQLITE_OPEN_NOFOLLOW`, as [`copy_live_database`]
+/// and [`while_read_locked`] do.
+pub fn source_in(
+    parent: &crate::fsx::beneath::Dir,
+    name: &std::ffi::OsStr,
+    root: &Path,
+    rel: &Path,
+) -> std::path::PathBuf {
+    super::sqlite_held::held_path(parent, name).unwrap_or_else(|| unheld_path(root, rel))
+}
+
+/// [`copy_database`] of a live database at the path [`source_in`] gave, with
+/// `SQLITE_OPEN_NOFOLLOW`.
+pub fn copy_live_database(src: &Path, dest: &Path, cancel: &Cancel) -> Result<CopyKind> {
     copy_with(
-        &src,
+        src,
         dest,
         cancel,
         RECOVERING.union(OpenFlags::SQLITE_OPEN_NOFOLLOW),
@@ -228,6 +243,7 @@ fn unheld_path(root: &Path, rel: &Path) -> std::path::PathBuf {
 /// `src` (SQLite's SHARED lock: no writer can change the file until it ends; a hot journal
 /// is rolled back first, as for a copy). Then the file's own bytes are a consistent
 /// database. Not for WAL mode, where a checkpoint may write into the file meanwhile.
+/// `src` is a live database, at the path [`source_in`] gave (opened with NOFOLLOW).
 pub fn while_read_locked<T>(
     src: &Path,
     cancel: &Cancel,
@@ -235,7 +251,8 @@ pub fn while_read_locked<T>(
 ) -> Result<T> {
     let context = format!("Reading database {} failed", src.display());
     sqlite_os::start();
-    let source = open(src, RECOVERING).map_err(|e| sql_error(&context, e))?;
+    let flags = RECOVERING.union(OpenFlags::SQLITE_OPEN_NOFOLLOW);
+    let source = open(src, flags).map_err(|e| sql_error(&context, e))?;
     begin_read(&source, cancel, &context, BUSY_TIMEOUT)?;
     let out = read();
     // a failed COMMIT of a read transaction changes nothing: closing the connection ends it

@@ -137,9 +137,16 @@ mod open_hook {
     }
 }
 
-/// `os_unix.c:<line>: (<errno>) <call>(<path>) - <strerror>`; anything else is not an OS failure.
+/// `os_unix.c:<line>: (<errno>) <call>(<path>) - <strerror>`, or on Windows
+/// `os_win.c:<line>: (<GetLastError>) win<Call>(<path>) - <message>` (its open failures
+/// are logged there, so Windows needs no open hook: the code is the one `winOpen` got, and
+/// [`crate::error::errno_name`] maps it as every other Windows error); anything else is not
+/// an OS failure.
 fn parse(message: &str) -> Option<OsFailure> {
-    let rest = message.strip_prefix("os_unix.c:")?;
+    let (rest, windows) = match message.strip_prefix("os_unix.c:") {
+        Some(rest) => (rest, false),
+        None => (message.strip_prefix("os_win.c:")?, true),
+    };
     let rest = &rest[rest.find(": (")? + 3..];
     let (errno, rest) = rest.split_once(") ")?;
     let errno: i32 = errno.parse().ok()?;
@@ -147,9 +154,23 @@ fn parse(message: &str) -> Option<OsFailure> {
     let path = &rest[..rest.rfind(") - ")?];
     (errno != 0).then(|| OsFailure {
         errno,
-        call: call.to_string(),
+        call: if windows {
+            unix_name(call)
+        } else {
+            call.to_string()
+        },
         path: path.to_string(),
     })
+}
+
+/// `winOpen` -> `open`, `winDelete` -> `delete`: the call named as on Unix.
+fn unix_name(call: &str) -> String {
+    let call = call.strip_prefix("win").unwrap_or(call);
+    let mut chars = call.chars();
+    chars
+        .next()
+        .map(|first| first.to_lowercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -172,6 +193,24 @@ mod tests {
             None
         );
         assert_eq!(parse("os_unix.c:1: (0) close() - Success"), None);
+    }
+
+    #[test]
+    fn reads_sqlites_windows_error_lines() {
+        let f = parse(
+            "os_win.c:51062: (3) winOpen(C:\\a b\\(x)\\db.sqlite) - The system cannot find the path specified.",
+        );
+        assert_eq!(
+            f,
+            Some(OsFailure {
+                errno: 3,
+                call: "open".into(),
+                path: "C:\\a b\\(x)\\db.sqlite".into()
+            })
+        );
+        let f = parse("os_win.c:9: (32) winDelete(C:\\p\\db-journal) - in use").unwrap();
+        assert_eq!((f.errno, f.call.as_str()), (32, "delete"));
+        assert_eq!(parse("os_win.c:1: (0) winClose(x) - ok"), None);
     }
 
     /// The folder a helper process works in as `nobody` (see [`as_non_root`]).
@@ -246,11 +285,6 @@ mod tests {
             "backup::sqlite_os::tests::read_only_file_as_nobody",
             read_only_file,
         );
-        // and as root too: a read-write open of a folder fails with EISDIR, not retried
-        start();
-        let tmp = tempfile::tempdir().unwrap();
-        assert!(rusqlite::Connection::open(tmp.path()).is_err());
-        assert_eq!(last().map(|f| f.errno), Some(libc::EISDIR));
     }
 
     #[cfg(unix)]
@@ -298,7 +332,8 @@ mod tests {
         run_as_nobody(undeletable_journal);
     }
 
-    #[cfg(unix)] // the open hook wraps the unix VFS only
+    /// A database in a folder that does not exist: the failed open is recorded with its own
+    /// code (Unix: the open hook; Windows: `winOpen`'s log line), read as ENOENT.
     #[test]
     fn a_failed_open_is_recorded_with_its_errno_and_path() {
         start();
@@ -306,8 +341,23 @@ mod tests {
         let missing = tmp.path().join("no/such/dir/db.sqlite");
         assert!(rusqlite::Connection::open(&missing).is_err());
         let f = last().expect("the failed open was logged");
-        assert_eq!(f.errno, libc::ENOENT);
+        let why = std::io::Error::from_raw_os_error(f.errno);
+        assert_eq!(crate::error::errno_name(&why), "ENOENT", "{f:?}");
         assert_eq!(f.call, "open");
-        assert_eq!(f.path, missing.to_string_lossy());
+        // Windows' SQLite logs the full path it made, with its own separators
+        let sep = |p: &str| p.replace('\\', "/");
+        assert_eq!(sep(&f.path), sep(&missing.to_string_lossy()));
+    }
+
+    /// A folder opened as a database: EISDIR, not retried read-only. (Not on Windows: under
+    /// Wine SQLite logs no failed open for a folder, so there is nothing to check.)
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_opened_as_a_database_is_recorded() {
+        start();
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(rusqlite::Connection::open(tmp.path()).is_err());
+        let f = last().expect("the failed open was logged");
+        assert_eq!((f.errno, f.call.as_str()), (libc::EISDIR, "open"));
     }
 }

@@ -377,7 +377,7 @@ impl Dir {
         Ok(())
     }
 
-    /// A fresh `.<name>.sr-<pid>-<n>.tmp` created exclusively in this folder.
+    /// A fresh `.<name>.sr-<pid>-<ms>-<n>.tmp` created exclusively in this folder.
     fn new_temp(&self, name: &OsStr) -> io::Result<(OsString, File)> {
         for attempt in 0..100u32 {
             let mut temp = OsString::from(".");
@@ -394,6 +394,32 @@ impl Dir {
             }
         }
         Err(io::Error::from(io::ErrorKind::AlreadyExists))
+    }
+
+    /// Remove the temp files of this folder (named by [`Dir::new_temp`]) whose writer is gone:
+    /// what a killed restore or write left beside its target. Only regular files, removed
+    /// without following anything; a temp whose writer may be alive, or that cannot be
+    /// removed, is left. Returns how many were removed.
+    pub fn sweep_dead_temps(&self) -> usize {
+        let Ok(entries) = sys::list(&self.handle, &self.path) else {
+            return 0;
+        };
+        let mut removed = 0;
+        for (name, kind) in entries {
+            let Some((pid, made_s)) = name.to_str().and_then(temp_writer) else {
+                continue;
+            };
+            if kind != Kind::File || pid == std::process::id() {
+                continue;
+            }
+            // a pid now running a process started after the temp was made is another's
+            if crate::process::is_dead(pid, Some(made_s))
+                && sys::unlink_at(&self.handle, &self.path.join(&name), &name, false).is_ok()
+            {
+                removed += 1;
+            }
+        }
+        removed
     }
 
     /// Append `data` to the regular file `rel` (created 0600 if missing): `O_APPEND |
@@ -558,6 +584,28 @@ pub fn read_bounded_into(file: File, max: u64, path: &Path, buf: &mut Vec<u8>) -
         ));
     }
     Ok(())
+}
+
+/// The writer's pid and the second a temp named by [`Dir::new_temp`]
+/// (`.<name>.sr-<pid>-<ms>-<attempt>.tmp`) was made; `None` for any other name.
+pub fn temp_writer(name: &str) -> Option<(u32, u64)> {
+    let stem = name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let at = stem.rfind(".sr-")?;
+    if at == 0 {
+        return None; // no name before the marker
+    }
+    let mut fields = stem[at + 4..].split('-');
+    let mut number = || -> Option<u64> {
+        let f = fields.next()?;
+        (!f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| f.parse().ok())
+            .flatten()
+    };
+    let (pid, ms, _attempt) = (number()?, number()?, number()?);
+    if fields.next().is_some() {
+        return None;
+    }
+    Some((u32::try_from(pid).ok()?, ms / 1000))
 }
 
 #[cfg(test)]

@@ -160,6 +160,18 @@ mod tests {
         );
     }
 
+    /// A source that is not a regular file (a folder here) is refused as a source, EINVAL
+    /// (not as a lock file, EBADLOCK, the reader it shares with the locks).
+    #[test]
+    fn a_source_that_is_not_a_regular_file_is_refused_as_a_source() {
+        let tmp = tempfile::tempdir().unwrap();
+        let backups = tmp.path().join("backups");
+        let err = backup_file(tmp.path(), "manual", &backups).unwrap_err();
+        assert_eq!(err.code().as_str(), "EINVAL");
+        assert!(err.message().contains("refusing the source"), "{err}");
+        assert!(!backups.exists());
+    }
+
     #[test]
     fn backups_of_lists_only_files_of_that_name() {
         let tmp = tempfile::tempdir().unwrap();

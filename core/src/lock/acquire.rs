@@ -21,10 +21,11 @@ use std::path::{Path, PathBuf};
 use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
+use super::identity;
 use super::liveness::{judge, Holder};
 use super::record::{new_token, Record};
 use super::registry::{self, Held};
-use super::takeover::{self, break_dead, mtime_age_ms, read_seen, Seen, Takeover};
+use super::takeover::{break_dead, mtime_age_ms, read_seen, Seen, Takeover};
 use super::{check_identifier, lock_path, LockOptions, GARBLED_GRACE_MS};
 use crate::error::{Code, Error, Result};
 use crate::fsx::dirs::ensure_private_dir;
@@ -249,8 +250,8 @@ fn holder(record: Option<&Record>, file: Option<&File>, path: &Path, stale_ms: u
 /// bytes read: a file longer than a record is read in part, and is not changed for that (a
 /// waiter that thought so looked again at once, for ever, past its timeout).
 fn changed(path: &Path, seen: &Seen) -> bool {
-    match fs::metadata(path) {
-        Ok(meta) => takeover::identity(&meta) != seen.identity || meta.len() != seen.len,
+    match identity::of_path(path) {
+        Ok((now, len)) => now != seen.identity || len != seen.len,
         Err(_) => true,
     }
 }

@@ -137,4 +137,59 @@ mod tests {
         fs::write(&big, vec![b' '; 200_000]).unwrap();
         assert_eq!(read(&big).unwrap().len() as u64, MAX_RECORD_BYTES + 1);
     }
+
+    #[test]
+    fn only_a_symlink_loop_error_is_a_refusal() {
+        let refused = open_error(io::Error::from_raw_os_error(libc::ELOOP));
+        assert_eq!(error("x", refused).code(), Code::BadLock);
+        let other = open_error(io::Error::from_raw_os_error(libc::EACCES));
+        assert_eq!(other.raw_os_error(), Some(libc::EACCES));
+        assert_ne!(error("x", other).code(), Code::BadLock);
+    }
+
+    /// A name swapped between the `lstat` and the `open` (a symlink to another file put in
+    /// place of the lock file) is refused by the open itself, never followed.
+    #[test]
+    fn a_symlink_swapped_in_after_the_check_is_not_followed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let secret = tmp.path().join("secret");
+        fs::write(&secret, "secret").unwrap();
+        let path = tmp.path().join("a.lock");
+        fs::write(&path, "record").unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let swapper = {
+            let (dir, path, stop) = (tmp.path().to_path_buf(), path.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let (file, link) = (dir.join("file.tmp"), dir.join("link.tmp"));
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    fs::write(&file, "record").unwrap();
+                    fs::rename(&file, &path).unwrap();
+                    std::os::unix::fs::symlink(dir.join("secret"), &link).unwrap();
+                    fs::rename(&link, &path).unwrap();
+                }
+            })
+        };
+        let (mut read_ok, mut refused) = (0, 0);
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(2) {
+            match read(&path) {
+                Ok(bytes) => {
+                    assert_eq!(bytes, b"record", "the symlink was followed");
+                    read_ok += 1;
+                }
+                Err(e) => {
+                    // the name always exists (renamed over): an error is a refusal, whichever
+                    // of the lstat or the open saw the symlink
+                    assert_eq!(error("x", e).code(), Code::BadLock);
+                    refused += 1;
+                }
+            }
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        swapper.join().unwrap();
+        assert!(
+            read_ok > 0 && refused > 0,
+            "{read_ok} read, {refused} refused"
+        );
+    }
 }

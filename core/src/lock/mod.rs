@@ -18,6 +18,7 @@
 pub mod acquire;
 pub mod file;
 pub mod id;
+pub mod identity;
 pub mod info;
 pub mod liveness;
 pub mod oslock;

@@ -267,20 +267,49 @@ mod tests {
         assert!(list().is_empty());
     }
 
+    /// Run by [`an_exit_runs_the_registered_release`] in a process of its own: take a lock,
+    /// register the exit hook (twice: it is registered once), and exit without any cleanup.
     #[test]
-    fn every_lock_is_released_at_exit() {
-        let tmp = tempfile::tempdir().unwrap();
+    #[ignore = "helper process for other tests"]
+    fn helper_exit_holding_a_lock() {
+        let Some(dir) = std::env::var_os("SR_CORE_TEST_DIR") else {
+            return;
+        };
+        acquire(Path::new(&dir), "held", &LockOptions::default(), 1).unwrap();
+        release_at_process_exit();
+        release_at_process_exit();
+        std::process::exit(0);
+    }
+
+    /// Run the helper test `name` in a process of its own, on `dir`; it must succeed.
+    fn run_helper(name: &str, dir: &Path) {
         let status = std::process::Command::new(std::env::current_exe().unwrap())
             .args([
                 "--ignored",
                 "--exact",
-                "lock::registry::tests::helper_release_at_exit",
+                &format!("lock::registry::tests::{name}"),
             ])
-            .env("SR_CORE_TEST_DIR", tmp.path())
+            .env("SR_CORE_TEST_DIR", dir)
             .stdout(std::process::Stdio::null())
             .status()
             .unwrap();
         assert!(status.success());
+    }
+
+    #[test]
+    fn an_exit_runs_the_registered_release() {
+        let tmp = tempfile::tempdir().unwrap();
+        run_helper("helper_exit_holding_a_lock", tmp.path());
+        assert!(
+            !lock_path(tmp.path(), "held").exists(),
+            "the lock file outlived exit()"
+        );
+    }
+
+    #[test]
+    fn every_lock_is_released_at_exit() {
+        let tmp = tempfile::tempdir().unwrap();
+        run_helper("helper_release_at_exit", tmp.path());
         assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
     }
 }

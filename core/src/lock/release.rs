@@ -1,12 +1,11 @@
 //! Releasing a lock: only its owner removes it (legacy: pid; ours: pid on this host), and
 //! closing our handle drops the OS lock.
 
-use std::fs;
 use std::io;
 use std::path::Path;
 
+use super::identity;
 use super::record::Record;
-use super::takeover::identity;
 use super::unlink::remove_lock_file;
 use super::{check_identifier, lock_path, registry};
 use crate::error::Result;
@@ -42,8 +41,8 @@ pub fn release(dir: &Path, identifier: &str) -> Result<Released> {
 fn remove_ours(path: &Path, held: Option<&registry::Held>) -> Result<Released> {
     if let Some(held) = held {
         // Fast path: the file at the path is still the one we created.
-        let ours = match (held.file.metadata(), fs::metadata(path)) {
-            (Ok(mine), Ok(now)) => identity(&mine) == identity(&now),
+        let ours = match (identity::of_file(&held.file), identity::of_path(path)) {
+            (Ok(mine), Ok((now, _))) => mine == now,
             _ => false,
         };
         if ours && remove(path).is_ok() {
@@ -96,6 +95,7 @@ mod tests {
     use crate::lock::{acquire, LockOptions};
     use crate::testutil::LiveChild;
     use std::cell::Cell;
+    use std::fs;
     use std::fs::File;
 
     thread_local! {
@@ -259,5 +259,31 @@ mod tests {
         let err = release(tmp.path(), "x").unwrap_err();
         assert_eq!(err.code(), crate::error::Code::BadLock, "{err}");
         assert!(path.is_dir());
+    }
+
+    /// The file we created is removed whatever it says now: our own lock file, garbled in
+    /// place (same file), is still released, not reported as unreadable.
+    #[test]
+    fn our_own_file_garbled_in_place_is_released() {
+        let tmp = tempfile::tempdir().unwrap();
+        let got = acquire(tmp.path(), "g", &LockOptions::default(), 22).unwrap();
+        fs::OpenOptions::new()
+            .write(true)
+            .truncate(true)
+            .open(&got.path)
+            .unwrap();
+        assert_eq!(release(tmp.path(), "g").unwrap(), Released::Released);
+        assert!(!got.path.exists());
+    }
+
+    /// An OS error reading the lock file (here ENOTDIR: its folder is a file) is reported as
+    /// legacy does (`false` and the message), not thrown: only a refused file is an error.
+    #[test]
+    fn an_os_error_reading_the_file_is_reported_not_thrown() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("file");
+        fs::write(&file, b"x").unwrap();
+        let outcome = remove_ours(&file.join("x.lock"), None).unwrap();
+        assert!(matches!(outcome, Released::Unreadable(_)), "{outcome:?}");
     }
 }

@@ -16,6 +16,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use super::identity::{self, Identity};
 use super::liveness::{judge, Holder};
 use super::record::{new_token, Record};
 use super::GARBLED_GRACE_MS;
@@ -25,11 +26,11 @@ use crate::time;
 /// More dead markers than this for one identifier means something is very wrong.
 const MAX_GENERATIONS: u32 = 64;
 
-/// What a reader saw: which file (inode), its size, and its bytes (at most a record's worth
+/// What a reader saw: which file ([`identity`]), its size, and its bytes (at most a record's worth
 /// and one more: a longer file is read in part).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seen {
-    pub identity: (u64, u64),
+    pub identity: Identity,
     pub len: u64,
     pub bytes: Vec<u8>,
 }
@@ -50,29 +51,15 @@ pub fn read_seen(path: &Path) -> io::Result<(File, Seen)> {
     let mut file = super::file::open_regular(path, false)?;
     let meta = file.metadata()?;
     let bytes = super::file::read_bounded(&mut file)?;
+    let identity = identity::of_file(&file)?;
     Ok((
         file,
         Seen {
-            identity: identity(&meta),
+            identity,
             len: meta.len(),
             bytes,
         },
     ))
-}
-
-/// `(device, inode)`; on Windows (no stable inode in std) size and mtime stand in, and the
-/// bytes comparison does the rest.
-pub fn identity(meta: &fs::Metadata) -> (u64, u64) {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        (meta.dev(), meta.ino())
-    }
-    #[cfg(not(unix))]
-    {
-        let mtime = meta.modified().map(time::to_ms).unwrap_or(0);
-        (meta.len(), mtime as u64)
-    }
 }
 
 /// ms since a file was last modified (for empty or half-written files, which have no record).
@@ -279,5 +266,47 @@ mod tests {
             "a dead marker is never removed"
         );
         assert!(!marker_path(tmp.path(), "x", 1).exists());
+    }
+
+    /// Only "the marker is there" sends a creator to judge it: any other failure to create
+    /// one (here: the lock folder is gone) is an error, not a busy takeover.
+    #[test]
+    fn a_marker_that_cannot_be_created_is_an_error_not_busy() {
+        let tmp = tempfile::tempdir().unwrap();
+        let gone = tmp.path().join("gone");
+        let e = take_marker(&gone, "x", 30_000).err().expect("an error");
+        assert_eq!(e.kind(), io::ErrorKind::NotFound);
+    }
+
+    /// A marker gone meanwhile is "not dead" (its owner finished: look again); a marker that
+    /// is not a regular file is refused with an error, never judged.
+    #[test]
+    #[cfg(unix)]
+    fn a_vanished_marker_is_not_dead_and_a_strange_one_is_an_error() {
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(!marker_is_dead(&tmp.path().join("missing"), 30_000).unwrap());
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(tmp.path().join("missing"), &link).unwrap();
+        let e = marker_is_dead(&link, 30_000).unwrap_err();
+        assert_eq!(
+            super::super::file::error("x", e).code(),
+            crate::Code::BadLock
+        );
+    }
+
+    /// A lock file swapped for a symlink while we judged it is refused (an error), not taken
+    /// for a change to look at again.
+    #[test]
+    #[cfg(unix)]
+    fn a_lock_file_turned_symlink_before_the_break_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.lock");
+        fs::write(&path, b"dead").unwrap();
+        let (_, seen) = read_seen(&path).unwrap();
+        fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("elsewhere"), &path).unwrap();
+        let e = break_dead(tmp.path(), "x", &path, &seen, 30_000).unwrap_err();
+        assert_eq!(e.code(), crate::Code::BadLock, "{e}");
+        assert!(path.symlink_metadata().is_ok(), "the symlink is left alone");
     }
 }

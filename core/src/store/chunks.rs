@@ -482,7 +482,7 @@ impl Drop for Chunks {
 static PACK_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// A new empty pack: a temp file `.pack.sr-<pid>-<ms>-<n>.tmp` in `packs/` (0600, created
-/// exclusively).
+/// exclusively; named like [`Dir`]'s temps, so a dead writer's is told by its name).
 fn new_pack(packs: &Dir) -> Result<Building> {
     let file_name = format!(
         ".pack.sr-{}-{}-{}.tmp",

@@ -34,7 +34,7 @@ use super::chunker::sqlite_group;
 use super::tree::Entry;
 use super::write::unchanged;
 use crate::backup::cancel::Cancel;
-use crate::backup::sqlite::copy_database;
+use crate::backup::sqlite::copy_live_database;
 use crate::error::{Error, Result};
 use crate::fsx::beneath::{Dir, Kind, Meta};
 
@@ -112,6 +112,6 @@ impl DbState {
 pub fn copy(path: &Path, cancel: &Cancel) -> Result<(tempfile::TempDir, PathBuf)> {
     let scratch = crate::fsx::scratch::new()?;
     let copy = scratch.path().join("copy.sqlite");
-    copy_database(path, &copy, cancel)?;
+    copy_live_database(path, &copy, cancel)?;
     Ok((scratch, copy))
 }

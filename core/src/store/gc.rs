@@ -9,8 +9,9 @@
 //!   are copied into new packs, which are flushed (durable, indexed) before its index is
 //!   removed, then the pack;
 //! - a loose chunk (versions 1-2) that is dead: unlinked;
-//! - a pack without an index (a writer killed before its flush), or a temp file, older than
-//!   [`GRACE`]: removed.
+//! - a temp file whose writer is gone (a killed snapshot's open pack): removed; a pack
+//!   without an index (sealed, its writer killed before the flush) older than [`GRACE`]:
+//!   removed.
 //!
 //! So a kill at any moment leaves every live chunk reachable through at least one complete
 //! index (the old one until the new one is durable; two for a while after a kill between the
@@ -37,7 +38,8 @@ use crate::fsx::beneath::{Dir, Kind};
 /// denominator): below, the space is not worth the copy.
 pub const REPACK_SHARE: (u64, u64) = (1, 4);
 
-/// Seconds an unindexed pack or a temp file is left alone (its writer may still run).
+/// Seconds an unindexed pack is left alone (its writer may still run; a sealed pack's name
+/// does not say who wrote it, as a temp's does).
 pub const GRACE: i64 = 3600;
 
 /// What a collection removed.
@@ -153,18 +155,18 @@ fn collect_packs(
     Ok(())
 }
 
-/// Remove packs without an index and temp files, once older than [`GRACE`].
+/// Remove the temp files of `packs/` whose writer is gone (a killed snapshot's open pack),
+/// and packs without an index once older than [`GRACE`].
 fn remove_orphans(packs: &Dir, stats: &mut GcStats) -> Result<()> {
+    packs.sweep_dead_temps();
     let listing = packs.list(Path::new(""))?;
     let names: HashSet<&OsStr> = listing.iter().map(|(n, _)| n.as_os_str()).collect();
     let now = crate::time::now_ms() / 1000;
     for (file, kind) in &listing {
-        let Some(name) = file.to_str() else { continue };
-        let orphan = match pack::stem(name, ".pack") {
-            Some(stem) => !names.contains(OsStr::new(&pack::index_file(stem))),
-            None => name.starts_with('.') && name.ends_with(".tmp"),
+        let Some(stem) = file.to_str().and_then(|f| pack::stem(f, ".pack")) else {
+            continue;
         };
-        if !orphan || *kind != Kind::File {
+        if *kind != Kind::File || names.contains(OsStr::new(&pack::index_file(stem))) {
             continue;
         }
         let Some(meta) = packs.meta(Path::new(file))? else {

@@ -6,8 +6,11 @@
 //! refused (links are restored as links, never followed, including ones the restore itself
 //! just created), and `.git/` and `backups/` are never written. A file is streamed one chunk
 //! at a time into a temp file beside its target, then renamed over it, so a crash leaves the
-//! old file or the new one. All-zero chunks become holes, so a sparse file stays sparse.
+//! old file or the new one, and the temp a killed restore left is removed by the next one
+//! (each folder it restores into is swept once of the temps whose writer is dead). All-zero
+//! chunks become holes, so a sparse file stays sparse.
 
+use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
@@ -71,6 +74,8 @@ struct Restorer<'a> {
     stats: RestoreStats,
     /// Folders and their modes, applied at the end (a read-only folder must be filled first).
     dir_modes: Vec<(String, u32)>,
+    /// The folders already swept of dead writers' temps.
+    swept: HashSet<String>,
 }
 
 impl Restorer<'_> {
@@ -87,6 +92,9 @@ impl Restorer<'_> {
         }
         let (parent_rel, name) = split(&e.path);
         let parent = self.target.sub(Path::new(parent_rel), true)?;
+        if self.swept.insert(parent_rel.to_string()) {
+            parent.sweep_dead_temps();
+        }
         clear(&parent, name, e.kind)?;
         match e.kind {
             EntryKind::Dir => {
@@ -200,6 +208,7 @@ pub fn restore_snapshot(
         target: &target,
         stats: RestoreStats::default(),
         dir_modes: Vec::new(),
+        swept: HashSet::new(),
     };
     check_selection(&store, &record, only)?;
     for e in store.tree(&record)? {

@@ -332,6 +332,32 @@ fn restore_replaces_what_is_there_and_never_follows_a_link_on_the_way() {
 }
 
 #[test]
+fn the_temp_a_killed_restore_left_is_removed_by_the_next_one() {
+    use crate::testutil::{dead_pid, LiveChild};
+    let p = project();
+    take(&p, "s1");
+    let tmp = tempfile::tempdir().unwrap();
+    let target = tmp.path().join("t");
+    fs::create_dir_all(target.join("src/deep/er")).unwrap();
+    let now_ms = crate::time::now_ms();
+    let killed = format!("src/.big.bin.sr-{}-{now_ms}-0.tmp", dead_pid());
+    let deeper = format!("src/deep/er/.x.sr-{}-{now_ms}-0.tmp", dead_pid());
+    let writer = LiveChild::spawn();
+    let running = format!("src/.a.txt.sr-{}-{now_ms}-0.tmp", writer.pid());
+    for rel in [&killed, &deeper, &running] {
+        fs::write(target.join(rel), b"half a file").unwrap();
+    }
+    restore_snapshot(&p.store, "s1", &target, &[]).unwrap();
+    assert!(!target.join(&killed).exists() && !target.join(&deeper).exists());
+    assert!(
+        target.join(&running).exists(),
+        "a live writer's temp is kept"
+    );
+    fs::remove_file(target.join(&running)).unwrap();
+    assert_eq!(listing(&target), listing(&p.root));
+}
+
+#[test]
 fn a_crafted_tree_cannot_leave_the_target() {
     let p = project();
     take(&p, "s1");
@@ -605,13 +631,15 @@ fn a_changed_file_rewrites_only_the_tree_runs_around_it() {
     fs::write(p.root.join("many/d7/f3.txt"), "changed\n").unwrap();
     let s2 = take(&p, "s2");
     // the changed file's chunk, its run of the tree (its folder's line did not change: a
-    // file rewritten in place), and the run of the tree's list that names that run; or two
-    // list runs, when the new run's id ends a list run where the old one did not, or the
-    // reverse (the cut rule, `id[31] & 7 == 0`, holds for 1 id in 8: this test saw 4 chunks
-    // in 1 run of 5)
+    // file rewritten in place), and the run of the tree's list that names that run; that
+    // list is grouped by content (a cut after an id chosen from the id itself), and the
+    // changed run's new id (it holds the new mtime) may become a cut: then that list run is
+    // two new chunks instead of one (one time in eight: list.rs CUT_MASK)
     assert!((3..=4).contains(&s2.record.new_chunks), "{:?}", s2.record);
+    // a few runs of ids and lines, not the tree: a list run's length is random (the cut
+    // rule), so the bound leaves room for a long one (2,766 bytes seen with 4 chunks)
     assert!(
-        s2.record.new_bytes < 2048 && tree_bytes > 100_000,
+        s2.record.new_bytes < 8192 && tree_bytes > 100_000,
         "{} bytes new of a {tree_bytes}-byte tree",
         s2.record.new_bytes
     );
@@ -837,25 +865,30 @@ fn gc_drops_dead_packs_repacks_mostly_dead_ones_and_waits_out_the_grace() {
             .cloned()
             .collect::<Vec<_>>()
     );
-    // a pack without an index and a temp file: kept while young, removed once old
+    // a pack without an index: kept while young, removed once old; a temp file: removed once
+    // its writer is gone (pid 1 started before the moment its name says), ours kept
     let orphan = p
         .store
         .join(format!("packs/{}.pack", ChunkId::of(b"o").hex()));
-    let temp = p.store.join("packs/.pack.sr-1-2-3.tmp");
-    fs::write(&orphan, b"partial").unwrap();
-    fs::write(&temp, b"partial").unwrap();
-    collect_garbage(&p.store).unwrap();
-    assert!(orphan.exists() && temp.exists());
-    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * gc::GRACE as u64);
-    for path in [&orphan, &temp] {
-        fs::File::options()
-            .write(true)
-            .open(path)
-            .unwrap()
-            .set_modified(old)
-            .unwrap();
+    let dead = p.store.join("packs/.pack.sr-1-2-3.tmp");
+    let ours = p.store.join(format!(
+        "packs/.pack.sr-{}-{}-0.tmp",
+        std::process::id(),
+        crate::time::now_ms()
+    ));
+    for path in [&orphan, &dead, &ours] {
+        fs::write(path, b"partial").unwrap();
     }
     collect_garbage(&p.store).unwrap();
-    assert!(!orphan.exists() && !temp.exists());
+    assert!(orphan.exists() && !dead.exists() && ours.exists());
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * gc::GRACE as u64);
+    fs::File::options()
+        .write(true)
+        .open(&orphan)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    collect_garbage(&p.store).unwrap();
+    assert!(!orphan.exists() && ours.exists());
     assert!(verify_store(&p.store, None).unwrap().ok());
 }

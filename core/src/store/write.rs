@@ -30,6 +30,7 @@ use super::tree::{self, Entry, EntryKind};
 use super::{Store, FORMAT_VERSION};
 use crate::backup::archive::is_excluded;
 use crate::backup::cancel::Cancel;
+use crate::backup::sqlite;
 use crate::backup::{Meter, Progress};
 use crate::error::{Code, Error, Result};
 use crate::fsx::beneath::{Dir, Kind, Meta};
@@ -195,8 +196,9 @@ impl Visit for Walker<'_> {
                 }
                 None => {
                     let live = self.spec.root.join(&e.path);
+                    let src = sqlite::source_in(dir, name, self.spec.root, Path::new(&e.path));
                     let in_place = match state.readable_in_place() {
-                        true => self.database_in_place(dir, name, &live)?,
+                        true => self.database_in_place(dir, name, &live, &src)?,
                         false => None,
                     };
                     match in_place {
@@ -204,7 +206,7 @@ impl Visit for Walker<'_> {
                             (e.sqlite, e.chunks, e.size) = (Some(key), chunks, size)
                         }
                         None => {
-                            let (_scratch, copy) = database::copy(&live, &self.spec.cancel)?;
+                            let (_scratch, copy) = database::copy(&src, &self.spec.cancel)?;
                             (e.chunks, e.size) = self.store_stream(open_file(&copy)?, &live)?;
                         }
                     }
@@ -309,10 +311,11 @@ impl Walker<'_> {
         dir: &Dir,
         name: &OsStr,
         live: &Path,
+        src: &Path,
     ) -> Result<Option<InPlace>> {
         let mut file = dir.open_read(Path::new(name))?;
         let cancel = self.spec.cancel;
-        crate::backup::sqlite::while_read_locked(live, &cancel, || {
+        sqlite::while_read_locked(src, &cancel, || {
             let size = file
                 .metadata()
                 .map_err(|e| Error::io(format!("Cannot read {}", live.display()), e))?

@@ -359,6 +359,7 @@ function checkConfig(dir, text) {
 }
 
 module.exports = {
+  MAX_TREE_CHUNKS,
   FORMAT_VERSION,
   treeRuns,
   MAX_FILE,

@@ -4,8 +4,8 @@
 // removed). Then a pack with no live chunk goes (index, then pack); a pack whose dead chunks
 // are at least a quarter of its bytes is rewritten: its live chunks copied into new packs,
 // flushed (durable, indexed) before its index goes, then the pack; dead loose chunks
-// (versions 1-2) are unlinked; an unindexed pack or temp file older than the grace is
-// removed. A kill at any moment leaves every live chunk reachable through a complete index.
+// (versions 1-2) are unlinked; a temp whose writer is gone, and an unindexed pack older than
+// the grace, are removed. A kill at any moment leaves every live chunk reachable through a complete index.
 // Callers hold the store's lock (lib/backup/snapshot.js).
 
 const fs = require('node:fs')
@@ -15,10 +15,11 @@ const { codedError } = require('../errors')
 const contained = require('../contained')
 const { Store } = require('./format')
 const { stem } = require('./pack')
+const { sweepDeadTemps } = require('../temps')
 
 /** A pack is rewritten once its dead chunks are this share of its bytes. */
 const REPACK_SHARE = 1 / 4
-/** Seconds an unindexed pack or a temp file is left alone (its writer may still run). */
+/** Seconds an unindexed pack is left alone (its writer may still run; its name does not say who). */
 const GRACE = 3600
 
 const stopped = (err) => codedError(err.code || 'EIO', `Garbage collection stopped, nothing removed: ${err.message}`)
@@ -91,7 +92,7 @@ function collectPacks(store, index, live, stats) {
   }
 }
 
-/** Remove packs without an index and temp files, once older than GRACE. */
+/** Remove the temps of packs/ whose writer is gone, and packs without an index once older than GRACE. */
 function removeOrphans(store, stats) {
   let listing
   try {
@@ -100,12 +101,12 @@ function removeOrphans(store, stats) {
     if (err.code === 'ENOENT') return
     throw err
   }
+  sweepDeadTemps(path.join(store.dir, 'packs'))
   const names = new Set(listing.map((e) => e.name))
   const now = Date.now() / 1000
   for (const e of listing) {
     const s = stem(e.name, '.pack')
-    const orphan = s !== null ? !names.has(`${s}.idx`) : e.name.startsWith('.') && e.name.endsWith('.tmp')
-    if (!orphan || e.type !== 'file') continue
+    if (s === null || names.has(`${s}.idx`) || e.type !== 'file') continue
     const st = fs.lstatSync(path.join(store.dir, 'packs', e.name), { throwIfNoEntry: false })
     if (st && now - st.mtimeMs / 1000 >= GRACE && contained.containedRemove(store.dir, `packs/${e.name}`)) stats.removedBytes += st.size
   }

@@ -15,6 +15,7 @@ const { execFileSync } = require('node:child_process')
 
 const { codedError, osError } = require('../errors')
 const contained = require('../contained')
+const { tempName } = require('../temps')
 const { MAX } = require('./chunker')
 
 const MAX_FILE = MAX + 1
@@ -338,7 +339,7 @@ function listOrEmpty(dir, rel) {
 
 /** A new empty pack: a temp file `.pack.sr-<pid>-<ms>-<n>.tmp` in packs/ (0600, exclusive). */
 function newPack(packsDir) {
-  const temp = path.join(packsDir, `.pack.sr-${process.pid}-${Date.now()}-${packCounter++}.tmp`)
+  const temp = path.join(packsDir, tempName('pack', packCounter++))
   let fd
   try {
     fd = fs.openSync(temp, C.O_RDWR | C.O_CREAT | C.O_EXCL | NOFOLLOW, 0o600)

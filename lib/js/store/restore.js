@@ -3,13 +3,15 @@
 // paths) back into a target folder, byte-identical, with modes, mtimes and symlinks (created
 // as links, never followed). Every parent folder is walked with lstat through
 // lib/js/contained.js; a file is streamed chunk by chunk into a temp file beside its target
-// and renamed over it; all-zero chunks become holes; `.git/` and `backups/` are refused.
+// and renamed over it (the temps a killed restore left are swept from each folder it restores
+// into, once); all-zero chunks become holes; `.git/` and `backups/` are refused.
 
 const fs = require('node:fs')
 const path = require('node:path')
 
 const { codedError, osError } = require('../errors')
 const contained = require('../contained')
+const { tempName, sweepDeadTemps } = require('../temps')
 
 const { lstatOrNull } = contained
 const { Store, checkChunkId } = require('./format')
@@ -55,7 +57,7 @@ const isZero = (buf) => {
 }
 
 function restoreFile(store, full, e) {
-  const temp = path.join(path.dirname(full), `.${path.basename(full)}.sr-${process.pid}-${Date.now()}-0.tmp`)
+  const temp = path.join(path.dirname(full), tempName(path.basename(full)))
   const fd = fs.openSync(temp, C.O_RDWR | C.O_CREAT | C.O_EXCL | (C.O_NOFOLLOW || 0), 0o600)
   let ok = false
   try {
@@ -104,13 +106,19 @@ function restoreSnapshot(storeDir, id, target, only, cancel) {
   checkSelection(store, record, only)
   const stats = { files: 0, dirs: 0, symlinks: 0, bytes: 0 }
   const dirModes = []
+  const swept = new Set()
   for (const e of store.tree(record)) {
     if (!selected(e.path, only)) continue
     cancel.check('Restore')
     const top = e.path.split('/')[0]
     if (NEVER.has(top)) throw codedError('EPATHESCAPE', `Refusing to restore ${e.path}: ${top}/ is never a restore target`)
     const slash = e.path.lastIndexOf('/')
-    const parent = mkdirContained(target, slash < 0 ? '' : e.path.slice(0, slash))
+    const parentRel = slash < 0 ? '' : e.path.slice(0, slash)
+    const parent = mkdirContained(target, parentRel)
+    if (!swept.has(parentRel)) {
+      swept.add(parentRel)
+      sweepDeadTemps(parent)
+    }
     const full = path.join(parent, e.path.slice(slash + 1))
     clear(full, e.type)
     if (e.type === 'dir') {

@@ -8,7 +8,11 @@
 const { isMainThread, parentPort, workerData } = require('node:worker_threads')
 
 const { codedError } = require('../errors')
-const { MAX_FILE, Store, checkChunkId, decode } = require('./format')
+const { MAX_FILE, MAX_TREE_CHUNKS, Store, checkChunkId, decode } = require('./format')
+const list = require('./list')
+
+/** Why a chunk is bad: "missing", or the damage found. */
+const reasonOf = (err) => (err.code === 'ENOENT' ? 'missing' : err.message)
 
 class ChunkChecker {
   constructor(store) {
@@ -19,16 +23,19 @@ class ChunkChecker {
   /** `[plain bytes, null]` for a good chunk, `[0, why]` for a missing or damaged one. */
   verdict(id) {
     try {
-      return [this.check(id), null]
+      return [this.plain(id, true).length, null]
     } catch (err) {
-      return [0, err.code === 'ENOENT' ? 'missing' : err.message]
+      return [0, reasonOf(err)]
     }
   }
 
-  /** Chunk `id` read and checked against its id: its plain size (throws when bad). */
-  check(id) {
+  /**
+   * Chunk `id`'s plain bytes, checked against its id when `check` (throws when bad); a view
+   * of this checker's buffer when the chunk is stored uncompressed, valid until the next call.
+   */
+  plain(id, check) {
     const n = this.chunks.readRawInto(checkChunkId(id), this.buf)
-    return decode(id, this.buf.subarray(0, n)).length
+    return decode(id, this.buf.subarray(0, n), check)
   }
 
   /** The verdicts on `ids`, in their order, the chunks read in the order they lie on disk. */
@@ -51,6 +58,7 @@ class TreeWalker {
     this.trees = new Map() // tree and list chunk id -> [bytes, why]
     this.seen = new Set()
     this.expanded = new Set() // "<id> <levels below>" of file list chunks expanded whole
+    this.runs = new Set() // tree text runs a successful walk read whole
   }
 
   /**
@@ -61,21 +69,50 @@ class TreeWalker {
   walk(id) {
     const walk = { id, record: null, broken: null, badTree: [] }
     const expanded = []
+    const runs = [] // text runs this walk reads whole (format 2 cuts trees between lines)
+    let text = false
+    let atLineStart = true
     const judge = (c, role, below) => {
       if (role === 'list') {
         if (this.expanded.has(`${c} ${below}`)) return null
         expanded.push(`${c} ${below}`)
       }
-      if (!this.trees.has(checkChunkId(c))) this.trees.set(c, this.checker.verdict(c))
+      // a run a successful walk read whole, again at the start of a line: its entries'
+      // chunks are listed already, and the next run starts a line too
+      if (role === 'tree' && text && atLineStart && this.runs.has(c)) return null
+      let data = null
+      if (!this.trees.has(checkChunkId(c))) {
+        try {
+          data = Buffer.from(this.checker.plain(c, true))
+          this.trees.set(c, [data.length, null])
+        } catch (err) {
+          this.trees.set(c, [0, reasonOf(err)])
+        }
+      }
       if (this.trees.get(c)[1] !== null) {
         walk.badTree.push(c)
         throw codedError('ECORRUPT', `a chunk of its tree (${c}) is bad`)
       }
-      return this.store.get(c, false)
+      data ??= Buffer.from(this.checker.plain(c, false))
+      if (role === 'tree' && text) {
+        const newline = data.length > 0 && data[data.length - 1] === 10
+        if (atLineStart && newline) runs.push(c)
+        atLineStart = newline
+      }
+      return data
     }
     try {
       walk.record = this.store.record(id)
-      for (const e of this.store.tree(walk.record, judge)) {
+      // the tree's text chunks, its list chunks judged on the way, so that `judge` knows a
+      // text chunk when the reader asks for one
+      let chunks
+      try {
+        chunks = list.resolve(walk.record.tree.map(checkChunkId), walk.record.treeDepth || 0, MAX_TREE_CHUNKS, (c) => judge(c, 'tree'))
+      } catch (err) {
+        throw codedError(err.code || 'EIO', `The tree of snapshot ${id} cannot be read: ${err.message}`)
+      }
+      text = true
+      for (const e of this.store.tree({ ...walk.record, tree: chunks, treeDepth: 0 }, judge)) {
         for (const c of e.chunks || []) {
           // only checked ids enter `seen`: one found there needs no second check
           if (!this.seen.has(c)) {
@@ -86,6 +123,7 @@ class TreeWalker {
       }
       // the whole tree read: every list expanded on the way was expanded whole
       for (const key of expanded) this.expanded.add(key)
+      for (const c of runs) this.runs.add(c)
     } catch (err) {
       walk.broken = err.message
     }

@@ -81,9 +81,10 @@ async function walkInWorkers(storeDir, ids, cancel, options) {
   const cores = os.availableParallelism ? os.availableParallelism() : os.cpus().length
   const count = options.checkers || Math.max(1, Math.min(4, cores) - 1)
   // MiB of young generation: the walker's garbage (parsed tree lines) and the checkers'
-  // (inflated chunks) collected early; measured on the bench store: peak RSS 127 MB with
-  // 8 / 2 MiB, 192 MB with V8's defaults, for the same time
-  const young = { walk: 8, check: 2 }
+  // (inflated chunks) collected early; measured on the bench stores: format 1, peak RSS
+  // 127 MB with 8 / 2 MiB, 192 MB with V8's defaults, for the same time; format 2 (79,267
+  // chunks), 166 MB with 8 / 2, 138-141 MB with 2 / 2
+  const young = { walk: 2, check: 2 }
   const spawn = (verify) =>
     new Worker(path.join(__dirname, 'verify-check.js'), { workerData: { verify }, resourceLimits: { maxYoungGenerationSizeMb: young[verify.role] } })
   const workers = []

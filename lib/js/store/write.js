@@ -97,6 +97,7 @@ class Walker {
 
   /** Async only to let the event loop run now and then: a SIGINT cancels within a few files. */
   async walk(dirFull, rel) {
+    if (rel === '') this.root = dirFull // live databases are read below it, no link followed (backupCopyDatabase)
     const names = fs.readdirSync(dirFull).sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))
     for (const name of names) {
       // every 20 entries or 2 MiB read (chunking is synchronous: 1 MB files at a time would
@@ -151,7 +152,7 @@ class Walker {
       const scratch = newScratch()
       try {
         const copy = path.join(scratch, 'copy.sqlite')
-        await backupCopyDatabase(full, copy)
+        await backupCopyDatabase(full, copy, this.root)
         this.read(e, copy)
       } finally {
         fs.rmSync(scratch, { recursive: true, force: true })

@@ -268,3 +268,65 @@ fn reparse_points_are_refused_and_held_folders_stay_put_on_windows() {
     assert_eq!(fs::read(outside.join("victim")).unwrap(), b"VICTIM");
     assert_eq!(fs::read_dir(&outside).unwrap().count(), 1);
 }
+
+#[test]
+fn temp_names_are_parsed_strictly() {
+    assert_eq!(
+        temp_writer(".f.txt.sr-42-1700000000123-0.tmp"),
+        Some((42, 1_700_000_000))
+    );
+    assert_eq!(temp_writer(".a.sr-b.sr-7-1000-3.tmp"), Some((7, 1)));
+    for not_ours in [
+        "f.txt.sr-42-1700000000123-0.tmp", // not hidden
+        "..sr-42-1700000000123-0.tmp",     // no name before the marker
+        ".f.sr-42-1700000000123.tmp",      // a field missing
+        ".f.sr-42-1700000000123-0-1.tmp",  // one too many
+        ".f.sr-x2-1700000000123-0.tmp",    // not a number
+        ".f.sr-42--0.tmp",                 // empty
+        ".f.sr-42-1700000000123-0.tmpx",   // other suffix
+        ".f.sr-99999999999-1-0.tmp",       // no such pid
+        ".f.sr-tmp-42-abcdef",             // fsx::atomic's own naming, swept there
+    ] {
+        assert_eq!(temp_writer(not_ours), None, "{not_ours}");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn the_temps_of_dead_writers_are_swept_and_nothing_else() {
+    use crate::testutil::{dead_pid, LiveChild};
+    let (_tmp, root, outside) = tree();
+    let dir = Dir::open(&root.join("a")).unwrap();
+    let now_ms = crate::time::now_ms();
+    let dead = format!(".f.sr-{}-{now_ms}-0.tmp", dead_pid());
+    let live_child = LiveChild::spawn();
+    let live = format!(".g.sr-{}-{now_ms}-0.tmp", live_child.pid());
+    let mine = format!(".h.sr-{}-{now_ms}-0.tmp", std::process::id());
+    // a live pid whose process started long after the temp was made: the writer is gone
+    let reused = format!(".i.sr-{}-1000-0.tmp", live_child.pid());
+    let dead_dir = format!(".j.sr-{}-{now_ms}-0.tmp", dead_pid());
+    let dead_link = format!(".k.sr-{}-{now_ms}-0.tmp", dead_pid());
+    for name in [&dead, &live, &mine, &reused, "keep.txt"] {
+        fs::write(root.join("a").join(name), b"T").unwrap();
+    }
+    fs::create_dir(root.join("a").join(&dead_dir)).unwrap();
+    std::os::unix::fs::symlink(outside.join("victim"), root.join("a").join(&dead_link)).unwrap();
+
+    assert_eq!(dir.sweep_dead_temps(), 2);
+    let mut left: Vec<String> = fs::read_dir(root.join("a"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    let mut want = vec![
+        live,
+        mine,
+        dead_dir,
+        dead_link,
+        "b".to_string(),
+        "keep.txt".to_string(),
+    ];
+    want.sort();
+    assert_eq!(left, want);
+    assert_eq!(fs::read(outside.join("victim")).unwrap(), b"VICTIM");
+}
