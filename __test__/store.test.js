@@ -537,3 +537,100 @@ while True:
     }
   })
 })
+
+// A store written by format 2 code (the JS backend of commit e499b79, before packs: one file
+// per chunk under chunks/<hh>/): two snapshots of a small project, one file long enough for a
+// list chunk (rows.txt, depth 1). The project in the archive is as the second snapshot took it.
+const V2_FIXTURE = path.join(__dirname, 'fixtures/store-v2.tar.gz')
+
+test('a store written by format 2 code is verified and restored by both backends, then extended with packs and collected', async () => {
+  for (const [reader, writer] of [
+    ['js', 'native'],
+    ['native', 'js'],
+  ]) {
+    const dir = tempDir(`sr-store-v2-fixture-${reader}-`)
+    require('node:child_process').execFileSync('tar', ['xzf', V2_FIXTURE, '-C', dir])
+    const root = path.join(dir, 'project')
+    const store = path.join(root, 'backups/store')
+    assert.equal(JSON.parse(fs.readFileSync(path.join(store, 'store.json'))).version, 2)
+    assert.ok(!fs.existsSync(path.join(store, 'packs')) && chunkIds(store).length > 80)
+    const b = binding(reader)
+    const v = await b.storeVerify(store)
+    assert.equal(v.ok, true, JSON.stringify(v))
+    assert.equal(v.chunks, chunkIds(store).length)
+    const out = path.join(dir, 'out-s2')
+    fs.mkdirSync(out)
+    await b.storeRestoreSnapshot(store, 's2', out)
+    assert.deepEqual(listing(out), listing(root))
+    // the other backend takes the next snapshot: store.json turns to 3, new chunks go to a pack
+    fs.writeFileSync(path.join(root, 'src/c.txt'), 'gamma, in s3\n')
+    const s3 = await binding(writer).storeCreateSnapshot(root, store, 's3')
+    // (tar gave every file a new inode and ctime: all are read again, and found in the store)
+    assert.ok(s3.snapshot.newBytes < 8192, JSON.stringify(s3.snapshot))
+    assert.equal(JSON.parse(fs.readFileSync(path.join(store, 'store.json'))).version, 3)
+    assert.deepEqual(fs.readdirSync(path.join(store, 'packs')).map((n) => path.extname(n)).sort(), ['.idx', '.pack'])
+    for (const backend of BACKENDS) assert.equal((await binding(backend).storeVerify(store)).ok, true, backend)
+    // s1 goes: its own loose chunks (the first a.txt) are collected, s2 and s3 stay whole
+    const loose = chunkIds(store).length
+    b.storeRemoveSnapshot(store, 's1')
+    const gc = await b.storeGc(store)
+    assert.ok(gc.removed > 0 && chunkIds(store).length < loose, JSON.stringify(gc))
+    assert.ok(!chunkIds(store).includes(require('node:crypto').createHash('sha256').update('alpha\n').digest('hex')))
+    for (const backend of BACKENDS) {
+      assert.equal((await binding(backend).storeVerify(store)).ok, true, backend)
+      const again = path.join(dir, `out-s3-${backend}`)
+      fs.mkdirSync(again)
+      await binding(backend).storeRestoreSnapshot(store, 's3', again)
+      assert.deepEqual(listing(again), listing(root))
+    }
+  }
+})
+
+test('gc of packs: a dead pack goes, a mostly dead one is rewritten, unindexed packs wait out the grace, temps of dead writers go', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const b = binding(backend)
+    const p = makeProject(dir)
+    const sha = (text) => require('node:crypto').createHash('sha256').update(text).digest('hex')
+    const packs = () => fs.readdirSync(path.join(p.store, 'packs')).filter((n) => n.endsWith('.pack'))
+    const { Chunks } = require('../lib/js/store/pack')
+    const packOf = (id) => new Chunks(p.store).place(id).file
+    fs.writeFileSync(path.join(p.root, 'gone.bin'), require('node:crypto').randomBytes(3_000_000))
+    await b.storeCreateSnapshot(p.root, p.store, 's1')
+    fs.rmSync(path.join(p.root, 'gone.bin'))
+    fs.writeFileSync(path.join(p.root, 'third.txt'), 'third\n')
+    await b.storeCreateSnapshot(p.root, p.store, 's2')
+    assert.equal(packs().length, 2)
+    const third = packOf(sha('third\n'))
+    // s2 goes: its pack holds only s2's new chunks, none live any more
+    b.storeRemoveSnapshot(p.store, 's2')
+    fs.rmSync(path.join(p.root, 'third.txt'))
+    await b.storeCreateSnapshot(p.root, p.store, 's3') // nothing new but its record
+    const first = await b.storeGc(p.store)
+    assert.ok(first.removed > 0, JSON.stringify(first))
+    assert.ok(!fs.existsSync(third) && !fs.existsSync(third.replace(/\.pack$/, '.idx')))
+    // s1 goes: its pack is mostly gone.bin; what s3 still needs is copied into a new pack
+    const old = packOf(sha('alpha\n'))
+    b.storeRemoveSnapshot(p.store, 's1')
+    const second = await b.storeGc(p.store)
+    assert.ok(second.removedBytes > 2_000_000, JSON.stringify(second))
+    assert.ok(!fs.existsSync(old) && packOf(sha('alpha\n')) !== old)
+    assert.deepEqual(packs().length, 2) // s3's own (its tree runs) and the rewritten one
+    for (const other of BACKENDS) assert.equal((await binding(other).storeVerify(p.store)).ok, true, other)
+    const out = path.join(dir, 'out')
+    fs.mkdirSync(out)
+    await b.storeRestoreSnapshot(p.store, 's3', out)
+    assert.deepEqual(listing(out), listing(p.root))
+    // leftovers of killed writers: an unindexed pack (kept until an hour old), temps by name
+    const orphan = path.join(p.store, 'packs', `${sha('orphan')}.pack`)
+    const dead = path.join(p.store, 'packs', '.pack.sr-1-2-3.tmp') // pid 1 started after that moment
+    const ours = path.join(p.store, 'packs', `.pack.sr-${process.pid}-${Date.now()}-0.tmp`)
+    for (const f of [orphan, dead, ours]) fs.writeFileSync(f, 'partial', { mode: 0o600 })
+    await b.storeGc(p.store)
+    assert.deepEqual([fs.existsSync(orphan), fs.existsSync(dead), fs.existsSync(ours)], [true, false, true])
+    const hourAgo = new Date(Date.now() - 2 * 3600 * 1000)
+    fs.utimesSync(orphan, hourAgo, hourAgo)
+    await b.storeGc(p.store)
+    assert.equal(fs.existsSync(orphan), false)
+    assert.equal((await b.storeVerify(p.store)).ok, true)
+  })
+})

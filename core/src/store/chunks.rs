@@ -52,6 +52,9 @@ pub struct Index {
     pub loose: Vec<ChunkId>,
     /// Indexes that cannot be read: (pack name, why). Their chunks count as missing.
     pub damaged: Vec<(String, String)>,
+    /// The modification time of `packs/` when it was listed: a chunk asked for and not
+    /// found is looked for again only when it changed since (another process flushed packs).
+    stamp: Option<std::time::SystemTime>,
 }
 
 impl Index {
@@ -182,7 +185,10 @@ impl Chunks {
     /// What the store holds now, read from disk: every readable index (a damaged one noted),
     /// every loose chunk file.
     pub fn load(&self) -> Result<Index> {
-        let mut index = Index::default();
+        let mut index = Index {
+            stamp: self.packs_stamp(),
+            ..Index::default()
+        };
         if let Some(packs) = &self.packs {
             for (file, kind) in packs.list(Path::new(""))? {
                 let Some(name) = file.to_str().and_then(|f| pack::stem(f, ".idx")) else {
@@ -222,6 +228,32 @@ impl Chunks {
     pub fn locate(&self, id: &ChunkId) -> Result<Option<Loc>> {
         let index = self.index()?.read().unwrap_or_else(|p| p.into_inner());
         Ok(index.map.get(id).cloned())
+    }
+
+    /// `packs/`'s modification time (its link itself, never followed; only compared).
+    fn packs_stamp(&self) -> Option<std::time::SystemTime> {
+        let packs = self.packs.as_ref()?;
+        std::fs::symlink_metadata(packs.path())
+            .and_then(|m| m.modified())
+            .ok()
+    }
+
+    /// [`Chunks::locate`], the indexes read again first when `packs/` changed since they were
+    /// (a store held open while another process added snapshots).
+    fn locate_fresh(&self, id: &ChunkId) -> Result<Option<Loc>> {
+        if let Some(found) = self.locate(id)? {
+            return Ok(Some(found));
+        }
+        let stamp = self
+            .index()?
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .stamp;
+        if stamp == self.packs_stamp() {
+            return Ok(None);
+        }
+        self.reload()?;
+        self.locate(id)
     }
 
     /// True when the chunk is in the store or put by this process (its bytes not checked).
@@ -339,7 +371,7 @@ impl Chunks {
 
     /// The encoded file of a chunk into `buf` (cleared first; its capacity is reused).
     pub fn read_raw_into(&self, id: &ChunkId, buf: &mut Vec<u8>) -> Result<()> {
-        match self.locate(id)? {
+        match self.locate_fresh(id)? {
             Some(Loc::Loose) => self.read_loose(id, buf),
             Some(Loc::Packed { pack, offset, len }) => {
                 match self.read_packed(id, &pack, offset, len, buf) {

@@ -103,7 +103,7 @@ class Chunks {
    * (null: loose; { pack, offset, len }), loose: [ids], damaged: [[name, why]] }`.
    */
   load() {
-    const index = { packs: [], map: new Map(), loose: [], damaged: [] }
+    const index = { packs: [], map: new Map(), loose: [], damaged: [], stamp: this.stamp() }
     for (const e of listOrEmpty(this.dir, 'packs')) {
       const name = stem(e.name, '.idx')
       if (name === null || e.type !== 'file') continue
@@ -125,6 +125,20 @@ class Chunks {
       }
     }
     return index
+  }
+
+  /** packs/'s modification time (not followed; only compared), or null when it is not there. */
+  stamp() {
+    const st = fs.lstatSync(this.packsDir, { throwIfNoEntry: false, bigint: true })
+    return st ? st.mtimeNs : null
+  }
+
+  /** `locate`, the indexes read again first when packs/ changed since (another process flushed packs). */
+  locateFresh(id) {
+    const found = this.locate(id)
+    if (found !== undefined || this.stamp() === this.current().stamp) return found
+    this.index = null
+    return this.locate(id)
   }
 
   current() {
@@ -229,7 +243,7 @@ class Chunks {
 
   /** The encoded bytes of chunk `id` into `buf` (a Buffer of MAX_FILE + 1 bytes): their length. */
   readRawInto(id, buf) {
-    const loc = this.locate(id)
+    const loc = this.pending.has(id) ? undefined : this.locateFresh(id)
     if (loc === null) {
       const full = path.join(this.looseDir, id.slice(0, 2), id)
       const st = contained.containedStat(this.looseDir, `${id.slice(0, 2)}/${id}`)
