@@ -892,3 +892,27 @@ fn gc_drops_dead_packs_repacks_mostly_dead_ones_and_waits_out_the_grace() {
     assert!(!orphan.exists() && ours.exists());
     assert!(verify_store(&p.store, None).unwrap().ok());
 }
+
+/// A verify thread that panics makes the call an error, and the call returns: the other
+/// threads, waiting for that walk to end, are not left waiting.
+#[test]
+fn a_verify_thread_that_panics_is_an_error_of_the_call_not_a_hang() {
+    let p = project();
+    for id in ["s1", "s2", "s3", "test-panic-1", "s4"] {
+        take(&p, id);
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let store = p.store.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(verify_store(&store, None));
+    });
+    let result = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("verify returned");
+    let err = result.unwrap_err();
+    assert_eq!(err.code().as_str(), "EIO", "{err}");
+    assert!(err.to_string().contains("test panic in the walk"), "{err}");
+    // the store itself is fine: the same call without that snapshot succeeds
+    let ids: Vec<String> = ["s1", "s2", "s3", "s4"].map(String::from).to_vec();
+    assert!(verify_store(&p.store, Some(&ids)).unwrap().ok());
+}
