@@ -164,6 +164,9 @@ const TREE_CACHE: usize = 32 * 1024 * 1024;
 /// What one thread did: its walks (snapshot index, walk) and the file chunks it hashed.
 type Done = (Vec<(usize, Walk)>, Vec<(ChunkId, Verdict)>);
 
+/// What every thread did: the walks in snapshot order, and the file chunks' verdicts.
+type Outcome = (Vec<Walk>, Vec<(ChunkId, Verdict)>);
+
 impl<'a> Pool<'a> {
     fn new(store: &'a Store, ids: &'a [String]) -> Self {
         Pool {
@@ -182,7 +185,7 @@ impl<'a> Pool<'a> {
     /// Every job done on a thread per core: the walks in snapshot order, and every file
     /// chunk's verdict. A thread that panicked makes the call an error (`EIO`), after the
     /// others ended: its walk still counts as ended ([`WalkEnd`]), so none waits for it.
-    fn run(&self) -> Result<(Vec<Walk>, Vec<(ChunkId, Verdict)>)> {
+    fn run(&self) -> Result<Outcome> {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
         let joined: Vec<std::thread::Result<Done>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads).map(|_| scope.spawn(|| self.work())).collect();
