@@ -71,9 +71,12 @@ const isText = (n) => (n.type === 'Literal' && typeof n.value === 'string') || n
 function mutantsOf(source) {
   const ast = acorn.parse(source, { ecmaVersion: 'latest', sourceType: 'script', locations: true, allowHashBang: true })
   const found = []
-  const add = (start, end, replacement, description) => {
+  // `probe`: where the mutated expression starts, the offset coverage is asked about (V8 gives
+  // the right operand of `||`/`&&` a block of its own, which starts at the operator: the
+  // operator runs when the left operand does, even where the right one never does)
+  const add = (node, start, end, replacement, description) => {
     const { line, column } = acorn.getLineInfo(source, start)
-    found.push({ line, col: column + 1, description, start, end, replacement })
+    found.push({ line, col: column + 1, description, start, end, replacement, probe: node.start })
   }
   const visit = (node) => {
     if (!node || typeof node.type !== 'string') return
@@ -84,12 +87,12 @@ function mutantsOf(source) {
       if (to) {
         const gap = source.slice(node.left.end, node.right.start)
         const at = node.left.end + gap.indexOf(node.operator)
-        add(at, at + node.operator.length, to, `replace ${node.operator} with ${to}`)
+        add(node, at, at + node.operator.length, to, `replace ${node.operator} with ${to}`)
       }
     } else if (node.type === 'UnaryExpression' && node.operator === '!') {
-      add(node.start, node.start + 1, '', 'delete !')
+      add(node, node.start, node.start + 1, '', 'delete !')
     } else if (node.type === 'Literal' && typeof node.value === 'boolean') {
-      add(node.start, node.end, String(!node.value), `replace ${node.value} with ${!node.value}`)
+      add(node, node.start, node.end, String(!node.value), `replace ${node.value} with ${!node.value}`)
     }
     for (const [key, value] of Object.entries(node)) {
       if (key === 'loc') continue
@@ -155,7 +158,7 @@ const CACHE = path.join(SOURCE, 'target', 'mutants-js')
 /** Every test file of the suite. */
 const testFiles = () =>
   fs
-    .readdirSync(path.join(SOURCE, '__test__'))
+    .readdirSync(path.join(ROOT, '__test__'))
     .filter((f) => f.endsWith('.test.js'))
     .sort()
     .map((f) => `__test__/${f}`)
@@ -163,19 +166,24 @@ const testFiles = () =>
 /**
  * What a test file's coverage depends on besides the file itself: everything it can load or
  * spawn (lib/, bin/, the generated index.js and the addon, the other files of __test__ that
- * are not test files) and the Node version.
+ * are not test files) and the Node version. Read from the copy under test, not the source
+ * tree, which may change while a run goes.
  */
 function sharedKey() {
   const hash = crypto.createHash('sha256').update(process.version)
   const walk = (rel) => {
-    const abs = path.join(SOURCE, rel)
+    const abs = path.join(ROOT, rel)
     if (!fs.existsSync(abs)) return
     const st = fs.statSync(abs)
     if (st.isDirectory()) {
       for (const name of fs.readdirSync(abs).sort()) if (!(rel === '__test__' && name.endsWith('.test.js'))) walk(`${rel}/${name}`)
-    } else hash.update(rel).update(rel.endsWith('.node') ? `${st.size}:${st.mtimeMs}` : fs.readFileSync(abs))
+    } else if (rel.endsWith('.node')) {
+      // the addon by its size and time (the copy's time is the copying's)
+      const built = fs.statSync(path.join(SOURCE, rel))
+      hash.update(rel).update(`${built.size}:${built.mtimeMs}`)
+    } else hash.update(rel).update(fs.readFileSync(abs))
   }
-  for (const rel of ['lib', 'bin', '__test__', 'index.js', 'package.json', ...fs.readdirSync(SOURCE).filter((f) => f.endsWith('.node'))]) walk(rel)
+  for (const rel of ['lib', 'bin', '__test__', 'index.js', 'package.json', ...fs.readdirSync(ROOT).filter((f) => f.endsWith('.node'))]) walk(rel)
   return hash.digest('hex')
 }
 
@@ -254,7 +262,7 @@ async function coverageOf(test, files, shared) {
     .createHash('sha256')
     .update(COVERAGE_FORMAT)
     .update(shared)
-    .update(fs.readFileSync(path.join(SOURCE, test)))
+    .update(fs.readFileSync(path.join(ROOT, test)))
     .digest('hex')
     .slice(0, 24)
   const cached = path.join(CACHE, `${path.basename(test, '.js')}-${key}.json`)
@@ -275,9 +283,9 @@ async function coverageOf(test, files, shared) {
   for (const { rel, mutants } of files) {
     covered[rel] = new Map()
     for (const [i, m] of mutants.entries()) {
-      if (ran(entry.common[rel], m.start)) covered[rel].set(i, null)
+      if (ran(entry.common[rel], m.probe)) covered[rel].set(i, null)
       else {
-        const by = entry.tests.filter((t) => ran(t.scripts[rel], m.start)).map((t) => t.name)
+        const by = entry.tests.filter((t) => ran(t.scripts[rel], m.probe)).map((t) => t.name)
         if (by.length) covered[rel].set(i, [...new Set(by)])
       }
     }
@@ -311,7 +319,8 @@ function parseArgs(argv) {
 /**
  * Run the selections that execute a mutant (the mutated file written), fastest first, until
  * one catches it; a selection of part of a file that catches it is checked once unmutated
- * (`passes` caches it), and its file runs whole instead if it fails unmutated.
+ * (`passes` caches it), and its file runs whole instead if it fails unmutated. The outcome and
+ * the test file that decided it.
  */
 async function judge(units, mutate, restore, passes) {
   for (const unit of units) {
@@ -327,9 +336,9 @@ async function judge(units, mutate, restore, passes) {
       }
       if (!passes.get(key)) status = (await runTests([unit.test], { timeoutMs: timeoutMs(unit.whole) })).status
     }
-    if (status !== 'missed') return status
+    if (status !== 'missed') return { status, by: unit.test }
   }
-  return 'missed'
+  return { status: 'missed' }
 }
 
 async function main() {
@@ -342,12 +351,15 @@ async function main() {
   const outcomes = {}
   let restore = null
   const flags = [...options.re.flatMap((re) => ['--re', re]), ...(options.wholeFiles ? ['--whole-files'] : [])]
+  let targets = [] // { rel, original, mutants } per file
   const result = (stopped) => ({
     kind: 'js',
     started: started.toISOString(),
     seconds: Math.round((Date.now() - started.getTime()) / 1000),
     command: `npm run mutants -- js ${[...flags, ...files].join(' ')}${stopped ? ` (stopped by hand after ${Object.keys(outcomes).length} mutants)` : ''}`.trim(),
     files: stopped ? [...new Set(Object.keys(outcomes).map((n) => n.split(':')[0]))] : chosen,
+    // how many mutants each file has (not excluded, matching --re): a stopped run ran fewer
+    planned: Object.fromEntries(targets.map((t) => [t.rel, t.mutants.length])),
     outcomes,
   })
   // stopped (a run does not always fit in a sitting): what it got to is still a result
@@ -361,7 +373,7 @@ async function main() {
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   const nameOf = (rel, m) => `${rel}:${m.line}:${m.col}: ${m.description}`
-  const targets = chosen.map((rel) => {
+  targets = chosen.map((rel) => {
     const original = fs.readFileSync(path.join(ROOT, rel), 'utf8')
     const mutants = mutantsOf(original)
       .filter((m) => !EXCLUDED.some(([re]) => re.test(nameOf(rel, m))))
@@ -382,22 +394,35 @@ async function main() {
     const file = path.join(ROOT, rel)
     restore = () => fs.writeFileSync(file, original)
     console.error(`${rel}: ${mutants.length} mutants`)
+    // Which test file catches a mutant first is only a matter of time, never of outcome: the
+    // files that caught this file's mutants so far go first (by time per kill; the many small
+    // selections that never catch one cost more in starting processes than they take), and the mutants
+    // some test file executes outside its tests (code run at load: a constant, a top-level
+    // flag), which then runs whole, come last, when that order has been learnt.
+    const kills = new Map()
+    const unitsOf = (i) =>
+      runs
+        .filter((r) => r.covered[rel].has(i))
+        .map((r) => {
+          const names = options.wholeFiles ? null : r.covered[rel].get(i)
+          return { test: r.test, ms: r.msOf(names), whole: r.ms, patterns: names ? names.map(exactly) : [], names }
+        })
+    const order = mutants.map((m, i) => ({ m, i, late: unitsOf(i).some((u) => u.names === null) }))
+    order.sort((a, b) => a.late - b.late || a.i - b.i)
     try {
-      for (const [i, m] of mutants.entries()) {
+      for (const { m, i } of order) {
         const name = nameOf(rel, m)
-        const units = runs
-          .filter((r) => r.covered[rel].has(i))
-          .map((r) => {
-            const names = options.wholeFiles ? null : r.covered[rel].get(i)
-            return { test: r.test, ms: r.msOf(names), whole: r.ms, patterns: names ? names.map(exactly) : [], names }
-          })
-          .sort((a, b) => a.ms - b.ms)
+        const killed = (u) => kills.get(u.test) || 0
+        const cost = (u) => [killed(u) ? 0 : 1, u.ms / (1 + killed(u))]
+        const units = unitsOf(i).sort((a, b) => cost(a)[0] - cost(b)[0] || cost(a)[1] - cost(b)[1])
         let status = 'no coverage'
         if (units.length) {
           const mutate = () => fs.writeFileSync(file, original.slice(0, m.start) + m.replacement + original.slice(m.end))
           mutate()
           const t0 = Date.now()
-          status = await judge(units, mutate, restore, passes)
+          const outcome = await judge(units, mutate, restore, passes)
+          status = outcome.status
+          if (outcome.by) kills.set(outcome.by, (kills.get(outcome.by) || 0) + 1)
           restore()
           const by = units.map((u) => `${path.basename(u.test, '.test.js')}${u.names ? `[${u.names.length}]` : ''}`)
           console.error(`  ${status.padEnd(11)} ${name} (${Math.round((Date.now() - t0) / 100) / 10} s; ${by.join(', ')})`)
