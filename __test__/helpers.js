@@ -137,15 +137,47 @@ function hasCommand(cmd) {
   return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0
 }
 
-/** Damage the snapshot store's chunk `id`: its file's last byte flipped. */
+/** Damage the snapshot store's chunk `id`: the last byte of its encoding flipped, in its pack or loose file. */
 function flipChunk(store, id) {
-  const file = path.join(store, 'chunks', id.slice(0, 2), id)
-  const bytes = fs.readFileSync(file)
-  bytes[bytes.length - 1] ^= 1
-  fs.chmodSync(file, 0o600)
-  fs.writeFileSync(file, bytes)
+  const { Chunks } = require('../lib/js/store/pack')
+  const place = new Chunks(store).place(id)
+  if (place === null) throw new Error(`No chunk ${id} in ${store}`)
+  const bytes = fs.readFileSync(place.file)
+  bytes[place.offset + place.len - 1] ^= 1
+  fs.chmodSync(place.file, 0o600)
+  fs.writeFileSync(place.file, bytes)
+}
+
+/**
+ * Make the snapshot store's chunk `id` missing: its pack's index rewritten without it (the
+ * pack renamed after its new index; its bytes stay, unindexed), or its loose file removed.
+ */
+function dropChunk(store, id) {
+  const { Chunks, encodeIndex, parseIndex } = require('../lib/js/store/pack')
+  const loc = new Chunks(store).locate(id)
+  if (loc === undefined) throw new Error(`No chunk ${id} in ${store}`)
+  if (loc === null) return fs.rmSync(path.join(store, 'chunks', id.slice(0, 2), id))
+  const packs = path.join(store, 'packs')
+  const idx = path.join(packs, `${loc.pack}.idx`)
+  const { name, bytes } = encodeIndex(parseIndex(loc.pack, fs.readFileSync(idx)).filter((e) => e.id !== id))
+  fs.renameSync(path.join(packs, `${loc.pack}.pack`), path.join(packs, `${name}.pack`))
+  fs.writeFileSync(path.join(packs, `${name}.idx`), bytes, { mode: 0o600 })
+  fs.rmSync(idx)
+}
+
+/** Bytes of chunks on disk in a snapshot store: its packs and loose chunk files. */
+function storedBytes(store) {
+  const { Chunks } = require('../lib/js/store/pack')
+  const chunks = new Chunks(store)
+  return chunks.list().reduce((n, id) => n + chunks.size(id), 0)
+}
+
+/** The chunk ids a snapshot store holds (from its pack indexes and loose files), sorted. */
+function chunkIds(store) {
+  const { Chunks } = require('../lib/js/store/pack')
+  return new Chunks(store).list().sort()
 }
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
 
-module.exports = { flipChunk, test, SYNC_CHILD, spawnChild, liveProcess, exited, waitForLine, ROOT, BACKENDS, tempDir, eachBackend, onBoth, captureConsole, runBin, spawnNode, hasCommand, isRoot }
+module.exports = { flipChunk, chunkIds, dropChunk, storedBytes, test, SYNC_CHILD, spawnChild, liveProcess, exited, waitForLine, ROOT, BACKENDS, tempDir, eachBackend, onBoth, captureConsole, runBin, spawnNode, hasCommand, isRoot }

@@ -9,7 +9,7 @@ const path = require('node:path')
 const { execFileSync } = require('node:child_process')
 
 const BackupSystem = require('../lib/backup-system')
-const { test, eachBackend, runBin } = require('./helpers')
+const { test, eachBackend, runBin, flipChunk, chunkIds } = require('./helpers')
 
 const TRACKER = 'packages/system-api/phase-tracker.json'
 
@@ -63,9 +63,7 @@ test('a snapshot set: restore point, list, verify, damage named, cleanup', async
     assert.ok(bs.restorePoints()[0].snapshot.newBytes < 16 * 1024)
     // damage the chunk holding src/a.txt: verify names it, for both snapshots
     const sha = require('node:crypto').createHash('sha256').update('alpha\n').digest('hex')
-    const chunk = path.join(b, 'store/chunks', sha.slice(0, 2), sha)
-    fs.chmodSync(chunk, 0o600)
-    fs.writeFileSync(chunk, Buffer.from('\0garbage'))
+    flipChunk(path.join(b, 'store'), sha)
     for (const which of [id, id2]) {
       const bad = await bs.verifyBackup(which)
       assert.equal(bad.valid, false)
@@ -79,8 +77,8 @@ test('a snapshot set: restore point, list, verify, damage named, cleanup', async
     assert.equal(removed, 2)
     assert.deepEqual(fs.readdirSync(path.join(b, 'store/snapshots')), [])
     // ...and garbage collection removed every chunk, since no snapshot is left
-    const chunks = fs.readdirSync(path.join(b, 'store/chunks')).flatMap((f) => fs.readdirSync(path.join(b, 'store/chunks', f)))
-    assert.deepEqual(chunks, [])
+    assert.deepEqual(chunkIds(path.join(b, 'store')), [])
+    assert.deepEqual(fs.readdirSync(path.join(b, 'store/packs')), [])
   })
 })
 

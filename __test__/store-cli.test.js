@@ -11,7 +11,7 @@ const path = require('node:path')
 
 const BackupSystem = require('../lib/backup-system')
 const { resolveBackend } = require('../lib/backend')
-const { test, eachBackend, runBin, flipChunk, tempDir } = require('./helpers')
+const { test, eachBackend, runBin, flipChunk, dropChunk, chunkIds, storedBytes, tempDir } = require('./helpers')
 
 const binding = (name) => resolveBackend(name).binding
 const OTHER = { native: 'js', js: 'native' }
@@ -195,14 +195,6 @@ test('diff refuses what it cannot compare, with a code', async (t) => {
   })
 })
 
-/** Every chunk file's size on disk. */
-function chunkBytes(store) {
-  let n = 0
-  const dir = path.join(store, 'chunks')
-  for (const fan of fs.readdirSync(dir)) for (const f of fs.readdirSync(path.join(dir, fan))) n += fs.statSync(path.join(dir, fan, f)).size
-  return n
-}
-
 test('log: logical, new and shared bytes per snapshot; new bytes add up to the chunks on disk', async (t) => {
   await eachBackend(t, async ({ backend, dir }) => {
     const b = binding(backend)
@@ -230,7 +222,7 @@ test('log: logical, new and shared bytes per snapshot; new bytes add up to the c
     assert.ok(log[2].newBytes > 300_000 && log[2].sharedBytes > 600_000, JSON.stringify(log[2]))
     assert.equal(
       log.reduce((n, e) => n + e.newBytes, 0),
-      chunkBytes(p.store),
+      storedBytes(p.store),
     )
     assert.ok(log.every((e) => e.missingChunks === 0 && e.error === undefined))
     assert.deepEqual(await binding(OTHER[backend]).storeLog(p.store), log)
@@ -249,7 +241,7 @@ test('log reports a damaged tree and missing chunks instead of failing', async (
     await b.storeCreateSnapshot(p.root, p.store, 's1')
     const record = JSON.parse(fs.readFileSync(path.join(p.store, 'snapshots/s1.json'), 'utf8'))
     const tree = record.tree[0]
-    fs.rmSync(path.join(p.store, 'chunks', tree.slice(0, 2), tree))
+    dropChunk(p.store, tree)
     const [line] = await b.storeLog(p.store)
     assert.equal(line.missingChunks, 1)
     assert.match(line.error, /tree of snapshot s1/)
@@ -284,7 +276,7 @@ test('verify names every snapshot a bad tree or file chunk breaks: the same from
   assert.ok(!treeOf('s3').includes(tree) && !treeOf('s4').includes(tree))
   flipChunk(store, tree)
   flipChunk(store, sha256('in s3 and s4\n'))
-  fs.rmSync(path.join(store, 'chunks', sha256('only in s3\n').slice(0, 2), sha256('only in s3\n')))
+  dropChunk(store, sha256('only in s3\n'))
 
   const report = await b.storeVerify(store)
   assert.equal(report.ok, false)
@@ -301,7 +293,7 @@ test('verify names every snapshot a bad tree or file chunk breaks: the same from
   assert.match(report.broken[3].reason, /^src\/shared-34\.txt: chunk /)
   // the good chunks counted once each, whatever the snapshots sharing them: all the files but
   // the two damaged and "not yet" (listed only by the tree of s1 and s2, which cannot be read)
-  const files = fs.readdirSync(path.join(store, 'chunks')).flatMap((fan) => fs.readdirSync(path.join(store, 'chunks', fan)))
+  const files = chunkIds(store)
   assert.ok(files.includes(sha256('not yet\n')))
   assert.equal(report.chunks, files.length - 3)
 
@@ -340,7 +332,7 @@ test('verify reaches every chunk once when checkpoints share tree runs, and name
     ids.push(`s${s}`)
     await b.storeCreateSnapshot(root, store, ids[s])
   }
-  const files = fs.readdirSync(path.join(store, 'chunks')).flatMap((fan) => fs.readdirSync(path.join(store, 'chunks', fan)))
+  const files = chunkIds(store)
   for (const backend of ['native', 'js']) {
     const report = await binding(backend).storeVerify(store)
     assert.equal(report.ok, true, backend)

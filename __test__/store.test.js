@@ -8,7 +8,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 
 const { resolveBackend } = require('../lib/backend')
-const { test, eachBackend, tempDir, spawnChild, BACKENDS, flipChunk } = require('./helpers')
+const { test, eachBackend, tempDir, spawnChild, BACKENDS, flipChunk, chunkIds } = require('./helpers')
 
 const binding = (name) => resolveBackend(name).binding
 
@@ -56,15 +56,6 @@ function listing(root) {
   return out
 }
 
-function chunkFiles(store) {
-  const dir = path.join(store, 'chunks')
-  return fs
-    .readdirSync(dir)
-    .flatMap((fan) => fs.readdirSync(path.join(dir, fan)))
-    .filter((n) => /^[0-9a-f]{64}$/.test(n))
-    .sort()
-}
-
 function flipChunkOf(store, content) {
   const id = require('node:crypto').createHash('sha256').update(content).digest('hex')
   flipChunk(store, id)
@@ -86,7 +77,12 @@ test('a snapshot restores byte-identical: empty folders, symlinks, modes, unicod
     assert.equal(r.files, first.snapshot.files)
     assert.deepEqual(listing(out), listing(p.root))
     assert.ok(!fs.existsSync(path.join(out, 'backups')) && !fs.existsSync(path.join(out, '.git')))
-    for (const f of chunkFiles(p.store)) assert.equal(fs.statSync(path.join(p.store, 'chunks', f.slice(0, 2), f)).mode & 0o777, 0o600)
+    // format 3: one small pack and its index, owner-only; no loose chunk file
+    const packs = fs.readdirSync(path.join(p.store, 'packs'))
+    assert.deepEqual(packs.map((n) => path.extname(n)).sort(), ['.idx', '.pack'])
+    for (const f of packs) assert.equal(fs.statSync(path.join(p.store, 'packs', f)).mode & 0o777, 0o600)
+    assert.equal(fs.statSync(path.join(p.store, 'packs')).mode & 0o777, 0o700)
+    assert.ok(!fs.existsSync(path.join(p.store, 'chunks')))
     assert.equal(fs.statSync(p.store).mode & 0o777, 0o700)
   })
 })
@@ -177,7 +173,7 @@ test('verify re-hashes each chunk once and names the snapshots a bad chunk break
     await b.storeCreateSnapshot(p.root, p.store, 's2')
     const good = await b.storeVerify(p.store)
     assert.equal(good.ok, true)
-    assert.equal(good.chunks, chunkFiles(p.store).length)
+    assert.equal(good.chunks, chunkIds(p.store).length)
     const only2 = flipChunkOf(p.store, 'second snapshot only\n')
     const bad = await b.storeVerify(p.store)
     assert.equal(bad.ok, false)
@@ -237,7 +233,7 @@ test('a store written by one backend is listed, verified and restored by the oth
     await binding(backend).storeCreateSnapshot(p.root, stores[backend], 's1')
   }
   // same cut points, same ids, same tree: the two stores hold the same chunk names
-  assert.deepEqual(chunkFiles(stores.js), chunkFiles(stores.native))
+  assert.deepEqual(chunkIds(stores.js), chunkIds(stores.native))
   for (const [writer, reader] of [
     ['js', 'native'],
     ['native', 'js'],
@@ -274,7 +270,7 @@ function makeLargeProject(dir) {
   return p
 }
 
-test('format version 2 across backends: tree runs and chunk lists written alike, read, verified and restored by the other', async () => {
+test('format versions 2-3 across backends: tree runs, chunk lists and packs written alike, read, verified and restored by the other', async () => {
   const dir = tempDir('sr-store-v2-')
   const p = makeLargeProject(dir)
   const stores = {}
@@ -285,13 +281,13 @@ test('format version 2 across backends: tree runs and chunk lists written alike,
   const { Store } = require('../lib/js/store/format')
   const s = Store.open(stores.native, false)
   const record = s.record('s1')
-  assert.equal(record.version, 2)
+  assert.equal(record.version, 3)
   assert.ok(record.treeDepth >= 1, 'more tree runs than a record lists inline')
   // the two long files: more chunks than a line lists inline
   const counts = {}
   for (const e of s.tree(record)) if (e.path === 'large.bin' || e.path === 'data.sqlite') counts[e.path] = e.chunks.length
   assert.ok(counts['large.bin'] > 64 && counts['data.sqlite'] > 1000, JSON.stringify(counts))
-  assert.deepEqual(chunkFiles(stores.js), chunkFiles(stores.native))
+  assert.deepEqual(chunkIds(stores.js), chunkIds(stores.native))
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(stores.js, 'store.json'))), JSON.parse(fs.readFileSync(path.join(stores.native, 'store.json'))))
   for (const [writer, reader] of [
     ['js', 'native'],
@@ -300,7 +296,7 @@ test('format version 2 across backends: tree runs and chunk lists written alike,
     const b = binding(reader)
     const v = await b.storeVerify(stores[writer])
     assert.equal(v.ok, true)
-    assert.equal(v.chunks, chunkFiles(stores[writer]).length, 'verify reached every chunk, tree runs and lists included')
+    assert.equal(v.chunks, chunkIds(stores[writer]).length, 'verify reached every chunk, tree runs and lists included')
     const out = path.join(dir, `${writer}-read-by-${reader}`)
     fs.mkdirSync(out)
     await b.storeRestoreSnapshot(stores[writer], 's1', out)
@@ -315,11 +311,7 @@ test('format version 2 across backends: tree runs and chunk lists written alike,
     .find((l) => l.includes('"path":"large.bin"'))
   const stored = JSON.parse(line)
   assert.equal(stored.depth, 1)
-  const file = path.join(stores.native, 'chunks', stored.chunks[0].slice(0, 2), stored.chunks[0])
-  const bytes = fs.readFileSync(file)
-  bytes[bytes.length - 1] ^= 1
-  fs.chmodSync(file, 0o600)
-  fs.writeFileSync(file, bytes)
+  flipChunk(stores.native, stored.chunks[0])
   for (const backend of BACKENDS) {
     const v = await binding(backend).storeVerify(stores.native)
     assert.deepEqual(v.broken.map((x) => x.id), ['s1'], backend)
@@ -334,6 +326,8 @@ function downgradeToV1(store, id) {
   const record = s.record(id)
   const text = Buffer.from([...s.tree(record)].map(entryLine).join(''))
   const tree = chunkId(text)
+  // a loose chunk file, as version 1 wrote it
+  fs.mkdirSync(path.join(store, 'chunks', tree.slice(0, 2)), { recursive: true, mode: 0o700 })
   fs.writeFileSync(path.join(store, 'chunks', tree.slice(0, 2), tree), encode(text), { mode: 0o600 })
   const r = { ...record, version: 1, tree: [tree] }
   delete r.treeDepth
@@ -347,7 +341,7 @@ function downgradeToV1(store, id) {
   fs.writeFileSync(config, JSON.stringify(c, null, 2))
 }
 
-test('a version 1 store is read as is by both backends, and the next snapshot turns it to version 2', async () => {
+test('a version 1 store is read as is by both backends, and the next snapshot turns it to version 3', async () => {
   const dir = tempDir('sr-store-v1-')
   const p = makeLargeProject(dir)
   for (const [writer, reader] of [
@@ -365,11 +359,11 @@ test('a version 1 store is read as is by both backends, and the next snapshot tu
       await b.storeRestoreSnapshot(store, 'old', out)
       assert.deepEqual(listing(out), listing(p.root))
     }
-    // the other backend writes the next snapshot: store.json becomes version 2, 'old' stays version 1
+    // the other backend writes the next snapshot: store.json becomes version 3, 'old' stays version 1
     fs.writeFileSync(path.join(p.root, 'added.txt'), 'added')
     const next = await binding(reader).storeCreateSnapshot(p.root, store, 'new')
     assert.equal(next.filesRead, 1)
-    assert.equal(JSON.parse(fs.readFileSync(path.join(store, 'store.json'))).version, 2)
+    assert.equal(JSON.parse(fs.readFileSync(path.join(store, 'store.json'))).version, 3)
     assert.equal(JSON.parse(fs.readFileSync(path.join(store, 'snapshots/old.json'))).version, 1)
     await binding(writer).storeGc(store)
     for (const backend of BACKENDS) assert.equal((await binding(backend).storeVerify(store)).ok, true, backend)
@@ -541,5 +535,102 @@ while True:
       await b.storeRestoreSnapshot(store, id, out)
       assert.equal(sqlite(path.join(out, 'busy.sqlite'), 'PRAGMA integrity_check;'), 'ok', id)
     }
+  })
+})
+
+// A store written by format 2 code (the JS backend of commit e499b79, before packs: one file
+// per chunk under chunks/<hh>/): two snapshots of a small project, one file long enough for a
+// list chunk (rows.txt, depth 1). The project in the archive is as the second snapshot took it.
+const V2_FIXTURE = path.join(__dirname, 'fixtures/store-v2.tar.gz')
+
+test('a store written by format 2 code is verified and restored by both backends, then extended with packs and collected', async () => {
+  for (const [reader, writer] of [
+    ['js', 'native'],
+    ['native', 'js'],
+  ]) {
+    const dir = tempDir(`sr-store-v2-fixture-${reader}-`)
+    require('node:child_process').execFileSync('tar', ['xzf', V2_FIXTURE, '-C', dir])
+    const root = path.join(dir, 'project')
+    const store = path.join(root, 'backups/store')
+    assert.equal(JSON.parse(fs.readFileSync(path.join(store, 'store.json'))).version, 2)
+    assert.ok(!fs.existsSync(path.join(store, 'packs')) && chunkIds(store).length > 80)
+    const b = binding(reader)
+    const v = await b.storeVerify(store)
+    assert.equal(v.ok, true, JSON.stringify(v))
+    assert.equal(v.chunks, chunkIds(store).length)
+    const out = path.join(dir, 'out-s2')
+    fs.mkdirSync(out)
+    await b.storeRestoreSnapshot(store, 's2', out)
+    assert.deepEqual(listing(out), listing(root))
+    // the other backend takes the next snapshot: store.json turns to 3, new chunks go to a pack
+    fs.writeFileSync(path.join(root, 'src/c.txt'), 'gamma, in s3\n')
+    const s3 = await binding(writer).storeCreateSnapshot(root, store, 's3')
+    // (tar gave every file a new inode and ctime: all are read again, and found in the store)
+    assert.ok(s3.snapshot.newBytes < 8192, JSON.stringify(s3.snapshot))
+    assert.equal(JSON.parse(fs.readFileSync(path.join(store, 'store.json'))).version, 3)
+    assert.deepEqual(fs.readdirSync(path.join(store, 'packs')).map((n) => path.extname(n)).sort(), ['.idx', '.pack'])
+    for (const backend of BACKENDS) assert.equal((await binding(backend).storeVerify(store)).ok, true, backend)
+    // s1 goes: its own loose chunks (the first a.txt) are collected, s2 and s3 stay whole
+    const loose = chunkIds(store).length
+    b.storeRemoveSnapshot(store, 's1')
+    const gc = await b.storeGc(store)
+    assert.ok(gc.removed > 0 && chunkIds(store).length < loose, JSON.stringify(gc))
+    assert.ok(!chunkIds(store).includes(require('node:crypto').createHash('sha256').update('alpha\n').digest('hex')))
+    for (const backend of BACKENDS) {
+      assert.equal((await binding(backend).storeVerify(store)).ok, true, backend)
+      const again = path.join(dir, `out-s3-${backend}`)
+      fs.mkdirSync(again)
+      await binding(backend).storeRestoreSnapshot(store, 's3', again)
+      assert.deepEqual(listing(again), listing(root))
+    }
+  }
+})
+
+test('gc of packs: a dead pack goes, a mostly dead one is rewritten, unindexed packs wait out the grace, temps of dead writers go', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const b = binding(backend)
+    const p = makeProject(dir)
+    const sha = (text) => require('node:crypto').createHash('sha256').update(text).digest('hex')
+    const packs = () => fs.readdirSync(path.join(p.store, 'packs')).filter((n) => n.endsWith('.pack'))
+    const { Chunks } = require('../lib/js/store/pack')
+    const packOf = (id) => new Chunks(p.store).place(id).file
+    fs.writeFileSync(path.join(p.root, 'gone.bin'), require('node:crypto').randomBytes(3_000_000))
+    await b.storeCreateSnapshot(p.root, p.store, 's1')
+    fs.rmSync(path.join(p.root, 'gone.bin'))
+    fs.writeFileSync(path.join(p.root, 'third.txt'), 'third\n')
+    await b.storeCreateSnapshot(p.root, p.store, 's2')
+    assert.equal(packs().length, 2)
+    const third = packOf(sha('third\n'))
+    // s2 goes: its pack holds only s2's new chunks, none live any more
+    b.storeRemoveSnapshot(p.store, 's2')
+    fs.rmSync(path.join(p.root, 'third.txt'))
+    await b.storeCreateSnapshot(p.root, p.store, 's3') // nothing new but its record
+    const first = await b.storeGc(p.store)
+    assert.ok(first.removed > 0, JSON.stringify(first))
+    assert.ok(!fs.existsSync(third) && !fs.existsSync(third.replace(/\.pack$/, '.idx')))
+    // s1 goes: its pack is mostly gone.bin; what s3 still needs is copied into a new pack
+    const old = packOf(sha('alpha\n'))
+    b.storeRemoveSnapshot(p.store, 's1')
+    const second = await b.storeGc(p.store)
+    assert.ok(second.removedBytes > 2_000_000, JSON.stringify(second))
+    assert.ok(!fs.existsSync(old) && packOf(sha('alpha\n')) !== old)
+    assert.deepEqual(packs().length, 2) // s3's own (its tree runs) and the rewritten one
+    for (const other of BACKENDS) assert.equal((await binding(other).storeVerify(p.store)).ok, true, other)
+    const out = path.join(dir, 'out')
+    fs.mkdirSync(out)
+    await b.storeRestoreSnapshot(p.store, 's3', out)
+    assert.deepEqual(listing(out), listing(p.root))
+    // leftovers of killed writers: an unindexed pack (kept until an hour old), temps by name
+    const orphan = path.join(p.store, 'packs', `${sha('orphan')}.pack`)
+    const dead = path.join(p.store, 'packs', '.pack.sr-1-2-3.tmp') // pid 1 started after that moment
+    const ours = path.join(p.store, 'packs', `.pack.sr-${process.pid}-${Date.now()}-0.tmp`)
+    for (const f of [orphan, dead, ours]) fs.writeFileSync(f, 'partial', { mode: 0o600 })
+    await b.storeGc(p.store)
+    assert.deepEqual([fs.existsSync(orphan), fs.existsSync(dead), fs.existsSync(ours)], [true, false, true])
+    const hourAgo = new Date(Date.now() - 2 * 3600 * 1000)
+    fs.utimesSync(orphan, hourAgo, hourAgo)
+    await b.storeGc(p.store)
+    assert.equal(fs.existsSync(orphan), false)
+    assert.equal((await b.storeVerify(p.store)).ok, true)
   })
 })

@@ -21,7 +21,7 @@ if (!STORE) throw new Error('usage: node bench/snapshot-breakdown.js <new store 
   const opts = { databases: ['database.sqlite'] }
   let t = process.hrtime.bigint()
   await binding.storeCreateSnapshot(WS, STORE, 's1', opts)
-  console.log('first', Number(process.hrtime.bigint() - t) / 1e9, 's', (du(STORE) / 1048576).toFixed(2), 'MiB', 'chunks', fs.readdirSync(path.join(STORE, 'chunks')).reduce((n, f) => n + fs.readdirSync(path.join(STORE, 'chunks', f)).length, 0))
+  console.log('first', Number(process.hrtime.bigint() - t) / 1e9, 's', (du(STORE) / 1048576).toFixed(2), 'MiB', 'chunks', Store.open(STORE, false).listChunks().length, 'packs', fs.existsSync(path.join(STORE, 'packs')) ? fs.readdirSync(path.join(STORE, 'packs')).filter((f) => f.endsWith('.pack')).length : 0)
   const s = Store.open(STORE, false)
   const sizeOf = (id) => s.chunkSize(id)
   const roles = (rid) => {

@@ -13,7 +13,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { execFileSync, spawnSync } = require('node:child_process')
-const { measureCommand, runBackend, table, fmt } = require('./util')
+const { measureCommand, runBackend, table, fmt, changeOnePercent } = require('./util')
 const { measureVerify } = require('./store-verify')
 const { generate } = require('./backup.bench')
 
@@ -89,10 +89,10 @@ function main() {
   const snapshots = CHECKPOINTS + 3
   const verify = measureVerify(STORE)
   peakKiB = Math.max(peakKiB, verify.nativePeakKiB)
-  const checkpointLine = `${CHECKPOINTS} more checkpoints of 1 % changes each (native): ${fmt(loopWall / CHECKPOINTS, 2)} s each on average (slowest ${fmt(loopMax, 2)} s); the store of all ${snapshots} snapshots ${fmt(storeBytes / 1048576, 1)} MiB = ${fmt(storeBytes / firstBytes, 2)} x the first snapshot's ${fmt(firstBytes / 1048576, 1)} MiB`
+  const checkpointLine = CHECKPOINTS === 0 ? 'no more checkpoints (SR_BENCH_CHECKPOINTS=0)' : `${CHECKPOINTS} more checkpoints of 1 % changes each (native): ${fmt(loopWall / CHECKPOINTS, 2)} s each on average (slowest ${fmt(loopMax, 2)} s); the store of all ${snapshots} snapshots ${fmt(storeBytes / 1048576, 1)} MiB = ${fmt(storeBytes / firstBytes, 2)} x the first snapshot's ${fmt(firstBytes / 1048576, 1)} MiB`
   const out = path.join(SCRATCH, 'restored')
   fs.mkdirSync(out)
-  const r = ours('native', `return b.storeRestoreSnapshot(${JSON.stringify(STORE)}, 'c${CHECKPOINTS - 1}', ${JSON.stringify(out)})`)
+  const r = ours('native', `return b.storeRestoreSnapshot(${JSON.stringify(STORE)}, '${CHECKPOINTS > 0 ? `c${CHECKPOINTS - 1}` : 's3'}', ${JSON.stringify(out)})`)
   peakKiB = Math.max(peakKiB, r.peakKiB)
   const tgz = path.join(SCRATCH, 'tree.tar.gz')
   execFileSync('tar', ['-czf', tgz, '--exclude=.git', '--exclude=backups', '-C', WS, '.'])

@@ -13,6 +13,7 @@ const { spawn } = require('node:child_process')
 const ROOT = path.resolve(__dirname, '..')
 const { resolveBackend } = require(path.join(ROOT, 'lib/backend'))
 const { encode } = require(path.join(ROOT, 'lib/js/store/format'))
+const { Chunks } = require(path.join(ROOT, 'lib/js/store/pack'))
 
 const binding = (backend) => resolveBackend(backend).binding
 
@@ -76,21 +77,67 @@ function listing(root) {
   return out
 }
 
-/** Write `n` unreferenced chunks (valid files of random bytes) into the store; their ids. */
+/**
+ * Write `n` unreferenced chunks (valid encodings of random bytes) into the store as packs of
+ * 10 (format 3: a collection removes each pack, index then pack); each pack also holds a copy
+ * of a chunk the store already has, so a pack may be repacked rather than dropped, and a
+ * chunk may be listed by two indexes at once. Their ids.
+ */
 function addGarbage(store, n) {
+  const chunks = new Chunks(store)
+  const present = chunks.list()
   const ids = []
   for (let i = 0; i < n; i++) {
+    if (i % 10 === 0 && present.length > 0) {
+      const id = present[(i * 7919) % present.length]
+      chunks.put(id, chunks.getRaw(id))
+    }
     const data = crypto.randomBytes(64)
     const id = crypto.createHash('sha256').update(data).digest('hex')
-    const fan = path.join(store, 'chunks', id.slice(0, 2))
-    fs.mkdirSync(fan, { recursive: true, mode: 0o700 })
-    fs.writeFileSync(path.join(fan, id), encode(data), { mode: 0o600 })
+    chunks.put(id, encode(data))
     ids.push(id)
+    if (i % 10 === 9) chunks.seal()
   }
+  chunks.flush()
   return ids
 }
 
-const chunkPath = (store, id) => path.join(store, 'chunks', id.slice(0, 2), id)
+/** The chunk ids among `ids` the store still holds (as its indexes and loose files say). */
+const present = (store, ids) => {
+  const chunks = new Chunks(store)
+  return ids.filter((id) => chunks.has(id))
+}
+
+/** Where chunk `id`'s encoded bytes are in the store: `{ file, offset, len }`. */
+function chunkPlace(store, id) {
+  const place = new Chunks(store).place(id)
+  if (place === null) throw new Error(`No chunk ${id} in ${store}`)
+  return place
+}
+
+/**
+ * What a collection left that no record references: `{ packs: [[name, dead share of its
+ * bytes]], loose }` (a pack's dead share below the repack threshold is kept on purpose).
+ */
+function leftDead(store) {
+  const { Store } = require(path.join(ROOT, 'lib/js/store/format'))
+  const s = Store.open(store, false)
+  const live = new Set()
+  for (const id of s.ids()) s.references(s.record(id), (c) => live.add(c))
+  const index = s.chunks.load()
+  const packs = []
+  for (const pack of index.packs) {
+    let dead = 0
+    let total = 0
+    for (const e of pack.entries) {
+      const loc = index.map.get(e.id)
+      total += e.len
+      if (!live.has(e.id) || loc.pack !== pack.name || loc.offset !== e.offset) dead += e.len
+    }
+    if (dead > 0) packs.push([pack.name, dead / total])
+  }
+  return { packs, loose: index.loose.filter((id) => !live.has(id)).length }
+}
 
 /** The chunk ids of every file of snapshot `id` and of its tree (read through the js backend). */
 function chunksOf(store, id) {
@@ -102,11 +149,11 @@ function chunksOf(store, id) {
   return { tree: record.tree, files }
 }
 
-/** Flip one bit of the last byte of chunk `id`'s file (its payload: the check must catch it). */
+/** Flip one bit of the last byte of chunk `id`'s encoding (its payload: the check must catch it). */
 function flipChunk(store, id) {
-  const file = chunkPath(store, id)
+  const { file, offset, len } = chunkPlace(store, id)
   const bytes = fs.readFileSync(file)
-  bytes[bytes.length - 1] ^= 1
+  bytes[offset + len - 1] ^= 1
   fs.chmodSync(file, 0o600)
   fs.writeFileSync(file, bytes)
 }
@@ -181,9 +228,13 @@ async function gcUnderKills({ backend, dir, kills, seed, garbage = 1500, check, 
   await snap('s0')
   rewrite(p.root, 0, 10, ++gen)
   await snap('s1')
-  // a snapshot whose record goes: its own chunks become garbage, those it shares stay live
-  rewrite(p.root, 10, 20, ++gen)
+  // a snapshot whose record goes: its own chunks become garbage, those it shares stay live;
+  // files 20-24 are new in it and kept by the next snapshot, so its pack is part live, part
+  // dead (repacked by a collection)
+  rewrite(p.root, 10, 25, ++gen)
   await b.storeCreateSnapshot(p.root, p.store, 'gone')
+  rewrite(p.root, 10, 20, gen - 1)
+  await snap('kept')
   b.storeRemoveSnapshot(p.store, 'gone')
   // one collection to the end: how long one takes on this backend
   addGarbage(p.store, garbage)
@@ -193,7 +244,7 @@ async function gcUnderKills({ backend, dir, kills, seed, garbage = 1500, check, 
   while (out.landed < kills) {
     if (out.finished > kills * 3) throw new Error(`only ${out.landed} of ${kills} kills landed: ${out.finished} collections ended first`)
     const r = await runKilled(backend, 'gc', { store: p.store }, rnd() * gcMs, track)
-    const left = [...junk].filter((id) => fs.existsSync(chunkPath(p.store, id))).length
+    const left = present(p.store, [...junk]).length
     if (!r.landed) {
       out.finished += 1
       gcMs = Math.max(1, Math.min(gcMs, r.ms) * 0.8) // the machine got faster: aim earlier
@@ -209,11 +260,11 @@ async function gcUnderKills({ backend, dir, kills, seed, garbage = 1500, check, 
       b.storeRemoveSnapshot(p.store, old)
       survivors.delete(old)
     }
-    junk = new Set([...junk].filter((id) => fs.existsSync(chunkPath(p.store, id))))
+    junk = new Set(present(p.store, [...junk]))
     for (const id of addGarbage(p.store, garbage - junk.size)) junk.add(id)
   }
   return out
 }
 
 module.exports = {
-  gcUnderKills, ROOT, binding, prng, content, makeProject, rewrite, listing, addGarbage, chunkPath, chunksOf, flipChunk, runKilled }
+  gcUnderKills, ROOT, binding, prng, content, makeProject, rewrite, listing, addGarbage, chunkPlace, present, leftDead, chunksOf, flipChunk, runKilled }

@@ -277,6 +277,120 @@ mod tests {
         assert_eq!(err.message(), "Backup: label must match [A-Za-z0-9_-]");
     }
 
+    /// The errno names this core promises to spell as Node does (the raw table of
+    /// os_code_name: std's ErrorKind decoding is no contract, and names EPERM "EACCES").
+    #[cfg(unix)]
+    const NAMED: [&str; 25] = [
+        "ENOENT",
+        "EACCES",
+        "EPERM",
+        "ENOSPC",
+        "EROFS",
+        "EIO",
+        "EEXIST",
+        "ENOTDIR",
+        "EISDIR",
+        "ENOTEMPTY",
+        "EXDEV",
+        "EBUSY",
+        "EMFILE",
+        "ENFILE",
+        "ENAMETOOLONG",
+        "ELOOP",
+        "EDQUOT",
+        "EFBIG",
+        "EINVAL",
+        "EAGAIN",
+        "EINTR",
+        "ETXTBSY",
+        "ESRCH",
+        "EBADF",
+        "ENOMEM",
+    ];
+
+    /// Node itself says what each name's number is here and how libuv words it (the JS
+    /// backend reports Node's own errors): `{ name: [errno, text or null] }`.
+    #[cfg(unix)]
+    fn node_errnos() -> std::collections::HashMap<String, (i32, Option<String>)> {
+        let script = r#"
+            const map = require('util').getSystemErrorMap()
+            const out = {}
+            for (const name of process.argv.slice(1)) {
+              const n = require('os').constants.errno[name]
+              out[name] = [n, (map.get(-n) || [])[1] || null]
+            }
+            console.log(JSON.stringify(out))"#;
+        let out = std::process::Command::new("node")
+            .arg("-e")
+            .arg(script)
+            .args(NAMED)
+            .output()
+            .expect("node runs");
+        assert!(out.status.success(), "{out:?}");
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    /// Each OS error is named and worded as Node names and words it, `<context>: <NAME>:
+    /// <text>`, whatever std's own text (`Input/output error (os error 5)`).
+    #[cfg(unix)]
+    #[test]
+    fn os_errors_are_named_and_worded_as_node_does() {
+        let node = node_errnos();
+        for name in NAMED {
+            let (raw, text) = &node[name];
+            assert_eq!(
+                os_code_name(*raw),
+                Some(name),
+                "{name} by its own table entry"
+            );
+            let err = Error::io("op", io::Error::from_raw_os_error(*raw));
+            assert_eq!(err.code(), Code::Os(name));
+            assert_eq!(err.to_string(), err.message());
+            assert!(std::error::Error::source(&err).is_some(), "{name}");
+            // libuv (Node 20) has no text for a few (EDQUOT): only the name is compared there
+            if let Some(text) = text {
+                assert_eq!(err.message(), format!("op: {name}: {text}"));
+            }
+        }
+    }
+
+    /// An error without an OS code (made by std or by us) is named by its kind, the name of
+    /// the errno that kind stands for.
+    #[cfg(unix)]
+    #[test]
+    fn errors_without_an_os_code_are_named_by_their_kind() {
+        let node = node_errnos();
+        for name in [
+            "ENOENT",
+            "EACCES",
+            "EEXIST",
+            "EINVAL",
+            "ENOSPC",
+            "EROFS",
+            "ENOTDIR",
+            "EISDIR",
+            "ENOTEMPTY",
+            "EAGAIN",
+            "EINTR",
+        ] {
+            let kind = io::Error::from_raw_os_error(node[name].0).kind();
+            assert_eq!(errno_name(&io::Error::from(kind)), name, "{kind:?}");
+        }
+        assert_eq!(errno_name(&io::Error::other("ours")), "EIO");
+    }
+
+    #[test]
+    fn codes_print_as_their_names() {
+        for (code, name) in [
+            (Code::Os("ENOENT"), "ENOENT"),
+            (Code::BadPath, "EBADPATH"),
+            (Code::InvalidArg, "ERR_INVALID_ARG_TYPE"),
+            (Code::Internal, "EINTERNAL"),
+        ] {
+            assert_eq!(code.to_string(), name);
+        }
+    }
+
     #[test]
     fn paths_with_nul_or_nothing_are_refused() {
         assert_eq!(

@@ -187,8 +187,49 @@ mod tests {
             ".bak",
             "a.auto.yesterday.bak",
             "a.b/c.2025-09-08T15-14-28-688Z.bak",
+            // digits, but not the 13 of a Date.now(); 13 characters, but not digits
+            "x.123.bak",
+            "x.abcdefghijklm.bak",
+            // no basename before the label, or a label outside the safe set
+            ".auto.2025-09-08T15-14-28-688Z.bak",
+            "a.b!c.2025-09-08T15-14-28-688Z.bak",
+            "a.auto.2025-09-08T15-14-28-688Z-x.bak",
         ] {
             assert_eq!(parse_backup_name(name), None, "{name}");
         }
+        assert_eq!(parse_backup_name(".1757344468688.bak"), None);
+    }
+
+    #[test]
+    fn names_windows_would_change_or_take_as_devices_are_not_portable() {
+        for name in [
+            "a.",
+            "a ",
+            "CON",
+            "nul.txt",
+            "Aux.tar.gz",
+            "com1",
+            "COM²",
+            "lpt0",
+            "LPT9.log",
+            "conin$",
+            "nul .txt",
+        ] {
+            assert!(non_portable(name).is_some(), "{name}");
+        }
+        for name in [
+            "a.b", "console", "com10", "lpt", "comx", "con-1", " a", ".a",
+        ] {
+            assert_eq!(non_portable(name), None, "{name}");
+        }
+        assert_eq!(
+            non_portable("x."),
+            Some("it must not end with a dot or a space (Windows drops them)")
+        );
+        assert_eq!(
+            non_portable("lpt1"),
+            Some("it is a Windows device name (CON, PRN, AUX, NUL, COM1-9, LPT1-9)")
+        );
+        assert!(check_label(&"x".repeat(MAX_LABEL_LEN)).is_ok());
     }
 }

@@ -95,5 +95,47 @@ mod tests {
         let started = own_start_time_s().unwrap();
         assert!(is_dead(me, Some(started - 100)));
         assert!(!is_dead(me, Some(started)));
+        // whole seconds: one second of slack, not two
+        assert!(!is_dead(me, Some(started - 1)));
+        assert!(is_dead(me, Some(started - 2)));
+    }
+
+    /// The start time is the real one: a child spawned now started now.
+    #[test]
+    fn start_times_are_the_processes_own() {
+        let now_s = || crate::time::now_ms() as u64 / 1000;
+        let before = now_s();
+        let child = crate::testutil::LiveChild::spawn();
+        let Liveness::Alive {
+            start_time_s: Some(started),
+        } = liveness(child.pid())
+        else {
+            panic!("a live child has a start time")
+        };
+        assert!(
+            (before - 1..=now_s() + 1).contains(&started),
+            "{before} {started}"
+        );
+        let own = own_start_time_s().unwrap();
+        assert!(own <= started && own + 3_600 > before, "{own} {before}");
+    }
+
+    /// A child that exited but was not reaped yet (a zombie) holds nothing: dead.
+    #[cfg(unix)]
+    #[test]
+    fn a_zombie_is_dead() {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        let stat = format!("/proc/{pid}/stat");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        // exited, not reaped: state Z (on Linux; elsewhere, given a moment)
+        while std::fs::read_to_string(&stat).is_ok_and(|s| !s.contains(") Z "))
+            && std::time::Instant::now() < deadline
+        {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let judged = is_dead(pid, None);
+        let _ = child.wait();
+        assert!(judged, "a zombie is dead");
     }
 }

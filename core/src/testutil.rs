@@ -1,7 +1,12 @@
 //! Helpers for the core's own tests: real processes, alive or dead, to stand for another
-//! writer or lock holder (a pid of this process would be skipped or judged by other rules).
+//! writer or lock holder (a pid of this process would be skipped or judged by other rules),
+//! and faults injected into the removal of a lock file.
 
-use std::io::Read;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::ffi::OsStr;
+use std::io::{self, Read};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 /// The environment variable that turns [`block_on_stdin`] into a waiting helper process.
@@ -61,6 +66,89 @@ pub fn within_one_ms<T>(mut f: impl FnMut(i64) -> T) -> T {
         }
     }
     panic!("the clock never stayed on one millisecond for the whole call");
+}
+
+/// How many calls to each of `syscalls` the helper test `helper` (an ignored test of this
+/// binary that does one thing, as `envs` say) makes, counted by strace in a process of its own;
+/// `None` where strace is not installed. Only a syscall trace sees a missing flush.
+pub fn syscalls_of(helper: &str, envs: &[(&str, &OsStr)], syscalls: &[&str]) -> Option<Vec<usize>> {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("trace");
+    let status = Command::new("strace")
+        .args([
+            "-f",
+            "-qq",
+            "-e",
+            &format!("trace={}", syscalls.join(",")),
+            "-o",
+        ])
+        .arg(&log)
+        .arg(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", helper])
+        .envs(envs.iter().copied())
+        .stdout(Stdio::null())
+        .status();
+    match status {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
+        other => assert!(other.unwrap().success(), "{helper}"),
+    }
+    let trace = std::fs::read_to_string(&log).unwrap();
+    // With -f a call may be split in two lines; its first one names it.
+    let count = |name: &str| {
+        let call = format!("{name}(");
+        trace
+            .lines()
+            .filter(|l| !l.contains("resumed>"))
+            .filter(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .is_some_and(|w| w.starts_with(&call))
+            })
+            .count()
+    };
+    Some(syscalls.iter().map(|s| count(s)).collect())
+}
+
+/// What the next removal of a lock file on this thread meets (see [`removal_faults`]).
+#[derive(Debug, Clone, Copy)]
+pub enum RemovalFault {
+    /// The unlink fails with EPERM, as it does on an immutable file (the Node suites inject
+    /// it for real with strace).
+    Fail,
+    /// Another process removes the file just before us: our unlink really finds nothing.
+    Vanish,
+}
+
+/// EPERM: "Operation not permitted" (1 on Linux and macOS).
+const EPERM: i32 = 1;
+
+thread_local! {
+    static REMOVAL_FAULTS: RefCell<VecDeque<RemovalFault>> = const { RefCell::new(VecDeque::new()) };
+}
+
+/// Clears the faults not yet met when dropped, so that none outlives its test.
+pub struct RemovalFaults;
+
+impl Drop for RemovalFaults {
+    fn drop(&mut self) {
+        REMOVAL_FAULTS.with(|f| f.borrow_mut().clear());
+    }
+}
+
+/// The next lock file removals of this thread meet `faults`, in order (thread-local: tests
+/// running at the same time on other threads are not touched).
+pub fn removal_faults(faults: &[RemovalFault]) -> RemovalFaults {
+    REMOVAL_FAULTS.with(|f| f.borrow_mut().extend(faults.iter().copied()));
+    RemovalFaults
+}
+
+/// Called by `lock::unlink::remove_lock_file` (in test builds) just before it unlinks `path`.
+pub fn before_lock_removal(path: &Path) -> io::Result<()> {
+    match REMOVAL_FAULTS.with(|f| f.borrow_mut().pop_front()) {
+        Some(RemovalFault::Fail) => Err(io::Error::from_raw_os_error(EPERM)),
+        Some(RemovalFault::Vanish) => std::fs::remove_file(path),
+        None => Ok(()),
+    }
 }
 
 /// The body of a [`LiveChild`]: waits until its stdin closes (the parent died or killed it).

@@ -132,4 +132,104 @@ mod tests {
         assert_eq!(parse_iso8601("not a date"), None);
         assert_eq!(parse_iso8601("2025-13-08T15:14:28.688Z"), None);
     }
+
+    /// The calendar by the plain rules (a day at a time, leap years by the Gregorian rule),
+    /// against Hinnant's arithmetic: every day of 1601..2399 (two 400-year eras, so every
+    /// century rule, and negative day numbers before 1970), both ways.
+    #[test]
+    fn the_calendar_matches_counting_day_by_day() {
+        let leap = |y: i64| (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        let month_days = |y: i64, m: i64| match m {
+            2 if leap(y) => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        // 1601-01-01 is 134_774 days before 1970-01-01
+        let (mut y, mut m, mut d, mut z) = (1601, 1, 1, -134_774);
+        while y < 2400 {
+            assert_eq!(civil_from_days(z), (y, m, d), "day {z}");
+            assert_eq!(days_from_civil(y, m, d), z, "{y}-{m}-{d}");
+            z += 1;
+            d += 1;
+            if d > month_days(y, m) {
+                (m, d) = (m + 1, 1);
+            }
+            if m > 12 {
+                (y, m) = (y + 1, 1);
+            }
+        }
+    }
+
+    /// Every field of the printed time, before and after 1970 (`new Date(-1).toISOString()`
+    /// is the last millisecond of 1969).
+    #[test]
+    fn each_field_of_the_time_is_printed_in_its_place() {
+        assert_eq!(iso8601(-1), "1969-12-31T23:59:59.999Z");
+        assert_eq!(iso8601(-86_400_000), "1969-12-31T00:00:00.000Z");
+        let ms = ((((20_000 * 24 + 13) * 60 + 47) * 60 + 5) * 1000) + 9;
+        assert_eq!(iso8601(ms), "2024-10-04T13:47:05.009Z");
+        assert_eq!(file_stamp(ms), "2024-10-04T13-47-05-009Z");
+        assert_eq!(parse_iso8601("2024-10-04T13:47:05.009Z"), Some(ms));
+        assert_eq!(parse_iso8601("1969-12-31T23:59:59.999Z"), Some(-1));
+    }
+
+    /// What the parser takes: each field at its bounds, and nothing else (a wrong length,
+    /// separator, digit or range).
+    #[test]
+    fn the_parser_takes_each_field_within_its_bounds_only() {
+        let base = parse_iso8601("2024-01-01T00:00:00.000Z").unwrap();
+        for (text, after) in [
+            ("2024-12-31T23:59:59.999Z", 365 * 86_400_000 + 86_399_999),
+            ("2024-01-31T00:00:00Z", 30 * 86_400_000),
+            // a leap second reads as the next minute's first
+            ("2024-01-01T00:00:60Z", 60_000),
+            ("2024-01-01T00-00-00-001Z", 1),
+        ] {
+            assert_eq!(parse_iso8601(text), Some(base + after), "{text}");
+        }
+        for text in [
+            "2024-01-01T00:00:00.000",
+            "2024-01-01T00:00:00.000z",
+            "2024-01-01T00:00:0Z",
+            "2024-01-01T00:00:00.0Z",
+            "2024-01-01T00:00:00.00Z",
+            "2024-01-01T00:00:00.0000Z",
+            "2024-01-01T00:00:00+000Z",
+            "2024/01-01T00:00:00Z",
+            "2024-01/01T00:00:00Z",
+            "2024-01-01 00:00:00Z",
+            "2024-01-01T00.00:00Z",
+            "2024-01-01T00:00.00Z",
+            "2024-00-01T00:00:00Z",
+            "2024-01-00T00:00:00Z",
+            "2024-01-32T00:00:00Z",
+            "2024-01-01T24:00:00Z",
+            "2024-01-01T00:60:00Z",
+            "2024-01-01T00:00:61Z",
+            "2024-01-01T00:00:00.+01Z",
+            "20x4-01-01T00:00:00Z",
+        ] {
+            assert_eq!(parse_iso8601(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn system_times_convert_to_ms_and_back_on_both_sides_of_1970() {
+        let epoch = UNIX_EPOCH;
+        for ms in [-1_500, -1, 0, 1, 1_500, 1_757_344_468_688] {
+            let time = from_ms(ms);
+            assert_eq!(to_ms(time), ms);
+            let offset = Duration::from_millis(ms.unsigned_abs());
+            let expected = if ms < 0 {
+                epoch - offset
+            } else {
+                epoch + offset
+            };
+            assert_eq!(time, expected, "{ms}");
+        }
+        let now = now_ms();
+        let parsed = parse_iso8601(&now_iso()).unwrap();
+        assert!((now..now + 60_000).contains(&parsed), "{now} {parsed}");
+    }
 }

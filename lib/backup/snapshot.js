@@ -336,7 +336,7 @@ class Snapshots {
   async snapshotDamage(id, paths) {
     if (!paths.includes(this.snapshotRel(id))) return []
     const report = await this.binding.storeVerify(this.storeDir, [id])
-    const damaged = report.badChunks.map((c) => `store/chunks/${c.id.slice(0, 2)}/${c.id}: ${c.reason}`)
+    const damaged = report.badChunks.map((c) => `store chunk ${c.id}: ${c.reason}`)
     for (const b of report.broken) if (damaged.length === 0) damaged.push(`snapshot ${b.id}: ${b.reason}`)
     return damaged
   }

@@ -216,10 +216,10 @@ async function flips(backend, problems) {
     const [chunk, ref] = pool[Math.floor(rnd() * pool.length)]
     const copy = path.join(dir, `store-${i}`)
     fs.cpSync(p.store, copy, { recursive: true })
-    // one byte anywhere in the file (the codec byte included), one bit
-    const file = kit.chunkPath(copy, chunk)
+    // one byte anywhere in the chunk's encoding inside its pack (the codec byte included), one bit
+    const { file, offset, len } = kit.chunkPlace(copy, chunk)
     const bytes = fs.readFileSync(file)
-    bytes[Math.floor(rnd() * bytes.length)] ^= 1 << Math.floor(rnd() * 8)
+    bytes[offset + Math.floor(rnd() * len)] ^= 1 << Math.floor(rnd() * 8)
     fs.writeFileSync(file, bytes)
     s.trials += 1
     s[ref.where] += 1

@@ -314,34 +314,18 @@ mod tests {
     /// own; `None` where strace is not installed.
     fn fsync_calls(fsync: bool) -> Option<usize> {
         let tmp = tempfile::tempdir().unwrap();
-        let log = tmp.path().join("trace");
-        let status = std::process::Command::new("strace")
-            .args(["-f", "-qq", "-e", "trace=fsync,fdatasync", "-o"])
-            .arg(&log)
-            .arg(std::env::current_exe().unwrap())
-            .args([
-                "--ignored",
-                "--exact",
-                "fsx::atomic::tests::helper_atomic_write_once",
-            ])
-            .env("SR_CORE_TEST_TARGET", tmp.path().join("t.json"))
-            .env("SR_CORE_TEST_FSYNC", if fsync { "1" } else { "0" })
-            .stdout(std::process::Stdio::null())
-            .status();
-        match status {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return None,
-            other => assert!(other.unwrap().success()),
-        }
-        assert_eq!(fs::read(tmp.path().join("t.json")).unwrap(), b"{}");
-        let trace = fs::read_to_string(&log).unwrap();
-        // With -f a call may be split in two lines; its first one names it.
-        let calls = trace
-            .lines()
-            .filter(|l| {
-                !l.contains("resumed>") && (l.contains("fsync(") || l.contains("fdatasync("))
-            })
-            .count();
-        Some(calls)
+        let target = tmp.path().join("t.json");
+        let flag = std::ffi::OsStr::new(if fsync { "1" } else { "0" });
+        let calls = crate::testutil::syscalls_of(
+            "fsx::atomic::tests::helper_atomic_write_once",
+            &[
+                ("SR_CORE_TEST_TARGET", target.as_os_str()),
+                ("SR_CORE_TEST_FSYNC", flag),
+            ],
+            &["fsync", "fdatasync"],
+        )?;
+        assert_eq!(fs::read(&target).unwrap(), b"{}");
+        Some(calls.iter().sum())
     }
 
     /// Durability: the temp file is flushed before the rename and the directory after it;

@@ -48,3 +48,44 @@ pub fn name() -> String {
     let seq = SEQ.fetch_add(1, Ordering::Relaxed);
     format!("{}{:08x}{:08x}", owner(), nanos, seq as u32)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `sr-db-<pid>-<start time s>-`: what the sweep (lib/js/scratch.js) reads back to tell a
+    /// folder in use from one a killed process left.
+    fn expected_owner() -> String {
+        let start = crate::process::own_start_time_s().unwrap();
+        format!("sr-db-{}-{start}-", std::process::id())
+    }
+
+    #[test]
+    fn names_carry_their_owner_and_differ() {
+        let (a, b) = (name(), name());
+        assert_ne!(a, b);
+        for n in [a, b] {
+            let tail = n.strip_prefix(&expected_owner()).expect(&n);
+            assert_eq!(tail.len(), 16, "{n}");
+            assert!(tail.bytes().all(|c| c.is_ascii_hexdigit()), "{n}");
+        }
+    }
+
+    #[test]
+    fn a_scratch_folder_is_private_owned_and_removed_with_its_guard() {
+        let dir = new().unwrap();
+        let path = dir.path().to_path_buf();
+        assert!(path.is_dir());
+        assert_eq!(path.parent(), Some(std::env::temp_dir().as_path()));
+        let file_name = path.file_name().unwrap().to_str().unwrap();
+        assert!(file_name.starts_with(&expected_owner()), "{file_name}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o700);
+        }
+        drop(dir);
+        assert!(!path.exists());
+    }
+}

@@ -45,7 +45,7 @@ fn remove_ours(path: &Path, held: Option<&registry::Held>) -> Result<Released> {
             (Ok(mine), Ok((now, _))) => mine == now,
             _ => false,
         };
-        if ours && remove(path).is_ok() {
+        if ours && remove_lock_file(path).is_ok() {
             return Ok(Released::Released);
         }
     }
@@ -68,20 +68,11 @@ fn remove_ours(path: &Path, held: Option<&registry::Held>) -> Result<Released> {
     if !record.is_own() {
         return Ok(Released::NotOwner { pid: record.pid });
     }
-    match remove(path) {
+    match remove_lock_file(path) {
         Ok(()) => Ok(Released::Released),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Released::Released),
         Err(e) => Ok(unreadable(path, e)),
     }
-}
-
-/// [`remove_lock_file`]; a test can make it fail (the Node suites fail it for real, with strace).
-fn remove(path: &Path) -> io::Result<()> {
-    #[cfg(test)]
-    if tests::FAILING.with(|n| n.replace(n.get().saturating_sub(1))) > 0 {
-        return Err(io::Error::other("injected removal failure"));
-    }
-    remove_lock_file(path)
 }
 
 /// An OS failure on the lock file, reported as legacy does (`false` and its message).
@@ -93,15 +84,9 @@ fn unreadable(path: &Path, e: io::Error) -> Released {
 mod tests {
     use super::*;
     use crate::lock::{acquire, LockOptions};
-    use crate::testutil::LiveChild;
-    use std::cell::Cell;
+    use crate::testutil::{removal_faults, LiveChild, RemovalFault};
     use std::fs;
     use std::fs::File;
-
-    thread_local! {
-        /// How many of this thread's next lock file removals at release fail.
-        pub(super) static FAILING: Cell<u32> = const { Cell::new(0) };
-    }
 
     fn record_of(pid: u32) -> Vec<u8> {
         let mut r = Record::ours("x", "theirs");
@@ -174,6 +159,18 @@ mod tests {
         assert!(!path.exists());
     }
 
+    /// Our record, removed by someone else between our read and our unlink: the lock is gone
+    /// as asked, so it is released, not reported as an error.
+    #[test]
+    fn our_record_removed_meanwhile_is_released() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = lock_path(tmp.path(), "x");
+        fs::write(&path, Record::ours("x", "elsewhere").to_bytes()).unwrap();
+        let _faults = removal_faults(&[RemovalFault::Vanish]);
+        assert_eq!(release(tmp.path(), "x").unwrap(), Released::Released);
+        assert!(!path.exists());
+    }
+
     /// Issue 12: the removal of our own lock file fails at release. The failure is reported,
     /// the file stays, and our next acquire takes it over at once instead of waiting for
     /// itself (the record names our live pid) until its timeout.
@@ -186,9 +183,9 @@ mod tests {
         };
         let got = acquire(tmp.path(), "x", &options, 41).unwrap();
         // both removals the release makes (its fast path, then after re-reading the record)
-        FAILING.with(|n| n.set(2));
+        let faults = removal_faults(&[RemovalFault::Fail, RemovalFault::Fail]);
         let outcome = release(tmp.path(), "x").unwrap();
-        FAILING.with(|n| n.set(0));
+        drop(faults);
         let Released::Unreadable(error) = outcome else {
             panic!("the failure is reported: {outcome:?}")
         };

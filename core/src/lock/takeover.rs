@@ -194,6 +194,36 @@ mod tests {
         assert!(!marker_path(tmp.path(), "x", 0).exists());
     }
 
+    /// The dead lock file removed by someone else between our check and our unlink is a
+    /// change (look again); any other failure of the unlink is an error, and the file stays.
+    #[test]
+    fn an_unlink_that_finds_nothing_is_a_change_and_one_that_fails_an_error() {
+        use crate::testutil::{removal_faults, RemovalFault};
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.lock");
+        fs::write(&path, b"dead").unwrap();
+        let (_, seen) = read_seen(&path).unwrap();
+        let faults = removal_faults(&[RemovalFault::Vanish]);
+        assert_eq!(
+            break_dead(tmp.path(), "x", &path, &seen, 30_000).unwrap(),
+            Takeover::Changed
+        );
+        drop(faults);
+        assert!(!path.exists());
+        fs::write(&path, b"dead").unwrap();
+        let (_, seen) = read_seen(&path).unwrap();
+        let faults = removal_faults(&[RemovalFault::Fail]);
+        let err = break_dead(tmp.path(), "x", &path, &seen, 30_000).unwrap_err();
+        drop(faults);
+        assert_eq!(err.code(), Code::Os("EPERM"), "{err}");
+        assert!(
+            err.message().starts_with("Failed to acquire lock for x: "),
+            "{err}"
+        );
+        assert!(path.exists(), "the lock file stays");
+        assert!(!marker_path(tmp.path(), "x", 0).exists());
+    }
+
     /// An empty marker is a breaker mid-write: others wait for the grace period, then skip it.
     #[test]
     fn an_empty_marker_is_waited_for_then_skipped() {

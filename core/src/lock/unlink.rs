@@ -16,6 +16,9 @@ use std::path::Path;
 
 /// Remove the lock file at `path`; `NotFound` when there was none.
 pub fn remove_lock_file(path: &Path) -> io::Result<()> {
+    // a test can make it fail, or the file vanish just before (crate::testutil::removal_faults)
+    #[cfg(test)]
+    crate::testutil::before_lock_removal(path)?;
     imp::remove(path)
 }
 

@@ -1,13 +1,12 @@
-//! Chunks: their ids, their encoding on disk, and the `chunks/` folder that holds them.
+//! Chunks: their ids and their encoding on disk ([`super::chunks`] is where they are).
 //!
-//! A chunk's id is the SHA-256 of its plain bytes (64 lowercase hex digits). Its file,
-//! `chunks/<first two hex digits>/<id>`, is one codec byte then the payload: `0` the plain
-//! bytes, `1` the bytes as raw DEFLATE (RFC 1951). A file is written once, through a temp
-//! file renamed into place, and never changed: same name, same bytes, whoever wrote it.
+//! A chunk's id is the SHA-256 of its plain bytes (64 lowercase hex digits). Its encoding,
+//! in a pack (format version 3) or a loose file `chunks/<first two hex digits>/<id>`
+//! (versions 1-2), is one codec byte then the payload: `0` the plain bytes, `1` the bytes as
+//! raw DEFLATE (RFC 1951). Once written it never changes: same id, same plain bytes,
+//! whoever wrote it.
 
 use std::io::Write;
-use std::path::Path;
-use std::sync::OnceLock;
 
 use flate2::write::DeflateEncoder;
 use flate2::{Compression, Decompress, FlushDecompress, Status};
@@ -15,7 +14,8 @@ use sha2::{Digest, Sha256};
 
 use super::chunker::MAX;
 use crate::error::{Code, Error, Result};
-use crate::fsx::beneath::{read_bounded_into, Dir, Kind};
+
+pub use super::chunks::Chunks;
 
 pub const CODEC_STORED: u8 = 0;
 pub const CODEC_DEFLATE: u8 = 1;
@@ -115,7 +115,7 @@ pub fn decode(id: &ChunkId, file: &[u8]) -> Result<Vec<u8>> {
 
 /// [`decode`], the check against the id skipped when `check` is false (a chunk this process
 /// has checked already: the file never changes once in place).
-fn decode_as(id: &ChunkId, file: &[u8], check: bool) -> Result<Vec<u8>> {
+pub(super) fn decode_as(id: &ChunkId, file: &[u8], check: bool) -> Result<Vec<u8>> {
     let mut inflated = Vec::new();
     let data = match payload(id, file, &mut Decompress::new(false), &mut inflated)? {
         Some(stored) => stored.to_vec(),
@@ -211,115 +211,6 @@ impl Checker {
         };
         check_plain(id, data, check)?;
         Ok(data)
-    }
-}
-
-/// The `chunks/` folder of a store, its 256 fan-out folders opened once each.
-pub struct Chunks {
-    dir: Dir,
-    fans: Vec<OnceLock<Dir>>,
-}
-
-impl Chunks {
-    pub fn new(dir: Dir) -> Chunks {
-        Chunks {
-            dir,
-            fans: (0..256).map(|_| OnceLock::new()).collect(),
-        }
-    }
-
-    fn fan(&self, id: &ChunkId, create: bool) -> Result<&Dir> {
-        let slot = &self.fans[id.0[0] as usize];
-        if let Some(dir) = slot.get() {
-            return Ok(dir);
-        }
-        let name = format!("{:02x}", id.0[0]);
-        let dir = self.dir.sub(Path::new(&name), create)?;
-        Ok(slot.get_or_init(|| dir))
-    }
-
-    /// True when the chunk's file is there (its content is not checked).
-    pub fn has(&self, id: &ChunkId) -> Result<bool> {
-        let fan = match self.fan(id, false) {
-            Ok(fan) => fan,
-            Err(e) if e.code() == Code::Os("ENOENT") => return Ok(false),
-            Err(e) => return Err(e),
-        };
-        Ok(matches!(
-            fan.stat(Path::new(&id.hex()))?,
-            Some((Kind::File, _))
-        ))
-    }
-
-    /// Write an encoded chunk under its id (temp file + rename; fsynced here unless the
-    /// platform flushes the whole store at once, see [`Dir::sync_below`]).
-    pub fn put(&self, id: &ChunkId, file: &[u8]) -> Result<()> {
-        let durable = !Dir::syncs_whole_fs();
-        self.fan(id, true)?
-            .write_atomic(Path::new(&id.hex()), file, durable)
-    }
-
-    /// The encoded file of a chunk (`ENOENT` when missing).
-    pub fn get_raw(&self, id: &ChunkId) -> Result<Vec<u8>> {
-        let mut file = Vec::new();
-        self.read_raw_into(id, &mut file)?;
-        Ok(file)
-    }
-
-    /// The encoded file of a chunk into `buf` (cleared first; its capacity is reused).
-    pub fn read_raw_into(&self, id: &ChunkId, buf: &mut Vec<u8>) -> Result<()> {
-        let fan = self.fan(id, false)?;
-        let name = Path::new(&id.hex()).to_path_buf();
-        let file = fan.open_read(&name)?;
-        read_bounded_into(file, MAX_FILE, &fan.path().join(&name), buf)
-    }
-
-    /// The plain bytes of a chunk, checked against its id.
-    pub fn get(&self, id: &ChunkId) -> Result<Vec<u8>> {
-        decode(id, &self.get_raw(id)?)
-    }
-
-    /// The plain bytes of a chunk that was checked earlier by this process (not hashed again).
-    pub fn get_checked_before(&self, id: &ChunkId) -> Result<Vec<u8>> {
-        decode_as(id, &self.get_raw(id)?, false)
-    }
-
-    /// Every chunk id present (names that are not ids are left alone).
-    pub fn list(&self) -> Result<Vec<ChunkId>> {
-        let mut out = Vec::new();
-        for (fan, kind) in self.dir.list(Path::new(""))? {
-            if kind != Kind::Dir {
-                continue;
-            }
-            for (name, kind) in self.dir.list(Path::new(&fan))? {
-                if let (Kind::File, Some(Ok(id))) = (kind, name.to_str().map(ChunkId::parse)) {
-                    out.push(id);
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// The size of a chunk's file (0 when it is not there).
-    pub fn size(&self, id: &ChunkId) -> Result<u64> {
-        match self.fan(id, false) {
-            Ok(fan) => Ok(fan.stat(Path::new(&id.hex()))?.map_or(0, |(_, size)| size)),
-            Err(e) if e.code() == Code::Os("ENOENT") => Ok(0),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Remove a chunk's file (`false` when it was not there).
-    pub fn remove(&self, id: &ChunkId) -> Result<bool> {
-        match self.fan(id, false) {
-            Ok(fan) => fan.unlink_here(std::ffi::OsStr::new(&id.hex())),
-            Err(e) if e.code() == Code::Os("ENOENT") => Ok(false),
-            Err(e) => Err(e),
-        }
-    }
-
-    pub fn dir(&self) -> &Dir {
-        &self.dir
     }
 }
 

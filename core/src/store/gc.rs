@@ -1,21 +1,46 @@
 //! Garbage collection: remove the chunks no snapshot record references.
 //!
-//! Crash-safe by order: the set of referenced chunks is built from every record first, then
-//! only chunks outside it are removed, one `unlink` each; a kill at any moment leaves every
-//! surviving record's chunks in place (it can only leave garbage for the next run). A record
-//! that cannot be read stops the collection (`ECORRUPT`): its chunks are unknown, so nothing is
-//! removed rather than something it needs.
+//! The set of referenced chunks is built from every record first; a record, list or pack
+//! index that cannot be read stops the collection (`ECORRUPT`, nothing removed): what it
+//! names is unknown, so nothing is removed rather than something it needs. Then:
 //!
-//! A collection racing a snapshot being taken would see neither the new chunks' record (not
-//! written yet) nor the parent chunks it reuses once their record is removed: callers hold
+//! - a pack none of whose chunks is live: its index is removed, then the pack;
+//! - a pack whose dead chunks are at least [`REPACK_SHARE`] of its bytes: its live chunks
+//!   are copied into new packs, which are flushed (durable, indexed) before its index is
+//!   removed, then the pack;
+//! - a loose chunk (versions 1-2) that is dead: unlinked;
+//! - a temp file whose writer is gone (a killed snapshot's open pack): removed; a pack
+//!   without an index (sealed, its writer killed before the flush) older than [`GRACE`]:
+//!   removed.
+//!
+//! So a kill at any moment leaves every live chunk reachable through at least one complete
+//! index (the old one until the new one is durable; two for a while after a kill between the
+//! two, which the next collection resolves); it can only leave garbage for the next run.
+//!
+//! A collection racing a snapshot being taken would see neither the new chunks' index (not
+//! flushed yet) nor the parent chunks it reuses once their record is removed: callers hold
 //! the store's lock around both (lib/backup/snapshot.js, `store-<hash>` in the lock folder).
+//! The grace before an unindexed pack is removed is a second guard, for a writer that does
+//! not take the lock.
 
 use std::collections::HashSet;
+use std::ffi::OsStr;
 use std::path::Path;
 
 use super::chunk::ChunkId;
+use super::chunks::{Index, Loc, Pack};
+use super::pack;
 use super::Store;
-use crate::error::{Error, Result};
+use crate::error::{Code, Error, Result};
+use crate::fsx::beneath::{Dir, Kind};
+
+/// A pack is rewritten once its dead chunks are this share of its bytes (numerator,
+/// denominator): below, the space is not worth the copy.
+pub const REPACK_SHARE: (u64, u64) = (1, 4);
+
+/// Seconds an unindexed pack is left alone (its writer may still run; a sealed pack's name
+/// does not say who wrote it, as a temp's does).
+pub const GRACE: i64 = 3600;
 
 /// What a collection removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -25,6 +50,13 @@ pub struct GcStats {
     pub chunks: u64,
     pub removed: u64,
     pub removed_bytes: u64,
+}
+
+fn stopped(e: Error) -> Error {
+    Error::new(
+        e.code(),
+        format!("Garbage collection stopped, nothing removed: {e}"),
+    )
 }
 
 /// Remove every chunk of the store folder `store` that no snapshot references.
@@ -39,27 +71,110 @@ pub fn collect_garbage(store: &Path) -> Result<GcStats> {
                 live.insert(c);
                 Ok(())
             })
-            .map_err(|e| {
-                Error::new(
-                    e.code(),
-                    format!("Garbage collection stopped, nothing removed: {e}"),
-                )
-            })?;
+            .map_err(stopped)?;
+    }
+    let index = store.chunks().load()?;
+    if let Some((_, why)) = index.damaged.first() {
+        return Err(stopped(Error::new(Code::Corrupt, why.clone())));
     }
     let mut stats = GcStats {
         snapshots: ids.len() as u64,
+        chunks: index.map.len() as u64,
         ..GcStats::default()
     };
-    for id in store.chunks().list()? {
-        stats.chunks += 1;
-        if live.contains(&id) {
+    collect_packs(&store, &index, &live, &mut stats)?;
+    for id in &index.loose {
+        if live.contains(id) && index.map.get(id) == Some(&Loc::Loose) {
             continue;
         }
-        let size = store.chunks().size(&id)?;
-        if store.chunks().remove(&id)? {
-            stats.removed += 1;
+        let size = store.chunks().size(id)?;
+        if store.chunks().remove_loose(id)? {
+            stats.removed += u64::from(index.map.get(id) == Some(&Loc::Loose));
             stats.removed_bytes += size;
         }
     }
+    if let Ok(packs) = store.chunks().packs_dir() {
+        remove_orphans(packs, &mut stats)?;
+    }
     Ok(stats)
+}
+
+/// Is entry `e` of `pack` the place of a live chunk?
+fn kept(index: &Index, live: &HashSet<ChunkId>, pack: &Pack, e: &pack::IndexEntry) -> bool {
+    live.contains(&e.id)
+        && matches!(index.map.get(&e.id),
+            Some(Loc::Packed { pack: p, offset, .. }) if *p == pack.name && *offset == e.offset)
+}
+
+/// Remove the packs with no live chunk, repack those mostly dead.
+fn collect_packs(
+    store: &Store,
+    index: &Index,
+    live: &HashSet<ChunkId>,
+    stats: &mut GcStats,
+) -> Result<()> {
+    let chunks = store.chunks();
+    let mut doomed: Vec<&Pack> = Vec::new();
+    for pack in &index.packs {
+        let (mut kept_bytes, mut dead_bytes) = (0u64, 0u64);
+        for e in &pack.entries {
+            match kept(index, live, pack, e) {
+                true => kept_bytes += u64::from(e.len),
+                false => dead_bytes += u64::from(e.len),
+            }
+        }
+        let (num, den) = REPACK_SHARE;
+        if dead_bytes == 0 || (kept_bytes > 0 && dead_bytes * den < (kept_bytes + dead_bytes) * num)
+        {
+            continue;
+        }
+        for e in pack.entries.iter().filter(|e| kept(index, live, pack, e)) {
+            chunks.put(&e.id, &chunks.get_raw(&e.id)?)?;
+        }
+        doomed.push(pack);
+    }
+    // the copies durable and indexed before any index that lists the originals goes
+    chunks.flush()?;
+    let Ok(packs) = chunks.packs_dir() else {
+        return Ok(());
+    };
+    for pack in doomed {
+        for e in &pack.entries {
+            let here = matches!(index.map.get(&e.id),
+                Some(Loc::Packed { pack: p, offset, .. }) if *p == pack.name && *offset == e.offset);
+            if here && !live.contains(&e.id) {
+                stats.removed += 1;
+            }
+            if !kept(index, live, pack, e) {
+                stats.removed_bytes += u64::from(e.len);
+            }
+        }
+        packs.unlink_here(OsStr::new(&pack::index_file(&pack.name)))?;
+        packs.unlink_here(OsStr::new(&pack::pack_file(&pack.name)))?;
+    }
+    Ok(())
+}
+
+/// Remove the temp files of `packs/` whose writer is gone (a killed snapshot's open pack),
+/// and packs without an index once older than [`GRACE`].
+fn remove_orphans(packs: &Dir, stats: &mut GcStats) -> Result<()> {
+    packs.sweep_dead_temps();
+    let listing = packs.list(Path::new(""))?;
+    let names: HashSet<&OsStr> = listing.iter().map(|(n, _)| n.as_os_str()).collect();
+    let now = crate::time::now_ms() / 1000;
+    for (file, kind) in &listing {
+        let Some(stem) = file.to_str().and_then(|f| pack::stem(f, ".pack")) else {
+            continue;
+        };
+        if *kind != Kind::File || names.contains(OsStr::new(&pack::index_file(stem))) {
+            continue;
+        }
+        let Some(meta) = packs.meta(Path::new(file))? else {
+            continue;
+        };
+        if now - meta.mtime.0 >= GRACE && packs.unlink_here(file)? {
+            stats.removed_bytes += meta.size;
+        }
+    }
+    Ok(())
 }

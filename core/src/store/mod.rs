@@ -3,17 +3,21 @@
 //! docs/store-format.md (both backends read and write it); in short:
 //!
 //! ```text
-//! store/store.json              {"format":"session-resilience-store","version":2,...}
-//! store/chunks/ab/<sha256>      one codec byte + payload; immutable
+//! store/store.json              {"format":"session-resilience-store","version":3,...}
+//! store/packs/<name>.pack       encoded chunks (codec byte + payload each), concatenated
+//! store/packs/<name>.idx        where each chunk of the pack is; written once it is durable
+//! store/chunks/ab/<sha256>      a loose chunk (versions 1-2: read, never written)
 //! store/snapshots/<id>.json     a snapshot's record, written last
 //! ```
 //!
-//! Version 2 (this code's) cuts trees between entries and keeps long chunk lists in chunks of
-//! their own ([`tree`], [`list`]); version 1 stores are read as they are, and the first
-//! snapshot written into one turns its `store.json` to version 2.
+//! Version 3 (this code's) writes chunks into packs ([`pack`]); version 2 cut trees between
+//! entries and kept long chunk lists in chunks of their own ([`tree`], [`list`]). Version 1
+//! and 2 stores are read as they are (loose chunks included), and the first snapshot
+//! written into one turns its `store.json` to version 3.
 //!
 //! - [`chunker`]: content-defined cut points (FastCDC), the same in both backends;
-//! - [`chunk`]: ids (SHA-256), encoding (DEFLATE or stored), the `chunks/` folder;
+//! - [`chunk`]: ids (SHA-256), encoding (DEFLATE or stored);
+//! - [`pack`], [`chunks`]: pack files and their indexes; the chunks a store holds, where;
 //! - [`tree`]: the entries of a snapshot, one JSON line each, stored as chunks;
 //! - [`list`]: long lists of chunk ids, stored as chunks;
 //! - [`snapshot`]: the records;
@@ -29,11 +33,13 @@
 
 pub mod chunk;
 pub mod chunker;
+pub mod chunks;
 pub mod database;
 pub mod diff;
 pub mod gc;
 pub mod list;
 pub mod log;
+pub mod pack;
 pub mod restore;
 pub mod snapshot;
 pub mod tree;
@@ -57,7 +63,7 @@ pub use verify::{verify_store, VerifyReport};
 pub use write::{create_snapshot, SnapshotSpec, SnapshotStats};
 
 /// The version of the on-disk format this code writes (and the newest it reads).
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// The oldest version this code reads.
 pub const OLDEST_VERSION: u32 = 1;
 const FORMAT_NAME: &str = "session-resilience-store";
@@ -130,8 +136,9 @@ pub struct Store {
 
 impl Store {
     /// Open the store folder `path` (its last component must not be a link). With `create`
-    /// (to write a snapshot): created, with `store.json`, when missing, and a version 1
-    /// store's `store.json` turned to this version (its records stay readable as they are).
+    /// (to write a snapshot): created, with `store.json`, when missing, and an older
+    /// store's `store.json` turned to this version (its records and loose chunks stay
+    /// readable as they are).
     /// `ENOENT` when there is none.
     pub fn open(path: &Path, create: bool) -> Result<Store> {
         let (parent, name) = match (path.parent(), path.file_name()) {
@@ -158,7 +165,14 @@ impl Store {
             text.push(b'\n');
             dir.write_atomic(config, &text, true)?;
         }
-        let chunks = Chunks::new(dir.sub(Path::new("chunks"), create)?);
+        // `chunks/` only in stores written by versions 1-2, `packs/` created by the first
+        // writer of version 3: either may be missing
+        let optional = |name: &str, create: bool| match dir.sub(Path::new(name), create) {
+            Ok(sub) => Ok(Some(sub)),
+            Err(e) if e.code() == Code::Os("ENOENT") => Ok(None),
+            Err(e) => Err(e),
+        };
+        let chunks = Chunks::new(optional("chunks", false)?, optional("packs", create)?);
         let snapshots = dir.sub(Path::new("snapshots"), create)?;
         Ok(Store {
             dir,

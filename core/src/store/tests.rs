@@ -6,6 +6,7 @@ use std::os::unix::fs::{symlink, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use super::chunk::ChunkId;
+use super::chunks::Loc;
 use super::*;
 use crate::backup::cancel::Cancel;
 
@@ -68,6 +69,79 @@ fn snap(
 
 fn take(p: &Project, id: &str) -> SnapshotStats {
     snap(p, id, &crate::backup::archive::default_excludes(), &[]).unwrap()
+}
+
+/// Where chunk `id`'s encoded bytes are: (file, offset, length).
+fn place(p: &Project, id: &ChunkId) -> (PathBuf, usize, usize) {
+    let store = Store::open(&p.store, false).unwrap();
+    match store
+        .chunks()
+        .locate(id)
+        .unwrap()
+        .expect("the chunk is in the store")
+    {
+        Loc::Loose => {
+            let path = p.store.join(format!("chunks/{:02x}/{}", id.0[0], id.hex()));
+            let len = fs::metadata(&path).unwrap().len() as usize;
+            (path, 0, len)
+        }
+        Loc::Packed { pack, offset, len } => (
+            p.store.join(format!("packs/{pack}.pack")),
+            offset as usize,
+            len as usize,
+        ),
+    }
+}
+
+/// Flip the last encoded byte of chunk `id`, wherever it is; its id in hex.
+fn flip_chunk(p: &Project, id: &ChunkId) -> String {
+    let (path, offset, len) = place(p, id);
+    let mut bytes = fs::read(&path).unwrap();
+    bytes[offset + len - 1] ^= 1;
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+    fs::write(&path, bytes).unwrap();
+    id.hex()
+}
+
+/// Replace `from` by `to` in the store file `name` (which must contain it).
+fn rewrite(p: &Project, name: &str, from: &str, to: &str) {
+    let path = p.store.join(name);
+    let was = fs::read_to_string(&path).unwrap();
+    let now = was.replace(from, to);
+    assert_ne!(was, now, "{name}: {from}");
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
+    fs::write(&path, now).unwrap();
+}
+
+/// Turn a store written by this code into the layout format 2 code writes: every chunk a
+/// loose file `chunks/<hh>/<id>` holding its encoded bytes, no `packs/`, `store.json` and
+/// the records at version 2 (their content is otherwise the same in both versions).
+fn to_version_2(p: &Project) {
+    for entry in fs::read_dir(p.store.join("packs")).unwrap() {
+        let path = entry.unwrap().path();
+        let Some(name) = path
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .strip_suffix(".idx")
+        else {
+            continue;
+        };
+        let pack_bytes = fs::read(p.store.join(format!("packs/{name}.pack"))).unwrap();
+        for e in pack::parse_index(name, &fs::read(&path).unwrap()).unwrap() {
+            let dir = p.store.join(format!("chunks/{:02x}", e.id.0[0]));
+            fs::create_dir_all(&dir).unwrap();
+            let (from, to) = (e.offset as usize, (e.offset + e.len) as usize);
+            fs::write(dir.join(e.id.hex()), &pack_bytes[from..to]).unwrap();
+        }
+    }
+    fs::remove_dir_all(p.store.join("packs")).unwrap();
+    rewrite(p, "store.json", "\"version\": 3", "\"version\": 2");
+    for entry in fs::read_dir(p.store.join("snapshots")).unwrap() {
+        let name = format!("snapshots/{}", entry.unwrap().file_name().to_str().unwrap());
+        rewrite(p, &name, "\"version\": 3", "\"version\": 2");
+    }
 }
 
 /// Every entry below `root` (not followed), minus `backups` and `.git`: path -> (kind,
@@ -139,15 +213,23 @@ fn store_files_are_private_and_chunks_are_named_by_their_hash() {
     let ids = store.chunks().list().unwrap();
     assert!(!ids.is_empty());
     for id in ids {
-        let path = p.store.join(format!("chunks/{:02x}/{}", id.0[0], id.hex()));
-        assert_eq!(fs::metadata(&path).unwrap().mode() & 0o777, 0o600);
-        assert_eq!(
-            fs::metadata(path.parent().unwrap()).unwrap().mode() & 0o777,
-            0o700
-        );
         let data = store.chunks().get(&id).unwrap();
         assert_eq!(ChunkId::of(&data), id);
     }
+    // one small pack and its index, owner-only, and no loose chunk
+    let packs: Vec<_> = fs::read_dir(p.store.join("packs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(packs.len(), 2, "{packs:?}");
+    for path in &packs {
+        assert_eq!(fs::metadata(path).unwrap().mode() & 0o777, 0o600);
+    }
+    assert_eq!(
+        fs::metadata(p.store.join("packs")).unwrap().mode() & 0o777,
+        0o700
+    );
+    assert!(!p.store.join("chunks").exists());
     let record = p.store.join("snapshots/s1.json");
     assert_eq!(fs::metadata(record).unwrap().mode() & 0o777, 0o600);
     assert_eq!(fs::metadata(&p.store).unwrap().mode() & 0o777, 0o700);
@@ -289,6 +371,7 @@ fn a_crafted_tree_cannot_leave_the_target() {
             .chunks()
             .put(&id, &chunk::encode(line.as_bytes()))
             .unwrap();
+        store.chunks().flush().unwrap();
         let mut record = store.record("s1").unwrap();
         record.id = format!("crafted-{}", bad.len());
         record.tree = vec![id.hex()];
@@ -325,16 +408,7 @@ fn verify_hashes_each_chunk_once_and_names_the_snapshots_a_bad_chunk_breaks() {
     let store = Store::open(&p.store, false).unwrap();
     assert_eq!(report.chunks as usize, store.chunks().list().unwrap().len());
     // damage the chunk of a.txt (shared) and of only-in-s2.txt (s2 alone)
-    let flip = |content: &[u8]| {
-        let id = ChunkId::of(content);
-        let path = p.store.join(format!("chunks/{:02x}/{}", id.0[0], id.hex()));
-        let mut bytes = fs::read(&path).unwrap();
-        let last = bytes.len() - 1;
-        bytes[last] ^= 1;
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
-        fs::write(&path, bytes).unwrap();
-        id.hex()
-    };
+    let flip = |content: &[u8]| flip_chunk(&p, &ChunkId::of(content));
     let only2 = flip(b"second snapshot only\n");
     let report = verify_store(&p.store, None).unwrap();
     assert_eq!(report.bad_chunks.len(), 1);
@@ -351,12 +425,15 @@ fn verify_hashes_each_chunk_once_and_names_the_snapshots_a_bad_chunk_breaks() {
     let report = verify_store(&p.store, None).unwrap();
     let bad = report.bad_chunks.iter().find(|b| b.id == shared).unwrap();
     assert_eq!(bad.snapshots, ["s1", "s2"]);
-    // a missing chunk is reported as missing
-    let id = ChunkId::parse(&shared).unwrap();
-    store.chunks().remove(&id).unwrap();
+    // chunks whose pack's index is gone are reported missing, with the snapshot they break
+    let (pack, _, _) = place(&p, &ChunkId::parse(&only2).unwrap());
+    fs::remove_file(pack.with_extension("idx")).unwrap();
     let report = verify_store(&p.store, None).unwrap();
-    let bad = report.bad_chunks.iter().find(|b| b.id == shared).unwrap();
-    assert_eq!(bad.reason, "missing");
+    let gone = report.bad_chunks.iter().find(|b| b.reason == "missing");
+    assert_eq!(
+        gone.map(|b| b.snapshots.clone()),
+        Some(vec!["s2".to_string()])
+    );
 }
 
 #[test]
@@ -418,7 +495,7 @@ fn a_store_of_another_format_or_version_is_refused() {
     let config = p.store.join("store.json");
     let text = fs::read_to_string(&config)
         .unwrap()
-        .replace("\"version\": 2", "\"version\": 3");
+        .replace("\"version\": 3", "\"version\": 4");
     fs::set_permissions(&config, fs::Permissions::from_mode(0o600)).unwrap();
     fs::write(&config, text).unwrap();
     let err = Store::open(&p.store, false).err().unwrap();
@@ -439,6 +516,7 @@ fn gc_removes_only_the_chunks_no_record_references_and_stops_on_a_damaged_record
     let gone = collect_garbage(&p.store).unwrap();
     // the file only s2 had, and the chunks of s2's tree
     assert!(gone.removed >= 2, "{gone:?}");
+    let store = Store::open(&p.store, false).unwrap();
     assert!(!store
         .chunks()
         .has(&ChunkId::of(b"second snapshot only\n"))
@@ -450,12 +528,16 @@ fn gc_removes_only_the_chunks_no_record_references_and_stops_on_a_damaged_record
     fs::write(p.store.join("snapshots/s9.json"), "{ not json").unwrap();
     take(&p, "s3");
     snapshot::remove(store.snapshots_dir(), "s3").unwrap();
-    let left = store.chunks().list().unwrap().len();
+    let count = || {
+        let store = Store::open(&p.store, false).unwrap();
+        store.chunks().list().unwrap().len()
+    };
+    let left = count();
     assert_eq!(
         collect_garbage(&p.store).unwrap_err().code().as_str(),
         "ECORRUPT"
     );
-    assert_eq!(store.chunks().list().unwrap().len(), left);
+    assert_eq!(count(), left);
 }
 
 /// Format version 2: a file of more than `list::INLINE` chunks keeps its list in list chunks,
@@ -478,7 +560,7 @@ fn long_chunk_lists_live_in_list_chunks_that_verify_and_gc_reach() {
     take(&p, "s1");
     let store = Store::open(&p.store, false).unwrap();
     let record = store.record("s1").unwrap();
-    assert_eq!(record.version, 2);
+    assert_eq!(record.version, 3);
     // the stored line names list chunks (depth 1), the reader gives the data chunks
     let raw: Vec<u8> = record
         .tree_ids()
@@ -510,14 +592,7 @@ fn long_chunk_lists_live_in_list_chunks_that_verify_and_gc_reach() {
     assert!(verify_store(&p.store, None).unwrap().ok());
     // verify reaches the list chunks: damage one, the snapshot is named broken
     let list_id = ChunkId::parse(&stored.chunks[0]).unwrap();
-    let path = p
-        .store
-        .join(format!("chunks/{:02x}/{}", list_id.0[0], list_id.hex()));
-    let mut bytes = fs::read(&path).unwrap();
-    let last = bytes.len() - 1;
-    bytes[last] ^= 1;
-    fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
-    fs::write(&path, bytes).unwrap();
+    flip_chunk(&p, &list_id);
     let report = verify_store(&p.store, None).unwrap();
     let bad = report.bad_chunks.iter().find(|b| b.id == list_id.hex());
     assert_eq!(bad.map(|b| b.snapshots.clone()), Some(vec!["s1".into()]));
@@ -590,18 +665,12 @@ fn a_version_1_store_is_read_as_is_and_upgraded_by_the_next_snapshot() {
         .chunks()
         .put(&id, &chunk::encode(text.as_bytes()))
         .unwrap();
-    let rewrite = |name: &str, from: &str, to: &str| {
-        let path = p.store.join(name);
-        let was = fs::read_to_string(&path).unwrap();
-        let now = was.replace(from, to);
-        assert_ne!(was, now, "{name}: {from}");
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
-        fs::write(&path, now).unwrap();
-    };
-    rewrite("store.json", "\"version\": 2", "\"version\": 1");
+    store.chunks().flush().unwrap();
+    let rewrite = |name: &str, from: &str, to: &str| rewrite(&p, name, from, to);
+    rewrite("store.json", "\"version\": 3", "\"version\": 1");
     let v1_tree = serde_json::to_string(&vec![id.hex()]).unwrap();
     let old_tree = serde_json::to_string_pretty(&record.tree).unwrap();
-    rewrite("snapshots/s1.json", "\"version\": 2", "\"version\": 1");
+    rewrite("snapshots/s1.json", "\"version\": 3", "\"version\": 1");
     rewrite(
         "snapshots/s1.json",
         &old_tree.replace('\n', "\n  "),
@@ -616,7 +685,7 @@ fn a_version_1_store_is_read_as_is_and_upgraded_by_the_next_snapshot() {
     let s2 = take(&p, "s2");
     assert!(s2.files_reused > 0);
     let config = fs::read_to_string(p.store.join("store.json")).unwrap();
-    assert!(config.contains("\"version\": 2"), "{config}");
+    assert!(config.contains("\"version\": 3"), "{config}");
     assert_eq!(
         Store::open(&p.store, false)
             .unwrap()
@@ -641,4 +710,209 @@ fn a_version_1_store_is_read_as_is_and_upgraded_by_the_next_snapshot() {
         .record("s1")
         .unwrap_err();
     assert_eq!(err.code().as_str(), "ECORRUPT");
+}
+
+/// A store of format 2 (loose chunk files) is read as it is, then written to by this code:
+/// its snapshots verify and restore, the next snapshot reuses their chunks and writes only
+/// packs, and garbage collection removes the loose chunks nothing references any more.
+#[test]
+fn a_version_2_store_of_loose_chunks_is_read_extended_with_packs_and_collected() {
+    let p = project();
+    take(&p, "s1");
+    to_version_2(&p);
+    assert!(verify_store(&p.store, None).unwrap().ok());
+    let (_tmp, out) = restore_into(&p, "s1", &[]);
+    assert_eq!(listing(&out), listing(&p.root));
+    fs::write(p.root.join("src/a.txt"), "alpha, changed\n").unwrap();
+    let s2 = take(&p, "s2");
+    assert!(s2.files_reused > 0 && s2.record.new_chunks > 0);
+    let config = fs::read_to_string(p.store.join("store.json")).unwrap();
+    assert!(config.contains("\"version\": 3"), "{config}");
+    let store = Store::open(&p.store, false).unwrap();
+    let index = store.chunks().load().unwrap();
+    assert_eq!(index.packs.len(), 1);
+    // nothing of s2 went into a loose file
+    let loose_before = index.loose.len();
+    assert!(index.packs[0]
+        .entries
+        .iter()
+        .all(|e| !index.loose.contains(&e.id)));
+    assert!(verify_store(&p.store, None).unwrap().ok());
+    store.remove_snapshot("s1").unwrap();
+    let gc = collect_garbage(&p.store).unwrap();
+    assert!(gc.removed > 0, "{gc:?}");
+    let left = Store::open(&p.store, false)
+        .unwrap()
+        .chunks()
+        .load()
+        .unwrap();
+    assert!(left.loose.len() < loose_before);
+    assert!(!left.loose.contains(&ChunkId::of(b"alpha\n")));
+    assert!(verify_store(&p.store, None).unwrap().ok());
+    let (_tmp, out) = restore_into(&p, "s2", &[]);
+    assert_eq!(listing(&out), listing(&p.root));
+}
+
+/// Damage inside a pack stays local: a flipped byte breaks the chunk it is in and no other;
+/// a truncated pack, or an index entry past the pack's end, is reported by verify (and
+/// refused by restore), never a crash; a damaged index stops garbage collection.
+#[test]
+fn damage_in_a_pack_breaks_only_the_chunks_it_touches() {
+    let p = project();
+    take(&p, "s1");
+    fs::write(p.root.join("only-in-s2.txt"), "second snapshot only\n").unwrap();
+    take(&p, "s2");
+    // a.txt and only-in-s2.txt are in different packs; flip a chunk in the middle of s1's
+    let alpha = ChunkId::of(b"alpha\n");
+    let (pack1, _, _) = place(&p, &alpha);
+    let (pack2, _, _) = place(&p, &ChunkId::of(b"second snapshot only\n"));
+    assert_ne!(pack1, pack2);
+    flip_chunk(&p, &alpha);
+    let report = verify_store(&p.store, None).unwrap();
+    assert_eq!(report.bad_chunks.len(), 1, "{report:?}");
+    assert_eq!(report.bad_chunks[0].id, alpha.hex());
+    assert_eq!(report.bad_chunks[0].snapshots, ["s1", "s2"]);
+    let (_tmp, out) = restore_into(&p, "s1", &["src/big.bin".to_string()]);
+    assert!(out.join("src/big.bin").exists());
+    // truncate s2's pack to nothing: its chunks are reported, s1 is still whole
+    fs::write(&pack2, b"").unwrap();
+    let report = verify_store(&p.store, None).unwrap();
+    let cut = report
+        .bad_chunks
+        .iter()
+        .find(|b| b.reason.contains("ends before"));
+    assert_eq!(
+        cut.map(|b| b.snapshots.clone()),
+        Some(vec!["s2".to_string()]),
+        "{report:?}"
+    );
+    assert!(report.broken.contains_key("s2"));
+    let tmp = tempfile::tempdir().unwrap();
+    let err = restore_snapshot(&p.store, "s2", tmp.path(), &[]).unwrap_err();
+    assert_eq!(err.code().as_str(), "ECORRUPT", "{err}");
+    // an index that does not hash to its name: gc stops, removes nothing
+    let idx = pack2.with_extension("idx");
+    let mut bytes = fs::read(&idx).unwrap();
+    bytes[20] ^= 1;
+    fs::set_permissions(&idx, fs::Permissions::from_mode(0o600)).unwrap();
+    fs::write(&idx, bytes).unwrap();
+    Store::open(&p.store, false)
+        .unwrap()
+        .remove_snapshot("s2")
+        .unwrap();
+    let err = collect_garbage(&p.store).unwrap_err();
+    assert_eq!(err.code().as_str(), "ECORRUPT", "{err}");
+    assert!(pack2.exists() && idx.exists());
+}
+
+/// Garbage collection of packs: a pack of dead chunks goes (index, then pack), a mostly
+/// dead pack is rewritten with its live chunks, an unindexed pack or temp file is removed
+/// only once older than the grace period; what is left verifies and restores.
+#[test]
+fn gc_drops_dead_packs_repacks_mostly_dead_ones_and_waits_out_the_grace() {
+    let p = project();
+    let noise = |seed: u64, n: usize| -> Vec<u8> {
+        let mut x = seed;
+        (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                (x >> 24) as u8
+            })
+            .collect()
+    };
+    fs::write(p.root.join("gone.bin"), noise(7, 3_000_000)).unwrap();
+    take(&p, "s1");
+    fs::remove_file(p.root.join("gone.bin")).unwrap();
+    fs::write(p.root.join("later.bin"), noise(9, 200_000)).unwrap();
+    take(&p, "s2");
+    fs::write(p.root.join("third.txt"), "third\n").unwrap();
+    take(&p, "s3");
+    let packs = |p: &Project| -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(p.store.join("packs"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.ends_with(".pack"))
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(packs(&p).len(), 3);
+    let (pack3, _, _) = place(&p, &ChunkId::of(b"third\n"));
+    // s3 goes: its pack (third.txt, its tree runs) has no live chunk left
+    let store = Store::open(&p.store, false).unwrap();
+    store.remove_snapshot("s3").unwrap();
+    let gc = collect_garbage(&p.store).unwrap();
+    assert!(gc.removed > 0, "{gc:?}");
+    assert!(!pack3.exists() && !pack3.with_extension("idx").exists());
+    assert_eq!(packs(&p).len(), 2);
+    // s1 goes: its pack is mostly gone.bin, dead now; the rest is copied into a new pack
+    store.remove_snapshot("s1").unwrap();
+    let (pack1, _, _) = place(&p, &ChunkId::of(b"alpha\n"));
+    let gc = collect_garbage(&p.store).unwrap();
+    assert!(gc.removed_bytes > 2_000_000, "{gc:?}");
+    assert!(!pack1.exists());
+    let (moved, _, _) = place(&p, &ChunkId::of(b"alpha\n"));
+    assert_ne!(moved, pack1);
+    assert!(verify_store(&p.store, None).unwrap().ok());
+    let (_tmp, out) = restore_into(&p, "s2", &[]);
+    assert_eq!(
+        listing(&out),
+        listing(&p.root)[..]
+            .iter()
+            .filter(|e| e.0 != "third.txt")
+            .cloned()
+            .collect::<Vec<_>>()
+    );
+    // a pack without an index: kept while young, removed once old; a temp file: removed once
+    // its writer is gone (pid 1 started before the moment its name says), ours kept
+    let orphan = p
+        .store
+        .join(format!("packs/{}.pack", ChunkId::of(b"o").hex()));
+    let dead = p.store.join("packs/.pack.sr-1-2-3.tmp");
+    let ours = p.store.join(format!(
+        "packs/.pack.sr-{}-{}-0.tmp",
+        std::process::id(),
+        crate::time::now_ms()
+    ));
+    for path in [&orphan, &dead, &ours] {
+        fs::write(path, b"partial").unwrap();
+    }
+    collect_garbage(&p.store).unwrap();
+    assert!(orphan.exists() && !dead.exists() && ours.exists());
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * gc::GRACE as u64);
+    fs::File::options()
+        .write(true)
+        .open(&orphan)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    collect_garbage(&p.store).unwrap();
+    assert!(!orphan.exists() && ours.exists());
+    assert!(verify_store(&p.store, None).unwrap().ok());
+}
+
+/// A verify thread that panics makes the call an error, and the call returns: the other
+/// threads, waiting for that walk to end, are not left waiting.
+#[test]
+fn a_verify_thread_that_panics_is_an_error_of_the_call_not_a_hang() {
+    let p = project();
+    for id in ["s1", "s2", "s3", "test-panic-1", "s4"] {
+        take(&p, id);
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let store = p.store.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(verify_store(&store, None));
+    });
+    let result = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("verify returned");
+    let err = result.unwrap_err();
+    assert_eq!(err.code().as_str(), "EIO", "{err}");
+    assert!(err.to_string().contains("test panic in the walk"), "{err}");
+    // the store itself is fine: the same call without that snapshot succeeds
+    let ids: Vec<String> = ["s1", "s2", "s3", "s4"].map(String::from).to_vec();
+    assert!(verify_store(&p.store, Some(&ids)).unwrap().ok());
 }

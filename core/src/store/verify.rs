@@ -59,7 +59,7 @@ pub fn verify_store(store: &Path, only: Option<&[String]>) -> Result<VerifyRepor
         None => store.ids()?,
     };
     let pool = Pool::new(&store, &ids);
-    let (walks, files) = pool.run();
+    let (walks, files) = pool.run()?;
     let mut report = VerifyReport {
         snapshots: ids.len() as u64,
         ..VerifyReport::default()
@@ -164,6 +164,9 @@ const TREE_CACHE: usize = 32 * 1024 * 1024;
 /// What one thread did: its walks (snapshot index, walk) and the file chunks it hashed.
 type Done = (Vec<(usize, Walk)>, Vec<(ChunkId, Verdict)>);
 
+/// What every thread did: the walks in snapshot order, and the file chunks' verdicts.
+type Outcome = (Vec<Walk>, Vec<(ChunkId, Verdict)>);
+
 impl<'a> Pool<'a> {
     fn new(store: &'a Store, ids: &'a [String]) -> Self {
         Pool {
@@ -180,16 +183,28 @@ impl<'a> Pool<'a> {
     }
 
     /// Every job done on a thread per core: the walks in snapshot order, and every file
-    /// chunk's verdict.
-    fn run(&self) -> (Vec<Walk>, Vec<(ChunkId, Verdict)>) {
+    /// chunk's verdict. A thread that panicked makes the call an error (`EIO`), after the
+    /// others ended: its walk still counts as ended ([`WalkEnd`]), so none waits for it.
+    fn run(&self) -> Result<Outcome> {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
-        let done: Vec<Done> = std::thread::scope(|scope| {
+        let joined: Vec<std::thread::Result<Done>> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..threads).map(|_| scope.spawn(|| self.work())).collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                .collect()
+            handles.into_iter().map(|h| h.join()).collect()
         });
+        let mut done = Vec::with_capacity(joined.len());
+        for j in joined {
+            done.push(j.map_err(|panic| {
+                let why = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "no message".into());
+                crate::Error::new(
+                    crate::Code::Os("EIO"),
+                    format!("Verify stopped: one of its threads failed ({why})"),
+                )
+            })?);
+        }
         let mut walks = Vec::new();
         let mut files = Vec::new();
         for (w, f) in done {
@@ -197,7 +212,7 @@ impl<'a> Pool<'a> {
             files.extend(f);
         }
         walks.sort_by_key(|(i, _)| *i);
-        (walks.into_iter().map(|(_, w)| w).collect(), files)
+        Ok((walks.into_iter().map(|(_, w)| w).collect(), files))
     }
 
     fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -213,9 +228,11 @@ impl<'a> Pool<'a> {
         let (mut walks, mut files) = (Vec::new(), Vec::new());
         let mut jobs = Self::lock(&self.jobs);
         loop {
-            if let Some(batch) = jobs.batches.pop_front() {
+            if let Some(mut batch) = jobs.batches.pop_front() {
                 drop(jobs);
                 let chunks = self.store.chunks();
+                // in pack order: each thread reads forward through the packs
+                let _ = chunks.sort_by_place(&mut batch);
                 files.extend(
                     batch
                         .into_iter()
@@ -226,9 +243,8 @@ impl<'a> Pool<'a> {
                 jobs.next += 1;
                 jobs.walking += 1;
                 drop(jobs);
+                let _end = WalkEnd(self);
                 walks.push((i, self.walk(&self.ids[i], &mut checker)));
-                Self::lock(&self.jobs).walking -= 1;
-                self.changed.notify_all();
             } else if jobs.walking == 0 {
                 return (walks, files);
             } else {
@@ -280,6 +296,11 @@ impl<'a> Pool<'a> {
         checker: &mut Checker,
         bad_tree: &mut Vec<ChunkId>,
     ) -> std::result::Result<Record, String> {
+        // the tests' way to make a thread fail mid-walk (never compiled into the addon)
+        #[cfg(test)]
+        if id.starts_with("test-panic-") {
+            panic!("test panic in the walk of {id}");
+        }
         let record = self.store.record(id).map_err(|e| e.to_string())?;
         let mut pending = Vec::with_capacity(BATCH);
         let mut expanded = Vec::new();
@@ -356,6 +377,17 @@ impl<'a> Pool<'a> {
             Self::lock(&self.runs).extend(runs);
         }
         walked.map(|()| record).map_err(|e| e.to_string())
+    }
+}
+
+/// A walk under way, ended when dropped: also when the walk panics, so the threads waiting
+/// for the walks to end (more batches may come from them) are woken, not left waiting.
+struct WalkEnd<'p, 'a>(&'p Pool<'a>);
+
+impl Drop for WalkEnd<'_, '_> {
+    fn drop(&mut self) {
+        Pool::lock(&self.0.jobs).walking -= 1;
+        self.0.changed.notify_all();
     }
 }
 

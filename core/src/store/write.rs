@@ -8,9 +8,10 @@
 //! bounded queue to worker threads that compress and write them, so memory stays bounded
 //! (a few chunks per worker) whatever the file sizes.
 //!
-//! Order of durability: every chunk, then one flush of the store (`syncfs`), then the
-//! snapshot's record, atomically. A crash at any point leaves either no record or a complete
-//! snapshot; chunks written before a crash are only unreferenced (garbage collection's).
+//! Order of durability: every chunk into packs, then one flush of the packs (`syncfs`) and
+//! their indexes ([`Chunks::flush`]), then the snapshot's record, atomically. A crash at any
+//! point leaves either no record or a complete snapshot; packs written before a crash are
+//! only unreferenced or unindexed (garbage collection's).
 
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
@@ -441,7 +442,7 @@ pub fn create_snapshot(
     wrote?;
     let ((tree, tree_depth), walker) = walked?;
     spec.cancel.check("Snapshot")?;
-    store.dir().sync_below()?;
+    store.chunks().flush()?;
     let count = |k: EntryKind| walker.entries.iter().filter(|e| e.kind == k).count() as u64;
     let record = Record {
         version: FORMAT_VERSION,

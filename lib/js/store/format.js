@@ -1,22 +1,22 @@
 'use strict'
 // The twin of core/src/store/{mod,chunk,snapshot,tree}.rs: the on-disk format of the
-// snapshot store (docs/store-format.md, version 2; version 1 read as is) — store.json, chunk
-// ids (SHA-256) and files (a codec byte, then the bytes stored or as raw DEFLATE), records,
+// snapshot store (docs/store-format.md, version 3; versions 1-2 read as they are) — store.json,
+// chunk ids (SHA-256) and encoding (a codec byte, then the bytes stored or as raw DEFLATE; where
+// they are: ./pack.js), records,
 // tree lines (long chunk lists in list chunks, ./list.js) — and the store's folders, reached
 // through lib/js/contained.js (no symlink followed, 0600/0700).
 
 const crypto = require('node:crypto')
-const fs = require('node:fs')
 const path = require('node:path')
 const zlib = require('node:zlib')
-const { execFileSync } = require('node:child_process')
 
 const { codedError } = require('../errors')
 const contained = require('../contained')
 const { MIN, AVG, MAX, SMALL, SMALL_BELOW, DB_GROUP } = require('./chunker')
 const list = require('./list')
+const { Chunks } = require('./pack')
 
-const FORMAT_VERSION = 2
+const FORMAT_VERSION = 3
 const OLDEST_VERSION = 1
 /** Most tree chunks a record may name (the bound a crafted record's list is resolved under). */
 const MAX_TREE_CHUNKS = 2 ** 24
@@ -136,9 +136,8 @@ const timePair = (ns) => [Number(ns / 1000000000n), Number(ns % 1000000000n)]
 class Store {
   constructor(dir) {
     this.dir = dir
-    this.chunksDir = path.join(dir, 'chunks')
+    this.chunks = new Chunks(dir)
     this.snapshotsDir = path.join(dir, 'snapshots')
-    this.unsynced = []
   }
 
   /**
@@ -165,29 +164,23 @@ class Store {
     // before any chunk or record of the new version: an old reader then refuses the store
     if (create && version < FORMAT_VERSION) contained.containedWrite(dir, 'store.json', `${JSON.stringify(CONFIG, null, 2)}\n`)
     if (create) {
-      contained.containedMkdir(dir, 'chunks', true)
+      contained.containedMkdir(dir, 'packs', true)
       contained.containedMkdir(dir, 'snapshots', true)
     }
     return store
   }
 
-  fanOf(id) {
-    return id.slice(0, 2)
-  }
-
   has(id) {
-    const st = contained.containedStat(this.chunksDir, `${this.fanOf(id)}/${id}`)
-    return st !== null && st.type === 'file'
+    return this.chunks.has(id)
   }
 
-  /** Write an encoded chunk under its id (temp + rename; made durable by `flush`). */
+  /** Append an encoded chunk to the open pack (made durable and present by `flush`). */
   put(id, file) {
-    contained.containedWrite(this.chunksDir, `${this.fanOf(id)}/${id}`, file, { fsync: false })
-    this.unsynced.push(id)
+    this.chunks.put(id, file)
   }
 
   getRaw(id) {
-    return contained.containedRead(this.chunksDir, `${this.fanOf(checkChunkId(id))}/${id}`, MAX_FILE)
+    return this.chunks.getRaw(checkChunkId(id))
   }
 
   get(id, check = true) {
@@ -196,53 +189,21 @@ class Store {
 
   /** Every chunk id present. */
   listChunks() {
-    const out = []
-    let fans = []
-    try {
-      fans = contained.containedList(this.chunksDir, '')
-    } catch (err) {
-      if (err.code !== 'ENOENT') throw err
-    }
-    for (const fan of fans) {
-      if (fan.type !== 'directory') continue
-      for (const e of contained.containedList(this.chunksDir, fan.name)) if (e.type === 'file' && ID_RE.test(e.name)) out.push(e.name)
-    }
-    return out
+    return this.chunks.list()
   }
 
   chunkSize(id) {
-    const st = contained.containedStat(this.chunksDir, `${this.fanOf(checkChunkId(id))}/${id}`)
-    return st === null ? 0 : st.size
+    return this.chunks.size(checkChunkId(id))
   }
 
-  removeChunk(id) {
-    return contained.containedRemove(this.chunksDir, `${this.fanOf(checkChunkId(id))}/${id}`)
-  }
-
-  /**
-   * Make every chunk written so far durable: `sync -f` (one syncfs of the store's file system)
-   * on Linux, else an fsync of each file written.
-   */
+  /** Make every chunk put so far durable and present (./pack.js `flush`): before any record names them. */
   flush() {
-    const ids = this.unsynced
-    this.unsynced = []
-    if (ids.length === 0) return
-    if (process.platform === 'linux') {
-      try {
-        execFileSync('sync', ['-f', this.dir], { stdio: 'ignore' })
-        return
-      } catch {
-        // no coreutils `sync -f`: one fsync per file below
-      }
-    }
-    for (const id of ids) {
-      const fd = contained.openRegular(path.join(this.chunksDir, this.fanOf(id), id), fs.constants.O_RDONLY)
-      try {
-        fs.fsyncSync(fd)
-      } finally {
-        fs.closeSync(fd)
-      }
-    }
+    this.chunks.flush()
+  }
+
+  /** Drop a pack left open by a failed write (its temp file goes). */
+  abandon() {
+    this.chunks.abandon()
   }
 
   record(id) {

@@ -2,15 +2,12 @@
 // The two halves of lib/js/store/verify.js, run on its thread for a small store or in worker
 // threads (this file is also the workers' script): the walk of the snapshots' trees, which
 // lists each file chunk once, and the checker, which reads and hashes chunks. A checker reads
-// every chunk file into one buffer of its own instead of allocating one per chunk, and walks
-// each fan-out folder (chunks/<hh>) with the containment checks once, not once per chunk.
+// every chunk into one buffer of its own instead of allocating one per chunk, each batch in
+// the order the chunks lie in their packs.
 
-const fs = require('node:fs')
-const path = require('node:path')
 const { isMainThread, parentPort, workerData } = require('node:worker_threads')
 
 const { codedError } = require('../errors')
-const contained = require('../contained')
 const { MAX_FILE, MAX_TREE_CHUNKS, Store, checkChunkId, decode } = require('./format')
 const list = require('./list')
 
@@ -18,9 +15,8 @@ const list = require('./list')
 const reasonOf = (err) => (err.code === 'ENOENT' ? 'missing' : err.message)
 
 class ChunkChecker {
-  constructor(chunksDir) {
-    this.chunksDir = chunksDir
-    this.fans = new Map() // "hh" -> the folder's path, or null when it is not a plain folder
+  constructor(store) {
+    this.chunks = store.chunks
     this.buf = Buffer.allocUnsafe(MAX_FILE + 1)
   }
 
@@ -38,26 +34,15 @@ class ChunkChecker {
    * of this checker's buffer when the chunk is stored uncompressed, valid until the next call.
    */
   plain(id, check) {
-    const fan = id.slice(0, 2)
-    if (!this.fans.has(fan)) {
-      const st = contained.containedStat(this.chunksDir, fan)
-      this.fans.set(fan, st !== null && st.type === 'directory' ? path.join(this.chunksDir, fan) : null)
-    }
-    const dir = this.fans.get(fan)
-    // anything but a plain folder (missing, a link): the contained read says what is wrong
-    if (dir === null) return decode(id, contained.containedRead(this.chunksDir, `${fan}/${id}`, MAX_FILE), check)
-    const full = path.join(dir, id)
-    const fd = contained.openRegular(full, fs.constants.O_RDONLY)
-    let n = 0
-    try {
-      for (let got = -1; got !== 0 && n < this.buf.length; n += got) got = fs.readSync(fd, this.buf, n, this.buf.length - n, null)
-    } catch (err) {
-      throw codedError(err.code || 'EIO', `Cannot read ${full}: ${err.message}`)
-    } finally {
-      fs.closeSync(fd)
-    }
-    if (n > MAX_FILE) throw codedError('EFBIG', `Refusing ${full}: larger than ${MAX_FILE} bytes`)
+    const n = this.chunks.readRawInto(checkChunkId(id), this.buf)
     return decode(id, this.buf.subarray(0, n), check)
+  }
+
+  /** The verdicts on `ids`, in their order, the chunks read in the order they lie on disk. */
+  verdicts(ids) {
+    const found = new Map()
+    for (const id of this.chunks.sortByPlace(ids)) found.set(id, this.verdict(id))
+    return ids.map((id) => found.get(id))
   }
 }
 
@@ -69,7 +54,7 @@ class TreeWalker {
   constructor(store, onFile) {
     this.store = store
     this.onFile = onFile
-    this.checker = new ChunkChecker(store.chunksDir)
+    this.checker = new ChunkChecker(store)
     this.trees = new Map() // tree and list chunk id -> [bytes, why]
     this.seen = new Set()
     this.expanded = new Set() // "<id> <levels below>" of file list chunks expanded whole
@@ -154,8 +139,8 @@ const BATCH = 256
 if (!isMainThread && workerData && workerData.verify) {
   const { role, storeDir, ids } = workerData.verify
   if (role === 'check') {
-    const checker = new ChunkChecker(path.join(storeDir, 'chunks'))
-    parentPort.on('message', (batch) => parentPort.postMessage(batch.map((id) => checker.verdict(id))))
+    const checker = new ChunkChecker(Store.open(storeDir, false))
+    parentPort.on('message', (batch) => parentPort.postMessage(checker.verdicts(batch)))
   } else {
     let files = []
     const walker = new TreeWalker(Store.open(storeDir, false), (c) => {

@@ -67,7 +67,7 @@ function logicalBytes(store, ids) {
 /** Walk and check on this thread: `{ walks, trees, files }`, verdicts as `[bytes, why]`. */
 function walkHere(store, ids, cancel) {
   const files = new Map()
-  const checker = new ChunkChecker(store.chunksDir)
+  const checker = new ChunkChecker(store)
   const walker = new TreeWalker(store, (c) => files.set(c, checker.verdict(c)))
   const walks = ids.map((id) => {
     cancel.check('Verify')

@@ -2,8 +2,8 @@
 // The twin of core/src/store/write.rs: take a snapshot. The tree is walked with lstat (no
 // link followed; FIFOs, sockets, devices never opened), files opened O_NOFOLLOW through
 // lib/js/contained.js; a file whose size, mtime, ctime and inode equal its entry in the
-// parent snapshot is not read again. Chunks the store lacks are compressed and written
-// (temp + rename), made durable in one go, and the record is written last.
+// parent snapshot is not read again. Chunks the store lacks are compressed and appended to
+// packs, made durable and indexed in one go (./pack.js), and the record is written last.
 
 const fs = require('node:fs')
 const path = require('node:path')
@@ -231,10 +231,16 @@ async function createSnapshot(root, storeDir, id, spec, cancel, onProgress) {
     if (onProgress && files % 200 === 0) onProgress({ phase: 'snapshot', files, bytes })
   }
   const w = new Walker(store, spec, parentFiles(store, parent), cancel, meter)
-  await w.walk(root, '')
-  const tree = w.storeTree()
-  cancel.check('Snapshot')
-  store.flush()
+  let tree
+  try {
+    await w.walk(root, '')
+    tree = w.storeTree()
+    cancel.check('Snapshot')
+    store.flush()
+  } finally {
+    // a failed or cancelled snapshot leaves no open pack behind (a flushed one is closed)
+    store.abandon()
+  }
   const count = (t) => w.entries.filter((e) => e.type === t).length
   const record = {
     version: FORMAT_VERSION,

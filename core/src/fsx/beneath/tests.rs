@@ -71,6 +71,14 @@ fn links_anywhere_on_the_way_are_refused_and_nothing_outside_changes() {
     escape(dir.append(Path::new("a/dangling"), b"x").unwrap_err());
     escape(dir.sub(Path::new("a/out"), false).unwrap_err());
     escape(dir.sub(Path::new("a/out/sub"), true).unwrap_err());
+    // a link on the way to a real folder, pointing outside or staying inside (a relative
+    // link): refused either way, also when one openat2 resolves the whole path
+    fs::create_dir(outside.join("deep")).unwrap();
+    escape(dir.sub(Path::new("a/out/deep"), false).unwrap_err());
+    fs::create_dir(root.join("a/b/c")).unwrap();
+    symlink("b", root.join("a/in")).unwrap();
+    escape(dir.sub(Path::new("a/in/c"), false).unwrap_err());
+    escape(dir.read(Path::new("a/in/c/x"), 10).unwrap_err());
     escape(dir.remove(Path::new("a/out/victim")).unwrap_err());
     assert!(dir.create_new(Path::new("a/dangling"), false).is_err());
     // a link at the name is replaced itself, never written through
@@ -212,6 +220,10 @@ fn a_held_folder_swapped_for_a_link_still_takes_every_write() {
         // our own pinned folder is a base again (other magic links are not: see the link tests)
         let again = Dir::open(&held.pinned_path(OsStr::new(""))).unwrap();
         assert_eq!(again.read(Path::new("via-proc"), 10).unwrap(), b"P");
+        // ... and only the folder itself: a link inside it, named through it, is refused
+        symlink(&outside, root.join("a-real/out")).unwrap();
+        let err = Dir::open(&held.pinned_path(OsStr::new("out"))).unwrap_err();
+        assert_eq!(err.code(), Code::UnsafeDir, "{err}");
         let other = format!("/proc/{}/cwd", std::process::id());
         assert!(
             Dir::open(Path::new(&other)).is_err(),
@@ -329,4 +341,114 @@ fn the_temps_of_dead_writers_are_swept_and_nothing_else() {
     want.sort();
     assert_eq!(left, want);
     assert_eq!(fs::read(outside.join("victim")).unwrap(), b"VICTIM");
+}
+
+/// What we open is closed in the processes we start (git, tar, sqlite3 must not inherit a
+/// project file or a held folder): every file and folder handle is close-on-exec.
+#[cfg(unix)]
+#[test]
+fn every_handle_opened_here_is_close_on_exec() {
+    use rustix::io::{fcntl_getfd, FdFlags};
+    let (_tmp, root, _) = tree();
+    let dir = Dir::open(&root).unwrap();
+    fs::write(root.join("a/f"), b"x").unwrap();
+    let files = [
+        dir.open_read(Path::new("a/f")).unwrap(),
+        dir.create_new(Path::new("a/g"), false).unwrap(),
+        sys::open_append_at(&dir.handle, &root.join("log"), OsStr::new("log")).unwrap(),
+    ];
+    for file in &files {
+        assert!(fcntl_getfd(file).unwrap().contains(FdFlags::CLOEXEC));
+    }
+    let sub = dir.sub(Path::new("a/b"), false).unwrap();
+    assert!(fcntl_getfd(&sub.handle).unwrap().contains(FdFlags::CLOEXEC));
+}
+
+/// A base that is a file, not a folder, is an OS error (ENOTDIR), not taken for a link.
+#[cfg(unix)]
+#[test]
+fn a_file_as_the_base_is_not_a_directory_not_a_link() {
+    let (_tmp, root, outside) = tree();
+    let err = Dir::open(&outside.join("victim")).unwrap_err();
+    assert_eq!(err.code(), Code::Os("ENOTDIR"), "{err}");
+    let err = Dir::open(&root.join("none")).unwrap_err();
+    assert_eq!(err.code(), Code::Os("ENOENT"), "{err}");
+}
+
+/// Run by [`flushes`] in a process of its own: one flush of the folder the environment names.
+#[test]
+#[ignore = "helper process for other tests"]
+fn helper_flush_folder() {
+    let Some(dir) = std::env::var_os("SR_CORE_TEST_DIR") else {
+        return;
+    };
+    let dir = Dir::open(Path::new(&dir)).unwrap();
+    match std::env::var("SR_CORE_TEST_FLUSH").as_deref() {
+        Ok("sync") => dir.sync().unwrap(),
+        Ok("sync_below") => dir.sync_below().unwrap(),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// The fsync and syncfs calls of one flush (`how`: "sync" or "sync_below"), by strace.
+fn flushes(how: &str) -> Option<Vec<usize>> {
+    let (_tmp, root, _) = tree();
+    crate::testutil::syscalls_of(
+        "fsx::beneath::tests::helper_flush_folder",
+        &[
+            ("SR_CORE_TEST_DIR", root.as_os_str()),
+            ("SR_CORE_TEST_FLUSH", OsStr::new(how)),
+        ],
+        &["fsync", "syncfs"],
+    )
+}
+
+/// A folder's flush reaches the disk: `sync` fsyncs the folder itself, `sync_below` flushes
+/// its whole file system in one syncfs (Linux). Only a syscall trace sees a missing flush.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_folder_flush_is_one_fsync_and_a_flush_below_one_syncfs() {
+    let Some(sync) = flushes("sync") else {
+        eprintln!("strace is not installed: flushes not checked here");
+        return;
+    };
+    assert_eq!(sync, [1, 0]);
+    assert_eq!(flushes("sync_below"), Some(vec![0, 1]));
+}
+
+/// A folder of ours, open to others, is made owner-only once; another user's is refused,
+/// whatever its mode, and left as it is. (Root makes one for `nobody`; anyone else has `/`.)
+#[cfg(unix)]
+#[test]
+fn another_user_s_folder_is_refused_and_ours_made_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_tmp, root, outside) = tree();
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    fs::set_permissions(&outside, fs::Permissions::from_mode(0o755)).unwrap();
+    let ours = Dir::open(&outside).unwrap();
+    assert_eq!(ours.owner_mode().unwrap(), Some((me, 0o755)));
+    assert!(ours.ensure_private().unwrap(), "tightened");
+    assert_eq!(ours.owner_mode().unwrap(), Some((me, 0o700)));
+    assert!(!ours.ensure_private().unwrap(), "already private");
+    let theirs = if me == 0 {
+        let path = root.join("a");
+        std::os::unix::fs::chown(&path, Some(65534), Some(65534)).unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o777)).unwrap();
+        path
+    } else {
+        std::path::PathBuf::from("/")
+    };
+    let mode = fs::metadata(&theirs).unwrap().permissions().mode();
+    let err = Dir::open(&theirs).unwrap().ensure_private().unwrap_err();
+    assert_eq!(err.code(), Code::UnsafeDir, "{err}");
+    assert!(
+        err.message()
+            .contains(&format!("not by this user (uid {me})")),
+        "{err}"
+    );
+    if me == 0 {
+        assert!(err.message().ends_with(" and writable by others"), "{err}");
+    }
+    assert_eq!(fs::metadata(&theirs).unwrap().permissions().mode(), mode);
 }
