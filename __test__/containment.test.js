@@ -13,7 +13,7 @@ const { execFileSync, spawnSync } = require('node:child_process')
 const BackupSystem = require('../lib/backup-system')
 const { SessionLog, logFileFor } = require('../lib/session/session-log')
 const { resolveBackend } = require('../lib/backend')
-const { eachBackend, runBin, tempDir, ROOT, isRoot } = require('./helpers')
+const { eachBackend, runBin, tempDir, ROOT, isRoot, liveProcess } = require('./helpers')
 const { makeProject, makeRestoreRaceProject, raceRestores, raceDatabaseCopies, raceSnapshots, snapshot, hasRenameat2, raceCreates } = require('../torture/containment-kit')
 
 const POSIX = process.platform !== 'win32'
@@ -745,4 +745,66 @@ console.log(JSON.stringify(out))`
     assert.ok(out[backend].previous.startsWith(path.join(root, 'backups', 'pre-restore')), out[backend].previous)
   }
   assert.deepEqual(fs.readdirSync(path.join(root, 'backups')).filter((n) => n.startsWith('sr-db-')), [], 'no scratch folder left')
+})
+
+test('the temps of contained writes (lib/js/temps.js): named after their writer; the sweep removes one only when its writer is gone (a dead pid, or a live pid started over a second after the temp was made); its own, a live writer\'s, a folder and other names are kept', { skip: process.platform !== 'linux', timeout: 30000 }, (t) => {
+  const { tempName, tempWriter, sweepDeadTemps } = require('../lib/js/temps')
+  const { liveness } = require('../lib/js/process')
+  assert.deepEqual(tempWriter('.a.json.sr-4294967295-5999-0.tmp'), { pid: 0xffffffff, madeS: 5 })
+  assert.equal(tempWriter('.a.json.sr-4294967296-5999-0.tmp'), null)
+  assert.equal(tempWriter('a.json'), null)
+  assert.equal(tempWriter(tempName('a.json', 3)).pid, process.pid)
+
+  const live = liveProcess(t)
+  const started = liveness(live.pid).startTimeS
+  assert.ok(Number.isInteger(started), 'the live writer\'s start time is known (Linux /proc)')
+  const deadPid = spawnSync(process.execPath, ['-e', '']).pid
+  const dir = tempDir()
+  const names = {
+    own: tempName('own'),
+    live: `.live.sr-${live.pid}-${Date.now()}-0.tmp`,
+    // made one second before its writer started (the slack of two start-time readings): kept
+    edge: `.edge.sr-${live.pid}-${(started - 1) * 1000}-0.tmp`,
+    reused: `.reused.sr-${live.pid}-1000-0.tmp`,
+    dead: `.dead.sr-${deadPid}-${Date.now()}-0.tmp`,
+    other: 'plain.tmp',
+  }
+  for (const name of Object.values(names)) fs.writeFileSync(path.join(dir, name), 'x')
+  fs.mkdirSync(path.join(dir, `.folder.sr-${deadPid}-1000-0.tmp`))
+  assert.equal(sweepDeadTemps(dir), 2)
+  const left = [names.own, names.live, names.edge, names.other, `.folder.sr-${deadPid}-1000-0.tmp`].sort()
+  assert.deepEqual(fs.readdirSync(dir).sort(), left)
+  assert.equal(sweepDeadTemps(path.join(dir, 'missing')), 0)
+})
+
+test('the contained calls take the same relative paths on both backends: `.` and empty parts skipped, a root or `..` refused, nothing at all refused, a backslash a plain character on POSIX', { skip: !POSIX, timeout: 30000 }, () => {
+  const rels = ['x', './x', 'a//x', 'a/./x/', '\\x', 'a\\b', '/x', '../x', 'a/../x', '..', '', '.']
+  const results = {}
+  for (const backend of ['native', 'js']) {
+    const b = resolveBackend(backend).binding
+    results[backend] = rels.map((rel) => {
+      const dir = tempDir()
+      fs.mkdirSync(path.join(dir, 'a'))
+      let outcome
+      try {
+        b.containedWrite(dir, rel, 'w')
+        outcome = 'ok'
+      } catch (e) {
+        outcome = e.code
+      }
+      const written = []
+      const walk = (d, prefix) => {
+        for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+          if (e.isDirectory()) walk(path.join(d, e.name), `${prefix}${e.name}/`)
+          else written.push(`${prefix}${e.name}`)
+        }
+      }
+      walk(dir, '')
+      return `${JSON.stringify(rel)}: ${outcome} ${written.join(',')}`
+    })
+  }
+  assert.deepEqual(results.js, results.native)
+  assert.deepEqual(results.native.slice(0, 6), ['"x": ok x', '"./x": ok x', '"a//x": ok a/x', '"a/./x/": ok a/x', '"\\\\x": ok \\x', '"a\\\\b": ok a\\b'])
+  for (const line of results.native.slice(6, 10)) assert.match(line, /: EPATHESCAPE $/)
+  for (const line of results.native.slice(10)) assert.match(line, /: EBADPATH $/)
 })

@@ -13,22 +13,30 @@
 // .git left out): the source tree is never modified, and other runs can use it meanwhile.
 //
 // Which tests run for a mutant: first every test file runs once, unmutated, with V8's coverage
-// on (NODE_V8_COVERAGE, inherited by the processes it spawns); a mutant is then tested only by
-// the test files whose run executed its position (the innermost covered block or function
-// around it ran), the fastest file first. A mutant no test file executes is not run at all:
-// "no coverage", counted as missed. (A child killed by a signal writes no coverage: code that
-// only such a child runs shows as not covered, so the count errs towards missed.) The coverage
-// of each test file is kept in target/mutants-js/ for as long as that file, the code under
-// test (lib/, bin/, index.js, the addon) and the test helpers are unchanged.
+// on (NODE_V8_COVERAGE, inherited by the processes it spawns) and scripts/mutants-js-hook.js
+// preloaded, which slices the coverage per top-level test; a mutant is then tested only by the
+// tests whose slice executed its position (the innermost covered block or function around it
+// ran), each test file's selection run with `--test-name-pattern`, the fastest selection first.
+// Code that ran outside any test (loading a file, `before` hooks) counts as run by every test of
+// that file, which then runs whole. A mutant no test executes is not run at all: "no coverage",
+// counted as missed. (A child killed by a signal writes no coverage: code that only such a
+// child runs shows as not covered, so the count errs towards missed.) The coverage of each test
+// file is kept in target/mutants-js/ for as long as that file, the code under test (lib/, bin/,
+// index.js, the addon) and the test helpers are unchanged.
 //
 // A mutant is caught when a test fails (the run stops at the first failure: its TAP line), a
-// timeout when the tests run past 3 x their unmutated time (killed, counted as caught), missed
-// when they pass.
+// timeout when the tests run past 3 x their unmutated time (at least 60 s; killed, counted as
+// caught), missed when they pass. A selection that is less than a whole file could fail for
+// want of an earlier test of its file: the first time a selection catches a mutant, it is run
+// unmutated too (once per selection); if it fails unmutated, its file runs whole instead.
 //
 // Stopped by SIGINT or SIGTERM, it still prints what it got to (the command says where it
 // stopped), which scripts/mutants.js stores like a whole run.
 //
-//   node scripts/mutants-js.js [lib/js files...]     (default: every file of lib/js)
+//   node scripts/mutants-js.js [--re REGEX]... [--whole-files] [lib/js files...]
+//     (default: every file of lib/js; --re: only the mutants whose name matches, a partial run
+//     as cargo-mutants' --re; --whole-files: every covering test file runs whole, the selection
+//     of before per-test coverage, kept to measure against)
 
 const crypto = require('node:crypto')
 const fs = require('node:fs')
@@ -63,9 +71,12 @@ const isText = (n) => (n.type === 'Literal' && typeof n.value === 'string') || n
 function mutantsOf(source) {
   const ast = acorn.parse(source, { ecmaVersion: 'latest', sourceType: 'script', locations: true, allowHashBang: true })
   const found = []
-  const add = (start, end, replacement, description) => {
+  // `probe`: where the mutated expression starts, the offset coverage is asked about (V8 gives
+  // the right operand of `||`/`&&` a block of its own, which starts at the operator: the
+  // operator runs when the left operand does, even where the right one never does)
+  const add = (node, start, end, replacement, description) => {
     const { line, column } = acorn.getLineInfo(source, start)
-    found.push({ line, col: column + 1, description, start, end, replacement })
+    found.push({ line, col: column + 1, description, start, end, replacement, probe: node.start })
   }
   const visit = (node) => {
     if (!node || typeof node.type !== 'string') return
@@ -76,12 +87,12 @@ function mutantsOf(source) {
       if (to) {
         const gap = source.slice(node.left.end, node.right.start)
         const at = node.left.end + gap.indexOf(node.operator)
-        add(at, at + node.operator.length, to, `replace ${node.operator} with ${to}`)
+        add(node, at, at + node.operator.length, to, `replace ${node.operator} with ${to}`)
       }
     } else if (node.type === 'UnaryExpression' && node.operator === '!') {
-      add(node.start, node.start + 1, '', 'delete !')
+      add(node, node.start, node.start + 1, '', 'delete !')
     } else if (node.type === 'Literal' && typeof node.value === 'boolean') {
-      add(node.start, node.end, String(!node.value), `replace ${node.value} with ${!node.value}`)
+      add(node, node.start, node.end, String(!node.value), `replace ${node.value} with ${!node.value}`)
     }
     for (const [key, value] of Object.entries(node)) {
       if (key === 'loc') continue
@@ -97,23 +108,21 @@ function mutantsOf(source) {
 const FAILED = /^\s*not ok \d+(?!.*# TODO)/m
 
 /**
- * Run `node --test` on `tests`; 'caught' | 'missed' | 'timeout', and the time it took. The
- * run stops at the first failed test (its TAP line): one failure decides, and a mutant is
- * then judged in the time its first failing test takes, not the whole files'.
+ * Run `node --test` on `tests` (only the tests named by `patterns`, if any); 'caught' |
+ * 'missed' | 'timeout', and the time it took. The run stops at the first failed test (its TAP
+ * line): one failure decides, and a mutant is then judged in the time its first failing test
+ * takes, not the whole selection's.
  */
 let running = null // the test run's process group, killed too if this runner is stopped
 
-function runTests(tests, timeoutMs, env = process.env) {
+function runTests(tests, { timeoutMs, patterns = [], env = process.env, preload = [] }) {
   return new Promise((resolve) => {
     const started = Date.now()
+    const args = [...preload.flatMap((p) => ['--require', p]), '--test', '--test-concurrency=1', '--test-reporter=tap']
+    args.push(...patterns.map((p) => `--test-name-pattern=${p}`), ...tests)
     // its own process group, so that a timeout or the first failure kills the test files'
     // processes too
-    const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=tap', ...tests], {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'ignore'],
-      detached: true,
-    })
+    const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'ignore'], detached: true })
     running = child.pid
     let status = null
     const stop = (why) => {
@@ -139,6 +148,9 @@ function runTests(tests, timeoutMs, env = process.env) {
   })
 }
 
+/** A test's name as a `--test-name-pattern` that matches that name only. */
+const exactly = (name) => `^${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`
+
 // ---- which test files execute which mutant ----------------------------------------------
 
 const CACHE = path.join(SOURCE, 'target', 'mutants-js')
@@ -146,7 +158,7 @@ const CACHE = path.join(SOURCE, 'target', 'mutants-js')
 /** Every test file of the suite. */
 const testFiles = () =>
   fs
-    .readdirSync(path.join(SOURCE, '__test__'))
+    .readdirSync(path.join(ROOT, '__test__'))
     .filter((f) => f.endsWith('.test.js'))
     .sort()
     .map((f) => `__test__/${f}`)
@@ -154,38 +166,103 @@ const testFiles = () =>
 /**
  * What a test file's coverage depends on besides the file itself: everything it can load or
  * spawn (lib/, bin/, the generated index.js and the addon, the other files of __test__ that
- * are not test files) and the Node version.
+ * are not test files) and the Node version. Read from the copy under test, not the source
+ * tree, which may change while a run goes.
  */
 function sharedKey() {
   const hash = crypto.createHash('sha256').update(process.version)
   const walk = (rel) => {
-    const abs = path.join(SOURCE, rel)
+    const abs = path.join(ROOT, rel)
     if (!fs.existsSync(abs)) return
     const st = fs.statSync(abs)
     if (st.isDirectory()) {
       for (const name of fs.readdirSync(abs).sort()) if (!(rel === '__test__' && name.endsWith('.test.js'))) walk(`${rel}/${name}`)
-    } else hash.update(rel).update(rel.endsWith('.node') ? `${st.size}:${st.mtimeMs}` : fs.readFileSync(abs))
+    } else if (rel.endsWith('.node')) {
+      // the addon by its size and time (the copy's time is the copying's)
+      const built = fs.statSync(path.join(SOURCE, rel))
+      hash.update(rel).update(`${built.size}:${built.mtimeMs}`)
+    } else hash.update(rel).update(fs.readFileSync(abs))
   }
-  for (const rel of ['lib', 'bin', '__test__', 'index.js', 'package.json', ...fs.readdirSync(SOURCE).filter((f) => f.endsWith('.node'))]) walk(rel)
+  for (const rel of ['lib', 'bin', '__test__', 'index.js', 'package.json', ...fs.readdirSync(ROOT).filter((f) => f.endsWith('.node'))]) walk(rel)
   return hash.digest('hex')
 }
 
 /**
- * What of a script did not run in one process, from its V8 coverage: the ranges (blocks,
- * functions) whose count is 0, as [start, end] pairs. Code inside a range that never ran
- * cannot run either, so an offset of a loaded script ran unless one of these holds it.
+ * What of a script ran in one coverage slice, from its V8 coverage: every range (functions and
+ * the blocks inside them) as [start, end, ran]. The innermost range around an offset says
+ * whether it ran; an offset in no range did not (a slice taken after v8.takeCoverage() reset
+ * the counters lists only the functions that ran since, not the script's own top level).
  */
-const notRun = (functions) => functions.flatMap((fn) => fn.ranges.filter((r) => r.count === 0).map((r) => [r.startOffset, r.endOffset]))
+const rangesOf = (functions) => functions.flatMap((fn) => fn.ranges.map((r) => [r.startOffset, r.endOffset, r.count > 0 ? 1 : 0]))
+
+/** Whether `offset` ran in one of the slices (each the ranges of one script). */
+function ran(slices, offset) {
+  return (slices || []).some((ranges) => {
+    let inner = null
+    for (const r of ranges) if (r[0] <= offset && offset < r[1] && (!inner || r[1] - r[0] <= inner[1] - inner[0])) inner = r
+    return inner !== null && inner[2] === 1
+  })
+}
+
+const HOOK = path.join(__dirname, 'mutants-js-hook.js')
+const COVERAGE_FORMAT = 'per-test-1' // in the cache key: a cached entry of another shape is not read
+
+/** Per file of lib/js, what did not run in one coverage slice (`result` of a V8 coverage file). */
+function scriptsOf(result, into) {
+  const base = pathToFileURL(path.join(ROOT, 'lib', 'js')).href
+  for (const script of result) {
+    if (!script.url.startsWith(`${base}/`)) continue
+    const rel = path.relative(ROOT, new URL(script.url).pathname)
+    const ranges = rangesOf(script.functions)
+    // the same picture from many processes kept once
+    ;(into[rel] ||= new Map()).set(JSON.stringify(ranges), ranges)
+  }
+  return into
+}
+
+const listed = (scripts) => Object.fromEntries(Object.entries(scripts).map(([rel, seen]) => [rel, [...seen.values()]]))
 
 /**
- * Run `test` once unmutated with coverage on; for each of `files` ({ rel, mutants }), the
- * indexes of the mutants it executed. Cached per test file in target/mutants-js/.
+ * Sort the slices of one coverage run (see scripts/mutants-js-hook.js) into `tests` (per
+ * top-level test: name, duration, scripts) and `common` (what ran outside any test, in the
+ * test file's process or in a process whose exit falls outside every test's window).
+ */
+function slicesOf(dir) {
+  const names = fs.readdirSync(dir)
+  const read = (f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))
+  const own = new Set(names.filter((f) => /^(test|gap)-/.test(f)).map((f) => f.split('-')[1]))
+  const tests = names
+    .filter((f) => f.startsWith('test-'))
+    .map((f) => {
+      const slice = read(f)
+      return { name: slice.test, start: slice.start, end: slice.end, scripts: scriptsOf(slice.result, {}) }
+    })
+  const common = {}
+  for (const f of names) {
+    if (f.startsWith('test-')) continue
+    const [, pid, stamp] = f.split(/[-.]/)
+    const result = read(f).result
+    // a child's coverage is written when it exits: the test running then spawned it
+    const during = !f.startsWith('gap-') && !own.has(pid) && tests.find((t) => t.start <= +stamp && +stamp <= t.end)
+    scriptsOf(result, during ? during.scripts : common)
+  }
+  return {
+    tests: tests.map((t) => ({ name: t.name, ms: t.end - t.start, scripts: listed(t.scripts) })),
+    common: listed(common),
+  }
+}
+
+/**
+ * Run `test` once unmutated with coverage on, sliced per test (cached per test file in
+ * target/mutants-js/); for each of `files` ({ rel, mutants }), the mutants it executes:
+ * index -> the names of the tests that execute it, or null when every test of the file does.
  */
 async function coverageOf(test, files, shared) {
   const key = crypto
     .createHash('sha256')
+    .update(COVERAGE_FORMAT)
     .update(shared)
-    .update(fs.readFileSync(path.join(SOURCE, test)))
+    .update(fs.readFileSync(path.join(ROOT, test)))
     .digest('hex')
     .slice(0, 24)
   const cached = path.join(CACHE, `${path.basename(test, '.js')}-${key}.json`)
@@ -193,22 +270,9 @@ async function coverageOf(test, files, shared) {
   if (!entry) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sr-mutants-cov-'))
     try {
-      const r = await runTests([test], 30 * 60 * 1000, { ...process.env, NODE_V8_COVERAGE: dir })
-      // per file of lib/js, what did not run in each process that loaded it (the same
-      // picture from many processes kept once)
-      const scripts = {}
-      const base = pathToFileURL(path.join(ROOT, 'lib', 'js')).href
-      for (const f of fs.readdirSync(dir)) {
-        for (const script of JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')).result) {
-          if (!script.url.startsWith(`${base}/`)) continue
-          const rel = path.relative(ROOT, new URL(script.url).pathname)
-          const seen = (scripts[rel] ||= new Map())
-          const gaps = notRun(script.functions)
-          seen.set(JSON.stringify(gaps), gaps)
-        }
-      }
-      for (const rel of Object.keys(scripts)) scripts[rel] = [...scripts[rel].values()]
-      entry = { test, ms: r.ms, passed: r.status === 'missed', scripts }
+      const env = { ...process.env, NODE_V8_COVERAGE: dir, SR_MUTANTS_LIB: `${pathToFileURL(path.join(ROOT, 'lib', 'js')).href}/` }
+      const r = await runTests([test], { timeoutMs: 30 * 60 * 1000, env, preload: [HOOK] })
+      entry = { test, ms: r.ms, passed: r.status === 'missed', ...slicesOf(dir) }
     } finally {
       fs.rmSync(dir, { recursive: true, force: true })
     }
@@ -217,11 +281,19 @@ async function coverageOf(test, files, shared) {
   }
   const covered = {}
   for (const { rel, mutants } of files) {
-    const processes = entry.scripts[rel] || []
-    const ran = (offset) => processes.some((gaps) => !gaps.some(([start, end]) => start <= offset && offset < end))
-    covered[rel] = new Set(mutants.flatMap((m, i) => (ran(m.start) ? [i] : [])))
+    covered[rel] = new Map()
+    for (const [i, m] of mutants.entries()) {
+      if (ran(entry.common[rel], m.probe)) covered[rel].set(i, null)
+      else {
+        const by = entry.tests.filter((t) => ran(t.scripts[rel], m.probe)).map((t) => t.name)
+        if (by.length) covered[rel].set(i, [...new Set(by)])
+      }
+    }
   }
-  return { ms: entry.ms, passed: entry.passed, covered }
+  // the time of the file's own part (loading, hooks), which any selection of its tests takes
+  const overhead = Math.max(0, entry.ms - entry.tests.reduce((ms, t) => ms + t.ms, 0))
+  const msOf = (names) => (names ? overhead + entry.tests.filter((t) => names.includes(t.name)).reduce((ms, t) => ms + t.ms, 0) : entry.ms)
+  return { ms: entry.ms, passed: entry.passed, tests: entry.tests.length, covered, msOf }
 }
 
 function listFiles() {
@@ -233,20 +305,61 @@ function listFiles() {
   return walk('lib/js')
 }
 
+/** The command line: `--re REGEX` (repeatable), `--whole-files`, then lib/js files. */
+function parseArgs(argv) {
+  const options = { re: [], wholeFiles: false, files: [] }
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--re') options.re.push(argv[++i])
+    else if (argv[i] === '--whole-files') options.wholeFiles = true
+    else options.files.push(path.relative(SOURCE, path.resolve(argv[i])))
+  }
+  return options
+}
+
+/**
+ * Run the selections that execute a mutant (the mutated file written), fastest first, until
+ * one catches it; a selection of part of a file that catches it is checked once unmutated
+ * (`passes` caches it), and its file runs whole instead if it fails unmutated. The outcome and
+ * the test file that decided it.
+ */
+async function judge(units, mutate, restore, passes) {
+  for (const unit of units) {
+    const timeoutMs = (ms) => Math.max(60_000, 3 * ms)
+    let status = (await runTests([unit.test], { timeoutMs: timeoutMs(unit.ms), patterns: unit.patterns })).status
+    if (status !== 'missed' && unit.patterns.length) {
+      const key = `${unit.test}\0${unit.patterns.join('\0')}`
+      if (!passes.has(key)) {
+        restore()
+        passes.set(key, (await runTests([unit.test], { timeoutMs: timeoutMs(unit.ms), patterns: unit.patterns })).status === 'missed')
+        mutate()
+        if (!passes.get(key)) console.error(`  (${unit.test} ${unit.patterns.join(' ')} fails unmutated: that file runs whole)`)
+      }
+      if (!passes.get(key)) status = (await runTests([unit.test], { timeoutMs: timeoutMs(unit.whole) })).status
+    }
+    if (status !== 'missed') return { status, by: unit.test }
+  }
+  return { status: 'missed' }
+}
+
 async function main() {
-  const files = process.argv.slice(2).map((f) => path.relative(SOURCE, path.resolve(f)))
+  const options = parseArgs(process.argv.slice(2))
+  const { files } = options
   const chosen = files.length ? files : listFiles()
   ROOT = copyTree()
   process.on('exit', () => fs.rmSync(ROOT, { recursive: true, force: true }))
   const started = new Date()
   const outcomes = {}
   let restore = null
+  const flags = [...options.re.flatMap((re) => ['--re', re]), ...(options.wholeFiles ? ['--whole-files'] : [])]
+  let targets = [] // { rel, original, mutants } per file
   const result = (stopped) => ({
     kind: 'js',
     started: started.toISOString(),
     seconds: Math.round((Date.now() - started.getTime()) / 1000),
-    command: `npm run mutants -- js ${files.join(' ')}${stopped ? ` (stopped by hand after ${Object.keys(outcomes).length} mutants)` : ''}`.trim(),
+    command: `npm run mutants -- js ${[...flags, ...files].join(' ')}${stopped ? ` (stopped by hand after ${Object.keys(outcomes).length} mutants)` : ''}`.trim(),
     files: stopped ? [...new Set(Object.keys(outcomes).map((n) => n.split(':')[0]))] : chosen,
+    // how many mutants each file has (not excluded, matching --re): a stopped run ran fewer
+    planned: Object.fromEntries(targets.map((t) => [t.rel, t.mutants.length])),
     outcomes,
   })
   // stopped (a run does not always fit in a sitting): what it got to is still a result
@@ -259,38 +372,62 @@ async function main() {
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
-  const targets = chosen.map((rel) => {
+  const nameOf = (rel, m) => `${rel}:${m.line}:${m.col}: ${m.description}`
+  targets = chosen.map((rel) => {
     const original = fs.readFileSync(path.join(ROOT, rel), 'utf8')
-    const mutants = mutantsOf(original).filter((m) => !EXCLUDED.some(([re]) => re.test(`${rel}:${m.line}:${m.col}: ${m.description}`)))
+    const mutants = mutantsOf(original)
+      .filter((m) => !EXCLUDED.some(([re]) => re.test(nameOf(rel, m))))
+      .filter((m) => !options.re.length || options.re.some((re) => new RegExp(re).test(nameOf(rel, m))))
     return { rel, original, mutants }
   })
-  // which test files execute each mutant (each test file once, unmutated, with coverage)
+  // which tests execute each mutant (each test file once, unmutated, with coverage per test)
   const shared = sharedKey()
   const runs = []
   for (const test of testFiles()) {
     const cov = await coverageOf(test, targets, shared)
-    const hits = Object.values(cov.covered).reduce((n, set) => n + set.size, 0)
-    console.error(`coverage: ${test} ${Math.round(cov.ms / 1000)} s, ${cov.passed ? `executes ${hits} mutants` : 'FAILS unmutated: not used'}`)
+    const hits = Object.values(cov.covered).reduce((n, map) => n + map.size, 0)
+    console.error(`coverage: ${test} ${Math.round(cov.ms / 1000)} s, ${cov.tests} tests, ${cov.passed ? `executes ${hits} mutants` : 'FAILS unmutated: not used'}`)
     if (cov.passed && hits) runs.push({ test, ...cov })
   }
-  runs.sort((a, b) => a.ms - b.ms)
+  const passes = new Map()
   for (const { rel, original, mutants } of targets) {
     const file = path.join(ROOT, rel)
     restore = () => fs.writeFileSync(file, original)
     console.error(`${rel}: ${mutants.length} mutants`)
+    // Which test file catches a mutant first is only a matter of time, never of outcome: the
+    // files that caught this file's mutants so far go first (by time per kill; the many small
+    // selections that never catch one cost more in starting processes than they take), and the mutants
+    // some test file executes outside its tests (code run at load: a constant, a top-level
+    // flag), which then runs whole, come last, when that order has been learnt.
+    const kills = new Map()
+    const unitsOf = (i) =>
+      runs
+        .filter((r) => r.covered[rel].has(i))
+        .map((r) => {
+          const names = options.wholeFiles ? null : r.covered[rel].get(i)
+          return { test: r.test, ms: r.msOf(names), whole: r.ms, patterns: names ? names.map(exactly) : [], names }
+        })
+    const order = mutants.map((m, i) => ({ m, i, late: unitsOf(i).some((u) => u.names === null) }))
+    order.sort((a, b) => a.late - b.late || a.i - b.i)
     try {
-      for (const [i, m] of mutants.entries()) {
-        const name = `${rel}:${m.line}:${m.col}: ${m.description}`
-        const by = runs.filter((r) => r.covered[rel].has(i))
+      for (const { m, i } of order) {
+        const name = nameOf(rel, m)
+        const killed = (u) => kills.get(u.test) || 0
+        const cost = (u) => [killed(u) ? 0 : 1, u.ms / (1 + killed(u))]
+        const units = unitsOf(i).sort((a, b) => cost(a)[0] - cost(b)[0] || cost(a)[1] - cost(b)[1])
         let status = 'no coverage'
-        if (by.length) {
-          fs.writeFileSync(file, original.slice(0, m.start) + m.replacement + original.slice(m.end))
-          const budget = by.reduce((ms, r) => ms + r.ms, 0)
-          status = (await runTests(by.map((r) => r.test), Math.max(60_000, 3 * budget))).status
+        if (units.length) {
+          const mutate = () => fs.writeFileSync(file, original.slice(0, m.start) + m.replacement + original.slice(m.end))
+          mutate()
+          const t0 = Date.now()
+          const outcome = await judge(units, mutate, restore, passes)
+          status = outcome.status
+          if (outcome.by) kills.set(outcome.by, (kills.get(outcome.by) || 0) + 1)
           restore()
-        }
+          const by = units.map((u) => `${path.basename(u.test, '.test.js')}${u.names ? `[${u.names.length}]` : ''}`)
+          console.error(`  ${status.padEnd(11)} ${name} (${Math.round((Date.now() - t0) / 100) / 10} s; ${by.join(', ')})`)
+        } else console.error(`  ${status.padEnd(11)} ${name}`)
         outcomes[name] = status
-        console.error(`  ${status.padEnd(11)} ${name}${by.length ? ` (${by.map((r) => path.basename(r.test, '.test.js')).join(', ')})` : ''}`)
       }
     } finally {
       restore()

@@ -40,7 +40,9 @@ const notRegular = (full, kind) =>
 function namesOf(rel) {
   if (typeof rel !== 'string') throw codedError('ERR_INVALID_ARG_TYPE', 'The "rel" argument must be of type string')
   if (rel.includes('\0')) throw codedError('EBADPATH', 'rel must not contain a NUL byte')
-  if (path.isAbsolute(rel) || /^[\\/]/.test(rel)) {
+  // a root (on Windows also `\\x`, which path.isAbsolute knows there); on POSIX a backslash
+  // is a plain character of a name, as the native names() takes it
+  if (path.isAbsolute(rel)) {
     throw codedError('EPATHESCAPE', `Refusing path ${rel}: only plain relative names stay inside`)
   }
   const parts = rel.split(process.platform === 'win32' ? /[\\/]+/ : /\/+/).filter((p) => p !== '' && p !== '.')

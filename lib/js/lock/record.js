@@ -39,8 +39,9 @@ function parseRecord(bytes) {
   } catch {
     return null
   }
-  if (!r || typeof r !== 'object' || Array.isArray(r)) return null
-  if (!Number.isInteger(r.pid) || r.pid < 0 || r.pid > 0xffffffff || typeof r.timestamp !== 'string') return null
+  // JSON null, a number, a string, an array: none has an integer pid, so the next line
+  // refuses them all
+  if (!Number.isInteger(r?.pid) || r.pid < 0 || r.pid > 0xffffffff || typeof r.timestamp !== 'string') return null
   if (r.hostname != null && typeof r.hostname !== 'string') return null
   if (r.token != null && typeof r.token !== 'string') return null
   if (r.startTime != null && !(Number.isInteger(r.startTime) && r.startTime >= 0)) return null
