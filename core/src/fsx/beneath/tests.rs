@@ -530,6 +530,10 @@ fn entries_are_seen_and_changed_without_following_links() {
     same("a/b", folder);
     assert_eq!(dir.meta(Path::new("a/none")).unwrap(), None);
     assert_eq!(dir.meta(Path::new("none/x")).unwrap(), None);
+    // missing is None; a link on the way is still refused, not taken for missing
+    std::os::unix::fs::symlink(&outside, root.join("out")).unwrap();
+    let err = dir.meta(Path::new("out/victim")).unwrap_err();
+    assert_eq!(err.code(), Code::PathEscape, "{err}");
 
     dir.symlink(Path::new("new/link"), outside.as_os_str())
         .unwrap();
