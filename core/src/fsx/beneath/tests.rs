@@ -534,6 +534,9 @@ fn entries_are_seen_and_changed_without_following_links() {
     std::os::unix::fs::symlink(&outside, root.join("out")).unwrap();
     let err = dir.meta(Path::new("out/victim")).unwrap_err();
     assert_eq!(err.code(), Code::PathEscape, "{err}");
+    // and an OS error on the entry itself is reported, not taken for missing
+    let err = dir.meta(Path::new(&"n".repeat(300))).unwrap_err();
+    assert_eq!(err.code(), Code::Os("ENAMETOOLONG"), "{err}");
 
     dir.symlink(Path::new("new/link"), outside.as_os_str())
         .unwrap();
