@@ -809,7 +809,7 @@ test('the contained calls take the same relative paths on both backends: `.` and
   for (const line of results.native.slice(10)) assert.match(line, /: EBADPATH $/)
 })
 
-test('the held-folder calls agree on both backends: sub-folders opened, created or made new (one plain name, owner-only), renames between held folders, errors that name the folder, a closed folder refused', { skip: !POSIX, timeout: 30000 }, () => {
+test('the held-folder calls agree on both backends: sub-folders opened, created or made new (one plain name, owner-only), renames between held folders, errors that name the folder, a closed folder refused before anything else', { skip: !POSIX, timeout: 30000 }, () => {
   const results = {}
   for (const backend of ['native', 'js']) {
     const b = resolveBackend(backend).binding
@@ -853,6 +853,14 @@ test('the held-folder calls agree on both backends: sub-folders opened, created 
     r.closed = b.heldClose(fresh)
     r.closedAgain = b.heldClose(fresh)
     r.useClosed = code(() => b.heldRead(fresh, 'g'))
+    // a closed folder is refused first, whatever else is wrong with the call
+    r.closedFirst = [
+      code(() => b.heldSub(fresh, 'a/b', 'new')),
+      code(() => b.heldSub(fresh, 'a', 'sideways')),
+      code(() => b.heldWrite(fresh, '../a', 'x')),
+      code(() => b.heldRename(fresh, 'a/b', top, 'c')),
+      code(() => b.heldRename(top, 'a/b', fresh, 'c')),
+    ]
     b.heldClose(top)
     results[backend] = r
   }
@@ -879,5 +887,6 @@ test('the held-folder calls agree on both backends: sub-folders opened, created 
     closed: true,
     closedAgain: false,
     useClosed: 'EBADF',
+    closedFirst: ['EBADF', 'EBADF', 'EBADF', 'EBADF', 'EBADF'],
   })
 })
