@@ -13,7 +13,7 @@ const { spawn } = require('node:child_process')
 const ROOT = path.resolve(__dirname, '..')
 const { resolveBackend } = require(path.join(ROOT, 'lib/backend'))
 const { encode } = require(path.join(ROOT, 'lib/js/store/format'))
-const { Chunks } = require(path.join(ROOT, 'lib/js/store/pack'))
+const { Chunks, locOf } = require(path.join(ROOT, 'lib/js/store/pack'))
 
 const binding = (backend) => resolveBackend(backend).binding
 
@@ -130,7 +130,7 @@ function leftDead(store) {
     let dead = 0
     let total = 0
     for (const e of pack.entries) {
-      const loc = index.map.get(e.id)
+      const loc = locOf(index, e.id)
       total += e.len
       if (!live.has(e.id) || loc.pack !== pack.name || loc.offset !== e.offset) dead += e.len
     }

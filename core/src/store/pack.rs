@@ -8,10 +8,13 @@
 //! `packs/<name>.idx` lists every chunk's id, offset and length; it is written only once the
 //! pack's bytes are durable, so a chunk counts as present only when its index is there.
 //!
-//! Index bytes: the magic `SRIDX\0\0\x03`, the number of entries (u32 big-endian), then per
-//! entry the id (32 bytes), offset and length (u32 big-endian each), then the SHA-256 of all
-//! of that. `<name>` is that digest in hex: an index names itself, so a damaged one is told
-//! from a good one without the pack.
+//! Index bytes: the magic `SRIDX\0\0\x03`, the number of entries (u32 big-endian), 16 bytes
+//! unique to this pack (its writer's pid, the time and a counter, hashed), then per entry the
+//! id (32 bytes), offset and length (u32 big-endian each), then the SHA-256 of all of that.
+//! `<name>` is that digest in hex: an index names itself, so a damaged one is told from a
+//! good one without the pack; and no two packs share a name, even with the same chunks at the
+//! same offsets (a collection that rewrote a chunk alone into a new pack while removing an
+//! older pack of that chunk alone would otherwise remove the new one with it).
 
 use sha2::{Digest, Sha256};
 
@@ -23,7 +26,8 @@ use crate::error::{Code, Error, Result};
 pub const TARGET: u64 = 16 * 1024 * 1024;
 
 const MAGIC: &[u8; 8] = b"SRIDX\0\0\x03";
-const HEAD: usize = 12;
+const HEAD: usize = 28;
+const UNIQUE: std::ops::Range<usize> = 12..28;
 const ENTRY: usize = 40;
 const DIGEST: usize = 32;
 
@@ -39,11 +43,30 @@ pub struct IndexEntry {
     pub len: u32,
 }
 
+static PACKS_NAMED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// 16 bytes no other pack has: this process, the time, a counter, hashed.
+fn unique() -> [u8; 16] {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let n = PACKS_NAMED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut h = Sha256::new();
+    h.update(std::process::id().to_be_bytes());
+    h.update(nanos.to_be_bytes());
+    h.update(n.to_be_bytes());
+    let mut out = [0u8; 16];
+    out.copy_from_slice(&h.finalize()[..16]);
+    out
+}
+
 /// The index bytes of `entries` and the pack's name (the hex digest that ends them).
 pub fn encode_index(entries: &[IndexEntry]) -> (String, Vec<u8>) {
     let mut out = Vec::with_capacity(HEAD + entries.len() * ENTRY + DIGEST);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&(entries.len() as u32).to_be_bytes());
+    out.extend_from_slice(&unique());
+    debug_assert_eq!(out.len(), UNIQUE.end);
     for e in entries {
         out.extend_from_slice(&e.id.0);
         out.extend_from_slice(&e.offset.to_be_bytes());
@@ -130,6 +153,11 @@ mod tests {
         let (name, bytes) = encode_index(&entries);
         assert_eq!(bytes.len(), HEAD + 2 * ENTRY + DIGEST);
         assert_eq!(parse_index(&name, &bytes).unwrap(), entries);
+        // the same entries again: another pack, another name
+        let (again, other) = encode_index(&entries);
+        assert_ne!(again, name);
+        assert_ne!(other[UNIQUE], bytes[UNIQUE]);
+        assert_eq!(parse_index(&again, &other).unwrap(), entries);
         assert_eq!(stem(&index_file(&name), ".idx"), Some(name.as_str()));
         assert_eq!(stem("x.idx", ".idx"), None);
     }

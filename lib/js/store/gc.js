@@ -14,7 +14,7 @@ const path = require('node:path')
 const { codedError } = require('../errors')
 const contained = require('../contained')
 const { Store } = require('./format')
-const { stem } = require('./pack')
+const { stem, locOf } = require('./pack')
 const { sweepDeadTemps } = require('../temps')
 
 /** A pack is rewritten once its dead chunks are this share of its bytes. */
@@ -42,7 +42,7 @@ function collectGarbage(storeDir) {
   const stats = { snapshots: ids.length, chunks: index.map.size, removed: 0, removedBytes: 0 }
   collectPacks(store, index, live, stats)
   for (const id of index.loose) {
-    const here = index.map.get(id) === null
+    const here = locOf(index, id) === null
     if (live.has(id) && here) continue
     const size = chunks.size(id)
     if (chunks.removeLoose(id)) {
@@ -56,7 +56,7 @@ function collectGarbage(storeDir) {
 
 /** Is entry `e` of pack `name` the place of its chunk? */
 function placeOf(index, name, e) {
-  const loc = index.map.get(e.id)
+  const loc = locOf(index, e.id)
   return loc !== null && loc !== undefined && loc.pack === name && loc.offset === e.offset
 }
 

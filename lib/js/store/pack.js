@@ -2,8 +2,9 @@
 // The twin of core/src/store/{pack,chunks}.rs: pack files (format version 3) and the chunks of
 // a store. A pack is encoded chunks (codec byte + payload each) concatenated, written through
 // a temp file and renamed to packs/<name>.pack once full; its index packs/<name>.idx (magic
-// "SRIDX\0\0\x03", a u32 BE count, per entry the 32-byte id and u32 BE offset and length, then
-// the SHA-256 of all that, whose hex is <name>) is written only once the pack is durable.
+// "SRIDX\0\0\x03", a u32 BE count, 16 bytes unique to the pack, per entry the 32-byte id and
+// u32 BE offset and length, then the SHA-256 of all that, whose hex is <name>: no two packs share
+// a name) is written only once the pack is durable.
 // Which chunks are present: an in-memory map loaded from the indexes and the loose files
 // (chunks/<hh>/<id>, format versions 1-2: read and collected, never written), plus the chunks
 // put and not flushed yet. Reads open the pack (no follow), pread, close.
@@ -22,7 +23,7 @@ const MAX_FILE = MAX + 1
 /** A pack is sealed once it holds this many bytes (restic's default pack size). */
 const TARGET = 16 * 1024 * 1024
 const MAGIC = Buffer.from('SRIDX\0\0\x03', 'latin1')
-const HEAD = 12
+const HEAD = 28
 const ENTRY = 40
 const DIGEST = 32
 const MAX_INDEX = 64 * 1024 * 1024
@@ -37,6 +38,7 @@ function encodeIndex(entries) {
   const out = Buffer.alloc(HEAD + entries.length * ENTRY + DIGEST)
   MAGIC.copy(out, 0)
   out.writeUInt32BE(entries.length, 8)
+  crypto.randomBytes(16).copy(out, 12)
   let at = HEAD
   for (const e of entries) {
     out.write(e.id, at, 'hex')
@@ -99,11 +101,11 @@ class Chunks {
   }
 
   /**
-   * What the store holds now, read from disk: `{ packs: [{ name, entries }], map: id -> loc
-   * (null: loose; { pack, offset, len }), loose: [ids], damaged: [[name, why]] }`.
+   * What the store holds now, read from disk: `{ packs: [{ name, entries }], map, loose: [ids],
+   * damaged: [[name, why]] }`; `locOf(index, id)` says where a chunk is.
    */
   load() {
-    const index = { packs: [], map: new Map(), loose: [], damaged: [], stamp: this.stamp() }
+    const index = newIndex(this.stamp())
     for (const e of listOrEmpty(this.dir, 'packs')) {
       const name = stem(e.name, '.idx')
       if (name === null || e.type !== 'file') continue
@@ -120,7 +122,7 @@ class Chunks {
       if (fan.type !== 'directory') continue
       for (const e of contained.containedList(this.looseDir, fan.name)) {
         if (e.type !== 'file' || !ID_RE.test(e.name)) continue
-        if (!index.map.has(e.name)) index.map.set(e.name, null)
+        if (!index.map.has(e.name)) index.map.set(e.name, LOOSE)
         index.loose.push(e.name)
       }
     }
@@ -148,7 +150,7 @@ class Chunks {
 
   /** Where chunk `id` is: null loose, `{ pack, offset, len }`, undefined when absent or unflushed. */
   locate(id) {
-    return this.current().map.get(id)
+    return locOf(this.current(), id)
   }
 
   has(id) {
@@ -280,6 +282,22 @@ class Chunks {
     }
   }
 
+  /**
+   * `readRawInto` with the chunk's place given (`locate`'s answer, made by another thread that
+   * holds the map: a verify checker then needs none of its own).
+   */
+  readAtInto(id, loc, buf) {
+    if (loc === undefined) throw missing(id)
+    if (loc === null) return this.readRawInto(id, buf)
+    try {
+      return this.readPacked(id, loc, buf)
+    } catch (err) {
+      // the pack went since the place was taken: look it up here
+      if (err.code === 'ENOENT') return this.readRawInto(id, buf)
+      throw err
+    }
+  }
+
   readPacked(id, loc, buf) {
     const full = path.join(this.packsDir, `${loc.pack}.pack`)
     const fd = contained.openRegular(full, C.O_RDONLY)
@@ -315,15 +333,6 @@ class Chunks {
     return loc.len
   }
 
-  /** `ids` sorted in the order their bytes lie on disk (pack by pack, by offset; others last). */
-  sortByPlace(ids) {
-    const key = (id) => this.locate(id) || { pack: '~', offset: 0 }
-    return ids
-      .map((id) => [key(id), id])
-      .sort((a, b) => (a[0].pack === b[0].pack ? a[0].offset - b[0].offset : a[0].pack < b[0].pack ? -1 : 1))
-      .map((pair) => pair[1])
-  }
-
   /** Where chunk `id`'s encoded bytes are: `{ file, offset, len }` (its pack or loose file), or null. */
   place(id) {
     const loc = this.locate(id)
@@ -337,8 +346,29 @@ class Chunks {
   }
 }
 
+/** `map` values: LOOSE, or a slot of the arrays `slotPack` (an index into `packs`), `slotOffset`, `slotLen` (numbers, not one object per chunk: a verify worker holds the map of every chunk). */
+const LOOSE = -1
+
+function newIndex(stamp) {
+  return { packs: [], map: new Map(), slotPack: [], slotOffset: [], slotLen: [], loose: [], damaged: [], stamp }
+}
+
+/** Where `index` says chunk `id` is: null loose, `{ pack, offset, len }`, undefined when absent. */
+function locOf(index, id) {
+  const slot = index.map.get(id)
+  if (slot === undefined || slot === LOOSE) return slot === LOOSE ? null : undefined
+  return { pack: index.packs[index.slotPack[slot]].name, offset: index.slotOffset[slot], len: index.slotLen[slot] }
+}
+
 function addPack(index, name, entries) {
-  for (const e of entries) if (!index.map.has(e.id)) index.map.set(e.id, { pack: name, offset: e.offset, len: e.len })
+  const at = index.packs.length
+  for (const e of entries) {
+    if (index.map.has(e.id)) continue
+    index.map.set(e.id, index.slotPack.length)
+    index.slotPack.push(at)
+    index.slotOffset.push(e.offset)
+    index.slotLen.push(e.len)
+  }
   index.packs.push({ name, entries })
 }
 
@@ -374,4 +404,4 @@ function syncFolder(full) {
   }
 }
 
-module.exports = { Chunks, TARGET, MAX_FILE, encodeIndex, parseIndex, stem }
+module.exports = { Chunks, TARGET, MAX_FILE, encodeIndex, parseIndex, stem, locOf }

@@ -38,11 +38,28 @@ class ChunkChecker {
     return decode(id, this.buf.subarray(0, n), check)
   }
 
-  /** The verdicts on `ids`, in their order, the chunks read in the order they lie on disk. */
-  verdicts(ids) {
-    const found = new Map()
-    for (const id of this.chunks.sortByPlace(ids)) found.set(id, this.verdict(id))
-    return ids.map((id) => found.get(id))
+  /**
+   * The verdicts on a batch of `[id, place]` (place: `Chunks#locate`'s answer, from the walker),
+   * in its order, the chunks read in the order they lie on disk.
+   */
+  verdicts(batch) {
+    const order = batch.map((_, i) => i)
+    const key = (i) => batch[i][1] || { pack: '~', offset: 0 }
+    order.sort((a, b) => {
+      const [x, y] = [key(a), key(b)]
+      return x.pack === y.pack ? x.offset - y.offset : x.pack < y.pack ? -1 : 1
+    })
+    const out = new Array(batch.length)
+    for (const i of order) {
+      const [id, place] = batch[i]
+      try {
+        const n = this.chunks.readAtInto(checkChunkId(id), place, this.buf)
+        out[i] = [decode(id, this.buf.subarray(0, n), true).length, null]
+      } catch (err) {
+        out[i] = [0, reasonOf(err)]
+      }
+    }
+    return out
   }
 }
 
@@ -134,8 +151,9 @@ class TreeWalker {
 /** Ids a walker worker posts at a time. */
 const BATCH = 256
 
-// a worker of verify.js. "check": batches of ids in, their verdicts out, in the same order.
-// "walk": posts { files } batches of new file chunk ids, { walk } per snapshot, then { trees }.
+// a worker of verify.js. "check": batches of [id, place] in, their verdicts out, in the same
+// order. "walk": posts { files } batches of new file chunks ([id, place]), { walk } per
+// snapshot, then { trees }.
 if (!isMainThread && workerData && workerData.verify) {
   const { role, storeDir, ids } = workerData.verify
   if (role === 'check') {
@@ -143,8 +161,10 @@ if (!isMainThread && workerData && workerData.verify) {
     parentPort.on('message', (batch) => parentPort.postMessage(checker.verdicts(batch)))
   } else {
     let files = []
-    const walker = new TreeWalker(Store.open(storeDir, false), (c) => {
-      files.push(c)
+    const store = Store.open(storeDir, false)
+    // each id with its place: the checkers read it there, holding no map of their own
+    const walker = new TreeWalker(store, (c) => {
+      files.push([c, store.chunks.locate(c)])
       if (files.length === BATCH) {
         parentPort.postMessage({ files })
         files = []

@@ -130,7 +130,7 @@ async function walkInWorkers(storeDir, ids, cancel, options) {
         slot.worker.on(
           'message',
           guarded((verdicts) => {
-            slot.sent.shift().forEach((id, j) => files.set(id, verdicts[j]))
+            slot.sent.shift().forEach(([id], j) => files.set(id, verdicts[j]))
             pump()
           }),
         )
