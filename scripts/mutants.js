@@ -246,7 +246,11 @@ function render() {
       const score = caught + missed ? `${((100 * caught) / (caught + missed)).toFixed(1)} %` : 'n/a'
       // whether the code is still the code these outcomes were made on
       const code = !entry.hash ? 'not recorded' : entry.hash === codeHash(f) ? 'as run' : '**changed since**'
-      scoreRows.push([f, caught + missed + unviable, caught, missed, unviable, score, entry.run.started.slice(0, 16).replace('T', ' '), code])
+      // a JS run stopped before its end says how many mutants the file has (planned)
+      const ran = caught + missed + unviable
+      const planned = entry.run.planned?.[f]
+      const count = planned > ran ? `${ran} of ${planned} (run stopped)` : ran
+      scoreRows.push([f, count, caught, missed, unviable, score, entry.run.started.slice(0, 16).replace('T', ' '), code])
       for (const [name, status] of Object.entries(entry.outcomes)) {
         const why = status === 'no coverage' ? ' (no coverage: no test executes this line)' : ''
         if (status === 'missed' || status === 'no coverage') survivors.push(`- \`${name}\`${why}: ${reasons[name] || '**no reason recorded yet: a test is still to be written**'}`)
