@@ -79,7 +79,7 @@ function listing(root) {
 
 /**
  * Write `n` unreferenced chunks (valid encodings of random bytes) into the store as packs of
- * 10 (format 3: a collection removes each pack, index then pack); each pack also holds a copy
+ * 5 (format 3: a collection removes each pack, index then pack); each pack also holds a copy
  * of a chunk the store already has, so a pack may be repacked rather than dropped, and a
  * chunk may be listed by two indexes at once. Their ids.
  */
@@ -88,7 +88,7 @@ function addGarbage(store, n) {
   const present = chunks.list()
   const ids = []
   for (let i = 0; i < n; i++) {
-    if (i % 10 === 0 && present.length > 0) {
+    if (i % 5 === 0 && present.length > 0) {
       const id = present[(i * 7919) % present.length]
       chunks.put(id, chunks.getRaw(id))
     }
@@ -96,7 +96,7 @@ function addGarbage(store, n) {
     const id = crypto.createHash('sha256').update(data).digest('hex')
     chunks.put(id, encode(data))
     ids.push(id)
-    if (i % 10 === 9) chunks.seal()
+    if (i % 5 === 4) chunks.seal()
   }
   chunks.flush()
   return ids
