@@ -808,3 +808,85 @@ test('the contained calls take the same relative paths on both backends: `.` and
   for (const line of results.native.slice(6, 10)) assert.match(line, /: EPATHESCAPE $/)
   for (const line of results.native.slice(10)) assert.match(line, /: EBADPATH $/)
 })
+
+test('the held-folder calls agree on both backends: sub-folders opened, created or made new (one plain name, owner-only), renames between held folders, errors that name the folder, a closed folder refused before anything else', { skip: !POSIX, timeout: 30000 }, () => {
+  const results = {}
+  for (const backend of ['native', 'js']) {
+    const b = resolveBackend(backend).binding
+    const dir = tempDir()
+    const code = (fn) => {
+      try {
+        const v = fn()
+        return v === true || v === false ? v : 'ok'
+      } catch (e) {
+        return e.code
+      }
+    }
+    const r = {}
+    r.openMissing = code(() => b.heldOpen(dir, 'top', false))
+    const top = b.heldOpen(dir, 'top', true)
+    r.created = fs.statSync(path.join(dir, 'top')).isDirectory()
+    const fresh = b.heldSub(top, 'fresh', 'new')
+    r.newMode = (fs.statSync(path.join(dir, 'top', 'fresh')).mode & 0o777).toString(8)
+    r.newAgain = code(() => b.heldSub(top, 'fresh', 'new'))
+    r.newNested = code(() => b.heldSub(top, 'a/b', 'new'))
+    r.newDot = code(() => b.heldSub(top, './c', 'new'))
+    // refused as a bad argument (the native binding says ERR_INVALID_ARG_TYPE, the JS one
+    // ERR_INVALID_ARG_VALUE)
+    r.badHow = /^ERR_INVALID_ARG_/.test(code(() => b.heldSub(top, 'fresh', 'sideways')))
+    r.openMissingSub = code(() => b.heldSub(top, 'x/y', 'open'))
+    r.createNested = code(() => b.heldSub(top, 'x/y', 'create'))
+    r.createdNested = fs.statSync(path.join(dir, 'top', 'x', 'y')).isDirectory()
+    r.escape = code(() => b.heldSub(top, '../out', 'create'))
+    b.heldWrite(top, 'f', 'data')
+    r.renamed = code(() => b.heldRename(top, 'f', fresh, 'g'))
+    r.movedContent = fs.readFileSync(path.join(dir, 'top', 'fresh', 'g'), 'utf8')
+    r.renameNested = code(() => b.heldRename(fresh, 'g', top, 'x/g'))
+    r.renameMissing = code(() => b.heldRename(top, 'gone', fresh, 'h'))
+    r.pinned = fs.readFileSync(b.heldPinnedPath(fresh, 'g'), 'utf8')
+    try {
+      b.heldRead(top, 'missing')
+    } catch (e) {
+      r.readMissing = e.code
+      r.namesTheFolder = e.message.includes(path.join(dir, 'top')) && !e.message.includes('/proc/')
+    }
+    r.closed = b.heldClose(fresh)
+    r.closedAgain = b.heldClose(fresh)
+    r.useClosed = code(() => b.heldRead(fresh, 'g'))
+    // a closed folder is refused first, whatever else is wrong with the call
+    r.closedFirst = [
+      code(() => b.heldSub(fresh, 'a/b', 'new')),
+      code(() => b.heldSub(fresh, 'a', 'sideways')),
+      code(() => b.heldWrite(fresh, '../a', 'x')),
+      code(() => b.heldRename(fresh, 'a/b', top, 'c')),
+      code(() => b.heldRename(top, 'a/b', fresh, 'c')),
+    ]
+    b.heldClose(top)
+    results[backend] = r
+  }
+  assert.deepEqual(results.js, results.native)
+  assert.deepEqual(results.native, {
+    openMissing: 'ENOENT',
+    created: true,
+    newMode: '700',
+    newAgain: 'EEXIST',
+    newNested: 'EBADPATH',
+    newDot: 'EBADPATH',
+    badHow: true,
+    openMissingSub: 'ENOENT',
+    createNested: 'ok',
+    createdNested: true,
+    escape: 'EPATHESCAPE',
+    renamed: true,
+    movedContent: 'data',
+    renameNested: 'EBADPATH',
+    renameMissing: 'ENOENT',
+    pinned: 'data',
+    readMissing: 'ENOENT',
+    namesTheFolder: true,
+    closed: true,
+    closedAgain: false,
+    useClosed: 'EBADF',
+    closedFirst: ['EBADF', 'EBADF', 'EBADF', 'EBADF', 'EBADF'],
+  })
+})

@@ -584,3 +584,31 @@ test('verifyChecksumAsync of a folder is not valid and says why, on both backend
     assert.match(result.error, /EISDIR/)
   })
 })
+
+test('recoverJsonFile restores the newest backup of that file that parses: by time, then serial (two in one millisecond); other files\' backups, folders and unparsable copies are passed over; both backends alike', () => {
+  const { resolveBackend } = require('../lib/backend')
+  const { fileStamp } = require('../lib/js/time')
+  const results = onBoth((backend, dir) => {
+    const backupDir = path.join(dir, 'bak')
+    fs.mkdirSync(backupDir, { mode: 0o700 })
+    const older = fileStamp(Date.UTC(2026, 0, 1))
+    const newer = fileStamp(Date.UTC(2026, 0, 2))
+    const newest = fileStamp(Date.UTC(2026, 0, 3))
+    const put = (name, text) => fs.writeFileSync(path.join(backupDir, name), text)
+    put(`t.json.a.${older}.bak`, '{"v":1}')
+    // serials 0 to 8 parse, 9 (the newest) does not
+    put(`t.json.a.${newer}.bak`, '{"v":0}')
+    for (let serial = 1; serial <= 8; serial++) put(`t.json.a.${newer}-${serial}.bak`, `{"v":${serial}}`)
+    put(`t.json.a.${newer}-9.bak`, '{"v":')
+    put(`u.json.a.${newest}.bak`, '{"v":"other file"}')
+    fs.mkdirSync(path.join(backupDir, `t.json.b.${newest}.bak`))
+    const file = path.join(dir, 't.json')
+    fs.writeFileSync(file, '{"damaged"')
+    const r = resolveBackend(backend).binding.recoverJsonFile(file, { backupDir })
+    return { from: path.basename(r.restoredFrom), text: fs.readFileSync(file, 'utf8'), kept: fs.readFileSync(r.keptAs, 'utf8') }
+  })
+  assert.deepEqual(results.js, results.native)
+  assert.match(results.native.from, /^t\.json\.a\.2026-01-02T.*-8\.bak$/)
+  assert.equal(results.native.text, '{"v":8}')
+  assert.equal(results.native.kept, '{"damaged"')
+})

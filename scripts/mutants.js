@@ -13,7 +13,8 @@
 // stored run covered are listed as not run.
 //
 //   npm run mutants -- rust [cargo-mutants options, e.g. -f 'core/src/lock/*.rs', or --iterate
-//                               to retest only what the last run did not catch]
+//                               to retest only what the last run did not catch; last,
+//                               --only-tests <filter>...: only those tests run per mutant]
 //   npm run mutants -- js [lib/js files]
 //   npm run mutants -- report          (only rewrite MUTANTS.md)
 //   npm run mutants -- save-stopped <started ISO> <command>
@@ -39,7 +40,9 @@ function save(kind, stored) {
   return file
 }
 
-const OUT = path.join(ROOT, 'target', 'mutants')
+// cargo-mutants' output folder; SR_MUTANTS_OUT names another one, so that a second run over
+// other files can go on beside the first (each run reads back its own outcome lists).
+const OUT = path.resolve(ROOT, process.env.SR_MUTANTS_OUT || path.join('target', 'mutants'))
 
 /**
  * What a mutant's position depends on: the hash of the file's code, without its inline test
@@ -80,9 +83,30 @@ function saveRust(started, command, outcomes, hashes) {
   })
 }
 
+/**
+ * `--only-tests <filter>...` (last among the options): each mutant is tested by the unit tests
+ * whose names contain one of the filters, not by all of them (the pure modules' own tests
+ * take a second, the whole suite ten or more). cargo-mutants puts the config's test
+ * arguments last, so the filters go there: a copy of .cargo/mutants.toml (same exclusions)
+ * whose `additional_cargo_test_args` ends with `-- <filters>`. A mutant only another module's
+ * tests would catch is then counted missed: the score is a lower bound.
+ */
+function onlyTests(args) {
+  const at = args.indexOf('--only-tests')
+  if (at < 0) return args
+  const filters = args.slice(at + 1)
+  const config = fs
+    .readFileSync(path.join(ROOT, '.cargo', 'mutants.toml'), 'utf8')
+    .replace(/^additional_cargo_test_args = \[(.*)\]$/m, (_, list) => `additional_cargo_test_args = [${list}, "--", ${filters.map((f) => JSON.stringify(f)).join(', ')}]`)
+  const file = path.join(OUT, 'only-tests.toml')
+  fs.mkdirSync(OUT, { recursive: true })
+  fs.writeFileSync(file, config)
+  return [...args.slice(0, at), '--config', file]
+}
+
 /** Run cargo-mutants with `args`; store its outcome lists. */
 function runRust(args) {
-  const cargoArgs = ['mutants', '-p', 'session-resilience-core', '--no-shuffle', '-o', OUT, ...args]
+  const cargoArgs = ['mutants', '-p', 'session-resilience-core', '--no-shuffle', '-o', OUT, ...onlyTests(args)]
   const started = new Date()
   // cargo-mutants copies the tree when it starts: the code it mutates is the code as it is now
   const hashes = hashesOf(allFiles().rust)
@@ -222,7 +246,11 @@ function render() {
       const score = caught + missed ? `${((100 * caught) / (caught + missed)).toFixed(1)} %` : 'n/a'
       // whether the code is still the code these outcomes were made on
       const code = !entry.hash ? 'not recorded' : entry.hash === codeHash(f) ? 'as run' : '**changed since**'
-      scoreRows.push([f, caught + missed + unviable, caught, missed, unviable, score, entry.run.started.slice(0, 16).replace('T', ' '), code])
+      // a JS run stopped before its end says how many mutants the file has (planned)
+      const ran = caught + missed + unviable
+      const planned = entry.run.planned?.[f]
+      const count = planned > ran ? `${ran} of ${planned} (run stopped)` : ran
+      scoreRows.push([f, count, caught, missed, unviable, score, entry.run.started.slice(0, 16).replace('T', ' '), code])
       for (const [name, status] of Object.entries(entry.outcomes)) {
         const why = status === 'no coverage' ? ' (no coverage: no test executes this line)' : ''
         if (status === 'missed' || status === 'no coverage') survivors.push(`- \`${name}\`${why}: ${reasons[name] || '**no reason recorded yet: a test is still to be written**'}`)

@@ -68,4 +68,22 @@ mod tests {
         assert_eq!(d.dir_names.backup_dir, "agenthive-backups");
         assert!(d.backup_excludes.iter().any(|e| e == "node_modules"));
     }
+
+    /// The named folder when its variable is set (npm test sets neither), else the legacy
+    /// one in the temp dir, shared with legacy processes.
+    #[test]
+    fn the_default_folders_are_the_legacy_ones_unless_named() {
+        let expected = |var: &str, legacy: &str| match std::env::var_os(var) {
+            Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+            _ => std::env::temp_dir().join(legacy),
+        };
+        assert_eq!(
+            default_lock_dir(),
+            expected("SESSION_RESILIENCE_LOCK_DIR", "agenthive-locks")
+        );
+        assert_eq!(
+            default_backup_dir(),
+            expected("SESSION_RESILIENCE_BACKUP_DIR", "agenthive-backups")
+        );
+    }
 }

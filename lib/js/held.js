@@ -17,9 +17,13 @@ const { codedError, osError } = require('./errors')
 
 const { Held, holdDir, descend, namesOf } = contained
 
-/** Error messages name the folder, not its /proc alias. */
+/**
+ * Run `fn` on the held folder `dir`: a closed folder is refused first (EBADF), whatever else
+ * is wrong with the call, as the native handle is; error messages name the folder, not its
+ * /proc alias.
+ */
 function shown(dir, fn) {
-  const at = dir instanceof Held && dir.fd !== null && dir.fd !== -1 ? dir.at() : null
+  const at = dir instanceof Held ? dir.at() : null
   try {
     return fn()
   } catch (err) {
@@ -76,10 +80,11 @@ function heldRemove(dir, rel) {
 }
 
 function heldRename(dir, name, dest, destName) {
+  const [fromAt, toAt] = [dir.at(), dest.at()] // a closed folder first, as in shown()
   const from = path.join(dir.path, oneName(name))
   const to = path.join(dest.path, oneName(destName))
   try {
-    fs.renameSync(path.join(dir.at(), name), path.join(dest.at(), destName))
+    fs.renameSync(path.join(fromAt, name), path.join(toAt, destName))
   } catch (err) {
     throw err.syscall ? osError(`Cannot move ${from} to ${to}`, err) : err
   }

@@ -168,6 +168,15 @@ mod tests {
         assert_eq!(value_in(&copy), "mine");
     }
 
+    /// Only a path below /proc goes through the held VFS; any other is SQLite's usual one.
+    #[test]
+    fn only_proc_paths_are_held() {
+        assert!(is_held(Path::new("/proc/1/fd/3/db.sqlite")));
+        for other in ["/tmp/db.sqlite", "db.sqlite", "/procfs/x", "/x/proc/y"] {
+            assert!(!is_held(Path::new(other)), "{other}");
+        }
+    }
+
     /// A symlink at the database's own name is refused (the header check and SQLite both open
     /// with O_NOFOLLOW), never read.
     #[test]

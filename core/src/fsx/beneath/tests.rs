@@ -295,6 +295,7 @@ fn temp_names_are_parsed_strictly() {
         ".f.sr-42-1700000000123-0-1.tmp",  // one too many
         ".f.sr-x2-1700000000123-0.tmp",    // not a number
         ".f.sr-42--0.tmp",                 // empty
+        ".f.sr-+42-1700000000123-0.tmp",   // a sign (which u64's parse would take)
         ".f.sr-42-1700000000123-0.tmpx",   // other suffix
         ".f.sr-99999999999-1-0.tmp",       // no such pid
         ".f.sr-tmp-42-abcdef",             // fsx::atomic's own naming, swept there
@@ -449,6 +450,206 @@ fn another_user_s_folder_is_refused_and_ours_made_private() {
     );
     if me == 0 {
         assert!(err.message().ends_with(" and writable by others"), "{err}");
+        fs::set_permissions(&theirs, fs::Permissions::from_mode(0o755)).unwrap();
+        let err = Dir::open(&theirs).unwrap().ensure_private().unwrap_err();
+        assert!(
+            err.message().ends_with("(uid 0)"),
+            "not writable by others: {err}"
+        );
+    } else {
+        assert_eq!(fs::metadata(&theirs).unwrap().permissions().mode(), mode);
     }
-    assert_eq!(fs::metadata(&theirs).unwrap().permissions().mode(), mode);
+}
+
+/// What a call that takes one entry of a held folder accepts: one plain name, nothing that
+/// only looks like one once normalised (`a/`, `./a`), never `..` or a path.
+#[test]
+fn one_name_is_one_plain_name_only() {
+    assert_eq!(one_name(OsStr::new("a")).unwrap(), OsStr::new("a"));
+    for bad in ["a/", "./a", "a/b", "", "."] {
+        assert_eq!(
+            one_name(OsStr::new(bad)).unwrap_err().code(),
+            Code::BadPath,
+            "{bad:?}"
+        );
+    }
+    assert_eq!(
+        one_name(OsStr::new("..")).unwrap_err().code(),
+        Code::PathEscape
+    );
+}
+
+/// A leading `./` is the folder itself, as in any path; what is not a regular file is
+/// refused with what it is.
+#[test]
+fn a_leading_dot_is_the_folder_and_a_non_file_is_named_for_what_it_is() {
+    let (_tmp, root, _) = tree();
+    fs::write(root.join("a/f"), b"F").unwrap();
+    let dir = Dir::open(&root).unwrap();
+    assert_eq!(dir.read(Path::new("./a/f"), 10).unwrap(), b"F");
+    let err = dir.read(Path::new("a/b"), 10).unwrap_err();
+    assert_eq!(err.code(), Code::Os("EINVAL"));
+    assert!(
+        err.message().ends_with("not a regular file (a directory)"),
+        "{err}"
+    );
+    for (kind, name) in [
+        (Kind::File, "file"),
+        (Kind::Dir, "directory"),
+        (Kind::Symlink, "symlink"),
+        (Kind::Other, "other"),
+    ] {
+        assert_eq!(kind.as_str(), name);
+    }
+}
+
+/// The entry calls the snapshot store uses, each against what std says of the same entry:
+/// metadata not followed (kind, mode, size, times to the nanosecond, inode), a link's target,
+/// a new link, a temp file renamed over a name, an unlink, a folder's mode.
+#[cfg(unix)]
+#[test]
+fn entries_are_seen_and_changed_without_following_links() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let (_tmp, root, outside) = tree();
+    fs::write(root.join("a/f"), b"12345").unwrap();
+    fs::set_permissions(root.join("a/f"), fs::Permissions::from_mode(0o640)).unwrap();
+    let dir = Dir::open(&root).unwrap();
+    let same = |rel: &str, meta: Meta| {
+        let std = fs::symlink_metadata(root.join(rel)).unwrap();
+        assert_eq!(meta.mode, std.mode() & 0o7777, "{rel}");
+        assert_eq!(meta.size, std.size(), "{rel}");
+        assert_eq!(meta.mtime, (std.mtime(), std.mtime_nsec() as u32), "{rel}");
+        assert_eq!(meta.ctime, (std.ctime(), std.ctime_nsec() as u32), "{rel}");
+        assert_eq!(meta.ino, std.ino(), "{rel}");
+    };
+    let file = dir.meta(Path::new("a/f")).unwrap().unwrap();
+    assert_eq!((file.kind, file.mode, file.size), (Kind::File, 0o640, 5));
+    same("a/f", file);
+    let folder = dir.meta(Path::new("a/b")).unwrap().unwrap();
+    assert_eq!(folder.kind, Kind::Dir);
+    same("a/b", folder);
+    assert_eq!(dir.meta(Path::new("a/none")).unwrap(), None);
+    assert_eq!(dir.meta(Path::new("none/x")).unwrap(), None);
+
+    dir.symlink(Path::new("new/link"), outside.as_os_str())
+        .unwrap();
+    let link = dir.meta(Path::new("new/link")).unwrap().unwrap();
+    assert_eq!(link.kind, Kind::Symlink, "the link itself, not its target");
+    same("new/link", link);
+    assert_eq!(
+        dir.read_link(Path::new("new/link")).unwrap(),
+        outside.as_os_str()
+    );
+    assert!(dir.symlink(Path::new("new/link"), OsStr::new("x")).is_err());
+    assert!(dir.read_link(Path::new("a/f")).is_err());
+
+    let a = dir.sub(Path::new("a"), false).unwrap();
+    let (temp, mut out) = a.temp_file(OsStr::new("f")).unwrap();
+    out.write_all(b"new").unwrap();
+    drop(out);
+    assert!(temp_writer(temp.to_str().unwrap()).is_some(), "{temp:?}");
+    a.rename_here(&temp, OsStr::new("f")).unwrap();
+    assert_eq!(fs::read(root.join("a/f")).unwrap(), b"new");
+    assert!(a.rename_here(&temp, OsStr::new("f")).is_err(), "gone");
+    assert!(a.unlink_here(OsStr::new("f")).unwrap());
+    assert!(!a.unlink_here(OsStr::new("f")).unwrap());
+    assert!(
+        a.unlink_here(OsStr::new("b")).is_err(),
+        "a folder is not unlinked"
+    );
+
+    a.set_mode(0o750).unwrap();
+    assert_eq!(
+        fs::metadata(root.join("a")).unwrap().permissions().mode() & 0o777,
+        0o750
+    );
+    assert_eq!(Dir::syncs_whole_fs(), cfg!(target_os = "linux"));
+    assert_eq!(fs::read(outside.join("victim")).unwrap(), b"VICTIM");
+}
+
+/// Creating the folders on the way: a folder another creator made in the meantime is taken
+/// as it is (two threads making the same new paths at once both succeed), and any other
+/// failure to create one is reported as that (sysfs refuses every mkdir).
+#[test]
+fn folders_on_the_way_are_shared_with_a_concurrent_creator_and_a_refusal_is_reported() {
+    let (_tmp, root, _) = tree();
+    let dir = std::sync::Arc::new(Dir::open(&root).unwrap());
+    for round in 0..200 {
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(4));
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                let (dir, barrier) = (dir.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    let rel = format!("r{round}/x/y/z");
+                    dir.sub(Path::new(&rel), true).map(|_| ())
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap().unwrap();
+        }
+    }
+    #[cfg(target_os = "linux")]
+    {
+        let sys = Dir::open(Path::new("/sys")).unwrap();
+        let err = sys.sub(Path::new("sr-test-never"), true).unwrap_err();
+        assert!(
+            err.message()
+                .starts_with("Cannot create /sys/sr-test-never: "),
+            "{err}"
+        );
+        assert_ne!(err.code(), Code::Os("ENOENT"), "{err}");
+    }
+}
+
+/// A temp name already taken (another writer's, made in the same millisecond) moves on to
+/// the next attempt; any other failure to create the temp is reported as it is.
+#[cfg(unix)]
+#[test]
+fn a_taken_temp_name_moves_on_and_another_failure_is_reported() {
+    let (_tmp, root, _) = tree();
+    let dir = Dir::open(&root).unwrap();
+    // every first-attempt name of the next 3 seconds is taken
+    let now = crate::time::now_ms();
+    let me = std::process::id();
+    for ms in now..now + 3_000 {
+        fs::write(root.join(format!(".f.sr-{me}-{ms}-0.tmp")), b"").unwrap();
+    }
+    dir.write_atomic(Path::new("f"), b"placed", false).unwrap();
+    assert_eq!(fs::read(root.join("f")).unwrap(), b"placed");
+    // a held folder removed meanwhile: its temp cannot be made (ENOENT), said as that
+    let a = dir.sub(Path::new("a/b"), false).unwrap();
+    fs::remove_dir(root.join("a/b")).unwrap();
+    let err = a.write_atomic(Path::new("f"), b"x", false).unwrap_err();
+    assert_eq!(err.code(), Code::Os("ENOENT"), "{err}");
+}
+
+/// An OS error on the entry itself (a name too long for the file system) is reported by
+/// the call that met it, append and remove alike; a missing one is nothing to remove.
+#[test]
+fn an_os_error_on_the_entry_is_reported_and_a_missing_one_is_nothing() {
+    let (_tmp, root, _) = tree();
+    let dir = Dir::open(&root).unwrap();
+    let long = "n".repeat(300);
+    let err = dir.append(Path::new(&long), b"x").unwrap_err();
+    assert_eq!(err.code(), Code::Os("ENAMETOOLONG"), "{err}");
+    assert!(err.message().starts_with("Cannot append to "), "{err}");
+    let err = dir.remove(Path::new(&long)).unwrap_err();
+    assert_eq!(err.code(), Code::Os("ENAMETOOLONG"), "{err}");
+    assert!(!dir.remove(Path::new("none/x")).unwrap());
+    assert!(!dir.remove(Path::new("a/none")).unwrap());
+}
+
+/// The size bound is inclusive: exactly `max` bytes are read, one more is refused.
+#[test]
+fn a_file_of_exactly_the_bound_is_read() {
+    let (_tmp, root, _) = tree();
+    fs::write(root.join("five"), b"12345").unwrap();
+    let dir = Dir::open(&root).unwrap();
+    assert_eq!(dir.read(Path::new("five"), 5).unwrap(), b"12345");
+    assert_eq!(
+        dir.read(Path::new("five"), 4).unwrap_err().code(),
+        Code::Os("EFBIG")
+    );
 }
