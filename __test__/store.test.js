@@ -634,3 +634,56 @@ test('gc of packs: a dead pack goes, a mostly dead one is rewritten, unindexed p
     assert.equal((await b.storeVerify(p.store)).ok, true)
   })
 })
+
+test('damage in a pack: a flipped byte breaks its chunk only, a truncated pack or an entry past its end is reported by both backends, a damaged index stops gc', async () => {
+  const dir = tempDir('sr-store-pack-damage-')
+  const p = makeProject(dir)
+  const sha = (text) => require('node:crypto').createHash('sha256').update(text).digest('hex')
+  const { Chunks, encodeIndex, parseIndex } = require('../lib/js/store/pack')
+  await binding('native').storeCreateSnapshot(p.root, p.store, 's1')
+  fs.writeFileSync(path.join(p.root, 'only-in-s2.txt'), 'second snapshot only\n')
+  await binding('js').storeCreateSnapshot(p.root, p.store, 's2')
+  const placeOf = (id) => new Chunks(p.store).place(id)
+  assert.notEqual(placeOf(sha('alpha\n')).file, placeOf(sha('second snapshot only\n')).file)
+  flipChunk(p.store, sha('alpha\n'))
+  for (const backend of BACKENDS) {
+    const v = await binding(backend).storeVerify(p.store)
+    assert.deepEqual(
+      v.badChunks.map((c) => [c.id, c.snapshots]),
+      [[sha('alpha\n'), ['s1', 's2']]],
+      backend,
+    )
+  }
+  // an index entry that reaches past its pack's end: its chunk is damaged, not a crash
+  const second = placeOf(sha('second snapshot only\n'))
+  const name = path.basename(second.file, '.pack')
+  const idx = path.join(p.store, 'packs', `${name}.idx`)
+  const entries = parseIndex(name, fs.readFileSync(idx)).map((e) => (e.id === sha('second snapshot only\n') ? { ...e, offset: 1 << 30 } : e))
+  const forged = encodeIndex(entries)
+  fs.renameSync(second.file, path.join(p.store, 'packs', `${forged.name}.pack`))
+  fs.writeFileSync(path.join(p.store, 'packs', `${forged.name}.idx`), forged.bytes, { mode: 0o600 })
+  fs.rmSync(idx)
+  for (const backend of BACKENDS) {
+    const v = await binding(backend).storeVerify(p.store)
+    const past = v.badChunks.find((c) => c.id === sha('second snapshot only\n'))
+    assert.match(past.reason, /ends before its bytes/, backend)
+    assert.deepEqual(past.snapshots, ['s2'], backend)
+  }
+  // the pack cut short: every chunk of it is reported, with the snapshots that need them
+  fs.truncateSync(path.join(p.store, 'packs', `${forged.name}.pack`), 0)
+  for (const backend of BACKENDS) {
+    const v = await binding(backend).storeVerify(p.store)
+    assert.ok(v.badChunks.length > 1 && v.badChunks.every((c) => c.id === sha('alpha\n') || /ends before/.test(c.reason)), backend)
+    assert.ok(v.broken.some((x) => x.id === 's2'), backend)
+  }
+  // an index that does not hash to its name: gc stops, nothing removed
+  const bytes = fs.readFileSync(path.join(p.store, 'packs', `${forged.name}.idx`))
+  bytes[30] ^= 1
+  fs.writeFileSync(path.join(p.store, 'packs', `${forged.name}.idx`), bytes)
+  binding('js').storeRemoveSnapshot(p.store, 's2')
+  const before = fs.readdirSync(path.join(p.store, 'packs')).sort()
+  for (const backend of BACKENDS) {
+    await assert.rejects(binding(backend).storeGc(p.store), (err) => err.code === 'ECORRUPT', backend)
+    assert.deepEqual(fs.readdirSync(path.join(p.store, 'packs')).sort(), before, backend)
+  }
+})

@@ -79,7 +79,7 @@ function listing(root) {
 
 /**
  * Write `n` unreferenced chunks (valid encodings of random bytes) into the store as packs of
- * 10 (format 3: a collection removes each pack, index then pack); each pack also holds a copy
+ * 5 (format 3: a collection removes each pack, index then pack); each pack also holds a copy
  * of a chunk the store already has, so a pack may be repacked rather than dropped, and a
  * chunk may be listed by two indexes at once. Their ids.
  */
@@ -88,7 +88,7 @@ function addGarbage(store, n) {
   const present = chunks.list()
   const ids = []
   for (let i = 0; i < n; i++) {
-    if (i % 10 === 0 && present.length > 0) {
+    if (i % 5 === 0 && present.length > 0) {
       const id = present[(i * 7919) % present.length]
       chunks.put(id, chunks.getRaw(id))
     }
@@ -96,7 +96,7 @@ function addGarbage(store, n) {
     const id = crypto.createHash('sha256').update(data).digest('hex')
     chunks.put(id, encode(data))
     ids.push(id)
-    if (i % 10 === 9) chunks.seal()
+    if (i % 5 === 4) chunks.seal()
   }
   chunks.flush()
   return ids
@@ -241,16 +241,26 @@ async function gcUnderKills({ backend, dir, kills, seed, garbage = 1500, check, 
   let gcMs = (await runKilled(backend, 'gc', { store: p.store }, null, track)).ms
   let junk = new Set(addGarbage(p.store, garbage))
   const out = { planned: kills, landed: 0, finished: 0, midSweep: 0, gcMs, survivors, p }
+  // Every other kill is aimed between the latest delay that still found all the junk there
+  // and the earliest that found none of it: the sweep, however fast this machine runs it
+  // (the sweep can be a few ms of a collection that is mostly reading records).
+  let before = 0
+  let after = gcMs
   while (out.landed < kills) {
     if (out.finished > kills * 3) throw new Error(`only ${out.landed} of ${kills} kills landed: ${out.finished} collections ended first`)
-    const r = await runKilled(backend, 'gc', { store: p.store }, rnd() * gcMs, track)
+    if (before >= after) [before, after] = [0, gcMs] // timings moved: look across the whole run again
+    const delay = out.landed % 2 === 0 ? rnd() * gcMs : before + rnd() * (after - before)
+    const r = await runKilled(backend, 'gc', { store: p.store }, delay, track)
     const left = present(p.store, [...junk]).length
     if (!r.landed) {
       out.finished += 1
       gcMs = Math.max(1, Math.min(gcMs, r.ms) * 0.8) // the machine got faster: aim earlier
+      after = Math.min(after, delay)
     } else {
       out.landed += 1
-      if (left > 0 && left < junk.size) out.midSweep += 1
+      if (left === junk.size) before = Math.max(before, delay)
+      else if (left === 0) after = Math.min(after, delay)
+      else out.midSweep += 1
     }
     check(await b.storeVerify(p.store), survivors)
     if (out.landed % 10 === 0 && r.landed) {

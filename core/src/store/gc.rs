@@ -114,24 +114,37 @@ fn collect_packs(
     stats: &mut GcStats,
 ) -> Result<()> {
     let chunks = store.chunks();
-    let mut doomed: Vec<&Pack> = Vec::new();
-    for pack in &index.packs {
-        let (mut kept_bytes, mut dead_bytes) = (0u64, 0u64);
-        for e in &pack.entries {
-            match kept(index, live, pack, e) {
-                true => kept_bytes += u64::from(e.len),
-                false => dead_bytes += u64::from(e.len),
+    let (num, den) = REPACK_SHARE;
+    let doomed: Vec<&Pack> = index
+        .packs
+        .iter()
+        .filter(|pack| {
+            let (mut kept_bytes, mut dead_bytes) = (0u64, 0u64);
+            for e in &pack.entries {
+                match kept(index, live, pack, e) {
+                    true => kept_bytes += u64::from(e.len),
+                    false => dead_bytes += u64::from(e.len),
+                }
+            }
+            dead_bytes > 0
+                && (kept_bytes == 0 || dead_bytes * den >= (kept_bytes + dead_bytes) * num)
+        })
+        .collect();
+    // a live chunk another pack that stays also lists is reachable through it: not copied
+    // (a copy would be a second one, dead at the next collection)
+    let gone: HashSet<&str> = doomed.iter().map(|p| &*p.name).collect();
+    let elsewhere: HashSet<ChunkId> = index
+        .packs
+        .iter()
+        .filter(|p| !gone.contains(&*p.name))
+        .flat_map(|p| p.entries.iter().map(|e| e.id))
+        .collect();
+    for pack in &doomed {
+        for e in pack.entries.iter().filter(|e| kept(index, live, pack, e)) {
+            if !elsewhere.contains(&e.id) {
+                chunks.put(&e.id, &chunks.get_raw(&e.id)?)?;
             }
         }
-        let (num, den) = REPACK_SHARE;
-        if dead_bytes == 0 || (kept_bytes > 0 && dead_bytes * den < (kept_bytes + dead_bytes) * num)
-        {
-            continue;
-        }
-        for e in pack.entries.iter().filter(|e| kept(index, live, pack, e)) {
-            chunks.put(&e.id, &chunks.get_raw(&e.id)?)?;
-        }
-        doomed.push(pack);
     }
     // the copies durable and indexed before any index that lists the originals goes
     chunks.flush()?;

@@ -64,18 +64,21 @@ function placeOf(index, name, e) {
 function collectPacks(store, index, live, stats) {
   const chunks = store.chunks
   const kept = (name, e) => live.has(e.id) && placeOf(index, name, e)
-  const doomed = []
-  for (const pack of index.packs) {
+  const doomed = index.packs.filter((pack) => {
     let keptBytes = 0
     let deadBytes = 0
     for (const e of pack.entries) {
       if (kept(pack.name, e)) keptBytes += e.len
       else deadBytes += e.len
     }
-    if (deadBytes === 0 || (keptBytes > 0 && deadBytes < (keptBytes + deadBytes) * REPACK_SHARE)) continue
-    for (const e of pack.entries) if (kept(pack.name, e)) chunks.put(e.id, chunks.getRaw(e.id))
-    doomed.push(pack)
-  }
+    return deadBytes > 0 && (keptBytes === 0 || deadBytes >= (keptBytes + deadBytes) * REPACK_SHARE)
+  })
+  // a live chunk another pack that stays also lists is reachable through it: not copied (a
+  // copy would be a second one, dead at the next collection)
+  const gone = new Set(doomed.map((p) => p.name))
+  const elsewhere = new Set()
+  for (const p of index.packs) if (!gone.has(p.name)) for (const e of p.entries) elsewhere.add(e.id)
+  for (const pack of doomed) for (const e of pack.entries) if (kept(pack.name, e) && !elsewhere.has(e.id)) chunks.put(e.id, chunks.getRaw(e.id))
   // the copies durable and indexed before any index that lists the originals goes
   try {
     chunks.flush()
