@@ -306,6 +306,8 @@ test('verify names every snapshot a bad tree or file chunk breaks: the same from
   const here = await verifyStore(store, null, cancelToken(), { inline: true })
   const workers = await verifyStore(store, null, cancelToken(), { inline: false, checkers: 2 })
   assert.deepEqual(workers, here)
+  // the default: one worker that walks and checks (no checker workers)
+  assert.deepEqual(await verifyStore(store, null, cancelToken(), { inline: false, checkers: 0 }), here)
   assert.equal(here.chunks, report.chunks)
   assert.deepEqual(worded({ badChunks: here.badChunks }), worded({ badChunks: report.badChunks }))
   // a subset: only the snapshots asked for, and only their users named

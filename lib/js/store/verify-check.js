@@ -153,27 +153,34 @@ const BATCH = 256
 
 // a worker of verify.js. "check": batches of [id, place] in, their verdicts out, in the same
 // order. "walk": posts { files } batches of new file chunks ([id, place]), { walk } per
-// snapshot, then { trees }.
+// snapshot, then { trees }; with `checkHere`, it checks each batch itself and posts
+// { checked } batches of [id, verdict] instead (no checker workers).
 if (!isMainThread && workerData && workerData.verify) {
-  const { role, storeDir, ids } = workerData.verify
+  const { role, storeDir, ids, checkHere } = workerData.verify
   if (role === 'check') {
     const checker = new ChunkChecker(Store.open(storeDir, false))
     parentPort.on('message', (batch) => parentPort.postMessage(checker.verdicts(batch)))
   } else {
     let files = []
     const store = Store.open(storeDir, false)
+    const checker = checkHere ? new ChunkChecker(store) : null
+    const post = () => {
+      if (files.length === 0) return
+      if (checker === null) parentPort.postMessage({ files })
+      else {
+        const verdicts = checker.verdicts(files)
+        parentPort.postMessage({ checked: files.map(([id], i) => [id, verdicts[i]]) })
+      }
+      files = []
+    }
     // each id with its place: the checkers read it there, holding no map of their own
     const walker = new TreeWalker(store, (c) => {
       files.push([c, store.chunks.locate(c)])
-      if (files.length === BATCH) {
-        parentPort.postMessage({ files })
-        files = []
-      }
+      if (files.length === BATCH) post()
     })
     for (const id of ids) {
       const { record, ...walk } = walker.walk(id)
-      if (files.length > 0) parentPort.postMessage({ files })
-      files = []
+      post()
       parentPort.postMessage({ walk: { ...walk, record: record && walk.broken === null ? record : null } })
     }
     parentPort.postMessage({ trees: [...walker.trees] })

@@ -5,14 +5,13 @@
 //
 // A store of more than a few MiB is verified by worker threads (verify-check.js): one walks
 // the snapshots' trees (a tree chunk hashed the first time it is read, then read unhashed)
-// and posts each file chunk the first time a tree lists it; the others (one per remaining
-// core) read and hash those chunks meanwhile. This thread only passes the batches on. Workers
+// and checks each file chunk the first time a tree lists it, or posts it to checker workers
+// (`options.checkers`) that read and hash those chunks meanwhile. This thread only passes the batches on. Workers
 // run with a small young generation: their garbage is collected often instead of piling up
 // (peak RSS, bench/RESULTS.md). A small store is walked and checked here, with no worker
 // started. Then, only when some file chunks are bad, the trees are walked again to name the
 // snapshots each breaks.
 
-const os = require('node:os')
 const path = require('node:path')
 const { Worker } = require('node:worker_threads')
 
@@ -23,6 +22,13 @@ const { ChunkChecker, TreeWalker } = require('./verify-check')
 const INLINE_BYTES = 32 * 1024 * 1024
 /** Batches a checker may hold (it stays busy between this thread's turns). */
 const IN_FLIGHT = 4
+/**
+ * Checker workers beside the walker by default: none, the walker checks what it finds. Each
+ * worker is an isolate of its own: on the bench's 103-snapshot store (2026-11-27, under a CI
+ * run's load) the walker with one checker peaked at 166-173 MB in 3.1-3.4 s, the walker alone
+ * at 125-141 MB in 2.4-2.7 s (issue 14: peak RSS under 150 MB). `options.checkers` adds some.
+ */
+const DEFAULT_CHECKERS = 0
 
 /** `options.inline` (true / false: force where) and `options.checkers` are for tests and benchmarks. */
 async function verifyStore(storeDir, only, cancel, options = {}) {
@@ -78,13 +84,13 @@ function walkHere(store, ids, cancel) {
 
 /** The same, by a walker worker and checker workers; every worker terminated at the end. */
 async function walkInWorkers(storeDir, ids, cancel, options) {
-  const cores = os.availableParallelism ? os.availableParallelism() : os.cpus().length
-  const count = options.checkers || Math.max(1, Math.min(4, cores) - 1)
+  const count = options.checkers ?? DEFAULT_CHECKERS
   // MiB of young generation: the walker's garbage (parsed tree lines) and the checkers'
   // (inflated chunks) collected early; measured on the bench stores: format 1, peak RSS
   // 127 MB with 8 / 2 MiB, 192 MB with V8's defaults, for the same time; format 2 (79,267
-  // chunks), 166 MB with 8 / 2, 138-141 MB with 2 / 2
-  const young = { walk: 2, check: 2 }
+  // chunks), 166 MB with 8 / 2, 138-141 MB with 2 / 2; format 3, a walker that checks too
+  // (103 snapshots, 77,269 chunks): 146-148 MB with 1, 142-147 with 2, 139 with 4, 150-152 with 8
+  const young = { walk: count === 0 ? 4 : 2, check: 2 }
   const spawn = (verify) =>
     new Worker(path.join(__dirname, 'verify-check.js'), { workerData: { verify }, resourceLimits: { maxYoungGenerationSizeMb: young[verify.role] } })
   const workers = []
@@ -96,7 +102,7 @@ async function walkInWorkers(storeDir, ids, cancel, options) {
       let trees = null
       const checkers = []
       for (let i = 0; i < count; i++) checkers.push({ worker: spawn({ role: 'check', storeDir }), sent: [] })
-      const walker = spawn({ role: 'walk', storeDir, ids })
+      const walker = spawn({ role: 'walk', storeDir, ids, checkHere: count === 0 })
       workers.push(walker, ...checkers.map((c) => c.worker))
       // batches to the least busy checkers; done once the walk ended and every batch is back
       const pump = () => {
@@ -121,6 +127,7 @@ async function walkInWorkers(storeDir, ids, cancel, options) {
         'message',
         guarded((m) => {
           if (m.files) queue.push(m.files)
+          else if (m.checked) for (const [id, verdict] of m.checked) files.set(id, verdict)
           else if (m.walk) walks.push(m.walk)
           else trees = new Map(m.trees)
           pump()
