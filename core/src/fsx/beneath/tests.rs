@@ -392,6 +392,7 @@ fn helper_flush_folder() {
 }
 
 /// The fsync and syncfs calls of one flush (`how`: "sync" or "sync_below"), by strace.
+#[cfg(target_os = "linux")]
 fn flushes(how: &str) -> Option<Vec<usize>> {
     let (_tmp, root, _) = tree();
     crate::testutil::syscalls_of(
