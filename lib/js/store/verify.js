@@ -24,7 +24,7 @@ const INLINE_BYTES = 32 * 1024 * 1024
 const IN_FLIGHT = 4
 /**
  * Checker workers beside the walker by default: none, the walker checks what it finds. Each
- * worker is an isolate of its own: on the bench's 103-snapshot store (2026-11-27, under a CI
+ * worker is an isolate of its own: on a 101-snapshot store built like the bench's (2026-11-27, under a CI
  * run's load) the walker with one checker peaked at 166-173 MB in 3.1-3.4 s, the walker alone
  * at 125-141 MB in 2.4-2.7 s (issue 14: peak RSS under 150 MB). `options.checkers` adds some.
  */
@@ -89,7 +89,7 @@ async function walkInWorkers(storeDir, ids, cancel, options) {
   // (inflated chunks) collected early; measured on the bench stores: format 1, peak RSS
   // 127 MB with 8 / 2 MiB, 192 MB with V8's defaults, for the same time; format 2 (79,267
   // chunks), 166 MB with 8 / 2, 138-141 MB with 2 / 2; format 3, a walker that checks too
-  // (103 snapshots, 77,269 chunks): 146-148 MB with 1, 142-147 with 2, 139 with 4, 150-152 with 8
+  // (101 snapshots, 77,269 chunks): 146-148 MB with 1, 142-147 with 2, 139 with 4, 150-152 with 8
   const young = { walk: count === 0 ? 4 : 2, check: 2 }
   const spawn = (verify) =>
     new Worker(path.join(__dirname, 'verify-check.js'), { workerData: { verify }, resourceLimits: { maxYoungGenerationSizeMb: young[verify.role] } })
