@@ -33,10 +33,11 @@
 // Stopped by SIGINT or SIGTERM, it still prints what it got to (the command says where it
 // stopped), which scripts/mutants.js stores like a whole run.
 //
-//   node scripts/mutants-js.js [--re REGEX]... [--whole-files] [lib/js files...]
+//   node scripts/mutants-js.js [--re REGEX]... [--whole-files] [--jobs N] [lib/js files...]
 //     (default: every file of lib/js; --re: only the mutants whose name matches, a partial run
 //     as cargo-mutants' --re; --whole-files: every covering test file runs whole, the selection
-//     of before per-test coverage, kept to measure against)
+//     of before per-test coverage, kept to measure against; --jobs N: N mutants tested at once,
+//     each in a tree and temp folder of its own; the outcome rule is the same)
 
 const crypto = require('node:crypto')
 const fs = require('node:fs')
@@ -113,17 +114,17 @@ const FAILED = /^\s*not ok \d+(?!.*# TODO)/m
  * line): one failure decides, and a mutant is then judged in the time its first failing test
  * takes, not the whole selection's.
  */
-let running = null // the test run's process group, killed too if this runner is stopped
+const running = new Set() // the test runs' process groups, killed too if this runner is stopped
 
-function runTests(tests, { timeoutMs, patterns = [], env = process.env, preload = [] }) {
+function runTests(tests, { timeoutMs, patterns = [], env = process.env, preload = [], cwd = ROOT }) {
   return new Promise((resolve) => {
     const started = Date.now()
     const args = [...preload.flatMap((p) => ['--require', p]), '--test', '--test-concurrency=1', '--test-reporter=tap']
     args.push(...patterns.map((p) => `--test-name-pattern=${p}`), ...tests)
     // its own process group, so that a timeout or the first failure kills the test files'
     // processes too
-    const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'ignore'], detached: true })
-    running = child.pid
+    const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'ignore'], detached: true })
+    running.add(child.pid)
     let status = null
     const stop = (why) => {
       if (status) return
@@ -141,7 +142,7 @@ function runTests(tests, { timeoutMs, patterns = [], env = process.env, preload 
     })
     const timer = setTimeout(() => stop('timeout'), timeoutMs)
     child.on('exit', (code) => {
-      running = null
+      running.delete(child.pid)
       clearTimeout(timer)
       resolve({ status: status || (code === 0 ? 'missed' : 'caught'), ms: Date.now() - started })
     })
@@ -305,69 +306,89 @@ function listFiles() {
   return walk('lib/js')
 }
 
-/** The command line: `--re REGEX` (repeatable), `--whole-files`, then lib/js files. */
+/** The command line: `--re REGEX` (repeatable), `--whole-files`, `--jobs N`, then lib/js files. */
 function parseArgs(argv) {
-  const options = { re: [], wholeFiles: false, files: [] }
+  const options = { re: [], wholeFiles: false, jobs: 1, files: [] }
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--re') options.re.push(argv[++i])
     else if (argv[i] === '--whole-files') options.wholeFiles = true
+    else if (argv[i] === '--jobs') options.jobs = Number(argv[++i])
     else options.files.push(path.relative(SOURCE, path.resolve(argv[i])))
   }
+  if (!Number.isInteger(options.jobs) || options.jobs < 1) throw new Error('--jobs takes a whole number of at least 1')
   return options
 }
 
 /**
- * Run the selections that execute a mutant (the mutated file written), fastest first, until
- * one catches it; a selection of part of a file that catches it is checked once unmutated
- * (`passes` caches it), and its file runs whole instead if it fails unmutated. The outcome and
- * the test file that decided it.
+ * Run the selections that execute a mutant (the mutated file written in the worker's tree),
+ * fastest first, until one catches it; a selection of part of a file that catches it is checked
+ * once unmutated (`passes` caches it), and its file runs whole instead if it fails unmutated.
+ * The outcome and the test file that decided it.
  */
-async function judge(units, mutate, restore, passes) {
+async function judge(units, worker, passes) {
+  const run = (test, timeoutMs, patterns) => runTests([test], { timeoutMs, patterns, cwd: worker.root, env: worker.env })
   for (const unit of units) {
     const timeoutMs = (ms) => Math.max(60_000, 3 * ms)
-    let status = (await runTests([unit.test], { timeoutMs: timeoutMs(unit.ms), patterns: unit.patterns })).status
+    let status = (await run(unit.test, timeoutMs(unit.ms), unit.patterns)).status
     if (status !== 'missed' && unit.patterns.length) {
       const key = `${unit.test}\0${unit.patterns.join('\0')}`
       if (!passes.has(key)) {
-        restore()
-        passes.set(key, (await runTests([unit.test], { timeoutMs: timeoutMs(unit.ms), patterns: unit.patterns })).status === 'missed')
-        mutate()
+        worker.restore()
+        passes.set(key, (await run(unit.test, timeoutMs(unit.ms), unit.patterns)).status === 'missed')
+        worker.mutate()
         if (!passes.get(key)) console.error(`  (${unit.test} ${unit.patterns.join(' ')} fails unmutated: that file runs whole)`)
       }
-      if (!passes.get(key)) status = (await runTests([unit.test], { timeoutMs: timeoutMs(unit.whole) })).status
+      if (!passes.get(key)) status = (await run(unit.test, timeoutMs(unit.whole))).status
     }
     if (status !== 'missed') return { status, by: unit.test }
   }
   return { status: 'missed' }
 }
 
+/**
+ * The trees mutants are tested in: the first is ROOT (where coverage ran); with --jobs N, N-1
+ * more copies, each with a temp folder of its own (TMPDIR), so that two mutants tested at once
+ * never share a file, nor the default lock and backup folders the code puts in the temp dir.
+ * Why more than one: much of a test's time is spent waiting (on processes it starts and kills,
+ * on lock polls, on fsync), not computing, so a second tree keeps an idle core busy.
+ */
+function workersOf(jobs) {
+  return Array.from({ length: jobs }, (_, k) => {
+    const root = k === 0 ? ROOT : copyTree()
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `sr-mutants-w${k}-`))
+    if (k > 0) process.on('exit', () => fs.rmSync(root, { recursive: true, force: true }))
+    process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }))
+    return { root, env: { ...process.env, TMPDIR: tmp }, restore: () => {}, mutate: () => {} }
+  })
+}
+
 async function main() {
   const options = parseArgs(process.argv.slice(2))
   const { files } = options
-  const chosen = files.length ? files : listFiles()
   ROOT = copyTree()
   process.on('exit', () => fs.rmSync(ROOT, { recursive: true, force: true }))
+  const chosen = files.length ? files : listFiles()
   const started = new Date()
   const outcomes = {}
-  let restore = null
   const flags = [...options.re.flatMap((re) => ['--re', re]), ...(options.wholeFiles ? ['--whole-files'] : [])]
   let targets = [] // { rel, original, mutants } per file
   const result = (stopped) => ({
     kind: 'js',
     started: started.toISOString(),
     seconds: Math.round((Date.now() - started.getTime()) / 1000),
-    command: `npm run mutants -- js ${[...flags, ...files].join(' ')}${stopped ? ` (stopped by hand after ${Object.keys(outcomes).length} mutants)` : ''}`.trim(),
+    command: `npm run mutants -- js ${[...flags, ...(options.jobs > 1 ? ['--jobs', options.jobs] : []), ...files].join(' ')}${stopped ? ` (stopped by hand after ${Object.keys(outcomes).length} mutants)` : ''}`.trim(),
     files: stopped ? [...new Set(Object.keys(outcomes).map((n) => n.split(':')[0]))] : chosen,
     // how many mutants each file has (not excluded, matching --re): a stopped run ran fewer
     planned: Object.fromEntries(targets.map((t) => [t.rel, t.mutants.length])),
     outcomes,
   })
-  // stopped (a run does not always fit in a sitting): what it got to is still a result
+  // stopped (a run does not always fit in a sitting): what it got to is still a result (the
+  // trees are copies, removed on exit: nothing to restore)
   const onSignal = () => {
-    if (restore) restore()
-    try {
-      if (running) process.kill(-running, 'SIGKILL')
-    } catch {}
+    for (const pid of running)
+      try {
+        process.kill(-pid, 'SIGKILL')
+      } catch {}
     process.stdout.write(JSON.stringify(result(true)), () => process.exit(0))
   }
   process.on('SIGINT', onSignal)
@@ -389,10 +410,9 @@ async function main() {
     console.error(`coverage: ${test} ${Math.round(cov.ms / 1000)} s, ${cov.tests} tests, ${cov.passed ? `executes ${hits} mutants` : 'FAILS unmutated: not used'}`)
     if (cov.passed && hits) runs.push({ test, ...cov })
   }
+  const workers = workersOf(options.jobs)
   const passes = new Map()
   for (const { rel, original, mutants } of targets) {
-    const file = path.join(ROOT, rel)
-    restore = () => fs.writeFileSync(file, original)
     console.error(`${rel}: ${mutants.length} mutants`)
     // Which test file catches a mutant first is only a matter of time, never of outcome: the
     // files that caught this file's mutants so far go first (by time per kill; the many small
@@ -409,30 +429,37 @@ async function main() {
         })
     const order = mutants.map((m, i) => ({ m, i, late: unitsOf(i).some((u) => u.names === null) }))
     order.sort((a, b) => a.late - b.late || a.i - b.i)
-    try {
-      for (const { m, i } of order) {
-        const name = nameOf(rel, m)
-        const killed = (u) => kills.get(u.test) || 0
-        const cost = (u) => [killed(u) ? 0 : 1, u.ms / (1 + killed(u))]
-        const units = unitsOf(i).sort((a, b) => cost(a)[0] - cost(b)[0] || cost(a)[1] - cost(b)[1])
-        let status = 'no coverage'
-        if (units.length) {
-          const mutate = () => fs.writeFileSync(file, original.slice(0, m.start) + m.replacement + original.slice(m.end))
-          mutate()
-          const t0 = Date.now()
-          const outcome = await judge(units, mutate, restore, passes)
+    // one mutant at a time per worker, each in its own tree
+    const test = async (worker, { m, i }) => {
+      const name = nameOf(rel, m)
+      const file = path.join(worker.root, rel)
+      worker.restore = () => fs.writeFileSync(file, original)
+      worker.mutate = () => fs.writeFileSync(file, original.slice(0, m.start) + m.replacement + original.slice(m.end))
+      const killed = (u) => kills.get(u.test) || 0
+      const cost = (u) => [killed(u) ? 0 : 1, u.ms / (1 + killed(u))]
+      const units = unitsOf(i).sort((a, b) => cost(a)[0] - cost(b)[0] || cost(a)[1] - cost(b)[1])
+      let status = 'no coverage'
+      if (units.length) {
+        worker.mutate()
+        const t0 = Date.now()
+        try {
+          const outcome = await judge(units, worker, passes)
           status = outcome.status
           if (outcome.by) kills.set(outcome.by, (kills.get(outcome.by) || 0) + 1)
-          restore()
-          const by = units.map((u) => `${path.basename(u.test, '.test.js')}${u.names ? `[${u.names.length}]` : ''}`)
-          console.error(`  ${status.padEnd(11)} ${name} (${Math.round((Date.now() - t0) / 100) / 10} s; ${by.join(', ')})`)
-        } else console.error(`  ${status.padEnd(11)} ${name}`)
-        outcomes[name] = status
-      }
-    } finally {
-      restore()
-      restore = null
+        } finally {
+          worker.restore()
+        }
+        const by = units.map((u) => `${path.basename(u.test, '.test.js')}${u.names ? `[${u.names.length}]` : ''}`)
+        console.error(`  ${status.padEnd(11)} ${name} (${Math.round((Date.now() - t0) / 100) / 10} s; ${by.join(', ')})`)
+      } else console.error(`  ${status.padEnd(11)} ${name}`)
+      outcomes[name] = status
     }
+    let next = 0
+    await Promise.all(
+      workers.map(async (worker) => {
+        while (next < order.length) await test(worker, order[next++])
+      }),
+    )
   }
   process.stdout.write(JSON.stringify(result(false)))
 }
