@@ -890,3 +890,29 @@ test('the held-folder calls agree on both backends: sub-folders opened, created 
     closedFirst: ['EBADF', 'EBADF', 'EBADF', 'EBADF', 'EBADF'],
   })
 })
+
+test('a held folder is the folder itself: renamed and its old name made a symlink to another folder after it was held, writes, lists and sub-folders still land in it, never through the link (Linux: the native handle and the JS /proc descriptor alike)', { skip: process.platform !== 'linux', timeout: 30000 }, () => {
+  const results = {}
+  for (const backend of ['native', 'js']) {
+    const b = resolveBackend(backend).binding
+    const dir = tempDir()
+    const held = b.heldOpen(dir, 'top', true)
+    try {
+      fs.mkdirSync(path.join(dir, 'victim'))
+      fs.renameSync(path.join(dir, 'top'), path.join(dir, 'moved'))
+      fs.symlinkSync(path.join(dir, 'victim'), path.join(dir, 'top'))
+      b.heldWrite(held, 'f', 'data')
+      b.heldSub(held, 'sub', 'create')
+      results[backend] = {
+        listed: b.heldList(held, '').map((e) => `${e.name}:${e.type}`),
+        read: Buffer.from(b.heldRead(held, 'f')).toString(),
+        moved: fs.readdirSync(path.join(dir, 'moved')).sort(),
+        victim: fs.readdirSync(path.join(dir, 'victim')),
+      }
+    } finally {
+      b.heldClose(held)
+    }
+  }
+  assert.deepEqual(results.native, { listed: ['f:file', 'sub:directory'], read: 'data', moved: ['f', 'sub'], victim: [] })
+  assert.deepEqual(results.js, results.native)
+})

@@ -612,3 +612,126 @@ test('recoverJsonFile restores the newest backup of that file that parses: by ti
   assert.equal(results.native.text, '{"v":8}')
   assert.equal(results.native.kept, '{"damaged"')
 })
+
+test('cleanupOldBackups removes exactly the names a backup copy can carry: stamp, label and serial at and past their bounds, both backends alike', () => {
+  const { resolveBackend } = require('../lib/backend')
+  const stamp = (mo, d, h, mi, s) => `2026-${mo}-${d}T${h}-${mi}-${s}-678Z`
+  const ours = [
+    `f.json.auto.${stamp('01', '01', '00', '00', '00')}.bak`,
+    `f.json.auto.${stamp('12', '31', '23', '59', '60')}.bak`, // a leap second is a time
+    `f.json.auto.${stamp('06', '15', '12', '30', '30')}-7.bak`,
+    'f.json.auto.2026-06-15T12-30-30Z.bak', // no milliseconds
+    'f.json.1757344468688.bak', // the legacy module's own name
+    `f.json.${'l'.repeat(64)}.${stamp('06', '15', '12', '30', '30')}.bak`,
+    `.f.auto.${stamp('06', '15', '12', '30', '30')}.bak`, // a dot file's backup
+  ]
+  const others = [
+    `f.json.auto.${stamp('00', '15', '12', '30', '30')}.bak`,
+    `f.json.auto.${stamp('13', '15', '12', '30', '30')}.bak`,
+    `f.json.auto.${stamp('06', '00', '12', '30', '30')}.bak`,
+    `f.json.auto.${stamp('06', '32', '12', '30', '30')}.bak`,
+    `f.json.auto.${stamp('06', '15', '24', '30', '30')}.bak`,
+    `f.json.auto.${stamp('06', '15', '12', '60', '30')}.bak`,
+    `f.json.auto.${stamp('06', '15', '12', '30', '61')}.bak`,
+    `f.json.auto.${stamp('06', '15', '12', '30', '30')}7.bak`, // a serial without its dash
+    `f.json.auto.${stamp('06', '15', '12', '30', '30')}-x.bak`,
+    `f.json.${'l'.repeat(65)}.${stamp('06', '15', '12', '30', '30')}.bak`,
+    `f.json.con.${stamp('06', '15', '12', '30', '30')}.bak`, // a device name is never a label
+    `f.json.com1.${stamp('06', '15', '12', '30', '30')}.bak`,
+    `auto.${stamp('06', '15', '12', '30', '30')}.bak`, // no file name before the label
+    `.auto.${stamp('06', '15', '12', '30', '30')}.bak`,
+    '.1757344468688.bak',
+    'f.json.175734446868.bak', // 12 digits
+    `f.json.auto.${stamp('06', '15', '12', '30', '30')}.bak.txt`,
+  ]
+  const results = onBoth((backend, dir) => {
+    const backupDir = path.join(dir, 'backups')
+    fs.mkdirSync(backupDir, { mode: 0o700 })
+    const past = new Date(Date.now() - 30 * 24 * 3600 * 1000)
+    for (const name of [...ours, ...others]) {
+      fs.writeFileSync(path.join(backupDir, name), '{}')
+      fs.utimesSync(path.join(backupDir, name), past, past)
+    }
+    const removed = resolveBackend(backend).binding.cleanupOldBackups(24 * 3600 * 1000, { backupDir })
+    return { removed, left: listing(backupDir) }
+  })
+  assert.deepEqual(results.native, { removed: ours.length, left: [...others].sort() })
+  assert.deepEqual(results.js, results.native)
+})
+
+test('cleanupOldBackups: seven days unless a finite age is given; a younger backup is kept; both backends alike', () => {
+  const { resolveBackend } = require('../lib/backend')
+  const DAY = 24 * 3600 * 1000
+  const results = onBoth((backend, dir) => {
+    const backupDir = path.join(dir, 'backups')
+    const binding = resolveBackend(backend).binding
+    const round = (maxAge) => {
+      fs.rmSync(backupDir, { recursive: true, force: true })
+      fs.mkdirSync(backupDir, { mode: 0o700 })
+      const ages = { six: 6, eight: 8, now: 0 }
+      for (const [name, days] of Object.entries(ages)) {
+        const file = path.join(backupDir, `${name}.json.auto.2026-01-01T00-00-00-000Z.bak`)
+        fs.writeFileSync(file, '{}')
+        const when = new Date(Date.now() - days * DAY - (days ? 3600 * 1000 : 0))
+        fs.utimesSync(file, when, when)
+      }
+      const removed = maxAge === 'none' ? binding.cleanupOldBackups(undefined, { backupDir }) : binding.cleanupOldBackups(maxAge, { backupDir })
+      return { removed, left: listing(backupDir).map((n) => n.split('.')[0]) }
+    }
+    return [round('none'), round(Number.NaN), round(Number.POSITIVE_INFINITY), round(9 * DAY), round(5 * DAY)]
+  })
+  const kept = (...left) => ({ removed: 3 - left.length, left })
+  assert.deepEqual(results.native, [
+    kept('now', 'six'),
+    kept('now', 'six'),
+    kept('now', 'six'),
+    kept('eight', 'now', 'six'),
+    kept('now'),
+  ])
+  assert.deepEqual(results.js, results.native)
+})
+
+test('a refused label says why (a device name, or the characters and length allowed), and a first backup in its millisecond has no serial; both backends alike', () => {
+  const { resolveBackend } = require('../lib/backend')
+  const labels = ['con', 'COM1', 'lpt9', 'a b', 'x'.repeat(65)]
+  const results = onBoth((backend, dir) => {
+    const binding = resolveBackend(backend).binding
+    const file = path.join(dir, 'f.json')
+    fs.writeFileSync(file, '{}')
+    const backupDir = path.join(dir, 'backups')
+    const why = labels.map((label) => {
+      try {
+        binding.backupFile(file, label, { backupDir })
+        return 'no error'
+      } catch (err) {
+        return `${err.code}: ${err.message}`
+      }
+    })
+    // an empty folder: nothing to collide with, so serial 0, which the name leaves out
+    const first = path.basename(binding.backupFile(file, 'x'.repeat(64), { backupDir }))
+    return { why, first: first.replace(/\d/g, '0') }
+  })
+  const device = (label) => `EBADLABEL: Invalid backup label "${label}": it is a Windows device name (CON, PRN, AUX, NUL, COM1-9, LPT1-9)`
+  const chars = (label) => `EBADLABEL: Invalid backup label "${label}": use 1 to 64 characters of A-Z, a-z, 0-9, _ and -`
+  assert.deepEqual(results.native, {
+    why: [device('con'), device('COM1'), device('lpt9'), chars('a b'), chars('x'.repeat(65))],
+    first: `f.json.${'x'.repeat(64)}.0000-00-00T00-00-00-000Z.bak`,
+  })
+  assert.deepEqual(results.js, results.native)
+})
+
+test('recoverJsonFile orders backups by their stamp across a year\'s end (the last day of December before the 2nd of January); both backends alike', () => {
+  const { resolveBackend } = require('../lib/backend')
+  const { fileStamp } = require('../lib/js/time')
+  const results = onBoth((backend, dir) => {
+    const backupDir = path.join(dir, 'bak')
+    fs.mkdirSync(backupDir, { mode: 0o700 })
+    fs.writeFileSync(path.join(backupDir, `t.json.a.${fileStamp(Date.UTC(2026, 11, 31, 12))}.bak`), '{"v":"december"}')
+    fs.writeFileSync(path.join(backupDir, `t.json.a.${fileStamp(Date.UTC(2027, 0, 2, 12))}.bak`), '{"v":"january"}')
+    const file = path.join(dir, 't.json')
+    fs.writeFileSync(file, '{"damaged"')
+    resolveBackend(backend).binding.recoverJsonFile(file, { backupDir })
+    return fs.readFileSync(file, 'utf8')
+  })
+  assert.deepEqual(results, { native: '{"v":"january"}', js: '{"v":"january"}' })
+})

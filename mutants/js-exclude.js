@@ -32,4 +32,17 @@ module.exports = [
   // dropped, `||` made `&&`) only retries for the one-second budget before throwing the same
   // error: the outcome is the same, and a test must not time it.
   [/^lib\/js\/fsx\/atomic\.js:(69:\d+|79:\d+|82:\d+|94:\d+|97:\d+): /, 'Windows-only rename retry'],
+  // Equivalent: an empty label already fails LABEL (one or more characters), so `length > 0`
+  // made `>= 0` changes nothing (isLabel, line 26); and the device-name message of checkLabel
+  // (line 31) can only concern a short label (device names are 3-6 characters and LABEL has no
+  // dot or space to end in), so its `length <= 64` made `< 64` changes nothing either.
+  [/^lib\/js\/names\.js:(26:47: replace > with >=|31:70: replace <= with <)$/, 'label length bounds already implied'],
+  // Equivalent: a stem whose only dot is its first character (dot 0) leaves an empty `rest`,
+  // which both later paths refuse (the 13-digit form needs a rest; the label form needs a dot
+  // in it): `dot < 0` made `<= 0` refuses the same names one step earlier.
+  [/^lib\/js\/names\.js:52:11: replace < with <=$/, 'parseBackupName: empty rest refused either way'],
+  // Cannot be told apart on Linux: viaProc() asks three things that all hold here (Linux,
+  // O_DIRECTORY known, /proc/<pid>/fd there), so `&&` made `||` between them gives the same
+  // true; the other platforms, where one of them fails, are the Windows and macOS suites'.
+  [/^lib\/js\/contained\.js:66:(70|101): replace && with \|\|$/, 'viaProc: every operand true on Linux'],
 ]
