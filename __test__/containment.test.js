@@ -916,3 +916,34 @@ test('a held folder is the folder itself: renamed and its old name made a symlin
   assert.deepEqual(results.native, { listed: ['f:file', 'sub:directory'], read: 'data', moved: ['f', 'sub'], victim: [] })
   assert.deepEqual(results.js, results.native)
 })
+
+test('liveness and isDead (lib/js/process.js, behind the JS lock and scratch sweeps): a live child is alive with its start time; a zombie and a reaped pid are not alive; pid 0, negative and fractional pids are never judged dead', { skip: process.platform !== 'linux', timeout: 30000 }, async (t) => {
+  const { liveness, isDead } = require('../lib/js/process')
+  const { spawn } = require('node:child_process')
+  const reaped = spawnSync('true').pid
+  // `sleep 0 &` exits at once; its parent then execs `sleep 30`, which never reaps it: a zombie
+  const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] })
+  t.after(() => parent.kill('SIGKILL'))
+  const zombie = Number((await new Promise((resolve) => parent.stdout.once('data', resolve))).toString().trim())
+  const state = () => fs.readFileSync(`/proc/${zombie}/stat`, 'utf8').split(') ')[1][0]
+  for (let i = 0; i < 200 && state() !== 'Z'; i++) await new Promise((r) => setTimeout(r, 10))
+  assert.equal(state(), 'Z')
+  const now = Date.now() / 1000
+  const live = liveness(parent.pid)
+  assert.equal(live.alive, true)
+  assert.ok(live.startTimeS >= Math.floor(now) - 5 && live.startTimeS <= now + 1, `start ${live.startTimeS}, now ${now}`)
+  // the scratch sweep's owner test: the same owner within the two seconds start times read
+  // twice may differ by, another process past them, unknown (0) never another
+  const { ownerDead } = require('../lib/js/scratch')
+  const at = live.startTimeS
+  assert.deepEqual([at - 3, at - 2, at, at + 2, at + 3, 0].map((start) => ownerDead(parent.pid, start)), [true, false, false, false, true, false])
+  assert.equal(ownerDead(zombie, at), true)
+  assert.equal(ownerDead(process.pid, 1), false)
+  assert.deepEqual(liveness(zombie), { alive: false })
+  assert.deepEqual(liveness(reaped), { alive: false })
+  assert.equal(isDead(reaped), true)
+  for (const pid of [0, -1, -reaped, 1.5]) {
+    assert.deepEqual(liveness(pid), { alive: false }, `liveness(${pid})`)
+    assert.equal(isDead(pid), false, `isDead(${pid})`)
+  }
+})

@@ -54,6 +54,12 @@ function corpus() {
       ...realTracker(),
       phases: { p: { status: 's', title: 't', weeks: { w: { title: 't', status: 's', components: { a: { name: 'A', status: 'planned' }, b: { status: 'x' }, c: 5 } } } } },
     },
+    'components an object of sound components': {
+      // sound otherwise: the conversion is the one repair
+      sessionInfo: { sessionId: 's', currentPhase: 1, currentWeek: 1, lastUpdate: '2026-01-01' },
+      baselineStatus: { phase1Complete: false, testsPassingBaseline: '0/0', agentsLoaded: 0 },
+      phases: { p: { status: 's', title: 't', weeks: { w: { title: 't', status: 's', components: { a: { name: 'A', status: 'planned' }, b: { name: 'B', status: 'completed' } } } } } },
+    },
     'components a string': { ...realTracker(), phases: { p: { status: 's', title: 't', weeks: { w: { title: 't', status: 's', components: 'none' } } } } },
     'components with non-objects': { ...realTracker(), phases: { p: { status: 's', title: 't', weeks: { w: { title: 't', status: 's', components: [null, 1, 'c', [], { name: 'ok', status: 'completed' }] } } } } },
     'phases and weeks that are not objects': { ...realTracker(), phases: { a: null, b: 1, c: [], d: { status: 's', title: 't', weeks: { w1: null, w2: 'x', w3: [] } } } },

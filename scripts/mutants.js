@@ -203,8 +203,12 @@ function render() {
       if (!partial || changed) byFile.delete(f)
     }
     for (const [name, status] of Object.entries(run.outcomes)) {
-      if (excluded.some((re) => re.test(name))) continue
       const file = name.split(':')[0]
+      if (excluded.some((re) => re.test(name))) {
+        // not counted in the mutants the run planned for the file either
+        run.excludedSince = { ...run.excludedSince, [file]: (run.excludedSince?.[file] || 0) + 1 }
+        continue
+      }
       if (!byFile.has(file)) byFile.set(file, { run, hash: null, outcomes: {} })
       const entry = byFile.get(file)
       entry.run = run
@@ -248,7 +252,7 @@ function render() {
       const code = !entry.hash ? 'not recorded' : entry.hash === codeHash(f) ? 'as run' : '**changed since**'
       // a JS run stopped before its end says how many mutants the file has (planned)
       const ran = caught + missed + unviable
-      const planned = entry.run.planned?.[f]
+      const planned = entry.run.planned?.[f] - (entry.run.excludedSince?.[f] || 0)
       const count = planned > ran ? `${ran} of ${planned} (run stopped)` : ran
       scoreRows.push([f, count, caught, missed, unviable, score, entry.run.started.slice(0, 16).replace('T', ' '), code])
       for (const [name, status] of Object.entries(entry.outcomes)) {

@@ -213,25 +213,25 @@ function validateTrackerWith(tracker, repair, c) {
   return finish(result)
 }
 
-const repairFlag = (autoRepair) => (autoRepair === undefined ? true : Boolean(autoRepair))
-
-function validateTrackerSchema(tracker, autoRepair = true) {
-  return validateTrackerWith(tracker, repairFlag(autoRepair), clock())
+// The legacy defaults (repair unless told not to, the context 'component') are applied once,
+// by the drop-in (lib/validation-helpers.js), the only caller: here `repair` is a boolean and
+// `context` a string.
+function validateTrackerSchema(tracker, repair) {
+  return validateTrackerWith(tracker, repair, clock())
 }
 
-function validateComponent(component, context = 'component', autoRepair = true) {
-  const ctx = context === undefined ? 'component' : String(context)
-  return validateComponentWith(component, ctx, repairFlag(autoRepair), clock())
+function validateComponent(component, context, repair) {
+  return validateComponentWith(component, context, repair, clock())
 }
 
-function validateBackup(backup, autoRepair = true) {
+function validateBackup(backup, repair) {
   const result = newResult(backup)
   if (!isObject(backup)) {
     result.errors.push(M.backupNotObject)
     return finish(result)
   }
   const table = SCHEMA.backup
-  checkProperties(backup, table, table.defaults, BACKUP, {}, repairFlag(autoRepair), clock(), result)
+  checkProperties(backup, table, table.defaults, BACKUP, {}, repair, clock(), result)
   return finish(result)
 }
 
