@@ -735,3 +735,51 @@ test('recoverJsonFile orders backups by their stamp across a year\'s end (the la
   })
   assert.deepEqual(results, { native: '{"v":"january"}', js: '{"v":"january"}' })
 })
+
+test('backupFile at the binding: a null label is the default one, a missing source is null, a name already taken moves on to the next serial; cleanupOldBackups of a missing folder is 0; both backends alike', () => {
+  const { resolveBackend } = require('../lib/backend')
+  const { fileStamp } = require('../lib/js/time')
+  const results = onBoth((backend, dir) => {
+    const binding = resolveBackend(backend).binding
+    const backupDir = path.join(dir, 'backups')
+    const file = path.join(dir, 'f.json')
+    fs.writeFileSync(file, '{"v":1}')
+    const named = path.basename(binding.backupFile(file, null, { backupDir })).replace(/\d/g, '0')
+    const missing = binding.backupFile(path.join(dir, 'missing.json'), 'x', { backupDir })
+    // every serial-0 name of the next three seconds taken: the copy gets serial 1
+    const start = Date.now()
+    for (let ms = start; ms < start + 3000; ms++) fs.writeFileSync(path.join(backupDir, `f.json.taken.${fileStamp(ms)}.bak`), 'other')
+    const taken = binding.backupFile(file, 'taken', { backupDir })
+    const serial = /-(\d+)\.bak$/.exec(taken)
+    return {
+      named,
+      missing,
+      serial: serial && serial[1],
+      bytes: fs.readFileSync(taken, 'utf8'),
+      none: binding.cleanupOldBackups(0, { backupDir: path.join(dir, 'no-such-folder') }),
+    }
+  })
+  assert.deepEqual(results.native, { named: 'f.json.auto.0000-00-00T00-00-00-000Z.bak', missing: null, serial: '1', bytes: '{"v":1}', none: 0 })
+  assert.deepEqual(results.js, results.native)
+})
+
+test('atomicWrite at the binding: a plain Uint8Array is content; the async write keeps the mode; a dead writer\'s temp named by the marker alone (`.sr-tmp-<pid>-…`) is swept too; both backends alike', { skip: process.platform === 'win32' }, async () => {
+  const { resolveBackend } = require('../lib/backend')
+  const { spawnSync } = require('node:child_process')
+  const dead = spawnSync('true').pid
+  const results = {}
+  for (const backend of ['native', 'js']) {
+    const binding = resolveBackend(backend).binding
+    const dir = tempDir(`sr-${backend}-`)
+    fs.writeFileSync(path.join(dir, `.sr-tmp-${dead}-abc`), 'left')
+    const bytes = path.join(dir, 'bytes')
+    binding.atomicWrite(bytes, new Uint8Array([104, 105]))
+    const kept = path.join(dir, 'kept.json')
+    fs.writeFileSync(kept, '{}')
+    fs.chmodSync(kept, 0o640)
+    await binding.atomicWriteAsync(kept, '{"a":1}')
+    results[backend] = { bytes: fs.readFileSync(bytes, 'utf8'), mode: (fs.statSync(kept).mode & 0o777).toString(8), text: fs.readFileSync(kept, 'utf8'), left: listing(dir) }
+  }
+  assert.deepEqual(results.native, { bytes: 'hi', mode: '640', text: '{"a":1}', left: ['bytes', 'kept.json'] })
+  assert.deepEqual(results.js, results.native)
+})
