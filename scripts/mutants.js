@@ -217,6 +217,8 @@ function runRust(args, platform = 'linux') {
   const list = spawnSync('cargo', [...cargoArgs, '--list', '--json'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
   const planned = {}
   for (const m of list.status === 0 ? JSON.parse(list.stdout) : []) planned[m.file] = (planned[m.file] || 0) + 1
+  // kept beside the outcomes, for save-stopped if the run is stopped before its end
+  fs.writeFileSync(path.join(OUT, 'planned.json'), `${JSON.stringify(planned)}\n`)
   // cargo-mutants copies the tree when it starts: the code it mutates is the code as it is now
   const hashes = hashesOf(allFiles().rust)
   console.error(`▶ cargo ${cargoArgs.join(' ')}`)
@@ -237,7 +239,10 @@ function saveStopped(startedIso, command) {
   const outcomes = rustOutcomes()
   const n = Object.keys(outcomes).length
   const platform = /\brust-windows\b/.test(command) ? 'windows' : 'linux'
-  return saveRust(new Date(startedIso), `${command} (stopped by hand after ${n} mutants)`, outcomes, null, platform)
+  // how many mutants per file the run set out to test (written when it started)
+  const plannedFile = path.join(OUT, 'planned.json')
+  const planned = fs.existsSync(plannedFile) ? { planned: JSON.parse(fs.readFileSync(plannedFile, 'utf8')) } : {}
+  return saveRust(new Date(startedIso), `${command} (stopped by hand after ${n} mutants)`, outcomes, null, platform, planned)
 }
 
 function runJs(files) {
@@ -438,7 +443,11 @@ function render() {
         const planned = entry.run.planned?.[f]
         const count = planned > ran ? `${ran} of ${planned} (run stopped)` : ran
         const label = platform === 'windows' ? `${f} (${PLACES.windows})` : f
-        scoreRows.push([label, count, caught, missed, unviable, score, entry.run.started.slice(0, 16).replace('T', ' '), code])
+        // a timeout is counted caught, but on a loaded machine a suite can outrun the limit
+        // with no fault of the mutant: how many there are is shown
+        const timeouts = values.filter((v) => v === 'timeout').length
+        const caughtText = timeouts ? `${caught} (${timeouts} by timeout)` : caught
+        scoreRows.push([label, count, caughtText, missed, unviable, score, entry.run.started.slice(0, 16).replace('T', ' '), code])
         for (const [name, status] of Object.entries(entry.outcomes)) {
           const why = status === 'no coverage' ? ' (no coverage: no test executes this line)' : platform === 'windows' ? ' (Windows, under Wine)' : ''
           if (status === 'missed' || status === 'no coverage') survivors.push(`- \`${name}\`${why}: ${reasons[name] || '**no reason recorded yet: a test is still to be written**'}`)
