@@ -310,11 +310,6 @@ function rustExclusions() {
 /** Every exclusion pattern: the Rust ones of .cargo/mutants.toml and the JS ones. */
 const excludedPatterns = () => [...rustExclusions().filter((e) => !e.wine).map((e) => e.re), ...require('../mutants/js-exclude').map(([re]) => re)]
 
-const PLACES = {
-  windows: 'Windows (under Wine)',
-  elsewhere: 'excluded: macOS and other Unixes only (neither Linux nor Windows compiles it; see .cargo/mutants.toml)',
-}
-
 /**
  * The lines of MUTANTS.md that say how many of the core's mutants run where and how many are
  * excluded, and why (`listed`: listMutants()).
@@ -442,7 +437,7 @@ function render() {
         const ran = caught + missed + unviable
         const planned = entry.run.planned?.[f]
         const count = planned > ran ? `${ran} of ${planned} (run stopped)` : ran
-        const label = platform === 'windows' ? `${f} (${PLACES.windows})` : f
+        const label = platform === 'windows' ? `${f} (Windows, under Wine)` : f
         // a timeout is counted caught, but on a loaded machine a suite can outrun the limit
         // with no fault of the mutant: how many there are is shown
         const timeouts = values.filter((v) => v === 'timeout').length
