@@ -319,9 +319,10 @@ function placementLines(listed) {
   const rules = rustExclusions()
   const product = listed.filter((m) => m.place !== 'test')
   const count = (pred) => product.filter(pred).length
-  const ruled = (m) => m.place !== 'elsewhere' && m.place !== 'windows' && rules.some((r) => !r.wine && r.re.test(m.name))
+  // (a "Runs under Wine" rule excludes on Linux only: its mutants are Windows-placed)
+  const ruled = (m) => m.place !== 'elsewhere' && rules.some((r) => !r.wine && r.re.test(m.name))
   const elsewhere = count((m) => m.place === 'elsewhere')
-  const byRule = rules.filter((r) => !r.wine).map((r) => ({ ...r, n: count((m) => m.place !== 'elsewhere' && m.place !== 'windows' && r.re.test(m.name)) }))
+  const byRule = rules.filter((r) => !r.wine).map((r) => ({ ...r, n: count((m) => m.place !== 'elsewhere' && r.re.test(m.name)) }))
   const excluded = elsewhere + count(ruled)
   const pct = (n, of) => `${((100 * n) / of).toFixed(1)} %`
   const split = (pred) => {
