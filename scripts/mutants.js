@@ -191,8 +191,12 @@ function configFor(platform, args, skip = []) {
   if (testArgs.length) {
     config = config.replace(/^additional_cargo_test_args = \[(.*)\]$/m, (_, list) => `additional_cargo_test_args = [${list}, "--", ${testArgs.map((f) => JSON.stringify(f)).join(', ')}]`)
   }
+  // examine_re is a union (the config's and --re's): for a Windows run, --re narrows the
+  // Windows mutants here instead, and is not passed on
+  const res = args.flatMap((a, i) => (a === '--re' || a === '-F' ? [new RegExp(args[i + 1])] : []))
   if (platform === 'windows') {
-    const names = listed.filter((m) => m.place === 'windows').map((m) => m.name)
+    const names = listed.filter((m) => m.place === 'windows' && (!res.length || res.some((re) => re.test(m.name)))).map((m) => m.name)
+    args = args.filter((a, i) => !['--re', '-F'].includes(a) && !['--re', '-F'].includes(args[i - 1]))
     // the exclusions that hold on Linux only are examined here
     for (const e of rustExclusions().filter((r) => r.wine)) config = config.replace(`  '${e.source}',\n`, '')
     config += `\n# added by scripts/mutants.js: the mutants only Windows compiles, built for ${WINDOWS_TARGET}\nexamine_re = [\n${toml(exactly(names))}\n]\nadditional_cargo_args = ["--target=${WINDOWS_TARGET}"]\n`
@@ -203,7 +207,8 @@ function configFor(platform, args, skip = []) {
   const file = path.join(OUT, `${platform}.toml`)
   fs.mkdirSync(OUT, { recursive: true })
   fs.writeFileSync(file, config)
-  return [...(at < 0 ? args : args.slice(0, at)), '--config', file]
+  const options = args.indexOf('--only-tests')
+  return [...(options < 0 ? args : args.slice(0, options)), '--config', file]
 }
 
 /** Run cargo-mutants with `args` over the mutants of `platform`; store its outcome lists. */
