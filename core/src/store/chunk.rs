@@ -195,10 +195,17 @@ impl Default for Checker {
 }
 
 impl Checker {
-    /// Read chunk `id` from `chunks` and check it against its id: its plain size, or the
-    /// error (`ENOENT` when missing, `ECORRUPT` when damaged).
+    /// Read chunk `id` from `chunks` and check it against its id: its stored size (encoded, as
+    /// it lies in its pack or file), or the error (`ENOENT` when missing, `ECORRUPT` when
+    /// damaged).
     pub fn check(&mut self, chunks: &Chunks, id: &ChunkId) -> Result<u64> {
-        self.read(chunks, id, true).map(|data| data.len() as u64)
+        self.read(chunks, id, true)?;
+        Ok(self.stored_len())
+    }
+
+    /// The stored size of the chunk [`Checker::read`] read last.
+    pub fn stored_len(&self) -> u64 {
+        self.file.len() as u64
     }
 
     /// Read chunk `id` from `chunks`, hashed against its id when `check` (not when this
