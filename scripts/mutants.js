@@ -15,6 +15,9 @@
 //   npm run mutants -- rust [cargo-mutants options, e.g. -f 'core/src/lock/*.rs', or --iterate
 //                               to retest only what the last run did not catch; last,
 //                               --only-tests <filter>...: only those tests run per mutant]
+//   npm run mutants -- rust-windows [the same options]
+//                                      (the mutants only Windows compiles, built for
+//                                      x86_64-pc-windows-gnu and tested under Wine)
 //   npm run mutants -- js [lib/js files]
 //   npm run mutants -- report          (only rewrite MUTANTS.md)
 //   npm run mutants -- save-stopped <started ISO> <command>
@@ -25,6 +28,7 @@ const crypto = require('node:crypto')
 const fs = require('node:fs')
 const path = require('node:path')
 const { spawnSync } = require('node:child_process')
+const { placeMutants } = require('./mutants-cfg')
 
 const ROOT = path.resolve(__dirname, '..')
 const RESULTS = path.join(ROOT, 'mutants', 'results')
@@ -69,53 +73,160 @@ function rustOutcomes() {
   return outcomes
 }
 
-function saveRust(started, command, outcomes, hashes) {
+function saveRust(started, command, outcomes, hashes, platform, extra = {}) {
   const files = [...new Set(Object.keys(outcomes).map((n) => n.split(':')[0]))].sort()
-  return save('rust', {
+  return save(platform === 'windows' ? 'rust-windows' : 'rust', {
     kind: 'rust',
+    // where the mutants were built and tested: 'windows' (under Wine) or, unsaid, Linux
+    ...(platform === 'windows' ? { platform } : {}),
     started: started.toISOString(),
     seconds: Math.round((Date.now() - started.getTime()) / 1000),
     command,
     files,
     // null: not known (a stopped run stored afterwards: the tree may have changed meanwhile)
     hashes: hashes ? Object.fromEntries(files.map((f) => [f, hashes[f]])) : null,
+    // planned: the mutants per file the run set out to test; skippedTests: tests left out
+    // because they fail unmutated (under Wine)
+    ...extra,
     outcomes,
   })
 }
 
-/**
- * `--only-tests <filter>...` (last among the options): each mutant is tested by the unit tests
- * whose names contain one of the filters, not by all of them (the pure modules' own tests
- * take a second, the whole suite ten or more). cargo-mutants puts the config's test
- * arguments last, so the filters go there: a copy of .cargo/mutants.toml (same exclusions)
- * whose `additional_cargo_test_args` ends with `-- <filters>`. A mutant only another module's
- * tests would catch is then counted missed: the score is a lower bound.
- */
-function onlyTests(args) {
-  const at = args.indexOf('--only-tests')
-  if (at < 0) return args
-  const filters = args.slice(at + 1)
-  const config = fs
-    .readFileSync(path.join(ROOT, '.cargo', 'mutants.toml'), 'utf8')
-    .replace(/^additional_cargo_test_args = \[(.*)\]$/m, (_, list) => `additional_cargo_test_args = [${list}, "--", ${filters.map((f) => JSON.stringify(f)).join(', ')}]`)
-  const file = path.join(OUT, 'only-tests.toml')
-  fs.mkdirSync(OUT, { recursive: true })
-  fs.writeFileSync(file, config)
-  return [...args.slice(0, at), '--config', file]
+const CONFIG = path.join(ROOT, '.cargo', 'mutants.toml')
+
+/** The single-quoted strings of the TOML array `key` of .cargo/mutants.toml. */
+function configList(key) {
+  if (!fs.existsSync(CONFIG)) return []
+  const block = new RegExp(`^${key}\\s*=\\s*\\[([\\s\\S]*?)\\n\\]`, 'm').exec(fs.readFileSync(CONFIG, 'utf8'))
+  return block ? [...block[1].matchAll(/^\s*'([^']*)'/gm)].map((m) => m[1]) : []
 }
 
-/** Run cargo-mutants with `args`; store its outcome lists. */
-function runRust(args) {
-  const cargoArgs = ['mutants', '-p', 'session-resilience-core', '--no-shuffle', '-o', OUT, ...onlyTests(args)]
+/** Whether `file` is matched by a glob of the config's `exclude_globs` (test code only: see there). */
+function isTestFile(file) {
+  const re = (glob) => new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\/?|\*/g, (m) => (m === '*' ? '[^/]*' : '(.*/)?'))}$`)
+  return configList('exclude_globs').some((g) => re(g).test(file))
+}
+
+/**
+ * Every mutant of the core as cargo-mutants lists it without the config (no exclusion), each
+ * with where it runs (scripts/mutants-cfg.js): 'linux', 'windows' (under Wine), 'elsewhere'
+ * (macOS and other Unixes only) or 'test' (test code: a file in the config's `exclude_globs`, or
+ * lines under a cfg naming `test` that cargo-mutants does not recognise). null when
+ * cargo-mutants is not installed.
+ */
+function listMutants() {
+  const r = spawnSync('cargo', ['mutants', '--list', '--json', '--no-config', '-p', 'session-resilience-core'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
+  if (r.error || r.status !== 0) return null
+  const list = JSON.parse(r.stdout)
+  const place = placeMutants(list, (f) => fs.readFileSync(path.join(ROOT, f), 'utf8'))
+  const wine = rustExclusions().filter((e) => e.wine)
+  const where = (m) => (isTestFile(m.file) ? 'test' : place[m.name] === 'linux' && wine.some((e) => e.re.test(m.name)) ? 'windows' : place[m.name])
+  return list.map((m) => ({ name: m.name, file: m.file, place: where(m) }))
+}
+
+/** A regex matching exactly the mutant names `names` (for examine_re / exclude_re). */
+const exactly = (names) => names.map((n) => `^${n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)
+
+const WINDOWS_TARGET = 'x86_64-pc-windows-gnu'
+
+/**
+ * The environment of a run under Wine: the Wine prefix and toolchain of
+ * scripts/test-windows.sh (made there if missing), Wine as the target's runner, and one build
+ * folder for every run (cargo-mutants builds each copy of the tree from scratch otherwise:
+ * minutes of SQLite and dependencies per run for this target, against seconds for the core).
+ * The core built from the tree and from cargo-mutants' copy share one name there, so nothing
+ * else may build into that folder while a run goes on (one Windows run at a time): a build
+ * newer than a mutated file makes cargo take the mutant for built and test the wrong binary.
+ */
+function windowsEnv() {
+  const r = spawnSync('bash', [path.join(__dirname, 'test-windows.sh'), 'prefix'], { cwd: ROOT, stdio: 'inherit' })
+  if (r.status !== 0) throw new Error(`scripts/test-windows.sh prefix failed (exit ${r.status})`)
+  return {
+    ...process.env,
+    WINEPREFIX: process.env.WINEPREFIX || path.join(ROOT, 'target', 'windows', 'prefix'),
+    WINEDEBUG: '-all',
+    WINEARCH: 'win64',
+    CARGO_TARGET_X86_64_PC_WINDOWS_GNU_RUNNER: '/usr/lib/wine/wine64',
+    CARGO_TARGET_DIR: path.join(ROOT, 'target', 'mutants-windows-build'),
+  }
+}
+
+/**
+ * The tests (among `filters`, or all) that fail under Wine before any mutation: a few tests
+ * assume what Wine or Windows does not give (no git in the prefix, Wine's delete of an open
+ * file; README "Windows under Wine" lists them). cargo-mutants needs a passing baseline, and a
+ * test that fails unmutated says nothing of a mutant, so the run skips them and stores their
+ * names.
+ */
+function failingUnderWine(env, filters) {
+  const args = ['test', '-p', 'session-resilience-core', `--target=${WINDOWS_TARGET}`, '--profile', 'mutants', '--lib', '--', ...filters]
+  console.error(`▶ cargo ${args.join(' ')} (the tests that fail under Wine unmutated)`)
+  const r = spawnSync('cargo', args, { cwd: ROOT, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 })
+  if (r.error) throw r.error
+  const failed = [...r.stdout.matchAll(/^test (\S+) \.\.\. FAILED$/gm)].map((m) => m[1])
+  if (r.status !== 0 && !failed.length) throw new Error(`cargo test under Wine failed with no failing test named (exit ${r.status})`)
+  return failed
+}
+
+/**
+ * The config a run uses: .cargo/mutants.toml (its exclusions, test arguments and profile)
+ * with the mutants of `platform` only, each on the platform that compiles it: a Linux run
+ * leaves out the mutants of code Linux does not compile, a Windows run takes only those
+ * Windows compiles and Linux does not (built for the Windows target: `additional_cargo_args`).
+ * With `--only-tests <filter>...` (last among the options) each mutant is tested by the unit
+ * tests whose names contain one of the filters, not by all of them (the pure modules' own
+ * tests take a second, the whole suite ten or more): cargo-mutants puts the config's test
+ * arguments last, so the filters go at the end of `additional_cargo_test_args`. A mutant only
+ * another module's tests would catch is then counted missed: the score is a lower bound.
+ * Returns cargo-mutants' arguments.
+ */
+function configFor(platform, args, skip = []) {
+  const at = args.indexOf('--only-tests')
+  const filters = at < 0 ? [] : args.slice(at + 1)
+  const listed = listMutants()
+  if (!listed) throw new Error('cargo mutants --list failed (cargo install --locked cargo-mutants)')
+  const toml = (list) => list.map((re) => `  ${JSON.stringify(re)},`).join('\n')
+  let config = fs.readFileSync(CONFIG, 'utf8')
+  const testArgs = [...filters, ...skip.flatMap((t) => ['--skip', t])]
+  if (testArgs.length) {
+    config = config.replace(/^additional_cargo_test_args = \[(.*)\]$/m, (_, list) => `additional_cargo_test_args = [${list}, "--", ${testArgs.map((f) => JSON.stringify(f)).join(', ')}]`)
+  }
+  if (platform === 'windows') {
+    const names = listed.filter((m) => m.place === 'windows').map((m) => m.name)
+    // the exclusions that hold on Linux only are examined here
+    for (const e of rustExclusions().filter((r) => r.wine)) config = config.replace(`  '${e.source}',\n`, '')
+    config += `\n# added by scripts/mutants.js: the mutants only Windows compiles, built for ${WINDOWS_TARGET}\nexamine_re = [\n${toml(exactly(names))}\n]\nadditional_cargo_args = ["--target=${WINDOWS_TARGET}"]\n`
+  } else {
+    const names = listed.filter((m) => m.place !== 'linux').map((m) => m.name)
+    config = config.replace(/^exclude_re = \[$/m, `exclude_re = [\n  # added by scripts/mutants.js: code Linux does not compile, and test code\n${toml(exactly(names))}`)
+  }
+  const file = path.join(OUT, `${platform}.toml`)
+  fs.mkdirSync(OUT, { recursive: true })
+  fs.writeFileSync(file, config)
+  return [...(at < 0 ? args : args.slice(0, at)), '--config', file]
+}
+
+/** Run cargo-mutants with `args` over the mutants of `platform`; store its outcome lists. */
+function runRust(args, platform = 'linux') {
   const started = new Date()
+  const env = platform === 'windows' ? windowsEnv() : process.env
+  const at = args.indexOf('--only-tests')
+  const skip = platform === 'windows' ? failingUnderWine(env, at < 0 ? [] : args.slice(at + 1)) : []
+  const cargoArgs = ['mutants', '-p', 'session-resilience-core', '--no-shuffle', '-o', OUT, ...configFor(platform, args, skip)]
+  // how many mutants of each file the run is to test (a run stopped before its end shows it)
+  const list = spawnSync('cargo', [...cargoArgs, '--list', '--json'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
+  const planned = {}
+  for (const m of list.status === 0 ? JSON.parse(list.stdout) : []) planned[m.file] = (planned[m.file] || 0) + 1
   // cargo-mutants copies the tree when it starts: the code it mutates is the code as it is now
   const hashes = hashesOf(allFiles().rust)
   console.error(`▶ cargo ${cargoArgs.join(' ')}`)
-  const r = spawnSync('cargo', cargoArgs, { cwd: ROOT, stdio: 'inherit' })
+  const r = spawnSync('cargo', cargoArgs, { cwd: ROOT, stdio: 'inherit', env })
   if (r.error) throw r.error
   // cargo-mutants exits 2 when mutants were missed, 3 on timeouts: outcomes, not failures.
   if (![0, 2, 3].includes(r.status)) throw new Error(`cargo mutants failed (exit ${r.status})`)
-  return saveRust(started, `npm run mutants -- rust ${args.join(' ')}`.trim(), rustOutcomes(), hashes)
+  const what = platform === 'windows' ? 'rust-windows' : 'rust'
+  const extra = { planned, ...(skip.length ? { skippedTests: skip } : {}) }
+  return saveRust(started, `npm run mutants -- ${what} ${args.join(' ')}`.trim(), rustOutcomes(), hashes, platform, extra)
 }
 
 /**
@@ -125,7 +236,8 @@ function runRust(args) {
 function saveStopped(startedIso, command) {
   const outcomes = rustOutcomes()
   const n = Object.keys(outcomes).length
-  return saveRust(new Date(startedIso), `${command} (stopped by hand after ${n} mutants)`, outcomes)
+  const platform = /\brust-windows\b/.test(command) ? 'windows' : 'linux'
+  return saveRust(new Date(startedIso), `${command} (stopped by hand after ${n} mutants)`, outcomes, null, platform)
 }
 
 function runJs(files) {
@@ -160,15 +272,81 @@ function allFiles() {
   return { rust: walk('core/src').filter((f) => !/(^|\/)(testutil|tests)\.rs$/.test(f)), js: walk('lib/js') }
 }
 
-/** The exclude_re patterns of .cargo/mutants.toml (single-quoted strings in its array). */
-function excludedPatterns() {
-  const p = path.join(ROOT, '.cargo', 'mutants.toml')
-  if (!fs.existsSync(p)) return []
-  const text = fs.readFileSync(p, 'utf8')
-  const block = /exclude_re\s*=\s*\[([\s\S]*?)\n\]/.exec(text)
+/**
+ * The exclude_re patterns of .cargo/mutants.toml (single-quoted strings in its array), each with
+ * the first sentence of the comment above it (its reason).
+ */
+function rustExclusions() {
+  if (!fs.existsSync(CONFIG)) return []
+  const block = /^exclude_re\s*=\s*\[([\s\S]*?)\n\]/m.exec(fs.readFileSync(CONFIG, 'utf8'))
   if (!block) return []
-  const rust = [...block[1].matchAll(/^\s*'([^']*)'/gm)].map((m) => new RegExp(m[1].replace(/\\\\/g, '\\')))
-  return [...rust, ...require('../mutants/js-exclude').map(([re]) => re)]
+  const found = []
+  let comment = []
+  let fresh = true
+  for (const line of block[1].split('\n')) {
+    const c = /^\s*#\s?(.*)$/.exec(line)
+    const q = /^\s*'([^']*)'/.exec(line)
+    if (c) {
+      if (!fresh) comment = []
+      fresh = true
+      comment.push(c[1])
+    } else if (q) {
+      fresh = false
+      const why = comment.join(' ').replace(/\s+/g, ' ')
+      // "Runs under Wine": equivalent on Linux, where the code is compiled but has no effect
+      // (behind `cfg!(windows)`), and run by the Windows run instead
+      const wine = /\bRuns under Wine\b/.test(why)
+      found.push({ source: q[1], re: new RegExp(q[1].replace(/\\\\/g, '\\')), why: /^.*?(\.(?=\s|$)|$)/.exec(why)[0], wine })
+    }
+  }
+  return found
+}
+
+/** Every exclusion pattern: the Rust ones of .cargo/mutants.toml and the JS ones. */
+const excludedPatterns = () => [...rustExclusions().filter((e) => !e.wine).map((e) => e.re), ...require('../mutants/js-exclude').map(([re]) => re)]
+
+const PLACES = {
+  windows: 'Windows (under Wine)',
+  elsewhere: 'excluded: macOS and other Unixes only (neither Linux nor Windows compiles it; see .cargo/mutants.toml)',
+}
+
+/**
+ * The lines of MUTANTS.md that say how many of the core's mutants run where and how many are
+ * excluded, and why (`listed`: listMutants()).
+ */
+function placementLines(listed) {
+  if (!listed) return ['cargo-mutants is not installed here: the count of mutants per platform and of exclusions is not shown.', '']
+  const rules = rustExclusions()
+  const product = listed.filter((m) => m.place !== 'test')
+  const count = (pred) => product.filter(pred).length
+  const ruled = (m) => m.place !== 'elsewhere' && m.place !== 'windows' && rules.some((r) => !r.wine && r.re.test(m.name))
+  const elsewhere = count((m) => m.place === 'elsewhere')
+  const byRule = rules.filter((r) => !r.wine).map((r) => ({ ...r, n: count((m) => m.place !== 'elsewhere' && m.place !== 'windows' && r.re.test(m.name)) }))
+  const excluded = elsewhere + count(ruled)
+  const pct = (n, of) => `${((100 * n) / of).toFixed(1)} %`
+  const split = (pred) => {
+    const store = product.filter((m) => pred(m) && m.file.startsWith('core/src/store/')).length
+    return `${count(pred)} (outside core/src/store/: ${count(pred) - store})`
+  }
+  const outside = product.filter((m) => !m.file.startsWith('core/src/store/'))
+  const outsideExcluded = outside.filter((m) => m.place === 'elsewhere' || ruled(m)).length
+  return [
+    '## Where the core\'s mutants run, and the exclusions',
+    '',
+    `\`cargo mutants --list --no-config\` lists ${listed.length} mutants of the core; ${listed.length - product.length} of them are test code ` +
+      '(a file in `exclude_globs` of .cargo/mutants.toml, or lines under a cfg naming `test` that cargo-mutants does not take for tests) and are not counted. ' +
+      'Of the other ' +
+      `${product.length}: ${split((m) => m.place === 'linux' && !ruled(m))} run on Linux, ${split((m) => m.place === 'windows' && !ruled(m))} are Windows code, ` +
+      'built for x86_64-pc-windows-gnu and run under Wine (`npm run mutants -- rust-windows`): code only Windows compiles (read from the ' +
+      '`#[cfg]` attributes around each mutant, scripts/mutants-cfg.js) and code behind `cfg!(windows)`, equivalent on Linux ("Runs under Wine" in .cargo/mutants.toml); ' +
+      `and ${excluded} are excluded: **${pct(excluded, product.length)}** of the core's mutants (outside core/src/store/: ${outsideExcluded} of ${outside.length}, ${pct(outsideExcluded, outside.length)}).`,
+    '',
+    '| excluded because | mutants |',
+    '| --- | --- |',
+    `| macOS and other Unixes only: neither Linux nor Windows compiles the code | ${elsewhere} |`,
+    ...byRule.map((r) => `| ${r.why.replace(/\|/g, '\\|')} (\`${r.source.replace(/\|/g, '\\|')}\`) | ${r.n} |`),
+    '',
+  ]
 }
 
 function render() {
@@ -193,20 +371,27 @@ function render() {
   // dropped. A file without a known hash is taken as unchanged.
   // A mutant the exclusions now leave out (a run made before the exclusion) is not counted.
   const excluded = excludedPatterns()
+  // where each mutant of the core runs now: an outcome from another platform (a Linux run of
+  // Windows-only code before the runs were split by platform) is not counted
+  const listed = listMutants()
+  const placeOf = listed ? new Map(listed.map((m) => [m.name, m.place])) : null
   const byFile = new Map()
   for (const run of stored) {
     const partial = /--iterate|--re\b/.test(run.command)
+    const platform = run.platform || (run.kind === 'rust' ? 'linux' : 'node')
+    const key = (f) => (platform === 'windows' ? `${f} ${platform}` : f)
     const hashOf = (f) => run.hashes?.[f] ?? null
     for (const f of run.files) {
-      const kept = byFile.get(f)
+      const kept = byFile.get(key(f))
       const changed = kept && kept.hash && hashOf(f) && kept.hash !== hashOf(f)
-      if (!partial || changed) byFile.delete(f)
+      if (!partial || changed) byFile.delete(key(f))
     }
     for (const [name, status] of Object.entries(run.outcomes)) {
       if (excluded.some((re) => re.test(name))) continue
+      if (run.kind === 'rust' && placeOf?.has(name) && placeOf.get(name) !== platform) continue
       const file = name.split(':')[0]
-      if (!byFile.has(file)) byFile.set(file, { run, hash: null, outcomes: {} })
-      const entry = byFile.get(file)
+      if (!byFile.has(key(file))) byFile.set(key(file), { run, hash: null, outcomes: {} })
+      const entry = byFile.get(key(file))
       entry.run = run
       entry.hash = hashOf(file) ?? entry.hash
       entry.outcomes[name] = status
@@ -230,30 +415,34 @@ function render() {
   const totals = { rust: { caught: 0, scored: 0 }, js: { caught: 0, scored: 0 } }
   const files = allFiles()
   const notRun = []
+  // files with mutants only Windows compiles, whose Windows run is still to be made
+  const windowsNotRun = new Set((listed || []).filter((m) => m.place === 'windows').map((m) => m.file))
   for (const [kind, list] of Object.entries(files)) {
     for (const f of list) {
-      const entry = byFile.get(f)
-      if (!entry) {
-        notRun.push(f)
-        continue
-      }
-      const values = Object.values(entry.outcomes)
-      const caught = values.filter((v) => v === 'caught' || v === 'timeout').length
-      const missed = values.filter((v) => v === 'missed' || v === 'no coverage').length
-      const unviable = values.filter((v) => v === 'unviable').length
-      totals[kind].caught += caught
-      totals[kind].scored += caught + missed
-      const score = caught + missed ? `${((100 * caught) / (caught + missed)).toFixed(1)} %` : 'n/a'
-      // whether the code is still the code these outcomes were made on
-      const code = !entry.hash ? 'not recorded' : entry.hash === codeHash(f) ? 'as run' : '**changed since**'
-      // a JS run stopped before its end says how many mutants the file has (planned)
-      const ran = caught + missed + unviable
-      const planned = entry.run.planned?.[f]
-      const count = planned > ran ? `${ran} of ${planned} (run stopped)` : ran
-      scoreRows.push([f, count, caught, missed, unviable, score, entry.run.started.slice(0, 16).replace('T', ' '), code])
-      for (const [name, status] of Object.entries(entry.outcomes)) {
-        const why = status === 'no coverage' ? ' (no coverage: no test executes this line)' : ''
-        if (status === 'missed' || status === 'no coverage') survivors.push(`- \`${name}\`${why}: ${reasons[name] || '**no reason recorded yet: a test is still to be written**'}`)
+      const platforms = kind === 'rust' ? ['linux', 'windows'] : ['node']
+      const entries = platforms.map((p) => [p, byFile.get(p === 'windows' ? `${f} ${p}` : f)]).filter(([, e]) => e)
+      if (!entries.some(([p]) => p !== 'windows')) notRun.push(f)
+      for (const [platform, entry] of entries) {
+        if (platform === 'windows') windowsNotRun.delete(f)
+        const values = Object.values(entry.outcomes)
+        const caught = values.filter((v) => v === 'caught' || v === 'timeout').length
+        const missed = values.filter((v) => v === 'missed' || v === 'no coverage').length
+        const unviable = values.filter((v) => v === 'unviable').length
+        totals[kind].caught += caught
+        totals[kind].scored += caught + missed
+        const score = caught + missed ? `${((100 * caught) / (caught + missed)).toFixed(1)} %` : 'n/a'
+        // whether the code is still the code these outcomes were made on
+        const code = !entry.hash ? 'not recorded' : entry.hash === codeHash(f) ? 'as run' : '**changed since**'
+        // a run stopped before its end says how many mutants the file has (planned)
+        const ran = caught + missed + unviable
+        const planned = entry.run.planned?.[f]
+        const count = planned > ran ? `${ran} of ${planned} (run stopped)` : ran
+        const label = platform === 'windows' ? `${f} (${PLACES.windows})` : f
+        scoreRows.push([label, count, caught, missed, unviable, score, entry.run.started.slice(0, 16).replace('T', ' '), code])
+        for (const [name, status] of Object.entries(entry.outcomes)) {
+          const why = status === 'no coverage' ? ' (no coverage: no test executes this line)' : platform === 'windows' ? ' (Windows, under Wine)' : ''
+          if (status === 'missed' || status === 'no coverage') survivors.push(`- \`${name}\`${why}: ${reasons[name] || '**no reason recorded yet: a test is still to be written**'}`)
+        }
       }
     }
   }
@@ -262,6 +451,7 @@ function render() {
     `Killed (caught or timed out) among the mutants that built, over the files run: Rust core ${totals.rust.caught} of ${totals.rust.scored} (${pct(totals.rust)}), ` +
       `lib/js ${totals.js.caught} of ${totals.js.scored} (${pct(totals.js)}).`,
     '',
+    ...placementLines(listed),
     '## Score per file',
     '',
     'The last column compares the file\'s code now (without a Rust file\'s test module) with the code the outcomes were made on.',
@@ -282,6 +472,10 @@ function render() {
     '',
     notRun.length ? `${notRun.length} files: ${notRun.map((f) => `\`${f}\``).join(', ')}.` : 'Every file has a run.',
     '',
+    windowsNotRun.size
+      ? `Under Wine (the mutants only Windows compiles), ${windowsNotRun.size} files: ${[...windowsNotRun].map((f) => `\`${f}\``).join(', ')}.`
+      : 'Under Wine: every file with mutants only Windows compiles has a run.',
+    '',
   )
   fs.writeFileSync(REPORT, lines.join('\n'))
 }
@@ -289,11 +483,13 @@ function render() {
 function main() {
   const [what = 'all', ...rest] = process.argv.slice(2)
   if (what === 'rust' || what === 'all') runRust(what === 'rust' ? rest : [])
+  if (what === 'rust-windows' || what === 'all') runRust(what === 'rust-windows' ? rest : [], 'windows')
   if (what === 'js' || what === 'all') runJs(what === 'js' ? rest : [])
   if (what === 'save-stopped') saveStopped(rest[0], rest[1])
-  if (!['rust', 'js', 'all', 'report', 'save-stopped'].includes(what)) throw new Error('usage: npm run mutants -- [rust|js|report|save-stopped] ...')
+  if (!['rust', 'rust-windows', 'js', 'all', 'report', 'save-stopped'].includes(what)) throw new Error('usage: npm run mutants -- [rust|rust-windows|js|report|save-stopped] ...')
   render()
   console.error(`written ${path.relative(ROOT, REPORT)}`)
 }
 
-main()
+if (require.main === module) main()
+module.exports = { configFor, listMutants, render }

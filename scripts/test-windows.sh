@@ -4,6 +4,7 @@
 #   scripts/test-windows.sh            everything below
 #   scripts/test-windows.sh rust       only the Rust core tests under Wine
 #   scripts/test-windows.sh node [f..] only the Node suites (or the given __test__ files)
+#   scripts/test-windows.sh prefix     only steps 1-2 (for npm run mutants -- rust-windows)
 #
 # 1. installs mingw-w64 and Wine 8 from Debian (apt-get) and the x86_64-pc-windows-gnu target;
 # 2. makes a Wine prefix of our own under target/windows/ that reports Windows 10, with a
@@ -108,6 +109,7 @@ winepath_of() { printf 'Z:%s' "${1//\//\\}"; }
 install_tools
 prepare_prefix
 case $WHAT in
+prefix) ;;
 rust) run_rust_tests ;;
 node) run_node_tests "$@" ;;
 all)
@@ -115,7 +117,7 @@ all)
   run_node_tests "$@"
   ;;
 *)
-  echo "usage: $0 [all|rust|node [__test__/file.test.js ...]]" >&2
+  echo "usage: $0 [all|rust|prefix|node [__test__/file.test.js ...]]" >&2
   exit 2
   ;;
 esac

@@ -391,6 +391,127 @@ mod tests {
         }
     }
 
+    /// Windows: the Win32 errors of file operations are named as Node names them, each error
+    /// provoked for real (run under Wine here: `npm run mutants -- rust-windows`).
+    #[cfg(windows)]
+    #[test]
+    fn win32_errors_of_file_operations_are_named_as_node_names_them() {
+        use std::fs;
+        use std::os::windows::fs::OpenOptionsExt;
+        use std::os::windows::io::AsRawHandle;
+        use windows_sys::Win32::Foundation::HANDLE;
+        use windows_sys::Win32::Storage::FileSystem::{
+            LockFileEx, LOCKFILE_EXCLUSIVE_LOCK, LOCKFILE_FAIL_IMMEDIATELY,
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        fs::write(dir.join("file"), b"x").unwrap();
+        fs::create_dir(dir.join("sub")).unwrap();
+        fs::write(dir.join("sub").join("f"), b"").unwrap();
+        fs::write(dir.join("ro"), b"").unwrap();
+        let open = |p: &Path| fs::File::open(p).map(drop);
+        let create_new = |p: &Path| {
+            let mut options = fs::OpenOptions::new();
+            options.write(true).create_new(true).open(p).map(drop)
+        };
+        let readonly = |on: bool| {
+            let mut perms = fs::metadata(dir.join("ro")).unwrap().permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            perms.set_readonly(on);
+            fs::set_permissions(dir.join("ro"), perms).unwrap();
+        };
+        let mut got = vec![
+            ("a missing file", open(&dir.join("missing"))),
+            ("a missing folder", open(&dir.join("missing").join("x"))),
+            ("a new file that exists", create_new(&dir.join("file"))),
+            ("a new folder that exists", fs::create_dir(dir.join("sub"))),
+            ("a folder not empty", fs::remove_dir(dir.join("sub"))),
+            ("a file as a folder", fs::remove_dir(dir.join("file"))),
+            ("a name with <", create_new(&dir.join("a<b"))),
+        ];
+        // another handle holds the file open and shares nothing
+        let held = fs::OpenOptions::new()
+            .read(true)
+            .share_mode(0)
+            .open(dir.join("file"))
+            .unwrap();
+        got.push(("a file opened unshared", open(&dir.join("file"))));
+        drop(held);
+        // another handle holds a lock on the file's first byte
+        let lock = |f: &fs::File| {
+            // SAFETY: OVERLAPPED is plain data, all-zero its initial state; the handle is
+            // valid while `f` lives
+            let mut o = unsafe { std::mem::zeroed() };
+            let flags = LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY;
+            let ok = unsafe { LockFileEx(f.as_raw_handle() as HANDLE, flags, 0, 1, 0, &mut o) };
+            if ok != 0 {
+                Ok(())
+            } else {
+                Err(io::Error::last_os_error())
+            }
+        };
+        let holder = fs::File::open(dir.join("file")).unwrap();
+        lock(&holder).unwrap();
+        let other = fs::File::open(dir.join("file")).unwrap();
+        got.push(("a lock held by another handle", lock(&other)));
+        drop(holder);
+        readonly(true);
+        got.push(("a read-only file removed", fs::remove_file(dir.join("ro"))));
+        readonly(false);
+        let named: Vec<_> = got
+            .into_iter()
+            .map(|(what, r)| match r {
+                Ok(()) => (what, None),
+                Err(e) => (what, Some((e.raw_os_error(), errno_name(&e)))),
+            })
+            .collect();
+        let err = |raw, name| Some((Some(raw), name));
+        assert_eq!(
+            named,
+            [
+                ("a missing file", err(2, "ENOENT")),
+                ("a missing folder", err(3, "ENOENT")),
+                ("a new file that exists", err(80, "EEXIST")),
+                ("a new folder that exists", err(183, "EEXIST")),
+                ("a folder not empty", err(145, "ENOTEMPTY")),
+                ("a file as a folder", err(267, "ENOTDIR")),
+                ("a name with <", err(123, "EINVAL")),
+                ("a file opened unshared", err(32, "EBUSY")),
+                ("a lock held by another handle", err(33, "EBUSY")),
+                // libuv too names it EPERM, not EACCES
+                ("a read-only file removed", err(5, "EPERM")),
+            ]
+        );
+    }
+
+    /// Windows: the Win32 codes no test can provoke (a full disk, a write-protected or failing
+    /// medium, too many handles, another drive, a name over 255 characters, which std turns
+    /// into another error with its long-path prefix) are named as libuv's
+    /// uv_translate_sys_error (src/win/error.c) names them, Node's names on Windows.
+    #[cfg(windows)]
+    #[test]
+    fn win32_codes_no_test_can_provoke_are_named_as_libuv_names_them() {
+        for (raw, name) in [
+            (39, "ENOSPC"),        // HANDLE_DISK_FULL
+            (112, "ENOSPC"),       // DISK_FULL
+            (19, "EROFS"),         // WRITE_PROTECT
+            (17, "EXDEV"),         // NOT_SAME_DEVICE
+            (206, "ENAMETOOLONG"), // FILENAME_EXCED_RANGE
+            (87, "EINVAL"),        // INVALID_PARAMETER
+            (23, "EIO"),           // CRC
+            (1117, "EIO"),         // IO_DEVICE
+            (4, "EMFILE"),         // TOO_MANY_OPEN_FILES
+        ] {
+            assert_eq!(
+                errno_name(&io::Error::from_raw_os_error(raw)),
+                name,
+                "{raw}"
+            );
+        }
+        // a code with no entry is named by its kind, as on Unix
+        assert_eq!(os_code_name(1), None);
+    }
+
     #[test]
     fn paths_with_nul_or_nothing_are_refused() {
         assert_eq!(

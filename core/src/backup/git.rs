@@ -198,6 +198,35 @@ mod tests {
         run(dir, &args).unwrap();
     }
 
+    /// The commits an incremental bundle leaves out are full object ids only (40 or 64
+    /// lowercase hex digits, SHA-1 or SHA-256): an option, a revision expression or a short or
+    /// upper-case id is refused before git runs.
+    #[test]
+    fn excluded_commits_are_full_object_ids_only() {
+        let sha1 = "0123456789abcdef0123456789abcdef01234567";
+        let sha256 = "a1".repeat(32);
+        assert!(check_oid(sha1).is_ok());
+        assert!(check_oid(&sha256).is_ok());
+        let long = format!("{sha1}0");
+        let upper = sha1.to_uppercase();
+        let not_hex = "g".repeat(40);
+        for bad in [
+            "",
+            "--output=x",
+            "HEAD~1",
+            &sha1[..39],
+            &long,
+            &upper,
+            &not_hex,
+        ] {
+            assert_eq!(
+                check_oid(bad).unwrap_err().code(),
+                Code::InvalidArg,
+                "{bad:?}"
+            );
+        }
+    }
+
     #[test]
     fn bundles_a_repository_whose_path_has_spaces_and_quotes() {
         let tmp = tempfile::tempdir().unwrap();

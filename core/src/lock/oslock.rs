@@ -165,4 +165,32 @@ mod tests {
         assert!(try_lock(&waiter).unwrap());
         unlock(&waiter).unwrap();
     }
+
+    /// Windows: the OS lock covers no byte of the record, so readers are never blocked (a
+    /// locked range refuses reads on Windows). Asked of the range itself: another handle can
+    /// lock the record's bytes while ours is held (Wine does not refuse the read).
+    #[cfg(windows)]
+    #[test]
+    fn the_windows_lock_leaves_the_record_bytes_free() {
+        use std::os::windows::io::AsRawHandle;
+        use windows_sys::Win32::Foundation::HANDLE;
+        use windows_sys::Win32::Storage::FileSystem::{
+            LockFileEx, UnlockFileEx, LOCKFILE_EXCLUSIVE_LOCK, LOCKFILE_FAIL_IMMEDIATELY,
+        };
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("x.lock");
+        std::fs::write(&path, b"{\"pid\":1}").unwrap();
+        let holder = File::open(&path).unwrap();
+        assert!(try_lock(&holder).unwrap());
+        let other = File::open(&path).unwrap();
+        let handle = other.as_raw_handle() as HANDLE;
+        let flags = LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY;
+        // SAFETY: OVERLAPPED is plain data, all-zero is offset 0; the handle lives in `other`
+        let mut o = unsafe { std::mem::zeroed() };
+        let locked = unsafe { LockFileEx(handle, flags, 0, 4096, 0, &mut o) };
+        assert_ne!(locked, 0, "{}", std::io::Error::last_os_error());
+        // SAFETY: as above
+        unsafe { UnlockFileEx(handle, 0, 4096, 0, &mut o) };
+        unlock(&holder).unwrap();
+    }
 }
