@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 
-use super::chunk::{decode, decode_as, ChunkId, MAX_FILE};
+use super::chunk::{decode, decode_as, ChunkId, IdMap, MAX_FILE};
 use super::pack::{self, IndexEntry, PackDigest, PackHasher};
 use crate::error::{Code, Error, Result};
 use crate::fsx::beneath::{read_bounded_into, Dir, Kind};
@@ -53,7 +53,7 @@ pub struct Index {
     pub packs: Vec<Pack>,
     /// Every present chunk at one place (the first pack listed that holds it; loose files
     /// only when no pack does): the place readers use and garbage collection keeps.
-    pub map: HashMap<ChunkId, Loc>,
+    pub map: IdMap<Loc>,
     pub loose: Vec<ChunkId>,
     /// Indexes that cannot be read: (pack name, why). Their chunks count as missing.
     pub damaged: Vec<(String, String)>,
@@ -250,6 +250,13 @@ impl Chunks {
                 (Arc::clone(&p.name), end.max().unwrap_or(0), p.digest)
             })
             .collect())
+    }
+
+    /// `f` of where chunk `id` is, as this store's map says, without a copy of the place
+    /// (verify asks this of every chunk, from every thread).
+    pub fn locate_with<R>(&self, id: &ChunkId, f: impl FnOnce(Option<&Loc>) -> R) -> Result<R> {
+        let index = self.index()?.read().unwrap_or_else(|p| p.into_inner());
+        Ok(f(index.map.get(id)))
     }
 
     /// Where chunk `id` is, as this store's map says (`None`: not there, or not flushed).

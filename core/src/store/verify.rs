@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
-use super::chunk::{Checker, ChunkId, Chunks};
+use super::chunk::{Checker, ChunkId, Chunks, IdHash, IdMap, IdSet};
 use super::chunks::Loc;
 use super::list;
 use super::pack;
@@ -166,8 +166,12 @@ pub fn verify_store_with(
 /// What hashing the packs whole found.
 #[derive(Default)]
 struct PackVerdicts {
-    /// Packs whose file hashes to the digest their index records, and their size.
-    good: HashMap<Arc<str>, u64>,
+    /// Packs whose file hashes to the digest their index records, and their size: keyed by
+    /// the address of their name, the `Arc` every place in the chunk map shares (a lookup per
+    /// chunk then hashes no string; a map reloaded since has other names, found in none, and
+    /// its chunks are checked alone). The name is held, so that no other name can take its
+    /// address.
+    good: HashMap<usize, (Arc<str>, u64)>,
     /// Packs whose file does not, by name.
     mismatched: Vec<String>,
 }
@@ -203,7 +207,7 @@ fn hash_packs(chunks: &Chunks) -> Result<PackVerdicts> {
                     let mut v = Pool::lock(&verdicts);
                     match digest {
                         Some(Some((d, size))) if d == want.digest => {
-                            v.good.insert(name, size);
+                            v.good.insert(name_key(&name), (name, size));
                         }
                         Some(Some(_)) => v.mismatched.push(name.to_string()),
                         // unreadable, or a hash this code does not know
@@ -216,6 +220,11 @@ fn hash_packs(chunks: &Chunks) -> Result<PackVerdicts> {
     let mut verdicts = verdicts.into_inner().unwrap_or_else(|p| p.into_inner());
     verdicts.mismatched.sort();
     Ok(verdicts)
+}
+
+/// The key of pack `name` in [`PackVerdicts::good`]: the address its `Arc` points to.
+fn name_key(name: &Arc<str>) -> usize {
+    Arc::as_ptr(name) as *const u8 as usize
 }
 
 /// One snapshot walked: its record, or why it cannot be restored; and its tree chunks found
@@ -241,28 +250,29 @@ struct Jobs {
 struct Pool<'a> {
     store: &'a Store,
     ids: &'a [String],
-    /// Packs that matched their digest, and their size: their chunks are good as stored.
-    good: &'a HashMap<Arc<str>, u64>,
+    /// Packs that matched their digest ([`PackVerdicts::good`]), and their size: their chunks
+    /// are good as stored.
+    good: &'a HashMap<usize, (Arc<str>, u64)>,
     /// Chunks read, inflated and hashed one by one.
     hashed: AtomicU64,
     jobs: Mutex<Jobs>,
     /// Signalled when a batch is queued or a walk ends.
     changed: Condvar,
     /// Every file chunk queued so far, so that each is queued once.
-    seen: Mutex<HashSet<ChunkId>>,
+    seen: Mutex<IdSet>,
     /// Tree and list chunks: the first walk that needs one hashes it, others wait for its
     /// verdict.
-    trees: Mutex<HashMap<ChunkId, Arc<OnceLock<Verdict>>>>,
+    trees: Mutex<IdMap<Arc<OnceLock<Verdict>>>>,
     /// File list chunks (with the list levels below them) a walk expanded whole: their data
     /// chunks are queued already, so a later walk that shares one does not read it again.
-    expanded: Mutex<HashSet<(ChunkId, u32)>>,
+    expanded: Mutex<HashSet<(ChunkId, u32), IdHash>>,
     /// Text chunks of trees (line-aligned runs, format version 2) a walk read whole: their
     /// entries' chunks are queued, so a later walk whose tree holds one skips it unread (a
     /// hundred checkpoints share most of their runs; each is parsed once, not per snapshot).
-    runs: Mutex<HashSet<ChunkId>>,
+    runs: Mutex<IdSet>,
     /// Good tree chunks kept in memory, and their bytes (at most [`TREE_CACHE`]): snapshots
     /// share most of their tree runs, read once each then.
-    cache: Mutex<(HashMap<ChunkId, Vec<u8>>, usize)>,
+    cache: Mutex<(IdMap<Vec<u8>>, usize)>,
 }
 
 /// Bytes of tree chunks [`Pool`] keeps in memory.
@@ -275,7 +285,7 @@ type Done = (Vec<(usize, Walk)>, Vec<(ChunkId, Verdict)>);
 type Outcome = (Vec<Walk>, Vec<(ChunkId, Verdict)>);
 
 impl<'a> Pool<'a> {
-    fn new(store: &'a Store, ids: &'a [String], good: &'a HashMap<Arc<str>, u64>) -> Self {
+    fn new(store: &'a Store, ids: &'a [String], good: &'a HashMap<usize, (Arc<str>, u64)>) -> Self {
         Pool {
             store,
             ids,
@@ -283,11 +293,11 @@ impl<'a> Pool<'a> {
             hashed: AtomicU64::new(0),
             jobs: Mutex::new(Jobs::default()),
             changed: Condvar::new(),
-            seen: Mutex::new(HashSet::new()),
-            trees: Mutex::new(HashMap::new()),
-            expanded: Mutex::new(HashSet::new()),
-            runs: Mutex::new(HashSet::new()),
-            cache: Mutex::new((HashMap::new(), 0)),
+            seen: Mutex::default(),
+            trees: Mutex::default(),
+            expanded: Mutex::default(),
+            runs: Mutex::default(),
+            cache: Mutex::default(),
         }
     }
 
@@ -341,12 +351,17 @@ impl<'a> Pool<'a> {
                 drop(jobs);
                 let chunks = self.store.chunks();
                 // in pack order: each thread reads forward through the packs
+                // chunks in packs that matched are good as stored; the others are read
+                batch.retain(|c| match self.in_good_pack(c) {
+                    Some(stored) => {
+                        files.push((*c, Ok(stored)));
+                        false
+                    }
+                    None => true,
+                });
                 let _ = chunks.sort_by_place(&mut batch);
                 files.extend(batch.into_iter().map(|c| {
-                    let v = match self.in_good_pack(&c) {
-                        Some(stored) => Ok(stored),
-                        None => self.verdict(chunks, &c, &mut checker),
-                    };
+                    let v = self.verdict(chunks, &c, &mut checker);
                     (c, v)
                 }));
             } else if jobs.next < self.ids.len() {
@@ -381,14 +396,18 @@ impl<'a> Pool<'a> {
     /// Chunk `c`'s stored size when it lies in a pack that matched its digest (and within
     /// it: an index entry past the pack's end is damage the chunk's own check names).
     fn in_good_pack(&self, c: &ChunkId) -> Option<u64> {
-        match self.store.chunks().locate(c) {
-            Ok(Some(Loc::Packed { pack, offset, len })) => {
-                let end = u64::from(offset) + u64::from(len);
-                let size = *self.good.get(&pack)?;
-                (end <= size).then_some(u64::from(len))
+        if self.good.is_empty() {
+            return None;
+        }
+        let place = self.store.chunks().locate_with(c, |loc| match loc {
+            Some(Loc::Packed { pack, offset, len }) => {
+                let end = u64::from(*offset) + u64::from(*len);
+                let (_, size) = self.good.get(&name_key(pack))?;
+                (end <= *size).then_some(u64::from(*len))
             }
             _ => None,
-        }
+        });
+        place.ok().flatten()
     }
 
     /// A chunk read and hashed with `checker`'s buffers: its stored size, or why it is bad.
