@@ -484,15 +484,33 @@ export interface StoreSnapshotResult {
   skipped: Array<string>
 }
 
-/** Re-hash every chunk the snapshots (all, or `ids`) reference, once each. */
-export declare function storeVerify(store: string, ids?: Array<string> | undefined | null): Promise<StoreVerifyResult>
+/**
+ * Check every chunk the snapshots (all, or `ids`) reference, once each: by its pack's digest
+ * (each pack hashed whole once), or, with `deep` or where a pack does not match, re-hashed.
+ */
+export declare function storeVerify(store: string, ids?: Array<string> | undefined | null, options?: StoreVerifyOptions | undefined | null): Promise<StoreVerifyResult>
+
+/** `storeVerify`'s options. */
+export interface StoreVerifyOptions {
+  /** Re-derive every chunk's id (inflate and SHA-256), pack digests not used. */
+  deep?: boolean
+}
 
 export interface StoreVerifyResult {
   ok: boolean
   snapshots: number
-  /** Distinct chunks read and re-hashed, and their plain bytes. */
+  /** Distinct chunks checked and good, and their stored bytes (as in packs and files). */
   chunks: number
   bytes: number
+  /**
+   * Of those, the chunks read, inflated and hashed one by one (the others were checked by
+   * their pack's digest).
+   */
+  chunksHashed: number
+  /** Packs hashed whole whose digest matched their index. */
+  packs: number
+  /** Packs whose digest did not match: their chunks were checked one by one. */
+  packsMismatched: Array<string>
   badChunks: Array<StoreBadChunk>
   broken: Array<StoreBrokenSnapshot>
 }

@@ -57,6 +57,7 @@ test('a snapshot set: restore point, list, verify, damage named, cleanup', async
     assert.ok(manifest.files.some((f) => f.path === `store/snapshots/${id}.json`))
     const good = await bs.verifyBackup(id)
     assert.equal(good.valid, true, JSON.stringify(good))
+    assert.equal((await bs.verifyBackup(id, { deep: true })).valid, true)
     // a second snapshot of the unchanged project adds nothing but its record
     const id2 = await bs.createFullBackup('again')
     // (the tracker changed: it records the first set; its chunk and the tree's few are new)
@@ -71,6 +72,10 @@ test('a snapshot set: restore point, list, verify, damage named, cleanup', async
         bad.damaged.some((d) => d.includes(sha)),
         JSON.stringify(bad.damaged),
       )
+      // --deep (every chunk re-derived, pack digests not used) names the same damage
+      const r = runBin('backup-system', ['verify', which, '--deep', '--json', '--root', root], { backend })
+      assert.equal(r.status, 1, r.stderr)
+      assert.deepEqual(JSON.parse(r.stdout).damaged, bad.damaged)
     }
     // cleanup removes the records of the sets it removes
     const removed = await bs.cleanup(0)

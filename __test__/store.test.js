@@ -281,7 +281,7 @@ test('format versions 2-3 across backends: tree runs, chunk lists and packs writ
   const { Store } = require('../lib/js/store/format')
   const s = Store.open(stores.native, false)
   const record = s.record('s1')
-  assert.equal(record.version, 3)
+  assert.equal(record.version, 4)
   assert.ok(record.treeDepth >= 1, 'more tree runs than a record lists inline')
   // the two long files: more chunks than a line lists inline
   const counts = {}
@@ -341,7 +341,7 @@ function downgradeToV1(store, id) {
   fs.writeFileSync(config, JSON.stringify(c, null, 2))
 }
 
-test('a version 1 store is read as is by both backends, and the next snapshot turns it to version 3', async () => {
+test('a version 1 store is read as is by both backends, and the next snapshot turns it to version 4', async () => {
   const dir = tempDir('sr-store-v1-')
   const p = makeLargeProject(dir)
   for (const [writer, reader] of [
@@ -359,11 +359,11 @@ test('a version 1 store is read as is by both backends, and the next snapshot tu
       await b.storeRestoreSnapshot(store, 'old', out)
       assert.deepEqual(listing(out), listing(p.root))
     }
-    // the other backend writes the next snapshot: store.json becomes version 3, 'old' stays version 1
+    // the other backend writes the next snapshot: store.json becomes version 4, 'old' stays version 1
     fs.writeFileSync(path.join(p.root, 'added.txt'), 'added')
     const next = await binding(reader).storeCreateSnapshot(p.root, store, 'new')
     assert.equal(next.filesRead, 1)
-    assert.equal(JSON.parse(fs.readFileSync(path.join(store, 'store.json'))).version, 3)
+    assert.equal(JSON.parse(fs.readFileSync(path.join(store, 'store.json'))).version, 4)
     assert.equal(JSON.parse(fs.readFileSync(path.join(store, 'snapshots/old.json'))).version, 1)
     await binding(writer).storeGc(store)
     for (const backend of BACKENDS) assert.equal((await binding(backend).storeVerify(store)).ok, true, backend)
@@ -562,12 +562,12 @@ test('a store written by format 2 code is verified and restored by both backends
     fs.mkdirSync(out)
     await b.storeRestoreSnapshot(store, 's2', out)
     assert.deepEqual(listing(out), listing(root))
-    // the other backend takes the next snapshot: store.json turns to 3, new chunks go to a pack
+    // the other backend takes the next snapshot: store.json turns to 4, new chunks go to a pack
     fs.writeFileSync(path.join(root, 'src/c.txt'), 'gamma, in s3\n')
     const s3 = await binding(writer).storeCreateSnapshot(root, store, 's3')
     // (tar gave every file a new inode and ctime: all are read again, and found in the store)
     assert.ok(s3.snapshot.newBytes < 8192, JSON.stringify(s3.snapshot))
-    assert.equal(JSON.parse(fs.readFileSync(path.join(store, 'store.json'))).version, 3)
+    assert.equal(JSON.parse(fs.readFileSync(path.join(store, 'store.json'))).version, 4)
     assert.deepEqual(fs.readdirSync(path.join(store, 'packs')).map((n) => path.extname(n)).sort(), ['.idx', '.pack'])
     for (const backend of BACKENDS) assert.equal((await binding(backend).storeVerify(store)).ok, true, backend)
     // s1 goes: its own loose chunks (the first a.txt) are collected, s2 and s3 stay whole

@@ -68,7 +68,7 @@ const SPECS = {
   storeListSnapshots: [path('store')],
   storeRemoveSnapshot: [path('store'), ['id', 'string']],
   storeRestoreSnapshot: [path('store'), ['id', 'string'], path('target'), ['only', 'optArray']],
-  storeVerify: [path('store'), ['ids', 'optArray']],
+  storeVerify: [path('store'), ['ids', 'optArray'], ['options', 'optOptions', { deep: 'optBoolean' }]],
   validateTrackerFile: [path('trackerPath')],
   verifyChecksum: [path('filePath'), ['expectedChecksum', 'optString']],
   verifyChecksumAsync: [path('filePath'), ['expectedChecksum', 'optString']],

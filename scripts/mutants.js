@@ -191,8 +191,12 @@ function configFor(platform, args, skip = []) {
   if (testArgs.length) {
     config = config.replace(/^additional_cargo_test_args = \[(.*)\]$/m, (_, list) => `additional_cargo_test_args = [${list}, "--", ${testArgs.map((f) => JSON.stringify(f)).join(', ')}]`)
   }
+  // examine_re is a union (the config's and --re's): for a Windows run, --re narrows the
+  // Windows mutants here instead, and is not passed on
+  const res = args.flatMap((a, i) => (a === '--re' || a === '-F' ? [new RegExp(args[i + 1])] : []))
   if (platform === 'windows') {
-    const names = listed.filter((m) => m.place === 'windows').map((m) => m.name)
+    const names = listed.filter((m) => m.place === 'windows' && (!res.length || res.some((re) => re.test(m.name)))).map((m) => m.name)
+    args = args.filter((a, i) => !['--re', '-F'].includes(a) && !['--re', '-F'].includes(args[i - 1]))
     // the exclusions that hold on Linux only are examined here
     for (const e of rustExclusions().filter((r) => r.wine)) config = config.replace(`  '${e.source}',\n`, '')
     config += `\n# added by scripts/mutants.js: the mutants only Windows compiles, built for ${WINDOWS_TARGET}\nexamine_re = [\n${toml(exactly(names))}\n]\nadditional_cargo_args = ["--target=${WINDOWS_TARGET}"]\n`
@@ -203,7 +207,8 @@ function configFor(platform, args, skip = []) {
   const file = path.join(OUT, `${platform}.toml`)
   fs.mkdirSync(OUT, { recursive: true })
   fs.writeFileSync(file, config)
-  return [...(at < 0 ? args : args.slice(0, at)), '--config', file]
+  const options = args.indexOf('--only-tests')
+  return [...(options < 0 ? args : args.slice(0, options)), '--config', file]
 }
 
 /** Run cargo-mutants with `args` over the mutants of `platform`; store its outcome lists. */
@@ -217,6 +222,8 @@ function runRust(args, platform = 'linux') {
   const list = spawnSync('cargo', [...cargoArgs, '--list', '--json'], { cwd: ROOT, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
   const planned = {}
   for (const m of list.status === 0 ? JSON.parse(list.stdout) : []) planned[m.file] = (planned[m.file] || 0) + 1
+  // kept beside the outcomes, for save-stopped if the run is stopped before its end
+  fs.writeFileSync(path.join(OUT, 'planned.json'), `${JSON.stringify(planned)}\n`)
   // cargo-mutants copies the tree when it starts: the code it mutates is the code as it is now
   const hashes = hashesOf(allFiles().rust)
   console.error(`▶ cargo ${cargoArgs.join(' ')}`)
@@ -237,7 +244,10 @@ function saveStopped(startedIso, command) {
   const outcomes = rustOutcomes()
   const n = Object.keys(outcomes).length
   const platform = /\brust-windows\b/.test(command) ? 'windows' : 'linux'
-  return saveRust(new Date(startedIso), `${command} (stopped by hand after ${n} mutants)`, outcomes, null, platform)
+  // how many mutants per file the run set out to test (written when it started)
+  const plannedFile = path.join(OUT, 'planned.json')
+  const planned = fs.existsSync(plannedFile) ? { planned: JSON.parse(fs.readFileSync(plannedFile, 'utf8')) } : {}
+  return saveRust(new Date(startedIso), `${command} (stopped by hand after ${n} mutants)`, outcomes, null, platform, planned)
 }
 
 function runJs(files) {
@@ -305,11 +315,6 @@ function rustExclusions() {
 /** Every exclusion pattern: the Rust ones of .cargo/mutants.toml and the JS ones. */
 const excludedPatterns = () => [...rustExclusions().filter((e) => !e.wine).map((e) => e.re), ...require('../mutants/js-exclude').map(([re]) => re)]
 
-const PLACES = {
-  windows: 'Windows (under Wine)',
-  elsewhere: 'excluded: macOS and other Unixes only (neither Linux nor Windows compiles it; see .cargo/mutants.toml)',
-}
-
 /**
  * The lines of MUTANTS.md that say how many of the core's mutants run where and how many are
  * excluded, and why (`listed`: listMutants()).
@@ -319,9 +324,10 @@ function placementLines(listed) {
   const rules = rustExclusions()
   const product = listed.filter((m) => m.place !== 'test')
   const count = (pred) => product.filter(pred).length
-  const ruled = (m) => m.place !== 'elsewhere' && m.place !== 'windows' && rules.some((r) => !r.wine && r.re.test(m.name))
+  // (a "Runs under Wine" rule excludes on Linux only: its mutants are Windows-placed)
+  const ruled = (m) => m.place !== 'elsewhere' && rules.some((r) => !r.wine && r.re.test(m.name))
   const elsewhere = count((m) => m.place === 'elsewhere')
-  const byRule = rules.filter((r) => !r.wine).map((r) => ({ ...r, n: count((m) => m.place !== 'elsewhere' && m.place !== 'windows' && r.re.test(m.name)) }))
+  const byRule = rules.filter((r) => !r.wine).map((r) => ({ ...r, n: count((m) => m.place !== 'elsewhere' && r.re.test(m.name)) }))
   const excluded = elsewhere + count(ruled)
   const pct = (n, of) => `${((100 * n) / of).toFixed(1)} %`
   const split = (pred) => {
@@ -441,8 +447,12 @@ function render() {
         const ran = caught + missed + unviable
         const planned = entry.run.planned?.[f] - (entry.run.excludedSince?.[f] || 0)
         const count = planned > ran ? `${ran} of ${planned} (run stopped)` : ran
-        const label = platform === 'windows' ? `${f} (${PLACES.windows})` : f
-        scoreRows.push([label, count, caught, missed, unviable, score, entry.run.started.slice(0, 16).replace('T', ' '), code])
+        const label = platform === 'windows' ? `${f} (Windows, under Wine)` : f
+        // a timeout is counted caught, but on a loaded machine a suite can outrun the limit
+        // with no fault of the mutant: how many there are is shown
+        const timeouts = values.filter((v) => v === 'timeout').length
+        const caughtText = timeouts ? `${caught} (${timeouts} by timeout)` : caught
+        scoreRows.push([label, count, caughtText, missed, unviable, score, entry.run.started.slice(0, 16).replace('T', ' '), code])
         for (const [name, status] of Object.entries(entry.outcomes)) {
           const why = status === 'no coverage' ? ' (no coverage: no test executes this line)' : platform === 'windows' ? ' (Windows, under Wine)' : ''
           if (status === 'missed' || status === 'no coverage') survivors.push(`- \`${name}\`${why}: ${reasons[name] || '**no reason recorded yet: a test is still to be written**'}`)

@@ -70,7 +70,8 @@ class Catalog {
    * read to its end, the SQLite copies' `PRAGMA integrity_check` (a digest only says the bytes
    * are those written, not that they are sound):
    * `{ id, valid, checked, bytes, missing: [paths], altered: [paths], damaged: [why],
-   *   manifest, error? }`.
+   *   manifest, error? }`. `options.deep`: a snapshot's chunks each re-derived from their
+   * plain bytes, its packs' digests not used (storeVerify's `deep`).
    */
   async verifyBackup(backupId, options = {}) {
     if (typeof backupId !== 'string' || !SAFE_ID.test(backupId)) {
@@ -89,7 +90,7 @@ class Catalog {
     const onProgress = this.progress(options.onProgress)
     const found = await this.binding.backupVerifyFiles(this.backupsDir, entries, onProgress)
     const unsound = new Set([...found.missing, ...found.altered])
-    const damaged = await this.structuralDamage(backupId, entries.map((e) => e.path).filter((p) => !unsound.has(p)), onProgress)
+    const damaged = await this.structuralDamage(backupId, entries.map((e) => e.path).filter((p) => !unsound.has(p)), onProgress, options.deep)
     await drainProgress()
     // a snapshot set's parts linked to store files: still linked? (snapshot.js; content checked above)
     const unlinked = this.linkWarnings(manifest)
@@ -97,7 +98,7 @@ class Catalog {
   }
 
   /** `<path>: <why>` for each intact-looking part of the set that is not sound inside. */
-  async structuralDamage(id, paths, onProgress) {
+  async structuralDamage(id, paths, onProgress, deep = false) {
     const damaged = []
     const archive = `full/${id}.tar.gz`
     // bad bytes (ECORRUPT) are damage; a check that could not read (EIO, ENOSPC...) is that
@@ -111,7 +112,7 @@ class Catalog {
       }
     }
     if (paths.includes(archive)) await check(archive, (file) => this.binding.backupCheckArchive(file, onProgress))
-    damaged.push(...(await this.snapshotDamage(id, paths)))
+    damaged.push(...(await this.snapshotDamage(id, paths, deep)))
     damaged.push(...this.bundleDamage(id))
     const info = this.readJsonIn(`${this.relsOf(id).database}/db-info.json`)
     for (const f of (info && Array.isArray(info.files) && info.files) || []) {

@@ -21,7 +21,8 @@ Examples:
   node backup-system.js cleanup 7
 
 Also:
-  node backup-system.js verify <id>       Re-hash every file of a backup against its manifest
+  node backup-system.js verify <id> [--deep]  Re-hash every file of a backup against its manifest
+                                         (--deep: every snapshot chunk re-derived, pack digests not used)
   node backup-system.js restore <id> --only <path>...
                                           Restore only these files or folders (snapshot sets)
   node backup-system.js export <id> [file]
@@ -129,9 +130,10 @@ const commands = {
     },
   },
   verify: {
-    async run({ instance: bs, args: [id], json }) {
+    flags: ['deep'],
+    async run({ instance: bs, args: [id], json, flags }) {
       if (!id) throw usage('verify needs a backup <id>')
-      const result = await withProgress(json, (onProgress) => bs.verifyBackup(id, { onProgress }))
+      const result = await withProgress(json, (onProgress) => bs.verifyBackup(id, { onProgress, deep: flags.has('deep') }))
       if (json) printJson(result)
       else if (result.valid) console.log(`✅ ${id}: ${result.checked} files, ${result.bytes} bytes verified`)
       else {

@@ -332,10 +332,13 @@ class Snapshots {
     return `   💾 Archive: ${rels && this.existsIn(rels.archive) ? '✅' : '❌'}`
   }
 
-  /** For `verifyBackup`: `<what>: <why>` for each chunk of snapshot `id` that is bad. */
-  async snapshotDamage(id, paths) {
+  /**
+   * For `verifyBackup`: `<what>: <why>` for each chunk of snapshot `id` that is bad (`deep`: every
+   * chunk's id re-derived, pack digests not used).
+   */
+  async snapshotDamage(id, paths, deep = false) {
     if (!paths.includes(this.snapshotRel(id))) return []
-    const report = await this.binding.storeVerify(this.storeDir, [id])
+    const report = await this.binding.storeVerify(this.storeDir, [id], { deep })
     const damaged = report.badChunks.map((c) => `store chunk ${c.id}: ${c.reason}`)
     for (const b of report.broken) if (damaged.length === 0) damaged.push(`snapshot ${b.id}: ${b.reason}`)
     return damaged

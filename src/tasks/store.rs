@@ -215,26 +215,41 @@ pub struct StoreBrokenSnapshot {
 pub struct StoreVerifyResult {
     pub ok: bool,
     pub snapshots: f64,
-    /// Distinct chunks read and re-hashed, and their plain bytes.
+    /// Distinct chunks checked and good, and their stored bytes (as in packs and files).
     pub chunks: f64,
     pub bytes: f64,
+    /// Of those, the chunks read, inflated and hashed one by one (the others were checked by
+    /// their pack's digest).
+    pub chunks_hashed: f64,
+    /// Packs hashed whole whose digest matched their index.
+    pub packs: f64,
+    /// Packs whose digest did not match: their chunks were checked one by one.
+    pub packs_mismatched: Vec<String>,
     pub bad_chunks: Vec<StoreBadChunk>,
     pub broken: Vec<StoreBrokenSnapshot>,
+}
+
+/// `storeVerify`'s options.
+#[napi(object)]
+pub struct StoreVerifyOptions {
+    /// Re-derive every chunk's id (inflate and SHA-256), pack digests not used.
+    pub deep: Option<bool>,
 }
 
 pub struct VerifyStoreTask {
     store: PathBuf,
     only: Option<Vec<String>>,
+    options: store::VerifyOptions,
 }
 
 store_task!(
     VerifyStoreTask,
     VerifyReport,
     StoreVerifyResult,
-    |t| store::verify_store(&t.store, t.only.as_deref()),
+    |t| store::verify_store_with(&t.store, t.only.as_deref(), t.options),
     |r| js_object!(StoreVerifyResult from r {
-        same: [],
-        counts: [snapshots, chunks, bytes],
+        same: [packs_mismatched],
+        counts: [snapshots, chunks, bytes, chunks_hashed, packs],
         ok: r.ok(),
         bad_chunks: r
             .bad_chunks
@@ -253,15 +268,22 @@ store_task!(
     })
 );
 
-/// Re-hash every chunk the snapshots (all, or `ids`) reference, once each.
+/// Check every chunk the snapshots (all, or `ids`) reference, once each: by its pack's digest
+/// (each pack hashed whole once), or, with `deep` or where a pack does not match, re-hashed.
 #[napi(catch_unwind)]
 pub fn store_verify(
     env: &Env,
     #[napi(ts_arg_type = "string")] store: Unknown,
     ids: Option<Vec<String>>,
+    options: Option<StoreVerifyOptions>,
 ) -> Result<AsyncTask<VerifyStoreTask>> {
     let store = args::path(env, "store", store)?;
-    Ok(AsyncTask::new(VerifyStoreTask { store, only: ids }))
+    let deep = options.and_then(|o| o.deep).unwrap_or(false);
+    Ok(AsyncTask::new(VerifyStoreTask {
+        store,
+        only: ids,
+        options: store::VerifyOptions { deep },
+    }))
 }
 
 #[napi(object)]

@@ -651,4 +651,47 @@ mod tests {
             .collect();
         assert!(left.is_empty(), "{left:?}");
     }
+
+    /// A database restored over one whose WAL holds committed rows never checkpointed into
+    /// it: that WAL is the old database's and goes (a byte copy beside it would have SQLite
+    /// play the old rows over the restored pages); the old rows are kept with the previous
+    /// database.
+    #[cfg(unix)]
+    #[test]
+    fn a_live_wal_of_the_old_database_is_not_played_into_the_restored_one() {
+        use rusqlite::Connection;
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        fs::create_dir(root.join("data")).unwrap();
+        let live = root.join("data/app.db");
+        let wal = root.join("data/app.db-wal");
+        {
+            let conn = Connection::open(&live).unwrap();
+            conn.execute_batch(
+                "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;
+                 CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('old')",
+            )
+            .unwrap();
+            // the files as a writer that never checkpointed leaves them (closing checkpoints)
+            fs::copy(&live, root.join("kept-db")).unwrap();
+            fs::copy(&wal, root.join("kept-wal")).unwrap();
+        }
+        fs::rename(root.join("kept-db"), &live).unwrap();
+        fs::rename(root.join("kept-wal"), &wal).unwrap();
+        {
+            let conn = Connection::open(root.join("saved.db")).unwrap();
+            conn.execute_batch("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('new')")
+                .unwrap();
+        }
+        let done = restore_database(root, "data/app.db", &root.join("saved.db")).unwrap();
+        let rows = |path: &Path| -> Vec<String> {
+            let conn = Connection::open(path).unwrap();
+            let mut stmt = conn.prepare("SELECT v FROM t").unwrap();
+            let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+            rows.map(|r| r.unwrap()).collect()
+        };
+        assert_eq!(rows(&live), ["new"]);
+        assert!(!wal.exists());
+        assert_eq!(rows(&done.previous.unwrap()), ["old"]);
+    }
 }

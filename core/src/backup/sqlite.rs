@@ -450,6 +450,28 @@ mod tests {
         assert!(writer.join().unwrap() > 0);
     }
 
+    /// A database below a root is copied from where the root's folder is held (Linux: its
+    /// `/proc` path through the held VFS; elsewhere below the root's real path), rows and all.
+    #[test]
+    fn a_database_below_the_root_is_copied_with_its_rows() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("project");
+        fs::create_dir_all(root.join("data")).unwrap();
+        Connection::open(root.join("data").join("app.db"))
+            .unwrap()
+            .execute_batch("CREATE TABLE t (v TEXT); INSERT INTO t VALUES ('kept')")
+            .unwrap();
+        let dest = tmp.path().join("copy.db");
+        let rel = Path::new("data").join("app.db");
+        let kind = copy_database_below(&root, &rel, &dest, &Cancel::new()).unwrap();
+        assert_eq!(kind, CopyKind::Sqlite);
+        let value: String = Connection::open(&dest)
+            .unwrap()
+            .query_row("SELECT v FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(value, "kept");
+    }
+
     #[test]
     fn a_cancelled_copy_fails_and_leaves_no_file() {
         use std::sync::atomic::{AtomicU64, Ordering};

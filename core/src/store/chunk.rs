@@ -48,6 +48,68 @@ static HEX_VALUE: [u8; 256] = {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ChunkId(pub [u8; 32]);
 
+/// A map keyed by chunk id, hashed with [`IdHash`].
+pub type IdMap<V> = std::collections::HashMap<ChunkId, V, IdHash>;
+/// A set of chunk ids, hashed with [`IdHash`].
+pub type IdSet = std::collections::HashSet<ChunkId, IdHash>;
+
+/// Hashes chunk ids for maps and sets (verify and the map of present chunks hold ~80,000 of
+/// them for the bench store, each looked up several times): an id is already a digest, so two
+/// of its words folded with a key are enough, where SipHash reads all 32 bytes in rounds. The
+/// key is random per process (from std's `RandomState`), and the fold mixes the high bits of a
+/// 128-bit product into the low ones, so a store crafted with ids that share their low bits
+/// cannot pile them into one bucket (the way foldhash and hashbrown's default keep HashDoS out).
+#[derive(Clone, Copy)]
+pub struct IdHash(u64);
+
+impl Default for IdHash {
+    fn default() -> Self {
+        static KEY: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        let key = KEY.get_or_init(|| {
+            std::hash::BuildHasher::hash_one(&std::collections::hash_map::RandomState::new(), 1)
+        });
+        IdHash(*key)
+    }
+}
+
+impl std::hash::BuildHasher for IdHash {
+    type Hasher = IdHasher;
+    fn build_hasher(&self) -> IdHasher {
+        IdHasher(self.0)
+    }
+}
+
+/// The state of [`IdHash`]: the key, then the hash.
+pub struct IdHasher(u64);
+
+/// `a * b` as 128 bits, its halves xored.
+fn fold(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+impl std::hash::Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        // an id's 32 bytes arrive at once, folded 16 at a time
+        for word in bytes.chunks(16) {
+            let mut w = [0u8; 16];
+            w[..word.len()].copy_from_slice(word);
+            let lo = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+            let hi = u64::from_le_bytes([w[8], w[9], w[10], w[11], w[12], w[13], w[14], w[15]]);
+            self.0 = fold(lo ^ self.0, hi ^ 0x243f_6a88_85a3_08d3);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        // the length an array's hash writes first (always 32 for an id)
+        self.0 = fold(self.0 ^ n as u64, 0x1319_8a2e_0370_7344);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 impl ChunkId {
     pub fn of(data: &[u8]) -> ChunkId {
         ChunkId(Sha256::digest(data).into())
@@ -195,10 +257,17 @@ impl Default for Checker {
 }
 
 impl Checker {
-    /// Read chunk `id` from `chunks` and check it against its id: its plain size, or the
-    /// error (`ENOENT` when missing, `ECORRUPT` when damaged).
+    /// Read chunk `id` from `chunks` and check it against its id: its stored size (encoded, as
+    /// it lies in its pack or file), or the error (`ENOENT` when missing, `ECORRUPT` when
+    /// damaged).
     pub fn check(&mut self, chunks: &Chunks, id: &ChunkId) -> Result<u64> {
-        self.read(chunks, id, true).map(|data| data.len() as u64)
+        self.read(chunks, id, true)?;
+        Ok(self.stored_len())
+    }
+
+    /// The stored size of the chunk [`Checker::read`] read last.
+    pub fn stored_len(&self) -> u64 {
+        self.file.len() as u64
     }
 
     /// Read chunk `id` from `chunks`, hashed against its id when `check` (not when this
@@ -259,5 +328,30 @@ mod tests {
             ChunkId::of(b"").hex(),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
+    }
+
+    #[test]
+    fn id_hash_spreads_ids_that_share_their_low_bytes() {
+        use std::hash::BuildHasher;
+        let build = IdHash::default();
+        // 4,096 ids equal but for one byte in their upper half: all distinct hashes, and
+        // spread over the low bits a table uses for buckets
+        let mut hashes = std::collections::HashSet::new();
+        let mut buckets = std::collections::HashSet::new();
+        for i in 0..4096u32 {
+            let mut id = [7u8; 32];
+            id[8..12].copy_from_slice(&i.to_le_bytes());
+            let h = build.hash_one(ChunkId(id));
+            hashes.insert(h);
+            buckets.insert(h & 0xfff);
+        }
+        assert_eq!(hashes.len(), 4096);
+        assert!(buckets.len() > 2000, "{} buckets of 4096", buckets.len());
+        // equal ids hash equal; a set keyed so works as any set
+        let a = ChunkId::of(b"a");
+        assert_eq!(build.hash_one(a), build.hash_one(ChunkId::of(b"a")));
+        let mut set = IdSet::default();
+        assert!(set.insert(a) && !set.insert(a) && set.contains(&a));
+        assert!(!set.contains(&ChunkId::of(b"b")));
     }
 }

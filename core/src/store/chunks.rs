@@ -16,8 +16,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 
-use super::chunk::{decode, decode_as, ChunkId, MAX_FILE};
-use super::pack::{self, IndexEntry};
+use super::chunk::{decode, decode_as, ChunkId, IdMap, MAX_FILE};
+use super::pack::{self, IndexEntry, PackDigest, PackHasher};
 use crate::error::{Code, Error, Result};
 use crate::fsx::beneath::{read_bounded_into, Dir, Kind};
 
@@ -40,7 +40,12 @@ pub enum Loc {
 pub struct Pack {
     pub name: Arc<str>,
     pub entries: Vec<IndexEntry>,
+    /// The digest of the whole pack file its index records (`None`: a version 3 index).
+    pub digest: Option<PackDigest>,
 }
+
+/// A pack's name, its size as its entries say and the digest its index records.
+pub type PackSummary = (Arc<str>, u64, Option<PackDigest>);
 
 /// What the store holds, as its indexes and loose files say.
 #[derive(Debug, Default)]
@@ -48,7 +53,7 @@ pub struct Index {
     pub packs: Vec<Pack>,
     /// Every present chunk at one place (the first pack listed that holds it; loose files
     /// only when no pack does): the place readers use and garbage collection keeps.
-    pub map: HashMap<ChunkId, Loc>,
+    pub map: IdMap<Loc>,
     pub loose: Vec<ChunkId>,
     /// Indexes that cannot be read: (pack name, why). Their chunks count as missing.
     pub damaged: Vec<(String, String)>,
@@ -58,7 +63,7 @@ pub struct Index {
 }
 
 impl Index {
-    fn add_pack(&mut self, name: &str, entries: Vec<IndexEntry>) {
+    fn add_pack(&mut self, name: &str, entries: Vec<IndexEntry>, digest: Option<PackDigest>) {
         let name: Arc<str> = Arc::from(name);
         for e in &entries {
             self.map.entry(e.id).or_insert_with(|| Loc::Packed {
@@ -67,7 +72,11 @@ impl Index {
                 len: e.len,
             });
         }
-        self.packs.push(Pack { name, entries });
+        self.packs.push(Pack {
+            name,
+            entries,
+            digest,
+        });
     }
 }
 
@@ -78,6 +87,8 @@ struct Building {
     file: Arc<File>,
     size: u64,
     entries: Vec<IndexEntry>,
+    /// The digest of the bytes written so far (recorded in the index).
+    hasher: PackHasher,
     /// `(name, index bytes)` once sealed.
     sealed: Option<(String, Vec<u8>)>,
 }
@@ -201,7 +212,7 @@ impl Chunks {
                     .read(Path::new(&file), pack::MAX_INDEX)
                     .and_then(|bytes| pack::parse_index(name, &bytes));
                 match read {
-                    Ok(entries) => index.add_pack(name, entries),
+                    Ok((entries, digest)) => index.add_pack(name, entries, digest),
                     // removed by a collection since the listing
                     Err(e) if e.code() == Code::Os("ENOENT") => {}
                     Err(e) => index.damaged.push((name.to_string(), e.to_string())),
@@ -222,6 +233,30 @@ impl Chunks {
             }
         }
         Ok(index)
+    }
+
+    /// Every pack with a readable index: its name, its file's size as its entries say (where
+    /// the last one ends) and the digest its index records.
+    pub fn packs(&self) -> Result<Vec<PackSummary>> {
+        let index = self.index()?.read().unwrap_or_else(|p| p.into_inner());
+        Ok(index
+            .packs
+            .iter()
+            .map(|p| {
+                let end = p
+                    .entries
+                    .iter()
+                    .map(|e| u64::from(e.offset) + u64::from(e.len));
+                (Arc::clone(&p.name), end.max().unwrap_or(0), p.digest)
+            })
+            .collect())
+    }
+
+    /// `f` of where chunk `id` is, as this store's map says, without a copy of the place
+    /// (verify asks this of every chunk, from every thread).
+    pub fn locate_with<R>(&self, id: &ChunkId, f: impl FnOnce(Option<&Loc>) -> R) -> Result<R> {
+        let index = self.index()?.read().unwrap_or_else(|p| p.into_inner());
+        Ok(f(index.map.get(id)))
     }
 
     /// Where chunk `id` is, as this store's map says (`None`: not there, or not flushed).
@@ -289,6 +324,7 @@ impl Chunks {
             ));
         }
         let mut open = open;
+        open.hasher.update(file);
         open.size += file.len() as u64;
         let entry = IndexEntry {
             id: *id,
@@ -349,7 +385,7 @@ impl Chunks {
             let mut index = index.write().unwrap_or_else(|p| p.into_inner());
             for b in &sealed {
                 if let Some((name, _)) = &b.sealed {
-                    index.add_pack(name, b.entries.clone());
+                    index.add_pack(name, b.entries.clone(), Some(b.hasher.finish()));
                 }
             }
         }
@@ -528,6 +564,7 @@ fn new_pack(packs: &Dir) -> Result<Building> {
         file: Arc::new(file),
         size: 0,
         entries: Vec::new(),
+        hasher: PackHasher::default(),
         sealed: None,
     })
 }
@@ -539,7 +576,7 @@ fn seal(packs: &Dir, mut open: Building) -> Result<Option<Building>> {
         packs.unlink_here(OsStr::new(&open.file_name))?;
         return Ok(None);
     }
-    let (name, bytes) = pack::encode_index(&open.entries);
+    let (name, bytes) = pack::encode_index(&open.entries, &open.hasher.finish());
     let file_name = pack::pack_file(&name);
     packs.rename_here(OsStr::new(&open.file_name), OsStr::new(&file_name))?;
     open.file_name = file_name;

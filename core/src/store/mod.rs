@@ -3,17 +3,20 @@
 //! docs/store-format.md (both backends read and write it); in short:
 //!
 //! ```text
-//! store/store.json              {"format":"session-resilience-store","version":3,...}
+//! store/store.json              {"format":"session-resilience-store","version":4,...}
 //! store/packs/<name>.pack       encoded chunks (codec byte + payload each), concatenated
-//! store/packs/<name>.idx        where each chunk of the pack is; written once it is durable
+//! store/packs/<name>.idx        where each chunk of the pack is, and the pack's digest;
+//!                               written once the pack is durable
 //! store/chunks/ab/<sha256>      a loose chunk (versions 1-2: read, never written)
 //! store/snapshots/<id>.json     a snapshot's record, written last
 //! ```
 //!
-//! Version 3 (this code's) writes chunks into packs ([`pack`]); version 2 cut trees between
+//! Version 4 (this code's) records in each pack's index the digest of the whole pack, so
+//! verify hashes a pack once instead of each chunk in it; version 3 writes chunks into packs
+//! ([`pack`]); version 2 cut trees between
 //! entries and kept long chunk lists in chunks of their own ([`tree`], [`list`]). Version 1
 //! and 2 stores are read as they are (loose chunks included), and the first snapshot
-//! written into one turns its `store.json` to version 3.
+//! written into one turns its `store.json` to version 4.
 //!
 //! - [`chunker`]: content-defined cut points (FastCDC), the same in both backends;
 //! - [`chunk`]: ids (SHA-256), encoding (DEFLATE or stored);
@@ -59,11 +62,11 @@ pub use gc::{collect_garbage, GcStats};
 pub use log::{store_log, LogEntry};
 pub use restore::{restore_snapshot, RestoreStats};
 pub use snapshot::Record;
-pub use verify::{verify_store, VerifyReport};
+pub use verify::{verify_store, verify_store_with, VerifyOptions, VerifyReport};
 pub use write::{create_snapshot, SnapshotSpec, SnapshotStats};
 
 /// The version of the on-disk format this code writes (and the newest it reads).
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// The oldest version this code reads.
 pub const OLDEST_VERSION: u32 = 1;
 const FORMAT_NAME: &str = "session-resilience-store";

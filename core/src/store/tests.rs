@@ -129,7 +129,10 @@ fn to_version_2(p: &Project) {
             continue;
         };
         let pack_bytes = fs::read(p.store.join(format!("packs/{name}.pack"))).unwrap();
-        for e in pack::parse_index(name, &fs::read(&path).unwrap()).unwrap() {
+        for e in pack::parse_index(name, &fs::read(&path).unwrap())
+            .unwrap()
+            .0
+        {
             let dir = p.store.join(format!("chunks/{:02x}", e.id.0[0]));
             fs::create_dir_all(&dir).unwrap();
             let (from, to) = (e.offset as usize, (e.offset + e.len) as usize);
@@ -137,10 +140,10 @@ fn to_version_2(p: &Project) {
         }
     }
     fs::remove_dir_all(p.store.join("packs")).unwrap();
-    rewrite(p, "store.json", "\"version\": 3", "\"version\": 2");
+    rewrite(p, "store.json", "\"version\": 4", "\"version\": 2");
     for entry in fs::read_dir(p.store.join("snapshots")).unwrap() {
         let name = format!("snapshots/{}", entry.unwrap().file_name().to_str().unwrap());
-        rewrite(p, &name, "\"version\": 3", "\"version\": 2");
+        rewrite(p, &name, "\"version\": 4", "\"version\": 2");
     }
 }
 
@@ -495,7 +498,7 @@ fn a_store_of_another_format_or_version_is_refused() {
     let config = p.store.join("store.json");
     let text = fs::read_to_string(&config)
         .unwrap()
-        .replace("\"version\": 3", "\"version\": 4");
+        .replace("\"version\": 4", "\"version\": 5");
     fs::set_permissions(&config, fs::Permissions::from_mode(0o600)).unwrap();
     fs::write(&config, text).unwrap();
     let err = Store::open(&p.store, false).err().unwrap();
@@ -560,7 +563,7 @@ fn long_chunk_lists_live_in_list_chunks_that_verify_and_gc_reach() {
     take(&p, "s1");
     let store = Store::open(&p.store, false).unwrap();
     let record = store.record("s1").unwrap();
-    assert_eq!(record.version, 3);
+    assert_eq!(record.version, 4);
     // the stored line names list chunks (depth 1), the reader gives the data chunks
     let raw: Vec<u8> = record
         .tree_ids()
@@ -667,10 +670,10 @@ fn a_version_1_store_is_read_as_is_and_upgraded_by_the_next_snapshot() {
         .unwrap();
     store.chunks().flush().unwrap();
     let rewrite = |name: &str, from: &str, to: &str| rewrite(&p, name, from, to);
-    rewrite("store.json", "\"version\": 3", "\"version\": 1");
+    rewrite("store.json", "\"version\": 4", "\"version\": 1");
     let v1_tree = serde_json::to_string(&vec![id.hex()]).unwrap();
     let old_tree = serde_json::to_string_pretty(&record.tree).unwrap();
-    rewrite("snapshots/s1.json", "\"version\": 3", "\"version\": 1");
+    rewrite("snapshots/s1.json", "\"version\": 4", "\"version\": 1");
     rewrite(
         "snapshots/s1.json",
         &old_tree.replace('\n', "\n  "),
@@ -685,7 +688,7 @@ fn a_version_1_store_is_read_as_is_and_upgraded_by_the_next_snapshot() {
     let s2 = take(&p, "s2");
     assert!(s2.files_reused > 0);
     let config = fs::read_to_string(p.store.join("store.json")).unwrap();
-    assert!(config.contains("\"version\": 3"), "{config}");
+    assert!(config.contains("\"version\": 4"), "{config}");
     assert_eq!(
         Store::open(&p.store, false)
             .unwrap()
@@ -727,7 +730,7 @@ fn a_version_2_store_of_loose_chunks_is_read_extended_with_packs_and_collected()
     let s2 = take(&p, "s2");
     assert!(s2.files_reused > 0 && s2.record.new_chunks > 0);
     let config = fs::read_to_string(p.store.join("store.json")).unwrap();
-    assert!(config.contains("\"version\": 3"), "{config}");
+    assert!(config.contains("\"version\": 4"), "{config}");
     let store = Store::open(&p.store, false).unwrap();
     let index = store.chunks().load().unwrap();
     assert_eq!(index.packs.len(), 1);
@@ -855,7 +858,11 @@ fn gc_drops_dead_packs_repacks_mostly_dead_ones_and_waits_out_the_grace() {
     assert!(!pack1.exists());
     let (moved, _, _) = place(&p, &ChunkId::of(b"alpha\n"));
     assert_ne!(moved, pack1);
-    assert!(verify_store(&p.store, None).unwrap().ok());
+    // the pack the collection wrote records its digest: every pack is hashed whole, no chunk
+    // alone
+    let report = verify_store(&p.store, None).unwrap();
+    assert!(report.ok(), "{report:?}");
+    assert_eq!((report.packs, report.chunks_hashed), (2, 0), "{report:?}");
     let (_tmp, out) = restore_into(&p, "s2", &[]);
     assert_eq!(
         listing(&out),
@@ -915,4 +922,207 @@ fn a_verify_thread_that_panics_is_an_error_of_the_call_not_a_hang() {
     // the store itself is fine: the same call without that snapshot succeeds
     let ids: Vec<String> = ["s1", "s2", "s3", "s4"].map(String::from).to_vec();
     assert!(verify_store(&p.store, Some(&ids)).unwrap().ok());
+}
+
+/// The packs of the store: (name, entries, digest), by name.
+fn packs_of(p: &Project) -> Vec<(String, Vec<pack::IndexEntry>, Option<pack::PackDigest>)> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(p.store.join("packs")).unwrap() {
+        let file = entry.unwrap().file_name().into_string().unwrap();
+        if let Some(name) = pack::stem(&file, ".idx") {
+            let bytes = fs::read(p.store.join("packs").join(&file)).unwrap();
+            let (entries, digest) = pack::parse_index(name, &bytes).unwrap();
+            out.push((name.to_string(), entries, digest));
+        }
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// Replace pack `name`'s index by one of `entries` and `digest` (a version 3 index when
+/// `None`), valid in itself (it hashes to its new name); the pack renamed after it.
+fn reindex(p: &Project, name: &str, entries: &[pack::IndexEntry], digest: Option<[u8; 32]>) {
+    let packs = p.store.join("packs");
+    let (new, bytes) = match digest {
+        Some(d) => pack::encode_index(
+            entries,
+            &pack::PackDigest {
+                hash: pack::PackHash::Blake3,
+                digest: d,
+            },
+        ),
+        None => {
+            // format version 3's layout: the old magic, no pack digest
+            let (_, v4) = pack::encode_index(entries, &pack::PackHasher::default().finish());
+            let mut v3 = b"SRIDX\0\0\x03".to_vec();
+            v3.extend_from_slice(&v4[8..28 + 40 * entries.len()]);
+            let digest: [u8; 32] = sha2::Digest::finalize(sha2::Digest::chain_update(
+                <sha2::Sha256 as sha2::Digest>::new(),
+                &v3,
+            ))
+            .into();
+            v3.extend_from_slice(&digest);
+            (ChunkId(digest).hex(), v3)
+        }
+    };
+    fs::rename(
+        packs.join(pack::pack_file(name)),
+        packs.join(pack::pack_file(&new)),
+    )
+    .unwrap();
+    fs::write(packs.join(pack::index_file(&new)), bytes).unwrap();
+    fs::remove_file(packs.join(pack::index_file(name))).unwrap();
+}
+
+/// The chunks of `report` without how they were checked: what deep and default must agree on.
+fn verdicts(r: &VerifyReport) -> (u64, u64, Vec<BadChunk>, Vec<(String, String)>) {
+    let broken = r.broken.iter().map(|(a, b)| (a.clone(), b.clone()));
+    (r.chunks, r.bytes, r.bad_chunks.clone(), broken.collect())
+}
+
+use super::verify::BadChunk;
+
+/// Issue 14: verify hashes each pack whole once (BLAKE3, the digest its index records); a
+/// pack that matches needs no chunk inflated or hashed; a flipped byte makes its pack not
+/// match, and that pack alone is then checked chunk by chunk, the damage named per chunk and
+/// per snapshot exactly as a deep verify names it.
+#[test]
+fn verify_hashes_packs_whole_and_checks_a_pack_that_does_not_match_chunk_by_chunk() {
+    let p = project();
+    take(&p, "s1");
+    fs::write(p.root.join("only-in-s2.txt"), "second snapshot only\n").unwrap();
+    take(&p, "s2");
+    let packs = packs_of(&p);
+    assert_eq!(packs.len(), 2);
+    assert!(packs
+        .iter()
+        .all(|(_, _, d)| d.map(|d| d.hash) == Some(pack::PackHash::Blake3)));
+    let deep = VerifyOptions { deep: true };
+    let report = verify_store(&p.store, None).unwrap();
+    assert!(report.ok(), "{report:?}");
+    assert_eq!((report.packs, report.chunks_hashed), (2, 0));
+    assert!(report.packs_mismatched.is_empty());
+    let full = verify_store_with(&p.store, None, deep).unwrap();
+    assert_eq!((full.packs, full.chunks_hashed), (0, full.chunks));
+    assert_eq!(verdicts(&full), verdicts(&report));
+    // a flipped byte in s2's pack: only that pack's chunks are hashed, the bad one named
+    let only2 = flip_chunk(&p, &ChunkId::of(b"second snapshot only\n"));
+    let (name2, entries2, _) = packs
+        .iter()
+        .find(|(_, e, _)| e.iter().any(|e| e.id.hex() == only2))
+        .unwrap()
+        .clone();
+    let report = verify_store(&p.store, None).unwrap();
+    assert_eq!(report.packs, 1);
+    assert_eq!(report.packs_mismatched, std::slice::from_ref(&name2));
+    assert_eq!(report.chunks_hashed as usize, entries2.len());
+    assert_eq!(report.bad_chunks.len(), 1);
+    assert_eq!(report.bad_chunks[0].id, only2);
+    assert_eq!(report.bad_chunks[0].snapshots, ["s2"]);
+    assert_eq!(report.broken.keys().collect::<Vec<_>>(), ["s2"]);
+    let full = verify_store_with(&p.store, None, deep).unwrap();
+    assert_eq!(verdicts(&full), verdicts(&report));
+    // damage in bytes no chunk covers (here bytes after the last chunk: a dead chunk's bytes
+    // in a pack are the same case): the pack does not match, its chunks are all checked alone
+    // and good, so every snapshot is whole; the pack is named
+    let (name1, entries1, _) = packs.iter().find(|(n, _, _)| *n != name2).unwrap().clone();
+    let mut file = fs::OpenOptions::new()
+        .append(true)
+        .open(p.store.join("packs").join(pack::pack_file(&name1)))
+        .unwrap();
+    std::io::Write::write_all(&mut file, b"junk").unwrap();
+    let report = verify_store(&p.store, None).unwrap();
+    assert_eq!(report.packs, 0);
+    assert_eq!(report.packs_mismatched.len(), 2);
+    assert!(report.packs_mismatched.contains(&name1));
+    assert_eq!(
+        report.chunks_hashed as usize,
+        entries1.len() + entries2.len()
+    );
+    assert_eq!(verdicts(&full), verdicts(&report));
+}
+
+/// Issue 14: the pack digest is not trusted blindly. A digest field damaged in the index
+/// makes the index fail its own hash (its chunks missing, the snapshots named); an index that
+/// hashes right but records a wrong digest, or a digest of a pack its entries overrun, has
+/// its pack checked chunk by chunk.
+#[test]
+fn a_damaged_or_wrong_pack_digest_is_reported_not_trusted() {
+    let p = project();
+    take(&p, "s1");
+    let (name, entries, digest) = packs_of(&p).remove(0);
+    let digest = digest.unwrap().digest;
+    // the digest's bytes flipped in place: the index no longer hashes to its name
+    let idx = p.store.join("packs").join(pack::index_file(&name));
+    let mut bytes = fs::read(&idx).unwrap();
+    let at = 28 + 40 * entries.len() + 1;
+    bytes[at] ^= 1;
+    fs::write(&idx, &bytes).unwrap();
+    let report = verify_store(&p.store, None).unwrap();
+    assert!(!report.ok());
+    assert!(report.bad_chunks.iter().all(|b| b.reason == "missing"));
+    assert_eq!(report.broken.keys().collect::<Vec<_>>(), ["s1"]);
+    bytes[at] ^= 1;
+    fs::write(&idx, &bytes).unwrap();
+    assert!(verify_store(&p.store, None).unwrap().ok());
+    // a wrong digest in an index that hashes right: the pack is checked chunk by chunk (all
+    // good: the store is whole) and named
+    let mut wrong = digest;
+    wrong[0] ^= 1;
+    reindex(&p, &name, &entries, Some(wrong));
+    let (name, _, _) = packs_of(&p).remove(0);
+    let report = verify_store(&p.store, None).unwrap();
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(report.packs_mismatched, std::slice::from_ref(&name));
+    assert_eq!(report.chunks_hashed, report.chunks);
+    // the right digest, and a file chunk's entry that lies past the pack's end: that chunk is
+    // damaged (a pack that matches vouches for its bytes, not for entries outside them)
+    let size = fs::metadata(p.store.join("packs").join(pack::pack_file(&name)))
+        .unwrap()
+        .len();
+    let alpha = ChunkId::of(b"alpha\n");
+    let past: Vec<_> = entries
+        .iter()
+        .map(|e| match e.id == alpha {
+            true => pack::IndexEntry {
+                offset: size as u32,
+                ..*e
+            },
+            false => *e,
+        })
+        .collect();
+    assert_ne!(past, entries);
+    reindex(&p, &name, &past, Some(digest));
+    let report = verify_store(&p.store, None).unwrap();
+    assert_eq!(report.packs, 1);
+    assert_eq!(report.bad_chunks.len(), 1, "{report:?}");
+    assert_eq!(report.bad_chunks[0].id, alpha.hex());
+    assert!(report.bad_chunks[0]
+        .reason
+        .contains("ends before its bytes"));
+}
+
+/// A store written before pack digests (format version 3 indexes) verifies as it is: every
+/// chunk checked alone; the next snapshot's pack gets a digest and is hashed whole.
+#[test]
+fn a_version_3_store_without_pack_digests_still_verifies() {
+    let p = project();
+    take(&p, "s1");
+    for (name, entries, _) in packs_of(&p) {
+        reindex(&p, &name, &entries, None);
+    }
+    rewrite(&p, "store.json", "\"version\": 4", "\"version\": 3");
+    rewrite(&p, "snapshots/s1.json", "\"version\": 4", "\"version\": 3");
+    assert!(packs_of(&p).iter().all(|(_, _, d)| d.is_none()));
+    let report = verify_store(&p.store, None).unwrap();
+    assert!(report.ok(), "{report:?}");
+    assert_eq!((report.packs, report.chunks_hashed), (0, report.chunks));
+    let (_tmp, out) = restore_into(&p, "s1", &[]);
+    assert_eq!(listing(&out), listing(&p.root));
+    fs::write(p.root.join("new.txt"), "new\n").unwrap();
+    take(&p, "s2");
+    let report = verify_store(&p.store, None).unwrap();
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(report.packs, 1);
+    assert!(report.chunks_hashed < report.chunks);
 }

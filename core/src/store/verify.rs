@@ -1,14 +1,26 @@
-//! Verifying a store: every chunk that any snapshot references is read and re-hashed once,
-//! however many snapshots share it, and each bad chunk (missing, damaged) is reported with
-//! the snapshots it breaks. A snapshot whose record or tree cannot be read is broken too.
+//! Verifying a store: every chunk that any snapshot references is checked once, however many
+//! snapshots share it, and each bad chunk (missing, damaged) is reported with the snapshots it
+//! breaks. A snapshot whose record or tree cannot be read is broken too.
+//!
+//! A chunk is checked by its pack or alone. First every pack whose index records a digest of
+//! the whole file (format version 4) is hashed whole, once, the way `b3sum` hashes a file:
+//! a pack that matches holds every chunk as its writer stored it (the writer derived each id
+//! from the plain bytes before compressing them), so its chunks need no inflate and no
+//! SHA-256. A chunk anywhere else (a pack that does not match, a version 3 pack without a
+//! digest, a digest this code cannot compute, a loose chunk file) is read, inflated and
+//! hashed against its id, as every chunk is with [`VerifyOptions::deep`]: damage is then
+//! named chunk by chunk and snapshot by snapshot whatever the pack digests say.
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
-use super::chunk::{Checker, ChunkId, Chunks};
+use super::chunk::{Checker, ChunkId, Chunks, IdHash, IdMap, IdSet};
+use super::chunks::Loc;
 use super::list;
+use super::pack;
 use super::snapshot::Record;
 use super::tree::{Fetch, Role, TreeReader, MAX_TREE_CHUNKS};
 use super::Store;
@@ -27,9 +39,17 @@ pub struct BadChunk {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct VerifyReport {
     pub snapshots: u64,
-    /// Distinct chunks checked, and their plain bytes.
+    /// Distinct chunks checked (good), and their stored bytes (as they lie in packs and files).
     pub chunks: u64,
     pub bytes: u64,
+    /// Of those, the chunks read, inflated and hashed one by one (the others were checked by
+    /// their pack's digest).
+    pub chunks_hashed: u64,
+    /// Packs hashed whole whose digest matched their index.
+    pub packs: u64,
+    /// Packs whose digest did not match their index: their chunks were checked one by one
+    /// (damage in bytes no chunk needs, a dead chunk's, leaves every snapshot whole).
+    pub packs_mismatched: Vec<String>,
     pub bad_chunks: Vec<BadChunk>,
     /// Snapshots that cannot be restored whole, with the first reason.
     pub broken: BTreeMap<String, String>,
@@ -41,27 +61,55 @@ impl VerifyReport {
     }
 }
 
-/// A chunk's plain size, or why it is bad.
+/// A chunk's stored size, or why it is bad.
 type Verdict = std::result::Result<u64, String>;
+
+/// How [`verify_store_with`] checks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// Re-derive every chunk's id from its plain bytes (inflate and SHA-256), pack digests not
+    /// used: what a store whose packs were written by a faulty writer needs.
+    pub deep: bool,
+}
+
+/// Verify the store folder `store` (every snapshot, or only `only` when given), each pack
+/// with a digest hashed whole.
+pub fn verify_store(store: &Path, only: Option<&[String]>) -> Result<VerifyReport> {
+    verify_store_with(store, only, VerifyOptions::default())
+}
 
 /// Verify the store folder `store` (every snapshot, or only `only` when given).
 ///
-/// A thread per core takes the next job: a batch of file chunks to read and hash, or, when
+/// Unless `deep`, the packs are hashed whole first, one per thread at a time ([`hash_packs`]).
+/// Then
+/// a thread per core takes the next job: a batch of file chunks to check, or, when
 /// none waits, the next snapshot to walk: its record and tree (a tree chunk hashed by the
 /// first walk that needs it, then read unhashed), the file chunks no walk has seen before
 /// queued in batches. So tree walks and hashing share every core, each chunk is hashed once,
 /// and each thread reuses its buffers from chunk to chunk. Then, only when some chunks are
-/// bad, the trees are walked again to name the snapshots each bad chunk breaks.
-pub fn verify_store(store: &Path, only: Option<&[String]>) -> Result<VerifyReport> {
+/// bad, the trees are walked again to name the snapshots each bad chunk breaks. A chunk in a
+/// pack that matched is checked without a read; a tree chunk there is read, not hashed.
+pub fn verify_store_with(
+    store: &Path,
+    only: Option<&[String]>,
+    options: VerifyOptions,
+) -> Result<VerifyReport> {
     let store = Store::open(store, false)?;
     let ids = match only {
         Some(ids) => ids.to_vec(),
         None => store.ids()?,
     };
-    let pool = Pool::new(&store, &ids);
+    let packs = match options.deep {
+        true => PackVerdicts::default(),
+        false => hash_packs(store.chunks())?,
+    };
+    let pool = Pool::new(&store, &ids, &packs.good);
     let (walks, files) = pool.run()?;
     let mut report = VerifyReport {
         snapshots: ids.len() as u64,
+        chunks_hashed: pool.hashed.load(Ordering::Relaxed),
+        packs: packs.good.len() as u64,
+        packs_mismatched: packs.mismatched,
         ..VerifyReport::default()
     };
     let trees = pool.trees.into_inner().unwrap_or_else(|p| p.into_inner());
@@ -115,6 +163,70 @@ pub fn verify_store(store: &Path, only: Option<&[String]>) -> Result<VerifyRepor
     Ok(report)
 }
 
+/// What hashing the packs whole found.
+#[derive(Default)]
+struct PackVerdicts {
+    /// Packs whose file hashes to the digest their index records, and their size: keyed by
+    /// the address of their name, the `Arc` every place in the chunk map shares (a lookup per
+    /// chunk then hashes no string; a map reloaded since has other names, found in none, and
+    /// its chunks are checked alone). The name is held, so that no other name can take its
+    /// address.
+    good: HashMap<usize, (Arc<str>, u64)>,
+    /// Packs whose file does not, by name.
+    mismatched: Vec<String>,
+}
+
+/// Hash every pack whose index records a digest this code computes, a thread per core, the
+/// largest packs first (the threads end together). A pack that cannot be read is left to the
+/// chunk-by-chunk check, which names what is wrong with each chunk.
+fn hash_packs(chunks: &Chunks) -> Result<PackVerdicts> {
+    let mut todo: Vec<_> = chunks
+        .packs()?
+        .into_iter()
+        .filter_map(|(name, size, digest)| Some((size, name, digest?)))
+        .collect();
+    // popped from the end: the largest last in the vector
+    todo.sort_by_key(|(size, name, _)| (*size, Arc::clone(name)));
+    if todo.is_empty() {
+        // (a version 1-2 store has no packs/ at all)
+        return Ok(PackVerdicts::default());
+    }
+    let todo = Mutex::new(todo);
+    let verdicts = Mutex::new(PackVerdicts::default());
+    let packs = chunks.packs_dir()?;
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let mut buf = Vec::new();
+                while let Some((_, name, want)) = Pool::lock(&todo).pop() {
+                    let digest = packs
+                        .open_read(Path::new(&pack::pack_file(&name)))
+                        .ok()
+                        .and_then(|mut f| pack::digest_file(&mut f, want.hash, &mut buf).ok());
+                    let mut v = Pool::lock(&verdicts);
+                    match digest {
+                        Some(Some((d, size))) if d == want.digest => {
+                            v.good.insert(name_key(&name), (name, size));
+                        }
+                        Some(Some(_)) => v.mismatched.push(name.to_string()),
+                        // unreadable, or a hash this code does not know
+                        _ => {}
+                    }
+                }
+            });
+        }
+    });
+    let mut verdicts = verdicts.into_inner().unwrap_or_else(|p| p.into_inner());
+    verdicts.mismatched.sort();
+    Ok(verdicts)
+}
+
+/// The key of pack `name` in [`PackVerdicts::good`]: the address its `Arc` points to.
+fn name_key(name: &Arc<str>) -> usize {
+    Arc::as_ptr(name) as *const u8 as usize
+}
+
 /// One snapshot walked: its record, or why it cannot be restored; and its tree chunks found
 /// bad (each bad tree chunk is reported with every snapshot whose tree holds it).
 struct Walk {
@@ -138,24 +250,29 @@ struct Jobs {
 struct Pool<'a> {
     store: &'a Store,
     ids: &'a [String],
+    /// Packs that matched their digest ([`PackVerdicts::good`]), and their size: their chunks
+    /// are good as stored.
+    good: &'a HashMap<usize, (Arc<str>, u64)>,
+    /// Chunks read, inflated and hashed one by one.
+    hashed: AtomicU64,
     jobs: Mutex<Jobs>,
     /// Signalled when a batch is queued or a walk ends.
     changed: Condvar,
     /// Every file chunk queued so far, so that each is queued once.
-    seen: Mutex<HashSet<ChunkId>>,
+    seen: Mutex<IdSet>,
     /// Tree and list chunks: the first walk that needs one hashes it, others wait for its
     /// verdict.
-    trees: Mutex<HashMap<ChunkId, Arc<OnceLock<Verdict>>>>,
+    trees: Mutex<IdMap<Arc<OnceLock<Verdict>>>>,
     /// File list chunks (with the list levels below them) a walk expanded whole: their data
     /// chunks are queued already, so a later walk that shares one does not read it again.
-    expanded: Mutex<HashSet<(ChunkId, u32)>>,
+    expanded: Mutex<HashSet<(ChunkId, u32), IdHash>>,
     /// Text chunks of trees (line-aligned runs, format version 2) a walk read whole: their
     /// entries' chunks are queued, so a later walk whose tree holds one skips it unread (a
     /// hundred checkpoints share most of their runs; each is parsed once, not per snapshot).
-    runs: Mutex<HashSet<ChunkId>>,
+    runs: Mutex<IdSet>,
     /// Good tree chunks kept in memory, and their bytes (at most [`TREE_CACHE`]): snapshots
     /// share most of their tree runs, read once each then.
-    cache: Mutex<(HashMap<ChunkId, Vec<u8>>, usize)>,
+    cache: Mutex<(IdMap<Vec<u8>>, usize)>,
 }
 
 /// Bytes of tree chunks [`Pool`] keeps in memory.
@@ -168,17 +285,19 @@ type Done = (Vec<(usize, Walk)>, Vec<(ChunkId, Verdict)>);
 type Outcome = (Vec<Walk>, Vec<(ChunkId, Verdict)>);
 
 impl<'a> Pool<'a> {
-    fn new(store: &'a Store, ids: &'a [String]) -> Self {
+    fn new(store: &'a Store, ids: &'a [String], good: &'a HashMap<usize, (Arc<str>, u64)>) -> Self {
         Pool {
             store,
             ids,
+            good,
+            hashed: AtomicU64::new(0),
             jobs: Mutex::new(Jobs::default()),
             changed: Condvar::new(),
-            seen: Mutex::new(HashSet::new()),
-            trees: Mutex::new(HashMap::new()),
-            expanded: Mutex::new(HashSet::new()),
-            runs: Mutex::new(HashSet::new()),
-            cache: Mutex::new((HashMap::new(), 0)),
+            seen: Mutex::default(),
+            trees: Mutex::default(),
+            expanded: Mutex::default(),
+            runs: Mutex::default(),
+            cache: Mutex::default(),
         }
     }
 
@@ -232,12 +351,19 @@ impl<'a> Pool<'a> {
                 drop(jobs);
                 let chunks = self.store.chunks();
                 // in pack order: each thread reads forward through the packs
+                // chunks in packs that matched are good as stored; the others are read
+                batch.retain(|c| match self.in_good_pack(c) {
+                    Some(stored) => {
+                        files.push((*c, Ok(stored)));
+                        false
+                    }
+                    None => true,
+                });
                 let _ = chunks.sort_by_place(&mut batch);
-                files.extend(
-                    batch
-                        .into_iter()
-                        .map(|c| (c, verdict(chunks, &c, &mut checker))),
-                );
+                files.extend(batch.into_iter().map(|c| {
+                    let v = self.verdict(chunks, &c, &mut checker);
+                    (c, v)
+                }));
             } else if jobs.next < self.ids.len() {
                 let i = jobs.next;
                 jobs.next += 1;
@@ -267,18 +393,47 @@ impl<'a> Pool<'a> {
         }
     }
 
-    /// The verdict on tree chunk `c`, hashed here unless another walk did or is doing it.
-    /// The verdict on tree or list chunk `c`, and its plain bytes when this call is the one
-    /// that read and hashed it (then no second read is needed).
+    /// Chunk `c`'s stored size when it lies in a pack that matched its digest (and within
+    /// it: an index entry past the pack's end is damage the chunk's own check names).
+    fn in_good_pack(&self, c: &ChunkId) -> Option<u64> {
+        if self.good.is_empty() {
+            return None;
+        }
+        let place = self.store.chunks().locate_with(c, |loc| match loc {
+            Some(Loc::Packed { pack, offset, len }) => {
+                let end = u64::from(*offset) + u64::from(*len);
+                let (_, size) = self.good.get(&name_key(pack))?;
+                (end <= *size).then_some(u64::from(*len))
+            }
+            _ => None,
+        });
+        place.ok().flatten()
+    }
+
+    /// A chunk read and hashed with `checker`'s buffers: its stored size, or why it is bad.
+    fn verdict(&self, chunks: &Chunks, id: &ChunkId, checker: &mut Checker) -> Verdict {
+        self.hashed.fetch_add(1, Ordering::Relaxed);
+        checker.check(chunks, id).map_err(reason)
+    }
+
+    /// The verdict on tree or list chunk `c`, judged here unless another walk did or is doing
+    /// it (hashed, unless it lies in a pack that matched), and its plain bytes when this call
+    /// is the one that read it (then no second read is needed).
     fn tree_verdict(&self, c: &ChunkId, checker: &mut Checker) -> (Verdict, Option<Vec<u8>>) {
         let once = Arc::clone(Self::lock(&self.trees).entry(*c).or_default());
         let mut read = None;
-        let verdict = once.get_or_init(|| match checker.read(self.store.chunks(), c, true) {
-            Ok(data) => {
-                read = Some(data.to_vec());
-                Ok(data.len() as u64)
+        let verdict = once.get_or_init(|| {
+            let hash = self.in_good_pack(c).is_none();
+            if hash {
+                self.hashed.fetch_add(1, Ordering::Relaxed);
             }
-            Err(e) => Err(reason(e)),
+            match checker.read(self.store.chunks(), c, hash) {
+                Ok(data) => {
+                    read = Some(data.to_vec());
+                    Ok(checker.stored_len())
+                }
+                Err(e) => Err(reason(e)),
+            }
         });
         (verdict.clone(), read)
     }
@@ -389,11 +544,6 @@ impl Drop for WalkEnd<'_, '_> {
         Pool::lock(&self.0.jobs).walking -= 1;
         self.0.changed.notify_all();
     }
-}
-
-/// A chunk read and hashed with `checker`'s buffers: its plain size, or why it is bad.
-fn verdict(chunks: &Chunks, id: &ChunkId, checker: &mut Checker) -> Verdict {
-    checker.check(chunks, id).map_err(reason)
 }
 
 /// Why a chunk is bad: "missing", or the damage found.

@@ -1,6 +1,6 @@
 'use strict'
 // The twin of core/src/store/{mod,chunk,snapshot,tree}.rs: the on-disk format of the
-// snapshot store (docs/store-format.md, version 3; versions 1-2 read as they are) — store.json,
+// snapshot store (docs/store-format.md, version 4; versions 1-3 read as they are) — store.json,
 // chunk ids (SHA-256) and encoding (a codec byte, then the bytes stored or as raw DEFLATE; where
 // they are: ./pack.js), records,
 // tree lines (long chunk lists in list chunks, ./list.js) — and the store's folders, reached
@@ -16,7 +16,7 @@ const { MIN, AVG, MAX, SMALL, SMALL_BELOW, DB_GROUP } = require('./chunker')
 const list = require('./list')
 const { Chunks } = require('./pack')
 
-const FORMAT_VERSION = 3
+const FORMAT_VERSION = 4
 const OLDEST_VERSION = 1
 /** Most tree chunks a record may name (the bound a crafted record's list is resolved under). */
 const MAX_TREE_CHUNKS = 2 ** 24

@@ -65,16 +65,19 @@ async function storeRestoreSnapshot(store, id, target, only) {
   return restoreSnapshot(store, id, target, Array.isArray(only) ? only : [], cancel)
 }
 
-async function storeVerify(store, ids) {
+async function storeVerify(store, ids, options) {
   checkPath('store', store)
   const cancel = cancelToken()
   await null
-  const r = await verifyStore(store, Array.isArray(ids) ? ids : null, cancel)
+  const r = await verifyStore(store, Array.isArray(ids) ? ids : null, cancel, { deep: Boolean(options && options.deep) })
   return {
     ok: r.ok,
     snapshots: r.snapshots,
     chunks: r.chunks,
     bytes: r.bytes,
+    chunksHashed: r.chunksHashed,
+    packs: r.packs,
+    packsMismatched: r.packsMismatched,
     badChunks: r.badChunks,
     broken: Object.entries(r.broken)
       .sort((a, b) => (a[0] < b[0] ? -1 : 1))

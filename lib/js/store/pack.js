@@ -1,10 +1,12 @@
 'use strict'
-// The twin of core/src/store/{pack,chunks}.rs: pack files (format version 3) and the chunks of
-// a store. A pack is encoded chunks (codec byte + payload each) concatenated, written through
+// The twin of core/src/store/{pack,chunks}.rs: pack files (format versions 3-4) and the chunks
+// of a store. A pack is encoded chunks (codec byte + payload each) concatenated, written through
 // a temp file and renamed to packs/<name>.pack once full; its index packs/<name>.idx (magic
-// "SRIDX\0\0\x03", a u32 BE count, 16 bytes unique to the pack, per entry the 32-byte id and
-// u32 BE offset and length, then the SHA-256 of all that, whose hex is <name>: no two packs share
-// a name) is written only once the pack is durable.
+// "SRIDX\0\0\x04", a u32 BE count, 16 bytes unique to the pack, per entry the 32-byte id and
+// u32 BE offset and length, the digest of the whole pack file (an algorithm byte: 1 SHA-256,
+// what this backend writes since Node has no BLAKE3, 2 BLAKE3, the native one's; and 32 bytes),
+// then the SHA-256 of all that, whose hex is <name>: no two packs share a name) is written only
+// once the pack is durable. A version 3 index (magic "...\x03") has no pack digest.
 // Which chunks are present: an in-memory map loaded from the indexes and the loose files
 // (chunks/<hh>/<id>, format versions 1-2: read and collected, never written), plus the chunks
 // put and not flushed yet. Reads open the pack (no follow), pread, close.
@@ -22,8 +24,14 @@ const { MAX } = require('./chunker')
 const MAX_FILE = MAX + 1
 /** A pack is sealed once it holds this many bytes (restic's default pack size). */
 const TARGET = 16 * 1024 * 1024
-const MAGIC = Buffer.from('SRIDX\0\0\x03', 'latin1')
+const MAGIC = Buffer.from('SRIDX\0\0\x04', 'latin1')
+const MAGIC_V3 = Buffer.from('SRIDX\0\0\x03', 'latin1')
 const HEAD = 28
+/** The pack digest's field: the algorithm byte and 32 bytes. */
+const PACK_DIGEST = 33
+/** Pack digest algorithms (the index's byte). */
+const PACK_SHA256 = 1
+const PACK_BLAKE3 = 2
 const ENTRY = 40
 const DIGEST = 32
 const MAX_INDEX = 64 * 1024 * 1024
@@ -33,10 +41,15 @@ const NOFOLLOW = C.O_NOFOLLOW || 0
 
 let packCounter = 0
 
-/** `{ name, bytes }`: the index of `entries` ([{ id, offset, len }]) and the pack's name. */
-function encodeIndex(entries) {
-  const out = Buffer.alloc(HEAD + entries.length * ENTRY + DIGEST)
-  MAGIC.copy(out, 0)
+/**
+ * `{ name, bytes }`: the index of `entries` ([{ id, offset, len }]) of a pack whose file hashes to
+ * `digest` (`{ hash, digest }`: an algorithm byte and a Buffer of 32), and the pack's name. Without
+ * `digest`, a version 3 index (tests forge those).
+ */
+function encodeIndex(entries, digest = null) {
+  const tail = digest === null ? 0 : PACK_DIGEST
+  const out = Buffer.alloc(HEAD + entries.length * ENTRY + tail + DIGEST)
+  ;(digest === null ? MAGIC_V3 : MAGIC).copy(out, 0)
   out.writeUInt32BE(entries.length, 8)
   crypto.randomBytes(16).copy(out, 12)
   let at = HEAD
@@ -46,27 +59,68 @@ function encodeIndex(entries) {
     out.writeUInt32BE(e.len, at + 36)
     at += ENTRY
   }
-  const digest = crypto.createHash('sha256').update(out.subarray(0, at)).digest()
-  digest.copy(out, at)
-  return { name: digest.toString('hex'), bytes: out }
+  if (digest !== null) {
+    out[at] = digest.hash
+    digest.digest.copy(out, at + 1)
+    at += PACK_DIGEST
+  }
+  const self = crypto.createHash('sha256').update(out.subarray(0, at)).digest()
+  self.copy(out, at)
+  return { name: self.toString('hex'), bytes: out }
 }
 
 /** The entries of index `name`; ECORRUPT unless it hashes to its name with entries a pack can hold. */
 function parseIndex(name, bytes) {
+  return readIndex(name, bytes).entries
+}
+
+/** `{ entries, digest }` of index `name` (`digest`: `{ hash, digest }`, null in a version 3 index). */
+function readIndex(name, bytes) {
   const bad = (why) => codedError('ECORRUPT', `The index of pack ${name} is damaged: ${why}`)
-  if (bytes.length < HEAD + DIGEST || !bytes.subarray(0, 8).equals(MAGIC)) throw bad('not a version 3 pack index')
+  const magic = bytes.subarray(0, 8)
+  const tail = magic.equals(MAGIC) ? PACK_DIGEST : magic.equals(MAGIC_V3) ? 0 : -1
+  if (tail < 0 || bytes.length < HEAD + tail + DIGEST) throw bad('not a version 3 or 4 pack index')
   const body = bytes.subarray(0, bytes.length - DIGEST)
-  const digest = crypto.createHash('sha256').update(body).digest()
-  if (digest.toString('hex') !== name || !digest.equals(bytes.subarray(body.length))) throw bad('its content does not match its name')
+  const self = crypto.createHash('sha256').update(body).digest()
+  if (self.toString('hex') !== name || !self.equals(bytes.subarray(body.length))) throw bad('its content does not match its name')
   const count = body.readUInt32BE(8)
-  if (body.length !== HEAD + count * ENTRY) throw bad('its length does not match its number of entries')
+  if (body.length !== HEAD + count * ENTRY + tail) throw bad('its length does not match its number of entries')
+  const end = HEAD + count * ENTRY
+  const digest = tail === 0 ? null : { hash: body[end], digest: Buffer.from(body.subarray(end + 1, end + PACK_DIGEST)) }
   const out = new Array(count)
   for (let i = 0, at = HEAD; i < count; i++, at += ENTRY) {
     const len = body.readUInt32BE(at + 36)
     if (len === 0 || len > MAX_FILE) throw bad(`an entry of ${len} bytes`)
     out[i] = { id: body.toString('hex', at, at + 32), offset: body.readUInt32BE(at + 32), len }
   }
-  return out
+  return { entries: out, digest }
+}
+
+/** Bytes read at a time when a pack file is hashed whole. */
+const READ = 1024 * 1024
+
+/**
+ * `{ digest, size }` of the whole file `full` by algorithm `hash` (opened without following a
+ * link), or null when this backend cannot compute it (BLAKE3: Node has none) or cannot read it.
+ */
+function digestFile(full, hash, buf = Buffer.allocUnsafe(READ)) {
+  if (hash !== PACK_SHA256) return null
+  let fd
+  try {
+    fd = contained.openRegular(full, C.O_RDONLY)
+  } catch {
+    return null
+  }
+  try {
+    const h = crypto.createHash('sha256')
+    let size = 0
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; size += n) h.update(buf.subarray(0, n))
+    return { digest: h.digest(), size }
+  } catch {
+    return null
+  } finally {
+    fs.closeSync(fd)
+  }
 }
 
 /** `<stem>` when `name` is `<64 hex digits><suffix>`, else null. */
@@ -109,14 +163,14 @@ class Chunks {
     for (const e of listOrEmpty(this.dir, 'packs')) {
       const name = stem(e.name, '.idx')
       if (name === null || e.type !== 'file') continue
-      let entries
+      let read
       try {
-        entries = parseIndex(name, contained.containedRead(this.dir, `packs/${e.name}`, MAX_INDEX))
+        read = readIndex(name, contained.containedRead(this.dir, `packs/${e.name}`, MAX_INDEX))
       } catch (err) {
         if (err.code !== 'ENOENT') index.damaged.push([name, err.message])
         continue
       }
-      addPack(index, name, entries)
+      addPack(index, name, read.entries, read.digest)
     }
     for (const fan of listOrEmpty(this.dir, 'chunks')) {
       if (fan.type !== 'directory') continue
@@ -171,6 +225,7 @@ class Chunks {
       this.abandon()
       throw osError(`Cannot write ${open.temp}`, err)
     }
+    open.hash.update(file)
     open.size += file.length
     open.entries.push({ id, offset, len: file.length })
     this.pending.set(id, { pack: open, offset, len: file.length })
@@ -187,7 +242,8 @@ class Chunks {
       fs.rmSync(open.temp, { force: true })
       return
     }
-    const { name, bytes } = encodeIndex(open.entries)
+    const digest = { hash: PACK_SHA256, digest: open.hash.digest() }
+    const { name, bytes } = encodeIndex(open.entries, digest)
     const full = path.join(this.packsDir, `${name}.pack`)
     try {
       fs.renameSync(open.temp, full)
@@ -196,7 +252,7 @@ class Chunks {
       throw osError(`Cannot rename ${open.temp}`, err)
     }
     open.temp = full
-    this.sealed.push({ name, pack: open, bytes })
+    this.sealed.push({ name, pack: open, bytes, digest })
   }
 
   /**
@@ -225,7 +281,7 @@ class Chunks {
     for (const s of sealed) contained.containedWrite(this.dir, `packs/${s.name}.idx`, s.bytes)
     syncFolder(this.packsDir)
     for (const s of sealed) {
-      if (this.index !== null) addPack(this.index, s.name, s.pack.entries)
+      if (this.index !== null) addPack(this.index, s.name, s.pack.entries, s.digest)
       for (const e of s.pack.entries) this.pending.delete(e.id)
     }
   }
@@ -360,7 +416,7 @@ function locOf(index, id) {
   return { pack: index.packs[index.slotPack[slot]].name, offset: index.slotOffset[slot], len: index.slotLen[slot] }
 }
 
-function addPack(index, name, entries) {
+function addPack(index, name, entries, digest = null) {
   const at = index.packs.length
   for (const e of entries) {
     if (index.map.has(e.id)) continue
@@ -369,7 +425,7 @@ function addPack(index, name, entries) {
     index.slotOffset.push(e.offset)
     index.slotLen.push(e.len)
   }
-  index.packs.push({ name, entries })
+  index.packs.push({ name, entries, digest })
 }
 
 function listOrEmpty(dir, rel) {
@@ -390,7 +446,7 @@ function newPack(packsDir) {
   } catch (err) {
     throw osError(`Cannot create ${temp}`, err)
   }
-  return { temp, fd, size: 0, entries: [] }
+  return { temp, fd, size: 0, entries: [], hash: crypto.createHash('sha256') }
 }
 
 /** fsync a folder (its renames then survive a power loss); a no-op where folders cannot be. */
@@ -404,4 +460,4 @@ function syncFolder(full) {
   }
 }
 
-module.exports = { Chunks, TARGET, MAX_FILE, encodeIndex, parseIndex, stem, locOf }
+module.exports = { Chunks, TARGET, MAX_FILE, PACK_SHA256, PACK_BLAKE3, encodeIndex, parseIndex, readIndex, digestFile, stem, locOf }

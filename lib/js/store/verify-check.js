@@ -1,40 +1,88 @@
 'use strict'
-// The two halves of lib/js/store/verify.js, run on its thread for a small store or in worker
-// threads (this file is also the workers' script): the walk of the snapshots' trees, which
-// lists each file chunk once, and the checker, which reads and hashes chunks. A checker reads
+// The parts of lib/js/store/verify.js, run on its thread for a small store or in worker
+// threads (this file is also the workers' script): the packs hashed whole (SHA-256 digests,
+// those this backend writes; Node has no BLAKE3, so a native pack is checked chunk by chunk),
+// the walk of the snapshots' trees, which lists each file chunk once, and the checker, which
+// takes a chunk in a pack that matched as good and reads and hashes any other. A checker reads
 // every chunk into one buffer of its own instead of allocating one per chunk, each batch in
 // the order the chunks lie in their packs.
+//
+// A verdict is `[stored bytes, why or null, 1 when the chunk was read and hashed alone, else 0]`.
 
 const { isMainThread, parentPort, workerData } = require('node:worker_threads')
 
 const { codedError } = require('../errors')
+const path = require('node:path')
+
 const { MAX_FILE, MAX_TREE_CHUNKS, Store, checkChunkId, decode } = require('./format')
 const list = require('./list')
+const { digestFile } = require('./pack')
 
 /** Why a chunk is bad: "missing", or the damage found. */
 const reasonOf = (err) => (err.code === 'ENOENT' ? 'missing' : err.message)
 
+/**
+ * Hash every pack whose index records a digest this backend computes (SHA-256): `{ good, mismatched }`,
+ * `good` a Map of the packs that match to their size, `mismatched` the names of those that do not. A
+ * pack that cannot be read is left to the chunk-by-chunk check, which names what is wrong.
+ */
+function hashPacks(store) {
+  const good = new Map()
+  const mismatched = []
+  const buf = Buffer.allocUnsafe(1024 * 1024)
+  for (const p of store.chunks.current().packs) {
+    if (p.digest === null) continue
+    const got = digestFile(path.join(store.chunks.packsDir, `${p.name}.pack`), p.digest.hash, buf)
+    if (got === null) continue
+    if (got.digest.equals(p.digest.digest)) good.set(p.name, got.size)
+    else mismatched.push(p.name)
+  }
+  return { good, mismatched: mismatched.sort() }
+}
+
+/** Chunk `loc`'s stored size when it lies (whole) in a pack of `good`, else -1. */
+function inGood(good, loc) {
+  if (!loc) return -1
+  const size = good.get(loc.pack)
+  return size !== undefined && loc.offset + loc.len <= size ? loc.len : -1
+}
+
 class ChunkChecker {
-  constructor(store) {
+  /** `good`: the packs that matched their digest (hashPacks), and their size. */
+  constructor(store, good = new Map()) {
     this.chunks = store.chunks
+    this.good = good
     this.buf = Buffer.allocUnsafe(MAX_FILE + 1)
+    this.stored = 0
   }
 
-  /** `[plain bytes, null]` for a good chunk, `[0, why]` for a missing or damaged one. */
-  verdict(id) {
+  /** The verdict on chunk `id`, at `loc` (`Chunks#locate`'s answer) when given. */
+  verdict(id, loc = this.chunks.locate(checkChunkId(id))) {
+    const len = inGood(this.good, loc)
+    if (len >= 0) return [len, null, 0]
     try {
-      return [this.plain(id, true).length, null]
+      // not in the map: looked up again (another process may have flushed packs since)
+      const n = loc === undefined ? this.chunks.readRawInto(checkChunkId(id), this.buf) : this.chunks.readAtInto(checkChunkId(id), loc, this.buf)
+      decode(id, this.buf.subarray(0, n), true)
+      return [n, null, 1]
     } catch (err) {
-      return [0, reasonOf(err)]
+      return [0, reasonOf(err), 1]
     }
+  }
+
+  /** Is chunk `id` in a pack that matched its digest? */
+  inGoodPack(id) {
+    return inGood(this.good, this.chunks.locate(id)) >= 0
   }
 
   /**
    * Chunk `id`'s plain bytes, checked against its id when `check` (throws when bad); a view
    * of this checker's buffer when the chunk is stored uncompressed, valid until the next call.
+   * `this.stored` is then its stored size.
    */
   plain(id, check) {
     const n = this.chunks.readRawInto(checkChunkId(id), this.buf)
+    this.stored = n
     return decode(id, this.buf.subarray(0, n), check)
   }
 
@@ -50,15 +98,7 @@ class ChunkChecker {
       return x.pack === y.pack ? x.offset - y.offset : x.pack < y.pack ? -1 : 1
     })
     const out = new Array(batch.length)
-    for (const i of order) {
-      const [id, place] = batch[i]
-      try {
-        const n = this.chunks.readAtInto(checkChunkId(id), place, this.buf)
-        out[i] = [decode(id, this.buf.subarray(0, n), true).length, null]
-      } catch (err) {
-        out[i] = [0, reasonOf(err)]
-      }
-    }
+    for (const i of order) out[i] = this.verdict(batch[i][0], batch[i][1])
     return out
   }
 }
@@ -68,11 +108,11 @@ class ChunkChecker {
  * read unhashed), each file chunk handed to `onFile` the first time any tree lists it.
  */
 class TreeWalker {
-  constructor(store, onFile) {
+  constructor(store, onFile, good) {
     this.store = store
     this.onFile = onFile
-    this.checker = new ChunkChecker(store)
-    this.trees = new Map() // tree and list chunk id -> [bytes, why]
+    this.checker = new ChunkChecker(store, good)
+    this.trees = new Map() // tree and list chunk id -> verdict
     this.seen = new Set()
     this.expanded = new Set() // "<id> <levels below>" of file list chunks expanded whole
     this.runs = new Set() // tree text runs a successful walk read whole
@@ -99,11 +139,13 @@ class TreeWalker {
       if (role === 'tree' && text && atLineStart && this.runs.has(c)) return null
       let data = null
       if (!this.trees.has(checkChunkId(c))) {
+        // hashed unless its pack matched its digest
+        const hashed = this.checker.inGoodPack(c) ? 0 : 1
         try {
-          data = Buffer.from(this.checker.plain(c, true))
-          this.trees.set(c, [data.length, null])
+          data = Buffer.from(this.checker.plain(c, hashed === 1))
+          this.trees.set(c, [this.checker.stored, null, hashed])
         } catch (err) {
-          this.trees.set(c, [0, reasonOf(err)])
+          this.trees.set(c, [0, reasonOf(err), hashed])
         }
       }
       if (this.trees.get(c)[1] !== null) {
@@ -152,32 +194,43 @@ class TreeWalker {
 const BATCH = 256
 
 // a worker of verify.js. "check": batches of [id, place] in, their verdicts out, in the same
-// order. "walk": posts { files } batches of new file chunks ([id, place]), { walk } per
-// snapshot, then { trees }; with `checkHere`, it checks each batch itself and posts
-// { checked } batches of [id, verdict] instead (no checker workers).
+// order. "walk": hashes the packs (unless `deep`) and posts { packs }, then { files } batches of
+// new file chunks ([id, place]) not in a pack that matched, { walk } per snapshot, then { trees };
+// with `checkHere`, it checks each batch itself and posts { checked } batches of [id, verdict]
+// instead (no checker workers); chunks in packs that matched are posted { checked } either way.
 if (!isMainThread && workerData && workerData.verify) {
-  const { role, storeDir, ids, checkHere } = workerData.verify
+  const { role, storeDir, ids, checkHere, deep } = workerData.verify
   if (role === 'check') {
     const checker = new ChunkChecker(Store.open(storeDir, false))
     parentPort.on('message', (batch) => parentPort.postMessage(checker.verdicts(batch)))
   } else {
     let files = []
+    let checked = []
     const store = Store.open(storeDir, false)
-    const checker = checkHere ? new ChunkChecker(store) : null
+    const packs = deep ? { good: new Map(), mismatched: [] } : hashPacks(store)
+    parentPort.postMessage({ packs: { good: packs.good.size, mismatched: packs.mismatched } })
+    const checker = new ChunkChecker(store, packs.good)
     const post = () => {
-      if (files.length === 0) return
-      if (checker === null) parentPort.postMessage({ files })
-      else {
+      if (files.length > 0 && !checkHere) parentPort.postMessage({ files })
+      else if (files.length > 0) {
         const verdicts = checker.verdicts(files)
-        parentPort.postMessage({ checked: files.map(([id], i) => [id, verdicts[i]]) })
+        for (let i = 0; i < files.length; i++) checked.push([files[i][0], verdicts[i]])
       }
+      if (checked.length > 0) parentPort.postMessage({ checked })
       files = []
+      checked = []
     }
     // each id with its place: the checkers read it there, holding no map of their own
-    const walker = new TreeWalker(store, (c) => {
-      files.push([c, store.chunks.locate(c)])
-      if (files.length === BATCH) post()
-    })
+    const walker = new TreeWalker(
+      store,
+      (c) => {
+        const place = store.chunks.locate(c)
+        if (inGood(packs.good, place) >= 0) checked.push([c, checker.verdict(c, place)])
+        else files.push([c, place])
+        if (files.length + checked.length >= BATCH) post()
+      },
+      packs.good,
+    )
     for (const id of ids) {
       const { record, ...walk } = walker.walk(id)
       post()
@@ -187,4 +240,4 @@ if (!isMainThread && workerData && workerData.verify) {
   }
 }
 
-module.exports = { BATCH, ChunkChecker, TreeWalker }
+module.exports = { BATCH, ChunkChecker, TreeWalker, hashPacks }

@@ -1,7 +1,11 @@
 'use strict'
-// The twin of core/src/store/verify.rs: read and re-hash every chunk any snapshot references
-// once, however many snapshots share it; report each bad chunk (missing or damaged) with the
-// snapshots it breaks, and every snapshot that cannot be restored whole.
+// The twin of core/src/store/verify.rs: check every chunk any snapshot references once,
+// however many snapshots share it; report each bad chunk (missing or damaged) with the
+// snapshots it breaks, and every snapshot that cannot be restored whole. Unless `deep`, each
+// pack whose index records a SHA-256 digest (this backend's packs) is hashed whole first, and
+// its chunks are good as stored when it matches; every other chunk (a native pack's BLAKE3
+// digest: Node has no BLAKE3; a pack that does not match; a version 3 pack; a loose file) is
+// read, inflated and hashed against its id.
 //
 // A store of more than a few MiB is verified by worker threads (verify-check.js): one walks
 // the snapshots' trees (a tree chunk hashed the first time it is read, then read unhashed)
@@ -16,7 +20,7 @@ const path = require('node:path')
 const { Worker } = require('node:worker_threads')
 
 const { Store } = require('./format')
-const { ChunkChecker, TreeWalker } = require('./verify-check')
+const { ChunkChecker, TreeWalker, hashPacks } = require('./verify-check')
 
 /** Below this many plain bytes in all the snapshots, no worker is started. */
 const INLINE_BYTES = 32 * 1024 * 1024
@@ -30,16 +34,20 @@ const IN_FLIGHT = 4
  */
 const DEFAULT_CHECKERS = 0
 
-/** `options.inline` (true / false: force where) and `options.checkers` are for tests and benchmarks. */
+/**
+ * `options.deep`: every chunk re-hashed, pack digests not used. `options.inline` (true / false:
+ * force where) and `options.checkers` are for tests and benchmarks.
+ */
 async function verifyStore(storeDir, only, cancel, options = {}) {
   const store = Store.open(storeDir, false)
   const ids = Array.isArray(only) ? only : store.ids()
   const inline = options.inline ?? logicalBytes(store, ids) < INLINE_BYTES
-  const { walks, trees, files } = inline ? walkHere(store, ids, cancel) : await walkInWorkers(store.dir, ids, cancel, options)
-  const report = { snapshots: ids.length, chunks: 0, bytes: 0, badChunks: [], broken: {} }
+  const { walks, trees, files, packs } = inline ? walkHere(store, ids, cancel, options) : await walkInWorkers(store.dir, ids, cancel, options)
+  const report = { snapshots: ids.length, chunks: 0, bytes: 0, chunksHashed: 0, packs: packs.good, packsMismatched: packs.mismatched, badChunks: [], broken: {} }
   const bad = new Map() // chunk id -> { id, reason, snapshots }
   // a file chunk that is also a tree chunk (the same bytes) counts once, as a tree chunk
-  for (const [c, [bytes, why]] of [...trees, ...[...files].filter(([c]) => !trees.has(c))]) {
+  for (const [c, [bytes, why, hashed]] of [...trees, ...[...files].filter(([c]) => !trees.has(c))]) {
+    report.chunksHashed += hashed
     if (why === null) {
       report.chunks += 1
       report.bytes += bytes
@@ -70,16 +78,17 @@ function logicalBytes(store, ids) {
   return total
 }
 
-/** Walk and check on this thread: `{ walks, trees, files }`, verdicts as `[bytes, why]`. */
-function walkHere(store, ids, cancel) {
+/** Walk and check on this thread: `{ walks, trees, files, packs }` (verify-check.js's verdicts). */
+function walkHere(store, ids, cancel, options) {
   const files = new Map()
-  const checker = new ChunkChecker(store)
-  const walker = new TreeWalker(store, (c) => files.set(c, checker.verdict(c)))
+  const packs = options.deep ? { good: new Map(), mismatched: [] } : hashPacks(store)
+  const checker = new ChunkChecker(store, packs.good)
+  const walker = new TreeWalker(store, (c) => files.set(c, checker.verdict(c)), packs.good)
   const walks = ids.map((id) => {
     cancel.check('Verify')
     return walker.walk(id)
   })
-  return { walks, trees: walker.trees, files }
+  return { walks, trees: walker.trees, files, packs: { good: packs.good.size, mismatched: packs.mismatched } }
 }
 
 /** The same, by a walker worker and checker workers; every worker terminated at the end. */
@@ -100,9 +109,10 @@ async function walkInWorkers(storeDir, ids, cancel, options) {
       const files = new Map()
       const queue = []
       let trees = null
+      let packs = null
       const checkers = []
       for (let i = 0; i < count; i++) checkers.push({ worker: spawn({ role: 'check', storeDir }), sent: [] })
-      const walker = spawn({ role: 'walk', storeDir, ids, checkHere: count === 0 })
+      const walker = spawn({ role: 'walk', storeDir, ids, checkHere: count === 0, deep: Boolean(options.deep) })
       workers.push(walker, ...checkers.map((c) => c.worker))
       // batches to the least busy checkers; done once the walk ended and every batch is back
       const pump = () => {
@@ -113,7 +123,7 @@ async function walkInWorkers(storeDir, ids, cancel, options) {
           slot.sent.push(batch)
           slot.worker.postMessage(batch)
         }
-        if (trees !== null && queue.length === 0 && checkers.every((c) => c.sent.length === 0)) resolve({ walks, trees, files })
+        if (trees !== null && queue.length === 0 && checkers.every((c) => c.sent.length === 0)) resolve({ walks, trees, files, packs })
       }
       const guarded = (fn) => (m) => {
         try {
@@ -126,7 +136,8 @@ async function walkInWorkers(storeDir, ids, cancel, options) {
       walker.on(
         'message',
         guarded((m) => {
-          if (m.files) queue.push(m.files)
+          if (m.packs) packs = m.packs
+          else if (m.files) queue.push(m.files)
           else if (m.checked) for (const [id, verdict] of m.checked) files.set(id, verdict)
           else if (m.walk) walks.push(m.walk)
           else trees = new Map(m.trees)

@@ -1,0 +1,245 @@
+'use strict'
+// Store verify by pack digests (issue 14, docs/store-format.md version 4): each pack hashed
+// whole once (SHA-256 where the JS backend wrote it, BLAKE3 where the native one did; the JS
+// backend cannot compute BLAKE3 and checks those packs chunk by chunk), a pack that does not
+// match checked chunk by chunk so damage is still named per chunk and per snapshot, the digest
+// never trusted blindly, `deep` re-deriving every id, and stores written before digests.
+const assert = require('node:assert/strict')
+const crypto = require('node:crypto')
+const fs = require('node:fs')
+const path = require('node:path')
+
+const { resolveBackend } = require('../lib/backend')
+const { test, tempDir, BACKENDS, flipChunk } = require('./helpers')
+const { Chunks, encodeIndex, readIndex, PACK_SHA256, PACK_BLAKE3 } = require('../lib/js/store/pack')
+
+const binding = (name) => resolveBackend(name).binding
+const sha = (text) => crypto.createHash('sha256').update(text).digest('hex')
+
+/** A project of a few files, and its store (a snapshot s1; s2 adds one file). */
+async function twoSnapshots(dir, writer) {
+  const root = path.join(dir, 'project')
+  fs.mkdirSync(path.join(root, 'src'), { recursive: true })
+  fs.writeFileSync(path.join(root, 'src/a.txt'), 'alpha\n')
+  fs.writeFileSync(path.join(root, 'src/b.bin'), crypto.randomBytes(300_000))
+  const store = path.join(dir, 'store')
+  await binding(writer).storeCreateSnapshot(root, store, 's1')
+  fs.writeFileSync(path.join(root, 'only-in-s2.txt'), 'second snapshot only\n')
+  await binding(writer).storeCreateSnapshot(root, store, 's2')
+  return { root, store }
+}
+
+/** The packs of `store`: [{ name, entries, digest }], by name. */
+function packsOf(store) {
+  return new Chunks(store).load().packs.sort((a, b) => (a.name < b.name ? -1 : 1))
+}
+
+/** Replace pack `name`'s index by one of `entries` and `digest` (version 3 when null); the pack renamed after it. */
+function reindex(store, name, entries, digest) {
+  const packs = path.join(store, 'packs')
+  const forged = encodeIndex(entries, digest)
+  fs.renameSync(path.join(packs, `${name}.pack`), path.join(packs, `${forged.name}.pack`))
+  fs.writeFileSync(path.join(packs, `${forged.name}.idx`), forged.bytes, { mode: 0o600 })
+  fs.rmSync(path.join(packs, `${name}.idx`))
+  return forged.name
+}
+
+/** The verdicts of a report, without how each chunk was checked: what deep and default agree on. */
+const verdicts = ({ chunksHashed, packs, packsMismatched, ...rest }) => ({
+  ...rest,
+  badChunks: rest.badChunks.map((c) => ({ ...c, reason: c.reason.replace(/damaged: .*/, 'damaged') })),
+})
+
+test('a JS-written store: its SHA-256 packs hashed whole by both backends; a flipped byte is named per chunk and per snapshot, as deep names it', async () => {
+  const dir = tempDir('sr-store-verify-js-')
+  const { store } = await twoSnapshots(dir, 'js')
+  const packs = packsOf(store)
+  assert.equal(packs.length, 2)
+  assert.ok(packs.every((p) => p.digest.hash === PACK_SHA256))
+  const deep = {}
+  for (const backend of BACKENDS) {
+    const v = await binding(backend).storeVerify(store)
+    assert.equal(v.ok, true, backend)
+    assert.deepEqual([v.packs, v.chunksHashed, v.packsMismatched], [2, 0, []], backend)
+    deep[backend] = await binding(backend).storeVerify(store, null, { deep: true })
+    assert.deepEqual([deep[backend].packs, deep[backend].chunksHashed], [0, v.chunks], backend)
+    assert.deepEqual(verdicts(deep[backend]), verdicts(v), backend)
+  }
+  assert.deepEqual(deep.js, deep.native)
+  flipChunk(store, sha('second snapshot only\n'))
+  const bad = packs.find((p) => p.entries.some((e) => e.id === sha('second snapshot only\n')))
+  const reports = {}
+  for (const backend of BACKENDS) {
+    const v = await binding(backend).storeVerify(store)
+    reports[backend] = v
+    assert.deepEqual(
+      v.badChunks.map((c) => [c.id, c.snapshots]),
+      [[sha('second snapshot only\n'), ['s2']]],
+      backend,
+    )
+    assert.deepEqual(
+      v.broken.map((b) => b.id),
+      ['s2'],
+      backend,
+    )
+    // that pack alone was checked chunk by chunk
+    assert.deepEqual([v.packs, v.packsMismatched, v.chunksHashed], [1, [bad.name], bad.entries.length], backend)
+    assert.deepEqual(verdicts(await binding(backend).storeVerify(store, null, { deep: true })), verdicts(v), backend)
+  }
+  assert.deepEqual(verdicts(reports.js), verdicts(reports.native))
+  // the JS backend's worker threads (a store this small is verified without them) say the same
+  const { verifyStore } = require('../lib/js/store/verify')
+  const { cancelToken } = require('../lib/js/backup/cancel')
+  const here = await verifyStore(store, null, cancelToken(), { inline: true })
+  for (const checkers of [0, 2]) {
+    assert.deepEqual(await verifyStore(store, null, cancelToken(), { inline: false, checkers }), here, `${checkers} checkers`)
+  }
+  assert.deepEqual(here.packsMismatched, [bad.name])
+  // only the snapshot asked for: the same verdicts from both backends
+  const only = await binding('native').storeVerify(store, ['s1'])
+  assert.equal(only.ok, true)
+  assert.deepEqual(verdicts(await binding('js').storeVerify(store, ['s1'])), verdicts(only))
+})
+
+test('a native-written store: BLAKE3 packs hashed whole natively, checked chunk by chunk by the JS backend, the same verdicts', async () => {
+  const dir = tempDir('sr-store-verify-native-')
+  const { store } = await twoSnapshots(dir, 'native')
+  const packs = packsOf(store)
+  assert.ok(packs.length === 2 && packs.every((p) => p.digest.hash === PACK_BLAKE3))
+  const native = await binding('native').storeVerify(store)
+  assert.deepEqual([native.ok, native.packs, native.chunksHashed], [true, 2, 0])
+  const js = await binding('js').storeVerify(store)
+  assert.deepEqual([js.ok, js.packs, js.chunksHashed, js.packsMismatched], [true, 0, js.chunks, []])
+  assert.deepEqual(verdicts(js), verdicts(native))
+  flipChunk(store, sha('alpha\n'))
+  const after = {}
+  for (const backend of BACKENDS) {
+    after[backend] = await binding(backend).storeVerify(store)
+    assert.deepEqual(
+      after[backend].badChunks.map((c) => [c.id, c.snapshots]),
+      [[sha('alpha\n'), ['s1', 's2']]],
+      backend,
+    )
+  }
+  assert.equal(after.native.packsMismatched.length, 1)
+  assert.deepEqual(verdicts(after.js), verdicts(after.native))
+})
+
+test('a pack digest is not trusted blindly: a damaged digest field breaks its index, a wrong one is named, an entry outside a matching pack is damage', async () => {
+  const dir = tempDir('sr-store-verify-digest-')
+  const { store } = await twoSnapshots(dir, 'js')
+  const first = packsOf(store).find((p) => p.entries.some((e) => e.id === sha('alpha\n')))
+  // a byte of the digest flipped in place: the index no longer hashes to its name
+  const idx = path.join(store, 'packs', `${first.name}.idx`)
+  const bytes = fs.readFileSync(idx)
+  const at = 28 + 40 * first.entries.length + 1
+  bytes[at] ^= 1
+  fs.writeFileSync(idx, bytes)
+  for (const backend of BACKENDS) {
+    const v = await binding(backend).storeVerify(store)
+    assert.equal(v.ok, false, backend)
+    assert.ok(
+      v.badChunks.length > 0 && v.badChunks.every((c) => c.reason === 'missing'),
+      backend,
+    )
+    assert.deepEqual(
+      v.broken.map((b) => b.id),
+      ['s1', 's2'],
+      backend,
+    )
+  }
+  bytes[at] ^= 1
+  fs.writeFileSync(idx, bytes)
+  // a wrong digest in an index that hashes right: the pack is checked chunk by chunk, all good
+  const wrong = Buffer.from(first.digest.digest)
+  wrong[0] ^= 1
+  const renamed = reindex(store, first.name, first.entries, { hash: PACK_SHA256, digest: wrong })
+  for (const backend of BACKENDS) {
+    const v = await binding(backend).storeVerify(store)
+    assert.equal(v.ok, true, backend)
+    assert.deepEqual(v.packsMismatched, [renamed], backend)
+    assert.equal(v.chunksHashed, first.entries.length, backend)
+  }
+  // the right digest, and a file chunk's entry past the pack's end: that chunk is damaged
+  const size = fs.statSync(path.join(store, 'packs', `${renamed}.pack`)).size
+  const past = first.entries.map((e) => (e.id === sha('alpha\n') ? { ...e, offset: size } : e))
+  reindex(store, renamed, past, first.digest)
+  for (const backend of BACKENDS) {
+    const v = await binding(backend).storeVerify(store)
+    assert.equal(v.packs, 2, backend)
+    assert.deepEqual(
+      v.badChunks.map((c) => c.id),
+      [sha('alpha\n')],
+      backend,
+    )
+    assert.match(v.badChunks[0].reason, /ends before its bytes/, backend)
+  }
+})
+
+test('a version 3 store (indexes without pack digests) verifies on both backends, every chunk checked alone; the next snapshot adds a digest', async () => {
+  const dir = tempDir('sr-store-verify-v3-')
+  const { root, store } = await twoSnapshots(dir, 'native')
+  for (const p of packsOf(store)) reindex(store, p.name, p.entries, null)
+  const demote = (rel) => {
+    const file = path.join(store, rel)
+    const text = fs.readFileSync(file, 'utf8')
+    assert.match(text, /"version": 4/)
+    fs.writeFileSync(file, text.replace('"version": 4', '"version": 3'))
+  }
+  demote('store.json')
+  demote('snapshots/s1.json')
+  demote('snapshots/s2.json')
+  assert.ok(packsOf(store).every((p) => p.digest === null))
+  for (const backend of BACKENDS) {
+    const v = await binding(backend).storeVerify(store)
+    assert.equal(v.ok, true, backend)
+    assert.deepEqual([v.packs, v.chunksHashed], [0, v.chunks], backend)
+  }
+  for (const writer of BACKENDS) {
+    fs.writeFileSync(path.join(root, `new-${writer}.txt`), `new from ${writer}\n`)
+    await binding(writer).storeCreateSnapshot(root, store, `s3-${writer}`)
+  }
+  assert.equal(JSON.parse(fs.readFileSync(path.join(store, 'store.json'))).version, 4)
+  for (const backend of BACKENDS) {
+    const v = await binding(backend).storeVerify(store)
+    assert.equal(v.ok, true, backend)
+    // the JS snapshot's pack (SHA-256) is hashed whole by both; the native one's by native only
+    assert.equal(v.packs, backend === 'native' ? 2 : 1, backend)
+    assert.ok(v.chunksHashed < v.chunks, backend)
+  }
+})
+
+test('readIndex: a version 4 index names its pack digest, a version 3 one has none, other magics are refused', () => {
+  const entries = [{ id: sha('a'), offset: 0, len: 7 }]
+  const digest = { hash: PACK_BLAKE3, digest: crypto.randomBytes(32) }
+  const v4 = encodeIndex(entries, digest)
+  assert.deepEqual(readIndex(v4.name, v4.bytes), { entries, digest })
+  const v3 = encodeIndex(entries)
+  assert.deepEqual(readIndex(v3.name, v3.bytes), { entries, digest: null })
+  assert.equal(v4.bytes.length, v3.bytes.length + 33)
+  const other = Buffer.from(v4.bytes)
+  other[7] = 5
+  assert.throws(() => readIndex(v4.name, other), (err) => err.code === 'ECORRUPT')
+})
+
+test('a pack the collection rewrites records its digest: every pack hashed whole afterwards, by both backends', async () => {
+  for (const writer of BACKENDS) {
+    const dir = tempDir(`sr-store-verify-gc-${writer}-`)
+    const { root, store } = await twoSnapshots(dir, writer)
+    // s1's pack is mostly b.bin: once no snapshot needs it, the collection rewrites the rest
+    fs.rmSync(path.join(root, 'src/b.bin'))
+    await binding(writer).storeCreateSnapshot(root, store, 's3')
+    binding(writer).storeRemoveSnapshot(store, 's1')
+    binding(writer).storeRemoveSnapshot(store, 's2')
+    const before = packsOf(store).map((p) => p.name)
+    await binding(writer).storeGc(store)
+    const after = packsOf(store)
+    assert.ok(
+      after.some((p) => !before.includes(p.name)),
+      `${writer}: a pack was rewritten`,
+    )
+    const v = await binding(writer).storeVerify(store)
+    assert.equal(v.ok, true, writer)
+    assert.deepEqual([v.packs, v.chunksHashed], [after.length, 0], writer)
+  }
+})
