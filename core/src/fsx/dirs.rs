@@ -138,6 +138,38 @@ mod tests {
         );
     }
 
+    /// A folder another user owns is refused and left as it is, whatever its mode: the owner
+    /// check is the only thing that refuses it (the open below does not, and as root the
+    /// tightening would even succeed on someone else's folder). Needs root to make such a
+    /// folder; as another user the test says so and checks nothing.
+    #[cfg(unix)]
+    #[test]
+    fn refuses_and_leaves_alone_a_directory_of_another_user() {
+        use std::os::unix::fs::PermissionsExt;
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("skipped: only root can give a folder to another user");
+            return;
+        }
+        const NOBODY: u32 = 65534;
+        let tmp = tempfile::tempdir().unwrap();
+        for mode in [0o700, 0o777] {
+            let dir = tmp.path().join(format!("theirs-{mode:o}"));
+            fs::create_dir(&dir).unwrap();
+            std::os::unix::fs::chown(&dir, Some(NOBODY), Some(NOBODY)).unwrap();
+            fs::set_permissions(&dir, fs::Permissions::from_mode(mode)).unwrap();
+            let err = ensure_private_dir(&dir).unwrap_err();
+            assert_eq!(err.code(), Code::UnsafeDir, "mode {mode:o}");
+            assert!(err.to_string().contains("owned by uid 65534"), "{err}");
+            let says_writable = err.to_string().contains("writable by others");
+            assert_eq!(says_writable, mode & 0o022 != 0, "{err}");
+            assert_eq!(check_trusted(&dir).unwrap_err().code(), Code::UnsafeDir);
+            let meta = fs::metadata(&dir).unwrap();
+            assert_eq!(meta.permissions().mode() & 0o777, mode, "left as it was");
+            assert_eq!(std::os::unix::fs::MetadataExt::uid(&meta), NOBODY);
+        }
+    }
+
     #[test]
     fn the_default_directory_is_the_variable_s_else_one_in_the_temp_dir() {
         // A variable of this test's own: tests run in parallel in one process.
