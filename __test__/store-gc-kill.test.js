@@ -44,7 +44,7 @@ test(`gc killed ${KILLS} times at random moments never breaks a surviving snapsh
     const left = kit.leftDead(r.p.store)
     assert.equal(left.loose, 0)
     assert.ok(left.packs.every(([, share]) => share < 0.25), JSON.stringify(left.packs))
-    t.diagnostic(`${backend}: ${r.landed} kills landed (${r.midSweep} mid-sweep, ${r.finished} collections ended first), one collection ${Math.round(r.gcMs)} ms`)
+    t.diagnostic(`${backend}: ${r.landed} kills landed (${r.midSweep} mid-sweep, ${r.finished} collections ended first, ${r.extraAimed} more aimed after them), one collection ${Math.round(r.gcMs)} ms`)
   })
 })
 
