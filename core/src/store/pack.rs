@@ -265,6 +265,15 @@ pub fn index_file(name: &str) -> String {
 mod tests {
     use super::*;
 
+    /// An index of one 7-byte chunk at the start of its pack.
+    fn one_entry() -> [IndexEntry; 1] {
+        [IndexEntry {
+            id: ChunkId::of(b"a"),
+            offset: 0,
+            len: 7,
+        }]
+    }
+
     #[test]
     fn an_index_round_trips_and_names_itself() {
         let entries = vec![
@@ -300,11 +309,7 @@ mod tests {
 
     #[test]
     fn a_damaged_or_renamed_index_is_corrupt() {
-        let entries = [IndexEntry {
-            id: ChunkId::of(b"a"),
-            offset: 0,
-            len: 7,
-        }];
+        let entries = one_entry();
         let (name, bytes) = encode_index(&entries, &PackHasher::default().finish());
         let other = ChunkId::of(b"other").hex();
         assert_eq!(
@@ -339,11 +344,7 @@ mod tests {
 
     #[test]
     fn a_version_3_index_reads_without_a_pack_digest() {
-        let entries = [IndexEntry {
-            id: ChunkId::of(b"a"),
-            offset: 0,
-            len: 7,
-        }];
+        let entries = one_entry();
         let (_, v4) = encode_index(&entries, &PackHasher::default().finish());
         // the same index as format version 3 wrote it: no pack digest, the old magic
         let mut v3 = MAGIC_V3.to_vec();

@@ -71,6 +71,16 @@ fn take(p: &Project, id: &str) -> SnapshotStats {
     snap(p, id, &crate::backup::archive::default_excludes(), &[]).unwrap()
 }
 
+/// The project as snapshot "s1", then with `only-in-s2.txt` added as "s2": a chunk both
+/// share (a.txt's) and one only s2 has.
+fn two_snapshots() -> Project {
+    let p = project();
+    take(&p, "s1");
+    fs::write(p.root.join("only-in-s2.txt"), "second snapshot only\n").unwrap();
+    take(&p, "s2");
+    p
+}
+
 /// Where chunk `id`'s encoded bytes are: (file, offset, length).
 fn place(p: &Project, id: &ChunkId) -> (PathBuf, usize, usize) {
     let store = Store::open(&p.store, false).unwrap();
@@ -402,10 +412,7 @@ fn a_symlinked_store_is_refused() {
 
 #[test]
 fn verify_hashes_each_chunk_once_and_names_the_snapshots_a_bad_chunk_breaks() {
-    let p = project();
-    take(&p, "s1");
-    fs::write(p.root.join("only-in-s2.txt"), "second snapshot only\n").unwrap();
-    take(&p, "s2");
+    let p = two_snapshots();
     let report = verify_store(&p.store, None).unwrap();
     assert!(report.ok(), "{report:?}");
     let store = Store::open(&p.store, false).unwrap();
@@ -507,10 +514,7 @@ fn a_store_of_another_format_or_version_is_refused() {
 
 #[test]
 fn gc_removes_only_the_chunks_no_record_references_and_stops_on_a_damaged_record() {
-    let p = project();
-    take(&p, "s1");
-    fs::write(p.root.join("only-in-s2.txt"), "second snapshot only\n").unwrap();
-    take(&p, "s2");
+    let p = two_snapshots();
     let store = Store::open(&p.store, false).unwrap();
     let before = store.chunks().list().unwrap().len() as u64;
     let none = collect_garbage(&p.store).unwrap();
@@ -761,10 +765,7 @@ fn a_version_2_store_of_loose_chunks_is_read_extended_with_packs_and_collected()
 /// refused by restore), never a crash; a damaged index stops garbage collection.
 #[test]
 fn damage_in_a_pack_breaks_only_the_chunks_it_touches() {
-    let p = project();
-    take(&p, "s1");
-    fs::write(p.root.join("only-in-s2.txt"), "second snapshot only\n").unwrap();
-    take(&p, "s2");
+    let p = two_snapshots();
     // a.txt and only-in-s2.txt are in different packs; flip a chunk in the middle of s1's
     let alpha = ChunkId::of(b"alpha\n");
     let (pack1, _, _) = place(&p, &alpha);
@@ -988,10 +989,7 @@ use super::verify::BadChunk;
 /// per snapshot exactly as a deep verify names it.
 #[test]
 fn verify_hashes_packs_whole_and_checks_a_pack_that_does_not_match_chunk_by_chunk() {
-    let p = project();
-    take(&p, "s1");
-    fs::write(p.root.join("only-in-s2.txt"), "second snapshot only\n").unwrap();
-    take(&p, "s2");
+    let p = two_snapshots();
     let packs = packs_of(&p);
     assert_eq!(packs.len(), 2);
     assert!(packs
