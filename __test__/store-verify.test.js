@@ -243,3 +243,49 @@ test('a pack the collection rewrites records its digest: every pack hashed whole
     assert.deepEqual([v.packs, v.chunksHashed], [after.length, 0], writer)
   }
 })
+
+/** `s1`..`s4` of a project of 60 small files in `many/`, only `z.txt` changed from one to the next: the tree runs of `many/` are the same chunks in every snapshot. */
+async function sharedRuns(dir, writer) {
+  const root = path.join(dir, `project-${writer}`)
+  fs.mkdirSync(path.join(root, 'many'), { recursive: true })
+  for (let i = 0; i < 60; i++) fs.writeFileSync(path.join(root, 'many', `f${String(i).padStart(3, '0')}.txt`), `file ${i}\n`)
+  const store = path.join(dir, `store-${writer}`)
+  const ids = ['s1', 's2', 's3', 's4']
+  for (const [i, id] of ids.entries()) {
+    fs.writeFileSync(path.join(root, 'z.txt'), `round ${i}\n`)
+    await binding(writer).storeCreateSnapshot(root, store, id)
+  }
+  return { store, ids }
+}
+
+test('a bad chunk reached through a tree run every snapshot shares is named with each of them, by both backends, default and deep alike', async () => {
+  const dir = tempDir('sr-store-verify-shared-')
+  const { Store } = require('../lib/js/store/format')
+  for (const writer of BACKENDS) {
+    const { store, ids } = await sharedRuns(dir, writer)
+    const check = async (bad) => {
+      for (const backend of BACKENDS) {
+        const v = await binding(backend).storeVerify(store)
+        const deep = await binding(backend).storeVerify(store, null, { deep: true })
+        assert.deepEqual(verdicts(deep), verdicts(v), `${writer} ${backend}`)
+        assert.deepEqual(
+          v.badChunks.map((c) => [c.id, c.snapshots]),
+          bad.map((c) => [c, ids]),
+          `${writer} ${backend}`,
+        )
+        assert.deepEqual(v.broken.map((b) => b.id).sort(), bad.length ? ids : [], `${writer} ${backend}`)
+      }
+    }
+    await check([])
+    // a file chunk the shared run lists
+    flipChunk(store, sha('file 30\n'))
+    await check([sha('file 30\n')])
+    flipChunk(store, sha('file 30\n'))
+    // the run's own chunk, the same in every snapshot's tree
+    const s = Store.open(store, false)
+    const run = s.record('s1').tree.find((c) => s.get(c, true).toString().includes('"many/f030.txt"'))
+    for (const id of ids) assert.ok(s.record(id).tree.includes(run), `${writer} ${id}`)
+    flipChunk(store, run)
+    await check([run])
+  }
+})

@@ -319,17 +319,26 @@ test('format versions 2-3 across backends: tree runs, chunk lists and packs writ
   }
 })
 
-/** Turn snapshot `id` of a version 2 store into a version 1 one: one tree chunk of every line, lists inline, version 1. */
-function downgradeToV1(store, id) {
+/**
+ * Turn snapshot `id` of a version 2 store into a version 1 one: its lines in tree chunks of `cut`
+ * bytes (default: one chunk of every line; a cut may fall inside a line, as version 1 cut trees),
+ * lists inline, version 1. The ids of its tree chunks.
+ */
+function downgradeToV1(store, id, cut = Infinity) {
   const { Store, chunkId, encode, entryLine } = require('../lib/js/store/format')
   const s = Store.open(store, false)
   const record = s.record(id)
   const text = Buffer.from([...s.tree(record)].map(entryLine).join(''))
-  const tree = chunkId(text)
-  // a loose chunk file, as version 1 wrote it
-  fs.mkdirSync(path.join(store, 'chunks', tree.slice(0, 2)), { recursive: true, mode: 0o700 })
-  fs.writeFileSync(path.join(store, 'chunks', tree.slice(0, 2), tree), encode(text), { mode: 0o600 })
-  const r = { ...record, version: 1, tree: [tree] }
+  const tree = []
+  for (let at = 0; at < text.length; at += cut) {
+    const part = text.subarray(at, at + cut)
+    const c = chunkId(part)
+    tree.push(c)
+    // a loose chunk file, as version 1 wrote it
+    fs.mkdirSync(path.join(store, 'chunks', c.slice(0, 2)), { recursive: true, mode: 0o700 })
+    fs.writeFileSync(path.join(store, 'chunks', c.slice(0, 2), c), encode(part), { mode: 0o600 })
+  }
+  const r = { ...record, version: 1, tree }
   delete r.treeDepth
   const file = path.join(store, 'snapshots', `${id}.json`)
   fs.chmodSync(file, 0o600)
@@ -339,7 +348,33 @@ function downgradeToV1(store, id) {
   c.version = 1
   fs.chmodSync(config, 0o600)
   fs.writeFileSync(config, JSON.stringify(c, null, 2))
+  return tree
 }
+
+test('a version 1 tree cut across lines, shared by two snapshots, verifies on both backends and a bad file chunk in it is named with both', async () => {
+  const dir = tempDir('sr-store-v1-cut-')
+  const p = makeLargeProject(dir)
+  const { chunkId } = require('../lib/js/store/format')
+  for (const writer of BACKENDS) {
+    const store = path.join(dir, `store-${writer}`)
+    await binding(writer).storeCreateSnapshot(p.root, store, 's1')
+    assert.ok(downgradeToV1(store, 's1', 50).length > 5)
+    const s1 = fs.readFileSync(path.join(store, 'snapshots/s1.json'), 'utf8')
+    fs.writeFileSync(path.join(store, 'snapshots/s2.json'), s1.replace('"id": "s1"', '"id": "s2"'), { mode: 0o600 })
+    const a = chunkId(fs.readFileSync(path.join(p.root, 'src/a.txt')))
+    for (const backend of BACKENDS) {
+      const v = await binding(backend).storeVerify(store)
+      assert.equal(v.ok, true, `${writer} ${backend}`)
+      const deep = await binding(backend).storeVerify(store, null, { deep: true })
+      assert.deepEqual([deep.chunks, deep.bytes], [v.chunks, v.bytes], `${writer} ${backend}`)
+    }
+    flipChunk(store, a)
+    for (const backend of BACKENDS) {
+      const v = await binding(backend).storeVerify(store)
+      assert.deepEqual(v.badChunks.map((c) => [c.id, c.snapshots]), [[a, ['s1', 's2']]], `${writer} ${backend}`)
+    }
+  }
+})
 
 test('a version 1 store is read as is by both backends, and the next snapshot turns it to version 4', async () => {
   const dir = tempDir('sr-store-v1-')

@@ -109,9 +109,42 @@ impl PackHasher {
     }
 }
 
-/// Bytes read at a time when a pack file is hashed whole (large reads: BLAKE3 hashes many of
-/// its 1 KiB blocks at once with SIMD).
+/// Bytes read at a time when a pack file is hashed whole where it is not mapped (large
+/// reads: BLAKE3 hashes many of its 1 KiB blocks at once with SIMD).
 const READ: usize = 1024 * 1024;
+
+/// A whole-pack hash being computed, by the algorithm an index names.
+enum Digester {
+    Sha(Sha256),
+    Blake(Box<blake3::Hasher>),
+}
+
+impl Digester {
+    /// `None` when this code cannot compute `hash`.
+    fn new(hash: PackHash) -> Option<Digester> {
+        match hash {
+            PackHash::Sha256 => Some(Digester::Sha(Sha256::new())),
+            PackHash::Blake3 => Some(Digester::Blake(Box::default())),
+            PackHash::Other(_) => None,
+        }
+    }
+
+    fn update(&mut self, bytes: &[u8]) {
+        match self {
+            Digester::Sha(h) => h.update(bytes),
+            Digester::Blake(h) => {
+                h.update(bytes);
+            }
+        }
+    }
+
+    fn finish(self) -> [u8; 32] {
+        match self {
+            Digester::Sha(h) => h.finalize().into(),
+            Digester::Blake(h) => *h.finalize().as_bytes(),
+        }
+    }
+}
 
 /// The digest of the whole file `file` by `hash`, read with `buf`, and the file's size; `None`
 /// when this code cannot compute that hash.
@@ -120,14 +153,8 @@ pub fn digest_file(
     hash: PackHash,
     buf: &mut Vec<u8>,
 ) -> std::io::Result<Option<([u8; 32], u64)>> {
-    enum Any {
-        Sha(Sha256),
-        Blake(Box<blake3::Hasher>),
-    }
-    let mut hasher = match hash {
-        PackHash::Sha256 => Any::Sha(Sha256::new()),
-        PackHash::Blake3 => Any::Blake(Box::default()),
-        PackHash::Other(_) => return Ok(None),
+    let Some(mut hasher) = Digester::new(hash) else {
+        return Ok(None);
     };
     buf.resize(READ, 0);
     let mut size = 0u64;
@@ -139,18 +166,47 @@ pub fn digest_file(
             Err(e) => return Err(e),
         };
         size += n as u64;
-        match &mut hasher {
-            Any::Sha(h) => h.update(&buf[..n]),
-            Any::Blake(h) => {
-                h.update(&buf[..n]);
-            }
-        }
+        hasher.update(&buf[..n]);
     }
-    let digest = match hasher {
-        Any::Sha(h) => h.finalize().into(),
-        Any::Blake(h) => *h.finalize().as_bytes(),
-    };
-    Ok(Some((digest, size)))
+    Ok(Some((hasher.finish(), size)))
+}
+
+/// [`digest_file`] of an open pack file, mapped into memory (unix) rather than read: `b3sum`'s
+/// way, which saves copying every byte out of the page cache (measured on the bench store's
+/// 214 MiB of packs, two threads: ~70 ms mapped against ~130 ms read in 1 MiB blocks).
+///
+/// Why mapping is sound here: a pack is never modified in place (written to a temp file,
+/// renamed, later only unlinked, which leaves a mapping valid; docs/store-format.md). Only a
+/// process outside the store's rules that truncates a pack while it is being hashed could
+/// fault the mapping (SIGBUS), as with `b3sum`. Elsewhere (Windows, where a mapped file cannot
+/// be removed by a concurrent collection) the file is read.
+pub fn digest_pack(
+    file: &std::fs::File,
+    hash: PackHash,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Option<([u8; 32], u64)>> {
+    #[cfg(unix)]
+    {
+        let Some(mut hasher) = Digester::new(hash) else {
+            return Ok(None);
+        };
+        let size = file.metadata()?.len();
+        if size == 0 {
+            // (mapping zero bytes is an error)
+            return Ok(Some((hasher.finish(), 0)));
+        }
+        // SAFETY: the mapping is read only and dropped before this returns; its bytes change
+        // only if the file is truncated or written in place, which no writer of the store
+        // does (see above).
+        let map = unsafe { memmap2::Mmap::map(file)? };
+        hasher.update(&map);
+        let _ = buf;
+        Ok(Some((hasher.finish(), map.len() as u64)))
+    }
+    #[cfg(not(unix))]
+    {
+        digest_file(&mut &*file, hash, buf)
+    }
 }
 
 static PACKS_NAMED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

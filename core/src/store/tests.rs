@@ -655,11 +655,10 @@ fn a_changed_file_rewrites_only_the_tree_runs_around_it() {
 /// A version 1 store (trees cut anywhere, lists inline, `version: 1`) stays readable: listed,
 /// verified and restored as it is; the next snapshot turns `store.json` to version 2 and
 /// the old record keeps working beside the new one.
-#[test]
-fn a_version_1_store_is_read_as_is_and_upgraded_by_the_next_snapshot() {
-    let p = project();
-    take(&p, "s1");
-    // make it a version 1 store: one tree chunk holding every line, a version 1 record
+/// Make the store of `p` a version 1 store whose one snapshot `s1` has a version 1 tree: its
+/// lines cut every `cut` bytes (across lines, as version 1 cut trees), lists inline. The ids
+/// of its tree chunks.
+fn to_version_1(p: &Project, cut: usize) -> Vec<String> {
     let store = Store::open(&p.store, false).unwrap();
     let record = store.record("s1").unwrap();
     let text: String = store
@@ -667,15 +666,19 @@ fn a_version_1_store_is_read_as_is_and_upgraded_by_the_next_snapshot() {
         .unwrap()
         .map(|e| e.unwrap().line())
         .collect();
-    let id = ChunkId::of(text.as_bytes());
-    store
-        .chunks()
-        .put(&id, &chunk::encode(text.as_bytes()))
-        .unwrap();
+    let ids: Vec<String> = text
+        .as_bytes()
+        .chunks(cut)
+        .map(|part| {
+            let id = ChunkId::of(part);
+            store.chunks().put(&id, &chunk::encode(part)).unwrap();
+            id.hex()
+        })
+        .collect();
     store.chunks().flush().unwrap();
-    let rewrite = |name: &str, from: &str, to: &str| rewrite(&p, name, from, to);
+    let rewrite = |name: &str, from: &str, to: &str| rewrite(p, name, from, to);
     rewrite("store.json", "\"version\": 4", "\"version\": 1");
-    let v1_tree = serde_json::to_string(&vec![id.hex()]).unwrap();
+    let v1_tree = serde_json::to_string(&ids).unwrap();
     let old_tree = serde_json::to_string_pretty(&record.tree).unwrap();
     rewrite("snapshots/s1.json", "\"version\": 4", "\"version\": 1");
     rewrite(
@@ -683,7 +686,17 @@ fn a_version_1_store_is_read_as_is_and_upgraded_by_the_next_snapshot() {
         &old_tree.replace('\n', "\n  "),
         &v1_tree,
     );
-    assert_eq!(store.record("s1").unwrap().tree, [id.hex()]);
+    assert_eq!(store.record("s1").unwrap().tree, ids);
+    ids
+}
+
+#[test]
+fn a_version_1_store_is_read_as_is_and_upgraded_by_the_next_snapshot() {
+    let p = project();
+    take(&p, "s1");
+    // make it a version 1 store: one tree chunk holding every line, a version 1 record
+    to_version_1(&p, usize::MAX);
+    let rewrite = |name: &str, from: &str, to: &str| rewrite(&p, name, from, to);
     assert!(verify_store(&p.store, None).unwrap().ok());
     let (_tmp, out) = restore_into(&p, "s1", &[]);
     assert_eq!(listing(&out), listing(&p.root));
@@ -1123,4 +1136,89 @@ fn a_version_3_store_without_pack_digests_still_verifies() {
     assert!(report.ok(), "{report:?}");
     assert_eq!(report.packs, 1);
     assert!(report.chunks_hashed < report.chunks);
+}
+
+/// `s1`..`s<k>` of the project with 60 more small files in `many/`, only `z-changes.txt`
+/// changed from one to the next: the tree runs that hold `many/` are the same chunks in every
+/// snapshot (verify reads each once).
+fn shared_runs(k: usize) -> (Project, Vec<String>) {
+    let p = project();
+    fs::create_dir(p.root.join("many")).unwrap();
+    for i in 0..60 {
+        fs::write(
+            p.root.join(format!("many/f{i:03}.txt")),
+            format!("file {i}\n"),
+        )
+        .unwrap();
+    }
+    let ids: Vec<String> = (1..=k).map(|i| format!("s{i}")).collect();
+    for (i, id) in ids.iter().enumerate() {
+        fs::write(p.root.join("z-changes.txt"), format!("round {i}\n")).unwrap();
+        take(&p, id);
+    }
+    (p, ids)
+}
+
+/// The verdicts of a default and a deep verify, which must agree.
+fn verify_both(p: &Project) -> VerifyReport {
+    let report = verify_store(&p.store, None).unwrap();
+    let deep = verify_store_with(&p.store, None, VerifyOptions { deep: true }).unwrap();
+    assert_eq!(verdicts(&report), verdicts(&deep));
+    report
+}
+
+/// A bad chunk reached through a tree run that every snapshot shares (read once by verify) is
+/// named with every one of those snapshots, and each is broken: a file chunk the run lists,
+/// and the run's own chunk.
+#[test]
+fn a_bad_chunk_of_a_run_many_snapshots_share_is_named_with_each_of_them() {
+    let (p, ids) = shared_runs(4);
+    assert!(verify_both(&p).ok());
+    let names = |r: &VerifyReport| r.broken.keys().cloned().collect::<Vec<_>>();
+    let file = ChunkId::of(b"file 30\n");
+    flip_chunk(&p, &file);
+    let report = verify_both(&p);
+    assert_eq!(report.bad_chunks.len(), 1, "{report:?}");
+    assert_eq!(report.bad_chunks[0].id, file.hex());
+    assert_eq!(report.bad_chunks[0].snapshots, ids);
+    assert_eq!(names(&report), ids);
+    flip_chunk(&p, &file);
+    assert!(verify_both(&p).ok());
+    // the run that holds many/f030.txt's line: the same chunk in every tree
+    let store = Store::open(&p.store, false).unwrap();
+    let holds = |c: &ChunkId| {
+        let text = store.chunks().get(c).unwrap();
+        String::from_utf8_lossy(&text).contains("\"many/f030.txt\"")
+    };
+    let run = store.record("s1").unwrap().tree_ids().unwrap();
+    let run = *run.iter().find(|c| holds(c)).unwrap();
+    for id in &ids {
+        assert!(store.record(id).unwrap().tree.contains(&run.hex()), "{id}");
+    }
+    flip_chunk(&p, &run);
+    let report = verify_both(&p);
+    let bad = report.bad_chunks.iter().find(|b| b.id == run.hex());
+    assert_eq!(bad.map(|b| b.snapshots.clone()), Some(ids.clone()));
+    assert_eq!(names(&report), ids);
+}
+
+/// A version 1 tree (cut across lines) that two snapshots share verifies with every chunk
+/// counted, and a bad file chunk it lists is named with both.
+#[test]
+fn a_version_1_tree_cut_across_lines_verifies_and_names_its_snapshots() {
+    let p = project();
+    take(&p, "s1");
+    let tree = to_version_1(&p, 50);
+    assert!(tree.len() > 5, "{tree:?}");
+    let s1 = fs::read_to_string(p.store.join("snapshots/s1.json")).unwrap();
+    let s2 = s1.replace("\"id\": \"s1\"", "\"id\": \"s2\"");
+    assert_ne!(s1, s2);
+    fs::write(p.store.join("snapshots/s2.json"), s2).unwrap();
+    let report = verify_both(&p);
+    assert!(report.ok(), "{report:?}");
+    let a = flip_chunk(&p, &ChunkId::of(b"alpha\n"));
+    let report = verify_both(&p);
+    assert_eq!(report.bad_chunks.len(), 1, "{report:?}");
+    assert_eq!(report.bad_chunks[0].id, a);
+    assert_eq!(report.bad_chunks[0].snapshots, ["s1", "s2"]);
 }

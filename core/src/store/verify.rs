@@ -26,6 +26,8 @@ use super::tree::{Fetch, Role, TreeReader, MAX_TREE_CHUNKS};
 use super::Store;
 use crate::error::Result;
 
+mod walk;
+
 /// A chunk that failed, and the snapshots that reference it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadChunk {
@@ -80,15 +82,14 @@ pub fn verify_store(store: &Path, only: Option<&[String]>) -> Result<VerifyRepor
 
 /// Verify the store folder `store` (every snapshot, or only `only` when given).
 ///
-/// Unless `deep`, the packs are hashed whole first, one per thread at a time ([`hash_packs`]).
-/// Then
-/// a thread per core takes the next job: a batch of file chunks to check, or, when
-/// none waits, the next snapshot to walk: its record and tree (a tree chunk hashed by the
-/// first walk that needs it, then read unhashed), the file chunks no walk has seen before
-/// queued in batches. So tree walks and hashing share every core, each chunk is hashed once,
-/// and each thread reuses its buffers from chunk to chunk. Then, only when some chunks are
-/// bad, the trees are walked again to name the snapshots each bad chunk breaks. A chunk in a
-/// pack that matched is checked without a read; a tree chunk there is read, not hashed.
+/// Unless `deep`, the packs are hashed whole on threads of their own ([`hash_packs`]) while
+/// this thread walks every snapshot's tree once ([`walk::walk`]): each distinct tree run,
+/// line and file list read once, unhashed, every chunk referenced noted. When the walk and the
+/// pack verdicts say every tree and list chunk it read is good, the file chunks are judged
+/// (good in a pack that matched, else read and hashed alone) and that is the report. Anything
+/// else (a record, tree or list chunk that is bad or unreadable, a damaged line) and `deep`
+/// take [`exact`]: the walk that judges each tree chunk before it reads it, as every verify did
+/// before the fast walk, and names the snapshots each bad chunk breaks.
 pub fn verify_store_with(
     store: &Path,
     only: Option<&[String]>,
@@ -99,32 +100,78 @@ pub fn verify_store_with(
         Some(ids) => ids.to_vec(),
         None => store.ids()?,
     };
-    let packs = match options.deep {
-        true => PackVerdicts::default(),
-        false => hash_packs(store.chunks())?,
-    };
-    let pool = Pool::new(&store, &ids, &packs.good);
+    if options.deep {
+        return exact(&store, &ids, PackVerdicts::default());
+    }
+    // the map of present chunks, loaded once before the threads share it (the hashing needs
+    // its digests, the walk its places)
+    store.chunks().packs()?;
+    // (the walk on a thread of its own too: a panic in it is an error of the call)
+    let (packs, walked) = std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| hash_packs(store.chunks()));
+        let walking = scope.spawn(|| walk::walk(&store, &ids));
+        let walked = walking.join().map_err(thread_failed);
+        (hashing.join().map_err(thread_failed), walked)
+    });
+    let packs = packs??;
+    if let Some(walked) = walked? {
+        if let Some(found) = walk::judge(&store, walked, &packs.good)? {
+            return assemble(&store, &ids, found, packs);
+        }
+    }
+    exact(&store, &ids, packs)
+}
+
+/// Every snapshot walked with each tree and list chunk judged before it is read (hashed
+/// unless its pack matched `packs`), file chunks checked as they are found: the path that
+/// names the snapshots each bad chunk breaks, and `deep`'s (`packs` empty).
+fn exact(store: &Store, ids: &[String], packs: PackVerdicts) -> Result<VerifyReport> {
+    let pool = Pool::new(store, ids, &packs.good);
     let (walks, files) = pool.run()?;
+    let trees = pool.trees.into_inner().unwrap_or_else(|p| p.into_inner());
+    let trees = trees
+        .into_iter()
+        .filter_map(|(c, once)| once.get().map(|v| (c, v.clone())))
+        .collect();
+    let found = Found {
+        walks,
+        trees,
+        files,
+        hashed: pool.hashed.load(Ordering::Relaxed),
+    };
+    assemble(store, ids, found, packs)
+}
+
+/// What a walk found: each snapshot's walk (in the order of the ids), the verdicts on the
+/// tree and list chunks and on the file chunks (each chunk once in each), and how many chunks
+/// were read and hashed alone.
+struct Found {
+    walks: Vec<Walk>,
+    trees: Vec<(ChunkId, Verdict)>,
+    files: Vec<(ChunkId, Verdict)>,
+    hashed: u64,
+}
+
+/// The report of `found`: the chunks counted, each bad one with the snapshots it breaks (the
+/// trees walked again, only when some bad file chunk is named by no walk yet).
+fn assemble(
+    store: &Store,
+    ids: &[String],
+    found: Found,
+    packs: PackVerdicts,
+) -> Result<VerifyReport> {
     let mut report = VerifyReport {
         snapshots: ids.len() as u64,
-        chunks_hashed: pool.hashed.load(Ordering::Relaxed),
+        chunks_hashed: found.hashed,
         packs: packs.good.len() as u64,
         packs_mismatched: packs.mismatched,
         ..VerifyReport::default()
     };
-    let trees = pool.trees.into_inner().unwrap_or_else(|p| p.into_inner());
-    let trees: HashMap<ChunkId, &Verdict> = trees
-        .iter()
-        .filter_map(|(c, once)| once.get().map(|v| (*c, v)))
-        .collect();
+    let trees: IdSet = found.trees.iter().map(|(c, _)| *c).collect();
     // a file chunk that is also a tree chunk (the same bytes) counts once, as a tree chunk
-    let files = files.iter().filter(|(c, _)| !trees.contains_key(c));
+    let files = found.files.iter().filter(|(c, _)| !trees.contains(c));
     let mut bad: BTreeMap<ChunkId, (String, Vec<String>)> = BTreeMap::new();
-    for (c, verdict) in trees
-        .iter()
-        .map(|(c, v)| (c, *v))
-        .chain(files.map(|(c, v)| (c, v)))
-    {
+    for (c, verdict) in found.trees.iter().chain(files) {
         match verdict {
             Ok(bytes) => {
                 report.chunks += 1;
@@ -136,7 +183,7 @@ pub fn verify_store_with(
         }
     }
     let mut readable = Vec::new();
-    for (id, walk) in ids.iter().zip(walks) {
+    for (id, walk) in ids.iter().zip(found.walks) {
         for c in &walk.bad_tree {
             if let Some((_, users)) = bad.get_mut(c) {
                 users.push(id.clone());
@@ -150,7 +197,7 @@ pub fn verify_store_with(
         }
     }
     if bad.values().any(|(_, users)| users.is_empty()) {
-        attribute(&store, &readable, &mut bad, &mut report.broken)?;
+        attribute(store, &readable, &mut bad, &mut report.broken)?;
     }
     report.bad_chunks = bad
         .into_iter()
@@ -163,6 +210,27 @@ pub fn verify_store_with(
     Ok(report)
 }
 
+/// Threads a verify runs its hashing on: one per core, at most 8.
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().min(8))
+}
+
+/// A verify thread that panicked, as the error of the call (`EIO`).
+fn thread_failed(panic: Box<dyn std::any::Any + Send>) -> crate::Error {
+    let why = panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".into());
+    crate::Error::new(
+        crate::Code::Os("EIO"),
+        format!("Verify stopped: one of its threads failed ({why})"),
+    )
+}
+
+/// Packs that matched their digest, and their size ([`PackVerdicts::good`]).
+type GoodPacks = HashMap<usize, (Arc<str>, u64)>;
+
 /// What hashing the packs whole found.
 #[derive(Default)]
 struct PackVerdicts {
@@ -171,7 +239,7 @@ struct PackVerdicts {
     /// chunk then hashes no string; a map reloaded since has other names, found in none, and
     /// its chunks are checked alone). The name is held, so that no other name can take its
     /// address.
-    good: HashMap<usize, (Arc<str>, u64)>,
+    good: GoodPacks,
     /// Packs whose file does not, by name.
     mismatched: Vec<String>,
 }
@@ -194,16 +262,15 @@ fn hash_packs(chunks: &Chunks) -> Result<PackVerdicts> {
     let todo = Mutex::new(todo);
     let verdicts = Mutex::new(PackVerdicts::default());
     let packs = chunks.packs_dir()?;
-    let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
     std::thread::scope(|scope| {
-        for _ in 0..threads {
+        for _ in 0..threads() {
             scope.spawn(|| {
                 let mut buf = Vec::new();
                 while let Some((_, name, want)) = Pool::lock(&todo).pop() {
                     let digest = packs
                         .open_read(Path::new(&pack::pack_file(&name)))
                         .ok()
-                        .and_then(|mut f| pack::digest_file(&mut f, want.hash, &mut buf).ok());
+                        .and_then(|f| pack::digest_pack(&f, want.hash, &mut buf).ok());
                     let mut v = Pool::lock(&verdicts);
                     match digest {
                         Some(Some((d, size))) if d == want.digest => {
@@ -220,6 +287,23 @@ fn hash_packs(chunks: &Chunks) -> Result<PackVerdicts> {
     let mut verdicts = verdicts.into_inner().unwrap_or_else(|p| p.into_inner());
     verdicts.mismatched.sort();
     Ok(verdicts)
+}
+
+/// Chunk `c`'s stored size when it lies in a pack of `good` (one that matched its digest), and
+/// within it: an index entry past the pack's end is damage the chunk's own check names.
+fn in_good_pack(chunks: &Chunks, good: &GoodPacks, c: &ChunkId) -> Option<u64> {
+    if good.is_empty() {
+        return None;
+    }
+    let place = chunks.locate_with(c, |loc| match loc {
+        Some(Loc::Packed { pack, offset, len }) => {
+            let end = u64::from(*offset) + u64::from(*len);
+            let (_, size) = good.get(&name_key(pack))?;
+            (end <= *size).then_some(u64::from(*len))
+        }
+        _ => None,
+    });
+    place.ok().flatten()
 }
 
 /// The key of pack `name` in [`PackVerdicts::good`]: the address its `Arc` points to.
@@ -252,7 +336,7 @@ struct Pool<'a> {
     ids: &'a [String],
     /// Packs that matched their digest ([`PackVerdicts::good`]), and their size: their chunks
     /// are good as stored.
-    good: &'a HashMap<usize, (Arc<str>, u64)>,
+    good: &'a GoodPacks,
     /// Chunks read, inflated and hashed one by one.
     hashed: AtomicU64,
     jobs: Mutex<Jobs>,
@@ -285,7 +369,7 @@ type Done = (Vec<(usize, Walk)>, Vec<(ChunkId, Verdict)>);
 type Outcome = (Vec<Walk>, Vec<(ChunkId, Verdict)>);
 
 impl<'a> Pool<'a> {
-    fn new(store: &'a Store, ids: &'a [String], good: &'a HashMap<usize, (Arc<str>, u64)>) -> Self {
+    fn new(store: &'a Store, ids: &'a [String], good: &'a GoodPacks) -> Self {
         Pool {
             store,
             ids,
@@ -305,24 +389,15 @@ impl<'a> Pool<'a> {
     /// chunk's verdict. A thread that panicked makes the call an error (`EIO`), after the
     /// others ended: its walk still counts as ended ([`WalkEnd`]), so none waits for it.
     fn run(&self) -> Result<Outcome> {
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(8));
         let joined: Vec<std::thread::Result<Done>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads).map(|_| scope.spawn(|| self.work())).collect();
+            let handles: Vec<_> = (0..threads())
+                .map(|_| scope.spawn(|| self.work()))
+                .collect();
             handles.into_iter().map(|h| h.join()).collect()
         });
         let mut done = Vec::with_capacity(joined.len());
         for j in joined {
-            done.push(j.map_err(|panic| {
-                let why = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "no message".into());
-                crate::Error::new(
-                    crate::Code::Os("EIO"),
-                    format!("Verify stopped: one of its threads failed ({why})"),
-                )
-            })?);
+            done.push(j.map_err(thread_failed)?);
         }
         let mut walks = Vec::new();
         let mut files = Vec::new();
@@ -393,21 +468,8 @@ impl<'a> Pool<'a> {
         }
     }
 
-    /// Chunk `c`'s stored size when it lies in a pack that matched its digest (and within
-    /// it: an index entry past the pack's end is damage the chunk's own check names).
     fn in_good_pack(&self, c: &ChunkId) -> Option<u64> {
-        if self.good.is_empty() {
-            return None;
-        }
-        let place = self.store.chunks().locate_with(c, |loc| match loc {
-            Some(Loc::Packed { pack, offset, len }) => {
-                let end = u64::from(*offset) + u64::from(*len);
-                let (_, size) = self.good.get(&name_key(pack))?;
-                (end <= *size).then_some(u64::from(*len))
-            }
-            _ => None,
-        });
-        place.ok().flatten()
+        in_good_pack(self.store.chunks(), self.good, c)
     }
 
     /// A chunk read and hashed with `checker`'s buffers: its stored size, or why it is bad.

@@ -1,0 +1,259 @@
+//! The fast walk of a verify: every snapshot's tree read on one thread while the packs are
+//! hashed on the others, each distinct piece of it parsed once.
+//!
+//! A hundred checkpoints share almost all their trees: in format version 2 a tree is cut
+//! between lines into runs, and a run whose lines did not change is the same chunk in the next
+//! snapshot. A run this walk read whole (starting and ending on a line boundary) references
+//! exactly the chunks it did then, so when a later tree holds it at a line boundary it is
+//! skipped unread; a changed run holds mostly unchanged lines, and a line seen before (the
+//! same bytes) references the same chunks, so it is not parsed again; a file list chunk
+//! expanded before (with the same levels below it) adds no id. Version 1 trees (cut anywhere)
+//! are read the same way: their chunks rarely hold whole lines, and their lines are skipped
+//! when seen before.
+//!
+//! What this walk reads is not judged as it reads it: each tree and list chunk is taken
+//! unhashed, and judged afterwards ([`judge`]): good when its pack matched its digest, else
+//! read and hashed alone. Attribution stays exact because this walk is only trusted whole:
+//! any record it cannot read, chunk it cannot read, line it cannot parse, or tree or list
+//! chunk judged bad afterwards sends the verify to the exact walk (`super::exact`), which
+//! judges each chunk before it reads it and names every snapshot each bad chunk breaks.
+
+use std::collections::HashSet;
+
+use super::{in_good_pack, reason, threads, Found, GoodPacks, Verdict, Walk};
+use crate::error::{Code, Error, Result};
+use crate::store::chunk::{Checker, ChunkId, Chunks, IdHash, IdMap, IdSet};
+use crate::store::list;
+use crate::store::snapshot::Record;
+use crate::store::tree::{check_path, Entry, MAX_TREE_CHUNKS};
+use crate::store::Store;
+
+/// Bytes of the trees' list chunks kept in memory: each snapshot's list of runs is resolved
+/// again, through list chunks most snapshots share.
+const LIST_CACHE: usize = 16 * 1024 * 1024;
+
+/// What the walk found: every record (in the order of the ids), the tree and list chunks it
+/// read (not judged yet), and every file chunk referenced (each once).
+pub(super) struct Walked {
+    records: Vec<Record>,
+    trees: IdSet,
+    files: IdSet,
+}
+
+/// Walk the trees of `ids`; `None` when anything is wrong (the exact walk then names it).
+pub(super) fn walk(store: &Store, ids: &[String]) -> Option<Walked> {
+    let mut walker = Walker::new(store.chunks());
+    let mut records = Vec::with_capacity(ids.len());
+    for id in ids {
+        // the tests' way to make a thread fail mid-walk (never compiled into the addon)
+        #[cfg(test)]
+        if id.starts_with("test-panic-") {
+            panic!("test panic in the walk of {id}");
+        }
+        let record = store.record(id).ok()?;
+        walker.snapshot(&record).ok()?;
+        records.push(record);
+    }
+    Some(Walked {
+        records,
+        trees: walker.trees,
+        files: walker.files,
+    })
+}
+
+/// The verdicts on what `walked` found, once the packs are hashed (`good`: those that
+/// matched): `None` when a tree or list chunk the walk read is bad (what it read from that
+/// chunk cannot be trusted). File chunks outside a matching pack are read and hashed alone, a
+/// thread per core, in the order they lie on disk.
+pub(super) fn judge(store: &Store, walked: Walked, good: &GoodPacks) -> Result<Option<Found>> {
+    let chunks = store.chunks();
+    let mut checker = Checker::default();
+    let mut hashed = 0;
+    let mut trees = Vec::with_capacity(walked.trees.len());
+    for c in walked.trees {
+        let verdict = match in_good_pack(chunks, good, &c) {
+            Some(stored) => stored,
+            None => {
+                hashed += 1;
+                match checker.check(chunks, &c) {
+                    Ok(stored) => stored,
+                    Err(_) => return Ok(None),
+                }
+            }
+        };
+        trees.push((c, Ok(verdict)));
+    }
+    let mut files = Vec::with_capacity(walked.files.len());
+    let mut alone = Vec::new();
+    for c in walked.files {
+        match in_good_pack(chunks, good, &c) {
+            Some(stored) => files.push((c, Ok(stored))),
+            None => alone.push(c),
+        }
+    }
+    hashed += alone.len() as u64;
+    files.extend(check_alone(chunks, alone)?);
+    let walks = walked
+        .records
+        .into_iter()
+        .map(|record| Walk {
+            outcome: Ok(record),
+            bad_tree: Vec::new(),
+        })
+        .collect();
+    Ok(Some(Found {
+        walks,
+        trees,
+        files,
+        hashed,
+    }))
+}
+
+/// Each chunk of `ids` read, inflated and hashed against its id, a thread per core, each
+/// thread reading forward through its share of the chunks sorted by place.
+fn check_alone(chunks: &Chunks, mut ids: Vec<ChunkId>) -> Result<Vec<(ChunkId, Verdict)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    chunks.sort_by_place(&mut ids)?;
+    let share = ids.len().div_ceil(threads());
+    let joined: Vec<std::thread::Result<Vec<(ChunkId, Verdict)>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ids
+            .chunks(share)
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut checker = Checker::default();
+                    part.iter()
+                        .map(|c| (*c, checker.check(chunks, c).map_err(reason)))
+                        .collect()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join()).collect()
+    });
+    let mut out = Vec::with_capacity(ids.len());
+    for part in joined {
+        out.extend(part.map_err(super::thread_failed)?);
+    }
+    Ok(out)
+}
+
+struct Walker<'s> {
+    chunks: &'s Chunks,
+    checker: Checker,
+    /// Tree and list chunks read.
+    trees: IdSet,
+    /// File chunks referenced.
+    files: IdSet,
+    /// Text chunks read whole from a line boundary to a line end: skipped when met again at
+    /// a line boundary.
+    runs: IdSet,
+    /// Lines parsed (their bytes): skipped when met again.
+    lines: HashSet<Box<[u8]>>,
+    /// File list chunks expanded, with the levels below them.
+    expanded: HashSet<(ChunkId, u32), IdHash>,
+    /// The trees' list chunks read, and their bytes (at most [`LIST_CACHE`]).
+    lists: IdMap<Vec<u8>>,
+    listed: usize,
+}
+
+impl<'s> Walker<'s> {
+    fn new(chunks: &'s Chunks) -> Self {
+        Walker {
+            chunks,
+            checker: Checker::default(),
+            trees: IdSet::default(),
+            files: IdSet::default(),
+            runs: IdSet::default(),
+            lines: HashSet::new(),
+            expanded: HashSet::default(),
+            lists: IdMap::default(),
+            listed: 0,
+        }
+    }
+
+    /// The record's tree: its list of text chunks resolved, each text chunk not skipped read
+    /// and its lines taken one by one (a line may span chunks).
+    fn snapshot(&mut self, record: &Record) -> Result<()> {
+        let top = record.tree_ids()?;
+        let text = list::resolve(top, record.tree_depth, MAX_TREE_CHUNKS, &mut |c, _| {
+            self.tree_list(c).map(Some)
+        })?;
+        // the bytes of a line not ended yet (empty: at a line boundary)
+        let mut carry: Vec<u8> = Vec::new();
+        for c in text {
+            if carry.is_empty() && self.runs.contains(&c) {
+                continue;
+            }
+            let from = carry.len();
+            carry.extend_from_slice(self.checker.read(self.chunks, &c, false)?);
+            self.trees.insert(c);
+            if from == 0 && carry.ends_with(b"\n") {
+                self.runs.insert(c);
+            }
+            let Some(end) = carry[from..].iter().rposition(|&b| b == b'\n') else {
+                continue;
+            };
+            let end = from + end;
+            for line in carry[..end].split(|&b| b == b'\n') {
+                self.line(line)?;
+            }
+            carry.drain(..=end);
+        }
+        if !carry.is_empty() {
+            // a last line without its newline, as the tree reader takes it
+            self.line(&carry)?;
+        }
+        Ok(())
+    }
+
+    /// One tree line (without its newline), parsed as the tree reader parses it, its chunks
+    /// noted; a line seen before is not parsed again.
+    fn line(&mut self, line: &[u8]) -> Result<()> {
+        if self.lines.contains(line) {
+            return Ok(());
+        }
+        let damaged = |why: &dyn std::fmt::Display| {
+            Error::new(Code::Corrupt, format!("A tree line is damaged: {why}"))
+        };
+        let text = std::str::from_utf8(line).map_err(|e| damaged(&e))?;
+        let entry: Entry = serde_json::from_str(text).map_err(|e| damaged(&e))?;
+        check_path(&entry.path)?;
+        let top = entry.chunk_ids()?;
+        let ids = match entry.depth {
+            0 => top,
+            depth => list::resolve(top, depth, entry.size, &mut |c, below| {
+                self.file_list(c, below)
+            })?,
+        };
+        self.files.extend(ids);
+        self.lines.insert(line.into());
+        Ok(())
+    }
+
+    /// A list chunk of a tree's list of runs: read once, then kept (each snapshot resolves
+    /// its list again).
+    fn tree_list(&mut self, c: &ChunkId) -> Result<Vec<u8>> {
+        if let Some(data) = self.lists.get(c) {
+            return Ok(data.clone());
+        }
+        let data = self.checker.read(self.chunks, c, false)?.to_vec();
+        self.trees.insert(*c);
+        if self.listed + data.len() <= LIST_CACHE {
+            self.listed += data.len();
+            self.lists.insert(*c, data.clone());
+        }
+        Ok(data)
+    }
+
+    /// A list chunk of a file's chunk list with `below` levels under it: `None` when expanded
+    /// before (its data chunks are noted already).
+    fn file_list(&mut self, c: &ChunkId, below: u32) -> Result<Option<Vec<u8>>> {
+        if !self.expanded.insert((*c, below)) {
+            return Ok(None);
+        }
+        let data = self.checker.read(self.chunks, c, false)?.to_vec();
+        self.trees.insert(*c);
+        Ok(Some(data))
+    }
+}
