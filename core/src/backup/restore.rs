@@ -629,23 +629,15 @@ mod tests {
             .unwrap();
         }
         assert_eq!(fs::read(&saved).unwrap()[18], 2, "a WAL-mode file");
-        let names = |dir: &Path| -> Vec<String> {
-            let mut n: Vec<String> = fs::read_dir(dir)
-                .unwrap()
-                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-                .collect();
-            n.sort();
-            n
-        };
-        let before = names(&set);
+        let before = names_in(&set);
         restore_database(root, "app.db", &saved).unwrap();
         let value: String = Connection::open(root.join("app.db"))
             .unwrap()
             .query_row("SELECT v FROM t", [], |r| r.get(0))
             .unwrap();
         assert_eq!(value, "new");
-        assert_eq!(names(&set), before);
-        let left: Vec<String> = names(&root.join("backups"))
+        assert_eq!(names_in(&set), before);
+        let left: Vec<String> = names_in(&root.join("backups"))
             .into_iter()
             .filter(|n| n.starts_with(crate::fsx::scratch::PREFIX))
             .collect();
@@ -693,5 +685,163 @@ mod tests {
         assert_eq!(rows(&live), ["new"]);
         assert!(!wal.exists());
         assert_eq!(rows(&done.previous.unwrap()), ["old"]);
+    }
+
+    /// A file that reads as SQLite to `journal_mode`: the header's first 19 bytes, its
+    /// write-version byte (18) saying rollback journal (1) or WAL (2).
+    fn fake_database(path: &Path, mode: u8) {
+        let mut head = b"SQLite format 3\0".to_vec();
+        head.extend_from_slice(&[16, 0, mode, mode]);
+        head.resize(100, 0);
+        fs::write(path, head).unwrap();
+    }
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut n: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        n.sort();
+        n
+    }
+
+    /// On Linux SQLite is handed the backup and the live database where they are, through
+    /// held paths (resolving to those very files), and nothing is copied into the
+    /// workspace: a rollback-mode backup without a journal, and a live database whatever its
+    /// mode (its WAL is its users', read where it is).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn on_linux_sqlite_reads_the_backup_and_the_live_database_in_place() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        fs::create_dir_all(root.join("backups/database/set")).unwrap();
+        fs::create_dir(root.join("data")).unwrap();
+        fake_database(&root.join("backups/database/set/app.db"), 1);
+        fake_database(&root.join("data/app.db"), 2);
+        fs::write(root.join("data/app.db-wal"), "wal").unwrap();
+        let dir = Dir::open(root).unwrap();
+        let work = Workspace::new(&dir).unwrap();
+        let set = dir.sub(Path::new("backups/database/set"), false).unwrap();
+        let data = dir.sub(Path::new("data"), false).unwrap();
+        let backup = work
+            .readable(&set, OsStr::new("app.db"), BACKUP, false)
+            .unwrap();
+        let current = work
+            .readable(&data, OsStr::new("app.db"), CURRENT, true)
+            .unwrap();
+        for (given, file) in [
+            (&backup, "backups/database/set/app.db"),
+            (&current, "data/app.db"),
+        ] {
+            assert!(given.starts_with("/proc/"), "{}", given.display());
+            assert_eq!(
+                fs::canonicalize(given).unwrap(),
+                fs::canonicalize(root.join(file)).unwrap()
+            );
+        }
+        assert!(names_in(work.dir.path()).is_empty());
+    }
+
+    /// Where SQLite cannot be given held paths (macOS, Windows: a workspace in the temp
+    /// dir), it reads copies made in the workspace, never the files where they are; the
+    /// live database's WAL is copied with it.
+    #[test]
+    fn a_workspace_in_the_temp_dir_reads_copies() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path();
+        fake_database(&root.join("saved.db"), 1);
+        fake_database(&root.join("app.db"), 2);
+        fs::write(root.join("app.db-wal"), "wal").unwrap();
+        let temp = crate::fsx::scratch::new().unwrap();
+        let work = Workspace {
+            dir: Dir::open(temp.path()).unwrap(),
+            home: Home::Temp(temp),
+        };
+        let dir = Dir::open(root).unwrap();
+        let backup = work
+            .readable(&dir, OsStr::new("saved.db"), BACKUP, false)
+            .unwrap();
+        let current = work
+            .readable(&dir, OsStr::new("app.db"), CURRENT, true)
+            .unwrap();
+        assert_eq!(backup, work.dir.path().join(BACKUP));
+        assert_eq!(current, work.dir.path().join(CURRENT));
+        assert_eq!(
+            fs::read(&backup).unwrap(),
+            fs::read(root.join("saved.db")).unwrap()
+        );
+        assert_eq!(
+            names_in(work.dir.path()),
+            [BACKUP, CURRENT, "current.sqlite-wal"]
+        );
+    }
+
+    /// A held workspace by hand: the folder `ws` of `parent`, removed on drop.
+    #[cfg(unix)]
+    fn held_workspace(parent: &Path) -> Workspace {
+        fs::create_dir(parent.join("ws")).unwrap();
+        Workspace {
+            dir: Dir::open(&parent.join("ws")).unwrap(),
+            home: Home::Backups(Dir::open(parent).unwrap(), "ws".into()),
+        }
+    }
+
+    /// The results go into place by rename, and across file systems (a mount point between
+    /// the workspace and the target: `EXDEV`) by a copy: here a workspace on tmpfs
+    /// (/dev/shm) and the targets on the disk, a real cross-device rename.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn results_cross_file_systems_by_a_copy() {
+        use std::os::unix::fs::MetadataExt;
+        let shm = Path::new("/dev/shm");
+        let disk = tempfile::tempdir().unwrap();
+        let other = match shm.is_dir() {
+            true => tempfile::tempdir_in(shm).unwrap(),
+            false => return eprintln!("skipped: no /dev/shm"),
+        };
+        let dev = |p: &Path| fs::metadata(p).unwrap().dev();
+        if dev(other.path()) == dev(disk.path()) {
+            return eprintln!("skipped: /dev/shm is on the same file system as the temp dir");
+        }
+        let work = held_workspace(other.path());
+        fs::write(work.dir.path().join(RESTORED), "restored").unwrap();
+        fs::write(work.dir.path().join(KEPT), "kept").unwrap();
+        fs::create_dir(disk.path().join("data")).unwrap();
+        fs::write(disk.path().join("data/app.db"), "old").unwrap();
+        let dest = Dir::open(disk.path()).unwrap();
+        work.put(RESTORED, &dest, Path::new("data/app.db"), false)
+            .unwrap();
+        work.put(KEPT, &dest, Path::new("keep/app.db"), true)
+            .unwrap();
+        let read = |rel: &str| fs::read_to_string(disk.path().join(rel)).unwrap();
+        assert_eq!(read("data/app.db"), "restored");
+        assert_eq!(read("keep/app.db"), "kept");
+        assert_eq!(names_in(&disk.path().join("data")), ["app.db"]);
+        drop(work);
+        assert!(
+            names_in(other.path()).is_empty(),
+            "the workspace is removed"
+        );
+    }
+
+    /// Any other failed move is reported as the move's failure (here a folder where the
+    /// database goes: `EISDIR`), not retried as a copy; what is there is left as it was.
+    #[cfg(unix)]
+    #[test]
+    fn a_move_refused_for_another_reason_is_reported_as_is() {
+        let tmp = tempfile::tempdir().unwrap();
+        let work = held_workspace(tmp.path());
+        fs::write(work.dir.path().join(RESTORED), "restored").unwrap();
+        let dest_path = tmp.path().join("dest");
+        fs::create_dir_all(dest_path.join("app.db")).unwrap();
+        fs::write(dest_path.join("app.db/inside"), "x").unwrap();
+        let dest = Dir::open(&dest_path).unwrap();
+        let err = work
+            .put(RESTORED, &dest, Path::new("app.db"), false)
+            .unwrap_err();
+        assert_eq!(err.code().as_str(), "EISDIR", "{err}");
+        assert!(err.message().starts_with("Cannot move "), "{err}");
+        assert_eq!(names_in(&dest_path), ["app.db"]);
+        assert_eq!(names_in(&dest_path.join("app.db")), ["inside"]);
     }
 }

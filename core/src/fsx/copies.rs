@@ -297,6 +297,25 @@ mod tests {
         assert!(dir.join("f.auto.2025-09-08T15-14-28-688Z.bak").is_dir());
     }
 
+    /// "Older than" is strict, as legacy's `age > maxAge`: a backup exactly as old as the
+    /// limit is kept. Exact to the nanosecond by a limit past the epoch (nothing can be older
+    /// than that) and a backup dated at the epoch itself.
+    #[test]
+    fn a_backup_exactly_as_old_as_the_limit_is_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("f");
+        fs::write(&file, b"x").unwrap();
+        let ours = backup_file(&file, "auto", tmp.path()).unwrap().unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&ours)
+            .unwrap()
+            .set_modified(SystemTime::UNIX_EPOCH)
+            .unwrap();
+        assert_eq!(cleanup_old_backups(tmp.path(), Duration::MAX).unwrap(), 0);
+        assert!(ours.exists());
+    }
+
     #[test]
     fn cleanup_keeps_young_backups() {
         let tmp = tempfile::tempdir().unwrap();

@@ -131,4 +131,46 @@ mod tests {
         assert_eq!(len, 5);
         assert_ne!(now, mine, "the replacement is not the file we judged");
     }
+
+    /// The size past 4 GiB is the whole size (Windows gives it in two 32-bit halves, the
+    /// file index too): a sparse file, nothing written.
+    #[test]
+    fn a_file_past_4_gib_has_its_whole_size() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("big.lock");
+        let len = (1u64 << 32) + 5;
+        let file = File::create(&path).unwrap();
+        file.set_len(len).unwrap();
+        assert_eq!(of_path(&path).unwrap().1, len);
+        assert_eq!(sys::of_file(&file).unwrap().1, len);
+    }
+
+    /// A folder has an identity too (asking is not an error), its own and not a file's.
+    #[test]
+    fn a_folder_has_an_identity_of_its_own() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("f");
+        fs::write(&file, "x").unwrap();
+        let (folder, _) = of_path(tmp.path()).unwrap();
+        assert_ne!(folder, of_path(&file).unwrap().0);
+        assert_eq!(folder, of_path(tmp.path()).unwrap().0);
+    }
+
+    /// A lock file held open by a writer that shares nothing (a legacy writer's handle, say)
+    /// can still be told apart: asking takes attributes only, which no share mode refuses.
+    #[cfg(windows)]
+    #[test]
+    fn a_file_held_by_a_handle_sharing_nothing_is_still_identified() {
+        use std::os::windows::fs::OpenOptionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("held.lock");
+        fs::write(&path, "held").unwrap();
+        let holder = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .share_mode(0)
+            .open(&path)
+            .unwrap();
+        assert_eq!(of_path(&path).unwrap(), (of_file(&holder).unwrap(), 4));
+    }
 }
