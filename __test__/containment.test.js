@@ -1042,13 +1042,11 @@ test('a link or a file on the way is refused the same on both backends, code and
 
 // A folder the caller may not write in: making a folder on the way fails with the OS's EACCES,
 // reported as such ('Cannot create ...'), never mistaken for a lost race (EEXIST, which the walk
-// takes as made) nor for a missing folder. Run in a child as nobody when root (root may write
-// anywhere), else as this user in a 0555 folder.
-test('a folder on the way that cannot be made is EACCES, the same on both backends: contained writes and mkdirs and held opens that create', { skip: process.platform !== 'linux' || (isRoot && !fs.existsSync('/usr/bin/setpriv')), timeout: 30000 }, (t) => {
-  // in the temp dir itself, not the suite's 0700 folder, which nobody could not even traverse
-  const base = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'sr-no-write-'))
-  t.after(() => fs.rmSync(base, { recursive: true, force: true }))
-  fs.chmodSync(base, isRoot ? 0o755 : 0o555)
+// takes as made) nor for a missing folder. A 0555 folder, written from a child: as root, one
+// without CAP_DAC_OVERRIDE (setpriv), so that it still reads the tree wherever it lies.
+test('a folder on the way that cannot be made is EACCES, the same on both backends: contained writes and mkdirs and held opens that create', { skip: process.platform !== 'linux' || (isRoot && !fs.existsSync('/usr/bin/setpriv')), timeout: 30000 }, () => {
+  const base = tempDir('no-write-')
+  fs.chmodSync(base, 0o555)
   const script = `const { resolveBackend } = require(${JSON.stringify(path.join(ROOT, 'lib', 'backend'))})
 const base = ${JSON.stringify(base)}
 const out = {}
@@ -1058,7 +1056,7 @@ for (const backend of ['native', 'js']) {
   out[backend] = { write: outcome(() => b.containedWrite(base, 'sub/x', 'data')), mkdir: outcome(() => b.containedMkdir(base, 'sub/deeper', false)), held: outcome(() => b.heldOpen(base, 'sub', true)) }
 }
 process.stdout.write(JSON.stringify(out))`
-  const [command, args] = isRoot ? ['setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', process.execPath, '-e', script]] : [process.execPath, ['-e', script]]
+  const [command, args] = isRoot ? ['setpriv', ['--bounding-set=-dac_override', process.execPath, '-e', script]] : [process.execPath, ['-e', script]]
   const r = spawnSync(command, args, { encoding: 'utf8', timeout: 20000 })
   assert.equal(r.status, 0, r.stderr)
   const results = JSON.parse(r.stdout)
