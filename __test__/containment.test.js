@@ -1066,6 +1066,26 @@ process.stdout.write(JSON.stringify(out))`
   assert.deepEqual(fs.readdirSync(base), [])
 })
 
+test('a bounded read takes a file of exactly maxBytes whole and refuses one byte more (EFBIG), the same on both backends', { timeout: 30000 }, () => {
+  const results = {}
+  for (const backend of ['native', 'js']) {
+    const b = resolveBackend(backend).binding
+    const dir = tempDir()
+    fs.writeFileSync(path.join(dir, 'ten'), '0123456789')
+    fs.writeFileSync(path.join(dir, 'empty'), '')
+    const read = (rel, max) => {
+      try {
+        return Buffer.from(b.containedRead(dir, rel, max)).toString()
+      } catch (e) {
+        return e.code
+      }
+    }
+    results[backend] = [read('ten', 10), read('ten', 11), read('ten', 9), read('empty', 0), read('ten', 0)]
+  }
+  assert.deepEqual(results.native, ['0123456789', '0123456789', 'EFBIG', '', 'EFBIG'])
+  assert.deepEqual(results.js, results.native)
+})
+
 test('a held folder is the folder itself: renamed and its old name made a symlink to another folder after it was held, writes, lists and sub-folders still land in it, never through the link (Linux: the native handle and the JS /proc descriptor alike)', { skip: process.platform !== 'linux', timeout: 30000 }, () => {
   const results = {}
   for (const backend of ['native', 'js']) {
