@@ -272,7 +272,7 @@ fn hash_packs(chunks: &Chunks, threads: usize) -> Result<PackVerdicts> {
                     let digest = packs
                         .open_read(Path::new(&pack::pack_file(&name)))
                         .ok()
-                        .and_then(|f| pack::digest_pack(&f, want.hash, &mut buf).ok());
+                        .and_then(|mut f| pack::digest_file(&mut f, want.hash, &mut buf).ok());
                     let mut v = Pool::lock(&verdicts);
                     match digest {
                         Some(Some((d, size))) if d == want.digest => {
