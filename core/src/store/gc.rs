@@ -191,3 +191,44 @@ fn remove_orphans(packs: &Dir, stats: &mut GcStats) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backup::cancel::Cancel;
+    use crate::store::{create_snapshot, snapshot, SnapshotSpec};
+    use std::fs;
+
+    /// The stats count the snapshots the collection kept chunks for: two, then one once a
+    /// record is removed (and nothing removed while both stand).
+    #[test]
+    fn the_stats_count_the_snapshots_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("project");
+        let store = tmp.path().join("store");
+        fs::create_dir(&root).unwrap();
+        fs::write(root.join("a.txt"), "alpha\n").unwrap();
+        for id in ["s1", "s2"] {
+            fs::write(root.join(format!("{id}.txt")), id).unwrap();
+            let spec = SnapshotSpec {
+                root: &root,
+                store: &store,
+                id,
+                label: "test",
+                excludes: &[],
+                substitutes: &[],
+                databases: &[],
+                parent: None,
+                cancel: Cancel::new(),
+            };
+            create_snapshot(&spec, &mut |_| {}).unwrap();
+        }
+        let both = collect_garbage(&store).unwrap();
+        assert_eq!((both.snapshots, both.removed), (2, 0), "{both:?}");
+        let opened = Store::open(&store, false).unwrap();
+        assert!(snapshot::remove(opened.snapshots_dir(), "s2").unwrap());
+        let one = collect_garbage(&store).unwrap();
+        assert_eq!(one.snapshots, 1, "{one:?}");
+        assert!(one.removed >= 1, "{one:?}");
+    }
+}
