@@ -891,6 +891,93 @@ test('the held-folder calls agree on both backends: sub-folders opened, created 
   })
 })
 
+test('a held call given anything but a held folder refuses it on both backends before using any of its fields: a look-alike object (path, at(), close()) neither renames, writes, removes nor is closed', { skip: !POSIX, timeout: 30000 }, () => {
+  for (const backend of ['native', 'js']) {
+    const b = resolveBackend(backend).binding
+    const dir = tempDir()
+    fs.writeFileSync(path.join(dir, 'a'), 'kept')
+    let closed = 0
+    const fake = { path: dir, fd: null, at: () => dir, close: () => ++closed > 0 }
+    const calls = {
+      heldWrite: () => b.heldWrite(fake, 'w', 'x'),
+      heldRead: () => b.heldRead(fake, 'a'),
+      heldList: () => b.heldList(fake, ''),
+      heldSub: () => b.heldSub(fake, 's', 'create'),
+      heldCopyIn: () => b.heldCopyIn(fake, dir, 'a', 'c'),
+      heldRemove: () => b.heldRemove(fake, 'a'),
+      heldRenameFrom: () => b.heldRename(fake, 'a', fake, 'b'),
+      heldPinnedPath: () => b.heldPinnedPath(fake, 'a'),
+      heldClose: () => b.heldClose(fake),
+    }
+    // the native binding refuses what is not its handle (InvalidArg), the JS one by its code
+    const expected = backend === 'native' ? 'InvalidArg' : 'ERR_INVALID_ARG_TYPE'
+    for (const [name, call] of Object.entries(calls)) assert.throws(call, (e) => e.code === expected, `${backend} ${name}`)
+    assert.deepEqual(fs.readdirSync(dir), ['a'], backend)
+    assert.equal(fs.readFileSync(path.join(dir, 'a'), 'utf8'), 'kept')
+    assert.equal(closed, 0, backend)
+  }
+})
+
+test('heldWrite options on both backends: omitted or null is an atomic replace of an existing file, { exclusive: true } refuses an existing name (EEXIST) and creates a new one', { skip: !POSIX, timeout: 30000 }, () => {
+  const results = {}
+  for (const backend of ['native', 'js']) {
+    const b = resolveBackend(backend).binding
+    const dir = tempDir()
+    const top = b.heldOpen(dir, 'top', true)
+    try {
+      const code = (fn) => {
+        try {
+          return fn()
+        } catch (e) {
+          return e.code
+        }
+      }
+      const read = (name) => fs.readFileSync(path.join(dir, 'top', name), 'utf8')
+      const r = {}
+      r.first = code(() => b.heldWrite(top, 'f', 'one'))
+      r.nullOptions = code(() => b.heldWrite(top, 'f', 'two', null))
+      r.afterNull = read('f')
+      r.exclusiveExisting = code(() => b.heldWrite(top, 'f', 'three', { exclusive: true }))
+      r.afterExclusive = read('f')
+      r.exclusiveNew = code(() => b.heldWrite(top, 'g', 'new', { exclusive: true, fsync: false }))
+      r.created = read('g')
+      results[backend] = r
+    } finally {
+      b.heldClose(top)
+    }
+  }
+  assert.deepEqual(results.native, { first: true, nullOptions: true, afterNull: 'two', exclusiveExisting: 'EEXIST', afterExclusive: 'two', exclusiveNew: true, created: 'new' })
+  assert.deepEqual(results.js, results.native)
+})
+
+// The temp-dir sweep of database scratch folders (lib/js/scratch.js, run by create and cleanup
+// for both backends) removes a folder only when all of this holds: named like ours, a real
+// folder (lstat), owned by this user, and its owner (pid, start time in the name) dead.
+test('the scratch sweep removes only real folders named like ours, owned by this user, whose owner is dead: a live owner\'s folder, a file and a link of that name, other names and (as root) another user\'s folder are left', { skip: process.platform !== 'linux', timeout: 30000 }, () => {
+  const { sweepScratch } = require('../lib/js/scratch')
+  const { ownStartTimeS } = require('../lib/js/process')
+  const dir = tempDir('sweep-')
+  const dead = spawnSync('true').pid
+  const name = (tag) => `sr-db-${dead}-1-${tag}`
+  const kept = []
+  fs.mkdirSync(path.join(dir, name('mineaa')), { mode: 0o700 })
+  fs.writeFileSync(path.join(dir, name('mineaa'), 'db'), 'x')
+  kept.push(`sr-db-${process.pid}-${ownStartTimeS()}-liveaa`, 'sr-db-notours', name('short'))
+  for (const k of kept) fs.mkdirSync(path.join(dir, k), { mode: 0o700 })
+  fs.writeFileSync(path.join(dir, name('fileaa')), 'x')
+  fs.symlinkSync(dir, path.join(dir, name('linkaa')))
+  kept.push(name('fileaa'), name('linkaa'))
+  if (isRoot) {
+    // another user's folder of our naming, its owner dead: not ours to remove
+    fs.mkdirSync(path.join(dir, name('otheraa')), { mode: 0o700 })
+    fs.chownSync(path.join(dir, name('otheraa')), 65534, 65534)
+    kept.push(name('otheraa'))
+  }
+  assert.deepEqual(sweepScratch(dir), [name('mineaa')])
+  assert.deepEqual(fs.readdirSync(dir).sort(), kept.sort())
+  assert.deepEqual(sweepScratch(path.join(dir, 'missing')), [])
+})
+
 test('a held folder is the folder itself: renamed and its old name made a symlink to another folder after it was held, writes, lists and sub-folders still land in it, never through the link (Linux: the native handle and the JS /proc descriptor alike)', { skip: process.platform !== 'linux', timeout: 30000 }, () => {
   const results = {}
   for (const backend of ['native', 'js']) {

@@ -6,6 +6,7 @@ const path = require('node:path')
 const crypto = require('node:crypto')
 
 const { SafeFileOperations } = require('../lib/safe-file-operations')
+const { resolveBackend } = require('../lib/backend')
 const { test, eachBackend, onBoth, captureConsole, runBin, tempDir, hasCommand, liveProcess, exited, ROOT, SYNC_CHILD } = require('./helpers')
 
 function ops(backend, dir) {
@@ -74,6 +75,39 @@ test('bad paths and contents get a clear error with a code on both backends', ()
   )
   assert.deepEqual(results.native, cases.map((c) => c[2]))
   assert.deepEqual(results.js, results.native)
+})
+
+test('the backends\' backupFile of a source it cannot take: a path through a file is ENOTDIR and a FIFO, a link or a folder is EINVAL, each under the legacy prefix, the same on both backends; nothing is written', { skip: process.platform === 'win32' }, () => {
+  const results = onBoth((backend, dir) => {
+    fs.writeFileSync(path.join(dir, 'f'), 'x')
+    require('node:child_process').execFileSync('mkfifo', [path.join(dir, 'fifo')])
+    fs.symlinkSync(path.join(dir, 'f'), path.join(dir, 'link'))
+    fs.mkdirSync(path.join(dir, 'folder'))
+    return ['f/x', 'fifo', 'link', 'folder'].map((name) => {
+      const source = path.join(dir, name)
+      try {
+        return `no error: ${resolveBackend(backend).binding.backupFile(source, 'l', { backupDir: path.join(dir, 'backups') })}`
+      } catch (err) {
+        const prefix = `Backup failed for ${source}: `
+        assert.ok(err.message.startsWith(prefix), `${backend} ${name}: ${err.message}`)
+        // the OS's refusal word for word; our own refusals name the kind, worded per backend
+        assert.deepEqual(listing(path.join(dir, 'backups')), [], `${backend} ${name}: nothing written`)
+        return `${name}: ${err.code} ${err.code === 'EINVAL' ? err.message.slice(prefix.length).split(':')[0] : err.message.slice(prefix.length)}`
+      }
+    })
+  })
+  assert.deepEqual(results.native, ['f/x: ENOTDIR ENOTDIR: not a directory', 'fifo: EINVAL refusing the source', 'link: EINVAL refusing the source', 'folder: EINVAL refusing the source'])
+  assert.deepEqual(results.js, results.native)
+})
+
+test('lib/js atomicWrite alone (as core/src/fsx/atomic.rs): a bad path is EBADPATH under the legacy prefix, a path of another type is refused unwrapped; nothing is written', () => {
+  const { atomicWrite } = require('../lib/js/fsx/atomic')
+  const dir = tempDir('atomic-alone-')
+  const bad = path.join(dir, 'a\0b')
+  assert.throws(() => atomicWrite(bad, 'x'), (e) => e.code === 'EBADPATH' && e.message === `Atomic write failed for ${bad}: filePath must not contain a NUL byte`)
+  assert.throws(() => atomicWrite('', 'x'), (e) => e.code === 'EBADPATH' && e.message === 'Atomic write failed for : filePath must not be empty')
+  assert.throws(() => atomicWrite(42, 'x'), (e) => e.code === 'ERR_INVALID_ARG_TYPE' && e.message === 'The "filePath" argument must be of type string')
+  assert.deepEqual(listing(dir), [])
 })
 
 test('a temp file left by a dead writer is removed by the next write; a live one is kept', async (t) => {
@@ -319,7 +353,6 @@ test('safeJsonRead: a validator that throws any value or returns no verdict give
 })
 
 test('the backends print nothing: they return structured outcomes, the drop-in prints the legacy lines', () => {
-  const { resolveBackend } = require('../lib/backend')
   const results = onBoth((backend, dir) => {
     const { binding } = resolveBackend(backend)
     const lockDir = path.join(dir, 'locks')

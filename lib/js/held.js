@@ -18,16 +18,25 @@ const { codedError, osError } = require('./errors')
 const { Held, holdDir, descend, namesOf } = contained
 
 /**
+ * `dir` if it is a held folder: anything else is refused, as the native binding refuses what is
+ * not its handle (the argument check lets any object through), before any of its fields is used.
+ */
+function heldOf(dir) {
+  if (!(dir instanceof Held)) throw codedError('ERR_INVALID_ARG_TYPE', 'The "dir" argument must be a held folder (heldOpen / heldSub)')
+  return dir
+}
+
+/**
  * Run `fn` on the held folder `dir`: a closed folder is refused first (EBADF), whatever else
  * is wrong with the call, as the native handle is; error messages name the folder, not its
  * /proc alias.
  */
 function shown(dir, fn) {
-  const at = dir instanceof Held ? dir.at() : null
+  const at = heldOf(dir).at()
   try {
     return fn()
   } catch (err) {
-    if (at !== null && typeof err.message === 'string') err.message = err.message.split(at).join(dir.path)
+    if (typeof err.message === 'string') err.message = err.message.split(at).join(dir.path)
     throw err
   }
 }
@@ -80,7 +89,7 @@ function heldRemove(dir, rel) {
 }
 
 function heldRename(dir, name, dest, destName) {
-  const [fromAt, toAt] = [dir.at(), dest.at()] // a closed folder first, as in shown()
+  const [fromAt, toAt] = [heldOf(dir).at(), heldOf(dest).at()] // a closed folder first, as in shown()
   const from = path.join(dir.path, oneName(name))
   const to = path.join(dest.path, oneName(destName))
   try {
@@ -92,11 +101,12 @@ function heldRename(dir, name, dest, destName) {
 }
 
 function heldPinnedPath(dir, name) {
-  return name ? path.join(dir.at(), name) : dir.at()
+  const at = heldOf(dir).at()
+  return name ? path.join(at, name) : at
 }
 
 function heldClose(dir) {
-  return dir.close()
+  return heldOf(dir).close()
 }
 
 module.exports = { heldOpen, heldSub, heldWrite, heldCopyIn, heldRead, heldList, heldRemove, heldRename, heldPinnedPath, heldClose }

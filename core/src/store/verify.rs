@@ -108,7 +108,9 @@ pub fn verify_store_with(
     store.chunks().packs()?;
     // (the walk on a thread of its own too: a panic in it is an error of the call)
     let (packs, walked) = std::thread::scope(|scope| {
-        let hashing = scope.spawn(|| hash_packs(store.chunks()));
+        // a core left to the walk, the longer of the two (on 2 cores: the walk on one, the
+        // hashing on the other, rather than three threads sharing two)
+        let hashing = scope.spawn(|| hash_packs(store.chunks(), threads().max(2) - 1));
         let walking = scope.spawn(|| walk::walk(&store, &ids));
         let walked = walking.join().map_err(thread_failed);
         (hashing.join().map_err(thread_failed), walked)
@@ -244,10 +246,10 @@ struct PackVerdicts {
     mismatched: Vec<String>,
 }
 
-/// Hash every pack whose index records a digest this code computes, a thread per core, the
+/// Hash every pack whose index records a digest this code computes on `threads` threads, the
 /// largest packs first (the threads end together). A pack that cannot be read is left to the
 /// chunk-by-chunk check, which names what is wrong with each chunk.
-fn hash_packs(chunks: &Chunks) -> Result<PackVerdicts> {
+fn hash_packs(chunks: &Chunks, threads: usize) -> Result<PackVerdicts> {
     let mut todo: Vec<_> = chunks
         .packs()?
         .into_iter()
@@ -263,14 +265,14 @@ fn hash_packs(chunks: &Chunks) -> Result<PackVerdicts> {
     let verdicts = Mutex::new(PackVerdicts::default());
     let packs = chunks.packs_dir()?;
     std::thread::scope(|scope| {
-        for _ in 0..threads() {
+        for _ in 0..threads {
             scope.spawn(|| {
                 let mut buf = Vec::new();
                 while let Some((_, name, want)) = Pool::lock(&todo).pop() {
                     let digest = packs
                         .open_read(Path::new(&pack::pack_file(&name)))
                         .ok()
-                        .and_then(|f| pack::digest_pack(&f, want.hash, &mut buf).ok());
+                        .and_then(|mut f| pack::digest_file(&mut f, want.hash, &mut buf).ok());
                     let mut v = Pool::lock(&verdicts);
                     match digest {
                         Some(Some((d, size))) if d == want.digest => {

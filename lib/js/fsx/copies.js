@@ -67,7 +67,10 @@ function backupFile(filePath, label = 'auto', options) {
     if (err.code === 'EINVAL' || err.code === 'EPATHESCAPE') {
       throw codedError('EINVAL', `Backup failed for ${filePath}: refusing the source: ${err.message}`)
     }
-    throw err.syscall ? osError(`Backup failed for ${filePath}`, err) : err
+    // the OS refused the lstat or the open (its error kept as the cause of openRegular's): under
+    // the legacy prefix, as the native backend says it
+    const os = err.syscall ? err : err.cause
+    throw os && os.syscall ? osError(`Backup failed for ${filePath}`, os) : err
   }
   try {
     const dir = backupDirOf(options)

@@ -63,36 +63,14 @@ pub(super) fn walk(store: &Store, ids: &[String]) -> Option<Walked> {
 
 /// The verdicts on what `walked` found, once the packs are hashed (`good`: those that
 /// matched): `None` when a tree or list chunk the walk read is bad (what it read from that
-/// chunk cannot be trusted). File chunks outside a matching pack are read and hashed alone, a
-/// thread per core, in the order they lie on disk.
+/// chunk cannot be trusted).
 pub(super) fn judge(store: &Store, walked: Walked, good: &GoodPacks) -> Result<Option<Found>> {
     let chunks = store.chunks();
-    let mut checker = Checker::default();
-    let mut hashed = 0;
-    let mut trees = Vec::with_capacity(walked.trees.len());
-    for c in walked.trees {
-        let verdict = match in_good_pack(chunks, good, &c) {
-            Some(stored) => stored,
-            None => {
-                hashed += 1;
-                match checker.check(chunks, &c) {
-                    Ok(stored) => stored,
-                    Err(_) => return Ok(None),
-                }
-            }
-        };
-        trees.push((c, Ok(verdict)));
+    let (trees, trees_alone) = judge_all(chunks, good, walked.trees)?;
+    if trees.iter().any(|(_, verdict)| verdict.is_err()) {
+        return Ok(None);
     }
-    let mut files = Vec::with_capacity(walked.files.len());
-    let mut alone = Vec::new();
-    for c in walked.files {
-        match in_good_pack(chunks, good, &c) {
-            Some(stored) => files.push((c, Ok(stored))),
-            None => alone.push(c),
-        }
-    }
-    hashed += alone.len() as u64;
-    files.extend(check_alone(chunks, alone)?);
+    let (files, files_alone) = judge_all(chunks, good, walked.files)?;
     let walks = walked
         .records
         .into_iter()
@@ -105,37 +83,64 @@ pub(super) fn judge(store: &Store, walked: Walked, good: &GoodPacks) -> Result<O
         walks,
         trees,
         files,
-        hashed,
+        hashed: trees_alone + files_alone,
     }))
 }
 
-/// Each chunk of `ids` read, inflated and hashed against its id, a thread per core, each
-/// thread reading forward through its share of the chunks sorted by place.
-fn check_alone(chunks: &Chunks, mut ids: Vec<ChunkId>) -> Result<Vec<(ChunkId, Verdict)>> {
+/// The verdict on each chunk of `ids`, a thread per core taking a share of them, and how many
+/// were read and hashed alone (those outside a pack of `good`).
+fn judge_all(
+    chunks: &Chunks,
+    good: &GoodPacks,
+    ids: IdSet,
+) -> Result<(Vec<(ChunkId, Verdict)>, u64)> {
+    let ids: Vec<ChunkId> = ids.into_iter().collect();
     if ids.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), 0));
     }
-    chunks.sort_by_place(&mut ids)?;
     let share = ids.len().div_ceil(threads());
-    let joined: Vec<std::thread::Result<Vec<(ChunkId, Verdict)>>> = std::thread::scope(|scope| {
+    let joined: Vec<_> = std::thread::scope(|scope| {
         let handles: Vec<_> = ids
             .chunks(share)
-            .map(|part| {
-                scope.spawn(move || {
-                    let mut checker = Checker::default();
-                    part.iter()
-                        .map(|c| (*c, checker.check(chunks, c).map_err(reason)))
-                        .collect()
-                })
-            })
+            .map(|part| scope.spawn(move || judge_share(chunks, good, part)))
             .collect();
         handles.into_iter().map(|h| h.join()).collect()
     });
     let mut out = Vec::with_capacity(ids.len());
+    let mut alone = 0;
     for part in joined {
-        out.extend(part.map_err(super::thread_failed)?);
+        let (verdicts, n) = part.map_err(super::thread_failed)??;
+        out.extend(verdicts);
+        alone += n;
     }
-    Ok(out)
+    Ok((out, alone))
+}
+
+/// [`judge_all`] of one share: a chunk in a pack of `good` is good as stored; the others are
+/// read, inflated and hashed, in the order they lie on disk.
+fn judge_share(
+    chunks: &Chunks,
+    good: &GoodPacks,
+    part: &[ChunkId],
+) -> Result<(Vec<(ChunkId, Verdict)>, u64)> {
+    let mut out = Vec::with_capacity(part.len());
+    let mut alone = Vec::new();
+    for c in part {
+        match in_good_pack(chunks, good, c) {
+            Some(stored) => out.push((*c, Ok(stored))),
+            None => alone.push(*c),
+        }
+    }
+    if !alone.is_empty() {
+        chunks.sort_by_place(&mut alone)?;
+        let mut checker = Checker::default();
+        out.extend(
+            alone
+                .iter()
+                .map(|c| (*c, checker.check(chunks, c).map_err(reason))),
+        );
+    }
+    Ok((out, alone.len() as u64))
 }
 
 struct Walker<'s> {
