@@ -978,6 +978,114 @@ test('the scratch sweep removes only real folders named like ours, owned by this
   assert.deepEqual(sweepScratch(path.join(dir, 'missing')), [])
 })
 
+test('a link or a file on the way is refused the same on both backends, code and message: a held open or sub-folder through a link (EPATHESCAPE) or a file (ENOTDIR), a base that is a link (EUNSAFEDIR, also one named by digits alone, as a pinned /proc path ends), and nothing lands outside', { skip: process.platform !== 'linux', timeout: 30000 }, () => {
+  const dir = tempDir('on-the-way-')
+  fs.mkdirSync(path.join(dir, 'real'))
+  fs.mkdirSync(path.join(dir, 'outside'))
+  fs.symlinkSync(path.join(dir, 'outside'), path.join(dir, 'real', 'link'))
+  fs.writeFileSync(path.join(dir, 'real', 'file'), 'x')
+  fs.symlinkSync(path.join(dir, 'outside'), path.join(dir, 'linkbase'))
+  // a relative base of digits only: the JS backend takes `/proc/<pid>/fd/<n>` (a held folder's
+  // pinned path) as the folder itself, and must not take any other path ending in digits so
+  const digits = '1'.repeat(40)
+  fs.symlinkSync(path.join(dir, 'outside'), path.join(dir, digits))
+  const results = {}
+  const cwd = process.cwd()
+  process.chdir(dir)
+  try {
+    for (const backend of ['native', 'js']) {
+      const b = resolveBackend(backend).binding
+      const outcome = (fn) => {
+        try {
+          fn()
+          return 'ok'
+        } catch (e) {
+          return `${e.code} ${e.message.split(dir).join('<dir>')}`
+        }
+      }
+      const top = b.heldOpen(dir, 'real', false)
+      try {
+        results[backend] = {
+          openThroughLink: outcome(() => b.heldOpen(dir, 'real/link/x', true)),
+          openLink: outcome(() => b.heldOpen(dir, 'real/link', false)),
+          openFile: outcome(() => b.heldOpen(dir, 'real/file', false)),
+          openThroughFile: outcome(() => b.heldOpen(dir, 'real/file/x', true)),
+          subLink: outcome(() => b.heldSub(top, 'link', 'open')),
+          subFile: outcome(() => b.heldSub(top, 'file', 'open')),
+          subThroughLink: outcome(() => b.heldSub(top, 'link/y', 'create')),
+          digitsBase: outcome(() => b.containedWrite(digits, 'w', 'x')),
+          linkBase: outcome(() => b.containedWrite(path.join(dir, 'linkbase'), 'w', 'x')),
+        }
+      } finally {
+        b.heldClose(top)
+      }
+    }
+  } finally {
+    process.chdir(cwd)
+  }
+  const link = 'EPATHESCAPE Refusing path <dir>/real/link: it goes through a symbolic link'
+  const file = 'ENOTDIR Cannot open <dir>/real/file: ENOTDIR: not a directory'
+  assert.deepEqual(results.native, {
+    openThroughLink: link,
+    openLink: link,
+    openFile: file,
+    openThroughFile: file,
+    subLink: link,
+    subFile: file,
+    subThroughLink: link,
+    digitsBase: `EUNSAFEDIR Refusing directory ${digits}: it is a symbolic link`,
+    linkBase: 'EUNSAFEDIR Refusing directory <dir>/linkbase: it is a symbolic link',
+  })
+  assert.deepEqual(results.js, results.native)
+  assert.deepEqual(fs.readdirSync(path.join(dir, 'outside')), [])
+})
+
+// A folder the caller may not write in: making a folder on the way fails with the OS's EACCES,
+// reported as such ('Cannot create ...'), never mistaken for a lost race (EEXIST, which the walk
+// takes as made) nor for a missing folder. A 0555 folder, written from a child: as root, one
+// without CAP_DAC_OVERRIDE (setpriv), so that it still reads the tree wherever it lies.
+test('a folder on the way that cannot be made is EACCES, the same on both backends: contained writes and mkdirs and held opens that create', { skip: process.platform !== 'linux' || (isRoot && !fs.existsSync('/usr/bin/setpriv')), timeout: 30000 }, () => {
+  const base = tempDir('no-write-')
+  fs.chmodSync(base, 0o555)
+  const script = `const { resolveBackend } = require(${JSON.stringify(path.join(ROOT, 'lib', 'backend'))})
+const base = ${JSON.stringify(base)}
+const out = {}
+for (const backend of ['native', 'js']) {
+  const b = resolveBackend(backend).binding
+  const outcome = (fn) => { try { fn(); return 'ok' } catch (e) { return e.code + ' ' + e.message.split(base).join('<base>') } }
+  out[backend] = { write: outcome(() => b.containedWrite(base, 'sub/x', 'data')), mkdir: outcome(() => b.containedMkdir(base, 'sub/deeper', false)), held: outcome(() => b.heldOpen(base, 'sub', true)) }
+}
+process.stdout.write(JSON.stringify(out))`
+  const [command, args] = isRoot ? ['setpriv', ['--bounding-set=-dac_override', process.execPath, '-e', script]] : [process.execPath, ['-e', script]]
+  const r = spawnSync(command, args, { encoding: 'utf8', timeout: 20000 })
+  assert.equal(r.status, 0, r.stderr)
+  const results = JSON.parse(r.stdout)
+  const refused = 'EACCES Cannot create <base>/sub: EACCES: permission denied'
+  assert.deepEqual(results.native, { write: refused, mkdir: refused, held: refused })
+  assert.deepEqual(results.js, results.native)
+  assert.deepEqual(fs.readdirSync(base), [])
+})
+
+test('a bounded read takes a file of exactly maxBytes whole and refuses one byte more (EFBIG), the same on both backends', { timeout: 30000 }, () => {
+  const results = {}
+  for (const backend of ['native', 'js']) {
+    const b = resolveBackend(backend).binding
+    const dir = tempDir()
+    fs.writeFileSync(path.join(dir, 'ten'), '0123456789')
+    fs.writeFileSync(path.join(dir, 'empty'), '')
+    const read = (rel, max) => {
+      try {
+        return Buffer.from(b.containedRead(dir, rel, max)).toString()
+      } catch (e) {
+        return e.code
+      }
+    }
+    results[backend] = [read('ten', 10), read('ten', 11), read('ten', 9), read('empty', 0), read('ten', 0)]
+  }
+  assert.deepEqual(results.native, ['0123456789', '0123456789', 'EFBIG', '', 'EFBIG'])
+  assert.deepEqual(results.js, results.native)
+})
+
 test('a held folder is the folder itself: renamed and its old name made a symlink to another folder after it was held, writes, lists and sub-folders still land in it, never through the link (Linux: the native handle and the JS /proc descriptor alike)', { skip: process.platform !== 'linux', timeout: 30000 }, () => {
   const results = {}
   for (const backend of ['native', 'js']) {

@@ -67,10 +67,9 @@ function backupFile(filePath, label = 'auto', options) {
     if (err.code === 'EINVAL' || err.code === 'EPATHESCAPE') {
       throw codedError('EINVAL', `Backup failed for ${filePath}: refusing the source: ${err.message}`)
     }
-    // the OS refused the lstat or the open (its error kept as the cause of openRegular's): under
-    // the legacy prefix, as the native backend says it
-    const os = err.syscall ? err : err.cause
-    throw os && os.syscall ? osError(`Backup failed for ${filePath}`, os) : err
+    // the OS refused the lstat or the open (openRegular keeps its error as the cause): under the
+    // legacy prefix, as the native backend says it
+    throw err.cause ? osError(`Backup failed for ${filePath}`, err.cause) : err
   }
   try {
     const dir = backupDirOf(options)
