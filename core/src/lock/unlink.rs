@@ -50,8 +50,9 @@ mod imp {
         match fs::rename(path, &aside) {
             // The name is free now; the file itself goes when its last handle closes.
             Ok(()) => fs::remove_file(&aside).or(Ok(())),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(e),
-            // Opened somewhere without delete sharing: a plain delete is all we can do.
+            // Not renamed (opened somewhere without delete sharing, say): a plain delete is
+            // all we can do, and its error is the answer (`NotFound` when nothing is there).
+            // Not `NotFound` from the rename alone: Wine says that of a name it cannot make.
             Err(_) => fs::remove_file(path),
         }
     }
@@ -80,5 +81,19 @@ mod tests {
                 .kind(),
             io::ErrorKind::NotFound
         );
+    }
+
+    /// A lock file that cannot be renamed aside is removed all the same by a plain delete:
+    /// here its hidden name would be too long for the file system (lock names are shorter;
+    /// this makes the rename fail for sure). Wine fails that rename with "file not found",
+    /// which must not be taken for "no lock file".
+    #[test]
+    fn a_lock_file_that_cannot_be_renamed_aside_is_deleted() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join(format!("{}.lock", "x".repeat(245)));
+        fs::write(&path, b"{}").unwrap();
+        remove_lock_file(&path).unwrap();
+        assert!(!path.exists());
+        assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
     }
 }

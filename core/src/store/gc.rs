@@ -191,3 +191,92 @@ fn remove_orphans(packs: &Dir, stats: &mut GcStats) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backup::cancel::Cancel;
+    use crate::store::{create_snapshot, snapshot, SnapshotSpec};
+    use std::fs;
+
+    fn snap(root: &Path, store: &Path, id: &str) {
+        let spec = SnapshotSpec {
+            root,
+            store,
+            id,
+            label: "test",
+            excludes: &[],
+            substitutes: &[],
+            databases: &[],
+            parent: None,
+            cancel: Cancel::new(),
+        };
+        create_snapshot(&spec, &mut |_| {}).unwrap();
+    }
+
+    fn packs(store: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(store.join("packs"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// A pack whose dead chunks are below REPACK_SHARE of its bytes is left as it is (the
+    /// space is not worth the copy): here a few dead bytes beside 300 kB still live.
+    #[test]
+    fn a_pack_mostly_live_is_not_rewritten() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("project");
+        let store = tmp.path().join("store");
+        fs::create_dir(&root).unwrap();
+        let big: Vec<u8> = (0..300_000u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 7) as u8)
+            .collect();
+        fs::write(root.join("big.bin"), &big).unwrap();
+        fs::write(root.join("small.txt"), "only in s1\n").unwrap();
+        snap(&root, &store, "s1");
+        fs::remove_file(root.join("small.txt")).unwrap();
+        snap(&root, &store, "s2");
+        let before = packs(&store);
+        let opened = Store::open(&store, false).unwrap();
+        assert!(snapshot::remove(opened.snapshots_dir(), "s1").unwrap());
+        let gc = collect_garbage(&store).unwrap();
+        assert_eq!(gc.snapshots, 1, "{gc:?}");
+        assert_eq!(packs(&store), before, "{gc:?}");
+    }
+
+    /// The stats count the snapshots the collection kept chunks for: two, then one once a
+    /// record is removed (and nothing removed while both stand).
+    #[test]
+    fn the_stats_count_the_snapshots_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("project");
+        let store = tmp.path().join("store");
+        fs::create_dir(&root).unwrap();
+        fs::write(root.join("a.txt"), "alpha\n").unwrap();
+        for id in ["s1", "s2"] {
+            fs::write(root.join(format!("{id}.txt")), id).unwrap();
+            let spec = SnapshotSpec {
+                root: &root,
+                store: &store,
+                id,
+                label: "test",
+                excludes: &[],
+                substitutes: &[],
+                databases: &[],
+                parent: None,
+                cancel: Cancel::new(),
+            };
+            create_snapshot(&spec, &mut |_| {}).unwrap();
+        }
+        let both = collect_garbage(&store).unwrap();
+        assert_eq!((both.snapshots, both.removed), (2, 0), "{both:?}");
+        let opened = Store::open(&store, false).unwrap();
+        assert!(snapshot::remove(opened.snapshots_dir(), "s2").unwrap());
+        let one = collect_garbage(&store).unwrap();
+        assert_eq!(one.snapshots, 1, "{one:?}");
+        assert!(one.removed >= 1, "{one:?}");
+    }
+}

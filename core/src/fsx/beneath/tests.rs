@@ -661,3 +661,38 @@ fn a_file_of_exactly_the_bound_is_read() {
         Code::Os("EFBIG")
     );
 }
+
+/// A file's mtime in seconds and nanoseconds since 1970, the same on every platform
+/// (Windows counts 100 ns ticks since 1601): one after 1970 to the tick, and one before it
+/// (negative seconds, the nanoseconds still counted forward).
+#[test]
+fn an_mtime_is_seconds_and_nanoseconds_since_1970_either_side_of_it() {
+    use std::time::{Duration, UNIX_EPOCH};
+    let (_tmp, root, _) = tree();
+    let dir = Dir::open(&root).unwrap();
+    for (rel, when, expected) in [
+        (
+            "a/after",
+            UNIX_EPOCH + Duration::new(1_700_000_000, 123_456_700),
+            (1_700_000_000, 123_456_700),
+        ),
+        (
+            "a/before",
+            UNIX_EPOCH - Duration::new(1, 500_000_000),
+            (-2, 500_000_000),
+        ),
+    ] {
+        fs::write(root.join(rel), b"x").unwrap();
+        let file = fs::File::options()
+            .write(true)
+            .open(root.join(rel))
+            .unwrap();
+        file.set_modified(when).unwrap();
+        drop(file);
+        assert_eq!(
+            dir.meta(Path::new(rel)).unwrap().unwrap().mtime,
+            expected,
+            "{rel}"
+        );
+    }
+}
