@@ -157,6 +157,19 @@ fn to_version_2(p: &Project) {
     }
 }
 
+/// The loose chunk files of a format 2 store, by name, with their sizes.
+fn loose_files(p: &Project) -> std::collections::BTreeMap<String, u64> {
+    let mut files = std::collections::BTreeMap::new();
+    for dir in fs::read_dir(p.store.join("chunks")).unwrap() {
+        for file in fs::read_dir(dir.unwrap().path()).unwrap() {
+            let file = file.unwrap();
+            let size = file.metadata().unwrap().len();
+            files.insert(file.file_name().to_string_lossy().into_owned(), size);
+        }
+    }
+    files
+}
+
 /// Every entry below `root` (not followed), minus `backups` and `.git`: path -> (kind,
 /// mode, content or link target).
 fn listing(root: &Path) -> Vec<(String, String, u32, Vec<u8>)> {
@@ -759,8 +772,18 @@ fn a_version_2_store_of_loose_chunks_is_read_extended_with_packs_and_collected()
         .all(|e| !index.loose.contains(&e.id)));
     assert!(verify_store(&p.store, None).unwrap().ok());
     store.remove_snapshot("s1").unwrap();
+    let sizes_before = loose_files(&p);
     let gc = collect_garbage(&p.store).unwrap();
     assert!(gc.removed > 0, "{gc:?}");
+    // the bytes it reports are those of the loose files it removed (no pack had a dead chunk)
+    let sizes_after = loose_files(&p);
+    let removed: u64 = sizes_before
+        .iter()
+        .filter(|(name, _)| !sizes_after.contains_key(*name))
+        .map(|(_, size)| size)
+        .sum();
+    assert!(removed > 0);
+    assert_eq!(gc.removed_bytes, removed, "{gc:?}");
     let left = Store::open(&p.store, false)
         .unwrap()
         .chunks()
