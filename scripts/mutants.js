@@ -278,6 +278,15 @@ function jsMutantCount(f, excluded) {
   return names.filter((name) => !excluded.some((re) => re.test(name))).length
 }
 
+/**
+ * How many mutants of the core's file `f` run on `platform` as the code is now, outside the
+ * exclusions (`listed`: listMutants(); undefined without it).
+ */
+function rustMutantCount(listed, f, platform, excluded) {
+  if (!listed) return undefined
+  return listed.filter((m) => m.file === f && m.place === platform && !excluded.some((re) => re.test(m.name))).length
+}
+
 /** Every file mutation testing is meant to cover. */
 function allFiles() {
   const walk = (dir) =>
@@ -454,8 +463,9 @@ function render() {
         const ran = caught + missed + unviable
         // (lib/js: the mutants the file has now, outside the exclusions: a partial run after a
         // stopped one planned only the few it retests)
-        const planned = kind === 'js' ? jsMutantCount(f, excluded) : entry.run.planned?.[f] - (entry.run.excludedSince?.[f] || 0)
-        const count = planned > ran ? `${ran} of ${planned} (run stopped)` : ran
+        // (Rust, the same from the listing: the file's mutants placed on this platform)
+        const planned = kind === 'js' ? jsMutantCount(f, excluded) : rustMutantCount(listed, f, platform, excluded) ?? entry.run.planned?.[f] - (entry.run.excludedSince?.[f] || 0)
+        const count = planned > ran ? `${ran} of ${planned} (the rest not run)` : ran
         const label = platform === 'windows' ? `${f} (Windows, under Wine)` : f
         // a timeout is counted caught, but on a loaded machine a suite can outrun the limit
         // with no fault of the mutant: how many there are is shown
@@ -477,7 +487,9 @@ function render() {
     ...placementLines(listed),
     '## Score per file',
     '',
-    'The last column compares the file\'s code now (without a Rust file\'s test module) with the code the outcomes were made on.',
+    'The last column compares the file\'s code now (without a Rust file\'s test module) with the code the outcomes were made on. ' +
+      '"N of M": M is how many mutants the file has now on that platform, outside the exclusions (lib/js: the runner\'s own list; the core: ' +
+      '`cargo mutants --list`), N how many of them have a stored outcome (the others: a run stopped for time, a partial run, or code added since).',
     '',
     '| file | mutants | caught | missed | unviable | killed | last run (UTC) | code |',
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
