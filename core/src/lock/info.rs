@@ -214,6 +214,30 @@ mod tests {
         assert_eq!(err.code(), crate::Code::BadLock, "{err}");
     }
 
+    /// A lock file that is not a regular file among the others does not stop the listing:
+    /// it is listed as corrupted (with the refusal's message), the others as they are.
+    #[test]
+    fn list_shows_a_lock_file_that_is_not_a_file_as_corrupted() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        fs::create_dir(dir.join("b.lock")).unwrap();
+        fs::write(
+            dir.join("a.lock"),
+            record(dead_pid(), 0, Some(&this_host())),
+        )
+        .unwrap();
+        let listed = list(dir, 30_000).unwrap();
+        assert_eq!(listed.len(), 2, "{listed:?}");
+        assert!(matches!(listed[0], (ref id, LockState::Held { .. }) if id == "a"));
+        match &listed[1] {
+            (id, LockState::Corrupted { error }) => {
+                assert_eq!(id, "b");
+                assert!(error.contains("b.lock"), "{error}");
+            }
+            other => panic!("not corrupted: {other:?}"),
+        }
+    }
+
     /// A lock file that cannot be read for another reason than its absence is reported
     /// corrupted (with the OS error), never as a free lock.
     #[test]
