@@ -160,3 +160,13 @@ fn block_on_stdin() {
         let _ = std::io::stdin().read_to_end(&mut Vec::new());
     }
 }
+
+/// The names in the folder `dir`, sorted.
+pub fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}

@@ -425,6 +425,7 @@ pub fn restore_database(root: &Path, original: &str, source: &Path) -> Result<Re
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testutil::names_in;
     use std::fs;
 
     #[test]
@@ -694,15 +695,6 @@ mod tests {
         head.extend_from_slice(&[16, 0, mode, mode]);
         head.resize(100, 0);
         fs::write(path, head).unwrap();
-    }
-
-    fn names_in(dir: &Path) -> Vec<String> {
-        let mut n: Vec<String> = fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        n.sort();
-        n
     }
 
     /// On Linux SQLite is handed the backup and the live database where they are, through

@@ -197,6 +197,7 @@ mod tests {
     use super::*;
     use crate::backup::cancel::Cancel;
     use crate::store::{create_snapshot, snapshot, SnapshotSpec};
+    use crate::testutil::names_in;
     use std::fs;
 
     fn snap(root: &Path, store: &Path, id: &str) {
@@ -215,12 +216,7 @@ mod tests {
     }
 
     fn packs(store: &Path) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(store.join("packs"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
+        names_in(&store.join("packs"))
     }
 
     /// A pack whose dead chunks are below REPACK_SHARE of its bytes is left as it is (the
@@ -258,18 +254,7 @@ mod tests {
         fs::write(root.join("a.txt"), "alpha\n").unwrap();
         for id in ["s1", "s2"] {
             fs::write(root.join(format!("{id}.txt")), id).unwrap();
-            let spec = SnapshotSpec {
-                root: &root,
-                store: &store,
-                id,
-                label: "test",
-                excludes: &[],
-                substitutes: &[],
-                databases: &[],
-                parent: None,
-                cancel: Cancel::new(),
-            };
-            create_snapshot(&spec, &mut |_| {}).unwrap();
+            snap(&root, &store, id);
         }
         let both = collect_garbage(&store).unwrap();
         assert_eq!((both.snapshots, both.removed), (2, 0), "{both:?}");
