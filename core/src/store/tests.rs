@@ -1514,6 +1514,13 @@ fn a_wal_database_is_copied_while_its_wal_has_frames_and_reused_once_checkpointe
         (fourth.files_read, fourth.files_reused),
         (0, first.files_read)
     );
+    // in WAL mode the file's own times count too: touched, it is read again
+    let f = fs::File::options().write(true).open(&db).unwrap();
+    f.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(5))
+        .unwrap();
+    drop(f);
+    let fifth = take_with_databases(&p, "s5", &dbs);
+    assert_eq!(fifth.files_read, 1);
     let (_tmp, out) = restore_into(&p, "s4", &[]);
     assert_eq!(rows(&out.join("wal.db")), ["in the wal"]);
 }
@@ -1574,4 +1581,44 @@ fn a_cancelled_snapshot_stops_before_it_walks_a_file() {
         .ids()
         .unwrap()
         .is_empty());
+}
+
+/// A database whose `-journal` has content (here a persisted journal, left after every
+/// commit) may be mid-transaction: it is read again at every snapshot, never reused.
+#[test]
+fn a_database_with_a_journal_holding_content_is_read_at_every_snapshot() {
+    let p = project();
+    let db = p.root.join("app.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "PRAGMA journal_mode=PERSIST; CREATE TABLE t(v TEXT); INSERT INTO t VALUES ('kept');",
+    )
+    .unwrap();
+    assert!(fs::metadata(p.root.join("app.db-journal")).unwrap().len() > 0);
+    let dbs = ["app.db".to_string()];
+    let first = take_with_databases(&p, "s1", &dbs);
+    let second = take_with_databases(&p, "s2", &dbs);
+    assert_eq!(
+        (second.files_read, second.files_reused),
+        (1, first.files_read - 1)
+    );
+    let (_tmp, out) = restore_into(&p, "s2", &[]);
+    assert_eq!(rows(&out.join("app.db")), ["kept"]);
+    assert!(!out.join("app.db-journal").exists());
+}
+
+/// A file named as a database that is not SQLite (shorter than a header, or another
+/// format) is stored as any file: its bytes, no SQLite state.
+#[test]
+fn a_named_database_that_is_not_sqlite_is_stored_as_its_bytes() {
+    let p = project();
+    fs::write(p.root.join("short.db"), "not sqlite").unwrap();
+    fs::write(p.root.join("other.db"), "x".repeat(300)).unwrap();
+    let dbs = ["short.db".to_string(), "other.db".to_string()];
+    take_with_databases(&p, "s1", &dbs);
+    for name in ["short.db", "other.db"] {
+        assert_eq!(entry_of(&p, "s1", name).sqlite, None, "{name}");
+    }
+    let (_tmp, out) = restore_into(&p, "s1", &[]);
+    assert_eq!(listing(&out), listing(&p.root));
 }
