@@ -1,0 +1,77 @@
+'use strict'
+// The snapshot store's entry points (lib/js/store/index.js and their native twins) asked
+// directly, on both backends, the answers compared: a store that is not there is read as
+// empty and never made by a read; a snapshot keeps its label and the parent it was given, and
+// reports progress to a callback.
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const path = require('node:path')
+
+const { resolveBackend } = require('../lib/backend')
+const { test, BACKENDS, tempDir } = require('./helpers')
+
+/** `fn(binding, dir)` on each backend in turn, awaited, each in a temp folder of its own: both results. */
+async function onBothAsync(fn) {
+  const results = {}
+  for (const backend of BACKENDS) results[backend] = await fn(resolveBackend(backend).binding, tempDir(`sr-${backend}-`))
+  return results
+}
+
+/** A project folder `root` with `files` ({ name: content }) and the path of its store (not made). */
+function project(dir, files) {
+  const root = path.join(dir, 'root')
+  fs.mkdirSync(root)
+  for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(root, name), content)
+  return { root, store: path.join(dir, 'store') }
+}
+
+test('a store that is not there: listed and logged as empty, a removal is ENOENT, and none of them makes it', async () => {
+  const results = await onBothAsync(async (b, dir) => {
+    const store = path.join(dir, 'store')
+    let removed = null
+    try {
+      b.storeRemoveSnapshot(store, 's1')
+    } catch (err) {
+      removed = err.code
+    }
+    return { list: b.storeListSnapshots(store), log: await b.storeLog(store), removed, made: fs.existsSync(store) }
+  })
+  assert.deepEqual(results.native, { list: [], log: [], removed: 'ENOENT', made: false })
+  assert.deepEqual(results.js, results.native)
+})
+
+test('a snapshot keeps its label and the parent it names (not only the latest), and reports progress to a callback', async () => {
+  const results = await onBothAsync(async (b, dir) => {
+    const { root, store } = project(dir, { 'a.txt': 'a'.repeat(1000), 'b.txt': 'b' })
+    const progress = []
+    const s1 = await b.storeCreateSnapshot(root, store, 's1', { label: 'first' }, (p) => progress.push(p.phase))
+    await b.storeCreateSnapshot(root, store, 's2', {})
+    const s3 = await b.storeCreateSnapshot(root, store, 's3', { parent: 's1' })
+    const s4 = await b.storeCreateSnapshot(root, store, 's4')
+    return {
+      s1: [s1.snapshot.label, s1.filesRead, s1.filesReused, progress.length > 0],
+      s3: [s3.snapshot.label, s3.snapshot.parent, s3.filesReused],
+      s4: [s4.snapshot.parent, s4.filesReused],
+    }
+  })
+  assert.deepEqual(results.native, { s1: ['first', 2, 0, true], s3: ['', 's1', 2], s4: ['s3', 2] })
+  assert.deepEqual(results.js, results.native)
+})
+
+test('a diff against the work tree reads a file whose mtime was put back after a same-size change (its ctime moved), on both backends', async () => {
+  const results = await onBothAsync(async (b, dir) => {
+    const { root, store } = project(dir, { 'a.txt': 'aaaa' })
+    const file = path.join(root, 'a.txt')
+    const whole = 1_700_000_000 // a whole second: put back to the nanosecond
+    fs.utimesSync(file, whole, whole)
+    await b.storeCreateSnapshot(root, store, 's1')
+    fs.writeFileSync(file, 'bbbb')
+    fs.utimesSync(file, whole, whole) // the mtime as it was; the ctime is now
+    const d = await b.storeDiff(store, 's1', null, { root })
+    let missing = null
+    await b.storeDiff(path.join(dir, 'no-store'), 's1', null, { root }).catch((err) => (missing = err.code))
+    return { changes: d.changes.map((c) => [c.path, c.change]), hashed: d.hashed, missing, made: fs.existsSync(path.join(dir, 'no-store')) }
+  })
+  assert.deepEqual(results.native, { changes: [['a.txt', 'modified']], hashed: 1, missing: 'ENOENT', made: false })
+  assert.deepEqual(results.js, results.native)
+})
