@@ -18,7 +18,8 @@
 // tests whose slice executed its position (the innermost covered block or function around it
 // ran), each test file's selection run with `--test-name-pattern`, the fastest selection first.
 // Code that ran outside any test (loading a file, `before` hooks) counts as run by every test of
-// that file, which then runs whole. A mutant no test executes is not run at all: "no coverage",
+// that file, which then runs whole; so does code outside every function of lib/js (a module
+// constant), run once when a test first requires its file, whose value every later test uses. A mutant no test executes is not run at all: "no coverage",
 // counted as missed. (A child killed by a signal writes no coverage: code that only such a
 // child runs shows as not covered, so the count errs towards missed.) The coverage of each test
 // file is kept in target/mutants-js/ for as long as that file, the code under test (lib/, bin/,
@@ -75,12 +76,18 @@ function mutantsOf(source) {
   // `probe`: where the mutated expression starts, the offset coverage is asked about (V8 gives
   // the right operand of `||`/`&&` a block of its own, which starts at the operator: the
   // operator runs when the left operand does, even where the right one never does)
+  // `atLoad`: outside every function, so run once, when the file is first required (see
+  // coverageOf: its effect lasts for every later test of that process)
+  let depth = 0
   const add = (node, start, end, replacement, description) => {
     const { line, column } = acorn.getLineInfo(source, start)
-    found.push({ line, col: column + 1, description, start, end, replacement, probe: node.start })
+    found.push({ line, col: column + 1, description, start, end, replacement, probe: node.start, atLoad: depth === 0 })
   }
+  const FUNCTIONS = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression'])
   const visit = (node) => {
     if (!node || typeof node.type !== 'string') return
+    const inner = FUNCTIONS.has(node.type)
+    if (inner) depth++
     if (node.type === 'BinaryExpression' || node.type === 'LogicalExpression') {
       let to = SWAPS[node.operator]
       // `+` on text is concatenation: `-` there is a type error every test would trip over
@@ -100,6 +107,7 @@ function mutantsOf(source) {
       if (Array.isArray(value)) value.forEach(visit)
       else if (value && typeof value.type === 'string') visit(value)
     }
+    if (inner) depth--
   }
   visit(ast)
   return found
@@ -295,7 +303,9 @@ async function coverageOf(test, files, shared) {
       if (ran(entry.common[rel], m.probe)) covered[rel].set(i, null)
       else {
         const by = entry.tests.filter((t) => ran(t.scripts[rel], m.probe)).map((t) => t.name)
-        if (by.length) covered[rel].set(i, [...new Set(by)])
+        // code run at load (a module constant) runs in the test that first requires the
+        // file, and its value then serves every later test of that process: the file runs whole
+        if (by.length) covered[rel].set(i, m.atLoad ? null : [...new Set(by)])
       }
     }
   }
