@@ -660,7 +660,15 @@ test('gc of packs: a dead pack goes, a mostly dead one is rewritten, unindexed p
     const dead = path.join(p.store, 'packs', '.pack.sr-1-2-3.tmp') // pid 1 started after that moment
     const ours = path.join(p.store, 'packs', `.pack.sr-${process.pid}-${Date.now()}-0.tmp`)
     for (const f of [orphan, dead, ours]) fs.writeFileSync(f, 'partial', { mode: 0o600 })
-    await b.storeGc(p.store)
+    // a pack whose index lists nothing holds no chunk a reader can find: it goes, index and pack
+    const { encodeIndex, PACK_SHA256 } = require('../lib/js/store/pack')
+    const empty = encodeIndex([], { hash: PACK_SHA256, digest: require('node:crypto').createHash('sha256').digest() })
+    const emptyIdx = path.join(p.store, 'packs', `${empty.name}.idx`)
+    fs.writeFileSync(emptyIdx, empty.bytes, { mode: 0o600 })
+    fs.writeFileSync(emptyIdx.replace(/\.idx$/, '.pack'), '', { mode: 0o600 })
+    const emptied = await b.storeGc(p.store)
+    assert.deepEqual([fs.existsSync(emptyIdx), fs.existsSync(emptyIdx.replace(/\.idx$/, '.pack'))], [false, false], JSON.stringify(emptied))
+    assert.deepEqual([emptied.removed, emptied.removedBytes], [0, 0])
     assert.deepEqual([fs.existsSync(orphan), fs.existsSync(dead), fs.existsSync(ours)], [true, false, true])
     const hourAgo = new Date(Date.now() - 2 * 3600 * 1000)
     fs.utimesSync(orphan, hourAgo, hourAgo)

@@ -126,8 +126,9 @@ fn collect_packs(
                     false => dead_bytes += u64::from(e.len),
                 }
             }
-            dead_bytes > 0
-                && (kept_bytes == 0 || dead_bytes * den >= (kept_bytes + dead_bytes) * num)
+            // no live chunk (an index listing none too: it holds nothing a reader can
+            // find), or dead chunks at least REPACK_SHARE of its bytes
+            kept_bytes == 0 || dead_bytes * den >= (kept_bytes + dead_bytes) * num
         })
         .collect();
     // a live chunk another pack that stays also lists is reachable through it: not copied
@@ -219,14 +220,19 @@ mod tests {
         names_in(&store.join("packs"))
     }
 
+    /// A temp folder with an empty `project/` to snapshot and the path of its `store/`.
+    fn project() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+        let tmp = tempfile::tempdir().unwrap();
+        let (root, store) = (tmp.path().join("project"), tmp.path().join("store"));
+        fs::create_dir(&root).unwrap();
+        (tmp, root, store)
+    }
+
     /// A pack whose dead chunks are below REPACK_SHARE of its bytes is left as it is (the
     /// space is not worth the copy): here a few dead bytes beside 300 kB still live.
     #[test]
     fn a_pack_mostly_live_is_not_rewritten() {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("project");
-        let store = tmp.path().join("store");
-        fs::create_dir(&root).unwrap();
+        let (_tmp, root, store) = project();
         let big: Vec<u8> = (0..300_000u32)
             .map(|i| (i.wrapping_mul(2654435761) >> 7) as u8)
             .collect();
@@ -243,14 +249,32 @@ mod tests {
         assert_eq!(packs(&store), before, "{gc:?}");
     }
 
+    /// A pack whose index lists no chunk holds nothing a reader can find: it goes, index
+    /// first, like a pack whose chunks are all dead (no writer makes one; a planted or
+    /// hand-made one would otherwise stay for ever).
+    #[test]
+    fn a_pack_whose_index_lists_nothing_is_removed() {
+        let (_tmp, root, store) = project();
+        fs::write(root.join("a.txt"), "alpha\n").unwrap();
+        snap(&root, &store, "s1");
+        let before = packs(&store);
+        let digest = pack::PackDigest {
+            hash: pack::PackHash::Blake3,
+            digest: *blake3::hash(b"").as_bytes(),
+        };
+        let (name, bytes) = pack::encode_index(&[], &digest);
+        fs::write(store.join("packs").join(format!("{name}.idx")), bytes).unwrap();
+        fs::write(store.join("packs").join(format!("{name}.pack")), b"").unwrap();
+        let gc = collect_garbage(&store).unwrap();
+        assert_eq!(packs(&store), before, "{gc:?}");
+        assert_eq!((gc.removed, gc.removed_bytes), (0, 0), "{gc:?}");
+    }
+
     /// The stats count the snapshots the collection kept chunks for: two, then one once a
     /// record is removed (and nothing removed while both stand).
     #[test]
     fn the_stats_count_the_snapshots_kept() {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("project");
-        let store = tmp.path().join("store");
-        fs::create_dir(&root).unwrap();
+        let (_tmp, root, store) = project();
         fs::write(root.join("a.txt"), "alpha\n").unwrap();
         for id in ["s1", "s2"] {
             fs::write(root.join(format!("{id}.txt")), id).unwrap();

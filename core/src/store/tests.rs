@@ -357,14 +357,21 @@ fn restore_replaces_what_is_there_and_never_follows_a_link_on_the_way() {
     assert_eq!(listing(&target), listing(&p.root));
 }
 
-#[test]
-fn the_temp_a_killed_restore_left_is_removed_by_the_next_one() {
-    use crate::testutil::{dead_pid, LiveChild};
+/// The project as snapshot "s1", and a restore target `t` (in a temp folder of its own)
+/// holding the folders `dirs` already.
+fn taken_with_target(dirs: &str) -> (Project, tempfile::TempDir, PathBuf) {
     let p = project();
     take(&p, "s1");
     let tmp = tempfile::tempdir().unwrap();
     let target = tmp.path().join("t");
-    fs::create_dir_all(target.join("src/deep/er")).unwrap();
+    fs::create_dir_all(target.join(dirs)).unwrap();
+    (p, tmp, target)
+}
+
+#[test]
+fn the_temp_a_killed_restore_left_is_removed_by_the_next_one() {
+    use crate::testutil::{dead_pid, LiveChild};
+    let (p, _tmp, target) = taken_with_target("src/deep/er");
     let now_ms = crate::time::now_ms();
     let killed = format!("src/.big.bin.sr-{}-{now_ms}-0.tmp", dead_pid());
     let deeper = format!("src/deep/er/.x.sr-{}-{now_ms}-0.tmp", dead_pid());
@@ -505,7 +512,13 @@ fn a_substitute_is_stored_in_place_of_the_live_file_without_its_side_files() {
     let copy = p.root.join("backups/copy.sqlite");
     fs::write(&copy, "consistent copy").unwrap();
     let subs = vec![("db.sqlite".to_string(), copy)];
-    snap(&p, "s1", &crate::backup::archive::default_excludes(), &subs).unwrap();
+    let stats = snap(&p, "s1", &crate::backup::archive::default_excludes(), &subs).unwrap();
+    // every file was read, the substitute once, its side file not at all
+    assert_eq!(
+        (stats.files_read, stats.files_reused),
+        (stats.record.files, 0)
+    );
+    assert_eq!(stats.record.files, 7);
     let (_tmp, out) = restore_into(&p, "s1", &[]);
     assert_eq!(fs::read(out.join("db.sqlite")).unwrap(), b"consistent copy");
     assert!(!out.join("db.sqlite-wal").exists());
@@ -1244,4 +1257,368 @@ fn a_version_1_tree_cut_across_lines_verifies_and_names_its_snapshots() {
     assert_eq!(report.bad_chunks.len(), 1, "{report:?}");
     assert_eq!(report.bad_chunks[0].id, a);
     assert_eq!(report.bad_chunks[0].snapshots, ["s1", "s2"]);
+}
+
+/// What a restore says it wrote is what it wrote: each kind counted once, the files' bytes
+/// summed (the whole snapshot, then a subset).
+#[test]
+fn a_restore_counts_what_it_wrote() {
+    let p = project();
+    let taken = take(&p, "s1").record;
+    let (_tmp, out) = restore_into(&p, "s1", &[]);
+    let on_disk = listing(&out);
+    let count = |kind: &str| on_disk.iter().filter(|e| e.1 == kind).count() as u64;
+    let bytes: u64 = on_disk
+        .iter()
+        .filter(|e| e.1 == "file")
+        .map(|e| e.3.len() as u64)
+        .sum();
+    let tmp = tempfile::tempdir().unwrap();
+    let stats = restore_snapshot(&p.store, "s1", tmp.path(), &[]).unwrap();
+    let expected = RestoreStats {
+        files: count("file"),
+        dirs: count("dir"),
+        symlinks: count("link"),
+        bytes,
+    };
+    assert_eq!(stats, expected);
+    assert_eq!((stats.files, stats.dirs, stats.symlinks), (6, 5, 3));
+    assert_eq!(
+        (taken.files, taken.dirs, taken.symlinks, taken.bytes),
+        (stats.files, stats.dirs, stats.symlinks, stats.bytes)
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let only = ["src/deep".to_string(), "link-in".to_string()];
+    let stats = restore_snapshot(&p.store, "s1", tmp.path(), &only).unwrap();
+    let unicode = "unicode\n".len() as u64;
+    let expected = RestoreStats {
+        files: 1,
+        dirs: 2,
+        symlinks: 1,
+        bytes: unicode,
+    };
+    assert_eq!(stats, expected);
+}
+
+/// Modification times come back to the nanosecond, before 1970 as after it (a negative
+/// second count with its positive nanoseconds).
+#[test]
+fn mtimes_before_and_after_1970_are_restored_to_the_nanosecond() {
+    use std::time::{Duration, UNIX_EPOCH};
+    let p = project();
+    let times = [
+        (
+            "src/a.txt",
+            UNIX_EPOCH + Duration::new(1_700_000_000, 123_456_789),
+        ),
+        ("empty.txt", UNIX_EPOCH - Duration::new(1, 250_000_000)),
+        (
+            "run.sh",
+            UNIX_EPOCH - Duration::new(86_400 * 365, 999_999_999),
+        ),
+    ];
+    for (rel, when) in times {
+        let f = fs::File::options()
+            .write(true)
+            .open(p.root.join(rel))
+            .unwrap();
+        f.set_modified(when).unwrap();
+    }
+    take(&p, "s1");
+    let (_tmp, out) = restore_into(&p, "s1", &[]);
+    for (rel, when) in times {
+        let got = fs::metadata(out.join(rel)).unwrap().modified().unwrap();
+        assert_eq!(got, when, "{rel}");
+    }
+}
+
+/// Selecting `src/deep` restores it and what is below it, not a sibling whose name only
+/// begins the same (`src/deep.txt`); a trailing slash selects the same.
+#[test]
+fn a_selected_path_takes_no_sibling_that_only_shares_its_prefix() {
+    let p = project();
+    fs::write(p.root.join("src/deep.txt"), "a sibling\n").unwrap();
+    take(&p, "s1");
+    for only in ["src/deep", "src/deep/"] {
+        let (_tmp, out) = restore_into(&p, "s1", &[only.to_string()]);
+        let got: Vec<String> = listing(&out).into_iter().map(|e| e.0).collect();
+        assert_eq!(
+            got,
+            [
+                "src",
+                "src/deep",
+                "src/deep/er",
+                "src/deep/er/ünïcødé 名前.txt"
+            ],
+            "{only}"
+        );
+    }
+}
+
+/// A restore into a folder that already holds more than the snapshot keeps what the
+/// snapshot does not name (a folder where a folder goes is entered, not replaced), and a
+/// file where a folder goes gives way to the folder.
+#[test]
+fn restore_keeps_unnamed_files_and_puts_a_folder_where_a_file_was() {
+    let (p, _tmp, target) = taken_with_target("src");
+    fs::write(target.join("src/extra.txt"), "not in the snapshot").unwrap();
+    fs::write(target.join("empty"), "a file where a folder goes").unwrap();
+    restore_snapshot(&p.store, "s1", &target, &[]).unwrap();
+    assert_eq!(
+        fs::read(target.join("src/extra.txt")).unwrap(),
+        b"not in the snapshot"
+    );
+    fs::remove_file(target.join("src/extra.txt")).unwrap();
+    assert_eq!(listing(&target), listing(&p.root));
+}
+
+/// A file whose chunk is damaged is not restored, and the file that was there stays as it
+/// was (it is replaced only by a complete new one), with no temp left beside it.
+#[test]
+fn a_damaged_chunk_leaves_the_old_file_in_place_and_no_temp() {
+    let (p, _tmp, target) = taken_with_target("src");
+    fs::write(target.join("src/a.txt"), "the old alpha").unwrap();
+    flip_chunk(&p, &ChunkId::of(b"alpha\n"));
+    let only = ["src/a.txt".to_string()];
+    let err = restore_snapshot(&p.store, "s1", &target, &only).unwrap_err();
+    assert_eq!(err.code().as_str(), "ECORRUPT", "{err}");
+    assert_eq!(
+        fs::read(target.join("src/a.txt")).unwrap(),
+        b"the old alpha"
+    );
+    let names: Vec<String> = fs::read_dir(target.join("src"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["a.txt"]);
+}
+
+/// A snapshot of the project with `databases` named as live SQLite databases.
+fn take_with_databases(p: &Project, id: &str, databases: &[String]) -> SnapshotStats {
+    let spec = SnapshotSpec {
+        root: &p.root,
+        store: &p.store,
+        id,
+        label: "test",
+        excludes: &crate::backup::archive::default_excludes(),
+        substitutes: &[],
+        databases,
+        parent: None,
+        cancel: Cancel::new(),
+    };
+    create_snapshot(&spec, &mut |_| {}).unwrap()
+}
+
+/// The rows of table `t` of the database at `path`.
+fn rows(path: &Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = conn.prepare("SELECT v FROM t ORDER BY rowid").unwrap();
+    let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
+/// The entry of `path` in snapshot `id`.
+fn entry_of(p: &Project, id: &str, path: &str) -> tree::Entry {
+    let store = Store::open(&p.store, false).unwrap();
+    let record = store.record(id).unwrap();
+    let mut entries = store.tree(&record).unwrap().map(Result::unwrap);
+    entries
+        .find(|e| e.path == path)
+        .expect("the entry is in the tree")
+}
+
+/// A rollback-journal database is stored from its own bytes (the restored file is the live
+/// one, byte for byte), with SQLite's state in its entry; a `touch` alone reuses it unread, a
+/// commit has it read again; its empty `-journal` is never stored.
+#[test]
+fn a_live_database_is_stored_as_is_and_read_again_only_when_sqlite_changed_it() {
+    let p = project();
+    let db = p.root.join("app.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch("CREATE TABLE t(v TEXT); INSERT INTO t VALUES ('one');")
+        .unwrap();
+    fs::write(p.root.join("app.db-journal"), "").unwrap();
+    let dbs = ["app.db".to_string()];
+    let first = take_with_databases(&p, "s1", &dbs);
+    let header = fs::read(&db).unwrap();
+    let be = |at: usize| u64::from(u32::from_be_bytes(header[at..at + 4].try_into().unwrap()));
+    let size = header.len() as u64;
+    assert_eq!(
+        entry_of(&p, "s1", "app.db").sqlite,
+        Some([be(24), be(28), size])
+    );
+    let (_tmp, out) = restore_into(&p, "s1", &[]);
+    let same = fs::read(out.join("app.db")).unwrap() == header;
+    assert!(
+        same,
+        "the restored database is the live file, byte for byte"
+    );
+    assert!(!out.join("app.db-journal").exists());
+    assert_eq!(rows(&out.join("app.db")), ["one"]);
+    // touched: the same state, reused unread
+    let f = fs::File::options().write(true).open(&db).unwrap();
+    f.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(5))
+        .unwrap();
+    drop(f);
+    let second = take_with_databases(&p, "s2", &dbs);
+    assert_eq!(
+        (second.files_read, second.files_reused),
+        (0, first.files_read)
+    );
+    // a commit: read again
+    conn.execute("INSERT INTO t VALUES ('two')", []).unwrap();
+    let third = take_with_databases(&p, "s3", &dbs);
+    assert_eq!(
+        (third.files_read, third.files_reused),
+        (1, first.files_read - 1)
+    );
+    let (_tmp, out) = restore_into(&p, "s3", &[]);
+    let same = fs::read(out.join("app.db")).unwrap() == fs::read(&db).unwrap();
+    assert!(
+        same,
+        "the restored database is the live file, byte for byte"
+    );
+    assert_eq!(rows(&out.join("app.db")), ["one", "two"]);
+}
+
+/// A WAL database whose `-wal` holds frames is copied through SQLite at every snapshot (the
+/// copy has the rows still in the WAL; `-wal` and `-shm` are not stored); once checkpointed
+/// (the `-wal` gone) it is reused unread while its file is unchanged.
+#[test]
+fn a_wal_database_is_copied_while_its_wal_has_frames_and_reused_once_checkpointed() {
+    let p = project();
+    let db = p.root.join("wal.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;
+         CREATE TABLE t(v TEXT); INSERT INTO t VALUES ('in the wal');",
+    )
+    .unwrap();
+    assert!(fs::metadata(p.root.join("wal.db-wal")).unwrap().len() > 0);
+    let dbs = ["wal.db".to_string()];
+    let first = take_with_databases(&p, "s1", &dbs);
+    let second = take_with_databases(&p, "s2", &dbs);
+    assert_eq!(
+        (second.files_read, second.files_reused),
+        (1, first.files_read - 1)
+    );
+    let (_tmp, out) = restore_into(&p, "s2", &[]);
+    assert_eq!(rows(&out.join("wal.db")), ["in the wal"]);
+    assert!(!out.join("wal.db-wal").exists() && !out.join("wal.db-shm").exists());
+    drop(conn); // the last connection checkpoints and removes the -wal
+    assert!(!p.root.join("wal.db-wal").exists());
+    let third = take_with_databases(&p, "s3", &dbs);
+    assert_eq!(third.files_read, 1);
+    let fourth = take_with_databases(&p, "s4", &dbs);
+    assert_eq!(
+        (fourth.files_read, fourth.files_reused),
+        (0, first.files_read)
+    );
+    // in WAL mode the file's own times count too: touched, it is read again
+    let f = fs::File::options().write(true).open(&db).unwrap();
+    f.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(5))
+        .unwrap();
+    drop(f);
+    let fifth = take_with_databases(&p, "s5", &dbs);
+    assert_eq!(fifth.files_read, 1);
+    let (_tmp, out) = restore_into(&p, "s4", &[]);
+    assert_eq!(rows(&out.join("wal.db")), ["in the wal"]);
+}
+
+/// What a snapshot cannot hold is named in its stats and left out: a FIFO (never opened), a
+/// name that is not UTF-8, a link whose target is not UTF-8.
+#[test]
+fn a_fifo_and_names_that_are_not_utf8_are_skipped_and_named() {
+    use std::ffi::{CString, OsStr};
+    use std::os::unix::ffi::OsStrExt;
+    let p = project();
+    let fifo = CString::new(p.root.join("src/pipe").as_os_str().as_bytes()).unwrap();
+    // SAFETY: a valid NUL-terminated path; mkfifo has no other precondition.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+    fs::write(p.root.join(OsStr::from_bytes(b"bad-\xff.txt")), "x").unwrap();
+    symlink(OsStr::from_bytes(b"to-\xfe"), p.root.join("odd-link")).unwrap();
+    let stats = take(&p, "s1");
+    let mut skipped = stats.skipped.clone();
+    skipped.sort();
+    assert_eq!(skipped, ["bad-\u{fffd}.txt", "odd-link", "src/pipe"]);
+    assert_eq!((stats.record.files, stats.record.symlinks), (6, 3));
+}
+
+/// A snapshot cancelled before it starts stops at the walk's first entry: `ECANCELED`, no
+/// record, no pack file, and no file walked (200 files would make a progress report).
+#[test]
+fn a_cancelled_snapshot_stops_before_it_walks_a_file() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let p = project();
+    fs::create_dir(p.root.join("many")).unwrap();
+    for i in 0..200 {
+        fs::write(p.root.join(format!("many/f{i:03}")), format!("{i}")).unwrap();
+    }
+    let cancel = Cancel::on(&COUNTER);
+    COUNTER.fetch_add(1, Ordering::SeqCst);
+    let excludes = crate::backup::archive::default_excludes();
+    let spec = SnapshotSpec {
+        root: &p.root,
+        store: &p.store,
+        id: "s1",
+        label: "test",
+        excludes: &excludes,
+        substitutes: &[],
+        databases: &[],
+        parent: None,
+        cancel,
+    };
+    let mut reports = 0;
+    let err = create_snapshot(&spec, &mut |_| reports += 1).unwrap_err();
+    assert_eq!(err.code().as_str(), "ECANCELED", "{err}");
+    assert_eq!(reports, 0, "no progress: nothing was walked");
+    let packs = p.store.join("packs");
+    let written = packs.exists().then(|| crate::testutil::names_in(&packs));
+    assert!(written.unwrap_or_default().is_empty(), "no pack written");
+    assert!(Store::open(&p.store, false)
+        .unwrap()
+        .ids()
+        .unwrap()
+        .is_empty());
+}
+
+/// A database whose `-journal` has content (here a persisted journal, left after every
+/// commit) may be mid-transaction: it is read again at every snapshot, never reused.
+#[test]
+fn a_database_with_a_journal_holding_content_is_read_at_every_snapshot() {
+    let p = project();
+    let db = p.root.join("app.db");
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "PRAGMA journal_mode=PERSIST; CREATE TABLE t(v TEXT); INSERT INTO t VALUES ('kept');",
+    )
+    .unwrap();
+    assert!(fs::metadata(p.root.join("app.db-journal")).unwrap().len() > 0);
+    let dbs = ["app.db".to_string()];
+    let first = take_with_databases(&p, "s1", &dbs);
+    let second = take_with_databases(&p, "s2", &dbs);
+    assert_eq!(
+        (second.files_read, second.files_reused),
+        (1, first.files_read - 1)
+    );
+    let (_tmp, out) = restore_into(&p, "s2", &[]);
+    assert_eq!(rows(&out.join("app.db")), ["kept"]);
+    assert!(!out.join("app.db-journal").exists());
+}
+
+/// A file named as a database that is not SQLite (shorter than a header, or another
+/// format) is stored as any file: its bytes, no SQLite state.
+#[test]
+fn a_named_database_that_is_not_sqlite_is_stored_as_its_bytes() {
+    let p = project();
+    fs::write(p.root.join("short.db"), "not sqlite").unwrap();
+    fs::write(p.root.join("other.db"), "x".repeat(300)).unwrap();
+    let dbs = ["short.db".to_string(), "other.db".to_string()];
+    take_with_databases(&p, "s1", &dbs);
+    for name in ["short.db", "other.db"] {
+        assert_eq!(entry_of(&p, "s1", name).sqlite, None, "{name}");
+    }
+    let (_tmp, out) = restore_into(&p, "s1", &[]);
+    assert_eq!(listing(&out), listing(&p.root));
 }

@@ -71,7 +71,9 @@ function collectPacks(store, index, live, stats) {
       if (kept(pack.name, e)) keptBytes += e.len
       else deadBytes += e.len
     }
-    return deadBytes > 0 && (keptBytes === 0 || deadBytes >= (keptBytes + deadBytes) * REPACK_SHARE)
+    // no live chunk (an index listing none too: it holds nothing a reader can find), or dead
+    // chunks at least REPACK_SHARE of its bytes
+    return keptBytes === 0 || deadBytes >= (keptBytes + deadBytes) * REPACK_SHARE
   })
   // a live chunk another pack that stays also lists is reachable through it: not copied (a
   // copy would be a second one, dead at the next collection)
