@@ -355,23 +355,10 @@ mod tests {
         assert!(!set.contains(&ChunkId::of(b"b")));
     }
 
-    /// Pseudo-random bytes (xorshift): DEFLATE cannot shrink them.
-    fn noise(len: usize) -> Vec<u8> {
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        (0..len)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x >> 32) as u8
-            })
-            .collect()
-    }
-
     #[test]
     fn chunks_up_to_max_bytes_round_trip_and_larger_ones_are_corrupt() {
         // the largest chunk, stored (its file MAX_FILE bytes) and deflated
-        let random = noise(MAX);
+        let random = crate::testutil::noise(3, MAX);
         let enc = encode(&random);
         assert_eq!((enc[0], enc.len() as u64), (CODEC_STORED, MAX_FILE));
         assert!(decode(&ChunkId::of(&random), &enc).unwrap() == random);
