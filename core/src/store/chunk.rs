@@ -435,4 +435,44 @@ mod tests {
             assert!(buckets.len() > 2000, "at {at}: {} buckets", buckets.len());
         }
     }
+
+    #[test]
+    fn a_checker_reads_each_chunk_with_its_stored_size_and_finds_damage() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(&tmp.path().join("store"), true).unwrap();
+        let text = b"abc ".repeat(1000);
+        let random = crate::testutil::noise(5, 3000);
+        for data in [&text[..], &random[..]] {
+            store
+                .chunks()
+                .put(&ChunkId::of(data), &encode(data))
+                .unwrap();
+        }
+        store.chunks().flush().unwrap();
+        let mut checker = Checker::default();
+        for data in [&text[..], &random[..]] {
+            let id = ChunkId::of(data);
+            let size = encode(data).len() as u64;
+            assert_eq!(checker.check(store.chunks(), &id).unwrap(), size);
+            assert_eq!(checker.read(store.chunks(), &id, true).unwrap(), data);
+            assert_eq!(checker.stored_len(), size);
+        }
+        assert!(encode(&text).len() < 100 && encode(&random).len() == 3001);
+        // a chunk the store lacks; bytes that are not the id's
+        let err = checker
+            .check(store.chunks(), &ChunkId::of(b"x"))
+            .unwrap_err();
+        assert_eq!(err.code().as_str(), "ENOENT");
+        let mut wrong = ChunkId::of(&text);
+        wrong.0[0] ^= 1;
+        store.chunks().put(&wrong, &encode(b"other")).unwrap();
+        store.chunks().flush().unwrap();
+        let err = checker.check(store.chunks(), &wrong).unwrap_err();
+        assert_eq!(err.code(), Code::Corrupt);
+        // unchecked, the same bytes are handed over as they are
+        assert_eq!(
+            checker.read(store.chunks(), &wrong, false).unwrap(),
+            b"other"
+        );
+    }
 }
