@@ -168,6 +168,13 @@ function failingUnderWine(env, filters) {
   return failed
 }
 
+/** `config` with `values` added at the end of its list `key` (a line `key = [...]` of its own). */
+function appendTo(config, key, values) {
+  const line = new RegExp(`^${key} = \\[(.*)\\]$`, 'm')
+  if (!line.test(config)) throw new Error(`.cargo/mutants.toml has no line "${key} = [...]"`)
+  return config.replace(line, (_, list) => `${key} = [${[list.trim(), ...values.map((v) => JSON.stringify(v))].filter(Boolean).join(', ')}]`)
+}
+
 /**
  * The config a run uses: .cargo/mutants.toml (its exclusions, test arguments and profile)
  * with the mutants of `platform` only, each on the platform that compiles it: a Linux run
@@ -189,7 +196,7 @@ function configFor(platform, args, skip = []) {
   let config = fs.readFileSync(CONFIG, 'utf8')
   const testArgs = [...filters, ...skip.flatMap((t) => ['--skip', t])]
   if (testArgs.length) {
-    config = config.replace(/^additional_cargo_test_args = \[(.*)\]$/m, (_, list) => `additional_cargo_test_args = [${list}, "--", ${testArgs.map((f) => JSON.stringify(f)).join(', ')}]`)
+    config = appendTo(config, 'additional_cargo_test_args', ['--', ...testArgs])
   }
   // examine_re is a union (the config's and --re's): for a Windows run, --re narrows the
   // Windows mutants here instead, and is not passed on
@@ -199,7 +206,8 @@ function configFor(platform, args, skip = []) {
     args = args.filter((a, i) => !['--re', '-F'].includes(a) && !['--re', '-F'].includes(args[i - 1]))
     // the exclusions that hold on Linux only are examined here
     for (const e of rustExclusions().filter((r) => r.wine)) config = config.replace(`  '${e.source}',\n`, '')
-    config += `\n# added by scripts/mutants.js: the mutants only Windows compiles, built for ${WINDOWS_TARGET}\nexamine_re = [\n${toml(exactly(names))}\n]\nadditional_cargo_args = ["--target=${WINDOWS_TARGET}"]\n`
+    config += `\n# added by scripts/mutants.js: the mutants only Windows compiles, built for ${WINDOWS_TARGET}\nexamine_re = [\n${toml(exactly(names))}\n]\n`
+    config = appendTo(config, 'additional_cargo_args', [`--target=${WINDOWS_TARGET}`])
   } else {
     const names = listed.filter((m) => m.place !== 'linux').map((m) => m.name)
     config = config.replace(/^exclude_re = \[$/m, `exclude_re = [\n  # added by scripts/mutants.js: code Linux does not compile, and test code\n${toml(exactly(names))}`)

@@ -196,36 +196,13 @@ fn remove_orphans(packs: &Dir, stats: &mut GcStats) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backup::cancel::Cancel;
-    use crate::store::{create_snapshot, snapshot, SnapshotSpec};
+    use crate::store::snapshot;
+    use crate::store::testkit::{project, snap};
     use crate::testutil::names_in;
     use std::fs;
 
-    fn snap(root: &Path, store: &Path, id: &str) {
-        let spec = SnapshotSpec {
-            root,
-            store,
-            id,
-            label: "test",
-            excludes: &[],
-            substitutes: &[],
-            databases: &[],
-            parent: None,
-            cancel: Cancel::new(),
-        };
-        create_snapshot(&spec, &mut |_| {}).unwrap();
-    }
-
     fn packs(store: &Path) -> Vec<String> {
         names_in(&store.join("packs"))
-    }
-
-    /// A temp folder with an empty `project/` to snapshot and the path of its `store/`.
-    fn project() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
-        let tmp = tempfile::tempdir().unwrap();
-        let (root, store) = (tmp.path().join("project"), tmp.path().join("store"));
-        fs::create_dir(&root).unwrap();
-        (tmp, root, store)
     }
 
     /// A pack whose dead chunks are below REPACK_SHARE of its bytes is left as it is (the

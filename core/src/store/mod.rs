@@ -300,5 +300,7 @@ fn check_config(path: &Path, bytes: &[u8]) -> Result<u32> {
 }
 
 // real folders, modes and symlinks: Unix only
+#[cfg(test)]
+mod testkit;
 #[cfg(all(test, unix))]
 mod tests;
