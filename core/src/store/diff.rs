@@ -277,6 +277,7 @@ impl Visit for WorkTree<'_> {
 mod tests {
     use super::*;
     use crate::store::testkit::{project, snap};
+    use crate::testutil::names_in;
     use std::fs;
     use std::os::unix::fs::{symlink, PermissionsExt};
     use std::path::PathBuf;
@@ -369,8 +370,8 @@ mod tests {
     }
 
     /// Against the work tree: a file whose metadata did not move is not read; one that was
-    /// touched is read and found the same; one rewritten at the same size is read and found
-    /// changed. Excluded paths, a database's side files and FIFOs are not differences (the
+    /// touched is read and found the same; one rewritten at the same size (its mtime put back
+    /// or not) is read and found changed. Excluded paths, a database's side files and FIFOs are not differences (the
     /// FIFO is named as skipped).
     #[test]
     fn the_work_tree_is_read_only_where_metadata_moved() {
@@ -378,6 +379,9 @@ mod tests {
         fs::write(root.join("same.txt"), "same\n").unwrap();
         fs::write(root.join("touched.txt"), "touched\n").unwrap();
         fs::write(root.join("rewritten.txt"), "aaaa").unwrap();
+        fs::write(root.join("same-mtime.txt"), "cccc").unwrap();
+        fs::create_dir(root.join("folder")).unwrap();
+        symlink("same.txt", root.join("folder/link")).unwrap();
         snap(&root, &store, "s1");
         let (excludes, databases) = (["*.log".to_string()], ["db.sqlite".to_string()]);
         let at_root = || DiffSpec {
@@ -391,6 +395,12 @@ mod tests {
         std::thread::sleep(std::time::Duration::from_millis(20));
         fs::write(root.join("touched.txt"), "touched\n").unwrap();
         fs::write(root.join("rewritten.txt"), "bbbb").unwrap();
+        // rewritten at the same size with its mtime put back: its ctime still moved
+        let sneaky = root.join("same-mtime.txt");
+        let mtime = fs::metadata(&sneaky).unwrap().modified().unwrap();
+        fs::write(&sneaky, "dddd").unwrap();
+        let file = fs::File::options().write(true).open(&sneaky).unwrap();
+        file.set_modified(mtime).unwrap();
         fs::write(root.join("noise.log"), "excluded\n").unwrap();
         fs::write(root.join("db.sqlite-journal"), "a side file\n").unwrap();
         let fifo = root.join("pipe");
@@ -400,19 +410,17 @@ mod tests {
             .unwrap()
             .success());
         let report = diff(&at_root()).unwrap();
-        let content = vec!["content"];
-        let row = (
-            "rewritten.txt".to_string(),
-            "modified",
-            EntryKind::File,
-            content,
+        let row = |p: &str| (p.to_string(), "modified", EntryKind::File, vec!["content"]);
+        assert_eq!(
+            changes(&report),
+            vec![row("rewritten.txt"), row("same-mtime.txt")]
         );
-        assert_eq!(changes(&report), vec![row]);
-        assert_eq!(report.hashed, 2);
+        assert_eq!(report.hashed, 3);
         assert_eq!(report.skipped, vec!["pipe".to_string()]);
     }
 
-    /// No second side is a clear error; so is an unknown snapshot; a cancelled diff stops.
+    /// No second side is a clear error; so is an unknown snapshot; a cancelled diff stops,
+    /// against the work tree before its walk ends (a damaged snapshot would be found after).
     #[test]
     fn a_diff_without_a_second_side_an_unknown_snapshot_or_cancelled_stops() {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -427,6 +435,22 @@ mod tests {
         let stopped = diff(&DiffSpec {
             cancel,
             ..spec(&store, "s1", Some("s1"))
+        })
+        .unwrap_err();
+        assert!(stopped.to_string().contains("Diff: cancelled"), "{stopped}");
+        for name in names_in(&store.join("packs")) {
+            fs::remove_file(store.join("packs").join(name)).unwrap();
+        }
+        let damaged = diff(&DiffSpec {
+            root: Some(&root),
+            ..spec(&store, "s1", None)
+        })
+        .unwrap_err();
+        assert_eq!(damaged.code(), crate::Code::Os("ENOENT"), "{damaged}");
+        let stopped = diff(&DiffSpec {
+            root: Some(&root),
+            cancel,
+            ..spec(&store, "s1", None)
         })
         .unwrap_err();
         assert!(stopped.to_string().contains("Diff: cancelled"), "{stopped}");
