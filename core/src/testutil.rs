@@ -170,3 +170,12 @@ pub fn names_in(dir: &Path) -> Vec<String> {
     names.sort();
     names
 }
+
+/// Windows: set or clear the read-only attribute of `path` (a test clears it again before its
+/// temp folder is removed: Windows refuses to delete a read-only file).
+#[cfg(windows)]
+pub fn set_readonly(path: &Path, readonly: bool) {
+    let mut perms = std::fs::metadata(path).unwrap().permissions();
+    perms.set_readonly(readonly);
+    std::fs::set_permissions(path, perms).unwrap();
+}

@@ -552,6 +552,26 @@ mod tests {
         );
     }
 
+    /// Windows: a drive letter makes a path leave the root, even without a backslash after
+    /// it (`C:x` is `x` in drive C's current folder), and so does a verbatim or device prefix.
+    #[cfg(windows)]
+    #[test]
+    fn a_drive_or_device_prefix_is_refused_as_absolute() {
+        for bad in [
+            "C:x",
+            "c:sub\\x",
+            "C:\\x",
+            "C:/x",
+            "\\\\?\\C:\\x",
+            "\\\\.\\pipe\\x",
+        ] {
+            let err = check_relative(bad).unwrap_err();
+            assert_eq!(err.code(), Code::PathEscape, "{bad}");
+            assert!(err.message().contains("absolute"), "{err}");
+        }
+        assert!(check_relative("sub\\x").is_ok());
+    }
+
     /// A "database" backup that is not SQLite (a JSON store, say) is restored as its bytes.
     #[test]
     fn a_database_that_is_not_sqlite_is_restored_as_bytes() {

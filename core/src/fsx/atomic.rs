@@ -429,4 +429,24 @@ mod tests {
         assert_eq!(fs::read(&target).unwrap(), b"old");
         assert_eq!(names_in(tmp.path()), vec!["t.json"]);
     }
+
+    /// Only "Access denied" (a handle holding the target for a moment) is worth waiting
+    /// for: any other failed rename (no such folder, a full disk, ...) is reported at once,
+    /// not after a second of retries.
+    #[cfg(windows)]
+    #[test]
+    fn only_access_denied_is_retried() {
+        let denied = io::Error::from(io::ErrorKind::PermissionDenied);
+        assert!(is_transient_rename_error(&denied));
+        for kind in [
+            io::ErrorKind::NotFound,
+            io::ErrorKind::AlreadyExists,
+            io::ErrorKind::Other,
+        ] {
+            assert!(
+                !is_transient_rename_error(&io::Error::from(kind)),
+                "{kind:?}"
+            );
+        }
+    }
 }

@@ -583,3 +583,28 @@ fn seal(packs: &Dir, mut open: Building) -> Result<Option<Building>> {
     open.sealed = Some((name, bytes));
     Ok(Some(open))
 }
+
+/// Windows only (the store's own tests run on Unix): `read_at`, the positioned read there.
+#[cfg(all(test, windows))]
+mod windows_tests {
+    use super::*;
+
+    /// The bytes at an offset, however the file is read; a file shorter than what is asked
+    /// is `UnexpectedEof`, from the start as from further on.
+    #[test]
+    fn read_at_reads_at_the_offset_and_refuses_to_run_past_the_end() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("pack");
+        std::fs::write(&path, b"0123456789").unwrap();
+        let file = File::open(&path).unwrap();
+        let mut buf = [0u8; 4];
+        read_at(&file, &mut buf, 3).unwrap();
+        assert_eq!(&buf, b"3456");
+        for offset in [0, 4, 5, 10] {
+            let mut long = [0u8; 11];
+            let err = read_at(&file, &mut long, offset).unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof, "at {offset}");
+        }
+        read_at(&file, &mut [], 10).unwrap();
+    }
+}

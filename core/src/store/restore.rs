@@ -245,3 +245,43 @@ fn check_selection(store: &Store, record: &super::Record, only: &[String]) -> Re
         None => Ok(()),
     }
 }
+
+/// Windows only (the store's own tests run on Unix): what `finish` makes of a mode there.
+#[cfg(all(test, windows))]
+mod windows_tests {
+    use super::*;
+
+    fn entry(mode: u32) -> Entry {
+        Entry {
+            path: "f".into(),
+            kind: EntryKind::File,
+            mode,
+            size: 1,
+            mtime: (1_700_000_000, 500),
+            ctime: (1_700_000_000, 500),
+            ino: "0".into(),
+            target: None,
+            chunks: Vec::new(),
+            depth: 0,
+            sqlite: None,
+        }
+    }
+
+    /// Windows has no modes: a file restored from a mode without the owner's write bit is
+    /// made read-only, any other writable; its mtime is the entry's.
+    #[test]
+    fn a_mode_without_the_owners_write_bit_restores_read_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        for (mode, readonly) in [(0o444, true), (0o644, false), (0o200, false), (0o555, true)] {
+            let path = tmp.path().join(format!("f{mode:o}"));
+            std::fs::write(&path, b"x").unwrap();
+            let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+            finish(&file, &entry(mode)).unwrap();
+            drop(file);
+            let meta = std::fs::metadata(&path).unwrap();
+            crate::testutil::set_readonly(&path, false);
+            assert_eq!(meta.permissions().readonly(), readonly, "mode {mode:o}");
+            assert_eq!(meta.modified().unwrap(), system_time((1_700_000_000, 500)));
+        }
+    }
+}

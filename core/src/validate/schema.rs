@@ -166,11 +166,6 @@ pub fn default_of(path: &[&str], prop: &str, clock: &Clock) -> Value {
     }
 }
 
-/// The legacy default tracker.
-pub fn default_tracker() -> Value {
-    template("defaultTracker", &Clock::now())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,5 +195,39 @@ mod tests {
             message("phaseMissing", &[("phase", "p1"), ("prop", "title")]),
             "Phase p1 missing property: title"
         );
+    }
+
+    /// What a snapshot must keep, from the table: each kind's required properties first,
+    /// then the ones only typed, each name once (sections list theirs in both).
+    #[test]
+    fn the_fields_are_the_tables_names_each_once() {
+        let f = fields();
+        assert_eq!(f.tracker, ["sessionInfo", "baselineStatus", "phases"]);
+        assert_eq!(f.phase, ["status", "title", "weeks"]);
+        assert_eq!(f.week, ["title", "status", "components"]);
+        assert_eq!(
+            f.component,
+            ["name", "status", "files", "dependencies", "testFiles"]
+        );
+        assert_eq!(f.backup, ["id", "timestamp", "phase", "week"]);
+        let sections: Vec<_> = f.sections.iter().map(|(s, _)| *s).collect();
+        assert_eq!(sections, ["sessionInfo", "baselineStatus"]);
+        assert_eq!(
+            f.sections[0].1,
+            ["sessionId", "currentPhase", "currentWeek", "lastUpdate"]
+        );
+        assert_eq!(
+            f.sections[1].1,
+            ["phase1Complete", "testsPassingBaseline", "agentsLoaded"]
+        );
+    }
+
+    /// A message the table lacks is its own key; a placeholder given no value is left as
+    /// it is.
+    #[test]
+    fn messages_fill_their_placeholders() {
+        assert_eq!(message("noSuchMessage", &[("x", "1")]), "noSuchMessage");
+        let text = message("phaseMissing", &[("prop", "title")]);
+        assert_eq!(text, "Phase {phase} missing property: title");
     }
 }

@@ -7,7 +7,7 @@ const path = require('node:path')
 
 const { codedError, osError, checkPath } = require('../errors')
 const { runCommandAsync } = require('./command')
-const { meter, plainTempName, removeQuietly } = require('./common')
+const { meter, plainTempName, removeQuietly, SIDE_FILES } = require('./common')
 const { sha256File } = require('./manifest')
 
 const DEFAULT_EXCLUDES = require('../defaults.json').backupExcludes
@@ -16,23 +16,31 @@ function isExcluded(name, patterns) {
   return patterns.some((p) => (p.startsWith('*') ? name.endsWith(p.slice(1)) : name === p))
 }
 
-/** Count what the archive holds, with the same rules as GNU tar's --exclude on names. */
-function countTree(root, excludes, m) {
+/**
+ * Count what the archive holds, with the same rules as GNU tar's --exclude on names, as
+ * core/src/backup/archive.rs counts: a substituted database at the size of its copy (when
+ * the live file is there), its side files not at all.
+ */
+function countTree(root, excludes, m, substitutes) {
+  const slashed = (rel) => rel.split('/').filter(Boolean).join('/')
+  const copyOf = new Map(substitutes.map((s) => [slashed(s.path), s.source]))
+  const leftOut = new Set(substitutes.flatMap((s) => SIDE_FILES.map((side) => slashed(`${s.path}${side}`))))
   const pending = ['']
   while (pending.length) {
     const rel = pending.pop()
     const full = path.join(root, rel)
     const names = fs.readdirSync(full).sort()
     for (const name of names) {
-      if (isExcluded(name, excludes)) continue
+      const child = rel ? `${rel}/${name}` : name
+      if (isExcluded(name, excludes) || leftOut.has(child)) continue
       let st
       try {
         st = fs.lstatSync(path.join(full, name))
       } catch {
         continue
       }
-      if (st.isDirectory()) pending.push(path.join(rel, name))
-      else if (st.isFile()) m.add(st.size)
+      if (st.isDirectory()) pending.push(child)
+      else if (st.isFile()) m.add(copyOf.has(child) ? fs.statSync(copyOf.get(child)).size : st.size)
       else if (st.isSymbolicLink()) m.add(0)
     }
   }
@@ -73,7 +81,7 @@ function substituteArgs(substitutes, linkDir) {
   const leaveOut = ['--anchored', '--no-wildcards']
   const members = []
   for (const { path: rel, source } of substitutes) {
-    for (const side of ['', '-journal', '-wal', '-shm']) leaveOut.push(`--exclude=./${literal(rel)}${side}`)
+    for (const side of ['', ...SIDE_FILES]) leaveOut.push(`--exclude=./${literal(rel)}${side}`)
     const linked = path.join(linkDir, ...rel.split('/'))
     fs.mkdirSync(path.dirname(linked), { recursive: true })
     try {
@@ -96,7 +104,7 @@ async function backupCreateArchive(root, dest, excludes, onProgress, substitutes
   const context = `Archive of ${root} failed`
   const m = meter('archive', onProgress)
   try {
-    countTree(root, patterns, m)
+    countTree(root, patterns, m, subs)
   } catch (err) {
     throw osError(context, err)
   }

@@ -6,6 +6,9 @@ const fs = require('node:fs')
 const path = require('node:path')
 const crypto = require('node:crypto')
 
+/** What SQLite keeps beside a database (its journal, WAL and WAL index): it goes where the database goes. */
+const SIDE_FILES = ['-journal', '-wal', '-shm']
+
 const REPORT_FILES = 200
 const REPORT_BYTES = 32 * 1024 * 1024
 
@@ -42,4 +45,4 @@ function removeQuietly(file) {
   }
 }
 
-module.exports = { meter, plainTempName, removeQuietly }
+module.exports = { meter, plainTempName, removeQuietly, SIDE_FILES }

@@ -11,6 +11,7 @@ const { codedError, withContext, checkPath } = require('../errors')
 const contained = require('../contained')
 const { newScratch } = require('../scratch')
 const { isSqlite, copyDatabaseSync } = require('./sqlite')
+const { SIDE_FILES } = require('./common')
 
 const PREVIOUS_DIR = 'backups/pre-restore'
 let previousSeq = 0
@@ -106,6 +107,9 @@ function keepPrevious(root, original, copy) {
   return path.join(keepPath, original)
 }
 
+/** A restore's result: `previous` only when a file was kept (the native object has no key otherwise). */
+const restored = (target, previous) => (previous === null ? { target } : { target, previous })
+
 function backupRestoreFile(root, original, source) {
   checkPath('root', root)
   checkPath('source', source)
@@ -121,7 +125,7 @@ function backupRestoreFile(root, original, source) {
   try {
     const previous = existing === null ? null : keepPrevious(root, original, (keep) => contained.containedCopy(parent, name, keep, original))
     contained.containedWrite(parent, name, data, { fsync: true })
-    return { target: path.join(root, original), previous }
+    return restored(path.join(root, original), previous)
   } finally {
     parent.close()
   }
@@ -132,8 +136,6 @@ const BACKUP = 'backup.sqlite'
 const CURRENT = 'current.sqlite'
 const KEPT = 'kept.sqlite'
 const RESTORED = 'restored.sqlite'
-/** A hot journal or WAL of the database replaced would be played into the restored one. */
-const SIDECARS = ['-journal', '-wal', '-shm']
 
 /** The live database `name` of the held `parent` (and its journal and WAL) copied into `scratch` as CURRENT. */
 function copyCurrent(parent, name, scratch) {
@@ -222,9 +224,10 @@ function backupRestoreDatabase(root, original, source) {
     } catch (err) {
       throw codedError(err.code || 'EIO', `Database restore of ${target} failed: ${err.message}`)
     }
-    for (const suffix of SIDECARS) contained.containedRemove(parent, name + suffix)
+    // a hot journal or WAL of the database replaced would be played into the restored one
+    for (const suffix of SIDE_FILES) contained.containedRemove(parent, name + suffix)
     putFromScratch(scratch, RESTORED, parent, name, false)
-    return { target, previous }
+    return restored(target, previous)
   } finally {
     parent.close()
     fs.rmSync(scratch, { recursive: true, force: true })
