@@ -171,6 +171,20 @@ pub fn names_in(dir: &Path) -> Vec<String> {
     names
 }
 
+/// `n` pseudo-random bytes from `seed` (xorshift64): data DEFLATE cannot shrink, the same at
+/// every run.
+pub fn noise(seed: u64, n: usize) -> Vec<u8> {
+    let mut x = seed;
+    (0..n)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
 /// Windows: set or clear the read-only attribute of `path` (a test clears it again before its
 /// temp folder is removed: Windows refuses to delete a read-only file).
 #[cfg(windows)]

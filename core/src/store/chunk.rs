@@ -354,4 +354,125 @@ mod tests {
         assert!(set.insert(a) && !set.insert(a) && set.contains(&a));
         assert!(!set.contains(&ChunkId::of(b"b")));
     }
+
+    #[test]
+    fn chunks_up_to_max_bytes_round_trip_and_larger_ones_are_corrupt() {
+        // the largest chunk, stored (its file MAX_FILE bytes) and deflated
+        let random = crate::testutil::noise(3, MAX);
+        let enc = encode(&random);
+        assert_eq!((enc[0], enc.len() as u64), (CODEC_STORED, MAX_FILE));
+        assert!(decode(&ChunkId::of(&random), &enc).unwrap() == random);
+        let zeros = vec![0u8; MAX];
+        let enc = encode(&zeros);
+        assert_eq!(enc[0], CODEC_DEFLATE);
+        assert!(decode(&ChunkId::of(&zeros), &enc).unwrap() == zeros);
+        // one byte more is no chunk, stored or deflated, whatever its id
+        let over = vec![0u8; MAX + 1];
+        let id = ChunkId::of(&over);
+        let mut stored = vec![CODEC_STORED];
+        stored.extend_from_slice(&over);
+        for file in [stored, encode(&over)] {
+            let err = decode(&id, &file).unwrap_err();
+            assert_eq!(err.code(), Code::Corrupt);
+            assert!(err.to_string().contains("does not match its id"), "{err}");
+        }
+        // the empty chunk
+        let enc = encode(b"");
+        assert_eq!(decode(&ChunkId::of(b""), &enc).unwrap(), b"");
+    }
+
+    #[test]
+    fn deflate_data_that_ends_early_is_named_so() {
+        // MAX bytes flushed but the stream never finished: all of the chunk, no end
+        let mut enc = DeflateEncoder::new(vec![CODEC_DEFLATE], Compression::new(LEVEL));
+        enc.write_all(&vec![7u8; MAX]).unwrap();
+        enc.flush().unwrap();
+        let file = enc.get_ref().clone();
+        let err = decode(&ChunkId::of(&vec![7u8; MAX]), &file).unwrap_err();
+        assert_eq!(err.code(), Code::Corrupt);
+        assert!(err.to_string().contains("ends early"), "{err}");
+        // a stream cut short: the same
+        let text = b"hello world ".repeat(100);
+        let full = encode(&text);
+        let err = decode(&ChunkId::of(&text), &full[..full.len() / 2]).unwrap_err();
+        assert!(err.to_string().contains("ends early"), "{err}");
+    }
+
+    #[test]
+    fn an_id_with_one_character_that_is_not_lowercase_hex_is_refused() {
+        let hex = ChunkId::of(b"x").hex();
+        for (at, bad) in [(0, ':'), (1, 'g'), (10, '/'), (63, 'G'), (62, '`')] {
+            let mut text = hex.clone().into_bytes();
+            text[at] = bad as u8;
+            let text = String::from_utf8(text).unwrap();
+            let err = ChunkId::parse(&text).unwrap_err();
+            assert_eq!(err.code(), Code::Corrupt, "{text}");
+        }
+        // two bad characters of one pair, and every digit in both places
+        let gg = format!("gg{}", &hex[2..]);
+        assert!(ChunkId::parse(&gg).is_err());
+        let digits = "0123456789abcdef".repeat(4);
+        let id = ChunkId::parse(&digits).unwrap();
+        assert_eq!(id.0[..8], [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef]);
+        assert_eq!(id.hex(), digits);
+        let swapped = "fedcba9876543210".repeat(4);
+        assert_eq!(ChunkId::parse(&swapped).unwrap().hex(), swapped);
+    }
+
+    #[test]
+    fn id_hash_spreads_ids_that_differ_only_in_their_high_bits() {
+        use std::hash::BuildHasher;
+        let build = IdHash::default();
+        // ids equal but for the top bytes of a 64-bit word (of the first or second half):
+        // the fold brings those bits down to the low ones a table uses
+        for at in [4, 12, 28] {
+            let mut buckets = std::collections::HashSet::new();
+            for i in 0..4096u32 {
+                let mut id = [7u8; 32];
+                id[at..at + 4].copy_from_slice(&(i << 20).to_le_bytes());
+                buckets.insert(build.hash_one(ChunkId(id)) & 0xfff);
+            }
+            assert!(buckets.len() > 2000, "at {at}: {} buckets", buckets.len());
+        }
+    }
+
+    #[test]
+    fn a_checker_reads_each_chunk_with_its_stored_size_and_finds_damage() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(&tmp.path().join("store"), true).unwrap();
+        let text = b"abc ".repeat(1000);
+        let random = crate::testutil::noise(5, 3000);
+        for data in [&text[..], &random[..]] {
+            store
+                .chunks()
+                .put(&ChunkId::of(data), &encode(data))
+                .unwrap();
+        }
+        store.chunks().flush().unwrap();
+        let mut checker = Checker::default();
+        for data in [&text[..], &random[..]] {
+            let id = ChunkId::of(data);
+            let size = encode(data).len() as u64;
+            assert_eq!(checker.check(store.chunks(), &id).unwrap(), size);
+            assert_eq!(checker.read(store.chunks(), &id, true).unwrap(), data);
+            assert_eq!(checker.stored_len(), size);
+        }
+        assert!(encode(&text).len() < 100 && encode(&random).len() == 3001);
+        // a chunk the store lacks; bytes that are not the id's
+        let err = checker
+            .check(store.chunks(), &ChunkId::of(b"x"))
+            .unwrap_err();
+        assert_eq!(err.code().as_str(), "ENOENT");
+        let mut wrong = ChunkId::of(&text);
+        wrong.0[0] ^= 1;
+        store.chunks().put(&wrong, &encode(b"other")).unwrap();
+        store.chunks().flush().unwrap();
+        let err = checker.check(store.chunks(), &wrong).unwrap_err();
+        assert_eq!(err.code(), Code::Corrupt);
+        // unchecked, the same bytes are handed over as they are
+        assert_eq!(
+            checker.read(store.chunks(), &wrong, false).unwrap(),
+            b"other"
+        );
+    }
 }

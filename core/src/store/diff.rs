@@ -271,3 +271,188 @@ impl Visit for WorkTree<'_> {
         self.skipped.push(path);
     }
 }
+
+// real modes, symlinks and FIFOs: Unix only
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use crate::store::testkit::{project, snap};
+    use crate::testutil::names_in;
+    use std::fs;
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+
+    fn spec<'a>(store: &'a Path, from: &'a str, to: Option<&'a str>) -> DiffSpec<'a> {
+        DiffSpec {
+            store,
+            from,
+            to,
+            root: None,
+            excludes: &[],
+            databases: &[],
+            cancel: Cancel::new(),
+        }
+    }
+
+    /// `(path, change, kind, what)` of each difference, in the report's order.
+    fn changes(report: &DiffReport) -> Vec<(String, &'static str, EntryKind, Vec<&'static str>)> {
+        let row = |d: &Difference| (d.path.clone(), d.change.as_str(), d.kind, d.what.clone());
+        report.changes.iter().map(row).collect()
+    }
+
+    fn chmod(path: PathBuf, mode: u32) {
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    /// Two snapshots: each kind of change is named with what changed, in path order, the
+    /// first and last paths of either side included; an unchanged file is not.
+    #[test]
+    fn two_snapshots_differ_by_each_kind_of_change_in_path_order() {
+        let (_tmp, root, store) = project();
+        let write = |name: &str, text: &str| fs::write(root.join(name), text).unwrap();
+        for (name, text) in [
+            ("a-removed.txt", "gone\n"),
+            ("grow.txt", "x"),
+            ("kind", "a file, then a folder"),
+            ("keep.txt", "kept\n"),
+            ("mode.sh", "#!/bin/sh\n"),
+            ("same-size.txt", "aaaa"),
+            ("zzz-removed.txt", "gone too\n"),
+        ] {
+            write(name, text);
+        }
+        fs::create_dir(root.join("dir")).unwrap();
+        chmod(root.join("dir"), 0o755);
+        chmod(root.join("mode.sh"), 0o644);
+        symlink("a", root.join("link")).unwrap();
+        snap(&root, &store, "s1");
+        for gone in ["a-removed.txt", "zzz-removed.txt", "kind", "link"] {
+            fs::remove_file(root.join(gone)).unwrap();
+        }
+        fs::create_dir(root.join("kind")).unwrap();
+        chmod(root.join("dir"), 0o700);
+        chmod(root.join("mode.sh"), 0o755);
+        symlink("b", root.join("link")).unwrap();
+        write("grow.txt", "xyz");
+        write("same-size.txt", "bbbb");
+        write("zz-added.txt", "new\n");
+        write("zzzz-added.txt", "newest\n");
+        snap(&root, &store, "s2");
+        let report = diff(&spec(&store, "s1", Some("s2"))).unwrap();
+        use EntryKind::{Dir, File, Symlink};
+        let row = |p: &str, c, k, w: &[&'static str]| (p.to_string(), c, k, w.to_vec());
+        assert_eq!(
+            changes(&report),
+            vec![
+                row("a-removed.txt", "removed", File, &[]),
+                row("dir", "modified", Dir, &["mode"]),
+                row("grow.txt", "modified", File, &["size"]),
+                row("kind", "modified", Dir, &["type"]),
+                row("link", "modified", Symlink, &["target"]),
+                row("mode.sh", "modified", File, &["mode"]),
+                row("same-size.txt", "modified", File, &["content"]),
+                row("zz-added.txt", "added", File, &[]),
+                row("zzz-removed.txt", "removed", File, &[]),
+                row("zzzz-added.txt", "added", File, &[]),
+            ]
+        );
+        assert_eq!((report.hashed, report.skipped.len()), (0, 0));
+        // and the other way round: additions become removals
+        let back = diff(&spec(&store, "s2", Some("s1"))).unwrap();
+        assert_eq!(back.changes.len(), 10);
+        assert_eq!(changes(&back)[0].1, "added");
+        assert_eq!(changes(&back)[9].1, "removed");
+        assert!(diff(&spec(&store, "s1", Some("s1")))
+            .unwrap()
+            .changes
+            .is_empty());
+    }
+
+    /// Against the work tree: a file whose metadata did not move is not read; one that was
+    /// touched is read and found the same; one rewritten at the same size (its mtime put back
+    /// or not) is read and found changed. Excluded paths, a database's side files and FIFOs are not differences (the
+    /// FIFO is named as skipped).
+    #[test]
+    fn the_work_tree_is_read_only_where_metadata_moved() {
+        let (_tmp, root, store) = project();
+        fs::write(root.join("same.txt"), "same\n").unwrap();
+        fs::write(root.join("touched.txt"), "touched\n").unwrap();
+        fs::write(root.join("rewritten.txt"), "aaaa").unwrap();
+        fs::write(root.join("same-mtime.txt"), "cccc").unwrap();
+        fs::create_dir(root.join("folder")).unwrap();
+        symlink("same.txt", root.join("folder/link")).unwrap();
+        snap(&root, &store, "s1");
+        let (excludes, databases) = (["*.log".to_string()], ["db.sqlite".to_string()]);
+        let at_root = || DiffSpec {
+            root: Some(&root),
+            excludes: &excludes,
+            databases: &databases,
+            ..spec(&store, "s1", None)
+        };
+        let untouched = diff(&at_root()).unwrap();
+        assert_eq!((untouched.changes.len(), untouched.hashed), (0, 0));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        fs::write(root.join("touched.txt"), "touched\n").unwrap();
+        fs::write(root.join("rewritten.txt"), "bbbb").unwrap();
+        // rewritten at the same size with its mtime put back: its ctime still moved
+        let sneaky = root.join("same-mtime.txt");
+        let mtime = fs::metadata(&sneaky).unwrap().modified().unwrap();
+        fs::write(&sneaky, "dddd").unwrap();
+        let file = fs::File::options().write(true).open(&sneaky).unwrap();
+        file.set_modified(mtime).unwrap();
+        fs::write(root.join("noise.log"), "excluded\n").unwrap();
+        fs::write(root.join("db.sqlite-journal"), "a side file\n").unwrap();
+        let fifo = root.join("pipe");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success());
+        let report = diff(&at_root()).unwrap();
+        let row = |p: &str| (p.to_string(), "modified", EntryKind::File, vec!["content"]);
+        assert_eq!(
+            changes(&report),
+            vec![row("rewritten.txt"), row("same-mtime.txt")]
+        );
+        assert_eq!(report.hashed, 3);
+        assert_eq!(report.skipped, vec!["pipe".to_string()]);
+    }
+
+    /// No second side is a clear error; so is an unknown snapshot; a cancelled diff stops,
+    /// against the work tree before its walk ends (a damaged snapshot would be found after).
+    #[test]
+    fn a_diff_without_a_second_side_an_unknown_snapshot_or_cancelled_stops() {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let (_tmp, root, store) = project();
+        fs::write(root.join("a.txt"), "alpha\n").unwrap();
+        snap(&root, &store, "s1");
+        let no_side = diff(&spec(&store, "s1", None)).unwrap_err();
+        assert_eq!(no_side.code(), crate::Code::BadPath);
+        assert!(diff(&spec(&store, "s1", Some("nope"))).is_err());
+        let cancel = Cancel::on(&COUNTER);
+        COUNTER.fetch_add(1, AtomicOrdering::SeqCst);
+        let stopped = diff(&DiffSpec {
+            cancel,
+            ..spec(&store, "s1", Some("s1"))
+        })
+        .unwrap_err();
+        assert!(stopped.to_string().contains("Diff: cancelled"), "{stopped}");
+        for name in names_in(&store.join("packs")) {
+            fs::remove_file(store.join("packs").join(name)).unwrap();
+        }
+        let damaged = diff(&DiffSpec {
+            root: Some(&root),
+            ..spec(&store, "s1", None)
+        })
+        .unwrap_err();
+        assert_eq!(damaged.code(), crate::Code::Os("ENOENT"), "{damaged}");
+        let stopped = diff(&DiffSpec {
+            root: Some(&root),
+            cancel,
+            ..spec(&store, "s1", None)
+        })
+        .unwrap_err();
+        assert!(stopped.to_string().contains("Diff: cancelled"), "{stopped}");
+    }
+}

@@ -9,6 +9,7 @@ use super::chunk::ChunkId;
 use super::chunks::Loc;
 use super::*;
 use crate::backup::cancel::Cancel;
+use crate::testutil::noise;
 
 struct Project {
     _tmp: tempfile::TempDir,
@@ -580,15 +581,7 @@ fn gc_removes_only_the_chunks_no_record_references_and_stops_on_a_damaged_record
 fn long_chunk_lists_live_in_list_chunks_that_verify_and_gc_reach() {
     let p = project();
     // 6 MB of content-cut data: ~90 chunks, more than INLINE
-    let mut x = 0x9e37_79b9_7f4a_7c15u64;
-    let data: Vec<u8> = (0..6_000_000u32)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
-        .collect();
+    let data = noise(0x9e37_79b9_7f4a_7c15, 6_000_000);
     fs::write(p.root.join("large.bin"), &data).unwrap();
     take(&p, "s1");
     let store = Store::open(&p.store, false).unwrap();
@@ -864,17 +857,6 @@ fn damage_in_a_pack_breaks_only_the_chunks_it_touches() {
 #[test]
 fn gc_drops_dead_packs_repacks_mostly_dead_ones_and_waits_out_the_grace() {
     let p = project();
-    let noise = |seed: u64, n: usize| -> Vec<u8> {
-        let mut x = seed;
-        (0..n)
-            .map(|_| {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                (x >> 24) as u8
-            })
-            .collect()
-    };
     fs::write(p.root.join("gone.bin"), noise(7, 3_000_000)).unwrap();
     take(&p, "s1");
     fs::remove_file(p.root.join("gone.bin")).unwrap();
@@ -1386,11 +1368,7 @@ fn a_damaged_chunk_leaves_the_old_file_in_place_and_no_temp() {
         fs::read(target.join("src/a.txt")).unwrap(),
         b"the old alpha"
     );
-    let names: Vec<String> = fs::read_dir(target.join("src"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(names, ["a.txt"]);
+    assert_eq!(crate::testutil::names_in(&target.join("src")), ["a.txt"]);
 }
 
 /// A snapshot of the project with `databases` named as live SQLite databases.
