@@ -247,6 +247,67 @@ mod tests {
         assert_eq!((gc.removed, gc.removed_bytes), (0, 0), "{gc:?}");
     }
 
+    /// A pack rewritten because most of it is dead: the chunks counted removed are exactly
+    /// those no snapshot left references (not the live one copied out), and the live one
+    /// still reads.
+    #[test]
+    fn a_rewritten_pack_counts_only_its_dead_chunks_removed() {
+        let (_tmp, root, store) = project();
+        fs::write(root.join("keep.txt"), "kept\n").unwrap();
+        let noise: Vec<u8> = (0..200_000u32)
+            .map(|i| (i.wrapping_mul(2654435761) >> 9) as u8)
+            .collect();
+        fs::write(root.join("gone.bin"), &noise).unwrap();
+        snap(&root, &store, "s1");
+        fs::remove_file(root.join("gone.bin")).unwrap();
+        snap(&root, &store, "s2");
+        let opened = Store::open(&store, false).unwrap();
+        let refs = |id: &str| {
+            let mut ids = HashSet::new();
+            let record = opened.record(id).unwrap();
+            opened
+                .references(&record, &mut |c| Ok(drop(ids.insert(c))))
+                .unwrap();
+            ids
+        };
+        let dead = refs("s1").difference(&refs("s2")).count() as u64;
+        assert!(dead >= 2, "gone.bin's chunks and s1's tree: {dead}");
+        assert!(snapshot::remove(opened.snapshots_dir(), "s1").unwrap());
+        let gc = collect_garbage(&store).unwrap();
+        assert_eq!(gc.removed, dead, "{gc:?}");
+        let kept = Store::open(&store, false).unwrap();
+        let text = kept.chunks().get(&ChunkId::of(b"kept\n")).unwrap();
+        assert_eq!(text, b"kept\n");
+    }
+
+    /// Past the grace period a pack without an index goes, its bytes counted; a pack with
+    /// its index stays however old it is.
+    #[test]
+    fn only_an_unindexed_pack_past_the_grace_goes() {
+        let (_tmp, root, store) = project();
+        fs::write(root.join("a.txt"), "alpha\n").unwrap();
+        snap(&root, &store, "s1");
+        let packs_dir = store.join("packs");
+        let orphan = packs_dir.join(format!("{}.pack", "ab".repeat(32)));
+        let body = b"a sealed pack whose index never came";
+        fs::write(&orphan, body).unwrap();
+        let long_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 3600);
+        for name in packs(&store) {
+            let file = fs::File::options()
+                .write(true)
+                .open(packs_dir.join(name))
+                .unwrap();
+            file.set_modified(long_ago).unwrap();
+        }
+        let before = packs(&store);
+        let gc = collect_garbage(&store).unwrap();
+        let orphan_name = orphan.file_name().unwrap().to_str().unwrap().to_string();
+        let expected: Vec<String> = before.into_iter().filter(|n| *n != orphan_name).collect();
+        assert_eq!(packs(&store), expected, "{gc:?}");
+        assert_eq!(gc.removed_bytes, body.len() as u64, "{gc:?}");
+        assert!(crate::store::verify_store(&store, None).unwrap().ok());
+    }
+
     /// The stats count the snapshots the collection kept chunks for: two, then one once a
     /// record is removed (and nothing removed while both stand).
     #[test]
