@@ -266,7 +266,10 @@ mod tests {
             let mut ids = HashSet::new();
             let record = opened.record(id).unwrap();
             opened
-                .references(&record, &mut |c| Ok(drop(ids.insert(c))))
+                .references(&record, &mut |c| {
+                    ids.insert(c);
+                    Ok(())
+                })
                 .unwrap();
             ids
         };
