@@ -166,7 +166,9 @@ test('a database restore whose scratch folder is on another file system (EXDEV) 
         const replaced = b.backupRestoreDatabase(root, 'data/app.db', source)
         return { now: sql(replaced.target, 'SELECT v FROM t'), kept: sql(replaced.previous, 'SELECT v FROM t') }
       } finally {
-        process.env.TMPDIR = saved
+        // (an unset TMPDIR stays unset: assigning undefined would set it to 'undefined')
+        if (saved === undefined) delete process.env.TMPDIR
+        else process.env.TMPDIR = saved
       }
     })
     assert.deepEqual(results.native, { now: 'backup', kept: 'live' })
