@@ -16,9 +16,10 @@ pub fn project() -> (tempfile::TempDir, PathBuf, PathBuf) {
     (tmp, root, store)
 }
 
-/// Snapshot `root` into `store` as `id` (label "test", no excludes, no database).
-pub fn snap(root: &Path, store: &Path, id: &str) -> SnapshotStats {
-    let spec = SnapshotSpec {
+/// What a snapshot of `root` into `store` as `id` asks by default: label "test", no
+/// excludes, substitutes or databases, no parent; callers change a field with `..spec(..)`.
+pub fn spec<'a>(root: &'a Path, store: &'a Path, id: &'a str) -> SnapshotSpec<'a> {
+    SnapshotSpec {
         root,
         store,
         id,
@@ -28,6 +29,10 @@ pub fn snap(root: &Path, store: &Path, id: &str) -> SnapshotStats {
         databases: &[],
         parent: None,
         cancel: Cancel::new(),
-    };
-    create_snapshot(&spec, &mut |_| {}).unwrap()
+    }
+}
+
+/// Snapshot `root` into `store` as `id`, as [`spec`] asks.
+pub fn snap(root: &Path, store: &Path, id: &str) -> SnapshotStats {
+    create_snapshot(&spec(root, store, id), &mut |_| {}).unwrap()
 }

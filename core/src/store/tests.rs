@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::chunk::ChunkId;
 use super::chunks::Loc;
+use super::testkit::spec;
 use super::*;
 use crate::backup::cancel::Cancel;
 use crate::testutil::noise;
@@ -55,15 +56,9 @@ fn snap(
     substitutes: &[(String, PathBuf)],
 ) -> crate::Result<SnapshotStats> {
     let spec = SnapshotSpec {
-        root: &p.root,
-        store: &p.store,
-        id,
-        label: "test",
         excludes,
         substitutes,
-        databases: &[],
-        parent: None,
-        cancel: Cancel::new(),
+        ..spec(&p.root, &p.store, id)
     };
     create_snapshot(&spec, &mut |_| {})
 }
@@ -1373,16 +1368,11 @@ fn a_damaged_chunk_leaves_the_old_file_in_place_and_no_temp() {
 
 /// A snapshot of the project with `databases` named as live SQLite databases.
 fn take_with_databases(p: &Project, id: &str, databases: &[String]) -> SnapshotStats {
+    let excludes = crate::backup::archive::default_excludes();
     let spec = SnapshotSpec {
-        root: &p.root,
-        store: &p.store,
-        id,
-        label: "test",
-        excludes: &crate::backup::archive::default_excludes(),
-        substitutes: &[],
+        excludes: &excludes,
         databases,
-        parent: None,
-        cancel: Cancel::new(),
+        ..spec(&p.root, &p.store, id)
     };
     create_snapshot(&spec, &mut |_| {}).unwrap()
 }
@@ -1459,30 +1449,53 @@ fn a_live_database_is_stored_as_is_and_read_again_only_when_sqlite_changed_it() 
     assert_eq!(rows(&out.join("app.db")), ["one", "two"]);
 }
 
+/// Database `name` of the project made by `sql`, whose side file `side` then holds
+/// content: snapshots "s1" and "s2" both read it again (every other file reused the second
+/// time), and "s2" restores its rows without any side file (`-journal`, `-wal`, `-shm`). Returns s1's stats and the
+/// connection, still open.
+fn read_at_two_snapshots(
+    p: &Project,
+    name: &str,
+    sql: &str,
+    side: &str,
+    expected: &[&str],
+) -> (SnapshotStats, rusqlite::Connection) {
+    let conn = rusqlite::Connection::open(p.root.join(name)).unwrap();
+    conn.execute_batch(sql).unwrap();
+    assert!(fs::metadata(p.root.join(side)).unwrap().len() > 0);
+    let dbs = [name.to_string()];
+    let first = take_with_databases(p, "s1", &dbs);
+    let second = take_with_databases(p, "s2", &dbs);
+    assert_eq!(
+        (second.files_read, second.files_reused),
+        (1, first.files_read - 1)
+    );
+    let (_tmp, out) = restore_into(p, "s2", &[]);
+    assert_eq!(rows(&out.join(name)), expected);
+    let restored = crate::testutil::names_in(&out);
+    let side_files: Vec<_> = restored
+        .iter()
+        .filter(|n| write::is_side_file_of(n, dbs.iter()))
+        .collect();
+    assert!(side_files.is_empty(), "{side_files:?}");
+    (first, conn)
+}
+
 /// A WAL database whose `-wal` holds frames is copied through SQLite at every snapshot (the
 /// copy has the rows still in the WAL; `-wal` and `-shm` are not stored); once checkpointed
 /// (the `-wal` gone) it is reused unread while its file is unchanged.
 #[test]
 fn a_wal_database_is_copied_while_its_wal_has_frames_and_reused_once_checkpointed() {
     let p = project();
-    let db = p.root.join("wal.db");
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute_batch(
+    let (db, dbs) = (p.root.join("wal.db"), ["wal.db".to_string()]);
+    let (first, conn) = read_at_two_snapshots(
+        &p,
+        "wal.db",
         "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;
          CREATE TABLE t(v TEXT); INSERT INTO t VALUES ('in the wal');",
-    )
-    .unwrap();
-    assert!(fs::metadata(p.root.join("wal.db-wal")).unwrap().len() > 0);
-    let dbs = ["wal.db".to_string()];
-    let first = take_with_databases(&p, "s1", &dbs);
-    let second = take_with_databases(&p, "s2", &dbs);
-    assert_eq!(
-        (second.files_read, second.files_reused),
-        (1, first.files_read - 1)
+        "wal.db-wal",
+        &["in the wal"],
     );
-    let (_tmp, out) = restore_into(&p, "s2", &[]);
-    assert_eq!(rows(&out.join("wal.db")), ["in the wal"]);
-    assert!(!out.join("wal.db-wal").exists() && !out.join("wal.db-shm").exists());
     drop(conn); // the last connection checkpoints and removes the -wal
     assert!(!p.root.join("wal.db-wal").exists());
     let third = take_with_databases(&p, "s3", &dbs);
@@ -1537,15 +1550,9 @@ fn a_cancelled_snapshot_stops_before_it_walks_a_file() {
     COUNTER.fetch_add(1, Ordering::SeqCst);
     let excludes = crate::backup::archive::default_excludes();
     let spec = SnapshotSpec {
-        root: &p.root,
-        store: &p.store,
-        id: "s1",
-        label: "test",
         excludes: &excludes,
-        substitutes: &[],
-        databases: &[],
-        parent: None,
         cancel,
+        ..spec(&p.root, &p.store, "s1")
     };
     let mut reports = 0;
     let err = create_snapshot(&spec, &mut |_| reports += 1).unwrap_err();
@@ -1566,23 +1573,13 @@ fn a_cancelled_snapshot_stops_before_it_walks_a_file() {
 #[test]
 fn a_database_with_a_journal_holding_content_is_read_at_every_snapshot() {
     let p = project();
-    let db = p.root.join("app.db");
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    conn.execute_batch(
+    read_at_two_snapshots(
+        &p,
+        "app.db",
         "PRAGMA journal_mode=PERSIST; CREATE TABLE t(v TEXT); INSERT INTO t VALUES ('kept');",
-    )
-    .unwrap();
-    assert!(fs::metadata(p.root.join("app.db-journal")).unwrap().len() > 0);
-    let dbs = ["app.db".to_string()];
-    let first = take_with_databases(&p, "s1", &dbs);
-    let second = take_with_databases(&p, "s2", &dbs);
-    assert_eq!(
-        (second.files_read, second.files_reused),
-        (1, first.files_read - 1)
+        "app.db-journal",
+        &["kept"],
     );
-    let (_tmp, out) = restore_into(&p, "s2", &[]);
-    assert_eq!(rows(&out.join("app.db")), ["kept"]);
-    assert!(!out.join("app.db-journal").exists());
 }
 
 /// A file named as a database that is not SQLite (shorter than a header, or another
