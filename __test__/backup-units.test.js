@@ -370,6 +370,17 @@ test('an archive: excluded names, a database copy in place of the live file and 
   let missing = null
   await b.backupCheckArchive(path.join(dir, 'none.tar.gz')).catch((err) => (missing = err.code))
   out.checked = [checked.entries === listed, checked.bytes, damaged, missing]
+  // refused, nothing left behind: a destination folder that is not there (tar alone would say
+  // "Cannot open", ECOMMAND), a database copy that is not there, for a live file or for one
+  // that is gone too (an archive without the database asked for would pass for a whole one)
+  const code = (p) => p.then(() => 'made', (err) => err.code)
+  const noCopy = path.join(dir, 'no-copy.db')
+  out.refused = [
+    await code(b.backupCreateArchive(root, path.join(dir, 'missing', 'a.tar.gz'))),
+    await code(b.backupCreateArchive(root, path.join(dir, 'r1.tar.gz'), undefined, undefined, [{ path: 'data/deep/app.db', source: noCopy }])),
+    await code(b.backupCreateArchive(root, path.join(dir, 'r2.tar.gz'), undefined, undefined, [{ path: 'data/gone.db', source: noCopy }])),
+  ]
+  out.leftAfterRefusals = fs.readdirSync(dir).sort()
   return out
   })
   assert.deepEqual(results.native, {
@@ -382,6 +393,8 @@ test('an archive: excluded names, a database copy in place of the live file and 
     custom: [2, 5 + 1, ['data', 'debug.log', 'node_modules', 'node_modules/dep', 'node_modules/dep/index.js']],
     left: ['copy.db', 'custom.tar.gz', 'full.tar.gz', 'proj'],
     checked: [true, 16 + 5, 'ECORRUPT', 'ENOENT'],
+    refused: ['ENOENT', 'ENOENT', 'ENOENT'],
+    leftAfterRefusals: ['copy.db', 'custom.tar.gz', 'cut.tar.gz', 'full.tar.gz', 'proj'],
   })
   // the native archive has no entry for the root folder itself, GNU tar's has './'
   results.js.members = results.js.members.filter((m) => m !== '.')
@@ -550,10 +563,12 @@ test('a git bundle: all refs, or those not reachable from the commits left out (
     mode: (fs.statSync(whole).mode & 0o777).toString(8),
     refused,
     // inside .git/, git answers 'false' with success
-    isRepo: [b.backupIsGitRepo(root), b.backupIsGitRepo(dir), b.backupIsGitRepo(path.join(root, '.git'))],
+    // (and a folder that is not there, or a file, is none: git cannot start there, which is
+    // no missing git)
+    isRepo: [root, dir, path.join(root, '.git'), path.join(dir, 'missing'), path.join(root, 'a.txt')].map((p) => b.backupIsGitRepo(p)),
   }
   })
-  assert.deepEqual(results.native, { made: [true, true], needs: true, heads: [2, 2], mode: '600', refused: ['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE'], isRepo: [true, false, false] })
+  assert.deepEqual(results.native, { made: [true, true], needs: true, heads: [2, 2], mode: '600', refused: ['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE'], isRepo: [true, false, false, false, false] })
   assert.deepEqual(results.js, results.native)
 })
 
@@ -566,8 +581,8 @@ test('the js backend without sqlite3 or git on PATH: ENOCOMMAND where the comman
   try {
     assert.throws(() => b.backupIntegrityCheck(db), { code: 'ENOCOMMAND', message: /sqlite3 command is not installed/ })
     assert.throws(() => b.backupIsGitRepo(dir), { code: 'ENOCOMMAND', message: /git command is not installed/ })
-    // a folder that does not exist is no repository, whatever is installed (the native
-    // backend answers ENOCOMMAND there: spawning in a missing folder fails with ENOENT too)
+    // a folder that does not exist is no repository, whatever is installed (spawning in a
+    // missing folder fails with ENOENT too)
     assert.equal(b.backupIsGitRepo(path.join(dir, 'missing')), false)
   } finally {
     process.env.PATH = saved

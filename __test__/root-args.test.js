@@ -83,6 +83,61 @@ test('every root export: a wrong argument throws the code of the JS backend, nam
   assert.deepStrictEqual(drift, [])
 })
 
+/** `{ InterfaceName: [[field, type], ...] }` for every options object index.d.ts declares. */
+function optionFields() {
+  const text = fs.readFileSync(path.join(ROOT, 'index.d.ts'), 'utf8')
+  const out = {}
+  for (const m of text.matchAll(/^export interface (\w+Options) \{\n([\s\S]*?)^\}/gm)) {
+    out[m[1]] = [...m[2].matchAll(/^ {2}(\w+)\?: (.+)$/gm)].map((f) => [f[1], f[2]])
+  }
+  return out
+}
+
+test('every options field of every root export: a wrong value throws the code of the JS backend, and null is absent on both', { timeout: 120000 }, async () => {
+  const interfaces = optionFields()
+  assert.ok(Object.keys(interfaces).length >= 8, 'index.d.ts declares the options objects')
+  const drift = []
+  let checked = 0
+  for (const [name, params] of declared()) {
+    const at = params.findIndex(([, type]) => /^\w+Options \| undefined \| null$/.test(type))
+    if (at < 0) continue
+    const fields = interfaces[params[at][1].split(' ')[0]]
+    for (const [field, type] of fields) {
+      for (const wrong of [null, ...CANDIDATES.filter((v) => !fits(type, v))]) {
+        const codes = {}
+        for (const [backend, fn] of [['root', root[name]], ['js', js[name]]]) {
+          // each call in a folder of its own: what one backend made is not there for the other
+          const dir = tempDir(`sr-root-options-${backend}-`)
+          const base = { lockDir: path.join(dir, 'locks'), backupDir: path.join(dir, 'bak') }
+          const args = params.map(([param, t]) => {
+            if (t.startsWith('Array<')) return []
+            if (t.includes('=>')) return () => {}
+            if (t.startsWith('string')) return /^(identifier|label|rel|srcRel|destRel|data|content|expectedChecksum|id|from)$/.test(param) ? 'probe' : dir
+            return undefined
+          })
+          args[at] = { ...Object.fromEntries(fields.filter(([f]) => f in base).map(([f]) => [f, base[f]])), [field]: wrong }
+          try {
+            await fn(...args)
+            codes[backend] = 'none'
+          } catch (err) {
+            codes[backend] = err.code
+          }
+          js.releaseAllLocks()
+          root.releaseAllLocks()
+        }
+        checked++
+        const where = `${name}(${params[at][0]}.${field} = ${typeof wrong === 'function' ? 'fn' : JSON.stringify(wrong)})`
+        // napi's own conversion errors are PascalCase (BooleanExpected, ...); ours are E... codes
+        assert.match(String(codes.root), /^(none|E[A-Z0-9_]+|ERR_[A-Z_]+)$/, `${where}: a code of ours, got ${codes.root}`)
+        if (wrong !== null) assert.equal(codes.root, 'ERR_INVALID_ARG_TYPE', `${where}: refused`)
+        if (codes.root !== codes.js) drift.push(`${where}: root ${codes.root}, js ${codes.js}`)
+      }
+    }
+  }
+  assert.ok(checked > 60, `${checked} calls checked`)
+  assert.deepStrictEqual(drift, [])
+})
+
 test('the root export keeps every name of the generated index.js, as CommonJS and as ES module named exports', { timeout: 10000 }, async () => {
   const generated = Object.keys(require('../index.js')).sort()
   assert.deepStrictEqual(Object.keys(root).sort(), generated)

@@ -166,6 +166,16 @@ fn write_tar(
     let root = spec.root;
     let context = || format!("Archive of {} failed", root.display());
     let (substitutes, left_out) = substitution(spec);
+    // a copy that is not there fails the archive (ENOENT, as in the JS backend), also when
+    // the live file it stands for is gone: an archive without the database it was asked
+    // to hold would pass for a whole one
+    for (rel, copy) in spec.substitutes {
+        fs::metadata(copy).map_err(|e| {
+            let live = root.join(rel_path(rel));
+            let what = format!("copy {} of {}", copy.display(), live.display());
+            Error::io(format!("{}: {what}", context()), e)
+        })?;
+    }
     let mut changed = Vec::new();
     let mut meter = Meter::new("archive", report);
     let mut builder = tar::Builder::new(sink);
@@ -892,6 +902,39 @@ mod tests {
         };
         let stats = archive_with_hook(&root, &dest, &AFTER_OPEN, "touched", touch).unwrap();
         assert_eq!(stats.changed, ["touched"]);
+    }
+
+    /// A database copy that is not there fails the archive (ENOENT, naming the copy), also
+    /// when the live file it stands for is gone too: no archive is left.
+    #[test]
+    fn a_missing_substitute_fails_the_archive() {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("proj");
+        fs::create_dir_all(&root).unwrap();
+        fs::write(root.join("db.sqlite"), "live").unwrap();
+        let excludes = excludes();
+        let copy = tmp.path().join("no-copy");
+        for rel in ["db.sqlite", "gone.sqlite"] {
+            let substitutes = [(rel.to_string(), copy.clone())];
+            let spec = ArchiveSpec {
+                root: &root,
+                excludes: &excludes,
+                substitutes: &substitutes,
+                cancel: Cancel::new(),
+            };
+            let dest = tmp.path().join("out.tar.gz");
+            let err = create_archive(&spec, &dest, &mut |_| {}).unwrap_err();
+            assert_eq!(err.code().as_str(), "ENOENT", "{err}");
+            assert!(
+                err.message().contains(&format!("copy {}", copy.display())),
+                "{err}"
+            );
+            let left: Vec<_> = fs::read_dir(tmp.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(left, ["proj"], "no archive and no temp left");
+        }
     }
 
     /// A database copy that cannot be read is reported as that copy (not as the live file it

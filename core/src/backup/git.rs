@@ -134,12 +134,18 @@ fn not_started(e: std::io::Error) -> Error {
 
 /// True when `dir` is inside a git work tree (a plain folder is backed up without code).
 pub fn is_work_tree(dir: &Path) -> Result<bool> {
-    let output = command(
+    let output = match command(
         dir,
         &["rev-parse".as_ref(), "--is-inside-work-tree".as_ref()],
     )
     .output()
-    .map_err(not_started)?;
+    {
+        Ok(output) => output,
+        // git cannot start in a folder that is not there (or is a file): that is no work
+        // tree, not a missing git (the spawn's ENOENT names the folder as much as the program)
+        Err(_) if !dir.is_dir() => return Ok(false),
+        Err(e) => return Err(not_started(e)),
+    };
     Ok(output.status.success() && String::from_utf8_lossy(&output.stdout).trim() == "true")
 }
 
@@ -286,6 +292,17 @@ mod tests {
         let err = bundle(tmp.path(), &tmp.path().join("x.bundle"), &[], &cancel).unwrap_err();
         assert_eq!(err.code().as_str(), "ECANCELED");
         assert!(!tmp.path().join("x.bundle").exists());
+    }
+
+    /// A folder that is not there, or a file, is no work tree: not "git is not installed"
+    /// (the spawn fails with ENOENT / ENOTDIR for the working folder).
+    #[test]
+    fn a_missing_folder_or_a_file_is_not_a_work_tree() {
+        let tmp = tempfile::tempdir().unwrap();
+        assert!(!is_work_tree(&tmp.path().join("missing")).unwrap());
+        let file = tmp.path().join("file");
+        std::fs::write(&file, b"x").unwrap();
+        assert!(!is_work_tree(&file).unwrap());
     }
 
     #[test]

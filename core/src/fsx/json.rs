@@ -83,6 +83,11 @@ pub fn link_aside(file: &Path) -> io::Result<PathBuf> {
                 if aside.exists() {
                     continue;
                 }
+                // a folder is no file to keep (the link failed for that reason): say so as
+                // the JS backend's copy does, where fs::copy would say EINVAL
+                if fs::metadata(file)?.is_dir() {
+                    return Err(io::ErrorKind::IsADirectory.into());
+                }
                 fs::copy(file, &aside)?;
                 return Ok(aside);
             }
@@ -97,6 +102,22 @@ mod tests {
 
     /// A file that cannot be linked because it is not there is an error, not a reason to try
     /// the next serial forever; two asides of one file get two names.
+    /// A folder is refused as a folder (EISDIR, as the JS backend's copy says), and nothing
+    /// is made beside it.
+    #[test]
+    fn link_aside_refuses_a_folder_and_makes_nothing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let folder = tmp.path().join("t.json");
+        fs::create_dir(&folder).unwrap();
+        let err = link_aside(&folder).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::IsADirectory);
+        let names: Vec<_> = fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("t.json")]);
+    }
+
     #[test]
     fn link_aside_names_every_aside_anew_and_reports_a_missing_file() {
         let tmp = tempfile::tempdir().unwrap();

@@ -105,6 +105,9 @@ async function backupCreateArchive(root, dest, excludes, onProgress, substitutes
   const m = meter('archive', onProgress)
   try {
     countTree(root, patterns, m, subs)
+    // the destination's folder: its own error (ENOENT, ENOTDIR) as natively, where tar
+    // would only say "Cannot open" (ECOMMAND)
+    fs.opendirSync(path.dirname(dest)).closeSync()
   } catch (err) {
     throw osError(context, err)
   }

@@ -4,14 +4,28 @@
 const fs = require('node:fs')
 const { spawnSync } = require('node:child_process')
 
-const { checkPath, codedError } = require('../errors')
+const { checkPath, codedError, osError } = require('../errors')
 const contained = require('../contained')
 const { runCommandAsync, missingCommand } = require('./command')
+
+function isDirectory(p) {
+  try {
+    return fs.statSync(p).isDirectory()
+  } catch {
+    return false
+  }
+}
 
 function backupIsGitRepo(root) {
   checkPath('root', root)
   const r = spawnSync('git', ['rev-parse', '--is-inside-work-tree'], { cwd: root, encoding: 'utf8' })
-  if (r.error && r.error.code === 'ENOENT' && fs.existsSync(root)) throw missingCommand('git')
+  if (r.error) {
+    // git cannot start in a folder that is not there (or is a file): no work tree, not a
+    // missing git (as core/src/backup/git.rs)
+    if (!isDirectory(root)) return false
+    if (r.error.code === 'ENOENT') throw missingCommand('git')
+    throw osError('Cannot run git', r.error)
+  }
   return r.status === 0 && String(r.stdout).trim() === 'true'
 }
 
