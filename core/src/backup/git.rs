@@ -141,12 +141,20 @@ pub fn is_work_tree(dir: &Path) -> Result<bool> {
     .output()
     {
         Ok(output) => output,
-        // git cannot start in a folder that is not there (or is a file): that is no work
-        // tree, not a missing git (the spawn's ENOENT names the folder as much as the program)
-        Err(_) if !dir.is_dir() => return Ok(false),
-        Err(e) => return Err(not_started(e)),
+        Err(e) => return start_failed(dir, e),
     };
     Ok(output.status.success() && String::from_utf8_lossy(&output.stdout).trim() == "true")
+}
+
+/// [`is_work_tree`]'s answer when git did not start in `dir`: no work tree when `dir` is no
+/// folder (not there, or a file: the spawn's ENOENT names the folder as much as the
+/// program), else the error of starting git (`ENOCOMMAND` when git is not on PATH).
+fn start_failed(dir: &Path, e: std::io::Error) -> Result<bool> {
+    if dir.is_dir() {
+        Err(not_started(e))
+    } else {
+        Ok(false)
+    }
 }
 
 /// `git bundle create <dest> --all`, run in `root`, without what the commits `exclude` (full
@@ -303,6 +311,11 @@ mod tests {
         let file = tmp.path().join("file");
         std::fs::write(&file, b"x").unwrap();
         assert!(!is_work_tree(&file).unwrap());
+        // in a folder that is there, a failed start is git's: not on PATH is ENOCOMMAND
+        let not_found = || std::io::Error::from(std::io::ErrorKind::NotFound);
+        let err = start_failed(tmp.path(), not_found()).unwrap_err();
+        assert_eq!(err.code(), Code::NoCommand);
+        assert!(!start_failed(&tmp.path().join("missing"), not_found()).unwrap());
     }
 
     #[test]
