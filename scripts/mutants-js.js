@@ -45,13 +45,35 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { pathToFileURL } = require('node:url')
-const { spawn } = require('node:child_process')
+const { spawn, spawnSync } = require('node:child_process')
 const acorn = require('acorn')
 
 const SOURCE = path.resolve(__dirname, '..')
 // equivalent mutants left out, each with its reason (the Stryker-config equivalent)
 const EXCLUDED = require('../mutants/js-exclude')
 let ROOT = SOURCE // the copy, once made
+
+/**
+ * Remove a scratch folder, unmounting first what tests mounted below it: a test stopped at its
+ * first failure (or killed at its timeout) never reaches the `t.after` that unmounts its
+ * tmpfs (the full-disk tests), and rmdir of a mount point is EBUSY, which here, in an exit
+ * handler, lost the outcomes of the whole run. A folder that still cannot go is reported.
+ */
+function removeTree(dir) {
+  if (process.platform === 'linux') {
+    // /proc/self/mounts escapes a space, tab, newline and backslash in octal
+    const unescape = (p) => p.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(Number.parseInt(o, 8)))
+    const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((line) => unescape(line.split(' ')[1] || ''))
+    for (const point of mounts.filter((m) => m.startsWith(`${dir}/`)).sort().reverse()) {
+      spawnSync('umount', ['-l', point])
+    }
+  }
+  try {
+    fs.rmSync(dir, { recursive: true, force: true })
+  } catch (err) {
+    console.error(`mutants-js: could not remove ${dir}: ${err.message}`)
+  }
+}
 
 /** Copy the tree to a scratch folder (without target/ and .git; node_modules linked). */
 function copyTree() {
@@ -291,7 +313,7 @@ async function coverageOf(test, files, shared) {
       const r = await runTests([test], { timeoutMs: 30 * 60 * 1000, env, preload: [HOOK] })
       entry = { test, ms: r.ms, passed: r.status === 'missed', ...slicesOf(dir) }
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true })
+      removeTree(dir)
     }
     fs.mkdirSync(CACHE, { recursive: true })
     fs.writeFileSync(cached, JSON.stringify(entry))
@@ -374,8 +396,8 @@ function workersOf(jobs) {
   return Array.from({ length: jobs }, (_, k) => {
     const root = k === 0 ? ROOT : copyTree()
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), `sr-mutants-w${k}-`))
-    if (k > 0) process.on('exit', () => fs.rmSync(root, { recursive: true, force: true }))
-    process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }))
+    if (k > 0) process.on('exit', () => removeTree(root))
+    process.on('exit', () => removeTree(tmp))
     return { root, env: { ...process.env, TMPDIR: tmp }, restore: () => {}, mutate: () => {} }
   })
 }
@@ -384,7 +406,7 @@ async function main() {
   const options = parseArgs(process.argv.slice(2))
   const { files } = options
   ROOT = copyTree()
-  process.on('exit', () => fs.rmSync(ROOT, { recursive: true, force: true }))
+  process.on('exit', () => removeTree(ROOT))
   const chosen = files.length ? files : listFiles()
   const started = new Date()
   const outcomes = {}
