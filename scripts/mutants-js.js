@@ -62,8 +62,8 @@ let ROOT = SOURCE // the copy, once made
 function removeTree(dir) {
   if (process.platform === 'linux') {
     // /proc/self/mounts escapes a space, tab, newline and backslash in octal
-    const unescape = (p) => p.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(Number.parseInt(o, 8)))
-    const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((line) => unescape(line.split(' ')[1] || ''))
+    const fromOctal = (p) => p.replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(Number.parseInt(o, 8)))
+    const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((line) => fromOctal(line.split(' ')[1] || ''))
     for (const point of mounts.filter((m) => m.startsWith(`${dir}/`)).sort().reverse()) {
       spawnSync('umount', ['-l', point])
     }
