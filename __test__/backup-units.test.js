@@ -557,6 +557,37 @@ test('a git bundle: all refs, or those not reachable from the commits left out (
   assert.deepEqual(results.js, results.native)
 })
 
+test('a cancel kills git and what it started (its process group): a child git left running never gets to finish, on both backends', { skip: process.platform === 'win32' && 'a shell script as git' }, async () => {
+  const results = await onBothAsync(async (b, dir) => {
+    // a git that starts a subshell of its own (as `git bundle` starts pack-objects), which
+    // would leave a mark once it has slept; the subshell keeps git's stderr open
+    const bin = path.join(dir, 'bin')
+    fs.mkdirSync(bin)
+    const started = path.join(dir, 'started')
+    const late = path.join(dir, 'late')
+    fs.writeFileSync(path.join(bin, 'git'), `#!/bin/sh\n( sleep 1; touch '${late}' ) &\ntouch '${started}'\nwait\n`, { mode: 0o755 })
+    const saved = process.env.PATH
+    process.env.PATH = `${bin}${path.delimiter}${saved}`
+    try {
+      const bundle = b.backupGitBundle(dir, path.join(dir, 'repo.bundle')).then(
+        () => 'made',
+        (err) => err.code,
+      )
+      const deadline = Date.now() + 20000
+      while (!fs.existsSync(started) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
+      b.backupCancel()
+      const code = await bundle
+      // what a surviving subshell would do, given the time to do it
+      await new Promise((resolve) => setTimeout(resolve, 1500))
+      return { started: fs.existsSync(started), code, late: fs.existsSync(late) }
+    } finally {
+      process.env.PATH = saved
+    }
+  })
+  assert.deepEqual(results.native, { started: true, code: 'ECANCELED', late: false })
+  assert.deepEqual(results.js, results.native)
+})
+
 test('the js backend without sqlite3 or git on PATH: ENOCOMMAND where the command is needed, no answer made up', () => {
   const b = bindingOf('js')
   const dir = tempDir()
