@@ -134,4 +134,13 @@ module.exports = [
   // Equivalent outside a race (store/diff.js): a name readdir listed that lstat then finds
   // gone was removed while the tree was walked; no other lstat of a listed name fails ENOENT.
   [/^lib\/js\/store\/diff\.js:35:22: replace === with !==$/, 'diff walk: removed meanwhile'],
+  // Equivalent (store/chunker.js): a window of exactly MIN bytes (`<=` made `<`) goes on to
+  // the loops, which start at MIN and end at the window's end: none runs, and the window is
+  // one chunk either way (31:9). The buffer is refilled when less than MAX bytes are left
+  // (72): refilled also at exactly MAX (`<` made `<=`), or whenever the stream has not ended
+  // (`&&` made `||`; at its end a read gives 0 again and the end stays), it only moves the
+  // unread bytes down and reads earlier; a window is still MAX bytes or the stream's tail, and
+  // the cut points depend on the content alone (the first read, which decides the small sizes
+  // and a SQLite header, is the same).
+  [/^lib\/js\/store\/chunker\.js:(31:9: replace <= with <|72:21: replace < with <=|72:27: replace && with \|\|)$/, 'chunker: same windows'],
 ]
