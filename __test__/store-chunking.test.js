@@ -11,7 +11,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 
 const { resolveBackend } = require('../lib/backend')
-const { test, BACKENDS, tempDir } = require('./helpers')
+const { test, BACKENDS, tempDir, chunkIds } = require('./helpers')
 const GEAR = require('../lib/js/store/gear')
 
 const KIB = 1024
@@ -121,4 +121,34 @@ test('cut points at the edges of the chunking rules: both backends cut every fil
   assert.equal(chunksOf.native['window.bin'][0], sha(files['window.bin'].subarray(0, MAX)))
   assert.equal(chunksOf.native['window.bin'][1], sha(files['window.bin'].subarray(MAX, 2 * MAX)))
   for (const name of Object.keys(files)) assert.deepEqual(chunksOf.js[name], chunksOf.native[name], name)
+})
+
+test('a chunk list cut into exactly 64 runs (one level, as many ids as a line holds), the last one ending on its own id: both backends store the same list chunks', { timeout: 300_000 }, async () => {
+  const dir = tempDir('sr-chunking-')
+  const root = path.join(dir, 'root')
+  fs.mkdirSync(root)
+  // a SQLite header with 4 KiB pages: 128 chunks of 4 KiB whose ids we choose. A run of a list
+  // ends after an id whose last byte has its low three bits clear, once it holds two ids:
+  // every second id ends one, so the 128 ids make 64 runs, the last ending with the list
+  const page = 4 * KIB
+  const data = sqliteLike(page, 128 * page)
+  for (let k = 0; k < 128; k++) {
+    const ends = k % 2 === 1
+    for (;;) {
+      const chunk = data.subarray(k * page, (k + 1) * page)
+      if (((parseInt(sha(chunk).slice(62), 16) & 0x07) === 0) === ends) break
+      crypto.randomFillSync(chunk, k === 0 ? 100 : 0, 8)
+    }
+  }
+  fs.writeFileSync(path.join(root, 'db.sqlite'), data)
+  const ids = {}
+  for (const backend of BACKENDS) {
+    const store = path.join(dir, `store-${backend}`)
+    await resolveBackend(backend).binding.storeCreateSnapshot(root, store, 's1')
+    ids[backend] = chunkIds(store)
+  }
+  // the data chunks, the 64 list chunks of one level and the tree
+  assert.equal(ids.native.length, 128 + 64 + 1)
+  for (const id of groups(data, page)) assert.ok(ids.native.includes(id))
+  assert.deepEqual(ids.js, ids.native)
 })

@@ -75,3 +75,27 @@ test('a diff against the work tree reads a file whose mtime was put back after a
   assert.deepEqual(results.native, { changes: [['a.txt', 'modified']], hashed: 1, missing: 'ENOENT', made: false })
   assert.deepEqual(results.js, results.native)
 })
+
+test('a snapshot reports progress every 200 files and once at the end, and its record holds the same fields, on both backends', async () => {
+  const results = await onBothAsync(async (b, dir) => {
+    const files = Object.fromEntries(Array.from({ length: 450 }, (_, i) => [`f${i}.txt`, `${i}`]))
+    const { root, store } = project(dir, files)
+    const progress = []
+    await b.storeCreateSnapshot(root, store, 's1', {}, (p) => progress.push([p.phase, p.files]))
+    const records = [store]
+    // a small tree, of one level: no list depth written
+    fs.mkdirSync(path.join(dir, 'small'))
+    const small = project(path.join(dir, 'small'), { 'a.txt': 'a' })
+    await b.storeCreateSnapshot(small.root, small.store, 's1')
+    records.push(small.store)
+    const [large, one] = records.map((s) => JSON.parse(fs.readFileSync(path.join(s, 'snapshots', 's1.json'), 'utf8')))
+    return { progress, fields: [large, one].map((r) => Object.keys(r).sort()), depths: [large.treeDepth, one.treeDepth] }
+  })
+  assert.deepEqual(results.native.progress, [
+    ['snapshot', 200],
+    ['snapshot', 400],
+    ['snapshot', 450],
+  ])
+  assert.deepEqual(results.native.depths, [1, undefined])
+  assert.deepEqual(results.js, results.native)
+})
