@@ -9,7 +9,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 
 const { resolveBackend } = require('../lib/backend')
-const { test, BACKENDS, tempDir } = require('./helpers')
+const { test, BACKENDS, tempDir, chunkIds } = require('./helpers')
 const { Store, encode, chunkId } = require('../lib/js/store/format')
 
 const binding = (backend) => resolveBackend(backend).binding
@@ -153,9 +153,156 @@ test('a store.json of another format, version or hash is refused, a store withou
         listed = err.code
       }
       results[backend][name] = listed
+      // a read leaves an older store's store.json as it is
+      if (name === 'v1') results[backend].v1After = JSON.parse(fs.readFileSync(path.join(copy, 'store.json'), 'utf8')).version
     }
   }
   const refused = Object.fromEntries(Object.keys(cases).map((name) => [name, 'ECORRUPT']))
-  assert.deepEqual(results.native, { ...refused, v1: ['base'], missing: [], sound: ['base'] })
+  assert.deepEqual(results.native, { ...refused, v1: ['base'], v1After: 1, missing: [], sound: ['base'] })
+  assert.deepEqual(results.js, results.native)
+})
+
+test('a tree whose chunks part in the middle of a character (a version 1 tree is cut anywhere) restores the name whole, on both backends', async () => {
+  const dir = tempDir('sr-crafted-')
+  const { store, record } = await baseStore(dir)
+  const line = Buffer.from(`${JSON.stringify({ path: 'é-ü-名', type: 'dir', mode: 0o755, size: 0, mtime: [0, 0], ctime: [0, 0], ino: '0' })}\n`)
+  const at = line.indexOf(Buffer.from('名')) + 1 // after the first of its three bytes
+  writeRecord(store, 'split', { ...record, id: 'split', tree: [putTree(store, line.subarray(0, at)), putTree(store, line.subarray(at))], files: 0, dirs: 1 })
+  const results = {}
+  for (const backend of BACKENDS) {
+    const out = path.join(dir, `out-${backend}`)
+    fs.mkdirSync(out)
+    await binding(backend).storeRestoreSnapshot(store, 'split', out)
+    results[backend] = fs.readdirSync(out)
+  }
+  assert.deepEqual(results.native, ['é-ü-名'])
+  assert.deepEqual(results.js, results.native)
+})
+
+test('gc rewrites a pack whose dead chunks are a quarter of its bytes or more, and leaves one with less, on both backends', async () => {
+  const dir = tempDir('sr-crafted-')
+  const { store, record } = await baseStore(dir)
+  fs.rmSync(path.join(store, 'snapshots', 'base.json'))
+  // chunks of 999 random bytes: stored as they are, 1000 bytes each in their pack
+  const chunk = () => require('node:crypto').randomBytes(999)
+  const pack = (datas) => {
+    const s = Store.open(store, true)
+    for (const data of datas) s.put(chunkId(data), encode(data))
+    s.flush()
+    return datas.map(chunkId)
+  }
+  const packOf = (id) => path.basename(new (require('../lib/js/store/pack').Chunks)(store).place(id).file)
+  // one pack with two dead chunks beside six live ones (a quarter dead, to the byte), another
+  // with one dead beside four live (a fifth): each live chunk a file of snapshot 'kept'
+  const quarter = pack(Array.from({ length: 8 }, chunk))
+  const fifth = pack(Array.from({ length: 5 }, chunk))
+  const live = [...quarter.slice(2), ...fifth.slice(1)]
+  const lines = live.map((id, i) => `${JSON.stringify({ path: `f${i}`, type: 'file', mode: 0o644, size: 999, mtime: [0, 0], ctime: [0, 0], ino: '0', chunks: [id] })}\n`)
+  writeRecord(store, 'kept', { ...record, id: 'kept', tree: [putTree(store, lines.join(''))], files: live.length, dirs: 0, bytes: 999 * live.length })
+  const packs = [packOf(quarter[0]), packOf(fifth[0])]
+  const results = {}
+  for (const backend of BACKENDS) {
+    const copy = path.join(dir, `store-${backend}`)
+    fs.cpSync(store, copy, { recursive: true })
+    const stats = await binding(backend).storeGc(copy)
+    const ok = (await binding(backend).storeVerify(copy)).ok
+    results[backend] = { stats, kept: packs.map((p) => fs.existsSync(path.join(copy, 'packs', p))), ok, dead: [...quarter.slice(0, 2), fifth[0]].map((id) => chunkIds(copy).includes(id)) }
+  }
+  // the quarter's pack rewritten without its dead chunks; the fifth's kept whole, dead one too
+  assert.deepEqual(results.native.kept, [false, true])
+  assert.deepEqual(results.native.dead, [false, false, true])
+  assert.equal(results.native.ok, true)
+  assert.deepEqual(results.js, results.native)
+})
+
+test('a tree chunk altered so that it still reads as a tree is refused by its hash: a restore, a gc and a diff stop with ECORRUPT, on both backends', async () => {
+  const dir = tempDir('sr-crafted-')
+  const { root, store, record } = await baseStore(dir)
+  // the tree of one folder 'abc', stored as it is (codec 0), then 'abc' made 'abd' in its pack
+  const text = Buffer.from(`${JSON.stringify({ path: 'abc', type: 'dir', mode: 0o755, size: 0, mtime: [0, 0], ctime: [0, 0], ino: '0' })}\n`)
+  const s = Store.open(store, true)
+  const id = chunkId(text)
+  s.put(id, Buffer.concat([Buffer.of(0), text]))
+  s.flush()
+  writeRecord(store, 'altered', { ...record, id: 'altered', tree: [id], files: 0, dirs: 1 })
+  const place = new (require('../lib/js/store/pack').Chunks)(store).place(id)
+  const bytes = fs.readFileSync(place.file)
+  const at = bytes.indexOf('"abc"', place.offset)
+  bytes[at + 3] = 'd'.charCodeAt(0)
+  fs.chmodSync(place.file, 0o600)
+  fs.writeFileSync(place.file, bytes)
+  const results = {}
+  for (const backend of BACKENDS) {
+    const b = binding(backend)
+    const copy = path.join(dir, `store-${backend}`)
+    fs.cpSync(store, copy, { recursive: true })
+    const out = path.join(dir, `out-${backend}`)
+    fs.mkdirSync(out)
+    results[backend] = {
+      restore: await codeOf(b.storeRestoreSnapshot(copy, 'altered', out)),
+      written: fs.readdirSync(out),
+      diff: await codeOf(b.storeDiff(copy, 'altered', null, { root })),
+      gc: await codeOf(b.storeGc(copy)),
+    }
+  }
+  assert.deepEqual(results.native, { restore: 'ECORRUPT', written: [], diff: 'ECORRUPT', gc: 'ECORRUPT' })
+  assert.deepEqual(results.js, results.native)
+})
+
+test('the largest chunk (MAX bytes that do not compress: MAX + 1 stored), in a pack and as a loose file, is verified and restored by both backends', async () => {
+  const dir = tempDir('sr-crafted-')
+  const { store, record } = await baseStore(dir)
+  const { MAX } = require('../lib/js/store/chunker')
+  const crypto = require('node:crypto')
+  const packed = crypto.randomBytes(MAX)
+  const loose = crypto.randomBytes(MAX)
+  const s = Store.open(store, true)
+  s.put(chunkId(packed), encode(packed))
+  s.flush()
+  const fan = path.join(store, 'chunks', chunkId(loose).slice(0, 2))
+  fs.mkdirSync(fan, { recursive: true })
+  fs.writeFileSync(path.join(fan, chunkId(loose)), encode(loose), { mode: 0o600 })
+  assert.equal(encode(loose).length, MAX + 1)
+  const line = (name, data) => `${JSON.stringify({ path: name, type: 'file', mode: 0o644, size: MAX, mtime: [0, 0], ctime: [0, 0], ino: '0', chunks: [chunkId(data)] })}\n`
+  writeRecord(store, 'big', { ...record, id: 'big', tree: [putTree(store, line('loose', loose) + line('packed', packed))], files: 2, dirs: 0, bytes: 2 * MAX })
+  const results = {}
+  for (const backend of BACKENDS) {
+    const b = binding(backend)
+    const out = path.join(dir, `out-${backend}`)
+    fs.mkdirSync(out)
+    await b.storeRestoreSnapshot(store, 'big', out)
+    const verify = await b.storeVerify(store, ['big'], { deep: true })
+    results[backend] = { ok: verify.ok, bad: verify.badChunks, same: [fs.readFileSync(path.join(out, 'loose')).equals(loose), fs.readFileSync(path.join(out, 'packed')).equals(packed)] }
+  }
+  assert.deepEqual(results.native, { ok: true, bad: [], same: [true, true] })
+  assert.deepEqual(results.js, results.native)
+})
+
+test('what is no index or loose chunk is passed over: a folder named as an index, stray names in a fan-out folder; an entry of no bytes damages its index', async () => {
+  const dir = tempDir('sr-crafted-')
+  const { store } = await baseStore(dir)
+  const { encodeIndex, PACK_SHA256 } = require('../lib/js/store/pack')
+  const crypto = require('node:crypto')
+  const hex = (text) => crypto.createHash('sha256').update(text).digest('hex')
+  fs.mkdirSync(path.join(store, 'packs', `${hex('a folder')}.idx`))
+  const fan = path.join(store, 'chunks', 'ab')
+  fs.mkdirSync(fan, { recursive: true })
+  fs.writeFileSync(path.join(fan, 'junk'), 'not a chunk', { mode: 0o600 })
+  fs.mkdirSync(path.join(fan, hex('a folder in a fan-out')))
+  const results = {}
+  for (const backend of BACKENDS) {
+    const b = binding(backend)
+    const copy = path.join(dir, `store-${backend}`)
+    fs.cpSync(store, copy, { recursive: true })
+    const sound = { verify: (await b.storeVerify(copy)).ok, gc: await b.storeGc(copy), left: [fs.existsSync(path.join(copy, 'chunks', 'ab', 'junk')), fs.readdirSync(path.join(copy, 'packs')).length] }
+    // an index listing an entry of no bytes: damaged, so gc stops and removes nothing
+    const pack = Buffer.from('x')
+    const index = encodeIndex([{ id: hex('empty entry'), offset: 0, len: 0 }], { hash: PACK_SHA256, digest: crypto.createHash('sha256').update(pack).digest() })
+    fs.writeFileSync(path.join(copy, 'packs', `${index.name}.pack`), pack, { mode: 0o600 })
+    fs.writeFileSync(path.join(copy, 'packs', `${index.name}.idx`), index.bytes, { mode: 0o600 })
+    results[backend] = { sound, damaged: await codeOf(b.storeGc(copy)) }
+  }
+  assert.equal(results.native.sound.verify, true)
+  assert.equal(results.native.damaged, 'ECORRUPT')
   assert.deepEqual(results.js, results.native)
 })

@@ -151,4 +151,27 @@ module.exports = [
   // at depth 0 (it cuts only longer lists), the line written without a depth: the same bytes
   // (the core's write.rs has the same exclusion).
   [/^lib\/js\/store\/write\.js:(20:(23|30): replace \* with \/|105:(29|35|53): replace |162:9: delete !|91:40: replace <= with <$)/, 'snapshot walk: yield timing; INLINE exactly'],
+  // Equivalent (store/format.js): encode keeping DEFLATE output as long as the data (52:23,
+  // `<` made `<=`) stores the same size, decoded to the same bytes (the core's chunk.rs has the
+  // same exclusion); decode's default `check = true` (60:35) is never used (every caller passes
+  // it); a target written when it is undefined (95:30, `&&` made `||`) is dropped by
+  // JSON.stringify, and no entry has a null one; an entry's depth is undefined or at least 1
+  // (write.js lists only more than INLINE chunks), so `> 0` made `>= 0` (97:15) writes the same
+  // line; store.json rewritten at every snapshot of a version 4 store (165:27) is rewritten with
+  // the same bytes (both backends write the same store.json); and records sorted by time then
+  // id compare ids only when their times are equal and times only when they differ, and ids
+  // are distinct (257:58, 257:84: `<` made `<=`).
+  [/^lib\/js\/store\/format\.js:(52:23: replace < with <=|60:35: replace true with false|95:30: replace && with \|\||97:15: replace > with >=|165:27: replace < with <=|257:58: replace < with <=|257:84: replace < with <=)$/, 'format: same bytes, same order'],
+  // Equivalent on Linux (store/pack.js): NOFOLLOW `||` made `&&` (40:31) leaves O_NOFOLLOW out
+  // of opens no link can be at (a new temp's random name; packs/, which the store's open makes
+  // through contained.js, refusing a link) and O_DIRECTORY `||` made `&&` (455:60) opens that
+  // same folder; a write to a regular file is never short, so the put loop runs once, with
+  // off 0, where `- off` / `+ off` made `+` / `-` ask the same (222:85, 222:99); a pack that
+  // reaches TARGET to the byte (232:19, `>=` made `>`) is sealed at the next put or the flush,
+  // as durable; `force` when removing a temp this process made and still holds (242:37,
+  // 298:37) meets no missing file; the fsync fallback for want of `sync -f` (268:20, 269:28,
+  // 272:20, 277:11) is never taken on Linux with coreutils, and taking it (or both) syncs the
+  // same packs; a loose read asking 0 bytes once the buffer is full (312:43, `<` made `<=`)
+  // gets 0 and stops as before.
+  [/^lib\/js\/store\/pack\.js:(40:31: replace \|\| with &&|455:60: replace \|\| with &&|222:85: replace - with \+|222:99: replace \+ with -|232:19: replace >= with >|242:37: replace true with false|298:37: replace true with false|268:20: replace false with true|269:28: replace === with !==|272:20: replace true with false|277:11: delete !|312:43: replace < with <=)$/, 'pack: the same on Linux'],
 ]
