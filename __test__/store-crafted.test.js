@@ -249,22 +249,25 @@ test('a tree chunk altered so that it still reads as a tree is refused by its ha
   assert.deepEqual(results.js, results.native)
 })
 
-test('the largest chunk (MAX bytes that do not compress: MAX + 1 stored), in a pack and as a loose file, is verified and restored by both backends', async () => {
+test('the largest chunk (MAX bytes: deflated, or stored as MAX + 1 when they do not compress), in a pack and as a loose file, is verified and restored by both backends', async () => {
   const dir = tempDir('sr-crafted-')
   const { store, record } = await baseStore(dir)
   const { MAX } = require('../lib/js/store/chunker')
   const crypto = require('node:crypto')
   const packed = crypto.randomBytes(MAX)
   const loose = crypto.randomBytes(MAX)
+  // and MAX bytes that do compress: inflated to MAX exactly
+  const deflated = Buffer.alloc(MAX, 'deflate me ')
   const s = Store.open(store, true)
   s.put(chunkId(packed), encode(packed))
+  s.put(chunkId(deflated), encode(deflated))
   s.flush()
   const fan = path.join(store, 'chunks', chunkId(loose).slice(0, 2))
   fs.mkdirSync(fan, { recursive: true })
   fs.writeFileSync(path.join(fan, chunkId(loose)), encode(loose), { mode: 0o600 })
   assert.equal(encode(loose).length, MAX + 1)
   const line = (name, data) => `${JSON.stringify({ path: name, type: 'file', mode: 0o644, size: MAX, mtime: [0, 0], ctime: [0, 0], ino: '0', chunks: [chunkId(data)] })}\n`
-  writeRecord(store, 'big', { ...record, id: 'big', tree: [putTree(store, line('loose', loose) + line('packed', packed))], files: 2, dirs: 0, bytes: 2 * MAX })
+  writeRecord(store, 'big', { ...record, id: 'big', tree: [putTree(store, line('deflated', deflated) + line('loose', loose) + line('packed', packed))], files: 3, dirs: 0, bytes: 3 * MAX })
   const results = {}
   for (const backend of BACKENDS) {
     const b = binding(backend)
@@ -272,9 +275,9 @@ test('the largest chunk (MAX bytes that do not compress: MAX + 1 stored), in a p
     fs.mkdirSync(out)
     await b.storeRestoreSnapshot(store, 'big', out)
     const verify = await b.storeVerify(store, ['big'], { deep: true })
-    results[backend] = { ok: verify.ok, bad: verify.badChunks, same: [fs.readFileSync(path.join(out, 'loose')).equals(loose), fs.readFileSync(path.join(out, 'packed')).equals(packed)] }
+    results[backend] = { ok: verify.ok, bad: verify.badChunks, same: [fs.readFileSync(path.join(out, 'deflated')).equals(deflated), fs.readFileSync(path.join(out, 'loose')).equals(loose), fs.readFileSync(path.join(out, 'packed')).equals(packed)] }
   }
-  assert.deepEqual(results.native, { ok: true, bad: [], same: [true, true] })
+  assert.deepEqual(results.native, { ok: true, bad: [], same: [true, true, true] })
   assert.deepEqual(results.js, results.native)
 })
 

@@ -174,4 +174,37 @@ module.exports = [
   // same packs; a loose read asking 0 bytes once the buffer is full (312:43, `<` made `<=`)
   // gets 0 and stops as before.
   [/^lib\/js\/store\/pack\.js:(40:31: replace \|\| with &&|455:60: replace \|\| with &&|222:85: replace - with \+|222:99: replace \+ with -|232:19: replace >= with >|242:37: replace true with false|298:37: replace true with false|268:20: replace false with true|269:28: replace === with !==|272:20: replace true with false|277:11: delete !|312:43: replace < with <=)$/, 'pack: the same on Linux'],
+  // Equivalent (store/restore.js): `force` when removing a folder or temp this restore just
+  // found or made (50:88, 91:39, 96:30) meets no missing file; O_NOFOLLOW beside O_CREAT |
+  // O_EXCL (61:80) changes nothing, O_EXCL already refusing any existing name, a link too; the
+  // first chunk always differs from `last`'s null id, so its initial `zero` is never read
+  // (66:46); a write to a regular file is never short, so the write loop runs once with off 0
+  // (79:82, 79:93); a tree path never starts with '/' (checkTreePath), so `slash < 0` made
+  // `<= 0` (116:29) changes nothing; folder paths are distinct, so their sort's `<` made `<=`
+  // (138:33) orders them the same.
+  [/^lib\/js\/store\/restore\.js:(50:88: replace true with false|91:39: replace true with false|96:30: replace true with false|61:80: replace \|\| with &&|66:46: replace false with true|79:82: replace - with \+|79:93: replace \+ with -|116:29: replace < with <=|138:33: replace < with <=)$/, 'restore: the same bytes and names'],
+  // Equivalent in outcome (store/verify.js): where the work runs (this thread or workers, how
+  // many checkers, how many batches in flight, which equally busy checker, their young
+  // generation) never changes the report, which the tests compare across all of them:
+  // INLINE_BYTES made 32 bytes (26), a store of exactly INLINE_BYTES (44:61), a NaN total
+  // sending it to the workers (73:47), the young generation (102:31), one checker more
+  // (114:25), another slot of the same load (120:65), five batches in flight (121:32). A worker
+  // that fails reports 'error' first, which rejects, so the exit code's test (158) only
+  // repeats it. Bad chunk ids are distinct, so their sort's `<` made `<=` (63:61) orders them
+  // the same; and re-hashing the trees of readable snapshots when naming what a bad file
+  // chunk breaks (169:40) checks chunks already found good.
+  [/^lib\/js\/store\/verify\.js:(26:(25|32): replace \* with \/|44:61: replace < with <=|73:47: replace \|\| with &&|102:31: replace === with !==|114:25: replace < with <=|120:65: replace < with <=|121:32: replace >= with >|158:(37: replace !== with ===|43: replace && with \|\|)|63:61: replace < with <=|169:40: replace false with true)$/, 'verify: where it runs, not what it says'],
+  // Equivalent (store/verify-check.js): a chunk's stored length is at least 1, so `>= 0` made
+  // `> 0` on inGood's answer (62:13, 75:54, 228:39) is the same test; the order a checker reads
+  // a batch in (98: the sort by pack and offset) never changes a verdict, each put back at its
+  // index; the worker's guard (201) gives the same answer on the main thread (no workerData)
+  // and in a verify worker (workerData.verify always set) with `&&` made `||`; and how the
+  // walker worker batches what it posts (214:24, 215:29, 219:26: empty batches posted or
+  // checked, which add nothing; 230: the batch size) or posts a broken walk's record, which
+  // the main thread never reads (237:64), changes no verdict.
+  [/^lib\/js\/store\/verify-check\.js:(62:13: replace >= with >|75:54: replace >= with >|228:39: replace >= with >|98:(21: replace === with !==|43: replace - with \+|63: replace < with <=)|201:(19|33): replace && with \|\||214:24: replace > with >=|215:29: replace > with >=|219:26: replace > with >=|230:(43: replace >= with >|26: replace \+ with -)|237:64: replace && with \|\|)$/, 'verify-check: the same verdicts'],
+  // Equivalent outside a race (store/write.js), as diff.js's walk: a name readdir listed that
+  // lstat finds gone was removed while the tree was walked (117:22); and `force` when removing
+  // the scratch folder this snapshot made and holds (158:54) meets no missing folder.
+  [/^lib\/js\/store\/write\.js:(117:22: replace === with !==|158:54: replace true with false)$/, 'snapshot walk: removed meanwhile; own scratch'],
 ]
