@@ -97,11 +97,15 @@ test('cut points at the edges of the chunking rules: both backends cut every fil
       (hash) => (hash & MASK_L) !== 0,
       (hash) => (hash & MASK_L) === 0,
     ),
+    // and an empty file: no chunks (its tree line has none)
+    'empty.txt': Buffer.alloc(0),
   }
   for (const [name, data] of Object.entries(files)) fs.writeFileSync(path.join(root, name), data)
   const chunksOf = {}
+  const stores = {}
   for (const backend of BACKENDS) {
     const store = path.join(dir, `store-${backend}`)
+    stores[backend] = store
     await resolveBackend(backend).binding.storeCreateSnapshot(root, store, 's1')
     const { Store } = require('../lib/js/store/format')
     const s = Store.open(store, false)
@@ -121,6 +125,8 @@ test('cut points at the edges of the chunking rules: both backends cut every fil
   assert.equal(chunksOf.native['window.bin'][0], sha(files['window.bin'].subarray(0, MAX)))
   assert.equal(chunksOf.native['window.bin'][1], sha(files['window.bin'].subarray(MAX, 2 * MAX)))
   for (const name of Object.keys(files)) assert.deepEqual(chunksOf.js[name], chunksOf.native[name], name)
+  // the same tree of the same files: the same tree lines, so the same chunks in all
+  assert.deepEqual(chunkIds(stores.js), chunkIds(stores.native))
 })
 
 test('a chunk list cut into exactly 64 runs (one level, as many ids as a line holds), the last one ending on its own id: both backends store the same list chunks', { timeout: 300_000 }, async () => {
@@ -151,4 +157,18 @@ test('a chunk list cut into exactly 64 runs (one level, as many ids as a line ho
   assert.equal(ids.native.length, 128 + 64 + 1)
   for (const id of groups(data, page)) assert.ok(ids.native.includes(id))
   assert.deepEqual(ids.js, ids.native)
+})
+
+test('a tree run closes once it holds 64 KiB of lines, to the byte, though no path ends it (treeRuns, docs/store-format.md)', () => {
+  const { treeRuns } = require('../lib/js/store/format')
+  // paths whose SHA-256 does not end a run (its first byte's low two bits set)
+  const paths = []
+  for (let i = 0; paths.length < 3; i++) if ((crypto.createHash('sha256').update(`p${i}`).digest()[0] & 0x03) !== 0) paths.push(`p${i}`)
+  const line = (p, n) => [p, `${p}:${'x'.repeat(n - p.length - 2)}\n`]
+  const lines = [line(paths[0], 64 * KIB - 100), line(paths[1], 100), line(paths[2], 100)]
+  assert.equal(lines[0][1].length + lines[1][1].length, 64 * KIB)
+  assert.deepEqual(
+    treeRuns(lines).map((run) => run.length),
+    [64 * KIB, 100],
+  )
 })
