@@ -257,6 +257,23 @@ test('a restore makes what it wrote durable: an fsync failing (strace) fails it,
   assert.deepEqual(results.js, results.native)
 })
 
+test('a snapshot makes its new packs durable: the packs folder\'s fsync failing fails it, on both backends', { skip: noStrace }, async () => {
+  const results = await onBothAsync(async (b, dir, backend) => {
+    const root = path.join(dir, 'proj')
+    fs.mkdirSync(root)
+    fs.writeFileSync(path.join(root, 'a.txt'), 'first')
+    const store = path.join(dir, 'store')
+    await b.storeCreateSnapshot(root, store, 's1')
+    fs.writeFileSync(path.join(root, 'b.txt'), 'second')
+    const q = JSON.stringify
+    // the packs' indexes renamed into packs/, then that folder synced before the record is written
+    const second = underFsyncFault(backend, [path.join(store, 'packs')], `b.storeCreateSnapshot(${q(root)}, ${q(store)}, 's2').then(() => true)`)
+    return { code: second.code, recorded: fs.existsSync(path.join(store, 'snapshots', 's2.json')) }
+  })
+  assert.deepEqual(results.native, { code: 'EIO', recorded: false })
+  assert.deepEqual(results.js, results.native)
+})
+
 test('a database copy: SQLite files by SQLite, anything else byte for byte, a link at the name never followed, alike on both backends', async () => {
   const results = await onBothAsync(async (b, dir) => {
   fs.mkdirSync(path.join(dir, 'real'))

@@ -207,4 +207,16 @@ module.exports = [
   // lstat finds gone was removed while the tree was walked (117:22); and `force` when removing
   // the scratch folder this snapshot made and holds (158:54) meets no missing folder.
   [/^lib\/js\/store\/write\.js:(117:22: replace === with !==|158:54: replace true with false)$/, 'snapshot walk: removed meanwhile; own scratch'],
+  // Equivalent in outcome (store/verify-check.js, the walker's skipping of tree runs read
+  // whole before): a run is skipped only to save reading it again, never to change a verdict,
+  // so a walk that skips less reports the same (173:14: never in text mode; 131:23: the first
+  // chunk never taken as starting a line); re-hashing a tree chunk already judged good
+  // (155:50) finds it good again (a chunk file never changes); an empty chunk's last byte is
+  // undefined, never a newline, with or without its length tested (157:37).
+  [/^lib\/js\/store\/verify-check\.js:(173:14: replace true with false|131:23: replace true with false|155:50: replace false with true|157:37: replace > with >=)$/, 'verify-check: skipping less'],
+  // Equivalent outside a race / timing only (store/gc.js removeOrphans): an unindexed pack
+  // listed a moment before and gone at its lstat was removed meanwhile (115:86: the lstat
+  // throwing instead); and one whose age is the grace period to the millisecond (116:39) is
+  // chance (a test must not time it; the test ages it two hours).
+  [/^lib\/js\/store\/gc\.js:(115:86: replace false with true|116:39: replace >= with >)$/, 'gc orphans: race, grace to the ms'],
 ]
