@@ -171,4 +171,16 @@ test('a tree run closes once it holds 64 KiB of lines, to the byte, though no pa
     treeRuns(lines).map((run) => run.length),
     [64 * KIB, 100],
   )
+  // a path that ends a run ends it once the run holds two lines, not when it is alone
+  let ending = 0
+  while ((crypto.createHash('sha256').update(`e${ending}`).digest()[0] & 0x03) !== 0) ending++
+  const end = `e${ending}`
+  assert.deepEqual(
+    treeRuns([line(paths[0], 10), line(end, 10), line(paths[1], 10)]).map((run) => run.length),
+    [20, 10],
+  )
+  assert.deepEqual(
+    treeRuns([line(end, 10), line(paths[0], 10), line(paths[1], 10)]).map((run) => run.length),
+    [30],
+  )
 })

@@ -309,3 +309,36 @@ test('what is no index or loose chunk is passed over: a folder named as an index
   assert.equal(results.native.damaged, 'ECORRUPT')
   assert.deepEqual(results.js, results.native)
 })
+
+test('a reader whose index went stale looks again: a pack another process flushed since, a pack gc rewrote since (js backend internals)', async () => {
+  const dir = tempDir('sr-crafted-')
+  const { root, store } = await baseStore(dir)
+  const { Chunks } = require('../lib/js/store/pack')
+  const reader = new Chunks(store)
+  reader.current() // the indexes as they are now
+  // another writer flushes a new pack; packs/ is seen to have changed (its mtime moved)
+  fs.writeFileSync(path.join(root, 'new.txt'), 'new chunk')
+  await binding('native').storeCreateSnapshot(root, store, 'second')
+  const later = new Date(Date.now() + 60_000)
+  fs.utimesSync(path.join(store, 'packs'), later, later)
+  const fresh = chunkId(Buffer.from('new chunk'))
+  assert.equal(reader.getRaw(fresh).subarray(1).toString(), 'new chunk')
+  // gc rewrites a pack holding a live chunk beside a larger dead one
+  const live = Buffer.from('live bytes')
+  const dead = require('node:crypto').randomBytes(3000)
+  const s = Store.open(store, true)
+  for (const data of [live, dead]) s.put(chunkId(data), encode(data))
+  s.flush()
+  const line = `${JSON.stringify({ path: 'live.txt', type: 'file', mode: 0o644, size: live.length, mtime: [0, 0], ctime: [0, 0], ino: '0', chunks: [chunkId(live)] })}\n`
+  const record = JSON.parse(fs.readFileSync(path.join(store, 'snapshots', 'base.json'), 'utf8'))
+  writeRecord(store, 'live', { ...record, id: 'live', tree: [putTree(store, line)], files: 1, dirs: 0, bytes: live.length })
+  const second = new Chunks(store)
+  const before = second.locate(chunkId(live))
+  await binding('native').storeGc(store)
+  assert.ok(!fs.existsSync(path.join(store, 'packs', `${before.pack}.pack`)), 'the pack was rewritten')
+  // a reader that loaded the indexes before still finds it: by its id, and at the place it was told
+  assert.equal(second.getRaw(chunkId(live)).subarray(1).toString(), 'live bytes')
+  const buf = Buffer.alloc(1024 * 1024)
+  const n = new Chunks(store).readAtInto(chunkId(live), before, buf)
+  assert.equal(buf.subarray(1, n).toString(), 'live bytes')
+})
