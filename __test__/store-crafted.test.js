@@ -342,3 +342,45 @@ test('a reader whose index went stale looks again: a pack another process flushe
   const n = new Chunks(store).readAtInto(chunkId(live), before, buf)
   assert.equal(buf.subarray(1, n).toString(), 'live bytes')
 })
+
+test('chunk lists as a reader follows them: 32 levels deep but no deeper, a depth that is no whole number refused, as many ids as the file has bytes but no more, list chunks of whole ids only; on both backends', async () => {
+  const dir = tempDir('sr-crafted-')
+  const { store, record } = await baseStore(dir)
+  const dirLine = (p) => `${JSON.stringify({ path: p, type: 'dir', mode: 0o755, size: 0, mtime: [0, 0], ctime: [0, 0], ino: '0' })}\n`
+  const text = putTree(store, dirLine('deep'))
+  // a chain of list chunks, each holding the id below it: depth n over the tree text
+  const chain = (n) => {
+    let top = text
+    for (let i = 0; i < n; i++) top = putTree(store, Buffer.from(top, 'hex'))
+    return top
+  }
+  const trees = {
+    depth32: { tree: [chain(32)], treeDepth: 32 },
+    depth33: { tree: [chain(33)], treeDepth: 33 },
+    negative: { tree: [text], treeDepth: -1 },
+    notWhole: { tree: [text], treeDepth: 'x' },
+    short: { tree: [putTree(store, Buffer.alloc(31, 1))], treeDepth: 1 },
+    empty: { tree: [putTree(store, Buffer.alloc(0))], treeDepth: 1 },
+  }
+  // a file of 65 bytes in 65 one-byte chunks (a list of depth 1), and one of 64 bytes claiming them
+  const bytes = Array.from({ length: 65 }, (_, i) => Buffer.from([i]))
+  const s = Store.open(store, true)
+  for (const b of bytes) s.put(chunkId(b), encode(b))
+  s.flush()
+  const list = putTree(store, Buffer.concat(bytes.map((b) => Buffer.from(chunkId(b), 'hex'))))
+  const fileLine = (size) => `${JSON.stringify({ path: 'f', type: 'file', mode: 0o644, size, mtime: [0, 0], ctime: [0, 0], ino: '0', chunks: [list], depth: 1 })}\n`
+  trees.exactly = { tree: [putTree(store, fileLine(65))] }
+  trees.more = { tree: [putTree(store, fileLine(64))] }
+  for (const [id, t] of Object.entries(trees)) writeRecord(store, id, { ...record, id, ...t })
+  const results = {}
+  for (const backend of BACKENDS) {
+    results[backend] = {}
+    for (const id of Object.keys(trees)) {
+      const out = path.join(dir, `out-${backend}-${id}`)
+      fs.mkdirSync(out)
+      results[backend][id] = await codeOf(binding(backend).storeRestoreSnapshot(store, id, out))
+    }
+  }
+  assert.deepEqual(results.native, { depth32: 'ok', depth33: 'ECORRUPT', negative: 'ECORRUPT', notWhole: 'ECORRUPT', short: 'ECORRUPT', empty: 'ECORRUPT', exactly: 'ok', more: 'ECORRUPT' })
+  assert.deepEqual(results.js, results.native)
+})
