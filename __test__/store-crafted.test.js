@@ -384,3 +384,41 @@ test('chunk lists as a reader follows them: 32 levels deep but no deeper, a dept
   assert.deepEqual(results.native, { depth32: 'ok', depth33: 'ECORRUPT', negative: 'ECORRUPT', notWhole: 'ECORRUPT', short: 'ECORRUPT', empty: 'ECORRUPT', exactly: 'ok', more: 'ECORRUPT' })
   assert.deepEqual(results.js, results.native)
 })
+
+test('record files that cannot be read as one (too long, a link, a folder) and a snapshots/ that is missing or a file: the same codes from both backends', async () => {
+  const dir = tempDir('sr-crafted-')
+  const { store } = await baseStore(dir)
+  const snapshots = path.join(store, 'snapshots')
+  const text = fs.readFileSync(path.join(snapshots, 'base.json'), 'utf8')
+  fs.writeFileSync(path.join(snapshots, 'huge.json'), text.replace('{', `{${' '.repeat(1024 * 1024)}`))
+  fs.symlinkSync('base.json', path.join(snapshots, 'linked.json'))
+  fs.mkdirSync(path.join(snapshots, 'folder.json'))
+  const results = {}
+  for (const backend of BACKENDS) {
+    const b = binding(backend)
+    const restored = []
+    for (const id of ['huge', 'linked', 'folder']) {
+      const out = path.join(dir, `out-${backend}-${id}`)
+      fs.mkdirSync(out)
+      restored.push(await codeOf(b.storeRestoreSnapshot(store, id, out)))
+    }
+    const listed = {}
+    for (const [name, change] of [
+      ['missing', () => {}],
+      ['file', (s) => fs.writeFileSync(path.join(s, 'snapshots'), 'not a folder')],
+    ]) {
+      const copy = path.join(dir, `store-${backend}-${name}`)
+      fs.cpSync(store, copy, { recursive: true, verbatimSymlinks: true })
+      fs.rmSync(path.join(copy, 'snapshots'), { recursive: true })
+      change(copy)
+      try {
+        listed[name] = b.storeListSnapshots(copy).map((s) => s.id)
+      } catch (err) {
+        listed[name] = err.code
+      }
+    }
+    results[backend] = { restored, listed, all: b.storeListSnapshots(store).map((s) => s.id) }
+  }
+  assert.deepEqual(results.native, { restored: ['EFBIG', 'EPATHESCAPE', 'EINVAL'], listed: { missing: [], file: 'ENOTDIR' }, all: ['base'] })
+  assert.deepEqual(results.js, results.native)
+})
