@@ -163,3 +163,18 @@ test('a database named that is no SQLite database (longer than a header, or shor
   })
   assert.deepEqual(results.js, results.native)
 })
+
+test('snapshots are listed oldest first, not by name, and a new one takes the newest as its parent, on both backends', async () => {
+  const results = await onBothAsync(async (b, dir) => {
+    const { root, store } = project(dir, { 'a.txt': 'a' })
+    await b.storeCreateSnapshot(root, store, 'zeta')
+    // a later time to the millisecond
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    await b.storeCreateSnapshot(root, store, 'alpha')
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const next = await b.storeCreateSnapshot(root, store, 'mid')
+    return { listed: b.storeListSnapshots(store).map((s) => s.id), logged: (await b.storeLog(store)).map((s) => s.id), parent: next.snapshot.parent }
+  })
+  assert.deepEqual(results.native, { listed: ['zeta', 'alpha', 'mid'], logged: ['zeta', 'alpha', 'mid'], parent: 'alpha' })
+  assert.deepEqual(results.js, results.native)
+})
