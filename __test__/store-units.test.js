@@ -178,3 +178,21 @@ test('snapshots are listed oldest first, not by name, and a new one takes the ne
   assert.deepEqual(results.native, { listed: ['zeta', 'alpha', 'mid'], logged: ['zeta', 'alpha', 'mid'], parent: 'alpha' })
   assert.deepEqual(results.js, results.native)
 })
+
+test('gc of a store without packs/ (an old format) has nothing to sweep; one whose packs/ is a file stops, on both backends', async () => {
+  const results = await onBothAsync(async (b, dir) => {
+    const { root, store } = project(dir, { 'a.txt': 'a' })
+    await b.storeCreateSnapshot(root, store, 's1')
+    b.storeRemoveSnapshot(store, 's1')
+    fs.rmSync(path.join(store, 'packs'), { recursive: true })
+    const none = await b.storeGc(store)
+    fs.writeFileSync(path.join(store, 'packs'), 'not a folder')
+    const file = await b.storeGc(store).then(
+      () => 'ok',
+      (err) => err.code,
+    )
+    return { none, file }
+  })
+  assert.deepEqual(results.native, { none: { snapshots: 0, chunks: 0, removed: 0, removedBytes: 0 }, file: 'ENOTDIR' })
+  assert.deepEqual(results.js, results.native)
+})
