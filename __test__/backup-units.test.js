@@ -257,6 +257,23 @@ test('a restore makes what it wrote durable: an fsync failing (strace) fails it,
   assert.deepEqual(results.js, results.native)
 })
 
+test('a snapshot makes its new packs durable: the packs folder\'s fsync failing fails it, on both backends', { skip: noStrace }, async () => {
+  const results = await onBothAsync(async (b, dir, backend) => {
+    const root = path.join(dir, 'proj')
+    fs.mkdirSync(root)
+    fs.writeFileSync(path.join(root, 'a.txt'), 'first')
+    const store = path.join(dir, 'store')
+    await b.storeCreateSnapshot(root, store, 's1')
+    fs.writeFileSync(path.join(root, 'b.txt'), 'second')
+    const q = JSON.stringify
+    // the packs' indexes renamed into packs/, then that folder synced before the record is written
+    const second = underFsyncFault(backend, [path.join(store, 'packs')], `b.storeCreateSnapshot(${q(root)}, ${q(store)}, 's2').then(() => true)`)
+    return { code: second.code, recorded: fs.existsSync(path.join(store, 'snapshots', 's2.json')) }
+  })
+  assert.deepEqual(results.native, { code: 'EIO', recorded: false })
+  assert.deepEqual(results.js, results.native)
+})
+
 test('a database copy: SQLite files by SQLite, anything else byte for byte, a link at the name never followed, alike on both backends', async () => {
   const results = await onBothAsync(async (b, dir) => {
   fs.mkdirSync(path.join(dir, 'real'))
@@ -569,6 +586,37 @@ test('a git bundle: all refs, or those not reachable from the commits left out (
   }
   })
   assert.deepEqual(results.native, { made: [true, true], needs: true, heads: [2, 2], mode: '600', refused: ['ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE', 'ERR_INVALID_ARG_TYPE'], isRepo: [true, false, false, false, false] })
+  assert.deepEqual(results.js, results.native)
+})
+
+test('a cancel kills git and what it started (its process group): a child git left running never gets to finish, on both backends', { skip: process.platform === 'win32' && 'a shell script as git' }, async () => {
+  const results = await onBothAsync(async (b, dir) => {
+    // a git that starts a subshell of its own (as `git bundle` starts pack-objects), which
+    // would leave a mark once it has slept; the subshell keeps git's stderr open
+    const bin = path.join(dir, 'bin')
+    fs.mkdirSync(bin)
+    const started = path.join(dir, 'started')
+    const late = path.join(dir, 'late')
+    fs.writeFileSync(path.join(bin, 'git'), `#!/bin/sh\n( sleep 1; touch '${late}' ) &\ntouch '${started}'\nwait\n`, { mode: 0o755 })
+    const saved = process.env.PATH
+    process.env.PATH = `${bin}${path.delimiter}${saved}`
+    try {
+      const bundle = b.backupGitBundle(dir, path.join(dir, 'repo.bundle')).then(
+        () => 'made',
+        (err) => err.code,
+      )
+      const deadline = Date.now() + 20000
+      while (!fs.existsSync(started) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5))
+      b.backupCancel()
+      const code = await bundle
+      // what a surviving subshell would do, given the time to do it
+      await new Promise((resolve) => setTimeout(resolve, 1500))
+      return { started: fs.existsSync(started), code, late: fs.existsSync(late) }
+    } finally {
+      process.env.PATH = saved
+    }
+  })
+  assert.deepEqual(results.native, { started: true, code: 'ECANCELED', late: false })
   assert.deepEqual(results.js, results.native)
 })
 

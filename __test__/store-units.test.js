@@ -25,7 +25,7 @@ function project(dir, files) {
   return { root, store: path.join(dir, 'store') }
 }
 
-test('a store that is not there: listed and logged as empty, a removal is ENOENT, and none of them makes it', async () => {
+test('a store that is not there: listed and logged as empty, a removal, a restore, a verify and a gc are ENOENT, and none of them makes it', async () => {
   const results = await onBothAsync(async (b, dir) => {
     const store = path.join(dir, 'store')
     let removed = null
@@ -34,9 +34,16 @@ test('a store that is not there: listed and logged as empty, a removal is ENOENT
     } catch (err) {
       removed = err.code
     }
-    return { list: b.storeListSnapshots(store), log: await b.storeLog(store), removed, made: fs.existsSync(store) }
+    const codeOf = (promise) => promise.then(
+      () => 'ok',
+      (err) => err.code,
+    )
+    const target = path.join(dir, 'target')
+    fs.mkdirSync(target)
+    const reads = [await codeOf(b.storeRestoreSnapshot(store, 's1', target)), await codeOf(b.storeVerify(store)), await codeOf(b.storeGc(store))]
+    return { list: b.storeListSnapshots(store), log: await b.storeLog(store), removed, reads, made: fs.existsSync(store) }
   })
-  assert.deepEqual(results.native, { list: [], log: [], removed: 'ENOENT', made: false })
+  assert.deepEqual(results.native, { list: [], log: [], removed: 'ENOENT', reads: ['ENOENT', 'ENOENT', 'ENOENT'], made: false })
   assert.deepEqual(results.js, results.native)
 })
 
@@ -73,5 +80,119 @@ test('a diff against the work tree reads a file whose mtime was put back after a
     return { changes: d.changes.map((c) => [c.path, c.change]), hashed: d.hashed, missing, made: fs.existsSync(path.join(dir, 'no-store')) }
   })
   assert.deepEqual(results.native, { changes: [['a.txt', 'modified']], hashed: 1, missing: 'ENOENT', made: false })
+  assert.deepEqual(results.js, results.native)
+})
+
+test('a snapshot reports progress every 200 files and once at the end, and its record holds the same fields, on both backends', async () => {
+  const results = await onBothAsync(async (b, dir) => {
+    const files = Object.fromEntries(Array.from({ length: 450 }, (_, i) => [`f${i}.txt`, `${i}`]))
+    const { root, store } = project(dir, files)
+    const progress = []
+    await b.storeCreateSnapshot(root, store, 's1', {}, (p) => progress.push([p.phase, p.files]))
+    const records = [store]
+    // a small tree, of one level: no list depth written
+    fs.mkdirSync(path.join(dir, 'small'))
+    const small = project(path.join(dir, 'small'), { 'a.txt': 'a' })
+    await b.storeCreateSnapshot(small.root, small.store, 's1')
+    records.push(small.store)
+    const [large, one] = records.map((s) => JSON.parse(fs.readFileSync(path.join(s, 'snapshots', 's1.json'), 'utf8')))
+    return { progress, fields: [large, one].map((r) => Object.keys(r).sort()), depths: [large.treeDepth, one.treeDepth] }
+  })
+  assert.deepEqual(results.native.progress, [
+    ['snapshot', 200],
+    ['snapshot', 400],
+    ['snapshot', 450],
+  ])
+  assert.deepEqual(results.native.depths, [1, undefined])
+  assert.deepEqual(results.js, results.native)
+})
+
+test('a restore puts back mtimes, leaves the mode of a folder outside its subset, and leaves no temp file when a chunk is missing, on both backends', async () => {
+  const { dropChunk } = require('./helpers')
+  const results = await onBothAsync(async (b, dir) => {
+    const { root, store } = project(dir, { 'a.txt': 'alpha', 'b.txt': 'beta' })
+    fs.mkdirSync(path.join(root, 'sub'))
+    fs.writeFileSync(path.join(root, 'sub', 'c.txt'), 'gamma')
+    fs.utimesSync(path.join(root, 'a.txt'), 1_600_000_000.25, 1_600_000_000.25)
+    await b.storeCreateSnapshot(root, store, 's1')
+    const target = path.join(dir, 'target')
+    fs.mkdirSync(target)
+    await b.storeRestoreSnapshot(store, 's1', target)
+    const mtime = fs.statSync(path.join(target, 'a.txt')).mtimeMs
+    // a subset below a folder the target has, made 0755: the folder is not in the subset
+    const partial = path.join(dir, 'partial')
+    fs.mkdirSync(path.join(partial, 'sub'), { recursive: true })
+    fs.chmodSync(path.join(partial, 'sub'), 0o755)
+    await b.storeRestoreSnapshot(store, 's1', partial, ['sub/c.txt'])
+    const mode = (fs.statSync(path.join(partial, 'sub')).mode & 0o777).toString(8)
+    // b.txt's chunk gone: its restore fails, and what was begun for it is removed
+    const crypto = require('node:crypto')
+    dropChunk(store, crypto.createHash('sha256').update('beta').digest('hex'))
+    const broken = path.join(dir, 'broken')
+    fs.mkdirSync(broken)
+    const code = await b.storeRestoreSnapshot(store, 's1', broken, ['b.txt']).then(
+      () => 'ok',
+      (err) => err.code,
+    )
+    return { mtime, mode, code, left: fs.readdirSync(broken) }
+  })
+  assert.deepEqual(results.native, { mtime: 1_600_000_000_250, mode: '755', code: 'ENOENT', left: [] })
+  assert.deepEqual(results.js, results.native)
+})
+
+test('a database named that is no SQLite database (longer than a header, or shorter) is stored as a plain file, on both backends', async () => {
+  const results = await onBothAsync(async (b, dir) => {
+    const { root, store } = project(dir, { 'notes.db': 'not a database, '.repeat(20), 'tiny.db': 'tiny' })
+    const first = await b.storeCreateSnapshot(root, store, 's1', { databases: ['notes.db', 'tiny.db'] })
+    const out = path.join(dir, 'out')
+    fs.mkdirSync(out)
+    await b.storeRestoreSnapshot(store, 's1', out)
+    // no SQLite key in their tree lines (that key marks a live database's copy)
+    const { Store } = require('../lib/js/store/format')
+    const s = Store.open(store, false)
+    const keys = [...s.tree(s.record('s1'))].map((e) => [e.path, e.sqlite ?? null])
+    return { read: first.filesRead, keys, back: ['notes.db', 'tiny.db'].map((n) => fs.readFileSync(path.join(out, n), 'utf8') === fs.readFileSync(path.join(root, n), 'utf8')) }
+  })
+  assert.deepEqual(results.native, {
+    read: 2,
+    keys: [
+      ['notes.db', null],
+      ['tiny.db', null],
+    ],
+    back: [true, true],
+  })
+  assert.deepEqual(results.js, results.native)
+})
+
+test('snapshots are listed oldest first, not by name, and a new one takes the newest as its parent, on both backends', async () => {
+  const results = await onBothAsync(async (b, dir) => {
+    const { root, store } = project(dir, { 'a.txt': 'a' })
+    await b.storeCreateSnapshot(root, store, 'zeta')
+    // a later time to the millisecond
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    await b.storeCreateSnapshot(root, store, 'alpha')
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    const next = await b.storeCreateSnapshot(root, store, 'mid')
+    return { listed: b.storeListSnapshots(store).map((s) => s.id), logged: (await b.storeLog(store)).map((s) => s.id), parent: next.snapshot.parent }
+  })
+  assert.deepEqual(results.native, { listed: ['zeta', 'alpha', 'mid'], logged: ['zeta', 'alpha', 'mid'], parent: 'alpha' })
+  assert.deepEqual(results.js, results.native)
+})
+
+test('gc of a store without packs/ (an old format) has nothing to sweep; one whose packs/ is a file stops, on both backends', async () => {
+  const results = await onBothAsync(async (b, dir) => {
+    const { root, store } = project(dir, { 'a.txt': 'a' })
+    await b.storeCreateSnapshot(root, store, 's1')
+    b.storeRemoveSnapshot(store, 's1')
+    fs.rmSync(path.join(store, 'packs'), { recursive: true })
+    const none = await b.storeGc(store)
+    fs.writeFileSync(path.join(store, 'packs'), 'not a folder')
+    const file = await b.storeGc(store).then(
+      () => 'ok',
+      (err) => err.code,
+    )
+    return { none, file }
+  })
+  assert.deepEqual(results.native, { none: { snapshots: 0, chunks: 0, removed: 0, removedBytes: 0 }, file: 'ENOTDIR' })
   assert.deepEqual(results.js, results.native)
 })

@@ -459,8 +459,9 @@ function render() {
     for (const f of list) {
       const platforms = kind === 'rust' ? ['linux', 'windows'] : ['node']
       const entries = platforms.map((p) => [p, byFile.get(p === 'windows' ? `${f} ${p}` : f)]).filter(([, e]) => e)
-      // a Rust file cargo-mutants lists no mutant of (declarations only) has nothing to run
-      const hasMutants = kind !== 'rust' || !listed || listed.some((m) => m.file === f)
+      // a Rust file cargo-mutants lists no mutant of (declarations only) has nothing to run, nor
+      // has a lib/js file the runner makes none of outside the exclusions (re-exports, a table)
+      const hasMutants = kind === 'rust' ? !listed || listed.some((m) => m.file === f) : jsMutantCount(f, excluded) > 0
       if (hasMutants && !entries.some(([p]) => p !== 'windows')) notRun.push(f)
       for (const [platform, entry] of entries) {
         if (platform === 'windows') windowsNotRun.delete(f)
