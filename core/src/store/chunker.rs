@@ -275,6 +275,76 @@ mod tests {
         assert_eq!(lengths(&long, 1000), whole);
     }
 
+    /// A source that gives `data` in reads of at most 1000 bytes with `hiccup` returned once
+    /// before its first byte, then `Ok(0)` once, then `after` (a file appended to after its end
+    /// was read).
+    struct Hiccup {
+        data: Vec<u8>,
+        hiccup: Option<io::Error>,
+        ended: bool,
+        after: Vec<u8>,
+    }
+
+    impl Read for Hiccup {
+        fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+            if let Some(e) = self.hiccup.take() {
+                return Err(e);
+            }
+            if self.data.is_empty() {
+                if !self.ended {
+                    self.ended = true;
+                    return Ok(0);
+                }
+                std::mem::swap(&mut self.data, &mut self.after);
+            }
+            let n = self.data.len().min(out.len()).min(1000);
+            out[..n].copy_from_slice(&self.data[..n]);
+            self.data.drain(..n);
+            Ok(n)
+        }
+    }
+
+    fn hiccup(data: &[u8], hiccup: Option<io::Error>, after: &[u8]) -> Chunker<Hiccup> {
+        Chunker::new(Hiccup {
+            data: data.to_vec(),
+            hiccup,
+            ended: false,
+            after: after.to_vec(),
+        })
+    }
+
+    #[test]
+    fn an_interrupted_read_is_retried_and_any_other_error_is_returned() {
+        let data = noise(100_000, 9);
+        let interrupted = io::Error::from(io::ErrorKind::Interrupted);
+        let mut c = hiccup(&data, Some(interrupted), b"");
+        let mut back = Vec::new();
+        while let Some(chunk) = c.next_chunk().unwrap() {
+            back.extend_from_slice(chunk);
+        }
+        assert_eq!(back, data);
+        // the same source failing once with a real error: the error, not a retry
+        let denied = io::Error::from(io::ErrorKind::PermissionDenied);
+        let err = hiccup(&data, Some(denied), b"").next_chunk().unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::PermissionDenied);
+    }
+
+    #[test]
+    fn the_stream_ends_at_its_first_empty_read() {
+        // a source that has more to give after its end (a file appended to meanwhile): what
+        // came before the end is the stream, whatever the window held when it ended
+        for len in [10, MAX + 10] {
+            let data = noise(len, 4);
+            let mut c = hiccup(&data, None, b"appended later");
+            let mut back = Vec::new();
+            while let Some(chunk) = c.next_chunk().unwrap() {
+                back.extend_from_slice(chunk);
+            }
+            assert_eq!(back.len(), data.len());
+            assert_eq!(back, data);
+        }
+    }
+
     #[test]
     fn zeros_are_cut_at_the_maximum_and_empty_input_has_no_chunk() {
         assert_eq!(

@@ -187,6 +187,50 @@ mod tests {
     }
 
     #[test]
+    fn each_list_chunk_is_fetched_with_the_levels_below_it() {
+        let list = ids(40_000);
+        let (top, depth, store) = stored(list.clone());
+        assert!(depth >= 2, "depth {depth}");
+        let data: std::collections::HashSet<_> = list.iter().copied().collect();
+        let mut told = Vec::new();
+        let back = resolve(top, depth, 40_000, &mut |id, below| {
+            told.push(below);
+            let bytes = store[id].clone();
+            // the chunks told 0 hold data ids, the others list chunks' ids
+            let held = parse(&bytes).unwrap();
+            assert_eq!(
+                held.iter().all(|i| data.contains(i)),
+                below == 0,
+                "below {below}"
+            );
+            Ok(Some(bytes))
+        })
+        .unwrap();
+        assert_eq!(back, list);
+        assert_eq!(told.first(), Some(&(depth - 1)));
+        assert_eq!(told.last(), Some(&0));
+        assert!(told.windows(2).all(|w| w[0] >= w[1]), "{told:?}");
+    }
+
+    #[test]
+    fn a_list_as_deep_as_a_reader_follows_resolves_and_a_deeper_one_is_not_read() {
+        let one = ChunkId::of(b"x");
+        let mut fetched = 0;
+        let mut fetch = |_: &ChunkId, _| {
+            fetched += 1;
+            Ok(Some(one.0.to_vec()))
+        };
+        assert_eq!(
+            resolve(vec![one], MAX_DEPTH, 1, &mut fetch).unwrap(),
+            vec![one]
+        );
+        let err = resolve(vec![one], MAX_DEPTH + 1, 1, &mut fetch).unwrap_err();
+        assert_eq!(err.code(), Code::Corrupt);
+        // refused before any chunk is read
+        assert_eq!(fetched, MAX_DEPTH);
+    }
+
+    #[test]
     fn crafted_lists_are_refused() {
         assert_eq!(parse(&[1; 33]).unwrap_err().code(), Code::Corrupt);
         assert_eq!(parse(&[]).unwrap_err().code(), Code::Corrupt);

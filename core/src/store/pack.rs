@@ -405,4 +405,52 @@ mod tests {
         let unknown = digest_file(&mut &data[..], PackHash::Other(9), &mut buf).unwrap();
         assert_eq!(unknown, None);
     }
+
+    #[test]
+    fn edge_indexes_read_and_an_unknown_magic_is_refused() {
+        // a stored chunk of the largest size, and no entry at all
+        let largest = [IndexEntry {
+            id: ChunkId::of(b"a"),
+            offset: 0,
+            len: MAX_FILE as u32,
+        }];
+        let digest = PackHasher::default().finish();
+        for entries in [&largest[..], &[]] {
+            let (name, bytes) = encode_index(entries, &digest);
+            assert_eq!(parse_index(&name, &bytes).unwrap().0, entries);
+        }
+        // another magic on a layout that hashes to its name
+        let (_, mut bytes) = encode_index(&one_entry(), &digest);
+        bytes[..8].copy_from_slice(b"SRIDX\0\0\x05");
+        let body = bytes.len() - DIGEST;
+        let sum: [u8; 32] = Sha256::digest(&bytes[..body]).into();
+        bytes[body..].copy_from_slice(&sum);
+        let err = parse_index(&ChunkId(sum).hex(), &bytes).unwrap_err();
+        assert!(err.to_string().contains("not a version 3 or 4"), "{err}");
+    }
+
+    #[test]
+    fn a_pack_read_interrupted_is_read_on_and_a_failed_one_is_an_error() {
+        /// Gives `data`, failing once with `kind` first.
+        struct Once<'a>(&'a [u8], Option<std::io::ErrorKind>);
+        impl std::io::Read for Once<'_> {
+            fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+                if let Some(kind) = self.1.take() {
+                    return Err(kind.into());
+                }
+                std::io::Read::read(&mut self.0, out)
+            }
+        }
+        let data = b"pack bytes".repeat(1000);
+        let mut buf = Vec::new();
+        let mut read = Once(&data, Some(std::io::ErrorKind::Interrupted));
+        let whole = digest_file(&mut read, PackHash::Blake3, &mut buf).unwrap();
+        assert_eq!(
+            whole,
+            Some((*blake3::hash(&data).as_bytes(), data.len() as u64))
+        );
+        let mut read = Once(&data, Some(std::io::ErrorKind::PermissionDenied));
+        let err = digest_file(&mut read, PackHash::Blake3, &mut buf).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::PermissionDenied);
+    }
 }

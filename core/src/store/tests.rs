@@ -534,6 +534,24 @@ fn a_store_of_another_format_or_version_is_refused() {
     assert_eq!(err.code().as_str(), "ECORRUPT");
 }
 
+/// The `store.json` a first snapshot writes is the one docs/store-format.md specifies: its
+/// version, hash, codecs and the chunker's sizes (the cut points the JS backend must share).
+#[test]
+fn the_store_json_written_is_the_one_the_format_document_specifies() {
+    let doc =
+        fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/store-format.md"))
+            .unwrap();
+    let section = &doc[doc.find("## `store.json`").unwrap()..];
+    let block = &section[section.find("```json\n").unwrap() + 8..];
+    let specified: serde_json::Value =
+        serde_json::from_str(&block[..block.find("```").unwrap()]).unwrap();
+    let (_tmp, root, store) = super::testkit::project();
+    super::testkit::snap(&root, &store, "s1");
+    let written: serde_json::Value =
+        serde_json::from_slice(&fs::read(store.join("store.json")).unwrap()).unwrap();
+    assert_eq!(written, specified);
+}
+
 #[test]
 fn gc_removes_only_the_chunks_no_record_references_and_stops_on_a_damaged_record() {
     let p = two_snapshots();
@@ -1596,4 +1614,155 @@ fn a_named_database_that_is_not_sqlite_is_stored_as_its_bytes() {
     }
     let (_tmp, out) = restore_into(&p, "s1", &[]);
     assert_eq!(listing(&out), listing(&p.root));
+}
+
+/// A rollback-journal database header (page size 4096) with change counter `counter` and
+/// page count `pages`, then `rest` more bytes.
+fn db_header(counter: u32, pages: u32, rest: usize) -> Vec<u8> {
+    let mut head = vec![0u8; 100 + rest];
+    head[..16].copy_from_slice(b"SQLite format 3\0");
+    head[16..18].copy_from_slice(&4096u16.to_be_bytes());
+    head[18] = 1;
+    head[24..28].copy_from_slice(&counter.to_be_bytes());
+    head[28..32].copy_from_slice(&pages.to_be_bytes());
+    head
+}
+
+#[test]
+fn the_state_is_the_headers_counter_and_page_count_and_the_size() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = crate::fsx::beneath::Dir::open(tmp.path()).unwrap();
+    let bytes = db_header(0x0102_0304, 0x0506_0708, 4000);
+    std::fs::write(tmp.path().join("db"), &bytes).unwrap();
+    let mut file = fs::File::open(tmp.path().join("db")).unwrap();
+    let state = database::state_of(&dir, std::ffi::OsStr::new("db"), &mut file, 4100)
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.key, [0x0102_0304, 0x0506_0708, 4100]);
+    assert!(state.readable_in_place());
+    // left at offset 0: the whole file is read next
+    let mut again = Vec::new();
+    std::io::Read::read_to_end(&mut file, &mut again).unwrap();
+    assert_eq!(again, bytes);
+}
+
+#[test]
+fn a_header_that_cannot_be_read_is_an_error_and_a_short_file_no_database() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = crate::fsx::beneath::Dir::open(tmp.path()).unwrap();
+    std::fs::create_dir(tmp.path().join("folder")).unwrap();
+    // a read that fails (EISDIR): reported, not taken for a file that is no database
+    let mut folder = fs::File::open(tmp.path().join("folder")).unwrap();
+    let err = database::state_of(&dir, std::ffi::OsStr::new("folder"), &mut folder, 0).unwrap_err();
+    assert_eq!(err.code().as_str(), "EISDIR", "{err}");
+    // fewer than 100 bytes: stored as any file
+    std::fs::write(tmp.path().join("short"), &db_header(1, 1, 0)[..99]).unwrap();
+    let mut short = fs::File::open(tmp.path().join("short")).unwrap();
+    assert_eq!(
+        database::state_of(&dir, std::ffi::OsStr::new("short"), &mut short, 99).unwrap(),
+        None
+    );
+}
+
+/// A record whose tree is not a list (depth 0) says nothing of its depth
+/// (docs/store-format.md: `treeDepth` omitted when 0; a version 1 reader finds no such field).
+#[test]
+fn a_record_of_a_tree_without_list_levels_has_no_tree_depth() {
+    let (_tmp, root, store) = super::testkit::project();
+    super::testkit::snap(&root, &store, "s1");
+    let text = fs::read_to_string(store.join("snapshots/s1.json")).unwrap();
+    assert!(
+        text.contains("\"tree\":") && !text.contains("treeDepth"),
+        "{text}"
+    );
+    assert_eq!(
+        Store::open(&store, false)
+            .unwrap()
+            .record("s1")
+            .unwrap()
+            .tree_depth,
+        0
+    );
+}
+
+/// A pack of many small chunks (a database of pages that compress to a few hundred bytes
+/// fills a pack with tens of thousands): its index, over 1 MiB, is read whole.
+#[test]
+fn the_index_of_a_pack_of_thirty_thousand_chunks_is_read() {
+    let p = project();
+    take(&p, "s1");
+    let entries: Vec<pack::IndexEntry> = (0..30_000u32)
+        .map(|i| pack::IndexEntry {
+            id: ChunkId::of(&i.to_le_bytes()),
+            offset: i * 5,
+            len: 5,
+        })
+        .collect();
+    let (name, bytes) = pack::encode_index(&entries, &pack::PackHasher::default().finish());
+    assert!(bytes.len() > 1024 * 1024);
+    fs::write(p.store.join("packs").join(pack::index_file(&name)), &bytes).unwrap();
+    let store = Store::open(&p.store, false).unwrap();
+    let index = store.chunks().load().unwrap();
+    assert!(index.damaged.is_empty(), "{:?}", index.damaged);
+    let read = index.packs.iter().find(|k| *k.name == *name).unwrap();
+    assert_eq!(read.entries, entries);
+}
+
+/// A pack is sealed once it holds pack::TARGET bytes: chunks of 17.5 MiB make two packs, the
+/// first of TARGET bytes and at most one chunk more.
+#[test]
+fn a_pack_is_sealed_at_its_target_size() {
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(&tmp.path().join("store"), true).unwrap();
+    let mut file = vec![chunk::CODEC_STORED];
+    file.resize(chunker::MAX + 1, 7);
+    for i in 0..70u32 {
+        // put does not hash: any id names these bytes
+        store
+            .chunks()
+            .put(&ChunkId::of(&i.to_le_bytes()), &file)
+            .unwrap();
+    }
+    store.chunks().flush().unwrap();
+    let mut sizes: Vec<u64> = store
+        .chunks()
+        .packs()
+        .unwrap()
+        .iter()
+        .map(|p| p.1)
+        .collect();
+    sizes.sort();
+    assert_eq!(sizes.len(), 2, "{sizes:?}");
+    assert!(sizes[1] >= pack::TARGET && sizes[1] < pack::TARGET + file.len() as u64);
+    assert_eq!(sizes[0] + sizes[1], 70 * file.len() as u64);
+}
+
+/// A record is the snapshot its file names, of a version this code reads; a missing one is
+/// named so.
+#[test]
+fn a_record_of_another_id_or_version_is_damaged_and_a_missing_one_named() {
+    let p = project();
+    take(&p, "s1");
+    let dir = p.store.join("snapshots");
+    let text = fs::read_to_string(dir.join("s1.json")).unwrap();
+    fs::write(dir.join("s2.json"), &text).unwrap();
+    let later = text.replace("\"version\": 4", "\"version\": 9");
+    assert_ne!(later, text);
+    fs::write(dir.join("s3.json"), later.replace("\"s1\"", "\"s3\"")).unwrap();
+    let store = Store::open(&p.store, false).unwrap();
+    assert_eq!(store.record("s1").unwrap().id, "s1");
+    for id in ["s2", "s3"] {
+        let err = store.record(id).unwrap_err();
+        assert_eq!(err.code().as_str(), "ECORRUPT", "{id}: {err}");
+    }
+    let err = store.record("s4").unwrap_err();
+    assert_eq!(err.code().as_str(), "ENOENT");
+    assert!(
+        err.to_string().contains("No snapshot s4 in the store"),
+        "{err}"
+    );
+    // a record that cannot be read for another reason keeps its own error
+    fs::create_dir(dir.join("s5.json")).unwrap();
+    let err = store.record("s5").unwrap_err();
+    assert!(!err.to_string().contains("No snapshot"), "{err}");
 }
