@@ -62,4 +62,4 @@ function checkArgs(spec, args, context) {
   })
 }
 
-module.exports = { checkArgs, KINDS }
+module.exports = { checkArgs, KINDS, isPlainObject }

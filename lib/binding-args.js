@@ -4,7 +4,7 @@
 // same `code` on both, and a message naming the path (the first argument, once it is one),
 // never napi's code-less `InvalidArg` "Value is none of these types ...".
 
-const { checkArgs } = require('./args')
+const { checkArgs, isPlainObject } = require('./args')
 
 const path = (name) => [name, 'path']
 const rel = (name) => [name, 'string']
@@ -88,7 +88,7 @@ const SPECS = {
  */
 function withoutNullFields(spec, args) {
   return args.map((value, i) => {
-    const isOptions = spec[i] && spec[i][1] === 'optOptions' && value !== null && typeof value === 'object'
+    const isOptions = spec[i] && spec[i][1] === 'optOptions' && isPlainObject(value)
     if (!isOptions || !Object.values(value).includes(null)) return value
     return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== null))
   })

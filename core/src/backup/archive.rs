@@ -904,26 +904,43 @@ mod tests {
         assert_eq!(stats.changed, ["touched"]);
     }
 
-    /// A database copy that is not there fails the archive (ENOENT, naming the copy), also
-    /// when the live file it stands for is gone too: no archive is left.
-    #[test]
-    fn a_missing_substitute_fails_the_archive() {
+    /// A project folder `proj` holding a live `db.sqlite`, in a temp folder of its own.
+    fn project_with_a_live_database() -> (tempfile::TempDir, PathBuf) {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().join("proj");
         fs::create_dir_all(&root).unwrap();
         fs::write(root.join("db.sqlite"), "live").unwrap();
+        (tmp, root)
+    }
+
+    /// `root` archived into `dest` with the default excludes and `copy` in place of `rel`.
+    fn archive_with_copy(
+        root: &Path,
+        rel: &str,
+        copy: &Path,
+        cancel: Cancel,
+        dest: &Path,
+    ) -> Result<ArchiveStats> {
         let excludes = excludes();
+        let substitutes = [(rel.to_string(), copy.to_path_buf())];
+        let spec = ArchiveSpec {
+            root,
+            excludes: &excludes,
+            substitutes: &substitutes,
+            cancel,
+        };
+        create_archive(&spec, dest, &mut |_| {})
+    }
+
+    /// A database copy that is not there fails the archive (ENOENT, naming the copy), also
+    /// when the live file it stands for is gone too: no archive is left.
+    #[test]
+    fn a_missing_substitute_fails_the_archive() {
+        let (tmp, root) = project_with_a_live_database();
         let copy = tmp.path().join("no-copy");
         for rel in ["db.sqlite", "gone.sqlite"] {
-            let substitutes = [(rel.to_string(), copy.clone())];
-            let spec = ArchiveSpec {
-                root: &root,
-                excludes: &excludes,
-                substitutes: &substitutes,
-                cancel: Cancel::new(),
-            };
             let dest = tmp.path().join("out.tar.gz");
-            let err = create_archive(&spec, &dest, &mut |_| {}).unwrap_err();
+            let err = archive_with_copy(&root, rel, &copy, Cancel::new(), &dest).unwrap_err();
             assert_eq!(err.code().as_str(), "ENOENT", "{err}");
             assert!(
                 err.message().contains(&format!("copy {}", copy.display())),
@@ -941,23 +958,12 @@ mod tests {
     /// stands for); while the read is cancelled, the answer is the cancellation.
     #[test]
     fn an_unreadable_substitute_is_named_and_a_cancelled_one_is_ecanceled() {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = tmp.path().join("proj");
-        fs::create_dir_all(&root).unwrap();
-        fs::write(root.join("db.sqlite"), "live").unwrap();
-        let excludes = excludes();
+        let (tmp, root) = project_with_a_live_database();
         // a folder where the copy should be: opened, then every read fails (EISDIR)
         let copy = tmp.path().join("copy-dir");
         fs::create_dir(&copy).unwrap();
-        let substitutes = [("db.sqlite".to_string(), copy.clone())];
-        let spec = ArchiveSpec {
-            root: &root,
-            excludes: &excludes,
-            substitutes: &substitutes,
-            cancel: Cancel::new(),
-        };
         let dest = tmp.path().join("out.tar.gz");
-        let err = create_archive(&spec, &dest, &mut |_| {}).unwrap_err();
+        let err = archive_with_copy(&root, "db.sqlite", &copy, Cancel::new(), &dest).unwrap_err();
         assert_eq!(err.code().as_str(), "EISDIR", "{err}");
         let named = format!(
             "copy {} of {}",
@@ -971,13 +977,6 @@ mod tests {
         let counter: &'static AtomicU64 = Box::leak(Box::new(AtomicU64::new(0)));
         let big = tmp.path().join("copy-big");
         File::create(&big).unwrap().set_len(256 << 20).unwrap();
-        let substitutes = [("db.sqlite".to_string(), big.clone())];
-        let spec = ArchiveSpec {
-            root: &root,
-            excludes: &excludes,
-            substitutes: &substitutes,
-            cancel: Cancel::on(counter),
-        };
         let opened = AtomicBool::new(false);
         let err = std::thread::scope(|scope| {
             // cancels the moment the copy is open (seen in /proc/self/fd): mid-read
@@ -994,7 +993,7 @@ mod tests {
                     std::thread::sleep(std::time::Duration::from_millis(1));
                 }
             });
-            let result = create_archive(&spec, &dest, &mut |_| {});
+            let result = archive_with_copy(&root, "db.sqlite", &big, Cancel::on(counter), &dest);
             opened.store(true, Ordering::SeqCst);
             result
         })
