@@ -123,6 +123,35 @@ test('a temp file left by a dead writer is removed by the next write; a live one
   })
 })
 
+test('a rename the OS refuses is tried once on Linux and fails with its errno, sync and async, the same on both backends (strace injects EBUSY into every rename)', { skip: (process.platform !== 'linux' || !hasCommand('strace')) && 'needs strace on Linux' }, () => {
+  // Only Windows retries a refused rename (a held target); here the first refusal is final.
+  const { spawnSync } = require('node:child_process')
+  const results = onBoth((backend, dir) => {
+    const log = path.join(dir, 'strace.log')
+    const target = path.join(dir, 't.json')
+    const script = `
+      const b = require(${JSON.stringify(path.join(ROOT, 'lib/backend'))}).resolveBackend(${JSON.stringify(backend)}).binding
+      const codes = []
+      try { b.atomicWrite(${JSON.stringify(target)}, '{}') } catch (err) { codes.push(err.code) }
+      b.atomicWriteAsync(${JSON.stringify(target)}, '{}').catch((err) => err).then((err) => { codes.push(err.code); process.stdout.write(JSON.stringify(codes)) })`
+    const renames = 'trace=rename,renameat,renameat2'
+    const r = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', renames, '-e', 'inject=rename,renameat,renameat2:error=EBUSY', process.execPath, '-e', script], { encoding: 'utf8', ...SYNC_CHILD })
+    assert.equal(r.status, 0, r.stderr)
+    const attempts = fs.readFileSync(log, 'utf8').split('\n').filter((line) => /\brename(at2?)?\(/.test(line)).length
+    fs.rmSync(log)
+    return { codes: JSON.parse(r.stdout), attempts, left: listing(dir) }
+  })
+  assert.deepEqual(results.native, { codes: ['EBUSY', 'EBUSY'], attempts: 2, left: [] })
+  assert.deepEqual(results.js, results.native)
+})
+
+test('js backend: a refused rename is retried on Windows only, and only when another handle holds the target (EPERM, EACCES)', () => {
+  const { isTransientRenameError } = require('../lib/js/fsx/atomic')
+  const answers = ['EPERM', 'EACCES', 'EBUSY', 'ENOENT'].flatMap((code) => ['win32', 'linux', 'darwin'].map((platform) => `${code} ${platform} ${isTransientRenameError({ code }, platform)}`))
+  assert.deepEqual(answers.filter((a) => a.endsWith('true')), ['EPERM win32 true', 'EACCES win32 true'])
+  assert.equal(answers.length, 12)
+})
+
 test('the temps of another live writer are kept until it dies, then swept', async (t) => {
   await eachBackend(t, async ({ backend, dir, t: st }) => {
     const writer = liveProcess(st)

@@ -25,18 +25,6 @@ module.exports = [
   // Equivalent: a token only has to differ from every other acquisition's; the pid and the
   // counter beside the clock already make it unique, however its clock part is computed.
   [/^lib\/js\/lock\/record\.js:15:\d+: replace /, 'token clock part'],
-  // Windows-only, and timing only: a rename over a file another handle holds is retried on
-  // Windows alone (isTransientRenameError: EPERM/EACCES there). On Linux its code tests are
-  // never reached (line 69 after the platform test), nor the retry's budget and backoff (79/94
-  // `>=`, 82/97); and making errors transient on Linux (69's platform test or `&&`; 79/94: `!`
-  // dropped, `||` made `&&`) only retries for the one-second budget before throwing the same
-  // error: the outcome is the same, and a test must not time it.
-  [/^lib\/js\/fsx\/atomic\.js:(69:\d+|79:\d+|82:\d+|94:\d+|97:\d+): /, 'Windows-only rename retry'],
-  // Equivalent: an empty label already fails LABEL (one or more characters), so `length > 0`
-  // made `>= 0` changes nothing (isLabel, line 26); and the device-name message of checkLabel
-  // (line 31) can only concern a short label (device names are 3-6 characters and LABEL has no
-  // dot or space to end in), so its `length <= 64` made `< 64` changes nothing either.
-  [/^lib\/js\/names\.js:(26:47: replace > with >=|31:70: replace <= with <)$/, 'label length bounds already implied'],
   // Equivalent: a stem whose only dot is its first character (dot 0) leaves an empty `rest`,
   // which both later paths refuse (the 13-digit form needs a rest; the label form needs a dot
   // in it): `dot < 0` made `<= 0` refuses the same names one step earlier.
@@ -50,11 +38,9 @@ module.exports = [
   // `!==`) changes nothing; a link on the way is still refused through the ENOTDIR arm (test:
   // 'a link or a file on the way is refused the same on both backends', containment.test.js).
   [/^lib\/js\/contained\.js:101:18: replace === with !==$/, 'openDirFd: no ELOOP on Linux'],
-  // Equivalent: every result of the validation walk goes through finish(), which sets `valid`
-  // from the errors before it is returned; the initial `valid: true` only fixes where the key
-  // comes in the result (the legacy shape's order). And typeMatches' default case is never
-  // reached: the schema (lib/js/validation-schema.json) names only the types handled above it.
-  [/^lib\/js\/validate\.js:(67:19: replace true with false|62:14: replace false with true)$/, 'validate: overwritten / unreachable'],
+  // Unreachable: typeMatches' default case: the schema (lib/js/validation-schema.json) names
+  // only the types handled above it.
+  [/^lib\/js\/validate\.js:62:14: replace false with true$/, 'validate: unreachable default'],
   // Equivalent: the DEL character (U+007F) is neither a letter, a digit nor white space, so
   // `> '\x7f'` made `>=` only sends it through a Unicode test that says no as before; the end of
   // a line comment at the end of the text (`<` made `<=`: one step past the end, where nothing
@@ -83,7 +69,7 @@ module.exports = [
   // Equivalent: a write to a regular file is never short here, so the write loops only run
   // with offset 0, where `n - off` (copies.js) and `data.length - offset` (atomic.js) made `+`
   // ask for the same length.
-  [/^lib\/js\/fsx\/(copies\.js:24:72|atomic\.js:105:85): replace - with \+$/, 'write loop remainder'],
+  [/^lib\/js\/fsx\/(copies\.js:24:72|atomic\.js:101:85): replace - with \+$/, 'write loop remainder'],
   // Equivalent in outcome, timing only: a backup whose time equals the cutoff to the
   // millisecond is chance (the cutoff is taken when cleanup runs); a test must not time it.
   [/^lib\/js\/fsx\/copies\.js:108:37: replace < with <=$/, 'cleanup cutoff to the millisecond'],
@@ -125,9 +111,8 @@ module.exports = [
   // Equivalent (backup/command.js): stdout piped instead of ignored for a command whose
   // output is not read (62:82: only backupCheckArchive reads one, and asks for it); the
   // stderr kept grows by one chunk more when it is 64 KiB exactly (73:25: the message is cut
-  // there either way). (backup/common.js) `force` on the removal of a temp: the catch around
-  // it already ignores the ENOENT it silences (42:30).
-  [/^lib\/js\/backup\/(command\.js:(62:82: replace false with true|73:25: replace < with <=)|common\.js:42:30: replace true with false)$/, 'command output unread, temp removal quiet'],
+  // there either way).
+  [/^lib\/js\/backup\/command\.js:(62:82: replace false with true|73:25: replace < with <=)$/, 'command output unread'],
   // Equivalent (store/index.js): the broken snapshots are sorted by id, the keys of one
   // object, never equal: `<` and `<=` in the comparator order them the same.
   [/^lib\/js\/store\/index\.js:83:29: replace < with <=$/, 'sort of distinct keys'],

@@ -383,6 +383,29 @@ function placementLines(listed) {
   ]
 }
 
+/**
+ * The lines of MUTANTS.md that say how many of lib/js's mutants mutants/js-exclude.js leaves
+ * out, and why (the runner's own list of every file's mutants, as jsMutantCount).
+ */
+function jsExclusionLines() {
+  const { mutantsOf } = require('./mutants-js')
+  const rules = require('../mutants/js-exclude')
+  const names = allFiles().js.flatMap((f) => mutantsOf(fs.readFileSync(path.join(ROOT, f), 'utf8')).map((m) => `${f}:${m.line}:${m.col}: ${m.description}`))
+  const byRule = rules.map(([re, label]) => ({ re, label, n: names.filter((n) => re.test(n)).length }))
+  const excluded = names.filter((n) => rules.some(([re]) => re.test(n))).length
+  return [
+    '## lib/js\'s exclusions',
+    '',
+    `scripts/mutants-js.js makes ${names.length} mutants of lib/js; mutants/js-exclude.js leaves out ${excluded} of them: ` +
+      `**${((100 * excluded) / names.length).toFixed(1)} %** (the reason of each rule is the comment above it there).`,
+    '',
+    '| excluded because | mutants |',
+    '| --- | --- |',
+    ...byRule.map((r) => `| ${r.label} (\`${r.re.source.replace(/\|/g, '\\|')}\`) | ${r.n} |`),
+    '',
+  ]
+}
+
 function render() {
   const stored = fs.existsSync(RESULTS)
     ? fs
@@ -500,6 +523,7 @@ function render() {
       `lib/js ${totals.js.caught} of ${totals.js.scored} (${pct(totals.js)}).`,
     '',
     ...placementLines(listed),
+    ...jsExclusionLines(),
     '## Score per file',
     '',
     'The last column compares the file\'s code now (without a Rust file\'s test module) with the code the outcomes were made on. ' +

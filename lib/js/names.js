@@ -23,12 +23,12 @@ function nonPortable(name) {
 
 function isLabel(label) {
   return (
-    typeof label === 'string' && label.length > 0 && label.length <= MAX_LABEL_LEN && LABEL.test(label) && !nonPortable(label)
+    typeof label === 'string' && label.length <= MAX_LABEL_LEN && LABEL.test(label) && !nonPortable(label)
   )
 }
 
 function checkLabel(label) {
-  if (typeof label === 'string' && LABEL.test(label) && label.length <= MAX_LABEL_LEN && nonPortable(label)) {
+  if (typeof label === 'string' && LABEL.test(label) && nonPortable(label)) {
     throw codedError('EBADLABEL', `Invalid backup label ${JSON.stringify(label)}: ${nonPortable(label)}`)
   }
   if (!isLabel(label)) {

@@ -63,8 +63,9 @@ function typeMatches(value, expected) {
   }
 }
 
+/** A result to fill; `valid` is set by finish(), and comes first only to keep the legacy key order. */
 function newResult(data) {
-  return { valid: true, errors: [], warnings: [], repaired: false, data }
+  return { valid: null, errors: [], warnings: [], repaired: false, data }
 }
 
 function finish(result) {

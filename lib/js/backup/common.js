@@ -39,9 +39,9 @@ function plainTempName(dir, prefix) {
 
 function removeQuietly(file) {
   try {
-    fs.rmSync(file, { force: true })
+    fs.rmSync(file)
   } catch {
-    // best effort: a temp we could not remove is named as ours
+    // best effort (gone already, or not ours to remove): a temp we could not remove is named as ours
   }
 }
 
