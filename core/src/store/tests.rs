@@ -1766,3 +1766,39 @@ fn a_record_of_another_id_or_version_is_damaged_and_a_missing_one_named() {
     let err = store.record("s5").unwrap_err();
     assert!(!err.to_string().contains("No snapshot"), "{err}");
 }
+
+#[test]
+fn opening_a_store_reads_store_json_as_it_is_and_refuses_a_folder_that_is_not_a_store() {
+    let p = project();
+    take(&p, "s1");
+    let config = p.store.join("store.json");
+    let open = |create: bool| Store::open(&p.store, create).map(|_| ());
+    let code = |create: bool| open(create).unwrap_err().code().as_str().to_string();
+    // a store.json of this version as another writer may lay it out (padded past 1 KiB) is
+    // read, and opening to write leaves it byte for byte
+    let current = fs::read_to_string(&config).unwrap();
+    let padded = format!("{}{}\n", current.trim_end(), " ".repeat(2048));
+    fs::write(&config, &padded).unwrap();
+    open(false).unwrap();
+    open(true).unwrap();
+    assert_eq!(fs::read_to_string(&config).unwrap(), padded);
+    // an older version's store.json is rewritten by a writer only, never by a reader
+    let older = padded.replace("\"version\": 4", "\"version\": 3");
+    assert_ne!(older, padded);
+    fs::write(&config, &older).unwrap();
+    open(false).unwrap();
+    assert_eq!(fs::read_to_string(&config).unwrap(), older);
+    open(true).unwrap();
+    assert!(fs::read_to_string(&config).unwrap().contains("\"version\": 4"));
+    // without store.json the folder is no store to read (a writer makes one)
+    fs::remove_file(&config).unwrap();
+    assert_eq!(code(false), "ENOENT");
+    open(true).unwrap();
+    assert!(config.exists());
+    // a packs/ that is a file is damage, not a store without packs (which is a version 1-2 store)
+    fs::remove_dir_all(p.store.join("packs")).unwrap();
+    open(false).unwrap();
+    fs::write(p.store.join("packs"), "not a folder").unwrap();
+    assert_eq!(code(false), "ENOTDIR");
+    assert_eq!(code(true), "ENOTDIR");
+}
