@@ -1789,7 +1789,9 @@ fn opening_a_store_reads_store_json_as_it_is_and_refuses_a_folder_that_is_not_a_
     open(false).unwrap();
     assert_eq!(fs::read_to_string(&config).unwrap(), older);
     open(true).unwrap();
-    assert!(fs::read_to_string(&config).unwrap().contains("\"version\": 4"));
+    assert!(fs::read_to_string(&config)
+        .unwrap()
+        .contains("\"version\": 4"));
     // without store.json the folder is no store to read (a writer makes one)
     fs::remove_file(&config).unwrap();
     assert_eq!(code(false), "ENOENT");
