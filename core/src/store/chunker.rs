@@ -153,12 +153,8 @@ pub fn sqlite_group(head: &[u8]) -> Option<usize> {
     valid.then(|| page.max(DB_GROUP))
 }
 
-/// The length of the first chunk of `window` (at most [`MAX`] bytes, or a stream's tail).
-pub fn cut(window: &[u8]) -> usize {
-    cut_with(window, LARGE)
-}
-
-/// The same with `sizes` (`window`: at most `sizes.max` bytes, or a stream's tail).
+/// The length of the first chunk of `window` (at most `sizes.max` bytes, or a stream's tail)
+/// at the chunk sizes `sizes`.
 pub fn cut_with(window: &[u8], sizes: Sizes) -> usize {
     FastCDC::new(window, sizes.min, sizes.avg, sizes.max)
         .next()

@@ -98,15 +98,4 @@ function chunkStream(read, onChunk) {
 /** Chunks of an open file descriptor. */
 const chunkFd = (fd, onChunk) => chunkStream((buf, off, len) => fs.readSync(fd, buf, off, len, null), onChunk)
 
-/** Chunks of a Buffer in memory. */
-function chunkBuffer(data, onChunk) {
-  let pos = 0
-  return chunkStream((buf, off, len) => {
-    const n = Math.min(len, data.length - pos)
-    data.copy(buf, off, pos, pos + n)
-    pos += n
-    return n
-  }, onChunk)
-}
-
-module.exports = { MIN, AVG, MAX, DB_GROUP, SMALL_BELOW, SMALL, cut, sqliteGroup, chunkFd, chunkBuffer }
+module.exports = { MIN, AVG, MAX, DB_GROUP, SMALL_BELOW, SMALL, cut, sqliteGroup, chunkFd }
