@@ -1804,3 +1804,59 @@ fn opening_a_store_reads_store_json_as_it_is_and_refuses_a_folder_that_is_not_a_
     assert_eq!(code(false), "ENOTDIR");
     assert_eq!(code(true), "ENOTDIR");
 }
+
+/// Set the modification time of the folder `dir`.
+fn set_mtime(dir: &Path, when: std::time::SystemTime) {
+    fs::File::open(dir)
+        .unwrap()
+        .set_times(fs::FileTimes::new().set_modified(when))
+        .unwrap();
+}
+
+#[test]
+fn a_store_held_open_reads_the_indexes_again_only_when_packs_changed() {
+    let p = project();
+    take(&p, "s1");
+    let packs = p.store.join("packs");
+    let put = |data: &[u8]| {
+        let writer = Store::open(&p.store, true).unwrap();
+        let id = ChunkId::of(data);
+        writer.chunks().put(&id, &chunk::encode(data)).unwrap();
+        writer.chunks().flush().unwrap();
+        id
+    };
+    let first = put(b"a chunk another writer flushed before the reader looked");
+    // packs/ dated well before the reader's look, so that the next flush changes its time
+    // whatever the clock's granularity
+    set_mtime(
+        &packs,
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000),
+    );
+    let reader = Store::open(&p.store, false).unwrap();
+    assert_eq!(
+        reader.chunks().get(&first).unwrap(),
+        b"a chunk another writer flushed before the reader looked"
+    );
+    // a pack flushed since (packs/ changed) is found: the indexes are read again
+    let second = put(b"a chunk flushed after the reader looked");
+    assert_eq!(
+        reader.chunks().get(&second).unwrap(),
+        b"a chunk flushed after the reader looked"
+    );
+    // with packs/ as it was when they were read, a miss does not read them again: the
+    // indexes removed behind its back (and packs/ dated back) go unnoticed
+    let when = fs::metadata(&packs).unwrap().modified().unwrap();
+    for entry in fs::read_dir(&packs).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "idx") {
+            fs::remove_file(path).unwrap();
+        }
+    }
+    set_mtime(&packs, when);
+    let unknown = ChunkId::of(b"no such chunk");
+    assert_eq!(
+        reader.chunks().get(&unknown).unwrap_err().code().as_str(),
+        "ENOENT"
+    );
+    assert!(reader.chunks().get(&second).is_ok());
+}
