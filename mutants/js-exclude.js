@@ -47,11 +47,6 @@ module.exports = [
   // is read and the next test stops the same); a block comment's end searched from two past its
   // start can never be found at 0 (`< 0` made `<= 0`).
   [/^lib\/js\/parse\.js:(18:43: replace > with >=|21:118: replace > with >=|39:18: replace < with <=|42:17: replace < with <=)$/, 'parse: bounds that cannot differ'],
-  // Equivalent in outcome: NUMBER always matches at least one digit, so `m[0] !== '-'` and
-  // `m[0].length > 0` always hold; and a number accepted although a word character follows
-  // (161:46) leaves that character to fail the next step (no value, separator or end can start
-  // with one), with another message for the same refusal.
-  [/^lib\/js\/parse\.js:161:(27: replace && with \|\||42: replace > with >=|46: replace && with \|\|)$/, 'parse: number checks already implied'],
   // Equivalent (process.js): pid 0 names our own process group, which always exists, so
   // isDead(0) asks kill() and gets "alive" as the guard's answer (`<= 0` made `< 0`). On Linux
   // liveness() reads /proc/<pid>/stat, which no non-positive or fractional pid has (ENOENT: not

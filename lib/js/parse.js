@@ -158,7 +158,8 @@ function parseTolerant(text) {
     if (ch === 'n') return literal('null', null)
     NUMBER.lastIndex = i
     const m = NUMBER.exec(text)
-    if (m && m[0] !== '-' && m[0].length > 0 && !isWordChar(text[i + m[0].length] || ' ')) {
+    // (NUMBER's match always holds a digit)
+    if (m && !isWordChar(text[i + m[0].length] || ' ')) {
       i += m[0].length
       return Number(m[0])
     }
