@@ -67,17 +67,32 @@ test('tree paths that are not plain relative names are refused by a restore, on 
   }
   assert.deepEqual(results.native, [...paths.slice(0, -1).map(() => 'EPATHESCAPE'), 'ok'])
   assert.deepEqual(results.js, results.native)
-  // a path that is no string is refused too, with a code: damage to the native backend (the
-  // line is no entry), an escape to the js one (its paths are checked as they are read)
-  const line = { path: 7, type: 'dir', mode: 0o755, size: 0, mtime: [0, 0], ctime: [0, 0], ino: '0' }
-  writeRecord(store, 'number', { ...record, id: 'number', tree: [putTree(store, `${JSON.stringify(line)}\n`)], files: 0, dirs: 1 })
-  const codes = {}
-  for (const backend of BACKENDS) {
-    const out = path.join(dir, `out-${backend}-number`)
-    fs.mkdirSync(out)
-    codes[backend] = await codeOf(binding(backend).storeRestoreSnapshot(store, 'number', out))
+})
+
+test('a tree line that is no entry (a path that is no string, a number) or not UTF-8 is damage: a restore and a verify say ECORRUPT, on both backends', async () => {
+  const dir = tempDir('sr-crafted-')
+  const { store, record } = await baseStore(dir)
+  const entry = { type: 'dir', mode: 0o755, size: 0, mtime: [0, 0], ctime: [0, 0], ino: '0' }
+  const lines = {
+    numeric: `${JSON.stringify({ path: 7, ...entry })}\n`,
+    number: '7\n',
+    bytes: Buffer.concat([Buffer.from('{"path":"bad-'), Buffer.from([0xff, 0xfe]), Buffer.from(`",${JSON.stringify(entry).slice(1)}\n`)]),
   }
-  assert.deepEqual(codes, { native: 'ECORRUPT', js: 'EPATHESCAPE' })
+  for (const [id, line] of Object.entries(lines)) writeRecord(store, id, { ...record, id, tree: [putTree(store, line)], files: 0, dirs: 1 })
+  const results = {}
+  for (const backend of BACKENDS) {
+    results[backend] = {}
+    for (const id of Object.keys(lines)) {
+      const out = path.join(dir, `out-${backend}-${id}`)
+      fs.mkdirSync(out)
+      const restored = await codeOf(binding(backend).storeRestoreSnapshot(store, id, out))
+      const verify = await binding(backend).storeVerify(store, [id])
+      results[backend][id] = { restored, verified: verify.ok, left: fs.readdirSync(out) }
+    }
+  }
+  const damaged = { restored: 'ECORRUPT', verified: false, left: [] }
+  assert.deepEqual(results.native, { numeric: damaged, number: damaged, bytes: damaged })
+  assert.deepEqual(results.js, results.native)
 })
 
 test('records of another version, id or shape are damage: not listed, a restore of one is ECORRUPT, on both backends', async () => {

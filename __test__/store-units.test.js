@@ -196,3 +196,21 @@ test('gc of a store without packs/ (an old format) has nothing to sweep; one who
   assert.deepEqual(results.native, { none: { snapshots: 0, chunks: 0, removed: 0, removedBytes: 0 }, file: 'ENOTDIR' })
   assert.deepEqual(results.js, results.native)
 })
+
+test('a snapshot makes its store owner-only (the folder, packs/ and snapshots/), a new one and one that was there, and a reader changes no mode, on both backends', { skip: process.platform === 'win32' && 'no mode bits' }, async () => {
+  const results = await onBothAsync(async (b, dir) => {
+    const { root, store } = project(dir, { 'a.txt': 'a' })
+    const folders = ['', 'packs', 'snapshots'].map((name) => path.join(store, name))
+    const modes = () => folders.map((f) => (fs.statSync(f).mode & 0o777).toString(8))
+    await b.storeCreateSnapshot(root, store, 's1')
+    const made = modes()
+    for (const f of folders) fs.chmodSync(f, 0o755)
+    b.storeListSnapshots(store)
+    await b.storeVerify(store)
+    const read = modes()
+    await b.storeCreateSnapshot(root, store, 's2')
+    return { made, read, written: modes() }
+  })
+  assert.deepEqual(results.native, { made: ['700', '700', '700'], read: ['755', '755', '755'], written: ['700', '700', '700'] })
+  assert.deepEqual(results.js, results.native)
+})

@@ -154,6 +154,15 @@ impl Store {
             }
         };
         let dir = Dir::open(parent)?.sub(Path::new(name), create)?;
+        // a writer keeps the store owner-only, also a folder that was there before (made by
+        // hand, or by an older version), as the backups folder is kept (fsx/dirs.rs)
+        let private = |dir: Dir| -> Result<Dir> {
+            if create {
+                dir.ensure_private()?;
+            }
+            Ok(dir)
+        };
+        let dir = private(dir)?;
         let config = Path::new(CONFIG);
         let version = match dir.read(config, 64 * 1024) {
             Ok(bytes) => check_config(path, &bytes)?,
@@ -175,8 +184,9 @@ impl Store {
             Err(e) if e.code() == Code::Os("ENOENT") => Ok(None),
             Err(e) => Err(e),
         };
-        let chunks = Chunks::new(optional("chunks", false)?, optional("packs", create)?);
-        let snapshots = dir.sub(Path::new("snapshots"), create)?;
+        let packs = optional("packs", create)?.map(private).transpose()?;
+        let chunks = Chunks::new(optional("chunks", false)?, packs);
+        let snapshots = private(dir.sub(Path::new("snapshots"), create)?)?;
         Ok(Store {
             dir,
             chunks,

@@ -386,29 +386,35 @@ fn the_temp_a_killed_restore_left_is_removed_by_the_next_one() {
     assert_eq!(listing(&target), listing(&p.root));
 }
 
+/// Snapshot `id`, a copy of s1's record whose tree is the one chunk `tree` (written by hand).
+fn crafted_snapshot(p: &Project, id: &str, tree: &[u8]) {
+    let store = Store::open(&p.store, false).unwrap();
+    let chunk_id = ChunkId::of(tree);
+    store.chunks().put(&chunk_id, &chunk::encode(tree)).unwrap();
+    store.chunks().flush().unwrap();
+    let mut record = store.record("s1").unwrap();
+    record.id = id.to_string();
+    record.tree = vec![chunk_id.hex()];
+    snapshot::write(store.snapshots_dir(), &record).unwrap();
+}
+
+/// A tree line of a file at `path` (its bytes as given), without chunks.
+fn file_line(path: &[u8]) -> Vec<u8> {
+    let fields = b"\",\"type\":\"file\",\"mode\":420,\"size\":0,\"mtime\":[0,0],\"ctime\":[0,0],\"ino\":\"1\"}\n";
+    [&b"{\"path\":\""[..], path, fields].concat()
+}
+
 #[test]
 fn a_crafted_tree_cannot_leave_the_target() {
     let p = project();
     take(&p, "s1");
-    let store = Store::open(&p.store, false).unwrap();
     for bad in ["../escape.txt", ".git/config", "backups/x"] {
-        let line = format!(
-            "{{\"path\":\"{bad}\",\"type\":\"file\",\"mode\":420,\"size\":0,\"mtime\":[0,0],\"ctime\":[0,0],\"ino\":\"1\"}}\n"
-        );
-        let id = ChunkId::of(line.as_bytes());
-        store
-            .chunks()
-            .put(&id, &chunk::encode(line.as_bytes()))
-            .unwrap();
-        store.chunks().flush().unwrap();
-        let mut record = store.record("s1").unwrap();
-        record.id = format!("crafted-{}", bad.len());
-        record.tree = vec![id.hex()];
-        snapshot::write(store.snapshots_dir(), &record).unwrap();
+        let id = format!("crafted-{}", bad.len());
+        crafted_snapshot(&p, &id, &file_line(bad.as_bytes()));
         let tmp = tempfile::tempdir().unwrap();
         let target = tmp.path().join("t");
         fs::create_dir(&target).unwrap();
-        let err = restore_snapshot(&p.store, &record.id, &target, &[]).unwrap_err();
+        let err = restore_snapshot(&p.store, &id, &target, &[]).unwrap_err();
         assert_eq!(err.code().as_str(), "EPATHESCAPE", "{bad}: {err}");
         assert!(!tmp.path().join("escape.txt").exists());
         assert_eq!(fs::read_dir(&target).unwrap().count(), 0);
@@ -1859,4 +1865,36 @@ fn a_store_held_open_reads_the_indexes_again_only_when_packs_changed() {
         "ENOENT"
     );
     assert!(reader.chunks().get(&second).is_ok());
+}
+
+#[test]
+fn a_tree_line_that_is_not_utf8_is_damage() {
+    let p = project();
+    take(&p, "s1");
+    crafted_snapshot(&p, "bytes", &file_line(b"bad-\xff\xfe"));
+    let tmp = tempfile::tempdir().unwrap();
+    let err = restore_snapshot(&p.store, "bytes", tmp.path(), &[]).unwrap_err();
+    assert_eq!(err.code().as_str(), "ECORRUPT", "{err}");
+    assert!(err.to_string().contains("not UTF-8"), "{err}");
+    assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_writer_makes_the_store_owner_only_and_a_reader_changes_no_mode() {
+    let p = project();
+    take(&p, "s1");
+    let folders = ["", "packs", "snapshots"].map(|name| p.store.join(name));
+    let modes = || {
+        folders
+            .clone()
+            .map(|f| fs::metadata(f).unwrap().mode() & 0o777)
+    };
+    assert_eq!(modes(), [0o700; 3]);
+    for f in &folders {
+        fs::set_permissions(f, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    Store::open(&p.store, false).unwrap();
+    assert_eq!(modes(), [0o755; 3]);
+    Store::open(&p.store, true).unwrap();
+    assert_eq!(modes(), [0o700; 3]);
 }

@@ -297,6 +297,11 @@ fn unwrap_chunk_error(e: io::Error, snapshot: &str) -> Error {
             code,
             format!("The tree of snapshot {snapshot} cannot be read: {e}"),
         ),
+        // read_line's refusal of bytes that are not UTF-8: a tree is JSON lines, so damage
+        None if e.kind() == io::ErrorKind::InvalidData => Error::new(
+            Code::Corrupt,
+            format!("The tree of snapshot {snapshot} is damaged: a line is not UTF-8"),
+        ),
         None => Error::io(format!("The tree of snapshot {snapshot} cannot be read"), e),
     }
 }
@@ -342,6 +347,7 @@ mod tests {
             "./a",
             "a//b",
             "a\\b",
+            "a\0b",
             "..",
             "a/",
         ] {

@@ -295,6 +295,10 @@ class Store {
       } catch (err) {
         throw codedError('ECORRUPT', `The tree of snapshot ${record.id} is damaged: ${err.message}`)
       }
+      // a line that is no entry (the core's serde refuses it) is damage; a path, an escape
+      if (e === null || typeof e !== 'object' || typeof e.path !== 'string') {
+        throw codedError('ECORRUPT', `The tree of snapshot ${record.id} is damaged: a line without a path`)
+      }
       checkTreePath(e.path)
       if (e.depth !== undefined && e.depth !== 0) {
         try {
@@ -306,7 +310,15 @@ class Store {
       }
       return e
     }
-    const decoder = new TextDecoder('utf-8', { fatal: false })
+    // a tree is JSON lines, UTF-8 whichever backend wrote it: other bytes are damage
+    const decoder = new TextDecoder('utf-8', { fatal: true })
+    const decode = (data, stream) => {
+      try {
+        return decoder.decode(data, { stream })
+      } catch {
+        throw codedError('ECORRUPT', `The tree of snapshot ${record.id} is damaged: a line is not UTF-8`)
+      }
+    }
     for (const id of ids) {
       let data
       try {
@@ -314,11 +326,11 @@ class Store {
       } catch (err) {
         throw cannot(err, ' cannot be read')
       }
-      const lines = (rest + decoder.decode(data, { stream: true })).split('\n')
+      const lines = (rest + decode(data, true)).split('\n')
       rest = lines.pop()
       for (const line of lines) yield parse(line)
     }
-    rest += decoder.decode()
+    rest += decode(undefined, false)
     if (rest !== '') yield parse(rest)
   }
 
