@@ -102,7 +102,8 @@ async function storeDiff(store, from, to, options) {
   checkPath('store', store)
   await null
   const o = options || {}
-  if (o.root !== undefined && o.root !== null) checkPath('root', o.root)
+  // (a null root never comes here: the exports' argument checks drop null options fields)
+  if (o.root !== undefined) checkPath('root', o.root)
   const excludes = Array.isArray(o.excludes) ? o.excludes : defaults.backupExcludes
   return diffSnapshots(store, from, to ?? null, { root: o.root || null, excludes, databases: Array.isArray(o.databases) ? o.databases : [] })
 }
