@@ -768,6 +768,11 @@ fn a_version_1_store_is_read_as_is_and_upgraded_by_the_next_snapshot() {
         .record("s1")
         .unwrap_err();
     assert_eq!(err.code().as_str(), "ECORRUPT");
+    // verify names the snapshot broken though no chunk is bad: the store is not sound
+    let report = verify_store(&p.store, None).unwrap();
+    assert!(report.bad_chunks.is_empty(), "{report:?}");
+    assert_eq!(report.broken.keys().collect::<Vec<_>>(), ["s1"]);
+    assert!(!report.ok());
 }
 
 /// A store of format 2 (loose chunk files) is read as it is, then written to by this code:
@@ -1049,6 +1054,14 @@ fn verify_hashes_packs_whole_and_checks_a_pack_that_does_not_match_chunk_by_chun
     let report = verify_store(&p.store, None).unwrap();
     assert!(report.ok(), "{report:?}");
     assert_eq!((report.packs, report.chunks_hashed), (2, 0));
+    // every chunk the two packs hold is referenced (nothing is dead yet): counted with the
+    // bytes it takes in its pack, once
+    let entries = packs.iter().flat_map(|(_, e, _)| e);
+    let stored = entries.clone().map(|e| u64::from(e.len)).sum::<u64>();
+    assert_eq!(
+        (report.snapshots, report.chunks, report.bytes),
+        (2, entries.count() as u64, stored)
+    );
     assert!(report.packs_mismatched.is_empty());
     let full = verify_store_with(&p.store, None, deep).unwrap();
     assert_eq!((full.packs, full.chunks_hashed), (0, full.chunks));
