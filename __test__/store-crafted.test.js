@@ -439,3 +439,26 @@ test('record files that cannot be read as one (too long, a link, a folder) and a
   assert.deepEqual(results.native, { restored: ['EFBIG', 'EPATHESCAPE', 'EINVAL'], listed: { missing: [], file: 'ENOTDIR' }, all: ['base'], broken: ['huge'] })
   assert.deepEqual(results.js, results.native)
 })
+
+test('store.json as another writer may lay it out (padded past 1 KiB) is read and kept byte for byte; an older version is rewritten by a writer, never by a reader; on both backends', async () => {
+  const dir = tempDir('sr-crafted-')
+  const { root, store } = await baseStore(dir)
+  const config = path.join(store, 'store.json')
+  const padded = `${fs.readFileSync(config, 'utf8').trimEnd()}${' '.repeat(2048)}\n`
+  const older = padded.replace('"version": 4', '"version": 3')
+  assert.notEqual(older, padded)
+  const results = {}
+  for (const backend of BACKENDS) {
+    const b = binding(backend)
+    fs.writeFileSync(config, padded)
+    await b.storeCreateSnapshot(root, store, `kept-${backend}`)
+    const kept = fs.readFileSync(config, 'utf8') === padded
+    fs.writeFileSync(config, older)
+    const listed = b.storeListSnapshots(store).length
+    const read = fs.readFileSync(config, 'utf8') === older
+    await b.storeCreateSnapshot(root, store, `upgraded-${backend}`)
+    results[backend] = { kept, listed, read, upgraded: JSON.parse(fs.readFileSync(config, 'utf8')).version }
+  }
+  assert.deepEqual(results.native, { kept: true, listed: 2, read: true, upgraded: 4 })
+  assert.deepEqual(results.js, { ...results.native, listed: 4 })
+})

@@ -125,15 +125,9 @@ module.exports = [
   [/^lib\/js\/store\/chunker\.js:(31:9: replace <= with <|72:21: replace < with <=|72:27: replace && with \|\|)$/, 'chunker: same windows'],
   // Equivalent (store/format.js): encode keeping DEFLATE output as long as the data (52:23,
   // `<` made `<=`) stores the same size, decoded to the same bytes (the core's chunk.rs has the
-  // same exclusion); decode's default `check = true` (60:35) is never used (every caller passes
-  // it); a target written when it is undefined (95:30, `&&` made `||`) is dropped by
-  // JSON.stringify, and no entry has a null one; an entry's depth is undefined or at least 1
-  // (write.js lists only more than INLINE chunks), so `> 0` made `>= 0` (97:15) writes the same
-  // line; store.json rewritten at every snapshot of a version 4 store (165:27) is rewritten with
-  // the same bytes (both backends write the same store.json); and records sorted by time then
-  // id compare ids only when their times are equal and times only when they differ, and ids
-  // are distinct (257:58, 257:84: `<` made `<=`).
-  [/^lib\/js\/store\/format\.js:(52:23: replace < with <=|60:35: replace true with false|95:30: replace && with \|\||97:15: replace > with >=|165:27: replace < with <=|257:58: replace < with <=|257:84: replace < with <=)$/, 'format: same bytes, same order'],
+  // same exclusion); and records sorted by time then id compare ids only when their times are
+  // equal and times only when they differ, and ids are distinct (257:58, 257:84: `<` made `<=`).
+  [/^lib\/js\/store\/format\.js:(52:23: replace < with <=|257:58: replace < with <=|257:84: replace < with <=)$/, 'format: same bytes, same order'],
   // Equivalent outside a race / timing only (store/gc.js removeOrphans): an unindexed pack
   // listed a moment before and gone at its lstat was removed meanwhile (115:86: the lstat
   // throwing instead); and one whose age is the grace period to the millisecond (116:39) is

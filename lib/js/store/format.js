@@ -54,10 +54,10 @@ function encode(data) {
 }
 
 /**
- * The plain bytes of a chunk file, checked against its id (ECORRUPT otherwise); with `check`
- * false, not hashed (a chunk this process checked already: a chunk file never changes).
+ * The plain bytes of a chunk file, checked against its id (ECORRUPT otherwise) when `check`
+ * is true; with `check` false, not hashed (a chunk this process checked already: a chunk file never changes).
  */
-function decode(id, file, check = true) {
+function decode(id, file, check) {
   const corrupt = (why) => codedError('ECORRUPT', `Chunk ${id} is damaged: ${why}`)
   if (file.length === 0) throw corrupt('empty file')
   let data
@@ -92,9 +92,9 @@ function checkTreePath(p) {
 /** One tree line, fields in the format's order (equal trees are equal bytes). */
 function entryLine(e) {
   const out = { path: e.path, type: e.type, mode: e.mode, size: e.size, mtime: e.mtime, ctime: e.ctime, ino: e.ino }
-  if (e.target !== undefined && e.target !== null) out.target = e.target
+  if (typeof e.target === 'string') out.target = e.target // a symlink's
   if (e.chunks && e.chunks.length > 0) out.chunks = e.chunks
-  if (e.depth > 0) out.depth = e.depth
+  if (e.depth) out.depth = e.depth // a list's levels (none: absent or 0)
   if (Array.isArray(e.sqlite)) out.sqlite = e.sqlite
   return `${JSON.stringify(out)}\n`
 }
@@ -312,7 +312,7 @@ class Store {
     }
     // a tree is JSON lines, UTF-8 whichever backend wrote it: other bytes are damage
     const decoder = new TextDecoder('utf-8', { fatal: true })
-    const decode = (data, stream) => {
+    const text = (data, stream) => {
       try {
         return decoder.decode(data, { stream })
       } catch {
@@ -326,11 +326,11 @@ class Store {
       } catch (err) {
         throw cannot(err, ' cannot be read')
       }
-      const lines = (rest + decode(data, true)).split('\n')
+      const lines = (rest + text(data, true)).split('\n')
       rest = lines.pop()
       for (const line of lines) yield parse(line)
     }
-    rest += decode(undefined, false)
+    rest += text(undefined, false)
     if (rest !== '') yield parse(rest)
   }
 
