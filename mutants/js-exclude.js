@@ -108,9 +108,6 @@ module.exports = [
   // stderr kept grows by one chunk more when it is 64 KiB exactly (73:25: the message is cut
   // there either way).
   [/^lib\/js\/backup\/command\.js:(62:82: replace false with true|73:25: replace < with <=)$/, 'command output unread'],
-  // Equivalent (store/index.js): the broken snapshots are sorted by id, the keys of one
-  // object, never equal: `<` and `<=` in the comparator order them the same.
-  [/^lib\/js\/store\/index\.js:83:29: replace < with <=$/, 'sort of distinct keys'],
   // Equivalent outside a race (store/diff.js): a name readdir listed that lstat then finds
   // gone was removed while the tree was walked; no other lstat of a listed name fails ENOENT.
   [/^lib\/js\/store\/diff\.js:35:22: replace === with !==$/, 'diff walk: removed meanwhile'],

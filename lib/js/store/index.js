@@ -79,9 +79,10 @@ async function storeVerify(store, ids, options) {
     packs: r.packs,
     packsMismatched: r.packsMismatched,
     badChunks: r.badChunks,
-    broken: Object.entries(r.broken)
-      .sort((a, b) => (a[0] < b[0] ? -1 : 1))
-      .map(([sid, reason]) => ({ id: sid, reason })),
+    // by id, as the core's BTreeMap (ids are ASCII: code-unit order is byte order)
+    broken: Object.keys(r.broken)
+      .sort()
+      .map((sid) => ({ id: sid, reason: r.broken[sid] })),
   }
 }
 
