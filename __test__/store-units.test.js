@@ -107,6 +107,23 @@ test('a snapshot reports progress every 200 files and once at the end, and its r
   assert.deepEqual(results.js, results.native)
 })
 
+test('a snapshot also reports progress each time 32 MiB more were read, on both backends', async () => {
+  const MiB = 1024 * 1024
+  const results = await onBothAsync(async (b, dir) => {
+    const { root, store } = project(dir, {})
+    // three files of 12 MiB: 36 MiB once the third is read
+    for (const name of ['a', 'b', 'c']) fs.writeFileSync(path.join(root, name), Buffer.alloc(12 * MiB, name))
+    const progress = []
+    await b.storeCreateSnapshot(root, store, 's1', {}, (p) => progress.push([p.files, p.bytes / MiB]))
+    return progress
+  })
+  assert.deepEqual(results.native, [
+    [3, 36],
+    [3, 36],
+  ])
+  assert.deepEqual(results.js, results.native)
+})
+
 test('a restore puts back mtimes, leaves the mode of a folder outside its subset, and leaves no temp file when a chunk is missing, on both backends', async () => {
   const { dropChunk } = require('./helpers')
   const results = await onBothAsync(async (b, dir) => {

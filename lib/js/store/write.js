@@ -12,6 +12,7 @@ const { codedError } = require('../errors')
 const contained = require('../contained')
 const { chunkFd, sqliteGroup } = require('./chunker')
 const { backupCopyDatabase } = require('../backup/sqlite')
+const { meter } = require('../backup/common')
 const { newScratch } = require('../scratch')
 const { Store, FORMAT_VERSION, chunkId, encode, checkSnapshotId, entryLine, timePair, treeRuns } = require('./format')
 const list = require('./list')
@@ -223,14 +224,9 @@ async function createSnapshot(root, storeDir, id, spec, cancel, onProgress) {
   const store = Store.open(storeDir, true)
   if (store.ids().includes(id)) throw codedError('EEXIST', `Snapshot ${id} already exists`)
   const parent = spec.parent ? store.record(spec.parent) : store.records().pop() || null
-  let files = 0
-  let bytes = 0
-  const meter = (n) => {
-    files += 1
-    bytes += n
-    if (onProgress && files % 200 === 0) onProgress({ phase: 'snapshot', files, bytes })
-  }
-  const w = new Walker(store, spec, parentFiles(store, parent), cancel, meter)
+  // every 200 files or 32 MiB, and once at the end (the core's Meter)
+  const progress = meter('snapshot', onProgress)
+  const w = new Walker(store, spec, parentFiles(store, parent), cancel, (size) => progress.add(size))
   let tree
   try {
     await w.walk(root, '')
@@ -258,7 +254,7 @@ async function createSnapshot(root, storeDir, id, spec, cancel, onProgress) {
     newBytes: w.newBytes,
   }
   store.writeRecord(record)
-  if (onProgress) onProgress({ phase: 'snapshot', files, bytes })
+  progress.finish()
   return { record, filesRead: w.filesRead, filesReused: w.filesReused, skipped: w.skipped }
 }
 
