@@ -908,12 +908,18 @@ fn gc_drops_dead_packs_repacks_mostly_dead_ones_and_waits_out_the_grace() {
     assert_eq!(packs(&p).len(), 2);
     // s1 goes: its pack is mostly gone.bin, dead now; the rest is copied into a new pack
     store.remove_snapshot("s1").unwrap();
-    let (pack1, _, _) = place(&p, &ChunkId::of(b"alpha\n"));
+    let alpha = ChunkId::of(b"alpha\n");
+    let (pack1, _, _) = place(&p, &alpha);
+    // a reader that knows where alpha was (its indexes read, the pack not opened yet)
+    let reader = Store::open(&p.store, false).unwrap();
+    assert!(reader.chunks().size(&alpha).unwrap() > 0);
     let gc = collect_garbage(&p.store).unwrap();
     assert!(gc.removed_bytes > 2_000_000, "{gc:?}");
     assert!(!pack1.exists());
-    let (moved, _, _) = place(&p, &ChunkId::of(b"alpha\n"));
+    let (moved, _, _) = place(&p, &alpha);
     assert_ne!(moved, pack1);
+    // finds the pack gone, reads the indexes again and follows alpha to its new pack
+    assert_eq!(reader.chunks().get(&alpha).unwrap(), b"alpha\n");
     // the pack the collection wrote records its digest: every pack is hashed whole, no chunk
     // alone
     let report = verify_store(&p.store, None).unwrap();
@@ -1910,4 +1916,62 @@ fn a_writer_makes_the_store_owner_only_and_a_reader_changes_no_mode() {
     assert_eq!(modes(), [0o755; 3]);
     Store::open(&p.store, true).unwrap();
     assert_eq!(modes(), [0o700; 3]);
+}
+
+#[test]
+fn a_version_2_chunk_whose_fan_folder_went_has_no_size_and_nothing_to_remove() {
+    let p = project();
+    take(&p, "s1");
+    to_version_2(&p);
+    let alpha = ChunkId::of(b"alpha\n");
+    let fan = p.store.join(format!("chunks/{:02x}", alpha.0[0]));
+    // two readers that listed the store while alpha's fan folder was there
+    let readers = [(); 2].map(|()| Store::open(&p.store, false).unwrap());
+    for r in &readers {
+        assert!(r.chunks().list().unwrap().contains(&alpha));
+    }
+    // the fan folder removed behind their backs (another process collected it): gone
+    fs::remove_dir_all(&fan).unwrap();
+    assert_eq!(readers[0].chunks().size(&alpha).unwrap(), 0);
+    assert!(!readers[0].chunks().remove_loose(&alpha).unwrap());
+    // a file where the fan folder was is no such absence: an error
+    fs::write(&fan, "not a folder").unwrap();
+    let code = |e: crate::Error| e.code().as_str().to_string();
+    assert_eq!(
+        readers[1].chunks().size(&alpha).map_err(code),
+        Err("ENOTDIR".into())
+    );
+    assert_eq!(
+        readers[1].chunks().remove_loose(&alpha).map_err(code),
+        Err("ENOTDIR".into())
+    );
+}
+
+#[test]
+fn a_pack_never_flushed_is_removed_with_its_writer() {
+    let p = project();
+    take(&p, "s1");
+    let listing = || {
+        let mut names: Vec<_> = fs::read_dir(p.store.join("packs"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = listing();
+    {
+        let writer = Store::open(&p.store, true).unwrap();
+        let data = b"a chunk put but never flushed";
+        writer
+            .chunks()
+            .put(&ChunkId::of(data), &chunk::encode(data))
+            .unwrap();
+        assert_eq!(
+            listing().len(),
+            before.len() + 1,
+            "the open pack is on disk"
+        );
+    }
+    assert_eq!(listing(), before);
 }
