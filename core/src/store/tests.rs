@@ -1975,3 +1975,29 @@ fn a_pack_never_flushed_is_removed_with_its_writer() {
     }
     assert_eq!(listing(), before);
 }
+
+/// A bad tree chunk sends verify to the exact walk, which still takes the chunks of a pack
+/// that matched as good without hashing them: of the damaged pack, it hashes what it reads.
+#[test]
+fn the_exact_walk_hashes_only_chunks_outside_the_packs_that_matched() {
+    let p = two_snapshots();
+    let store = Store::open(&p.store, false).unwrap();
+    let tree = |id: &str| store.record(id).unwrap().tree_ids().unwrap();
+    let (s1, s2) = (tree("s1"), tree("s2"));
+    let only2 = *s2
+        .iter()
+        .find(|c| !s1.contains(c))
+        .expect("s2 has a run of its own");
+    let bad = flip_chunk(&p, &only2);
+    let report = verify_store(&p.store, None).unwrap();
+    assert_eq!(report.bad_chunks.len(), 1, "{report:?}");
+    assert_eq!(
+        (report.bad_chunks[0].id.as_str(), report.packs),
+        (bad.as_str(), 1)
+    );
+    assert_eq!(report.broken.keys().collect::<Vec<_>>(), ["s2"]);
+    // s2's run, hashed and bad, is all its walk reads of the damaged pack (its tree stops
+    // there); every chunk s1's walk reaches is in the pack that matched
+    assert_eq!(report.chunks_hashed, 1, "{report:?}");
+    assert!(report.chunks > 1);
+}
