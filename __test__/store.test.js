@@ -513,27 +513,35 @@ test('a live database is copied only when SQLite says it changed; a touch alone 
   })
 })
 
-test('a WAL database with frames not yet checkpointed round-trips its committed rows', async (t) => {
+test('a WAL database with frames not yet checkpointed round-trips its committed rows, at the root and in a folder walked after another', async (t) => {
   await eachBackend(t, async ({ backend, dir }) => {
     const b = binding(backend)
-    const { root, db, store } = dbProject(dir, 'wal.sqlite')
-    // committed, then the process ends without closing: the rows stay in the -wal file only
-    const script = `import sqlite3, os
+    const { root, store } = dbProject(dir, 'wal.sqlite')
+    fs.mkdirSync(path.join(root, 'a'))
+    fs.writeFileSync(path.join(root, 'a', 'notes.txt'), 'n')
+    fs.mkdirSync(path.join(root, 'data'))
+    const databases = ['wal.sqlite', 'data/wal.sqlite']
+    for (const rel of databases) {
+      const db = path.join(root, rel)
+      // committed, then the process ends without closing: the rows stay in the -wal file only
+      const script = `import sqlite3, os
 c = sqlite3.connect(${JSON.stringify(db)}, isolation_level=None)
 c.execute("PRAGMA journal_mode=WAL"); c.execute("PRAGMA wal_autocheckpoint=0")
 c.execute("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)")
 c.execute("BEGIN"); c.executemany("INSERT INTO t(v) VALUES (?)", [("row %d" % i,) for i in range(500)]); c.execute("COMMIT")
 os._exit(0)`
-    const r = require('node:child_process').spawnSync('python3', ['-c', script], { timeout: 30000 })
-    assert.equal(r.status, 0, String(r.stderr))
-    assert.ok(fs.statSync(`${db}-wal`).size > 0, 'the rows are in the WAL')
-    const made = await b.storeCreateSnapshot(root, store, 's1', { databases: ['wal.sqlite'] })
-    assert.equal(made.filesRead, 1)
-    assert.deepEqual([...treeOf(store, 's1').keys()], ['wal.sqlite']) // -wal, -shm left out
+      const r = require('node:child_process').spawnSync('python3', ['-c', script], { timeout: 30000 })
+      assert.equal(r.status, 0, String(r.stderr))
+      assert.ok(fs.statSync(`${db}-wal`).size > 0, 'the rows are in the WAL')
+    }
+    const made = await b.storeCreateSnapshot(root, store, 's1', { databases })
+    assert.equal(made.filesRead, 3)
+    // -wal, -shm left out
+    assert.deepEqual([...treeOf(store, 's1').keys()], ['a', 'a/notes.txt', 'data', 'data/wal.sqlite', 'wal.sqlite'])
     const out = path.join(dir, 'out')
     fs.mkdirSync(out)
     await b.storeRestoreSnapshot(store, 's1', out)
-    assert.equal(sqlite(path.join(out, 'wal.sqlite'), "SELECT count(*) || ' ' || max(v) FROM t;"), '500 row 99')
+    for (const rel of databases) assert.equal(sqlite(path.join(out, rel), "SELECT count(*) || ' ' || max(v) FROM t;"), '500 row 99', rel)
   })
 })
 
