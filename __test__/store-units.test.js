@@ -231,3 +231,25 @@ test('a snapshot makes its store owner-only (the folder, packs/ and snapshots/),
   assert.deepEqual(results.native, { made: ['700', '700', '700'], read: ['755', '755', '755'], written: ['700', '700', '700'] })
   assert.deepEqual(results.js, results.native)
 })
+
+test('a substitute is stored under the name it stands for, read again at every snapshot, and the file it replaces is not read, on both backends', async () => {
+  const results = await onBothAsync(async (b, dir) => {
+    const { root, store } = project(dir, { 'app.db': 'the live file', 'notes.txt': 'n' })
+    const source = path.join(dir, 'copy.db')
+    fs.writeFileSync(source, 'a consistent copy')
+    const substitutes = [{ path: 'app.db', source }]
+    const first = await b.storeCreateSnapshot(root, store, 's1', { substitutes })
+    fs.writeFileSync(source, 'a later copy')
+    const second = await b.storeCreateSnapshot(root, store, 's2', { substitutes })
+    const restored = {}
+    for (const id of ['s1', 's2']) {
+      const out = path.join(dir, `out-${id}`)
+      fs.mkdirSync(out)
+      await b.storeRestoreSnapshot(store, id, out)
+      restored[id] = fs.readFileSync(path.join(out, 'app.db'), 'utf8')
+    }
+    return { read: [first.filesRead, second.filesRead], restored }
+  })
+  assert.deepEqual(results.native, { read: [2, 1], restored: { s1: 'a consistent copy', s2: 'a later copy' } })
+  assert.deepEqual(results.js, results.native)
+})
