@@ -545,6 +545,22 @@ os._exit(0)`
   })
 })
 
+test('a live database whose journal holds content is read at every snapshot; one whose journal is empty is reused', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const b = binding(backend)
+    const { root, store } = dbProject(dir, 'unused')
+    // PERSIST keeps the journal's bytes after each commit, TRUNCATE leaves it empty
+    sqlite(path.join(root, 'persist.db'), "PRAGMA journal_mode=PERSIST; CREATE TABLE t(v TEXT); INSERT INTO t VALUES ('kept');")
+    sqlite(path.join(root, 'truncate.db'), "PRAGMA journal_mode=TRUNCATE; CREATE TABLE t(v TEXT); INSERT INTO t VALUES ('kept');")
+    assert.ok(fs.statSync(path.join(root, 'persist.db-journal')).size > 0)
+    assert.equal(fs.statSync(path.join(root, 'truncate.db-journal')).size, 0)
+    const options = { databases: ['persist.db', 'truncate.db'] }
+    const read = []
+    for (const id of ['s1', 's2']) read.push((await b.storeCreateSnapshot(root, store, id, options)).filesRead)
+    assert.deepEqual(read, [2, 1])
+  })
+})
+
 test('a live database written to in a loop by another process is stored consistent every time', async (t) => {
   await eachBackend(t, async ({ backend, dir, t: st }) => {
     const b = binding(backend)
