@@ -65,7 +65,7 @@ test('a snapshot keeps its label and the parent it names (not only the latest), 
   assert.deepEqual(results.js, results.native)
 })
 
-test('a diff against the work tree reads a file whose mtime was put back after a same-size change (its ctime moved), on both backends', async () => {
+test('a diff against the work tree, and a snapshot, read a file whose mtime was put back after a same-size change (its ctime moved), on both backends', async () => {
   const results = await onBothAsync(async (b, dir) => {
     const { root, store } = project(dir, { 'a.txt': 'aaaa' })
     const file = path.join(root, 'a.txt')
@@ -77,9 +77,15 @@ test('a diff against the work tree reads a file whose mtime was put back after a
     const d = await b.storeDiff(store, 's1', null, { root })
     let missing = null
     await b.storeDiff(path.join(dir, 'no-store'), 's1', null, { root }).catch((err) => (missing = err.code))
-    return { changes: d.changes.map((c) => [c.path, c.change]), hashed: d.hashed, missing, made: fs.existsSync(path.join(dir, 'no-store')) }
+    // a snapshot reads it again too (not reused from s1 on its size and mtime)
+    const s2 = await b.storeCreateSnapshot(root, store, 's2')
+    const out = path.join(dir, 'out')
+    fs.mkdirSync(out)
+    await b.storeRestoreSnapshot(store, 's2', out)
+    const snapshot = [s2.filesRead, fs.readFileSync(path.join(out, 'a.txt'), 'utf8')]
+    return { changes: d.changes.map((c) => [c.path, c.change]), hashed: d.hashed, missing, made: fs.existsSync(path.join(dir, 'no-store')), snapshot }
   })
-  assert.deepEqual(results.native, { changes: [['a.txt', 'modified']], hashed: 1, missing: 'ENOENT', made: false })
+  assert.deepEqual(results.native, { changes: [['a.txt', 'modified']], hashed: 1, missing: 'ENOENT', made: false, snapshot: [1, 'bbbb'] })
   assert.deepEqual(results.js, results.native)
 })
 
