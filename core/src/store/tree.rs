@@ -338,6 +338,25 @@ mod tests {
             .ends_with(",\"chunks\":[\"ab\"],\"sqlite\":[7,3,12288]}\n"));
     }
 
+    /// Chunks longer than a reader's buffer (a version 1 tree is one chunk of every line) are
+    /// handed over in pieces, each from where the last one ended.
+    #[test]
+    fn chunks_longer_than_the_buffer_are_read_whole_in_order() {
+        let parts: Vec<Vec<u8>> = [20_000usize, 3, 9_000]
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| (0..n).map(|j| (i * 7 + j % 251) as u8).collect())
+            .collect();
+        let ids: Vec<ChunkId> = parts.iter().map(|p| ChunkId::of(p)).collect();
+        let by_id: std::collections::HashMap<ChunkId, Vec<u8>> =
+            ids.iter().copied().zip(parts.iter().cloned()).collect();
+        let fetch: Fetch<'_> = Box::new(move |id, _| Ok(by_id.get(id).cloned()));
+        let mut read = Vec::new();
+        let mut reader = std::io::BufReader::with_capacity(8192, ChunkReader::new(fetch, ids));
+        std::io::Read::read_to_end(&mut reader, &mut read).unwrap();
+        assert_eq!(read, parts.concat());
+    }
+
     #[test]
     fn paths_leaving_the_root_are_refused() {
         for bad in [
