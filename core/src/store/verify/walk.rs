@@ -262,7 +262,6 @@ impl<'s> Walker<'s> {
         Ok(Some(data))
     }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
