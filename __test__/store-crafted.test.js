@@ -40,6 +40,23 @@ function putTree(store, text) {
   return id
 }
 
+/**
+ * `probe(b, id, out)` of each snapshot of `ids` on each backend (`b` its binding, `out` a new
+ * folder to restore into): `{ native: { [id]: value }, js: { ... } }`.
+ */
+async function eachSnapshot(dir, ids, probe) {
+  const results = {}
+  for (const backend of BACKENDS) {
+    results[backend] = {}
+    for (const id of ids) {
+      const out = path.join(dir, `out-${backend}-${id}`)
+      fs.mkdirSync(out)
+      results[backend][id] = await probe(binding(backend), id, out)
+    }
+  }
+  return results
+}
+
 /** The code a promise rejects with, or 'ok'. */
 const codeOf = (promise) => promise.then(
   () => 'ok',
@@ -79,17 +96,11 @@ test('a tree line that is no entry (a path that is no string, a number) or not U
     bytes: Buffer.concat([Buffer.from('{"path":"bad-'), Buffer.from([0xff, 0xfe]), Buffer.from(`",${JSON.stringify(entry).slice(1)}\n`)]),
   }
   for (const [id, line] of Object.entries(lines)) writeRecord(store, id, { ...record, id, tree: [putTree(store, line)], files: 0, dirs: 1 })
-  const results = {}
-  for (const backend of BACKENDS) {
-    results[backend] = {}
-    for (const id of Object.keys(lines)) {
-      const out = path.join(dir, `out-${backend}-${id}`)
-      fs.mkdirSync(out)
-      const restored = await codeOf(binding(backend).storeRestoreSnapshot(store, id, out))
-      const verify = await binding(backend).storeVerify(store, [id])
-      results[backend][id] = { restored, verified: verify.ok, left: fs.readdirSync(out) }
-    }
-  }
+  const results = await eachSnapshot(dir, Object.keys(lines), async (b, id, out) => {
+    const restored = await codeOf(b.storeRestoreSnapshot(store, id, out))
+    const verify = await b.storeVerify(store, [id])
+    return { restored, verified: verify.ok, left: fs.readdirSync(out) }
+  })
   const damaged = { restored: 'ECORRUPT', verified: false, left: [] }
   assert.deepEqual(results.native, { numeric: damaged, number: damaged, bytes: damaged })
   assert.deepEqual(results.js, results.native)
@@ -387,15 +398,7 @@ test('chunk lists as a reader follows them: 32 levels deep but no deeper, a dept
   trees.exactly = { tree: [putTree(store, fileLine(65))] }
   trees.more = { tree: [putTree(store, fileLine(64))] }
   for (const [id, t] of Object.entries(trees)) writeRecord(store, id, { ...record, id, ...t })
-  const results = {}
-  for (const backend of BACKENDS) {
-    results[backend] = {}
-    for (const id of Object.keys(trees)) {
-      const out = path.join(dir, `out-${backend}-${id}`)
-      fs.mkdirSync(out)
-      results[backend][id] = await codeOf(binding(backend).storeRestoreSnapshot(store, id, out))
-    }
-  }
+  const results = await eachSnapshot(dir, Object.keys(trees), (b, id, out) => codeOf(b.storeRestoreSnapshot(store, id, out)))
   assert.deepEqual(results.native, { depth32: 'ok', depth33: 'ECORRUPT', negative: 'ECORRUPT', notWhole: 'ECORRUPT', short: 'ECORRUPT', empty: 'ECORRUPT', exactly: 'ok', more: 'ECORRUPT' })
   assert.deepEqual(results.js, results.native)
 })
