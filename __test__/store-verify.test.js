@@ -125,6 +125,35 @@ test('a native-written store: BLAKE3 packs hashed whole natively, checked chunk 
   assert.deepEqual(verdicts(after.js), verdicts(after.native))
 })
 
+test('a bad chunk that two files of a snapshot share names that snapshot once, and its first file, on both backends', async () => {
+  for (const writer of BACKENDS) {
+    const dir = tempDir(`sr-store-verify-shared-${writer}-`)
+    const root = path.join(dir, 'project')
+    fs.mkdirSync(root)
+    for (const name of ['a.txt', 'b.txt', 'c.txt']) fs.writeFileSync(path.join(root, name), 'the same bytes\n')
+    const store = path.join(dir, 'store')
+    await binding(writer).storeCreateSnapshot(root, store, 's1')
+    await binding(writer).storeCreateSnapshot(root, store, 's2')
+    flipChunk(store, sha('the same bytes\n'))
+    const reports = {}
+    for (const backend of BACKENDS) {
+      const v = await binding(backend).storeVerify(store)
+      reports[backend] = v
+      assert.deepEqual(
+        v.badChunks.map((c) => [c.id, c.snapshots]),
+        [[sha('the same bytes\n'), ['s1', 's2']]],
+        `${writer} store, ${backend}`,
+      )
+      assert.deepEqual(
+        v.broken.map((b) => [b.id, b.reason]),
+        ['s1', 's2'].map((id) => [id, `a.txt: chunk ${sha('the same bytes\n')} is bad`]),
+        `${writer} store, ${backend}`,
+      )
+    }
+    assert.deepEqual(verdicts(reports.js), verdicts(reports.native), `${writer} store`)
+  }
+})
+
 test('a pack digest is not trusted blindly: a damaged digest field breaks its index, a wrong one is named, an entry outside a matching pack is damage', async () => {
   const dir = tempDir('sr-store-verify-digest-')
   const { store } = await twoSnapshots(dir, 'js')
@@ -209,7 +238,7 @@ test('a version 3 store (indexes without pack digests) verifies on both backends
   }
 })
 
-test('readIndex: a version 4 index names its pack digest, a version 3 one has none, other magics are refused', () => {
+test('readIndex: a version 4 index names its pack digest, a version 3 one has none, other magics and short ones are refused', () => {
   const entries = [{ id: sha('a'), offset: 0, len: 7 }]
   const digest = { hash: PACK_BLAKE3, digest: crypto.randomBytes(32) }
   const v4 = encodeIndex(entries, digest)
@@ -220,6 +249,21 @@ test('readIndex: a version 4 index names its pack digest, a version 3 one has no
   const other = Buffer.from(v4.bytes)
   other[7] = 5
   assert.throws(() => readIndex(v4.name, other), (err) => err.code === 'ECORRUPT')
+  // refused for its magic or its length even where it hashes to its name, before its count is read
+  const notIndex = /is damaged: not a version 3 or 4 pack index$/
+  const selfNamed = (body) => {
+    const sum = crypto.createHash('sha256').update(body).digest()
+    return [sum.toString('hex'), Buffer.concat([body, sum])]
+  }
+  const otherMagic = Buffer.from(v4.bytes.subarray(0, v4.bytes.length - 32))
+  otherMagic[7] = 5
+  assert.throws(() => readIndex(...selfNamed(otherMagic)), (err) => err.code === 'ECORRUPT' && notIndex.test(err.message))
+  // a version 4 index one byte shorter than its smallest (no entries: head, pack digest, self hash)
+  const empty = encodeIndex([], digest).bytes
+  const short = selfNamed(empty.subarray(0, empty.length - 32 - 1))
+  assert.throws(() => readIndex(...short), (err) => err.code === 'ECORRUPT' && notIndex.test(err.message))
+  const head = selfNamed(empty.subarray(0, 10))
+  assert.throws(() => readIndex(...head), (err) => err.code === 'ECORRUPT' && notIndex.test(err.message))
 })
 
 test('a pack the collection rewrites records its digest: every pack hashed whole afterwards, by both backends', async () => {

@@ -110,8 +110,7 @@ async function walkInWorkers(storeDir, ids, cancel, options) {
       const queue = []
       let trees = null
       let packs = null
-      const checkers = []
-      for (let i = 0; i < count; i++) checkers.push({ worker: spawn({ role: 'check', storeDir }), sent: [] })
+      const checkers = Array.from({ length: count }, () => ({ worker: spawn({ role: 'check', storeDir }), sent: [] }))
       const walker = spawn({ role: 'walk', storeDir, ids, checkHere: count === 0, deep: Boolean(options.deep) })
       workers.push(walker, ...checkers.map((c) => c.worker))
       // batches to the least busy checkers; done once the walk ended and every batch is back
