@@ -178,6 +178,22 @@ function chunkIds(store) {
   return new Chunks(store).list().sort()
 }
 
+/** Write a snapshot record file by hand (the text as given: it may be no record at all). */
+function writeRecord(store, id, value) {
+  fs.writeFileSync(path.join(store, 'snapshots', `${id}.json`), typeof value === 'string' ? value : JSON.stringify(value), { mode: 0o600 })
+}
+
+/** Put `bytes` into the snapshot store as one chunk (a pack of its own, as a writer flushes it): its id. */
+function putTree(store, bytes) {
+  const { Store, encode, chunkId } = require('../lib/js/store/format')
+  const data = Buffer.from(bytes)
+  const s = Store.open(store, true)
+  const id = chunkId(data)
+  s.put(id, encode(data))
+  s.flush()
+  return id
+}
+
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
 
-module.exports = { flipChunk, chunkIds, dropChunk, storedBytes, test, SYNC_CHILD, spawnChild, liveProcess, exited, waitForLine, ROOT, BACKENDS, tempDir, eachBackend, onBoth, captureConsole, runBin, spawnNode, hasCommand, isRoot }
+module.exports = { flipChunk, chunkIds, dropChunk, storedBytes, writeRecord, putTree, test, SYNC_CHILD, spawnChild, liveProcess, exited, waitForLine, ROOT, BACKENDS, tempDir, eachBackend, onBoth, captureConsole, runBin, spawnNode, hasCommand, isRoot }

@@ -9,7 +9,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 
 const { resolveBackend } = require('../lib/backend')
-const { test, BACKENDS, tempDir, chunkIds } = require('./helpers')
+const { test, BACKENDS, tempDir, chunkIds, writeRecord, putTree } = require('./helpers')
 const { Store, encode, chunkId } = require('../lib/js/store/format')
 
 const binding = (backend) => resolveBackend(backend).binding
@@ -23,21 +23,6 @@ async function baseStore(dir) {
   await binding('native').storeCreateSnapshot(root, store, 'base')
   const record = JSON.parse(fs.readFileSync(path.join(store, 'snapshots', 'base.json'), 'utf8'))
   return { root, store, record }
-}
-
-/** Write a record file by hand (the text as given: it may be no record at all). */
-function writeRecord(store, id, value) {
-  fs.writeFileSync(path.join(store, 'snapshots', `${id}.json`), typeof value === 'string' ? value : JSON.stringify(value), { mode: 0o600 })
-}
-
-/** Put `text` into the store as one tree chunk (a pack of its own): its id. */
-function putTree(store, text) {
-  const data = Buffer.from(text)
-  const s = Store.open(store, true)
-  const id = chunkId(data)
-  s.put(id, encode(data))
-  s.flush()
-  return id
 }
 
 /**

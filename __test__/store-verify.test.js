@@ -10,8 +10,10 @@ const fs = require('node:fs')
 const path = require('node:path')
 
 const { resolveBackend } = require('../lib/backend')
-const { test, tempDir, BACKENDS, flipChunk } = require('./helpers')
+const { test, tempDir, BACKENDS, flipChunk, putTree, writeRecord } = require('./helpers')
 const { Chunks, encodeIndex, readIndex, PACK_SHA256, PACK_BLAKE3 } = require('../lib/js/store/pack')
+const { Store, encode, chunkId } = require('../lib/js/store/format')
+const { ChunkChecker, TreeWalker } = require('../lib/js/store/verify-check')
 
 const binding = (name) => resolveBackend(name).binding
 const sha = (text) => crypto.createHash('sha256').update(text).digest('hex')
@@ -332,4 +334,92 @@ test('a bad chunk reached through a tree run every snapshot shares is named with
     flipChunk(store, run)
     await check([run])
   }
+})
+
+/**
+ * A store of one JS snapshot and records written by hand over tree chunks put by hand: `tree(ids,
+ * depth)` writes a record of that tree list as snapshot `id`.
+ */
+async function craftedStore(dir) {
+  const root = path.join(dir, 'project')
+  fs.mkdirSync(root)
+  fs.writeFileSync(path.join(root, 'a.txt'), 'alpha\n')
+  const store = path.join(dir, 'store')
+  await binding('js').storeCreateSnapshot(root, store, 'base')
+  const base = JSON.parse(fs.readFileSync(path.join(store, 'snapshots', 'base.json'), 'utf8'))
+  const record = (id, tree, treeDepth, version = base.version) => writeRecord(store, id, { ...base, version, id, tree, treeDepth, files: 0, dirs: 2, bytes: 0 })
+  return { store, record }
+}
+
+const dirLine = (p) => `${JSON.stringify({ path: p, type: 'dir', mode: 0o755, size: 0, mtime: [0, 0], ctime: [0, 0], ino: '0' })}\n`
+
+test('the JS verify walk notes the text runs it read whole from a line start (not its tree list), and a later snapshot skips them, its tree list read again unhashed', async () => {
+  const { store, record } = await craftedStore(tempDir('sr-store-verify-walker-'))
+  const runs = [putTree(store, dirLine('d1')), putTree(store, dirLine('d2'))]
+  const list = putTree(store, Buffer.from(runs.join(''), 'hex'))
+  // a list chunk is no text: its last byte here is no newline, so read as text it would leave
+  // the walk mid-line and the first run unnoted
+  assert.notEqual(list.slice(-2), '0a')
+  for (const id of ['s1', 's2']) record(id, [list], 1)
+  const walker = new TreeWalker(Store.open(store, false), () => {}, new Map())
+  const reads = []
+  const plain = walker.checker.plain.bind(walker.checker)
+  walker.checker.plain = (id, check) => {
+    reads.push([id, check])
+    return plain(id, check)
+  }
+  assert.equal(walker.walk('s1').broken, null)
+  assert.deepEqual(reads, [[list, true], ...runs.map((c) => [c, true])])
+  assert.deepEqual([...walker.runs].sort(), [...runs].sort())
+  reads.length = 0
+  assert.equal(walker.walk('s2').broken, null)
+  assert.deepEqual(reads, [[list, false]])
+  // a version 1 tree is cut across lines: a chunk that ends mid-line, or starts there, is no run
+  const line = dirLine('d3')
+  const cut = [putTree(store, dirLine('d4') + line.slice(0, 10)), putTree(store, line.slice(10))]
+  record('v1', cut, 0, 1)
+  assert.equal(walker.walk('v1').broken, null)
+  assert.deepEqual([...walker.runs].sort(), [...runs].sort())
+  // and the whole verify agrees on both backends
+  for (const backend of BACKENDS) {
+    const v = await binding(backend).storeVerify(store)
+    assert.deepEqual([v.ok, v.snapshots], [true, 4], backend)
+  }
+})
+
+test('the JS verify check finds a chunk another writer flushed after it read the indexes (looked up again, not missing)', async () => {
+  const { store } = await craftedStore(tempDir('sr-store-verify-fresh-'))
+  // packs/ older than any flush to come, so that the flush below changes its stamp
+  fs.utimesSync(path.join(store, 'packs'), 1, 1)
+  const checker = new ChunkChecker(Store.open(store, false))
+  const data = Buffer.from('flushed after the indexes were read\n')
+  const id = chunkId(data)
+  assert.equal(checker.chunks.locate(id), undefined)
+  putTree(store, data)
+  assert.deepEqual(checker.verdict(id), [encode(data).length, null, 1])
+})
+
+test('a damaged tree list chunk, or a tree list too deep, breaks its snapshot alone, on both backends', async () => {
+  const { store, record } = await craftedStore(tempDir('sr-store-verify-treelist-'))
+  const text = putTree(store, dirLine('d1'))
+  const list = putTree(store, Buffer.from(text, 'hex'))
+  let chain = text
+  for (let i = 0; i < 33; i++) chain = putTree(store, Buffer.from(chain, 'hex'))
+  record('listed', [list], 1)
+  record('deep', [chain], 33)
+  const reports = {}
+  for (const backend of BACKENDS) {
+    const v = await binding(backend).storeVerify(store)
+    assert.deepEqual(v.broken.map((b) => b.id), ['deep'], backend)
+    assert.match(v.broken[0].reason, /depth 33/, backend)
+  }
+  flipChunk(store, list)
+  for (const backend of BACKENDS) {
+    const v = await binding(backend).storeVerify(store)
+    reports[backend] = v
+    assert.deepEqual(v.broken.map((b) => b.id), ['deep', 'listed'], backend)
+    assert.deepEqual(v.badChunks.map((c) => [c.id, c.snapshots]), [[list, ['listed']]], backend)
+    assert.match(v.broken[1].reason, new RegExp(`The tree of snapshot listed cannot be read: .*${list}`), backend)
+  }
+  assert.deepEqual(verdicts(reports.js).badChunks, verdicts(reports.native).badChunks)
 })

@@ -87,6 +87,22 @@ test('a snapshot restores byte-identical: empty folders, symlinks, modes, unicod
   })
 })
 
+test('a restore puts each entry in place of what holds its name: a folder with content where a file or a link goes, a file or a link where a folder goes', async (t) => {
+  await eachBackend(t, async ({ backend, dir }) => {
+    const b = binding(backend)
+    const p = makeProject(dir)
+    await b.storeCreateSnapshot(p.root, p.store, 's1')
+    const out = path.join(dir, 'out')
+    fs.mkdirSync(path.join(out, 'src/a.txt/inside'), { recursive: true })
+    fs.writeFileSync(path.join(out, 'src/a.txt/inside/old.txt'), 'old\n')
+    fs.mkdirSync(path.join(out, 'link-in/inside'), { recursive: true })
+    fs.writeFileSync(path.join(out, 'empty'), 'a file where a folder goes\n')
+    fs.symlinkSync('src', path.join(out, 'src/deep'))
+    await b.storeRestoreSnapshot(p.store, 's1', out)
+    assert.deepEqual(listing(out), listing(p.root))
+  })
+})
+
 test('the temp files a killed restore left beside its targets are removed by the next restore; a live writer\'s are kept', async (t) => {
   const { spawnSync } = require('node:child_process')
   await eachBackend(t, async ({ backend, dir, t: st }) => {

@@ -16,7 +16,9 @@
 
 const dir = process.env.NODE_V8_COVERAGE
 const root = process.env.SR_MUTANTS_LIB // file URL of lib/js/ in the tree under test
-if (dir && root && process.env.NODE_TEST_CONTEXT && /\.test\.js$/.test(process.argv[1] || '')) install()
+// (a worker thread loads this too: its coverage is written to a file of its own when it ends,
+// which the main thread's next slice takes in)
+if (dir && root && process.env.NODE_TEST_CONTEXT && /\.test\.js$/.test(process.argv[1] || '') && require('node:worker_threads').isMainThread) install()
 
 function install() {
   const fs = require('node:fs')
@@ -28,16 +30,21 @@ function install() {
   let n = 0
   let start = 0
 
-  /** Write the coverage since the last slice as `name`, lib/js only, with `extra` beside it. */
+  /**
+   * Write the coverage since the last slice as `name`, lib/js only, with `extra` beside it: this
+   * thread's file and those of the worker threads that ended since (V8 writes one file per
+   * thread, all named after this pid), their scripts side by side.
+   */
   const slice = (name, extra) => {
     v8.takeCoverage()
+    const result = []
     for (const f of fs.readdirSync(dir)) {
       if (!f.startsWith(own)) continue
       const file = path.join(dir, f)
-      const result = JSON.parse(fs.readFileSync(file, 'utf8')).result.filter((s) => s.url.startsWith(root))
-      fs.writeFileSync(path.join(dir, name), JSON.stringify({ ...extra, result }))
+      result.push(...JSON.parse(fs.readFileSync(file, 'utf8')).result.filter((s) => s.url.startsWith(root)))
       fs.unlinkSync(file)
     }
+    fs.writeFileSync(path.join(dir, name), JSON.stringify({ ...extra, result }))
   }
 
   // subtests run these hooks too (hooks are inherited): only the outermost level slices

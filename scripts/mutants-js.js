@@ -236,7 +236,9 @@ function ran(slices, offset) {
 }
 
 const HOOK = path.join(__dirname, 'mutants-js-hook.js')
-const COVERAGE_FORMAT = 'per-test-1' // in the cache key: a cached entry of another shape is not read
+// in the cache key: a cached entry of another shape is not read (2: worker threads' coverage
+// kept beside the test's own; 1 kept only one file of a slice, most often not the workers')
+const COVERAGE_FORMAT = 'per-test-2'
 
 /** Per file of lib/js, what did not run in one coverage slice (`result` of a V8 coverage file). */
 function scriptsOf(result, into) {
