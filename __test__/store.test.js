@@ -8,7 +8,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 
 const { resolveBackend } = require('../lib/backend')
-const { test, eachBackend, tempDir, spawnChild, BACKENDS, flipChunk, chunkIds } = require('./helpers')
+const { test, eachBackend, tempDir, spawnChild, BACKENDS, flipChunk, chunkIds, hasCommand, ROOT, SYNC_CHILD } = require('./helpers')
 
 const binding = (name) => resolveBackend(name).binding
 
@@ -101,6 +101,31 @@ test('a restore puts each entry in place of what holds its name: a folder with c
     await b.storeRestoreSnapshot(p.store, 's1', out)
     assert.deepEqual(listing(out), listing(p.root))
   })
+})
+
+test('a restore whose rename the OS refuses fails with that errno and leaves no temp file (strace injects EIO into every rename), the same on both backends', { skip: (process.platform !== 'linux' || !hasCommand('strace')) && 'needs strace on Linux' }, async () => {
+  const { spawnSync } = require('node:child_process')
+  const results = {}
+  for (const backend of BACKENDS) {
+    const dir = tempDir(`sr-store-rename-${backend}-`)
+    const root = path.join(dir, 'project')
+    fs.mkdirSync(path.join(root, 'src'), { recursive: true })
+    fs.writeFileSync(path.join(root, 'src/a.txt'), 'alpha\n')
+    const store = path.join(dir, 'store')
+    await binding(backend).storeCreateSnapshot(root, store, 's1')
+    const out = path.join(dir, 'out')
+    fs.mkdirSync(out)
+    const script = `
+      const b = require(${JSON.stringify(path.join(ROOT, 'lib/backend'))}).resolveBackend(${JSON.stringify(backend)}).binding
+      b.storeRestoreSnapshot(${JSON.stringify(store)}, 's1', ${JSON.stringify(out)})
+        .then(() => 'restored', (err) => err.code)
+        .then((code) => process.stdout.write(code))`
+    const r = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-e', 'trace=rename,renameat,renameat2', '-e', 'inject=rename,renameat,renameat2:error=EIO', process.execPath, '-e', script], { encoding: 'utf8', ...SYNC_CHILD })
+    assert.equal(r.status, 0, r.stderr)
+    results[backend] = { code: r.stdout, left: fs.readdirSync(out, { recursive: true }).sort() }
+  }
+  assert.deepEqual(results.native, { code: 'EIO', left: ['src'] })
+  assert.deepEqual(results.js, results.native)
 })
 
 test('the temp files a killed restore left beside its targets are removed by the next restore; a live writer\'s are kept', async (t) => {
