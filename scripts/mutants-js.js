@@ -13,8 +13,9 @@
 // .git left out): the source tree is never modified, and other runs can use it meanwhile.
 //
 // Which tests run for a mutant: first every test file runs once, unmutated, with V8's coverage
-// on (NODE_V8_COVERAGE, inherited by the processes it spawns) and scripts/mutants-js-hook.js
-// preloaded, which slices the coverage per top-level test; a mutant is then tested only by the
+// on (NODE_V8_COVERAGE, inherited by the processes it spawns and written by each worker thread
+// when it ends) and scripts/mutants-js-hook.js preloaded, which slices the coverage per
+// top-level test, a test's worker threads with it; a mutant is then tested only by the
 // tests whose slice executed its position (the innermost covered block or function around it
 // ran), each test file's selection run with `--test-name-pattern`, the fastest selection first.
 // Code that ran outside any test (loading a file, `before` hooks) counts as run by every test of
