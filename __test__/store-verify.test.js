@@ -423,3 +423,22 @@ test('a damaged tree list chunk, or a tree list too deep, breaks its snapshot al
   }
   assert.deepEqual(verdicts(reports.js).badChunks, verdicts(reports.native).badChunks)
 })
+
+test('a verify changes nothing in the store: a store folder left 0755 stays so, on both backends and in the JS worker threads', async () => {
+  const dir = tempDir('sr-store-verify-reader-')
+  const { store } = await twoSnapshots(dir, 'js')
+  const modes = () => ['', 'packs', 'snapshots'].map((d) => fs.statSync(path.join(store, d)).mode & 0o777)
+  for (const d of ['', 'packs', 'snapshots']) fs.chmodSync(path.join(store, d), 0o755)
+  const before = fs.readFileSync(path.join(store, 'store.json'))
+  const { verifyStore } = require('../lib/js/store/verify')
+  const { cancelToken } = require('../lib/js/backup/cancel')
+  for (const checkers of [0, 1]) {
+    assert.equal((await verifyStore(store, null, cancelToken(), { inline: false, checkers })).ok, true)
+    assert.deepEqual(modes(), [0o755, 0o755, 0o755], `${checkers} checkers`)
+  }
+  for (const backend of BACKENDS) {
+    assert.equal((await binding(backend).storeVerify(store)).ok, true)
+    assert.deepEqual(modes(), [0o755, 0o755, 0o755], backend)
+  }
+  assert.deepEqual(fs.readFileSync(path.join(store, 'store.json')), before)
+})

@@ -188,6 +188,18 @@ module.exports = [
     /^lib\/js\/store\/verify-check\.js:(62:13: replace >= with >|75:54: replace >= with >|157:37: replace > with >=|171:35: replace \|\| with &&|201:19: replace && with \|\|)$/,
     'verify-check: sizes never 0, a code unread, the worker guard',
   ],
+  // Equivalent in outcome (store/verify-check.js), the plumbing between verify's workers: the
+  // order a checker reads a batch in, by pack and offset so that reads run forward (98:21,
+  // 98:43, 98:63), while each verdict is stored at its chunk's index; an empty batch posted or
+  // checked (214:24, 215:29: `> 0` made `>= 0`) or an empty { checked } posted (219:26), which
+  // the main thread takes as nothing; a matched chunk's size compared with `> 0` (228:39: never
+  // 0, as inGood above); when a batch is full (230:26, 230:43: one of 256 chunks more or fewer;
+  // every batch is posted at the end of each snapshot anyway); and a broken walk's record
+  // posted too (237:64, `&&` made `||`), which verify.js reads only for walks not broken.
+  [
+    /^lib\/js\/store\/verify-check\.js:(98:21: replace === with !==|98:43: replace - with \+|98:63: replace < with <=|214:24: replace > with >=|215:29: replace > with >=|219:26: replace > with >=|228:39: replace >= with >|230:26: replace \+ with -|230:43: replace >= with >|237:64: replace && with \|\|)$/,
+    'verify-check: worker plumbing',
+  ],
   // Timing only (backup/command.js): COMMAND_TIMEOUT_MS, the bound after which a stuck
   // command fails instead of hanging its caller (30 min), made 0.5 s by `30 / 60 * 1000`
   // (10:31): only a command running longer than that shows it, and a test must not depend on
