@@ -442,3 +442,33 @@ test('a verify changes nothing in the store: a store folder left 0755 stays so, 
   }
   assert.deepEqual(fs.readFileSync(path.join(store, 'store.json')), before)
 })
+
+test('the JS verify checker reads a batch pack by pack, each forward by offset, and answers in the batch order', async () => {
+  const { store } = await craftedStore(tempDir('sr-store-verify-order-'))
+  const ids = []
+  for (const pack of ['one', 'two']) {
+    const s = Store.open(store, true)
+    for (let i = 0; i < 4; i++) {
+      const data = Buffer.from(`${pack} ${i}\n`)
+      ids.push(chunkId(data))
+      s.put(chunkId(data), encode(data))
+    }
+    s.flush()
+  }
+  const checker = new ChunkChecker(Store.open(store, false))
+  const batch = [5, 2, 7, 0, 3, 6, 1, 4].map((i) => [ids[i], checker.chunks.locate(ids[i])])
+  const reads = []
+  const readAtInto = checker.chunks.readAtInto.bind(checker.chunks)
+  checker.chunks.readAtInto = (id, loc, buf) => {
+    reads.push([loc.pack, loc.offset])
+    return readAtInto(id, loc, buf)
+  }
+  const verdicts = checker.verdicts(batch)
+  const places = batch.map(([, loc]) => [loc.pack, loc.offset])
+  assert.deepEqual(reads, [...places].sort((a, b) => (a[0] === b[0] ? a[1] - b[1] : a[0] < b[0] ? -1 : 1)))
+  assert.equal(new Set(places.map(([pack]) => pack)).size, 2)
+  assert.deepEqual(
+    verdicts,
+    batch.map(([, loc]) => [loc.len, null, 1]),
+  )
+})

@@ -70,15 +70,14 @@ module.exports = [
   [/^lib\/js\/store\/restore\.js:79:(82: replace - with \+|93: replace \+ with -)$/, 'store restore: write loop remainder'],
   // Equivalent (store/restore.js): O_NOFOLLOW on the temp file's open (61:80, `|| 0` made
   // `&& 0`) adds nothing to O_CREAT | O_EXCL, which fails on any name that exists, a link
-  // included (POSIX); the first chunk of a file is always read, since no id equals the
-  // `null` the loop starts from, so the `zero` it starts with is never read (66:46); `force`
-  // on the removal of a path lstat just found (50:88) or of the temp file this restore made
-  // and holds open (91:39, 96:30) changes nothing outside a race; `slash < 0` made `<= 0`
+  // included (POSIX); `force` on the removal of a path lstat just found (50:88) or of the
+  // temp file this restore made and holds open (91:39, 96:30) changes nothing outside a race;
+  // `slash < 0` made `<= 0`
   // (116:29) takes a path starting with '/' (which the tree reader refuses anyway) as in no
   // folder, as `slice(0, 0)` does; and the folders' modes are put back deepest first, their
   // paths distinct, so `<` and `<=` in the comparator order them the same (138:33).
   [
-    /^lib\/js\/store\/restore\.js:(50:88: replace true with false|61:80: replace \|\| with &&|66:46: replace false with true|91:39: replace true with false|96:30: replace true with false|116:29: replace < with <=|138:33: replace < with <=)$/,
+    /^lib\/js\/store\/restore\.js:(50:88: replace true with false|61:80: replace \|\| with &&|91:39: replace true with false|96:30: replace true with false|116:29: replace < with <=|138:33: replace < with <=)$/,
     'store restore: the same outside a race',
   ],
   // Equivalent in outcome, timing only: a backup whose time equals the cutoff to the
@@ -168,37 +167,27 @@ module.exports = [
   // Equivalent in outcome (store/verify.js), where and how the walk runs, never what it finds
   // (the tests run the same store inline, in a walker alone and with checkers, and compare):
   // logicalBytes' `|| 0` made `&& 0` (73:47) only counts 0 bytes, so a big store is walked on
-  // this thread; the young-generation sizes of the workers (102:31: memory); which of two
+  // this thread, and INLINE_BYTES, below which no worker starts, as 32 / 1024 * 1024 or
+  // 32 * 1024 / 1024 bytes (26:25, 26:32) only sends smaller stores to the workers too; the
+  // young-generation sizes of the workers (102:31: memory); which of two
   // equally busy checkers gets a batch (119:65) and one batch more in flight (120:32); and
   // attribute's second walk of the readable snapshots' trees hashing their chunks again
   // (168:40: `false` made `true`) when the first walk found them good.
   [
-    /^lib\/js\/store\/verify\.js:(73:47: replace \|\| with &&|102:31: replace === with !==|119:65: replace < with <=|120:32: replace >= with >|168:40: replace false with true)$/,
+    /^lib\/js\/store\/verify\.js:(26:(25|32): replace \* with \/|73:47: replace \|\| with &&|102:31: replace === with !==|119:65: replace < with <=|120:32: replace >= with >|168:40: replace false with true)$/,
     'verify: workers, scheduling, hashing again',
   ],
-  // Equivalent (store/verify-check.js): a chunk's stored size is never 0 (an index entry of 0
-  // bytes is damage, and a loose chunk holds at least its codec byte), so inGood's size and -1
-  // compared with `> 0` instead of `>= 0` say the same (62:13, 75:54); an empty chunk has no
-  // last byte, `data[-1]` is undefined, so `data.length > 0` made `>= 0` finds no newline there
-  // either (157:37); and the code of the error a tree list that cannot be resolved is rethrown
-  // with (171:35, `|| 'EIO'` made `&& 'EIO'`) is never read: the walk keeps its message alone;
-  // and the worker's guard `!isMainThread && workerData && …` with its first `&&` made `||`
-  // (201:19): on the main thread workerData is null, in a worker verify.js always gives `verify`.
+  // Equivalent (store/verify-check.js): the code of the error a tree list that cannot be
+  // resolved is rethrown with (171:35, `|| 'EIO'` made `&& 'EIO'`) is never read: the walk
+  // keeps its message alone. And in outcome, the plumbing between verify's workers: packs
+  // compared with `<=` instead of `<` in the read order of a batch (98:63) only when they
+  // differ; an empty batch posted or checked (214:24, 215:29: `> 0` made `>= 0`) or an empty
+  // { checked } posted (219:26), which the main thread takes as nothing; and when a batch is
+  // full (230:26, 230:43: one of 256 chunks more or fewer; every batch is posted at the end of
+  // each snapshot anyway).
   [
-    /^lib\/js\/store\/verify-check\.js:(62:13: replace >= with >|75:54: replace >= with >|157:37: replace > with >=|171:35: replace \|\| with &&|201:19: replace && with \|\|)$/,
-    'verify-check: sizes never 0, a code unread, the worker guard',
-  ],
-  // Equivalent in outcome (store/verify-check.js), the plumbing between verify's workers: the
-  // order a checker reads a batch in, by pack and offset so that reads run forward (98:21,
-  // 98:43, 98:63), while each verdict is stored at its chunk's index; an empty batch posted or
-  // checked (214:24, 215:29: `> 0` made `>= 0`) or an empty { checked } posted (219:26), which
-  // the main thread takes as nothing; a matched chunk's size compared with `> 0` (228:39: never
-  // 0, as inGood above); when a batch is full (230:26, 230:43: one of 256 chunks more or fewer;
-  // every batch is posted at the end of each snapshot anyway); and a broken walk's record
-  // posted too (237:64, `&&` made `||`), which verify.js reads only for walks not broken.
-  [
-    /^lib\/js\/store\/verify-check\.js:(98:21: replace === with !==|98:43: replace - with \+|98:63: replace < with <=|214:24: replace > with >=|215:29: replace > with >=|219:26: replace > with >=|228:39: replace >= with >|230:26: replace \+ with -|230:43: replace >= with >|237:64: replace && with \|\|)$/,
-    'verify-check: worker plumbing',
+    /^lib\/js\/store\/verify-check\.js:(98:63: replace < with <=|171:35: replace \|\| with &&|214:24: replace > with >=|215:29: replace > with >=|219:26: replace > with >=|230:26: replace \+ with -|230:43: replace >= with >)$/,
+    'verify-check: a code unread, worker plumbing',
   ],
   // Timing only (backup/command.js): COMMAND_TIMEOUT_MS, the bound after which a stuck
   // command fails instead of hanging its caller (30 min), made 0.5 s by `30 / 60 * 1000`

@@ -63,7 +63,7 @@ function restoreFile(store, full, e) {
   try {
     let pos = 0
     // a run of the same chunk (zeros of a sparse file, repeated blocks) is read once
-    let last = { id: null, data: null, zero: false }
+    let last = { id: null }
     for (const id of e.chunks || []) {
       if (id !== last.id) {
         try {

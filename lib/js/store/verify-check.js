@@ -9,7 +9,7 @@
 //
 // A verdict is `[stored bytes, why or null, 1 when the chunk was read and hashed alone, else 0]`.
 
-const { isMainThread, parentPort, workerData } = require('node:worker_threads')
+const { parentPort, workerData } = require('node:worker_threads')
 
 const { codedError } = require('../errors')
 const path = require('node:path')
@@ -40,11 +40,11 @@ function hashPacks(store) {
   return { good, mismatched: mismatched.sort() }
 }
 
-/** Chunk `loc`'s stored size when it lies (whole) in a pack of `good`, else -1. */
+/** Chunk `loc`'s stored size when it lies (whole) in a pack of `good`, else null. */
 function inGood(good, loc) {
-  if (!loc) return -1
+  if (!loc) return null
   const size = good.get(loc.pack)
-  return size !== undefined && loc.offset + loc.len <= size ? loc.len : -1
+  return size !== undefined && loc.offset + loc.len <= size ? loc.len : null
 }
 
 class ChunkChecker {
@@ -59,7 +59,7 @@ class ChunkChecker {
   /** The verdict on chunk `id`, at `loc` (`Chunks#locate`'s answer) when given. */
   verdict(id, loc = this.chunks.locate(checkChunkId(id))) {
     const len = inGood(this.good, loc)
-    if (len >= 0) return [len, null, 0]
+    if (len !== null) return [len, null, 0]
     try {
       // not in the map: looked up again (another process may have flushed packs since)
       const n = loc === undefined ? this.chunks.readRawInto(checkChunkId(id), this.buf) : this.chunks.readAtInto(checkChunkId(id), loc, this.buf)
@@ -72,7 +72,7 @@ class ChunkChecker {
 
   /** Is chunk `id` in a pack that matched its digest? */
   inGoodPack(id) {
-    return inGood(this.good, this.chunks.locate(id)) >= 0
+    return inGood(this.good, this.chunks.locate(id)) !== null
   }
 
   /**
@@ -154,7 +154,7 @@ class TreeWalker {
       }
       data ??= Buffer.from(this.checker.plain(c, false))
       if (role === 'tree' && text) {
-        const newline = data.length > 0 && data[data.length - 1] === 10
+        const newline = data[data.length - 1] === 10 // (none in an empty chunk)
         if (atLineStart && newline) runs.push(c)
         atLineStart = newline
       }
@@ -198,7 +198,7 @@ const BATCH = 256
 // new file chunks ([id, place]) not in a pack that matched, { walk } per snapshot, then { trees };
 // with `checkHere`, it checks each batch itself and posts { checked } batches of [id, verdict]
 // instead (no checker workers); chunks in packs that matched are posted { checked } either way.
-if (!isMainThread && workerData && workerData.verify) {
+if (workerData?.verify) {
   const { role, storeDir, ids, checkHere, deep } = workerData.verify
   if (role === 'check') {
     const checker = new ChunkChecker(Store.open(storeDir, false))
@@ -225,7 +225,7 @@ if (!isMainThread && workerData && workerData.verify) {
       store,
       (c) => {
         const place = store.chunks.locate(c)
-        if (inGood(packs.good, place) >= 0) checked.push([c, checker.verdict(c, place)])
+        if (inGood(packs.good, place) !== null) checked.push([c, checker.verdict(c, place)])
         else files.push([c, place])
         if (files.length + checked.length >= BATCH) post()
       },
@@ -234,7 +234,7 @@ if (!isMainThread && workerData && workerData.verify) {
     for (const id of ids) {
       const { record, ...walk } = walker.walk(id)
       post()
-      parentPort.postMessage({ walk: { ...walk, record: record && walk.broken === null ? record : null } })
+      parentPort.postMessage({ walk: { ...walk, record: walk.broken === null ? record : null } })
     }
     parentPort.postMessage({ trees: [...walker.trees] })
   }
