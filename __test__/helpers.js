@@ -178,6 +178,18 @@ function chunkIds(store) {
   return new Chunks(store).list().sort()
 }
 
+/** A snapshot store written by `backend` with snapshot 'base' of one small file: its paths and base's record. */
+async function baseStore(dir, backend = 'native') {
+  const { resolveBackend } = require('../lib/backend')
+  const root = path.join(dir, 'root')
+  fs.mkdirSync(root)
+  fs.writeFileSync(path.join(root, 'a.txt'), 'alpha\n')
+  const store = path.join(dir, 'store')
+  await resolveBackend(backend).binding.storeCreateSnapshot(root, store, 'base')
+  const record = JSON.parse(fs.readFileSync(path.join(store, 'snapshots', 'base.json'), 'utf8'))
+  return { root, store, record }
+}
+
 /** Write a snapshot record file by hand (the text as given: it may be no record at all). */
 function writeRecord(store, id, value) {
   fs.writeFileSync(path.join(store, 'snapshots', `${id}.json`), typeof value === 'string' ? value : JSON.stringify(value), { mode: 0o600 })
@@ -196,4 +208,4 @@ function putTree(store, bytes) {
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
 
-module.exports = { flipChunk, chunkIds, dropChunk, storedBytes, writeRecord, putTree, test, SYNC_CHILD, spawnChild, liveProcess, exited, waitForLine, ROOT, BACKENDS, tempDir, eachBackend, onBoth, captureConsole, runBin, spawnNode, hasCommand, isRoot }
+module.exports = { flipChunk, chunkIds, dropChunk, storedBytes, baseStore, writeRecord, putTree, test, SYNC_CHILD, spawnChild, liveProcess, exited, waitForLine, ROOT, BACKENDS, tempDir, eachBackend, onBoth, captureConsole, runBin, spawnNode, hasCommand, isRoot }

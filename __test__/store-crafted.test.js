@@ -9,21 +9,10 @@ const fs = require('node:fs')
 const path = require('node:path')
 
 const { resolveBackend } = require('../lib/backend')
-const { test, BACKENDS, tempDir, chunkIds, writeRecord, putTree } = require('./helpers')
+const { test, BACKENDS, tempDir, chunkIds, baseStore, writeRecord, putTree } = require('./helpers')
 const { Store, encode, chunkId } = require('../lib/js/store/format')
 
 const binding = (backend) => resolveBackend(backend).binding
-
-/** A store (written by the native backend) with snapshot 'base' of one small file: its paths and base's record. */
-async function baseStore(dir) {
-  const root = path.join(dir, 'root')
-  fs.mkdirSync(root)
-  fs.writeFileSync(path.join(root, 'a.txt'), 'alpha\n')
-  const store = path.join(dir, 'store')
-  await binding('native').storeCreateSnapshot(root, store, 'base')
-  const record = JSON.parse(fs.readFileSync(path.join(store, 'snapshots', 'base.json'), 'utf8'))
-  return { root, store, record }
-}
 
 /**
  * `probe(b, id, out)` of each snapshot of `ids` on each backend (`b` its binding, `out` a new

@@ -10,7 +10,7 @@ const fs = require('node:fs')
 const path = require('node:path')
 
 const { resolveBackend } = require('../lib/backend')
-const { test, tempDir, BACKENDS, flipChunk, putTree, writeRecord } = require('./helpers')
+const { test, tempDir, BACKENDS, flipChunk, baseStore, putTree, writeRecord } = require('./helpers')
 const { Chunks, encodeIndex, readIndex, PACK_SHA256, PACK_BLAKE3 } = require('../lib/js/store/pack')
 const { Store, encode, chunkId } = require('../lib/js/store/format')
 const { ChunkChecker, TreeWalker } = require('../lib/js/store/verify-check')
@@ -337,16 +337,11 @@ test('a bad chunk reached through a tree run every snapshot shares is named with
 })
 
 /**
- * A store of one JS snapshot and records written by hand over tree chunks put by hand: `tree(ids,
- * depth)` writes a record of that tree list as snapshot `id`.
+ * A store of one JS snapshot ('base') and `record(id, tree, treeDepth, version)`, which writes a
+ * record by hand over tree chunks put by hand.
  */
 async function craftedStore(dir) {
-  const root = path.join(dir, 'project')
-  fs.mkdirSync(root)
-  fs.writeFileSync(path.join(root, 'a.txt'), 'alpha\n')
-  const store = path.join(dir, 'store')
-  await binding('js').storeCreateSnapshot(root, store, 'base')
-  const base = JSON.parse(fs.readFileSync(path.join(store, 'snapshots', 'base.json'), 'utf8'))
+  const { store, record: base } = await baseStore(dir, 'js')
   const record = (id, tree, treeDepth, version = base.version) => writeRecord(store, id, { ...base, version, id, tree, treeDepth, files: 0, dirs: 2, bytes: 0 })
   return { store, record }
 }
