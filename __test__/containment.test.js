@@ -13,7 +13,7 @@ const { execFileSync, spawnSync } = require('node:child_process')
 const BackupSystem = require('../lib/backup-system')
 const { SessionLog, logFileFor } = require('../lib/session/session-log')
 const { resolveBackend } = require('../lib/backend')
-const { eachBackend, runBin, tempDir, ROOT, isRoot, liveProcess } = require('./helpers')
+const { eachBackend, runBin, tempDir, ROOT, isRoot, liveProcess, hasCommand, SYNC_CHILD } = require('./helpers')
 const { makeProject, makeRestoreRaceProject, raceRestores, raceDatabaseCopies, raceSnapshots, snapshot, hasRenameat2, raceCreates } = require('../torture/containment-kit')
 
 const POSIX = process.platform !== 'win32'
@@ -1081,9 +1081,55 @@ test('a bounded read takes a file of exactly maxBytes whole and refuses one byte
       }
     }
     results[backend] = [read('ten', 10), read('ten', 11), read('ten', 9), read('empty', 0), read('ten', 0)]
+    // the refusal as it is, not wrapped as a failed read
+    assert.throws(() => b.containedRead(dir, 'ten', 9), { code: 'EFBIG', message: `Refusing ${path.join(dir, 'ten')}: larger than 9 bytes` })
   }
   assert.deepEqual(results.native, ['0123456789', '0123456789', 'EFBIG', '', 'EFBIG'])
   assert.deepEqual(results.js, results.native)
+})
+
+test('a contained write whose fsync or rename the OS refuses fails at once with that errno and leaves no temp file (strace injects EIO), the same on both backends', { skip: (process.platform !== 'linux' || !hasCommand('strace')) && 'needs strace on Linux', timeout: 60000 }, () => {
+  const results = {}
+  for (const backend of ['native', 'js']) {
+    results[backend] = {}
+    for (const call of ['fsync', 'rename']) {
+      const dir = tempDir()
+      fs.writeFileSync(path.join(dir, 'kept.json'), 'before\n')
+      const log = path.join(tempDir(), 'strace.log')
+      const script = `
+        const b = require(${JSON.stringify(path.join(ROOT, 'lib/backend'))}).resolveBackend(${JSON.stringify(backend)}).binding
+        try { b.containedWrite(${JSON.stringify(dir)}, 'kept.json', 'after\\n'); process.stdout.write('written') } catch (err) { process.stdout.write(err.code) }`
+      const traced = call === 'fsync' ? 'fsync,fdatasync' : 'rename,renameat,renameat2'
+      const r = spawnSync('strace', ['-f', '-qq', '-o', log, '-e', `trace=${traced}`, '-e', `inject=${traced}:error=EIO`, process.execPath, '-e', script], { encoding: 'utf8', ...SYNC_CHILD })
+      assert.equal(r.status, 0, r.stderr)
+      const attempts = fs.readFileSync(log, 'utf8').split('\n').filter((line) => line.includes('(INJECTED)')).length
+      results[backend][call] = { code: r.stdout, attempts, left: fs.readdirSync(dir), kept: fs.readFileSync(path.join(dir, 'kept.json'), 'utf8') }
+    }
+  }
+  const failed = { code: 'EIO', attempts: 1, left: ['kept.json'], kept: 'before\n' }
+  assert.deepEqual(results.native, { fsync: failed, rename: failed })
+  assert.deepEqual(results.js, results.native)
+})
+
+test('the JS contained write takes the next temp name while one is taken, 100 times at most, then fails with EEXIST, writing nothing (lib/js/contained.js; the clock held still so that its temp names can be taken first)', () => {
+  const contained = require('../lib/js/contained')
+  const { tempName } = require('../lib/js/temps')
+  const dir = tempDir()
+  const take = (attempts) => {
+    for (let i = 0; i < attempts; i++) fs.writeFileSync(path.join(dir, tempName('t.json', i)), 'taken')
+  }
+  const now = Date.now
+  Date.now = () => 1_000_000
+  try {
+    take(100) // the names of attempts 0-99: attempt 100 is free
+    contained.containedWrite(dir, 't.json', 'one')
+    take(101) // and 100 too
+    assert.throws(() => contained.containedWrite(dir, 't.json', 'two'), { code: 'EEXIST' })
+  } finally {
+    Date.now = now
+  }
+  assert.equal(fs.readFileSync(path.join(dir, 't.json'), 'utf8'), 'one')
+  assert.equal(fs.readdirSync(dir).length, 102)
 })
 
 test('a held folder is the folder itself: renamed and its old name made a symlink to another folder after it was held, writes, lists and sub-folders still land in it, never through the link (Linux: the native handle and the JS /proc descriptor alike)', { skip: process.platform !== 'linux', timeout: 30000 }, () => {

@@ -68,6 +68,13 @@ module.exports = [
   // The same in store/restore.js's write loop: `data.length - off` made `+` (79:82) asks for
   // the same length at offset 0, and `pos + off` made `-` (79:93) writes at the same position.
   [/^lib\/js\/store\/restore\.js:79:(82: replace - with \+|93: replace \+ with -)$/, 'store restore: write loop remainder'],
+  // The same in contained.js's writeAll (221:73, `buf.length - off` made `+`); and a string
+  // handed to fs.writeSync as it is instead of as its UTF-8 bytes (219:27, `=== 'string'` made
+  // `!==`) is written whole at offset 0 (writeSync(fd, string, position) takes the length as
+  // an encoding it ignores), which is where the first and only write of a new temp file goes,
+  // and where an append goes anyway (O_APPEND). Outside a race, `force` on the removal of the
+  // temp file containedWrite made (261:51, 270:30) changes nothing: it is there.
+  [/^lib\/js\/contained\.js:(219:27: replace === with !==|221:73: replace - with \+|261:51: replace true with false|270:30: replace true with false)$/, 'contained: write whole, temp there'],
   // Equivalent (store/restore.js): O_NOFOLLOW on the temp file's open (61:80, `|| 0` made
   // `&& 0`) adds nothing to O_CREAT | O_EXCL, which fails on any name that exists, a link
   // included (POSIX); `force` on the removal of a path lstat just found (50:88) or of the
