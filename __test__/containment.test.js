@@ -1080,11 +1080,12 @@ test('a bounded read takes a file of exactly maxBytes whole and refuses one byte
         return e.code
       }
     }
-    results[backend] = [read('ten', 10), read('ten', 11), read('ten', 9), read('empty', 0), read('ten', 0)]
+    // a bound below 0 or NaN is 0, a fraction is rounded down (as napi hands the native one a u64)
+    results[backend] = [read('ten', 10), read('ten', 11), read('ten', 9), read('empty', 0), read('ten', 0), read('ten', -1), read('empty', -1), read('ten', Number.NaN), read('ten', 10.9), read('ten', 9.9)]
     // the refusal as it is, not wrapped as a failed read
     assert.throws(() => b.containedRead(dir, 'ten', 9), { code: 'EFBIG', message: `Refusing ${path.join(dir, 'ten')}: larger than 9 bytes` })
   }
-  assert.deepEqual(results.native, ['0123456789', '0123456789', 'EFBIG', '', 'EFBIG'])
+  assert.deepEqual(results.native, ['0123456789', '0123456789', 'EFBIG', '', 'EFBIG', 'EFBIG', '', 'EFBIG', '0123456789', 'EFBIG'])
   assert.deepEqual(results.js, results.native)
 })
 
@@ -1130,6 +1131,32 @@ test('the JS contained write takes the next temp name while one is taken, 100 ti
   }
   assert.equal(fs.readFileSync(path.join(dir, 't.json'), 'utf8'), 'one')
   assert.equal(fs.readdirSync(dir).length, 102)
+})
+
+test('a held folder\'s base must be a real folder: a link there is EUNSAFEDIR, none ENOENT, a file on the way ENOTDIR, each naming the base, the same on both backends', { timeout: 30000 }, () => {
+  const results = {}
+  for (const backend of ['native', 'js']) {
+    const b = resolveBackend(backend).binding
+    const dir = tempDir()
+    fs.mkdirSync(path.join(dir, 'real'))
+    fs.symlinkSync('real', path.join(dir, 'link'))
+    fs.writeFileSync(path.join(dir, 'file'), 'x')
+    results[backend] = ['link', 'missing', 'file/sub'].map((base) => {
+      try {
+        b.heldOpen(path.join(dir, base), 'x', true).close()
+        return 'held'
+      } catch (err) {
+        return `${err.code} ${err.message.replace(dir, '<dir>')}`
+      }
+    })
+    assert.deepEqual(fs.readdirSync(path.join(dir, 'real')), [])
+  }
+  assert.deepEqual(results.native, [
+    'EUNSAFEDIR Refusing directory <dir>/link: it is a symbolic link',
+    'ENOENT Cannot use directory <dir>/missing: ENOENT: no such file or directory',
+    'ENOTDIR Cannot use directory <dir>/file/sub: ENOTDIR: not a directory',
+  ])
+  assert.deepEqual(results.js, results.native)
 })
 
 test('a held folder is the folder itself: renamed and its old name made a symlink to another folder after it was held, writes, lists and sub-folders still land in it, never through the link (Linux: the native handle and the JS /proc descriptor alike)', { skip: process.platform !== 'linux', timeout: 30000 }, () => {

@@ -202,7 +202,8 @@ function readBounded(fd, full, max) {
 }
 
 function containedRead(base, rel, maxBytes) {
-  const max = typeof maxBytes === 'number' && maxBytes >= 0 ? maxBytes : DEFAULT_MAX
+  // as the native binding takes it: below 0 (or NaN) is 0, a fraction rounded down
+  const max = typeof maxBytes === 'number' ? (maxBytes > 0 ? Math.floor(maxBytes) : 0) : DEFAULT_MAX
   const [dir, name] = parentOf(base, rel, false)
   const full = path.join(dir, name)
   const fd = openRegular(full, C.O_RDONLY)
@@ -313,6 +314,15 @@ function descend(from, parts, create) {
   return new Held(at, fd)
 }
 
+/** Is `full` itself a symbolic link? False when nothing is there or a file is on the way. */
+function isLink(full) {
+  try {
+    return fs.lstatSync(full).isSymbolicLink()
+  } catch {
+    return false
+  }
+}
+
 /** Hold the folder `base/rel` (each component a real folder; made 0700 when `create`). */
 function holdDir(base, rel, create) {
   checkPath('base', base)
@@ -322,8 +332,7 @@ function holdDir(base, rel, create) {
   try {
     fd = fs.openSync(base, DIR_OPEN)
   } catch (err) {
-    const st = ['ELOOP', 'ENOTDIR'].includes(err.code) ? fs.lstatSync(base, { throwIfNoEntry: false }) : null
-    if (st && st.isSymbolicLink()) throw codedError('EUNSAFEDIR', `Refusing directory ${base}: it is a symbolic link`)
+    if (['ELOOP', 'ENOTDIR'].includes(err.code) && isLink(base)) throw codedError('EUNSAFEDIR', `Refusing directory ${base}: it is a symbolic link`)
     throw osError(`Cannot use directory ${base}`, err)
   }
   const top = new Held(base, fd)
