@@ -1159,6 +1159,20 @@ test('a held folder\'s base must be a real folder: a link there is EUNSAFEDIR, n
   assert.deepEqual(results.js, results.native)
 })
 
+test('a contained remove says whether it removed something: a file, a folder with its content, then nothing there, the same on both backends', { timeout: 30000 }, () => {
+  const results = {}
+  for (const backend of ['native', 'js']) {
+    const b = resolveBackend(backend).binding
+    const dir = tempDir()
+    fs.writeFileSync(path.join(dir, 'f'), 'x')
+    fs.mkdirSync(path.join(dir, 'sub/deep'), { recursive: true })
+    fs.writeFileSync(path.join(dir, 'sub/deep/g'), 'y')
+    results[backend] = [b.containedRemove(dir, 'missing'), b.containedRemove(dir, 'f'), b.containedRemove(dir, 'sub'), b.containedRemove(dir, 'f'), fs.readdirSync(dir)]
+  }
+  assert.deepEqual(results.native, [false, true, true, false, []])
+  assert.deepEqual(results.js, results.native)
+})
+
 test('a held folder is the folder itself: renamed and its old name made a symlink to another folder after it was held, writes, lists and sub-folders still land in it, never through the link (Linux: the native handle and the JS /proc descriptor alike)', { skip: process.platform !== 'linux', timeout: 30000 }, () => {
   const results = {}
   for (const backend of ['native', 'js']) {
