@@ -1173,6 +1173,46 @@ test('a contained remove says whether it removed something: a file, a folder wit
   assert.deepEqual(results.js, results.native)
 })
 
+test('contained append, remove and copy make no missing parent folder of what they read or remove, and answer as they do on both backends (an append true, a copy its byte count, a copy onto a name that exists EEXIST with that file unchanged)', { timeout: 30000 }, () => {
+  const results = {}
+  for (const backend of ['native', 'js']) {
+    const b = resolveBackend(backend).binding
+    const dir = tempDir()
+    fs.writeFileSync(path.join(dir, 'src'), 'data')
+    fs.writeFileSync(path.join(dir, 'dest'), 'old')
+    const outcome = (fn) => {
+      try {
+        return fn()
+      } catch (err) {
+        return err.code
+      }
+    }
+    results[backend] = {
+      append: outcome(() => b.containedAppend(dir, 'log', 'x')),
+      appendBelowNone: outcome(() => b.containedAppend(dir, 'none1/log', 'x')),
+      removeBelowNone: outcome(() => b.containedRemove(dir, 'none2/x')),
+      copyFromBelowNone: outcome(() => b.containedCopy(dir, 'none3/x', dir, 'y')),
+      copyOntoExisting: outcome(() => b.containedCopy(dir, 'src', dir, 'dest')),
+      copyIntoNewFolder: outcome(() => b.containedCopy(dir, 'src', dir, 'new/copy')),
+      mkdirNotPrivate: outcome(() => b.containedMkdir(dir, 'made', false)),
+      names: fs.readdirSync(dir).sort(),
+      dest: fs.readFileSync(path.join(dir, 'dest'), 'utf8'),
+    }
+  }
+  assert.deepEqual(results.native, {
+    append: true,
+    appendBelowNone: 'ENOENT',
+    removeBelowNone: false,
+    copyFromBelowNone: 'ENOENT',
+    copyOntoExisting: 'EEXIST',
+    copyIntoNewFolder: 4,
+    mkdirNotPrivate: false,
+    names: ['dest', 'log', 'made', 'new', 'src'],
+    dest: 'old',
+  })
+  assert.deepEqual(results.js, results.native)
+})
+
 test('a held folder is the folder itself: renamed and its old name made a symlink to another folder after it was held, writes, lists and sub-folders still land in it, never through the link (Linux: the native handle and the JS /proc descriptor alike)', { skip: process.platform !== 'linux', timeout: 30000 }, () => {
   const results = {}
   for (const backend of ['native', 'js']) {
