@@ -266,6 +266,10 @@ test('readIndex: a version 4 index names its pack digest, a version 3 one has no
   assert.throws(() => readIndex(...short), (err) => err.code === 'ECORRUPT' && notIndex.test(err.message))
   const head = selfNamed(empty.subarray(0, 10))
   assert.throws(() => readIndex(...head), (err) => err.code === 'ECORRUPT' && notIndex.test(err.message))
+  // named by the hash of its content, but its last bytes (that hash, stored) changed
+  const tail = Buffer.from(v4.bytes)
+  tail[tail.length - 1] ^= 1
+  assert.throws(() => readIndex(v4.name, tail), { code: 'ECORRUPT', message: `The index of pack ${v4.name} is damaged: its content does not match its name` })
 })
 
 test('a pack the collection rewrites records its digest: every pack hashed whole afterwards, by both backends', async () => {

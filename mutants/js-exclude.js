@@ -68,6 +68,10 @@ module.exports = [
   // The same in store/restore.js's write loop: `data.length - off` made `+` (79:82) asks for
   // the same length at offset 0, and `pos + off` made `-` (79:93) writes at the same position.
   [/^lib\/js\/store\/restore\.js:79:(82: replace - with \+|93: replace \+ with -)$/, 'store restore: write loop remainder'],
+  // And in store/pack.js's readAt: a read of a regular file is never short here, so the loop
+  // reads once with got 0, where `n - got` and `offset + got` made `+` / `-` (139:43, 139:57)
+  // ask for the same bytes at the same place.
+  [/^lib\/js\/store\/pack\.js:139:(43: replace - with \+|57: replace \+ with -)$/, 'pack: read loop remainder'],
   // The same in contained.js's writeAll (222:73, `buf.length - off` made `+`); and a string
   // handed to fs.writeSync as it is instead of as its UTF-8 bytes (220:27, `=== 'string'` made
   // `!==`) is written whole at offset 0 (writeSync(fd, string, position) takes the length as
