@@ -68,10 +68,13 @@ module.exports = [
   // The same in store/restore.js's write loop: `data.length - off` made `+` (79:82) asks for
   // the same length at offset 0, and `pos + off` made `-` (79:93) writes at the same position.
   [/^lib\/js\/store\/restore\.js:79:(82: replace - with \+|93: replace \+ with -)$/, 'store restore: write loop remainder'],
-  // And in store/pack.js's readAt: a read of a regular file is never short here, so the loop
-  // reads once with got 0, where `n - got` and `offset + got` made `+` / `-` (139:43, 139:57)
-  // ask for the same bytes at the same place.
-  [/^lib\/js\/store\/pack\.js:139:(43: replace - with \+|57: replace \+ with -)$/, 'pack: read loop remainder'],
+  // And in store/pack.js: a read or write of a regular file is never short here, so readAt's
+  // loop and put's write loop run once with their count at 0, where `n - got`, `offset + got`
+  // (139:43, 139:57) and `file.length - off`, `offset + off` (222:85, 222:99) made `+` / `-`
+  // ask for the same bytes at the same place. And locateFresh's `||` made `&&` (195:29) reads
+  // the indexes again also when the chunk was found, or when packs/ did not change: the same
+  // answer (only a collection moves a chunk, and then packs/ changes), read again.
+  [/^lib\/js\/store\/pack\.js:(139:43: replace - with \+|139:57: replace \+ with -|222:85: replace - with \+|222:99: replace \+ with -|195:29: replace \|\| with &&)$/, 'pack: loop remainders, reading the indexes again'],
   // The same in contained.js's writeAll (222:73, `buf.length - off` made `+`); and a string
   // handed to fs.writeSync as it is instead of as its UTF-8 bytes (220:27, `=== 'string'` made
   // `!==`) is written whole at offset 0 (writeSync(fd, string, position) takes the length as
