@@ -13,7 +13,7 @@ const { execFileSync, spawnSync } = require('node:child_process')
 const BackupSystem = require('../lib/backup-system')
 const { SessionLog, logFileFor } = require('../lib/session/session-log')
 const { resolveBackend } = require('../lib/backend')
-const { eachBackend, runBin, tempDir, ROOT, isRoot, liveProcess, hasCommand, SYNC_CHILD } = require('./helpers')
+const { eachBackend, onBoth, runBin, tempDir, ROOT, isRoot, liveProcess, hasCommand, SYNC_CHILD } = require('./helpers')
 const { makeProject, makeRestoreRaceProject, raceRestores, raceDatabaseCopies, raceSnapshots, snapshot, hasRenameat2, raceCreates } = require('../torture/containment-kit')
 
 const POSIX = process.platform !== 'win32'
@@ -1134,14 +1134,12 @@ test('the JS contained write takes the next temp name while one is taken, 100 ti
 })
 
 test('a held folder\'s base must be a real folder: a link there is EUNSAFEDIR, none ENOENT, a file on the way ENOTDIR, each naming the base, the same on both backends', { timeout: 30000 }, () => {
-  const results = {}
-  for (const backend of ['native', 'js']) {
+  const results = onBoth((backend, dir) => {
     const b = resolveBackend(backend).binding
-    const dir = tempDir()
     fs.mkdirSync(path.join(dir, 'real'))
     fs.symlinkSync('real', path.join(dir, 'link'))
     fs.writeFileSync(path.join(dir, 'file'), 'x')
-    results[backend] = ['link', 'missing', 'file/sub'].map((base) => {
+    const answers = ['link', 'missing', 'file/sub'].map((base) => {
       try {
         b.heldOpen(path.join(dir, base), 'x', true).close()
         return 'held'
@@ -1150,7 +1148,8 @@ test('a held folder\'s base must be a real folder: a link there is EUNSAFEDIR, n
       }
     })
     assert.deepEqual(fs.readdirSync(path.join(dir, 'real')), [])
-  }
+    return answers
+  })
   assert.deepEqual(results.native, [
     'EUNSAFEDIR Refusing directory <dir>/link: it is a symbolic link',
     'ENOENT Cannot use directory <dir>/missing: ENOENT: no such file or directory',
@@ -1160,34 +1159,30 @@ test('a held folder\'s base must be a real folder: a link there is EUNSAFEDIR, n
 })
 
 test('a contained remove says whether it removed something: a file, a folder with its content, then nothing there, the same on both backends', { timeout: 30000 }, () => {
-  const results = {}
-  for (const backend of ['native', 'js']) {
+  const results = onBoth((backend, dir) => {
     const b = resolveBackend(backend).binding
-    const dir = tempDir()
     fs.writeFileSync(path.join(dir, 'f'), 'x')
     fs.mkdirSync(path.join(dir, 'sub/deep'), { recursive: true })
     fs.writeFileSync(path.join(dir, 'sub/deep/g'), 'y')
-    results[backend] = [b.containedRemove(dir, 'missing'), b.containedRemove(dir, 'f'), b.containedRemove(dir, 'sub'), b.containedRemove(dir, 'f'), fs.readdirSync(dir)]
-  }
+    return [b.containedRemove(dir, 'missing'), b.containedRemove(dir, 'f'), b.containedRemove(dir, 'sub'), b.containedRemove(dir, 'f'), fs.readdirSync(dir)]
+  })
   assert.deepEqual(results.native, [false, true, true, false, []])
   assert.deepEqual(results.js, results.native)
 })
 
 test('contained append, remove and copy make no missing parent folder of what they read or remove, and answer as they do on both backends (an append true, a copy its byte count, a copy onto a name that exists EEXIST with that file unchanged)', { timeout: 30000 }, () => {
-  const results = {}
-  for (const backend of ['native', 'js']) {
+  const outcome = (fn) => {
+    try {
+      return fn()
+    } catch (err) {
+      return err.code
+    }
+  }
+  const results = onBoth((backend, dir) => {
     const b = resolveBackend(backend).binding
-    const dir = tempDir()
     fs.writeFileSync(path.join(dir, 'src'), 'data')
     fs.writeFileSync(path.join(dir, 'dest'), 'old')
-    const outcome = (fn) => {
-      try {
-        return fn()
-      } catch (err) {
-        return err.code
-      }
-    }
-    results[backend] = {
+    return {
       append: outcome(() => b.containedAppend(dir, 'log', 'x')),
       appendBelowNone: outcome(() => b.containedAppend(dir, 'none1/log', 'x')),
       removeBelowNone: outcome(() => b.containedRemove(dir, 'none2/x')),
@@ -1198,7 +1193,7 @@ test('contained append, remove and copy make no missing parent folder of what th
       names: fs.readdirSync(dir).sort(),
       dest: fs.readFileSync(path.join(dir, 'dest'), 'utf8'),
     }
-  }
+  })
   assert.deepEqual(results.native, {
     append: true,
     appendBelowNone: 'ENOENT',
