@@ -249,6 +249,15 @@ fn kind_name(kind: io::ErrorKind) -> &'static str {
         K::DirectoryNotEmpty => "ENOTEMPTY",
         K::WouldBlock => "EAGAIN",
         K::Interrupted => "EINTR",
+        // the kinds std gives one errno alone: an error that lost its errno on the way (tempfile
+        // wraps its own with the temp file's path) is still named as the OS named it
+        K::FileTooLarge => "EFBIG",
+        K::QuotaExceeded => "EDQUOT",
+        K::InvalidFilename => "ENAMETOOLONG",
+        K::CrossesDevices => "EXDEV",
+        K::ResourceBusy => "EBUSY",
+        K::ExecutableFileBusy => "ETXTBSY",
+        K::OutOfMemory => "ENOMEM",
         K::UnexpectedEof | K::InvalidData => "EIO",
         _ => "EIO",
     }
@@ -268,6 +277,56 @@ mod tests {
         assert_eq!(err.code().as_str(), "ENOSPC");
         assert!(err.message().starts_with("Atomic write failed for /x: "));
         assert!(!err.message().contains("os error"));
+    }
+
+    /// tempfile wraps an OS error with its temp file's path, keeping its kind alone: the name
+    /// must still be the OS's (ENAMETOOLONG, not the EIO every unnamed kind gets).
+    #[cfg(unix)]
+    #[test]
+    fn a_wrapped_os_error_keeps_its_errno_name() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let wrapped = tempfile::Builder::new()
+            .prefix(&"n".repeat(300))
+            .tempfile_in(dir.path())
+            .expect_err("a name longer than NAME_MAX");
+        assert_eq!(
+            wrapped.raw_os_error(),
+            None,
+            "tempfile no longer wraps: test something else"
+        );
+        assert_eq!(Error::io("Write", wrapped).code().as_str(), "ENAMETOOLONG");
+    }
+
+    /// Every kind std decodes from one errno alone is named as that errno, as the raw table
+    /// names it, when the errno itself is gone (an error wrapped by a library).
+    #[cfg(unix)]
+    #[test]
+    fn a_kind_of_one_errno_is_named_as_that_errno() {
+        let kinds = [
+            libc::EFBIG,
+            libc::EDQUOT,
+            libc::ENAMETOOLONG,
+            libc::EXDEV,
+            libc::EBUSY,
+            libc::ETXTBSY,
+            libc::ENOMEM,
+            libc::ENOENT,
+            libc::ENOSPC,
+            libc::EROFS,
+            libc::ENOTDIR,
+            libc::EISDIR,
+            libc::ENOTEMPTY,
+            libc::EEXIST,
+            libc::EINVAL,
+            libc::EAGAIN,
+            libc::EINTR,
+            libc::EACCES,
+        ];
+        for raw in kinds {
+            let os = io::Error::from_raw_os_error(raw);
+            let wrapped = io::Error::new(os.kind(), "wrapped, errno gone");
+            assert_eq!(errno_name(&wrapped), errno_name(&os), "errno {raw}");
+        }
     }
 
     #[test]
