@@ -48,15 +48,10 @@ module.exports = [
   // start can never be found at 0 (`< 0` made `<= 0`).
   [/^lib\/js\/parse\.js:(18:43: replace > with >=|21:118: replace > with >=|39:18: replace < with <=|42:17: replace < with <=)$/, 'parse: bounds that cannot differ'],
   // Equivalent (process.js): pid 0 names our own process group, which always exists, so
-  // isDead(0) asks kill() and gets "alive" as the guard's answer (`<= 0` made `< 0`). On Linux
-  // liveness() reads /proc/<pid>/stat, which no non-positive or fractional pid has (ENOENT: not
-  // alive, as the guard says), a process that is gone gives ENOENT, never ESRCH, and the file
-  // of a live one is readable by anyone (45, 46: the other platforms' and a mid-read exit's
-  // branches); /proc/stat always has the boot time and field 22 is a number (53); the non-Linux
-  // answer (55) cannot run here; and our own start time always comes from /proc here, so the
-  // fallback (Date.now() less the uptime, the same second give or take one, within the slack
-  // every start time comparison allows) is never taken (63).
-  [/^lib\/js\/process\.js:(6:37|39:30|39:37|45:45|46:23|53:53|55:19|63:\d+): /, 'process: Linux answers the same'],
+  // isDead(0) asks kill() and gets "alive" as the guard's answer, and liveness(0) reads a
+  // /proc/0/stat that no process has (ENOENT: not alive, as the guard says): `<= 0` made `< 0`
+  // (6:37, 39:37). The non-Linux answer (55:19) cannot run here.
+  [/^lib\/js\/process\.js:(6:37|39:37|55:19): /, 'process: pid 0, non-Linux'],
   // Equivalent: the second validation after a repair (remaining errors) repairs nothing more
   // when allowed to: the first pass already repaired all it could, and what it keeps (a
   // wrong-typed section, which may hold the user's data) it keeps again.

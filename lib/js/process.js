@@ -18,11 +18,11 @@ module.exports = { isDead }
 
 const fs = require('node:fs')
 
-let bootTimeS // Linux: /proc/stat btime, read once
+let bootTimeS // Linux: /proc/stat btime, read once (NaN if it is not there)
 function linuxBootTimeS() {
   if (bootTimeS === undefined) {
     const m = /^btime (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'utf8'))
-    bootTimeS = m ? Number(m[1]) : null
+    bootTimeS = m ? Number(m[1]) : Number.NaN
   }
   return bootTimeS
 }
@@ -48,9 +48,9 @@ function liveness(pid) {
     // pid (comm) state ppid ...: comm may hold spaces and parentheses, so cut at the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
     if (fields[0] === 'Z' || fields[0] === 'X') return { alive: false }
-    const boot = linuxBootTimeS()
-    const ticks = Number(fields[19])
-    return { alive: true, startTimeS: boot === null || !Number.isFinite(ticks) ? null : boot + Math.floor(ticks / CLOCK_TICKS) }
+    // a boot time or a field 22 that is not a number makes the sum NaN: no start time
+    const startTimeS = linuxBootTimeS() + Math.floor(Number(fields[19]) / CLOCK_TICKS)
+    return { alive: true, startTimeS: Number.isFinite(startTimeS) ? startTimeS : null }
   }
   return { alive: !isDead(pid), startTimeS: null }
 }
@@ -58,12 +58,15 @@ function liveness(pid) {
 let ownStart
 /** This process's start time in seconds since the epoch. */
 function ownStartTimeS() {
-  if (ownStart === undefined) {
-    const seen = liveness(process.pid)
-    ownStart = seen.alive && seen.startTimeS != null ? seen.startTimeS : Math.floor(Date.now() / 1000 - process.uptime())
-  }
+  if (ownStart === undefined) ownStart = liveness(process.pid).startTimeS ?? startFromUptimeS()
   return ownStart
+}
+
+/** Where the OS does not tell it: the clock less this process's uptime (the same second, give or take one). */
+function startFromUptimeS() {
+  return Math.floor(Date.now() / 1000 - process.uptime())
 }
 
 module.exports.liveness = liveness
 module.exports.ownStartTimeS = ownStartTimeS
+module.exports.startFromUptimeS = startFromUptimeS
