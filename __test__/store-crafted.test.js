@@ -334,13 +334,32 @@ test('a reader whose index went stale looks again: a pack another process flushe
   writeRecord(store, 'live', { ...record, id: 'live', tree: [putTree(store, line)], files: 1, dirs: 0, bytes: live.length })
   const second = new Chunks(store)
   const before = second.locate(chunkId(live))
+  const packsTime = fs.statSync(path.join(store, 'packs')).mtime
   await binding('native').storeGc(store)
   assert.ok(!fs.existsSync(path.join(store, 'packs', `${before.pack}.pack`)), 'the pack was rewritten')
+  // packs/ keeps its time (a clock that did not move meanwhile): the reader trusts its indexes,
+  // finds the pack gone, and only then looks again
+  fs.utimesSync(path.join(store, 'packs'), packsTime, packsTime)
   // a reader that loaded the indexes before still finds it: by its id, and at the place it was told
   assert.equal(second.getRaw(chunkId(live)).subarray(1).toString(), 'live bytes')
   const buf = Buffer.alloc(1024 * 1024)
   const n = new Chunks(store).readAtInto(chunkId(live), before, buf)
   assert.equal(buf.subarray(1, n).toString(), 'live bytes')
+  // a chunk both packed and loose (a format 2 file left beside a pack), whose pack goes: the
+  // reader looks again and reads the loose file
+  const both = Buffer.from('packed and loose')
+  const id = chunkId(both)
+  const writer = Store.open(store, true)
+  writer.put(id, encode(both))
+  writer.flush()
+  const third = new Chunks(store)
+  const packed = third.locate(id)
+  fs.mkdirSync(path.join(store, 'chunks', id.slice(0, 2)), { recursive: true })
+  fs.writeFileSync(path.join(store, 'chunks', id.slice(0, 2), id), encode(both))
+  const time = fs.statSync(path.join(store, 'packs')).mtime
+  for (const ext of ['pack', 'idx']) fs.rmSync(path.join(store, 'packs', `${packed.pack}.${ext}`))
+  fs.utimesSync(path.join(store, 'packs'), time, time)
+  assert.equal(third.getRaw(id).subarray(1).toString(), 'packed and loose')
 })
 
 test('chunk lists as a reader follows them: 32 levels deep but no deeper, a depth that is no whole number refused, as many ids as the file has bytes but no more, list chunks of whole ids only; on both backends', async () => {

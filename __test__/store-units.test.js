@@ -8,7 +8,8 @@ const fs = require('node:fs')
 const path = require('node:path')
 
 const { resolveBackend } = require('../lib/backend')
-const { test, BACKENDS, tempDir } = require('./helpers')
+const { test, BACKENDS, tempDir, hasCommand, ROOT, SYNC_CHILD } = require('./helpers')
+const { spawnSync } = require('node:child_process')
 
 /** `fn(binding, dir)` on each backend in turn, awaited, each in a temp folder of its own: both results. */
 async function onBothAsync(fn) {
@@ -258,4 +259,24 @@ test('a substitute is stored under the name it stands for, read again at every s
   })
   assert.deepEqual(results.native, { read: [2, 1], restored: { s1: 'a consistent copy', s2: 'a later copy' } })
   assert.deepEqual(results.js, results.native)
+})
+
+test('the JS writer makes its packs durable before their indexes: one `sync -f` of the packs\' file system, or an fsync of each pack where there is no `sync` (strace counts both)', { skip: (process.platform !== 'linux' || !hasCommand('strace')) && 'needs strace on Linux' }, () => {
+  const seen = (traceeEnv) => {
+    const dir = tempDir('sr-flush-')
+    const root = path.join(dir, 'root')
+    fs.mkdirSync(root)
+    fs.writeFileSync(path.join(root, 'a.txt'), 'alpha\n')
+    const log = path.join(dir, 'strace.log')
+    const script = `require(${JSON.stringify(path.join(ROOT, 'lib/backend'))}).resolveBackend('js').binding.storeCreateSnapshot(${JSON.stringify(root)}, ${JSON.stringify(path.join(dir, 'store'))}, 's1')`
+    const r = spawnSync('strace', ['-f', '-qq', '-y', '-o', log, '-e', 'trace=execve,fsync,fdatasync', ...traceeEnv.flatMap((v) => ['-E', v]), process.execPath, '-e', script], { encoding: 'utf8', ...SYNC_CHILD })
+    assert.equal(r.status, 0, r.stderr)
+    const lines = fs.readFileSync(log, 'utf8').split('\n')
+    return {
+      syncRuns: lines.filter((l) => /execve\("[^"]*\/sync", \["sync", "-f"/.test(l) && / = 0$/.test(l)).length,
+      packFsyncs: lines.filter((l) => /fsync\(\d+<[^>]*\/packs\/[0-9a-f]{64}\.pack>\)/.test(l)).length,
+    }
+  }
+  assert.deepEqual(seen([]), { syncRuns: 1, packFsyncs: 0 })
+  assert.deepEqual(seen(['PATH=/nonexistent']), { syncRuns: 0, packFsyncs: 1 })
 })

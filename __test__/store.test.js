@@ -672,9 +672,13 @@ test('a store written by format 2 code is verified and restored by both backends
     for (const backend of BACKENDS) assert.equal((await binding(backend).storeVerify(store)).ok, true, backend)
     // s1 goes: its own loose chunks (the first a.txt) are collected, s2 and s3 stay whole
     const loose = chunkIds(store).length
+    // the bytes of the loose chunk files, as the file system counts them
+    const looseBytes = () => fs.readdirSync(path.join(store, 'chunks'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).reduce((n, e) => n + fs.statSync(path.join(e.parentPath, e.name)).size, 0)
+    const looseBefore = looseBytes()
     b.storeRemoveSnapshot(store, 's1')
     const gc = await b.storeGc(store)
     assert.ok(gc.removed > 0 && chunkIds(store).length < loose, JSON.stringify(gc))
+    assert.equal(gc.removedBytes, looseBefore - looseBytes(), 'the bytes of the loose chunks removed')
     assert.ok(!chunkIds(store).includes(require('node:crypto').createHash('sha256').update('alpha\n').digest('hex')))
     for (const backend of BACKENDS) {
       assert.equal((await binding(backend).storeVerify(store)).ok, true, backend)
