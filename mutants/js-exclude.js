@@ -5,16 +5,6 @@
 // changes, the mutant shows up again (as missed) instead of staying hidden.
 
 module.exports = [
-  // Equivalent in outcome, lock waits (as in the core's wait_turn): these change only when a
-  // waiter judges its holder again, or gives up at the deadline to the sub-millisecond, or
-  // sleeps past it by one poll step, or grows its sleep another way (the first judgement is due at 0, long past;
-  // performance.now() equal to a deadline is chance), never who gets the lock. A test must
-  // not assert timings; the bench measures them.
-  [/^lib\/js\/lock\/acquire\.js:(79:13: replace >= with >|88:\d+: replace|90:13: replace >= with >|91:36: replace - with \+|9[23]:\d+: replace)/, 'timing only (waitTurn)'],
-  // Equivalent in outcome: a pollMs that is not a positive number then fixes the sleep between
-  // looks (0.1 ms, or the string's number) instead of the adaptive one, and the shortest sleep
-  // (line 41) follows the same option: timing only.
-  [/^lib\/js\/lock\/options\.js:(36|41):\d+: /, 'timing only (pollMs)'],
   // Equivalent: a read of a regular file is never short, so the read loop never runs once
   // the buffer is full (`<=` then reads 0 bytes more and stops).
   [/^lib\/js\/lock\/takeover\.js:44:21: replace < with <=$/, 'read loop bound'],
