@@ -280,3 +280,16 @@ test('the JS writer makes its packs durable before their indexes: one `sync -f` 
   assert.deepEqual(seen([]), { syncRuns: 1, packFsyncs: 0 })
   assert.deepEqual(seen(['PATH=/nonexistent']), { syncRuns: 0, packFsyncs: 1 })
 })
+
+test('compareText (the JS store\'s sort order of ids, times and paths) answers 0 for the same text, so that a sort keeps ties where they were, and -1 or 1 by code unit otherwise', () => {
+  const { compareText } = require('../lib/js/store/format')
+  assert.deepEqual(
+    [
+      ['a', 'a'],
+      ['a', 'b'],
+      ['b', 'a'],
+      ['2026-01-01T00:00:00Z', '2025-12-31T23:59:59Z'],
+    ].map(([a, b]) => compareText(a, b)),
+    [0, -1, 1, 1],
+  )
+})

@@ -130,6 +130,9 @@ function treeRuns(lines) {
 }
 
 /** `[seconds, nanoseconds]` of a bigint nanosecond time. */
+/** A sort comparator of two texts (ids, times, paths): -1, 1, or 0 when they are the same. */
+const compareText = (a, b) => (a < b ? -1 : a > b ? 1 : 0)
+
 const timePair = (ns) => [Number(ns / 1000000000n), Number(ns % 1000000000n)]
 
 /** An open store: its folder, and the chunk / snapshot folders below it. */
@@ -254,7 +257,7 @@ class Store {
         // damaged: reported by verify
       }
     }
-    return out.sort((a, b) => (a.time === b.time ? (a.id < b.id ? -1 : 1) : a.time < b.time ? -1 : 1))
+    return out.sort((a, b) => compareText(a.time, b.time) || compareText(a.id, b.id))
   }
 
   writeRecord(r) {
@@ -384,4 +387,5 @@ module.exports = {
   checkTreePath,
   entryLine,
   timePair,
+  compareText,
 }

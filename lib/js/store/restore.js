@@ -14,7 +14,7 @@ const contained = require('../contained')
 const { tempName, sweepDeadTemps } = require('../temps')
 
 const { lstatOrNull } = contained
-const { Store, checkChunkId } = require('./format')
+const { Store, checkChunkId, compareText } = require('./format')
 
 const NEVER = new Set(['.git', 'backups'])
 const C = fs.constants
@@ -135,7 +135,8 @@ function restoreSnapshot(storeDir, id, target, only, cancel) {
       stats.bytes += e.size
     } else throw codedError('ECORRUPT', `Entry ${e.path} has an unknown type ${JSON.stringify(e.type)}`)
   }
-  dirModes.sort((a, b) => (a[0] < b[0] ? 1 : -1))
+  // deepest first: a folder's mode goes back after everything below it is written
+  dirModes.sort((a, b) => compareText(b[0], a[0]))
   if (process.platform !== 'win32') for (const [full, mode] of dirModes) fs.chmodSync(full, mode & 0o7777)
   return stats
 }

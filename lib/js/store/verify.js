@@ -19,7 +19,7 @@
 const path = require('node:path')
 const { Worker } = require('node:worker_threads')
 
-const { Store } = require('./format')
+const { Store, compareText } = require('./format')
 const { ChunkChecker, TreeWalker, hashPacks } = require('./verify-check')
 
 /** Below this many plain bytes in all the snapshots, no worker is started. */
@@ -60,7 +60,7 @@ async function verifyStore(storeDir, only, cancel, options = {}) {
     else report.broken[walk.id] = walk.broken
   }
   if ([...bad.values()].some((b) => b.snapshots.length === 0)) attribute(store, readable, bad, report.broken)
-  report.badChunks = [...bad.values()].sort((a, b) => (a.id < b.id ? -1 : 1))
+  report.badChunks = [...bad.values()].sort((a, b) => compareText(a.id, b.id))
   report.ok = report.badChunks.length === 0 && Object.keys(report.broken).length === 0
   return report
 }
