@@ -99,9 +99,6 @@ module.exports = [
     /^lib\/js\/store\/restore\.js:(50:88: replace true with false|61:80: replace \|\| with &&|91:39: replace true with false|96:30: replace true with false|116:29: replace < with <=)$/,
     'store restore: the same outside a race',
   ],
-  // Equivalent in outcome, timing only: a backup whose time equals the cutoff to the
-  // millisecond is chance (the cutoff is taken when cleanup runs); a test must not time it.
-  [/^lib\/js\/fsx\/copies\.js:108:37: replace < with <=$/, 'cleanup cutoff to the millisecond'],
   // Equivalent: heldSub(…, 'new') makes the folder (mkdir, exclusive) the line before it
   // descends into it, so descending with create (`false` made `true`) only meets EEXIST, which
   // creating ignores: the same folder is opened either way.
@@ -158,11 +155,9 @@ module.exports = [
   // `<` made `<=`) stores the same size, decoded to the same bytes (the core's chunk.rs has the
   // same exclusion).
   [/^lib\/js\/store\/format\.js:52:23: replace < with <=$/, 'format: same bytes'],
-  // Equivalent outside a race / timing only (store/gc.js removeOrphans): an unindexed pack
-  // listed a moment before and gone at its lstat was removed meanwhile (115:86: the lstat
-  // throwing instead); and one whose age is the grace period to the millisecond (116:39) is
-  // chance (a test must not time it; the test ages it two hours).
-  [/^lib\/js\/store\/gc\.js:(115:86: replace false with true|116:39: replace >= with >)$/, 'gc orphans: race, grace to the ms'],
+  // Equivalent outside a race (store/gc.js removeOrphans): an unindexed pack listed a moment
+  // before and gone at its lstat was removed meanwhile (115:86: the lstat throwing instead).
+  [/^lib\/js\/store\/gc\.js:115:86: replace false with true$/, 'gc orphans: removed meanwhile'],
   // Equivalent in outcome (store/list.js resolve): `below`, the list levels under a list
   // chunk, only names the chunk in the verify walker's set of lists expanded whole (with its
   // id); computed another way (60:37, 60:41) it still names each (chunk, level) pair apart,
