@@ -113,7 +113,8 @@ function restoreSnapshot(storeDir, id, target, only, cancel) {
     const top = e.path.split('/')[0]
     if (NEVER.has(top)) throw codedError('EPATHESCAPE', `Refusing to restore ${e.path}: ${top}/ is never a restore target`)
     const slash = e.path.lastIndexOf('/')
-    const parentRel = slash < 0 ? '' : e.path.slice(0, slash)
+    // the folder part of the path: '' at the top (no slash: -1)
+    const parentRel = e.path.slice(0, Math.max(0, slash))
     const parent = mkdirContained(target, parentRel)
     if (!swept.has(parentRel)) {
       swept.add(parentRel)
