@@ -14,7 +14,7 @@ const { parentPort, workerData } = require('node:worker_threads')
 const { codedError } = require('../errors')
 const path = require('node:path')
 
-const { MAX_FILE, MAX_TREE_CHUNKS, Store, checkChunkId, decode } = require('./format')
+const { MAX_FILE, MAX_TREE_CHUNKS, Store, checkChunkId, decode, compareText } = require('./format')
 const list = require('./list')
 const { digestFile } = require('./pack')
 
@@ -95,7 +95,7 @@ class ChunkChecker {
     const key = (i) => batch[i][1] || { pack: '~', offset: 0 }
     order.sort((a, b) => {
       const [x, y] = [key(a), key(b)]
-      return x.pack === y.pack ? x.offset - y.offset : x.pack < y.pack ? -1 : 1
+      return compareText(x.pack, y.pack) || x.offset - y.offset
     })
     const out = new Array(batch.length)
     for (const i of order) out[i] = this.verdict(batch[i][0], batch[i][1])
@@ -168,7 +168,8 @@ class TreeWalker {
       try {
         chunks = list.resolve(walk.record.tree.map(checkChunkId), walk.record.treeDepth || 0, MAX_TREE_CHUNKS, (c) => judge(c, 'tree'))
       } catch (err) {
-        throw codedError(err.code || 'EIO', `The tree of snapshot ${id} cannot be read: ${err.message}`)
+        // the walk keeps the message alone (no code to carry)
+        throw new Error(`The tree of snapshot ${id} cannot be read: ${err.message}`)
       }
       text = true
       for (const e of this.store.tree({ ...walk.record, tree: chunks, treeDepth: 0 }, judge)) {
@@ -210,13 +211,13 @@ if (workerData?.verify) {
     const packs = deep ? { good: new Map(), mismatched: [] } : hashPacks(store)
     parentPort.postMessage({ packs: { good: packs.good.size, mismatched: packs.mismatched } })
     const checker = new ChunkChecker(store, packs.good)
+    const send = (kind, batch) => {
+      if (batch.length > 0) parentPort.postMessage({ [kind]: batch })
+    }
     const post = () => {
-      if (files.length > 0 && !checkHere) parentPort.postMessage({ files })
-      else if (files.length > 0) {
-        const verdicts = checker.verdicts(files)
-        for (let i = 0; i < files.length; i++) checked.push([files[i][0], verdicts[i]])
-      }
-      if (checked.length > 0) parentPort.postMessage({ checked })
+      if (checkHere) checker.verdicts(files).forEach((verdict, i) => checked.push([files[i][0], verdict]))
+      else send('files', files)
+      send('checked', checked)
       files = []
       checked = []
     }
