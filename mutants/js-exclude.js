@@ -135,11 +135,6 @@ module.exports = [
   // for a tar exiting 2 whose every complaint is a changed file or an ignored socket (or that
   // says nothing); GNU tar exits 2 only for a fatal error, which it always names on stderr.
   [/^lib\/js\/backup\/archive\.js:58:23: replace && with \|\|$/, 'tar: a fatal error is always named'],
-  // Equivalent (backup/command.js): stdout piped instead of ignored for a command whose
-  // output is not read (62:82: only backupCheckArchive reads one, and asks for it); the
-  // stderr kept grows by one chunk more when it is 64 KiB exactly (73:25: the message is cut
-  // there either way).
-  [/^lib\/js\/backup\/command\.js:(62:82: replace false with true|73:25: replace < with <=)$/, 'command output unread'],
   // Equivalent outside a race (store/diff.js): a name readdir listed that lstat then finds
   // gone was removed while the tree was walked; no other lstat of a listed name fails ENOENT.
   [/^lib\/js\/store\/diff\.js:35:22: replace === with !==$/, 'diff walk: removed meanwhile'],
@@ -195,9 +190,4 @@ module.exports = [
   // and when a batch is full (231:26, 231:43: one of 256 chunks more or fewer; every batch is
   // posted at the end of each snapshot anyway).
   [/^lib\/js\/store\/verify-check\.js:(215:24: replace > with >=|231:26: replace \+ with -|231:43: replace >= with >)$/, 'verify-check: worker plumbing'],
-  // Timing only (backup/command.js): COMMAND_TIMEOUT_MS, the bound after which a stuck
-  // command fails instead of hanging its caller (30 min), made 0.5 s by `30 / 60 * 1000`
-  // (10:31): only a command running longer than that shows it, and a test must not depend on
-  // how long a command takes (the other `*` made `/`, 1.8 ms, fails every command: caught).
-  [/^lib\/js\/backup\/command\.js:10:31: replace \* with \/$/, 'command timeout: timing only'],
 ]
