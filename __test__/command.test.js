@@ -29,3 +29,31 @@ test('a failing command\'s stderr is kept up to 64 KiB: what it says after that 
 test('a command that takes a second is not cut short by the bound on stuck commands', () => {
   assert.equal(runCommand('sh', ['-c', 'sleep 1; echo done'], tempDir('sr-command-')), 'done\n')
 })
+
+test('a tar that exits 2 (a fatal error) fails the archive even when it says nothing; exit 1 with only changed-file lines is tolerated (a tar on PATH that answers so)', async () => {
+  const fs = require('node:fs')
+  const path = require('node:path')
+  const { backupCreateArchive } = require('../lib/js/backup/archive')
+  const dir = tempDir('sr-command-')
+  const root = path.join(dir, 'root')
+  fs.mkdirSync(root)
+  fs.writeFileSync(path.join(root, 'a.txt'), 'alpha\n')
+  const bin = path.join(dir, 'bin')
+  fs.mkdirSync(bin)
+  // the real tar does the work; then the stand-in says `stderr` and exits `status`
+  const realTar = require('node:child_process').execFileSync('sh', ['-c', 'command -v tar'], { encoding: 'utf8' }).trim()
+  const tarSaying = (status, stderr) => fs.writeFileSync(path.join(bin, 'tar'), `#!/bin/sh\n${realTar} "$@" || exit $?\nprintf '${stderr}' >&2\nexit ${status}\n`, { mode: 0o755 })
+  const saved = process.env.PATH
+  process.env.PATH = `${bin}${path.delimiter}${saved}`
+  try {
+    const archive = (name) => backupCreateArchive(root, path.join(dir, name), []).then(() => 'created', (err) => err.code)
+    tarSaying(2, '')
+    assert.equal(await archive('fatal.tar.gz'), 'ECOMMAND')
+    tarSaying(1, 'tar: a.txt: file changed as we read it\\n')
+    assert.equal(await archive('changed.tar.gz'), 'created')
+    tarSaying(1, 'tar: a.txt: Cannot open: Permission denied\\n')
+    assert.equal(await archive('denied.tar.gz'), 'EACCES')
+  } finally {
+    process.env.PATH = saved
+  }
+})

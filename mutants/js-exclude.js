@@ -131,10 +131,6 @@ module.exports = [
   // link after containedStat found none (the race the module comment says js cannot close):
   // outside that race the path has no link to refuse (110:92).
   [/^lib\/js\/backup\/sqlite\.js:(105:36: replace \|\| with &&|110:92: replace true with false)$/, 'copy below a root: refused the same'],
-  // Equivalent (backup/archive.js): `status === 1 || every line a changed file` differs only
-  // for a tar exiting 2 whose every complaint is a changed file or an ignored socket (or that
-  // says nothing); GNU tar exits 2 only for a fatal error, which it always names on stderr.
-  [/^lib\/js\/backup\/archive\.js:58:23: replace && with \|\|$/, 'tar: a fatal error is always named'],
   // Equivalent outside a race (store/diff.js): a name readdir listed that lstat then finds
   // gone was removed while the tree was walked; no other lstat of a listed name fails ENOENT.
   [/^lib\/js\/store\/diff\.js:35:22: replace === with !==$/, 'diff walk: removed meanwhile'],
