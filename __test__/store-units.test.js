@@ -293,3 +293,34 @@ test('compareText (the JS store\'s sort order of ids, times and paths) answers 0
     [0, -1, 1, 1],
   )
 })
+
+test('the JS snapshot walk gives the event loop a turn every 20 entries, and after every 2 MiB read, so that a SIGINT cancels within a few files (its setImmediate turns counted)', async () => {
+  const js = resolveBackend('js').binding
+  const turnsOf = async (fill) => {
+    const dir = tempDir('sr-yield-')
+    const root = path.join(dir, 'root')
+    fs.mkdirSync(root)
+    fill(root)
+    const saved = global.setImmediate
+    let turns = 0
+    global.setImmediate = (...args) => {
+      turns++
+      return saved(...args)
+    }
+    try {
+      await js.storeCreateSnapshot(root, path.join(dir, 'store'), 's1')
+    } finally {
+      global.setImmediate = saved
+    }
+    return turns
+  }
+  // 45 small files: turns at the 20th and the 40th entry
+  const small = await turnsOf((root) => {
+    for (let i = 0; i < 45; i++) fs.writeFileSync(path.join(root, `f${String(i).padStart(2, '0')}`), `${i}\n`)
+  })
+  // three files of 1 MiB: 2 MiB read before the third, a turn there; none at the end
+  const large = await turnsOf((root) => {
+    for (const name of ['a', 'b', 'c']) fs.writeFileSync(path.join(root, name), Buffer.alloc(1024 * 1024, name))
+  })
+  assert.deepEqual({ small, large }, { small: 2, large: 1 })
+})
