@@ -488,7 +488,8 @@ test('create never reads the live database through a link: a folder or the file 
     fs.symlinkSync(path.join(outside, 'app.db'), path.join(root, 'cfg-real', 'linked.db'))
     await refuses(() => binding.backupCopyDatabase(path.join(root, 'cfg-real', 'linked.db'), dest, root), ['EPATHESCAPE'])
     // a path not below the root
-    await refuses(() => binding.backupCopyDatabase(path.join(outside, 'app.db'), dest, root), ['EPATHESCAPE'])
+    const notBelow = await refuses(() => binding.backupCopyDatabase(path.join(outside, 'app.db'), dest, root), ['EPATHESCAPE'])
+    assert.equal(notBelow.message, `Refusing database ${path.join(outside, 'app.db')}: not below ${root}`, backend)
     assert.ok(!fs.existsSync(dest), `${backend}: no copy made`)
     assert.deepEqual(snapshot(outside), before, `${backend}: nothing outside changed`)
   })

@@ -124,13 +124,11 @@ module.exports = [
   // name nothing holds (220:103); the scratch folder always exists when it is removed, so
   // `force` changes nothing (233:50).
   [/^lib\/js\/backup\/restore\.js:(25:29: replace \|\| with &&|49:104: replace && with \|\||93:39: replace false with true|94:47: replace false with true|152:37: replace && with \|\||152:47: replace !== with ===|220:103: replace true with false|233:50: replace true with false)$/, 'restore: the same on Linux'],
-  // Equivalent (backup/sqlite.js, a live database below a root): a relative path of two
-  // absolute ones is never absolute on Linux, so `startsWith('..') && isAbsolute` only lets
-  // a path leading out reach containedStat, which refuses '..' with the same EPATHESCAPE
-  // (105:36); `-nofollow` for sqlite3 only matters when a folder on the way was swapped for a
-  // link after containedStat found none (the race the module comment says js cannot close):
-  // outside that race the path has no link to refuse (110:92).
-  [/^lib\/js\/backup\/sqlite\.js:(105:36: replace \|\| with &&|110:92: replace true with false)$/, 'copy below a root: refused the same'],
+  // Equivalent (backup/sqlite.js, a live database below a root): `-nofollow` for sqlite3 only
+  // matters when a folder on the way was swapped for a link after containedStat found none
+  // (the race the module comment says js cannot close): outside that race the path has no link
+  // to refuse (110:92).
+  [/^lib\/js\/backup\/sqlite\.js:110:92: replace true with false$/, 'copy below a root: no link to refuse'],
   // Equivalent outside a race (store/diff.js): a name readdir listed that lstat then finds
   // gone was removed while the tree was walked; no other lstat of a listed name fails ENOENT.
   [/^lib\/js\/store\/diff\.js:35:22: replace === with !==$/, 'diff walk: removed meanwhile'],
