@@ -119,3 +119,17 @@ test('pollMs fixes the longest sleep: a positive number (0.1 ms at least) from 0
   assert.deepEqual(of(0.1), [0.1, 0.1])
   for (const notPositive of [0, -1, '5', null, undefined, Number.NaN]) assert.deepEqual(of(notPositive), [0.1, ADAPTIVE], String(notPositive))
 })
+
+test('a lock token is <pid>-<clock>-<counter> in hex, its clock part past the epoch time now in nanoseconds, so that a token outlives a reboot unrepeated', () => {
+  const { newToken } = require('../lib/js/lock/record')
+  const before = BigInt(Date.now()) * 1_000_000n
+  const tokens = [newToken(), newToken()]
+  for (const token of tokens) {
+    const parts = token.split('-')
+    assert.equal(parts.length, 3, token)
+    assert.ok(parts.every((p) => /^[0-9a-f]+$/.test(p)), token)
+    assert.equal(Number.parseInt(parts[0], 16), process.pid)
+    assert.ok(BigInt(`0x${parts[1]}`) >= before, `${token}: its clock part is before the epoch time now`)
+  }
+  assert.notEqual(tokens[0], tokens[1])
+})

@@ -12,9 +12,6 @@ module.exports = [
   // (delete-pending names); on Linux the platform test is false whatever follows, and the
   // branch's own mutants cannot run here (the Windows suite covers it).
   [/^lib\/js\/lock\/unlink\.js:\d+:\d+: /, 'Windows-only branch'],
-  // Equivalent: a token only has to differ from every other acquisition's; the pid and the
-  // counter beside the clock already make it unique, however its clock part is computed.
-  [/^lib\/js\/lock\/record\.js:15:\d+: replace /, 'token clock part'],
   // Equivalent: a stem whose only dot is its first character (dot 0) leaves an empty `rest`,
   // which both later paths refuse (the 13-digit form needs a rest; the label form needs a dot
   // in it): `dot < 0` made `<= 0` refuses the same names one step earlier.
