@@ -324,3 +324,29 @@ test('the JS snapshot walk gives the event loop a turn every 20 entries, and aft
   })
   assert.deepEqual({ small, large }, { small: 2, large: 1 })
 })
+
+test('list.resolve tells its fetch how many list levels lie under each list chunk it reads: depth - 1 at the top, 0 just above the data', () => {
+  const list = require('../lib/js/store/list')
+  const id = (n) => n.toString(16).padStart(64, '0')
+  // a list of depth 3 built by hand: chunk a -> [b, c], b -> [d], c -> [e], d -> [data 1, 2], e -> [data 3]
+  const chunks = new Map([
+    [id(0xa), [id(0xb), id(0xc)]],
+    [id(0xb), [id(0xd)]],
+    [id(0xc), [id(0xe)]],
+    [id(0xd), [id(1), id(2)]],
+    [id(0xe), [id(3)]],
+  ])
+  const fetched = []
+  const fetch = (c, below) => {
+    fetched.push([Number.parseInt(c, 16), below])
+    return Buffer.from(chunks.get(c).join(''), 'hex')
+  }
+  assert.deepEqual(list.resolve([id(0xa)], 3, 100, fetch), [id(1), id(2), id(3)])
+  assert.deepEqual(fetched, [
+    [0xa, 2],
+    [0xb, 1],
+    [0xc, 1],
+    [0xd, 0],
+    [0xe, 0],
+  ])
+})

@@ -145,12 +145,6 @@ module.exports = [
   // Equivalent outside a race (store/gc.js removeOrphans): an unindexed pack listed a moment
   // before and gone at its lstat was removed meanwhile (115:86: the lstat throwing instead).
   [/^lib\/js\/store\/gc\.js:115:86: replace false with true$/, 'gc orphans: removed meanwhile'],
-  // Equivalent in outcome (store/list.js resolve): `below`, the list levels under a list
-  // chunk, only names the chunk in the verify walker's set of lists expanded whole (with its
-  // id); computed another way (60:37, 60:41) it still names each (chunk, level) pair apart,
-  // unless one chunk's bytes were a list at two levels, which a list never is (its ids would be
-  // data chunks at one level and list chunks at the other). Restore, gc and the log ignore it.
-  [/^lib\/js\/store\/list\.js:60:(37|41): replace - with \+$/, 'list: below, another name for the same level'],
   // Equivalent (store/write.js): an entry of exactly list.INLINE chunks sent to list.encode
   // comes back unchanged at depth 0 (it cuts only longer lists), the line written the same
   // (92:40, `<=` made `<`; the core's write.rs has the same exclusion).
