@@ -35,7 +35,7 @@ function waitOnClock({ start, timeout, lockDir, id, pid, onSleep = () => {} }) {
   let clock = start
   const saved = { now: performance.now, wait: Atomics.wait, read: fs.readFileSync }
   performance.now = () => clock
-  Atomics.wait = (cell, index, value, msec) => {
+  Atomics.wait = (_cell, _index, _value, msec) => {
     if (!(msec > 0) || sleeps.length > 100_000) throw new Error(`a sleep of ${msec} ms at ${clock}`)
     sleeps.push({ at: clock, msec })
     clock += msec
