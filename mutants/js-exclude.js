@@ -25,9 +25,6 @@ module.exports = [
   // `!==`) changes nothing; a link on the way is still refused through the ENOTDIR arm (test:
   // 'a link or a file on the way is refused the same on both backends', containment.test.js).
   [/^lib\/js\/contained\.js:101:18: replace === with !==$/, 'openDirFd: no ELOOP on Linux'],
-  // Unreachable: typeMatches' default case: the schema (lib/js/validation-schema.json) names
-  // only the types handled above it.
-  [/^lib\/js\/validate\.js:62:14: replace false with true$/, 'validate: unreachable default'],
   // Equivalent: the DEL character (U+007F) is neither a letter, a digit nor white space, so
   // `> '\x7f'` made `>=` only sends it through a Unicode test that says no as before; the end of
   // a line comment at the end of the text (`<` made `<=`: one step past the end, where nothing
@@ -94,14 +91,6 @@ module.exports = [
     /^lib\/js\/store\/restore\.js:(50:88: replace true with false|61:80: replace \|\| with &&|91:39: replace true with false|96:30: replace true with false)$/,
     'store restore: the same outside a race',
   ],
-  // Equivalent: heldSub(…, 'new') makes the folder (mkdir, exclusive) the line before it
-  // descends into it, so descending with create (`false` made `true`) only meets EEXIST, which
-  // creating ignores: the same folder is opened either way.
-  [/^lib\/js\/held\.js:64:35: replace false with true$/, "heldSub 'new': made the line before"],
-  // Equivalent outside a race: `force` in the sweep's rmSync only matters when the folder,
-  // lstat'ed a moment before, has gone meanwhile (another sweeper); then the name is either
-  // counted as removed or left out of the list, and the folder is gone both ways.
-  [/^lib\/js\/scratch\.js:70:49: replace true with false$/, 'scratch sweep: force only in a race'],
   // Equivalent in outcome: a bounded read asking `max + 1 + total` bytes instead of
   // `max + 1 - total` asks for more than it needs once some are read, but never more than one
   // CHUNK at a time, and refuses (EFBIG) as soon as it holds more than max: the same refusal,

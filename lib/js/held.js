@@ -61,7 +61,7 @@ function heldSub(dir, rel, how = 'open') {
       } catch (err) {
         throw osError(`Cannot create ${path.join(dir.path, name)}`, err)
       }
-      return descend(dir, [name], false)
+      return descend(dir, [name]) // the folder just made, opened (not made again)
     }
     if (how !== 'open' && how !== 'create') throw codedError('ERR_INVALID_ARG_VALUE', `how must be open, create or new, not ${how}`)
     return descend(dir, namesOf(rel), how === 'create')

@@ -67,10 +67,10 @@ function sweepScratch(dir = os.tmpdir()) {
     if (!st.isDirectory() || (uid !== null && st.uid !== uid)) continue
     if (!leftByTheDead(name)) continue
     try {
-      fs.rmSync(full, { recursive: true, force: true })
+      fs.rmSync(full, { recursive: true })
       removed.push(name)
     } catch {
-      // another sweeper got there first, or it is not ours to remove: left
+      // another sweeper got there first (then it is not counted here), or it is not ours to remove: left
     }
   }
   return removed
