@@ -20,7 +20,11 @@
 // ran), each test file's selection run with `--test-name-pattern`, the fastest selection first.
 // Code that ran outside any test (loading a file, `before` hooks) counts as run by every test of
 // that file, which then runs whole; so does code outside every function of lib/js (a module
-// constant), run once when a test first requires its file, whose value every later test uses. A mutant no test executes is not run at all: "no coverage",
+// constant), run once when a test first requires its file, whose value every later test uses,
+// and code whose value a function stores in a module variable (a memoized answer, such as
+// contained.js's viaProc()): the first test that asks computes it, every later one reuses it,
+// so per-test coverage would credit it to that first test alone. A mutant no test executes is
+// not run at all: "no coverage",
 // counted as missed. (A child killed by a signal writes no coverage: code that only such a
 // child runs shows as not covered, so the count errs towards missed.) The coverage of each test
 // file is kept in target/mutants-js/ for as long as that file, the code under test (lib/, bin/,
@@ -100,17 +104,25 @@ function mutantsOf(source) {
   // the right operand of `||`/`&&` a block of its own, which starts at the operator: the
   // operator runs when the left operand does, even where the right one never does)
   // `atLoad`: outside every function, so run once, when the file is first required (see
-  // coverageOf: its effect lasts for every later test of that process)
+  // coverageOf: its effect lasts for every later test of that process); or inside the value
+  // assigned to a module variable (`memo = ...` in a function: a memoized answer), whose effect
+  // lasts the same way
   let depth = 0
+  let intoModuleState = 0
+  const moduleVariables = new Set(
+    ast.body.filter((n) => n.type === 'VariableDeclaration' && n.kind !== 'const').flatMap((n) => n.declarations.map((d) => d.id.name)),
+  )
   const add = (node, start, end, replacement, description) => {
     const { line, column } = acorn.getLineInfo(source, start)
-    found.push({ line, col: column + 1, description, start, end, replacement, probe: node.start, atLoad: depth === 0 })
+    found.push({ line, col: column + 1, description, start, end, replacement, probe: node.start, atLoad: depth === 0 || intoModuleState > 0 })
   }
   const FUNCTIONS = new Set(['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression'])
   const visit = (node) => {
     if (!node || typeof node.type !== 'string') return
     const inner = FUNCTIONS.has(node.type)
     if (inner) depth++
+    const memo = node.type === 'AssignmentExpression' && node.left.type === 'Identifier' && moduleVariables.has(node.left.name)
+    if (memo) intoModuleState++
     if (node.type === 'BinaryExpression' || node.type === 'LogicalExpression') {
       let to = SWAPS[node.operator]
       // `+` on text is concatenation: `-` there is a type error every test would trip over
@@ -131,6 +143,7 @@ function mutantsOf(source) {
       else if (value && typeof value.type === 'string') visit(value)
     }
     if (inner) depth--
+    if (memo) intoModuleState--
   }
   visit(ast)
   return found
