@@ -350,3 +350,23 @@ test('list.resolve tells its fetch how many list levels lie under each list chun
     [0xe, 0],
   ])
 })
+
+test('the JS diff walk takes a name listed and then gone at its lstat as removed meanwhile, and fails on any other lstat error (strace injects ENOENT, then EACCES, into the lstat of one file)', { skip: (process.platform !== 'linux' || !hasCommand('strace')) && 'needs strace on Linux' }, async () => {
+  const dir = tempDir('sr-diff-race-')
+  const root = path.join(dir, 'root')
+  fs.mkdirSync(root)
+  for (const name of ['a.txt', 'b.txt']) fs.writeFileSync(path.join(root, name), `${name}\n`)
+  const store = path.join(dir, 'store')
+  await resolveBackend('js').binding.storeCreateSnapshot(root, store, 's1')
+  const diffWith = (errno) => {
+    const script = `require(${JSON.stringify(path.join(ROOT, 'lib/backend'))}).resolveBackend('js').binding.storeDiff(${JSON.stringify(store)}, 's1', null, { root: ${JSON.stringify(root)} })
+      .then((d) => d.changes.map((c) => c.change + ' ' + c.path), (err) => err.code)
+      .then((r) => process.stdout.write(JSON.stringify(r)))`
+    const stat = 'statx,newfstatat,lstat'
+    const r = spawnSync('strace', ['-f', '-qq', '-o', '/dev/null', '-P', path.join(root, 'b.txt'), '-e', `trace=${stat}`, '-e', `inject=${stat}:error=${errno}`, process.execPath, '-e', script], { encoding: 'utf8', ...SYNC_CHILD })
+    assert.equal(r.status, 0, r.stderr)
+    return JSON.parse(r.stdout)
+  }
+  assert.deepEqual(diffWith('ENOENT'), ['removed b.txt'])
+  assert.equal(diffWith('EACCES'), 'EACCES')
+})

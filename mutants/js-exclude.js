@@ -115,9 +115,6 @@ module.exports = [
   // (the race the module comment says js cannot close): outside that race the path has no link
   // to refuse (110:92).
   [/^lib\/js\/backup\/sqlite\.js:110:92: replace true with false$/, 'copy below a root: no link to refuse'],
-  // Equivalent outside a race (store/diff.js): a name readdir listed that lstat then finds
-  // gone was removed while the tree was walked; no other lstat of a listed name fails ENOENT.
-  [/^lib\/js\/store\/diff\.js:35:22: replace === with !==$/, 'diff walk: removed meanwhile'],
   // Equivalent (store/chunker.js): a window of exactly MIN bytes (`<=` made `<`) goes on to
   // the loops, which start at MIN and end at the window's end: none runs, and the window is
   // one chunk either way (31:9). The buffer is refilled when less than MAX bytes are left
