@@ -6,7 +6,7 @@
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
 const path = require('node:path')
-const { test, tempDir } = require('./helpers')
+const { test, tempDir, baseStore } = require('./helpers')
 const js = require('../lib/backend').resolveBackend('js').binding
 
 /** Run `fn` (and await it) with Date.now() answering `ms`. */
@@ -46,12 +46,7 @@ test('cleanupOldBackups removes a backup older than maxAge and keeps one exactly
 
 test('gc removes a pack without an index once it is GRACE old, to the second, and keeps it a millisecond before (JS backend, the clock held)', async () => {
   const { GRACE } = require('../lib/js/store/gc')
-  const dir = tempDir('sr-age-')
-  const root = path.join(dir, 'root')
-  fs.mkdirSync(root)
-  fs.writeFileSync(path.join(root, 'a.txt'), 'alpha\n')
-  const store = path.join(dir, 'store')
-  await js.storeCreateSnapshot(root, store, 's1')
+  const { store } = await baseStore(tempDir('sr-age-'), 'js')
   const orphan = path.join(store, 'packs', `${'0'.repeat(64)}.pack`)
   fs.writeFileSync(orphan, 'partial', { mode: 0o600 })
   const mtime = 1_700_000_000
