@@ -370,3 +370,9 @@ test('the JS diff walk takes a name listed and then gone at its lstat as removed
   assert.deepEqual(diffWith('ENOENT'), ['removed b.txt'])
   assert.equal(diffWith('EACCES'), 'EACCES')
 })
+
+test('checkTreePath refuses what is no string with EPATHESCAPE (not a TypeError), as it refuses a path that is not a plain relative name', () => {
+  const { checkTreePath } = require('../lib/js/store/format')
+  for (const p of [5, null, undefined, ['a'], '']) assert.throws(() => checkTreePath(p), { code: 'EPATHESCAPE' }, String(p))
+  assert.equal(checkTreePath('a/b'), 'a/b')
+})
