@@ -65,7 +65,7 @@ fn write_replacing(path: &Path, data: &[u8], options: WriteOptions) -> io::Resul
     if let Some(mode) = existing_mode {
         temp.as_file().set_permissions(mode)?;
     }
-    // through the File: tempfile's own Write wraps the error with its path (errno kept as its source)
+    // through the File: tempfile's own Write wraps an error with its path, and the errno is lost
     temp.as_file_mut().write_all(data)?;
     if options.fsync {
         // On macOS std's sync_all is F_FULLFSYNC, which is what durability needs there.
