@@ -43,6 +43,20 @@ const LIMIT = 4000
 // one chunk (below the chunkers' minimum) of incompressible bytes, longer than the limit
 const bigFile = () => crypto.randomBytes(10_000)
 
+/** A store of `backend` with snapshot s1 of a project holding `files` (name -> content), and an empty out/ folder. */
+async function storeWith(backend, files) {
+  const dir = tempDir(`sr-${backend}-`)
+  const b = require('../lib/backend').resolveBackend(backend).binding
+  const root = path.join(dir, 'project')
+  fs.mkdirSync(root)
+  for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(root, name), content)
+  const store = path.join(dir, 'store')
+  await b.storeCreateSnapshot(root, store, 's1')
+  const out = path.join(dir, 'out')
+  fs.mkdirSync(out)
+  return { b, root, store, out }
+}
+
 test('an atomic write cut short by the file size limit fails with EFBIG; the file keeps its old content and no temp is left, the same on both backends', { skip }, () => {
   const results = onBoth((backend, dir) => {
     const file = path.join(dir, 'tracker.json')
@@ -70,18 +84,10 @@ test('a contained write of text longer in bytes than in characters, cut short by
 test('a snapshot whose pack is cut short by the file size limit fails with EFBIG; the store keeps its earlier snapshot whole and verifies, the same on both backends', { skip }, async () => {
   const results = {}
   for (const backend of BACKENDS) {
-    const dir = tempDir(`sr-${backend}-`)
-    const b = require('../lib/backend').resolveBackend(backend).binding
-    const root = path.join(dir, 'project')
-    fs.mkdirSync(root)
-    fs.writeFileSync(path.join(root, 'small.txt'), 'alpha\n')
-    const store = path.join(dir, 'store')
-    await b.storeCreateSnapshot(root, store, 's1')
+    const { b, root, store, out } = await storeWith(backend, { 'small.txt': 'alpha\n' })
     fs.writeFileSync(path.join(root, 'big.bin'), bigFile())
     const r = underSizeLimit(backend, LIMIT, `return b.storeCreateSnapshot(${JSON.stringify(root)}, ${JSON.stringify(store)}, 's2')`)
     const verified = await b.storeVerify(store)
-    const out = path.join(dir, 'out')
-    fs.mkdirSync(out)
     await b.storeRestoreSnapshot(store, 's1', out)
     results[backend] = { code: r.code, snapshots: fs.readdirSync(path.join(store, 'snapshots')).sort(), ok: verified.ok, restored: fs.readdirSync(out) }
   }
@@ -92,15 +98,7 @@ test('a snapshot whose pack is cut short by the file size limit fails with EFBIG
 test('a store restore of a file cut short by the file size limit fails with EFBIG and leaves no temp file, the same on both backends', { skip }, async () => {
   const results = {}
   for (const backend of BACKENDS) {
-    const dir = tempDir(`sr-${backend}-`)
-    const b = require('../lib/backend').resolveBackend(backend).binding
-    const root = path.join(dir, 'project')
-    fs.mkdirSync(root)
-    fs.writeFileSync(path.join(root, 'big.bin'), bigFile())
-    const store = path.join(dir, 'store')
-    await b.storeCreateSnapshot(root, store, 's1')
-    const out = path.join(dir, 'out')
-    fs.mkdirSync(out)
+    const { store, out } = await storeWith(backend, { 'big.bin': bigFile() })
     const r = underSizeLimit(backend, LIMIT, `return b.storeRestoreSnapshot(${JSON.stringify(store)}, 's1', ${JSON.stringify(out)})`)
     results[backend] = { code: r.code, left: fs.readdirSync(out) }
   }
